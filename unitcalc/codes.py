@@ -1,0 +1,479 @@
+"""The code table: which codes are timed, their unit length, add-ons and deleted codes.
+
+The table is data (``unitcalc/data/codes.toml``), every entry citing a public source.
+Users extend or override it with a TOML file of the same shape, or per call with
+:meth:`CodeTable.with_codes`, because payers and new CPT years bring codes the packaged
+table does not know.
+
+>>> table = CodeTable.default()
+>>> table.lookup("97110").unit_minutes
+15
+>>> table.lookup(" g0283 ").code
+'G0283'
+>>> table.lookup("97161").timed
+False
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import re
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+import attrs
+
+from .errors import CodeTableError, DeletedCodeError, InvalidServiceError, UnknownCodeError
+
+Kind = Literal["timed", "untimed", "deleted"]
+KINDS: tuple[Kind, ...] = ("timed", "untimed", "deleted")
+DISCIPLINES = ("PT", "OT", "SLP")
+
+# CPT Category I (5 digits), Category II/III (4 digits + F/T/U), HCPCS Level II (letter + 4 digits).
+_CODE_SHAPE = re.compile(r"^(?:[0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})$")
+_ENTRY_KEYS = frozenset(
+    {
+        "label",
+        "kind",
+        "unit_minutes",
+        "addon_of",
+        "disciplines",
+        "deleted_on",
+        "replaced_by",
+        "source",
+        "note",
+    }
+)
+
+
+def normalize_code(raw: object) -> str:
+    """Return the code in canonical form: no white space, HCPCS letters upper case.
+
+    >>> normalize_code(" g0283")
+    'G0283'
+    >>> normalize_code("9711")
+    Traceback (most recent call last):
+    ...
+    unitcalc.errors.InvalidServiceError: '9711' is not a CPT/HCPCS code: ...
+    """
+    if not isinstance(raw, str):
+        raise InvalidServiceError(
+            f"code {raw!r} must be text such as '97110', not {type(raw).__name__}",
+            code=None,
+            field="code",
+            value=raw,
+        )
+    code = "".join(raw.split()).upper()
+    if not _CODE_SHAPE.match(code):
+        shown = raw.strip() or raw
+        raise InvalidServiceError(
+            f"{shown!r} is not a CPT/HCPCS code: codes have 5 characters, such as 97110 or G0283",
+            code=None,
+            field="code",
+            value=raw,
+        )
+    return code
+
+
+@attrs.frozen
+class CodeInfo:
+    """One entry of the code table."""
+
+    code: str
+    label: str
+    kind: Kind
+    unit_minutes: int | None = None
+    addon_of: str | None = None
+    disciplines: tuple[str, ...] = ()
+    deleted_on: datetime.date | None = None
+    replaced_by: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    note: str | None = None
+
+    @property
+    def timed(self) -> bool:
+        """True for codes billed per unit of time."""
+        return self.kind == "timed"
+
+    @property
+    def deleted(self) -> bool:
+        return self.kind == "deleted"
+
+
+def _frozen_codes(codes: Mapping[str, CodeInfo]) -> Mapping[str, CodeInfo]:
+    return MappingProxyType(dict(codes))
+
+
+@attrs.frozen
+class CodeTable:
+    """An immutable code table. Build it with :meth:`default`, :meth:`load` or
+    :meth:`with_codes`; look codes up with :meth:`lookup`."""
+
+    codes: Mapping[str, CodeInfo] = attrs.field(converter=_frozen_codes)
+
+    @classmethod
+    def default(cls) -> CodeTable:
+        """The table packaged with unitcalc."""
+        return _packaged_table()
+
+    @classmethod
+    def load(cls, path: str | Path, *, base: CodeTable | None = None) -> CodeTable:
+        """Read a TOML code table file and lay it over ``base`` (the packaged table by
+        default): entries in the file add codes or replace the packaged entry whole."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CodeTableError(
+                f"cannot read code table {path}: {exc.strerror or exc}", path=str(path)
+            ) from exc
+        except UnicodeDecodeError as exc:
+            raise CodeTableError(
+                f"code table {path} is not UTF-8 text (byte {exc.start})", path=str(path)
+            ) from exc
+        entries = parse_table(text, source_name=str(path), require_sources=False)
+        return (base if base is not None else cls.default()).with_codes(*entries)
+
+    def with_codes(self, *infos: CodeInfo) -> CodeTable:
+        """A new table with these entries added or replacing existing ones."""
+        merged = dict(self.codes)
+        for info in infos:
+            merged[info.code] = info
+        _check_references(merged, source_name="code table")
+        return CodeTable(merged)
+
+    def __iter__(self) -> Iterator[CodeInfo]:
+        return iter(self.codes.values())
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.codes
+
+    def addons(self, primary: str) -> tuple[str, ...]:
+        """Codes declared as add-ons of ``primary``."""
+        return tuple(info.code for info in self if info.addon_of == primary)
+
+    def lookup(self, raw_code: object) -> CodeInfo:
+        """Return the entry of a usable (timed or untimed) code.
+
+        Raises :class:`InvalidServiceError` for text that is no code,
+        :class:`DeletedCodeError` naming the replacements for a deleted code and
+        :class:`UnknownCodeError` with close matches for a code the table lacks.
+
+        >>> CodeTable.default().lookup("97127")
+        Traceback (most recent call last):
+        ...
+        unitcalc.errors.DeletedCodeError: 97127 was deleted on 2020-01-01: bill 97129 or ...
+        """
+        code = normalize_code(raw_code)
+        info = self.codes.get(code)
+        if info is None:
+            suggestions = _close_codes(code, self.codes)
+            hint = f" Did you mean {', '.join(suggestions)}?" if suggestions else ""
+            raise UnknownCodeError(
+                f"{code} is not in the code table.{hint} To count it, declare it: "
+                f"--define {code}=timed (or =untimed, or =timed/30 for 30-minute units), "
+                "or a [codes] entry in a --codes file",
+                code=code,
+                suggestions=suggestions,
+            )
+        if info.deleted:
+            assert info.deleted_on is not None
+            *others, last = info.replaced_by
+            replacements = f"{', '.join(others)} or {last}" if others else last
+            raise DeletedCodeError(
+                f"{code} was deleted on {info.deleted_on.isoformat()}: bill {replacements} instead",
+                code=code,
+                deleted_on=info.deleted_on,
+                replaced_by=info.replaced_by,
+            )
+        return info
+
+
+def _close_codes(code: str, known: Iterable[str]) -> list[str]:
+    """Up to three known codes a typo most likely meant: same length, fewest differing
+    characters, then nearest in number."""
+    usable = [c for c in known if len(c) == len(code)]
+
+    def distance(candidate: str) -> tuple[int, int]:
+        differing = sum(a != b for a, b in zip(candidate, code, strict=True))
+        numeric = (
+            abs(int(candidate) - int(code)) if candidate.isdigit() and code.isdigit() else 10**6
+        )
+        return differing, numeric
+
+    ranked = sorted((c for c in usable if distance(c)[0] <= 2), key=distance)
+    if ranked:
+        return ranked[:3]
+    return difflib.get_close_matches(code, list(known), n=3, cutoff=0.6)
+
+
+def define_code(spec: str) -> CodeInfo:
+    """Build a user entry from ``CODE=KIND[/MINUTES]``, the ``--define`` syntax.
+
+    >>> define_code("0999T=timed/30")
+    CodeInfo(code='0999T', label='user-defined timed code', kind='timed', unit_minutes=30, ...)
+    >>> define_code("97999=untimed").kind
+    'untimed'
+    """
+    code_part, sep, kind_part = spec.partition("=")
+    if not sep:
+        raise CodeTableError(
+            f"--define {spec!r}: write CODE=timed, CODE=timed/30 or CODE=untimed",
+            path="--define",
+            key=spec,
+        )
+    code = normalize_code(code_part)
+    kind, slash, minutes = kind_part.strip().lower().partition("/")
+    if kind == "timed":
+        unit = 15
+        if slash:
+            if not minutes.isdigit() or int(minutes) <= 0:
+                raise CodeTableError(
+                    f"--define {spec!r}: unit length {minutes!r} must be a whole number of "
+                    "minutes above 0, e.g. timed/15",
+                    path="--define",
+                    key=code,
+                )
+            unit = int(minutes)
+        return CodeInfo(
+            code=code,
+            label="user-defined timed code",
+            kind="timed",
+            unit_minutes=unit,
+            sources=("user definition",),
+        )
+    if kind == "untimed" and not slash:
+        return CodeInfo(
+            code=code,
+            label="user-defined untimed code",
+            kind="untimed",
+            sources=("user definition",),
+        )
+    raise CodeTableError(
+        f"--define {spec!r}: the kind must be timed, timed/MINUTES or untimed",
+        path="--define",
+        key=code,
+    )
+
+
+def parse_table(text: str, *, source_name: str, require_sources: bool) -> list[CodeInfo]:
+    """Parse code table TOML text into entries, checking every key and value.
+
+    Errors name the file, the entry, the key and (where it can be found) the line.
+    """
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        line = int(match.group(1)) if match else None
+        raise CodeTableError(
+            f"{source_name}: TOML syntax error: {exc}", path=source_name, line=line
+        ) from exc
+    unknown_top = set(document) - {"sources", "codes"}
+    if unknown_top:
+        key = sorted(unknown_top)[0]
+        raise _table_error(
+            text, source_name, key, f"unknown top-level key {key!r}: expected [sources] and [codes]"
+        )
+    sources = document.get("sources", {})
+    codes = document.get("codes", {})
+    if not isinstance(sources, dict) or not isinstance(codes, dict):
+        raise CodeTableError(
+            f"{source_name}: [sources] and [codes] must be tables", path=source_name
+        )
+    entries = [
+        _parse_entry(text, source_name, raw_code, body, sources, require_sources=require_sources)
+        for raw_code, body in codes.items()
+    ]
+    _check_references({e.code: e for e in entries}, source_name=source_name, partial=True)
+    return entries
+
+
+def _parse_entry(
+    text: str,
+    source_name: str,
+    raw_code: str,
+    body: Any,
+    sources: Mapping[str, Any],
+    *,
+    require_sources: bool,
+) -> CodeInfo:
+    def fail(key: str | None, problem: str) -> CodeTableError:
+        where = f"[codes.{raw_code!r}]" + (f" {key}" if key else "")
+        return _table_error(text, source_name, raw_code, f"{where}: {problem}", key=key)
+
+    if not isinstance(body, dict):
+        raise fail(None, "must be a table of keys such as label and kind")
+    try:
+        code = normalize_code(raw_code)
+    except InvalidServiceError as exc:
+        raise fail(None, str(exc)) from exc
+    unknown = sorted(set(body) - _ENTRY_KEYS)
+    if unknown:
+        raise fail(unknown[0], f"unknown key; allowed keys are {', '.join(sorted(_ENTRY_KEYS))}")
+    label = body.get("label")
+    if not isinstance(label, str) or not label.strip():
+        raise fail("label", "a short label (text) is required")
+    kind = body.get("kind")
+    if kind not in KINDS:
+        raise fail("kind", f"must be one of {', '.join(KINDS)}, not {kind!r}")
+    unit_minutes = body.get("unit_minutes")
+    if kind == "timed":
+        if isinstance(unit_minutes, bool) or not isinstance(unit_minutes, int) or unit_minutes <= 0:
+            raise fail(
+                "unit_minutes", f"a timed code needs whole minutes above 0, not {unit_minutes!r}"
+            )
+    elif unit_minutes is not None:
+        raise fail("unit_minutes", f"only timed codes have a unit length ({kind} code)")
+    addon_of = body.get("addon_of")
+    if addon_of is not None:
+        if kind != "timed":
+            raise fail("addon_of", "only timed codes can be add-ons")
+        try:
+            addon_of = normalize_code(addon_of)
+        except InvalidServiceError as exc:
+            raise fail("addon_of", str(exc)) from exc
+    disciplines = body.get("disciplines", [])
+    if not isinstance(disciplines, list) or any(d not in DISCIPLINES for d in disciplines):
+        raise fail("disciplines", f"must be a list drawn from {', '.join(DISCIPLINES)}")
+    deleted_on = body.get("deleted_on")
+    replaced_by = body.get("replaced_by", [])
+    if kind == "deleted":
+        if not isinstance(deleted_on, datetime.date) or isinstance(deleted_on, datetime.datetime):
+            raise fail("deleted_on", "a deleted code needs its deletion date, e.g. 2017-01-01")
+        if not isinstance(replaced_by, list) or not replaced_by:
+            raise fail("replaced_by", "a deleted code needs the list of its replacement codes")
+        try:
+            replaced_by = [normalize_code(c) for c in replaced_by]
+        except InvalidServiceError as exc:
+            raise fail("replaced_by", str(exc)) from exc
+    elif deleted_on is not None or replaced_by:
+        raise fail(
+            "deleted_on" if deleted_on is not None else "replaced_by", "only for deleted codes"
+        )
+    source_keys = body.get("source", [])
+    if isinstance(source_keys, str):
+        source_keys = [source_keys]
+    if not isinstance(source_keys, list) or not all(isinstance(s, str) for s in source_keys):
+        raise fail("source", "must be a list of keys into [sources]")
+    if require_sources and not source_keys:
+        raise fail("source", "every packaged entry must cite a source")
+    citations = []
+    for key in source_keys:
+        if key in sources:
+            citations.append(str(sources[key]))
+        elif require_sources:
+            raise fail("source", f"{key!r} is not a key of [sources]")
+        else:
+            # A user's file may cite free text (a contract, a payer letter) directly.
+            citations.append(key)
+    if not citations:
+        citations.append(f"user code table {source_name}")
+    note = body.get("note")
+    if note is not None and not isinstance(note, str):
+        raise fail("note", "must be text")
+    return CodeInfo(
+        code=code,
+        label=label.strip(),
+        kind=kind,
+        unit_minutes=unit_minutes,
+        addon_of=addon_of,
+        disciplines=tuple(disciplines),
+        deleted_on=deleted_on,
+        replaced_by=tuple(replaced_by),
+        sources=tuple(citations),
+        note=note,
+    )
+
+
+def _check_references(
+    codes: Mapping[str, CodeInfo], *, source_name: str, partial: bool = False
+) -> None:
+    """Add-on relations must name a timed primary, one add-on per primary, no chains."""
+    addons_by_primary: dict[str, str] = {}
+    for info in codes.values():
+        if info.addon_of is None:
+            continue
+        primary = codes.get(info.addon_of)
+        if primary is None:
+            if partial:
+                continue  # a user's file may name a primary from the packaged table
+            raise CodeTableError(
+                f"{source_name}: {info.code} is an add-on of {info.addon_of}, "
+                "which is not in the table",
+                path=source_name,
+                key=info.code,
+            )
+        if not primary.timed or primary.addon_of is not None:
+            raise CodeTableError(
+                f"{source_name}: {info.code} is an add-on of {info.addon_of}, which must be "
+                "a timed code that is not itself an add-on",
+                path=source_name,
+                key=info.code,
+            )
+        if info.unit_minutes != primary.unit_minutes:
+            raise CodeTableError(
+                f"{source_name}: add-on {info.code} and its primary {primary.code} "
+                "must have the same unit length",
+                path=source_name,
+                key=info.code,
+            )
+        if info.addon_of in addons_by_primary:
+            raise CodeTableError(
+                f"{source_name}: {info.addon_of} has two add-ons "
+                f"({addons_by_primary[info.addon_of]}, {info.code}); unitcalc supports one",
+                path=source_name,
+                key=info.code,
+            )
+        addons_by_primary[info.addon_of] = info.code
+
+
+def _table_error(
+    text: str, source_name: str, code: str, message: str, *, key: str | None = None
+) -> CodeTableError:
+    line = _find_line(text, code, key)
+    where = f"{source_name}, line {line}" if line else source_name
+    return CodeTableError(f"{where}: {message}", path=source_name, key=key or code, line=line)
+
+
+def _find_line(text: str, code: str, key: str | None) -> int | None:
+    """Best-effort line number of ``[codes."CODE"]`` (or of ``key`` inside it)."""
+    lines = text.splitlines()
+    header = re.compile(r'^\s*\[\s*codes\s*\.\s*"?' + re.escape(code) + r'"?\s*\]')
+    for number, line in enumerate(lines, start=1):
+        if header.match(line):
+            if key is None:
+                return number
+            for offset, inner in enumerate(lines[number:], start=number + 1):
+                if inner.lstrip().startswith("["):
+                    break
+                if re.match(r"^\s*" + re.escape(key) + r"\s*=", inner):
+                    return offset
+            return number
+        if key is None and re.match(r"^\s*\[?\s*" + re.escape(code) + r"\b", line):
+            return number
+    return None
+
+
+@cache
+def _packaged_table() -> CodeTable:
+    text = resources.files("unitcalc").joinpath("data/codes.toml").read_text(encoding="utf-8")
+    entries = parse_table(text, source_name="unitcalc/data/codes.toml", require_sources=True)
+    table = {e.code: e for e in entries}
+    _check_references(table, source_name="unitcalc/data/codes.toml")
+    return CodeTable(table)
+
+
+def iter_kind(table: CodeTable, kinds: Iterable[Kind]) -> Iterator[CodeInfo]:
+    """Entries of the given kinds, sorted by code."""
+    wanted = set(kinds)
+    return iter(sorted((i for i in table if i.kind in wanted), key=lambda i: i.code))

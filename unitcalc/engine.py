@@ -1,0 +1,372 @@
+"""The unit engine: from documented services to a :class:`~unitcalc.model.Result`.
+
+It validates the services, groups them into pools (one per discipline by default),
+merges add-on families (97129 with 97130), counts untimed codes, hands each pool's timed
+minutes to the counting rule and assembles units, ties, alternatives and the explanation.
+
+References:
+    CMS Pub. 100-04 Ch. 5 section 20.1 (disciplines: separate plans of care, modifiers
+    GP, GO, GN) and 20.2 (per day, untimed codes, allocation).
+    Pooling timed minutes per discipline is the common reading, not stated in the CMS
+    text: it is the default, and ``pooling="day"`` pools the whole day instead.
+
+>>> result = calculate({"97110": 33, "97140": 7})
+>>> dict(result.units), result.total_units
+({'97110': 2, '97140': 1}, 3)
+>>> calculate({"97110": 33, "97140": 7}, rule="ama").total_units
+2
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Literal, cast
+
+import attrs
+
+from ._text import count_of
+from .codes import CodeInfo, CodeTable, normalize_code
+from .errors import InvalidServiceError
+from .model import MAX_MINUTES, LineResult, Result, ServiceLine, Tie, TieGroup
+from .rules import PoolAllocation, Rule, TimedItem, get_rule
+
+Pooling = Literal["discipline", "day"]
+POOLINGS: tuple[Pooling, ...] = ("discipline", "day")
+DEFAULT_MAX_ALTERNATIVES = 100
+"""How many alternative allocations a result lists before it sets
+``alternatives_truncated``; the tie itself is always described whole."""
+
+Services = Mapping[str, object] | Iterable[ServiceLine]
+
+
+@attrs.define
+class _CodeInPool:
+    """Minutes of one code in one pool, gathered from its lines."""
+
+    info: CodeInfo
+    minutes: int | None
+    listed: int
+    disciplines: set[str | None]
+
+
+@attrs.define
+class _Pool:
+    discipline: str | None
+    codes: dict[str, _CodeInPool] = attrs.Factory(dict)
+
+
+def calculate(
+    services: Services,
+    rule: str | Rule = "cms",
+    *,
+    tie_preference: Sequence[str] = (),
+    pooling: Pooling = "discipline",
+    codes: CodeTable | None = None,
+    max_alternatives: int = DEFAULT_MAX_ALTERNATIVES,
+) -> Result:
+    """Billable units for one patient's day of services under ``rule``.
+
+    ``services`` is a mapping ``{code: minutes}`` (``None`` minutes for an untimed
+    code) or an iterable of :class:`~unitcalc.ServiceLine`. ``tie_preference`` lists
+    codes to favour, first first, when a tie must be settled; ``pooling`` is
+    ``"discipline"`` (PT, OT and SLP minutes pool apart) or ``"day"``; ``codes``
+    replaces the packaged code table; ``max_alternatives`` bounds the listed
+    alternatives.
+
+    >>> r = calculate({"97112": 20, "97110": 20})
+    >>> dict(r.units), [dict(a) for a in r.alternatives]
+    ({'97112': 2, '97110': 1}, [{'97112': 1, '97110': 2}])
+    >>> r.tie.groups[0].codes
+    ('97112', '97110')
+    """
+    counting = get_rule(rule)
+    table = codes if codes is not None else CodeTable.default()
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, not {pooling!r}")
+    if max_alternatives < 0:
+        raise ValueError("max_alternatives must be 0 or more")
+    preference = {normalize_code(code): rank for rank, code in enumerate(tie_preference)}
+
+    lines = _service_lines(services)
+    pools = _pools(lines, table, pooling)
+    explanation = [f"Rule: {counting.summary} ({counting.source})."]
+    warnings: list[str] = []
+    used_disciplines = [p.discipline for p in pools.values()]
+    if pooling == "discipline" and len(pools) > 1:
+        shown = ", ".join(d or "no discipline" for d in used_disciplines)
+        explanation.append(
+            f"Disciplines are counted apart ({shown}): each is its own plan of care (CMS "
+            "20.1). Pooling per discipline is the common reading; pooling='day' counts the "
+            "whole day together."
+        )
+    for pool in pools.values():
+        for entry in pool.codes.values():
+            if len(entry.disciplines) > 1:
+                warnings.append(
+                    f"{entry.info.code} was documented under "
+                    f"{' and '.join(sorted(d or 'no discipline' for d in entry.disciplines))}; "
+                    "with the whole day pooled its minutes count as one line: split its "
+                    "units between the plans of care yourself"
+                )
+
+    line_results: list[LineResult] = []
+    pool_allocations: list[tuple[PoolAllocation, list[list[tuple[str, int]]]]] = []
+    tie_groups: list[TieGroup] = []
+    timed_total = untimed_total = 0
+    order = 0
+    for pool in pools.values():
+        label = pool.discipline if pooling == "discipline" else None
+        items, members = _timed_items(pool, table, preference, order)
+        order += len(pool.codes)
+        for entry in pool.codes.values():
+            if not entry.info.timed:
+                untimed_total += entry.minutes or 0
+                explanation.append(_untimed_step(entry, label))
+        timed_total += sum(item.minutes for item in items)
+        allocation = counting.allocate(items, pool=label)
+        explanation.extend(allocation.steps)
+        warnings.extend(allocation.warnings)
+        pool_allocations.append((allocation, members))
+        units_by_code: dict[str, int] = {}
+        for item, item_members, count in zip(items, members, allocation.chosen, strict=True):
+            split = _split_family(item_members, count)
+            if len(item_members) > 1:
+                explanation.append(_family_step(item, split, label))
+            units_by_code.update(split)
+        for code, entry in pool.codes.items():
+            line_units = 1 if not entry.info.timed else units_by_code[code]
+            line_results.append(
+                LineResult(
+                    code=code,
+                    label=entry.info.label,
+                    timed=entry.info.timed,
+                    minutes=entry.minutes,
+                    units=line_units,
+                    discipline=_line_discipline(entry),
+                )
+            )
+        if allocation.tied:
+            tie_groups.append(
+                TieGroup(
+                    discipline=label,
+                    codes=tuple(items[i].name for i in allocation.tied),
+                    units=allocation.shared,
+                    leftover_minutes=allocation.leftover_at_cut,
+                    chosen=tuple(
+                        items[i].name
+                        for i in allocation.tied
+                        if allocation.chosen[i] > allocation.base[i]
+                    ),
+                )
+            )
+
+    units: dict[str, int] = {}
+    for line in line_results:
+        units[line.code] = units.get(line.code, 0) + line.units
+    total_units = sum(units.values())
+    timed_units = sum(line.units for line in line_results if line.timed)
+    untimed_units = total_units - timed_units
+    explanation.append(
+        f"Total: {count_of(timed_units, 'timed unit')} + "
+        f"{count_of(untimed_units, 'untimed unit')} = {count_of(total_units, 'unit')}."
+    )
+    alternatives, truncated = _alternatives(pool_allocations, units, max_alternatives)
+    tie = None
+    if tie_groups:
+        tie = Tie(
+            groups=tuple(tie_groups),
+            allocations=math.prod(a.count for a, _ in pool_allocations),
+        )
+    return Result(
+        rule=counting.name,
+        total_timed_minutes=timed_total,
+        total_untimed_minutes=untimed_total,
+        total_units=total_units,
+        units=units,
+        lines=tuple(line_results),
+        tie=tie,
+        alternatives=alternatives,
+        alternatives_truncated=truncated,
+        explanation=tuple(explanation),
+        warnings=tuple(warnings),
+    )
+
+
+def _service_lines(services: Services) -> list[ServiceLine]:
+    if isinstance(services, Mapping):
+        # ServiceLine checks the minutes itself and names the code when they are bad.
+        return [
+            ServiceLine(code, cast("int | None", minutes)) for code, minutes in services.items()
+        ]
+    if isinstance(services, str | bytes):
+        raise TypeError("services must be a mapping {code: minutes} or ServiceLine objects")
+    lines = list(services)
+    for line in lines:
+        if not isinstance(line, ServiceLine):
+            raise TypeError(
+                f"services must be a mapping or ServiceLine objects, not {type(line).__name__}"
+            )
+    return lines
+
+
+def _pools(
+    lines: Sequence[ServiceLine], table: CodeTable, pooling: Pooling
+) -> dict[str | None, _Pool]:
+    pools: dict[str | None, _Pool] = {}
+    per_code_day: dict[str, int] = {}
+    for line in lines:
+        info = table.lookup(line.code)
+        if info.timed and line.minutes is None:
+            raise InvalidServiceError(
+                f"{info.code} is a timed code: give its minutes, e.g. {info.code}=15",
+                code=info.code,
+                field="minutes",
+                value=None,
+            )
+        day_minutes = per_code_day.get(info.code, 0) + (line.minutes or 0)
+        if day_minutes > MAX_MINUTES:
+            raise InvalidServiceError(
+                f"{info.code}: {day_minutes} minutes in one day is more than the {MAX_MINUTES} "
+                "minutes a day holds; check for a line entered twice",
+                code=info.code,
+                field="minutes",
+                value=day_minutes,
+            )
+        per_code_day[info.code] = day_minutes
+        key = line.discipline if pooling == "discipline" else None
+        pool = pools.setdefault(key, _Pool(key))
+        entry = pool.codes.get(info.code)
+        if entry is None:
+            pool.codes[info.code] = _CodeInPool(info, line.minutes, 1, {line.discipline})
+        else:
+            if line.minutes is not None:
+                entry.minutes = (entry.minutes or 0) + line.minutes
+            entry.listed += 1
+            entry.disciplines.add(line.discipline)
+    # An add-on family always shows all its codes, primary first, where its first
+    # member stood; a member not given joins with 0 minutes.
+    for pool in pools.values():
+        ordered: dict[str, _CodeInPool] = {}
+        for code, entry in pool.codes.items():
+            primary = entry.info.addon_of or code
+            for member in (primary, *table.addons(primary)):
+                if member not in ordered:
+                    ordered[member] = pool.codes.get(member) or _CodeInPool(
+                        table.lookup(member), 0, 0, set()
+                    )
+        pool.codes = ordered
+    return pools
+
+
+def _timed_items(
+    pool: _Pool, table: CodeTable, preference: Mapping[str, int], first_order: int
+) -> tuple[list[TimedItem], list[list[tuple[str, int]]]]:
+    """The pool's timed items (add-on families merged) and each item's member codes
+    with their minutes."""
+    items: list[TimedItem] = []
+    members: list[list[tuple[str, int]]] = []
+    seen: set[str] = set()
+    for offset, (code, entry) in enumerate(pool.codes.items()):
+        if not entry.info.timed or code in seen:
+            continue
+        primary = entry.info.addon_of or code
+        family = [primary, *table.addons(primary)] if primary in pool.codes else [code]
+        family = [c for c in family if c in pool.codes]
+        seen.update(family)
+        minutes = sum(pool.codes[c].minutes or 0 for c in family)
+        name = "+".join(family)
+        rank = (
+            min(preference.get(c, len(preference)) for c in family),
+            -minutes,
+            first_order + offset,
+        )
+        info = pool.codes[family[0]].info
+        assert info.unit_minutes is not None
+        items.append(
+            TimedItem(name=name, minutes=minutes, unit_minutes=info.unit_minutes, rank=rank)
+        )
+        members.append([(c, pool.codes[c].minutes or 0) for c in family])
+    return items, members
+
+
+def _split_family(members: Sequence[tuple[str, int]], units: int) -> dict[str, int]:
+    """A family's units: the primary bills the first unit, the add-on the rest."""
+    if len(members) == 1:
+        return {members[0][0]: units}
+    primary, addon = members[0][0], members[1][0]
+    first = min(units, 1)
+    return {primary: first, addon: units - first}
+
+
+def _family_step(item: TimedItem, split: Mapping[str, int], pool: str | None) -> str:
+    primary, addon = list(split)
+    where = f" ({pool})" if pool else ""
+    return (
+        f"{primary} and its add-on {addon}{where} count as one service of {item.minutes} min: "
+        f"{primary} bills the first unit ({split[primary]}), {addon} each further unit "
+        f"({split[addon]})"
+    )
+
+
+def _untimed_step(entry: _CodeInPool, pool: str | None) -> str:
+    where = f" ({pool})" if pool else ""
+    minutes = (
+        f"; its {entry.minutes} min count toward total treatment time, not toward timed units"
+        if entry.minutes
+        else ""
+    )
+    listed = f"; listed {entry.listed} times, still 1 unit" if entry.listed > 1 else ""
+    return (
+        f"{entry.info.code}{where}, {entry.info.label}, is untimed: 1 unit for the day whatever "
+        f"the minutes (CMS 20.2 B){minutes}{listed}"
+    )
+
+
+def _line_discipline(entry: _CodeInPool) -> str | None:
+    known = {d for d in entry.disciplines if d is not None}
+    return known.pop() if len(known) == 1 and len(entry.disciplines) == 1 else None
+
+
+def _alternatives(
+    pools: Sequence[tuple[PoolAllocation, list[list[tuple[str, int]]]]],
+    chosen: Mapping[str, int],
+    limit: int,
+) -> tuple[list[dict[str, int]], bool]:
+    """The other compliant allocations in code space, at most ``limit`` of them, and
+    whether more exist."""
+    if not any(allocation.tied for allocation, _ in pools):
+        return [], False
+    timed = {code for _, members in pools for item in members for code, _ in item}
+    # Untimed codes keep their unit in every allocation.
+    fixed = {code: 0 if code in timed else count for code, count in chosen.items()}
+    found: list[dict[str, int]] = []
+    seen = {tuple(sorted(chosen.items()))}
+    for combination in _lazy_product([allocation for allocation, _ in pools]):
+        units = dict(fixed)
+        for (_, members), pool_units in zip(pools, combination, strict=True):
+            for item_members, count in zip(members, pool_units, strict=True):
+                for code, share in _split_family(item_members, count).items():
+                    units[code] += share
+        key = tuple(sorted(units.items()))
+        if key in seen:
+            continue
+        if len(found) == limit:
+            return found, True
+        seen.add(key)
+        found.append(units)
+    return found, False
+
+
+def _lazy_product(
+    allocations: Sequence[PoolAllocation],
+) -> Iterator[tuple[tuple[int, ...], ...]]:
+    """Every combination of the pools' compliant allocations, generated lazily: a large
+    tie can have more allocations than fit in memory, and only the first few are read."""
+    if not allocations:
+        yield ()
+        return
+    head, *rest = allocations
+    for first in head.allocations():
+        for tail in _lazy_product(rest):
+            yield (first, *tail)

@@ -1,0 +1,86 @@
+"""The exceptions unitcalc raises, all rooted at :class:`UnitcalcError`.
+
+Each carries the fields it is about and a message a biller can act on: what was wrong,
+where, and how to fix it. Audit discrepancies are not exceptions; they are findings.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+
+
+class UnitcalcError(Exception):
+    """Base class of every error unitcalc raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidServiceError(UnitcalcError, ValueError):
+    """A service line cannot be counted: bad minutes, bad discipline, missing minutes.
+
+    ``code`` is the service's code (``None`` when the code itself is the problem),
+    ``field`` names the offending field (``"code"``, ``"minutes"``, ``"discipline"``)
+    and ``value`` is the value as given.
+    """
+
+    def __init__(self, message: str, *, code: str | None, field: str, value: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.field = field
+        self.value = value
+
+
+class UnknownCodeError(UnitcalcError, LookupError):
+    """The code is not in the code table. ``suggestions`` holds close matches."""
+
+    def __init__(self, message: str, *, code: str, suggestions: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.code = code
+        self.suggestions = tuple(suggestions)
+
+
+class DeletedCodeError(UnknownCodeError):
+    """The code was deleted from CPT/HCPCS; ``replaced_by`` names its replacements."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        deleted_on: datetime.date,
+        replaced_by: Sequence[str],
+    ) -> None:
+        super().__init__(message, code=code)
+        self.deleted_on = deleted_on
+        self.replaced_by = tuple(replaced_by)
+
+
+class UnknownRuleError(UnitcalcError, LookupError):
+    """No counting rule has this name. ``choices`` lists the names that exist."""
+
+    def __init__(self, message: str, *, name: str, choices: Sequence[str]) -> None:
+        super().__init__(message)
+        self.name = name
+        self.choices = tuple(choices)
+
+
+class CodeTableError(UnitcalcError, ValueError):
+    """A code table file (packaged or the user's) is malformed.
+
+    ``path`` is the file, ``key`` the offending entry or key, ``line`` the line in the
+    file when known.
+    """
+
+    def __init__(
+        self, message: str, *, path: str, key: str | None = None, line: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.key = key
+        self.line = line

@@ -1,0 +1,249 @@
+"""Value objects: the service lines going in and the result coming out.
+
+All are frozen attrs classes, safe to share and to hash where their fields allow.
+Minutes are whole minutes as documented (CMS Pub. 100-04 Ch. 5 section 20.3): a value
+with a fraction is rejected, never rounded.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+
+from .codes import normalize_code
+from .errors import InvalidServiceError
+
+MAX_MINUTES = 1440
+"""Most minutes one line, or one code on one day, can hold: the minutes in a day."""
+
+_DISCIPLINE_ALIASES = {
+    "PT": "PT",
+    "GP": "PT",
+    "OT": "OT",
+    "GO": "OT",
+    "SLP": "SLP",
+    "GN": "SLP",
+}
+_WHOLE = re.compile(r"^\+?[0-9]+(?:\.0*)?$")
+_NUMBER = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
+
+
+def parse_minutes(value: object, *, code: str | None) -> int | None:
+    """Return documented minutes as an int, or ``None`` when none were given.
+
+    Accepts whole numbers, numbers with a zero fraction (``33.0``) and text holding
+    either. Rejects fractions, negatives, booleans, NaN, other text, empty text and
+    values above 1440, with a message naming the code and the value.
+
+    >>> parse_minutes("33.0", code="97110")
+    33
+    >>> parse_minutes(7.5, code="97140")
+    Traceback (most recent call last):
+    ...
+    unitcalc.errors.InvalidServiceError: 97140: minutes 7.5 has a fraction; give whole minutes ...
+    """
+    if value is None:
+        return None
+    who = code or "service"
+
+    def bad(problem: str) -> InvalidServiceError:
+        return InvalidServiceError(
+            f"{who}: minutes {value!r} {problem}", code=code, field="minutes", value=value
+        )
+
+    if isinstance(value, bool):
+        raise bad("is true/false; give whole minutes such as 15")
+    if isinstance(value, int):
+        minutes = value
+    elif isinstance(value, numbers.Real):
+        as_float = float(value)
+        if math.isnan(as_float) or math.isinf(as_float):
+            raise bad("is not a number; give whole minutes such as 15")
+        if as_float != math.floor(as_float):
+            raise InvalidServiceError(
+                f"{who}: minutes {value} has a fraction; give whole minutes as documented "
+                "(unitcalc never rounds)",
+                code=code,
+                field="minutes",
+                value=value,
+            )
+        minutes = int(as_float)
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text:
+            raise bad("is empty; give whole minutes such as 15")
+        if _WHOLE.match(text):
+            minutes = int(float(text))
+        elif _NUMBER.match(text):
+            number = float(text)
+            if number < 0:
+                raise bad("is negative; minutes run from 0 to 1440")
+            raise bad("has a fraction; give whole minutes as documented (unitcalc never rounds)")
+        else:
+            raise bad("is not a number; give whole minutes such as 15")
+    else:
+        raise bad(f"is a {type(value).__name__}; give whole minutes such as 15")
+    if minutes < 0:
+        raise bad("is negative; minutes run from 0 to 1440")
+    if minutes > MAX_MINUTES:
+        raise bad(f"is more than the {MAX_MINUTES} minutes in a day")
+    return minutes
+
+
+def normalize_discipline(value: object) -> str | None:
+    """``PT``, ``OT`` or ``SLP`` from those names or the modifiers GP, GO, GN.
+
+    >>> normalize_discipline("gn")
+    'SLP'
+    >>> normalize_discipline("")
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidServiceError(
+            f"discipline {value!r} must be text: PT, OT or SLP (or GP, GO, GN)",
+            code=None,
+            field="discipline",
+            value=value,
+        )
+    key = value.strip().upper()
+    if not key:
+        return None
+    try:
+        return _DISCIPLINE_ALIASES[key]
+    except KeyError:
+        raise InvalidServiceError(
+            f"discipline {value!r} is not PT, OT or SLP (or the modifiers GP, GO, GN)",
+            code=None,
+            field="discipline",
+            value=value,
+        ) from None
+
+
+@attrs.frozen
+class ServiceLine:
+    """One documented service: a code, its minutes and optionally its discipline.
+
+    ``minutes`` may be ``None`` for an untimed code. The code is normalised; minutes
+    are checked as :func:`parse_minutes` describes.
+
+    >>> ServiceLine(" 97110", 33.0, discipline="gp")
+    ServiceLine(code='97110', minutes=33, discipline='PT')
+    """
+
+    code: str = attrs.field(converter=normalize_code)
+    minutes: int | None = None
+    discipline: str | None = attrs.field(default=None, converter=normalize_discipline, kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        # Frozen class: the checked value replaces the raw one once, at construction.
+        object.__setattr__(self, "minutes", parse_minutes(self.minutes, code=self.code))
+
+
+def _frozen_mapping(value: Mapping[str, int]) -> Mapping[str, int]:
+    return MappingProxyType(dict(value))
+
+
+def _frozen_mappings(values: Any) -> tuple[Mapping[str, int], ...]:
+    return tuple(_frozen_mapping(v) for v in values)
+
+
+@attrs.frozen
+class LineResult:
+    """The units of one code in one discipline pool."""
+
+    code: str
+    label: str
+    timed: bool
+    minutes: int | None
+    units: int
+    discipline: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "code": self.code,
+            "label": self.label,
+            "minutes": self.minutes,
+            "units": self.units,
+            "timed": self.timed,
+        }
+        if self.discipline is not None:
+            out["discipline"] = self.discipline
+        return out
+
+
+@attrs.frozen
+class TieGroup:
+    """Codes whose leftover minutes tie for ``units`` remaining unit(s) in one pool."""
+
+    discipline: str | None
+    codes: tuple[str, ...]
+    units: int
+    leftover_minutes: int
+    chosen: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "discipline": self.discipline,
+            "codes": list(self.codes),
+            "units": self.units,
+            "leftover_minutes": self.leftover_minutes,
+            "chosen": list(self.chosen),
+        }
+
+
+@attrs.frozen
+class Tie:
+    """The allocation is not unique: each group's codes share its units as the biller
+    chooses. ``allocations`` counts every compliant allocation, the chosen one included."""
+
+    groups: tuple[TieGroup, ...]
+    allocations: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"groups": [g.to_dict() for g in self.groups], "allocations": self.allocations}
+
+
+@attrs.frozen
+class Result:
+    """The billable units of one patient's day under one rule, with the reasoning.
+
+    ``units`` maps every input code to its units, summed across disciplines. ``tie`` is
+    ``None`` when the allocation is unique. ``alternatives`` holds the other compliant
+    allocations, shaped like ``units`` (at most ``max_alternatives`` of them;
+    ``alternatives_truncated`` says when more exist).
+    """
+
+    rule: str
+    total_timed_minutes: int
+    total_untimed_minutes: int
+    total_units: int
+    units: Mapping[str, int] = attrs.field(converter=_frozen_mapping)
+    lines: tuple[LineResult, ...]
+    tie: Tie | None
+    alternatives: tuple[Mapping[str, int], ...] = attrs.field(converter=_frozen_mappings)
+    alternatives_truncated: bool
+    explanation: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``unitcalc calc --format json``."""
+        return {
+            "rule": self.rule,
+            "total_timed_minutes": self.total_timed_minutes,
+            "total_untimed_minutes": self.total_untimed_minutes,
+            "total_units": self.total_units,
+            "units": dict(self.units),
+            "lines": [line.to_dict() for line in self.lines],
+            "tie": self.tie.to_dict() if self.tie is not None else False,
+            "alternatives": [dict(a) for a in self.alternatives],
+            "alternatives_truncated": self.alternatives_truncated,
+            "explanation": list(self.explanation),
+            "warnings": list(self.warnings),
+        }
