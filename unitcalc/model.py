@@ -11,6 +11,7 @@ import math
 import numbers
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
@@ -61,11 +62,13 @@ def parse_minutes(value: object, *, code: str | None) -> int | None:
         raise bad("is true/false; give whole minutes such as 15")
     if isinstance(value, int):
         minutes = value
-    elif isinstance(value, numbers.Real):
+    elif isinstance(value, numbers.Real | Decimal):
+        if isinstance(value, Decimal) and value.is_nan():
+            raise bad("is not a number; give whole minutes such as 15")
         as_float = float(value)
         if math.isnan(as_float) or math.isinf(as_float):
             raise bad("is not a number; give whole minutes such as 15")
-        if as_float != math.floor(as_float):
+        if value != math.floor(as_float):
             raise InvalidServiceError(
                 f"{who}: minutes {value} has a fraction; give whole minutes as documented "
                 "(unitcalc never rounds)",
