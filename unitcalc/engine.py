@@ -37,6 +37,8 @@ DEFAULT_MAX_ALTERNATIVES = 100
 """How many alternative allocations a result lists before it sets
 ``alternatives_truncated``; the tie itself is always described whole."""
 
+_COUNT_LIMIT = 100_000
+
 Services = Mapping[str, object] | Iterable[ServiceLine]
 
 
@@ -176,7 +178,7 @@ def calculate(
     if tie_groups:
         tie = Tie(
             groups=tuple(tie_groups),
-            allocations=math.prod(a.count for a, _ in pool_allocations),
+            allocations=_count_allocations(pool_allocations, units),
         )
     return Result(
         rule=counting.name,
@@ -253,7 +255,7 @@ def _pools(
             for member in (primary, *table.addons(primary)):
                 if member not in ordered:
                     ordered[member] = pool.codes.get(member) or _CodeInPool(
-                        table.lookup(member), 0, 0, set()
+                        table.lookup(member), 0, 0, set(entry.disciplines)
                     )
         pool.codes = ordered
     return pools
@@ -337,17 +339,11 @@ def _alternatives(
     whether more exist."""
     if not any(allocation.tied for allocation, _ in pools):
         return [], False
-    timed = {code for _, members in pools for item in members for code, _ in item}
-    # Untimed codes keep their unit in every allocation.
-    fixed = {code: 0 if code in timed else count for code, count in chosen.items()}
+    fixed = _fixed_units(pools, chosen)
     found: list[dict[str, int]] = []
     seen = {tuple(sorted(chosen.items()))}
     for combination in _lazy_product([allocation for allocation, _ in pools]):
-        units = dict(fixed)
-        for (_, members), pool_units in zip(pools, combination, strict=True):
-            for item_members, count in zip(members, pool_units, strict=True):
-                for code, share in _split_family(item_members, count).items():
-                    units[code] += share
+        units = _code_units(pools, fixed, combination)
         key = tuple(sorted(units.items()))
         if key in seen:
             continue
@@ -356,6 +352,58 @@ def _alternatives(
         seen.add(key)
         found.append(units)
     return found, False
+
+
+def _code_units(
+    pools: Sequence[tuple[PoolAllocation, list[list[tuple[str, int]]]]],
+    fixed: Mapping[str, int],
+    combination: Sequence[tuple[int, ...]],
+) -> dict[str, int]:
+    """One combination of pool allocations, as units per code."""
+    units = dict(fixed)
+    for (_, members), pool_units in zip(pools, combination, strict=True):
+        for item_members, count in zip(members, pool_units, strict=True):
+            for code, share in _split_family(item_members, count).items():
+                units[code] += share
+    return units
+
+
+def _count_allocations(
+    pools: Sequence[tuple[PoolAllocation, list[list[tuple[str, int]]]]],
+    chosen: Mapping[str, int],
+) -> int:
+    """How many distinct allocations per code are compliant.
+
+    Pools multiply, except where one code ties in two discipline pools: then two
+    allocations of the lines can give the same units per code (97110-GP x2 with
+    97110-GO x1 and the reverse), and only distinct ones are counted. Counting them
+    means enumerating; past ``_COUNT_LIMIT`` line allocations (a day no clinic
+    documents) the count of line allocations, an upper bound, is returned instead.
+    """
+    line_allocations = math.prod(allocation.count for allocation, _ in pools)
+    tied_codes: list[str] = []
+    for allocation, members in pools:
+        for index in allocation.tied:
+            tied_codes.extend(code for code, _ in members[index])
+    if len(tied_codes) == len(set(tied_codes)) or line_allocations > _COUNT_LIMIT:
+        return line_allocations
+    fixed = _fixed_units(pools, chosen)
+    return len(
+        {
+            tuple(sorted(_code_units(pools, fixed, combination).items()))
+            for combination in _lazy_product([allocation for allocation, _ in pools])
+        }
+    )
+
+
+def _fixed_units(
+    pools: Sequence[tuple[PoolAllocation, list[list[tuple[str, int]]]]],
+    chosen: Mapping[str, int],
+) -> dict[str, int]:
+    """Units that are the same in every allocation: untimed codes keep their unit;
+    timed codes start from 0 and take their pools' units."""
+    timed = {code for _, members in pools for item in members for code, _ in item}
+    return {code: 0 if code in timed else count for code, count in chosen.items()}
 
 
 def _lazy_product(
