@@ -1,0 +1,155 @@
+"""Hypothesis strategies shared by the property tests: codes, minutes, visits, lines.
+
+Codes come from the packaged code table, so a code added to ``codes.toml`` is exercised
+without touching the tests. The 97129/97130 add-on family is kept out of the general
+strategies (it counts as one service, RULES.md section 4) and has strategies of its own.
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+import unitcalc
+
+TABLE = unitcalc.CodeTable.default()
+
+COGNITIVE_PRIMARY = "97129"
+COGNITIVE_ADDON = "97130"
+COGNITIVE_FAMILY = (COGNITIVE_PRIMARY, COGNITIVE_ADDON)
+
+TIMED_15_CODES: tuple[str, ...] = tuple(
+    sorted(
+        info.code
+        for info in TABLE
+        if info.kind == "timed"
+        and info.unit_minutes == 15
+        and info.addon_of is None
+        and info.code not in COGNITIVE_FAMILY
+    )
+)
+"""Timed codes billed per 15 minutes, outside the 97129/97130 family."""
+
+UNTIMED_CODES: tuple[str, ...] = tuple(
+    sorted(info.code for info in TABLE if info.kind == "untimed")
+)
+
+DISCIPLINES: tuple[str | None, ...] = (None, "PT", "OT", "SLP")
+RULE_NAMES = ("cms", "ama")
+
+DAY_MINUTES = 1440
+"""The most minutes one code can hold on one day (the library rejects more)."""
+
+# Enough for 8 lines of one code at 180 minutes without passing the 1440-minute day.
+MAX_LINE_MINUTES = 180
+MAX_LINES = 8
+
+timed_codes = st.sampled_from(TIMED_15_CODES)
+untimed_codes = st.sampled_from(UNTIMED_CODES)
+disciplines = st.sampled_from(DISCIPLINES)
+rules = st.sampled_from(RULE_NAMES)
+
+minutes = st.integers(min_value=0, max_value=MAX_LINE_MINUTES)
+"""Minutes of one timed code in an ordinary visit."""
+
+long_day_minutes = st.integers(min_value=0, max_value=DAY_MINUTES)
+"""Minutes of one timed code on a long day, up to the whole day."""
+
+untimed_minutes = st.none() | st.integers(min_value=0, max_value=90)
+"""Untimed codes may be documented with or without minutes."""
+
+
+def visits(
+    *,
+    min_codes: int = 1,
+    max_codes: int = 6,
+    code_minutes: st.SearchStrategy[int] = minutes,
+) -> st.SearchStrategy[dict[str, int]]:
+    """A visit ``{code: minutes}`` of distinct timed 15-minute codes."""
+    return st.dictionaries(timed_codes, code_minutes, min_size=min_codes, max_size=max_codes)
+
+
+long_day_visits = visits(code_minutes=long_day_minutes)
+
+SMALL_VISIT_MAX_UNITS = 12
+# 187 minutes is the top of the 12-unit band (173-187) of the CMS 20.2 table.
+_SMALL_VISIT_MAX_MINUTES = 187
+
+small_visits = visits(max_codes=5, code_minutes=st.integers(min_value=0, max_value=40)).filter(
+    lambda visit: sum(visit.values()) <= _SMALL_VISIT_MAX_MINUTES
+)
+"""Visits of at most 5 codes and 12 CMS units: small enough to enumerate every way of
+sharing the units among the codes."""
+
+
+@st.composite
+def tied_visits(
+    draw: st.DrawFn, *, min_codes: int = 2, max_codes: int = 6, max_blocks: int = 4
+) -> dict[str, int]:
+    """A visit whose codes all have the same leftover minutes after their full 15-minute
+    blocks, so the last units are usually a tie with many compliant allocations."""
+    codes = draw(
+        st.lists(timed_codes, min_size=min_codes, max_size=max_codes, unique=True),
+    )
+    leftover = draw(st.integers(min_value=1, max_value=14))
+    blocks = st.integers(min_value=0, max_value=max_blocks)
+    return {code: 15 * draw(blocks) + leftover for code in codes}
+
+
+def timed_lines(
+    *, line_minutes: st.SearchStrategy[int] = minutes
+) -> st.SearchStrategy[unitcalc.ServiceLine]:
+    """One documented timed line with a discipline among None, PT, OT and SLP."""
+    return st.builds(unitcalc.ServiceLine, timed_codes, line_minutes, discipline=disciplines)
+
+
+untimed_lines = st.builds(
+    unitcalc.ServiceLine, untimed_codes, untimed_minutes, discipline=disciplines
+)
+"""One documented untimed line."""
+
+
+def service_lines(
+    *, with_untimed: bool = False, min_size: int = 1, max_size: int = MAX_LINES
+) -> st.SearchStrategy[list[unitcalc.ServiceLine]]:
+    """A day of service lines spread over the disciplines. A code may repeat, in one
+    discipline or several; its lines never pass the 1440 minutes of a day."""
+    line = timed_lines() | untimed_lines if with_untimed else timed_lines()
+    return st.lists(line, min_size=min_size, max_size=max_size)
+
+
+def shuffled_service_lines(
+    *, with_untimed: bool = True
+) -> st.SearchStrategy[tuple[list[unitcalc.ServiceLine], list[unitcalc.ServiceLine]]]:
+    """A day of service lines and the same lines in another order."""
+    return service_lines(with_untimed=with_untimed).flatmap(
+        lambda lines: st.tuples(st.just(lines), st.permutations(lines))
+    )
+
+
+# Each member of the family at up to half a day, so their sum stays within one day.
+family_minutes = st.integers(min_value=0, max_value=DAY_MINUTES // 2)
+
+
+@st.composite
+def cognitive_family_visits(draw: st.DrawFn) -> dict[str, int]:
+    """97129 and/or its add-on 97130 with their minutes; a member left out of the
+    visit counts as 0 minutes."""
+    members = draw(
+        st.sampled_from([COGNITIVE_FAMILY, (COGNITIVE_PRIMARY,), (COGNITIVE_ADDON,)]),
+    )
+    return {code: draw(family_minutes) for code in members}
+
+
+cognitive_family_lines = st.lists(
+    st.builds(
+        unitcalc.ServiceLine,
+        st.sampled_from(COGNITIVE_FAMILY),
+        minutes,
+        discipline=disciplines,
+    )
+    | timed_lines(),
+    min_size=1,
+    max_size=6,
+).filter(lambda lines: any(line.code in COGNITIVE_FAMILY for line in lines))
+"""A day of lines holding 97129 and/or 97130, maybe with other timed codes, spread
+over the disciplines."""
