@@ -82,6 +82,48 @@ def calculate(
     >>> r.tie.groups[0].codes
     ('97112', '97110')
     """
+    return evaluate(
+        services,
+        rule,
+        tie_preference=tie_preference,
+        pooling=pooling,
+        codes=codes,
+        max_alternatives=max_alternatives,
+    ).result
+
+
+@attrs.frozen
+class PoolEvaluation:
+    """One pool's counting, kept for audits: its timed items (add-on families merged),
+    each item's member codes with their minutes, the rule's allocation and the pool's
+    untimed codes."""
+
+    discipline: str | None
+    items: tuple[TimedItem, ...]
+    members: tuple[tuple[tuple[str, int], ...], ...]
+    allocation: PoolAllocation
+    untimed: tuple[str, ...]
+
+
+@attrs.frozen
+class Evaluation:
+    """A result with the pools behind it."""
+
+    result: Result
+    pools: tuple[PoolEvaluation, ...]
+    pooling: Pooling
+
+
+def evaluate(
+    services: Services,
+    rule: str | Rule = "cms",
+    *,
+    tie_preference: Sequence[str] = (),
+    pooling: Pooling = "discipline",
+    codes: CodeTable | None = None,
+    max_alternatives: int = DEFAULT_MAX_ALTERNATIVES,
+) -> Evaluation:
+    """:func:`calculate`, keeping each pool's allocation for checking billed units."""
     counting = get_rule(rule)
     table = codes if codes is not None else CodeTable.default()
     if pooling not in POOLINGS:
@@ -113,7 +155,7 @@ def calculate(
                 )
 
     line_results: list[LineResult] = []
-    pool_allocations: list[tuple[PoolAllocation, list[list[tuple[str, int]]]]] = []
+    pool_evaluations: list[PoolEvaluation] = []
     tie_groups: list[TieGroup] = []
     timed_total = untimed_total = 0
     order = 0
@@ -129,10 +171,18 @@ def calculate(
         allocation = counting.allocate(items, pool=label)
         explanation.extend(allocation.steps)
         warnings.extend(allocation.warnings)
-        pool_allocations.append((allocation, members))
+        pool_evaluations.append(
+            PoolEvaluation(
+                discipline=label,
+                items=tuple(items),
+                members=tuple(tuple(m) for m in members),
+                allocation=allocation,
+                untimed=tuple(c for c, e in pool.codes.items() if not e.info.timed),
+            )
+        )
         units_by_code: dict[str, int] = {}
         for item, item_members, count in zip(items, members, allocation.chosen, strict=True):
-            split = _split_family(item_members, count)
+            split = split_family(item_members, count)
             if len(item_members) > 1:
                 explanation.append(_family_step(item, split, label))
             units_by_code.update(split)
@@ -173,14 +223,14 @@ def calculate(
         f"Total: {count_of(timed_units, 'timed unit')} + "
         f"{count_of(untimed_units, 'untimed unit')} = {count_of(total_units, 'unit')}."
     )
-    alternatives, truncated = _alternatives(pool_allocations, units, max_alternatives)
+    alternatives, truncated = _alternatives(pool_evaluations, units, max_alternatives)
     tie = None
     if tie_groups:
         tie = Tie(
             groups=tuple(tie_groups),
-            allocations=_count_allocations(pool_allocations, units),
+            allocations=_count_allocations(pool_evaluations, units),
         )
-    return Result(
+    result = Result(
         rule=counting.name,
         total_timed_minutes=timed_total,
         total_untimed_minutes=untimed_total,
@@ -193,6 +243,7 @@ def calculate(
         explanation=tuple(explanation),
         warnings=tuple(warnings),
     )
+    return Evaluation(result=result, pools=tuple(pool_evaluations), pooling=pooling)
 
 
 def _service_lines(services: Services) -> list[ServiceLine]:
@@ -292,7 +343,7 @@ def _timed_items(
     return items, members
 
 
-def _split_family(members: Sequence[tuple[str, int]], units: int) -> dict[str, int]:
+def split_family(members: Sequence[tuple[str, int]], units: int) -> dict[str, int]:
     """A family's units: the primary bills the first unit, the add-on the rest."""
     if len(members) == 1:
         return {members[0][0]: units}
@@ -331,18 +382,18 @@ def _line_discipline(entry: _CodeInPool) -> str | None:
 
 
 def _alternatives(
-    pools: Sequence[tuple[PoolAllocation, list[list[tuple[str, int]]]]],
+    pools: Sequence[PoolEvaluation],
     chosen: Mapping[str, int],
     limit: int,
 ) -> tuple[list[dict[str, int]], bool]:
     """The other compliant allocations in code space, at most ``limit`` of them, and
     whether more exist."""
-    if not any(allocation.tied for allocation, _ in pools):
+    if not any(pool.allocation.tied for pool in pools):
         return [], False
     fixed = _fixed_units(pools, chosen)
     found: list[dict[str, int]] = []
     seen = {tuple(sorted(chosen.items()))}
-    for combination in _lazy_product([allocation for allocation, _ in pools]):
+    for combination in _lazy_product([pool.allocation for pool in pools]):
         units = _code_units(pools, fixed, combination)
         key = tuple(sorted(units.items()))
         if key in seen:
@@ -355,21 +406,21 @@ def _alternatives(
 
 
 def _code_units(
-    pools: Sequence[tuple[PoolAllocation, list[list[tuple[str, int]]]]],
+    pools: Sequence[PoolEvaluation],
     fixed: Mapping[str, int],
     combination: Sequence[tuple[int, ...]],
 ) -> dict[str, int]:
     """One combination of pool allocations, as units per code."""
     units = dict(fixed)
-    for (_, members), pool_units in zip(pools, combination, strict=True):
-        for item_members, count in zip(members, pool_units, strict=True):
-            for code, share in _split_family(item_members, count).items():
+    for pool, pool_units in zip(pools, combination, strict=True):
+        for item_members, count in zip(pool.members, pool_units, strict=True):
+            for code, share in split_family(item_members, count).items():
                 units[code] += share
     return units
 
 
 def _count_allocations(
-    pools: Sequence[tuple[PoolAllocation, list[list[tuple[str, int]]]]],
+    pools: Sequence[PoolEvaluation],
     chosen: Mapping[str, int],
 ) -> int:
     """How many distinct allocations per code are compliant.
@@ -380,29 +431,29 @@ def _count_allocations(
     means enumerating; past ``_COUNT_LIMIT`` line allocations (a day no clinic
     documents) the count of line allocations, an upper bound, is returned instead.
     """
-    line_allocations = math.prod(allocation.count for allocation, _ in pools)
+    line_allocations = math.prod(pool.allocation.count for pool in pools)
     tied_codes: list[str] = []
-    for allocation, members in pools:
-        for index in allocation.tied:
-            tied_codes.extend(code for code, _ in members[index])
+    for pool in pools:
+        for index in pool.allocation.tied:
+            tied_codes.extend(code for code, _ in pool.members[index])
     if len(tied_codes) == len(set(tied_codes)) or line_allocations > _COUNT_LIMIT:
         return line_allocations
     fixed = _fixed_units(pools, chosen)
     return len(
         {
             tuple(sorted(_code_units(pools, fixed, combination).items()))
-            for combination in _lazy_product([allocation for allocation, _ in pools])
+            for combination in _lazy_product([pool.allocation for pool in pools])
         }
     )
 
 
 def _fixed_units(
-    pools: Sequence[tuple[PoolAllocation, list[list[tuple[str, int]]]]],
+    pools: Sequence[PoolEvaluation],
     chosen: Mapping[str, int],
 ) -> dict[str, int]:
     """Units that are the same in every allocation: untimed codes keep their unit;
     timed codes start from 0 and take their pools' units."""
-    timed = {code for _, members in pools for item in members for code, _ in item}
+    timed = {code for pool in pools for item in pool.members for code, _ in item}
     return {code: 0 if code in timed else count for code, count in chosen.items()}
 
 
