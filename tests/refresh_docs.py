@@ -17,7 +17,11 @@ from unitcalc.cli import main
 
 def run(command: str) -> str:
     words = shlex.split(command)
-    result = CliRunner().invoke(main, words[1:])
+    stdin = None
+    if "<<<" in words:
+        at = words.index("<<<")
+        words, stdin = words[:at], words[at + 1]
+    result = CliRunner().invoke(main, words[1:], input=stdin)
     return "\n".join(line.rstrip() for line in result.output.rstrip("\n").splitlines())
 
 

@@ -43,7 +43,7 @@ class TestCalc:
     def test_tie_is_shown_with_alternatives(self) -> None:
         result = run("calc", "97112=20", "97110=20")
         assert result.exit_code == 0
-        assert "Tie: 97112, 97110 have 5 min left each and share 1 unit" in result.stdout
+        assert "Tie: 97112, 97110 have 5 min left each and compete for 1 unit" in result.stdout
         assert "also compliant: 97112 x1, 97110 x2" in result.stdout
 
     def test_truncated_alternatives_are_counted(self) -> None:
@@ -113,9 +113,12 @@ class TestCalc:
         (["calc", "97110="], "Error: '97110=': minutes are missing"),
         (["calc", "97110"], "Error: 97110 is a timed code: give its minutes"),
         (["calc", "97111=10"], "Error: 97111 is not in the code table. Did you mean 97110, 97112"),
-        (["calc", "97001"], "Error: 97001 was deleted on 2017-01-01: bill 97161, 97162 or 97163 instead"),
+        (["calc", "97001"], "Error: 97001 was deleted on 2017-01-01; its replacements are 97161, 97162, 97163"),
         (["calc", "9711=10"], "Error: '9711=10': '9711' is not a CPT/HCPCS code"),
         (["calc", "97110-XX=10"], "Error: '97110-XX=10': discipline 'XX' is not PT, OT or SLP"),
+        (["calc", "97110-=10"], "Error: '97110-=10': the discipline is missing"),
+        (["calc", "97110=10", "--prefer", "xyz"], "Error: tie preference: 'xyz' is not a CPT/HCPCS code"),
+        (["calc", "97110=10", "--define", "97110=timed/²"], "Error: --define '97110=timed/²'"),
         (["calc", "97110=10", "--rule", "eights"], "Error: Invalid value for '--rule'"),
         (["calc"], "Error: give at least one service"),
         (["calc", "97110=10", "--define", "97999"], "Error: --define '97999'"),
@@ -125,8 +128,8 @@ class TestCalc:
         (["nosuch"], "Error: No such command 'nosuch'"),
     ],
     ids=["fraction", "negative", "text", "empty", "timed-no-minutes", "unknown", "deleted",
-         "short-code", "discipline", "rule", "no-services", "define", "codes-file", "json",
-         "kind", "command"],
+         "short-code", "discipline", "empty-discipline", "prefer", "define-digit", "rule",
+         "no-services", "define", "codes-file", "json", "kind", "command"],
 )  # fmt: skip
 def test_input_errors_exit_2_with_one_line(args: list[str], message: str) -> None:
     result = run(*args, stdin="not json")
@@ -149,6 +152,13 @@ def test_input_errors_exit_2_with_one_line(args: list[str], message: str) -> Non
         ('{"visits": []}', "expected an object"),
         ('{"services": [], "colour": 1}', "unknown key 'colour'"),
         ('{"rule": 5, "services": []}', "rule must be text"),
+        ('{"rule": "bogus", "services": []}', "<stdin>: rule: unknown rule 'bogus'"),
+        ('{"services": [{"code": "97110"}]}', "<stdin>: services[0]: 97110 is a timed code"),
+        (
+            '{"services": [{"code": "97112", "minutes": 5}, {"code": "97001"}]}',
+            "<stdin>: services[1]: 97001 was deleted",
+        ),
+        ("[" * 100000, "nested too deeply"),
     ],
 )
 def test_json_input_errors_name_the_field(document: str, message: str) -> None:

@@ -166,6 +166,8 @@ BAD_MINUTES = [
     ("", "is empty"),
     ("  ", "is empty"),
     (1441, "1440"),
+    ("1" + "0" * 309, "1440"),
+    (-7.5, "is negative"),
     ([15], "list"),
 ]
 
@@ -194,6 +196,20 @@ def test_timed_code_without_minutes_is_an_error() -> None:
 def test_a_code_over_a_day_of_minutes_is_an_error() -> None:
     with pytest.raises(InvalidServiceError, match="more than the 1440 minutes"):
         calculate([ServiceLine("97110", 1000), ServiceLine("97110", 441)])
+
+
+def test_a_day_of_more_than_1440_timed_minutes_is_an_error() -> None:
+    with pytest.raises(InvalidServiceError, match="the day's timed minutes add up to 2000"):
+        calculate({"97110": 1000, "97140": 1000})
+
+
+def test_tie_preference_must_name_countable_codes() -> None:
+    with pytest.raises(InvalidServiceError, match="tie preference: 97001 was deleted"):
+        calculate({"97110": 20}, tie_preference=["97001"])
+    with pytest.raises(TypeError, match="tie_preference must be a list"):
+        calculate({"97110": 20}, tie_preference="97110")
+    with pytest.raises(TypeError, match="max_alternatives"):
+        calculate({"97110": 20}, max_alternatives="5")  # type: ignore[arg-type]
 
 
 def test_bad_discipline() -> None:
@@ -237,7 +253,7 @@ class TestExplanation:
     def test_tie_is_explained(self) -> None:
         text = "\n".join(calculate({"97112": 20, "97110": 20}).explanation)
         assert "97112 and 97110 tie with 5 min left each for the last unit" in text
-        assert "Example 2" in text
+        assert "Examples 2 and 5" in text
 
     def test_warns_for_8_minutes_without_a_unit(self) -> None:
         result = calculate({"97110": 18, "97140": 13, "97116": 10, "97035": 8})
@@ -245,9 +261,45 @@ class TestExplanation:
 
     def test_warns_for_a_unit_under_8_minutes(self) -> None:
         result = calculate({"97110": 33, "97140": 7})
-        assert any(
-            w.startswith("97140 bills 1 unit for 7 min (fewer than 8)") for w in result.warnings
+        assert result.warnings == (
+            "97140 bills 1 unit for 7 min: its last unit covers 7 min, fewer than 8, which is "
+            "compliant because the day's total supports the unit (CMS 20.2, Example 3); "
+            "counted on its own it would get 0 units",
         )
+
+    def test_tied_code_without_a_unit_names_its_rivals(self) -> None:
+        result = calculate({"97110": 8, "97112": 8, "97140": 8})
+        assert any(
+            w.startswith("97140 has 8 min but gets no unit") and "it tied with 97110 and 97112" in w
+            for w in result.warnings
+        )
+
+    def test_lines_without_discipline_beside_disciplined_ones_are_flagged(self) -> None:
+        lines = [ServiceLine("97110", 33, discipline="PT"), ServiceLine("97140", 7)]
+        result = calculate(lines)
+        assert result.units == {"97110": 2, "97140": 0}
+        assert any(
+            w.startswith("97140 has no discipline while other lines do (PT)")
+            for w in result.warnings
+        )
+
+    def test_rule_notes_from_the_code_table(self) -> None:
+        assert "97014: Medicare does not recognise 97014" in calculate({"97014": 15}).warnings[0]
+        assert calculate({"97014": 15}, rule="ama").warnings == ()
+
+    def test_added_family_member_is_flagged(self) -> None:
+        result = calculate({"97130": 30})
+        assert result.units == {"97129": 1, "97130": 1}
+        assert any(w.startswith("97129 was not entered but bills units") for w in result.warnings)
+        assert [line.code for line in result.lines] == ["97129", "97130"]
+
+    def test_lines_keep_input_order_across_disciplines(self) -> None:
+        lines = [
+            ServiceLine("97110", 10, discipline="PT"),
+            ServiceLine("97530", 10, discipline="OT"),
+            ServiceLine("97161", discipline="PT"),
+        ]
+        assert [line.code for line in calculate(lines).lines] == ["97110", "97530", "97161"]
 
     def test_no_warnings_when_nothing_surprises(self) -> None:
         assert calculate({"97110": 30, "97140": 15}).warnings == ()

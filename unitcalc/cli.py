@@ -1,26 +1,35 @@
 """The ``unitcalc`` command line: parse, call the library, render.
 
-Exit codes (one place, :class:`UnitcalcGroup`):
+Exit codes (mapped in one place, :class:`UnitcalcGroup`, except the findings exit):
     0  success
-    2  usage or input error: a one-line message on stderr naming the bad token
+    1  batch: some group could not be counted; audit: some group is not ok
+    2  usage or input error, or a file that cannot be read: one line on stderr naming
+       the bad token, line or column and the fix
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 import sys
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+import attrs
 import click
 from tabulate import tabulate
 
 from . import __version__
+from ._text import count_of
+from .batch import InputFormat, Options, Summary, run_groups
 from .codes import KINDS, CodeInfo, CodeTable, define_code, iter_kind
 from .engine import DEFAULT_MAX_ALTERNATIVES, POOLINGS, Pooling, calculate
 from .errors import InvalidServiceError, UnitcalcError
 from .model import Result, ServiceLine
+from .report import AuditFormat, AuditWriter, BatchFormat, BatchWriter, atomic_output
 from .rules import RULES, get_rule, rule_names
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -76,10 +85,50 @@ def _table_options(function: F) -> F:
     )(function)
 
 
+def _counting_options(function: F) -> F:
+    """--pool-by and --prefer, shared by calc, batch and audit."""
+    function = click.option(
+        "--prefer",
+        metavar="CODE,CODE...",
+        default="",
+        help="Tie preference: codes to favour, first first, when leftovers tie.",
+    )(function)
+    return click.option(
+        "--pool-by",
+        type=click.Choice(POOLINGS),
+        default="discipline",
+        show_default=True,
+        help="Pool timed minutes per discipline (PT, OT, SLP apart) or for the whole day.",
+    )(function)
+
+
+def _rule_option(function: F) -> F:
+    return click.option(
+        "--rule",
+        type=click.Choice(rule_names(), case_sensitive=False),
+        help="Counting rule (default cms). 'unitcalc rules' describes each.",
+    )(function)
+
+
+def _prefer(text: str) -> list[str]:
+    return [code for code in text.split(",") if code.strip()]
+
+
 def _code_table(codes_file: Path | None, definitions: Sequence[str]) -> CodeTable:
     table = CodeTable.load(codes_file) if codes_file else CodeTable.default()
-    if definitions:
-        table = table.with_codes(*(define_code(spec) for spec in definitions))
+    for spec in definitions:
+        info = define_code(spec)
+        known = table.codes.get(info.code)
+        if known is not None:
+            # Redefining a packaged code keeps its label, and its add-on link when the
+            # new definition is still timed.
+            unit = f"/{info.unit_minutes}" if info.unit_minutes else ""
+            info = attrs.evolve(
+                info,
+                label=f"{known.label} (redefined: {info.kind}{unit})",
+                addon_of=known.addon_of if info.timed else None,
+            )
+        table = table.with_codes(info)
     return table
 
 
@@ -95,12 +144,28 @@ def parse_service(token: str) -> ServiceLine:
             field="minutes",
             value=minutes,
         )
+    if dash and not discipline.strip():
+        raise InvalidServiceError(
+            f"{token!r}: the discipline is missing after '-'; write e.g. {code}-GP=...",
+            code=code,
+            field="discipline",
+            value=discipline,
+        )
     try:
         return ServiceLine(code, minutes if sep else None, discipline=discipline if dash else None)  # type: ignore[arg-type]
     except InvalidServiceError as exc:
         raise InvalidServiceError(
             f"{token!r}: {exc}", code=exc.code, field=exc.field, value=exc.value
         ) from exc
+
+
+def _read_json_input(stream: Any) -> tuple[str, str]:
+    label = getattr(stream, "name", "-")
+    name = "<stdin>" if label in {"-", "<stdin>"} else str(label)
+    try:
+        return name, stream.read()
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name}: byte {exc.start} is not UTF-8; save the JSON as UTF-8") from None
 
 
 def _services_from_json(stream_name: str, text: str) -> tuple[str | None, list[ServiceLine]]:
@@ -110,6 +175,8 @@ def _services_from_json(stream_name: str, text: str) -> tuple[str | None, list[S
         raise InputError(
             f"{stream_name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from exc
+    except RecursionError:
+        raise InputError(f"{stream_name}: JSON nested too deeply") from None
     if not isinstance(document, dict) or not isinstance(document.get("services"), list):
         raise InputError(
             f'{stream_name}: expected an object {{"services": [{{"code": "97110", '
@@ -119,8 +186,13 @@ def _services_from_json(stream_name: str, text: str) -> tuple[str | None, list[S
     if unknown:
         raise InputError(f"{stream_name}: unknown key {unknown[0]!r}; expected rule and services")
     rule = document.get("rule")
-    if rule is not None and not isinstance(rule, str):
-        raise InputError(f'{stream_name}: rule must be text such as "cms"')
+    if rule is not None:
+        if not isinstance(rule, str):
+            raise InputError(f'{stream_name}: rule must be text such as "cms"')
+        try:
+            rule = get_rule(rule).name
+        except UnitcalcError as exc:
+            raise InputError(f"{stream_name}: rule: {exc}") from exc
     lines = []
     for index, entry in enumerate(document["services"]):
         where = f"{stream_name}: services[{index}]"
@@ -142,38 +214,24 @@ def _services_from_json(stream_name: str, text: str) -> tuple[str | None, list[S
 
 @main.command()
 @click.argument("services", nargs=-1, metavar="[CODE[-DISC][=MIN]]...")
-@click.option(
-    "--rule",
-    type=click.Choice(rule_names(), case_sensitive=False),
-    help="Counting rule (default cms). 'unitcalc rules' describes each.",
-)
+@_rule_option
 @click.option(
     "--format",
     "output_format",
     type=click.Choice(["table", "json"]),
     default="table",
     show_default=True,
+    help="A table for people, or JSON for scripts.",
 )
 @click.option("--explain", is_flag=True, help="Show the step-by-step reasoning under the table.")
 @click.option(
     "--input",
     "input_file",
-    type=click.File("r", encoding="utf-8"),
+    type=click.File("r", encoding="utf-8-sig"),
+    metavar="FILE|-",
     help='Read services as JSON ({"rule": ..., "services": [...]}) from a file, or - for stdin.',
 )
-@click.option(
-    "--pool-by",
-    type=click.Choice(POOLINGS),
-    default="discipline",
-    show_default=True,
-    help="Pool timed minutes per discipline (PT, OT, SLP apart) or for the whole day.",
-)
-@click.option(
-    "--prefer",
-    metavar="CODE,CODE...",
-    default="",
-    help="Tie preference: codes to favour, first first, when leftovers tie.",
-)
+@_counting_options
 @click.option(
     "--max-alternatives",
     type=click.IntRange(min=0),
@@ -208,19 +266,29 @@ def calc(
     """
     lines = [parse_service(token) for token in services]
     file_rule = None
+    from_file: list[ServiceLine] = []
+    name = ""
     if input_file is not None:
-        file_rule, from_file = _services_from_json(input_file.name, input_file.read())
+        name, text = _read_json_input(input_file)
+        file_rule, from_file = _services_from_json(name, text)
         lines.extend(from_file)
     if not lines:
         raise click.UsageError("give at least one service, e.g. unitcalc calc 97110=33 97140=7")
-    result = calculate(
-        lines,
-        rule=rule or file_rule or "cms",
-        tie_preference=[code for code in prefer.split(",") if code.strip()],
-        pooling=pool_by,
-        codes=_code_table(codes_file, definitions),
-        max_alternatives=max_alternatives,
-    )
+    try:
+        result = calculate(
+            lines,
+            rule=rule or file_rule or "cms",
+            tie_preference=_prefer(prefer),
+            pooling=pool_by,
+            codes=_code_table(codes_file, definitions),
+            max_alternatives=max_alternatives,
+        )
+    except UnitcalcError as exc:
+        code = getattr(exc, "code", None)
+        indices = [i for i, line in enumerate(from_file) if line.code == code]
+        if indices and not any(line.code == code for line in lines[: len(lines) - len(from_file)]):
+            raise InputError(f"{name}: services[{indices[0]}]: {exc}") from exc
+        raise
     if output_format == "json":
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:
@@ -250,23 +318,32 @@ def render_result(result: Result, *, explain: bool) -> str:
         colalign=("left",) * (len(headers) - 2) + numbers,
     )
     out = [f"Rule: {rule.name} ({rule.title})", table]
-    out.append(f"Total: {result.total_units} units ({result.total_timed_minutes} timed minutes)")
+    minutes = f"{result.total_timed_minutes} timed minutes"
+    if result.total_untimed_minutes:
+        minutes += f", {result.total_untimed_minutes} untimed"
+    out.append(f"Total: {count_of(result.total_units, 'unit')} ({minutes})")
     if result.tie:
         for group in result.tie.groups:
             where = f" in {group.discipline}" if group.discipline else ""
             out.append(
                 f"Tie{where}: {', '.join(group.codes)} have {group.leftover_minutes} min left "
-                f"each and share {group.units} unit{'s' * (group.units != 1)}; unitcalc chose "
-                f"{', '.join(group.chosen)}. Any choice is compliant (CMS 20.2, Example 2)."
+                f"each and compete for {count_of(group.units, 'unit')}; unitcalc chose "
+                f"{', '.join(group.chosen)}. Any choice is compliant (CMS 20.2)."
             )
-        for alternative in result.alternatives:
-            shown = ", ".join(f"{code} x{units}" for code, units in alternative.items() if units)
-            out.append(f"  also compliant: {shown}")
-        if result.alternatives_truncated:
+        if len(result.tie.groups) > 1:
             out.append(
-                f"  ... {result.tie.allocations} compliant allocations in all; "
-                "raise --max-alternatives to list more"
+                f"  The choices in each discipline are independent: "
+                f"{result.tie.allocations} compliant allocations in all."
             )
+        else:
+            for alternative in result.alternatives:
+                shown = ", ".join(f"{c} x{u}" for c, u in alternative.items() if u)
+                out.append(f"  also compliant: {shown}")
+            if result.alternatives_truncated:
+                out.append(
+                    f"  ... {result.tie.allocations} compliant allocations in all; "
+                    "raise --max-alternatives to list more"
+                )
     if result.warnings:
         out.append("Warnings:")
         out.extend(f"  - {warning}" for warning in result.warnings)
@@ -274,6 +351,218 @@ def render_result(result: Result, *, explain: bool) -> str:
         out.append("Why:")
         out.extend(f"  {n}. {step}" for n, step in enumerate(result.explanation, start=1))
     return "\n".join(out)
+
+
+def _progress() -> Callable[[int, int, int], None] | None:
+    """A progress line on stderr while a long file is read, only on a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(rows: int, position: int, size: int) -> None:
+        share = f" ({100 * position // size}%)" if size else ""
+        click.echo(f"\r{rows:,} rows read{share}", err=True, nl=False)
+
+    return show
+
+
+def _file_options(function: F) -> F:
+    """Options of the commands that read visit files."""
+    for decorator in reversed(
+        [
+            click.argument("file", metavar="FILE|-"),
+            _rule_option,
+            click.option(
+                "--group-by",
+                metavar="COLUMN,COLUMN...",
+                default="",
+                help="Columns that identify a group (default: patient_id + date_of_service, "
+                "else visit_id).",
+            ),
+            click.option(
+                "--input-format",
+                type=click.Choice(["csv", "jsonl"]),
+                help="Input format (default: by file name; .jsonl/.ndjson is JSON Lines).",
+            ),
+            click.option(
+                "--encoding",
+                default="utf-8",
+                show_default=True,
+                help="Text encoding of the input (a UTF-8 BOM is accepted).",
+            ),
+            click.option(
+                "--output",
+                type=click.Path(dir_okay=False, path_type=Path),
+                help="Write here (atomically) instead of to standard output.",
+            ),
+            click.option(
+                "--strict", is_flag=True, help="Stop with exit 2 at the first row that is unusable."
+            ),
+            _counting_options,
+            _table_options,
+        ]
+    ):
+        function = decorator(function)
+    return function
+
+
+def _options(
+    rule: str | None,
+    group_by: str,
+    input_format: InputFormat | None,
+    encoding: str,
+    pool_by: Pooling,
+    prefer: str,
+    codes_file: Path | None,
+    definitions: Sequence[str],
+    strict: bool,
+    need_billed: bool,
+) -> Options:
+    return Options(
+        rule=get_rule(rule or "cms").name,
+        group_by=tuple(c.strip() for c in group_by.split(",") if c.strip()),
+        input_format=input_format,
+        encoding=encoding,
+        pooling=pool_by,
+        tie_preference=tuple(_prefer(prefer)),
+        codes=_code_table(codes_file, definitions),
+        strict=strict,
+        need_billed=need_billed,
+    )
+
+
+@contextlib.contextmanager
+def _input_path(file: str) -> Iterator[tuple[Path, str]]:
+    """The input as a path: standard input ('-') is copied to a temporary file first,
+    since a scattered file is read more than once."""
+    if file != "-":
+        yield Path(file), file
+        return
+    with tempfile.NamedTemporaryFile("wb", suffix=".input") as copy:
+        shutil.copyfileobj(click.get_binary_stream("stdin"), copy)
+        copy.flush()
+        yield Path(copy.name), "<stdin>"
+
+
+def _run(
+    file: str, options: Options, writer: BatchWriter | AuditWriter, output: Path | None
+) -> Summary:
+    progress = _progress()
+    with _input_path(file) as (path, display):
+        summary = run_groups(
+            path, options, writer.consume, reset=writer.reset, on_progress=progress, display=display
+        )
+    if progress is not None:
+        click.echo("", err=True)
+    with atomic_output(output) as out:
+        writer.finish(out, summary)
+    return summary
+
+
+@main.command()
+@_file_options
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["csv", "jsonl"]),
+    default="csv",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--per-row",
+    is_flag=True,
+    help="Write every input row back with a units column (a code's units on its first row "
+    "in the group), instead of one row per group and code.",
+)
+@click.pass_context
+def batch(
+    ctx: click.Context,
+    file: str,
+    rule: str | None,
+    group_by: str,
+    input_format: InputFormat | None,
+    encoding: str,
+    output: Path | None,
+    strict: bool,
+    pool_by: Pooling,
+    prefer: str,
+    codes_file: Path | None,
+    definitions: tuple[str, ...],
+    output_format: BatchFormat,
+    per_row: bool,
+) -> None:
+    """Units for every group of a visit file (CSV or JSON Lines).
+
+    One output row per group and code (the claim line), or with --per-row every input
+    row with its units. Exit codes: 0 every group counted; 1 some groups could not be
+    counted (status invalid, with the reason); 2 the run could not be done.
+    """
+    options = _options(
+        rule,
+        group_by,
+        input_format,
+        encoding,
+        pool_by,
+        prefer,
+        codes_file,
+        definitions,
+        strict,
+        need_billed=False,
+    )
+    summary = _run(file, options, BatchWriter(output_format, per_row=per_row), output)
+    if summary.counts.get("invalid"):
+        ctx.exit(1)
+
+
+@main.command()
+@_file_options
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="A report for people, CSV of the findings, or JSON with summary and findings.",
+)
+@click.option("--all", "show_all", is_flag=True, help="List ok groups too.")
+@click.pass_context
+def audit(
+    ctx: click.Context,
+    file: str,
+    rule: str | None,
+    group_by: str,
+    input_format: InputFormat | None,
+    encoding: str,
+    output: Path | None,
+    strict: bool,
+    pool_by: Pooling,
+    prefer: str,
+    codes_file: Path | None,
+    definitions: tuple[str, ...],
+    output_format: AuditFormat,
+    show_all: bool,
+) -> None:
+    """Check billed units (column billed_units) against the rule, group by group.
+
+    Statuses: ok, over, under, misallocated (right total, wrong codes), invalid (could
+    not be evaluated). Exit codes: 0 every group ok; 1 some group is not ok; 2 the run
+    could not be done.
+    """
+    options = _options(
+        rule,
+        group_by,
+        input_format,
+        encoding,
+        pool_by,
+        prefer,
+        codes_file,
+        definitions,
+        strict,
+        need_billed=True,
+    )
+    summary = _run(file, options, AuditWriter(output_format, show_all=show_all), output)
+    if any(count for status, count in summary.counts.items() if status != "ok"):
+        ctx.exit(1)
 
 
 @main.command()
@@ -322,11 +611,14 @@ def codes(
 
 
 def _relation(info: CodeInfo) -> str:
+    parts = []
     if info.deleted and info.deleted_on:
-        return f"deleted {info.deleted_on.isoformat()}, use {', '.join(info.replaced_by)}"
+        parts.append(f"deleted {info.deleted_on.isoformat()}, use {', '.join(info.replaced_by)}")
     if info.addon_of:
-        return f"add-on of {info.addon_of}"
-    return ""
+        parts.append(f"add-on of {info.addon_of}")
+    if info.note:
+        parts.append(info.note)
+    return "; ".join(parts)
 
 
 def _code_dict(info: CodeInfo) -> dict[str, Any]:
@@ -341,6 +633,7 @@ def _code_dict(info: CodeInfo) -> dict[str, Any]:
         "replaced_by": list(info.replaced_by),
         "sources": list(info.sources),
         "note": info.note,
+        "rule_notes": dict(info.rule_notes),
     }
 
 

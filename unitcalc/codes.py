@@ -48,6 +48,7 @@ _ENTRY_KEYS = frozenset(
         "replaced_by",
         "source",
         "note",
+        "rule_notes",
     }
 )
 
@@ -81,6 +82,10 @@ def normalize_code(raw: object) -> str:
     return code
 
 
+def _frozen_notes(notes: Mapping[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(dict(notes))
+
+
 @attrs.frozen
 class CodeInfo:
     """One entry of the code table."""
@@ -95,6 +100,8 @@ class CodeInfo:
     replaced_by: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     note: str | None = None
+    rule_notes: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_notes)
+    """Warnings to show when the code is counted under a given rule (by rule name)."""
 
     @property
     def timed(self) -> bool:
@@ -171,7 +178,7 @@ class CodeTable:
         >>> CodeTable.default().lookup("97127")
         Traceback (most recent call last):
         ...
-        unitcalc.errors.DeletedCodeError: 97127 was deleted on 2020-01-01: bill 97129 or ...
+        unitcalc.errors.DeletedCodeError: 97127 was deleted on 2020-01-01; its replacements ...
         """
         code = normalize_code(raw_code)
         info = self.codes.get(code)
@@ -187,10 +194,10 @@ class CodeTable:
             )
         if info.deleted:
             assert info.deleted_on is not None
-            *others, last = info.replaced_by
-            replacements = f"{', '.join(others)} or {last}" if others else last
+            replacements = ", ".join(info.replaced_by)
             raise DeletedCodeError(
-                f"{code} was deleted on {info.deleted_on.isoformat()}: bill {replacements} instead",
+                f"{code} was deleted on {info.deleted_on.isoformat()}; its replacement"
+                f"{'s are' if len(info.replaced_by) > 1 else ' is'} {replacements}",
                 code=code,
                 deleted_on=info.deleted_on,
                 replaced_by=info.replaced_by,
@@ -236,7 +243,7 @@ def define_code(spec: str) -> CodeInfo:
     if kind == "timed":
         unit = 15
         if slash:
-            if not minutes.isdigit() or int(minutes) <= 0:
+            if not re.fullmatch(r"[0-9]+", minutes) or int(minutes) <= 0:
                 raise CodeTableError(
                     f"--define {spec!r}: unit length {minutes!r} must be a whole number of "
                     "minutes above 0, e.g. timed/15",
@@ -381,6 +388,11 @@ def _parse_entry(
     note = body.get("note")
     if note is not None and not isinstance(note, str):
         raise fail("note", "must be text")
+    rule_notes: dict[str, str] = body.get("rule_notes", {})
+    if not isinstance(rule_notes, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in rule_notes.items()
+    ):
+        raise fail("rule_notes", 'must be a table of rule name = "text"')
     return CodeInfo(
         code=code,
         label=label.strip(),
@@ -392,6 +404,7 @@ def _parse_entry(
         replaced_by=tuple(replaced_by),
         sources=tuple(citations),
         note=note,
+        rule_notes=rule_notes,
     )
 
 

@@ -26,8 +26,8 @@ from typing import Literal, cast
 import attrs
 
 from ._text import count_of
-from .codes import CodeInfo, CodeTable, normalize_code
-from .errors import InvalidServiceError
+from .codes import CodeInfo, CodeTable
+from .errors import InvalidServiceError, UnitcalcError
 from .model import MAX_MINUTES, LineResult, Result, ServiceLine, Tie, TieGroup
 from .rules import PoolAllocation, Rule, TimedItem, get_rule
 
@@ -44,12 +44,14 @@ Services = Mapping[str, object] | Iterable[ServiceLine]
 
 @attrs.define
 class _CodeInPool:
-    """Minutes of one code in one pool, gathered from its lines."""
+    """Minutes of one code in one pool, gathered from its lines. ``first`` orders it:
+    the index of its first input line, and its place beside an add-on family member."""
 
     info: CodeInfo
     minutes: int | None
     listed: int
     disciplines: set[str | None]
+    first: tuple[int, int]
 
 
 @attrs.define
@@ -128,9 +130,11 @@ def evaluate(
     table = codes if codes is not None else CodeTable.default()
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, not {pooling!r}")
+    if isinstance(max_alternatives, bool) or not isinstance(max_alternatives, int):
+        raise TypeError(f"max_alternatives must be a whole number, not {max_alternatives!r}")
     if max_alternatives < 0:
         raise ValueError("max_alternatives must be 0 or more")
-    preference = {normalize_code(code): rank for rank, code in enumerate(tie_preference)}
+    preference = _preference(tie_preference, table)
 
     lines = _service_lines(services)
     pools = _pools(lines, table, pooling)
@@ -141,9 +145,22 @@ def evaluate(
         shown = ", ".join(d or "no discipline" for d in used_disciplines)
         explanation.append(
             f"Disciplines are counted apart ({shown}): each is its own plan of care (CMS "
-            "20.1). Pooling per discipline is the common reading; pooling='day' counts the "
-            "whole day together."
+            "20.1). Pooling per discipline is the common reading, not a sentence of the CMS "
+            "text; pooling the whole day instead is an option (--pool-by day)."
         )
+        if None in pools:
+            bare = ", ".join(pools[None].codes)
+            named = ", ".join(d for d in used_disciplines if d)
+            warnings.append(
+                f"{bare} {'has' if len(pools[None].codes) == 1 else 'have'} no discipline "
+                f"while other lines do ({named}): counted in a pool of their own; give the "
+                "discipline (e.g. 97110-GP) if they belong to a plan of care"
+            )
+    for pool in pools.values():
+        for entry in pool.codes.values():
+            note = entry.info.rule_notes.get(counting.name)
+            if note and entry.listed:
+                warnings.append(f"{entry.info.code}: {note}")
     for pool in pools.values():
         for entry in pool.codes.values():
             if len(entry.disciplines) > 1:
@@ -154,21 +171,20 @@ def evaluate(
                     "units between the plans of care yourself"
                 )
 
-    line_results: list[LineResult] = []
+    ordered_lines: list[tuple[tuple[int, int], LineResult]] = []
     pool_evaluations: list[PoolEvaluation] = []
     tie_groups: list[TieGroup] = []
     timed_total = untimed_total = 0
-    order = 0
     for pool in pools.values():
         label = pool.discipline if pooling == "discipline" else None
-        items, members = _timed_items(pool, table, preference, order)
-        order += len(pool.codes)
+        items, members = _timed_items(pool, table, preference)
         for entry in pool.codes.values():
             if not entry.info.timed:
                 untimed_total += entry.minutes or 0
                 explanation.append(_untimed_step(entry, label))
         timed_total += sum(item.minutes for item in items)
-        allocation = counting.allocate(items, pool=label)
+        pool_name = label or ("no discipline" if len(pools) > 1 else None)
+        allocation = counting.allocate(items, pool=pool_name)
         explanation.extend(allocation.steps)
         warnings.extend(allocation.warnings)
         pool_evaluations.append(
@@ -185,19 +201,21 @@ def evaluate(
             split = split_family(item_members, count)
             if len(item_members) > 1:
                 explanation.append(_family_step(item, split, label))
+                for code, share in split.items():
+                    if share and not pool.codes[code].listed:
+                        warnings.append(_added_member_warning(code, item.name, label))
             units_by_code.update(split)
         for code, entry in pool.codes.items():
             line_units = 1 if not entry.info.timed else units_by_code[code]
-            line_results.append(
-                LineResult(
-                    code=code,
-                    label=entry.info.label,
-                    timed=entry.info.timed,
-                    minutes=entry.minutes,
-                    units=line_units,
-                    discipline=_line_discipline(entry),
-                )
+            line = LineResult(
+                code=code,
+                label=entry.info.label,
+                timed=entry.info.timed,
+                minutes=entry.minutes,
+                units=line_units,
+                discipline=_line_discipline(entry),
             )
+            ordered_lines.append((entry.first, line))
         if allocation.tied:
             tie_groups.append(
                 TieGroup(
@@ -213,6 +231,8 @@ def evaluate(
                 )
             )
 
+    # Lines in input order; a family member unitcalc added stands beside its family.
+    line_results = [line for _, line in sorted(ordered_lines, key=lambda pair: pair[0])]
     units: dict[str, int] = {}
     for line in line_results:
         units[line.code] = units.get(line.code, 0) + line.units
@@ -246,6 +266,30 @@ def evaluate(
     return Evaluation(result=result, pools=tuple(pool_evaluations), pooling=pooling)
 
 
+def _preference(codes: Sequence[str], table: CodeTable) -> dict[str, int]:
+    """Tie preference ranks by code; every code must be one the table can count."""
+    if isinstance(codes, str):
+        raise TypeError(f"tie_preference must be a list of codes such as ['97110'], not {codes!r}")
+    ranks: dict[str, int] = {}
+    for rank, raw in enumerate(codes):
+        try:
+            code = table.lookup(raw).code
+        except UnitcalcError as exc:
+            raise InvalidServiceError(
+                f"tie preference: {exc}", code=None, field="tie_preference", value=raw
+            ) from exc
+        ranks.setdefault(code, rank)
+    return ranks
+
+
+def _added_member_warning(code: str, family: str, pool: str | None) -> str:
+    where = f" ({pool})" if pool else ""
+    return (
+        f"{code}{where} was not entered but bills units: {family} count as one service, the "
+        "first unit billed as the primary code and the rest as its add-on"
+    )
+
+
 def _service_lines(services: Services) -> list[ServiceLine]:
     if isinstance(services, Mapping):
         # ServiceLine checks the minutes itself and names the code when they are bad.
@@ -268,7 +312,8 @@ def _pools(
 ) -> dict[str | None, _Pool]:
     pools: dict[str | None, _Pool] = {}
     per_code_day: dict[str, int] = {}
-    for line in lines:
+    timed_day = 0
+    for index, line in enumerate(lines):
         info = table.lookup(line.code)
         if info.timed and line.minutes is None:
             raise InvalidServiceError(
@@ -287,11 +332,23 @@ def _pools(
                 value=day_minutes,
             )
         per_code_day[info.code] = day_minutes
+        if info.timed:
+            timed_day += line.minutes or 0
+            if timed_day > MAX_MINUTES:
+                raise InvalidServiceError(
+                    f"{info.code}: the day's timed minutes add up to {timed_day}, more than "
+                    f"the {MAX_MINUTES} minutes a day holds; check for lines entered twice",
+                    code=info.code,
+                    field="minutes",
+                    value=timed_day,
+                )
         key = line.discipline if pooling == "discipline" else None
         pool = pools.setdefault(key, _Pool(key))
         entry = pool.codes.get(info.code)
         if entry is None:
-            pool.codes[info.code] = _CodeInPool(info, line.minutes, 1, {line.discipline})
+            pool.codes[info.code] = _CodeInPool(
+                info, line.minutes, 1, {line.discipline}, (index, 0)
+            )
         else:
             if line.minutes is not None:
                 entry.minutes = (entry.minutes or 0) + line.minutes
@@ -303,24 +360,28 @@ def _pools(
         ordered: dict[str, _CodeInPool] = {}
         for code, entry in pool.codes.items():
             primary = entry.info.addon_of or code
-            for member in (primary, *table.addons(primary)):
+            for place, member in enumerate((primary, *table.addons(primary))):
                 if member not in ordered:
                     ordered[member] = pool.codes.get(member) or _CodeInPool(
-                        table.lookup(member), 0, 0, set(entry.disciplines)
+                        table.lookup(member),
+                        0,
+                        0,
+                        set(entry.disciplines),
+                        (entry.first[0], place - (1 if member == primary else 0)),
                     )
         pool.codes = ordered
     return pools
 
 
 def _timed_items(
-    pool: _Pool, table: CodeTable, preference: Mapping[str, int], first_order: int
+    pool: _Pool, table: CodeTable, preference: Mapping[str, int]
 ) -> tuple[list[TimedItem], list[list[tuple[str, int]]]]:
     """The pool's timed items (add-on families merged) and each item's member codes
     with their minutes."""
     items: list[TimedItem] = []
     members: list[list[tuple[str, int]]] = []
     seen: set[str] = set()
-    for offset, (code, entry) in enumerate(pool.codes.items()):
+    for code, entry in pool.codes.items():
         if not entry.info.timed or code in seen:
             continue
         primary = entry.info.addon_of or code
@@ -332,7 +393,7 @@ def _timed_items(
         rank = (
             min(preference.get(c, len(preference)) for c in family),
             -minutes,
-            first_order + offset,
+            min(pool.codes[c].first[0] for c in family),
         )
         info = pool.codes[family[0]].info
         assert info.unit_minutes is not None

@@ -7,11 +7,11 @@ with a fraction is rejected, never rounded.
 
 from __future__ import annotations
 
-import math
 import numbers
 import re
 from collections.abc import Mapping
 from decimal import Decimal
+from fractions import Fraction
 from types import MappingProxyType
 from typing import Any
 
@@ -31,7 +31,6 @@ _DISCIPLINE_ALIASES = {
     "SLP": "SLP",
     "GN": "SLP",
 }
-_WHOLE = re.compile(r"^\+?[0-9]+(?:\.0*)?$")
 _NUMBER = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
 
 
@@ -47,53 +46,41 @@ def parse_minutes(value: object, *, code: str | None) -> int | None:
     >>> parse_minutes(7.5, code="97140")
     Traceback (most recent call last):
     ...
-    unitcalc.errors.InvalidServiceError: 97140: minutes 7.5 has a fraction; give whole minutes ...
+    unitcalc.errors.InvalidServiceError: 97140: minutes 7.5 has a fraction; give whole ...
     """
     if value is None:
         return None
     who = code or "service"
 
     def bad(problem: str) -> InvalidServiceError:
+        shown = repr(value)
+        if len(shown) > 40:
+            shown = shown[:36] + "...'"
         return InvalidServiceError(
-            f"{who}: minutes {value!r} {problem}", code=code, field="minutes", value=value
+            f"{who}: minutes {shown} {problem}", code=code, field="minutes", value=value
         )
 
     if isinstance(value, bool):
         raise bad("is true/false; give whole minutes such as 15")
-    if isinstance(value, int):
-        minutes = value
-    elif isinstance(value, numbers.Real | Decimal):
-        if isinstance(value, Decimal) and value.is_nan():
-            raise bad("is not a number; give whole minutes such as 15")
-        as_float = float(value)
-        if math.isnan(as_float) or math.isinf(as_float):
-            raise bad("is not a number; give whole minutes such as 15")
-        if value != math.floor(as_float):
-            raise InvalidServiceError(
-                f"{who}: minutes {value} has a fraction; give whole minutes as documented "
-                "(unitcalc never rounds)",
-                code=code,
-                field="minutes",
-                value=value,
-            )
-        minutes = int(as_float)
-    elif isinstance(value, str):
+    if isinstance(value, str):
         text = value.strip()
         if not text:
             raise bad("is empty; give whole minutes such as 15")
-        if _WHOLE.match(text):
-            minutes = int(float(text))
-        elif _NUMBER.match(text):
-            number = float(text)
-            if number < 0:
-                raise bad("is negative; minutes run from 0 to 1440")
-            raise bad("has a fraction; give whole minutes as documented (unitcalc never rounds)")
-        else:
+        if not _NUMBER.match(text):
             raise bad("is not a number; give whole minutes such as 15")
+        exact = Fraction(text)
+    elif isinstance(value, numbers.Real | Decimal):
+        try:
+            exact = Fraction(value)  # type: ignore[arg-type]  # every Real converts
+        except (ValueError, OverflowError):  # NaN and infinities
+            raise bad("is not a number; give whole minutes such as 15") from None
     else:
         raise bad(f"is a {type(value).__name__}; give whole minutes such as 15")
-    if minutes < 0:
+    if exact < 0:
         raise bad("is negative; minutes run from 0 to 1440")
+    if exact.denominator != 1:
+        raise bad("has a fraction; give whole minutes as documented (unitcalc never rounds)")
+    minutes = int(exact)
     if minutes > MAX_MINUTES:
         raise bad(f"is more than the {MAX_MINUTES} minutes in a day")
     return minutes

@@ -200,7 +200,7 @@ class CmsRule(Rule):
         total = sum(items[i].minutes for i in pooled)
         total_units = 0 if total < 8 else (total + 7) // 15
         parts = " + ".join(f"{items[i].name} {items[i].minutes}" for i in pooled)
-        heading = f"{pool} timed minutes" if pool else "Timed minutes"
+        heading = f"Timed minutes ({pool})" if pool else "Timed minutes"
         steps.append(
             f"{heading}: {parts} = {total} min, in the {_band(total_units, 15)} "
             f"min band of the unit table = {count_of(total_units, 'unit')} (CMS 20.2)"
@@ -231,8 +231,8 @@ class CmsRule(Rule):
         chosen = list(base)
         if remaining == 0:
             steps.append(
-                f"Full 15-minute blocks take all {count_of(total_units, 'unit')}; leftover "
-                "minutes earn nothing more (CMS 20.2)"
+                f"Full 15-minute blocks account for the {count_of(total_units, 'unit')}; "
+                "leftover minutes earn nothing more (CMS 20.2)"
             )
         else:
             # Each code keeps its full blocks; the rest go one each to the largest
@@ -280,36 +280,38 @@ class CmsRule(Rule):
                 steps.append(
                     f"{lead}{count_of(remaining, 'unit')} {_remain(remaining)}; {given}"
                     f"{_names(items, at_cut)} tie with {cut} min left each for {last}: "
-                    "a tie the clinician may settle either way (CMS 20.2, Example 2)"
+                    "a tie the clinician may settle either way (CMS 20.2, Examples 2 and 5)"
                 )
                 steps.append(
                     f"unitcalc gives {'it' if need == 1 else 'them'} to "
                     f"{_names(items, picked)} (tie preference, then more total minutes, then "
-                    "input order); every other choice is equally compliant and is listed "
-                    "among the alternatives"
+                    "input order); every other choice is equally compliant (see the "
+                    "alternatives)"
                 )
+        where = f" ({pool})" if pool else ""
         for i in pooled:
             item = items[i]
             if chosen[i] == 0 and item.minutes >= 8:
-                went_to = (
-                    "other codes that tie with it (see the alternatives)"
-                    if i in tied
-                    else "codes with more minutes (CMS 20.2, Example 4)"
-                )
+                if i in tied:
+                    rivals = [j for j in tied if j != i]
+                    why = (
+                        f"it tied with {_names(items, rivals)} for the last "
+                        f"unit{'s' * (shared != 1)} and another choice is equally compliant "
+                        "(see the alternatives)"
+                    )
+                else:
+                    why = "they went to codes with larger leftovers (CMS 20.2, Example 4)"
                 warnings.append(
-                    f"{item.name} has {item.minutes} min but gets no unit: the {total} timed "
-                    f"min support {count_of(total_units, 'unit')}, which went to "
-                    f"{went_to}"
+                    f"{item.name}{where} has {item.minutes} min but gets no unit: the {total} "
+                    f"timed min support {count_of(total_units, 'unit')}, and {why}"
                 )
-        for i, item in enumerate(items):
-            own = midpoint_units(item.minutes, item.unit_minutes)
-            if chosen[i] > own:
-                short = " (fewer than 8)" if chosen[i] == 1 and item.minutes < 8 else ""
+            elif chosen[i] > blocks[i] and leftover[i] < 8:
                 warnings.append(
-                    f"{item.name} bills {count_of(chosen[i], 'unit')} for "
-                    f"{item.minutes} min{short}: "
-                    "allowed because the day's total supports it (CMS 20.2, Example 3); "
-                    f"counted on its own it would get {count_of(own, 'unit')}"
+                    f"{item.name}{where} bills {count_of(chosen[i], 'unit')} for "
+                    f"{item.minutes} min: its last unit covers {leftover[i]} min, fewer than "
+                    "8, which is compliant because the day's total supports the unit (CMS "
+                    f"20.2, Example 3); counted on its own it would get "
+                    f"{count_of(midpoint_units(item.minutes, 15), 'unit')}"
                 )
         return PoolAllocation(
             tuple(base), tied, shared, tuple(chosen), cut, tuple(steps), tuple(warnings)

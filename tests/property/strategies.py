@@ -37,7 +37,7 @@ DISCIPLINES: tuple[str | None, ...] = (None, "PT", "OT", "SLP")
 RULE_NAMES = ("cms", "ama")
 
 DAY_MINUTES = 1440
-"""The most minutes one code can hold on one day (the library rejects more)."""
+"""The most timed minutes one day can hold (the library rejects more)."""
 
 # Enough for 8 lines of one code at 180 minutes without passing the 1440-minute day.
 MAX_LINE_MINUTES = 180
@@ -68,7 +68,20 @@ def visits(
     return st.dictionaries(timed_codes, code_minutes, min_size=min_codes, max_size=max_codes)
 
 
-long_day_visits = visits(code_minutes=long_day_minutes)
+@st.composite
+def _long_day_visits(draw: st.DrawFn) -> dict[str, int]:
+    """Up to 6 codes sharing a day of up to 1440 timed minutes (the library rejects a
+    day of more), split at random points so one code can hold nearly all of it."""
+    codes = draw(st.lists(timed_codes, min_size=1, max_size=6, unique=True))
+    total = draw(long_day_minutes)
+    cuts = sorted(
+        draw(st.lists(st.integers(0, total), min_size=len(codes) - 1, max_size=len(codes) - 1))
+    )
+    bounds = [0, *cuts, total]
+    return {code: bounds[i + 1] - bounds[i] for i, code in enumerate(codes)}
+
+
+long_day_visits = _long_day_visits()
 
 SMALL_VISIT_MAX_UNITS = 12
 # 187 minutes is the top of the 12-unit band (173-187) of the CMS 20.2 table.

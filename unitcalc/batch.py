@@ -1,0 +1,702 @@
+"""Visit files: read CSV or JSON Lines service lines, group them into patient days and
+count or audit each group, accounting for every input row.
+
+Grouping: ``patient_id`` + ``date_of_service`` when both columns exist (two sessions of
+one patient on one day pool, as CMS 20.2 counts per day), else ``visit_id``, unless the
+caller names the columns. Rows of a group are usually contiguous (the usual export
+order): then the file is read once with flat memory. A group key seen again after its
+group closed is caught by a fixed-size Bloom filter, verified exactly in a second pass,
+and if the file really is scattered, the run starts over in *partitioned* mode: rows
+are spilled to temporary files by a hash of their group key, and each partition is
+grouped in memory. The results are the same either way; only the order of the output
+differs (partitioned output follows the partitions).
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any, Literal
+
+import attrs
+
+from .audit import Finding, check, parse_units
+from .codes import CodeTable
+from .engine import DEFAULT_MAX_ALTERNATIVES, Evaluation, Pooling, evaluate
+from .errors import UnitcalcError
+from .model import ServiceLine
+from .rules import Rule, get_rule
+
+InputFormat = Literal["csv", "jsonl"]
+KNOWN_COLUMNS = ("code", "minutes", "discipline", "rule", "billed_units")
+KEY_COLUMNS_DAY = ("patient_id", "date_of_service")
+KEY_COLUMN_VISIT = "visit_id"
+
+
+class FileProblem(UnitcalcError, ValueError):
+    """The run cannot be done: missing file, empty file, missing columns, undecodable
+    bytes, or (under ``strict``) the first bad row. ``line`` is set when known."""
+
+    def __init__(self, message: str, *, path: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+
+
+@attrs.frozen
+class Record:
+    """One data record as read: its physical lines, raw values by column, or an error
+    saying why it could not be read."""
+
+    line: int
+    end_line: int
+    values: Mapping[str, Any]
+    error: str | None = None
+
+
+@attrs.frozen
+class Row:
+    """A record checked and ready to count."""
+
+    record: Record
+    key: tuple[str, ...] | None
+    service: ServiceLine | None
+    billed: int | None
+    rule: str | None
+    error: str | None
+
+
+@attrs.frozen
+class Options:
+    """How a file is read and counted."""
+
+    rule: str = "cms"
+    group_by: tuple[str, ...] = ()
+    input_format: InputFormat | None = None
+    encoding: str = "utf-8"
+    pooling: Pooling = "discipline"
+    tie_preference: tuple[str, ...] = ()
+    codes: CodeTable | None = None
+    strict: bool = False
+    need_billed: bool = False
+
+
+@attrs.frozen
+class Group:
+    """The rows of one group, and its outcome: an evaluation, or why there is none."""
+
+    key: tuple[str, ...] | None
+    layout: Layout
+    rows: tuple[Row, ...]
+    evaluation: Evaluation | None
+    errors: tuple[str, ...]
+    finding: Finding | None = None
+    """The audit of the group, when billed units were read."""
+
+    @property
+    def name(self) -> str:
+        if self.key is None:
+            return f"line {self.rows[0].record.line}"
+        return " / ".join(self.key)
+
+    @property
+    def key_fields(self) -> dict[str, str]:
+        return dict(zip(self.layout.key_columns, self.key or (), strict=False))
+
+    @property
+    def lines(self) -> tuple[int, ...]:
+        return tuple(
+            line for row in self.rows for line in range(row.record.line, row.record.end_line + 1)
+        )
+
+    def audit(self) -> Finding:
+        """The audit of this group against its billed units."""
+        if self.evaluation is None:
+            return Finding(
+                group=self.name,
+                status="invalid",
+                rule=self.rows[0].rule,
+                billed={},
+                allowed={},
+                difference=0,
+                message="Could not be evaluated: " + "; ".join(self.errors),
+                lines=self.lines,
+                errors=self.errors,
+            )
+        billed: dict[tuple[str, str | None], int] = {}
+        pooled = self.evaluation.pooling == "discipline"
+        for row in self.rows:
+            assert row.service is not None
+            assert row.billed is not None
+            key = (row.service.code, row.service.discipline if pooled else None)
+            billed[key] = billed.get(key, 0) + row.billed
+        return check(self.evaluation, billed, group=self.name, lines=self.lines)
+
+
+@attrs.define
+class Summary:
+    """Counts of a run: every data record is in ``rows_read``."""
+
+    rows_read: int = 0
+    invalid_rows: int = 0
+    groups: int = 0
+    counts: dict[str, int] = attrs.Factory(dict)
+    order: str = "contiguous"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "counts": dict(self.counts),
+            "rows_read": self.rows_read,
+            "groups": self.groups,
+            "invalid_rows": self.invalid_rows,
+            "order": self.order,
+        }
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+class _Lines:
+    """Decoded physical lines of a file, numbered from 1, with a clear error for a byte
+    the encoding cannot decode."""
+
+    def __init__(self, path: Path, encoding: str, *, display: str) -> None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise FileProblem(f"unknown encoding {encoding!r}", path=display) from None
+        self.path = path
+        self.display = display
+        self.encoding = encoding
+        self.number = 0
+        self._handle: IO[bytes] = path.open("rb")
+        self.size = os.fstat(self._handle.fileno()).st_size
+        self._bom = codecs.lookup(encoding).name == "utf-8"
+
+    def __iter__(self) -> Iterator[str]:
+        decode = codecs.getdecoder(self.encoding)
+        for raw in self._handle:
+            self.number += 1
+            if self.number == 1 and self._bom and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]
+            try:
+                yield decode(raw)[0]
+            except UnicodeDecodeError as exc:
+                raise FileProblem(
+                    f"{self.display}, line {self.number}: byte 0x{raw[exc.start]:02x} cannot be "
+                    f"decoded as {self.encoding}; if the file was saved in another encoding, "
+                    "give it with --encoding (e.g. --encoding cp1252)",
+                    path=self.display,
+                    line=self.number,
+                ) from None
+
+    def position(self) -> int:
+        return self._handle.tell()
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def _detect_format(path: Path, given: InputFormat | None) -> InputFormat:
+    if given is not None:
+        return given
+    return "jsonl" if path.suffix.lower() in {".jsonl", ".ndjson", ".json"} else "csv"
+
+
+def read_records(
+    lines: _Lines, input_format: InputFormat
+) -> tuple[tuple[str, ...], Iterator[Record]]:
+    """The file's columns (original names, in order) and its records."""
+    if input_format == "jsonl":
+        return _jsonl_records(lines)
+    return _csv_records(lines)
+
+
+def _csv_records(lines: _Lines) -> tuple[tuple[str, ...], Iterator[Record]]:
+    stream = iter(lines)
+    header_reader = csv.reader(stream)
+    header: list[str] = []
+    for fields in header_reader:
+        if fields:
+            header = fields
+            break
+    if not header:
+        raise FileProblem(f"{lines.display}: the file is empty (no header row)", path=lines.display)
+    columns = tuple(name.strip() for name in header)
+    header_line = lines.number
+    width = len(columns)
+
+    def records() -> Iterator[Record]:
+        reader = csv.reader(stream)
+        last = header_line
+        while True:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                start = last + 1
+                yield Record(
+                    start,
+                    lines.number,
+                    {},
+                    f"unreadable CSV from line {start} to {lines.number} ({exc}); a quote "
+                    f"opened on line {start} is probably never closed",
+                )
+                last = lines.number
+                reader = csv.reader(stream)
+                continue
+            start, last = last + 1, lines.number
+            if not fields:
+                continue  # a blank line is no record
+            if len(fields) != width:
+                yield Record(
+                    start,
+                    last,
+                    _by_column(columns, fields),
+                    _width_error(fields, width, start, last),
+                )
+                continue
+            yield Record(start, last, dict(zip(columns, fields, strict=True)))
+
+    return columns, records()
+
+
+def _by_column(columns: Sequence[str], fields: Sequence[str]) -> dict[str, str]:
+    return dict(zip(columns, fields, strict=False))
+
+
+def _width_error(fields: Sequence[str], width: int, start: int, end: int) -> str:
+    if end > start and any("\n" in field for field in fields):
+        return (
+            f"a quote opened on line {start} is never closed: the record swallowed lines "
+            f"{start + 1}-{end} ({end - start} line{'s' * (end - start != 1)}); close the "
+            "quote or remove it"
+        )
+    return (
+        f"wrong number of fields: expected {width} as in the header, found {len(fields)}; "
+        "check for an unquoted comma"
+    )
+
+
+def _jsonl_records(lines: _Lines) -> tuple[tuple[str, ...], Iterator[Record]]:
+    stream = iter(lines)
+    first: Record | None = None
+    for text in stream:
+        if text.strip():
+            first = _json_record(lines.number, text)
+            break
+    if first is None:
+        raise FileProblem(f"{lines.display}: the file is empty (no records)", path=lines.display)
+    columns = tuple(first.values)
+
+    def records() -> Iterator[Record]:
+        assert first is not None
+        yield first
+        for text in stream:
+            if text.strip():
+                yield _json_record(lines.number, text)
+
+    return columns, records()
+
+
+def _json_record(number: int, text: str) -> Record:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return Record(number, number, {}, f"not valid JSON ({exc.msg}, column {exc.colno})")
+    if not isinstance(value, dict):
+        return Record(number, number, {}, "a JSON Lines record must be an object {...}")
+    return Record(number, number, {str(k).strip(): v for k, v in value.items()})
+
+
+# --- checking rows -------------------------------------------------------------------
+
+
+@attrs.frozen
+class Layout:
+    """Which input column plays which part, matched case-insensitively."""
+
+    columns: tuple[str, ...]
+    key_columns: tuple[str, ...]
+    known: Mapping[str, str]
+    open_ended: bool = False
+    """True for JSON Lines, whose records may carry keys the first record lacks."""
+
+    @classmethod
+    def of(
+        cls, columns: Sequence[str], options: Options, *, display: str, open_ended: bool
+    ) -> Layout:
+        by_lower: dict[str, str] = {}
+        for name in columns:
+            lower = name.lower()
+            if lower in by_lower:
+                raise FileProblem(
+                    f"{display}: column {name!r} appears twice in the header", path=display
+                )
+            by_lower[lower] = name
+        required = ["code", "minutes"] + (["billed_units"] if options.need_billed else [])
+        missing = [name for name in required if name not in by_lower]
+        if options.group_by:
+            key = [by_lower.get(name.lower(), "") for name in options.group_by]
+            missing += [n for n, k in zip(options.group_by, key, strict=True) if not k]
+        elif all(name in by_lower for name in KEY_COLUMNS_DAY):
+            key = [by_lower[name] for name in KEY_COLUMNS_DAY]
+        elif KEY_COLUMN_VISIT in by_lower:
+            key = [by_lower[KEY_COLUMN_VISIT]]
+        else:
+            key = []
+            missing.append("patient_id and date_of_service, or visit_id (or use --group-by)")
+        if missing:
+            raise FileProblem(
+                f"{display}: missing required column{'s' * (len(missing) > 1)}: "
+                f"{', '.join(missing)}; the header has {', '.join(columns) or 'no columns'}",
+                path=display,
+            )
+        known = {name: by_lower[name] for name in KNOWN_COLUMNS if name in by_lower}
+        return cls(tuple(columns), tuple(key), known, open_ended)
+
+    def check(self, record: Record, options: Options, default_rule: str) -> Row:
+        values = record.values
+        key: tuple[str, ...] | None = None
+        if all(name in values for name in self.key_columns):
+            key = tuple(str(values[name]).strip() for name in self.key_columns)
+            if not all(key):
+                key = None
+        if record.error is not None:
+            return Row(record, key, None, None, None, record.error)
+        if key is None:
+            empty = [n for n in self.key_columns if not str(values.get(n, "")).strip()]
+            return Row(record, None, None, None, None, f"{', '.join(empty)} is empty")
+        try:
+            code = values.get(self.known["code"])
+            minutes = values.get(self.known["minutes"])
+            if isinstance(minutes, str) and not minutes.strip():
+                minutes = None  # an untimed code needs no minutes
+            discipline = (
+                values.get(self.known["discipline"]) if "discipline" in self.known else None
+            )
+            service = ServiceLine(code, minutes, discipline=discipline)
+            rule_text = values.get(self.known["rule"]) if "rule" in self.known else None
+            rule = default_rule
+            if rule_text is not None and str(rule_text).strip():
+                rule = get_rule(str(rule_text)).name
+            billed = None
+            if options.need_billed:
+                billed = parse_units(values.get(self.known["billed_units"], ""), code=service.code)
+        except UnitcalcError as exc:
+            field = getattr(exc, "field", None)
+            where = f"{field}: " if field and field not in str(exc) else ""
+            return Row(record, key, None, None, None, f"{where}{exc}")
+        return Row(record, key, service, billed, rule, None)
+
+
+def _evaluate_group(
+    key: tuple[str, ...] | None, layout: Layout, rows: Sequence[Row], options: Options
+) -> Group:
+    errors = [f"line {row.record.line}: {row.error}" for row in rows if row.error]
+    if not errors:
+        rules = {row.rule for row in rows}
+        if len(rules) > 1:
+            errors.append(
+                "rows of this group name different rules ("
+                + ", ".join(f"{row.rule} on line {row.record.line}" for row in rows)
+                + "); a patient's day is counted under one rule"
+            )
+    if errors:
+        return _finish(Group(key, layout, tuple(rows), None, tuple(errors)), options)
+    try:
+        evaluation = evaluate(
+            [row.service for row in rows if row.service is not None],
+            rows[0].rule or options.rule,
+            tie_preference=options.tie_preference,
+            pooling=options.pooling,
+            codes=options.codes,
+            max_alternatives=DEFAULT_MAX_ALTERNATIVES,
+        )
+    except UnitcalcError as exc:
+        code = getattr(exc, "code", None)
+        where = [row.record.line for row in rows if row.service and row.service.code == code]
+        shown = ", ".join(map(str, where or [row.record.line for row in rows]))
+        problem = f"line{'s' * (len(where) != 1)} {shown}: {exc}"
+        return _finish(Group(key, layout, tuple(rows), None, (problem,)), options)
+    return _finish(Group(key, layout, tuple(rows), evaluation, ()), options)
+
+
+def _finish(group: Group, options: Options) -> Group:
+    return attrs.evolve(group, finding=group.audit()) if options.need_billed else group
+
+
+# --- grouping ------------------------------------------------------------------------
+
+
+class _SeenKeys:
+    """A fixed-size Bloom filter of closed group keys: memory stays flat whatever the
+    file's size. A hit may be false, so hits are only suspects, checked exactly later."""
+
+    BITS = 1 << 26  # 8 MiB
+    HASHES = 5
+
+    def __init__(self) -> None:
+        self._bits = bytearray(self.BITS >> 3)
+
+    def _positions(self, key: tuple[str, ...]) -> Iterator[int]:
+        value = hash(key) & 0xFFFFFFFFFFFFFFFF
+        first, second = value & 0xFFFFFFFF, (value >> 32) | 1
+        for i in range(self.HASHES):
+            yield (first + i * second) % self.BITS
+
+    def add(self, key: tuple[str, ...]) -> None:
+        bits = self._bits
+        for position in self._positions(key):
+            bits[position >> 3] |= 1 << (position & 7)
+
+    def __contains__(self, key: object) -> bool:
+        assert isinstance(key, tuple)
+        bits = self._bits
+        return all(bits[p >> 3] & (1 << (p & 7)) for p in self._positions(key))
+
+
+class _Scattered(Exception):
+    """The file's groups are not contiguous: start over in partitioned mode."""
+
+
+@attrs.define
+class _Source:
+    """An input file, opened afresh for each pass."""
+
+    path: Path
+    display: str
+    options: Options
+    on_progress: Callable[[int, int, int], None] | None = None
+
+    def open(self) -> tuple[_Lines, Layout, Iterator[Record]]:
+        input_format = _detect_format(self.path, self.options.input_format)
+        try:
+            lines = _Lines(self.path, self.options.encoding, display=self.display)
+        except OSError as exc:
+            raise FileProblem(
+                f"cannot read {self.display}: {exc.strerror or exc}", path=self.display
+            ) from None
+        try:
+            columns, records = read_records(lines, input_format)
+            layout = Layout.of(
+                columns, self.options, display=self.display, open_ended=input_format == "jsonl"
+            )
+        except BaseException:
+            lines.close()
+            raise
+        return lines, layout, records
+
+
+def _checked_rows(
+    source: _Source, lines: _Lines, layout: Layout, records: Iterable[Record], summary: Summary
+) -> Iterator[Row]:
+    options = source.options
+    default_rule = get_rule(options.rule).name
+    for record in records:
+        summary.rows_read += 1
+        row = layout.check(record, options, default_rule)
+        if row.error is not None:
+            summary.invalid_rows += 1
+            if options.strict:
+                raise FileProblem(
+                    f"{source.display}, line {record.line}: {row.error}",
+                    path=source.display,
+                    line=record.line,
+                )
+        if source.on_progress is not None and summary.rows_read % 65536 == 0:
+            source.on_progress(summary.rows_read, lines.position(), lines.size)
+        yield row
+
+
+def _contiguous_groups(
+    source: _Source, summary: Summary, suspects: set[tuple[str, ...]]
+) -> Iterator[Group]:
+    """Groups in file order, assuming each group's rows are contiguous; keys that may
+    have been seen before go into ``suspects``."""
+    lines, layout, records = source.open()
+    seen = _SeenKeys()
+    try:
+        current: list[Row] = []
+        current_key: tuple[str, ...] | None = None
+        for row in _checked_rows(source, lines, layout, records, summary):
+            if row.key is None:
+                yield _evaluate_group(None, layout, [row], source.options)
+                continue
+            if current and row.key == current_key:
+                current.append(row)
+                continue
+            if current:
+                assert current_key is not None
+                seen.add(current_key)
+                yield _evaluate_group(current_key, layout, current, source.options)
+            if row.key in seen:
+                suspects.add(row.key)
+                if len(suspects) > _MAX_SUSPECTS:
+                    raise _Scattered
+            current, current_key = [row], row.key
+        if current:
+            yield _evaluate_group(current_key, layout, current, source.options)
+    finally:
+        lines.close()
+
+
+_MAX_SUSPECTS = 10_000
+
+
+def _really_scattered(source: _Source, suspects: set[tuple[str, ...]]) -> bool:
+    """Exact check of the suspects: does any key's run of rows start twice?"""
+    lines, layout, records = source.open()
+    try:
+        finished: set[tuple[str, ...]] = set()
+        previous: tuple[str, ...] | None = None
+        for record in records:
+            values = record.values
+            if not all(name in values for name in layout.key_columns):
+                continue  # a row without a usable key is a group of its own
+            key = tuple(str(values[name]).strip() for name in layout.key_columns)
+            if not all(key):
+                continue
+            if key != previous:
+                if previous in suspects:
+                    finished.add(previous)
+                if key in finished:
+                    return True
+                previous = key
+        return False
+    finally:
+        lines.close()
+
+
+def _partitioned_groups(source: _Source, summary: Summary) -> Iterator[Group]:
+    """Groups of a scattered file: rows spilled by a hash of their key to temporary
+    files, each partition then grouped in memory."""
+    lines, layout, records = source.open()
+    count = max(1, min(256, lines.size // (4 << 20)))
+    with tempfile.TemporaryDirectory(prefix="unitcalc-") as folder:
+        with contextlib.ExitStack() as stack:
+            stack.callback(lines.close)
+            spills = [
+                stack.enter_context(Path(folder, f"part{n}.jsonl").open("w", encoding="utf-8"))
+                for n in range(count)
+            ]
+            for row in _checked_rows(source, lines, layout, records, summary):
+                record = row.record
+                part = hash(row.key) % count if row.key is not None else record.line % count
+                json.dump(
+                    [record.line, record.end_line, dict(record.values), record.error],
+                    spills[part],
+                )
+                spills[part].write("\n")
+        default_rule = get_rule(source.options.rule).name
+        for n in range(count):
+            groups: dict[object, list[Row]] = {}
+            with Path(folder, f"part{n}.jsonl").open(encoding="utf-8") as spill:
+                for text in spill:
+                    line, end_line, values, error = json.loads(text)
+                    row = layout.check(
+                        Record(line, end_line, values, error), source.options, default_rule
+                    )
+                    groups.setdefault(row.key if row.key is not None else ("#", line), []).append(
+                        row
+                    )
+            for rows in sorted(groups.values(), key=lambda rows: rows[0].record.line):
+                key = rows[0].key
+                yield _evaluate_group(key, layout, rows, source.options)
+
+
+def run_groups(
+    path: str | Path,
+    options: Options,
+    consume: Callable[[Group], None],
+    *,
+    reset: Callable[[], None],
+    on_progress: Callable[[int, int, int], None] | None = None,
+    display: str | None = None,
+) -> Summary:
+    """Read ``path`` and hand every group to ``consume``, in file order when the file's
+    groups are contiguous. If they are not, ``reset`` is called (discard what was
+    consumed) and every group is handed over again from a partitioned pass.
+    """
+    source = _Source(Path(path), display or str(path), options, on_progress)
+    summary = Summary()
+    suspects: set[tuple[str, ...]] = set()
+    try:
+        for group in _contiguous_groups(source, summary, suspects):
+            _count(summary, group)
+            consume(group)
+        if not suspects or not _really_scattered(source, suspects):
+            return summary
+    except _Scattered:
+        pass
+    reset()
+    summary = Summary(order="scattered")
+    for group in _partitioned_groups(source, summary):
+        _count(summary, group)
+        consume(group)
+    return summary
+
+
+def _count(summary: Summary, group: Group) -> None:
+    summary.groups += 1
+    if group.finding is not None:
+        status = group.finding.status
+    else:
+        status = "ok" if group.evaluation is not None else "invalid"
+    summary.counts[status] = summary.counts.get(status, 0) + 1
+
+
+# --- library iterators ---------------------------------------------------------------
+
+
+def iter_findings(
+    path: str | Path,
+    rule: str | Rule = "cms",
+    *,
+    group_by: Sequence[str] = (),
+    input_format: InputFormat | None = None,
+    encoding: str = "utf-8",
+    pooling: Pooling = "discipline",
+    tie_preference: Sequence[str] = (),
+    codes: CodeTable | None = None,
+) -> Iterator[Finding]:
+    """Audit a visit file and yield one :class:`~unitcalc.audit.Finding` per group,
+    ``ok`` ones included. Findings come after the whole file was read, so that a file
+    whose groups turn out to be scattered is still counted right; they wait in a
+    temporary file, not in memory.
+    """
+    options = Options(
+        rule=get_rule(rule).name,
+        group_by=tuple(group_by),
+        input_format=input_format,
+        encoding=encoding,
+        pooling=pooling,
+        tie_preference=tuple(tie_preference),
+        codes=codes,
+        need_billed=True,
+    )
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+
+        def consume(group: Group) -> None:
+            assert group.finding is not None
+            spool.write(json.dumps(group.finding.to_dict()) + "\n")
+
+        def reset() -> None:
+            spool.seek(0)
+            spool.truncate()
+
+        run_groups(path, options, consume, reset=reset)
+        spool.seek(0)
+        for text in spool:
+            data = json.loads(text)
+            data["lines"] = tuple(data["lines"])
+            data["explanation"] = tuple(data["explanation"])
+            data["errors"] = tuple(data["errors"])
+            yield Finding(**data)

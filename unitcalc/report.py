@@ -1,0 +1,334 @@
+"""Writing batch and audit results: CSV, JSON Lines, JSON and a plain-text report.
+
+Rows are written to a temporary spool while the file is read, so a run whose groups
+turn out to be scattered can start over, and the summary (known only at the end) can
+come first. The final output goes to a temporary file beside the destination and is
+moved into place at the end: an interrupted run never leaves a half-written report
+under the final name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from tabulate import tabulate
+
+from ._text import count_of
+from .audit import STATUSES, Finding
+from .batch import Group, Summary
+from .model import Result
+
+BatchFormat = Literal["csv", "jsonl"]
+AuditFormat = Literal["table", "csv", "json"]
+COMPUTED = ("units", "tie", "status", "message")
+_ROLES = ("code", "minutes", "discipline")
+OTHER_FIELDS = "other_fields"
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path | None) -> Iterator[IO[str]]:
+    """A text stream that becomes ``path`` only when the block ends without error;
+    standard output when ``path`` is None."""
+    if path is None:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    folder = path.resolve().parent
+    # Not a with-block: the file must outlive its handle to be moved into place.
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
+        "w",
+        encoding="utf-8",
+        newline="",
+        dir=folder,
+        prefix=f".{path.name}.",
+        suffix=".partial",
+        delete=False,
+    )
+    try:
+        with handle:
+            yield handle
+        os.replace(handle.name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(handle.name)
+        raise
+
+
+def tie_text(result: Result) -> str:
+    """One line describing a result's tie, empty when there is none."""
+    if result.tie is None:
+        return ""
+    parts = [
+        f"{'/'.join(group.codes)} compete for {group.units} unit{'s' * (group.units != 1)}"
+        + (f" ({group.discipline})" if group.discipline else "")
+        for group in result.tie.groups
+    ]
+    return f"{'; '.join(parts)}: {result.tie.allocations} compliant allocations"
+
+
+class _Spool:
+    """Body rows kept in a temporary file until the run is over."""
+
+    def __init__(self) -> None:
+        # Closed by close(), once the rows are copied out.
+        self.file: IO[str] = tempfile.TemporaryFile(  # noqa: SIM115
+            "w+", encoding="utf-8", newline=""
+        )
+
+    def reset(self) -> None:
+        self.file.seek(0)
+        self.file.truncate()
+
+    def copy_to(self, out: IO[str]) -> None:
+        self.file.seek(0)
+        shutil.copyfileobj(self.file, out)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class BatchWriter:
+    """``unitcalc batch`` output: a row per group and code (the claim line), or with
+    ``per_row`` every input row with its units."""
+
+    def __init__(self, output_format: BatchFormat, *, per_row: bool) -> None:
+        self.format = output_format
+        self.per_row = per_row
+        self.spool = _Spool()
+        self.columns: list[str] | None = None
+        self._csv = csv.writer(self.spool.file, lineterminator="\n")
+
+    def reset(self) -> None:
+        self.spool.reset()
+
+    def _header(self, group: Group) -> list[str]:
+        layout = group.layout
+        inputs = list(layout.columns)
+        taken = {name.lower() for name in inputs}
+        computed = [f"unitcalc_{name}" if taken & set(COMPUTED) else name for name in COMPUTED]
+        if self.per_row:
+            columns = inputs + computed
+        else:
+            roles = {name.lower() for name in layout.key_columns} | set(_ROLES)
+            extras = [name for name in inputs if name.lower() not in roles]
+            columns = [*layout.key_columns, "code", "discipline", "minutes", *computed, *extras]
+        return [*columns, OTHER_FIELDS] if layout.open_ended else columns
+
+    def consume(self, group: Group) -> None:
+        if self.columns is None:
+            self.columns = self._header(group)
+        for row in self._rows(group):
+            self._write(row)
+
+    def _write(self, row: dict[str, Any]) -> None:
+        assert self.columns is not None
+        known = set(self.columns)
+        other = {k: v for k, v in row.items() if k not in known}
+        if other:
+            row = {k: v for k, v in row.items() if k in known}
+            row[OTHER_FIELDS] = json.dumps(other, default=str)
+        if self.format == "jsonl":
+            self.spool.file.write(json.dumps(row, default=str) + "\n")
+        else:
+            self._csv.writerow(["" if row.get(c) is None else row.get(c) for c in self.columns])
+
+    def _computed(self, units: int | None, tie: str, status: str, message: str) -> dict[str, Any]:
+        assert self.columns is not None
+        if self.per_row:
+            names = self.columns[-5:-1]
+        else:
+            after = self.columns.index("minutes") + 1
+            names = self.columns[after : after + 4]
+        return dict(zip(names, (units, tie, status, message), strict=True))
+
+    def _rows(self, group: Group) -> Iterator[dict[str, Any]]:
+        evaluation = group.evaluation
+        if evaluation is None:
+            message = "; ".join(group.errors)
+            for row in group.rows:
+                values = dict(row.record.values)
+                if self.per_row:
+                    yield values | self._computed(None, "", "invalid", message)
+                else:
+                    yield self._claim_line(
+                        group,
+                        values,
+                        _value(group, values, "code"),
+                        _value(group, values, "discipline"),
+                        _value(group, values, "minutes"),
+                    ) | self._computed(None, "", "invalid", message)
+            return
+        result = evaluation.result
+        tie = tie_text(result)
+        pooled = evaluation.pooling == "discipline"
+        remaining = {
+            (line.code, line.discipline if pooled else None): line for line in result.lines
+        }
+        first_rows: dict[tuple[str, str | None], dict[str, Any]] = {}
+        for row in group.rows:
+            assert row.service is not None
+            key = (row.service.code, row.service.discipline if pooled else None)
+            values = dict(row.record.values)
+            first_rows.setdefault(key, values)
+            if self.per_row:
+                line = remaining.pop(key, None)
+                units = line.units if line is not None else 0
+                yield values | self._computed(units, tie, "ok", "")
+        if self.per_row:
+            for line in remaining.values():
+                # An add-on family member the input did not list (97129 for 97130).
+                values = dict(group.key_fields)
+                values[_column(group, "code") or "code"] = line.code
+                if line.discipline is not None and _column(group, "discipline"):
+                    values[_column(group, "discipline") or "discipline"] = line.discipline
+                note = f"not in the input: {line.code} is part of the add-on family counted here"
+                yield values | self._computed(line.units, tie, "ok", note)
+            return
+        for line in result.lines:
+            key = (line.code, line.discipline if pooled else None)
+            values = first_rows.get(key) or dict(group.key_fields)
+            yield self._claim_line(group, values, line.code, line.discipline, line.minutes) | (
+                self._computed(line.units, tie, "ok", "")
+            )
+
+    def _claim_line(
+        self, group: Group, values: Mapping[str, Any], code: Any, discipline: Any, minutes: Any
+    ) -> dict[str, Any]:
+        roles = {c.lower() for c in group.layout.key_columns} | set(_ROLES)
+        out: dict[str, Any] = dict(group.key_fields)
+        for name in group.layout.key_columns:
+            out.setdefault(name, values.get(name))
+        out.update({"code": code, "discipline": discipline, "minutes": minutes})
+        out.update({k: v for k, v in values.items() if k.lower() not in roles})
+        return out
+
+    def finish(self, out: IO[str], summary: Summary) -> None:
+        if self.format == "csv" and self.columns is not None:
+            csv.writer(out, lineterminator="\n").writerow(self.columns)
+        self.spool.copy_to(out)
+        self.spool.close()
+
+
+def _column(group: Group, role: str) -> str | None:
+    return group.layout.known.get(role)
+
+
+def _value(group: Group, values: Mapping[str, Any], role: str) -> Any:
+    column = _column(group, role)
+    return values.get(column) if column is not None else None
+
+
+class AuditWriter:
+    """``unitcalc audit`` output: the summary, then the findings (non-ok ones unless
+    ``show_all``)."""
+
+    def __init__(self, output_format: AuditFormat, *, show_all: bool) -> None:
+        self.format = output_format
+        self.show_all = show_all
+        self.spool = _Spool()
+        self.findings = 0
+        self.key_columns: Sequence[str] = ()
+        self._csv = csv.writer(self.spool.file, lineterminator="\n")
+
+    def reset(self) -> None:
+        self.spool.reset()
+        self.findings = 0
+
+    def consume(self, group: Group) -> None:
+        finding = group.finding
+        assert finding is not None
+        if finding.status == "ok" and not self.show_all:
+            return
+        self.key_columns = group.layout.key_columns
+        self.findings += 1
+        if self.format == "json":
+            data = finding.to_dict()
+            data["key"] = group.key_fields
+            self.spool.file.write(("," if self.findings > 1 else "") + json.dumps(data))
+        elif self.format == "csv":
+            self._csv.writerow(
+                [
+                    finding.group,
+                    finding.status,
+                    finding.rule or "",
+                    _units(finding.billed),
+                    _units(finding.allowed),
+                    finding.difference,
+                    " ".join(map(str, finding.lines)),
+                    finding.message,
+                ]
+            )
+        else:
+            self.spool.file.write(_finding_block(finding))
+
+    def finish(self, out: IO[str], summary: Summary) -> None:
+        summary.counts = {status: summary.counts.get(status, 0) for status in STATUSES}
+        if self.format == "json":
+            out.write('{"summary": ' + json.dumps(summary.to_dict()) + ', "findings": [')
+            self.spool.copy_to(out)
+            out.write("]}\n")
+        elif self.format == "csv":
+            csv.writer(out, lineterminator="\n").writerow(
+                ["group", "status", "rule", "billed", "allowed", "difference", "lines", "message"]
+            )
+            self.spool.copy_to(out)
+        else:
+            out.write(summary_text(summary))
+            if self.findings:
+                out.write("\nFindings:\n")
+            self.spool.copy_to(out)
+        self.spool.close()
+
+
+def _units(units: Mapping[str, int]) -> str:
+    return " ".join(f"{code}x{count}" for code, count in units.items())
+
+
+def summary_text(summary: Summary) -> str:
+    rows = [[status, str(summary.counts.get(status, 0))] for status in STATUSES]
+    order = ""
+    if summary.order != "contiguous":
+        order = " (the groups' rows were scattered; counted in partitioned mode)"
+    table = tabulate(
+        rows, headers=["status", "groups"], disable_numparse=True, colalign=("left", "right")
+    )
+    unusable = count_of(summary.invalid_rows, "row")
+    return (
+        f"Audit of {count_of(summary.rows_read, 'row')} in {count_of(summary.groups, 'group')}; "
+        f"{unusable} could not be used{order}.\n{table}\n"
+    )
+
+
+def _finding_block(finding: Finding) -> str:
+    lines = _line_ranges(finding.lines)
+    where = f"line{'s' * (len(finding.lines) != 1)} {lines}"
+    text = f"\n[{finding.status}] {finding.group} ({where})\n  {finding.message}\n"
+    if finding.status not in {"ok", "invalid"}:
+        text += "".join(f"    - {step}\n" for step in finding.explanation[1:])
+    return text
+
+
+def _line_ranges(lines: Sequence[int]) -> str:
+    """``[2, 3, 4, 7]`` as ``2-4, 7``."""
+    parts: list[str] = []
+    start = previous = None
+    for line in lines:
+        if start is None:
+            start = previous = line
+        elif previous is not None and line == previous + 1:
+            previous = line
+        else:
+            parts.append(f"{start}-{previous}" if start != previous else f"{start}")
+            start = previous = line
+    if start is not None:
+        parts.append(f"{start}-{previous}" if start != previous else f"{start}")
+    return ", ".join(parts)
