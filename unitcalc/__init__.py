@@ -10,6 +10,8 @@ The public API for billing scripts:
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .audit import STATUSES, Finding, audit
+from .batch import FileProblem, iter_findings
 from .codes import CodeInfo, CodeTable, define_code
 from .engine import DEFAULT_MAX_ALTERNATIVES, calculate
 from .errors import (
@@ -31,10 +33,13 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 __all__ = [
     "DEFAULT_MAX_ALTERNATIVES",
     "RULES",
+    "STATUSES",
     "CodeInfo",
     "CodeTable",
     "CodeTableError",
     "DeletedCodeError",
+    "FileProblem",
+    "Finding",
     "InvalidServiceError",
     "LineResult",
     "Result",
@@ -46,7 +51,9 @@ __all__ = [
     "UnknownCodeError",
     "UnknownRuleError",
     "__version__",
+    "audit",
     "calculate",
     "define_code",
     "get_rule",
+    "iter_findings",
 ]

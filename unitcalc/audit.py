@@ -179,10 +179,12 @@ def _to_pool_keys(evaluation: Evaluation, billed: Mapping[LineKey, int]) -> dict
             pools_of.setdefault(code, []).append(pool.discipline)
     out: dict[LineKey, int] = {}
     for (code, discipline), units in billed.items():
+        homes = pools_of.get(code, [None])
         if discipline is not None and evaluation.pooling == "discipline":
             key: LineKey = (code, discipline)
+        elif None in homes and evaluation.pooling == "discipline":
+            key = (code, None)  # the code's line without a discipline
         else:
-            homes = pools_of.get(code, [None])
             if len(homes) > 1:
                 shown = ", ".join(f"{code}-{d}" for d in homes if d)
                 raise InvalidServiceError(

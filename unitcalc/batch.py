@@ -274,10 +274,11 @@ def _by_column(columns: Sequence[str], fields: Sequence[str]) -> dict[str, str]:
 
 def _width_error(fields: Sequence[str], width: int, start: int, end: int) -> str:
     if end > start and any("\n" in field for field in fields):
+        swallowed = f"line {end}" if end == start + 1 else f"lines {start + 1}-{end}"
         return (
-            f"a quote opened on line {start} is never closed: the record swallowed lines "
-            f"{start + 1}-{end} ({end - start} line{'s' * (end - start != 1)}); close the "
-            "quote or remove it"
+            f"a quote opened on line {start} is never closed: the record swallowed "
+            f"{swallowed} ({end - start} line{'s' * (end - start != 1)}); close the quote "
+            "or remove it"
         )
     return (
         f"wrong number of fields: expected {width} as in the header, found {len(fields)}; "

@@ -447,14 +447,20 @@ def _run(
     file: str, options: Options, writer: BatchWriter | AuditWriter, output: Path | None
 ) -> Summary:
     progress = _progress()
-    with _input_path(file) as (path, display):
-        summary = run_groups(
-            path, options, writer.consume, reset=writer.reset, on_progress=progress, display=display
-        )
-    if progress is not None:
-        click.echo("", err=True)
-    with atomic_output(output) as out:
-        writer.finish(out, summary)
+    with contextlib.closing(writer):
+        with _input_path(file) as (path, display):
+            summary = run_groups(
+                path,
+                options,
+                writer.consume,
+                reset=writer.reset,
+                on_progress=progress,
+                display=display,
+            )
+        if progress is not None:
+            click.echo("", err=True)
+        with atomic_output(output) as out:
+            writer.finish(out, summary)
     return summary
 
 

@@ -93,7 +93,7 @@ class _Spool:
         shutil.copyfileobj(self.file, out)
 
     def close(self) -> None:
-        self.file.close()
+        self.file.close()  # closing twice is harmless
 
 
 class BatchWriter:
@@ -105,6 +105,7 @@ class BatchWriter:
         self.per_row = per_row
         self.spool = _Spool()
         self.columns: list[str] | None = None
+        self.computed_names: list[str] = list(COMPUTED)
         self._csv = csv.writer(self.spool.file, lineterminator="\n")
 
     def reset(self) -> None:
@@ -115,6 +116,7 @@ class BatchWriter:
         inputs = list(layout.columns)
         taken = {name.lower() for name in inputs}
         computed = [f"unitcalc_{name}" if taken & set(COMPUTED) else name for name in COMPUTED]
+        self.computed_names = computed
         if self.per_row:
             columns = inputs + computed
         else:
@@ -142,13 +144,7 @@ class BatchWriter:
             self._csv.writerow(["" if row.get(c) is None else row.get(c) for c in self.columns])
 
     def _computed(self, units: int | None, tie: str, status: str, message: str) -> dict[str, Any]:
-        assert self.columns is not None
-        if self.per_row:
-            names = self.columns[-5:-1]
-        else:
-            after = self.columns.index("minutes") + 1
-            names = self.columns[after : after + 4]
-        return dict(zip(names, (units, tie, status, message), strict=True))
+        return dict(zip(self.computed_names, (units, tie, status, message), strict=True))
 
     def _rows(self, group: Group) -> Iterator[dict[str, Any]]:
         evaluation = group.evaluation
@@ -215,6 +211,8 @@ class BatchWriter:
         if self.format == "csv" and self.columns is not None:
             csv.writer(out, lineterminator="\n").writerow(self.columns)
         self.spool.copy_to(out)
+
+    def close(self) -> None:
         self.spool.close()
 
 
@@ -286,6 +284,8 @@ class AuditWriter:
             if self.findings:
                 out.write("\nFindings:\n")
             self.spool.copy_to(out)
+
+    def close(self) -> None:
         self.spool.close()
 
 

@@ -1,0 +1,206 @@
+"""`unitcalc batch` and `unitcalc audit` wiring: formats, exit codes, output files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from unitcalc.cli import main
+
+CASES = Path(__file__).parent / "fixtures" / "audit_cases.csv"
+GOOD = (
+    "patient_id,date_of_service,code,minutes,discipline,billed_units,clinic\n"
+    "P1,2026-01-05,97110,33,GP,2,north\n"
+    "P1,2026-01-05,97140,7,GP,1,north\n"
+    "P2,2026-01-05,97112,20,GP,2,south\n"
+    "P2,2026-01-05,97110,20,GP,1,south\n"
+    "P3,2026-01-05,97130,40,GO,3,south\n"
+)
+
+
+def run(*args: str, stdin: str | None = None) -> Result:
+    return CliRunner().invoke(main, list(args), input=stdin)
+
+
+@pytest.fixture
+def good(tmp_path: Path) -> Path:
+    path = tmp_path / "good.csv"
+    path.write_text(GOOD.replace("P3,2026-01-05,97130,40,GO,3,south\n", ""), encoding="utf-8")
+    return path
+
+
+class TestAudit:
+    def test_all_ok_exits_0(self, good: Path) -> None:
+        result = run("audit", str(good))
+        assert result.exit_code == 0
+        assert result.stdout.startswith("Audit of 4 rows in 2 groups; 0 rows could not be used.")
+        assert "Findings" not in result.stdout
+
+    def test_findings_exit_1_with_or_without_all(self) -> None:
+        assert run("audit", str(CASES)).exit_code == 1
+        assert run("audit", str(CASES), "--all").exit_code == 1
+
+    def test_json(self) -> None:
+        result = run("audit", str(CASES), "--format", "json")
+        data = json.loads(result.stdout)
+        assert data["summary"] == {
+            "counts": {"ok": 3, "over": 3, "under": 1, "misallocated": 2, "invalid": 9},
+            "rows_read": 28,
+            "groups": 18,
+            "invalid_rows": 6,
+            "order": "contiguous",
+        }
+        assert len(data["findings"]) == 15  # every group but the 3 ok ones
+        over = next(f for f in data["findings"] if f["group"] == "A03 / 2026-03-02")
+        assert over["billed"] == {"97110": 3, "97140": 1}
+        assert over["allowed"] == {"97110": 2, "97140": 1}
+        assert over["lines"] == [6, 7]
+        assert over["key"] == {"patient_id": "A03", "date_of_service": "2026-03-02"}
+        assert {"group", "status", "billed", "allowed", "message", "lines"} <= set(over)
+        every = json.loads(run("audit", str(CASES), "--format", "json", "--all").stdout)
+        assert len(every["findings"]) == 18
+
+    def test_csv(self) -> None:
+        result = run("audit", str(CASES), "--format", "csv")
+        rows = list(csv.DictReader(io.StringIO(result.stdout)))
+        assert len(rows) == 15
+        first = rows[0]
+        assert first["group"] == "A03 / 2026-03-02"
+        assert (first["status"], first["billed"], first["allowed"]) == (
+            "over",
+            "97110x3 97140x1",
+            "97110x2 97140x1",
+        )
+        assert first["lines"] == "6 7"
+
+    def test_output_file_written_whole(self, tmp_path: Path) -> None:
+        out = tmp_path / "report.json"
+        result = run("audit", str(CASES), "--format", "json", "--output", str(out))
+        assert result.stdout == ""
+        assert json.loads(out.read_text())["summary"]["groups"] == 18
+        assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+    def test_failed_run_leaves_no_output(self, tmp_path: Path) -> None:
+        out = tmp_path / "report.json"
+        out.write_text("previous report")
+        result = run("audit", str(tmp_path / "none.csv"), "--output", str(out))
+        assert result.exit_code == 2
+        assert out.read_text() == "previous report"
+        assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+    def test_strict_stops_at_the_first_bad_row(self) -> None:
+        result = run("audit", str(CASES), "--strict")
+        assert result.exit_code == 2
+        assert result.stderr.startswith("Error: ")
+        assert "line 15: 97110: minutes '7.5'" in result.stderr
+        assert result.stderr.count("\n") == 1
+
+    def test_stdin(self, good: Path) -> None:
+        result = run("audit", "-", stdin=good.read_text())
+        assert result.exit_code == 0
+        assert "Audit of 4 rows" in result.stdout
+
+    def test_rule_option_is_the_default_for_rows_without_one(self, tmp_path: Path) -> None:
+        path = tmp_path / "v.csv"
+        path.write_text("visit_id,code,minutes,billed_units\nV1,97110,10,1\nV1,97116,10,1\n")
+        assert run("audit", str(path)).exit_code == 1  # cms: 20 minutes are 1 unit
+        assert run("audit", str(path), "--rule", "ama").exit_code == 0
+
+    @pytest.mark.parametrize(
+        ("content", "message"),
+        [
+            ("", "the file is empty"),
+            ("visit_id,code,minutes\nV1,97110,10\n", "missing required column: billed_units"),
+        ],
+    )
+    def test_files_that_cannot_be_audited_exit_2(
+        self, tmp_path: Path, content: str, message: str
+    ) -> None:
+        path = tmp_path / "v.csv"
+        path.write_text(content)
+        result = run("audit", str(path))
+        assert result.exit_code == 2
+        assert message in result.stderr
+        assert "Traceback" not in result.stderr
+
+    def test_bad_encoding_names_the_line_and_the_option(self, tmp_path: Path) -> None:
+        path = tmp_path / "v.csv"
+        path.write_bytes(b"visit_id,code,minutes,billed_units\nV1,97110,10,1\nV1,97112,\xe9,0\n")
+        result = run("audit", str(path))
+        assert result.exit_code == 2
+        assert "line 3: byte 0xe9" in result.stderr
+        assert "--encoding" in result.stderr
+
+
+class TestBatch:
+    def test_one_row_per_group_and_code(self, tmp_path: Path) -> None:
+        path = tmp_path / "v.csv"
+        path.write_text(GOOD)
+        result = run("batch", str(path))
+        assert result.exit_code == 0
+        rows = list(csv.DictReader(io.StringIO(result.stdout)))
+        assert [(r["patient_id"], r["code"], r["units"]) for r in rows] == [
+            ("P1", "97110", "2"),
+            ("P1", "97140", "1"),
+            ("P2", "97112", "2"),
+            ("P2", "97110", "1"),
+            ("P3", "97129", "1"),
+            ("P3", "97130", "2"),
+        ]
+        assert rows[0]["clinic"] == "north"  # other columns carried through
+        assert rows[2]["tie"].startswith("97112/97110 compete for 1 unit")
+        assert rows[0]["discipline"] == "PT"
+        assert list(rows[0]) == [
+            "patient_id", "date_of_service", "code", "discipline", "minutes", "units", "tie",
+            "status", "message", "billed_units", "clinic",
+        ]  # fmt: skip
+
+    def test_per_row_keeps_every_input_row(self, tmp_path: Path) -> None:
+        path = tmp_path / "v.csv"
+        path.write_text(GOOD + "P4,2026-01-05,97110,x,GP,1,east\n")
+        result = run("batch", str(path), "--per-row")
+        assert result.exit_code == 1  # P4 could not be counted
+        rows = list(csv.DictReader(io.StringIO(result.stdout)))
+        assert [r["units"] for r in rows] == ["2", "1", "2", "1", "2", "1", ""]
+        assert rows[4]["code"] == "97130"
+        assert (rows[5]["code"], rows[5]["discipline"], rows[5]["status"]) == ("97129", "OT", "ok")
+        assert rows[6]["status"] == "invalid"
+        assert "minutes 'x' is not a number" in rows[6]["message"]
+        assert rows[6]["clinic"] == "east"
+
+    def test_jsonl_output(self, tmp_path: Path) -> None:
+        path = tmp_path / "v.csv"
+        path.write_text(GOOD)
+        result = run("batch", str(path), "--format", "jsonl")
+        rows = [json.loads(line) for line in result.stdout.splitlines()]
+        assert rows[0]["units"] == 2
+        assert rows[0]["code"] == "97110"
+
+    def test_same_day_two_visits_pool(self, tmp_path: Path) -> None:
+        path = tmp_path / "v.csv"
+        path.write_text(
+            "patient_id,date_of_service,visit_id,code,minutes\n"
+            "P1,2026-01-05,V1,97110,10\nP1,2026-01-05,V2,97110,10\n"
+        )
+        rows = list(csv.DictReader(io.StringIO(run("batch", str(path)).stdout)))
+        assert [(r["code"], r["minutes"], r["units"]) for r in rows] == [("97110", "20", "1")]
+
+    def test_input_column_named_units_is_not_overwritten(self, tmp_path: Path) -> None:
+        path = tmp_path / "v.csv"
+        path.write_text("visit_id,code,minutes,units\nV1,97110,33,9\n")
+        rows = list(csv.DictReader(io.StringIO(run("batch", str(path), "--per-row").stdout)))
+        assert (rows[0]["units"], rows[0]["unitcalc_units"]) == ("9", "2")
+
+    def test_jsonl_input_with_extra_keys_keeps_them(self, tmp_path: Path) -> None:
+        path = tmp_path / "v.jsonl"
+        path.write_text(
+            '{"visit_id": "V1", "code": "97110", "minutes": 33}\n'
+            '{"visit_id": "V1", "code": "97140", "minutes": 7, "note": "added"}\n'
+        )
+        rows = list(csv.DictReader(io.StringIO(run("batch", str(path), "--per-row").stdout)))
+        assert json.loads(rows[1]["other_fields"]) == {"note": "added"}
