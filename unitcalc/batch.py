@@ -580,7 +580,8 @@ def _partitioned_groups(source: _Source, summary: Summary) -> Iterator[Group]:
     """Groups of a scattered file: rows spilled by a hash of their key to temporary
     files, each partition then grouped in memory."""
     lines, layout, records = source.open()
-    count = max(1, min(256, lines.size // (4 << 20)))
+    # About 512 KiB of input a partition keeps each one small in memory; at most 512 files.
+    count = max(1, min(512, lines.size // (512 << 10)))
     with tempfile.TemporaryDirectory(prefix="unitcalc-") as folder:
         with contextlib.ExitStack() as stack:
             stack.callback(lines.close)
