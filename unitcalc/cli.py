@@ -438,7 +438,7 @@ def _input_path(file: str) -> Iterator[tuple[Path, str]]:
         yield Path(file), file
         return
     with tempfile.NamedTemporaryFile("wb", suffix=".input") as copy:
-        shutil.copyfileobj(click.get_binary_stream("stdin"), copy)
+        shutil.copyfileobj(sys.stdin.buffer, copy)
         copy.flush()
         yield Path(copy.name), "<stdin>"
 
