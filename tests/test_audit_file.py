@@ -47,7 +47,7 @@ REASONS = {
     "A10 / 2026-03-02": "line 18: wrong number of fields: expected 9 as in the header, found 10",
     "A11 / 2026-03-02": "line 19: 97110: billed_units '' is empty; write 0 if no unit was billed",
     "A12 / 2026-03-02": "line 20: discipline 'XX' is not PT, OT or SLP",
-    "A13 / 2026-03-02": "rows of this group name different rules (cms on line 21, ama on line 22)",
+    "A13 / 2026-03-02": "rows of this group name different rules or payers (cms on line 21, ama on line 22)",
     "line 28": "line 28: patient_id is empty",
     "A18 / 2026-03-02": "line 29: a quote opened on line 29 is never closed: the record swallowed line 30 (1 line)",
 }

@@ -323,6 +323,7 @@ def test_to_dict_is_the_documented_json() -> None:
     assert list(data) == [
         "rule", "total_timed_minutes", "total_untimed_minutes", "total_units", "units",
         "lines", "tie", "alternatives", "alternatives_truncated", "explanation", "warnings",
+        "payer", "removed", "edits",
     ]  # fmt: skip
     assert data["lines"][0] == {
         "code": "97112", "label": "neuromuscular re-education", "minutes": 20, "units": 2,

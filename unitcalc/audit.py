@@ -29,6 +29,7 @@ import attrs
 
 from ._text import count_of
 from .codes import CodeTable, normalize_code
+from .edits import MueTable, check_edits
 from .engine import (
     DEFAULT_MAX_ALTERNATIVES,
     Evaluation,
@@ -40,6 +41,7 @@ from .engine import (
 )
 from .errors import InvalidServiceError
 from .model import normalize_discipline
+from .payers import PayerProfile
 from .rules import Rule
 
 Status = Literal["ok", "over", "under", "misallocated", "invalid"]
@@ -72,6 +74,13 @@ class Finding:
     lines: tuple[int, ...] = ()
     explanation: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
+    edits: tuple[str, ...] = ()
+    """MUE and NCCI edits the billed units trip."""
+
+    @property
+    def flagged(self) -> bool:
+        """Needs a look: not ok, or an edit tripped."""
+        return self.status != "ok" or bool(self.edits)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -85,6 +94,7 @@ class Finding:
             "lines": list(self.lines),
             "explanation": list(self.explanation),
             "errors": list(self.errors),
+            "edits": list(self.edits),
         }
 
 
@@ -138,13 +148,15 @@ def parse_line_key(key: str) -> tuple[str, str | None]:
 def audit(
     services: Services,
     billed: Mapping[str, object],
-    rule: str | Rule = "cms",
+    rule: str | Rule | None = None,
     *,
+    payer: PayerProfile | None = None,
     group: str = "",
     lines: Sequence[int] = (),
-    tie_preference: Sequence[str] = (),
-    pooling: Pooling = "discipline",
+    tie_preference: Sequence[str] | None = None,
+    pooling: Pooling | None = None,
     codes: CodeTable | None = None,
+    mue: MueTable | None = None,
 ) -> Finding:
     """Audit one group's billed units against ``rule``.
 
@@ -156,6 +168,7 @@ def audit(
     evaluation = evaluate(
         services,
         rule,
+        payer=payer,
         tie_preference=tie_preference,
         pooling=pooling,
         codes=codes,
@@ -167,7 +180,9 @@ def audit(
         billed_lines[(code, discipline)] = billed_lines.get((code, discipline), 0) + parse_units(
             value, code=code
         )
-    return check(evaluation, _to_pool_keys(evaluation, billed_lines), group=group, lines=lines)
+    return check(
+        evaluation, _to_pool_keys(evaluation, billed_lines), group=group, lines=lines, mue=mue
+    )
 
 
 def _to_pool_keys(evaluation: Evaluation, billed: Mapping[LineKey, int]) -> dict[LineKey, int]:
@@ -209,20 +224,30 @@ def check(
     *,
     group: str = "",
     lines: Sequence[int] = (),
+    mue: MueTable | None = None,
+    claim_lines: Sequence[tuple[str, str | None, int]] | None = None,
 ) -> Finding:
-    """Compare billed units per (code, pool discipline) with an evaluation."""
+    """Compare billed units per (code, pool discipline) with an evaluation.
+
+    Under a payer cap that removed units, billed units comply when their total is the
+    capped total and they fit under some compliant allocation: which lines a biller
+    trims to meet a cap is the biller's choice. ``claim_lines`` are the billed lines as
+    submitted, for the per-line MUE check (default: one line per code and pool).
+    """
     result = evaluation.result
+    capped = bool(result.removed)
     allowed_lines: dict[LineKey, int] = {}
     compliant = True
-    for pool in evaluation.pools:
+    for pool, kept in zip(evaluation.pools, evaluation.chosen, strict=True):
         key = pool.discipline
         allocation = pool.allocation
         billed_items = [
             sum(billed.get((code, key), 0) for code, _ in members) for members in pool.members
         ]
-        if not allocation.is_compliant(billed_items):
+        fits = allocation.covers if capped else allocation.is_compliant
+        if not fits(billed_items):
             compliant = False
-        closest = _closest(pool, billed_items)
+        closest = kept if capped else _closest(pool, billed_items)
         for members, units, got in zip(pool.members, closest, billed_items, strict=True):
             split = split_family(members, units)
             if len(members) > 1 and split_family(members, got) != {
@@ -255,6 +280,12 @@ def check(
     message = _message(
         status, result.rule, billed, allowed_lines, billed_total, allowed_total, result.tie
     )
+    if capped and result.payer:
+        removed = ", ".join(f"{code} x{units}" for code, units in result.removed.items())
+        message += f" {result.payer}'s cap applies: the minutes support more ({removed} removed)."
+    if claim_lines is None:
+        claim_lines = [(code, discipline, units) for (code, discipline), units in billed.items()]
+    edits = tuple(check_edits(claim_lines, mue=mue))
     return Finding(
         group=group,
         status=status,
@@ -265,6 +296,7 @@ def check(
         message=message,
         lines=tuple(lines),
         explanation=result.explanation,
+        edits=edits,
     )
 
 

@@ -28,13 +28,16 @@ import attrs
 
 from .audit import Finding, check, parse_units
 from .codes import CodeTable
+from .edits import MueTable
 from .engine import DEFAULT_MAX_ALTERNATIVES, Evaluation, Pooling, evaluate
 from .errors import UnitcalcError
 from .model import ServiceLine
+from .payers import PayerProfile, PayerProfileError
+from .payers import select as select_profile
 from .rules import Rule, get_rule
 
 InputFormat = Literal["csv", "jsonl"]
-KNOWN_COLUMNS = ("code", "minutes", "discipline", "rule", "billed_units")
+KNOWN_COLUMNS = ("code", "minutes", "discipline", "rule", "billed_units", "payer", "provider")
 KEY_COLUMNS_DAY = ("patient_id", "date_of_service")
 KEY_COLUMN_VISIT = "visit_id"
 
@@ -70,21 +73,28 @@ class Row:
     billed: int | None
     rule: str | None
     error: str | None
+    payer: PayerProfile | None = None
 
 
 @attrs.frozen
 class Options:
     """How a file is read and counted."""
 
-    rule: str = "cms"
+    rule: str | None = None
+    """The rule for rows that name none (and no payer): cms by default."""
     group_by: tuple[str, ...] = ()
     input_format: InputFormat | None = None
     encoding: str = "utf-8"
-    pooling: Pooling = "discipline"
-    tie_preference: tuple[str, ...] = ()
+    pooling: Pooling | None = None
+    tie_preference: tuple[str, ...] | None = None
     codes: CodeTable | None = None
     strict: bool = False
     need_billed: bool = False
+    payer: str | None = None
+    """The payer profile for rows that name none."""
+    profiles: Mapping[str, PayerProfile] = attrs.field(factory=dict)
+    profiles_path: str = ""
+    mue: MueTable | None = None
 
 
 @attrs.frozen
@@ -115,13 +125,14 @@ class Group:
             line for row in self.rows for line in range(row.record.line, row.record.end_line + 1)
         )
 
-    def audit(self) -> Finding:
+    def audit(self, mue: MueTable | None = None) -> Finding:
         """The audit of this group against its billed units."""
         if self.evaluation is None:
+            first = self.rows[0]
             return Finding(
                 group=self.name,
                 status="invalid",
-                rule=self.rows[0].rule,
+                rule=first.payer.rule if first.payer else first.rule,
                 billed={},
                 allowed={},
                 difference=0,
@@ -130,13 +141,22 @@ class Group:
                 errors=self.errors,
             )
         billed: dict[tuple[str, str | None], int] = {}
+        claim_lines = []
         pooled = self.evaluation.pooling == "discipline"
         for row in self.rows:
             assert row.service is not None
             assert row.billed is not None
             key = (row.service.code, row.service.discipline if pooled else None)
             billed[key] = billed.get(key, 0) + row.billed
-        return check(self.evaluation, billed, group=self.name, lines=self.lines)
+            claim_lines.append((row.service.code, row.service.discipline, row.billed))
+        return check(
+            self.evaluation,
+            billed,
+            group=self.name,
+            lines=self.lines,
+            mue=mue,
+            claim_lines=claim_lines,
+        )
 
 
 @attrs.define
@@ -148,15 +168,41 @@ class Summary:
     groups: int = 0
     counts: dict[str, int] = attrs.Factory(dict)
     order: str = "contiguous"
+    edits: int = 0
+    """Groups whose billed units trip an MUE or NCCI edit."""
+    providers: dict[str, list[int]] = attrs.Factory(dict)
+    """Per provider: timed minutes and billed timed units of the groups evaluated."""
+
+    def provider_rows(self) -> list[dict[str, Any]]:
+        """Each provider's average timed minutes per billed timed unit; under 15 is
+        flagged: CMS 20.2 asks that "a consistent practice of billing less than 15
+        minutes for a unit" be highlighted for review."""
+        rows = []
+        for provider, (minutes, units) in sorted(self.providers.items()):
+            average = round(minutes / units, 1) if units else None
+            rows.append(
+                {
+                    "provider": provider,
+                    "timed_minutes": minutes,
+                    "timed_units_billed": units,
+                    "minutes_per_unit": average,
+                    "review": average is not None and average < 15,
+                }
+            )
+        return rows
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "counts": dict(self.counts),
             "rows_read": self.rows_read,
             "groups": self.groups,
             "invalid_rows": self.invalid_rows,
             "order": self.order,
+            "edits": self.edits,
         }
+        if self.providers:
+            out["providers"] = self.provider_rows()
+        return out
 
 
 # --- reading -------------------------------------------------------------------------
@@ -363,7 +409,7 @@ class Layout:
         known = {name: by_lower[name] for name in KNOWN_COLUMNS if name in by_lower}
         return cls(tuple(columns), tuple(key), known, open_ended)
 
-    def check(self, record: Record, options: Options, default_rule: str) -> Row:
+    def check(self, record: Record, options: Options, default_rule: str | None) -> Row:
         values = record.values
         key: tuple[str, ...] | None = None
         if all(name in values for name in self.key_columns):
@@ -388,6 +434,9 @@ class Layout:
             rule = default_rule
             if rule_text is not None and str(rule_text).strip():
                 rule = get_rule(str(rule_text)).name
+            payer_text = values.get(self.known["payer"]) if "payer" in self.known else None
+            payer_name = str(payer_text).strip() if payer_text is not None else ""
+            payer = _profile(payer_name or options.payer, options)
             billed = None
             if options.need_billed:
                 billed = parse_units(values.get(self.known["billed_units"], ""), code=service.code)
@@ -395,7 +444,7 @@ class Layout:
             field = getattr(exc, "field", None)
             where = f"{field}: " if field and field not in str(exc) else ""
             return Row(record, key, None, None, None, f"{where}{exc}")
-        return Row(record, key, service, billed, rule, None)
+        return Row(record, key, service, billed, rule, None, payer)
 
 
 def _evaluate_group(
@@ -403,11 +452,11 @@ def _evaluate_group(
 ) -> Group:
     errors = [f"line {row.record.line}: {row.error}" for row in rows if row.error]
     if not errors:
-        rules = {row.rule for row in rows}
-        if len(rules) > 1:
+        terms = {(row.rule, row.payer.name if row.payer else None) for row in rows}
+        if len(terms) > 1:
             errors.append(
-                "rows of this group name different rules ("
-                + ", ".join(f"{row.rule} on line {row.record.line}" for row in rows)
+                "rows of this group name different rules or payers ("
+                + ", ".join(f"{_terms(row)} on line {row.record.line}" for row in rows)
                 + "); a patient's day is counted under one rule"
             )
     if errors:
@@ -415,11 +464,13 @@ def _evaluate_group(
     try:
         evaluation = evaluate(
             [row.service for row in rows if row.service is not None],
-            rows[0].rule or options.rule,
+            rows[0].rule,
+            payer=rows[0].payer,
             tie_preference=options.tie_preference,
             pooling=options.pooling,
             codes=options.codes,
             max_alternatives=DEFAULT_MAX_ALTERNATIVES,
+            mue=options.mue,
         )
     except UnitcalcError as exc:
         code = getattr(exc, "code", None)
@@ -431,7 +482,25 @@ def _evaluate_group(
 
 
 def _finish(group: Group, options: Options) -> Group:
-    return attrs.evolve(group, finding=group.audit()) if options.need_billed else group
+    return attrs.evolve(group, finding=group.audit(options.mue)) if options.need_billed else group
+
+
+def _terms(row: Row) -> str:
+    if row.payer is not None:
+        return f"payer {row.payer.name}"
+    return row.rule or "the default rule"
+
+
+def _profile(name: str | None, options: Options) -> PayerProfile | None:
+    if not name:
+        return None
+    if not options.profiles:
+        raise PayerProfileError(
+            f"payer {name!r} is named, but no payer profiles were given (--payers FILE)",
+            path="",
+            payer=name,
+        )
+    return select_profile(options.profiles, name, path=options.profiles_path)
 
 
 # --- grouping ------------------------------------------------------------------------
@@ -500,7 +569,7 @@ def _checked_rows(
     source: _Source, lines: _Lines, layout: Layout, records: Iterable[Record], summary: Summary
 ) -> Iterator[Row]:
     options = source.options
-    default_rule = get_rule(options.rule).name
+    default_rule = get_rule(options.rule).name if options.rule else None
     for record in records:
         summary.rows_read += 1
         row = layout.check(record, options, default_rule)
@@ -597,7 +666,7 @@ def _partitioned_groups(source: _Source, summary: Summary) -> Iterator[Group]:
                     spills[part],
                 )
                 spills[part].write("\n")
-        default_rule = get_rule(source.options.rule).name
+        default_rule = get_rule(source.options.rule).name if source.options.rule else None
         for n in range(count):
             groups: dict[object, list[Row]] = {}
             with Path(folder, f"part{n}.jsonl").open(encoding="utf-8") as spill:
@@ -650,9 +719,21 @@ def _count(summary: Summary, group: Group) -> None:
     summary.groups += 1
     if group.finding is not None:
         status = group.finding.status
+        summary.edits += bool(group.finding.edits)
     else:
         status = "ok" if group.evaluation is not None else "invalid"
     summary.counts[status] = summary.counts.get(status, 0) + 1
+    column = group.layout.known.get("provider")
+    if column is None or group.evaluation is None or group.finding is None:
+        return
+    timed = {line.code for line in group.evaluation.result.lines if line.timed}
+    for row in group.rows:
+        if row.service is None or row.service.code not in timed:
+            continue
+        provider = str(row.record.values.get(column) or "").strip() or "(none)"
+        totals = summary.providers.setdefault(provider, [0, 0])
+        totals[0] += row.service.minutes or 0
+        totals[1] += row.billed or 0
 
 
 # --- library iterators ---------------------------------------------------------------
@@ -660,28 +741,35 @@ def _count(summary: Summary, group: Group) -> None:
 
 def iter_findings(
     path: str | Path,
-    rule: str | Rule = "cms",
+    rule: str | Rule | None = None,
     *,
+    payer: str | None = None,
+    profiles: Mapping[str, PayerProfile] | None = None,
     group_by: Sequence[str] = (),
     input_format: InputFormat | None = None,
     encoding: str = "utf-8",
-    pooling: Pooling = "discipline",
-    tie_preference: Sequence[str] = (),
+    pooling: Pooling | None = None,
+    tie_preference: Sequence[str] | None = None,
     codes: CodeTable | None = None,
+    mue: MueTable | None = None,
 ) -> Iterator[Finding]:
     """Audit a visit file and yield one :class:`~unitcalc.audit.Finding` per group,
     ``ok`` ones included. Findings come after the whole file was read, so that a file
     whose groups turn out to be scattered is still counted right; they wait in a
-    temporary file, not in memory.
+    temporary file, not in memory. ``payer`` names the profile (from ``profiles``) for
+    rows without a ``payer`` column value.
     """
     options = Options(
-        rule=get_rule(rule).name,
+        rule=get_rule(rule).name if rule is not None else None,
         group_by=tuple(group_by),
         input_format=input_format,
         encoding=encoding,
         pooling=pooling,
-        tie_preference=tuple(tie_preference),
+        tie_preference=tuple(tie_preference) if tie_preference is not None else None,
         codes=codes,
+        payer=payer,
+        profiles=dict(profiles or {}),
+        mue=mue,
         need_billed=True,
     )
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
@@ -701,4 +789,5 @@ def iter_findings(
             data["lines"] = tuple(data["lines"])
             data["explanation"] = tuple(data["explanation"])
             data["errors"] = tuple(data["errors"])
+            data["edits"] = tuple(data["edits"])
             yield Finding(**data)

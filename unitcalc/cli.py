@@ -26,9 +26,12 @@ from . import __version__
 from ._text import count_of
 from .batch import InputFormat, Options, Summary, run_groups
 from .codes import KINDS, CodeInfo, CodeTable, define_code, iter_kind
+from .edits import MueTable
 from .engine import DEFAULT_MAX_ALTERNATIVES, POOLINGS, Pooling, calculate
 from .errors import InvalidServiceError, UnitcalcError
 from .model import Result, ServiceLine
+from .payers import PayerProfile, load_profiles
+from .payers import select as select_profile
 from .report import AuditFormat, AuditWriter, BatchFormat, BatchWriter, atomic_output
 from .rules import RULES, get_rule, rule_names
 
@@ -86,20 +89,59 @@ def _table_options(function: F) -> F:
 
 
 def _counting_options(function: F) -> F:
-    """--pool-by and --prefer, shared by calc, batch and audit."""
+    """--pool-by, --prefer, --payers, --payer and --mue, shared by calc, batch and audit."""
+    function = click.option(
+        "--mue",
+        "mue_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="The CMS practitioner MUE table (CSV as published) to check units against.",
+    )(function)
+    function = click.option(
+        "--payer",
+        metavar="NAME",
+        help="The payer profile (from --payers) to count by: its rule, caps and minimums.",
+    )(function)
+    function = click.option(
+        "--payers",
+        "payers_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="A TOML file of payer profiles (see docs/payers.md).",
+    )(function)
     function = click.option(
         "--prefer",
         metavar="CODE,CODE...",
-        default="",
-        help="Tie preference: codes to favour, first first, when leftovers tie.",
+        default=None,
+        help="Tie preference: codes to favour, first first, when leftovers tie "
+        "(default: the payer profile's, if any).",
     )(function)
     return click.option(
         "--pool-by",
         type=click.Choice(POOLINGS),
-        default="discipline",
-        show_default=True,
-        help="Pool timed minutes per discipline (PT, OT, SLP apart) or for the whole day.",
+        default=None,
+        help="Pool timed minutes per discipline (PT, OT, SLP apart; the default) or for the "
+        "whole day.",
     )(function)
+
+
+@attrs.frozen
+class _Counting:
+    """The counting options as given on the command line, loaded."""
+
+    payer: PayerProfile | None
+    profiles: dict[str, PayerProfile]
+    profiles_path: str
+    mue: MueTable | None
+
+
+def _counting(payers_file: Path | None, payer: str | None, mue_file: Path | None) -> _Counting:
+    profiles = load_profiles(payers_file) if payers_file else {}
+    selected = None
+    if payer:
+        if not payers_file:
+            raise click.UsageError("--payer needs --payers FILE, the file of payer profiles")
+        selected = select_profile(profiles, payer, path=str(payers_file))
+    mue = MueTable.load(mue_file) if mue_file else None
+    return _Counting(selected, profiles, str(payers_file or ""), mue)
 
 
 def _rule_option(function: F) -> F:
@@ -110,7 +152,9 @@ def _rule_option(function: F) -> F:
     )(function)
 
 
-def _prefer(text: str) -> list[str]:
+def _prefer(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
     return [code for code in text.split(",") if code.strip()]
 
 
@@ -246,8 +290,11 @@ def calc(
     output_format: str,
     explain: bool,
     input_file: Any,
-    pool_by: Pooling,
-    prefer: str,
+    pool_by: Pooling | None,
+    prefer: str | None,
+    payers_file: Path | None,
+    payer: str | None,
+    mue_file: Path | None,
     max_alternatives: int,
     codes_file: Path | None,
     definitions: tuple[str, ...],
@@ -274,14 +321,17 @@ def calc(
         lines.extend(from_file)
     if not lines:
         raise click.UsageError("give at least one service, e.g. unitcalc calc 97110=33 97140=7")
+    counting = _counting(payers_file, payer, mue_file)
     try:
         result = calculate(
             lines,
-            rule=rule or file_rule or "cms",
+            rule=rule or (file_rule if counting.payer is None else None),
+            payer=counting.payer,
             tie_preference=_prefer(prefer),
             pooling=pool_by,
             codes=_code_table(codes_file, definitions),
             max_alternatives=max_alternatives,
+            mue=counting.mue,
         )
     except UnitcalcError as exc:
         code = getattr(exc, "code", None)
@@ -317,11 +367,15 @@ def render_result(result: Result, *, explain: bool) -> str:
         disable_numparse=True,
         colalign=("left",) * (len(headers) - 2) + numbers,
     )
-    out = [f"Rule: {rule.name} ({rule.title})", table]
+    payer = f"; payer profile {result.payer}" if result.payer else ""
+    out = [f"Rule: {rule.name} ({rule.title}){payer}", table]
     minutes = f"{result.total_timed_minutes} timed minutes"
     if result.total_untimed_minutes:
         minutes += f", {result.total_untimed_minutes} untimed"
     out.append(f"Total: {count_of(result.total_units, 'unit')} ({minutes})")
+    if result.removed:
+        removed = ", ".join(f"{code} x{units}" for code, units in result.removed.items())
+        out.append(f"Removed by the payer's cap: {removed}")
     if result.tie:
         for group in result.tie.groups:
             where = f" in {group.discipline}" if group.discipline else ""
@@ -410,20 +464,29 @@ def _options(
     group_by: str,
     input_format: InputFormat | None,
     encoding: str,
-    pool_by: Pooling,
-    prefer: str,
+    pool_by: Pooling | None,
+    prefer: str | None,
     codes_file: Path | None,
     definitions: Sequence[str],
     strict: bool,
     need_billed: bool,
+    payers_file: Path | None,
+    payer: str | None,
+    mue_file: Path | None,
 ) -> Options:
+    counting = _counting(payers_file, payer, mue_file)
+    preference = _prefer(prefer)
     return Options(
-        rule=get_rule(rule or "cms").name,
+        rule=get_rule(rule).name if rule else None,
+        payer=counting.payer.name if counting.payer else None,
+        profiles=counting.profiles,
+        profiles_path=counting.profiles_path,
+        mue=counting.mue,
         group_by=tuple(c.strip() for c in group_by.split(",") if c.strip()),
         input_format=input_format,
         encoding=encoding,
         pooling=pool_by,
-        tie_preference=tuple(_prefer(prefer)),
+        tie_preference=tuple(preference) if preference is not None else None,
         codes=_code_table(codes_file, definitions),
         strict=strict,
         need_billed=need_billed,
@@ -490,8 +553,11 @@ def batch(
     encoding: str,
     output: Path | None,
     strict: bool,
-    pool_by: Pooling,
-    prefer: str,
+    pool_by: Pooling | None,
+    prefer: str | None,
+    payers_file: Path | None,
+    payer: str | None,
+    mue_file: Path | None,
     codes_file: Path | None,
     definitions: tuple[str, ...],
     output_format: BatchFormat,
@@ -514,6 +580,9 @@ def batch(
         definitions,
         strict,
         need_billed=False,
+        payers_file=payers_file,
+        payer=payer,
+        mue_file=mue_file,
     )
     summary = _run(file, options, BatchWriter(output_format, per_row=per_row), output)
     if summary.counts.get("invalid"):
@@ -541,8 +610,11 @@ def audit(
     encoding: str,
     output: Path | None,
     strict: bool,
-    pool_by: Pooling,
-    prefer: str,
+    pool_by: Pooling | None,
+    prefer: str | None,
+    payers_file: Path | None,
+    payer: str | None,
+    mue_file: Path | None,
     codes_file: Path | None,
     definitions: tuple[str, ...],
     output_format: AuditFormat,
@@ -565,9 +637,12 @@ def audit(
         definitions,
         strict,
         need_billed=True,
+        payers_file=payers_file,
+        payer=payer,
+        mue_file=mue_file,
     )
     summary = _run(file, options, AuditWriter(output_format, show_all=show_all), output)
-    if any(count for status, count in summary.counts.items() if status != "ok"):
+    if summary.edits or any(count for status, count in summary.counts.items() if status != "ok"):
         ctx.exit(1)
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime
 import difflib
 import re
-import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from importlib import resources
@@ -29,6 +28,7 @@ from typing import Any, Literal
 
 import attrs
 
+from ._toml import find_line, parse
 from .errors import CodeTableError, DeletedCodeError, InvalidServiceError, UnknownCodeError
 
 Kind = Literal["timed", "untimed", "deleted"]
@@ -277,14 +277,10 @@ def parse_table(text: str, *, source_name: str, require_sources: bool) -> list[C
 
     Errors name the file, the entry, the key and (where it can be found) the line.
     """
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"line (\d+)", str(exc))
-        line = int(match.group(1)) if match else None
-        raise CodeTableError(
-            f"{source_name}: TOML syntax error: {exc}", path=source_name, line=line
-        ) from exc
+    document, problem, line = parse(text)
+    if document is None:
+        where = f"{source_name}, line {line}" if line else source_name
+        raise CodeTableError(f"{where}: {problem}", path=source_name, line=line)
     unknown_top = set(document) - {"sources", "codes"}
     if unknown_top:
         key = sorted(unknown_top)[0]
@@ -453,28 +449,9 @@ def _check_references(
 def _table_error(
     text: str, source_name: str, code: str, message: str, *, key: str | None = None
 ) -> CodeTableError:
-    line = _find_line(text, code, key)
+    line = find_line(text, "codes", code, key)
     where = f"{source_name}, line {line}" if line else source_name
     return CodeTableError(f"{where}: {message}", path=source_name, key=key or code, line=line)
-
-
-def _find_line(text: str, code: str, key: str | None) -> int | None:
-    """Best-effort line number of ``[codes."CODE"]`` (or of ``key`` inside it)."""
-    lines = text.splitlines()
-    header = re.compile(r'^\s*\[\s*codes\s*\.\s*"?' + re.escape(code) + r'"?\s*\]')
-    for number, line in enumerate(lines, start=1):
-        if header.match(line):
-            if key is None:
-                return number
-            for offset, inner in enumerate(lines[number:], start=number + 1):
-                if inner.lstrip().startswith("["):
-                    break
-                if re.match(r"^\s*" + re.escape(key) + r"\s*=", inner):
-                    return offset
-            return number
-        if key is None and re.match(r"^\s*\[?\s*" + re.escape(code) + r"\b", line):
-            return number
-    return None
 
 
 @cache

@@ -20,15 +20,17 @@ References:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Literal, cast
 
 import attrs
 
 from ._text import count_of
 from .codes import CodeInfo, CodeTable
+from .edits import MueTable, check_edits
 from .errors import InvalidServiceError, UnitcalcError
 from .model import MAX_MINUTES, LineResult, Result, ServiceLine, Tie, TieGroup
+from .payers import PayerProfile, PayerProfileError
 from .rules import PoolAllocation, Rule, TimedItem, get_rule
 
 Pooling = Literal["discipline", "day"]
@@ -62,21 +64,25 @@ class _Pool:
 
 def calculate(
     services: Services,
-    rule: str | Rule = "cms",
+    rule: str | Rule | None = None,
     *,
-    tie_preference: Sequence[str] = (),
-    pooling: Pooling = "discipline",
+    payer: PayerProfile | None = None,
+    tie_preference: Sequence[str] | None = None,
+    pooling: Pooling | None = None,
     codes: CodeTable | None = None,
     max_alternatives: int = DEFAULT_MAX_ALTERNATIVES,
+    mue: MueTable | None = None,
 ) -> Result:
     """Billable units for one patient's day of services under ``rule``.
 
     ``services`` is a mapping ``{code: minutes}`` (``None`` minutes for an untimed
-    code) or an iterable of :class:`~unitcalc.ServiceLine`. ``tie_preference`` lists
-    codes to favour, first first, when a tie must be settled; ``pooling`` is
-    ``"discipline"`` (PT, OT and SLP minutes pool apart) or ``"day"``; ``codes``
-    replaces the packaged code table; ``max_alternatives`` bounds the listed
-    alternatives.
+    code) or an iterable of :class:`~unitcalc.ServiceLine`. ``rule`` is ``"cms"`` unless
+    a ``payer`` profile names another; the profile's caps, minimums and tie preference
+    apply too. ``tie_preference`` lists codes to favour, first first, when a tie must be
+    settled; ``pooling`` is ``"discipline"`` (PT, OT and SLP minutes pool apart, the
+    default) or ``"day"``; ``codes`` replaces the packaged code table;
+    ``max_alternatives`` bounds the listed alternatives; ``mue`` is a table of
+    Medically Unlikely Edits to check the units against.
 
     >>> r = calculate({"97112": 20, "97110": 20})
     >>> dict(r.units), [dict(a) for a in r.alternatives]
@@ -87,10 +93,12 @@ def calculate(
     return evaluate(
         services,
         rule,
+        payer=payer,
         tie_preference=tie_preference,
         pooling=pooling,
         codes=codes,
         max_alternatives=max_alternatives,
+        mue=mue,
     ).result
 
 
@@ -114,20 +122,29 @@ class Evaluation:
     result: Result
     pools: tuple[PoolEvaluation, ...]
     pooling: Pooling
+    payer: PayerProfile | None = None
+    chosen: tuple[tuple[int, ...], ...] = ()
+    """Each pool's units per item after any payer cap."""
 
 
 def evaluate(
     services: Services,
-    rule: str | Rule = "cms",
+    rule: str | Rule | None = None,
     *,
-    tie_preference: Sequence[str] = (),
-    pooling: Pooling = "discipline",
+    payer: PayerProfile | None = None,
+    tie_preference: Sequence[str] | None = None,
+    pooling: Pooling | None = None,
     codes: CodeTable | None = None,
     max_alternatives: int = DEFAULT_MAX_ALTERNATIVES,
+    mue: MueTable | None = None,
 ) -> Evaluation:
     """:func:`calculate`, keeping each pool's allocation for checking billed units."""
-    counting = get_rule(rule)
+    counting = _resolve_rule(rule, payer)
     table = codes if codes is not None else CodeTable.default()
+    if tie_preference is None:
+        tie_preference = payer.tie_preference if payer is not None else ()
+    if pooling is None:
+        pooling = (payer.pooling if payer is not None else None) or "discipline"
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, not {pooling!r}")
     if isinstance(max_alternatives, bool) or not isinstance(max_alternatives, int):
@@ -139,6 +156,8 @@ def evaluate(
     lines = _service_lines(services)
     pools = _pools(lines, table, pooling)
     explanation = [f"Rule: {counting.summary} ({counting.source})."]
+    if payer is not None:
+        explanation.append(_payer_step(payer))
     warnings: list[str] = []
     used_disciplines = [p.discipline for p in pools.values()]
     if pooling == "discipline" and len(pools) > 1:
@@ -171,13 +190,16 @@ def evaluate(
                     "units between the plans of care yourself"
                 )
 
-    ordered_lines: list[tuple[tuple[int, int], LineResult]] = []
     pool_evaluations: list[PoolEvaluation] = []
     tie_groups: list[TieGroup] = []
     timed_total = untimed_total = 0
+    minimums = payer.min_minutes if payer is not None else {}
     for pool in pools.values():
         label = pool.discipline if pooling == "discipline" else None
-        items, members = _timed_items(pool, table, preference)
+        items, members = _timed_items(pool, table, preference, minimums)
+        for code, entry in pool.codes.items():
+            if code in minimums and entry.info.timed and (entry.minutes or 0) < minimums[code]:
+                explanation.append(_minimum_step(code, entry.minutes or 0, minimums[code], payer))
         for entry in pool.codes.values():
             if not entry.info.timed:
                 untimed_total += entry.minutes or 0
@@ -196,8 +218,38 @@ def evaluate(
                 untimed=tuple(c for c, e in pool.codes.items() if not e.info.timed),
             )
         )
+        if allocation.tied:
+            tie_groups.append(
+                TieGroup(
+                    discipline=label,
+                    codes=tuple(items[i].name for i in allocation.tied),
+                    units=allocation.shared,
+                    leftover_minutes=allocation.leftover_at_cut,
+                    chosen=tuple(
+                        items[i].name
+                        for i in allocation.tied
+                        if allocation.chosen[i] > allocation.base[i]
+                    ),
+                )
+            )
+
+    chosen = [pool.allocation.chosen for pool in pool_evaluations]
+    removed: dict[str, int] = {}
+    if payer is not None and payer.has_caps:
+        capped, removals = apply_caps(pool_evaluations, chosen, payer)
+        if removals:
+            step, warning, removed = _cap_texts(pool_evaluations, chosen, capped, removals, payer)
+            explanation.append(step)
+            warnings.append(warning)
+        chosen = capped
+
+    ordered_lines: list[tuple[tuple[int, int], LineResult]] = []
+    for pool, evaluation, vector in zip(pools.values(), pool_evaluations, chosen, strict=True):
+        label = evaluation.discipline
         units_by_code: dict[str, int] = {}
-        for item, item_members, count in zip(items, members, allocation.chosen, strict=True):
+        for item, item_members, count in zip(
+            evaluation.items, evaluation.members, vector, strict=True
+        ):
             split = split_family(item_members, count)
             if len(item_members) > 1:
                 explanation.append(_family_step(item, split, label))
@@ -216,20 +268,6 @@ def evaluate(
                 discipline=_line_discipline(entry),
             )
             ordered_lines.append((entry.first, line))
-        if allocation.tied:
-            tie_groups.append(
-                TieGroup(
-                    discipline=label,
-                    codes=tuple(items[i].name for i in allocation.tied),
-                    units=allocation.shared,
-                    leftover_minutes=allocation.leftover_at_cut,
-                    chosen=tuple(
-                        items[i].name
-                        for i in allocation.tied
-                        if allocation.chosen[i] > allocation.base[i]
-                    ),
-                )
-            )
 
     # Lines in input order; a family member unitcalc added stands beside its family.
     line_results = [line for _, line in sorted(ordered_lines, key=lambda pair: pair[0])]
@@ -243,13 +281,23 @@ def evaluate(
         f"Total: {count_of(timed_units, 'timed unit')} + "
         f"{count_of(untimed_units, 'untimed unit')} = {count_of(total_units, 'unit')}."
     )
-    alternatives, truncated = _alternatives(pool_evaluations, units, max_alternatives)
+    transform = None
+    if payer is not None and payer.has_caps:
+        capping_payer = payer
+
+        def transform(combination: Sequence[tuple[int, ...]]) -> Sequence[tuple[int, ...]]:
+            return apply_caps(pool_evaluations, combination, capping_payer)[0]
+
+    alternatives, truncated = _alternatives(
+        pool_evaluations, units, max_alternatives, transform=transform
+    )
     tie = None
     if tie_groups:
-        tie = Tie(
-            groups=tuple(tie_groups),
-            allocations=_count_allocations(pool_evaluations, units),
-        )
+        count = _count_allocations(pool_evaluations, units, transform=transform)
+        if count > 1:
+            tie = Tie(groups=tuple(tie_groups), allocations=count)
+    edits = tuple(check_edits(line_results, mue=mue))
+    warnings.extend(edits)
     result = Result(
         rule=counting.name,
         total_timed_minutes=timed_total,
@@ -262,8 +310,138 @@ def evaluate(
         alternatives_truncated=truncated,
         explanation=tuple(explanation),
         warnings=tuple(warnings),
+        payer=payer.name if payer is not None else None,
+        removed=removed,
+        edits=edits,
     )
-    return Evaluation(result=result, pools=tuple(pool_evaluations), pooling=pooling)
+    return Evaluation(
+        result=result,
+        pools=tuple(pool_evaluations),
+        pooling=pooling,
+        payer=payer,
+        chosen=tuple(chosen),
+    )
+
+
+def _counted_minutes(code: str, minutes: int, minimums: Mapping[str, int]) -> int:
+    return 0 if minutes < minimums.get(code, 0) else minutes
+
+
+def _resolve_rule(rule: str | Rule | None, payer: PayerProfile | None) -> Rule:
+    if payer is None:
+        return get_rule("cms" if rule is None else rule)
+    counting = get_rule(payer.rule if rule is None else rule)
+    if counting.name != payer.rule:
+        raise PayerProfileError(
+            f"rule {counting.name!r} conflicts with payer profile {payer.name!r}, which "
+            f"counts by {payer.rule!r}; give the payer or the rule, not both",
+            path="",
+            payer=payer.name,
+            key="rule",
+        )
+    return counting
+
+
+def _payer_step(payer: PayerProfile) -> str:
+    terms = []
+    if payer.daily_unit_cap is not None:
+        terms.append(f"at most {count_of(payer.daily_unit_cap, 'timed unit')} a day per discipline")
+    if payer.visit_unit_cap is not None:
+        terms.append(f"at most {count_of(payer.visit_unit_cap, 'timed unit')} a visit")
+    if payer.min_minutes:
+        shown = ", ".join(f"{code} {minutes} min" for code, minutes in payer.min_minutes.items())
+        terms.append(f"minimum minutes {shown}")
+    if payer.has_caps:
+        terms.append(
+            "caps keep lines in claim order"
+            if payer.cap_order == "claim"
+            else "caps keep the lines with the most units first"
+        )
+    source = f" (source: {payer.source})" if payer.source else ""
+    described = "; ".join(terms) if terms else "no caps or minimums"
+    return f"Payer profile {payer.name}: rule {payer.rule}; {described}{source}."
+
+
+def _minimum_step(code: str, minutes: int, minimum: int, payer: PayerProfile | None) -> str:
+    name = payer.name if payer is not None else "the payer"
+    return (
+        f"{code}: {minutes} min is under {name}'s minimum of {minimum} min for this code: "
+        "no unit, and its minutes do not count (payer profile)"
+    )
+
+
+def apply_caps(
+    pools: Sequence[PoolEvaluation],
+    vectors: Sequence[tuple[int, ...]],
+    payer: PayerProfile,
+) -> tuple[list[tuple[int, ...]], list[tuple[int, int, int]]]:
+    """Units per item after the payer's caps, and each removal as (pool, item, units).
+
+    The daily cap applies to each pool (a discipline's day), then the visit cap to all
+    pools together. ``claim`` order keeps items in input order; ``largest`` keeps the
+    items with the most units first.
+    """
+    units = [list(vector) for vector in vectors]
+    removals: list[tuple[int, int, int]] = []
+
+    def keep(entries: list[tuple[int, int]], cap: int) -> None:
+        if payer.cap_order == "largest":
+            entries.sort(key=lambda e: (-units[e[0]][e[1]], pools[e[0]].items[e[1]].rank[2]))
+        else:
+            entries.sort(key=lambda e: pools[e[0]].items[e[1]].rank[2])
+        room = cap
+        for p, i in entries:
+            kept = min(units[p][i], room)
+            if kept < units[p][i]:
+                removals.append((p, i, units[p][i] - kept))
+                units[p][i] = kept
+            room -= kept
+
+    if payer.daily_unit_cap is not None:
+        for p, pool in enumerate(pools):
+            keep([(p, i) for i in range(len(pool.items))], payer.daily_unit_cap)
+    if payer.visit_unit_cap is not None:
+        keep(
+            [(p, i) for p, pool in enumerate(pools) for i in range(len(pool.items))],
+            payer.visit_unit_cap,
+        )
+    return [tuple(vector) for vector in units], removals
+
+
+def _cap_texts(
+    pools: Sequence[PoolEvaluation],
+    before: Sequence[tuple[int, ...]],
+    after: Sequence[tuple[int, ...]],
+    removals: Sequence[tuple[int, int, int]],
+    payer: PayerProfile,
+) -> tuple[str, str, dict[str, int]]:
+    """The explanation step, the warning and the units removed per code."""
+    removed: dict[str, int] = {}
+    for p, pool in enumerate(pools):
+        for i, members in enumerate(pool.members):
+            was = split_family(members, before[p][i])
+            now = split_family(members, after[p][i])
+            for code in was:
+                if was[code] > now[code]:
+                    removed[code] = removed.get(code, 0) + was[code] - now[code]
+    total_before = sum(map(sum, before))
+    total_after = sum(map(sum, after))
+    shown = ", ".join(f"{code} x{count}" for code, count in removed.items())
+    order = "claim order" if payer.cap_order == "claim" else "largest units first"
+    caps = []
+    if payer.daily_unit_cap is not None:
+        caps.append(f"{count_of(payer.daily_unit_cap, 'timed unit')} a day per discipline")
+    if payer.visit_unit_cap is not None:
+        caps.append(f"{count_of(payer.visit_unit_cap, 'timed unit')} a visit")
+    step = (
+        f"Payer cap ({payer.name}: {' and '.join(caps)}, kept in {order}): "
+        f"{total_before} timed units become {total_after}; removed {shown}"
+    )
+    warning = (
+        f"{payer.name}'s cap removed {count_of(total_before - total_after, 'unit')} ({shown}): "
+        f"the minutes support {total_before} timed units, the payer pays at most {total_after}"
+    )
+    return step, warning, removed
 
 
 def _preference(codes: Sequence[str], table: CodeTable) -> dict[str, int]:
@@ -374,10 +552,10 @@ def _pools(
 
 
 def _timed_items(
-    pool: _Pool, table: CodeTable, preference: Mapping[str, int]
+    pool: _Pool, table: CodeTable, preference: Mapping[str, int], minimums: Mapping[str, int]
 ) -> tuple[list[TimedItem], list[list[tuple[str, int]]]]:
     """The pool's timed items (add-on families merged) and each item's member codes
-    with their minutes."""
+    with their minutes; a code under a payer's minimum counts no minutes."""
     items: list[TimedItem] = []
     members: list[list[tuple[str, int]]] = []
     seen: set[str] = set()
@@ -388,7 +566,8 @@ def _timed_items(
         family = [primary, *table.addons(primary)] if primary in pool.codes else [code]
         family = [c for c in family if c in pool.codes]
         seen.update(family)
-        minutes = sum(pool.codes[c].minutes or 0 for c in family)
+        counted = {c: _counted_minutes(c, pool.codes[c].minutes or 0, minimums) for c in family}
+        minutes = sum(counted.values())
         name = "+".join(family)
         rank = (
             min(preference.get(c, len(preference)) for c in family),
@@ -400,7 +579,7 @@ def _timed_items(
         items.append(
             TimedItem(name=name, minutes=minutes, unit_minutes=info.unit_minutes, rank=rank)
         )
-        members.append([(c, pool.codes[c].minutes or 0) for c in family])
+        members.append([(c, counted[c]) for c in family])
     return items, members
 
 
@@ -442,10 +621,15 @@ def _line_discipline(entry: _CodeInPool) -> str | None:
     return known.pop() if len(known) == 1 and len(entry.disciplines) == 1 else None
 
 
+Transform = Callable[[Sequence[tuple[int, ...]]], Sequence[tuple[int, ...]]]
+
+
 def _alternatives(
     pools: Sequence[PoolEvaluation],
     chosen: Mapping[str, int],
     limit: int,
+    *,
+    transform: Transform | None = None,
 ) -> tuple[list[dict[str, int]], bool]:
     """The other compliant allocations in code space, at most ``limit`` of them, and
     whether more exist."""
@@ -455,7 +639,9 @@ def _alternatives(
     found: list[dict[str, int]] = []
     seen = {tuple(sorted(chosen.items()))}
     for combination in _lazy_product([pool.allocation for pool in pools]):
-        units = _code_units(pools, fixed, combination)
+        units = _code_units(
+            pools, fixed, transform(combination) if transform is not None else combination
+        )
         key = tuple(sorted(units.items()))
         if key in seen:
             continue
@@ -483,6 +669,8 @@ def _code_units(
 def _count_allocations(
     pools: Sequence[PoolEvaluation],
     chosen: Mapping[str, int],
+    *,
+    transform: Transform | None = None,
 ) -> int:
     """How many distinct allocations per code are compliant.
 
@@ -497,12 +685,19 @@ def _count_allocations(
     for pool in pools:
         for index in pool.allocation.tied:
             tied_codes.extend(code for code, _ in pool.members[index])
-    if len(tied_codes) == len(set(tied_codes)) or line_allocations > _COUNT_LIMIT:
+    distinct = len(tied_codes) == len(set(tied_codes)) and transform is None
+    if distinct or line_allocations > _COUNT_LIMIT:
         return line_allocations
     fixed = _fixed_units(pools, chosen)
     return len(
         {
-            tuple(sorted(_code_units(pools, fixed, combination).items()))
+            tuple(
+                sorted(
+                    _code_units(
+                        pools, fixed, transform(combination) if transform else combination
+                    ).items()
+                )
+            )
             for combination in _lazy_product([pool.allocation for pool in pools])
         }
     )

@@ -221,6 +221,11 @@ class Result:
     alternatives_truncated: bool
     explanation: tuple[str, ...]
     warnings: tuple[str, ...]
+    payer: str | None = None
+    removed: Mapping[str, int] = attrs.field(factory=dict, converter=_frozen_mapping)
+    """Units a payer cap removed, by code."""
+    edits: tuple[str, ...] = ()
+    """MUE and NCCI edits the units trip (also among the warnings)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of ``unitcalc calc --format json``."""
@@ -236,4 +241,7 @@ class Result:
             "alternatives_truncated": self.alternatives_truncated,
             "explanation": list(self.explanation),
             "warnings": list(self.warnings),
+            "payer": self.payer,
+            "removed": dict(self.removed),
+            "edits": list(self.edits),
         }

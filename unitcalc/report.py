@@ -29,7 +29,10 @@ from .model import Result
 
 BatchFormat = Literal["csv", "jsonl"]
 AuditFormat = Literal["table", "csv", "json"]
-COMPUTED = ("units", "tie", "status", "message")
+COMPUTED = ("units", "tie", "status", "message", "edits")
+AUDIT_CSV_COLUMNS = (
+    "group", "status", "rule", "billed", "allowed", "difference", "lines", "message", "edits",
+)  # fmt: skip
 _ROLES = ("code", "minutes", "discipline")
 OTHER_FIELDS = "other_fields"
 
@@ -143,8 +146,11 @@ class BatchWriter:
         else:
             self._csv.writerow(["" if row.get(c) is None else row.get(c) for c in self.columns])
 
-    def _computed(self, units: int | None, tie: str, status: str, message: str) -> dict[str, Any]:
-        return dict(zip(self.computed_names, (units, tie, status, message), strict=True))
+    def _computed(
+        self, units: int | None, tie: str, status: str, message: str, edits: str = ""
+    ) -> dict[str, Any]:
+        values = (units, tie, status, message, edits)
+        return dict(zip(self.computed_names, values, strict=True))
 
     def _rows(self, group: Group) -> Iterator[dict[str, Any]]:
         evaluation = group.evaluation
@@ -165,6 +171,7 @@ class BatchWriter:
             return
         result = evaluation.result
         tie = tie_text(result)
+        edits = "; ".join(result.edits)
         pooled = evaluation.pooling == "discipline"
         remaining = {
             (line.code, line.discipline if pooled else None): line for line in result.lines
@@ -178,7 +185,7 @@ class BatchWriter:
             if self.per_row:
                 line = remaining.pop(key, None)
                 units = line.units if line is not None else 0
-                yield values | self._computed(units, tie, "ok", "")
+                yield values | self._computed(units, tie, "ok", "", edits)
         if self.per_row:
             for line in remaining.values():
                 # An add-on family member the input did not list (97129 for 97130).
@@ -187,13 +194,13 @@ class BatchWriter:
                 if line.discipline is not None and _column(group, "discipline"):
                     values[_column(group, "discipline") or "discipline"] = line.discipline
                 note = f"not in the input: {line.code} is part of the add-on family counted here"
-                yield values | self._computed(line.units, tie, "ok", note)
+                yield values | self._computed(line.units, tie, "ok", note, edits)
             return
         for line in result.lines:
             key = (line.code, line.discipline if pooled else None)
             values = first_rows.get(key) or dict(group.key_fields)
             yield self._claim_line(group, values, line.code, line.discipline, line.minutes) | (
-                self._computed(line.units, tie, "ok", "")
+                self._computed(line.units, tie, "ok", "", edits)
             )
 
     def _claim_line(
@@ -244,7 +251,7 @@ class AuditWriter:
     def consume(self, group: Group) -> None:
         finding = group.finding
         assert finding is not None
-        if finding.status == "ok" and not self.show_all:
+        if not finding.flagged and not self.show_all:
             return
         self.key_columns = group.layout.key_columns
         self.findings += 1
@@ -263,6 +270,7 @@ class AuditWriter:
                     finding.difference,
                     " ".join(map(str, finding.lines)),
                     finding.message,
+                    "; ".join(finding.edits),
                 ]
             )
         else:
@@ -275,12 +283,12 @@ class AuditWriter:
             self.spool.copy_to(out)
             out.write("]}\n")
         elif self.format == "csv":
-            csv.writer(out, lineterminator="\n").writerow(
-                ["group", "status", "rule", "billed", "allowed", "difference", "lines", "message"]
-            )
+            csv.writer(out, lineterminator="\n").writerow(AUDIT_CSV_COLUMNS)
             self.spool.copy_to(out)
         else:
             out.write(summary_text(summary))
+            if summary.providers:
+                out.write(provider_text(summary))
             if self.findings:
                 out.write("\nFindings:\n")
             self.spool.copy_to(out)
@@ -305,6 +313,35 @@ def summary_text(summary: Summary) -> str:
     return (
         f"Audit of {count_of(summary.rows_read, 'row')} in {count_of(summary.groups, 'group')}; "
         f"{unusable} could not be used{order}.\n{table}\n"
+        + (
+            f"Edits (MUE, NCCI) tripped in {count_of(summary.edits, 'group')}.\n"
+            if summary.edits
+            else ""
+        )
+    )
+
+
+def provider_text(summary: Summary) -> str:
+    rows = [
+        [
+            row["provider"],
+            str(row["timed_minutes"]),
+            str(row["timed_units_billed"]),
+            "" if row["minutes_per_unit"] is None else f"{row['minutes_per_unit']:.1f}",
+            "review" if row["review"] else "",
+        ]
+        for row in summary.provider_rows()
+    ]
+    table = tabulate(
+        rows,
+        headers=["provider", "timed min", "timed units", "min/unit", ""],
+        disable_numparse=True,
+        colalign=("left", "right", "right", "right", "left"),
+    )
+    return (
+        "\nProviders (timed minutes per billed timed unit; under 15 is marked for review, "
+        'CMS 20.2: "a consistent practice of billing less than 15 minutes for a unit"):\n'
+        f"{table}\n"
     )
 
 
@@ -312,6 +349,7 @@ def _finding_block(finding: Finding) -> str:
     lines = _line_ranges(finding.lines)
     where = f"line{'s' * (len(finding.lines) != 1)} {lines}"
     text = f"\n[{finding.status}] {finding.group} ({where})\n  {finding.message}\n"
+    text += "".join(f"  ! {edit}\n" for edit in finding.edits)
     if finding.status not in {"ok", "invalid"}:
         text += "".join(f"    - {step}\n" for step in finding.explanation[1:])
     return text

@@ -10,7 +10,7 @@ References:
     published by payers (Premera "Billing for Time", 2019; Blue Cross of Idaho PAP228).
 
 >>> sorted(RULES)
-['ama', 'cms']
+['ama', 'cms', 'commercial-15']
 >>> get_rule("medicare").name
 'cms'
 """
@@ -83,6 +83,22 @@ class PoolAllocation:
                 continue
             return False
         return extra == (self.shared if self.tied else 0)
+
+    def covers(self, units: Sequence[int]) -> bool:
+        """True when ``units`` fit under some compliant allocation, item by item: what a
+        payer cap may leave of one."""
+        if len(units) != len(self.base):
+            return False
+        extra = 0
+        tied = set(self.tied)
+        for index, (got, floor) in enumerate(zip(units, self.base, strict=True)):
+            if got <= floor:
+                continue
+            if got == floor + 1 and index in tied:
+                extra += 1
+                continue
+            return False
+        return extra <= self.shared
 
     def allocations(self) -> Iterator[tuple[int, ...]]:
         """Every compliant allocation, the chosen one first."""
@@ -340,11 +356,41 @@ class AmaRule(Rule):
         return PoolAllocation(chosen, (), 0, chosen, 0, tuple(steps), tuple(warnings))
 
 
+class RoundUpRule(Rule):
+    """Commercial 15-minute rounding up: every started unit counts."""
+
+    name = "commercial-15"
+    aliases = ("round-up", "commercial")
+    title = "Commercial 15-minute rounding up"
+    summary = (
+        "Commercial rounding up: each code on its own, every started unit counts (1-15 "
+        "minutes = 1 unit, 16-30 = 2); a payer contract term, not the 8-minute rule"
+    )
+    source = (
+        "Payer contract term offered by some practice-management systems (unitcalc domain "
+        "reference, section 5, secondary sources); use it only where a contract says so"
+    )
+    pools_minutes = False
+
+    def allocate(self, items: Sequence[TimedItem], *, pool: str | None) -> PoolAllocation:
+        units: list[int] = []
+        steps: list[str] = []
+        for item in items:
+            count = -(-item.minutes // item.unit_minutes)
+            units.append(count)
+            steps.append(
+                f"{item.name}: {item.minutes} min = {count_of(count, 'unit')} (every started "
+                f"{item.unit_minutes}-minute unit counts under this contract term)"
+            )
+        chosen = tuple(units)
+        return PoolAllocation(chosen, (), 0, chosen, 0, tuple(steps), ())
+
+
 def _registry(*rules: Rule) -> Mapping[str, Rule]:
     return MappingProxyType({rule.name: rule for rule in rules})
 
 
-RULES: Mapping[str, Rule] = _registry(CmsRule(), AmaRule())
+RULES: Mapping[str, Rule] = _registry(CmsRule(), AmaRule(), RoundUpRule())
 """Every counting rule by its canonical name."""
 
 _ALIASES: Mapping[str, str] = MappingProxyType(

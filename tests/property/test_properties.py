@@ -507,6 +507,9 @@ RESULT_KEYS = {
     "alternatives_truncated",
     "explanation",
     "warnings",
+    "payer",
+    "removed",
+    "edits",
 }
 
 

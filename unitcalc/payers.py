@@ -1,0 +1,241 @@
+"""Payer profiles: how one payer counts and caps units, as data the user controls.
+
+Caps, minimums and tie preferences change with contracts and years, so unitcalc ships
+none as fact: a profile file is the user's, and the example in ``docs/payers.toml`` says
+where each of its values came from.
+
+A profile file holds ``[payers.NAME]`` tables:
+
+>>> profiles = parse_profiles('''
+... [payers.acme]
+... rule = "ama"
+... daily_unit_cap = 4
+... cap_order = "claim"
+... source = "Acme contract 2026, section 4"
+... ''', source_name="example")
+>>> profiles["acme"].daily_unit_cap
+4
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+import attrs
+
+from ._toml import find_line, parse
+from .codes import normalize_code
+from .errors import InvalidServiceError, UnitcalcError, UnknownRuleError
+from .rules import get_rule
+
+CapOrder = Literal["claim", "largest"]
+CAP_ORDERS: tuple[CapOrder, ...] = ("claim", "largest")
+_KEYS = frozenset(
+    {
+        "label",
+        "rule",
+        "daily_unit_cap",
+        "visit_unit_cap",
+        "cap_order",
+        "min_minutes",
+        "tie_preference",
+        "pooling",
+        "source",
+        "note",
+    }
+)
+
+
+class PayerProfileError(UnitcalcError, ValueError):
+    """A payer profile file is malformed, or a profile name is unknown. ``path``,
+    ``payer``, ``key`` and ``line`` say where."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str,
+        payer: str | None = None,
+        key: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.payer = payer
+        self.key = key
+        self.line = line
+
+
+def _frozen(value: Mapping[str, int]) -> Mapping[str, int]:
+    return MappingProxyType(dict(value))
+
+
+@attrs.frozen
+class PayerProfile:
+    """One payer's way of counting.
+
+    ``daily_unit_cap`` caps timed units per patient per day per discipline;
+    ``visit_unit_cap`` caps the timed units of a counted group (a visit, or the day when
+    rows are grouped by patient and date). ``cap_order`` says which units a cap keeps:
+    ``claim`` keeps lines in the order given, ``largest`` keeps the lines with the most
+    units first. ``min_minutes`` sets per-code minutes below which a code gets no unit
+    and its minutes do not count.
+    """
+
+    name: str
+    rule: str = "cms"
+    label: str = ""
+    daily_unit_cap: int | None = None
+    visit_unit_cap: int | None = None
+    cap_order: CapOrder = "claim"
+    min_minutes: Mapping[str, int] = attrs.field(factory=dict, converter=_frozen)
+    tie_preference: tuple[str, ...] = ()
+    pooling: Literal["discipline", "day"] | None = None
+    source: str = ""
+    note: str = ""
+
+    @property
+    def has_caps(self) -> bool:
+        return self.daily_unit_cap is not None or self.visit_unit_cap is not None
+
+
+def load_profiles(path: str | Path) -> dict[str, PayerProfile]:
+    """Read a payer profile file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PayerProfileError(
+            f"cannot read payer profiles {path}: {exc.strerror or exc}", path=str(path)
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise PayerProfileError(
+            f"payer profiles {path} are not UTF-8 text (byte {exc.start})", path=str(path)
+        ) from exc
+    return parse_profiles(text, source_name=str(path))
+
+
+def parse_profiles(text: str, *, source_name: str) -> dict[str, PayerProfile]:
+    """Parse payer profile TOML, checking every key and value."""
+    document, problem, line = parse(text)
+    if document is None:
+        where = f"{source_name}, line {line}" if line else source_name
+        raise PayerProfileError(f"{where}: {problem}", path=source_name, line=line)
+    unknown = sorted(set(document) - {"payers"})
+    if unknown:
+        line = _top_line(text, unknown[0])
+        where = f"{source_name}, line {line}" if line else source_name
+        raise PayerProfileError(
+            f"{where}: unknown top-level key {unknown[0]!r}: profiles go under [payers.NAME]",
+            path=source_name,
+            key=unknown[0],
+            line=line,
+        )
+    payers = document.get("payers", {})
+    if not isinstance(payers, dict) or not payers:
+        raise PayerProfileError(f"{source_name}: no [payers.NAME] tables found", path=source_name)
+    return {name: _profile(text, source_name, name, body) for name, body in payers.items()}
+
+
+def _top_line(text: str, key: str) -> int | None:
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if (
+            stripped.startswith(f"[{key}")
+            or stripped.startswith(f"{key} ")
+            or stripped.startswith(f"{key}=")
+        ):
+            return number
+    return None
+
+
+def _profile(text: str, source_name: str, name: str, body: Any) -> PayerProfile:
+    def fail(key: str | None, problem: str) -> PayerProfileError:
+        line = find_line(text, "payers", name, key)
+        where = f"{source_name}, line {line}" if line else source_name
+        field = f" {key}" if key else ""
+        return PayerProfileError(
+            f"{where}: [payers.{name}]{field}: {problem}",
+            path=source_name,
+            payer=name,
+            key=key,
+            line=line,
+        )
+
+    if not isinstance(body, dict):
+        raise fail(None, "must be a table of keys such as rule and daily_unit_cap")
+    unknown = sorted(set(body) - _KEYS)
+    if unknown:
+        raise fail(unknown[0], f"unknown key; allowed keys are {', '.join(sorted(_KEYS))}")
+    try:
+        rule = get_rule(body.get("rule", "cms")).name
+    except UnknownRuleError as exc:
+        raise fail("rule", str(exc)) from exc
+    caps: dict[str, int | None] = {}
+    for key in ("daily_unit_cap", "visit_unit_cap"):
+        value = body.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise fail(key, f"must be a whole number of units, not {value!r}")
+        if value is not None and value < 0:
+            raise fail(key, f"must be 0 or more, not {value}")
+        caps[key] = value
+    cap_order = body.get("cap_order", "claim")
+    if cap_order not in CAP_ORDERS:
+        raise fail("cap_order", f"must be one of {', '.join(CAP_ORDERS)}, not {cap_order!r}")
+    raw_minimums = body.get("min_minutes", {})
+    if not isinstance(raw_minimums, dict):
+        raise fail("min_minutes", 'must be a table of code = minutes, e.g. { "97035" = 8 }')
+    minimums: dict[str, int] = {}
+    for code, minutes in raw_minimums.items():
+        try:
+            key = normalize_code(code)
+        except InvalidServiceError as exc:
+            raise fail("min_minutes", str(exc)) from exc
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 0:
+            raise fail("min_minutes", f"{code}: minutes must be a whole number 0 or more")
+        minimums[key] = minutes
+    preference = body.get("tie_preference", [])
+    if not isinstance(preference, list) or not all(isinstance(c, str) for c in preference):
+        raise fail("tie_preference", 'must be a list of codes, e.g. ["97110", "97140"]')
+    try:
+        preference = [normalize_code(c) for c in preference]
+    except InvalidServiceError as exc:
+        raise fail("tie_preference", str(exc)) from exc
+    pooling = body.get("pooling")
+    if pooling not in (None, "discipline", "day"):
+        raise fail("pooling", f"must be discipline or day, not {pooling!r}")
+    texts = {}
+    for key in ("label", "source", "note"):
+        value = body.get(key, "")
+        if not isinstance(value, str):
+            raise fail(key, "must be text")
+        texts[key] = value
+    return PayerProfile(
+        name=name,
+        rule=rule,
+        label=texts["label"],
+        daily_unit_cap=caps["daily_unit_cap"],
+        visit_unit_cap=caps["visit_unit_cap"],
+        cap_order=cap_order,
+        min_minutes=minimums,
+        tie_preference=tuple(preference),
+        pooling=pooling,
+        source=texts["source"],
+        note=texts["note"],
+    )
+
+
+def select(profiles: Mapping[str, PayerProfile], name: str, *, path: str) -> PayerProfile:
+    """The profile called ``name`` (letter case ignored), or an error listing the names."""
+    wanted = name.strip()
+    for key, profile in profiles.items():
+        if key.lower() == wanted.lower():
+            return profile
+    raise PayerProfileError(
+        f"no payer profile {name!r} in {path}; it has {', '.join(sorted(profiles))}",
+        path=path,
+        payer=name,
+    )
