@@ -54,6 +54,7 @@ class TestAudit:
             "groups": 18,
             "invalid_rows": 6,
             "order": "contiguous",
+            "edits": 1,  # A15: 97161 billed twice trips the one-evaluation-a-day edit
         }
         assert len(data["findings"]) == 15  # every group but the 3 ok ones
         over = next(f for f in data["findings"] if f["group"] == "A03 / 2026-03-02")
@@ -157,7 +158,7 @@ class TestBatch:
         assert rows[0]["discipline"] == "PT"
         assert list(rows[0]) == [
             "patient_id", "date_of_service", "code", "discipline", "minutes", "units", "tie",
-            "status", "message", "billed_units", "clinic",
+            "status", "message", "edits", "billed_units", "clinic",
         ]  # fmt: skip
 
     def test_per_row_keeps_every_input_row(self, tmp_path: Path) -> None:
