@@ -111,7 +111,7 @@ class TestCalc:
         (["calc", "97110=-3"], "Error: '97110=-3': 97110: minutes '-3' is negative"),
         (["calc", "97110=abc"], "Error: '97110=abc': 97110: minutes 'abc' is not a number"),
         (["calc", "97110="], "Error: '97110=': minutes are missing"),
-        (["calc", "97110"], "Error: 97110 is a timed code: give its minutes"),
+        (["calc", "97110"], "Error: 97110 is a timed code and its minutes are missing"),
         (["calc", "97111=10"], "Error: 97111 is not in the code table. Did you mean 97110, 97112"),
         (["calc", "97001"], "Error: 97001 was deleted on 2017-01-01; its replacements are 97161, 97162, 97163"),
         (["calc", "9711=10"], "Error: '9711=10': '9711' is not a CPT/HCPCS code"),

@@ -189,7 +189,9 @@ def test_whole_minutes_in_any_form(minutes: object) -> None:
 
 
 def test_timed_code_without_minutes_is_an_error() -> None:
-    with pytest.raises(InvalidServiceError, match="97110 is a timed code: give its minutes"):
+    with pytest.raises(
+        InvalidServiceError, match="97110 is a timed code and its minutes are missing"
+    ):
         calculate({"97110": None})
 
 

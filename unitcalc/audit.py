@@ -21,6 +21,7 @@ References:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Literal
@@ -76,6 +77,8 @@ class Finding:
     errors: tuple[str, ...] = ()
     edits: tuple[str, ...] = ()
     """MUE and NCCI edits the billed units trip."""
+    warnings: tuple[str, ...] = ()
+    """What may surprise a biller in the rule's count (see Result.warnings)."""
 
     @property
     def flagged(self) -> bool:
@@ -95,6 +98,7 @@ class Finding:
             "explanation": list(self.explanation),
             "errors": list(self.errors),
             "edits": list(self.edits),
+            "warnings": list(self.warnings),
         }
 
 
@@ -127,9 +131,9 @@ def parse_units(value: object, *, code: str | None) -> int:
         text = value.strip()
         if not text:
             raise bad("is empty; write 0 if no unit was billed")
-        if not text.isdigit() or not text.isascii():
+        if not re.fullmatch(r"[0-9]+(\.0*)?", text):
             raise bad("is not a whole number of units 0 or more")
-        units = int(text)
+        units = int(text.split(".")[0])
     else:
         raise bad(f"is a {type(value).__name__}; give a whole number of units")
     if units < 0:
@@ -195,7 +199,11 @@ def _to_pool_keys(evaluation: Evaluation, billed: Mapping[LineKey, int]) -> dict
     out: dict[LineKey, int] = {}
     for (code, discipline), units in billed.items():
         homes = pools_of.get(code, [None])
-        if discipline is not None and evaluation.pooling == "discipline":
+        if (
+            discipline is not None
+            and evaluation.pooling == "discipline"
+            and (discipline in homes or len(homes) != 1)
+        ):
             key: LineKey = (code, discipline)
         elif None in homes and evaluation.pooling == "discipline":
             key = (code, None)  # the code's line without a discipline
@@ -297,6 +305,7 @@ def check(
         lines=tuple(lines),
         explanation=result.explanation,
         edits=edits,
+        warnings=tuple(w for w in result.warnings if w not in result.edits),
     )
 
 

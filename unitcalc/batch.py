@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import io
 import json
 import os
 import tempfile
@@ -95,6 +96,7 @@ class Options:
     profiles: Mapping[str, PayerProfile] = attrs.field(factory=dict)
     profiles_path: str = ""
     mue: MueTable | None = None
+    delimiter: str = ","
 
 
 @attrs.frozen
@@ -108,6 +110,8 @@ class Group:
     errors: tuple[str, ...]
     finding: Finding | None = None
     """The audit of the group, when billed units were read."""
+    notes: tuple[str, ...] = ()
+    """Remarks on the rows themselves, such as two identical rows."""
 
     @property
     def name(self) -> str:
@@ -172,6 +176,8 @@ class Summary:
     """Groups whose billed units trip an MUE or NCCI edit."""
     providers: dict[str, list[int]] = attrs.Factory(dict)
     """Per provider: timed minutes and billed timed units of the groups evaluated."""
+    layout: Layout | None = None
+    """The input's columns, once the file was opened."""
 
     def provider_rows(self) -> list[dict[str, Any]]:
         """Each provider's average timed minutes per billed timed unit; under 15 is
@@ -214,38 +220,71 @@ class _Lines:
 
     def __init__(self, path: Path, encoding: str, *, display: str) -> None:
         try:
-            codecs.lookup(encoding)
+            name = codecs.lookup(encoding).name
         except LookupError:
             raise FileProblem(f"unknown encoding {encoding!r}", path=display) from None
         self.path = path
         self.display = display
         self.encoding = encoding
         self.number = 0
+        self.last = ""
+        """The text of the line read last."""
         self._handle: IO[bytes] = path.open("rb")
+        self._text: io.TextIOWrapper | None = None
         self.size = os.fstat(self._handle.fileno()).st_size
-        self._bom = codecs.lookup(encoding).name == "utf-8"
+        self._utf8 = name == "utf-8"
+        # UTF-16 and UTF-32 cannot be split into lines on raw newline bytes.
+        self._wide = name.startswith(("utf-16", "utf-32"))
 
     def __iter__(self) -> Iterator[str]:
+        if self._wide:
+            yield from self._wide_lines()
+            return
         decode = codecs.getdecoder(self.encoding)
         for raw in self._handle:
             self.number += 1
-            if self.number == 1 and self._bom and raw.startswith(codecs.BOM_UTF8):
+            if self.number == 1 and raw.startswith(codecs.BOM_UTF8):
+                if not self._utf8:
+                    raise FileProblem(
+                        f"{self.display}: the file starts with a UTF-8 byte-order mark, so it "
+                        f"is UTF-8, not {self.encoding}; leave out --encoding",
+                        path=self.display,
+                        line=1,
+                    )
                 raw = raw[len(codecs.BOM_UTF8) :]
             try:
-                yield decode(raw)[0]
+                self.last = decode(raw)[0]
             except UnicodeDecodeError as exc:
-                raise FileProblem(
-                    f"{self.display}, line {self.number}: byte 0x{raw[exc.start]:02x} cannot be "
-                    f"decoded as {self.encoding}; if the file was saved in another encoding, "
-                    "give it with --encoding (e.g. --encoding cp1252)",
-                    path=self.display,
-                    line=self.number,
-                ) from None
+                raise self._undecodable(raw[exc.start]) from None
+            yield self.last
+
+    def _wide_lines(self) -> Iterator[str]:
+        stream = io.TextIOWrapper(self._handle, encoding=self.encoding, newline="")
+        self._text = stream
+        try:
+            for text in stream:
+                self.number += 1
+                self.last = text
+                yield text
+        except UnicodeDecodeError as exc:
+            raise self._undecodable(exc.object[exc.start]) from None
+
+    def _undecodable(self, byte: int) -> FileProblem:
+        line = self.number + (1 if self._wide else 0)
+        return FileProblem(
+            f"{self.display}, line {line}: byte 0x{byte:02x} cannot be decoded as "
+            f"{self.encoding}; if the file was saved in another encoding, give it with "
+            "--encoding (e.g. --encoding cp1252)",
+            path=self.display,
+            line=line,
+        )
 
     def position(self) -> int:
         return self._handle.tell()
 
     def close(self) -> None:
+        if self._text is not None:
+            self._text.close()  # closes the file under it too
         self._handle.close()
 
 
@@ -256,30 +295,49 @@ def _detect_format(path: Path, given: InputFormat | None) -> InputFormat:
 
 
 def read_records(
-    lines: _Lines, input_format: InputFormat
+    lines: _Lines, input_format: InputFormat, *, delimiter: str = ","
 ) -> tuple[tuple[str, ...], Iterator[Record]]:
     """The file's columns (original names, in order) and its records."""
     if input_format == "jsonl":
         return _jsonl_records(lines)
-    return _csv_records(lines)
+    return _csv_records(lines, delimiter)
 
 
-def _csv_records(lines: _Lines) -> tuple[tuple[str, ...], Iterator[Record]]:
+def _csv_records(lines: _Lines, delimiter: str) -> tuple[tuple[str, ...], Iterator[Record]]:
     stream = iter(lines)
-    header_reader = csv.reader(stream)
     header: list[str] = []
-    for fields in header_reader:
-        if fields:
-            header = fields
-            break
+    try:
+        for fields in csv.reader(stream, delimiter=delimiter):
+            if any(field.strip() for field in fields):
+                header = fields
+                break
+    except csv.Error as exc:
+        hint = (
+            "; the lines seem to end with a carriage return only (old Mac format): save the "
+            "file with LF or CRLF line ends"
+            if "new-line character" in str(exc)
+            else ""
+        )
+        raise FileProblem(
+            f"{lines.display}, line {lines.number}: the header cannot be read as CSV{hint}",
+            path=lines.display,
+            line=lines.number,
+        ) from None
     if not header:
         raise FileProblem(f"{lines.display}: the file is empty (no header row)", path=lines.display)
-    columns = tuple(name.strip() for name in header)
+    if header[0].lstrip().startswith(("{", "[")):
+        raise FileProblem(
+            f"{lines.display}: this looks like JSON, not CSV; for one JSON object a line use "
+            "--input-format jsonl",
+            path=lines.display,
+            line=lines.number,
+        )
+    columns = tuple(name.strip() or f"column {index}" for index, name in enumerate(header, start=1))
     header_line = lines.number
     width = len(columns)
 
     def records() -> Iterator[Record]:
-        reader = csv.reader(stream)
+        reader = csv.reader(stream, delimiter=delimiter)
         last = header_line
         while True:
             try:
@@ -291,61 +349,99 @@ def _csv_records(lines: _Lines) -> tuple[tuple[str, ...], Iterator[Record]]:
                 yield Record(
                     start,
                     lines.number,
-                    {},
-                    f"unreadable CSV from line {start} to {lines.number} ({exc}); a quote "
-                    f"opened on line {start} is probably never closed",
+                    _first_fields(columns, lines.last, delimiter),
+                    _csv_error(exc, start),
                 )
                 last = lines.number
-                reader = csv.reader(stream)
+                reader = csv.reader(stream, delimiter=delimiter)
                 continue
             start, last = last + 1, lines.number
-            if not fields:
-                continue  # a blank line is no record
-            if len(fields) != width:
-                yield Record(
-                    start,
-                    last,
-                    _by_column(columns, fields),
-                    _width_error(fields, width, start, last),
-                )
+            if not any(field.strip() for field in fields):
+                continue  # a blank line, or a row of empty cells, is no record
+            problem = _broken_record(fields, width, start, last, delimiter)
+            if problem is not None:
+                yield Record(start, last, _by_column(columns, fields), problem)
                 continue
             yield Record(start, last, dict(zip(columns, fields, strict=True)))
 
     return columns, records()
 
 
+def _first_fields(columns: Sequence[str], text: str, delimiter: str) -> dict[str, str]:
+    """What can still be read of a line the CSV parser gave up on: its fields split
+    plainly at the delimiter, so that the row's group (whose key usually comes first)
+    is marked invalid rather than split."""
+    return dict(zip(columns, (f.strip().strip('"') for f in text.split(delimiter)), strict=False))
+
+
+def _csv_error(exc: csv.Error, start: int) -> str:
+    text = str(exc)
+    if "new-line character" in text:
+        return (
+            f"line {start} has a carriage return inside an unquoted field; quote the field "
+            "or remove the character"
+        )
+    if "field larger than field limit" in text:
+        return (
+            f"a field from line {start} is longer than {csv.field_size_limit()} characters; "
+            f"a quote opened on line {start} is probably never closed"
+        )
+    return f"unreadable CSV from line {start} ({text})"
+
+
 def _by_column(columns: Sequence[str], fields: Sequence[str]) -> dict[str, str]:
     return dict(zip(columns, fields, strict=False))
 
 
-def _width_error(fields: Sequence[str], width: int, start: int, end: int) -> str:
-    if end > start and any("\n" in field for field in fields):
-        swallowed = f"line {end}" if end == start + 1 else f"lines {start + 1}-{end}"
+def _broken_record(
+    fields: Sequence[str], width: int, start: int, end: int, delimiter: str
+) -> str | None:
+    """Why a record cannot be used as read, or None. A quoted field running over lines
+    that themselves look like rows is an unclosed quote, even when the field count
+    happens to come out right."""
+    if end > start:
+        for field in fields:
+            continuation = field.split("\n")[1:]
+            if any(line.count(delimiter) >= max(1, width - 2) for line in continuation):
+                swallowed = f"line {end}" if end == start + 1 else f"lines {start + 1}-{end}"
+                return (
+                    f"a quote opened on line {start} is never closed: the record swallowed "
+                    f"{swallowed} ({end - start} line{'s' * (end - start != 1)}); close the "
+                    "quote or remove it"
+                )
+    if len(fields) != width:
         return (
-            f"a quote opened on line {start} is never closed: the record swallowed "
-            f"{swallowed} ({end - start} line{'s' * (end - start != 1)}); close the quote "
-            "or remove it"
+            f"wrong number of fields: expected {width} as in the header, found {len(fields)}; "
+            "check for an unquoted delimiter"
         )
-    return (
-        f"wrong number of fields: expected {width} as in the header, found {len(fields)}; "
-        "check for an unquoted comma"
-    )
+    return None
 
 
 def _jsonl_records(lines: _Lines) -> tuple[tuple[str, ...], Iterator[Record]]:
     stream = iter(lines)
+    pending: list[Record] = []
     first: Record | None = None
     for text in stream:
-        if text.strip():
-            first = _json_record(lines.number, text)
+        if not text.strip():
+            continue
+        if not pending and text.lstrip().startswith("["):
+            raise FileProblem(
+                f"{lines.display}, line {lines.number}: this is a JSON array; JSON Lines "
+                "holds one object a line",
+                path=lines.display,
+                line=lines.number,
+            )
+        record = _json_record(lines.number, text)
+        pending.append(record)
+        if record.error is None:
+            first = record
             break
-    if first is None:
+    if not pending:
         raise FileProblem(f"{lines.display}: the file is empty (no records)", path=lines.display)
-    columns = tuple(first.values)
+    columns = tuple(first.values) if first is not None else ()
 
     def records() -> Iterator[Record]:
-        assert first is not None
-        yield first
+        yield from pending
         for text in stream:
             if text.strip():
                 yield _json_record(lines.number, text)
@@ -358,9 +454,12 @@ def _json_record(number: int, text: str) -> Record:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         return Record(number, number, {}, f"not valid JSON ({exc.msg}, column {exc.colno})")
+    except RecursionError:
+        return Record(number, number, {}, "JSON nested too deeply")
     if not isinstance(value, dict):
         return Record(number, number, {}, "a JSON Lines record must be an object {...}")
-    return Record(number, number, {str(k).strip(): v for k, v in value.items()})
+    # Keys are matched whatever their letter case, record by record.
+    return Record(number, number, {str(k).strip().lower(): v for k, v in value.items()})
 
 
 # --- checking rows -------------------------------------------------------------------
@@ -388,6 +487,15 @@ class Layout:
                     f"{display}: column {name!r} appears twice in the header", path=display
                 )
             by_lower[lower] = name
+        if open_ended:
+            # JSON Lines: keys are lower-cased record by record, and a key the first
+            # record lacks may come later; a record missing one is reported by itself.
+            by_lower.update({name: name for name in (*KNOWN_COLUMNS, *KEY_COLUMNS_DAY)})
+            by_lower.setdefault(KEY_COLUMN_VISIT, KEY_COLUMN_VISIT)
+            if not all(name in columns for name in KEY_COLUMNS_DAY) and (
+                KEY_COLUMN_VISIT in columns
+            ):
+                by_lower.pop(KEY_COLUMNS_DAY[0])
         required = ["code", "minutes"] + (["billed_units"] if options.need_billed else [])
         missing = [name for name in required if name not in by_lower]
         if options.group_by:
@@ -401,9 +509,13 @@ class Layout:
             key = []
             missing.append("patient_id and date_of_service, or visit_id (or use --group-by)")
         if missing:
+            hint = ""
+            if len(columns) == 1 and any(mark in columns[0] for mark in ";\t|"):
+                hint = "; the header seems to use another delimiter: give it with --delimiter"
             raise FileProblem(
                 f"{display}: missing required column{'s' * (len(missing) > 1)}: "
-                f"{', '.join(missing)}; the header has {', '.join(columns) or 'no columns'}",
+                f"{', '.join(missing)}; the header has {', '.join(columns) or 'no columns'}"
+                f"{hint}",
                 path=display,
             )
         known = {name: by_lower[name] for name in KNOWN_COLUMNS if name in by_lower}
@@ -411,18 +523,16 @@ class Layout:
 
     def check(self, record: Record, options: Options, default_rule: str | None) -> Row:
         values = record.values
-        key: tuple[str, ...] | None = None
-        if all(name in values for name in self.key_columns):
-            key = tuple(str(values[name]).strip() for name in self.key_columns)
-            if not all(key):
-                key = None
+        key = self.key_of(values)
         if record.error is not None:
             return Row(record, key, None, None, None, record.error)
         if key is None:
-            empty = [n for n in self.key_columns if not str(values.get(n, "")).strip()]
-            return Row(record, None, None, None, None, f"{', '.join(empty)} is empty")
+            empty = [n for n in self.key_columns if _key_text(values.get(n)) is None]
+            return Row(record, None, None, None, None, f"{', '.join(empty)} is empty or not text")
         try:
             code = values.get(self.known["code"])
+            if isinstance(code, int) and not isinstance(code, bool):
+                code = str(code)  # JSON Lines may give 97110 as a number
             minutes = values.get(self.known["minutes"])
             if isinstance(minutes, str) and not minutes.strip():
                 minutes = None  # an untimed code needs no minutes
@@ -445,6 +555,21 @@ class Layout:
             where = f"{field}: " if field and field not in str(exc) else ""
             return Row(record, key, None, None, None, f"{where}{exc}")
         return Row(record, key, service, billed, rule, None, payer)
+
+    def key_of(self, values: Mapping[str, Any]) -> tuple[str, ...] | None:
+        """The group key of a row, or None when a key value is missing or empty."""
+        parts = [_key_text(values.get(name)) for name in self.key_columns]
+        if any(part is None for part in parts):
+            return None
+        return tuple(part for part in parts if part is not None)
+
+
+def _key_text(value: Any) -> str | None:
+    """A key cell as text; None when empty or not a plain value (JSON null, a list)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    text = str(value).strip()
+    return text or None
 
 
 def _evaluate_group(
@@ -482,7 +607,30 @@ def _evaluate_group(
 
 
 def _finish(group: Group, options: Options) -> Group:
-    return attrs.evolve(group, finding=group.audit(options.mue)) if options.need_billed else group
+    notes = tuple(_duplicate_notes(group.rows))
+    group = attrs.evolve(group, notes=notes)
+    if not options.need_billed:
+        return group
+    finding = group.audit(options.mue)
+    if notes:
+        finding = attrs.evolve(finding, warnings=(*finding.warnings, *notes))
+    return attrs.evolve(group, finding=finding)
+
+
+def _duplicate_notes(rows: Sequence[Row]) -> Iterator[str]:
+    """Rows entered twice are counted twice, as documented minutes add up; say so."""
+    seen: dict[tuple[object, ...], int] = {}
+    for row in rows:
+        if row.service is None:
+            continue
+        signature = (row.service, row.billed)
+        if signature in seen:
+            yield (
+                f"lines {seen[signature]} and {row.record.line} are identical; both are "
+                "counted: check that the service was not entered twice"
+            )
+        else:
+            seen[signature] = row.record.line
 
 
 def _terms(row: Row) -> str:
@@ -555,7 +703,7 @@ class _Source:
                 f"cannot read {self.display}: {exc.strerror or exc}", path=self.display
             ) from None
         try:
-            columns, records = read_records(lines, input_format)
+            columns, records = read_records(lines, input_format, delimiter=self.options.delimiter)
             layout = Layout.of(
                 columns, self.options, display=self.display, open_ended=input_format == "jsonl"
             )
@@ -592,13 +740,15 @@ def _contiguous_groups(
     """Groups in file order, assuming each group's rows are contiguous; keys that may
     have been seen before go into ``suspects``."""
     lines, layout, records = source.open()
+    summary.layout = layout
     seen = _SeenKeys()
     try:
         current: list[Row] = []
         current_key: tuple[str, ...] | None = None
+        keyless: list[Row] = []  # reported after the group they interrupt, in file order
         for row in _checked_rows(source, lines, layout, records, summary):
             if row.key is None:
-                yield _evaluate_group(None, layout, [row], source.options)
+                keyless.append(row)
                 continue
             if current and row.key == current_key:
                 current.append(row)
@@ -607,6 +757,9 @@ def _contiguous_groups(
                 assert current_key is not None
                 seen.add(current_key)
                 yield _evaluate_group(current_key, layout, current, source.options)
+            for lone in keyless:
+                yield _evaluate_group(None, layout, [lone], source.options)
+            keyless = []
             if row.key in seen:
                 suspects.add(row.key)
                 if len(suspects) > _MAX_SUSPECTS:
@@ -614,6 +767,8 @@ def _contiguous_groups(
             current, current_key = [row], row.key
         if current:
             yield _evaluate_group(current_key, layout, current, source.options)
+        for lone in keyless:
+            yield _evaluate_group(None, layout, [lone], source.options)
     finally:
         lines.close()
 
@@ -628,12 +783,9 @@ def _really_scattered(source: _Source, suspects: set[tuple[str, ...]]) -> bool:
         finished: set[tuple[str, ...]] = set()
         previous: tuple[str, ...] | None = None
         for record in records:
-            values = record.values
-            if not all(name in values for name in layout.key_columns):
+            key = layout.key_of(record.values)
+            if key is None:
                 continue  # a row without a usable key is a group of its own
-            key = tuple(str(values[name]).strip() for name in layout.key_columns)
-            if not all(key):
-                continue
             if key != previous:
                 if previous in suspects:
                     finished.add(previous)
@@ -649,6 +801,7 @@ def _partitioned_groups(source: _Source, summary: Summary) -> Iterator[Group]:
     """Groups of a scattered file: rows spilled by a hash of their key to temporary
     files, each partition then grouped in memory."""
     lines, layout, records = source.open()
+    summary.layout = layout
     # About 512 KiB of input a partition keeps each one small in memory; at most 512 files.
     count = max(1, min(512, lines.size // (512 << 10)))
     with tempfile.TemporaryDirectory(prefix="unitcalc-") as folder:
@@ -761,7 +914,7 @@ def iter_findings(
     """
     options = Options(
         rule=get_rule(rule).name if rule is not None else None,
-        group_by=tuple(group_by),
+        group_by=group_columns(group_by),
         input_format=input_format,
         encoding=encoding,
         pooling=pooling,
@@ -772,6 +925,19 @@ def iter_findings(
         mue=mue,
         need_billed=True,
     )
+    if payer is not None:
+        _profile(payer, options)  # an unknown payer fails here, not at the first finding
+    return _findings(path, options)
+
+
+def group_columns(names: Sequence[str]) -> tuple[str, ...]:
+    columns = tuple(name.strip() for name in names if name.strip())
+    if names and not columns:
+        raise FileProblem("--group-by names no column; give e.g. --group-by claim_id", path="")
+    return columns
+
+
+def _findings(path: str | Path, options: Options) -> Iterator[Finding]:
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
 
         def consume(group: Group) -> None:
@@ -790,4 +956,5 @@ def iter_findings(
             data["explanation"] = tuple(data["explanation"])
             data["errors"] = tuple(data["errors"])
             data["edits"] = tuple(data["edits"])
+            data["warnings"] = tuple(data["warnings"])
             yield Finding(**data)

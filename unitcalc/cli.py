@@ -24,7 +24,7 @@ from tabulate import tabulate
 
 from . import __version__
 from ._text import count_of
-from .batch import InputFormat, Options, Summary, run_groups
+from .batch import InputFormat, Options, Summary, group_columns, run_groups
 from .codes import KINDS, CodeInfo, CodeTable, define_code, iter_kind
 from .edits import MueTable
 from .engine import DEFAULT_MAX_ALTERNATIVES, POOLINGS, Pooling, calculate
@@ -32,7 +32,14 @@ from .errors import InvalidServiceError, UnitcalcError
 from .model import Result, ServiceLine
 from .payers import PayerProfile, load_profiles
 from .payers import select as select_profile
-from .report import AuditFormat, AuditWriter, BatchFormat, BatchWriter, atomic_output
+from .report import (
+    AuditFormat,
+    AuditWriter,
+    BatchFormat,
+    BatchWriter,
+    atomic_output,
+    check_output,
+)
 from .rules import RULES, get_rule, rule_names
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -444,9 +451,15 @@ def _file_options(function: F) -> F:
                 help="Text encoding of the input (a UTF-8 BOM is accepted).",
             ),
             click.option(
+                "--delimiter",
+                default=",",
+                show_default=True,
+                help="CSV field delimiter, e.g. ';' or a tab ($'\\t').",
+            ),
+            click.option(
                 "--output",
-                type=click.Path(dir_okay=False, path_type=Path),
-                help="Write here (atomically) instead of to standard output.",
+                type=click.Path(path_type=Path),
+                help="Write here (atomically) instead of to standard output ('-').",
             ),
             click.option(
                 "--strict", is_flag=True, help="Stop with exit 2 at the first row that is unusable."
@@ -473,16 +486,20 @@ def _options(
     payers_file: Path | None,
     payer: str | None,
     mue_file: Path | None,
+    delimiter: str,
 ) -> Options:
     counting = _counting(payers_file, payer, mue_file)
     preference = _prefer(prefer)
+    if len(delimiter) != 1:
+        raise click.UsageError(f"--delimiter {delimiter!r}: give one character, e.g. ';'")
     return Options(
+        delimiter=delimiter,
         rule=get_rule(rule).name if rule else None,
         payer=counting.payer.name if counting.payer else None,
         profiles=counting.profiles,
         profiles_path=counting.profiles_path,
         mue=counting.mue,
-        group_by=tuple(c.strip() for c in group_by.split(",") if c.strip()),
+        group_by=group_columns(group_by.split(",")) if group_by else (),
         input_format=input_format,
         encoding=encoding,
         pooling=pool_by,
@@ -511,6 +528,7 @@ def _run(
 ) -> Summary:
     progress = _progress()
     with contextlib.closing(writer):
+        output = check_output(output, input_path=None if file == "-" else Path(file))
         with _input_path(file) as (path, display):
             summary = run_groups(
                 path,
@@ -551,6 +569,7 @@ def batch(
     group_by: str,
     input_format: InputFormat | None,
     encoding: str,
+    delimiter: str,
     output: Path | None,
     strict: bool,
     pool_by: Pooling | None,
@@ -583,6 +602,7 @@ def batch(
         payers_file=payers_file,
         payer=payer,
         mue_file=mue_file,
+        delimiter=delimiter,
     )
     summary = _run(file, options, BatchWriter(output_format, per_row=per_row), output)
     if summary.counts.get("invalid"):
@@ -608,6 +628,7 @@ def audit(
     group_by: str,
     input_format: InputFormat | None,
     encoding: str,
+    delimiter: str,
     output: Path | None,
     strict: bool,
     pool_by: Pooling | None,
@@ -640,6 +661,7 @@ def audit(
         payers_file=payers_file,
         payer=payer,
         mue_file=mue_file,
+        delimiter=delimiter,
     )
     summary = _run(file, options, AuditWriter(output_format, show_all=show_all), output)
     if summary.edits or any(count for status, count in summary.counts.items() if status != "ok"):

@@ -495,7 +495,8 @@ def _pools(
         info = table.lookup(line.code)
         if info.timed and line.minutes is None:
             raise InvalidServiceError(
-                f"{info.code} is a timed code: give its minutes, e.g. {info.code}=15",
+                f"{info.code} is a timed code and its minutes are missing: give the "
+                f"documented minutes (e.g. {info.code}=15 on the command line)",
                 code=info.code,
                 field="minutes",
                 value=None,

@@ -24,7 +24,8 @@ from tabulate import tabulate
 
 from ._text import count_of
 from .audit import STATUSES, Finding
-from .batch import Group, Summary
+from .batch import Group, Layout, Summary
+from .errors import UnitcalcError
 from .model import Result
 
 BatchFormat = Literal["csv", "jsonl"]
@@ -35,6 +36,30 @@ AUDIT_CSV_COLUMNS = (
 )  # fmt: skip
 _ROLES = ("code", "minutes", "discipline")
 OTHER_FIELDS = "other_fields"
+
+
+def check_output(path: Path | None, *, input_path: Path | None = None) -> Path | None:
+    """Refuse, before any work, an output that cannot be written or that is the input.
+    ``-`` means standard output (None)."""
+    if path is None or str(path) == "-":
+        return None
+    if path.is_dir():
+        raise OutputProblem(f"--output {path} is a folder; name a file")
+    folder = path.resolve().parent
+    if not folder.is_dir():
+        raise OutputProblem(f"--output {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise OutputProblem(f"--output {path}: the folder {folder} cannot be written")
+    same = input_path is not None and path.exists() and input_path.exists()
+    if same and input_path is not None and os.path.samefile(path, input_path):
+        raise OutputProblem(
+            f"--output {path} is the input file; unitcalc never overwrites its input"
+        )
+    return path
+
+
+class OutputProblem(UnitcalcError, ValueError):
+    """The output cannot be written where asked."""
 
 
 @contextlib.contextmanager
@@ -59,6 +84,10 @@ def atomic_output(path: Path | None) -> Iterator[IO[str]]:
     try:
         with handle:
             yield handle
+        # A temporary file is private (0600); give the report the usual permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(handle.name, 0o666 & ~umask)
         os.replace(handle.name, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -114,8 +143,7 @@ class BatchWriter:
     def reset(self) -> None:
         self.spool.reset()
 
-    def _header(self, group: Group) -> list[str]:
-        layout = group.layout
+    def _header(self, layout: Layout) -> list[str]:
         inputs = list(layout.columns)
         taken = {name.lower() for name in inputs}
         computed = [f"unitcalc_{name}" if taken & set(COMPUTED) else name for name in COMPUTED]
@@ -125,26 +153,32 @@ class BatchWriter:
         else:
             roles = {name.lower() for name in layout.key_columns} | set(_ROLES)
             extras = [name for name in inputs if name.lower() not in roles]
-            columns = [*layout.key_columns, "code", "discipline", "minutes", *computed, *extras]
+            named = [
+                c
+                for c in ("code", "discipline", "minutes")
+                if c not in {k.lower() for k in layout.key_columns}
+            ]
+            columns = [*layout.key_columns, *named, *computed, *extras]
         return [*columns, OTHER_FIELDS] if layout.open_ended else columns
 
     def consume(self, group: Group) -> None:
         if self.columns is None:
-            self.columns = self._header(group)
+            self.columns = self._header(group.layout)
         for row in self._rows(group):
             self._write(row)
 
     def _write(self, row: dict[str, Any]) -> None:
         assert self.columns is not None
+        if self.format == "jsonl":
+            # JSON keeps every key, nested values as they were.
+            self.spool.file.write(json.dumps(row, default=str) + "\n")
+            return
         known = set(self.columns)
         other = {k: v for k, v in row.items() if k not in known}
         if other:
             row = {k: v for k, v in row.items() if k in known}
             row[OTHER_FIELDS] = json.dumps(other, default=str)
-        if self.format == "jsonl":
-            self.spool.file.write(json.dumps(row, default=str) + "\n")
-        else:
-            self._csv.writerow(["" if row.get(c) is None else row.get(c) for c in self.columns])
+        self._csv.writerow([_cell(row.get(column)) for column in self.columns])
 
     def _computed(
         self, units: int | None, tie: str, status: str, message: str, edits: str = ""
@@ -172,7 +206,10 @@ class BatchWriter:
         result = evaluation.result
         tie = tie_text(result)
         edits = "; ".join(result.edits)
+        remarks = "; ".join([*(w for w in result.warnings if w not in result.edits), *group.notes])
         pooled = evaluation.pooling == "discipline"
+        billed_column = _column(group, "billed_units")
+        billed: dict[tuple[str, str | None], int] = {}
         remaining = {
             (line.code, line.discipline if pooled else None): line for line in result.lines
         }
@@ -182,10 +219,13 @@ class BatchWriter:
             key = (row.service.code, row.service.discipline if pooled else None)
             values = dict(row.record.values)
             first_rows.setdefault(key, values)
+            if billed_column is not None:
+                # A claim line bills what its rows billed together.
+                billed[key] = billed.get(key, 0) + _whole(values.get(billed_column))
             if self.per_row:
                 line = remaining.pop(key, None)
                 units = line.units if line is not None else 0
-                yield values | self._computed(units, tie, "ok", "", edits)
+                yield values | self._computed(units, tie, "ok", remarks, edits)
         if self.per_row:
             for line in remaining.values():
                 # An add-on family member the input did not list (97129 for 97130).
@@ -198,9 +238,11 @@ class BatchWriter:
             return
         for line in result.lines:
             key = (line.code, line.discipline if pooled else None)
-            values = first_rows.get(key) or dict(group.key_fields)
+            values = dict(first_rows.get(key) or group.key_fields)
+            if billed_column is not None:
+                values[billed_column] = billed.get(key, 0)
             yield self._claim_line(group, values, line.code, line.discipline, line.minutes) | (
-                self._computed(line.units, tie, "ok", "", edits)
+                self._computed(line.units, tie, "ok", remarks, edits)
             )
 
     def _claim_line(
@@ -215,12 +257,31 @@ class BatchWriter:
         return out
 
     def finish(self, out: IO[str], summary: Summary) -> None:
-        if self.format == "csv" and self.columns is not None:
-            csv.writer(out, lineterminator="\n").writerow(self.columns)
+        columns = self.columns
+        if columns is None and summary.layout is not None:
+            columns = self._header(summary.layout)  # a file of no rows still gets its header
+        if self.format == "csv" and columns is not None:
+            csv.writer(out, lineterminator="\n").writerow(columns)
         self.spool.copy_to(out)
 
     def close(self) -> None:
         self.spool.close()
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell: nested JSON values and true/false/null written as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | dict | list):
+        return json.dumps(value)
+    return value
+
+
+def _whole(value: Any) -> int:
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return 0
 
 
 def _column(group: Group, role: str) -> str | None:
@@ -350,6 +411,7 @@ def _finding_block(finding: Finding) -> str:
     where = f"line{'s' * (len(finding.lines) != 1)} {lines}"
     text = f"\n[{finding.status}] {finding.group} ({where})\n  {finding.message}\n"
     text += "".join(f"  ! {edit}\n" for edit in finding.edits)
+    text += "".join(f"  note: {warning}\n" for warning in finding.warnings)
     if finding.status not in {"ok", "invalid"}:
         text += "".join(f"    - {step}\n" for step in finding.explanation[1:])
     return text
