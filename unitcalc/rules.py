@@ -128,6 +128,37 @@ def midpoint_units(minutes: int, unit_minutes: int) -> int:
     return (minutes + unit_minutes - half - 1) // unit_minutes
 
 
+def cms_total_units(minutes: int) -> int:
+    """Units of a day's total timed minutes by the CMS 20.2 table: 0-7 = 0, 8-22 = 1,
+    23-37 = 2 ..., the pattern continuing past two hours without a cap.
+
+    >>> [cms_total_units(m) for m in (7, 8, 22, 23, 127, 128)]
+    [0, 1, 1, 2, 8, 9]
+    """
+    return 0 if minutes < 8 else (minutes + 7) // 15
+
+
+def cms_extras(leftovers: Sequence[int], remaining: int) -> tuple[list[int], list[int], int, int]:
+    """Who gets the units left after full 15-minute blocks (CMS 20.2): the indices whose
+    leftover is above the cut (one unit each), the indices at the cut, how many of those
+    get one (all of them unless it is a tie), and the cut. ``remaining`` is at least 1
+    and at most the number of positive leftovers, because (sum of leftovers + 7) // 15
+    <= their number.
+
+    >>> cms_extras([3, 7], 1)          # Example 3: 97140's 7 minutes beat 97110's 3
+    ([], [1], 1, 7)
+    >>> cms_extras([13, 10, 8], 2)     # Example 4's leftovers: the 8 minutes lose
+    ([0], [1], 1, 10)
+    >>> cms_extras([5, 5], 1)          # Example 2: two at the cut for one unit, a tie
+    ([], [0, 1], 1, 5)
+    """
+    candidates = sorted((i for i, r in enumerate(leftovers) if r > 0), key=lambda i: -leftovers[i])
+    cut = leftovers[candidates[remaining - 1]]
+    above = [i for i in candidates if leftovers[i] > cut]
+    at_cut = [i for i in candidates if leftovers[i] == cut]
+    return above, at_cut, remaining - len(above), cut
+
+
 def _band(units: int, unit_minutes: int) -> str:
     """The minutes band of the CMS unit table that yields ``units``."""
     half = unit_minutes // 2
@@ -214,7 +245,7 @@ class CmsRule(Rule):
             return PoolAllocation(unique, (), 0, unique, 0, tuple(steps), tuple(warnings))
 
         total = sum(items[i].minutes for i in pooled)
-        total_units = 0 if total < 8 else (total + 7) // 15
+        total_units = cms_total_units(total)
         parts = " + ".join(f"{items[i].name} {items[i].minutes}" for i in pooled)
         heading = f"Timed minutes ({pool})" if pool else "Timed minutes"
         steps.append(
@@ -254,13 +285,9 @@ class CmsRule(Rule):
             # Each code keeps its full blocks; the rest go one each to the largest
             # leftovers. remaining never exceeds the number of codes with a leftover,
             # because (sum of leftovers + 7) // 15 <= number of leftovers.
-            candidates = sorted((i for i in pooled if leftover[i] > 0), key=lambda i: -leftover[i])
-            cut = leftover[candidates[remaining - 1]]
-            above = [i for i in candidates if leftover[i] > cut]
-            at_cut = sorted(
-                (i for i in candidates if leftover[i] == cut), key=lambda i: items[i].rank
-            )
-            need = remaining - len(above)
+            above_at, at_cut_at, need, cut = cms_extras([leftover[i] for i in pooled], remaining)
+            above = [pooled[j] for j in above_at]
+            at_cut = sorted((pooled[j] for j in at_cut_at), key=lambda i: items[i].rank)
             for i in above:
                 base[i] += 1
                 chosen[i] += 1
