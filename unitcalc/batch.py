@@ -97,6 +97,9 @@ class Options:
     profiles_path: str = ""
     mue: MueTable | None = None
     delimiter: str = ","
+    only_findings: bool = False
+    """Ok groups need only be counted (an audit that lists what is not ok): the quick
+    pass of :mod:`unitcalc.fastpath` may settle them without building findings."""
 
 
 @attrs.frozen
@@ -178,6 +181,8 @@ class Summary:
     """Per provider: timed minutes and billed timed units of the groups evaluated."""
     layout: Layout | None = None
     """The input's columns, once the file was opened."""
+    settled_quickly: int = 0
+    """Groups the quick pass counted as ok without building a finding."""
 
     def provider_rows(self) -> list[dict[str, Any]]:
         """Each provider's average timed minutes per billed timed unit; under 15 is
@@ -656,29 +661,32 @@ def _profile(name: str | None, options: Options) -> PayerProfile | None:
 
 class _SeenKeys:
     """A fixed-size Bloom filter of closed group keys: memory stays flat whatever the
-    file's size. A hit may be false, so hits are only suspects, checked exactly later."""
+    file's size. A hit may be false, so hits are only suspects, checked exactly later.
+    Four probes into 2**26 bits (8 MiB), from two halves of the key's hash."""
 
-    BITS = 1 << 26  # 8 MiB
-    HASHES = 5
+    BITS = 1 << 26
+    _MASK = BITS - 1
 
     def __init__(self) -> None:
         self._bits = bytearray(self.BITS >> 3)
 
-    def _positions(self, key: tuple[str, ...]) -> Iterator[int]:
-        value = hash(key) & 0xFFFFFFFFFFFFFFFF
-        first, second = value & 0xFFFFFFFF, (value >> 32) | 1
-        for i in range(self.HASHES):
-            yield (first + i * second) % self.BITS
-
     def add(self, key: tuple[str, ...]) -> None:
-        bits = self._bits
-        for position in self._positions(key):
-            bits[position >> 3] |= 1 << (position & 7)
+        bits, mask = self._bits, self._MASK
+        value = hash(key)
+        first, step = value & mask, ((value >> 26) & mask) | 1
+        for _ in range(4):
+            bits[first >> 3] |= 1 << (first & 7)
+            first = (first + step) & mask
 
     def __contains__(self, key: object) -> bool:
-        assert isinstance(key, tuple)
-        bits = self._bits
-        return all(bits[p >> 3] & (1 << (p & 7)) for p in self._positions(key))
+        bits, mask = self._bits, self._MASK
+        value = hash(key)
+        first, step = value & mask, ((value >> 26) & mask) | 1
+        for _ in range(4):
+            if not bits[first >> 3] & (1 << (first & 7)):
+                return False
+            first = (first + step) & mask
+        return True
 
 
 class _Scattered(Exception):
@@ -853,9 +861,17 @@ def run_groups(
     summary = Summary()
     suspects: set[tuple[str, ...]] = set()
     try:
-        for group in _contiguous_groups(source, summary, suspects):
-            _count(summary, group)
-            consume(group)
+        try:
+            for group in _first_pass(source, summary, suspects):
+                _count(summary, group)
+                consume(group)
+        except _NoFastPath:
+            reset()
+            summary = Summary()
+            suspects.clear()
+            for group in _contiguous_groups(source, summary, suspects):
+                _count(summary, group)
+                consume(group)
         if not suspects or not _really_scattered(source, suspects):
             return summary
     except _Scattered:
@@ -866,6 +882,36 @@ def run_groups(
         _count(summary, group)
         consume(group)
     return summary
+
+
+class _NoFastPath(Exception):
+    """Raised to leave the quick pass for the full one."""
+
+
+def _first_pass(
+    source: _Source, summary: Summary, suspects: set[tuple[str, ...]]
+) -> Iterator[Group]:
+    """The quick pass when only findings matter (an audit listing what is not ok),
+    else the full contiguous pass."""
+    if not source.options.only_findings:
+        yield from _contiguous_groups(source, summary, suspects)
+        return
+    from .fastpath import NoFastPath, fast_groups  # a cycle at import time otherwise
+
+    default_rule = get_rule(source.options.rule).name if source.options.rule else None
+
+    def slow(layout: Layout, key: tuple[str, ...] | None, records: list[Record]) -> Group:
+        rows = []
+        for record in records:
+            row = layout.check(record, source.options, default_rule)
+            summary.invalid_rows += row.error is not None
+            rows.append(row)
+        return _evaluate_group(key, layout, rows, source.options)
+
+    try:
+        yield from fast_groups(source, summary, suspects, slow)
+    except NoFastPath:
+        raise _NoFastPath from None
 
 
 def _count(summary: Summary, group: Group) -> None:

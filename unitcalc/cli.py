@@ -663,6 +663,7 @@ def audit(
         mue_file=mue_file,
         delimiter=delimiter,
     )
+    options = attrs.evolve(options, only_findings=not show_all)
     summary = _run(file, options, AuditWriter(output_format, show_all=show_all), output)
     if summary.edits or any(count for status, count in summary.counts.items() if status != "ok"):
         ctx.exit(1)
