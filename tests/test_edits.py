@@ -13,7 +13,8 @@ from click.testing import CliRunner
 
 import unitcalc
 from unitcalc.cli import main
-from unitcalc.edits import MueTable, MueTableError, check_edits
+from unitcalc.edits import check_edits
+from unitcalc.mue import MueTable, MueTableError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MUE = FIXTURES / "mue_sample.csv"

@@ -342,3 +342,25 @@ def test_result_is_immutable() -> None:
         result.total_units = 5  # type: ignore[misc]
     with pytest.raises(TypeError):
         result.units["97110"] = 5  # type: ignore[index]
+
+
+def test_repeated_visits_share_one_result_and_types_stay_apart() -> None:
+    first = calculate({"97110": 33, "97140": 7})
+    assert calculate({"97110": 33, "97140": 7}) is first
+    assert calculate({"97110": 33.0, "97140": 7}) == first
+    with pytest.raises(InvalidServiceError, match="true/false"):
+        calculate({"97110": True})
+    assert calculate({"97110": 1}).units["97110"] == 0
+    with pytest.raises(InvalidServiceError, match="true/false"):
+        calculate({"97110": True})  # still refused after 1 was counted
+
+
+def test_the_file_api_loads_on_first_use() -> None:
+    import unitcalc.batch  # a submodule import must not shadow the function
+
+    assert callable(unitcalc.audit)
+    assert unitcalc.audit({"97110": 8}, {"97110": 1}).status == "ok"
+    assert unitcalc.Finding.__name__ == "Finding"
+    assert unitcalc.__version__
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        _ = unitcalc.nothing  # type: ignore[attr-defined]

@@ -8,10 +8,8 @@ The public API for billing scripts:
 (3, {'97110': 2, '97140': 1})
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
-from .audit import STATUSES, Finding, audit
-from .batch import FileProblem, iter_findings
 from .codes import CodeInfo, CodeTable, define_code
 from .engine import DEFAULT_MAX_ALTERNATIVES, calculate
 from .errors import (
@@ -25,10 +23,37 @@ from .errors import (
 from .model import LineResult, Result, ServiceLine, Tie, TieGroup
 from .rules import RULES, Rule, get_rule
 
-try:
-    __version__ = version("unitcalc")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+if TYPE_CHECKING:
+    from .auditing import STATUSES, Finding, audit
+    from .batch import FileProblem, iter_findings
+
+    __version__: str
+
+# The file and audit API and the version load on first use, so that a one-visit
+# `unitcalc calc` starts quickly.
+_LAZY = {
+    "STATUSES": "auditing",
+    "Finding": "auditing",
+    "audit": "auditing",
+    "FileProblem": "batch",
+    "iter_findings": "batch",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("unitcalc")
+        except PackageNotFoundError:  # a source tree that was never installed
+            return "0+unknown"
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'unitcalc' has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_MAX_ALTERNATIVES",

@@ -27,12 +27,12 @@ from typing import IO, Any, Literal
 
 import attrs
 
-from .audit import Finding, check, parse_units
+from .auditing import Finding, check, parse_units
 from .codes import CodeTable
-from .edits import MueTable
 from .engine import DEFAULT_MAX_ALTERNATIVES, Evaluation, Pooling, evaluate
 from .errors import UnitcalcError
 from .model import ServiceLine
+from .mue import MueTable
 from .payers import PayerProfile, PayerProfileError
 from .payers import select as select_profile
 from .rules import Rule, get_rule
@@ -952,7 +952,7 @@ def iter_findings(
     codes: CodeTable | None = None,
     mue: MueTable | None = None,
 ) -> Iterator[Finding]:
-    """Audit a visit file and yield one :class:`~unitcalc.audit.Finding` per group,
+    """Audit a visit file and yield one :class:`~unitcalc.Finding` per group,
     ``ok`` ones included. Findings come after the whole file was read, so that a file
     whose groups turn out to be scattered is still counted right; they wait in a
     temporary file, not in memory. ``payer`` names the profile (from ``profiles``) for

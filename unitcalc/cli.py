@@ -1,5 +1,8 @@
 """The ``unitcalc`` command line: parse, call the library, render.
 
+The file commands' machinery is imported inside the commands that use it, so that
+``unitcalc calc`` starts quickly.
+
 Exit codes (mapped in one place, :class:`UnitcalcGroup`, except the findings exit):
     0  success
     1  batch: some group could not be counted; audit: some group is not ok
@@ -16,31 +19,24 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 import click
-from tabulate import tabulate
 
-from . import __version__
 from ._text import count_of
-from .batch import InputFormat, Options, Summary, group_columns, run_groups
+from ._text import table as text_table
 from .codes import KINDS, CodeInfo, CodeTable, define_code, iter_kind
-from .edits import MueTable
 from .engine import DEFAULT_MAX_ALTERNATIVES, POOLINGS, Pooling, calculate
 from .errors import InvalidServiceError, UnitcalcError
 from .model import Result, ServiceLine
-from .payers import PayerProfile, load_profiles
-from .payers import select as select_profile
-from .report import (
-    AuditFormat,
-    AuditWriter,
-    BatchFormat,
-    BatchWriter,
-    atomic_output,
-    check_output,
-)
 from .rules import RULES, get_rule, rule_names
+
+if TYPE_CHECKING:
+    from .batch import InputFormat, Options, Summary
+    from .mue import MueTable
+    from .payers import PayerProfile
+    from .report import AuditFormat, AuditWriter, BatchFormat, BatchWriter
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -68,7 +64,7 @@ class UnitcalcGroup(click.Group):
 
 
 @click.group(cls=UnitcalcGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="unitcalc")
+@click.version_option(package_name="unitcalc", prog_name="unitcalc")
 def main() -> None:
     """Billable units for timed therapy codes (97110, 97112, 97140, 97530 ...) under the
     Medicare 8-minute rule (cms) or the AMA per-code midpoint rule (ama).
@@ -130,7 +126,7 @@ def _counting_options(function: F) -> F:
     )(function)
 
 
-@attrs.frozen
+@attrs.frozen(eq=False, repr=False)  # internal: no generated eq or repr to compile
 class _Counting:
     """The counting options as given on the command line, loaded."""
 
@@ -141,13 +137,23 @@ class _Counting:
 
 
 def _counting(payers_file: Path | None, payer: str | None, mue_file: Path | None) -> _Counting:
-    profiles = load_profiles(payers_file) if payers_file else {}
+    profiles: dict[str, PayerProfile] = {}
     selected = None
+    if payers_file:
+        from .payers import load_profiles  # loaded only when profiles are used
+
+        profiles = load_profiles(payers_file)
     if payer:
+        from .payers import select as select_profile
+
         if not payers_file:
             raise click.UsageError("--payer needs --payers FILE, the file of payer profiles")
         selected = select_profile(profiles, payer, path=str(payers_file))
-    mue = MueTable.load(mue_file) if mue_file else None
+    mue = None
+    if mue_file:
+        from .mue import MueTable
+
+        mue = MueTable.load(mue_file)
     return _Counting(selected, profiles, str(payers_file or ""), mue)
 
 
@@ -367,13 +373,7 @@ def render_result(result: Result, *, explain: bool) -> str:
         ]
         for line in result.lines
     ]
-    numbers = ("right", "right")
-    table = tabulate(
-        rows,
-        headers=headers,
-        disable_numparse=True,
-        colalign=("left",) * (len(headers) - 2) + numbers,
-    )
+    table = text_table(headers, rows, "l" * (len(headers) - 2) + "rr")
     payer = f"; payer profile {result.payer}" if result.payer else ""
     out = [f"Rule: {rule.name} ({rule.title}){payer}", table]
     minutes = f"{result.total_timed_minutes} timed minutes"
@@ -488,6 +488,8 @@ def _options(
     mue_file: Path | None,
     delimiter: str,
 ) -> Options:
+    from .batch import Options, group_columns
+
     counting = _counting(payers_file, payer, mue_file)
     preference = _prefer(prefer)
     if len(delimiter) != 1:
@@ -526,6 +528,9 @@ def _input_path(file: str) -> Iterator[tuple[Path, str]]:
 def _run(
     file: str, options: Options, writer: BatchWriter | AuditWriter, output: Path | None
 ) -> Summary:
+    from .batch import run_groups
+    from .report import atomic_output, check_output
+
     progress = _progress()
     with contextlib.closing(writer):
         output = check_output(output, input_path=None if file == "-" else Path(file))
@@ -588,6 +593,8 @@ def batch(
     row with its units. Exit codes: 0 every group counted; 1 some groups could not be
     counted (status invalid, with the reason); 2 the run could not be done.
     """
+    from .report import BatchWriter
+
     options = _options(
         rule,
         group_by,
@@ -647,6 +654,8 @@ def audit(
     not be evaluated). Exit codes: 0 every group ok; 1 some group is not ok; 2 the run
     could not be done.
     """
+    from .report import AuditWriter
+
     options = _options(
         rule,
         group_by,
@@ -704,14 +713,7 @@ def codes(
         ]
         for info in entries
     ]
-    click.echo(
-        tabulate(
-            rows,
-            headers=["code", "kind", "unit min", "label", "notes"],
-            disable_numparse=True,
-            colalign=("left", "left", "right", "left", "left"),
-        )
-    )
+    click.echo(text_table(["code", "kind", "unit min", "label", "notes"], rows, "llrll"))
 
 
 def _relation(info: CodeInfo) -> str:

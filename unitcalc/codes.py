@@ -17,11 +17,9 @@ False
 from __future__ import annotations
 
 import datetime
-import difflib
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
@@ -123,6 +121,17 @@ class CodeTable:
     :meth:`with_codes`; look codes up with :meth:`lookup`."""
 
     codes: Mapping[str, CodeInfo] = attrs.field(converter=_frozen_codes)
+    _addons: Mapping[str, tuple[str, ...]] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        # Looked up for every service counted: index the add-on relations once.
+        index: dict[str, list[str]] = {}
+        for info in self.codes.values():
+            if info.addon_of is not None:
+                index.setdefault(info.addon_of, []).append(info.code)
+        object.__setattr__(
+            self, "_addons", MappingProxyType({k: tuple(v) for k, v in index.items()})
+        )
 
     @classmethod
     def default(cls) -> CodeTable:
@@ -166,7 +175,7 @@ class CodeTable:
 
     def addons(self, primary: str) -> tuple[str, ...]:
         """Codes declared as add-ons of ``primary``."""
-        return tuple(info.code for info in self if info.addon_of == primary)
+        return self._addons.get(primary, ())
 
     def lookup(self, raw_code: object) -> CodeInfo:
         """Return the entry of a usable (timed or untimed) code.
@@ -220,6 +229,8 @@ def _close_codes(code: str, known: Iterable[str]) -> list[str]:
     ranked = sorted((c for c in usable if distance(c)[0] <= 2), key=distance)
     if ranked:
         return ranked[:3]
+    import difflib  # only for the error message of an unknown code
+
     return difflib.get_close_matches(code, list(known), n=3, cutoff=0.6)
 
 
@@ -454,9 +465,13 @@ def _table_error(
     return CodeTableError(f"{where}: {message}", path=source_name, key=key or code, line=line)
 
 
+_DATA = Path(__file__).parent / "data"
+"""Packaged data files (the package is always installed as files, never zipped)."""
+
+
 @cache
 def _packaged_table() -> CodeTable:
-    text = resources.files("unitcalc").joinpath("data/codes.toml").read_text(encoding="utf-8")
+    text = (_DATA / "codes.toml").read_text(encoding="utf-8")
     entries = parse_table(text, source_name="unitcalc/data/codes.toml", require_sources=True)
     table = {e.code: e for e in entries}
     _check_references(table, source_name="unitcalc/data/codes.toml")

@@ -21,17 +21,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
 import attrs
 
 from ._text import count_of
 from .codes import CodeInfo, CodeTable
-from .edits import MueTable, check_edits
+from .edits import check_edits
 from .errors import InvalidServiceError, UnitcalcError
 from .model import MAX_MINUTES, LineResult, Result, ServiceLine, Tie, TieGroup
-from .payers import PayerProfile, PayerProfileError
 from .rules import PoolAllocation, Rule, TimedItem, get_rule
+
+if TYPE_CHECKING:
+    from .mue import MueTable
+    from .payers import PayerProfile
 
 Pooling = Literal["discipline", "day"]
 POOLINGS: tuple[Pooling, ...] = ("discipline", "day")
@@ -44,7 +47,7 @@ _COUNT_LIMIT = 100_000
 Services = Mapping[str, object] | Iterable[ServiceLine]
 
 
-@attrs.define
+@attrs.define(eq=False, repr=False)  # internal: no generated eq or repr to compile
 class _CodeInPool:
     """Minutes of one code in one pool, gathered from its lines. ``first`` orders it:
     the index of its first input line, and its place beside an add-on family member."""
@@ -56,7 +59,7 @@ class _CodeInPool:
     first: tuple[int, int]
 
 
-@attrs.define
+@attrs.define(eq=False, repr=False)  # internal: no generated eq or repr to compile
 class _Pool:
     discipline: str | None
     codes: dict[str, _CodeInPool] = attrs.Factory(dict)
@@ -90,6 +93,22 @@ def calculate(
     >>> r.tie.groups[0].codes
     ('97112', '97110')
     """
+    if payer is None and codes is None and mue is None:
+        key = _cache_key(services, rule, tie_preference, pooling, max_alternatives)
+        if key is not None:
+            cached = _RESULTS.get(key)
+            if cached is None:
+                cached = evaluate(
+                    services,
+                    rule,
+                    tie_preference=tie_preference,
+                    pooling=pooling,
+                    max_alternatives=max_alternatives,
+                ).result
+                if len(_RESULTS) >= _CACHE_SIZE:
+                    _RESULTS.pop(next(iter(_RESULTS)))  # the oldest entry
+                _RESULTS[key] = cached
+            return cached
     return evaluate(
         services,
         rule,
@@ -102,7 +121,44 @@ def calculate(
     ).result
 
 
-@attrs.frozen
+_CACHE_SIZE = 4096
+_RESULTS: dict[tuple[object, ...], Result] = {}
+"""Results of recent visits on the packaged table: the count is a pure function of its
+inputs and a Result is immutable, so a repeated visit is answered from here."""
+
+
+def _cache_key(
+    services: Services,
+    rule: str | Rule | None,
+    tie_preference: Sequence[str] | None,
+    pooling: Pooling | None,
+    max_alternatives: int,
+) -> tuple[object, ...] | None:
+    """A hashable key for the call, or None when an argument is not hashable plainly
+    (then the call is simply computed)."""
+    if isinstance(services, Mapping):
+        content: object = ("map", tuple(services.items()))
+    elif isinstance(services, tuple | list):
+        content = ("lines", tuple(services))
+    else:
+        return None  # an iterator is consumed by reading it
+    preference = tuple(tie_preference) if tie_preference is not None else None
+    name = rule.name if isinstance(rule, Rule) else rule
+    key = (content, name, preference, pooling, max_alternatives)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    # bool and float hash like int: keep their type so 33.0 and True stay apart.
+    return (
+        key,
+        tuple(type(v).__name__ for _, v in services.items())
+        if isinstance(services, Mapping)
+        else (),
+    )
+
+
+@attrs.frozen(eq=False, repr=False)  # internal: no generated eq or repr to compile
 class PoolEvaluation:
     """One pool's counting, kept for audits: its timed items (add-on families merged),
     each item's member codes with their minutes, the rule's allocation and the pool's
@@ -115,7 +171,7 @@ class PoolEvaluation:
     untimed: tuple[str, ...]
 
 
-@attrs.frozen
+@attrs.frozen(eq=False, repr=False)  # internal: no generated eq or repr to compile
 class Evaluation:
     """A result with the pools behind it."""
 
@@ -332,6 +388,8 @@ def _resolve_rule(rule: str | Rule | None, payer: PayerProfile | None) -> Rule:
         return get_rule("cms" if rule is None else rule)
     counting = get_rule(payer.rule if rule is None else rule)
     if counting.name != payer.rule:
+        from .payers import PayerProfileError  # payers load only when a profile is used
+
         raise PayerProfileError(
             f"rule {counting.name!r} conflicts with payer profile {payer.name!r}, which "
             f"counts by {payer.rule!r}; give the payer or the rule, not both",

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from operator import itemgetter
 from typing import Any
 
-from .audit import parse_units
+from .auditing import parse_units
 from .batch import (
     _MAX_SUSPECTS,
     Group,

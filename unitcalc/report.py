@@ -20,10 +20,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from tabulate import tabulate
-
 from ._text import count_of
-from .audit import STATUSES, Finding
+from ._text import table as text_table
+from .auditing import STATUSES, Finding
 from .batch import Group, Layout, Summary
 from .errors import UnitcalcError
 from .model import Result
@@ -367,9 +366,7 @@ def summary_text(summary: Summary) -> str:
     order = ""
     if summary.order != "contiguous":
         order = " (the groups' rows were scattered; counted in partitioned mode)"
-    table = tabulate(
-        rows, headers=["status", "groups"], disable_numparse=True, colalign=("left", "right")
-    )
+    table = text_table(["status", "groups"], rows, "lr")
     unusable = count_of(summary.invalid_rows, "row")
     return (
         f"Audit of {count_of(summary.rows_read, 'row')} in {count_of(summary.groups, 'group')}; "
@@ -393,12 +390,7 @@ def provider_text(summary: Summary) -> str:
         ]
         for row in summary.provider_rows()
     ]
-    table = tabulate(
-        rows,
-        headers=["provider", "timed min", "timed units", "min/unit", ""],
-        disable_numparse=True,
-        colalign=("left", "right", "right", "right", "left"),
-    )
+    table = text_table(["provider", "timed min", "timed units", "min/unit", ""], rows, "lrrrl")
     return (
         "\nProviders (timed minutes per billed timed unit; under 15 is marked for review, "
         'CMS 20.2: "a consistent practice of billing less than 15 minutes for a unit"):\n'

@@ -30,7 +30,7 @@ from ._text import count_of
 from .errors import UnknownRuleError
 
 
-@attrs.frozen
+@attrs.frozen(eq=False, repr=False)  # internal: no generated eq or repr to compile
 class TimedItem:
     """One timed service inside a pool: a code (or an add-on family shown as one code)
     and its summed minutes. ``rank`` orders items for the default pick in a tie
@@ -42,7 +42,7 @@ class TimedItem:
     rank: tuple[int, int, int]
 
 
-@attrs.frozen
+@attrs.frozen(eq=False, repr=False)  # internal: no generated eq or repr to compile
 class PoolAllocation:
     """The units of one pool's items, with the tie (if any) left open.
 

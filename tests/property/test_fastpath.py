@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from unitcalc.batch import Group, Options, run_groups
-from unitcalc.edits import MueTable
+from unitcalc.mue import MueTable
 
 CODES = ["97110", "97112", "97140", "97530", "97035", "97161", "97164", "97129", "97130",
          "97010", "97111", "97001", "g0283", " 97116 "]  # fmt: skip

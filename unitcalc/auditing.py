@@ -30,7 +30,7 @@ import attrs
 
 from ._text import count_of
 from .codes import CodeTable, normalize_code
-from .edits import MueTable, check_edits
+from .edits import check_edits
 from .engine import (
     DEFAULT_MAX_ALTERNATIVES,
     Evaluation,
@@ -42,6 +42,7 @@ from .engine import (
 )
 from .errors import InvalidServiceError
 from .model import normalize_discipline
+from .mue import MueTable
 from .payers import PayerProfile
 from .rules import Rule
 
