@@ -10,8 +10,6 @@ from __future__ import annotations
 import numbers
 import re
 from collections.abc import Mapping
-from decimal import Decimal
-from fractions import Fraction
 from types import MappingProxyType
 from typing import Any
 
@@ -31,7 +29,7 @@ _DISCIPLINE_ALIASES = {
     "SLP": "SLP",
     "GN": "SLP",
 }
-_NUMBER = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
+_NUMBER = re.compile(r"^([+-]?)(?:([0-9]+)(?:\.([0-9]*))?|\.([0-9]+))$")
 
 
 def parse_minutes(value: object, *, code: str | None) -> int | None:
@@ -62,25 +60,42 @@ def parse_minutes(value: object, *, code: str | None) -> int | None:
 
     if isinstance(value, bool):
         raise bad("is true/false; give whole minutes such as 15")
-    if isinstance(value, str):
+    if isinstance(value, int):
+        negative, fraction, minutes = value < 0, False, value
+    elif isinstance(value, str):
         text = value.strip()
         if not text:
             raise bad("is empty; give whole minutes such as 15")
-        if not _NUMBER.match(text):
+        match = _NUMBER.match(text)
+        if match is None:
             raise bad("is not a number; give whole minutes such as 15")
-        exact = Fraction(text)
-    elif isinstance(value, numbers.Real | Decimal):
+        sign, whole, decimals, only_decimals = match.groups()
+        digits = (decimals or only_decimals or "").rstrip("0")
+        minutes = int(whole or "0")
+        fraction = bool(digits)
+        negative = sign == "-" and (minutes > 0 or fraction)
+    elif isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise bad("is not a number; give whole minutes such as 15")
+        negative, fraction = value < 0, not value.is_integer()
+        minutes = int(value) if not fraction else 0
+    else:
+        # Rarer numbers (Fraction, Decimal): exact arithmetic, loaded when needed.
+        from decimal import Decimal
+        from fractions import Fraction
+
+        if not isinstance(value, numbers.Real | Decimal):
+            raise bad(f"is a {type(value).__name__}; give whole minutes such as 15")
         try:
             exact = Fraction(value)  # type: ignore[arg-type]  # every Real converts
         except (ValueError, OverflowError):  # NaN and infinities
             raise bad("is not a number; give whole minutes such as 15") from None
-    else:
-        raise bad(f"is a {type(value).__name__}; give whole minutes such as 15")
-    if exact < 0:
+        negative, fraction = exact < 0, exact.denominator != 1
+        minutes = int(exact)
+    if negative:
         raise bad("is negative; minutes run from 0 to 1440")
-    if exact.denominator != 1:
+    if fraction:
         raise bad("has a fraction; give whole minutes as documented (unitcalc never rounds)")
-    minutes = int(exact)
     if minutes > MAX_MINUTES:
         raise bad(f"is more than the {MAX_MINUTES} minutes in a day")
     return minutes
