@@ -773,5 +773,39 @@ def rules(output_format: str) -> None:
         click.echo(f"    Source: {entry['source']}")
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port."
+)
+@click.option(
+    "--payers",
+    "payers_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Payer profiles the page and the API may use (see docs/payers.md).",
+)
+def serve(host: str, port: int, payers_file: Path | None) -> None:
+    """Start the front-desk page and the HTTP API (needs: pip install 'unitcalc[web]').
+
+    The page and the API listen on this machine only (127.0.0.1) unless --host says
+    otherwise.
+    """
+    try:
+        import uvicorn
+
+        from .web.app import create_app
+    except ImportError as exc:
+        raise InputError(
+            f"unitcalc serve needs the web extra ({exc.name} is missing): "
+            "pip install 'unitcalc[web]'"
+        ) from exc
+    from .payers import load_profiles
+
+    profiles = load_profiles(payers_file) if payers_file else {}
+    app = create_app(profiles=profiles, profiles_path=str(payers_file or ""))
+    click.echo(f"unitcalc: open http://{host}:{port}/ in a browser; Ctrl+C stops", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

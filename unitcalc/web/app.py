@@ -1,0 +1,376 @@
+"""The HTTP API and the page, as a FastAPI application.
+
+Endpoints: ``POST /api/calculate`` (the input and output of ``unitcalc calc --format
+json``), ``POST /api/audit`` (a small batch of groups with billed units), ``GET
+/api/codes``, ``GET /api/rules``, ``GET /api/payers``; the OpenAPI document at
+``/openapi.json``; the page at ``/``. Invalid input is answered with 422 and a message
+naming the field; request bodies over ``max_body`` bytes with 413.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import unitcalc
+
+from ..auditing import audit
+from ..codes import KINDS, CodeTable
+from ..engine import calculate
+from ..errors import UnitcalcError
+from ..model import ServiceLine
+from ..payers import PayerProfile
+from ..payers import select as select_profile
+from ..rules import RULES, get_rule
+
+STATIC = Path(__file__).parent / "static"
+MAX_BODY = 256 * 1024
+"""Largest request body accepted, in bytes (a day's visit is a few hundred)."""
+MAX_GROUPS = 500
+"""Most groups one audit request may carry; files go through `unitcalc audit`."""
+
+Minutes = int | float | str | None
+
+
+class Service(BaseModel):
+    """One documented service."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(max_length=20, examples=["97110"])
+    minutes: Minutes = Field(default=None, examples=[33])
+    discipline: str | None = Field(default=None, max_length=10, examples=["PT"])
+
+
+class CalculateRequest(BaseModel):
+    """The services of one patient's day, as ``unitcalc calc --input`` reads them."""
+
+    model_config = ConfigDict(extra="forbid")
+    rule: str | None = Field(default=None, max_length=40, examples=["cms"])
+    payer: str | None = Field(default=None, max_length=100)
+    pool_by: Literal["discipline", "day"] | None = None
+    prefer: list[str] = Field(default_factory=list, max_length=50)
+    services: list[Service] = Field(max_length=200)
+
+
+class BilledService(Service):
+    billed_units: int | float | str = Field(examples=[2])
+
+
+class AuditGroup(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    group: str = Field(max_length=200, examples=["P1 / 2026-11-02"])
+    services: list[BilledService] = Field(max_length=200)
+
+
+class AuditRequest(BaseModel):
+    """Groups (patient days) with the units billed on each service."""
+
+    model_config = ConfigDict(extra="forbid")
+    rule: str | None = Field(default=None, max_length=40)
+    payer: str | None = Field(default=None, max_length=100)
+    pool_by: Literal["discipline", "day"] | None = None
+    groups: list[AuditGroup] = Field(max_length=MAX_GROUPS)
+
+
+class Problem(Exception):
+    """An input problem to answer with 422, naming the field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def create_app(
+    *,
+    profiles: dict[str, PayerProfile] | None = None,
+    profiles_path: str = "",
+    codes: CodeTable | None = None,
+    max_body: int = MAX_BODY,
+) -> FastAPI:
+    """The application; ``profiles`` are the payer profiles the page may choose from."""
+    table = codes if codes is not None else CodeTable.default()
+    profiles = dict(profiles or {})
+    app = FastAPI(
+        title="unitcalc",
+        version=unitcalc.__version__,
+        description="Billable units for timed therapy codes, with the reasoning shown.",
+    )
+    app.add_middleware(_BodyLimit, max_body=max_body)
+
+    @app.exception_handler(Problem)
+    async def problem(_: Request, exc: Problem) -> JSONResponse:
+        return JSONResponse(
+            {"detail": f"{exc.field}: {exc.message}", "field": exc.field}, status_code=422
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # a body that cannot be parsed is invalid input
+            return JSONResponse(
+                {"detail": "body: the request body is not valid JSON", "field": "body"},
+                status_code=422,
+            )
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+        field = _field(first.get("loc", ()))
+        same = [e.get("msg", "") for e in errors if _field(e.get("loc", ())) == field]
+        message = " or ".join(dict.fromkeys(m.removeprefix("Input should be ") for m in same))
+        return JSONResponse(
+            {
+                "detail": f"{field}: input should be {message}"
+                if len(same) > 1
+                else f"{field}: {first.get('msg', 'invalid')}",
+                "field": field,
+                "errors": [
+                    {"field": _field(e.get("loc", ())), "message": e.get("msg", "")} for e in errors
+                ],
+            },
+            status_code=422,
+        )
+
+    def payer_of(name: str | None, rule: str | None) -> tuple[str | None, PayerProfile | None]:
+        if not name:
+            return _rule_name(rule), None
+        try:
+            return _rule_name(rule), select_profile(
+                profiles, name, path=profiles_path or "the server"
+            )
+        except UnitcalcError as exc:
+            raise Problem("payer", str(exc)) from exc
+
+    @app.post("/api/calculate", summary="Units for one patient's day")
+    def calculate_endpoint(body: CalculateRequest) -> dict[str, Any]:
+        """The same input and output as ``unitcalc calc --format json``."""
+        rule, payer = payer_of(body.payer, body.rule)
+        lines = [_line(service, f"services[{i}]") for i, service in enumerate(body.services)]
+        try:
+            result = calculate(
+                lines,
+                rule=rule,
+                payer=payer,
+                tie_preference=body.prefer or None,
+                pooling=body.pool_by,
+                codes=table,
+            )
+        except UnitcalcError as exc:
+            raise _located(exc, body.services, "services") from exc
+        return result.to_dict()
+
+    @app.post("/api/audit", summary="Billed units checked, group by group")
+    def audit_endpoint(body: AuditRequest) -> dict[str, Any]:
+        """Each group's finding, as in ``unitcalc audit --format json --all``."""
+        rule, payer = payer_of(body.payer, body.rule)
+        findings = []
+        counts = dict.fromkeys(("ok", "over", "under", "misallocated", "invalid"), 0)
+        for g, group in enumerate(body.groups):
+            where = f"groups[{g}]"
+            lines = [
+                _line(service, f"{where}.services[{i}]") for i, service in enumerate(group.services)
+            ]
+            billed: dict[str, object] = {}
+            for i, (service, line) in enumerate(zip(group.services, lines, strict=True)):
+                key = f"{line.code}-{line.discipline}" if line.discipline else line.code
+                try:
+                    units = _whole_units(service.billed_units)
+                except ValueError as exc:
+                    raise Problem(f"{where}.services[{i}].billed_units", str(exc)) from exc
+                billed[key] = int(billed.get(key, 0)) + units  # type: ignore[call-overload]
+            try:
+                finding = audit(
+                    lines,
+                    billed,
+                    rule=rule,
+                    payer=payer,
+                    group=group.group,
+                    pooling=body.pool_by,
+                    codes=table,
+                )
+            except UnitcalcError as exc:
+                raise _located(exc, group.services, f"{where}.services") from exc
+            counts[finding.status] += 1
+            findings.append(finding.to_dict())
+        return {"summary": {"counts": counts, "groups": len(findings)}, "findings": findings}
+
+    @app.get("/api/codes", summary="The code table")
+    def codes_endpoint(
+        kind: Literal["timed", "untimed", "deleted", "all"] = "all",
+    ) -> list[dict[str, Any]]:
+        wanted = KINDS if kind == "all" else (kind,)
+        return [
+            {
+                "code": info.code,
+                "label": info.label,
+                "kind": info.kind,
+                "unit_minutes": info.unit_minutes,
+                "addon_of": info.addon_of,
+                "replaced_by": list(info.replaced_by),
+            }
+            for info in sorted(table, key=lambda info: info.code)
+            if info.kind in wanted
+        ]
+
+    @app.get("/api/rules", summary="The counting rules")
+    def rules_endpoint() -> list[dict[str, Any]]:
+        return [
+            {
+                "name": rule.name,
+                "aliases": list(rule.aliases),
+                "title": rule.title,
+                "summary": rule.summary,
+                "source": rule.source,
+            }
+            for rule in RULES.values()
+        ]
+
+    @app.get("/api/payers", summary="The payer profiles this server was started with")
+    def payers_endpoint() -> list[dict[str, Any]]:
+        return [
+            {"name": p.name, "label": p.label, "rule": p.rule, "source": p.source}
+            for p in profiles.values()
+        ]
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
+
+
+def _rule_name(rule: str | None) -> str | None:
+    if rule is None or not rule.strip():
+        return None
+    try:
+        return get_rule(rule).name
+    except UnitcalcError as exc:
+        raise Problem("rule", str(exc)) from exc
+
+
+def _line(service: Service, where: str) -> ServiceLine:
+    try:
+        return ServiceLine(service.code, service.minutes, discipline=service.discipline)  # type: ignore[arg-type]
+    except UnitcalcError as exc:
+        field = getattr(exc, "field", "code")
+        raise Problem(f"{where}.{field}", str(exc)) from exc
+
+
+def _located(exc: UnitcalcError, services: list[Any], where: str) -> Problem:
+    """An engine error, pinned to the first service of the code it names."""
+    code = getattr(exc, "code", None)
+    field = getattr(exc, "field", None)
+    for i, service in enumerate(services):
+        try:
+            normalized = ServiceLine(service.code).code
+        except UnitcalcError:
+            continue
+        if normalized == code:
+            suffix = f".{field}" if field in {"minutes", "discipline", "code"} else ""
+            return Problem(f"{where}[{i}]{suffix}", str(exc))
+    return Problem(field or where, str(exc))
+
+
+def _whole_units(value: int | float | str) -> int:
+    from ..auditing import parse_units
+
+    try:
+        return parse_units(value, code=None)
+    except UnitcalcError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+_TYPE_TAGS = frozenset({"int", "float", "str", "bool", "none", "list", "dict"})
+"""Names pydantic adds to a location for each member of a union: not fields."""
+
+
+def _field(loc: Any) -> str:
+    """``("body", "services", 0, "minutes", "int")`` as ``services[0].minutes``."""
+    parts = [part for part in loc if part != "body" and part not in _TYPE_TAGS]
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "body"
+
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+
+
+class _BodyLimit:
+    """Answers 413 to a request whose body is larger than ``max_body`` bytes, whether
+    it says so in Content-Length or only sends it."""
+
+    def __init__(self, app: Any, max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(
+        self,
+        scope: Scope,
+        receive: Callable[[], Awaitable[Message]],
+        send: Callable[[Message], Awaitable[None]],
+    ) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body:
+            await _too_large(send, self.max_body)
+            return
+        # Read the body first, at most one byte past the limit, then hand it on.
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                await _too_large(send, self.max_body)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def _too_large(send: Callable[[Message], Awaitable[None]], limit: int) -> None:
+    body = f'{{"detail": "request body larger than {limit} bytes"}}'.encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
