@@ -5,7 +5,20 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+
+def read(path: Path, what: str, error: Callable[[str], Exception]) -> str:
+    """The text of a user's TOML file; ``error`` builds the exception to raise, from a
+    message naming the file (``what`` says what the file is)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise error(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise error(f"{what} {path} is not UTF-8 text (byte {exc.start})") from exc
 
 
 def parse(text: str) -> tuple[dict[str, Any] | None, str, int | None]:

@@ -473,20 +473,21 @@ def _file_options(function: F) -> F:
 
 
 def _options(
+    *,
     rule: str | None,
     group_by: str,
     input_format: InputFormat | None,
     encoding: str,
+    delimiter: str,
+    strict: bool,
     pool_by: Pooling | None,
     prefer: str | None,
-    codes_file: Path | None,
-    definitions: Sequence[str],
-    strict: bool,
-    need_billed: bool,
     payers_file: Path | None,
     payer: str | None,
     mue_file: Path | None,
-    delimiter: str,
+    codes_file: Path | None,
+    definitions: Sequence[str],
+    need_billed: bool,
 ) -> Options:
     from .batch import Options, group_columns
 
@@ -569,23 +570,12 @@ def _run(
 @click.pass_context
 def batch(
     ctx: click.Context,
+    /,
     file: str,
-    rule: str | None,
-    group_by: str,
-    input_format: InputFormat | None,
-    encoding: str,
-    delimiter: str,
     output: Path | None,
-    strict: bool,
-    pool_by: Pooling | None,
-    prefer: str | None,
-    payers_file: Path | None,
-    payer: str | None,
-    mue_file: Path | None,
-    codes_file: Path | None,
-    definitions: tuple[str, ...],
     output_format: BatchFormat,
     per_row: bool,
+    **reading: Any,
 ) -> None:
     """Units for every group of a visit file (CSV or JSON Lines).
 
@@ -595,22 +585,7 @@ def batch(
     """
     from .report import BatchWriter
 
-    options = _options(
-        rule,
-        group_by,
-        input_format,
-        encoding,
-        pool_by,
-        prefer,
-        codes_file,
-        definitions,
-        strict,
-        need_billed=False,
-        payers_file=payers_file,
-        payer=payer,
-        mue_file=mue_file,
-        delimiter=delimiter,
-    )
+    options = _options(need_billed=False, **reading)
     summary = _run(file, options, BatchWriter(output_format, per_row=per_row), output)
     if summary.counts.get("invalid"):
         ctx.exit(1)
@@ -630,23 +605,12 @@ def batch(
 @click.pass_context
 def audit(
     ctx: click.Context,
+    /,
     file: str,
-    rule: str | None,
-    group_by: str,
-    input_format: InputFormat | None,
-    encoding: str,
-    delimiter: str,
     output: Path | None,
-    strict: bool,
-    pool_by: Pooling | None,
-    prefer: str | None,
-    payers_file: Path | None,
-    payer: str | None,
-    mue_file: Path | None,
-    codes_file: Path | None,
-    definitions: tuple[str, ...],
     output_format: AuditFormat,
     show_all: bool,
+    **reading: Any,
 ) -> None:
     """Check billed units (column billed_units) against the rule, group by group.
 
@@ -656,22 +620,7 @@ def audit(
     """
     from .report import AuditWriter
 
-    options = _options(
-        rule,
-        group_by,
-        input_format,
-        encoding,
-        pool_by,
-        prefer,
-        codes_file,
-        definitions,
-        strict,
-        need_billed=True,
-        payers_file=payers_file,
-        payer=payer,
-        mue_file=mue_file,
-        delimiter=delimiter,
-    )
+    options = _options(need_billed=True, **reading)
     options = attrs.evolve(options, only_findings=not show_all)
     summary = _run(file, options, AuditWriter(output_format, show_all=show_all), output)
     if summary.edits or any(count for status, count in summary.counts.items() if status != "ok"):
@@ -701,7 +650,7 @@ def codes(
     table = _code_table(codes_file, definitions)
     entries = list(iter_kind(table, KINDS if kind == "all" else [kind]))  # type: ignore[list-item]
     if output_format == "json":
-        click.echo(json.dumps([_code_dict(info) for info in entries], indent=2))
+        click.echo(json.dumps([info.to_dict() for info in entries], indent=2))
         return
     rows = [
         [
@@ -727,22 +676,6 @@ def _relation(info: CodeInfo) -> str:
     return "; ".join(parts)
 
 
-def _code_dict(info: CodeInfo) -> dict[str, Any]:
-    return {
-        "code": info.code,
-        "label": info.label,
-        "kind": info.kind,
-        "unit_minutes": info.unit_minutes,
-        "addon_of": info.addon_of,
-        "disciplines": list(info.disciplines),
-        "deleted_on": info.deleted_on.isoformat() if info.deleted_on else None,
-        "replaced_by": list(info.replaced_by),
-        "sources": list(info.sources),
-        "note": info.note,
-        "rule_notes": dict(info.rule_notes),
-    }
-
-
 @main.command()
 @click.option(
     "--format",
@@ -753,24 +686,14 @@ def _code_dict(info: CodeInfo) -> dict[str, Any]:
 )
 def rules(output_format: str) -> None:
     """List the counting rules with a description and source."""
-    entries = [
-        {
-            "name": rule.name,
-            "aliases": list(rule.aliases),
-            "title": rule.title,
-            "summary": rule.summary,
-            "source": rule.source,
-        }
-        for rule in RULES.values()
-    ]
     if output_format == "json":
-        click.echo(json.dumps(entries, indent=2))
+        click.echo(json.dumps([rule.to_dict() for rule in RULES.values()], indent=2))
         return
-    for entry in entries:
-        aliases = f" (also: {', '.join(entry['aliases'])})" if entry["aliases"] else ""
-        click.echo(f"{entry['name']}{aliases}: {entry['title']}")
-        click.echo(f"    {entry['summary']}")
-        click.echo(f"    Source: {entry['source']}")
+    for rule in RULES.values():
+        aliases = f" (also: {', '.join(rule.aliases)})" if rule.aliases else ""
+        click.echo(f"{rule.name}{aliases}: {rule.title}")
+        click.echo(f"    {rule.summary}")
+        click.echo(f"    Source: {rule.source}")
 
 
 @main.command()

@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import attrs
 
-from ._toml import find_line, parse
+from ._toml import find_line, parse, read
 from .errors import CodeTableError, DeletedCodeError, InvalidServiceError, UnknownCodeError
 
 Kind = Literal["timed", "untimed", "deleted"]
@@ -101,6 +101,22 @@ class CodeInfo:
     rule_notes: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_notes)
     """Warnings to show when the code is counted under a given rule (by rule name)."""
 
+    def to_dict(self) -> dict[str, Any]:
+        """The entry as ``unitcalc codes --format json`` and ``GET /api/codes`` show it."""
+        return {
+            "code": self.code,
+            "label": self.label,
+            "kind": self.kind,
+            "unit_minutes": self.unit_minutes,
+            "addon_of": self.addon_of,
+            "disciplines": list(self.disciplines),
+            "deleted_on": self.deleted_on.isoformat() if self.deleted_on else None,
+            "replaced_by": list(self.replaced_by),
+            "sources": list(self.sources),
+            "note": self.note,
+            "rule_notes": dict(self.rule_notes),
+        }
+
     @property
     def timed(self) -> bool:
         """True for codes billed per unit of time."""
@@ -143,16 +159,7 @@ class CodeTable:
         """Read a TOML code table file and lay it over ``base`` (the packaged table by
         default): entries in the file add codes or replace the packaged entry whole."""
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise CodeTableError(
-                f"cannot read code table {path}: {exc.strerror or exc}", path=str(path)
-            ) from exc
-        except UnicodeDecodeError as exc:
-            raise CodeTableError(
-                f"code table {path} is not UTF-8 text (byte {exc.start})", path=str(path)
-            ) from exc
+        text = read(path, "code table", lambda message: CodeTableError(message, path=str(path)))
         entries = parse_table(text, source_name=str(path), require_sources=False)
         return (base if base is not None else cls.default()).with_codes(*entries)
 

@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import attrs
 
-from ._toml import find_line, parse
+from ._toml import find_line, parse, read
 from .codes import normalize_code
 from .errors import InvalidServiceError, UnitcalcError, UnknownRuleError
 from .rules import get_rule
@@ -105,16 +105,7 @@ class PayerProfile:
 def load_profiles(path: str | Path) -> dict[str, PayerProfile]:
     """Read a payer profile file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PayerProfileError(
-            f"cannot read payer profiles {path}: {exc.strerror or exc}", path=str(path)
-        ) from exc
-    except UnicodeDecodeError as exc:
-        raise PayerProfileError(
-            f"payer profiles {path} are not UTF-8 text (byte {exc.start})", path=str(path)
-        ) from exc
+    text = read(path, "payer profiles", lambda message: PayerProfileError(message, path=str(path)))
     return parse_profiles(text, source_name=str(path))
 
 

@@ -189,6 +189,16 @@ class Rule(abc.ABC):
     pools_minutes: ClassVar[bool]
     """True when the rule adds up a pool's minutes before counting (CMS)."""
 
+    def to_dict(self) -> dict[str, object]:
+        """The rule as ``unitcalc rules --format json`` and ``GET /api/rules`` show it."""
+        return {
+            "name": self.name,
+            "aliases": list(self.aliases),
+            "title": self.title,
+            "summary": self.summary,
+            "source": self.source,
+        }
+
     @abc.abstractmethod
     def allocate(self, items: Sequence[TimedItem], *, pool: str | None) -> PoolAllocation:
         """Units for each item of one pool; ``pool`` names its discipline, if any."""

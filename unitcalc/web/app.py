@@ -210,30 +210,14 @@ def create_app(
     ) -> list[dict[str, Any]]:
         wanted = KINDS if kind == "all" else (kind,)
         return [
-            {
-                "code": info.code,
-                "label": info.label,
-                "kind": info.kind,
-                "unit_minutes": info.unit_minutes,
-                "addon_of": info.addon_of,
-                "replaced_by": list(info.replaced_by),
-            }
+            info.to_dict()
             for info in sorted(table, key=lambda info: info.code)
             if info.kind in wanted
         ]
 
     @app.get("/api/rules", summary="The counting rules")
     def rules_endpoint() -> list[dict[str, Any]]:
-        return [
-            {
-                "name": rule.name,
-                "aliases": list(rule.aliases),
-                "title": rule.title,
-                "summary": rule.summary,
-                "source": rule.source,
-            }
-            for rule in RULES.values()
-        ]
+        return [rule.to_dict() for rule in RULES.values()]
 
     @app.get("/api/payers", summary="The payer profiles this server was started with")
     def payers_endpoint() -> list[dict[str, Any]]:
