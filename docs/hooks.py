@@ -25,7 +25,7 @@ from unitcalc import CodeTable
 CODE_TABLE_MARKER = "<!-- unitcalc: code table, generated at build time -->"
 
 KIND_ORDER = ("timed", "untimed", "deleted")
-_URL = re.compile(r"https?://[^\s,;()]+[^\s,;().]")
+_URL = re.compile(r"https?://\S+")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|])")
 
 
@@ -38,66 +38,79 @@ def _citation(value: str) -> str:
     """Escape a citation, turning its web addresses into links."""
     out, at = [], 0
     for match in _URL.finditer(value):
+        # An address may hold commas; punctuation or a closing parenthesis after it
+        # belongs to the sentence.
+        url = match.group(0).rstrip(".,;:")
+        if url.endswith(")") and url.count("(") < url.count(")"):
+            url = url[:-1]
         out.append(_text(value[at : match.start()]))
-        out.append(f"<{match.group(0)}>")
-        at = match.end()
+        out.append(f"<{url}>")
+        at = match.start() + len(url)
     out.append(_text(value[at:]))
     return "".join(out)
 
 
+KIND_HEADINGS = {"timed": "Timed codes", "untimed": "Untimed codes", "deleted": "Deleted codes"}
+COLUMNS = {
+    "timed": ("code", "unit minutes", "label", "add-on", "notes", "sources"),
+    "untimed": ("code", "label", "notes", "sources"),
+    "deleted": ("code", "label", "deleted on", "replaced by", "notes", "sources"),
+}
+
+
 def code_table_markdown(table: CodeTable | None = None) -> str:
-    """The code table as Markdown: a summary, one table of every code (timed, then
-    untimed, then deleted) and the numbered sources the table cites.
+    """The code table as Markdown: a summary, one table for each kind of code (timed,
+    untimed, deleted) and the numbered sources the tables cite.
 
     >>> page = code_table_markdown()
-    >>> "| 97110 | timed | 15 | therapeutic exercise |" in page
+    >>> "| 97110 | 15 | therapeutic exercise |" in page
     True
     """
     table = table if table is not None else CodeTable.default()
-    entries = sorted(table, key=lambda info: (KIND_ORDER.index(info.kind), info.code))
-    counts = {kind: sum(info.kind == kind for info in entries) for kind in KIND_ORDER}
+    by_kind = {
+        kind: sorted((i for i in table if i.kind == kind), key=lambda i: i.code)
+        for kind in KIND_ORDER
+    }
     # Number the sources in order of first citation, primary texts (CMS, the Federal
     # Register) before the secondary ones, whose citations start "(secondary: ...)".
-    cited = dict.fromkeys(source for info in entries for source in info.sources)
+    cited = dict.fromkeys(s for kind in KIND_ORDER for info in by_kind[kind] for s in info.sources)
     ordered = sorted(cited, key=lambda source: source.startswith("("))
     numbers = {source: number for number, source in enumerate(ordered, start=1)}
 
-    lines = [
-        f"{len(entries)} codes: {counts['timed']} timed, {counts['untimed']} untimed "
-        f"and {counts['deleted']} deleted.",
-        "",
-        "| code | kind | unit minutes | label | add-on or deletion | notes | sources |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for info in entries:
-        relation = []
-        if info.addon_of:
-            relation.append(f"add-on of {info.addon_of}")
-        addons = table.addons(info.code)
-        if addons:
-            relation.append(f"has add-on {', '.join(addons)}")
-        if info.deleted_on is not None:
-            relation.append(
-                f"deleted {info.deleted_on.isoformat()}; replaced by {', '.join(info.replaced_by)}"
-            )
-        notes = [info.note] if info.note else []
-        if info.disciplines:
-            notes.append(f"disciplines: {', '.join(info.disciplines)}")
-        notes.extend(f"under {rule}: {note}" for rule, note in info.rule_notes.items())
-        sources = ", ".join(
-            f"[{number}](#source-{number})"
-            for number in sorted(numbers[source] for source in info.sources)
-        )
-        cells = [
-            info.code,
-            info.kind,
-            str(info.unit_minutes) if info.unit_minutes is not None else "",
-            _text(info.label),
-            _text("; ".join(relation)),
-            _text("; ".join(notes)),
-            sources,
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
+    counts = ", ".join(f"{len(by_kind[kind])} {kind}" for kind in KIND_ORDER)
+    lines = [f"{len(table)} codes: {counts}."]
+    for kind in KIND_ORDER:
+        if not by_kind[kind]:
+            continue
+        columns = COLUMNS[kind]
+        lines += ["", f"## {KIND_HEADINGS[kind]}", ""]
+        lines += ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        for info in by_kind[kind]:
+            notes = [info.note] if info.note else []
+            if info.disciplines:
+                notes.append(f"disciplines: {', '.join(info.disciplines)}")
+            notes.extend(f"under {rule}: {note}" for rule, note in info.rule_notes.items())
+            addons = table.addons(info.code)
+            cell = {
+                "code": info.code,
+                "unit minutes": str(info.unit_minutes or ""),
+                "label": _text(info.label),
+                "add-on": (
+                    f"add-on of {info.addon_of}"
+                    if info.addon_of
+                    else f"has add-on {', '.join(addons)}"
+                    if addons
+                    else ""
+                ),
+                "deleted on": info.deleted_on.isoformat() if info.deleted_on else "",
+                "replaced by": ", ".join(info.replaced_by),
+                "notes": _text("; ".join(notes)),
+                "sources": ", ".join(
+                    f"[{number}](#source-{number})"
+                    for number in sorted(numbers[source] for source in info.sources)
+                ),
+            }
+            lines.append("| " + " | ".join(cell[column] for column in columns) + " |")
     lines += ["", "## Sources", ""]
     lines += [
         f'{number}. <span id="source-{number}"></span>{_citation(source)}'
@@ -159,7 +172,7 @@ def _docstring_extension() -> Any:
             return fence_docstring(lines)
 
     class DocstringExtension(Extension):
-        def extendMarkdown(self, md: Any) -> None:  # noqa: N802 (Markdown's name)
+        def extendMarkdown(self, md: Any) -> None:  # Markdown's name for the hook
             # After whitespace normalisation (30), before fenced code blocks (25).
             md.preprocessors.register(DocstringPreprocessor(md), "unitcalc_docstrings", 28)
 

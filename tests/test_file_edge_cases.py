@@ -210,3 +210,9 @@ def test_audit_api_accepts_a_discipline_on_a_code_documented_without_one() -> No
 def test_iter_findings_checks_its_arguments_at_once(tmp_path: Path) -> None:
     with pytest.raises(unitcalc.UnknownRuleError):
         iter_findings(tmp_path / "v.csv", rule="nope")
+
+
+def test_claim_lines_never_rewrite_billed_units_they_cannot_add(tmp_path: Path) -> None:
+    path = write(tmp_path, HEADER + "P1,d,97110,20,two,\nP1,d,97110,13,1,\nP2,d,97140,8,1.5,\n")
+    rows = list(csv.DictReader(io.StringIO(CliRunner().invoke(main, ["batch", str(path)]).stdout)))
+    assert [(r["patient_id"], r["billed_units"]) for r in rows] == [("P1", "two+1"), ("P2", "1.5")]

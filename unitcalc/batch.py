@@ -234,6 +234,9 @@ class _Lines:
         self.number = 0
         self.last = ""
         """The text of the line read last."""
+        self.first = ""
+        """The text of the first line read since :meth:`mark`."""
+        self._marked = False
         self._handle: IO[bytes] = path.open("rb")
         self._text: io.TextIOWrapper | None = None
         self.size = os.fstat(self._handle.fileno()).st_size
@@ -261,6 +264,8 @@ class _Lines:
                 self.last = decode(raw)[0]
             except UnicodeDecodeError as exc:
                 raise self._undecodable(raw[exc.start]) from None
+            if self._marked:
+                self.first, self._marked = self.last, False
             yield self.last
 
     def _wide_lines(self) -> Iterator[str]:
@@ -270,9 +275,20 @@ class _Lines:
             for text in stream:
                 self.number += 1
                 self.last = text
+                if self._marked:
+                    self.first, self._marked = text, False
                 yield text
-        except UnicodeDecodeError as exc:
-            raise self._undecodable(exc.object[exc.start]) from None
+        except UnicodeDecodeError:
+            # The wrapper decodes in blocks, so its line count runs ahead: find the
+            # line of the bad bytes from the start of the file (an error path only).
+            data = self.path.read_bytes()
+            try:
+                data.decode(self.encoding)
+            except UnicodeDecodeError as exc:
+                before = data[: exc.start].decode(self.encoding, errors="replace")
+                self.number = before.count("\n")
+                raise self._undecodable(data[exc.start]) from None
+            raise
 
     def _undecodable(self, byte: int) -> FileProblem:
         line = self.number + (1 if self._wide else 0)
@@ -283,6 +299,10 @@ class _Lines:
             path=self.display,
             line=line,
         )
+
+    def mark(self) -> None:
+        """Remember the next line read (the first line of the next record)."""
+        self._marked = True
 
     def position(self) -> int:
         return self._handle.tell()
@@ -345,6 +365,7 @@ def _csv_records(lines: _Lines, delimiter: str) -> tuple[tuple[str, ...], Iterat
         reader = csv.reader(stream, delimiter=delimiter)
         last = header_line
         while True:
+            lines.mark()
             try:
                 fields = next(reader)
             except StopIteration:
@@ -354,7 +375,7 @@ def _csv_records(lines: _Lines, delimiter: str) -> tuple[tuple[str, ...], Iterat
                 yield Record(
                     start,
                     lines.number,
-                    _first_fields(columns, lines.last, delimiter),
+                    _first_fields(columns, lines.first, delimiter),
                     _csv_error(exc, start),
                 )
                 last = lines.number
@@ -944,6 +965,7 @@ def iter_findings(
     *,
     payer: str | None = None,
     profiles: Mapping[str, PayerProfile] | None = None,
+    profiles_path: str = "the payer profiles given",
     group_by: Sequence[str] = (),
     input_format: InputFormat | None = None,
     encoding: str = "utf-8",
@@ -968,6 +990,7 @@ def iter_findings(
         codes=codes,
         payer=payer,
         profiles=dict(profiles or {}),
+        profiles_path=profiles_path,
         mue=mue,
         need_billed=True,
     )

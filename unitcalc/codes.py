@@ -161,14 +161,16 @@ class CodeTable:
         path = Path(path)
         text = read(path, "code table", lambda message: CodeTableError(message, path=str(path)))
         entries = parse_table(text, source_name=str(path), require_sources=False)
-        return (base if base is not None else cls.default()).with_codes(*entries)
+        base = base if base is not None else cls.default()
+        return base.with_codes(*entries, source_name=str(path))
 
-    def with_codes(self, *infos: CodeInfo) -> CodeTable:
-        """A new table with these entries added or replacing existing ones."""
+    def with_codes(self, *infos: CodeInfo, source_name: str = "code table") -> CodeTable:
+        """A new table with these entries added or replacing existing ones;
+        ``source_name`` names where they came from in an error."""
         merged = dict(self.codes)
         for info in infos:
             merged[info.code] = info
-        _check_references(merged, source_name="code table")
+        _check_references(merged, source_name=source_name)
         return CodeTable(merged)
 
     def __iter__(self) -> Iterator[CodeInfo]:

@@ -65,14 +65,22 @@ class MueTable:
         "MUE Rationale"."""
         path = Path(path)
         try:
-            text = path.read_bytes().decode("utf-8-sig")
+            data = path.read_bytes()
         except OSError as exc:
             raise MueTableError(
                 f"cannot read MUE table {path}: {exc.strerror or exc}", path=str(path)
             ) from exc
-        except UnicodeDecodeError:
-            text = path.read_bytes().decode("cp1252")
-        return cls.parse(text, source=str(path))
+        # CMS files are saved from Excel: UTF-8, or else Windows' cp1252.
+        for encoding in ("utf-8-sig", "cp1252"):
+            try:
+                return cls.parse(data.decode(encoding), source=str(path))
+            except UnicodeDecodeError as exc:
+                problem = exc
+        raise MueTableError(
+            f"MUE table {path}: byte 0x{data[problem.start]:02x} at offset {problem.start} "
+            "is neither UTF-8 nor cp1252 text; save the table as CSV (UTF-8)",
+            path=str(path),
+        )
 
     @classmethod
     def parse(cls, text: str, *, source: str) -> MueTable:

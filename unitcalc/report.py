@@ -208,7 +208,11 @@ class BatchWriter:
         remarks = "; ".join([*(w for w in result.warnings if w not in result.edits), *group.notes])
         pooled = evaluation.pooling == "discipline"
         billed_column = _column(group, "billed_units")
-        billed: dict[tuple[str, str | None], int] = {}
+        if billed_column is not None and not any(
+            billed_column in row.record.values for row in group.rows
+        ):
+            billed_column = None  # JSON Lines without the key: add none
+        billed: dict[tuple[str, str | None], list[Any]] = {}
         remaining = {
             (line.code, line.discipline if pooled else None): line for line in result.lines
         }
@@ -220,7 +224,7 @@ class BatchWriter:
             first_rows.setdefault(key, values)
             if billed_column is not None:
                 # A claim line bills what its rows billed together.
-                billed[key] = billed.get(key, 0) + _whole(values.get(billed_column))
+                billed.setdefault(key, []).append(values.get(billed_column))
             if self.per_row:
                 line = remaining.pop(key, None)
                 units = line.units if line is not None else 0
@@ -239,7 +243,7 @@ class BatchWriter:
             key = (line.code, line.discipline if pooled else None)
             values = dict(first_rows.get(key) or group.key_fields)
             if billed_column is not None:
-                values[billed_column] = billed.get(key, 0)
+                values[billed_column] = _billed_sum(billed.get(key, []))
             yield self._claim_line(group, values, line.code, line.discipline, line.minutes) | (
                 self._computed(line.units, tie, "ok", remarks, edits)
             )
@@ -276,11 +280,15 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _whole(value: Any) -> int:
+def _billed_sum(values: list[Any]) -> Any:
+    """A claim line's billed units: its rows' sum when every one is a whole number, else
+    the rows' values as written, joined with '+', so nothing is silently rewritten."""
+    from .auditing import parse_units
+
     try:
-        return int(float(value))
-    except (TypeError, ValueError):
-        return 0
+        return sum(parse_units(value, code=None) for value in values)
+    except UnitcalcError:
+        return "+".join("" if value is None else str(value) for value in values)
 
 
 def _column(group: Group, role: str) -> str | None:
