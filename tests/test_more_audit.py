@@ -115,11 +115,12 @@ def test_misallocation_says_which_units_to_move() -> None:
 TIE = {"97110": 23, "97112": 23}  # 46 min: 3 units, the third tied; a cap of 2 keeps 2
 
 
-class TestUnderACap:
-    @pytest.fixture(scope="class")
-    def cap2(self) -> object:
-        return parse_profiles("[payers.p]\ndaily_unit_cap = 2\n", source_name="t")["p"]
+@pytest.fixture
+def cap2() -> object:
+    return parse_profiles("[payers.p]\ndaily_unit_cap = 2\n", source_name="t")["p"]
 
+
+class TestUnderACap:
     @pytest.mark.parametrize(
         ("billed", "status"),
         [
