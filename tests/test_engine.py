@@ -264,10 +264,13 @@ class TestExplanation:
     def test_warns_for_a_unit_under_8_minutes(self) -> None:
         result = calculate({"97110": 33, "97140": 7})
         assert result.warnings == (
-            "97140 bills 1 unit for 7 min: its last unit covers 7 min, fewer than 8, which is "
-            "compliant because the day's total supports the unit (CMS 20.2, Example 3); "
-            "counted on its own it would get 0 units",
+            "97140 bills 1 unit for 7 min, fewer than 8: compliant because the day's total "
+            "supports the unit (CMS 20.2, Examples 3 and 5); counted on its own it would get "
+            "none",
         )
+
+    def test_example_2_is_no_surprise(self) -> None:
+        assert calculate({"97112": 20, "97110": 20}).warnings == ()
 
     def test_tied_code_without_a_unit_names_its_rivals(self) -> None:
         result = calculate({"97110": 8, "97112": 8, "97140": 8})

@@ -216,3 +216,10 @@ def test_claim_lines_never_rewrite_billed_units_they_cannot_add(tmp_path: Path) 
     path = write(tmp_path, HEADER + "P1,d,97110,20,two,\nP1,d,97110,13,1,\nP2,d,97140,8,1.5,\n")
     rows = list(csv.DictReader(io.StringIO(CliRunner().invoke(main, ["batch", str(path)]).stdout)))
     assert [(r["patient_id"], r["billed_units"]) for r in rows] == [("P1", "two+1"), ("P2", "1.5")]
+
+
+def test_batch_puts_each_warning_on_the_lines_it_is_about(tmp_path: Path) -> None:
+    path = write(tmp_path, HEADER + "P1,d,97110,33,2,\nP1,d,97140,7,1,\n")
+    rows = list(csv.DictReader(io.StringIO(CliRunner().invoke(main, ["batch", str(path)]).stdout)))
+    assert rows[0]["message"] == ""
+    assert rows[1]["message"].startswith("97140 bills 1 unit for 7 min, fewer than 8")

@@ -286,8 +286,10 @@ def check(
 
     billed_codes = _by_code(billed, order=result.units)
     allowed_codes = _by_code(allowed_lines, order=result.units)
+    # Show the billed lines with the codes billed nothing too, as `billed` does.
+    shown = {key: billed.get(key, 0) for key in allowed_lines} | dict(billed)
     message = _message(
-        status, result.rule, billed, allowed_lines, billed_total, allowed_total, result.tie
+        status, result.rule, shown, allowed_lines, billed_total, allowed_total, result.tie
     )
     if capped and result.payer:
         removed = ", ".join(f"{code} x{units}" for code, units in result.removed.items())

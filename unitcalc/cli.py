@@ -67,9 +67,11 @@ class UnitcalcGroup(click.Group):
 @click.version_option(package_name="unitcalc", prog_name="unitcalc")
 def main() -> None:
     """Billable units for timed therapy codes (97110, 97112, 97140, 97530 ...) under the
-    Medicare 8-minute rule (cms) or the AMA per-code midpoint rule (ama).
+    Medicare 8-minute rule (cms), the AMA per-code midpoint rule (ama) or a contract's
+    round-up rule (commercial-15).
 
-    Exit codes: 0 success; 2 bad usage or input (one line on stderr).
+    Exit codes: 0 success; 1 batch: a group could not be counted, audit: a group is
+    not ok; 2 bad usage or input (one line on stderr).
     """
 
 

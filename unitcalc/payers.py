@@ -225,8 +225,7 @@ def select(profiles: Mapping[str, PayerProfile], name: str, *, path: str) -> Pay
     for key, profile in profiles.items():
         if key.lower() == wanted.lower():
             return profile
+    known = ", ".join(sorted(profiles)) if profiles else "none: give a payer profile file"
     raise PayerProfileError(
-        f"no payer profile {name!r} in {path}; it has {', '.join(sorted(profiles))}",
-        path=path,
-        payer=name,
+        f"no payer profile {name!r} in {path}; it has {known}", path=path, payer=name
     )

@@ -13,6 +13,7 @@ import contextlib
 import csv
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -205,7 +206,13 @@ class BatchWriter:
         result = evaluation.result
         tie = tie_text(result)
         edits = "; ".join(result.edits)
-        remarks = "; ".join([*(w for w in result.warnings if w not in result.edits), *group.notes])
+        warnings = [w for w in result.warnings if w not in result.edits]
+
+        def remarks(code: str) -> str:
+            """The warnings about this line's code, and those about the whole visit."""
+            about = [w for w in warnings if (codes := _codes_named(w)) is None or code in codes]
+            return "; ".join([*about, *group.notes])
+
         pooled = evaluation.pooling == "discipline"
         billed_column = _column(group, "billed_units")
         if billed_column is not None and not any(
@@ -228,7 +235,7 @@ class BatchWriter:
             if self.per_row:
                 line = remaining.pop(key, None)
                 units = line.units if line is not None else 0
-                yield values | self._computed(units, tie, "ok", remarks, edits)
+                yield values | self._computed(units, tie, "ok", remarks(row.service.code), edits)
         if self.per_row:
             for line in remaining.values():
                 # An add-on family member the input did not list (97129 for 97130).
@@ -245,7 +252,7 @@ class BatchWriter:
             if billed_column is not None:
                 values[billed_column] = _billed_sum(billed.get(key, []))
             yield self._claim_line(group, values, line.code, line.discipline, line.minutes) | (
-                self._computed(line.units, tie, "ok", remarks, edits)
+                self._computed(line.units, tie, "ok", remarks(line.code), edits)
             )
 
     def _claim_line(
@@ -278,6 +285,20 @@ def _cell(value: Any) -> Any:
     if isinstance(value, bool | dict | list):
         return json.dumps(value)
     return value
+
+
+_LEADING_CODES = re.compile(
+    r"^([0-9A-Z]{5}(?:\+[0-9A-Z]{5})*(?:, [0-9A-Z]{5}(?:\+[0-9A-Z]{5})*)*)(?=[ ,:])"
+)
+
+
+def _codes_named(warning: str) -> set[str] | None:
+    """The codes a warning opens with ("97140 bills ...", "97129+97130 ...",
+    "97110, 97140 have ..."), or None for a warning about the whole visit."""
+    match = _LEADING_CODES.match(warning)
+    if match is None:
+        return None
+    return {code for part in match.group(1).split(", ") for code in part.split("+")}
 
 
 def _billed_sum(values: list[Any]) -> Any:
@@ -398,7 +419,7 @@ def provider_text(summary: Summary) -> str:
         ]
         for row in summary.provider_rows()
     ]
-    table = text_table(["provider", "timed min", "timed units", "min/unit", ""], rows, "lrrrl")
+    table = text_table(["provider", "timed min", "timed units", "min/unit", "flag"], rows, "lrrrl")
     return (
         "\nProviders (timed minutes per billed timed unit; under 15 is marked for review, "
         'CMS 20.2: "a consistent practice of billing less than 15 minutes for a unit"):\n'

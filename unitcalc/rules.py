@@ -358,13 +358,12 @@ class CmsRule(Rule):
                     f"{item.name}{where} has {item.minutes} min but gets no unit: the {total} "
                     f"timed min support {count_of(total_units, 'unit')}, and {why}"
                 )
-            elif chosen[i] > blocks[i] and leftover[i] < 8:
+            elif chosen[i] and item.minutes < 8:
                 warnings.append(
                     f"{item.name}{where} bills {count_of(chosen[i], 'unit')} for "
-                    f"{item.minutes} min: its last unit covers {leftover[i]} min, fewer than "
-                    "8, which is compliant because the day's total supports the unit (CMS "
-                    f"20.2, Example 3); counted on its own it would get "
-                    f"{count_of(midpoint_units(item.minutes, 15), 'unit')}"
+                    f"{item.minutes} min, fewer than 8: compliant because the day's total "
+                    "supports the unit (CMS 20.2, Examples 3 and 5); counted on its own it "
+                    "would get none"
                 )
         return PoolAllocation(
             tuple(base), tied, shared, tuple(chosen), cut, tuple(steps), tuple(warnings)

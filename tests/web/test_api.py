@@ -73,6 +73,7 @@ def test_calculate_with_a_payer(client: TestClient) -> None:
         ({"services": [{"code": "97110", "minutes": 7.5}]}, "services[0].minutes", "has a fraction"),
         ({"services": [{"code": "97110", "minutes": -1}]}, "services[0].minutes", "is negative"),
         ({"services": [{"code": "97110", "minutes": [1]}]}, "services[0].minutes", "input should be"),
+        ({"services": [{"code": "97110", "minutes": True}]}, "services[0].minutes", "input should be"),
         ({"services": [{"code": "97112", "minutes": 5}, {"code": "97001"}]}, "services[1]", "97001 was deleted"),
         ({"services": [{"code": "97111", "minutes": 5}]}, "services[0]", "Did you mean 97110"),
         ({"services": [{"code": "97110"}]}, "services[0].minutes", "minutes are missing"),
@@ -84,7 +85,7 @@ def test_calculate_with_a_payer(client: TestClient) -> None:
         ({"pool_by": "week", "services": []}, "pool_by", "input should be"),
         ({}, "services", "Field required"),
     ],
-    ids=["fraction", "negative", "list", "deleted", "unknown", "no-minutes", "discipline", "code",
+    ids=["fraction", "negative", "list", "boolean", "deleted", "unknown", "no-minutes", "discipline", "code",
          "extra-key", "rule", "payer", "pool", "no-services"],
 )  # fmt: skip
 def test_invalid_input_is_422_naming_the_field(

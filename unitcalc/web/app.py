@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import unitcalc
@@ -37,7 +37,8 @@ MAX_BODY = 256 * 1024
 MAX_GROUPS = 500
 """Most groups one audit request may carry; files go through `unitcalc audit`."""
 
-Minutes = int | float | str | None
+# Strict: JSON true is not 1 minute, as the library refuses booleans too.
+Minutes = StrictInt | StrictFloat | StrictStr | None
 
 
 class Service(BaseModel):
@@ -61,7 +62,7 @@ class CalculateRequest(BaseModel):
 
 
 class BilledService(Service):
-    billed_units: int | float | str = Field(examples=[2])
+    billed_units: StrictInt | StrictFloat | StrictStr = Field(examples=[2])
 
 
 class AuditGroup(BaseModel):
@@ -145,9 +146,8 @@ def create_app(
         if not name:
             return _rule_name(rule), None
         try:
-            return _rule_name(rule), select_profile(
-                profiles, name, path=profiles_path or "the server"
-            )
+            where = profiles_path or "this server (start it with --payers FILE)"
+            return _rule_name(rule), select_profile(profiles, name, path=where)
         except UnitcalcError as exc:
             raise Problem("payer", str(exc)) from exc
 
