@@ -184,6 +184,17 @@ class Summary:
     settled_quickly: int = 0
     """Groups the quick pass counted as ok without building a finding."""
 
+    def count(self, status: str) -> None:
+        """One more group of this status."""
+        self.groups += 1
+        self.counts[status] = self.counts.get(status, 0) + 1
+
+    def tally(self, provider: str, minutes: int, billed: int) -> None:
+        """A timed row's documented minutes and billed units, for its provider."""
+        totals = self.providers.setdefault(provider.strip() or "(none)", [0, 0])
+        totals[0] += minutes
+        totals[1] += billed
+
     def provider_rows(self) -> list[dict[str, Any]]:
         """Each provider's average timed minutes per billed timed unit; under 15 is
         flagged: CMS 20.2 asks that "a consistent practice of billing less than 15
@@ -936,13 +947,12 @@ def _first_pass(
 
 
 def _count(summary: Summary, group: Group) -> None:
-    summary.groups += 1
     if group.finding is not None:
         status = group.finding.status
         summary.edits += bool(group.finding.edits)
     else:
         status = "ok" if group.evaluation is not None else "invalid"
-    summary.counts[status] = summary.counts.get(status, 0) + 1
+    summary.count(status)
     column = group.layout.known.get("provider")
     if column is None or group.evaluation is None or group.finding is None:
         return
@@ -950,10 +960,8 @@ def _count(summary: Summary, group: Group) -> None:
     for row in group.rows:
         if row.service is None or row.service.code not in timed:
             continue
-        provider = str(row.record.values.get(column) or "").strip() or "(none)"
-        totals = summary.providers.setdefault(provider, [0, 0])
-        totals[0] += row.service.minutes or 0
-        totals[1] += row.billed or 0
+        provider = str(row.record.values.get(column) or "")
+        summary.tally(provider, row.service.minutes or 0, row.billed or 0)
 
 
 # --- library iterators ---------------------------------------------------------------

@@ -208,7 +208,7 @@ class FastAuditor:
             if timed_code:
                 timed_day += minutes
                 if self.provider is not None:
-                    tallies.append((fields[self.provider].strip() or "(none)", minutes, billed))
+                    tallies.append((fields[self.provider], minutes, billed))
             if day > MAX_MINUTES or timed_day > MAX_MINUTES:
                 return None
             pool = pools.setdefault(discipline if self.by_discipline else None, {})
@@ -359,13 +359,10 @@ def _read(
         if plain:
             tallies = auditor.ok([fields for _, _, fields in rows])
             if tallies is not None:
-                summary.groups += 1
+                summary.count("ok")
                 summary.settled_quickly += 1
-                summary.counts["ok"] = summary.counts.get("ok", 0) + 1
                 for provider, minutes, billed in tallies:
-                    totals = summary.providers.setdefault(provider, [0, 0])
-                    totals[0] += minutes
-                    totals[1] += billed
+                    summary.tally(provider, minutes, billed)
                 return None
         records = [
             _record(columns, width, start, end, fields, options.delimiter)
