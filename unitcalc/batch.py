@@ -370,7 +370,6 @@ def _csv_records(lines: _Lines, delimiter: str) -> tuple[tuple[str, ...], Iterat
         )
     columns = tuple(name.strip() or f"column {index}" for index, name in enumerate(header, start=1))
     header_line = lines.number
-    width = len(columns)
 
     def records() -> Iterator[Record]:
         reader = csv.reader(stream, delimiter=delimiter)
@@ -395,11 +394,7 @@ def _csv_records(lines: _Lines, delimiter: str) -> tuple[tuple[str, ...], Iterat
             start, last = last + 1, lines.number
             if not any(field.strip() for field in fields):
                 continue  # a blank line, or a row of empty cells, is no record
-            problem = _broken_record(fields, width, start, last, delimiter)
-            if problem is not None:
-                yield Record(start, last, _by_column(columns, fields), problem)
-                continue
-            yield Record(start, last, dict(zip(columns, fields, strict=True)))
+            yield csv_record(columns, start, last, fields, delimiter)
 
     return columns, records()
 
@@ -426,8 +421,12 @@ def _csv_error(exc: csv.Error, start: int) -> str:
     return f"unreadable CSV from line {start} ({text})"
 
 
-def _by_column(columns: Sequence[str], fields: Sequence[str]) -> dict[str, str]:
-    return dict(zip(columns, fields, strict=False))
+def csv_record(
+    columns: Sequence[str], start: int, end: int, fields: list[str], delimiter: str
+) -> Record:
+    """A CSV row as a record, with the reason it cannot be used as read, if any."""
+    problem = _broken_record(fields, len(columns), start, end, delimiter)
+    return Record(start, end, dict(zip(columns, fields, strict=False)), problem)
 
 
 def _broken_record(

@@ -93,23 +93,13 @@ def calculate(
     >>> r.tie.groups[0].codes
     ('97112', '97110')
     """
+    key = None
     if payer is None and codes is None and mue is None:
         key = _cache_key(services, rule, tie_preference, pooling, max_alternatives)
-        if key is not None:
-            cached = _RESULTS.get(key)
-            if cached is None:
-                cached = evaluate(
-                    services,
-                    rule,
-                    tie_preference=tie_preference,
-                    pooling=pooling,
-                    max_alternatives=max_alternatives,
-                ).result
-                if len(_RESULTS) >= _CACHE_SIZE:
-                    _RESULTS.pop(next(iter(_RESULTS)))  # the oldest entry
-                _RESULTS[key] = cached
+        cached = _RESULTS.get(key) if key is not None else None
+        if cached is not None:
             return cached
-    return evaluate(
+    result = evaluate(
         services,
         rule,
         payer=payer,
@@ -119,6 +109,11 @@ def calculate(
         max_alternatives=max_alternatives,
         mue=mue,
     ).result
+    if key is not None:
+        if len(_RESULTS) >= _CACHE_SIZE:
+            _RESULTS.pop(next(iter(_RESULTS)))  # the oldest entry
+        _RESULTS[key] = result
+    return result
 
 
 _CACHE_SIZE = 4096

@@ -26,10 +26,10 @@ from .batch import (
     Options,
     Record,
     Summary,
-    _broken_record,
     _Scattered,
     _SeenKeys,
     _Source,
+    csv_record,
 )
 from .codes import CodeInfo, CodeTable
 from .edits import check_edits, per_day_limits
@@ -365,7 +365,7 @@ def _read(
                     summary.tally(provider, minutes, billed)
                 return None
         records = [
-            _record(columns, width, start, end, fields, options.delimiter)
+            csv_record(columns, start, end, fields, options.delimiter)
             for start, end, fields in rows
         ]
         return slow(layout, key, records)
@@ -403,7 +403,7 @@ def _read(
             if group is not None:
                 yield group
         for lone in keyless:
-            yield slow(layout, None, [_record(columns, width, *lone, options.delimiter)])
+            yield slow(layout, None, [csv_record(columns, *lone, options.delimiter)])
         keyless = []
         if key in seen:
             suspects.add(key)
@@ -416,13 +416,4 @@ def _read(
         if group is not None:
             yield group
     for lone in keyless:
-        yield slow(layout, None, [_record(columns, width, *lone, options.delimiter)])
-
-
-def _record(
-    columns: Sequence[str], width: int, start: int, end: int, fields: list[str], delimiter: str
-) -> Record:
-    """The full path's record of a row, with its error if it cannot be used as read."""
-    problem = _broken_record(fields, width, start, end, delimiter)
-    values = dict(zip(columns, fields, strict=False))
-    return Record(start, end, values, problem)
+        yield slow(layout, None, [csv_record(columns, *lone, options.delimiter)])
