@@ -1,0 +1,83 @@
+"""Counting rules: how one pool of timed minutes becomes units, and the registry of rules.
+
+Every rule implements :class:`Rule` and is found through :data:`RULES` /
+:func:`get_rule`; the CLI's ``--rule`` choices and ``unitcalc rules`` come from here.
+A new rule is one module in this package plus its line in :data:`RULES`.
+
+References:
+    CMS Pub. 100-04, Medicare Claims Processing Manual, Chapter 5, section 20.2
+    (unit table, allocation among codes, Examples 1-5).
+    CPT time rule, "a unit of time is attained when the mid-point is passed", as
+    published by payers (Premera "Billing for Time", 2019; Blue Cross of Idaho PAP228).
+
+>>> sorted(RULES)
+['ama', 'cms', 'commercial-15']
+>>> get_rule("medicare").name
+'cms'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from ..errors import UnknownRuleError
+from .ama import AmaRule
+from .base import (
+    PoolAllocation,
+    Rule,
+    TimedItem,
+    cms_extras,
+    cms_total_units,
+    midpoint_units,
+)
+from .cms import CmsRule
+from .round_up import RoundUpRule
+
+__all__ = [
+    "RULES",
+    "AmaRule",
+    "CmsRule",
+    "PoolAllocation",
+    "RoundUpRule",
+    "Rule",
+    "TimedItem",
+    "cms_extras",
+    "cms_total_units",
+    "get_rule",
+    "midpoint_units",
+    "rule_names",
+]
+
+
+def _registry(*rules: Rule) -> Mapping[str, Rule]:
+    return MappingProxyType({rule.name: rule for rule in rules})
+
+
+RULES: Mapping[str, Rule] = _registry(CmsRule(), AmaRule(), RoundUpRule())
+"""Every counting rule by its canonical name."""
+
+_ALIASES: Mapping[str, str] = MappingProxyType(
+    {alias: rule.name for rule in RULES.values() for alias in (rule.name, *rule.aliases)}
+)
+
+
+def get_rule(name: str | Rule) -> Rule:
+    """The rule with this name or alias (case-insensitive); a :class:`Rule` passes through."""
+    if isinstance(name, Rule):
+        return name
+    key = name.strip().lower() if isinstance(name, str) else name
+    try:
+        return RULES[_ALIASES[key]]
+    except (KeyError, TypeError):
+        names = ", ".join(sorted(_ALIASES))
+        raise UnknownRuleError(
+            f"unknown rule {name!r}: choose one of {names}",
+            name=str(name),
+            choices=sorted(_ALIASES),
+        ) from None
+
+
+def rule_names() -> tuple[str, ...]:
+    """Every accepted name: canonical names and aliases."""
+    return tuple(sorted(_ALIASES))
