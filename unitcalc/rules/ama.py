@@ -8,8 +8,12 @@ References:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from .base import PoolAllocation, Rule, TimedItem, _per_code
+from .base import PoolAllocation, Rule, TimedItem, _per_code, columnar_midpoint, columnar_untied
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 class AmaRule(Rule):
@@ -32,3 +36,8 @@ class AmaRule(Rule):
         units, steps, warnings = _per_code(items, why="CPT midpoint rule")
         chosen = tuple(units)
         return PoolAllocation(chosen, (), 0, chosen, 0, tuple(steps), tuple(warnings))
+
+    def columnar(self, items: pl.LazyFrame) -> pl.LazyFrame:
+        import polars as pl
+
+        return columnar_untied(items, columnar_midpoint(pl.col("minutes"), pl.col("unit_minutes")))

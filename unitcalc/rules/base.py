@@ -13,11 +13,14 @@ import abc
 import itertools
 import math
 from collections.abc import Iterator, Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import attrs
 
 from .._text import count_of
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 @attrs.frozen(eq=False, repr=False)  # internal: no generated eq or repr to compile
@@ -193,6 +196,17 @@ class Rule(abc.ABC):
     def allocate(self, items: Sequence[TimedItem], *, pool: str | None) -> PoolAllocation:
         """Units for each item of one pool; ``pool`` names its discipline, if any."""
 
+    @abc.abstractmethod
+    def columnar(self, items: pl.LazyFrame) -> pl.LazyFrame:
+        """The columnar form of :meth:`allocate`, over the timed items of many pools.
+
+        ``items`` has one row per timed item with the columns ``pool`` (an id shared by
+        the items of one pool), ``minutes`` and ``unit_minutes``. The result adds, per
+        item, what :class:`PoolAllocation` says of it: ``base`` (the units every
+        compliant allocation gives it), ``tied`` (it may take one more unit) and
+        ``shared`` (how many of the pool's tied items take one: 0 without a tie).
+        """
+
 
 def _per_code(items: Sequence[TimedItem], *, why: str) -> tuple[list[int], list[str], list[str]]:
     """Count each item on its own with the midpoint rule (AMA, or CMS for codes whose
@@ -211,3 +225,17 @@ def _per_code(items: Sequence[TimedItem], *, why: str) -> tuple[list[int], list[
             f"at {half} min, {why})"
         )
     return units, steps, warnings
+
+
+def columnar_midpoint(minutes: pl.Expr, unit_minutes: pl.Expr) -> pl.Expr:
+    """:func:`midpoint_units` as a polars expression."""
+    return (minutes + unit_minutes - unit_minutes // 2 - 1) // unit_minutes
+
+
+def columnar_untied(items: pl.LazyFrame, units: pl.Expr) -> pl.LazyFrame:
+    """A rule's columnar result when every item's units are settled alone (no ties)."""
+    import polars as pl
+
+    return items.with_columns(
+        base=units.cast(pl.Int64), tied=pl.lit(False), shared=pl.lit(0, dtype=pl.Int64)
+    )

@@ -8,9 +8,13 @@ References:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .._text import count_of
-from .base import PoolAllocation, Rule, TimedItem
+from .base import PoolAllocation, Rule, TimedItem, columnar_untied
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 class RoundUpRule(Rule):
@@ -41,3 +45,9 @@ class RoundUpRule(Rule):
             )
         chosen = tuple(units)
         return PoolAllocation(chosen, (), 0, chosen, 0, tuple(steps), ())
+
+    def columnar(self, items: pl.LazyFrame) -> pl.LazyFrame:
+        import polars as pl
+
+        minutes, unit = pl.col("minutes"), pl.col("unit_minutes")
+        return columnar_untied(items, (minutes + unit - 1) // unit)
