@@ -359,7 +359,7 @@ def test_repeated_visits_share_one_result_and_types_stay_apart() -> None:
 
 
 def test_the_file_api_loads_on_first_use() -> None:
-    import unitcalc.batch  # a submodule import must not shadow the function
+    import unitcalc.files  # a submodule import must not shadow the function
 
     assert callable(unitcalc.audit)
     assert unitcalc.audit({"97110": 8}, {"97110": 1}).status == "ok"

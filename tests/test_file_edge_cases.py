@@ -35,7 +35,7 @@ def findings(path: Path, **options: object) -> dict[str, unitcalc.Finding]:
 def test_unclosed_quote_in_the_last_column_is_not_swallowed_silently(tmp_path: Path) -> None:
     path = write(
         tmp_path,
-        HEADER + 'P1,d,97110,33,2,"oops\nP1,d,97140,7,1,\nP2,d,97110,20,1,\n',
+        HEADER + 'P1,2026-01-05,97110,33,2,"oops\nP1,2026-01-05,97140,7,1,\nP2,2026-01-05,97110,20,1,\n',
     )
     [finding] = findings(path).values()
     assert finding.status == "invalid"
@@ -45,15 +45,15 @@ def test_unclosed_quote_in_the_last_column_is_not_swallowed_silently(tmp_path: P
 
 
 def test_a_true_multi_line_note_is_kept(tmp_path: Path) -> None:
-    path = write(tmp_path, HEADER + 'P1,d,97110,33,2,"first line\nsecond line"\nP1,d,97140,7,1,\n')
+    path = write(tmp_path, HEADER + 'P1,2026-01-05,97110,33,2,"first line\nsecond line"\nP1,2026-01-05,97140,7,1,\n')
     [finding] = findings(path).values()
     assert (finding.status, finding.lines) == ("ok", (2, 3, 4))
 
 
 def test_json_lines_keys_found_in_any_record_and_any_case(tmp_path: Path) -> None:
     rows = [
-        {"patient_id": "P1", "date_of_service": "d", "code": "97110", "minutes": 10, "billed_units": 1},
-        {"Patient_ID": "P1", "date_of_service": "d", "code": 97116, "minutes": 10, "billed_units": 1, "RULE": "ama"},
+        {"patient_id": "P1", "date_of_service": "2026-01-05", "code": "97110", "minutes": 10, "billed_units": 1},
+        {"Patient_ID": "P1", "date_of_service": "2026-01-05", "code": 97116, "minutes": 10, "billed_units": 1, "RULE": "ama"},
     ]  # fmt: skip
     path = write(tmp_path, "\n".join(json.dumps(r) for r in rows) + "\n", "v.jsonl")
     [finding] = findings(path).values()
@@ -68,7 +68,7 @@ def test_json_lines_keys_found_in_any_record_and_any_case(tmp_path: Path) -> Non
 def test_json_lines_keys_must_be_plain_values(tmp_path: Path, value: object) -> None:
     row = {
         "patient_id": value,
-        "date_of_service": "d",
+        "date_of_service": "2026-01-05",
         "code": "97110",
         "minutes": 20,
         "billed_units": 1,
@@ -80,15 +80,15 @@ def test_json_lines_keys_must_be_plain_values(tmp_path: Path, value: object) -> 
 
 
 def test_an_unreadable_csv_line_makes_its_group_invalid(tmp_path: Path) -> None:
-    path = write(tmp_path, (HEADER + "P1,d,97110,33,2,bad\rnote\nP1,d,97140,7,1,\n").encode())
+    path = write(tmp_path, (HEADER + "P1,2026-01-05,97110,33,2,bad\rnote\nP1,2026-01-05,97140,7,1,\n").encode())
     found = findings(path)
-    assert list(found) == ["P1 / d"]
-    assert found["P1 / d"].status == "invalid"
-    assert "carriage return inside an unquoted field" in found["P1 / d"].message
+    assert list(found) == ["P1 / 2026-01-05"]
+    assert found["P1 / 2026-01-05"].status == "invalid"
+    assert "carriage return inside an unquoted field" in found["P1 / 2026-01-05"].message
 
 
 def test_old_mac_line_ends_are_refused_clearly(tmp_path: Path) -> None:
-    path = write(tmp_path, HEADER.replace("\n", "\r") + "P1,d,97110,33,2,\r")
+    path = write(tmp_path, HEADER.replace("\n", "\r") + "P1,2026-01-05,97110,33,2,\r")
     with pytest.raises(FileProblem, match="carriage return only"):
         findings(path)
 
@@ -96,15 +96,15 @@ def test_old_mac_line_ends_are_refused_clearly(tmp_path: Path) -> None:
 def test_excel_artefacts(tmp_path: Path) -> None:
     text = (
         "patient_id,date_of_service,code,minutes,billed_units,,\n"
-        "P1,d,97110,33,2,,\n,,,,,,\n   \nP1,d,97140,7,1,,\n"
+        "P1,2026-01-05,97110,33,2,,\n,,,,,,\n   \nP1,2026-01-05,97140,7,1,,\n"
     )
     found = findings(write(tmp_path, text))
-    assert list(found) == ["P1 / d"]
-    assert found["P1 / d"].status == "ok"
+    assert list(found) == ["P1 / 2026-01-05"]
+    assert found["P1 / 2026-01-05"].status == "ok"
 
 
 def test_semicolons_with_the_delimiter_option(tmp_path: Path) -> None:
-    path = write(tmp_path, HEADER.replace(",", ";") + "P1;d;97110;33;2;\n")
+    path = write(tmp_path, HEADER.replace(",", ";") + "P1;2026-01-05;97110;33;2;\n")
     result = CliRunner().invoke(main, ["audit", str(path)])
     assert result.exit_code == 2
     assert "--delimiter" in result.stderr
@@ -112,12 +112,12 @@ def test_semicolons_with_the_delimiter_option(tmp_path: Path) -> None:
 
 
 def test_utf16(tmp_path: Path) -> None:
-    path = write(tmp_path, (HEADER + "P1,d,97110,33,2,café\n").encode("utf-16"))
-    assert findings(path, encoding="utf-16")["P1 / d"].status == "ok"
+    path = write(tmp_path, (HEADER + "P1,2026-01-05,97110,33,2,café\n").encode("utf-16"))
+    assert findings(path, encoding="utf-16")["P1 / 2026-01-05"].status == "ok"
 
 
 def test_a_utf8_bom_with_another_encoding_is_explained(tmp_path: Path) -> None:
-    path = write(tmp_path, b"\xef\xbb\xbf" + (HEADER + "P1,d,97110,33,2,\n").encode())
+    path = write(tmp_path, b"\xef\xbb\xbf" + (HEADER + "P1,2026-01-05,97110,33,2,\n").encode())
     with pytest.raises(FileProblem, match="UTF-8 byte-order mark"):
         findings(path, encoding="cp1252")
 
@@ -130,30 +130,30 @@ def test_json_array_and_json_in_a_csv(tmp_path: Path) -> None:
 
 
 def test_rows_interrupting_a_group_come_after_it(tmp_path: Path) -> None:
-    text = HEADER + "P1,d,97110,33,2,\n,d,97110,8,1,\nP1,d,97140,7,1,\n"
-    assert list(findings(write(tmp_path, text))) == ["P1 / d", "line 3"]
+    text = HEADER + "P1,2026-01-05,97110,33,2,\n,d,97110,8,1,\nP1,2026-01-05,97140,7,1,\n"
+    assert list(findings(write(tmp_path, text))) == ["P1 / 2026-01-05", "line 3"]
 
 
 def test_identical_rows_are_pointed_out(tmp_path: Path) -> None:
-    text = HEADER + "P1,d,97110,20,1,\nP1,d,97110,20,1,\n"
-    finding = findings(write(tmp_path, text))["P1 / d"]
+    text = HEADER + "P1,2026-01-05,97110,20,1,\nP1,2026-01-05,97110,20,1,\n"
+    finding = findings(write(tmp_path, text))["P1 / 2026-01-05"]
     assert finding.status == "under"
     assert any("lines 2 and 3 are identical" in w for w in finding.warnings)
 
 
 def test_warnings_reach_the_findings(tmp_path: Path) -> None:
-    text = "patient_id,date_of_service,code,minutes,discipline,billed_units\nP1,d,97110,10,GP,1\nP1,d,97140,10,,1\n"
-    finding = findings(write(tmp_path, text))["P1 / d"]
+    text = "patient_id,date_of_service,code,minutes,discipline,billed_units\nP1,2026-01-05,97110,10,GP,1\nP1,2026-01-05,97140,10,,1\n"
+    finding = findings(write(tmp_path, text))["P1 / 2026-01-05"]
     assert any("97140 has no discipline while other lines do" in w for w in finding.warnings)
 
 
 def test_billed_units_with_a_zero_fraction(tmp_path: Path) -> None:
-    assert findings(write(tmp_path, HEADER + "P1,d,97110,33,2.0,\n"))["P1 / d"].status == "ok"
+    assert findings(write(tmp_path, HEADER + "P1,2026-01-05,97110,33,2.0,\n"))["P1 / 2026-01-05"].status == "ok"
 
 
 class TestOutput:
     def test_output_must_not_be_the_input(self, tmp_path: Path) -> None:
-        path = write(tmp_path, HEADER + "P1,d,97110,33,2,\n")
+        path = write(tmp_path, HEADER + "P1,2026-01-05,97110,33,2,\n")
         before = path.read_text()
         result = CliRunner().invoke(main, ["batch", str(path), "--output", str(path)])
         assert result.exit_code == 2
@@ -162,20 +162,20 @@ class TestOutput:
 
     @pytest.mark.parametrize("target", ["nodir/out.csv", "."], ids=["missing-folder", "a-folder"])
     def test_unwritable_outputs_are_refused_up_front(self, tmp_path: Path, target: str) -> None:
-        path = write(tmp_path, HEADER + "P1,d,97110,33,2,\n")
+        path = write(tmp_path, HEADER + "P1,2026-01-05,97110,33,2,\n")
         result = CliRunner().invoke(main, ["audit", str(path), "--output", str(tmp_path / target)])
         assert result.exit_code == 2
         assert "Traceback" not in result.stderr
         assert result.stderr.startswith("Error: --output")
 
     def test_dash_is_standard_output(self, tmp_path: Path) -> None:
-        path = write(tmp_path, HEADER + "P1,d,97110,33,2,\n")
+        path = write(tmp_path, HEADER + "P1,2026-01-05,97110,33,2,\n")
         result = CliRunner().invoke(main, ["audit", str(path), "--output", "-"])
         assert result.stdout.startswith("Audit of 1 row")
         assert not (Path.cwd() / "-").exists()
 
     def test_reports_get_ordinary_permissions(self, tmp_path: Path) -> None:
-        path = write(tmp_path, HEADER + "P1,d,97110,33,2,\n")
+        path = write(tmp_path, HEADER + "P1,2026-01-05,97110,33,2,\n")
         out = tmp_path / "r.txt"
         CliRunner().invoke(main, ["audit", str(path), "--output", str(out)])
         umask = os.umask(0)
@@ -188,7 +188,7 @@ class TestOutput:
         assert result.stdout.startswith("patient_id,date_of_service,code,discipline,minutes,units")
 
     def test_claim_lines_add_up_billed_units(self, tmp_path: Path) -> None:
-        path = write(tmp_path, HEADER + "P1,d,97110,20,1,a\nP1,d,97110,13,1,b\n")
+        path = write(tmp_path, HEADER + "P1,2026-01-05,97110,20,1,a\nP1,2026-01-05,97110,13,1,b\n")
         rows = list(
             csv.DictReader(io.StringIO(CliRunner().invoke(main, ["batch", str(path)]).stdout))
         )
@@ -197,7 +197,7 @@ class TestOutput:
         ] == [("97110", "33", "2", "2", "a")]
 
     def test_group_by_needs_a_column_name(self, tmp_path: Path) -> None:
-        path = write(tmp_path, HEADER + "P1,d,97110,33,2,\n")
+        path = write(tmp_path, HEADER + "P1,2026-01-05,97110,33,2,\n")
         result = CliRunner().invoke(main, ["batch", str(path), "--group-by", ","])
         assert result.exit_code == 2
         assert "--group-by names no column" in result.stderr
@@ -213,13 +213,13 @@ def test_iter_findings_checks_its_arguments_at_once(tmp_path: Path) -> None:
 
 
 def test_claim_lines_never_rewrite_billed_units_they_cannot_add(tmp_path: Path) -> None:
-    path = write(tmp_path, HEADER + "P1,d,97110,20,two,\nP1,d,97110,13,1,\nP2,d,97140,8,1.5,\n")
+    path = write(tmp_path, HEADER + "P1,2026-01-05,97110,20,two,\nP1,2026-01-05,97110,13,1,\nP2,2026-01-05,97140,8,1.5,\n")
     rows = list(csv.DictReader(io.StringIO(CliRunner().invoke(main, ["batch", str(path)]).stdout)))
     assert [(r["patient_id"], r["billed_units"]) for r in rows] == [("P1", "two+1"), ("P2", "1.5")]
 
 
 def test_batch_puts_each_warning_on_the_lines_it_is_about(tmp_path: Path) -> None:
-    path = write(tmp_path, HEADER + "P1,d,97110,33,2,\nP1,d,97140,7,1,\n")
+    path = write(tmp_path, HEADER + "P1,2026-01-05,97110,33,2,\nP1,2026-01-05,97140,7,1,\n")
     rows = list(csv.DictReader(io.StringIO(CliRunner().invoke(main, ["batch", str(path)]).stdout)))
     assert rows[0]["message"] == ""
     assert rows[1]["message"].startswith("97140 bills 1 unit for 7 min, fewer than 8")

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from unitcalc.cli import main
-from unitcalc.report import atomic_output
+from unitcalc.files.write import atomic_output
 
 PAYERS = Path(__file__).resolve().parent.parent / "docs" / "payers.toml"
 
@@ -104,7 +104,7 @@ SCATTERED = (
 
 
 class TestScatteredFiles:
-    def test_audit_says_the_file_was_partitioned_and_gives_line_ranges(
+    def test_audit_says_the_file_was_scattered_and_gives_line_ranges(
         self, tmp_path: Path
     ) -> None:
         path = tmp_path / "v.csv"
@@ -113,7 +113,7 @@ class TestScatteredFiles:
         assert result.exit_code == 1
         assert result.stdout.startswith(
             "Audit of 7 rows in 3 groups; 0 rows could not be used (the groups' rows were "
-            "scattered; counted in partitioned mode).\n"
+            "scattered through the file; each group counted whole).\n"
         )
         assert "\n[over] V1 (lines 2, 4)\n" in result.stdout
         assert "\n[over] V3 (lines 5-6, 8)\n" in result.stdout

@@ -12,7 +12,7 @@ import pytest
 
 import unitcalc
 from unitcalc import FileProblem, iter_findings
-from unitcalc.batch import Group, Options, run_groups
+from unitcalc.files import Group, Options, run_groups
 from unitcalc.codes import CodeTable, define_code
 from unitcalc.mue import MueTable, MueTableError
 from unitcalc.payers import PayerProfileError, parse_profiles
@@ -203,17 +203,17 @@ QUICK_AND_FULL = [
     ("payer-option", "visit_id,code,minutes,billed_units\nV1,97110,38,3\nV2,97110,8,2\n", {"payer": "acme", "profiles": PAYERS}, {"ok": 1, "over": 1}),
     ("jsonl-name", '{"visit_id": "V1", "code": "97110", "minutes": 8, "billed_units": 2}\n', {}, {"over": 1}),
     ("cp1252", "visit_id,code,minutes,billed_units,note\nV1,97110,33,2,caf\xe9\n", {"encoding": "cp1252"}, {"ok": 1}),
-    ("more-than-a-day", DAY + "P1,d,97110,800,1,\nP1,d,97110,800,1,\n", {}, {"invalid": 1}),
-    ("two-rules-one-day", DAY + "P1,d,97110,20,1,ama\nP1,d,97140,20,1,cms\n", {}, {"invalid": 1}),
-    ("untimed-billed-twice", DAY + "P1,d,97161,45,2,\n", {}, {"over": 1}),
-    ("evaluation-and-re-evaluation", DAY + "P1,d,97161,45,1,\nP1,d,97164,30,1,\n", {}, {"ok": 1}),
-    ("half-hour-unit-under-cms", DAY + "P1,d,0999T,45,1,\n", {"codes": HALF_HOUR}, {"ok": 1}),
-    ("half-hour-unit-under-ama", DAY + "P1,d,0999T,46,1,ama\n", {"codes": HALF_HOUR}, {"under": 1}),
-    ("round-up-rule", DAY + "P1,d,97110,16,2,commercial-15\nP1,d,97140,1,1,commercial-15\n", {}, {"ok": 1}),
-    ("unknown-rule", DAY + "P1,d,97110,16,1,bogus\n", {}, {"invalid": 1}),
-    ("blank-lines-before-header", "\n , \n" + DAY + "P1,d,97110,33,2,\n", {}, {"ok": 1}),
-    ("row-of-spaces", DAY + "P1,d,97110,33,2,\n  ,  ,  \nP1,d,97140,7,1,\n", {}, {"ok": 1}),
-    ("short-row-in-a-group", DAY + "P1,d,97110,33,2,\nP1,d,97140,7\n", {}, {"invalid": 1}),
+    ("more-than-a-day", DAY + "P1,2026-01-05,97110,800,1,\nP1,2026-01-05,97110,800,1,\n", {}, {"invalid": 1}),
+    ("two-rules-one-day", DAY + "P1,2026-01-05,97110,20,1,ama\nP1,2026-01-05,97140,20,1,cms\n", {}, {"invalid": 1}),
+    ("untimed-billed-twice", DAY + "P1,2026-01-05,97161,45,2,\n", {}, {"over": 1}),
+    ("evaluation-and-re-evaluation", DAY + "P1,2026-01-05,97161,45,1,\nP1,2026-01-05,97164,30,1,\n", {}, {"ok": 1}),
+    ("half-hour-unit-under-cms", DAY + "P1,2026-01-05,0999T,45,1,\n", {"codes": HALF_HOUR}, {"ok": 1}),
+    ("half-hour-unit-under-ama", DAY + "P1,2026-01-05,0999T,46,1,ama\n", {"codes": HALF_HOUR}, {"under": 1}),
+    ("round-up-rule", DAY + "P1,2026-01-05,97110,16,2,commercial-15\nP1,2026-01-05,97140,1,1,commercial-15\n", {}, {"ok": 1}),
+    ("unknown-rule", DAY + "P1,2026-01-05,97110,16,1,bogus\n", {}, {"invalid": 1}),
+    ("blank-lines-before-header", "\n , \n" + DAY + "P1,2026-01-05,97110,33,2,\n", {}, {"ok": 1}),
+    ("row-of-spaces", DAY + "P1,2026-01-05,97110,33,2,\n  ,  ,  \nP1,2026-01-05,97140,7,1,\n", {}, {"ok": 1}),
+    ("short-row-in-a-group", DAY + "P1,2026-01-05,97110,33,2,\nP1,2026-01-05,97140,7\n", {}, {"invalid": 1}),
 ]  # fmt: skip
 
 
@@ -240,7 +240,7 @@ def test_the_quick_pass_agrees_with_the_full_one(
 
 
 def test_strict_mode_reads_everything_the_full_way(tmp_path: Path) -> None:
-    path = write(tmp_path, "v.csv", DAY + "P1,d,97110,33,2,\nP1,d,97140,x,1,\n")
+    path = write(tmp_path, "v.csv", DAY + "P1,2026-01-05,97110,33,2,\nP1,2026-01-05,97140,x,1,\n")
     with pytest.raises(FileProblem, match=r"line 3: 97140: minutes 'x' is not a number"):
         run(path, only_findings=True, strict=True)
 

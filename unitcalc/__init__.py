@@ -25,7 +25,7 @@ from .rules import RULES, Rule, get_rule
 
 if TYPE_CHECKING:
     from .auditing import STATUSES, Finding, audit
-    from .batch import FileProblem, iter_findings
+    from .files import FileProblem, iter_findings
 
     __version__: str
 
@@ -35,8 +35,8 @@ _LAZY = {
     "STATUSES": "auditing",
     "Finding": "auditing",
     "audit": "auditing",
-    "FileProblem": "batch",
-    "iter_findings": "batch",
+    "FileProblem": "errors",
+    "iter_findings": "files",
 }
 
 

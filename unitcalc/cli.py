@@ -33,10 +33,10 @@ from .model import Result, ServiceLine
 from .rules import RULES, get_rule, rule_names
 
 if TYPE_CHECKING:
-    from .batch import InputFormat, Options, Summary
+    from .files import InputFormat, Options, Summary
+    from .files.write import AuditFormat, AuditWriter, BatchFormat, BatchWriter
     from .mue import MueTable
     from .payers import PayerProfile
-    from .report import AuditFormat, AuditWriter, BatchFormat, BatchWriter
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -491,7 +491,7 @@ def _options(
     definitions: Sequence[str],
     need_billed: bool,
 ) -> Options:
-    from .batch import Options, group_columns
+    from .files import Options, group_columns
 
     counting = _counting(payers_file, payer, mue_file)
     preference = _prefer(prefer)
@@ -531,8 +531,8 @@ def _input_path(file: str) -> Iterator[tuple[Path, str]]:
 def _run(
     file: str, options: Options, writer: BatchWriter | AuditWriter, output: Path | None
 ) -> Summary:
-    from .batch import run_groups
-    from .report import atomic_output, check_output
+    from .files import run_groups
+    from .files.write import atomic_output, check_output
 
     progress = _progress()
     with contextlib.closing(writer):
@@ -585,7 +585,7 @@ def batch(
     row with its units. Exit codes: 0 every group counted; 1 some groups could not be
     counted (status invalid, with the reason); 2 the run could not be done.
     """
-    from .report import BatchWriter
+    from .files.write import BatchWriter
 
     options = _options(need_billed=False, **reading)
     summary = _run(file, options, BatchWriter(output_format, per_row=per_row), output)
@@ -620,7 +620,7 @@ def audit(
     not be evaluated). Exit codes: 0 every group ok; 1 some group is not ok; 2 the run
     could not be done.
     """
-    from .report import AuditWriter
+    from .files.write import AuditWriter
 
     options = _options(need_billed=True, **reading)
     options = attrs.evolve(options, only_findings=not show_all)

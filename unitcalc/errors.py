@@ -84,3 +84,17 @@ class CodeTableError(UnitcalcError, ValueError):
         self.path = path
         self.key = key
         self.line = line
+
+
+class FileProblem(UnitcalcError, ValueError):
+    """A file run cannot be done: missing file, empty file, missing columns, undecodable
+    bytes, or (under ``strict``) the first bad row. ``line`` is set when known."""
+
+    def __init__(self, message: str, *, path: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+
+
+class OutputProblem(UnitcalcError, ValueError):
+    """The output cannot be written where asked."""

@@ -21,12 +21,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from ._text import count_of
-from ._text import table as text_table
-from .auditing import STATUSES, Finding
-from .batch import Group, Layout, Summary
-from .errors import UnitcalcError
-from .model import Result
+from .._text import count_of
+from .._text import table as text_table
+from ..auditing import STATUSES, Finding
+from ..errors import OutputProblem, UnitcalcError
+from ..model import Result
+from .check import Layout
+from .evaluate import Group, Summary
 
 BatchFormat = Literal["csv", "jsonl"]
 AuditFormat = Literal["table", "csv", "json"]
@@ -56,10 +57,6 @@ def check_output(path: Path | None, *, input_path: Path | None = None) -> Path |
             f"--output {path} is the input file; unitcalc never overwrites its input"
         )
     return path
-
-
-class OutputProblem(UnitcalcError, ValueError):
-    """The output cannot be written where asked."""
 
 
 @contextlib.contextmanager
@@ -304,7 +301,7 @@ def _codes_named(warning: str) -> set[str] | None:
 def _billed_sum(values: list[Any]) -> Any:
     """A claim line's billed units: its rows' sum when every one is a whole number, else
     the rows' values as written, joined with '+', so nothing is silently rewritten."""
-    from .auditing import parse_units
+    from ..auditing import parse_units
 
     try:
         return sum(parse_units(value, code=None) for value in values)
@@ -394,7 +391,12 @@ def summary_text(summary: Summary) -> str:
     rows = [[status, str(summary.counts.get(status, 0))] for status in STATUSES]
     order = ""
     if summary.order != "contiguous":
-        order = " (the groups' rows were scattered; counted in partitioned mode)"
+        order = " (the groups' rows were scattered through the file; each group counted whole)"
+    if len(summary.date_formats) > 1:
+        order += (
+            "; dates of service are written both as YYYY-MM-DD and as MM/DD/YYYY (read as "
+            "the same days)"
+        )
     table = text_table(["status", "groups"], rows, "lr")
     unusable = count_of(summary.invalid_rows, "row")
     return (

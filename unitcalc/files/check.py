@@ -1,0 +1,434 @@
+"""Checking rows: each record's values parsed into the columns the engine counts
+(code, minutes, discipline, billed units, rule, payer, the group key), or the reason
+the row cannot be used.
+
+Values in their plain forms (``97110``, ``33``, ``GP``, ``2026-01-05``) are parsed in
+columns by polars; any other value (``97110 `` with a tab, ``33.0``, a JSON number, a
+bad value) goes through :meth:`Layout.check`, the one scalar checker, which parses it
+or names the line, the field and the fix. Both give the same columns.
+
+Dates of service are dates: ``YYYY-MM-DD`` and ``MM/DD/YYYY``, with or without leading
+zeros, are the same day.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ..auditing import parse_units
+from ..codes import _CODE_SHAPE
+from ..errors import FileProblem, InvalidServiceError, UnitcalcError
+from ..model import MAX_MINUTES, ServiceLine
+from ..payers import PayerProfile, PayerProfileError
+from ..payers import select as select_profile
+from ..rules import get_rule, rule_names
+from .options import (
+    DATE_COLUMN,
+    KEY_COLUMN_VISIT,
+    KEY_COLUMNS_DAY,
+    KNOWN_COLUMNS,
+    Options,
+)
+from .read import END, ERROR, LINE, Record
+
+if TYPE_CHECKING:
+    import polars as pl
+
+_ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
+_US_DATE = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")
+
+
+def parse_date(text: str) -> tuple[datetime.date, str]:
+    """A date of service and the way it was written (``iso`` or ``us``).
+
+    >>> parse_date("2026-1-5"), parse_date("01/05/2026")[0]
+    ((datetime.date(2026, 1, 5), 'iso'), datetime.date(2026, 1, 5))
+    >>> parse_date("5.1.2026")
+    Traceback (most recent call last):
+    ...
+    unitcalc.errors.InvalidServiceError: date_of_service '5.1.2026' is not a date: ...
+    """
+    value = text.strip()
+    iso = _ISO_DATE.match(value)
+    us = _US_DATE.match(value) if iso is None else None
+    try:
+        if iso is not None:
+            year, month, day = map(int, iso.groups())
+            return datetime.date(year, month, day), "iso"
+        if us is not None:
+            month, day, year = map(int, us.groups())
+            return datetime.date(year, month, day), "us"
+    except ValueError:
+        pass
+    raise InvalidServiceError(
+        f"date_of_service {text!r} is not a date: write YYYY-MM-DD (2026-01-05) or "
+        "MM/DD/YYYY (01/05/2026)",
+        code=None,
+        field=DATE_COLUMN,
+        value=text,
+    )
+
+
+@attrs.frozen
+class Row:
+    """A record checked and ready to count."""
+
+    record: Record
+    key: tuple[str, ...] | None
+    service: ServiceLine | None
+    billed: int | None
+    rule: str | None
+    error: str | None
+    payer: PayerProfile | None = None
+    date_format: str | None = None
+
+
+@attrs.frozen
+class Layout:
+    """Which input column plays which part, matched case-insensitively."""
+
+    columns: tuple[str, ...]
+    key_columns: tuple[str, ...]
+    known: Mapping[str, str]
+    open_ended: bool = False
+    """True for JSON Lines, whose records may carry keys the first record lacks."""
+
+    @classmethod
+    def of(
+        cls, columns: Sequence[str], options: Options, *, display: str, open_ended: bool
+    ) -> Layout:
+        by_lower: dict[str, str] = {}
+        for name in columns:
+            lower = name.lower()
+            if lower in by_lower:
+                raise FileProblem(
+                    f"{display}: column {name!r} appears twice in the header", path=display
+                )
+            by_lower[lower] = name
+        if open_ended:
+            # JSON Lines: keys are lower-cased record by record, and a key the first
+            # record lacks may come later; a record missing one is reported by itself.
+            by_lower.update({name: name for name in (*KNOWN_COLUMNS, *KEY_COLUMNS_DAY)})
+            by_lower.setdefault(KEY_COLUMN_VISIT, KEY_COLUMN_VISIT)
+            if not all(name in columns for name in KEY_COLUMNS_DAY) and (
+                KEY_COLUMN_VISIT in columns
+            ):
+                by_lower.pop(KEY_COLUMNS_DAY[0])
+        required = ["code", "minutes"] + (["billed_units"] if options.need_billed else [])
+        missing = [name for name in required if name not in by_lower]
+        if options.group_by:
+            key = [by_lower.get(name.lower(), "") for name in options.group_by]
+            missing += [n for n, k in zip(options.group_by, key, strict=True) if not k]
+        elif all(name in by_lower for name in KEY_COLUMNS_DAY):
+            key = [by_lower[name] for name in KEY_COLUMNS_DAY]
+        elif KEY_COLUMN_VISIT in by_lower:
+            key = [by_lower[KEY_COLUMN_VISIT]]
+        else:
+            key = []
+            missing.append("patient_id and date_of_service, or visit_id (or use --group-by)")
+        if missing:
+            hint = ""
+            if len(columns) == 1 and any(mark in columns[0] for mark in ";\t|"):
+                hint = "; the header seems to use another delimiter: give it with --delimiter"
+            raise FileProblem(
+                f"{display}: missing required column{'s' * (len(missing) > 1)}: "
+                f"{', '.join(missing)}; the header has {', '.join(columns) or 'no columns'}"
+                f"{hint}",
+                path=display,
+            )
+        known = {name: by_lower[name] for name in KNOWN_COLUMNS if name in by_lower}
+        return cls(tuple(columns), tuple(key), known, open_ended)
+
+    def check(self, record: Record, options: Options, default_rule: str | None) -> Row:
+        values = record.values
+        try:
+            key = self.key_of(values)
+        except InvalidServiceError as exc:
+            return Row(record, None, None, None, None, record.error or str(exc))
+        if record.error is not None:
+            return Row(record, key, None, None, None, record.error)
+        if key is None:
+            empty = [n for n in self.key_columns if _key_text(values.get(n)) is None]
+            return Row(record, None, None, None, None, f"{', '.join(empty)} is empty or not text")
+        try:
+            code = values.get(self.known["code"])
+            if isinstance(code, int) and not isinstance(code, bool):
+                code = str(code)  # JSON Lines may give 97110 as a number
+            minutes = values.get(self.known["minutes"])
+            if isinstance(minutes, str) and not minutes.strip():
+                minutes = None  # an untimed code needs no minutes
+            discipline = (
+                values.get(self.known["discipline"]) if "discipline" in self.known else None
+            )
+            service = ServiceLine(code, minutes, discipline=discipline)
+            rule_text = values.get(self.known["rule"]) if "rule" in self.known else None
+            rule = default_rule
+            if rule_text is not None and str(rule_text).strip():
+                rule = get_rule(str(rule_text)).name
+            payer_text = values.get(self.known["payer"]) if "payer" in self.known else None
+            payer_name = str(payer_text).strip() if payer_text is not None else ""
+            payer = _profile(payer_name or options.payer, options)
+            billed = None
+            if options.need_billed:
+                billed = parse_units(values.get(self.known["billed_units"], ""), code=service.code)
+        except UnitcalcError as exc:
+            field = getattr(exc, "field", None)
+            where = f"{field}: " if field and field not in str(exc) else ""
+            return Row(record, key, None, None, None, f"{where}{exc}")
+        return Row(record, key, service, billed, rule, None, payer, self._date_format(values))
+
+    def key_of(self, values: Mapping[str, Any]) -> tuple[str, ...] | None:
+        """The group key of a row (a date of service as ``YYYY-MM-DD``), or None when
+        a key value is missing or empty. A date that is no date raises."""
+        parts = [_key_text(values.get(name)) for name in self.key_columns]
+        if any(part is None for part in parts):
+            return None
+        key = [part for part in parts if part is not None]
+        if self.date_index is not None:
+            key[self.date_index] = parse_date(key[self.date_index])[0].isoformat()
+        return tuple(key)
+
+    def _date_format(self, values: Mapping[str, Any]) -> str | None:
+        if self.date_index is None:
+            return None
+        text = _key_text(values.get(self.key_columns[self.date_index]))
+        return parse_date(text)[1] if text is not None else None
+
+    @property
+    def date_index(self) -> int | None:
+        """Where the date of service stands in the key, if it is part of it."""
+        for index, name in enumerate(self.key_columns):
+            if name.lower() == DATE_COLUMN:
+                return index
+        return None
+
+
+def _key_text(value: Any) -> str | None:
+    """A key cell as text; None when empty or not a plain value (JSON null, a list)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _profile(name: str | None, options: Options) -> PayerProfile | None:
+    if not name:
+        return None
+    if not options.profiles:
+        raise PayerProfileError(
+            f"payer {name!r} is named, but no payer profiles were given (--payers FILE)",
+            path="",
+            payer=name,
+        )
+    return select_profile(options.profiles, name, path=options.profiles_path)
+
+
+# --- the columnar checker --------------------------------------------------------------
+
+CODE, MINUTES, DISCIPLINE, BILLED = "__code", "__minutes", "__discipline", "__billed"
+RULE, PAYER, PROVIDER, DATE_FORMAT = "__rule", "__payer", "__provider", "__date_format"
+"""The parsed columns, beside :data:`~unitcalc.files.read.LINE`, ``END``, ``ERROR`` and
+one ``__k{i}`` column per part of the group key."""
+
+_DISCIPLINES = {"PT": "PT", "GP": "PT", "OT": "OT", "GO": "OT", "SLP": "SLP", "GN": "SLP"}
+
+
+def key_names(layout: Layout) -> list[str]:
+    """The parsed frame's key columns, one per part of the layout's key."""
+    return [f"__k{index}" for index in range(len(layout.key_columns))]
+
+
+def _schema(layout: Layout) -> dict[str, pl.DataType]:
+    import polars as pl
+
+    schema: dict[str, pl.DataType] = {LINE: pl.Int64(), END: pl.Int64(), ERROR: pl.String()}
+    schema |= dict.fromkeys(key_names(layout), pl.String())
+    schema |= {
+        CODE: pl.String(),
+        MINUTES: pl.Int64(),
+        DISCIPLINE: pl.String(),
+        BILLED: pl.Int64(),
+        RULE: pl.String(),
+        PAYER: pl.String(),
+        PROVIDER: pl.String(),
+        DATE_FORMAT: pl.String(),
+    }
+    return schema
+
+
+def check_frame(
+    frame: pl.DataFrame,
+    layout: Layout,
+    options: Options,
+    *,
+    records: Sequence[Record] | None = None,
+    display: str = "",
+) -> pl.DataFrame:
+    """Every record parsed into the engine's columns (see :data:`CODE` ...), in line
+    order. ``frame`` holds raw text per input column (the columnar reader) or, with
+    ``records`` (the careful reader), only the records' lines."""
+    import polars as pl
+
+    schema = _schema(layout)
+    if records is None:
+        plain, odd_lines = _plain_rows(frame, layout, options)
+        odd_frame = frame.join(odd_lines, on=LINE, how="semi") if odd_lines.height else None
+        odd: list[Record] = []
+        if odd_frame is not None:
+            columns = list(layout.columns)
+            for values in odd_frame.select(LINE, END, *columns).iter_rows():
+                odd.append(
+                    Record(values[0], values[1], dict(zip(columns, values[2:], strict=True)))
+                )
+    else:
+        plain = pl.DataFrame(schema=schema)
+        odd = list(records)
+    checked = _python_rows(odd, layout, options, schema, display=display)
+    typed = plain.select(list(schema)).cast(dict(schema.items()))
+    parsed = pl.concat([typed, checked], how="vertical")
+    return parsed.sort(LINE)
+
+
+def _plain_rows(
+    frame: pl.DataFrame, layout: Layout, options: Options
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rows whose values are all in their plain forms, parsed, and the lines of the
+    others."""
+    import polars as pl
+
+    known = layout.known
+
+    def text(role: str) -> pl.Expr:
+        return pl.col(known[role]).str.strip_chars()
+
+    ok: list[pl.Expr] = []
+    code = text("code").str.to_uppercase()
+    ok.append(code.str.contains(_CODE_SHAPE.pattern))
+    minutes_text = text("minutes")
+    minutes = minutes_text.cast(pl.Int64, strict=False)
+    ok.append(
+        (minutes_text == "")
+        | (minutes_text.str.contains("^[0-9]{1,4}$") & (minutes <= MAX_MINUTES))
+    )
+    minutes = pl.when(minutes_text == "").then(None).otherwise(minutes)
+    billed: pl.Expr = pl.lit(None, dtype=pl.Int64)
+    if options.need_billed:
+        billed_text = text("billed_units")
+        ok.append(billed_text.str.contains("^[0-9]{1,4}$"))
+        billed = billed_text.cast(pl.Int64, strict=False)
+    discipline: pl.Expr = pl.lit(None, dtype=pl.String)
+    if "discipline" in known:
+        named = text("discipline").str.to_uppercase()
+        ok.append((named == "") | named.is_in(list(_DISCIPLINES)))
+        discipline = named.replace_strict(_DISCIPLINES, default=None, return_dtype=pl.String)
+    default_rule = get_rule(options.rule).name if options.rule else None
+    rule: pl.Expr = pl.lit(default_rule, dtype=pl.String)
+    if "rule" in known:
+        named = text("rule").str.to_lowercase()
+        aliases = {alias: get_rule(alias).name for alias in rule_names()}
+        ok.append((named == "") | named.is_in(list(aliases)))
+        rule = (
+            pl.when(named == "")
+            .then(rule)
+            .otherwise(named.replace_strict(aliases, default=None, return_dtype=pl.String))
+        )
+    profiles = {name.lower(): name for name in options.profiles}
+    default_payer = profiles.get((options.payer or "").strip().lower())
+    payer: pl.Expr = pl.lit(default_payer, dtype=pl.String)
+    default_ok = not options.payer or default_payer is not None
+    if "payer" in known:
+        named = text("payer")
+        ok.append(
+            ((named == "") & pl.lit(default_ok)) | named.str.to_lowercase().is_in(list(profiles))
+        )
+        payer = (
+            pl.when(named == "")
+            .then(payer)
+            .otherwise(
+                named.str.to_lowercase().replace_strict(
+                    profiles, default=None, return_dtype=pl.String
+                )
+            )
+        )
+    elif not default_ok:
+        ok.append(pl.lit(False))
+    provider = pl.col(known["provider"]) if "provider" in known else pl.lit("", dtype=pl.String)
+    keys: list[pl.Expr] = []
+    date_format: pl.Expr = pl.lit(None, dtype=pl.String)
+    for index, name in enumerate(layout.key_columns):
+        part = pl.col(name).str.strip_chars()
+        ok.append(part != "")
+        if index == layout.date_index:
+            iso = part.str.contains("^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$")
+            us = part.str.contains("^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$")
+            day = (
+                pl.when(iso)
+                .then(part.str.to_date("%Y-%m-%d", strict=False))
+                .when(us)
+                .then(part.str.to_date("%m/%d/%Y", strict=False))
+            )
+            ok.append(day.is_not_null() & (day.dt.year() >= 1))
+            part = day.dt.to_string("%Y-%m-%d")
+            date_format = pl.when(iso).then(pl.lit("iso")).when(us).then(pl.lit("us"))
+        keys.append(part)
+    staged = frame.with_columns(pl.all_horizontal(ok).fill_null(False).alias("__plain"))
+    plain = staged.filter("__plain").select(
+        LINE,
+        END,
+        ERROR,
+        *(part.alias(name) for part, name in zip(keys, key_names(layout), strict=True)),
+        code.alias(CODE),
+        minutes.alias(MINUTES),
+        discipline.alias(DISCIPLINE),
+        billed.alias(BILLED),
+        rule.alias(RULE),
+        payer.alias(PAYER),
+        provider.alias(PROVIDER),
+        date_format.alias(DATE_FORMAT),
+    )
+    odd = staged.filter(~pl.col("__plain")).select(LINE)
+    return plain, odd
+
+
+def _python_rows(
+    records: Sequence[Record],
+    layout: Layout,
+    options: Options,
+    schema: Mapping[str, pl.DataType],
+    *,
+    display: str,
+) -> pl.DataFrame:
+    """Records checked one by one by :meth:`Layout.check`, as parsed columns."""
+    import polars as pl
+
+    default_rule = get_rule(options.rule).name if options.rule else None
+    provider_column = layout.known.get("provider")
+    columns: dict[str, list[Any]] = {name: [] for name in schema}
+    names = key_names(layout)
+    for record in records:
+        row = layout.check(record, options, default_rule)
+        if row.error is not None and options.strict:
+            raise FileProblem(
+                f"{display}, line {record.line}: {row.error}", path=display, line=record.line
+            )
+        columns[LINE].append(record.line)
+        columns[END].append(record.end_line)
+        columns[ERROR].append(row.error)
+        for index, name in enumerate(names):
+            columns[name].append(row.key[index] if row.key is not None else None)
+        service = row.service
+        columns[CODE].append(service.code if service is not None else None)
+        columns[MINUTES].append(service.minutes if service is not None else None)
+        columns[DISCIPLINE].append(service.discipline if service is not None else None)
+        columns[BILLED].append(row.billed)
+        columns[RULE].append(row.rule)
+        columns[PAYER].append(row.payer.name if row.payer is not None else None)
+        provider = record.values.get(provider_column) if provider_column else None
+        columns[PROVIDER].append(str(provider or ""))
+        columns[DATE_FORMAT].append(row.date_format)
+    return pl.DataFrame(columns, schema=dict(schema))

@@ -1,0 +1,698 @@
+"""Evaluating groups: the columnar engine settles every group it can in columns, and
+builds a :class:`Group` with its finding for the others.
+
+For each group the engine joins the code table and the payer profiles, pools the timed
+minutes (per discipline by default), asks each rule's columnar form for the units every
+compliant allocation gives and the tie left open, and compares the billed units with
+them: the status (ok, over, under, misallocated) and the MUE and NCCI edits are columns.
+A group is handed to the scalar engine (:func:`unitcalc.engine.evaluate` and
+:func:`unitcalc.auditing.check`) when a finding must be written for it (it is not ok,
+trips an edit, or every group is listed), or when it holds what the columns do not
+count (an unreadable row, an unknown or deleted code, an add-on family, a payer cap or
+minimum, rules that differ within the day, a line without a discipline beside lines
+with one). The property tests hold both engines to the same statuses.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ..auditing import Finding, check
+from ..codes import CodeTable
+from ..edits import per_day_limits
+from ..engine import DEFAULT_MAX_ALTERNATIVES, Evaluation, Pooling, evaluate
+from ..errors import FileProblem, UnitcalcError
+from ..model import MAX_MINUTES
+from ..mue import MueTable
+from ..payers import PayerProfile
+from ..rules import RULES, Rule, get_rule
+from .check import (
+    BILLED,
+    CODE,
+    DATE_FORMAT,
+    DISCIPLINE,
+    MINUTES,
+    PAYER,
+    PROVIDER,
+    RULE,
+    Layout,
+    Row,
+    _profile,
+    check_frame,
+    key_names,
+)
+from .group import GROUP, assign_groups, scattered
+from .options import InputFormat, Options
+from .read import (
+    END,
+    ERROR,
+    LINE,
+    Lines,
+    Record,
+    csv_frame,
+    detect_format,
+    parquet_frame,
+    read_records,
+    records_frame,
+)
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+@attrs.frozen
+class Group:
+    """The rows of one group, and its outcome: an evaluation, or why there is none."""
+
+    key: tuple[str, ...] | None
+    layout: Layout
+    rows: tuple[Row, ...]
+    evaluation: Evaluation | None
+    errors: tuple[str, ...]
+    finding: Finding | None = None
+    """The audit of the group, when billed units were read."""
+    notes: tuple[str, ...] = ()
+    """Remarks on the rows themselves, such as two identical rows."""
+
+    @property
+    def name(self) -> str:
+        if self.key is None:
+            return f"line {self.rows[0].record.line}"
+        return " / ".join(self.key)
+
+    @property
+    def key_fields(self) -> dict[str, str]:
+        return dict(zip(self.layout.key_columns, self.key or (), strict=False))
+
+    @property
+    def lines(self) -> tuple[int, ...]:
+        return tuple(
+            line for row in self.rows for line in range(row.record.line, row.record.end_line + 1)
+        )
+
+    def audit(self, mue: MueTable | None = None) -> Finding:
+        """The audit of this group against its billed units."""
+        if self.evaluation is None:
+            first = self.rows[0]
+            return Finding(
+                group=self.name,
+                status="invalid",
+                rule=first.payer.rule if first.payer else first.rule,
+                billed={},
+                allowed={},
+                difference=0,
+                message="Could not be evaluated: " + "; ".join(self.errors),
+                lines=self.lines,
+                errors=self.errors,
+            )
+        billed: dict[tuple[str, str | None], int] = {}
+        claim_lines = []
+        pooled = self.evaluation.pooling == "discipline"
+        for row in self.rows:
+            assert row.service is not None
+            assert row.billed is not None
+            key = (row.service.code, row.service.discipline if pooled else None)
+            billed[key] = billed.get(key, 0) + row.billed
+            claim_lines.append((row.service.code, row.service.discipline, row.billed))
+        return check(
+            self.evaluation,
+            billed,
+            group=self.name,
+            lines=self.lines,
+            mue=mue,
+            claim_lines=claim_lines,
+        )
+
+
+@attrs.define
+class Summary:
+    """Counts of a run: every data record is in ``rows_read``."""
+
+    rows_read: int = 0
+    invalid_rows: int = 0
+    groups: int = 0
+    counts: dict[str, int] = attrs.Factory(dict)
+    order: str = "contiguous"
+    edits: int = 0
+    """Groups whose billed units trip an MUE or NCCI edit."""
+    providers: dict[str, list[int]] = attrs.Factory(dict)
+    """Per provider: timed minutes and billed timed units of the groups evaluated."""
+    layout: Layout | None = None
+    """The input's columns, once the file was opened."""
+    date_formats: tuple[str, ...] = ()
+    """How the dates of service were written (``iso``, ``us``): two means mixed."""
+
+    def count(self, status: str) -> None:
+        """One more group of this status."""
+        self.groups += 1
+        self.counts[status] = self.counts.get(status, 0) + 1
+
+    def tally(self, provider: str, minutes: int, billed: int) -> None:
+        """A timed row's documented minutes and billed units, for its provider."""
+        totals = self.providers.setdefault(provider.strip() or "(none)", [0, 0])
+        totals[0] += minutes
+        totals[1] += billed
+
+    def provider_rows(self) -> list[dict[str, Any]]:
+        """Each provider's average timed minutes per billed timed unit; under 15 is
+        flagged: CMS 20.2 asks that "a consistent practice of billing less than 15
+        minutes for a unit" be highlighted for review."""
+        rows = []
+        for provider, (minutes, units) in sorted(self.providers.items()):
+            average = round(minutes / units, 1) if units else None
+            rows.append(
+                {
+                    "provider": provider,
+                    "timed_minutes": minutes,
+                    "timed_units_billed": units,
+                    "minutes_per_unit": average,
+                    "review": average is not None and average < 15,
+                }
+            )
+        return rows
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "counts": dict(self.counts),
+            "rows_read": self.rows_read,
+            "groups": self.groups,
+            "invalid_rows": self.invalid_rows,
+            "order": self.order,
+            "edits": self.edits,
+        }
+        if len(self.date_formats) > 1:
+            out["date_formats"] = list(self.date_formats)
+        if self.providers:
+            out["providers"] = self.provider_rows()
+        return out
+
+
+def _evaluate_group(
+    key: tuple[str, ...] | None, layout: Layout, rows: Sequence[Row], options: Options
+) -> Group:
+    errors = [f"line {row.record.line}: {row.error}" for row in rows if row.error]
+    if not errors:
+        terms = {(row.rule, row.payer.name if row.payer else None) for row in rows}
+        if len(terms) > 1:
+            errors.append(
+                "rows of this group name different rules or payers ("
+                + ", ".join(f"{_terms(row)} on line {row.record.line}" for row in rows)
+                + "); a patient's day is counted under one rule"
+            )
+    if errors:
+        return _finish(Group(key, layout, tuple(rows), None, tuple(errors)), options)
+    try:
+        evaluation = evaluate(
+            [row.service for row in rows if row.service is not None],
+            rows[0].rule,
+            payer=rows[0].payer,
+            tie_preference=options.tie_preference,
+            pooling=options.pooling,
+            codes=options.codes,
+            max_alternatives=DEFAULT_MAX_ALTERNATIVES,
+            mue=options.mue,
+        )
+    except UnitcalcError as exc:
+        code = getattr(exc, "code", None)
+        where = [row.record.line for row in rows if row.service and row.service.code == code]
+        shown = ", ".join(map(str, where or [row.record.line for row in rows]))
+        problem = f"line{'s' * (len(where) != 1)} {shown}: {exc}"
+        return _finish(Group(key, layout, tuple(rows), None, (problem,)), options)
+    return _finish(Group(key, layout, tuple(rows), evaluation, ()), options)
+
+
+def _finish(group: Group, options: Options) -> Group:
+    notes = tuple(_duplicate_notes(group.rows))
+    group = attrs.evolve(group, notes=notes)
+    if not options.need_billed:
+        return group
+    finding = group.audit(options.mue)
+    if notes:
+        finding = attrs.evolve(finding, warnings=(*finding.warnings, *notes))
+    return attrs.evolve(group, finding=finding)
+
+
+def _duplicate_notes(rows: Sequence[Row]) -> Iterator[str]:
+    """Rows entered twice are counted twice, as documented minutes add up; say so."""
+    seen: dict[tuple[object, ...], int] = {}
+    for row in rows:
+        if row.service is None:
+            continue
+        signature = (row.service, row.billed)
+        if signature in seen:
+            yield (
+                f"lines {seen[signature]} and {row.record.line} are identical; both are "
+                "counted: check that the service was not entered twice"
+            )
+        else:
+            seen[signature] = row.record.line
+
+
+def _terms(row: Row) -> str:
+    if row.payer is not None:
+        return f"payer {row.payer.name}"
+    return row.rule or "the default rule"
+
+
+def _count(summary: Summary, group: Group) -> None:
+    if group.finding is not None:
+        status = group.finding.status
+        summary.edits += bool(group.finding.edits)
+    else:
+        status = "ok" if group.evaluation is not None else "invalid"
+    summary.count(status)
+    column = group.layout.known.get("provider")
+    if column is None or group.evaluation is None or group.finding is None:
+        return
+    timed = {line.code for line in group.evaluation.result.lines if line.timed}
+    for row in group.rows:
+        if row.service is None or row.service.code not in timed:
+            continue
+        provider = str(row.record.values.get(column) or "")
+        summary.tally(provider, row.service.minutes or 0, row.billed or 0)
+
+
+def iter_findings(
+    path: str | Path,
+    rule: str | Rule | None = None,
+    *,
+    payer: str | None = None,
+    profiles: Mapping[str, PayerProfile] | None = None,
+    profiles_path: str = "the payer profiles given",
+    group_by: Sequence[str] = (),
+    input_format: InputFormat | None = None,
+    encoding: str = "utf-8",
+    pooling: Pooling | None = None,
+    tie_preference: Sequence[str] | None = None,
+    codes: CodeTable | None = None,
+    mue: MueTable | None = None,
+) -> Iterator[Finding]:
+    """Audit a visit file and yield one :class:`~unitcalc.Finding` per group,
+    ``ok`` ones included. Findings come after the whole file was read, so that a file
+    whose groups turn out to be scattered is still counted right; they wait in a
+    temporary file, not in memory. ``payer`` names the profile (from ``profiles``) for
+    rows without a ``payer`` column value.
+    """
+    options = Options(
+        rule=get_rule(rule).name if rule is not None else None,
+        group_by=group_columns(group_by),
+        input_format=input_format,
+        encoding=encoding,
+        pooling=pooling,
+        tie_preference=tuple(tie_preference) if tie_preference is not None else None,
+        codes=codes,
+        payer=payer,
+        profiles=dict(profiles or {}),
+        profiles_path=profiles_path,
+        mue=mue,
+        need_billed=True,
+    )
+    if payer is not None:
+        _profile(payer, options)  # an unknown payer fails here, not at the first finding
+    return _findings(path, options)
+
+
+def group_columns(names: Sequence[str]) -> tuple[str, ...]:
+    columns = tuple(name.strip() for name in names if name.strip())
+    if names and not columns:
+        raise FileProblem("--group-by names no column; give e.g. --group-by claim_id", path="")
+    return columns
+
+
+def _findings(path: str | Path, options: Options) -> Iterator[Finding]:
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+
+        def consume(group: Group) -> None:
+            assert group.finding is not None
+            spool.write(json.dumps(group.finding.to_dict()) + "\n")
+
+        def reset() -> None:
+            spool.seek(0)
+            spool.truncate()
+
+        run_groups(path, options, consume, reset=reset)
+        spool.seek(0)
+        for text in spool:
+            data = json.loads(text)
+            data["lines"] = tuple(data["lines"])
+            data["explanation"] = tuple(data["explanation"])
+            data["errors"] = tuple(data["errors"])
+            data["edits"] = tuple(data["edits"])
+            data["warnings"] = tuple(data["warnings"])
+            yield Finding(**data)
+
+
+# --- loading ---------------------------------------------------------------------------
+
+
+@attrs.frozen(eq=False)
+class Loaded:
+    """A file read and checked: its layout, the parsed rows, and how to get a row's
+    record back (for the groups the scalar engine evaluates)."""
+
+    layout: Layout
+    parsed: pl.DataFrame
+    raw: pl.DataFrame | None
+    records: Mapping[int, Record]
+
+    def record_rows(self, lines: Sequence[int]) -> dict[int, Record]:
+        """The records of these lines, by line."""
+        if self.raw is None:
+            return {line: self.records[line] for line in lines}
+        import polars as pl
+
+        columns = list(self.layout.columns)
+        chosen = pl.DataFrame({LINE: list(lines)}, schema={LINE: pl.Int64})
+        wanted = self.raw.join(chosen, on=LINE, how="semi").select(LINE, END, *columns)
+        return {
+            values[0]: Record(values[0], values[1], dict(zip(columns, values[2:], strict=True)))
+            for values in wanted.iter_rows()
+        }
+
+
+def load(path: Path, options: Options, *, display: str) -> Loaded:
+    """Read and check a visit file (see :mod:`unitcalc.files.read`)."""
+    import codecs
+
+    input_format: InputFormat = detect_format(path, options.input_format)
+    if not path.exists():
+        raise FileProblem(f"cannot read {display}: No such file or directory", path=display)
+    if path.is_dir():
+        raise FileProblem(f"cannot read {display}: Is a directory", path=display)
+    try:
+        utf8 = codecs.lookup(options.encoding).name == "utf-8"
+    except LookupError:
+        raise FileProblem(f"unknown encoding {options.encoding!r}", path=display) from None
+    fast = None
+    if input_format == "parquet":
+        fast = parquet_frame(path, display=display)
+    elif input_format == "csv" and utf8:
+        fast = csv_frame(path, options.delimiter, display=display)
+    if fast is not None:
+        columns, raw = fast
+        layout = Layout.of(columns, options, display=display, open_ended=False)
+        parsed = check_frame(raw, layout, options, display=display)
+        return Loaded(layout, parsed, raw, {})
+    try:
+        lines = Lines(path, options.encoding, display=display)
+    except OSError as exc:
+        raise FileProblem(f"cannot read {display}: {exc.strerror or exc}", path=display) from None
+    try:
+        columns, records = read_records(lines, input_format, delimiter=options.delimiter)
+        layout = Layout.of(columns, options, display=display, open_ended=input_format == "jsonl")
+        kept = list(records)
+    finally:
+        lines.close()
+    parsed = check_frame(records_frame(kept), layout, options, records=kept, display=display)
+    return Loaded(layout, parsed, None, {record.line: record for record in kept})
+
+
+# --- the columnar engine -----------------------------------------------------------------
+
+
+def _code_frame(table: CodeTable) -> pl.DataFrame:
+    import polars as pl
+
+    entries = list(table)
+    return pl.DataFrame(
+        {
+            CODE: [info.code for info in entries],
+            "__kind": [info.kind for info in entries],
+            "unit_minutes": [info.unit_minutes for info in entries],
+            "__family": [
+                info.addon_of is not None or bool(table.addons(info.code)) for info in entries
+            ],
+        },
+        schema={
+            CODE: pl.String,
+            "__kind": pl.String,
+            "unit_minutes": pl.Int64,
+            "__family": pl.Boolean,
+        },
+    )
+
+
+def _payer_frame(profiles: Mapping[str, PayerProfile]) -> pl.DataFrame:
+    import polars as pl
+
+    return pl.DataFrame(
+        {
+            PAYER: [profile.name for profile in profiles.values()],
+            "__payer_rule": [get_rule(profile.rule).name for profile in profiles.values()],
+            "__payer_pooling": [profile.pooling for profile in profiles.values()],
+            "__payer_plain": [
+                not profile.has_caps and not profile.min_minutes for profile in profiles.values()
+            ],
+        },
+        schema={
+            PAYER: pl.String,
+            "__payer_rule": pl.String,
+            "__payer_pooling": pl.String,
+            "__payer_plain": pl.Boolean,
+        },
+    )
+
+
+_POOL_OF = {"PT": 1, "OT": 2, "SLP": 3}
+
+
+def settle(grouped: pl.DataFrame, options: Options) -> pl.DataFrame:
+    """One row per group: ``__scalar`` (the scalar engine must evaluate it),
+    ``__status`` and ``__edits`` (for the groups settled here)."""
+    import polars as pl
+
+    table = options.codes if options.codes is not None else CodeTable.default()
+    group = pl.col(GROUP)
+    rows = grouped.lazy().join(_code_frame(table).lazy(), on=CODE, how="left")
+    rows = rows.join(_payer_frame(options.profiles).lazy(), on=PAYER, how="left")
+    timed = pl.col("__kind") == "timed"
+    rule = pl.coalesce(pl.col(RULE), pl.col("__payer_rule"), pl.lit(get_rule("cms").name))
+    pooling = (
+        pl.lit(options.pooling)
+        if options.pooling is not None
+        else pl.coalesce(pl.col("__payer_pooling"), pl.lit("discipline"))
+    )
+    rows = rows.with_columns(
+        __rule=rule, __pooling=pooling, __minutes0=pl.col(MINUTES).fill_null(0)
+    )
+    code_minutes = pl.col("__minutes0").sum().over(GROUP, CODE)
+    timed_minutes = pl.when(timed).then(pl.col("__minutes0")).otherwise(0).sum().over(GROUP)
+    odd_row = (
+        pl.col(ERROR).is_not_null()
+        | pl.col("__kind").is_null()
+        | ~pl.col("__kind").is_in(["timed", "untimed"])
+        | pl.col("__family").fill_null(True)
+        | (timed & pl.col(MINUTES).is_null())
+        | (pl.col(PAYER).is_not_null() & ~pl.col("__payer_plain").fill_null(False))
+        | (
+            pl.col(RULE).is_not_null()
+            & pl.col(PAYER).is_not_null()
+            & (pl.col(RULE) != pl.col("__payer_rule"))
+        )
+        | (code_minutes > MAX_MINUTES)
+        | (timed_minutes > MAX_MINUTES)
+    )
+    mixed_terms = pl.struct(pl.col(RULE), pl.col(PAYER)).n_unique().over(GROUP) > 1
+    blank_discipline = (
+        (pl.col("__pooling") == "discipline")
+        & pl.col(DISCIPLINE).is_null().any().over(GROUP)
+        & pl.col(DISCIPLINE).is_not_null().any().over(GROUP)
+    )
+    rows = rows.with_columns(
+        __odd=(odd_row.any().over(GROUP) | mixed_terms | blank_discipline),
+        pool=group * 4
+        + pl.when(pl.col("__pooling") == "discipline")
+        .then(pl.col(DISCIPLINE).replace_strict(_POOL_OF, default=0, return_dtype=pl.Int64))
+        .otherwise(0),
+    )
+    plain = rows.filter(~pl.col("__odd"))
+    items = plain.group_by(GROUP, "pool", CODE).agg(
+        pl.col("__minutes0").sum().alias("minutes"),
+        pl.col(BILLED).fill_null(0).sum().alias("billed"),
+        pl.col("unit_minutes").first(),
+        pl.col("__kind").first(),
+        pl.col("__rule").first(),
+    )
+    timed_items = items.filter(pl.col("__kind") == "timed")
+    counted = [
+        counting.columnar(timed_items.filter(pl.col("__rule") == name))
+        for name, counting in RULES.items()
+    ]
+    untimed_items = items.filter(pl.col("__kind") != "timed").with_columns(
+        base=pl.lit(1, dtype=pl.Int64), tied=pl.lit(False), shared=pl.lit(0, dtype=pl.Int64)
+    )
+    items = pl.concat([*counted, untimed_items], how="diagonal_relaxed")
+    billed, base = pl.col("billed"), pl.col("base")
+    extra = pl.col("tied") & (billed == base + 1)
+    items = items.with_columns(__item_ok=(billed == base) | extra, __extra=extra.cast(pl.Int64))
+    pools = items.group_by(GROUP, "pool").agg(
+        (pl.col("__item_ok").all() & (pl.col("__extra").sum() == pl.col("shared").max())).alias(
+            "__compliant"
+        ),
+        (pl.col("base").sum() + pl.col("shared").max()).alias("__allowed"),
+        pl.col("billed").sum().alias("__billed"),
+    )
+    groups = pools.group_by(GROUP).agg(
+        pl.col("__compliant").all(),
+        pl.col("__allowed").sum(),
+        pl.col("__billed").sum(),
+    )
+    difference = pl.col("__billed") - pl.col("__allowed")
+    groups = groups.with_columns(
+        __status=pl.when(difference > 0)
+        .then(pl.lit("over"))
+        .when(difference < 0)
+        .then(pl.lit("under"))
+        .when(pl.col("__compliant"))
+        .then(pl.lit("ok"))
+        .otherwise(pl.lit("misallocated"))
+    )
+    groups = groups.join(_edits(plain, options.mue), on=GROUP, how="left").with_columns(
+        pl.col("__edits").fill_null(False)
+    )
+    every = rows.group_by(GROUP).agg(pl.col("__odd").first())
+    settled = every.join(groups.select(GROUP, "__status", "__edits"), on=GROUP, how="left")
+    return settled.with_columns(
+        __scalar=pl.col("__odd") | (pl.col("__status") != "ok") | pl.col("__edits")
+    ).collect()
+
+
+def _edits(rows: pl.LazyFrame, mue: MueTable | None) -> pl.LazyFrame:
+    """``__edits`` per group: whether the billed units trip an NCCI per-day limit or
+    an MUE (as :func:`unitcalc.edits.check_edits` decides for one group)."""
+    import polars as pl
+
+    billed = pl.col(BILLED).fill_null(0)
+    tripped: list[pl.Expr] = []
+    for limit in per_day_limits():
+        inside = pl.col(CODE).is_in(sorted(limit.codes))
+        tripped.append(pl.when(inside).then(billed).otherwise(0).sum() > limit.max_units)
+    staged = rows
+    if mue is not None and mue.entries:
+        entries = list(mue.entries.items())
+        table = pl.DataFrame(
+            {
+                CODE: [code for code, _ in entries],
+                "__mue": [entry.units for _, entry in entries],
+                "__mue_line": [entry.per_line for _, entry in entries],
+            },
+            schema={CODE: pl.String, "__mue": pl.Int64, "__mue_line": pl.Boolean},
+        ).lazy()
+        staged = staged.join(table, on=CODE, how="left").with_columns(
+            __code_billed=billed.sum().over(GROUP, CODE)
+        )
+        tripped.append((pl.col("__mue_line").fill_null(False) & (billed > pl.col("__mue"))).any())
+        tripped.append(
+            (
+                ~pl.col("__mue_line").fill_null(True) & (pl.col("__code_billed") > pl.col("__mue"))
+            ).any()
+        )
+    if not tripped:
+        return staged.group_by(GROUP).agg(pl.lit(False).alias("__edits"))
+    return staged.group_by(GROUP).agg(pl.any_horizontal(tripped).alias("__edits"))
+
+
+# --- a run ------------------------------------------------------------------------------
+
+
+def run_groups(
+    path: str | Path,
+    options: Options,
+    consume: Callable[[Group], None],
+    *,
+    reset: Callable[[], None] | None = None,
+    on_progress: Callable[[int, int, int], None] | None = None,
+    display: str | None = None,
+) -> Summary:
+    """Read ``path``, settle what the columns can, and hand ``consume`` a
+    :class:`Group` (with its finding, in an audit) for every group the scalar engine
+    evaluates, in file order of their first rows: every group when ``only_findings``
+    is off, else those that are not ok. ``reset`` is kept for callers of earlier
+    versions and never called: the file is read once."""
+    import polars as pl
+
+    del reset
+    shown = display or str(path)
+    loaded = load(Path(path), options, display=shown)
+    layout, parsed = loaded.layout, loaded.parsed
+    keys = key_names(layout)
+    grouped = assign_groups(parsed, keys)
+    summary = Summary(layout=layout)
+    summary.rows_read = grouped.height
+    summary.invalid_rows = int(grouped.get_column(ERROR).is_not_null().sum())
+    if scattered(grouped, keys):
+        summary.order = "scattered"
+    formats = grouped.get_column(DATE_FORMAT).drop_nulls().unique().sort().to_list()
+    summary.date_formats = tuple(formats)
+    if on_progress is not None:
+        size = Path(path).stat().st_size
+        on_progress(summary.rows_read, size, size)
+    settled = settle(grouped, options)
+    if options.only_findings:
+        quiet = settled.filter(~pl.col("__scalar"))
+        summary.groups += quiet.height
+        if quiet.height:
+            summary.counts["ok"] = summary.counts.get("ok", 0) + quiet.height
+        if "provider" in layout.known and quiet.height:
+            _tally(summary, grouped.join(quiet.select(GROUP), on=GROUP), options)
+        wanted = settled.filter(pl.col("__scalar")).select(GROUP)
+    else:
+        wanted = settled.select(GROUP)
+    chosen = grouped.join(wanted, on=GROUP, how="semi").select(GROUP, LINE).sort(GROUP, LINE)
+    default_rule = get_rule(options.rule).name if options.rule else None
+    batch: list[tuple[int, list[int]]] = []
+    for group_id, lines in (
+        chosen.group_by(GROUP, maintain_order=True).agg(pl.col(LINE)).iter_rows()
+    ):
+        batch.append((group_id, lines))
+        if len(batch) >= 4096:
+            _evaluate_batch(batch, loaded, options, default_rule, summary, consume)
+            batch = []
+    _evaluate_batch(batch, loaded, options, default_rule, summary, consume)
+    return summary
+
+
+def _evaluate_batch(
+    batch: Sequence[tuple[int, list[int]]],
+    loaded: Loaded,
+    options: Options,
+    default_rule: str | None,
+    summary: Summary,
+    consume: Callable[[Group], None],
+) -> None:
+    if not batch:
+        return
+    records = loaded.record_rows([line for _, lines in batch for line in lines])
+    layout = loaded.layout
+    for _, lines in batch:
+        rows = [layout.check(records[line], options, default_rule) for line in lines]
+        key = rows[0].key if len(rows) > 1 or rows[0].key is not None else None
+        group = _evaluate_group(key, layout, rows, options)
+        _count(summary, group)
+        consume(group)
+
+
+def _tally(summary: Summary, rows: pl.DataFrame, options: Options) -> None:
+    """Providers' timed minutes and billed units over rows of groups settled ok."""
+    import polars as pl
+
+    table = options.codes if options.codes is not None else CodeTable.default()
+    timed = [info.code for info in table if info.timed]
+    totals = (
+        rows.filter(pl.col(CODE).is_in(timed))
+        .with_columns(
+            pl.col(PROVIDER).fill_null("").str.strip_chars().replace("", "(none)").alias("__who")
+        )
+        .group_by("__who")
+        .agg(pl.col(MINUTES).fill_null(0).sum(), pl.col(BILLED).fill_null(0).sum())
+    )
+    for who, minutes, billed in totals.iter_rows():
+        entry = summary.providers.setdefault(who, [0, 0])
+        entry[0] += int(minutes)
+        entry[1] += int(billed)

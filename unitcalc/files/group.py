@@ -1,0 +1,51 @@
+"""Grouping checked rows into patient days (or visits, or the columns the user names).
+
+A group is identified by the line of its first row, so ids are unique and sort in file
+order. Rows whose key is missing or no date stand alone. Rows of one group need not be
+next to each other: the key is found wherever it is, and the summary only notes that
+the file's groups were scattered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from .read import LINE
+
+if TYPE_CHECKING:
+    import polars as pl
+
+GROUP = "__group"
+
+
+def assign_groups(parsed: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
+    """``parsed`` with the :data:`GROUP` column: the first line of the row's group."""
+    import polars as pl
+
+    keyed = (
+        pl.all_horizontal(pl.col(name).is_not_null() for name in keys) if keys else pl.lit(False)
+    )
+    first = pl.col(LINE).min().over(list(keys)) if keys else pl.col(LINE)
+    return parsed.with_columns(pl.when(keyed).then(first).otherwise(pl.col(LINE)).alias(GROUP))
+
+
+def scattered(grouped: pl.DataFrame, keys: Sequence[str]) -> bool:
+    """True when some group's rows are not next to each other (rows without a key
+    aside)."""
+    import polars as pl
+
+    if not keys:
+        return False
+    keyed = grouped.filter(pl.all_horizontal(pl.col(name).is_not_null() for name in keys))
+    if keyed.height == 0:
+        return False
+    spans = (
+        keyed.with_row_index("__position")
+        .group_by(GROUP)
+        .agg(
+            (pl.col("__position").max() - pl.col("__position").min() + 1).alias("span"),
+            pl.len().alias("rows"),
+        )
+    )
+    return bool(spans.select((pl.col("span") != pl.col("rows")).any()).item())

@@ -1,0 +1,429 @@
+"""Reading visit files: CSV, JSON Lines and Parquet into records with their physical
+line numbers, or into one polars frame of raw text when the file allows it.
+
+Two readers give the same records. The *columnar* reader hands a plain UTF-8 CSV to
+polars' multi-threaded parser, then proves the result complete: every physical line
+after the header is exactly one record (no blank lines, no quoted line breaks, no
+short rows), so a record's line number is its index plus the header's line. Any file
+that does not pass (another encoding, a broken quote, a ragged row, JSON Lines) is read
+by the *careful* reader, record by record, which names the line and the reason of each
+record it cannot use. Nothing is dropped either way.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import attrs
+
+from ..errors import FileProblem
+from .options import InputFormat
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+@attrs.frozen
+class Record:
+    """One data record as read: its physical lines, raw values by column, or an error
+    saying why it could not be read."""
+
+    line: int
+    end_line: int
+    values: Mapping[str, Any]
+    error: str | None = None
+
+
+class Lines:
+    """Decoded physical lines of a file, numbered from 1, with a clear error for a byte
+    the encoding cannot decode."""
+
+    def __init__(self, path: Path, encoding: str, *, display: str) -> None:
+        try:
+            name = codecs.lookup(encoding).name
+        except LookupError:
+            raise FileProblem(f"unknown encoding {encoding!r}", path=display) from None
+        self.path = path
+        self.display = display
+        self.encoding = encoding
+        self.number = 0
+        self.last = ""
+        """The text of the line read last."""
+        self.first = ""
+        """The text of the first line read since :meth:`mark`."""
+        self._marked = False
+        self._handle: IO[bytes] = path.open("rb")
+        self._text: io.TextIOWrapper | None = None
+        self.size = os.fstat(self._handle.fileno()).st_size
+        self._utf8 = name == "utf-8"
+        # UTF-16 and UTF-32 cannot be split into lines on raw newline bytes.
+        self._wide = name.startswith(("utf-16", "utf-32"))
+
+    def __iter__(self) -> Iterator[str]:
+        if self._wide:
+            yield from self._wide_lines()
+            return
+        decode = codecs.getdecoder(self.encoding)
+        for raw in self._handle:
+            self.number += 1
+            if self.number == 1 and raw.startswith(codecs.BOM_UTF8):
+                if not self._utf8:
+                    raise FileProblem(
+                        f"{self.display}: the file starts with a UTF-8 byte-order mark, so it "
+                        f"is UTF-8, not {self.encoding}; leave out --encoding",
+                        path=self.display,
+                        line=1,
+                    )
+                raw = raw[len(codecs.BOM_UTF8) :]
+            try:
+                self.last = decode(raw)[0]
+            except UnicodeDecodeError as exc:
+                raise self._undecodable(raw[exc.start]) from None
+            if self._marked:
+                self.first, self._marked = self.last, False
+            yield self.last
+
+    def _wide_lines(self) -> Iterator[str]:
+        stream = io.TextIOWrapper(self._handle, encoding=self.encoding, newline="")
+        self._text = stream
+        try:
+            for text in stream:
+                self.number += 1
+                self.last = text
+                if self._marked:
+                    self.first, self._marked = text, False
+                yield text
+        except UnicodeDecodeError:
+            # The wrapper decodes in blocks, so its line count runs ahead: find the
+            # line of the bad bytes from the start of the file (an error path only).
+            data = self.path.read_bytes()
+            try:
+                data.decode(self.encoding)
+            except UnicodeDecodeError as exc:
+                before = data[: exc.start].decode(self.encoding, errors="replace")
+                self.number = before.count("\n")
+                raise self._undecodable(data[exc.start]) from None
+            raise
+
+    def _undecodable(self, byte: int) -> FileProblem:
+        line = self.number + (1 if self._wide else 0)
+        return FileProblem(
+            f"{self.display}, line {line}: byte 0x{byte:02x} cannot be decoded as "
+            f"{self.encoding}; if the file was saved in another encoding, give it with "
+            "--encoding (e.g. --encoding cp1252)",
+            path=self.display,
+            line=line,
+        )
+
+    def mark(self) -> None:
+        """Remember the next line read (the first line of the next record)."""
+        self._marked = True
+
+    def position(self) -> int:
+        return self._handle.tell()
+
+    def close(self) -> None:
+        if self._text is not None:
+            self._text.close()  # closes the file under it too
+        self._handle.close()
+
+
+def detect_format(path: Path, given: InputFormat | None) -> InputFormat:
+    """The input's format: as given, else from the file name's suffix (CSV otherwise)."""
+    if given is not None:
+        return given
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return "parquet"
+    return "jsonl" if suffix in {".jsonl", ".ndjson", ".json"} else "csv"
+
+
+def read_records(
+    lines: Lines, input_format: InputFormat, *, delimiter: str = ","
+) -> tuple[tuple[str, ...], Iterator[Record]]:
+    """The file's columns (original names, in order) and its records."""
+    if input_format == "jsonl":
+        return _jsonl_records(lines)
+    return _csv_records(lines, delimiter)
+
+
+def _csv_records(lines: Lines, delimiter: str) -> tuple[tuple[str, ...], Iterator[Record]]:
+    stream = iter(lines)
+    header: list[str] = []
+    try:
+        for fields in csv.reader(stream, delimiter=delimiter):
+            if any(field.strip() for field in fields):
+                header = fields
+                break
+    except csv.Error as exc:
+        hint = (
+            "; the lines seem to end with a carriage return only (old Mac format): save the "
+            "file with LF or CRLF line ends"
+            if "new-line character" in str(exc)
+            else ""
+        )
+        raise FileProblem(
+            f"{lines.display}, line {lines.number}: the header cannot be read as CSV{hint}",
+            path=lines.display,
+            line=lines.number,
+        ) from None
+    if not header:
+        raise FileProblem(f"{lines.display}: the file is empty (no header row)", path=lines.display)
+    if header[0].lstrip().startswith(("{", "[")):
+        raise FileProblem(
+            f"{lines.display}: this looks like JSON, not CSV; for one JSON object a line use "
+            "--input-format jsonl",
+            path=lines.display,
+            line=lines.number,
+        )
+    columns = tuple(name.strip() or f"column {index}" for index, name in enumerate(header, start=1))
+    header_line = lines.number
+
+    def records() -> Iterator[Record]:
+        reader = csv.reader(stream, delimiter=delimiter)
+        last = header_line
+        while True:
+            lines.mark()
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                start = last + 1
+                yield Record(
+                    start,
+                    lines.number,
+                    _first_fields(columns, lines.first, delimiter),
+                    _csv_error(exc, start),
+                )
+                last = lines.number
+                reader = csv.reader(stream, delimiter=delimiter)
+                continue
+            start, last = last + 1, lines.number
+            if not any(field.strip() for field in fields):
+                continue  # a blank line, or a row of empty cells, is no record
+            yield csv_record(columns, start, last, fields, delimiter)
+
+    return columns, records()
+
+
+def _first_fields(columns: Sequence[str], text: str, delimiter: str) -> dict[str, str]:
+    """What can still be read of a line the CSV parser gave up on: its fields split
+    plainly at the delimiter, so that the row's group (whose key usually comes first)
+    is marked invalid rather than split."""
+    return dict(zip(columns, (f.strip().strip('"') for f in text.split(delimiter)), strict=False))
+
+
+def _csv_error(exc: csv.Error, start: int) -> str:
+    text = str(exc)
+    if "new-line character" in text:
+        return (
+            f"line {start} has a carriage return inside an unquoted field; quote the field "
+            "or remove the character"
+        )
+    if "field larger than field limit" in text:
+        return (
+            f"a field from line {start} is longer than {csv.field_size_limit()} characters; "
+            f"a quote opened on line {start} is probably never closed"
+        )
+    return f"unreadable CSV from line {start} ({text})"
+
+
+def csv_record(
+    columns: Sequence[str], start: int, end: int, fields: list[str], delimiter: str
+) -> Record:
+    """A CSV row as a record, with the reason it cannot be used as read, if any."""
+    problem = _broken_record(fields, len(columns), start, end, delimiter)
+    return Record(start, end, dict(zip(columns, fields, strict=False)), problem)
+
+
+def _broken_record(
+    fields: Sequence[str], width: int, start: int, end: int, delimiter: str
+) -> str | None:
+    """Why a record cannot be used as read, or None. A quoted field running over lines
+    that themselves look like rows is an unclosed quote, even when the field count
+    happens to come out right."""
+    if end > start:
+        for field in fields:
+            continuation = field.split("\n")[1:]
+            if any(line.count(delimiter) >= max(1, width - 2) for line in continuation):
+                swallowed = f"line {end}" if end == start + 1 else f"lines {start + 1}-{end}"
+                return (
+                    f"a quote opened on line {start} is never closed: the record swallowed "
+                    f"{swallowed} ({end - start} line{'s' * (end - start != 1)}); close the "
+                    "quote or remove it"
+                )
+    if len(fields) != width:
+        return (
+            f"wrong number of fields: expected {width} as in the header, found {len(fields)}; "
+            "check for an unquoted delimiter"
+        )
+    return None
+
+
+def _jsonl_records(lines: Lines) -> tuple[tuple[str, ...], Iterator[Record]]:
+    stream = iter(lines)
+    pending: list[Record] = []
+    first: Record | None = None
+    for text in stream:
+        if not text.strip():
+            continue
+        if not pending and text.lstrip().startswith("["):
+            raise FileProblem(
+                f"{lines.display}, line {lines.number}: this is a JSON array; JSON Lines "
+                "holds one object a line",
+                path=lines.display,
+                line=lines.number,
+            )
+        record = _json_record(lines.number, text)
+        pending.append(record)
+        if record.error is None:
+            first = record
+            break
+    if not pending:
+        raise FileProblem(f"{lines.display}: the file is empty (no records)", path=lines.display)
+    columns = tuple(first.values) if first is not None else ()
+
+    def records() -> Iterator[Record]:
+        yield from pending
+        for text in stream:
+            if text.strip():
+                yield _json_record(lines.number, text)
+
+    return columns, records()
+
+
+def _json_record(number: int, text: str) -> Record:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return Record(number, number, {}, f"not valid JSON ({exc.msg}, column {exc.colno})")
+    except RecursionError:
+        return Record(number, number, {}, "JSON nested too deeply")
+    if not isinstance(value, dict):
+        return Record(number, number, {}, "a JSON Lines record must be an object {...}")
+    # Keys are matched whatever their letter case, record by record.
+    return Record(number, number, {str(k).strip().lower(): v for k, v in value.items()})
+
+
+# --- the columnar reader ---------------------------------------------------------------
+
+
+LINE, END, ERROR = "__line", "__end", "__error"
+"""The columns every frame of records carries beside the input's own."""
+
+
+def csv_frame(
+    path: Path, delimiter: str, *, display: str
+) -> tuple[tuple[str, ...], pl.DataFrame] | None:
+    """The file's columns and its records as a frame of raw text, read by polars; None
+    when the file needs the careful reader (see the module's docstring)."""
+    import polars as pl
+
+    with path.open("rb") as handle:
+        first = handle.readline()
+        if first.startswith(codecs.BOM_UTF8):
+            first = first[len(codecs.BOM_UTF8) :]
+        skip = len(codecs.BOM_UTF8) if handle.tell() > len(first) else 0
+        try:
+            header_text = first.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        if not header_text.strip() or '"' in header_text or "\r" in header_text.rstrip("\r\n"):
+            return None
+        header = next(csv.reader([header_text], delimiter=delimiter), [])
+        columns = tuple(
+            name.strip() or f"column {index}" for index, name in enumerate(header, start=1)
+        )
+        if len({name.lower() for name in columns}) != len(columns):
+            return None  # the careful reader names the repeated column
+        handle.seek(skip)
+        physical = 0
+        carriage = crlf = 0
+        tail = b""
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            physical += block.count(b"\n")
+            carriage += block.count(b"\r")
+            crlf += (tail + block).count(b"\r\n") - tail.count(b"\r\n")
+            tail = block[-1:]
+        if tail and tail != b"\n":
+            physical += 1  # the last line has no line break
+    if carriage != crlf:
+        return None  # a carriage return alone: the careful reader says where
+    try:
+        frame = pl.read_csv(
+            path,
+            separator=delimiter,
+            infer_schema=False,
+            new_columns=list(columns),
+            empty_string_is_null=False,
+            encoding="utf8",
+            row_index_name=LINE,
+            row_index_offset=2,
+            raise_if_empty=False,
+        )
+    except (pl.exceptions.PolarsError, UnicodeDecodeError, OSError, ValueError):
+        return None
+    if frame.width != len(columns) + 1 or frame.height + 1 != physical:
+        return None  # blank lines, or a record over several lines
+    text = [pl.col(name) for name in columns]
+    broken = pl.any_horizontal(name.is_null() | name.str.contains("[\r\n]") for name in text)
+    blank = pl.all_horizontal(name.str.strip_chars() == "" for name in text)
+    if frame.height and frame.select((broken | blank).any()).item():
+        return None  # a short row, a quoted line break, or a blank line
+    frame = frame.with_columns(pl.col(LINE).cast(pl.Int64)).with_columns(
+        pl.col(LINE).alias(END), pl.lit(None, dtype=pl.String).alias(ERROR)
+    )
+    return columns, frame
+
+
+def parquet_frame(path: Path, *, display: str) -> tuple[tuple[str, ...], pl.DataFrame]:
+    """A Parquet file's columns and rows as raw text (numbers and dates written as text,
+    so that one checker reads every format); a row's "line" is its row number."""
+    import polars as pl
+
+    try:
+        frame = pl.read_parquet(path)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise FileProblem(f"{display}: cannot be read as Parquet ({exc})", path=display) from None
+    columns = tuple(frame.columns)
+    if len({name.lower() for name in columns}) != len(columns):
+        raise FileProblem(
+            f"{display}: two columns differ only in letter case; rename one", path=display
+        )
+    text = []
+    for name, dtype in frame.schema.items():
+        column = pl.col(name)
+        if dtype == pl.String:
+            text.append(column)
+        elif dtype.is_numeric() or dtype.is_temporal() or dtype == pl.Boolean:
+            text.append(column.cast(pl.String))
+        else:
+            text.append(column.cast(pl.String, strict=False))
+    frame = frame.select(text).with_row_index(LINE, offset=1)
+    frame = frame.with_columns(pl.col(LINE).cast(pl.Int64)).with_columns(
+        pl.col(LINE).alias(END), pl.lit(None, dtype=pl.String).alias(ERROR)
+    )
+    return columns, frame
+
+
+def records_frame(records: Sequence[Record]) -> pl.DataFrame:
+    """Records the careful reader gave, as a frame of their line numbers and errors; their
+    values stay with the records (JSON values keep their types)."""
+    import polars as pl
+
+    return pl.DataFrame(
+        {
+            LINE: [record.line for record in records],
+            END: [record.end_line for record in records],
+            ERROR: [record.error for record in records],
+        },
+        schema={LINE: pl.Int64, END: pl.Int64, ERROR: pl.String},
+    )
