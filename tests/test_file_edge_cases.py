@@ -35,7 +35,8 @@ def findings(path: Path, **options: object) -> dict[str, unitcalc.Finding]:
 def test_unclosed_quote_in_the_last_column_is_not_swallowed_silently(tmp_path: Path) -> None:
     path = write(
         tmp_path,
-        HEADER + 'P1,2026-01-05,97110,33,2,"oops\nP1,2026-01-05,97140,7,1,\nP2,2026-01-05,97110,20,1,\n',
+        HEADER
+        + 'P1,2026-01-05,97110,33,2,"oops\nP1,2026-01-05,97140,7,1,\nP2,2026-01-05,97110,20,1,\n',
     )
     [finding] = findings(path).values()
     assert finding.status == "invalid"
@@ -45,7 +46,10 @@ def test_unclosed_quote_in_the_last_column_is_not_swallowed_silently(tmp_path: P
 
 
 def test_a_true_multi_line_note_is_kept(tmp_path: Path) -> None:
-    path = write(tmp_path, HEADER + 'P1,2026-01-05,97110,33,2,"first line\nsecond line"\nP1,2026-01-05,97140,7,1,\n')
+    path = write(
+        tmp_path,
+        HEADER + 'P1,2026-01-05,97110,33,2,"first line\nsecond line"\nP1,2026-01-05,97140,7,1,\n',
+    )
     [finding] = findings(path).values()
     assert (finding.status, finding.lines) == ("ok", (2, 3, 4))
 
@@ -80,7 +84,10 @@ def test_json_lines_keys_must_be_plain_values(tmp_path: Path, value: object) -> 
 
 
 def test_an_unreadable_csv_line_makes_its_group_invalid(tmp_path: Path) -> None:
-    path = write(tmp_path, (HEADER + "P1,2026-01-05,97110,33,2,bad\rnote\nP1,2026-01-05,97140,7,1,\n").encode())
+    path = write(
+        tmp_path,
+        (HEADER + "P1,2026-01-05,97110,33,2,bad\rnote\nP1,2026-01-05,97140,7,1,\n").encode(),
+    )
     found = findings(path)
     assert list(found) == ["P1 / 2026-01-05"]
     assert found["P1 / 2026-01-05"].status == "invalid"
@@ -148,7 +155,12 @@ def test_warnings_reach_the_findings(tmp_path: Path) -> None:
 
 
 def test_billed_units_with_a_zero_fraction(tmp_path: Path) -> None:
-    assert findings(write(tmp_path, HEADER + "P1,2026-01-05,97110,33,2.0,\n"))["P1 / 2026-01-05"].status == "ok"
+    assert (
+        findings(write(tmp_path, HEADER + "P1,2026-01-05,97110,33,2.0,\n"))[
+            "P1 / 2026-01-05"
+        ].status
+        == "ok"
+    )
 
 
 class TestOutput:
@@ -213,7 +225,11 @@ def test_iter_findings_checks_its_arguments_at_once(tmp_path: Path) -> None:
 
 
 def test_claim_lines_never_rewrite_billed_units_they_cannot_add(tmp_path: Path) -> None:
-    path = write(tmp_path, HEADER + "P1,2026-01-05,97110,20,two,\nP1,2026-01-05,97110,13,1,\nP2,2026-01-05,97140,8,1.5,\n")
+    path = write(
+        tmp_path,
+        HEADER
+        + "P1,2026-01-05,97110,20,two,\nP1,2026-01-05,97110,13,1,\nP2,2026-01-05,97140,8,1.5,\n",
+    )
     rows = list(csv.DictReader(io.StringIO(CliRunner().invoke(main, ["batch", str(path)]).stdout)))
     assert [(r["patient_id"], r["billed_units"]) for r in rows] == [("P1", "two+1"), ("P2", "1.5")]
 

@@ -104,9 +104,7 @@ SCATTERED = (
 
 
 class TestScatteredFiles:
-    def test_audit_says_the_file_was_scattered_and_gives_line_ranges(
-        self, tmp_path: Path
-    ) -> None:
+    def test_audit_says_the_file_was_scattered_and_gives_line_ranges(self, tmp_path: Path) -> None:
         path = tmp_path / "v.csv"
         path.write_text(SCATTERED, encoding="utf-8")
         result = run("audit", str(path))

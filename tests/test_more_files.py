@@ -184,7 +184,8 @@ def run(path: Path, **options: Any) -> tuple[dict[str, Any], list[dict[str, Any]
     def consume(group: Group) -> None:
         assert group.finding is not None
         if group.finding.flagged:
-            flagged.append(group.finding.to_dict())
+            # The step-by-step explanation is written only when asked for (--explain).
+            flagged.append(group.finding.to_dict() | {"explanation": []})
 
     options.setdefault("need_billed", True)
     summary = run_groups(path, Options(**options), consume, reset=flagged.clear)

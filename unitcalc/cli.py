@@ -603,7 +603,10 @@ def batch(
     show_default=True,
     help="A report for people, CSV of the findings, or JSON with summary and findings.",
 )
-@click.option("--all", "show_all", is_flag=True, help="List ok groups too.")
+@click.option("--all", "show_all", is_flag=True, help="List ok groups too (with the reasoning).")
+@click.option(
+    "--explain", is_flag=True, help="Give each finding the step-by-step reasoning of its count."
+)
 @click.pass_context
 def audit(
     ctx: click.Context,
@@ -612,6 +615,7 @@ def audit(
     output: Path | None,
     output_format: AuditFormat,
     show_all: bool,
+    explain: bool,
     **reading: Any,
 ) -> None:
     """Check billed units (column billed_units) against the rule, group by group.
@@ -623,7 +627,7 @@ def audit(
     from .files.write import AuditWriter
 
     options = _options(need_billed=True, **reading)
-    options = attrs.evolve(options, only_findings=not show_all)
+    options = attrs.evolve(options, only_findings=not show_all, explain=explain)
     summary = _run(file, options, AuditWriter(output_format, show_all=show_all), output)
     if summary.edits or any(count for status, count in summary.counts.items() if status != "ok"):
         ctx.exit(1)

@@ -462,15 +462,29 @@ def _payer_frame(profiles: Mapping[str, PayerProfile]) -> pl.DataFrame:
 _POOL_OF = {"PT": 1, "OT": 2, "SLP": 3}
 
 
-def settle(grouped: pl.DataFrame, options: Options) -> pl.DataFrame:
-    """One row per group: ``__scalar`` (the scalar engine must evaluate it),
-    ``__status`` and ``__edits`` (for the groups settled here)."""
+@attrs.frozen(eq=False)
+class Settled:
+    """The columnar engine's answer: per group, whether the scalar engine must evaluate
+    it (``__odd``), its status and edits; per item (code in a pool), the units."""
+
+    groups: pl.DataFrame
+    items: pl.DataFrame
+    rows: pl.DataFrame
+
+
+def settle(grouped: pl.DataFrame, options: Options) -> Settled:
+    """Count and audit every group in columns (see the module's docstring)."""
     import polars as pl
 
     table = options.codes if options.codes is not None else CodeTable.default()
-    group = pl.col(GROUP)
-    rows = grouped.lazy().join(_code_frame(table).lazy(), on=CODE, how="left")
-    rows = rows.join(_payer_frame(options.profiles).lazy(), on=PAYER, how="left")
+    preference = {code: rank for rank, code in enumerate(options.tie_preference or ())}
+    rows = (
+        grouped.lazy()
+        .join(_code_frame(table).lazy(), on=CODE, how="left", maintain_order="left")
+        .join(_payer_frame(options.profiles).lazy(), on=PAYER, how="left", maintain_order="left")
+        .sort(GROUP, LINE)
+        .with_columns(pl.col(GROUP).set_sorted())
+    )
     timed = pl.col("__kind") == "timed"
     rule = pl.coalesce(pl.col(RULE), pl.col("__payer_rule"), pl.lit(get_rule("cms").name))
     pooling = (
@@ -481,8 +495,6 @@ def settle(grouped: pl.DataFrame, options: Options) -> pl.DataFrame:
     rows = rows.with_columns(
         __rule=rule, __pooling=pooling, __minutes0=pl.col(MINUTES).fill_null(0)
     )
-    code_minutes = pl.col("__minutes0").sum().over(GROUP, CODE)
-    timed_minutes = pl.when(timed).then(pl.col("__minutes0")).otherwise(0).sum().over(GROUP)
     odd_row = (
         pl.col(ERROR).is_not_null()
         | pl.col("__kind").is_null()
@@ -495,29 +507,38 @@ def settle(grouped: pl.DataFrame, options: Options) -> pl.DataFrame:
             & pl.col(PAYER).is_not_null()
             & (pl.col(RULE) != pl.col("__payer_rule"))
         )
-        | (code_minutes > MAX_MINUTES)
-        | (timed_minutes > MAX_MINUTES)
+        | pl.col(RULE).ne_missing(pl.col(RULE).first().over(GROUP))
+        | pl.col(PAYER).ne_missing(pl.col(PAYER).first().over(GROUP))
     )
-    mixed_terms = pl.struct(pl.col(RULE), pl.col(PAYER)).n_unique().over(GROUP) > 1
-    blank_discipline = (
-        (pl.col("__pooling") == "discipline")
-        & pl.col(DISCIPLINE).is_null().any().over(GROUP)
+    timed_minutes = pl.when(timed).then(pl.col("__minutes0")).otherwise(0).sum().over(GROUP)
+    blank_discipline = (pl.col("__pooling") == "discipline") & (
+        pl.col(DISCIPLINE).is_null().any().over(GROUP)
         & pl.col(DISCIPLINE).is_not_null().any().over(GROUP)
     )
-    rows = rows.with_columns(
-        __odd=(odd_row.any().over(GROUP) | mixed_terms | blank_discipline),
-        pool=group * 4
-        + pl.when(pl.col("__pooling") == "discipline")
-        .then(pl.col(DISCIPLINE).replace_strict(_POOL_OF, default=0, return_dtype=pl.Int64))
-        .otherwise(0),
+    pool = pl.col(GROUP) * 4 + pl.when(pl.col("__pooling") == "discipline").then(
+        pl.col(DISCIPLINE).replace_strict(_POOL_OF, default=0, return_dtype=pl.Int64)
+    ).otherwise(0)
+    rows = (
+        rows.with_columns(
+            __odd=odd_row.any().over(GROUP) | (timed_minutes > MAX_MINUTES) | blank_discipline,
+            pool=pool,
+        )
+        .sort("pool", CODE, LINE)
+        .with_columns(__item=pl.struct("pool", CODE).rle_id())
+        .with_columns(pl.col("pool").set_sorted(), pl.col("__item").set_sorted())
     )
-    plain = rows.filter(~pl.col("__odd"))
-    items = plain.group_by(GROUP, "pool", CODE).agg(
+    items = rows.group_by("__item", maintain_order=True).agg(
+        pl.col(GROUP).first(),
+        pl.col("pool").first(),
+        pl.col(CODE).first(),
         pl.col("__minutes0").sum().alias("minutes"),
         pl.col(BILLED).fill_null(0).sum().alias("billed"),
         pl.col("unit_minutes").first(),
         pl.col("__kind").first(),
         pl.col("__rule").first(),
+        pl.col(LINE).min().alias("__first"),
+        pl.col(DISCIPLINE).n_unique().alias("__disciplines"),
+        pl.col("__odd").first(),
     )
     timed_items = items.filter(pl.col("__kind") == "timed")
     counted = [
@@ -527,21 +548,58 @@ def settle(grouped: pl.DataFrame, options: Options) -> pl.DataFrame:
     untimed_items = items.filter(pl.col("__kind") != "timed").with_columns(
         base=pl.lit(1, dtype=pl.Int64), tied=pl.lit(False), shared=pl.lit(0, dtype=pl.Int64)
     )
-    items = pl.concat([*counted, untimed_items], how="diagonal_relaxed")
     billed, base = pl.col("billed"), pl.col("base")
     extra = pl.col("tied") & (billed == base + 1)
-    items = items.with_columns(__item_ok=(billed == base) | extra, __extra=extra.cast(pl.Int64))
-    pools = items.group_by(GROUP, "pool").agg(
+    items = (
+        pl.concat([*counted, untimed_items], how="diagonal_relaxed")
+        .with_columns(
+            __item_ok=(billed == base) | extra,
+            __extra=extra.cast(pl.Int64),
+            __preference=pl.col(CODE).replace_strict(
+                preference, default=len(preference), return_dtype=pl.Int64
+            ),
+            __item_odd=(pl.col("minutes") > MAX_MINUTES) | (pl.col("__disciplines") > 1),
+        )
+        # The closest compliant allocation: the tie's units go first to tied items the
+        # biller gave one more, then in unitcalc's order (preference, minutes, input).
+        .sort(
+            "pool",
+            pl.col("tied"),
+            billed > base,
+            "__preference",
+            "minutes",
+            "__first",
+            descending=[False, True, True, False, True, False],
+        )
+        .with_columns(pl.col("pool").set_sorted())
+        .with_columns(
+            allowed=base
+            + (
+                pl.col("tied")
+                & (pl.col("tied").cast(pl.Int64).cum_sum().over("pool") <= pl.col("shared"))
+            ).cast(pl.Int64)
+        )
+    )
+    pools = items.group_by("pool", maintain_order=True).agg(
+        pl.col(GROUP).first(),
         (pl.col("__item_ok").all() & (pl.col("__extra").sum() == pl.col("shared").max())).alias(
             "__compliant"
         ),
         (pl.col("base").sum() + pl.col("shared").max()).alias("__allowed"),
         pl.col("billed").sum().alias("__billed"),
+        pl.col("tied").any().alias("__tie"),
+        pl.col("__item_odd").any(),
     )
-    groups = pools.group_by(GROUP).agg(
-        pl.col("__compliant").all(),
-        pl.col("__allowed").sum(),
-        pl.col("__billed").sum(),
+    groups = (
+        pools.with_columns(pl.col(GROUP).set_sorted())
+        .group_by(GROUP, maintain_order=True)
+        .agg(
+            pl.col("__compliant").all(),
+            pl.col("__allowed").sum(),
+            pl.col("__billed").sum(),
+            pl.col("__tie").any(),
+            pl.col("__item_odd").any(),
+        )
     )
     difference = pl.col("__billed") - pl.col("__allowed")
     groups = groups.with_columns(
@@ -553,14 +611,19 @@ def settle(grouped: pl.DataFrame, options: Options) -> pl.DataFrame:
         .then(pl.lit("ok"))
         .otherwise(pl.lit("misallocated"))
     )
-    groups = groups.join(_edits(plain, options.mue), on=GROUP, how="left").with_columns(
-        pl.col("__edits").fill_null(False)
+    flags = rows.group_by(GROUP).agg(pl.col("__odd").first(), pl.col("__rule").first())
+    groups = (
+        flags.join(groups, on=GROUP, how="left")
+        .join(_edits(rows, options.mue), on=GROUP, how="left")
+        .with_columns(
+            __odd=pl.col("__odd") | pl.col("__item_odd").fill_null(False),
+            __edits=pl.col("__edits").fill_null(False),
+        )
+        .with_columns(__scalar=pl.col("__odd") | (pl.col("__status") != "ok") | pl.col("__edits"))
+        .sort(GROUP)
     )
-    every = rows.group_by(GROUP).agg(pl.col("__odd").first())
-    settled = every.join(groups.select(GROUP, "__status", "__edits"), on=GROUP, how="left")
-    return settled.with_columns(
-        __scalar=pl.col("__odd") | (pl.col("__status") != "ok") | pl.col("__edits")
-    ).collect()
+    frames = pl.collect_all([groups, items, rows])
+    return Settled(frames[0], frames[1], frames[2])
 
 
 def _edits(rows: pl.LazyFrame, mue: MueTable | None) -> pl.LazyFrame:
@@ -610,11 +673,11 @@ def run_groups(
     on_progress: Callable[[int, int, int], None] | None = None,
     display: str | None = None,
 ) -> Summary:
-    """Read ``path``, settle what the columns can, and hand ``consume`` a
-    :class:`Group` (with its finding, in an audit) for every group the scalar engine
-    evaluates, in file order of their first rows: every group when ``only_findings``
-    is off, else those that are not ok. ``reset`` is kept for callers of earlier
-    versions and never called: the file is read once."""
+    """Read ``path``, settle every group in columns, and hand ``consume`` a
+    :class:`Group` with its finding (in an audit) for every group to write, in file
+    order of their first rows: every group when ``only_findings`` is off, else those
+    that are not ok or trip an edit. ``reset`` is kept for callers of earlier versions
+    and never called: the file is read once."""
     import polars as pl
 
     del reset
@@ -634,28 +697,209 @@ def run_groups(
         size = Path(path).stat().st_size
         on_progress(summary.rows_read, size, size)
     settled = settle(grouped, options)
-    if options.only_findings:
-        quiet = settled.filter(~pl.col("__scalar"))
+    groups = settled.groups
+    in_columns = options.only_findings and not options.explain
+    if in_columns:
+        quiet = groups.filter(~pl.col("__scalar"))
         summary.groups += quiet.height
         if quiet.height:
             summary.counts["ok"] = summary.counts.get("ok", 0) + quiet.height
-        if "provider" in layout.known and quiet.height:
-            _tally(summary, grouped.join(quiet.select(GROUP), on=GROUP), options)
-        wanted = settled.filter(pl.col("__scalar")).select(GROUP)
+        if "provider" in layout.known:
+            plain = groups.filter(~pl.col("__odd")).select(GROUP)
+            _tally(summary, settled.rows.join(plain, on=GROUP, how="semi"), options)
+        found = groups.filter(pl.col("__scalar") & ~pl.col("__odd"))
+        scalar = groups.filter(pl.col("__odd")).select(GROUP)
     else:
-        wanted = settled.select(GROUP)
-    chosen = grouped.join(wanted, on=GROUP, how="semi").select(GROUP, LINE).sort(GROUP, LINE)
+        found = groups.clear()
+        scalar = groups.select(GROUP)
+    written = _column_findings(found, settled, layout, options)
+    chosen = grouped.join(scalar, on=GROUP, how="semi").select(GROUP, LINE).sort(GROUP, LINE)
     default_rule = get_rule(options.rule).name if options.rule else None
-    batch: list[tuple[int, list[int]]] = []
-    for group_id, lines in (
-        chosen.group_by(GROUP, maintain_order=True).agg(pl.col(LINE)).iter_rows()
-    ):
-        batch.append((group_id, lines))
-        if len(batch) >= 4096:
-            _evaluate_batch(batch, loaded, options, default_rule, summary, consume)
-            batch = []
-    _evaluate_batch(batch, loaded, options, default_rule, summary, consume)
+    pending: list[tuple[int, list[int]]] = []
+    by_scalar = chosen.group_by(GROUP, maintain_order=True).agg(pl.col(LINE)).iter_rows()
+    for first_line, group, lines in _merged(written, by_scalar):
+        if group is not None:
+            _evaluate_batch(pending, loaded, options, default_rule, summary, consume)
+            pending = []
+            _count(summary, group)
+            consume(group)
+            continue
+        pending.append((first_line, lines))
+        if len(pending) >= 4096:
+            _evaluate_batch(pending, loaded, options, default_rule, summary, consume)
+            pending = []
+    _evaluate_batch(pending, loaded, options, default_rule, summary, consume)
     return summary
+
+
+def _merged(
+    written: Iterator[tuple[int, Group]], by_scalar: Iterator[tuple[int, list[int]]]
+) -> Iterator[tuple[int, Group | None, list[int]]]:
+    """Groups found in columns and groups for the scalar engine (their lines), in file
+    order of their first lines."""
+    import heapq
+
+    found: Iterator[tuple[int, Group | None, list[int]]] = (
+        (first, group, []) for first, group in written
+    )
+    scalar: Iterator[tuple[int, Group | None, list[int]]] = (
+        (first, None, lines) for first, lines in by_scalar
+    )
+    return heapq.merge(found, scalar, key=lambda entry: entry[0])
+
+
+def _column_findings(
+    found: pl.DataFrame, settled: Settled, layout: Layout, options: Options
+) -> Iterator[tuple[int, Group]]:
+    """Findings of the groups settled in columns that are not ok or trip an edit, built
+    from their items and rows: the text only for them, no step-by-step explanation
+    (``--explain`` asks the scalar engine for it)."""
+    import polars as pl
+
+    if found.height == 0:
+        return
+    table = options.codes if options.codes is not None else CodeTable.default()
+    wanted = found.select(GROUP)
+    items = settled.items.join(wanted, on=GROUP, how="semi").sort(GROUP, "__first")
+    rows = settled.rows.join(wanted, on=GROUP, how="semi").sort(GROUP, LINE)
+    item_columns = [
+        "pool",
+        CODE,
+        "minutes",
+        "billed",
+        "unit_minutes",
+        "__kind",
+        "__first",
+        "allowed",
+    ]
+    item_lists = dict(
+        items.group_by(GROUP, maintain_order=True)
+        .agg(pl.struct(item_columns).alias("items"))
+        .iter_rows()
+    )
+    names = key_names(layout)
+    row_columns = [LINE, END, CODE, DISCIPLINE, MINUTES, BILLED, *names]
+    row_lists = dict(
+        rows.group_by(GROUP, maintain_order=True)
+        .agg(pl.struct(row_columns).alias("rows"))
+        .iter_rows()
+    )
+    for group_id, status, rule_name, tie, allowed_total, billed_total in found.select(
+        GROUP, "__status", "__rule", "__tie", "__allowed", "__billed"
+    ).iter_rows():
+        group_rows = row_lists[group_id]
+        key = tuple(group_rows[0][name] for name in names)
+        finding = _finding_of(
+            key,
+            status,
+            RULES[rule_name],
+            bool(tie),
+            int(allowed_total),
+            int(billed_total),
+            item_lists[group_id],
+            group_rows,
+            table,
+            options,
+        )
+        yield group_id, Group(key, layout, (), None, (), finding=finding)
+
+
+_LABEL = {0: None, 1: "PT", 2: "OT", 3: "SLP"}
+
+
+def _finding_of(
+    key: tuple[str, ...],
+    status: str,
+    counting: Rule,
+    tie: bool,
+    allowed_total: int,
+    billed_total: int,
+    items: Sequence[dict[str, Any]],
+    rows: Sequence[dict[str, Any]],
+    table: CodeTable,
+    options: Options,
+) -> Finding:
+    """One group's finding from its columns, worded as :func:`unitcalc.auditing.check`
+    words it."""
+    from ..auditing import _by_code, _message
+    from ..edits import check_edits
+    from ..rules import TimedItem
+
+    preference = {code: rank for rank, code in enumerate(options.tie_preference or ())}
+    pools: dict[int, list[dict[str, Any]]] = {}
+    for item in sorted(items, key=lambda entry: entry["__first"]):
+        pools.setdefault(item["pool"], []).append(item)
+    order = dict.fromkeys(row[CODE] for row in rows)
+    allowed_lines: dict[tuple[str, str | None], int] = {}
+    billed_lines: dict[tuple[str, str | None], int] = {}
+    notes: list[str] = []
+    warnings: list[str] = []
+    several = len(pools) > 1
+    for pool, members in pools.items():
+        label = _LABEL[pool % 4]
+        timed = [item for item in members if item["__kind"] == "timed"]
+        for item in [*timed, *(item for item in members if item["__kind"] != "timed")]:
+            allowed_lines[(item[CODE], label)] = item["allowed"]
+            billed_lines[(item[CODE], label)] = item["billed"]
+        for item in members:
+            note = table.lookup(item[CODE]).rule_notes.get(counting.name)
+            if note:
+                notes.append(f"{item[CODE]}: {note}")
+        if timed:
+            allocation = counting.allocate(
+                [
+                    TimedItem(
+                        name=item[CODE],
+                        minutes=item["minutes"],
+                        unit_minutes=item["unit_minutes"],
+                        rank=(
+                            preference.get(item[CODE], len(preference)),
+                            -item["minutes"],
+                            item["__first"],
+                        ),
+                    )
+                    for item in timed
+                ],
+                pool=label or ("no discipline" if several else None),
+            )
+            warnings.extend(allocation.warnings)
+    shown = {line: billed_lines.get(line, 0) for line in allowed_lines} | billed_lines
+    message = _message(
+        status,  # type: ignore[arg-type]
+        counting.name,
+        shown,
+        allowed_lines,
+        billed_total,
+        allowed_total,
+        tie or None,
+    )
+    edits = tuple(
+        check_edits(
+            [(row[CODE], row[DISCIPLINE], row[BILLED] or 0) for row in rows], mue=options.mue
+        )
+    )
+    seen: dict[tuple[object, ...], int] = {}
+    for row in rows:
+        signature = (row[CODE], row[MINUTES], row[DISCIPLINE], row[BILLED])
+        if signature in seen:
+            warnings.append(
+                f"lines {seen[signature]} and {row[LINE]} are identical; both are counted: "
+                "check that the service was not entered twice"
+            )
+        else:
+            seen[signature] = row[LINE]
+    return Finding(
+        group=" / ".join(key),
+        status=status,  # type: ignore[arg-type]
+        rule=counting.name,
+        billed=_by_code(billed_lines, order=order),  # type: ignore[arg-type]
+        allowed=_by_code(allowed_lines, order=order),  # type: ignore[arg-type]
+        difference=billed_total - allowed_total,
+        message=message,
+        lines=tuple(line for row in rows for line in range(row[LINE], row[END] + 1)),
+        edits=edits,
+        warnings=(*notes, *warnings),
+    )
 
 
 def _evaluate_batch(

@@ -42,3 +42,5 @@ class Options:
     only_findings: bool = False
     """Only groups that are not ok (or trip an edit) need a finding built: ok groups
     are settled and counted in columns."""
+    explain: bool = False
+    """Findings carry the step-by-step explanation (built by the scalar engine)."""

@@ -177,43 +177,55 @@ class CmsRule(Rule):
     def columnar(self, items: pl.LazyFrame) -> pl.LazyFrame:
         """The same count over many pools: the pool's 15-minute codes summed into the
         unit table, full blocks, then the units left by leftover rank within the pool.
-        An item whose leftover ranks (ties counted both ways) wholly inside the units
-        left surely gets one; one whose rank range straddles the last unit is tied,
-        exactly as :func:`cms_extras` cuts the sorted leftovers."""
+        Items are sorted by pool and leftover (largest first); an item whose run of
+        equal leftovers ends inside the units left surely gets one, and one whose run
+        straddles the last unit is tied: exactly how :func:`cms_extras` cuts the sorted
+        leftovers."""
         import polars as pl
 
         minutes, unit = pl.col("minutes"), pl.col("unit_minutes")
         pooled = unit == 15
-        pool = "pool"
-        staged = items.with_columns(
-            _pooled_minutes=pl.when(pooled).then(minutes).otherwise(0),
-            _blocks=pl.when(pooled).then(minutes // 15).otherwise(0),
-            _leftover=pl.when(pooled & (minutes % 15 > 0)).then(minutes % 15),
+        leftover = pl.when(pooled & (minutes % 15 > 0)).then(minutes % 15).otherwise(0)
+        staged = (
+            items.with_columns(
+                _pooled_minutes=pl.when(pooled).then(minutes).otherwise(0),
+                _blocks=pl.when(pooled).then(minutes // 15).otherwise(0),
+                _leftover=leftover,
+            )
+            .sort("pool", "_leftover", descending=[False, True])
+            .with_row_index("_at")
+            .with_columns(_run=pl.struct("pool", "_leftover").rle_id())
+            .with_columns(pl.col("pool").set_sorted(), pl.col("_run").set_sorted())
+        )
+        in_pool = pl.col("_at").cast(pl.Int64) - pl.col("_at").min().over("pool").cast(pl.Int64)
+        staged = staged.with_columns(
+            _total=pl.col("_pooled_minutes").sum().over("pool"),
+            _full=pl.col("_blocks").sum().over("pool"),
+            _rank_first=in_pool + 1,
+            _rank_last=in_pool + 1,
         ).with_columns(
-            _total=pl.col("_pooled_minutes").sum().over(pool),
-            _full=pl.col("_blocks").sum().over(pool),
-            _rank_first=pl.col("_leftover").rank("min", descending=True).over(pool),
-            _rank_last=pl.col("_leftover").rank("max", descending=True).over(pool),
+            _rank_first=pl.col("_rank_first").min().over("_run"),
+            _rank_last=pl.col("_rank_last").max().over("_run"),
         )
         total_units = pl.when(pl.col("_total") < 8).then(0).otherwise((pl.col("_total") + 7) // 15)
+        has_leftover = pl.col("_leftover") > 0
         staged = staged.with_columns(_remaining=total_units - pl.col("_full")).with_columns(
-            _sure=(pl.col("_rank_last") <= pl.col("_remaining")).fill_null(False),
-            tied=(
-                (pl.col("_rank_first") <= pl.col("_remaining"))
-                & (pl.col("_rank_last") > pl.col("_remaining"))
-            ).fill_null(False),
+            _sure=has_leftover & (pl.col("_rank_last") <= pl.col("_remaining")),
+            tied=has_leftover
+            & (pl.col("_rank_first") <= pl.col("_remaining"))
+            & (pl.col("_rank_last") > pl.col("_remaining")),
         )
         staged = staged.with_columns(
             base=pl.when(pooled)
             .then(pl.col("_blocks") + pl.col("_sure").cast(pl.Int64))
             .otherwise(columnar_midpoint(minutes, unit))
             .cast(pl.Int64),
-            shared=pl.when(pl.col("tied").any().over(pool))
-            .then(pl.col("_remaining") - pl.col("_sure").cast(pl.Int64).sum().over(pool))
+            shared=pl.when(pl.col("tied").any().over("pool"))
+            .then(pl.col("_remaining") - pl.col("_sure").cast(pl.Int64).sum().over("pool"))
             .otherwise(0)
             .cast(pl.Int64),
         )
         return staged.drop(
-            "_pooled_minutes", "_blocks", "_leftover", "_total", "_full", "_rank_first",
-            "_rank_last", "_remaining", "_sure",
+            "_at", "_run", "_pooled_minutes", "_blocks", "_leftover", "_total", "_full",
+            "_rank_first", "_rank_last", "_remaining", "_sure",
         )  # fmt: skip
