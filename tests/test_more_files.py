@@ -12,8 +12,8 @@ import pytest
 
 import unitcalc
 from unitcalc import FileProblem, iter_findings
-from unitcalc.files import Group, Options, run_groups
 from unitcalc.codes import CodeTable, define_code
+from unitcalc.files import Group, Options, run_groups
 from unitcalc.mue import MueTable, MueTableError
 from unitcalc.payers import PayerProfileError, parse_profiles
 
