@@ -479,9 +479,8 @@ def settle(grouped: pl.DataFrame, options: Options) -> Settled:
     table = options.codes if options.codes is not None else CodeTable.default()
     preference = {code: rank for rank, code in enumerate(options.tie_preference or ())}
     rows = (
-        grouped.lazy()
-        .join(_code_frame(table).lazy(), on=CODE, how="left", maintain_order="left")
-        .join(_payer_frame(options.profiles).lazy(), on=PAYER, how="left", maintain_order="left")
+        grouped.join(_code_frame(table), on=CODE, how="left", maintain_order="left")
+        .join(_payer_frame(options.profiles), on=PAYER, how="left", maintain_order="left")
         .sort(GROUP, LINE)
         .with_columns(pl.col(GROUP).set_sorted())
     )
@@ -493,7 +492,11 @@ def settle(grouped: pl.DataFrame, options: Options) -> Settled:
         else pl.coalesce(pl.col("__payer_pooling"), pl.lit("discipline"))
     )
     rows = rows.with_columns(
-        __rule=rule, __pooling=pooling, __minutes0=pl.col(MINUTES).fill_null(0)
+        __counting=rule,
+        __pooling=pooling,
+        __minutes0=pl.col(MINUTES).fill_null(0),
+        __first_rule=pl.col(RULE).first().over(GROUP),
+        __first_payer=pl.col(PAYER).first().over(GROUP),
     )
     odd_row = (
         pl.col(ERROR).is_not_null()
@@ -507,20 +510,25 @@ def settle(grouped: pl.DataFrame, options: Options) -> Settled:
             & pl.col(PAYER).is_not_null()
             & (pl.col(RULE) != pl.col("__payer_rule"))
         )
-        | pl.col(RULE).ne_missing(pl.col(RULE).first().over(GROUP))
-        | pl.col(PAYER).ne_missing(pl.col(PAYER).first().over(GROUP))
+        | pl.col(RULE).ne_missing(pl.col("__first_rule"))
+        | pl.col(PAYER).ne_missing(pl.col("__first_payer"))
     )
-    timed_minutes = pl.when(timed).then(pl.col("__minutes0")).otherwise(0).sum().over(GROUP)
+    rows = rows.with_columns(
+        __odd_row=odd_row,
+        __timed_minutes=pl.when(timed).then(pl.col("__minutes0")).otherwise(0),
+        __blank=pl.col(DISCIPLINE).is_null(),
+    )
     blank_discipline = (pl.col("__pooling") == "discipline") & (
-        pl.col(DISCIPLINE).is_null().any().over(GROUP)
-        & pl.col(DISCIPLINE).is_not_null().any().over(GROUP)
+        pl.col("__blank").any().over(GROUP) & (~pl.col("__blank")).any().over(GROUP)
     )
     pool = pl.col(GROUP) * 4 + pl.when(pl.col("__pooling") == "discipline").then(
         pl.col(DISCIPLINE).replace_strict(_POOL_OF, default=0, return_dtype=pl.Int64)
     ).otherwise(0)
     rows = (
         rows.with_columns(
-            __odd=odd_row.any().over(GROUP) | (timed_minutes > MAX_MINUTES) | blank_discipline,
+            __odd=pl.col("__odd_row").any().over(GROUP)
+            | (pl.col("__timed_minutes").sum().over(GROUP) > MAX_MINUTES)
+            | blank_discipline,
             pool=pool,
         )
         .sort("pool", CODE, LINE)
@@ -535,14 +543,16 @@ def settle(grouped: pl.DataFrame, options: Options) -> Settled:
         pl.col(BILLED).fill_null(0).sum().alias("billed"),
         pl.col("unit_minutes").first(),
         pl.col("__kind").first(),
-        pl.col("__rule").first(),
+        pl.col("__counting").first(),
         pl.col(LINE).min().alias("__first"),
         pl.col(DISCIPLINE).n_unique().alias("__disciplines"),
         pl.col("__odd").first(),
     )
     timed_items = items.filter(pl.col("__kind") == "timed")
     counted = [
-        counting.columnar(timed_items.filter(pl.col("__rule") == name))
+        counting.columnar(timed_items.filter(pl.col("__counting") == name).lazy()).collect(
+            engine="in-memory"
+        )
         for name, counting in RULES.items()
     ]
     untimed_items = items.filter(pl.col("__kind") != "timed").with_columns(
@@ -552,6 +562,7 @@ def settle(grouped: pl.DataFrame, options: Options) -> Settled:
     extra = pl.col("tied") & (billed == base + 1)
     items = (
         pl.concat([*counted, untimed_items], how="diagonal_relaxed")
+        .sort("pool")
         .with_columns(
             __item_ok=(billed == base) | extra,
             __extra=extra.cast(pl.Int64),
@@ -571,12 +582,11 @@ def settle(grouped: pl.DataFrame, options: Options) -> Settled:
             "__first",
             descending=[False, True, True, False, True, False],
         )
-        .with_columns(pl.col("pool").set_sorted())
+        .with_columns(pl.col("pool").set_sorted(), __tied_at=pl.col("tied").cast(pl.Int64))
         .with_columns(
             allowed=base
             + (
-                pl.col("tied")
-                & (pl.col("tied").cast(pl.Int64).cum_sum().over("pool") <= pl.col("shared"))
+                pl.col("tied") & (pl.col("__tied_at").cum_sum().over("pool") <= pl.col("shared"))
             ).cast(pl.Int64)
         )
     )
@@ -611,10 +621,15 @@ def settle(grouped: pl.DataFrame, options: Options) -> Settled:
         .then(pl.lit("ok"))
         .otherwise(pl.lit("misallocated"))
     )
-    flags = rows.group_by(GROUP).agg(pl.col("__odd").first(), pl.col("__rule").first())
+    flags = (
+        rows.sort(GROUP)
+        .with_columns(pl.col(GROUP).set_sorted())
+        .group_by(GROUP, maintain_order=True)
+        .agg(pl.col("__odd").first(), pl.col("__counting").first())
+    )
     groups = (
         flags.join(groups, on=GROUP, how="left")
-        .join(_edits(rows, options.mue), on=GROUP, how="left")
+        .join(_edits(rows.lazy(), options.mue).collect(engine="in-memory"), on=GROUP, how="left")
         .with_columns(
             __odd=pl.col("__odd") | pl.col("__item_odd").fill_null(False),
             __edits=pl.col("__edits").fill_null(False),
@@ -622,8 +637,7 @@ def settle(grouped: pl.DataFrame, options: Options) -> Settled:
         .with_columns(__scalar=pl.col("__odd") | (pl.col("__status") != "ok") | pl.col("__edits"))
         .sort(GROUP)
     )
-    frames = pl.collect_all([groups, items, rows])
-    return Settled(frames[0], frames[1], frames[2])
+    return Settled(groups, items, rows)
 
 
 def _edits(rows: pl.LazyFrame, mue: MueTable | None) -> pl.LazyFrame:
@@ -785,7 +799,7 @@ def _column_findings(
         .iter_rows()
     )
     for group_id, status, rule_name, tie, allowed_total, billed_total in found.select(
-        GROUP, "__status", "__rule", "__tie", "__allowed", "__billed"
+        GROUP, "__status", "__counting", "__tie", "__allowed", "__billed"
     ).iter_rows():
         group_rows = row_lists[group_id]
         key = tuple(group_rows[0][name] for name in names)
