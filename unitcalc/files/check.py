@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ..auditing import parse_units
-from ..codes import _CODE_SHAPE
+from ..codes import CodeTable
 from ..errors import FileProblem, InvalidServiceError, UnitcalcError
 from ..model import MAX_MINUTES, ServiceLine
 from ..payers import PayerProfile, PayerProfileError
@@ -303,57 +303,57 @@ def _plain_rows(
 
     known = layout.known
 
+    # Plain forms only: exact spelling, no surrounding space, no sign. Anything else
+    # (which the scalar checker may still accept, e.g. " 33" or "gp") goes to it.
     def text(role: str) -> pl.Expr:
-        return pl.col(known[role]).str.strip_chars()
+        return pl.col(known[role])
 
     ok: list[pl.Expr] = []
-    code = text("code").str.to_uppercase()
-    ok.append(code.str.contains(_CODE_SHAPE.pattern))
+    table = options.codes if options.codes is not None else CodeTable.default()
+    code = text("code")
+    ok.append(code.is_in([info.code for info in table]))
     minutes_text = text("minutes")
     minutes = minutes_text.cast(pl.Int64, strict=False)
-    ok.append(
-        (minutes_text == "")
-        | (minutes_text.str.contains("^[0-9]{1,4}$") & (minutes <= MAX_MINUTES))
-    )
+    ok.append((minutes_text == "") | minutes.is_between(0, MAX_MINUTES))
     minutes = pl.when(minutes_text == "").then(None).otherwise(minutes)
     billed: pl.Expr = pl.lit(None, dtype=pl.Int64)
     if options.need_billed:
         billed_text = text("billed_units")
-        ok.append(billed_text.str.contains("^[0-9]{1,4}$"))
         billed = billed_text.cast(pl.Int64, strict=False)
+        ok.append(
+            billed.is_between(0, 9999)
+            & ~billed_text.str.starts_with("+")
+            & ~billed_text.str.starts_with("-")
+        )
     discipline: pl.Expr = pl.lit(None, dtype=pl.String)
     if "discipline" in known:
-        named = text("discipline").str.to_uppercase()
-        ok.append((named == "") | named.is_in(list(_DISCIPLINES)))
+        named = text("discipline")
+        ok.append(named.is_in(["", *_DISCIPLINES]))
         discipline = named.replace_strict(_DISCIPLINES, default=None, return_dtype=pl.String)
     default_rule = get_rule(options.rule).name if options.rule else None
     rule: pl.Expr = pl.lit(default_rule, dtype=pl.String)
     if "rule" in known:
-        named = text("rule").str.to_lowercase()
+        named = text("rule")
         aliases = {alias: get_rule(alias).name for alias in rule_names()}
-        ok.append((named == "") | named.is_in(list(aliases)))
+        ok.append(named.is_in(["", *aliases]))
         rule = (
             pl.when(named == "")
             .then(rule)
             .otherwise(named.replace_strict(aliases, default=None, return_dtype=pl.String))
         )
-    profiles = {name.lower(): name for name in options.profiles}
-    default_payer = profiles.get((options.payer or "").strip().lower())
+    profiles = {name: name for name in options.profiles}
+    default_payer = {key.lower(): key for key in profiles}.get(
+        (options.payer or "").strip().lower()
+    )
     payer: pl.Expr = pl.lit(default_payer, dtype=pl.String)
     default_ok = not options.payer or default_payer is not None
     if "payer" in known:
         named = text("payer")
-        ok.append(
-            ((named == "") & pl.lit(default_ok)) | named.str.to_lowercase().is_in(list(profiles))
-        )
+        ok.append(((named == "") & pl.lit(default_ok)) | named.is_in(list(profiles)))
         payer = (
             pl.when(named == "")
             .then(payer)
-            .otherwise(
-                named.str.to_lowercase().replace_strict(
-                    profiles, default=None, return_dtype=pl.String
-                )
-            )
+            .otherwise(named.replace_strict(profiles, default=None, return_dtype=pl.String))
         )
     elif not default_ok:
         ok.append(pl.lit(False))
@@ -364,17 +364,17 @@ def _plain_rows(
         part = pl.col(name).str.strip_chars()
         ok.append(part != "")
         if index == layout.date_index:
-            iso = part.str.contains("^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$")
-            us = part.str.contains("^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$")
-            day = (
-                pl.when(iso)
-                .then(part.str.to_date("%Y-%m-%d", strict=False))
-                .when(us)
-                .then(part.str.to_date("%m/%d/%Y", strict=False))
+            raw = pl.col(name)
+            iso = raw.str.to_date("%Y-%m-%d", strict=False, exact=True)
+            us = raw.str.to_date("%m/%d/%Y", strict=False, exact=True)
+            day = pl.coalesce(iso, us)
+            ok.append(
+                day.dt.year().is_between(1000, 9999)
+                & raw.str.len_bytes().is_between(8, 10)
+                & ~raw.str.contains(" ", literal=True)
             )
-            ok.append(day.is_not_null() & (day.dt.year() >= 1))
             part = day.dt.to_string("%Y-%m-%d")
-            date_format = pl.when(iso).then(pl.lit("iso")).when(us).then(pl.lit("us"))
+            date_format = pl.when(iso.is_not_null()).then(pl.lit("iso")).otherwise(pl.lit("us"))
         keys.append(part)
     staged = frame.with_columns(pl.all_horizontal(ok).fill_null(False).alias("__plain"))
     plain = staged.filter("__plain").select(

@@ -428,12 +428,14 @@ def _code_frame(table: CodeTable) -> pl.DataFrame:
             "__family": [
                 info.addon_of is not None or bool(table.addons(info.code)) for info in entries
             ],
+            "__code_index": list(range(1, len(entries) + 1)),
         },
         schema={
             CODE: pl.String,
             "__kind": pl.String,
             "unit_minutes": pl.Int64,
             "__family": pl.Boolean,
+            "__code_index": pl.Int64,
         },
     )
 
@@ -478,12 +480,12 @@ def settle(grouped: pl.DataFrame, options: Options) -> Settled:
 
     table = options.codes if options.codes is not None else CodeTable.default()
     preference = {code: rank for rank, code in enumerate(options.tie_preference or ())}
-    rows = (
-        grouped.join(_code_frame(table), on=CODE, how="left", maintain_order="left")
-        .join(_payer_frame(options.profiles), on=PAYER, how="left", maintain_order="left")
-        .sort(GROUP, LINE)
-        .with_columns(pl.col(GROUP).set_sorted())
+    rows = grouped.join(_code_frame(table), on=CODE, how="left", maintain_order="left").join(
+        _payer_frame(options.profiles), on=PAYER, how="left", maintain_order="left"
     )
+    if not rows.get_column(GROUP).is_sorted():
+        rows = rows.sort(GROUP, LINE)  # a scattered file: its groups' rows brought together
+    rows = rows.with_columns(pl.col(GROUP).set_sorted())
     timed = pl.col("__kind") == "timed"
     rule = pl.coalesce(pl.col(RULE), pl.col("__payer_rule"), pl.lit(get_rule("cms").name))
     pooling = (
@@ -531,8 +533,9 @@ def settle(grouped: pl.DataFrame, options: Options) -> Settled:
             | blank_discipline,
             pool=pool,
         )
-        .sort("pool", CODE, LINE)
-        .with_columns(__item=pl.struct("pool", CODE).rle_id())
+        # One integer per item (a code in a pool), so that one sort brings items together.
+        .with_columns(__item=pl.col("pool") * 4096 + pl.col("__code_index").fill_null(0))
+        .sort("__item")
         .with_columns(pl.col("pool").set_sorted(), pl.col("__item").set_sorted())
     )
     items = rows.group_by("__item", maintain_order=True).agg(
