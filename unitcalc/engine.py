@@ -610,7 +610,8 @@ def _assign_disciplines(
         shown = _shown_line(index, line)
         if len(hint) == 1:
             warnings.append(
-                f"{shown} has no discipline: counted with {hint[0]}, the only discipline "
+                f"{info.code} has no discipline while other lines do ({', '.join(named)}): "
+                f"counted with {hint[0]}, the only discipline "
                 f"{'named this day' if len(named) == 1 else 'of its code named this day'}; "
                 f"give it one (e.g. {line.code}-{_MODIFIERS[hint[0]]}) if that is wrong"
             )
