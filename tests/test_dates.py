@@ -77,7 +77,8 @@ class TestWindowEdges:
     def test_window_is_data_on_each_entry(self) -> None:
         info = TABLE.codes["G0515"]
         assert (info.valid_from, info.valid_to) == (day("2018-01-01"), day("2019-12-31"))
-        assert info.valid_sources and info.to_dict()["valid_to"] == "2019-12-31"
+        assert info.valid_sources
+        assert info.to_dict()["valid_to"] == "2019-12-31"
         assert TABLE.codes["97110"].window == ""
 
 
@@ -118,9 +119,7 @@ class TestDatedVisits:
         with pytest.raises(CodeNotInForceError, match="give its valid_kind"):
             calculate({"92506": None}, date_of_service="2013-06-01")
 
-    @pytest.mark.parametrize(
-        "value", ["06/01/2016", "2016-13-01", "yesterday", 20160601], ids=str
-    )
+    @pytest.mark.parametrize("value", ["06/01/2016", "2016-13-01", "yesterday", 20160601], ids=str)
     def test_a_bad_date_is_refused(self, value: object) -> None:
         with pytest.raises(InvalidServiceError) as caught:
             calculate({"97110": 23}, date_of_service=value)  # type: ignore[arg-type]

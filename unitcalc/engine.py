@@ -540,9 +540,7 @@ def _cap_texts(
     return step, warning, removed
 
 
-def _preference(
-    codes: Sequence[str], table: CodeTable, on: datetime.date | None
-) -> dict[str, int]:
+def _preference(codes: Sequence[str], table: CodeTable, on: datetime.date | None) -> dict[str, int]:
     """Tie preference ranks by code; every code must be one the table can count."""
     if isinstance(codes, str):
         raise TypeError(f"tie_preference must be a list of codes such as ['97110'], not {codes!r}")

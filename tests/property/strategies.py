@@ -171,18 +171,20 @@ def cognitive_family_visits(draw: st.DrawFn) -> dict[str, int]:
     return {code: draw(family_minutes) for code in members}
 
 
-cognitive_family_lines = st.lists(
-    st.builds(
-        unitcalc.ServiceLine,
-        st.sampled_from(COGNITIVE_FAMILY),
-        minutes,
-        discipline=disciplines,
+cognitive_family_lines = (
+    st.lists(
+        st.builds(
+            unitcalc.ServiceLine,
+            st.sampled_from(COGNITIVE_FAMILY),
+            minutes,
+            discipline=disciplines,
+        )
+        | timed_lines(),
+        min_size=1,
+        max_size=6,
     )
-    | timed_lines(),
-    min_size=1,
-    max_size=6,
-).filter(lambda lines: any(line.code in COGNITIVE_FAMILY for line in lines)).map(
-    settle_disciplines
+    .filter(lambda lines: any(line.code in COGNITIVE_FAMILY for line in lines))
+    .map(settle_disciplines)
 )
 """A day of lines holding 97129 and/or 97130, maybe with other timed codes, spread
 over the disciplines."""
