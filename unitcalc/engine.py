@@ -265,7 +265,9 @@ def evaluate(
     for pool in pools.values():
         for entry in pool.codes.values():
             note = entry.info.rule_notes.get(counting.name)
-            if note and entry.listed:
+            # A primary's note speaks for its family, even when only the add-on was given.
+            family = [pool.codes[c] for c in table.addons(entry.info.code) if c in pool.codes]
+            if note and (entry.listed or any(member.listed for member in family)):
                 warnings.append(f"{entry.info.code}: {note}")
     for pool in pools.values():
         for entry in pool.codes.values():
