@@ -52,6 +52,12 @@ OPENING = {
     "97550": "2024-01-01",
     "97551": "2024-01-01",
     "97552": "2024-01-01",
+    **dict.fromkeys(["92521", "92522", "92523", "92524"], "2014-01-01"),
+}
+# Monthly codes: their window is checked first, then they are refused for a day.
+MONTHLY_OPENING = {
+    **dict.fromkeys(["98975", "98976", "98977", "98980", "98981"], "2022-01-01"),
+    **dict.fromkeys(["98979", "98984", "98985", "98986"], "2026-01-01"),
 }
 
 
@@ -73,6 +79,23 @@ class TestWindowEdges:
             TABLE.lookup(code, on=first - DAY)
         assert caught.value.valid_from == first
         assert f"{code} is valid from {first.isoformat()}" in str(caught.value)
+
+    @pytest.mark.parametrize(
+        "code", sorted(MONTHLY_OPENING), ids=lambda c: f"{c}-from-{MONTHLY_OPENING[c]}"
+    )
+    def test_monthly_codes_open_on_their_first_day(self, code: str) -> None:
+        first = day(MONTHLY_OPENING[code])
+        with pytest.raises(MonthlyCodeError):
+            TABLE.lookup(code, on=first)
+        with pytest.raises(CodeNotInForceError) as caught:
+            TABLE.lookup(code, on=first - DAY)
+        assert not isinstance(caught.value, MonthlyCodeError)
+
+    def test_92506_closes_with_its_counting_unknown(self) -> None:
+        with pytest.raises(CodeNotInForceError, match="give its valid_kind"):
+            TABLE.lookup("92506", on=day("2013-12-31"))
+        with pytest.raises(DeletedCodeError, match="92521"):
+            TABLE.lookup("92506", on=day("2014-01-01"))
 
     def test_window_is_data_on_each_entry(self) -> None:
         info = TABLE.codes["G0515"]
