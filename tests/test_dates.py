@@ -270,6 +270,19 @@ class TestLinesWithoutDiscipline:
         with pytest.raises(InvalidServiceError, match="97161 is a PT code"):
             calculate(lines)
 
+    def test_the_file_commands_pooling_apart_is_kept_for_evaluate(self) -> None:
+        from unitcalc.engine import evaluate
+
+        lines = [ServiceLine("97110", 33, discipline="PT"), ServiceLine("97140", 7)]
+        apart = evaluate(lines).result
+        assert apart.total_units == 2
+        assert any("counted in a pool of their own" in w for w in apart.warnings)
+        assert evaluate(lines, blank_discipline="join").result.total_units == 3
+
+    def test_an_unknown_blank_discipline_mode_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="blank_discipline must be"):
+            calculate({"97110": 8}, blank_discipline="pool")  # type: ignore[arg-type]
+
     def test_day_pooling_needs_no_discipline(self) -> None:
         lines = [
             ServiceLine("97110", 33, discipline="PT"),

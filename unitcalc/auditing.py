@@ -183,6 +183,7 @@ def audit(
         max_alternatives=DEFAULT_MAX_ALTERNATIVES,
         date_of_service=date_of_service,
         default_discipline=default_discipline,
+        blank_discipline="join",
     )
     billed_lines: dict[LineKey, int] = {}
     for key, value in billed.items():

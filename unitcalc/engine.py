@@ -52,6 +52,11 @@ if TYPE_CHECKING:
 
 Pooling = Literal["discipline", "day"]
 POOLINGS: tuple[Pooling, ...] = ("discipline", "day")
+BlankDiscipline = Literal["join", "apart"]
+"""What a line without a discipline does beside named ones: ``join`` the day's only named
+discipline (an error with two or more named, unless ``default_discipline``), or, as the
+file commands still count until the file engine adopts ``join``, form a pool ``apart``
+(with a warning)."""
 DEFAULT_MAX_ALTERNATIVES = 100
 """How many alternative allocations a result lists before it sets
 ``alternatives_truncated``; the tie itself is always described whole."""
@@ -91,6 +96,7 @@ def calculate(
     mue: MueTable | None = None,
     date_of_service: datetime.date | str | None = None,
     default_discipline: str | None = None,
+    blank_discipline: BlankDiscipline = "join",
 ) -> Result:
     """Billable units for one patient's day of services under ``rule``.
 
@@ -121,7 +127,7 @@ def calculate(
             tie_preference,
             pooling,
             max_alternatives,
-            (date_of_service, default_discipline),
+            (date_of_service, default_discipline, blank_discipline),
         )
         cached = _RESULTS.get(key) if key is not None else None
         if cached is not None:
@@ -137,6 +143,7 @@ def calculate(
         mue=mue,
         date_of_service=date_of_service,
         default_discipline=default_discipline,
+        blank_discipline=blank_discipline,
     ).result
     if key is not None:
         if len(_RESULTS) >= _CACHE_SIZE:
@@ -220,8 +227,13 @@ def evaluate(
     mue: MueTable | None = None,
     date_of_service: datetime.date | str | None = None,
     default_discipline: str | None = None,
+    blank_discipline: BlankDiscipline = "apart",
 ) -> Evaluation:
-    """:func:`calculate`, keeping each pool's allocation for checking billed units."""
+    """:func:`calculate`, keeping each pool's allocation for checking billed units.
+
+    ``blank_discipline`` defaults to ``"apart"`` here, the pooling of the file commands
+    (``batch`` / ``audit``) whose quick pass still counts that way; :func:`calculate` and
+    :func:`~unitcalc.audit` pass ``"join"``."""
     counting = _resolve_rule(rule, payer)
     table = codes if codes is not None else CodeTable.default()
     on = parse_date_of_service(date_of_service)
@@ -240,7 +252,9 @@ def evaluate(
 
     lines = _service_lines(services)
     warnings: list[str] = []
-    if pooling == "discipline":
+    if blank_discipline not in ("join", "apart"):
+        raise ValueError(f"blank_discipline must be 'join' or 'apart', not {blank_discipline!r}")
+    if pooling == "discipline" and (blank_discipline == "join" or fallback is not None):
         lines = _assign_disciplines(lines, table, on, fallback, warnings)
     pools = _pools(lines, table, pooling, on)
     explanation = [f"Rule: {counting.summary} ({counting.source})."]
@@ -262,6 +276,14 @@ def evaluate(
             "20.1). Pooling per discipline is the common reading, not a sentence of the CMS "
             "text; pooling the whole day instead is an option (--pool-by day)."
         )
+        if None in pools:
+            bare = ", ".join(pools[None].codes)
+            named = ", ".join(d for d in used_disciplines if d)
+            warnings.append(
+                f"{bare} {'has' if len(pools[None].codes) == 1 else 'have'} no discipline "
+                f"while other lines do ({named}): counted in a pool of their own; give the "
+                "discipline (e.g. 97110-GP) if they belong to a plan of care"
+            )
     for pool in pools.values():
         for entry in pool.codes.values():
             note = entry.info.rule_notes.get(counting.name)
