@@ -318,8 +318,8 @@ def _services_from_json(stream_name: str, text: str) -> _JsonInput:
 @click.option(
     "--default-discipline",
     metavar="PT|OT|SLP",
-    help="Discipline of lines that name none, when the day names two or more "
-    "(with one named, such lines join it).",
+    help="Discipline of every line that names none. Without it, such lines join the "
+    "day's only named discipline, and are an error when the day names two or more.",
 )
 @_counting_options
 @click.option(

@@ -110,8 +110,9 @@ def calculate(
     Medically Unlikely Edits to check the units against. ``date_of_service`` (a date or
     ``"YYYY-MM-DD"``) checks each code against its window in the code table and counts
     a code deleted since as it counted then; without it the current code set applies.
-    ``default_discipline`` (PT, OT, SLP) is the discipline of lines that name none when
-    the day names two or more.
+    ``default_discipline`` (PT, OT, SLP) is the discipline of every line that names
+    none; without it such lines join the day's only named discipline, and are an error
+    when the day names two or more.
 
     >>> r = calculate({"97112": 20, "97110": 20})
     >>> dict(r.units), [dict(a) for a in r.alternatives]

@@ -69,7 +69,8 @@ class CalculateRequest(BaseModel):
     default_discipline: str | None = Field(
         default=None,
         max_length=10,
-        description="Discipline of services that name none, when the day names two or more",
+        description="Discipline of every service that names none (without it, such "
+        "services join the day's only named discipline; two or more named is an error)",
     )
     services: list[Service] = Field(max_length=200)
 
