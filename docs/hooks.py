@@ -24,7 +24,7 @@ from unitcalc import CodeTable
 
 CODE_TABLE_MARKER = "<!-- unitcalc: code table, generated at build time -->"
 
-KIND_ORDER = ("timed", "untimed", "deleted")
+KIND_ORDER = ("timed", "untimed", "monthly", "deleted")
 _URL = re.compile(r"https?://\S+")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|])")
 
@@ -50,11 +50,26 @@ def _citation(value: str) -> str:
     return "".join(out)
 
 
-KIND_HEADINGS = {"timed": "Timed codes", "untimed": "Untimed codes", "deleted": "Deleted codes"}
+KIND_HEADINGS = {
+    "timed": "Timed codes",
+    "untimed": "Untimed codes",
+    "monthly": "Monthly codes (counted by the month, never by the day)",
+    "deleted": "Deleted codes",
+}
 COLUMNS = {
-    "timed": ("code", "unit minutes", "label", "add-on", "notes", "sources"),
-    "untimed": ("code", "label", "notes", "sources"),
-    "deleted": ("code", "label", "deleted on", "replaced by", "notes", "sources"),
+    "timed": ("code", "unit minutes", "label", "add-on", "valid", "notes", "sources"),
+    "untimed": ("code", "label", "valid", "notes", "sources"),
+    "monthly": ("code", "label", "valid", "counted by", "sources"),
+    "deleted": (
+        "code",
+        "label",
+        "valid",
+        "deleted on",
+        "replaced by",
+        "counted while valid",
+        "notes",
+        "sources",
+    ),
 }
 
 
@@ -73,7 +88,12 @@ def code_table_markdown(table: CodeTable | None = None) -> str:
     }
     # Number the sources in order of first citation, primary texts (CMS, the Federal
     # Register) before the secondary ones, whose citations start "(secondary: ...)".
-    cited = dict.fromkeys(s for kind in KIND_ORDER for info in by_kind[kind] for s in info.sources)
+    cited = dict.fromkeys(
+        s
+        for kind in KIND_ORDER
+        for info in by_kind[kind]
+        for s in (*info.sources, *info.valid_sources)
+    )
     ordered = sorted(cited, key=lambda source: source.startswith("("))
     numbers = {source: number for number, source in enumerate(ordered, start=1)}
 
@@ -101,6 +121,22 @@ def code_table_markdown(table: CodeTable | None = None) -> str:
                     else f"has add-on {', '.join(addons)}"
                     if addons
                     else ""
+                ),
+                "valid": " ".join(
+                    [
+                        info.window,
+                        *(
+                            f"[{number}](#source-{number})"
+                            for number in sorted(numbers[source] for source in info.valid_sources)
+                        ),
+                    ]
+                ).strip(),
+                "counted by": _text(info.monthly_counting or ""),
+                "counted while valid": (
+                    f"{info.valid_kind}"
+                    + (f", {info.unit_minutes}-minute units" if info.unit_minutes else "")
+                    if info.valid_kind
+                    else "unknown: a dated visit asks for it"
                 ),
                 "deleted on": info.deleted_on.isoformat() if info.deleted_on else "",
                 "replaced by": ", ".join(info.replaced_by),

@@ -61,7 +61,8 @@ class TestCalc:
         result = run("calc", "97110-GP=10", "97530-OT=10", "97161", "--format", "json")
         data = json.loads(result.stdout)
         assert data["units"] == {"97110": 1, "97530": 1, "97161": 1}
-        assert [line.get("discipline") for line in data["lines"]] == ["PT", "OT", None]
+        # 97161 names no discipline: a PT evaluation, it joins the PT pool.
+        assert [line.get("discipline") for line in data["lines"]] == ["PT", "OT", "PT"]
 
     def test_pool_by_day(self) -> None:
         result = run("calc", "97110-PT=10", "97530-OT=10", "--pool-by", "day", "--format", "json")

@@ -62,9 +62,11 @@ class TestDisciplines:
         assert result.total_units == 1
         assert result.tie is not None
 
-    def test_lines_without_discipline_form_their_own_pool(self) -> None:
+    def test_a_line_without_discipline_joins_the_only_named_one(self) -> None:
         lines = [ServiceLine("97110", 10, discipline="PT"), ServiceLine("97112", 10)]
-        assert calculate(lines).total_units == 2
+        result = calculate(lines)
+        assert result.total_units == 1  # 20 PT minutes, not two pools of 10
+        assert [line.discipline for line in result.lines] == ["PT", "PT"]
 
     def test_same_code_two_disciplines_sums_in_units(self) -> None:
         lines = [
@@ -280,11 +282,12 @@ class TestExplanation:
         )
 
     def test_lines_without_discipline_beside_disciplined_ones_are_flagged(self) -> None:
+        # CMS Example 3 with the discipline left off 97140: still 3 units.
         lines = [ServiceLine("97110", 33, discipline="PT"), ServiceLine("97140", 7)]
         result = calculate(lines)
-        assert result.units == {"97110": 2, "97140": 0}
+        assert result.units == {"97110": 2, "97140": 1}
         assert any(
-            w.startswith("97140 has no discipline while other lines do (PT)")
+            w.startswith("97140 has no discipline while other lines do (PT): counted with PT")
             for w in result.warnings
         )
 

@@ -18,7 +18,11 @@ SCENARIOS = tomllib.loads(
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["id"] for s in SCENARIOS])
 def test_worked_example(scenario: dict[str, Any]) -> None:
     assert scenario["source"], "every scenario cites its source"
-    result = unitcalc.calculate(scenario["services"], rule=scenario["rule"])
+    result = unitcalc.calculate(
+        scenario["services"],
+        rule=scenario["rule"],
+        date_of_service=scenario.get("date_of_service"),
+    )
     assert result.total_units == scenario["total_units"]
     every = [dict(result.units), *(dict(a) for a in result.alternatives)]
     if "compliant" in scenario:

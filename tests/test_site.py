@@ -42,7 +42,7 @@ def table_rows(markdown: str) -> dict[str, dict[str, str]]:
     rows: dict[str, dict[str, str]] = {}
     kind, columns = "", []
     for line in markdown.splitlines():
-        if heading := re.fullmatch(r"## (Timed|Untimed|Deleted) codes", line):
+        if heading := re.fullmatch(r"## (Timed|Untimed|Monthly|Deleted) codes.*", line):
             kind = heading.group(1).lower()
         if not line.startswith("| "):
             continue
@@ -100,6 +100,30 @@ def test_code_table_rows_carry_unit_minutes_label_deletion_and_sources() -> None
         numbers = [int(n) for n in re.findall(r"\[(\d+)\]\(#source-\d+\)", row["sources"])]
         assert len(numbers) == len(info.sources), info.code
         assert {plain(sources[n]) for n in numbers} == set(info.sources), info.code
+
+
+@pytest.mark.parametrize(
+    ("code", "window"),
+    [
+        ("97001", "to 2016-12-31"),
+        ("97161", "from 2017-01-01"),
+        ("G0515", "2018-01-01 to 2019-12-31"),
+    ],
+    ids=["closing", "opening", "both-ends"],
+)
+def test_code_table_rows_show_each_window_with_its_source(code: str, window: str) -> None:
+    page = hooks.code_table_markdown()
+    cell = table_rows(page)[code]["valid"]
+    assert cell.startswith(window + " [")
+    numbers = [int(n) for n in re.findall(r"\[(\d+)\]\(#source-\d+\)", cell)]
+    info = CodeTable.default().codes[code]
+    assert {plain(cited_sources(page)[n]) for n in numbers} == set(info.valid_sources)
+
+
+def test_monthly_codes_have_their_own_section() -> None:
+    rows = table_rows(hooks.code_table_markdown())
+    assert rows["98980"]["kind"] == "monthly"
+    assert "calendar month" in rows["98980"]["counted by"]
 
 
 def test_code_table_counts_the_codes() -> None:

@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 from .codes import CodeInfo, CodeTable, define_code
 from .engine import DEFAULT_MAX_ALTERNATIVES, calculate
 from .errors import (
+    CodeNotInForceError,
     CodeTableError,
     DeletedCodeError,
     InvalidServiceError,
+    MonthlyCodeError,
     UnitcalcError,
     UnknownCodeError,
     UnknownRuleError,
@@ -60,6 +62,7 @@ __all__ = [
     "RULES",
     "STATUSES",
     "CodeInfo",
+    "CodeNotInForceError",
     "CodeTable",
     "CodeTableError",
     "DeletedCodeError",
@@ -67,6 +70,7 @@ __all__ = [
     "Finding",
     "InvalidServiceError",
     "LineResult",
+    "MonthlyCodeError",
     "Result",
     "Rule",
     "ServiceLine",

@@ -21,6 +21,7 @@ References:
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
@@ -162,6 +163,8 @@ def audit(
     pooling: Pooling | None = None,
     codes: CodeTable | None = None,
     mue: MueTable | None = None,
+    date_of_service: datetime.date | str | None = None,
+    default_discipline: str | None = None,
 ) -> Finding:
     """Audit one group's billed units against ``rule``.
 
@@ -178,6 +181,9 @@ def audit(
         pooling=pooling,
         codes=codes,
         max_alternatives=DEFAULT_MAX_ALTERNATIVES,
+        date_of_service=date_of_service,
+        default_discipline=default_discipline,
+        blank_discipline="join",
     )
     billed_lines: dict[LineKey, int] = {}
     for key, value in billed.items():

@@ -13,6 +13,7 @@ Exit codes (mapped in one place, :class:`UnitcalcGroup`, except the findings exi
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import shutil
 import sys
@@ -29,7 +30,7 @@ from ._text import table as text_table
 from .codes import KINDS, CodeInfo, CodeTable, define_code, iter_kind
 from .engine import DEFAULT_MAX_ALTERNATIVES, POOLINGS, Pooling, calculate
 from .errors import InvalidServiceError, UnitcalcError
-from .model import Result, ServiceLine
+from .model import Result, ServiceLine, normalize_discipline, parse_date_of_service
 from .rules import RULES, get_rule, rule_names
 
 if TYPE_CHECKING:
@@ -227,7 +228,16 @@ def _read_json_input(stream: Any) -> tuple[str, str]:
         raise InputError(f"{name}: byte {exc.start} is not UTF-8; save the JSON as UTF-8") from None
 
 
-def _services_from_json(stream_name: str, text: str) -> tuple[str | None, list[ServiceLine]]:
+@attrs.frozen(eq=False, repr=False)  # internal: no generated eq or repr to compile
+class _JsonInput:
+    """What ``calc --input`` read: the rule, the date of service and the lines."""
+
+    rule: str | None
+    date_of_service: datetime.date | None
+    lines: list[ServiceLine]
+
+
+def _services_from_json(stream_name: str, text: str) -> _JsonInput:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -241,9 +251,16 @@ def _services_from_json(stream_name: str, text: str) -> tuple[str | None, list[S
             f'{stream_name}: expected an object {{"services": [{{"code": "97110", '
             '"minutes": 33}, ...]}'
         )
-    unknown = sorted(set(document) - {"rule", "services"})
+    unknown = sorted(set(document) - {"rule", "services", "date_of_service"})
     if unknown:
-        raise InputError(f"{stream_name}: unknown key {unknown[0]!r}; expected rule and services")
+        raise InputError(
+            f"{stream_name}: unknown key {unknown[0]!r}; expected rule, date_of_service "
+            "and services"
+        )
+    try:
+        date_of_service = parse_date_of_service(document.get("date_of_service"))
+    except UnitcalcError as exc:
+        raise InputError(f"{stream_name}: date_of_service: {exc}") from exc
     rule = document.get("rule")
     if rule is not None:
         if not isinstance(rule, str):
@@ -268,7 +285,7 @@ def _services_from_json(stream_name: str, text: str) -> tuple[str | None, list[S
             )
         except InvalidServiceError as exc:
             raise InputError(f"{where}.{exc.field}: {exc}") from exc
-    return rule, lines
+    return _JsonInput(rule, date_of_service, lines)
 
 
 @main.command()
@@ -288,7 +305,21 @@ def _services_from_json(stream_name: str, text: str) -> tuple[str | None, list[S
     "input_file",
     type=click.File("r", encoding="utf-8-sig"),
     metavar="FILE|-",
-    help='Read services as JSON ({"rule": ..., "services": [...]}) from a file, or - for stdin.',
+    help='Read services as JSON ({"rule": ..., "date_of_service": "YYYY-MM-DD", '
+    '"services": [...]}) from a file, or - for stdin.',
+)
+@click.option(
+    "--date",
+    "date_text",
+    metavar="YYYY-MM-DD",
+    help="Date of service: codes are checked against the code set in force that day "
+    "(default: the input's date_of_service, else today).",
+)
+@click.option(
+    "--default-discipline",
+    metavar="PT|OT|SLP",
+    help="Discipline of every line that names none. Without it, such lines join the "
+    "day's only named discipline, and are an error when the day names two or more.",
 )
 @_counting_options
 @click.option(
@@ -305,6 +336,8 @@ def calc(
     output_format: str,
     explain: bool,
     input_file: Any,
+    date_text: str | None,
+    default_discipline: str | None,
     pool_by: Pooling | None,
     prefer: str | None,
     payers_file: Path | None,
@@ -318,22 +351,36 @@ def calc(
 
     Give services as CODE=MINUTES (97110=33), untimed codes as CODE or CODE=MINUTES
     (97161), and a discipline as CODE-DISC=MINUTES with PT, OT, SLP or GP, GO, GN
-    (97110-GP=33). Lines of the same code add up.
+    (97110-GP=33). Lines of the same code add up. A line without a discipline joins the
+    day's only named discipline; with two or more named, give --default-discipline.
 
     \b
     Examples:
       unitcalc calc 97110=33 97140=7
       unitcalc calc 97112=20 97110=20 --explain
       unitcalc calc 97110=33 97140=7 --rule ama --format json
+      unitcalc calc 97001 97110=23 --date 2016-06-01
     """
     lines = [parse_service(token) for token in services]
     file_rule = None
+    file_date = None
     from_file: list[ServiceLine] = []
     name = ""
     if input_file is not None:
         name, text = _read_json_input(input_file)
-        file_rule, from_file = _services_from_json(name, text)
+        document = _services_from_json(name, text)
+        file_rule, file_date, from_file = document.rule, document.date_of_service, document.lines
         lines.extend(from_file)
+    try:
+        given_date = parse_date_of_service(date_text)
+        fallback = normalize_discipline(default_discipline)
+    except UnitcalcError as exc:
+        option = (
+            "--date" if getattr(exc, "field", "") == "date_of_service" else "--default-discipline"
+        )
+        raise click.UsageError(f"{option}: {exc}") from exc
+    # The default date belongs to the command line, not the core: today.
+    date_of_service = given_date or file_date or datetime.date.today()
     if not lines:
         raise click.UsageError("give at least one service, e.g. unitcalc calc 97110=33 97140=7")
     counting = _counting(payers_file, payer, mue_file)
@@ -347,6 +394,8 @@ def calc(
             codes=_code_table(codes_file, definitions),
             max_alternatives=max_alternatives,
             mue=counting.mue,
+            date_of_service=date_of_service,
+            default_discipline=fallback,
         )
     except UnitcalcError as exc:
         code = getattr(exc, "code", None)
@@ -639,7 +688,7 @@ def audit(
     type=click.Choice([*KINDS, "all"]),
     default="all",
     show_default=True,
-    help="Show only timed, untimed or deleted codes.",
+    help="Show only timed, untimed, monthly or deleted codes.",
 )
 @click.option(
     "--format",
@@ -652,7 +701,8 @@ def audit(
 def codes(
     kind: str, output_format: str, codes_file: Path | None, definitions: tuple[str, ...]
 ) -> None:
-    """List the code table: timed, untimed and deleted codes."""
+    """List the code table: timed, untimed, monthly and deleted codes, with the window in
+    which each is valid."""
     table = _code_table(codes_file, definitions)
     entries = list(iter_kind(table, KINDS if kind == "all" else [kind]))  # type: ignore[list-item]
     if output_format == "json":
@@ -664,17 +714,22 @@ def codes(
             info.kind,
             str(info.unit_minutes or ""),
             info.label,
+            info.window,
             _relation(info),
         ]
         for info in entries
     ]
-    click.echo(text_table(["code", "kind", "unit min", "label", "notes"], rows, "llrll"))
+    click.echo(text_table(["code", "kind", "unit min", "label", "valid", "notes"], rows, "llrlll"))
 
 
 def _relation(info: CodeInfo) -> str:
     parts = []
     if info.deleted and info.deleted_on:
         parts.append(f"deleted {info.deleted_on.isoformat()}, use {', '.join(info.replaced_by)}")
+        if info.valid_kind:
+            parts.append(f"counted {info.valid_kind} while valid")
+    if info.monthly_counting:
+        parts.append(f"monthly: {info.monthly_counting}")
     if info.addon_of:
         parts.append(f"add-on of {info.addon_of}")
     if info.note:

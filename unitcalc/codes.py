@@ -12,13 +12,25 @@ table does not know.
 'G0283'
 >>> table.lookup("97161").timed
 False
+
+Entries carry the window in which the code is valid (``valid_from``, ``valid_to``,
+inclusive, each with its source); :meth:`CodeTable.lookup` with ``on=`` answers for a
+date of service, so a 2016 visit counts 97001:
+
+>>> import datetime
+>>> table.lookup("97001", on=datetime.date(2016, 12, 31)).kind
+'untimed'
+>>> table.lookup("97161", on=datetime.date(2016, 12, 31))
+Traceback (most recent call last):
+...
+unitcalc.errors.CodeNotInForceError: 97161 is valid from 2017-01-01, not on 2016-12-31; ...
 """
 
 from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
@@ -27,11 +39,22 @@ from typing import Any, Literal
 import attrs
 
 from ._toml import find_line, parse, read
-from .errors import CodeTableError, DeletedCodeError, InvalidServiceError, UnknownCodeError
+from .errors import (
+    CodeNotInForceError,
+    CodeTableError,
+    DeletedCodeError,
+    InvalidServiceError,
+    MonthlyCodeError,
+    UnknownCodeError,
+)
 
-Kind = Literal["timed", "untimed", "deleted"]
-KINDS: tuple[Kind, ...] = ("timed", "untimed", "deleted")
+Kind = Literal["timed", "untimed", "monthly", "deleted"]
+KINDS: tuple[Kind, ...] = ("timed", "untimed", "monthly", "deleted")
+"""``monthly`` codes (remote therapeutic monitoring) are counted by the calendar month and
+refused for a day's count; ``deleted`` codes are refused after their last valid day."""
+DayKind = Literal["timed", "untimed"]
 DISCIPLINES = ("PT", "OT", "SLP")
+_ONE_DAY = datetime.timedelta(days=1)
 
 # CPT Category I (5 digits), Category II/III (4 digits + F/T/U), HCPCS Level II (letter + 4 digits).
 _CODE_SHAPE = re.compile(r"^(?:[0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})$")
@@ -47,6 +70,11 @@ _ENTRY_KEYS = frozenset(
         "source",
         "note",
         "rule_notes",
+        "valid_from",
+        "valid_to",
+        "valid_source",
+        "valid_kind",
+        "monthly_counting",
     }
 )
 
@@ -100,6 +128,47 @@ class CodeInfo:
     note: str | None = None
     rule_notes: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_notes)
     """Warnings to show when the code is counted under a given rule (by rule name)."""
+    valid_from: datetime.date | None = None
+    """First day the code is valid (``None``: valid since before the table's sources)."""
+    valid_to: datetime.date | None = None
+    """Last day the code is valid (``None``: still valid). For a deleted code, the day
+    before ``deleted_on``."""
+    valid_sources: tuple[str, ...] = ()
+    """Citations for ``valid_from`` / ``valid_to``."""
+    valid_kind: DayKind | None = None
+    """Deleted codes only: how the code was counted while valid (``None``: unknown)."""
+    monthly_counting: str | None = None
+    """Monthly codes only: what they count by, in a few words."""
+
+    def __attrs_post_init__(self) -> None:
+        # A deleted code's window ends the day before its deletion: one fact, two views.
+        if self.deleted_on is not None and self.valid_to is None:
+            object.__setattr__(self, "valid_to", self.deleted_on - _ONE_DAY)
+
+    def in_force_on(self, day: datetime.date) -> bool:
+        """True when ``day`` lies in the code's window (both ends inclusive).
+
+        >>> CodeTable.default().codes["97001"].in_force_on(datetime.date(2016, 12, 31))
+        True
+        """
+        return (self.valid_from is None or day >= self.valid_from) and (
+            self.valid_to is None or day <= self.valid_to
+        )
+
+    @property
+    def window(self) -> str:
+        """The window as text: ``from 2017-01-01``, ``to 2016-12-31``, both, or ``""``.
+
+        >>> CodeTable.default().codes["G0515"].window
+        '2018-01-01 to 2019-12-31'
+        """
+        start = self.valid_from.isoformat() if self.valid_from else None
+        end = self.valid_to.isoformat() if self.valid_to else None
+        if start and end:
+            return f"{start} to {end}"
+        if start:
+            return f"from {start}"
+        return f"to {end}" if end else ""
 
     def to_dict(self) -> dict[str, Any]:
         """The entry as ``unitcalc codes --format json`` and ``GET /api/codes`` show it."""
@@ -115,6 +184,11 @@ class CodeInfo:
             "sources": list(self.sources),
             "note": self.note,
             "rule_notes": dict(self.rule_notes),
+            "valid_from": self.valid_from.isoformat() if self.valid_from else None,
+            "valid_to": self.valid_to.isoformat() if self.valid_to else None,
+            "valid_sources": list(self.valid_sources),
+            "valid_kind": self.valid_kind,
+            "monthly_counting": self.monthly_counting,
         }
 
     @property
@@ -125,6 +199,11 @@ class CodeInfo:
     @property
     def deleted(self) -> bool:
         return self.kind == "deleted"
+
+    @property
+    def monthly(self) -> bool:
+        """True for codes counted by the calendar month (remote therapeutic monitoring)."""
+        return self.kind == "monthly"
 
 
 def _frozen_codes(codes: Mapping[str, CodeInfo]) -> Mapping[str, CodeInfo]:
@@ -186,11 +265,19 @@ class CodeTable:
         """Codes declared as add-ons of ``primary``."""
         return self._addons.get(primary, ())
 
-    def lookup(self, raw_code: object) -> CodeInfo:
-        """Return the entry of a usable (timed or untimed) code.
+    def lookup(self, raw_code: object, *, on: datetime.date | None = None) -> CodeInfo:
+        """Return the entry of a code that can be counted for a day, as in force ``on``
+        the date of service.
+
+        Without ``on``, the current code set: a deleted code is refused. With ``on``, a
+        code outside its window is refused with the window and the codes in force on
+        that date, and a deleted code inside its window comes back as it was counted
+        then (kind ``timed`` or ``untimed``).
 
         Raises :class:`InvalidServiceError` for text that is no code,
-        :class:`DeletedCodeError` naming the replacements for a deleted code and
+        :class:`DeletedCodeError` naming the replacements for a deleted code,
+        :class:`CodeNotInForceError` for a code not yet valid on ``on``,
+        :class:`MonthlyCodeError` for a code counted by the month and
         :class:`UnknownCodeError` with close matches for a code the table lacks.
 
         >>> CodeTable.default().lookup("97127")
@@ -210,17 +297,147 @@ class CodeTable:
                 code=code,
                 suggestions=suggestions,
             )
+        if on is not None:
+            if info.valid_from is not None and on < info.valid_from:
+                in_force = self.in_force_instead(code, on)
+                if in_force:
+                    instead = (
+                        f"the code in force on that date is {_with_windows(self, in_force)}"
+                        if len(in_force) == 1
+                        else f"the codes in force on that date are {_with_windows(self, in_force)}"
+                    )
+                else:
+                    instead = "this code table has no code in its place on that date"
+                raise CodeNotInForceError(
+                    f"{code} is valid from {info.valid_from.isoformat()}, not on "
+                    f"{on.isoformat()}; {instead}",
+                    code=code,
+                    date_of_service=on,
+                    valid_from=info.valid_from,
+                    valid_to=info.valid_to,
+                    in_force=in_force,
+                )
+            if info.valid_to is not None and on > info.valid_to:
+                raise self._ended(info, on)
+        if info.monthly:
+            counting = info.monthly_counting or "the calendar month"
+            raise MonthlyCodeError(
+                f"{code} ({info.label}) is a monthly code: it counts {counting}, never a "
+                "day's minutes, so neither the 8-minute rule nor the midpoint rule applies; "
+                "leave it out of the day's services and bill it for its month or 30-day period",
+                code=code,
+                counting=counting,
+            )
         if info.deleted:
-            assert info.deleted_on is not None
-            replacements = ", ".join(info.replaced_by)
-            raise DeletedCodeError(
+            if on is None:
+                raise self._ended(info, None)
+            if info.valid_kind is None:
+                raise CodeNotInForceError(
+                    f"{code} was valid on {on.isoformat()} ({info.window}), but the code "
+                    "table does not say how it was counted: give its valid_kind "
+                    '("timed" or "untimed") in a --codes file',
+                    code=code,
+                    date_of_service=on,
+                    valid_from=info.valid_from,
+                    valid_to=info.valid_to,
+                )
+            return attrs.evolve(info, kind=info.valid_kind)
+        return info
+
+    def _ended(self, info: CodeInfo, on: datetime.date | None) -> CodeNotInForceError:
+        """The error for a code used after its last valid day (or, without a date, a
+        deleted code)."""
+        assert info.valid_to is not None
+        code = info.code
+        last = info.valid_to.isoformat()
+        current = on is None or all(
+            self.codes[c].in_force_on(on) for c in info.replaced_by if c in self.codes
+        )
+        in_force = info.replaced_by if on is None else self.in_force_instead(code, on)
+        if info.deleted and info.deleted_on is not None and current:
+            # The current replacements apply: the message of a stale charge master.
+            plural = len(info.replaced_by) > 1
+            when = (
+                f" (for a visit up to {last}, give its date of service)"
+                if on is None
+                else f" (it was valid to {last})"
+            )
+            return DeletedCodeError(
                 f"{code} was deleted on {info.deleted_on.isoformat()}; its replacement"
-                f"{'s are' if len(info.replaced_by) > 1 else ' is'} {replacements}",
+                f"{'s are' if plural else ' is'} {', '.join(info.replaced_by)}{when}",
                 code=code,
                 deleted_on=info.deleted_on,
                 replaced_by=info.replaced_by,
+                date_of_service=on,
+                in_force=in_force,
             )
-        return info
+        assert on is not None
+        if in_force:
+            instead = (
+                f"the code in force on that date is {_with_windows(self, in_force)}"
+                if len(in_force) == 1
+                else f"the codes in force on that date are {_with_windows(self, in_force)}"
+            )
+        else:
+            instead = "this code table has no code in its place on that date"
+        message = f"{code} was valid to {last}, not on {on.isoformat()}; {instead}"
+        if info.deleted and info.deleted_on is not None:
+            return DeletedCodeError(
+                message,
+                code=code,
+                deleted_on=info.deleted_on,
+                replaced_by=info.replaced_by,
+                date_of_service=on,
+                in_force=in_force,
+            )
+        return CodeNotInForceError(
+            message,
+            code=code,
+            date_of_service=on,
+            valid_from=info.valid_from,
+            valid_to=info.valid_to,
+            in_force=in_force,
+        )
+
+    def in_force_instead(self, code: str, on: datetime.date) -> tuple[str, ...]:
+        """Codes valid ``on`` that stand in for ``code``: its replacements (followed
+        through later replacements), the codes it replaced, and the codes replaced by the
+        same codes.
+
+        >>> CodeTable.default().in_force_instead("97129", datetime.date(2019, 6, 1))
+        ('97127', 'G0515')
+        """
+        info = self.codes.get(code)
+        replaced_by = set(info.replaced_by) if info is not None else set()
+        related: set[str] = set()
+        stack = list(replaced_by)
+        while stack:
+            later = stack.pop()
+            if later in related:
+                continue
+            related.add(later)
+            entry = self.codes.get(later)
+            if entry is not None:
+                stack.extend(entry.replaced_by)
+        for other in self.codes.values():
+            if other.code != code and set(other.replaced_by) & (replaced_by | {code}):
+                related.add(other.code)
+        return tuple(
+            sorted(
+                c
+                for c in related
+                if c in self.codes and not self.codes[c].monthly and self.codes[c].in_force_on(on)
+            )
+        )
+
+
+def _with_windows(table: CodeTable, codes: Sequence[str]) -> str:
+    """Codes with their windows: ``97001 (to 2016-12-31)``."""
+    shown = []
+    for code in codes:
+        window = table.codes[code].window
+        shown.append(f"{code} ({window})" if window else code)
+    return ", ".join(shown)
 
 
 def _close_codes(code: str, known: Iterable[str]) -> list[str]:
@@ -350,7 +567,13 @@ def _parse_entry(
     if kind not in KINDS:
         raise fail("kind", f"must be one of {', '.join(KINDS)}, not {kind!r}")
     unit_minutes = body.get("unit_minutes")
-    if kind == "timed":
+    valid_kind = body.get("valid_kind")
+    if valid_kind is not None:
+        if kind != "deleted":
+            raise fail("valid_kind", "only for deleted codes: how the code was counted while valid")
+        if valid_kind not in ("timed", "untimed"):
+            raise fail("valid_kind", f'must be "timed" or "untimed", not {valid_kind!r}')
+    if kind == "timed" or valid_kind == "timed":
         if isinstance(unit_minutes, bool) or not isinstance(unit_minutes, int) or unit_minutes <= 0:
             raise fail(
                 "unit_minutes", f"a timed code needs whole minutes above 0, not {unit_minutes!r}"
@@ -359,7 +582,7 @@ def _parse_entry(
         raise fail("unit_minutes", f"only timed codes have a unit length ({kind} code)")
     addon_of = body.get("addon_of")
     if addon_of is not None:
-        if kind != "timed":
+        if kind != "timed" and valid_kind != "timed":
             raise fail("addon_of", "only timed codes can be add-ons")
         try:
             addon_of = normalize_code(addon_of)
@@ -370,19 +593,51 @@ def _parse_entry(
         raise fail("disciplines", f"must be a list drawn from {', '.join(DISCIPLINES)}")
     deleted_on = body.get("deleted_on")
     replaced_by = body.get("replaced_by", [])
+    window: dict[str, datetime.date | None] = {}
+    for key in ("valid_from", "valid_to"):
+        value = body.get(key)
+        if value is not None and not _is_date(value):
+            raise fail(key, f"must be a TOML date such as 2017-01-01, not {value!r}")
+        window[key] = value
+    valid_from, valid_to = window["valid_from"], window["valid_to"]
+    if valid_from and valid_to and valid_from > valid_to:
+        raise fail("valid_to", f"{valid_to} is before valid_from {valid_from}")
     if kind == "deleted":
-        if not isinstance(deleted_on, datetime.date) or isinstance(deleted_on, datetime.datetime):
-            raise fail("deleted_on", "a deleted code needs its deletion date, e.g. 2017-01-01")
+        if deleted_on is None and valid_to is not None:
+            deleted_on = valid_to + _ONE_DAY
+        if not _is_date(deleted_on):
+            raise fail(
+                "deleted_on",
+                "a deleted code needs its deletion date, e.g. 2017-01-01 (or valid_to, its "
+                "last valid day)",
+            )
+        if valid_to is not None and valid_to + _ONE_DAY != deleted_on:
+            raise fail("valid_to", f"must be the day before deleted_on ({deleted_on})")
         if not isinstance(replaced_by, list) or not replaced_by:
             raise fail("replaced_by", "a deleted code needs the list of its replacement codes")
         try:
             replaced_by = [normalize_code(c) for c in replaced_by]
         except InvalidServiceError as exc:
             raise fail("replaced_by", str(exc)) from exc
-    elif deleted_on is not None or replaced_by:
-        raise fail(
-            "deleted_on" if deleted_on is not None else "replaced_by", "only for deleted codes"
-        )
+    elif deleted_on is not None:
+        raise fail("deleted_on", "only for deleted codes")
+    elif replaced_by and valid_to is None:
+        raise fail("replaced_by", "only for deleted codes and codes with a valid_to")
+    elif replaced_by:
+        if not isinstance(replaced_by, list):
+            raise fail("replaced_by", "must be a list of codes")
+        try:
+            replaced_by = [normalize_code(c) for c in replaced_by]
+        except InvalidServiceError as exc:
+            raise fail("replaced_by", str(exc)) from exc
+    monthly_counting = body.get("monthly_counting")
+    if kind == "monthly":
+        if not isinstance(monthly_counting, str) or not monthly_counting.strip():
+            raise fail("monthly_counting", "a monthly code needs a few words on what it counts by")
+        if addon_of is not None or unit_minutes is not None:
+            raise fail("unit_minutes", "a monthly code has no unit length and no add-on")
+    elif monthly_counting is not None:
+        raise fail("monthly_counting", "only for monthly codes")
     source_keys = body.get("source", [])
     if isinstance(source_keys, str):
         source_keys = [source_keys]
@@ -401,6 +656,22 @@ def _parse_entry(
             citations.append(key)
     if not citations:
         citations.append(f"user code table {source_name}")
+    valid_keys = body.get("valid_source", [])
+    if isinstance(valid_keys, str):
+        valid_keys = [valid_keys]
+    if not isinstance(valid_keys, list) or not all(isinstance(k, str) for k in valid_keys):
+        raise fail("valid_source", "must be a list of keys into [sources]")
+    dated = valid_from is not None or valid_to is not None or deleted_on is not None
+    if require_sources and dated and not valid_keys:
+        raise fail("valid_source", "every packaged date must cite the source that sets it")
+    valid_sources = []
+    for key in valid_keys:
+        if key in sources:
+            valid_sources.append(str(sources[key]))
+        elif require_sources:
+            raise fail("valid_source", f"{key!r} is not a key of [sources]")
+        else:
+            valid_sources.append(key)
     note = body.get("note")
     if note is not None and not isinstance(note, str):
         raise fail("note", "must be text")
@@ -421,13 +692,26 @@ def _parse_entry(
         sources=tuple(citations),
         note=note,
         rule_notes=rule_notes,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        valid_sources=tuple(valid_sources),
+        valid_kind=valid_kind,
+        monthly_counting=monthly_counting.strip() if monthly_counting else None,
     )
+
+
+def _is_date(value: object) -> bool:
+    return isinstance(value, datetime.date) and not isinstance(value, datetime.datetime)
 
 
 def _check_references(
     codes: Mapping[str, CodeInfo], *, source_name: str, partial: bool = False
 ) -> None:
-    """Add-on relations must name a timed primary, one add-on per primary, no chains."""
+    """Add-on relations must name a timed primary, one add-on per primary, no chains.
+
+    An add-on's unit may differ from its primary's (97550's first 30 minutes, then 97551's
+    15-minute units): the family counts the first unit at the primary's length and the
+    rest at the add-on's."""
     addons_by_primary: dict[str, str] = {}
     for info in codes.values():
         if info.addon_of is None:
@@ -442,17 +726,11 @@ def _check_references(
                 path=source_name,
                 key=info.code,
             )
-        if not primary.timed or primary.addon_of is not None:
+        primary_timed = primary.timed or primary.valid_kind == "timed"
+        if not primary_timed or primary.addon_of is not None:
             raise CodeTableError(
                 f"{source_name}: {info.code} is an add-on of {info.addon_of}, which must be "
                 "a timed code that is not itself an add-on",
-                path=source_name,
-                key=info.code,
-            )
-        if info.unit_minutes != primary.unit_minutes:
-            raise CodeTableError(
-                f"{source_name}: add-on {info.code} and its primary {primary.code} "
-                "must have the same unit length",
                 path=source_name,
                 key=info.code,
             )

@@ -8,7 +8,11 @@ References:
     CMS Pub. 100-04 Ch. 5 section 20.1 (disciplines: separate plans of care, modifiers
     GP, GO, GN) and 20.2 (per day, untimed codes, allocation).
     Pooling timed minutes per discipline is the common reading, not stated in the CMS
-    text: it is the default, and ``pooling="day"`` pools the whole day instead.
+    text: it is the default, and ``pooling="day"`` pools the whole day instead. A line
+    without a discipline joins the pool of the day's only named discipline (with a
+    warning); with two or more named, it must say which (or ``default_discipline``).
+    Dates of service: codes are checked against the window of the code table in force
+    on ``date_of_service`` (without it, the current code set).
 
 >>> result = calculate({"97110": 33, "97140": 7})
 >>> dict(result.units), result.total_units
@@ -19,6 +23,7 @@ References:
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, cast
@@ -29,7 +34,16 @@ from ._text import count_of
 from .codes import CodeInfo, CodeTable
 from .edits import check_edits
 from .errors import InvalidServiceError, UnitcalcError
-from .model import MAX_MINUTES, LineResult, Result, ServiceLine, Tie, TieGroup
+from .model import (
+    MAX_MINUTES,
+    LineResult,
+    Result,
+    ServiceLine,
+    Tie,
+    TieGroup,
+    normalize_discipline,
+    parse_date_of_service,
+)
 from .rules import PoolAllocation, Rule, TimedItem, get_rule
 
 if TYPE_CHECKING:
@@ -38,6 +52,11 @@ if TYPE_CHECKING:
 
 Pooling = Literal["discipline", "day"]
 POOLINGS: tuple[Pooling, ...] = ("discipline", "day")
+BlankDiscipline = Literal["join", "apart"]
+"""What a line without a discipline does beside named ones: ``join`` the day's only named
+discipline (an error with two or more named, unless ``default_discipline``), or, as the
+file commands still count until the file engine adopts ``join``, form a pool ``apart``
+(with a warning)."""
 DEFAULT_MAX_ALTERNATIVES = 100
 """How many alternative allocations a result lists before it sets
 ``alternatives_truncated``; the tie itself is always described whole."""
@@ -75,6 +94,9 @@ def calculate(
     codes: CodeTable | None = None,
     max_alternatives: int = DEFAULT_MAX_ALTERNATIVES,
     mue: MueTable | None = None,
+    date_of_service: datetime.date | str | None = None,
+    default_discipline: str | None = None,
+    blank_discipline: BlankDiscipline = "join",
 ) -> Result:
     """Billable units for one patient's day of services under ``rule``.
 
@@ -85,7 +107,12 @@ def calculate(
     settled; ``pooling`` is ``"discipline"`` (PT, OT and SLP minutes pool apart, the
     default) or ``"day"``; ``codes`` replaces the packaged code table;
     ``max_alternatives`` bounds the listed alternatives; ``mue`` is a table of
-    Medically Unlikely Edits to check the units against.
+    Medically Unlikely Edits to check the units against. ``date_of_service`` (a date or
+    ``"YYYY-MM-DD"``) checks each code against its window in the code table and counts
+    a code deleted since as it counted then; without it the current code set applies.
+    ``default_discipline`` (PT, OT, SLP) is the discipline of every line that names
+    none; without it such lines join the day's only named discipline, and are an error
+    when the day names two or more.
 
     >>> r = calculate({"97112": 20, "97110": 20})
     >>> dict(r.units), [dict(a) for a in r.alternatives]
@@ -95,7 +122,14 @@ def calculate(
     """
     key = None
     if payer is None and codes is None and mue is None:
-        key = _cache_key(services, rule, tie_preference, pooling, max_alternatives)
+        key = _cache_key(
+            services,
+            rule,
+            tie_preference,
+            pooling,
+            max_alternatives,
+            (date_of_service, default_discipline, blank_discipline),
+        )
         cached = _RESULTS.get(key) if key is not None else None
         if cached is not None:
             return cached
@@ -108,6 +142,9 @@ def calculate(
         codes=codes,
         max_alternatives=max_alternatives,
         mue=mue,
+        date_of_service=date_of_service,
+        default_discipline=default_discipline,
+        blank_discipline=blank_discipline,
     ).result
     if key is not None:
         if len(_RESULTS) >= _CACHE_SIZE:
@@ -128,6 +165,7 @@ def _cache_key(
     tie_preference: Sequence[str] | None,
     pooling: Pooling | None,
     max_alternatives: int,
+    context: tuple[object, ...] = (),
 ) -> tuple[object, ...] | None:
     """A hashable key for the call, or None when an argument is not hashable plainly
     (then the call is simply computed)."""
@@ -139,7 +177,7 @@ def _cache_key(
         return None  # an iterator is consumed by reading it
     preference = tuple(tie_preference) if tie_preference is not None else None
     name = rule.name if isinstance(rule, Rule) else rule
-    key = (content, name, preference, pooling, max_alternatives)
+    key = (content, name, preference, pooling, max_alternatives, context)
     try:
         hash(key)
     except TypeError:
@@ -188,10 +226,19 @@ def evaluate(
     codes: CodeTable | None = None,
     max_alternatives: int = DEFAULT_MAX_ALTERNATIVES,
     mue: MueTable | None = None,
+    date_of_service: datetime.date | str | None = None,
+    default_discipline: str | None = None,
+    blank_discipline: BlankDiscipline = "apart",
 ) -> Evaluation:
-    """:func:`calculate`, keeping each pool's allocation for checking billed units."""
+    """:func:`calculate`, keeping each pool's allocation for checking billed units.
+
+    ``blank_discipline`` defaults to ``"apart"`` here, the pooling of the file commands
+    (``batch`` / ``audit``) whose quick pass still counts that way; :func:`calculate` and
+    :func:`~unitcalc.audit` pass ``"join"``."""
     counting = _resolve_rule(rule, payer)
     table = codes if codes is not None else CodeTable.default()
+    on = parse_date_of_service(date_of_service)
+    fallback = normalize_discipline(default_discipline)
     if tie_preference is None:
         tie_preference = payer.tie_preference if payer is not None else ()
     if pooling is None:
@@ -202,14 +249,26 @@ def evaluate(
         raise TypeError(f"max_alternatives must be a whole number, not {max_alternatives!r}")
     if max_alternatives < 0:
         raise ValueError("max_alternatives must be 0 or more")
-    preference = _preference(tie_preference, table)
+    preference = _preference(tie_preference, table, on)
 
     lines = _service_lines(services)
-    pools = _pools(lines, table, pooling)
+    warnings: list[str] = []
+    if blank_discipline not in ("join", "apart"):
+        raise ValueError(f"blank_discipline must be 'join' or 'apart', not {blank_discipline!r}")
+    if pooling == "discipline" and (blank_discipline == "join" or fallback is not None):
+        lines = _assign_disciplines(lines, table, on, fallback, warnings)
+    pools = _pools(lines, table, pooling, on)
     explanation = [f"Rule: {counting.summary} ({counting.source})."]
     if payer is not None:
         explanation.append(_payer_step(payer))
-    warnings: list[str] = []
+    if on is not None:
+        for pool in pools.values():
+            for entry in pool.codes.values():
+                if entry.info.valid_to is not None and entry.listed:
+                    explanation.append(
+                        f"{entry.info.code} is valid {entry.info.window}: on "
+                        f"{on.isoformat()} it counts as {entry.info.kind}"
+                    )
     used_disciplines = [p.discipline for p in pools.values()]
     if pooling == "discipline" and len(pools) > 1:
         shown = ", ".join(d or "no discipline" for d in used_disciplines)
@@ -229,7 +288,9 @@ def evaluate(
     for pool in pools.values():
         for entry in pool.codes.values():
             note = entry.info.rule_notes.get(counting.name)
-            if note and entry.listed:
+            # A primary's note speaks for its family, even when only the add-on was given.
+            family = [pool.codes[c] for c in table.addons(entry.info.code) if c in pool.codes]
+            if note and (entry.listed or any(member.listed for member in family)):
                 warnings.append(f"{entry.info.code}: {note}")
     for pool in pools.values():
         for entry in pool.codes.values():
@@ -255,6 +316,13 @@ def evaluate(
             if not entry.info.timed:
                 untimed_total += entry.minutes or 0
                 explanation.append(_untimed_step(entry, label))
+                if entry.minutes == 0:
+                    warnings.append(
+                        f"{entry.info.code} is untimed and bills 1 unit, but 0 minutes were "
+                        "documented: record the service's minutes (they count toward total "
+                        "treatment time, CMS Pub. 100-02 Ch. 15 section 220.3) or remove the "
+                        "line if the service was not given"
+                    )
         timed_total += sum(item.minutes for item in items)
         pool_name = label or ("no discipline" if len(pools) > 1 else None)
         allocation = counting.allocate(items, pool=pool_name)
@@ -497,14 +565,14 @@ def _cap_texts(
     return step, warning, removed
 
 
-def _preference(codes: Sequence[str], table: CodeTable) -> dict[str, int]:
+def _preference(codes: Sequence[str], table: CodeTable, on: datetime.date | None) -> dict[str, int]:
     """Tie preference ranks by code; every code must be one the table can count."""
     if isinstance(codes, str):
         raise TypeError(f"tie_preference must be a list of codes such as ['97110'], not {codes!r}")
     ranks: dict[str, int] = {}
     for rank, raw in enumerate(codes):
         try:
-            code = table.lookup(raw).code
+            code = table.lookup(raw, on=on).code
         except UnitcalcError as exc:
             raise InvalidServiceError(
                 f"tie preference: {exc}", code=None, field="tie_preference", value=raw
@@ -538,22 +606,100 @@ def _service_lines(services: Services) -> list[ServiceLine]:
     return lines
 
 
+def _assign_disciplines(
+    lines: Sequence[ServiceLine],
+    table: CodeTable,
+    on: datetime.date | None,
+    fallback: str | None,
+    warnings: list[str],
+) -> list[ServiceLine]:
+    """Give each line without a discipline the pool it belongs to: ``fallback`` when
+    given, else the day's only named discipline (narrowed by the code's own disciplines,
+    e.g. 97161 is PT). With none named, the day is one pool as before; with a choice,
+    the line is an error naming it and the fix."""
+    named = sorted({line.discipline for line in lines if line.discipline is not None})
+    if not named and fallback is None:
+        return list(lines)
+    out: list[ServiceLine] = []
+    for index, line in enumerate(lines):
+        if line.discipline is not None:
+            out.append(line)
+            continue
+        if fallback is not None:
+            out.append(attrs.evolve(line, discipline=fallback))
+            continue
+        info = table.lookup(line.code, on=on)
+        hint = [d for d in named if d in info.disciplines] if info.disciplines else named
+        shown = _shown_line(index, line)
+        if len(hint) == 1:
+            warnings.append(
+                f"{info.code} has no discipline while other lines do ({', '.join(named)}): "
+                f"counted with {hint[0]}, the only discipline "
+                f"{'named this day' if len(named) == 1 else 'of its code named this day'}; "
+                f"give it one (e.g. {line.code}-{_MODIFIERS[hint[0]]}) if that is wrong"
+            )
+            out.append(attrs.evolve(line, discipline=hint[0]))
+            continue
+        if hint:
+            why = f"the day names {' and '.join(named)}"
+        else:
+            why = (
+                f"the day names only {' and '.join(named)}, and {info.code} is a "
+                f"{', '.join(info.disciplines)} code"
+            )
+        examples = " or ".join(
+            f"{line.code}-{_MODIFIERS[d]}" for d in (hint or list(info.disciplines) or named)
+        )
+        raise InvalidServiceError(
+            f"{shown} has no discipline and {why}: give it its discipline ({examples}), "
+            "choose one for every line without a discipline (--default-discipline, "
+            "default_discipline=), or pool the whole day (--pool-by day)",
+            code=info.code,
+            field="discipline",
+            value=None,
+        )
+    return out
+
+
+_MODIFIERS = {"PT": "GP", "OT": "GO", "SLP": "GN"}
+
+
+def _shown_line(index: int, line: ServiceLine) -> str:
+    minutes = f", {line.minutes} min" if line.minutes is not None else ""
+    return f"service {index + 1} ({line.code}{minutes})"
+
+
 def _pools(
-    lines: Sequence[ServiceLine], table: CodeTable, pooling: Pooling
+    lines: Sequence[ServiceLine],
+    table: CodeTable,
+    pooling: Pooling,
+    on: datetime.date | None = None,
 ) -> dict[str | None, _Pool]:
     pools: dict[str | None, _Pool] = {}
     per_code_day: dict[str, int] = {}
     timed_day = 0
+    # Primaries given with minutes: their add-on may be listed without minutes
+    # (97550=45 97551), the family's minutes being on the primary.
+    with_minutes = {line.code for line in lines if line.minutes is not None}
     for index, line in enumerate(lines):
-        info = table.lookup(line.code)
+        info = table.lookup(line.code, on=on)
         if info.timed and line.minutes is None:
-            raise InvalidServiceError(
-                f"{info.code} is a timed code and its minutes are missing: give the "
-                f"documented minutes (e.g. {info.code}=15 on the command line)",
-                code=info.code,
-                field="minutes",
-                value=None,
-            )
+            if info.addon_of is not None and info.addon_of in with_minutes:
+                line = attrs.evolve(line, minutes=0)
+            else:
+                family = (
+                    f", or give the family's minutes on {info.addon_of} and list "
+                    f"{info.code} without minutes"
+                    if info.addon_of is not None
+                    else ""
+                )
+                raise InvalidServiceError(
+                    f"{info.code} is a timed code and its minutes are missing: give the "
+                    f"documented minutes (e.g. {info.code}=15 on the command line){family}",
+                    code=info.code,
+                    field="minutes",
+                    value=None,
+                )
         day_minutes = per_code_day.get(info.code, 0) + (line.minutes or 0)
         if day_minutes > MAX_MINUTES:
             raise InvalidServiceError(
@@ -595,7 +741,7 @@ def _pools(
             for place, member in enumerate((primary, *table.addons(primary))):
                 if member not in ordered:
                     ordered[member] = pool.codes.get(member) or _CodeInPool(
-                        table.lookup(member),
+                        table.lookup(member, on=on),
                         0,
                         0,
                         set(entry.disciplines),
@@ -630,8 +776,15 @@ def _timed_items(
         )
         info = pool.codes[family[0]].info
         assert info.unit_minutes is not None
+        further = pool.codes[family[-1]].info.unit_minutes if len(family) > 1 else None
         items.append(
-            TimedItem(name=name, minutes=minutes, unit_minutes=info.unit_minutes, rank=rank)
+            TimedItem(
+                name=name,
+                minutes=minutes,
+                unit_minutes=info.unit_minutes,
+                rank=rank,
+                further_unit_minutes=further if further != info.unit_minutes else None,
+            )
         )
         members.append([(c, counted[c]) for c in family])
     return items, members

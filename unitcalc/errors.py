@@ -45,7 +45,31 @@ class UnknownCodeError(UnitcalcError, LookupError):
         self.suggestions = tuple(suggestions)
 
 
-class DeletedCodeError(UnknownCodeError):
+class CodeNotInForceError(UnknownCodeError):
+    """The code is not valid on the date of service: it starts later or ended earlier.
+
+    ``date_of_service`` is the date asked about, ``valid_from`` / ``valid_to`` the code's
+    window (``None`` where open) and ``in_force`` the related codes valid on that date.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        date_of_service: datetime.date | None = None,
+        valid_from: datetime.date | None = None,
+        valid_to: datetime.date | None = None,
+        in_force: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message, code=code)
+        self.date_of_service = date_of_service
+        self.valid_from = valid_from
+        self.valid_to = valid_to
+        self.in_force = tuple(in_force)
+
+
+class DeletedCodeError(CodeNotInForceError):
     """The code was deleted from CPT/HCPCS; ``replaced_by`` names its replacements."""
 
     def __init__(
@@ -55,10 +79,27 @@ class DeletedCodeError(UnknownCodeError):
         code: str,
         deleted_on: datetime.date,
         replaced_by: Sequence[str],
+        date_of_service: datetime.date | None = None,
+        in_force: Sequence[str] = (),
     ) -> None:
-        super().__init__(message, code=code)
+        super().__init__(
+            message,
+            code=code,
+            date_of_service=date_of_service,
+            valid_to=deleted_on - datetime.timedelta(days=1),
+            in_force=in_force,
+        )
         self.deleted_on = deleted_on
         self.replaced_by = tuple(replaced_by)
+
+
+class MonthlyCodeError(InvalidServiceError):
+    """The code is counted by the calendar month (remote therapeutic monitoring), never
+    by the day's minutes; ``counting`` says what it counts by."""
+
+    def __init__(self, message: str, *, code: str, counting: str) -> None:
+        super().__init__(message, code=code, field="code", value=code)
+        self.counting = counting
 
 
 class UnknownRuleError(UnitcalcError, LookupError):

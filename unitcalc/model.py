@@ -7,6 +7,7 @@ with a fraction is rejected, never rounded.
 
 from __future__ import annotations
 
+import datetime
 import numbers
 import re
 from collections.abc import Mapping
@@ -99,6 +100,43 @@ def parse_minutes(value: object, *, code: str | None) -> int | None:
     if minutes > MAX_MINUTES:
         raise bad(f"is more than the {MAX_MINUTES} minutes in a day")
     return minutes
+
+
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def parse_date_of_service(value: object) -> datetime.date | None:
+    """A date of service from a ``datetime.date`` or ``YYYY-MM-DD`` text; ``None`` (or
+    empty text) means none was given.
+
+    >>> parse_date_of_service("2016-06-01")
+    datetime.date(2016, 6, 1)
+    >>> parse_date_of_service("06/01/2016")
+    Traceback (most recent call last):
+    ...
+    unitcalc.errors.InvalidServiceError: date of service '06/01/2016' is not a date ...
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        if _ISO_DATE.match(text):
+            try:
+                return datetime.date.fromisoformat(text)
+            except ValueError:
+                pass
+    raise InvalidServiceError(
+        f"date of service {value!r} is not a date written YYYY-MM-DD, such as 2016-06-01",
+        code=None,
+        field="date_of_service",
+        value=value,
+    )
 
 
 def normalize_discipline(value: object) -> str | None:

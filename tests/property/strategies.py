@@ -121,13 +121,31 @@ untimed_lines = st.builds(
 """One documented untimed line."""
 
 
+def settle_disciplines(lines: list[unitcalc.ServiceLine]) -> list[unitcalc.ServiceLine]:
+    """The day as a biller must give it: where any line names a discipline, every line
+    does (the engine refuses a line without one when the day names two or more), each
+    blank line taking a discipline its code allows."""
+    named = sorted({line.discipline for line in lines if line.discipline is not None})
+    if not named:
+        return lines
+    settled = []
+    for line in lines:
+        if line.discipline is None:
+            allowed = TABLE.codes[line.code].disciplines
+            fits = [d for d in named if d in allowed] if allowed else named
+            chosen = fits[0] if fits else (allowed[0] if allowed else named[0])
+            line = unitcalc.ServiceLine(line.code, line.minutes, discipline=chosen)
+        settled.append(line)
+    return settled
+
+
 def service_lines(
     *, with_untimed: bool = False, min_size: int = 1, max_size: int = MAX_LINES
 ) -> st.SearchStrategy[list[unitcalc.ServiceLine]]:
     """A day of service lines spread over the disciplines. A code may repeat, in one
     discipline or several; its lines never pass the 1440 minutes of a day."""
     line = timed_lines() | untimed_lines if with_untimed else timed_lines()
-    return st.lists(line, min_size=min_size, max_size=max_size)
+    return st.lists(line, min_size=min_size, max_size=max_size).map(settle_disciplines)
 
 
 def shuffled_service_lines(
@@ -153,16 +171,20 @@ def cognitive_family_visits(draw: st.DrawFn) -> dict[str, int]:
     return {code: draw(family_minutes) for code in members}
 
 
-cognitive_family_lines = st.lists(
-    st.builds(
-        unitcalc.ServiceLine,
-        st.sampled_from(COGNITIVE_FAMILY),
-        minutes,
-        discipline=disciplines,
+cognitive_family_lines = (
+    st.lists(
+        st.builds(
+            unitcalc.ServiceLine,
+            st.sampled_from(COGNITIVE_FAMILY),
+            minutes,
+            discipline=disciplines,
+        )
+        | timed_lines(),
+        min_size=1,
+        max_size=6,
     )
-    | timed_lines(),
-    min_size=1,
-    max_size=6,
-).filter(lambda lines: any(line.code in COGNITIVE_FAMILY for line in lines))
+    .filter(lambda lines: any(line.code in COGNITIVE_FAMILY for line in lines))
+    .map(settle_disciplines)
+)
 """A day of lines holding 97129 and/or 97130, maybe with other timed codes, spread
 over the disciplines."""

@@ -400,7 +400,7 @@ def _check_pools_count_apart(lines: list[ServiceLine]) -> None:
     lines=[
         ServiceLine("97110", 10, discipline="PT"),
         ServiceLine("97140", 10, discipline="OT"),
-        ServiceLine("97535", 10),
+        ServiceLine("97535", 10, discipline="SLP"),
         ServiceLine("97168", None, discipline="OT"),
     ],
 )

@@ -195,3 +195,67 @@ def test_serve_needs_nothing_unusual(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["serve", "--port", "70000"])
     assert result.exit_code == 2
     assert "--port" in result.stderr
+
+
+def test_calculate_takes_a_date_of_service(client: TestClient) -> None:
+    body = {"date_of_service": "2016-06-01", "services": [{"code": "97001"}]}
+    response = client.post("/api/calculate", json=body)
+    assert response.status_code == 200
+    assert response.json()["units"] == {"97001": 1}
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"date_of_service": "2016-06-01", "services": [{"code": "97161"}]}, "services[0]",
+         "97161 is valid from 2017-01-01, not on 2016-06-01"),
+        ({"date_of_service": "1/6/16", "services": [{"code": "97110", "minutes": 8}]},
+         "date_of_service", "is not a date written YYYY-MM-DD"),
+        ({"default_discipline": "XX", "services": [{"code": "97110", "minutes": 8}]},
+         "default_discipline", "discipline 'XX' is not PT, OT or SLP"),
+        ({"services": [{"code": "98980", "minutes": 20}]}, "services[0].code", "is a monthly code"),
+    ],
+    ids=["outside-window", "bad-date", "bad-default-discipline", "monthly"],
+)  # fmt: skip
+def test_dated_input_errors_name_the_field(
+    client: TestClient, body: dict[str, object], field: str, message: str
+) -> None:
+    response = client.post("/api/calculate", json=body)
+    assert response.status_code == 422
+    assert response.json()["field"] == field
+    assert message in response.json()["detail"]
+
+
+def test_calculate_default_discipline(client: TestClient) -> None:
+    body = {
+        "default_discipline": "PT",
+        "services": [
+            {"code": "97110", "minutes": 33, "discipline": "PT"},
+            {"code": "97530", "minutes": 10, "discipline": "OT"},
+            {"code": "97140", "minutes": 7},
+        ],
+    }
+    assert client.post("/api/calculate", json=body).json()["total_units"] == 4
+
+
+def test_audit_groups_take_a_date_of_service(client: TestClient) -> None:
+    body = {
+        "groups": [
+            {
+                "group": "P1 / 2016-06-01",
+                "date_of_service": "2016-06-01",
+                "services": [{"code": "97001", "billed_units": 1}],
+            }
+        ]
+    }
+    response = client.post("/api/audit", json=body)
+    assert response.status_code == 200
+    assert response.json()["findings"][0]["status"] == "ok"
+
+
+def test_codes_endpoint_lists_monthly_codes_and_windows(client: TestClient) -> None:
+    monthly = client.get("/api/codes?kind=monthly").json()
+    assert monthly
+    assert all(c["kind"] == "monthly" for c in monthly)
+    evaluation = next(c for c in client.get("/api/codes").json() if c["code"] == "97161")
+    assert evaluation["valid_from"] == "2017-01-01"

@@ -117,6 +117,13 @@ def test_bad_input_is_explained_on_the_page() -> None:
         expect(page.locator("#status")).to_contain_text("97001 was deleted on 2017-01-01")
 
 
+def test_a_date_of_service_counts_a_2016_visit() -> None:
+    with browser_page() as page:
+        page.locator("#date").fill("2016-06-01")
+        enter(page, 1, "97001", "")
+        expect(page.locator("#total")).to_have_text("1")
+
+
 if __name__ == "__main__":
     with browser_page() as page:
         enter(page, 1, "97110", "33")

@@ -29,6 +29,7 @@ from .base import (
     TimedItem,
     cms_extras,
     cms_total_units,
+    item_midpoint_units,
     midpoint_units,
 )
 from .cms import CmsRule
@@ -45,6 +46,7 @@ __all__ = [
     "cms_extras",
     "cms_total_units",
     "get_rule",
+    "item_midpoint_units",
     "midpoint_units",
     "rule_names",
 ]

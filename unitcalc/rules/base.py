@@ -27,12 +27,19 @@ if TYPE_CHECKING:
 class TimedItem:
     """One timed service inside a pool: a code (or an add-on family shown as one code)
     and its summed minutes. ``rank`` orders items for the default pick in a tie
-    (lower wins)."""
+    (lower wins). ``further_unit_minutes`` is set for an add-on family whose add-on
+    unit differs from the primary's (97550's first 30 minutes, then 97551's 15)."""
 
     name: str
     minutes: int
     unit_minutes: int
     rank: tuple[int, int, int]
+    further_unit_minutes: int | None = None
+
+    @property
+    def uniform(self) -> bool:
+        """True when every unit of the item has the same length."""
+        return self.further_unit_minutes is None or self.further_unit_minutes == self.unit_minutes
 
 
 @attrs.frozen(eq=False, repr=False)  # internal: no generated eq or repr to compile
@@ -119,6 +126,24 @@ def midpoint_units(minutes: int, unit_minutes: int) -> int:
     """
     half = unit_minutes // 2
     return (minutes + unit_minutes - half - 1) // unit_minutes
+
+
+def item_midpoint_units(item: TimedItem) -> int:
+    """Units of one item under the CPT midpoint rule, unit by unit: for a family whose
+    units differ in length, the first unit is attained past the midpoint of the first
+    unit's length, each further one past the midpoint of the add-on's.
+
+    >>> item = TimedItem("97550+97551", 38, 30, (0, 0, 0), further_unit_minutes=15)
+    >>> item_midpoint_units(item)   # 30 min = 97550, then 8 more = one 97551
+    2
+    """
+    if item.uniform:
+        return midpoint_units(item.minutes, item.unit_minutes)
+    assert item.further_unit_minutes is not None
+    if item.minutes <= item.unit_minutes // 2:
+        return 0
+    rest = max(0, item.minutes - item.unit_minutes)
+    return 1 + midpoint_units(rest, item.further_unit_minutes)
 
 
 def cms_total_units(minutes: int) -> int:
@@ -215,15 +240,30 @@ def _per_code(items: Sequence[TimedItem], *, why: str) -> tuple[list[int], list[
     steps: list[str] = []
     warnings: list[str] = []
     for item in items:
-        count = midpoint_units(item.minutes, item.unit_minutes)
+        count = item_midpoint_units(item)
         units.append(count)
-        band = _band(count, item.unit_minutes)
         half = item.unit_minutes // 2 + 1
-        steps.append(
-            f"{item.name}: {item.minutes} min = {count_of(count, 'unit')} "
-            f"({band} min band of a {item.unit_minutes}-minute unit; a unit is attained "
-            f"at {half} min, {why})"
-        )
+        if item.uniform:
+            band = _band(count, item.unit_minutes)
+            steps.append(
+                f"{item.name}: {item.minutes} min = {count_of(count, 'unit')} "
+                f"({band} min band of a {item.unit_minutes}-minute unit; a unit is attained "
+                f"at {half} min, {why})"
+            )
+        else:
+            further = item.further_unit_minutes
+            assert further is not None
+            steps.append(
+                f"{item.name}: {item.minutes} min = {count_of(count, 'unit')} (a first "
+                f"{item.unit_minutes}-minute unit, attained at {half} min, then "
+                f"{further}-minute units, each attained once more than half of it "
+                f"({further // 2 + 1} min) has passed; CPT midpoint rule per unit, {why})"
+            )
+        if count == 0 and item.minutes > 0:
+            warnings.append(
+                f"{item.name} has {item.minutes} min but gets no unit: a unit is attained at "
+                f"{half} min of its {item.unit_minutes}-minute unit ({why})"
+            )
     return units, steps, warnings
 
 

@@ -42,19 +42,20 @@ class CmsRule(Rule):
     pools_minutes = True
 
     def allocate(self, items: Sequence[TimedItem], *, pool: str | None) -> PoolAllocation:
-        pooled = [i for i, item in enumerate(items) if item.unit_minutes == 15]
-        alone = [i for i, item in enumerate(items) if item.unit_minutes != 15]
+        pooled = [i for i, item in enumerate(items) if item.unit_minutes == 15 and item.uniform]
+        alone = [i for i in range(len(items)) if i not in pooled]
         base = [0] * len(items)
         steps: list[str] = []
         warnings: list[str] = []
         if alone:
-            alone_units, alone_steps, _ = _per_code(
+            alone_units, alone_steps, alone_warnings = _per_code(
                 [items[i] for i in alone],
                 why="counted on its own: the total-time table is for 15-minute codes",
             )
             for i, count in zip(alone, alone_units, strict=True):
                 base[i] = count
             steps.extend(alone_steps)
+            warnings.extend(alone_warnings)
         if not pooled:
             unique = tuple(base)
             return PoolAllocation(unique, (), 0, unique, 0, tuple(steps), tuple(warnings))
@@ -71,6 +72,11 @@ class CmsRule(Rule):
             if total > 0:
                 steps.append(
                     "Fewer than 8 timed minutes in all: no timed unit is billable (CMS 20.2)"
+                )
+                where = f" ({pool})" if pool else ""
+                warnings.append(
+                    f"No timed unit{where}: {total} timed min in all ({parts}), fewer than 8 "
+                    "(CMS 20.2)"
                 )
             unique = tuple(base)
             return PoolAllocation(unique, (), 0, unique, 0, tuple(steps), tuple(warnings))

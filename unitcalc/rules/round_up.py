@@ -37,7 +37,13 @@ class RoundUpRule(Rule):
         units: list[int] = []
         steps: list[str] = []
         for item in items:
-            count = -(-item.minutes // item.unit_minutes)
+            if item.uniform:
+                count = -(-item.minutes // item.unit_minutes)
+            else:
+                # A family: the first unit once started, then every started add-on unit.
+                further = item.further_unit_minutes or item.unit_minutes
+                rest = max(0, item.minutes - item.unit_minutes)
+                count = (1 if item.minutes > 0 else 0) + -(-rest // further)
             units.append(count)
             steps.append(
                 f"{item.name}: {item.minutes} min = {count_of(count, 'unit')} (every started "

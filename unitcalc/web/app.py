@@ -9,6 +9,7 @@ naming the field; request bodies over ``max_body`` bytes with 413.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any, Literal
@@ -26,7 +27,7 @@ from ..auditing import audit
 from ..codes import KINDS, CodeTable
 from ..engine import calculate
 from ..errors import UnitcalcError
-from ..model import ServiceLine
+from ..model import ServiceLine, normalize_discipline, parse_date_of_service
 from ..payers import PayerProfile
 from ..payers import select as select_profile
 from ..rules import RULES, get_rule
@@ -58,6 +59,19 @@ class CalculateRequest(BaseModel):
     payer: str | None = Field(default=None, max_length=100)
     pool_by: Literal["discipline", "day"] | None = None
     prefer: list[str] = Field(default_factory=list, max_length=50)
+    date_of_service: str | None = Field(
+        default=None,
+        max_length=10,
+        examples=["2026-11-02"],
+        description="YYYY-MM-DD: codes are checked against the code set in force that day "
+        "(default: the current code set)",
+    )
+    default_discipline: str | None = Field(
+        default=None,
+        max_length=10,
+        description="Discipline of every service that names none (without it, such "
+        "services join the day's only named discipline; two or more named is an error)",
+    )
     services: list[Service] = Field(max_length=200)
 
 
@@ -68,6 +82,7 @@ class BilledService(Service):
 class AuditGroup(BaseModel):
     model_config = ConfigDict(extra="forbid")
     group: str = Field(max_length=200, examples=["P1 / 2026-11-02"])
+    date_of_service: str | None = Field(default=None, max_length=10, examples=["2026-11-02"])
     services: list[BilledService] = Field(max_length=200)
 
 
@@ -155,6 +170,8 @@ def create_app(
     def calculate_endpoint(body: CalculateRequest) -> dict[str, Any]:
         """The same input and output as ``unitcalc calc --format json``."""
         rule, payer = payer_of(body.payer, body.rule)
+        date_of_service = _date(body.date_of_service, "date_of_service")
+        default_discipline = _discipline(body.default_discipline)
         lines = [_line(service, f"services[{i}]") for i, service in enumerate(body.services)]
         try:
             result = calculate(
@@ -164,6 +181,8 @@ def create_app(
                 tie_preference=body.prefer or None,
                 pooling=body.pool_by,
                 codes=table,
+                date_of_service=date_of_service,
+                default_discipline=default_discipline,
             )
         except UnitcalcError as exc:
             raise _located(exc, body.services, "services") from exc
@@ -197,6 +216,7 @@ def create_app(
                     group=group.group,
                     pooling=body.pool_by,
                     codes=table,
+                    date_of_service=_date(group.date_of_service, f"{where}.date_of_service"),
                 )
             except UnitcalcError as exc:
                 raise _located(exc, group.services, f"{where}.services") from exc
@@ -206,7 +226,7 @@ def create_app(
 
     @app.get("/api/codes", summary="The code table")
     def codes_endpoint(
-        kind: Literal["timed", "untimed", "deleted", "all"] = "all",
+        kind: Literal["timed", "untimed", "monthly", "deleted", "all"] = "all",
     ) -> list[dict[str, Any]]:
         wanted = KINDS if kind == "all" else (kind,)
         return [
@@ -241,6 +261,20 @@ def _rule_name(rule: str | None) -> str | None:
         return get_rule(rule).name
     except UnitcalcError as exc:
         raise Problem("rule", str(exc)) from exc
+
+
+def _date(value: str | None, where: str) -> datetime.date | None:
+    try:
+        return parse_date_of_service(value)
+    except UnitcalcError as exc:
+        raise Problem(where, str(exc)) from exc
+
+
+def _discipline(value: str | None) -> str | None:
+    try:
+        return normalize_discipline(value)
+    except UnitcalcError as exc:
+        raise Problem("default_discipline", str(exc)) from exc
 
 
 def _line(service: Service, where: str) -> ServiceLine:

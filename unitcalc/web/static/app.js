@@ -70,6 +70,7 @@ async function update() {
     return;
   }
   const body = { services: list, pool_by: $("#pool").value };
+  if ($("#date").value) body.date_of_service = $("#date").value;
   if ($("#payer").value) body.payer = $("#payer").value; else body.rule = $("#rule").value;
   const mine = ++sequence;
   let answer;
@@ -136,7 +137,11 @@ function show(result) {
 async function load() {
   const [codeList, rules, payers] = await Promise.all(
     ["/api/codes?kind=all", "/api/rules", "/api/payers"].map((url) => fetch(url).then((r) => r.json())));
-  codes = codeList.filter((c) => c.kind !== "deleted");
+  codes = codeList.filter((c) => c.kind !== "deleted" && c.kind !== "monthly");
+  // The date of service defaults to today on this computer; a biller may change it.
+  const now = new Date();
+  $("#date").value = [now.getFullYear(), now.getMonth() + 1, now.getDate()]
+    .map((n, i) => String(n).padStart(i ? 2 : 4, "0")).join("-");
   $("#code-list").replaceChildren(...codes.map((c) => {
     const option = document.createElement("option");
     option.value = `${c.code} - ${c.label}`;
