@@ -114,10 +114,21 @@ class Group:
         billed: dict[tuple[str, str | None], int] = {}
         claim_lines = []
         pooled = self.evaluation.pooling == "discipline"
+        # A line without a discipline was counted in the day's one named discipline.
+        homes: dict[str, set[str | None]] = {}
+        for pool in self.evaluation.pools:
+            for code in [code for members in pool.members for code, _ in members]:
+                homes.setdefault(code, set()).add(pool.discipline)
+            for code in pool.untimed:
+                homes.setdefault(code, set()).add(pool.discipline)
         for row in self.rows:
             assert row.service is not None
             assert row.billed is not None
-            key = (row.service.code, row.service.discipline if pooled else None)
+            discipline = row.service.discipline
+            home = homes.get(row.service.code, set())
+            if discipline is None and len(home) == 1:
+                discipline = next(iter(home))
+            key = (row.service.code, discipline if pooled else None)
             billed[key] = billed.get(key, 0) + row.billed
             claim_lines.append((row.service.code, row.service.discipline, row.billed))
         return check(
@@ -217,6 +228,8 @@ def _evaluate_group(
             codes=options.codes,
             max_alternatives=DEFAULT_MAX_ALTERNATIVES,
             mue=options.mue,
+            date_of_service=_date_of(key, layout),
+            blank_discipline="join",
         )
     except UnitcalcError as exc:
         code = getattr(exc, "code", None)
@@ -225,6 +238,13 @@ def _evaluate_group(
         problem = f"line{'s' * (len(where) != 1)} {shown}: {exc}"
         return _finish(Group(key, layout, tuple(rows), None, (problem,)), options)
     return _finish(Group(key, layout, tuple(rows), evaluation, ()), options)
+
+
+def _date_of(key: tuple[str, ...] | None, layout: Layout) -> str | None:
+    """The group's date of service (``YYYY-MM-DD``), when the key holds one."""
+    if key is None or layout.date_index is None:
+        return None
+    return key[layout.date_index]
 
 
 def _finish(group: Group, options: Options) -> Group:
@@ -429,6 +449,9 @@ def _code_frame(table: CodeTable) -> pl.DataFrame:
                 info.addon_of is not None or bool(table.addons(info.code)) for info in entries
             ],
             "__code_index": list(range(1, len(entries) + 1)),
+            "__valid_from": [info.valid_from for info in entries],
+            "__valid_to": [info.valid_to for info in entries],
+            "__valid_kind": [info.valid_kind for info in entries],
         },
         schema={
             CODE: pl.String,
@@ -436,6 +459,9 @@ def _code_frame(table: CodeTable) -> pl.DataFrame:
             "unit_minutes": pl.Int64,
             "__family": pl.Boolean,
             "__code_index": pl.Int64,
+            "__valid_from": pl.Date,
+            "__valid_to": pl.Date,
+            "__valid_kind": pl.String,
         },
     )
 
@@ -474,8 +500,10 @@ class Settled:
     rows: pl.DataFrame
 
 
-def settle(grouped: pl.DataFrame, options: Options) -> Settled:
-    """Count and audit every group in columns (see the module's docstring)."""
+def settle(grouped: pl.DataFrame, options: Options, *, date_column: str | None = None) -> Settled:
+    """Count and audit every group in columns (see the module's docstring).
+    ``date_column`` holds the date of service, when the key has one: a code counts only
+    inside its window (a deleted code as it counted then)."""
     import polars as pl
 
     table = options.codes if options.codes is not None else CodeTable.default()
@@ -483,6 +511,23 @@ def settle(grouped: pl.DataFrame, options: Options) -> Settled:
     rows = grouped.join(_code_frame(table), on=CODE, how="left", maintain_order="left").join(
         _payer_frame(options.profiles), on=PAYER, how="left", maintain_order="left"
     )
+    if date_column is not None:
+        day = pl.col(date_column).str.to_date("%Y-%m-%d", strict=False)
+        inside = (pl.col("__valid_from").is_null() | (day >= pl.col("__valid_from"))) & (
+            pl.col("__valid_to").is_null() | (day <= pl.col("__valid_to"))
+        )
+        in_force = (
+            pl.when(pl.col("__kind") == "deleted")
+            .then(pl.col("__valid_kind"))
+            .otherwise(pl.col("__kind"))
+        )
+        rows = rows.with_columns(
+            __kind=pl.when(day.is_null())
+            .then(pl.col("__kind"))
+            .when(inside)
+            .then(in_force)
+            .otherwise(pl.lit(None, dtype=pl.String))
+        )
     if not rows.get_column(GROUP).is_sorted():
         rows = rows.sort(GROUP, LINE)  # a scattered file: its groups' rows brought together
     rows = rows.with_columns(pl.col(GROUP).set_sorted())
@@ -505,7 +550,7 @@ def settle(grouped: pl.DataFrame, options: Options) -> Settled:
         | pl.col("__kind").is_null()
         | ~pl.col("__kind").is_in(["timed", "untimed"])
         | pl.col("__family").fill_null(True)
-        | (timed & pl.col(MINUTES).is_null())
+        | (timed & (pl.col(MINUTES).is_null() | pl.col("unit_minutes").is_null()))
         | (pl.col(PAYER).is_not_null() & ~pl.col("__payer_plain").fill_null(False))
         | (
             pl.col(RULE).is_not_null()
@@ -713,7 +758,8 @@ def run_groups(
     if on_progress is not None:
         size = Path(path).stat().st_size
         on_progress(summary.rows_read, size, size)
-    settled = settle(grouped, options)
+    date_column = keys[layout.date_index] if layout.date_index is not None else None
+    settled = settle(grouped, options, date_column=date_column)
     groups = settled.groups
     in_columns = options.only_findings and not options.explain
     if in_columns:
