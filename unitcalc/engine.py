@@ -19,6 +19,7 @@ References:
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, cast
@@ -26,6 +27,16 @@ from typing import TYPE_CHECKING, Literal, cast
 import attrs
 
 from ._text import count_of
+from .assistant import (
+    DEFAULT_OPTIONS as DEFAULT_ASSISTANT_OPTIONS,
+)
+from .assistant import (
+    MEDICARE_PAYMENT,
+    AssistantOptions,
+    AssistantPayment,
+    AssistantSplit,
+    split_units,
+)
 from .codes import CodeInfo, CodeTable
 from .edits import check_edits
 from .errors import InvalidServiceError, UnitcalcError
@@ -57,6 +68,9 @@ class _CodeInPool:
     listed: int
     disciplines: set[str | None]
     first: tuple[int, int]
+    assistant: int | None = None
+    """The assistant's own minutes among ``minutes``; ``None`` when no line gave any."""
+    assistant_disciplines: set[str] = attrs.Factory(set)
 
 
 @attrs.define(eq=False, repr=False)  # internal: no generated eq or repr to compile
@@ -75,6 +89,8 @@ def calculate(
     codes: CodeTable | None = None,
     max_alternatives: int = DEFAULT_MAX_ALTERNATIVES,
     mue: MueTable | None = None,
+    date_of_service: datetime.date | None = None,
+    assistant_options: AssistantOptions | None = None,
 ) -> Result:
     """Billable units for one patient's day of services under ``rule``.
 
@@ -85,7 +101,10 @@ def calculate(
     settled; ``pooling`` is ``"discipline"`` (PT, OT and SLP minutes pool apart, the
     default) or ``"day"``; ``codes`` replaces the packaged code table;
     ``max_alternatives`` bounds the listed alternatives; ``mue`` is a table of
-    Medically Unlikely Edits to check the units against.
+    Medically Unlikely Edits to check the units against. ``date_of_service`` dates the
+    assistant modifier rules (none before 2020, 85% from 2022; ``None``: the rules in
+    force now) and ``assistant_options`` sets their UNCONFIRMED sub-rules; both matter
+    only for lines with ``assistant_minutes`` (see :mod:`unitcalc.assistant`).
 
     >>> r = calculate({"97112": 20, "97110": 20})
     >>> dict(r.units), [dict(a) for a in r.alternatives]
@@ -95,7 +114,14 @@ def calculate(
     """
     key = None
     if payer is None and codes is None and mue is None:
-        key = _cache_key(services, rule, tie_preference, pooling, max_alternatives)
+        key = _cache_key(
+            services,
+            rule,
+            tie_preference,
+            pooling,
+            max_alternatives,
+            (date_of_service, assistant_options),
+        )
         cached = _RESULTS.get(key) if key is not None else None
         if cached is not None:
             return cached
@@ -108,6 +134,8 @@ def calculate(
         codes=codes,
         max_alternatives=max_alternatives,
         mue=mue,
+        date_of_service=date_of_service,
+        assistant_options=assistant_options,
     ).result
     if key is not None:
         if len(_RESULTS) >= _CACHE_SIZE:
@@ -128,6 +156,7 @@ def _cache_key(
     tie_preference: Sequence[str] | None,
     pooling: Pooling | None,
     max_alternatives: int,
+    dated: tuple[object, ...] = (),
 ) -> tuple[object, ...] | None:
     """A hashable key for the call, or None when an argument is not hashable plainly
     (then the call is simply computed)."""
@@ -139,7 +168,7 @@ def _cache_key(
         return None  # an iterator is consumed by reading it
     preference = tuple(tie_preference) if tie_preference is not None else None
     name = rule.name if isinstance(rule, Rule) else rule
-    key = (content, name, preference, pooling, max_alternatives)
+    key = (content, name, preference, pooling, max_alternatives, dated)
     try:
         hash(key)
     except TypeError:
@@ -188,6 +217,8 @@ def evaluate(
     codes: CodeTable | None = None,
     max_alternatives: int = DEFAULT_MAX_ALTERNATIVES,
     mue: MueTable | None = None,
+    date_of_service: datetime.date | None = None,
+    assistant_options: AssistantOptions | None = None,
 ) -> Evaluation:
     """:func:`calculate`, keeping each pool's allocation for checking billed units."""
     counting = _resolve_rule(rule, payer)
@@ -295,6 +326,12 @@ def evaluate(
         chosen = capped
 
     ordered_lines: list[tuple[tuple[int, int], LineResult]] = []
+    splits: dict[tuple[str, str | None], AssistantSplit] = {}
+    assisting = _Assisting(
+        date_of_service,
+        assistant_options or DEFAULT_ASSISTANT_OPTIONS,
+        (payer.assistant_payment if payer is not None else None) or MEDICARE_PAYMENT,
+    )
     for pool, evaluation, vector in zip(pools.values(), pool_evaluations, chosen, strict=True):
         label = evaluation.discipline
         units_by_code: dict[str, int] = {}
@@ -308,8 +345,17 @@ def evaluate(
                     if share and not pool.codes[code].listed:
                         warnings.append(_added_member_warning(code, item.name, label))
             units_by_code.update(split)
+            entries = [pool.codes[code] for code, _ in item_members]
+            if any(entry.assistant is not None for entry in entries):
+                splits.update(assisting.item(item, entries, split))
         for code, entry in pool.codes.items():
             line_units = 1 if not entry.info.timed else units_by_code[code]
+            if not entry.info.timed and entry.assistant is not None:
+                splits.update(assisting.item(None, [entry], {code: line_units}))
+            assistant_split = splits.get((code, _assistant_discipline(entry)))
+            if assistant_split is not None:
+                explanation.extend(assistant_split.reasons)
+                warnings.extend(assistant_split.warnings)
             line = LineResult(
                 code=code,
                 label=entry.info.label,
@@ -317,6 +363,7 @@ def evaluate(
                 minutes=entry.minutes,
                 units=line_units,
                 discipline=_line_discipline(entry),
+                assistant=assistant_split,
             )
             ordered_lines.append((entry.first, line))
 
@@ -364,6 +411,8 @@ def evaluate(
         payer=payer.name if payer is not None else None,
         removed=removed,
         edits=edits,
+        assistant=_assistant_by_code(line_results),
+        date_of_service=date_of_service,
     )
     return Evaluation(
         result=result,
@@ -554,7 +603,8 @@ def _pools(
                 field="minutes",
                 value=None,
             )
-        day_minutes = per_code_day.get(info.code, 0) + (line.minutes or 0)
+        line_minutes = (line.minutes or 0) + (line.assistant_minutes or 0)
+        day_minutes = per_code_day.get(info.code, 0) + line_minutes
         if day_minutes > MAX_MINUTES:
             raise InvalidServiceError(
                 f"{info.code}: {day_minutes} minutes in one day is more than the {MAX_MINUTES} "
@@ -565,7 +615,7 @@ def _pools(
             )
         per_code_day[info.code] = day_minutes
         if info.timed:
-            timed_day += line.minutes or 0
+            timed_day += line_minutes
             if timed_day > MAX_MINUTES:
                 raise InvalidServiceError(
                     f"{info.code}: the day's timed minutes add up to {timed_day}, more than "
@@ -578,14 +628,19 @@ def _pools(
         pool = pools.setdefault(key, _Pool(key))
         entry = pool.codes.get(info.code)
         if entry is None:
-            pool.codes[info.code] = _CodeInPool(
-                info, line.minutes, 1, {line.discipline}, (index, 0)
+            total = None if line.minutes is None else line_minutes
+            entry = pool.codes[info.code] = _CodeInPool(
+                info, total, 1, {line.discipline}, (index, 0)
             )
         else:
             if line.minutes is not None:
-                entry.minutes = (entry.minutes or 0) + line.minutes
+                entry.minutes = (entry.minutes or 0) + line_minutes
             entry.listed += 1
             entry.disciplines.add(line.discipline)
+        if line.assistant_minutes is not None:
+            entry.assistant = (entry.assistant or 0) + line.assistant_minutes
+            assert line.discipline is not None  # ServiceLine requires it with assistant minutes
+            entry.assistant_disciplines.add(line.discipline)
     # An add-on family always shows all its codes, primary first, where its first
     # member stood; a member not given joins with 0 minutes.
     for pool in pools.values():
@@ -635,6 +690,87 @@ def _timed_items(
         )
         members.append([(c, counted[c]) for c in family])
     return items, members
+
+
+@attrs.frozen(eq=False, repr=False)  # internal: no generated eq or repr to compile
+class _Assisting:
+    """The assistant modifier settings of one evaluation."""
+
+    date_of_service: datetime.date | None
+    options: AssistantOptions
+    payment: AssistantPayment
+
+    def item(
+        self,
+        item: TimedItem | None,
+        entries: Sequence[_CodeInPool],
+        units: Mapping[str, int],
+    ) -> dict[tuple[str, str | None], AssistantSplit]:
+        """The splits of one service (an add-on family counts as one, its modifier units
+        placed on its last units, the add-on's, first), keyed by (code, discipline)."""
+        disciplines = {d for entry in entries for d in entry.assistant_disciplines}
+        if len(disciplines) > 1:
+            code = entries[0].info.code
+            raise InvalidServiceError(
+                f"{code}: assistant minutes are documented under "
+                f"{' and '.join(sorted(disciplines))} with the whole day pooled: count the "
+                "disciplines apart (--pool-by discipline) so that each takes its own modifier",
+                code=code,
+                field="assistant_minutes",
+                value=sorted(disciplines),
+            )
+        discipline = disciplines.pop()
+        assistant = sum(entry.assistant or 0 for entry in entries)
+        whole = sum(entry.minutes or 0 for entry in entries)
+        info = entries[0].info
+        split = split_units(
+            code=item.name if item is not None else info.code,
+            discipline=discipline,
+            units=sum(units.values()),
+            therapist_minutes=whole - assistant,
+            assistant_minutes=assistant,
+            timed=info.timed,
+            unit_minutes=info.unit_minutes or 0,
+            date_of_service=self.date_of_service,
+            options=self.options,
+            payment=self.payment,
+        )
+        if len(entries) == 1:
+            return {(info.code, discipline): attrs.evolve(split, code=info.code)}
+        out: dict[tuple[str, str | None], AssistantSplit] = {}
+        left = split.with_modifier
+        for place, entry in reversed(list(enumerate(entries))):
+            code = entry.info.code
+            taken = min(left, units[code])
+            left -= taken
+            own = entry.assistant or 0
+            out[(code, discipline)] = attrs.evolve(
+                split,
+                code=code,
+                units=units[code],
+                with_modifier=taken,
+                therapist_minutes=(entry.minutes or 0) - own,
+                assistant_minutes=own,
+                reasons=split.reasons if place == 0 else (),
+                warnings=split.warnings if place == 0 else (),
+            )
+        return out
+
+
+def _assistant_discipline(entry: _CodeInPool) -> str | None:
+    return (
+        next(iter(entry.assistant_disciplines)) if len(entry.assistant_disciplines) == 1 else None
+    )
+
+
+def _assistant_by_code(lines: Sequence[LineResult]) -> dict[str, AssistantSplit]:
+    """The splits by code; a code split in two discipline pools is keyed CODE-DISC."""
+    splits = [line.assistant for line in lines if line.assistant is not None]
+    codes = [split.code for split in splits]
+    return {
+        split.code if codes.count(split.code) == 1 else f"{split.code}-{split.discipline}": split
+        for split in splits
+    }
 
 
 def split_family(members: Sequence[tuple[str, int]], units: int) -> dict[str, int]:
