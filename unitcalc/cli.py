@@ -13,6 +13,7 @@ Exit codes (mapped in one place, :class:`UnitcalcGroup`, except the findings exi
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import shutil
 import sys
@@ -26,6 +27,7 @@ import click
 
 from ._text import count_of
 from ._text import table as text_table
+from .assistant import DE_MINIMIS, AssistantOptions, DeMinimis
 from .codes import KINDS, CodeInfo, CodeTable, define_code, iter_kind
 from .engine import DEFAULT_MAX_ALTERNATIVES, POOLINGS, Pooling, calculate
 from .errors import InvalidServiceError, UnitcalcError
@@ -33,6 +35,7 @@ from .model import Result, ServiceLine
 from .rules import RULES, get_rule, rule_names
 
 if TYPE_CHECKING:
+    from .assistant import AssistantSplit
     from .batch import InputFormat, Options, Summary
     from .mue import MueTable
     from .payers import PayerProfile
@@ -192,10 +195,21 @@ def _code_table(codes_file: Path | None, definitions: Sequence[str]) -> CodeTabl
 
 
 def parse_service(token: str) -> ServiceLine:
-    """A command-line service: ``CODE[-DISCIPLINE][=MINUTES]``, e.g. ``97110=33``,
-    ``97110-GP=33``, ``97161`` or ``97161-PT=45``."""
+    """A command-line service: ``CODE[-DISCIPLINE][=MINUTES[+ASSISTANT]]``, e.g.
+    ``97110=33``, ``97110-GP=33``, ``97161``, ``97161-PT=45`` or ``97110-GP=13+23`` (the
+    therapist's 13 minutes and the assistant's own 23)."""
     left, sep, minutes = token.partition("=")
     code, dash, discipline = left.partition("-")
+    minutes, plus, assistant = minutes.partition("+")
+    if plus and (not minutes.strip() or not assistant.strip() or "+" in assistant):
+        raise InvalidServiceError(
+            f"{token!r}: write the therapist's and the assistant's minutes as "
+            f"{code}-GP=THERAPIST+ASSISTANT, e.g. {code}-GP=13+23 (0+23 when the assistant "
+            "furnished it all)",
+            code=code,
+            field="assistant_minutes",
+            value=assistant,
+        )
     if sep and not minutes.strip():
         raise InvalidServiceError(
             f"{token!r}: minutes are missing after '='; write CODE=MINUTES such as 97110=33",
@@ -211,7 +225,12 @@ def parse_service(token: str) -> ServiceLine:
             value=discipline,
         )
     try:
-        return ServiceLine(code, minutes if sep else None, discipline=discipline if dash else None)  # type: ignore[arg-type]
+        return ServiceLine(
+            code,
+            minutes if sep else None,  # type: ignore[arg-type]  # ServiceLine parses text
+            discipline=discipline if dash else None,
+            assistant_minutes=assistant if plus else None,  # type: ignore[arg-type]
+        )
     except InvalidServiceError as exc:
         raise InvalidServiceError(
             f"{token!r}: {exc}", code=exc.code, field=exc.field, value=exc.value
@@ -227,7 +246,9 @@ def _read_json_input(stream: Any) -> tuple[str, str]:
         raise InputError(f"{name}: byte {exc.start} is not UTF-8; save the JSON as UTF-8") from None
 
 
-def _services_from_json(stream_name: str, text: str) -> tuple[str | None, list[ServiceLine]]:
+def _services_from_json(
+    stream_name: str, text: str
+) -> tuple[str | None, list[ServiceLine], datetime.date | None]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -241,9 +262,20 @@ def _services_from_json(stream_name: str, text: str) -> tuple[str | None, list[S
             f'{stream_name}: expected an object {{"services": [{{"code": "97110", '
             '"minutes": 33}, ...]}'
         )
-    unknown = sorted(set(document) - {"rule", "services"})
+    unknown = sorted(set(document) - {"rule", "services", "date_of_service"})
     if unknown:
-        raise InputError(f"{stream_name}: unknown key {unknown[0]!r}; expected rule and services")
+        raise InputError(
+            f"{stream_name}: unknown key {unknown[0]!r}; expected rule, services and "
+            "date_of_service"
+        )
+    date_of_service = None
+    if document.get("date_of_service") is not None:
+        try:
+            date_of_service = datetime.date.fromisoformat(document["date_of_service"])
+        except (TypeError, ValueError):
+            raise InputError(
+                f'{stream_name}: date_of_service must be a date such as "2026-03-02"'
+            ) from None
     rule = document.get("rule")
     if rule is not None:
         if not isinstance(rule, str):
@@ -257,18 +289,24 @@ def _services_from_json(stream_name: str, text: str) -> tuple[str | None, list[S
         where = f"{stream_name}: services[{index}]"
         if not isinstance(entry, dict) or "code" not in entry:
             raise InputError(f'{where}: expected an object with "code" and "minutes"')
-        extra = sorted(set(entry) - {"code", "minutes", "discipline"})
+        extra = sorted(set(entry) - {"code", "minutes", "discipline", "assistant_minutes"})
         if extra:
             raise InputError(
-                f"{where}: unknown key {extra[0]!r}; expected code, minutes, discipline"
+                f"{where}: unknown key {extra[0]!r}; expected code, minutes, discipline, "
+                "assistant_minutes"
             )
         try:
             lines.append(
-                ServiceLine(entry["code"], entry.get("minutes"), discipline=entry.get("discipline"))
+                ServiceLine(
+                    entry["code"],
+                    entry.get("minutes"),
+                    discipline=entry.get("discipline"),
+                    assistant_minutes=entry.get("assistant_minutes"),
+                )
             )
         except InvalidServiceError as exc:
             raise InputError(f"{where}.{exc.field}: {exc}") from exc
-    return rule, lines
+    return rule, lines, date_of_service
 
 
 @main.command()
@@ -298,6 +336,27 @@ def _services_from_json(stream_name: str, text: str) -> tuple[str | None, list[S
     show_default=True,
     help="How many alternative allocations of a tie to list.",
 )
+@click.option(
+    "--date-of-service",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="The date of service, for the assistant modifiers CQ/CO (none before 2020, 85% "
+    "from 2022). Default: the JSON input's date_of_service, else today.",
+)
+@click.option(
+    "--assistant-two-units/--no-assistant-two-units",
+    default=True,
+    show_default=True,
+    help="Two units left, therapist and assistant 9-14 min each: one unit with CQ/CO and "
+    "one without (the proposed rule's text; its finalisation is unconfirmed).",
+)
+@click.option(
+    "--de-minimis",
+    type=click.Choice(DE_MINIMIS),
+    default="more-than",
+    show_default=True,
+    help="The 10% test for CQ/CO: more than 10% (CMS) or 10% or more.",
+)
 @_table_options
 def calc(
     services: tuple[str, ...],
@@ -311,6 +370,9 @@ def calc(
     payer: str | None,
     mue_file: Path | None,
     max_alternatives: int,
+    date_of_service: datetime.datetime | None,
+    assistant_two_units: bool,
+    de_minimis: DeMinimis,
     codes_file: Path | None,
     definitions: tuple[str, ...],
 ) -> None:
@@ -318,21 +380,25 @@ def calc(
 
     Give services as CODE=MINUTES (97110=33), untimed codes as CODE or CODE=MINUTES
     (97161), and a discipline as CODE-DISC=MINUTES with PT, OT, SLP or GP, GO, GN
-    (97110-GP=33). Lines of the same code add up.
+    (97110-GP=33). Lines of the same code add up. Minutes a PT or OT assistant
+    furnished on their own follow a +: 97110-GP=13+23 is the therapist's 13 minutes and
+    the assistant's 23 (36 in all); the units that take CQ or CO are shown.
 
     \b
     Examples:
       unitcalc calc 97110=33 97140=7
       unitcalc calc 97112=20 97110=20 --explain
       unitcalc calc 97110=33 97140=7 --rule ama --format json
+      unitcalc calc 97110-GP=13+23 97140-GP=30 --date-of-service 2026-03-02
     """
     lines = [parse_service(token) for token in services]
     file_rule = None
+    file_date = None
     from_file: list[ServiceLine] = []
     name = ""
     if input_file is not None:
         name, text = _read_json_input(input_file)
-        file_rule, from_file = _services_from_json(name, text)
+        file_rule, from_file, file_date = _services_from_json(name, text)
         lines.extend(from_file)
     if not lines:
         raise click.UsageError("give at least one service, e.g. unitcalc calc 97110=33 97140=7")
@@ -347,6 +413,13 @@ def calc(
             codes=_code_table(codes_file, definitions),
             max_alternatives=max_alternatives,
             mue=counting.mue,
+            # The core never reads the clock: today's date is the command line's default.
+            date_of_service=(
+                date_of_service.date() if date_of_service else file_date or datetime.date.today()
+            ),
+            assistant_options=AssistantOptions(
+                split_two_final_units=assistant_two_units, de_minimis=de_minimis
+            ),
         )
     except UnitcalcError as exc:
         code = getattr(exc, "code", None)
@@ -364,7 +437,15 @@ def render_result(result: Result, *, explain: bool) -> str:
     """The human-readable form of a result."""
     rule = get_rule(result.rule)
     with_discipline = any(line.discipline for line in result.lines)
-    headers = ["code", "label", *(["discipline"] if with_discipline else []), "minutes", "units"]
+    with_assistant = bool(result.assistant)
+    headers = [
+        "code",
+        "label",
+        *(["discipline"] if with_discipline else []),
+        "minutes",
+        "units",
+        *(["assistant"] if with_assistant else []),
+    ]
     rows = [
         [
             line.code,
@@ -372,16 +453,20 @@ def render_result(result: Result, *, explain: bool) -> str:
             *([line.discipline or ""] if with_discipline else []),
             "" if line.minutes is None else str(line.minutes),
             str(line.units),
+            *([_assistant_cell(line.assistant)] if with_assistant else []),
         ]
         for line in result.lines
     ]
-    table = text_table(headers, rows, "l" * (len(headers) - 2) + "rr")
+    aligns = "l" * (len(headers) - 2 - with_assistant) + "rr" + "l" * with_assistant
+    table = text_table(headers, rows, aligns)
     payer = f"; payer profile {result.payer}" if result.payer else ""
     out = [f"Rule: {rule.name} ({rule.title}){payer}", table]
     minutes = f"{result.total_timed_minutes} timed minutes"
     if result.total_untimed_minutes:
         minutes += f", {result.total_untimed_minutes} untimed"
     out.append(f"Total: {count_of(result.total_units, 'unit')} ({minutes})")
+    if result.assistant:
+        out.append(_assistant_note(result))
     if result.removed:
         removed = ", ".join(f"{code} x{units}" for code, units in result.removed.items())
         out.append(f"Removed by the payer's cap: {removed}")
@@ -414,6 +499,36 @@ def render_result(result: Result, *, explain: bool) -> str:
         out.append("Why:")
         out.extend(f"  {n}. {step}" for n, step in enumerate(result.explanation, start=1))
     return "\n".join(out)
+
+
+def _assistant_cell(split: AssistantSplit | None) -> str:
+    """``13+23 min: CQ x1, x1 without`` beside a line with assistant minutes."""
+    if split is None:
+        return ""
+    minutes = f"{split.therapist_minutes}+{split.assistant_minutes} min"
+    if split.modifier is None:
+        return f"{minutes}: no modifier"
+    parts = []
+    if split.with_modifier:
+        parts.append(f"{split.modifier} x{split.with_modifier}")
+    if split.without_modifier:
+        parts.append(f"x{split.without_modifier} without")
+    return f"{minutes}: {', '.join(parts) or 'no units'}"
+
+
+def _assistant_note(result: Result) -> str:
+    """What the assistant column means, with the payment of its units."""
+    day = result.date_of_service.isoformat() if result.date_of_service else "today"
+    splits = list(result.assistant.values())
+    if all(split.modifier is None for split in splits):
+        return f"Assistant: minutes given as therapist+assistant; no CQ/CO before 2020 ({day})."
+    percents = sorted({split.paid_percent for split in splits})
+    paid = " or ".join(f"{p}%" for p in percents)
+    return (
+        "Assistant: minutes given as therapist+assistant; units with CQ (PT assistant) or "
+        f"CO (OT assistant) are paid at {paid} on {day} (42 USC 1395m(v)). --explain "
+        "gives the reason for each unit."
+    )
 
 
 def _progress() -> Callable[[int, int, int], None] | None:

@@ -9,6 +9,7 @@ naming the field; request bodies over ``max_body`` bytes with 413.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any, Literal
@@ -22,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import unitcalc
 
+from ..assistant import AssistantOptions
 from ..auditing import audit
 from ..codes import KINDS, CodeTable
 from ..engine import calculate
@@ -48,6 +50,12 @@ class Service(BaseModel):
     code: str = Field(max_length=20, examples=["97110"])
     minutes: Minutes = Field(default=None, examples=[33])
     discipline: str | None = Field(default=None, max_length=10, examples=["PT"])
+    assistant_minutes: Minutes = Field(
+        default=None,
+        examples=[23],
+        description="Minutes a PT or OT assistant furnished on their own; `minutes` are "
+        "then the therapist's and the code's minutes are the sum.",
+    )
 
 
 class CalculateRequest(BaseModel):
@@ -59,6 +67,17 @@ class CalculateRequest(BaseModel):
     pool_by: Literal["discipline", "day"] | None = None
     prefer: list[str] = Field(default_factory=list, max_length=50)
     services: list[Service] = Field(max_length=200)
+    date_of_service: datetime.date | None = Field(
+        default=None,
+        examples=["2026-03-02"],
+        description="Dates the assistant modifier rules (CQ/CO); default: today.",
+    )
+    assistant_two_units: bool = Field(
+        default=True,
+        description="Two units left, therapist and assistant 9-14 min each: one unit "
+        "with CQ/CO and one without (the proposed rule's text; unconfirmed).",
+    )
+    de_minimis: Literal["more-than", "at-least"] = "more-than"
 
 
 class BilledService(Service):
@@ -164,6 +183,11 @@ def create_app(
                 tie_preference=body.prefer or None,
                 pooling=body.pool_by,
                 codes=table,
+                # The core never reads the clock: today is this face's default.
+                date_of_service=body.date_of_service or datetime.date.today(),
+                assistant_options=AssistantOptions(
+                    split_two_final_units=body.assistant_two_units, de_minimis=body.de_minimis
+                ),
             )
         except UnitcalcError as exc:
             raise _located(exc, body.services, "services") from exc
@@ -245,7 +269,12 @@ def _rule_name(rule: str | None) -> str | None:
 
 def _line(service: Service, where: str) -> ServiceLine:
     try:
-        return ServiceLine(service.code, service.minutes, discipline=service.discipline)  # type: ignore[arg-type]
+        return ServiceLine(
+            service.code,
+            service.minutes,  # type: ignore[arg-type]  # ServiceLine parses text and floats
+            discipline=service.discipline,
+            assistant_minutes=service.assistant_minutes,  # type: ignore[arg-type]
+        )
     except UnitcalcError as exc:
         field = getattr(exc, "field", "code")
         raise Problem(f"{where}.{field}", str(exc)) from exc
@@ -261,7 +290,8 @@ def _located(exc: UnitcalcError, services: list[Any], where: str) -> Problem:
         except UnitcalcError:
             continue
         if normalized == code:
-            suffix = f".{field}" if field in {"minutes", "discipline", "code"} else ""
+            fields = {"minutes", "discipline", "code", "assistant_minutes"}
+            suffix = f".{field}" if field in fields else ""
             return Problem(f"{where}[{i}]{suffix}", str(exc))
     return Problem(field or where, str(exc))
 
