@@ -37,6 +37,7 @@ from .assistant import (
     AssistantSplit,
     split_units,
 )
+from .assistant import MODIFIERS as ASSISTED
 from .codes import CodeInfo, CodeTable
 from .edits import check_edits
 from .errors import InvalidServiceError, UnitcalcError
@@ -326,7 +327,6 @@ def evaluate(
         chosen = capped
 
     ordered_lines: list[tuple[tuple[int, int], LineResult]] = []
-    splits: dict[tuple[str, str | None], AssistantSplit] = {}
     assisting = _Assisting(
         date_of_service,
         assistant_options or DEFAULT_ASSISTANT_OPTIONS,
@@ -335,6 +335,7 @@ def evaluate(
     for pool, evaluation, vector in zip(pools.values(), pool_evaluations, chosen, strict=True):
         label = evaluation.discipline
         units_by_code: dict[str, int] = {}
+        splits: dict[str, AssistantSplit] = {}
         for item, item_members, count in zip(
             evaluation.items, evaluation.members, vector, strict=True
         ):
@@ -352,7 +353,7 @@ def evaluate(
             line_units = 1 if not entry.info.timed else units_by_code[code]
             if not entry.info.timed and entry.assistant is not None:
                 splits.update(assisting.item(None, [entry], {code: line_units}))
-            assistant_split = splits.get((code, _assistant_discipline(entry)))
+            assistant_split = splits.get(code)
             if assistant_split is not None:
                 explanation.extend(assistant_split.reasons)
                 warnings.extend(assistant_split.warnings)
@@ -637,9 +638,9 @@ def _pools(
                 entry.minutes = (entry.minutes or 0) + line_minutes
             entry.listed += 1
             entry.disciplines.add(line.discipline)
-        if line.assistant_minutes is not None:
+        if line.assistant_minutes is not None and line.discipline in ASSISTED:
+            # ServiceLine refuses assistant minutes above 0 on other disciplines.
             entry.assistant = (entry.assistant or 0) + line.assistant_minutes
-            assert line.discipline is not None  # ServiceLine requires it with assistant minutes
             entry.assistant_disciplines.add(line.discipline)
     # An add-on family always shows all its codes, primary first, where its first
     # member stood; a member not given joins with 0 minutes.
@@ -705,9 +706,9 @@ class _Assisting:
         item: TimedItem | None,
         entries: Sequence[_CodeInPool],
         units: Mapping[str, int],
-    ) -> dict[tuple[str, str | None], AssistantSplit]:
+    ) -> dict[str, AssistantSplit]:
         """The splits of one service (an add-on family counts as one, its modifier units
-        placed on its last units, the add-on's, first), keyed by (code, discipline)."""
+        placed on its last units, the add-on's, first), keyed by code."""
         disciplines = {d for entry in entries for d in entry.assistant_disciplines}
         if len(disciplines) > 1:
             code = entries[0].info.code
@@ -736,15 +737,15 @@ class _Assisting:
             payment=self.payment,
         )
         if len(entries) == 1:
-            return {(info.code, discipline): attrs.evolve(split, code=info.code)}
-        out: dict[tuple[str, str | None], AssistantSplit] = {}
+            return {info.code: attrs.evolve(split, code=info.code)}
+        out: dict[str, AssistantSplit] = {}
         left = split.with_modifier
         for place, entry in reversed(list(enumerate(entries))):
             code = entry.info.code
             taken = min(left, units[code])
             left -= taken
             own = entry.assistant or 0
-            out[(code, discipline)] = attrs.evolve(
+            out[code] = attrs.evolve(
                 split,
                 code=code,
                 units=units[code],
@@ -755,12 +756,6 @@ class _Assisting:
                 warnings=split.warnings if place == 0 else (),
             )
         return out
-
-
-def _assistant_discipline(entry: _CodeInPool) -> str | None:
-    return (
-        next(iter(entry.assistant_disciplines)) if len(entry.assistant_disciplines) == 1 else None
-    )
 
 
 def _assistant_by_code(lines: Sequence[LineResult]) -> dict[str, AssistantSplit]:

@@ -146,7 +146,8 @@ class ServiceLine:
     apart from the therapist; ``minutes`` are then the therapist's (alone or together
     with the assistant) and the code's minutes are the sum. They need the discipline (PT
     takes CQ, OT takes CO; SLP has no assistant modifier) and the therapist's minutes
-    (0 when the assistant furnished it all). See :mod:`unitcalc.assistant`.
+    (0 when the assistant furnished it all); 0 assistant minutes need neither. See
+    :mod:`unitcalc.assistant`.
 
     >>> ServiceLine(" 97110", 33.0, discipline="gp")
     ServiceLine(code='97110', minutes=33, discipline='PT')
@@ -174,6 +175,8 @@ class ServiceLine:
                 value=self.assistant_minutes,
             ) from None
         object.__setattr__(self, "assistant_minutes", assistant)
+        if not assistant:
+            return  # 0: the assistant furnished nothing on their own, whatever the discipline
         if self.discipline not in ("PT", "OT"):
             from .assistant import assistant_modifier
 
