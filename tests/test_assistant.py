@@ -261,7 +261,7 @@ def test_day_pooling_needs_one_discipline_per_code() -> None:
     ]
     with pytest.raises(InvalidServiceError, match="--pool-by discipline"):
         calculate(lines, pooling="day", date_of_service=DAY)
-    one = calculate(lines[:1] + [ServiceLine("97140", 8)], pooling="day", date_of_service=DAY)
+    one = calculate([*lines[:1], ServiceLine("97140", 8)], pooling="day", date_of_service=DAY)
     assert one.assistant["97110"].with_modifier == 1
 
 
@@ -283,7 +283,8 @@ def test_add_on_family_places_modifier_units_on_the_add_on_first() -> None:
     assert dict(result.units) == {"97129": 1, "97130": 2}
     assert result.assistant["97130"].with_modifier == 2
     assert result.assistant["97129"].with_modifier == 0
-    assert result.assistant["97129"].reasons and not result.assistant["97130"].reasons
+    assert result.assistant["97129"].reasons
+    assert not result.assistant["97130"].reasons
 
 
 def test_a_cap_keeps_the_assistant_units_first_and_the_payer_rate_applies() -> None:
@@ -334,7 +335,8 @@ rule = "ama"
     assert payment is not None
     assert (payment.paid_percent, payment.effective) == (85, datetime.date(2024, 3, 1))
     nothing = profiles["no-differential"].assistant_payment
-    assert nothing is not None and nothing.percent_on(DAY) == 100
+    assert nothing is not None
+    assert nothing.percent_on(DAY) == 100
     assert profiles["plain"].assistant_payment is None
 
 
