@@ -10,6 +10,16 @@ The public API for billing scripts:
 
 from typing import TYPE_CHECKING, Any
 
+from .assistant import (
+    AssistantOptions,
+    AssistantPayment,
+    AssistantSplit,
+    BilledLine,
+    ModifierFinding,
+    check_billed_lines,
+    check_modifier_count,
+    split_units,
+)
 from .codes import CodeInfo, CodeTable, define_code
 from .engine import DEFAULT_MAX_ALTERNATIVES, calculate
 from .errors import (
@@ -59,6 +69,10 @@ __all__ = [
     "DEFAULT_MAX_ALTERNATIVES",
     "RULES",
     "STATUSES",
+    "AssistantOptions",
+    "AssistantPayment",
+    "AssistantSplit",
+    "BilledLine",
     "CodeInfo",
     "CodeTable",
     "CodeTableError",
@@ -67,6 +81,7 @@ __all__ = [
     "Finding",
     "InvalidServiceError",
     "LineResult",
+    "ModifierFinding",
     "Result",
     "Rule",
     "ServiceLine",
@@ -78,7 +93,10 @@ __all__ = [
     "__version__",
     "audit",
     "calculate",
+    "check_billed_lines",
+    "check_modifier_count",
     "define_code",
     "get_rule",
     "iter_findings",
+    "split_units",
 ]
