@@ -156,3 +156,25 @@ def test_api_default_date_and_errors(client: TestClient) -> None:
     located = client.post("/api/calculate", json=pooled)
     assert located.status_code == 422
     assert located.json()["field"] == "services[0].assistant_minutes"
+
+
+def test_names_spelled_apart_to_keep_calc_fast_agree() -> None:
+    from unitcalc import engine
+    from unitcalc.assistant import DE_MINIMIS, MODIFIERS
+
+    assert set(engine._ASSISTED) == set(MODIFIERS)
+    option = next(p for p in main.commands["calc"].params if p.name == "de_minimis")
+    assert tuple(option.type.choices) == DE_MINIMIS  # type: ignore[attr-defined]
+
+
+def test_calc_does_not_load_the_assistant_module_for_a_plain_visit() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from click.testing import CliRunner; from unitcalc.cli import main; "
+        "CliRunner().invoke(main, ['calc', '97110=33']); "
+        "print('unitcalc.assistant' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -10,16 +10,6 @@ The public API for billing scripts:
 
 from typing import TYPE_CHECKING, Any
 
-from .assistant import (
-    AssistantOptions,
-    AssistantPayment,
-    AssistantSplit,
-    BilledLine,
-    ModifierFinding,
-    check_billed_lines,
-    check_modifier_count,
-    split_units,
-)
 from .codes import CodeInfo, CodeTable, define_code
 from .engine import DEFAULT_MAX_ALTERNATIVES, calculate
 from .errors import (
@@ -34,14 +24,32 @@ from .model import LineResult, Result, ServiceLine, Tie, TieGroup
 from .rules import RULES, Rule, get_rule
 
 if TYPE_CHECKING:
+    from .assistant import (
+        AssistantOptions,
+        AssistantPayment,
+        AssistantSplit,
+        BilledLine,
+        ModifierFinding,
+        check_billed_lines,
+        check_modifier_count,
+        split_units,
+    )
     from .auditing import STATUSES, Finding, audit
     from .batch import FileProblem, iter_findings
 
     __version__: str
 
-# The file and audit API and the version load on first use, so that a one-visit
+# The file, audit and assistant modifier API and the version load on first use, so that a one-visit
 # `unitcalc calc` starts quickly.
 _LAZY = {
+    "AssistantOptions": "assistant",
+    "AssistantPayment": "assistant",
+    "AssistantSplit": "assistant",
+    "BilledLine": "assistant",
+    "ModifierFinding": "assistant",
+    "check_billed_lines": "assistant",
+    "check_modifier_count": "assistant",
+    "split_units": "assistant",
     "STATUSES": "auditing",
     "Finding": "auditing",
     "audit": "auditing",

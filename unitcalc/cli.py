@@ -27,7 +27,6 @@ import click
 
 from ._text import count_of
 from ._text import table as text_table
-from .assistant import DE_MINIMIS, AssistantOptions, DeMinimis
 from .codes import KINDS, CodeInfo, CodeTable, define_code, iter_kind
 from .engine import DEFAULT_MAX_ALTERNATIVES, POOLINGS, Pooling, calculate
 from .errors import InvalidServiceError, UnitcalcError
@@ -35,7 +34,7 @@ from .model import Result, ServiceLine
 from .rules import RULES, get_rule, rule_names
 
 if TYPE_CHECKING:
-    from .assistant import AssistantSplit
+    from .assistant import AssistantOptions, AssistantSplit, DeMinimis
     from .batch import InputFormat, Options, Summary
     from .mue import MueTable
     from .payers import PayerProfile
@@ -352,7 +351,8 @@ def _services_from_json(
 )
 @click.option(
     "--de-minimis",
-    type=click.Choice(DE_MINIMIS),
+    # unitcalc.assistant.DE_MINIMIS, spelled here so that calc does not load the module.
+    type=click.Choice(["more-than", "at-least"]),
     default="more-than",
     show_default=True,
     help="The 10% test for CQ/CO: more than 10% (CMS) or 10% or more.",
@@ -417,9 +417,7 @@ def calc(
             date_of_service=(
                 date_of_service.date() if date_of_service else file_date or datetime.date.today()
             ),
-            assistant_options=AssistantOptions(
-                split_two_final_units=assistant_two_units, de_minimis=de_minimis
-            ),
+            assistant_options=_assistant_options(assistant_two_units, de_minimis),
         )
     except UnitcalcError as exc:
         code = getattr(exc, "code", None)
@@ -431,6 +429,15 @@ def calc(
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:
         click.echo(render_result(result, explain=explain))
+
+
+def _assistant_options(two_units: bool, de_minimis: DeMinimis) -> AssistantOptions | None:
+    """The assistant options, or None for the defaults (then nothing more is loaded)."""
+    if two_units and de_minimis == "more-than":
+        return None
+    from .assistant import AssistantOptions
+
+    return AssistantOptions(split_two_final_units=two_units, de_minimis=de_minimis)
 
 
 def render_result(result: Result, *, explain: bool) -> str:

@@ -27,17 +27,6 @@ from typing import TYPE_CHECKING, Literal, cast
 import attrs
 
 from ._text import count_of
-from .assistant import (
-    DEFAULT_OPTIONS as DEFAULT_ASSISTANT_OPTIONS,
-)
-from .assistant import (
-    MEDICARE_PAYMENT,
-    AssistantOptions,
-    AssistantPayment,
-    AssistantSplit,
-    split_units,
-)
-from .assistant import MODIFIERS as ASSISTED
 from .codes import CodeInfo, CodeTable
 from .edits import check_edits
 from .errors import InvalidServiceError, UnitcalcError
@@ -45,6 +34,7 @@ from .model import MAX_MINUTES, LineResult, Result, ServiceLine, Tie, TieGroup
 from .rules import PoolAllocation, Rule, TimedItem, get_rule
 
 if TYPE_CHECKING:
+    from .assistant import AssistantOptions, AssistantPayment, AssistantSplit
     from .mue import MueTable
     from .payers import PayerProfile
 
@@ -327,10 +317,10 @@ def evaluate(
         chosen = capped
 
     ordered_lines: list[tuple[tuple[int, int], LineResult]] = []
-    assisting = _Assisting(
-        date_of_service,
-        assistant_options or DEFAULT_ASSISTANT_OPTIONS,
-        (payer.assistant_payment if payer is not None else None) or MEDICARE_PAYMENT,
+    assisting = (
+        _assisting(date_of_service, assistant_options, payer)
+        if any(line.assistant_minutes is not None for line in lines)
+        else None
     )
     for pool, evaluation, vector in zip(pools.values(), pool_evaluations, chosen, strict=True):
         label = evaluation.discipline
@@ -347,11 +337,11 @@ def evaluate(
                         warnings.append(_added_member_warning(code, item.name, label))
             units_by_code.update(split)
             entries = [pool.codes[code] for code, _ in item_members]
-            if any(entry.assistant is not None for entry in entries):
+            if assisting is not None and any(entry.assistant is not None for entry in entries):
                 splits.update(assisting.item(item, entries, split))
         for code, entry in pool.codes.items():
             line_units = 1 if not entry.info.timed else units_by_code[code]
-            if not entry.info.timed and entry.assistant is not None:
+            if assisting is not None and not entry.info.timed and entry.assistant is not None:
                 splits.update(assisting.item(None, [entry], {code: line_units}))
             assistant_split = splits.get(code)
             if assistant_split is not None:
@@ -638,7 +628,7 @@ def _pools(
                 entry.minutes = (entry.minutes or 0) + line_minutes
             entry.listed += 1
             entry.disciplines.add(line.discipline)
-        if line.assistant_minutes is not None and line.discipline in ASSISTED:
+        if line.assistant_minutes is not None and line.discipline in _ASSISTED:
             # ServiceLine refuses assistant minutes above 0 on other disciplines.
             entry.assistant = (entry.assistant or 0) + line.assistant_minutes
             entry.assistant_disciplines.add(line.discipline)
@@ -693,6 +683,22 @@ def _timed_items(
     return items, members
 
 
+_ASSISTED = ("PT", "OT")
+"""The disciplines with an assistant modifier (CQ, CO): unitcalc.assistant.MODIFIERS."""
+
+
+def _assisting(
+    date_of_service: datetime.date | None,
+    options: AssistantOptions | None,
+    payer: PayerProfile | None,
+) -> _Assisting:
+    # Loaded only for a visit with assistant minutes, so that `unitcalc calc` starts quickly.
+    from .assistant import DEFAULT_OPTIONS, MEDICARE_PAYMENT
+
+    payment = payer.assistant_payment if payer is not None else None
+    return _Assisting(date_of_service, options or DEFAULT_OPTIONS, payment or MEDICARE_PAYMENT)
+
+
 @attrs.frozen(eq=False, repr=False)  # internal: no generated eq or repr to compile
 class _Assisting:
     """The assistant modifier settings of one evaluation."""
@@ -709,6 +715,8 @@ class _Assisting:
     ) -> dict[str, AssistantSplit]:
         """The splits of one service (an add-on family counts as one, its modifier units
         placed on its last units, the add-on's, first), keyed by code."""
+        from .assistant import split_units
+
         disciplines = {d for entry in entries for d in entry.assistant_disciplines}
         if len(disciplines) > 1:
             code = entries[0].info.code
