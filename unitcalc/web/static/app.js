@@ -128,6 +128,8 @@ function show(result) {
   $("#total").textContent = String(result.total_units);
   $("#total").className = "number";
   $("#units").hidden = false;
+  // The CQ/CO column shows only when some line has assistant minutes.
+  $("#units").classList.toggle("no-assistant", !result.assistant);
   const tie = $("#tie");
   tie.replaceChildren();
   if (result.tie) {
