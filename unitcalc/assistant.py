@@ -25,8 +25,15 @@ How a code's minutes map onto its units (one algorithm, :func:`split_units`):
      Rule 4 is the proposed rule's text, its finalisation UNCONFIRMED: with
      ``split_two_final_units=False`` both of those units take the modifier when the
      assistant furnished 9-14 of their minutes (the statute's "in whole or in part").
+   Two units left outside that band (possible when the total-time rule gives a code a
+   leftover unit) are split the same way, each provider's leftover a unit of its own
+   (DERIVED from rules 1 and 4).
 4. When a payer's cap leaves a code fewer units than its full units, the assistant's
-   units are kept first, so the full rate is never claimed for the assistant's time.
+   units are kept first, so the full rate is never claimed for the assistant's time. A
+   unit beyond the documented minutes (no rule unitcalc ships gives one) takes no modifier.
+
+For a code whose unit is not 15 minutes the thresholds follow the unit's midpoint (16 of
+30 minutes instead of 8 of 15; 17-29 instead of 9-14), DERIVED from RULES.md section 3.
 
 Untimed services take the modifier on their one unit when the assistant's minutes are
 more than 10% of the service's total time.
