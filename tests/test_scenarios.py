@@ -37,3 +37,39 @@ def test_worked_example(scenario: dict[str, Any]) -> None:
 
 def sorted_items(allocation: dict[str, int]) -> list[tuple[str, int]]:
     return sorted(allocation.items())
+
+
+ASSISTANT_SCENARIOS = tomllib.loads(
+    (Path(__file__).parent / "scenarios" / "assistant_examples.toml").read_text(encoding="utf-8")
+)["scenario"]
+
+
+@pytest.mark.parametrize(
+    "scenario", ASSISTANT_SCENARIOS, ids=[s["id"] for s in ASSISTANT_SCENARIOS]
+)
+def test_assistant_example(scenario: dict[str, Any]) -> None:
+    assert scenario["source"], "every scenario cites its source"
+    assert scenario["derived"] == ("DERIVED" in scenario["source"]), "DERIVED cases say so"
+    lines = [unitcalc.ServiceLine(**service) for service in scenario["services"]]
+    result = unitcalc.calculate(lines, date_of_service=scenario["date_of_service"])
+    assert dict(result.units) == scenario["units"]
+    # The modifier never changes the units: the same minutes, all the therapist's.
+    plain = [
+        unitcalc.ServiceLine(
+            line.code,
+            (line.minutes or 0) + (line.assistant_minutes or 0),
+            discipline=line.discipline,
+        )
+        for line in lines
+    ]
+    assert dict(unitcalc.calculate(plain).units) == scenario["units"]
+    got = {
+        code: {
+            "with_modifier": split.with_modifier,
+            "without_modifier": split.without_modifier,
+            "modifier": split.modifier or "",
+            "paid_percent": split.paid_percent,
+        }
+        for code, split in result.assistant.items()
+    }
+    assert got == scenario["assistant"]

@@ -26,14 +26,32 @@ from .model import LineResult, Result, ServiceLine, Tie, TieGroup
 from .rules import RULES, Rule, get_rule
 
 if TYPE_CHECKING:
+    from .assistant import (
+        AssistantOptions,
+        AssistantPayment,
+        AssistantSplit,
+        BilledLine,
+        ModifierFinding,
+        check_billed_lines,
+        check_modifier_count,
+        split_units,
+    )
     from .auditing import STATUSES, Finding, audit
     from .files import FileProblem, iter_findings
 
     __version__: str
 
-# The file and audit API and the version load on first use, so that a one-visit
+# The file, audit and assistant modifier API and the version load on first use, so that a one-visit
 # `unitcalc calc` starts quickly.
 _LAZY = {
+    "AssistantOptions": "assistant",
+    "AssistantPayment": "assistant",
+    "AssistantSplit": "assistant",
+    "BilledLine": "assistant",
+    "ModifierFinding": "assistant",
+    "check_billed_lines": "assistant",
+    "check_modifier_count": "assistant",
+    "split_units": "assistant",
     "STATUSES": "auditing",
     "Finding": "auditing",
     "audit": "auditing",
@@ -61,6 +79,10 @@ __all__ = [
     "DEFAULT_MAX_ALTERNATIVES",
     "RULES",
     "STATUSES",
+    "AssistantOptions",
+    "AssistantPayment",
+    "AssistantSplit",
+    "BilledLine",
     "CodeInfo",
     "CodeNotInForceError",
     "CodeTable",
@@ -70,6 +92,7 @@ __all__ = [
     "Finding",
     "InvalidServiceError",
     "LineResult",
+    "ModifierFinding",
     "MonthlyCodeError",
     "Result",
     "Rule",
@@ -82,7 +105,10 @@ __all__ = [
     "__version__",
     "audit",
     "calculate",
+    "check_billed_lines",
+    "check_modifier_count",
     "define_code",
     "get_rule",
     "iter_findings",
+    "split_units",
 ]

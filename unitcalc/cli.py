@@ -34,6 +34,7 @@ from .model import Result, ServiceLine, normalize_discipline, parse_date_of_serv
 from .rules import RULES, get_rule, rule_names
 
 if TYPE_CHECKING:
+    from .assistant import AssistantOptions, AssistantSplit, DeMinimis
     from .files import InputFormat, Options, Summary
     from .files.write import AuditFormat, AuditWriter, BatchFormat, BatchWriter
     from .mue import MueTable
@@ -193,10 +194,21 @@ def _code_table(codes_file: Path | None, definitions: Sequence[str]) -> CodeTabl
 
 
 def parse_service(token: str) -> ServiceLine:
-    """A command-line service: ``CODE[-DISCIPLINE][=MINUTES]``, e.g. ``97110=33``,
-    ``97110-GP=33``, ``97161`` or ``97161-PT=45``."""
+    """A command-line service: ``CODE[-DISCIPLINE][=MINUTES[+ASSISTANT]]``, e.g.
+    ``97110=33``, ``97110-GP=33``, ``97161``, ``97161-PT=45`` or ``97110-GP=13+23`` (the
+    therapist's 13 minutes and the assistant's own 23)."""
     left, sep, minutes = token.partition("=")
     code, dash, discipline = left.partition("-")
+    minutes, plus, assistant = minutes.partition("+")
+    if plus and (not minutes.strip() or not assistant.strip() or "+" in assistant):
+        raise InvalidServiceError(
+            f"{token!r}: write the therapist's and the assistant's minutes as "
+            f"{code}-GP=THERAPIST+ASSISTANT, e.g. {code}-GP=13+23 (0+23 when the assistant "
+            "furnished it all)",
+            code=code,
+            field="assistant_minutes",
+            value=assistant,
+        )
     if sep and not minutes.strip():
         raise InvalidServiceError(
             f"{token!r}: minutes are missing after '='; write CODE=MINUTES such as 97110=33",
@@ -212,7 +224,12 @@ def parse_service(token: str) -> ServiceLine:
             value=discipline,
         )
     try:
-        return ServiceLine(code, minutes if sep else None, discipline=discipline if dash else None)  # type: ignore[arg-type]
+        return ServiceLine(
+            code,
+            minutes if sep else None,  # type: ignore[arg-type]  # ServiceLine parses text
+            discipline=discipline if dash else None,
+            assistant_minutes=assistant if plus else None,  # type: ignore[arg-type]
+        )
     except InvalidServiceError as exc:
         raise InvalidServiceError(
             f"{token!r}: {exc}", code=exc.code, field=exc.field, value=exc.value
@@ -274,14 +291,20 @@ def _services_from_json(stream_name: str, text: str) -> _JsonInput:
         where = f"{stream_name}: services[{index}]"
         if not isinstance(entry, dict) or "code" not in entry:
             raise InputError(f'{where}: expected an object with "code" and "minutes"')
-        extra = sorted(set(entry) - {"code", "minutes", "discipline"})
+        extra = sorted(set(entry) - {"code", "minutes", "discipline", "assistant_minutes"})
         if extra:
             raise InputError(
-                f"{where}: unknown key {extra[0]!r}; expected code, minutes, discipline"
+                f"{where}: unknown key {extra[0]!r}; expected code, minutes, discipline, "
+                "assistant_minutes"
             )
         try:
             lines.append(
-                ServiceLine(entry["code"], entry.get("minutes"), discipline=entry.get("discipline"))
+                ServiceLine(
+                    entry["code"],
+                    entry.get("minutes"),
+                    discipline=entry.get("discipline"),
+                    assistant_minutes=entry.get("assistant_minutes"),
+                )
             )
         except InvalidServiceError as exc:
             raise InputError(f"{where}.{exc.field}: {exc}") from exc
@@ -312,8 +335,9 @@ def _services_from_json(stream_name: str, text: str) -> _JsonInput:
     "--date",
     "date_text",
     metavar="YYYY-MM-DD",
-    help="Date of service: codes are checked against the code set in force that day "
-    "(default: the input's date_of_service, else today).",
+    help="Date of service: codes are checked against the code set in force that day, and "
+    "it dates the assistant modifiers CQ/CO (none before 2020, 85% from 2022). Default: "
+    "the input's date_of_service, else today.",
 )
 @click.option(
     "--default-discipline",
@@ -328,6 +352,21 @@ def _services_from_json(stream_name: str, text: str) -> _JsonInput:
     default=DEFAULT_MAX_ALTERNATIVES,
     show_default=True,
     help="How many alternative allocations of a tie to list.",
+)
+@click.option(
+    "--assistant-two-units/--no-assistant-two-units",
+    default=True,
+    show_default=True,
+    help="Two units left, therapist and assistant 9-14 min each: one unit with CQ/CO and "
+    "one without (the proposed rule's text; its finalisation is unconfirmed).",
+)
+@click.option(
+    "--de-minimis",
+    # unitcalc.assistant.DE_MINIMIS, spelled here so that calc does not load the module.
+    type=click.Choice(["more-than", "at-least"]),
+    default="more-than",
+    show_default=True,
+    help="The 10% test for CQ/CO: more than 10% (CMS) or 10% or more.",
 )
 @_table_options
 def calc(
@@ -344,6 +383,8 @@ def calc(
     payer: str | None,
     mue_file: Path | None,
     max_alternatives: int,
+    assistant_two_units: bool,
+    de_minimis: DeMinimis,
     codes_file: Path | None,
     definitions: tuple[str, ...],
 ) -> None:
@@ -353,6 +394,9 @@ def calc(
     (97161), and a discipline as CODE-DISC=MINUTES with PT, OT, SLP or GP, GO, GN
     (97110-GP=33). Lines of the same code add up. A line without a discipline joins the
     day's only named discipline; with two or more named, give --default-discipline.
+    Minutes a PT or OT assistant furnished on their own follow a +: 97110-GP=13+23 is
+    the therapist's 13 minutes and the assistant's 23 (36 in all); the units that take
+    CQ or CO are shown.
 
     \b
     Examples:
@@ -360,6 +404,7 @@ def calc(
       unitcalc calc 97112=20 97110=20 --explain
       unitcalc calc 97110=33 97140=7 --rule ama --format json
       unitcalc calc 97001 97110=23 --date 2016-06-01
+      unitcalc calc 97110-GP=13+23 97140-GP=30 --date 2026-03-02
     """
     lines = [parse_service(token) for token in services]
     file_rule = None
@@ -396,6 +441,7 @@ def calc(
             mue=counting.mue,
             date_of_service=date_of_service,
             default_discipline=fallback,
+            assistant_options=_assistant_options(assistant_two_units, de_minimis),
         )
     except UnitcalcError as exc:
         code = getattr(exc, "code", None)
@@ -409,11 +455,28 @@ def calc(
         click.echo(render_result(result, explain=explain))
 
 
+def _assistant_options(two_units: bool, de_minimis: DeMinimis) -> AssistantOptions | None:
+    """The assistant options, or None for the defaults (then nothing more is loaded)."""
+    if two_units and de_minimis == "more-than":
+        return None
+    from .assistant import AssistantOptions
+
+    return AssistantOptions(split_two_final_units=two_units, de_minimis=de_minimis)
+
+
 def render_result(result: Result, *, explain: bool) -> str:
     """The human-readable form of a result."""
     rule = get_rule(result.rule)
     with_discipline = any(line.discipline for line in result.lines)
-    headers = ["code", "label", *(["discipline"] if with_discipline else []), "minutes", "units"]
+    with_assistant = bool(result.assistant)
+    headers = [
+        "code",
+        "label",
+        *(["discipline"] if with_discipline else []),
+        "minutes",
+        "units",
+        *(["assistant"] if with_assistant else []),
+    ]
     rows = [
         [
             line.code,
@@ -421,16 +484,20 @@ def render_result(result: Result, *, explain: bool) -> str:
             *([line.discipline or ""] if with_discipline else []),
             "" if line.minutes is None else str(line.minutes),
             str(line.units),
+            *([_assistant_cell(line.assistant)] if with_assistant else []),
         ]
         for line in result.lines
     ]
-    table = text_table(headers, rows, "l" * (len(headers) - 2) + "rr")
+    aligns = "l" * (len(headers) - 2 - with_assistant) + "rr" + "l" * with_assistant
+    table = text_table(headers, rows, aligns)
     payer = f"; payer profile {result.payer}" if result.payer else ""
     out = [f"Rule: {rule.name} ({rule.title}){payer}", table]
     minutes = f"{result.total_timed_minutes} timed minutes"
     if result.total_untimed_minutes:
         minutes += f", {result.total_untimed_minutes} untimed"
     out.append(f"Total: {count_of(result.total_units, 'unit')} ({minutes})")
+    if result.assistant:
+        out.append(_assistant_note(result))
     if result.removed:
         removed = ", ".join(f"{code} x{units}" for code, units in result.removed.items())
         out.append(f"Removed by the payer's cap: {removed}")
@@ -463,6 +530,36 @@ def render_result(result: Result, *, explain: bool) -> str:
         out.append("Why:")
         out.extend(f"  {n}. {step}" for n, step in enumerate(result.explanation, start=1))
     return "\n".join(out)
+
+
+def _assistant_cell(split: AssistantSplit | None) -> str:
+    """``13+23 min: CQ x1, x1 without`` beside a line with assistant minutes."""
+    if split is None:
+        return ""
+    minutes = f"{split.therapist_minutes}+{split.assistant_minutes} min"
+    if split.modifier is None:
+        return f"{minutes}: no modifier"
+    parts = []
+    if split.with_modifier:
+        parts.append(f"{split.modifier} x{split.with_modifier}")
+    if split.without_modifier:
+        parts.append(f"x{split.without_modifier} without")
+    return f"{minutes}: {', '.join(parts) or 'no units'}"
+
+
+def _assistant_note(result: Result) -> str:
+    """What the assistant column means, with the payment of its units."""
+    day = result.date_of_service.isoformat() if result.date_of_service else "today"
+    splits = list(result.assistant.values())
+    if all(split.modifier is None for split in splits):
+        return f"Assistant: minutes given as therapist+assistant; no CQ/CO before 2020 ({day})."
+    percents = sorted({split.paid_percent for split in splits})
+    paid = " or ".join(f"{p}%" for p in percents)
+    return (
+        "Assistant: minutes given as therapist+assistant; units with CQ (PT assistant) or "
+        f"CO (OT assistant) are paid at {paid} on {day} (42 USC 1395m(v)). --explain "
+        "gives the reason for each unit."
+    )
 
 
 def _progress() -> Callable[[int, int, int], None] | None:

@@ -47,6 +47,7 @@ from .model import (
 from .rules import PoolAllocation, Rule, TimedItem, get_rule
 
 if TYPE_CHECKING:
+    from .assistant import AssistantOptions, AssistantPayment, AssistantSplit
     from .mue import MueTable
     from .payers import PayerProfile
 
@@ -76,6 +77,9 @@ class _CodeInPool:
     listed: int
     disciplines: set[str | None]
     first: tuple[int, int]
+    assistant: int | None = None
+    """The assistant's own minutes among ``minutes``; ``None`` when no line gave any."""
+    assistant_disciplines: set[str] = attrs.Factory(set)
 
 
 @attrs.define(eq=False, repr=False)  # internal: no generated eq or repr to compile
@@ -97,6 +101,7 @@ def calculate(
     date_of_service: datetime.date | str | None = None,
     default_discipline: str | None = None,
     blank_discipline: BlankDiscipline = "join",
+    assistant_options: AssistantOptions | None = None,
 ) -> Result:
     """Billable units for one patient's day of services under ``rule``.
 
@@ -110,9 +115,12 @@ def calculate(
     Medically Unlikely Edits to check the units against. ``date_of_service`` (a date or
     ``"YYYY-MM-DD"``) checks each code against its window in the code table and counts
     a code deleted since as it counted then; without it the current code set applies.
-    ``default_discipline`` (PT, OT, SLP) is the discipline of every line that names
-    none; without it such lines join the day's only named discipline, and are an error
-    when the day names two or more.
+    It also dates the assistant modifier rules (none before 2020, 85% from 2022;
+    ``None``: the rules in force now), and ``assistant_options`` sets their UNCONFIRMED
+    sub-rules; both matter only for lines with ``assistant_minutes`` (see
+    :mod:`unitcalc.assistant`). ``default_discipline`` (PT, OT, SLP) is the discipline
+    of every line that names none; without it such lines join the day's only named
+    discipline, and are an error when the day names two or more.
 
     >>> r = calculate({"97112": 20, "97110": 20})
     >>> dict(r.units), [dict(a) for a in r.alternatives]
@@ -128,7 +136,7 @@ def calculate(
             tie_preference,
             pooling,
             max_alternatives,
-            (date_of_service, default_discipline, blank_discipline),
+            (date_of_service, default_discipline, blank_discipline, assistant_options),
         )
         cached = _RESULTS.get(key) if key is not None else None
         if cached is not None:
@@ -145,6 +153,7 @@ def calculate(
         date_of_service=date_of_service,
         default_discipline=default_discipline,
         blank_discipline=blank_discipline,
+        assistant_options=assistant_options,
     ).result
     if key is not None:
         if len(_RESULTS) >= _CACHE_SIZE:
@@ -229,6 +238,7 @@ def evaluate(
     date_of_service: datetime.date | str | None = None,
     default_discipline: str | None = None,
     blank_discipline: BlankDiscipline = "apart",
+    assistant_options: AssistantOptions | None = None,
 ) -> Evaluation:
     """:func:`calculate`, keeping each pool's allocation for checking billed units.
 
@@ -363,9 +373,15 @@ def evaluate(
         chosen = capped
 
     ordered_lines: list[tuple[tuple[int, int], LineResult]] = []
+    assisting = (
+        _assisting(on, assistant_options, payer)
+        if any(line.assistant_minutes is not None for line in lines)
+        else None
+    )
     for pool, evaluation, vector in zip(pools.values(), pool_evaluations, chosen, strict=True):
         label = evaluation.discipline
         units_by_code: dict[str, int] = {}
+        splits: dict[str, AssistantSplit] = {}
         for item, item_members, count in zip(
             evaluation.items, evaluation.members, vector, strict=True
         ):
@@ -376,8 +392,17 @@ def evaluate(
                     if share and not pool.codes[code].listed:
                         warnings.append(_added_member_warning(code, item.name, label))
             units_by_code.update(split)
+            entries = [pool.codes[code] for code, _ in item_members]
+            if assisting is not None and any(entry.assistant is not None for entry in entries):
+                splits.update(assisting.item(item, entries, split))
         for code, entry in pool.codes.items():
             line_units = 1 if not entry.info.timed else units_by_code[code]
+            if assisting is not None and not entry.info.timed and entry.assistant is not None:
+                splits.update(assisting.item(None, [entry], {code: line_units}))
+            assistant_split = splits.get(code)
+            if assistant_split is not None:
+                explanation.extend(assistant_split.reasons)
+                warnings.extend(assistant_split.warnings)
             line = LineResult(
                 code=code,
                 label=entry.info.label,
@@ -385,6 +410,7 @@ def evaluate(
                 minutes=entry.minutes,
                 units=line_units,
                 discipline=_line_discipline(entry),
+                assistant=assistant_split,
             )
             ordered_lines.append((entry.first, line))
 
@@ -432,6 +458,8 @@ def evaluate(
         payer=payer.name if payer is not None else None,
         removed=removed,
         edits=edits,
+        assistant=_assistant_by_code(line_results),
+        date_of_service=on if assisting is not None else None,
     )
     return Evaluation(
         result=result,
@@ -700,7 +728,8 @@ def _pools(
                     field="minutes",
                     value=None,
                 )
-        day_minutes = per_code_day.get(info.code, 0) + (line.minutes or 0)
+        line_minutes = (line.minutes or 0) + (line.assistant_minutes or 0)
+        day_minutes = per_code_day.get(info.code, 0) + line_minutes
         if day_minutes > MAX_MINUTES:
             raise InvalidServiceError(
                 f"{info.code}: {day_minutes} minutes in one day is more than the {MAX_MINUTES} "
@@ -711,7 +740,7 @@ def _pools(
             )
         per_code_day[info.code] = day_minutes
         if info.timed:
-            timed_day += line.minutes or 0
+            timed_day += line_minutes
             if timed_day > MAX_MINUTES:
                 raise InvalidServiceError(
                     f"{info.code}: the day's timed minutes add up to {timed_day}, more than "
@@ -724,14 +753,19 @@ def _pools(
         pool = pools.setdefault(key, _Pool(key))
         entry = pool.codes.get(info.code)
         if entry is None:
-            pool.codes[info.code] = _CodeInPool(
-                info, line.minutes, 1, {line.discipline}, (index, 0)
+            total = None if line.minutes is None else line_minutes
+            entry = pool.codes[info.code] = _CodeInPool(
+                info, total, 1, {line.discipline}, (index, 0)
             )
         else:
             if line.minutes is not None:
-                entry.minutes = (entry.minutes or 0) + line.minutes
+                entry.minutes = (entry.minutes or 0) + line_minutes
             entry.listed += 1
             entry.disciplines.add(line.discipline)
+        if line.assistant_minutes is not None and line.discipline in _ASSISTED:
+            # ServiceLine refuses assistant minutes above 0 on other disciplines.
+            entry.assistant = (entry.assistant or 0) + line.assistant_minutes
+            entry.assistant_disciplines.add(line.discipline)
     # An add-on family always shows all its codes, primary first, where its first
     # member stood; a member not given joins with 0 minutes.
     for pool in pools.values():
@@ -788,6 +822,99 @@ def _timed_items(
         )
         members.append([(c, counted[c]) for c in family])
     return items, members
+
+
+_ASSISTED = ("PT", "OT")
+"""The disciplines with an assistant modifier (CQ, CO): unitcalc.assistant.MODIFIERS."""
+
+
+def _assisting(
+    date_of_service: datetime.date | None,
+    options: AssistantOptions | None,
+    payer: PayerProfile | None,
+) -> _Assisting:
+    # Loaded only for a visit with assistant minutes, so that `unitcalc calc` starts quickly.
+    from .assistant import DEFAULT_OPTIONS, MEDICARE_PAYMENT
+
+    payment = payer.assistant_payment if payer is not None else None
+    return _Assisting(date_of_service, options or DEFAULT_OPTIONS, payment or MEDICARE_PAYMENT)
+
+
+@attrs.frozen(eq=False, repr=False)  # internal: no generated eq or repr to compile
+class _Assisting:
+    """The assistant modifier settings of one evaluation."""
+
+    date_of_service: datetime.date | None
+    options: AssistantOptions
+    payment: AssistantPayment
+
+    def item(
+        self,
+        item: TimedItem | None,
+        entries: Sequence[_CodeInPool],
+        units: Mapping[str, int],
+    ) -> dict[str, AssistantSplit]:
+        """The splits of one service (an add-on family counts as one, its modifier units
+        placed on its last units, the add-on's, first), keyed by code."""
+        from .assistant import split_units
+
+        disciplines = {d for entry in entries for d in entry.assistant_disciplines}
+        if len(disciplines) > 1:
+            code = entries[0].info.code
+            raise InvalidServiceError(
+                f"{code}: assistant minutes are documented under "
+                f"{' and '.join(sorted(disciplines))} with the whole day pooled: count the "
+                "disciplines apart (--pool-by discipline) so that each takes its own modifier",
+                code=code,
+                field="assistant_minutes",
+                value=sorted(disciplines),
+            )
+        discipline = disciplines.pop()
+        assistant = sum(entry.assistant or 0 for entry in entries)
+        whole = sum(entry.minutes or 0 for entry in entries)
+        info = entries[0].info
+        split = split_units(
+            code=item.name if item is not None else info.code,
+            discipline=discipline,
+            units=sum(units.values()),
+            therapist_minutes=whole - assistant,
+            assistant_minutes=assistant,
+            timed=info.timed,
+            unit_minutes=info.unit_minutes or 0,
+            date_of_service=self.date_of_service,
+            options=self.options,
+            payment=self.payment,
+        )
+        if len(entries) == 1:
+            return {info.code: attrs.evolve(split, code=info.code)}
+        out: dict[str, AssistantSplit] = {}
+        left = split.with_modifier
+        for place, entry in reversed(list(enumerate(entries))):
+            code = entry.info.code
+            taken = min(left, units[code])
+            left -= taken
+            own = entry.assistant or 0
+            out[code] = attrs.evolve(
+                split,
+                code=code,
+                units=units[code],
+                with_modifier=taken,
+                therapist_minutes=(entry.minutes or 0) - own,
+                assistant_minutes=own,
+                reasons=split.reasons if place == 0 else (),
+                warnings=split.warnings if place == 0 else (),
+            )
+        return out
+
+
+def _assistant_by_code(lines: Sequence[LineResult]) -> dict[str, AssistantSplit]:
+    """The splits by code; a code split in two discipline pools is keyed CODE-DISC."""
+    splits = [line.assistant for line in lines if line.assistant is not None]
+    codes = [split.code for split in splits]
+    return {
+        split.code if codes.count(split.code) == 1 else f"{split.code}-{split.discipline}": split
+        for split in splits
+    }
 
 
 def split_family(members: Sequence[tuple[str, int]], units: int) -> dict[str, int]:

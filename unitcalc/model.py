@@ -12,12 +12,15 @@ import numbers
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from .codes import normalize_code
 from .errors import InvalidServiceError
+
+if TYPE_CHECKING:
+    from .assistant import AssistantSplit
 
 MAX_MINUTES = 1440
 """Most minutes one line, or one code on one day, can hold: the minutes in a day."""
@@ -169,24 +172,72 @@ def normalize_discipline(value: object) -> str | None:
         ) from None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class ServiceLine:
     """One documented service: a code, its minutes and optionally its discipline.
 
     ``minutes`` may be ``None`` for an untimed code. The code is normalised; minutes
     are checked as :func:`parse_minutes` describes.
 
+    ``assistant_minutes`` are the minutes a PT or OT assistant furnished on their own,
+    apart from the therapist; ``minutes`` are then the therapist's (alone or together
+    with the assistant) and the code's minutes are the sum. They need the discipline (PT
+    takes CQ, OT takes CO; SLP has no assistant modifier) and the therapist's minutes
+    (0 when the assistant furnished it all); 0 assistant minutes need neither. See
+    :mod:`unitcalc.assistant`.
+
     >>> ServiceLine(" 97110", 33.0, discipline="gp")
     ServiceLine(code='97110', minutes=33, discipline='PT')
+    >>> ServiceLine("97110", 13, assistant_minutes=23, discipline="PT")
+    ServiceLine(code='97110', minutes=13, discipline='PT', assistant_minutes=23)
     """
 
     code: str = attrs.field(converter=normalize_code)
     minutes: int | None = None
     discipline: str | None = attrs.field(default=None, converter=normalize_discipline, kw_only=True)
+    assistant_minutes: int | None = attrs.field(default=None, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
         # Frozen class: the checked value replaces the raw one once, at construction.
         object.__setattr__(self, "minutes", parse_minutes(self.minutes, code=self.code))
+        if self.assistant_minutes is None:
+            return
+        try:
+            assistant = parse_minutes(self.assistant_minutes, code=self.code)
+        except InvalidServiceError as exc:
+            raise InvalidServiceError(
+                exc.message.replace(": minutes ", ": assistant minutes ", 1),
+                code=self.code,
+                field="assistant_minutes",
+                value=self.assistant_minutes,
+            ) from None
+        object.__setattr__(self, "assistant_minutes", assistant)
+        if not assistant:
+            return  # 0: the assistant furnished nothing on their own, whatever the discipline
+        if self.discipline not in ("PT", "OT"):
+            from .assistant import assistant_modifier
+
+            assistant_modifier(self.discipline, code=self.code)  # raises, naming the fix
+        if self.minutes is None:
+            raise InvalidServiceError(
+                f"{self.code}: assistant minutes {assistant} are given but not the "
+                "therapist's minutes: give both (the therapist's 0 when the assistant "
+                "furnished it all)",
+                code=self.code,
+                field="minutes",
+                value=None,
+            )
+
+    def __repr__(self) -> str:
+        extra = (
+            f", assistant_minutes={self.assistant_minutes!r}"
+            if self.assistant_minutes is not None
+            else ""
+        )
+        return (
+            f"ServiceLine(code={self.code!r}, minutes={self.minutes!r}, "
+            f"discipline={self.discipline!r}{extra})"
+        )
 
 
 def _frozen_mapping(value: Mapping[str, int]) -> Mapping[str, int]:
@@ -195,6 +246,10 @@ def _frozen_mapping(value: Mapping[str, int]) -> Mapping[str, int]:
 
 def _frozen_mappings(values: Any) -> tuple[Mapping[str, int], ...]:
     return tuple(_frozen_mapping(v) for v in values)
+
+
+def _frozen_splits(value: Mapping[str, AssistantSplit]) -> Mapping[str, AssistantSplit]:
+    return MappingProxyType(dict(value))
 
 
 @attrs.frozen
@@ -207,6 +262,8 @@ class LineResult:
     minutes: int | None
     units: int
     discipline: str | None = None
+    assistant: AssistantSplit | None = None
+    """Which of the units take CQ or CO, when assistant minutes were given."""
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -218,6 +275,8 @@ class LineResult:
         }
         if self.discipline is not None:
             out["discipline"] = self.discipline
+        if self.assistant is not None:
+            out["assistant"] = self.assistant.to_dict()
         return out
 
 
@@ -279,6 +338,10 @@ class Result:
     """Units a payer cap removed, by code."""
     edits: tuple[str, ...] = ()
     """MUE and NCCI edits the units trip (also among the warnings)."""
+    assistant: Mapping[str, AssistantSplit] = attrs.field(factory=dict, converter=_frozen_splits)
+    """Assistant modifier splits by code, for the codes given assistant minutes (a code
+    split in two discipline pools is keyed ``CODE-PT`` and ``CODE-OT``)."""
+    date_of_service: datetime.date | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of ``unitcalc calc --format json``."""
@@ -297,4 +360,22 @@ class Result:
             "payer": self.payer,
             "removed": dict(self.removed),
             "edits": list(self.edits),
+            **(
+                {
+                    "assistant": {
+                        key: {
+                            "with_modifier": split.with_modifier,
+                            "without_modifier": split.without_modifier,
+                            "modifier": split.modifier,
+                            "paid_percent": split.paid_percent,
+                        }
+                        for key, split in self.assistant.items()
+                    },
+                    "date_of_service": self.date_of_service.isoformat()
+                    if self.date_of_service
+                    else None,
+                }
+                if self.assistant
+                else {}
+            ),
         }

@@ -19,7 +19,8 @@ A profile file holds ``[payers.NAME]`` tables:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
@@ -27,6 +28,7 @@ from typing import Any, Literal
 import attrs
 
 from ._toml import find_line, parse, read
+from .assistant import MEDICARE_PAYMENT, AssistantPayment
 from .codes import normalize_code
 from .errors import InvalidServiceError, UnitcalcError, UnknownRuleError
 from .rules import get_rule
@@ -45,6 +47,10 @@ _KEYS = frozenset(
         "pooling",
         "source",
         "note",
+        "assistant_differential",
+        "assistant_paid_percent",
+        "assistant_from",
+        "assistant_source",
     }
 )
 
@@ -96,6 +102,9 @@ class PayerProfile:
     pooling: Literal["discipline", "day"] | None = None
     source: str = ""
     note: str = ""
+    assistant_payment: AssistantPayment | None = None
+    """How the payer pays units with CQ or CO; ``None``: as Medicare (85% from
+    2022-01-01, 42 USC 1395m(v))."""
 
     @property
     def has_caps(self) -> bool:
@@ -205,6 +214,7 @@ def _profile(text: str, source_name: str, name: str, body: Any) -> PayerProfile:
             raise fail(key, "must be text")
         texts[key] = value
     return PayerProfile(
+        assistant_payment=_assistant_payment(body, fail),
         name=name,
         rule=rule,
         label=texts["label"],
@@ -216,6 +226,36 @@ def _profile(text: str, source_name: str, name: str, body: Any) -> PayerProfile:
         pooling=pooling,
         source=texts["source"],
         note=texts["note"],
+    )
+
+
+def _assistant_payment(
+    body: dict[str, Any], fail: Callable[[str | None, str], PayerProfileError]
+) -> AssistantPayment | None:
+    """The payer's assistant differential from ``assistant_differential`` (true/false),
+    ``assistant_paid_percent`` (1-100), ``assistant_from`` (a TOML date) and
+    ``assistant_source``; ``None`` when the profile names none of them."""
+    keys = ("assistant_differential", "assistant_paid_percent", "assistant_from")
+    if not any(key in body for key in (*keys, "assistant_source")):
+        return None
+    applies = body.get("assistant_differential", True)
+    if not isinstance(applies, bool):
+        raise fail("assistant_differential", "must be true or false")
+    percent = body.get("assistant_paid_percent", MEDICARE_PAYMENT.paid_percent)
+    if isinstance(percent, bool) or not isinstance(percent, int) or not 0 < percent <= 100:
+        raise fail(
+            "assistant_paid_percent",
+            f"must be the whole percent paid for a unit with CQ or CO, 1 to 100 (85 for "
+            f"Medicare), not {percent!r}",
+        )
+    effective = body.get("assistant_from", MEDICARE_PAYMENT.effective)
+    if isinstance(effective, datetime.datetime) or not isinstance(effective, datetime.date):
+        raise fail("assistant_from", "must be a date such as 2024-03-01 (no quotes)")
+    source = body.get("assistant_source", "")
+    if not isinstance(source, str):
+        raise fail("assistant_source", "must be text")
+    return AssistantPayment(
+        applies=applies, paid_percent=percent, effective=effective, source=source
     )
 
 

@@ -188,3 +188,43 @@ cognitive_family_lines = (
 )
 """A day of lines holding 97129 and/or 97130, maybe with other timed codes, spread
 over the disciplines."""
+
+
+# --- Assistant minutes (CQ/CO, RULES.md section 8) ---------------------------------------
+
+ASSISTED_DISCIPLINES = ("PT", "OT")
+"""The disciplines with an assistant modifier: PT (CQ) and OT (CO)."""
+
+assistant_minutes = st.none() | st.integers(min_value=0, max_value=90)
+"""The assistant's own minutes on a line: none given, 0, or up to an hour and a half."""
+
+
+@st.composite
+def assisted_lines(draw: st.DrawFn) -> list[unitcalc.ServiceLine]:
+    """A day of timed and untimed lines, PT and OT, some with assistant minutes."""
+    count = draw(st.integers(min_value=1, max_value=6))
+    lines = []
+    for _ in range(count):
+        code = draw(timed_codes | untimed_codes)
+        lines.append(
+            unitcalc.ServiceLine(
+                code,
+                draw(st.integers(min_value=0, max_value=90)),
+                discipline=draw(st.sampled_from(ASSISTED_DISCIPLINES)),
+                assistant_minutes=draw(assistant_minutes),
+            )
+        )
+    return lines
+
+
+split_inputs = st.fixed_dictionaries(
+    {
+        "units": st.integers(min_value=0, max_value=14),
+        "therapist_minutes": st.integers(min_value=0, max_value=120),
+        "assistant_minutes": st.integers(min_value=0, max_value=120),
+        "unit_minutes": st.sampled_from((15, 30, 60)),
+        "timed": st.booleans(),
+    }
+)
+"""Arguments of ``split_units`` beyond the code: any units, as a payer cap or an odd
+rule may leave a code with more or fewer units than its minutes hold."""

@@ -111,6 +111,17 @@ def test_keyboard_and_labels() -> None:
         expect(page.locator('#units tbody tr[data-code="97530"] td.units')).to_have_text("2")
 
 
+def test_assistant_minutes_show_the_cq_split() -> None:
+    with browser_page() as page:
+        enter(page, 1, "97110", "13")
+        page.locator("#assistant-1").fill("23")
+        page.locator("#discipline-1").select_option("PT")
+        row = page.locator('#units tbody tr[data-code="97110"]')
+        expect(row.locator("td.assistant")).to_have_text("CQ x1 (paid 85%), x1 without")
+        expect(row.locator("td.units")).to_have_text("2")
+        expect(page.locator("#explanation")).to_contain_text("97110 unit 1: CQ")
+
+
 def test_bad_input_is_explained_on_the_page() -> None:
     with browser_page() as page:
         enter(page, 1, "97001", "")

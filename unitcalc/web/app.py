@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import unitcalc
 
+from ..assistant import AssistantOptions
 from ..auditing import audit
 from ..codes import KINDS, CodeTable
 from ..engine import calculate
@@ -49,6 +50,12 @@ class Service(BaseModel):
     code: str = Field(max_length=20, examples=["97110"])
     minutes: Minutes = Field(default=None, examples=[33])
     discipline: str | None = Field(default=None, max_length=10, examples=["PT"])
+    assistant_minutes: Minutes = Field(
+        default=None,
+        examples=[23],
+        description="Minutes a PT or OT assistant furnished on their own; `minutes` are "
+        "then the therapist's and the code's minutes are the sum.",
+    )
 
 
 class CalculateRequest(BaseModel):
@@ -63,8 +70,8 @@ class CalculateRequest(BaseModel):
         default=None,
         max_length=10,
         examples=["2026-11-02"],
-        description="YYYY-MM-DD: codes are checked against the code set in force that day "
-        "(default: the current code set)",
+        description="YYYY-MM-DD: codes are checked against the code set in force that day, "
+        "and it dates the assistant modifier rules (CQ/CO); default: today",
     )
     default_discipline: str | None = Field(
         default=None,
@@ -73,6 +80,12 @@ class CalculateRequest(BaseModel):
         "services join the day's only named discipline; two or more named is an error)",
     )
     services: list[Service] = Field(max_length=200)
+    assistant_two_units: bool = Field(
+        default=True,
+        description="Two units left, therapist and assistant 9-14 min each: one unit "
+        "with CQ/CO and one without (the proposed rule's text; unconfirmed).",
+    )
+    de_minimis: Literal["more-than", "at-least"] = "more-than"
 
 
 class BilledService(Service):
@@ -181,8 +194,12 @@ def create_app(
                 tie_preference=body.prefer or None,
                 pooling=body.pool_by,
                 codes=table,
-                date_of_service=date_of_service,
+                # The core never reads the clock: today is this face's default.
+                date_of_service=date_of_service or datetime.date.today(),
                 default_discipline=default_discipline,
+                assistant_options=AssistantOptions(
+                    split_two_final_units=body.assistant_two_units, de_minimis=body.de_minimis
+                ),
             )
         except UnitcalcError as exc:
             raise _located(exc, body.services, "services") from exc
@@ -279,7 +296,12 @@ def _discipline(value: str | None) -> str | None:
 
 def _line(service: Service, where: str) -> ServiceLine:
     try:
-        return ServiceLine(service.code, service.minutes, discipline=service.discipline)  # type: ignore[arg-type]
+        return ServiceLine(
+            service.code,
+            service.minutes,  # type: ignore[arg-type]  # ServiceLine parses text and floats
+            discipline=service.discipline,
+            assistant_minutes=service.assistant_minutes,  # type: ignore[arg-type]
+        )
     except UnitcalcError as exc:
         field = getattr(exc, "field", "code")
         raise Problem(f"{where}.{field}", str(exc)) from exc
@@ -295,7 +317,8 @@ def _located(exc: UnitcalcError, services: list[Any], where: str) -> Problem:
         except UnitcalcError:
             continue
         if normalized == code:
-            suffix = f".{field}" if field in {"minutes", "discipline", "code"} else ""
+            fields = {"minutes", "discipline", "code", "assistant_minutes"}
+            suffix = f".{field}" if field in fields else ""
             return Problem(f"{where}[{i}]{suffix}", str(exc))
     return Problem(field or where, str(exc))
 

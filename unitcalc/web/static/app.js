@@ -14,7 +14,7 @@ function codeOf(text) {
   return match ? match.code : value;
 }
 
-function addRow(code = "", minutes = "", discipline = "") {
+function addRow(code = "", minutes = "", discipline = "", assistant = "") {
   const body = $("#services tbody");
   const index = body.rows.length + 1;
   const row = body.insertRow();
@@ -23,6 +23,8 @@ function addRow(code = "", minutes = "", discipline = "") {
         <input id="code-${index}" name="code" list="code-list" placeholder="97110 or therapeutic exercise"></td>
     <td><label class="visually-hidden" for="minutes-${index}">Minutes of service ${index}</label>
         <input id="minutes-${index}" name="minutes" type="number" min="0" max="1440" step="1" inputmode="numeric"></td>
+    <td><label class="visually-hidden" for="assistant-${index}">Assistant's own minutes of service ${index}</label>
+        <input id="assistant-${index}" name="assistant" type="number" min="0" max="1440" step="1" inputmode="numeric" placeholder="none"></td>
     <td><label class="visually-hidden" for="discipline-${index}">Discipline of service ${index}</label>
         <select id="discipline-${index}" name="discipline">
           <option value="">none</option><option>PT</option><option>OT</option><option>SLP</option>
@@ -31,17 +33,26 @@ function addRow(code = "", minutes = "", discipline = "") {
   row.querySelector('[name="code"]').value = code;
   row.querySelector('[name="minutes"]').value = minutes;
   row.querySelector('[name="discipline"]').value = discipline;
+  row.querySelector('[name="assistant"]').value = assistant;
   row.querySelector(".remove").addEventListener("click", () => { row.remove(); schedule(); });
   return row;
 }
 
 function services() {
   return [...document.querySelectorAll("#services tbody tr")]
-    .map((row) => ({
-      code: codeOf(row.querySelector('[name="code"]').value),
-      minutes: row.querySelector('[name="minutes"]').value.trim() || null,
-      discipline: row.querySelector('[name="discipline"]').value || null,
-    }))
+    .map((row) => {
+      const service = {
+        code: codeOf(row.querySelector('[name="code"]').value),
+        minutes: row.querySelector('[name="minutes"]').value.trim() || null,
+        discipline: row.querySelector('[name="discipline"]').value || null,
+      };
+      const assistant = row.querySelector('[name="assistant"]').value.trim();
+      if (assistant) {
+        service.assistant_minutes = assistant;
+        if (service.minutes === null) service.minutes = "0";
+      }
+      return service;
+    })
     .filter((s) => s.code);
 }
 
@@ -91,6 +102,16 @@ async function update() {
   show(answer.data);
 }
 
+function assistantText(split) {
+  // "CQ x1, x1 without" beside the units of a line with assistant minutes.
+  if (!split) return "";
+  if (!split.modifier) return "no modifier (before 2020)";
+  const parts = [];
+  if (split.with_modifier) parts.push(`${split.modifier} x${split.with_modifier} (paid ${split.paid_percent}%)`);
+  if (split.without_modifier) parts.push(`x${split.without_modifier} without`);
+  return parts.join(", ") || "no units";
+}
+
 function show(result) {
   const status = $("#status");
   status.textContent = `${result.total_units} unit${result.total_units === 1 ? "" : "s"} under the ${result.rule} rule` +
@@ -102,12 +123,14 @@ function show(result) {
     const row = rows.insertRow();
     row.append(text("td", line.code), text("td", line.timed ? line.label : `${line.label} (untimed)`),
       text("td", line.discipline || ""), text("td", line.minutes ?? "", "number"),
-      text("td", String(line.units), "number units"));
+      text("td", String(line.units), "number units"), text("td", assistantText(line.assistant), "assistant"));
     row.dataset.code = line.code;
   }
   $("#total").textContent = String(result.total_units);
   $("#total").className = "number";
   $("#units").hidden = false;
+  // The CQ/CO column shows only when some line has assistant minutes.
+  $("#units").classList.toggle("no-assistant", !result.assistant);
   const tie = $("#tie");
   tie.replaceChildren();
   if (result.tie) {

@@ -1,0 +1,180 @@
+"""Assistant minutes through the faces: `unitcalc calc` (the short form, JSON input, the
+date and the options) and the HTTP API. The split itself is tested in test_assistant."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+from click.testing import CliRunner, Result
+from fastapi.testclient import TestClient
+
+from unitcalc.cli import main, parse_service
+from unitcalc.errors import InvalidServiceError
+from unitcalc.web.app import create_app
+
+
+def run(*args: str, stdin: str | None = None) -> Result:
+    return CliRunner().invoke(main, list(args), input=stdin)
+
+
+def test_short_form() -> None:
+    line = parse_service("97110-GP=13+23")
+    assert (line.minutes, line.assistant_minutes, line.discipline) == (13, 23, "PT")
+
+
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [
+        pytest.param("97110-GP=+23", "THERAPIST\\+ASSISTANT", id="no-therapist"),
+        pytest.param("97110-GP=13+", "THERAPIST\\+ASSISTANT", id="no-assistant"),
+        pytest.param("97110-GP=1+2+3", "THERAPIST\\+ASSISTANT", id="three"),
+        pytest.param("97110=13+23", "need the discipline", id="no-discipline"),
+        pytest.param("92507-SLP=13+23", "SLP has no assistant modifier", id="slp"),
+        pytest.param("97110-GP=13+2.5", "assistant minutes '2.5' has a fraction", id="fraction"),
+    ],
+)
+def test_short_form_errors(token: str, message: str) -> None:
+    with pytest.raises(InvalidServiceError, match=message):
+        parse_service(token)
+
+
+def test_calc_table_shows_the_split() -> None:
+    result = run("calc", "97110-GP=13+23", "97140-GP=30", "--date", "2026-03-02")
+    assert result.exit_code == 0, result.output
+    assert "13+23 min: CQ x1, x1 without" in result.stdout
+    assert "paid at 85% on 2026-03-02" in result.stdout
+    explained = run("calc", "97110-GP=13+23", "--date", "2026-03-02", "--explain")
+    assert "97110 unit 2, the final unit: no CQ" in explained.stdout
+
+
+def test_calc_before_2020_and_default_date() -> None:
+    old = run("calc", "97110-GP=5+10", "--date", "2019-06-01")
+    assert "5+10 min: no modifier" in old.stdout
+    assert "no CQ/CO before 2020 (2019-06-01)" in old.stdout
+    today = run("calc", "97110-GP=5+10", "--format", "json")
+    data = json.loads(today.stdout)
+    assert data["date_of_service"] == datetime.date.today().isoformat()
+    assert data["assistant"]["97110"]["with_modifier"] == 1
+
+
+def test_calc_json_options() -> None:
+    base = ["calc", "97110-GP=12+12", "--format", "json", "--date", "2026-03-02"]
+    assert json.loads(run(*base).stdout)["assistant"]["97110"]["with_modifier"] == 1
+    off = json.loads(run(*base, "--no-assistant-two-units").stdout)
+    assert off["assistant"]["97110"]["with_modifier"] == 2
+    assert off["units"] == {"97110": 2}
+    untimed = ["calc", "97150-GP=27+3", "--format", "json", "--de-minimis", "at-least"]
+    assert json.loads(run(*untimed).stdout)["assistant"]["97150"]["with_modifier"] == 1
+
+
+def test_calc_json_input() -> None:
+    document = {
+        "date_of_service": "2021-05-04",
+        "services": [
+            {"code": "97110", "minutes": 13, "assistant_minutes": 23, "discipline": "PT"},
+            {"code": "97140", "minutes": 30, "discipline": "PT"},
+        ],
+    }
+    result = run("calc", "--input", "-", "--format", "json", stdin=json.dumps(document))
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["units"] == {"97110": 2, "97140": 2}
+    assert data["assistant"] == {
+        "97110": {"with_modifier": 1, "without_modifier": 1, "modifier": "CQ", "paid_percent": 100}
+    }
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (
+            {"date_of_service": "May 4", "services": [{"code": "97110", "minutes": 8}]},
+            "date_of_service: date of service 'May 4' is not a date",
+        ),
+        (
+            {"services": [{"code": "97110", "minutes": 8, "assistant_minutes": 8}]},
+            "services[0].assistant_minutes: 97110: assistant minutes need the discipline",
+        ),
+        ({"day": 1, "services": []}, "unknown key 'day'"),
+    ],
+)
+def test_calc_json_input_errors(document: dict[str, object], message: str) -> None:
+    result = run("calc", "--input", "-", stdin=json.dumps(document))
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_calc_day_pooling_error_exits_2() -> None:
+    result = run("calc", "97110-PT=0+15", "97110-OT=15+5", "--pool-by", "day")
+    assert result.exit_code == 2
+    assert "--pool-by discipline" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def client() -> TestClient:
+    return TestClient(create_app())
+
+
+def test_api_assistant_minutes(client: TestClient) -> None:
+    body = {
+        "date_of_service": "2026-03-02",
+        "services": [
+            {"code": "97110", "minutes": 13, "assistant_minutes": 23, "discipline": "PT"},
+            {"code": "97140", "minutes": 30, "discipline": "PT"},
+        ],
+    }
+    response = client.post("/api/calculate", json=body)
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert data["assistant"]["97110"]["with_modifier"] == 1
+    assert data["lines"][0]["assistant"]["without_modifier"] == 1
+    cli = run("calc", "--input", "-", "--format", "json", stdin=json.dumps(body))
+    assert json.loads(cli.stdout) == data
+    off = client.post("/api/calculate", json={**body, "assistant_two_units": False})
+    assert off.json()["assistant"]["97110"]["with_modifier"] == 1  # rule 4 is not in play
+
+
+def test_api_default_date_and_errors(client: TestClient) -> None:
+    body = {"services": [{"code": "97110", "minutes": 5, "assistant_minutes": 10}]}
+    response = client.post("/api/calculate", json=body)
+    assert response.status_code == 422
+    assert response.json()["field"] == "services[0].assistant_minutes"
+    body["services"][0]["discipline"] = "OT"
+    answer = client.post("/api/calculate", json=body).json()
+    assert answer["date_of_service"] == datetime.date.today().isoformat()
+    assert answer["assistant"]["97110"]["modifier"] == "CO"
+    pooled = {
+        "pool_by": "day",
+        "date_of_service": "2026-03-02",
+        "services": [
+            {"code": "97110", "minutes": 0, "assistant_minutes": 15, "discipline": "PT"},
+            {"code": "97110", "minutes": 15, "assistant_minutes": 5, "discipline": "OT"},
+        ],
+    }
+    located = client.post("/api/calculate", json=pooled)
+    assert located.status_code == 422
+    assert located.json()["field"] == "services[0].assistant_minutes"
+
+
+def test_names_spelled_apart_to_keep_calc_fast_agree() -> None:
+    from unitcalc import engine
+    from unitcalc.assistant import DE_MINIMIS, MODIFIERS
+
+    assert set(engine._ASSISTED) == set(MODIFIERS)
+    option = next(p for p in main.commands["calc"].params if p.name == "de_minimis")
+    assert tuple(option.type.choices) == DE_MINIMIS  # type: ignore[attr-defined]
+
+
+def test_calc_does_not_load_the_assistant_module_for_a_plain_visit() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from click.testing import CliRunner; from unitcalc.cli import main; "
+        "CliRunner().invoke(main, ['calc', '97110=33']); "
+        "print('unitcalc.assistant' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
