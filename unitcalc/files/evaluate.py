@@ -508,9 +508,12 @@ def settle(grouped: pl.DataFrame, options: Options, *, date_column: str | None =
 
     table = options.codes if options.codes is not None else CodeTable.default()
     preference = {code: rank for rank, code in enumerate(options.tie_preference or ())}
-    rows = grouped.join(_code_frame(table), on=CODE, how="left", maintain_order="left").join(
-        _payer_frame(options.profiles), on=PAYER, how="left", maintain_order="left"
+    if not grouped.get_column(GROUP).is_sorted():
+        grouped = grouped.sort(GROUP, LINE)  # a scattered file: its groups' rows together
+    rows = grouped.drop(DATE_FORMAT).join(
+        _code_frame(table), on=CODE, how="left", maintain_order="left"
     )
+    rows = rows.join(_payer_frame(options.profiles), on=PAYER, how="left", maintain_order="left")
     if date_column is not None:
         day = pl.col(date_column).str.to_date("%Y-%m-%d", strict=False)
         inside = (pl.col("__valid_from").is_null() | (day >= pl.col("__valid_from"))) & (
@@ -528,8 +531,6 @@ def settle(grouped: pl.DataFrame, options: Options, *, date_column: str | None =
             .then(in_force)
             .otherwise(pl.lit(None, dtype=pl.String))
         )
-    if not rows.get_column(GROUP).is_sorted():
-        rows = rows.sort(GROUP, LINE)  # a scattered file: its groups' rows brought together
     rows = rows.with_columns(pl.col(GROUP).set_sorted())
     timed = pl.col("__kind") == "timed"
     rule = pl.coalesce(pl.col(RULE), pl.col("__payer_rule"), pl.lit(get_rule("cms").name))
@@ -580,6 +581,24 @@ def settle(grouped: pl.DataFrame, options: Options, *, date_column: str | None =
         )
         # One integer per item (a code in a pool), so that one sort brings items together.
         .with_columns(__item=pl.col("pool") * 4096 + pl.col("__code_index").fill_null(0))
+        .select(
+            GROUP,
+            LINE,
+            END,
+            CODE,
+            MINUTES,
+            DISCIPLINE,
+            BILLED,
+            PROVIDER,
+            "__minutes0",
+            "unit_minutes",
+            "__kind",
+            "__counting",
+            "__odd",
+            "pool",
+            "__item",
+            *(name for name in grouped.columns if name.startswith("__k")),
+        )
         .sort("__item")
         .with_columns(pl.col("pool").set_sorted(), pl.col("__item").set_sorted())
     )
