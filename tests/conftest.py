@@ -1,0 +1,12 @@
+"""Shared test settings.
+
+Hypothesis runs without its per-example deadline: the suite makes no timing assertions
+(speed is measured in benchmarks/), and a busy machine must not fail a property test.
+"""
+
+from __future__ import annotations
+
+from hypothesis import settings
+
+settings.register_profile("unitcalc", deadline=None)
+settings.load_profile("unitcalc")
