@@ -10,3 +10,5 @@ from hypothesis import settings
 
 settings.register_profile("unitcalc", deadline=None)
 settings.load_profile("unitcalc")
+# A longer search, on request: pytest --hypothesis-profile thorough
+settings.register_profile("thorough", deadline=None, max_examples=3000)

@@ -228,3 +228,44 @@ split_inputs = st.fixed_dictionaries(
 )
 """Arguments of ``split_units`` beyond the code: any units, as a payer cap or an odd
 rule may leave a code with more or fewer units than its minutes hold."""
+
+
+# --- visit files, for the file engine ---------------------------------------------------
+
+FILE_HEADER = "patient_id,date_of_service,code,minutes,discipline,rule,billed_units\n"
+"""The columns of a generated visit file."""
+
+_FILE_DAYS = ("2026-01-05", "01/05/2026", "2026-1-5", "1/5/2026", "2026-01-06", "not-a-date")
+_FILE_CODES = (*TIMED_15_CODES[:6], *UNTIMED_CODES[:3], "97129", "97130", "97001", "97111")
+_FILE_MINUTES = st.one_of(
+    st.integers(min_value=0, max_value=70).map(str),
+    st.sampled_from(("", " 12", "7.5", "x", "15.0", "-3")),
+)
+
+
+@st.composite
+def visit_file_rows(draw: st.DrawFn) -> str:
+    """One row of a visit file: mostly plain values, sometimes odd or bad ones (a date
+    written three ways, a value with a space, a fraction, a deleted or unknown code, a
+    rule named on some rows only), so the file engine's columnar and scalar checks both
+    see it."""
+    cells = [
+        draw(st.sampled_from(("P1", "P2", "P3", " P1", ""))),
+        draw(st.sampled_from(_FILE_DAYS)),
+        draw(st.sampled_from(_FILE_CODES)),
+        draw(_FILE_MINUTES),
+        draw(st.sampled_from(("", "PT", "OT", "GP", "pt", "XX"))),
+        draw(st.sampled_from(("", "", "", "cms", "ama", "commercial-15"))),
+        draw(
+            st.one_of(
+                st.integers(min_value=0, max_value=4).map(str), st.sampled_from(("", "2.0", "+1"))
+            )
+        ),
+    ]
+    return ",".join(cells) + "\n"
+
+
+visit_files = st.lists(visit_file_rows(), min_size=1, max_size=14).map(
+    lambda rows: FILE_HEADER + "".join(rows)
+)
+"""Whole visit files (CSV text) of a few patient days, bad rows included."""

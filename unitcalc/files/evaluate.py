@@ -613,6 +613,7 @@ def settle(grouped: pl.DataFrame, options: Options, *, date_column: str | None =
         pl.col("__counting").first(),
         pl.col(LINE).min().alias("__first"),
         pl.col(DISCIPLINE).n_unique().alias("__disciplines"),
+        pl.col(MINUTES).is_not_null().any().alias("__zero"),
         pl.col("__odd").first(),
     )
     timed_items = items.filter(pl.col("__kind") == "timed")
@@ -853,6 +854,7 @@ def _column_findings(
         "__kind",
         "__first",
         "allowed",
+        "__zero",
     ]
     item_lists = dict(
         items.group_by(GROUP, maintain_order=True)
@@ -924,9 +926,17 @@ def _finding_of(
             allowed_lines[(item[CODE], label)] = item["allowed"]
             billed_lines[(item[CODE], label)] = item["billed"]
         for item in members:
-            note = table.lookup(item[CODE]).rule_notes.get(counting.name)
+            note = table.codes[item[CODE]].rule_notes.get(counting.name)
             if note:
                 notes.append(f"{item[CODE]}: {note}")
+        for item in members:
+            if item["__kind"] != "timed" and item["minutes"] == 0 and item["__zero"]:
+                warnings.append(
+                    f"{item[CODE]} is untimed and bills 1 unit, but 0 minutes were "
+                    "documented: record the service's minutes (they count toward total "
+                    "treatment time, CMS Pub. 100-02 Ch. 15 section 220.3) or remove the "
+                    "line if the service was not given"
+                )
         if timed:
             allocation = counting.allocate(
                 [

@@ -1,0 +1,60 @@
+"""The file engine settles groups in columns (the rules' columnar forms) and builds a
+finding from columns; with every group listed it evaluates each with the scalar engine.
+Both must give the same summary and the same findings, on any file, bad rows included."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from hypothesis import example, given, settings
+
+from unitcalc.files import Group, Options, run_groups
+
+from . import strategies as ts
+
+
+def audit(text: str, *, columns: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The run's summary and its flagged findings (without the step-by-step reasoning,
+    which only the scalar engine writes)."""
+    flagged: list[dict[str, Any]] = []
+
+    def consume(group: Group) -> None:
+        assert group.finding is not None
+        if group.finding.flagged:
+            flagged.append(group.finding.to_dict() | {"explanation": []})
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, "visits.csv")
+        path.write_text(text, encoding="utf-8")
+        summary = run_groups(path, Options(need_billed=True, only_findings=columns), consume)
+    return summary.to_dict(), flagged
+
+
+# The file that once gave ok to the quick pass and invalid to the full one.
+@example(ts.FILE_HEADER + "P1,2026-01-05,97110,20,,,1\nP1,2026-01-05,97140,10,,cms,1\n")
+# One patient's day written three ways: one group of 30 minutes, 2 units, billed 3.
+@example(
+    ts.FILE_HEADER
+    + "P1,2026-01-05,97110,10,PT,,1\nP1,01/05/2026,97140,10,PT,,1\nP1,2026-1-5,97112,10,PT,,1\n"
+)
+@settings(max_examples=300)
+@given(ts.visit_files)
+def test_columns_and_the_scalar_engine_agree_on_any_file(text: str) -> None:
+    assert audit(text, columns=True) == audit(text, columns=False)
+
+
+def test_a_day_written_three_ways_is_one_group() -> None:
+    text = (
+        ts.FILE_HEADER
+        + "P1,2026-01-05,97110,10,PT,,1\nP1,01/05/2026,97140,10,PT,,1\nP1,2026-1-5,97112,10,PT,,1\n"
+    )
+    summary, [finding] = audit(text, columns=True)
+    assert summary["groups"] == 1
+    assert summary["date_formats"] == ["iso", "us"]
+    assert (finding["group"], finding["status"], finding["difference"]) == (
+        "P1 / 2026-01-05",
+        "over",
+        1,
+    )
