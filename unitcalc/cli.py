@@ -589,8 +589,9 @@ def _file_options(function: F) -> F:
             ),
             click.option(
                 "--input-format",
-                type=click.Choice(["csv", "jsonl"]),
-                help="Input format (default: by file name; .jsonl/.ndjson is JSON Lines).",
+                type=click.Choice(["csv", "jsonl", "parquet"]),
+                help="Input format (default: by file name; .jsonl/.ndjson is JSON Lines, "
+                ".parquet is Parquet).",
             ),
             click.option(
                 "--encoding",
@@ -704,7 +705,7 @@ def _run(
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["csv", "jsonl"]),
+    type=click.Choice(["csv", "jsonl", "parquet"]),
     default="csv",
     show_default=True,
     help="Output format.",
@@ -744,10 +745,11 @@ def batch(
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["table", "csv", "json"]),
+    type=click.Choice(["table", "csv", "json", "parquet"]),
     default="table",
     show_default=True,
-    help="A report for people, CSV of the findings, or JSON with summary and findings.",
+    help="A report for people, CSV of the findings, JSON with summary and findings, or a "
+    "Parquet table of the findings (give --output).",
 )
 @click.option("--all", "show_all", is_flag=True, help="List ok groups too (with the reasoning).")
 @click.option(

@@ -29,8 +29,8 @@ from ..model import Result
 from .check import Layout
 from .evaluate import Group, Summary
 
-BatchFormat = Literal["csv", "jsonl"]
-AuditFormat = Literal["table", "csv", "json"]
+BatchFormat = Literal["csv", "jsonl", "parquet"]
+AuditFormat = Literal["table", "csv", "json", "parquet"]
 COMPUTED = ("units", "tie", "status", "message", "edits")
 AUDIT_CSV_COLUMNS = (
     "group", "status", "rule", "billed", "allowed", "difference", "lines", "message", "edits",
@@ -267,6 +267,9 @@ class BatchWriter:
         columns = self.columns
         if columns is None and summary.layout is not None:
             columns = self._header(summary.layout)  # a file of no rows still gets its header
+        if self.format == "parquet":
+            _parquet(self.spool, columns or [], out, integers=self.computed_names[:1])
+            return
         if self.format == "csv" and columns is not None:
             csv.writer(out, lineterminator="\n").writerow(columns)
         self.spool.copy_to(out)
@@ -345,7 +348,7 @@ class AuditWriter:
             data = finding.to_dict()
             data["key"] = group.key_fields
             self.spool.file.write(("," if self.findings > 1 else "") + json.dumps(data))
-        elif self.format == "csv":
+        elif self.format in ("csv", "parquet"):
             self._csv.writerow(
                 [
                     finding.group,
@@ -371,6 +374,8 @@ class AuditWriter:
         elif self.format == "csv":
             csv.writer(out, lineterminator="\n").writerow(AUDIT_CSV_COLUMNS)
             self.spool.copy_to(out)
+        elif self.format == "parquet":
+            _parquet(self.spool, AUDIT_CSV_COLUMNS, out, integers=["difference"])
         else:
             out.write(summary_text(summary))
             if summary.providers:
@@ -381,6 +386,31 @@ class AuditWriter:
 
     def close(self) -> None:
         self.spool.close()
+
+
+def _parquet(
+    spool: _Spool, columns: Sequence[str], out: IO[str], *, integers: Sequence[str]
+) -> None:
+    """The spooled CSV rows written to ``out`` as one Parquet table: text columns, with
+    ``integers`` (unit counts) as whole numbers."""
+    import polars as pl
+
+    spool.file.seek(0)
+    frame = pl.read_csv(
+        spool.file.read().encode("utf-8"),
+        has_header=False,
+        new_columns=list(columns),
+        schema_overrides=dict.fromkeys(columns, pl.String),
+        empty_string_is_null=False,
+        raise_if_empty=False,
+    )
+    if frame.width == 0:
+        frame = pl.DataFrame(schema=dict.fromkeys(columns, pl.String))
+    frame = frame.with_columns(
+        pl.col(name).cast(pl.Int64, strict=False) for name in integers if name in frame.columns
+    )
+    out.flush()
+    frame.write_parquet(out.buffer)  # type: ignore[attr-defined]
 
 
 def _units(units: Mapping[str, int]) -> str:
