@@ -52,7 +52,7 @@ class TestAudit:
             "counts": {"ok": 3, "over": 3, "under": 1, "misallocated": 2, "invalid": 9},
             "rows_read": 28,
             "groups": 18,
-            "invalid_rows": 6,
+            "invalid_rows": 8,  # 6 unreadable rows, and 97111 (unknown) and 97001 (deleted)
             "order": "contiguous",
             "edits": 1,  # A15: 97161 billed twice trips the one-evaluation-a-day edit
         }

@@ -562,6 +562,8 @@ def settle(grouped: pl.DataFrame, options: Options, *, date_column: str | None =
         | pl.col(PAYER).ne_missing(pl.col("__first_payer"))
     )
     rows = rows.with_columns(
+        __unusable=pl.col(ERROR).is_not_null()
+        | ~pl.col("__kind").is_in(["timed", "untimed"]).fill_null(False),
         __odd_row=odd_row,
         __timed_minutes=pl.when(timed).then(pl.col("__minutes0")).otherwise(0),
         __blank=pl.col(DISCIPLINE).is_null(),
@@ -595,6 +597,7 @@ def settle(grouped: pl.DataFrame, options: Options, *, date_column: str | None =
             "__kind",
             "__counting",
             "__odd",
+            "__unusable",
             "pool",
             "__item",
             *(name for name in grouped.columns if name.startswith("__k")),
@@ -770,7 +773,9 @@ def run_groups(
     grouped = assign_groups(parsed, keys)
     summary = Summary(layout=layout)
     summary.rows_read = grouped.height
-    summary.invalid_rows = int(grouped.get_column(ERROR).is_not_null().sum())
+    # Rows that cannot be used: unreadable, or a code not counted by the day (unknown, not
+    # in force on the date of service, monthly), as settled below.
+    summary.invalid_rows = 0
     if scattered(grouped, keys):
         summary.order = "scattered"
     formats = grouped.get_column(DATE_FORMAT).drop_nulls().unique().sort().to_list()
@@ -780,6 +785,7 @@ def run_groups(
         on_progress(summary.rows_read, size, size)
     date_column = keys[layout.date_index] if layout.date_index is not None else None
     settled = settle(grouped, options, date_column=date_column)
+    summary.invalid_rows = int(settled.rows.get_column("__unusable").sum())
     groups = settled.groups
     in_columns = options.only_findings and not options.explain
     if in_columns:
