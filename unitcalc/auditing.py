@@ -104,7 +104,7 @@ class Finding:
         }
 
 
-def parse_units(value: object, *, code: str | None) -> int:
+def parse_units(value: object, *, code: str | None, field: str = "billed_units") -> int:
     """Billed units as a whole number of 0 or more (text such as ``"2"`` is fine).
 
     >>> parse_units("2", code="97110")
@@ -118,7 +118,7 @@ def parse_units(value: object, *, code: str | None) -> int:
 
     def bad(problem: str) -> InvalidServiceError:
         return InvalidServiceError(
-            f"{who}: billed_units {value!r} {problem}", code=code, field="billed_units", value=value
+            f"{who}: {field} {value!r} {problem}", code=code, field=field, value=value
         )
 
     if isinstance(value, bool):

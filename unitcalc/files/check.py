@@ -23,7 +23,7 @@ import attrs
 from ..auditing import parse_units
 from ..codes import CodeTable
 from ..errors import FileProblem, InvalidServiceError, UnitcalcError
-from ..model import MAX_MINUTES, ServiceLine
+from ..model import MAX_MINUTES, ServiceLine, parse_minutes
 from ..payers import PayerProfile, PayerProfileError
 from ..payers import select as select_profile
 from ..rules import get_rule, rule_names
@@ -165,7 +165,21 @@ class Layout:
             discipline = (
                 values.get(self.known["discipline"]) if "discipline" in self.known else None
             )
-            service = ServiceLine(code, minutes, discipline=discipline)
+            assistant: object = None
+            if "assistant_minutes" in self.known:
+                # With the column, a row without assistant minutes has none (0), so
+                # that the modifiers it bills are checked too.
+                assistant = values.get(self.known["assistant_minutes"])
+                if assistant is None or (isinstance(assistant, str) and not assistant.strip()):
+                    assistant = 0
+                elif isinstance(assistant, str):
+                    assistant = parse_minutes(assistant, code=None)
+            service = ServiceLine(
+                code,
+                minutes,
+                discipline=discipline,
+                assistant_minutes=assistant,  # type: ignore[arg-type]
+            )
             rule_text = values.get(self.known["rule"]) if "rule" in self.known else None
             rule = default_rule
             if rule_text is not None and str(rule_text).strip():
@@ -176,6 +190,10 @@ class Layout:
             billed = None
             if options.need_billed:
                 billed = parse_units(values.get(self.known["billed_units"], ""), code=service.code)
+            if "cq_units" in self.known:
+                cq_units = values.get(self.known["cq_units"])
+                if cq_units is not None and str(cq_units).strip():
+                    parse_units(cq_units, code=service.code, field="cq_units")
         except UnitcalcError as exc:
             field = getattr(exc, "field", None)
             where = f"{field}: " if field and field not in str(exc) else ""
@@ -232,6 +250,9 @@ def _profile(name: str | None, options: Options) -> PayerProfile | None:
 
 CODE, MINUTES, DISCIPLINE, BILLED = "__code", "__minutes", "__discipline", "__billed"
 RULE, PAYER, PROVIDER, DATE_FORMAT = "__rule", "__payer", "__provider", "__date_format"
+ASSISTED = "__assisted"
+"""True for a row with assistant minutes, or billing CQ/CO: its group's modifiers are
+checked by the scalar engine."""
 """The parsed columns, beside :data:`~unitcalc.files.read.LINE`, ``END``, ``ERROR`` and
 one ``__k{i}`` column per part of the group key."""
 
@@ -257,6 +278,7 @@ def _schema(layout: Layout) -> dict[str, pl.DataType]:
         PAYER: pl.String(),
         PROVIDER: pl.String(),
         DATE_FORMAT: pl.String(),
+        ASSISTED: pl.Boolean(),
     }
     return schema
 
@@ -358,6 +380,12 @@ def _plain_rows(
     elif not default_ok:
         ok.append(pl.lit(False))
     provider = pl.col(known["provider"]) if "provider" in known else pl.lit("", dtype=pl.String)
+    if "assistant_minutes" in known:
+        ok.append(text("assistant_minutes").is_in(["", "0"]))
+    if "modifiers" in known:
+        ok.append(~text("modifiers").str.to_uppercase().str.contains("CQ|CO"))
+    if "cq_units" in known:
+        ok.append(text("cq_units").is_in(["", "0"]))
     keys: list[pl.Expr] = []
     date_format: pl.Expr = pl.lit(None, dtype=pl.String)
     for index, name in enumerate(layout.key_columns):
@@ -390,6 +418,7 @@ def _plain_rows(
         payer.alias(PAYER),
         provider.alias(PROVIDER),
         date_format.alias(DATE_FORMAT),
+        pl.lit(False).alias(ASSISTED),
     )
     odd = staged.filter(~pl.col("__plain")).select(LINE)
     return plain, odd
@@ -431,4 +460,19 @@ def _python_rows(
         provider = record.values.get(provider_column) if provider_column else None
         columns[PROVIDER].append(str(provider or ""))
         columns[DATE_FORMAT].append(row.date_format)
+        columns[ASSISTED].append(_assisted(row, layout))
     return pl.DataFrame(columns, schema=dict(schema))
+
+
+def _assisted(row: Row, layout: Layout) -> bool:
+    """True when the row has assistant minutes or bills an assistant modifier."""
+    if row.service is not None and row.service.assistant_minutes:
+        return True
+    values = row.record.values
+    if "modifiers" in layout.known:
+        modifiers = str(values.get(layout.known["modifiers"]) or "").upper()
+        if "CQ" in modifiers or "CO" in modifiers:
+            return True
+    if "cq_units" in layout.known:
+        return str(values.get(layout.known["cq_units"]) or "").strip() not in ("", "0")
+    return False

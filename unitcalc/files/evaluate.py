@@ -33,6 +33,7 @@ from ..mue import MueTable
 from ..payers import PayerProfile
 from ..rules import RULES, Rule, get_rule
 from .check import (
+    ASSISTED,
     BILLED,
     CODE,
     DATE_FORMAT,
@@ -131,7 +132,7 @@ class Group:
             key = (row.service.code, discipline if pooled else None)
             billed[key] = billed.get(key, 0) + row.billed
             claim_lines.append((row.service.code, row.service.discipline, row.billed))
-        return check(
+        finding = check(
             self.evaluation,
             billed,
             group=self.name,
@@ -139,6 +140,49 @@ class Group:
             mue=mue,
             claim_lines=claim_lines,
         )
+        modifiers = self._modifier_edits()
+        if modifiers:
+            finding = attrs.evolve(finding, edits=(*finding.edits, *modifiers))
+        return finding
+
+    def _modifier_edits(self) -> tuple[str, ...]:
+        """The assistant modifiers billed (a ``modifiers`` or ``cq_units`` column) against
+        the units due with CQ/CO (:mod:`unitcalc.assistant`), as edit messages."""
+        known = self.layout.known
+        if self.evaluation is None or not {"modifiers", "cq_units"} & set(known):
+            return ()
+        from ..assistant import BilledLine, check_billed_lines, check_modifier_count
+
+        found: list[str] = []
+        for line in self.evaluation.result.lines:
+            split = line.assistant
+            if split is None:
+                continue
+            rows = [
+                row
+                for row in self.rows
+                if row.service is not None
+                and row.service.code == line.code
+                and row.service.discipline in (line.discipline, None)
+            ]
+            if "modifiers" in known:
+                billed = [
+                    BilledLine(
+                        line.code,
+                        row.billed or 0,
+                        str(row.record.values.get(known["modifiers"]) or ""),
+                    )
+                    for row in rows
+                ]
+                findings = check_billed_lines(split, billed)
+            else:
+                count = sum(
+                    int(str(row.record.values.get(known["cq_units"]) or "0").split(".")[0])
+                    for row in rows
+                )
+                findings = check_modifier_count(split, count)
+            found.extend(f"Modifier: {finding.message}" for finding in findings)
+        return tuple(found)
 
 
 @attrs.define
@@ -548,6 +592,7 @@ def settle(grouped: pl.DataFrame, options: Options, *, date_column: str | None =
     )
     odd_row = (
         pl.col(ERROR).is_not_null()
+        | pl.col(ASSISTED)
         | pl.col("__kind").is_null()
         | ~pl.col("__kind").is_in(["timed", "untimed"])
         | pl.col("__family").fill_null(True)

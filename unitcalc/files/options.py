@@ -13,7 +13,10 @@ from ..mue import MueTable
 from ..payers import PayerProfile
 
 InputFormat = Literal["csv", "jsonl", "parquet"]
-KNOWN_COLUMNS = ("code", "minutes", "discipline", "rule", "billed_units", "payer", "provider")
+KNOWN_COLUMNS = (
+    "code", "minutes", "discipline", "rule", "billed_units", "payer", "provider",
+    "assistant_minutes", "modifiers", "cq_units",
+)  # fmt: skip
 KEY_COLUMNS_DAY = ("patient_id", "date_of_service")
 KEY_COLUMN_VISIT = "visit_id"
 DATE_COLUMN = "date_of_service"
