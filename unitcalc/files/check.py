@@ -404,8 +404,8 @@ def _plain_rows(
             part = day.dt.to_string("%Y-%m-%d")
             date_format = pl.when(iso.is_not_null()).then(pl.lit("iso")).otherwise(pl.lit("us"))
         keys.append(part)
-    staged = frame.with_columns(pl.all_horizontal(ok).fill_null(False).alias("__plain"))
-    plain = staged.filter("__plain").select(
+    # Each value is parsed once; whether the row is plain is read from the parsed values.
+    staged = frame.select(
         LINE,
         END,
         ERROR,
@@ -419,7 +419,9 @@ def _plain_rows(
         provider.alias(PROVIDER),
         date_format.alias(DATE_FORMAT),
         pl.lit(False).alias(ASSISTED),
+        pl.all_horizontal(ok).fill_null(False).alias("__plain"),
     )
+    plain = staged.filter("__plain").drop("__plain")
     odd = staged.filter(~pl.col("__plain")).select(LINE)
     return plain, odd
 

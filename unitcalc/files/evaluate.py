@@ -738,8 +738,7 @@ def settle(grouped: pl.DataFrame, options: Options, *, date_column: str | None =
         .otherwise(pl.lit("misallocated"))
     )
     flags = (
-        rows.sort(GROUP)
-        .with_columns(pl.col(GROUP).set_sorted())
+        rows.with_columns(pl.col(GROUP).set_sorted())  # items are ordered by group
         .group_by(GROUP, maintain_order=True)
         .agg(pl.col("__odd").first(), pl.col("__counting").first())
     )

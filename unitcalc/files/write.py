@@ -433,7 +433,8 @@ def summary_text(summary: Summary) -> str:
         f"Audit of {count_of(summary.rows_read, 'row')} in {count_of(summary.groups, 'group')}; "
         f"{unusable} could not be used{order}.\n{table}\n"
         + (
-            f"Edits (MUE, NCCI, assistant modifiers) tripped in {count_of(summary.edits, 'group')}.\n"
+            "Edits (MUE, NCCI, assistant modifiers) tripped in "
+            f"{count_of(summary.edits, 'group')}.\n"
             if summary.edits
             else ""
         )
