@@ -118,7 +118,7 @@ def test_97130_is_the_add_on_of_97129(table: CodeTable) -> None:
 
 
 @pytest.mark.parametrize(
-    ("raw", "code"), [(" 97110 ", "97110"), ("g0283", "G0283"), ("9 7 1 1 0", "97110")]
+    ("raw", "code"), [(" 97110 ", "97110"), ("g0283", "G0283"), ("\t97140\n", "97140")]
 )
 def test_codes_are_normalised(table: CodeTable, raw: str, code: str) -> None:
     assert table.lookup(raw).code == code

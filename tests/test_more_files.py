@@ -86,7 +86,9 @@ class TestReading:
 
     def test_an_unknown_encoding_is_named(self, tmp_path: Path) -> None:
         path = write(tmp_path, "v.csv", self.HEADER + "V1,97110,33,2\n")
-        with pytest.raises(FileProblem, match=r"^unknown encoding 'latin-9x'$"):
+        with pytest.raises(
+            FileProblem, match=r"^unknown encoding 'latin-9x'; give a text encoding"
+        ):
             findings(path, encoding="latin-9x")
 
     def test_undecodable_utf16_names_the_line(self, tmp_path: Path) -> None:

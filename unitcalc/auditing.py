@@ -135,6 +135,8 @@ def parse_units(value: object, *, code: str | None, field: str = "billed_units")
             raise bad("is empty; write 0 if no unit was billed")
         if not re.fullmatch(r"[0-9]+(\.0*)?", text):
             raise bad("is not a whole number of units 0 or more")
+        if len(text.split(".")[0].lstrip("0")) > 4:
+            raise bad("is more units than one day can hold")
         units = int(text.split(".")[0])
     else:
         raise bad(f"is a {type(value).__name__}; give a whole number of units")

@@ -644,6 +644,11 @@ def _options(
     preference = _prefer(prefer)
     if len(delimiter) != 1:
         raise click.UsageError(f"--delimiter {delimiter!r}: give one character, e.g. ';'")
+    if delimiter in "\"'\\ \r\n" or delimiter.isalnum():
+        raise click.UsageError(
+            f"--delimiter {delimiter!r} cannot separate fields (it quotes, escapes, is a "
+            "space or a line break, or is part of values): give e.g. ';', '|' or a tab"
+        )
     return Options(
         delimiter=delimiter,
         rule=get_rule(rule).name if rule else None,
@@ -683,20 +688,27 @@ def _run(
 
     progress = _progress()
     with contextlib.closing(writer):
-        output = check_output(output, input_path=None if file == "-" else Path(file))
-        with _input_path(file) as (path, display):
-            summary = run_groups(
-                path,
-                options,
-                writer.consume,
-                reset=writer.reset,
-                on_progress=progress,
-                display=display,
-            )
-        if progress is not None:
-            click.echo("", err=True)
-        with atomic_output(output) as out:
-            writer.finish(out, summary)
+        output = check_output(
+            output, input_path=None if file == "-" else Path(file), stdin=file == "-"
+        )
+        try:
+            with _input_path(file) as (path, display):
+                summary = run_groups(
+                    path,
+                    options,
+                    writer.consume,
+                    reset=writer.reset,
+                    on_progress=progress,
+                    display=display,
+                )
+            if progress is not None:
+                click.echo("", err=True)
+            with atomic_output(output) as out:
+                writer.finish(out, summary)
+        except OSError as exc:
+            # A full disk, a folder gone: said in one line, never a traceback.
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise InputError(f"cannot finish the run: {exc.strerror or exc}{where}") from exc
     return summary
 
 

@@ -80,7 +80,8 @@ _ENTRY_KEYS = frozenset(
 
 
 def normalize_code(raw: object) -> str:
-    """Return the code in canonical form: no white space, HCPCS letters upper case.
+    """Return the code in canonical form: no surrounding white space, HCPCS letters upper
+    case. White space inside a code is refused, never removed.
 
     >>> normalize_code(" g0283")
     'G0283'
@@ -96,7 +97,15 @@ def normalize_code(raw: object) -> str:
             field="code",
             value=raw,
         )
-    code = "".join(raw.split()).upper()
+    code = raw.strip().upper()
+    if any(character.isspace() for character in code):
+        raise InvalidServiceError(
+            f"{raw.strip()!r} has white space inside the code: write the 5 characters "
+            "together, such as 97110",
+            code=None,
+            field="code",
+            value=raw,
+        )
     if not _CODE_SHAPE.match(code):
         shown = raw.strip() or raw
         raise InvalidServiceError(

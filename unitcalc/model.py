@@ -75,6 +75,9 @@ def parse_minutes(value: object, *, code: str | None) -> int | None:
             raise bad("is not a number; give whole minutes such as 15")
         sign, whole, decimals, only_decimals = match.groups()
         digits = (decimals or only_decimals or "").rstrip("0")
+        if len((whole or "").lstrip("0")) > 5:
+            # Never turned into an int: a number of thousands of digits is no minutes.
+            raise bad(f"is more than the {MAX_MINUTES} minutes in a day")
         minutes = int(whole or "0")
         fraction = bool(digits)
         negative = sign == "-" and (minutes > 0 or fraction)

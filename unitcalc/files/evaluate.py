@@ -61,6 +61,7 @@ from .read import (
     parquet_frame,
     read_records,
     records_frame,
+    text_encoding,
 )
 
 if TYPE_CHECKING:
@@ -449,10 +450,14 @@ def load(path: Path, options: Options, *, display: str) -> Loaded:
         raise FileProblem(f"cannot read {display}: No such file or directory", path=display)
     if path.is_dir():
         raise FileProblem(f"cannot read {display}: Is a directory", path=display)
-    try:
-        utf8 = codecs.lookup(options.encoding).name == "utf-8"
-    except LookupError:
-        raise FileProblem(f"unknown encoding {options.encoding!r}", path=display) from None
+    encoding = text_encoding(options.encoding, display=display)
+    if encoding == "utf-8" and path.is_file():
+        with path.open("rb") as handle:
+            if handle.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+                # The byte-order mark says UTF-16, whatever the default says.
+                options = attrs.evolve(options, encoding="utf-16")
+                encoding = "utf-16"
+    utf8 = encoding == "utf-8"
     fast = None
     if input_format == "parquet":
         fast = parquet_frame(path, display=display)

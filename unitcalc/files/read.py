@@ -46,10 +46,7 @@ class Lines:
     the encoding cannot decode."""
 
     def __init__(self, path: Path, encoding: str, *, display: str) -> None:
-        try:
-            name = codecs.lookup(encoding).name
-        except LookupError:
-            raise FileProblem(f"unknown encoding {encoding!r}", path=display) from None
+        name = text_encoding(encoding, display=display)
         self.path = path
         self.display = display
         self.encoding = encoding
@@ -135,6 +132,24 @@ class Lines:
         self._handle.close()
 
 
+def text_encoding(encoding: str, *, display: str) -> str:
+    """The codec's name, when ``encoding`` is a text encoding (not rot13, hex, zlib...)."""
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        raise FileProblem(
+            f"unknown encoding {encoding!r}; give a text encoding such as utf-8, cp1252 or utf-16",
+            path=display,
+        ) from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise FileProblem(
+            f"--encoding {encoding!r} is not a text encoding; give one such as utf-8, cp1252 "
+            "or utf-16",
+            path=display,
+        )
+    return info.name
+
+
 def detect_format(path: Path, given: InputFormat | None) -> InputFormat:
     """The input's format: as given, else from the file name's suffix (CSV otherwise)."""
     if given is not None:
@@ -209,7 +224,16 @@ def _csv_records(lines: Lines, delimiter: str) -> tuple[tuple[str, ...], Iterato
             start, last = last + 1, lines.number
             if not any(field.strip() for field in fields):
                 continue  # a blank line, or a row of empty cells, is no record
-            yield csv_record(columns, start, last, fields, delimiter)
+            record = csv_record(columns, start, last, fields, delimiter)
+            if record.error is None and fields and fields[-1].endswith(("\n", "\r")):
+                # Only a quote left open at the end of the file swallows the last line
+                # break (any other quoted break would have a line after it).
+                record = attrs.evolve(
+                    record,
+                    error=f"a quote opened on line {start} is never closed: the file ends "
+                    "inside it; close the quote or remove it",
+                )
+            yield record
 
     return columns, records()
 
@@ -282,6 +306,14 @@ def _jsonl_records(lines: Lines) -> tuple[tuple[str, ...], Iterator[Record]]:
                 path=lines.display,
                 line=lines.number,
             )
+        if not pending and text.strip() == "{":
+            raise FileProblem(
+                f"{lines.display}, line {lines.number}: this is one JSON object written over "
+                "several lines; JSON Lines holds one whole object on each line (write each "
+                "service line's object on one line)",
+                path=lines.display,
+                line=lines.number,
+            )
         record = _json_record(lines.number, text)
         pending.append(record)
         if record.error is None:
@@ -300,13 +332,31 @@ def _jsonl_records(lines: Lines) -> tuple[tuple[str, ...], Iterator[Record]]:
     return columns, records()
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise _DuplicateKey(repeated[0])
+    return dict(pairs)
+
+
 def _json_record(number: int, text: str) -> Record:
     try:
-        value = json.loads(text)
+        value = json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         return Record(number, number, {}, f"not valid JSON ({exc.msg}, column {exc.colno})")
+    except _DuplicateKey as exc:
+        return Record(
+            number, number, {}, f"the key {exc.args[0]!r} appears twice in one record; keep one"
+        )
     except RecursionError:
         return Record(number, number, {}, "JSON nested too deeply")
+    except ValueError:  # a number of more than 4,300 digits
+        return Record(number, number, {}, "a number in this record has thousands of digits")
     if not isinstance(value, dict):
         return Record(number, number, {}, "a JSON Lines record must be an object {...}")
     # Keys are matched whatever their letter case, record by record.
@@ -378,6 +428,9 @@ def csv_frame(
     if frame.height:
         if sum(frame.null_count().row(0)):
             return None
+        last = frame.tail(1).select(pl.any_horizontal(pl.col(columns).str.contains("[\r\n]")))
+        if last.item():
+            return None  # a quote left open at the end of the file
         # Only rows of short cells can be blank: the strip is run when there are some.
         short = pl.all_horizontal(pl.col(name).str.len_bytes() <= 8 for name in columns)
         blank = pl.all_horizontal(pl.col(name).str.strip_chars() == "" for name in columns)

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -39,11 +40,25 @@ _ROLES = ("code", "minutes", "discipline")
 OTHER_FIELDS = "other_fields"
 
 
-def check_output(path: Path | None, *, input_path: Path | None = None) -> Path | None:
-    """Refuse, before any work, an output that cannot be written or that is the input.
-    ``-`` means standard output (None)."""
+def check_output(
+    path: Path | None, *, input_path: Path | None = None, stdin: bool = False
+) -> Path | None:
+    """Refuse, before any work, an output that cannot be written or that is the input
+    (``stdin``: the input is standard input, compared by the file behind it). ``-``
+    means standard output (None)."""
     if path is None or str(path) == "-":
         return None
+    if stdin and path.exists():
+        with contextlib.suppress(OSError, ValueError):
+            given, output = os.fstat(sys.stdin.fileno()), os.stat(path)
+            if stat.S_ISREG(output.st_mode) and (given.st_dev, given.st_ino) == (
+                output.st_dev,
+                output.st_ino,
+            ):
+                raise OutputProblem(
+                    f"--output {path} is the file on standard input; unitcalc never "
+                    "overwrites its input"
+                )
     if path.is_dir():
         raise OutputProblem(f"--output {path} is a folder; name a file")
     folder = path.resolve().parent
@@ -67,7 +82,16 @@ def atomic_output(path: Path | None) -> Iterator[IO[str]]:
         yield sys.stdout
         sys.stdout.flush()
         return
-    folder = path.resolve().parent
+    if path.exists() and not stat.S_ISREG(os.stat(path).st_mode):
+        # A device, a pipe or a terminal (/dev/null, /dev/stdout): written through, never
+        # replaced by a file.
+        with path.open("w", encoding="utf-8", newline="") as through:
+            yield through
+        return
+    # A symbolic link is followed: the file it points to is written, the link stays.
+    path = path.resolve()
+    mode = stat.S_IMODE(os.stat(path).st_mode) if path.exists() else None
+    folder = path.parent
     # Not a with-block: the file must outlive its handle to be moved into place.
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
         "w",
@@ -81,10 +105,13 @@ def atomic_output(path: Path | None) -> Iterator[IO[str]]:
     try:
         with handle:
             yield handle
-        # A temporary file is private (0600); give the report the usual permissions.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(handle.name, 0o666 & ~umask)
+        # A temporary file is private (0600): a report written anew gets the usual
+        # permissions, one rewritten keeps its own.
+        if mode is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(handle.name, mode)
         os.replace(handle.name, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -1,0 +1,154 @@
+"""Bad input and awkward outputs give a clear error or the right result, never a
+traceback, a rewritten value or a replaced device."""
+
+from __future__ import annotations
+
+import codecs
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from unitcalc import InvalidServiceError, ServiceLine, iter_findings
+from unitcalc.cli import main
+from unitcalc.files.write import atomic_output
+
+HEADER = "patient_id,date_of_service,code,minutes,billed_units\n"
+
+
+def audit(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["audit", *args], input=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("code", ["9 7 1 1 0", "97\t140"], ids=["spaces", "tab"])
+def test_white_space_inside_a_code_is_refused(code: str) -> None:
+    with pytest.raises(InvalidServiceError, match="white space inside the code"):
+        ServiceLine(code, 33)
+
+
+def test_white_space_inside_a_code_in_a_file_is_a_row_error(tmp_path: Path) -> None:
+    path = tmp_path / "v.csv"
+    path.write_text(HEADER + "P1,2026-01-05,9 7 1 1 0,33,2\n", encoding="utf-8")
+    [finding] = iter_findings(path)
+    assert finding.status == "invalid"
+    assert "white space inside the code" in finding.message
+
+
+def test_an_unclosed_quote_on_the_last_line_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "v.csv"
+    path.write_text(HEADER + 'P1,2026-01-05,97110,33,"2\n', encoding="utf-8")
+    [finding] = iter_findings(path)
+    assert finding.status == "invalid"
+    assert "a quote opened on line 2 is never closed: the file ends inside it" in finding.message
+
+
+@pytest.mark.parametrize("column", ["minutes", "billed_units"])
+def test_a_number_of_thousands_of_digits_is_a_clear_row_error(tmp_path: Path, column: str) -> None:
+    huge = "9" * 5000
+    minutes, billed = (huge, "2") if column == "minutes" else ("33", huge)
+    path = tmp_path / "v.csv"
+    path.write_text(HEADER + f"P1,2026-01-05,97110,{minutes},{billed}\n", encoding="utf-8")
+    [finding] = iter_findings(path)
+    assert finding.status == "invalid"
+    assert "more than the 1440 minutes" in finding.message or "more units than" in finding.message
+
+
+def test_a_json_number_of_thousands_of_digits_is_a_clear_row_error(tmp_path: Path) -> None:
+    path = tmp_path / "v.jsonl"
+    path.write_text(
+        '{"patient_id": "P1", "date_of_service": "2026-01-05", "code": "97110", '
+        f'"minutes": {"9" * 5000}, "billed_units": 1}}\n',
+        encoding="utf-8",
+    )
+    [finding] = iter_findings(path)
+    assert "thousands of digits" in finding.message
+
+
+def test_a_key_twice_in_one_json_record_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "v.jsonl"
+    path.write_text(
+        '{"patient_id": "P1", "date_of_service": "2026-01-05", "code": "97110", '
+        '"minutes": 10, "minutes": 40, "billed_units": 1}\n',
+        encoding="utf-8",
+    )
+    [finding] = iter_findings(path)
+    assert "the key 'minutes' appears twice in one record" in finding.message
+
+
+@pytest.mark.parametrize("encoding", ["rot13", "hex", "base64", "zlib"])
+def test_an_encoding_that_is_no_text_encoding_is_refused(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "v.csv"
+    path.write_text(HEADER + "P1,2026-01-05,97110,33,2\n", encoding="utf-8")
+    code, _, err = audit(str(path), "--encoding", encoding)
+    assert code == 2
+    assert "is not a text encoding" in err
+
+
+def test_a_utf16_file_with_its_byte_order_mark_is_read_as_utf16(tmp_path: Path) -> None:
+    path = tmp_path / "v.csv"
+    path.write_bytes((HEADER + "P1,2026-01-05,97110,33,2\n").encode("utf-16"))
+    assert path.read_bytes()[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    [finding] = iter_findings(path)
+    assert finding.status == "ok"
+
+
+@pytest.mark.parametrize("delimiter", ['"', "'", "\\", " "])
+def test_a_delimiter_that_cannot_separate_fields_is_refused(tmp_path: Path, delimiter: str) -> None:
+    path = tmp_path / "v.csv"
+    path.write_text(HEADER, encoding="utf-8")
+    code, _, err = audit(str(path), "--delimiter", delimiter)
+    assert code == 2
+    assert "cannot separate fields" in err
+
+
+def test_a_pretty_printed_json_object_is_told_apart_from_json_lines(tmp_path: Path) -> None:
+    path = tmp_path / "v.json"
+    path.write_text('{\n  "code": "97110",\n  "minutes": 33\n}\n', encoding="utf-8")
+    code, _, err = audit(str(path))
+    assert code == 2
+    assert "one JSON object written over several lines" in err
+
+
+def test_standard_input_is_never_the_output(tmp_path: Path) -> None:
+    path = tmp_path / "v.csv"
+    text = HEADER + "P1,2026-01-05,97110,33,2\n"
+    path.write_text(text, encoding="utf-8")
+    with path.open("rb") as handle:
+        result = subprocess.run(
+            [sys.executable, "-m", "unitcalc.cli", "batch", "-", "--output", str(path)],
+            stdin=handle,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    assert result.returncode == 2
+    assert "is the file on standard input" in result.stderr
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_a_device_is_written_through_not_replaced() -> None:
+    null = Path("/dev/null")
+    before = os.stat(null)
+    with atomic_output(null) as out:
+        out.write("report\n")
+    after = os.stat(null)
+    assert stat.S_ISCHR(after.st_mode)
+    assert (after.st_ino, after.st_rdev) == (before.st_ino, before.st_rdev)
+
+
+def test_a_rewritten_report_keeps_its_mode_and_its_link(tmp_path: Path) -> None:
+    target = tmp_path / "report.csv"
+    target.write_text("old\n", encoding="utf-8")
+    target.chmod(0o600)
+    link = tmp_path / "latest.csv"
+    link.symlink_to(target)
+    with atomic_output(link) as out:
+        out.write("new\n")
+    assert link.is_symlink()
+    assert target.read_text(encoding="utf-8") == "new\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
