@@ -49,16 +49,18 @@ def check_output(
     if path is None or str(path) == "-":
         return None
     if stdin and path.exists():
-        with contextlib.suppress(OSError, ValueError):
+        same = False
+        with contextlib.suppress(OSError, ValueError):  # no file behind standard input
             given, output = os.fstat(sys.stdin.fileno()), os.stat(path)
-            if stat.S_ISREG(output.st_mode) and (given.st_dev, given.st_ino) == (
+            same = stat.S_ISREG(output.st_mode) and (given.st_dev, given.st_ino) == (
                 output.st_dev,
                 output.st_ino,
-            ):
-                raise OutputProblem(
-                    f"--output {path} is the file on standard input; unitcalc never "
-                    "overwrites its input"
-                )
+            )
+        if same:
+            raise OutputProblem(
+                f"--output {path} is the file on standard input; unitcalc never overwrites "
+                "its input"
+            )
     if path.is_dir():
         raise OutputProblem(f"--output {path} is a folder; name a file")
     folder = path.resolve().parent
