@@ -8,6 +8,7 @@ import os
 import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,24 @@ def test_a_rewritten_report_keeps_its_mode_and_its_link(tmp_path: Path) -> None:
     assert link.is_symlink()
     assert target.read_text(encoding="utf-8") == "new\n"
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_a_named_pipe_is_read_once(tmp_path: Path) -> None:
+    fifo = tmp_path / "visits.csv"
+    os.mkfifo(fifo)
+    text = HEADER + "P1,2026-01-05,97110,33,3\n"
+    writer = subprocess.Popen([sys.executable, "-c", f"open({str(fifo)!r}, 'w').write({text!r})"])
+    try:
+        code, out, _ = audit(str(fifo))
+    finally:
+        writer.wait(timeout=30)
+    assert code == 1
+    assert out.startswith("Audit of 1 row in 1 group; 0 rows could not be used.")
+
+
+def test_standard_input_is_read_without_a_copy_on_disk(tmp_path: Path) -> None:
+    before = set(Path(tempfile.gettempdir()).iterdir())
+    code, out, _ = audit("-", stdin=HEADER + "P1,2026-01-05,97110,33,2\n")
+    assert code == 0
+    assert out.startswith("Audit of 1 row in 1 group")
+    assert set(Path(tempfile.gettempdir()).iterdir()) <= before

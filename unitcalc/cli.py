@@ -15,9 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -668,16 +666,13 @@ def _options(
 
 
 @contextlib.contextmanager
-def _input_path(file: str) -> Iterator[tuple[Path, str]]:
-    """The input as a path: standard input ('-') is copied to a temporary file first,
-    since a scattered file is read more than once."""
+def _input_path(file: str) -> Iterator[tuple[Path | bytes, str]]:
+    """The input as a path, or standard input ('-') as its bytes, read once into memory:
+    no copy of patient data is left on disk, whatever ends the run."""
     if file != "-":
         yield Path(file), file
         return
-    with tempfile.NamedTemporaryFile("wb", suffix=".input") as copy:
-        shutil.copyfileobj(sys.stdin.buffer, copy)
-        copy.flush()
-        yield Path(copy.name), "<stdin>"
+    yield sys.stdin.buffer.read(), "<stdin>"
 
 
 def _run(

@@ -56,8 +56,10 @@ from .read import (
     LINE,
     Lines,
     Record,
+    Source,
     csv_frame,
     detect_format,
+    open_source,
     parquet_frame,
     read_records,
     records_frame,
@@ -441,18 +443,29 @@ class Loaded:
         }
 
 
-def load(path: Path, options: Options, *, display: str) -> Loaded:
-    """Read and check a visit file (see :mod:`unitcalc.files.read`)."""
+def load(source: Source, options: Options, *, display: str) -> Loaded:
+    """Read and check a visit file, given by its path or its bytes (see
+    :mod:`unitcalc.files.read`). A path that is no regular file (a named pipe, a process
+    substitution) is read once, into memory."""
     import codecs
 
-    input_format: InputFormat = detect_format(path, options.input_format)
-    if not path.exists():
-        raise FileProblem(f"cannot read {display}: No such file or directory", path=display)
-    if path.is_dir():
-        raise FileProblem(f"cannot read {display}: Is a directory", path=display)
+    named = source if isinstance(source, Path) else Path(display)
+    input_format: InputFormat = detect_format(named, options.input_format)
+    if isinstance(source, Path):
+        if not source.exists():
+            raise FileProblem(f"cannot read {display}: No such file or directory", path=display)
+        if source.is_dir():
+            raise FileProblem(f"cannot read {display}: Is a directory", path=display)
+        if not source.is_file():
+            try:
+                source = source.read_bytes()
+            except OSError as exc:
+                raise FileProblem(
+                    f"cannot read {display}: {exc.strerror or exc}", path=display
+                ) from None
     encoding = text_encoding(options.encoding, display=display)
-    if encoding == "utf-8" and path.is_file():
-        with path.open("rb") as handle:
+    if encoding == "utf-8":
+        with open_source(source) as handle:
             if handle.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
                 # The byte-order mark says UTF-16, whatever the default says.
                 options = attrs.evolve(options, encoding="utf-16")
@@ -460,16 +473,16 @@ def load(path: Path, options: Options, *, display: str) -> Loaded:
     utf8 = encoding == "utf-8"
     fast = None
     if input_format == "parquet":
-        fast = parquet_frame(path, display=display)
+        fast = parquet_frame(source, display=display)
     elif input_format == "csv" and utf8:
-        fast = csv_frame(path, options.delimiter, display=display)
+        fast = csv_frame(source, options.delimiter, display=display)
     if fast is not None:
         columns, raw = fast
         layout = Layout.of(columns, options, display=display, open_ended=False)
         parsed = check_frame(raw, layout, options, display=display)
         return Loaded(layout, parsed, raw, {})
     try:
-        lines = Lines(path, options.encoding, display=display)
+        lines = Lines(source, options.encoding, display=display)
     except OSError as exc:
         raise FileProblem(f"cannot read {display}: {exc.strerror or exc}", path=display) from None
     try:
@@ -799,7 +812,7 @@ def _edits(rows: pl.LazyFrame, mue: MueTable | None) -> pl.LazyFrame:
 
 
 def run_groups(
-    path: str | Path,
+    path: str | Path | bytes,
     options: Options,
     consume: Callable[[Group], None],
     *,
@@ -816,7 +829,7 @@ def run_groups(
 
     del reset
     shown = display or str(path)
-    loaded = load(Path(path), options, display=shown)
+    loaded = load(path if isinstance(path, bytes) else Path(path), options, display=shown)
     layout, parsed = loaded.layout, loaded.parsed
     keys = key_names(layout)
     grouped = assign_groups(parsed, keys)
@@ -830,7 +843,7 @@ def run_groups(
     formats = grouped.get_column(DATE_FORMAT).drop_nulls().unique().sort().to_list()
     summary.date_formats = tuple(formats)
     if on_progress is not None:
-        size = Path(path).stat().st_size
+        size = len(path) if isinstance(path, bytes) else Path(path).stat().st_size
         on_progress(summary.rows_read, size, size)
     date_column = keys[layout.date_index] if layout.date_index is not None else None
     settled = settle(grouped, options, date_column=date_column)

@@ -45,9 +45,9 @@ class Lines:
     """Decoded physical lines of a file, numbered from 1, with a clear error for a byte
     the encoding cannot decode."""
 
-    def __init__(self, path: Path, encoding: str, *, display: str) -> None:
+    def __init__(self, source: Source, encoding: str, *, display: str) -> None:
         name = text_encoding(encoding, display=display)
-        self.path = path
+        self.source = source
         self.display = display
         self.encoding = encoding
         self.number = 0
@@ -56,9 +56,11 @@ class Lines:
         self.first = ""
         """The text of the first line read since :meth:`mark`."""
         self._marked = False
-        self._handle: IO[bytes] = path.open("rb")
+        self._handle: IO[bytes] = open_source(source)
         self._text: io.TextIOWrapper | None = None
-        self.size = os.fstat(self._handle.fileno()).st_size
+        self.size = (
+            len(source) if isinstance(source, bytes) else os.fstat(self._handle.fileno()).st_size
+        )
         self._utf8 = name == "utf-8"
         # UTF-16 and UTF-32 cannot be split into lines on raw newline bytes.
         self._wide = name.startswith(("utf-16", "utf-32"))
@@ -100,7 +102,7 @@ class Lines:
         except UnicodeDecodeError:
             # The wrapper decodes in blocks, so its line count runs ahead: find the
             # line of the bad bytes from the start of the file (an error path only).
-            data = self.path.read_bytes()
+            data = self.source.read_bytes() if isinstance(self.source, Path) else self.source
             try:
                 data.decode(self.encoding)
             except UnicodeDecodeError as exc:
@@ -130,6 +132,15 @@ class Lines:
         if self._text is not None:
             self._text.close()  # closes the file under it too
         self._handle.close()
+
+
+Source = Path | bytes
+"""A file to read: its path, or its bytes (standard input, a pipe), read once."""
+
+
+def open_source(source: Source) -> IO[bytes]:
+    """A binary stream over the source."""
+    return source.open("rb") if isinstance(source, Path) else io.BytesIO(source)
 
 
 def text_encoding(encoding: str, *, display: str) -> str:
@@ -371,13 +382,13 @@ LINE, END, ERROR = "__line", "__end", "__error"
 
 
 def csv_frame(
-    path: Path, delimiter: str, *, display: str
+    source: Source, delimiter: str, *, display: str
 ) -> tuple[tuple[str, ...], pl.DataFrame] | None:
     """The file's columns and its records as a frame of raw text, read by polars; None
     when the file needs the careful reader (see the module's docstring)."""
     import polars as pl
 
-    with path.open("rb") as handle:
+    with open_source(source) as handle:
         first = handle.readline()
         if first.startswith(codecs.BOM_UTF8):
             first = first[len(codecs.BOM_UTF8) :]
@@ -409,7 +420,7 @@ def csv_frame(
         return None  # a carriage return alone: the careful reader says where
     try:
         frame = pl.read_csv(
-            path,
+            source if isinstance(source, Path) else io.BytesIO(source),
             separator=delimiter,
             infer_schema=False,
             new_columns=list(columns),
@@ -442,13 +453,13 @@ def csv_frame(
     return columns, frame
 
 
-def parquet_frame(path: Path, *, display: str) -> tuple[tuple[str, ...], pl.DataFrame]:
+def parquet_frame(source: Source, *, display: str) -> tuple[tuple[str, ...], pl.DataFrame]:
     """A Parquet file's columns and rows as raw text (numbers and dates written as text,
     so that one checker reads every format); a row's "line" is its row number."""
     import polars as pl
 
     try:
-        frame = pl.read_parquet(path)
+        frame = pl.read_parquet(source if isinstance(source, Path) else io.BytesIO(source))
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise FileProblem(f"{display}: cannot be read as Parquet ({exc})", path=display) from None
     columns = tuple(frame.columns)
