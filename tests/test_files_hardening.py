@@ -174,3 +174,29 @@ def test_standard_input_is_read_without_a_copy_on_disk(tmp_path: Path) -> None:
     assert code == 0
     assert out.startswith("Audit of 1 row in 1 group")
     assert set(Path(tempfile.gettempdir()).iterdir()) <= before
+
+
+def test_sigterm_leaves_no_half_written_report(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    report = tmp_path / "report.csv"
+    script = (
+        "import signal, sys, time\n"
+        "from pathlib import Path\n"
+        "from unitcalc.cli import _terminated\n"
+        "from unitcalc.files.write import atomic_output\n"
+        "signal.signal(signal.SIGTERM, _terminated)\n"
+        f"with atomic_output(Path({str(report)!r})) as out:\n"
+        "    out.write('half a report')\n"
+        "    out.flush()\n"
+        "    time.sleep(60)\n"
+    )
+    run = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 30
+    while not list(tmp_path.glob(".report.csv.*.partial")):
+        assert time.monotonic() < deadline, "the report was never started"
+        time.sleep(0.02)
+    run.send_signal(signal.SIGTERM)
+    assert run.wait(timeout=30) == 128 + signal.SIGTERM
+    assert list(tmp_path.iterdir()) == []

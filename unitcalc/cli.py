@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -675,6 +676,10 @@ def _input_path(file: str) -> Iterator[tuple[Path | bytes, str]]:
     yield sys.stdin.buffer.read(), "<stdin>"
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def _run(
     file: str, options: Options, writer: BatchWriter | AuditWriter, output: Path | None
 ) -> Summary:
@@ -682,6 +687,8 @@ def _run(
     from .files.write import atomic_output, check_output
 
     progress = _progress()
+    # SIGTERM ends the run as an error does: a half-written report is removed.
+    signal.signal(signal.SIGTERM, _terminated)
     with contextlib.closing(writer):
         output = check_output(
             output, input_path=None if file == "-" else Path(file), stdin=file == "-"
