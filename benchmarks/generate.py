@@ -117,6 +117,10 @@ def rows(
             break
 
 
+def code_of(row: list[object]) -> str:
+    return str(row[2])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000, help="data rows to write")
@@ -134,7 +138,8 @@ def main() -> None:
     writer.writerow(HEADER)
     generated = rows(args.lines, args.seed, args.wrong, args.scatter, args.profile)
     if args.sort_by_code:
-        writer.writerows(sorted(generated, key=lambda row: str(row[2])))
+        ordered = sorted(generated, key=code_of)
+        writer.writerows(ordered)
     else:
         writer.writerows(generated)
 

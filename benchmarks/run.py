@@ -39,6 +39,8 @@ RATIO_LIMIT = 1.5
 CPU_TARGET = 150.0  # percent of one core: both cores of a 2-core machine busy
 MEMORY_LIMIT_MB = {1_000_000: 400.0, 10_000_000: 1500.0}
 COLD_TARGET = 2.5
+# The baseline is one thread: below this share of a core, something else was running.
+BUSY_BASELINE_CPU = 90.0
 
 # name -> (what it is, generate.py options). The scattered file sorted by code is the
 # same rows as "scattered", so the two share a seed.
@@ -200,6 +202,16 @@ def print_audit_table(results: list[dict[str, Any]]) -> None:
             f"   {row['file']:<18} {row['audit_s']:>8.2f} {row['csv_s']:>7.2f} "
             f"{row['ratio']:>6.2f} {row['cpu_percent']:>5.0f} {row['peak_mb']:>8.1f}"
         )
+    busy = [
+        row["file"]
+        for row in results
+        if any(run["cpu_percent"] < BUSY_BASELINE_CPU for run in row["csv_runs"])
+    ]
+    if busy:
+        print(
+            f"   WARNING: the machine was busy (a csv.reader pass got under "
+            f"{BUSY_BASELINE_CPU:.0f}% of a core on {', '.join(busy)}): figures are noisy"
+        )
     print(
         f"   targets: ratio <= {RATIO_TARGET} (not done above {RATIO_LIMIT}); "
         f"CPU > {CPU_TARGET:.0f}%; peak memory under the limit for the file's size"
@@ -332,6 +344,7 @@ def main() -> int:
         "machine": machine,
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "argv": sys.argv[1:],
+        "load_average_before": os.getloadavg(),
     }
     if args.only in (None, "audit"):
         figures["audit"] = bench_audit(args.workdir, args.lines, args.runs, args.files)
@@ -341,6 +354,7 @@ def main() -> int:
         figures["cold"] = bench_cold(max(10, args.runs))
     if args.only in (None, "calculate"):
         figures["calculate"] = bench_calculate()
+    figures["load_average_after"] = os.getloadavg()
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
         print(f"\nfigures written to {args.json}")
