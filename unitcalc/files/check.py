@@ -251,6 +251,8 @@ def _profile(name: str | None, options: Options) -> PayerProfile | None:
 CODE, MINUTES, DISCIPLINE, BILLED = "__code", "__minutes", "__discipline", "__billed"
 RULE, PAYER, PROVIDER, DATE_FORMAT = "__rule", "__payer", "__provider", "__date_format"
 ASSISTED = "__assisted"
+CHECKED = "__checked"
+"""True for a row the scalar checker parsed (its values were not all plain)."""
 """True for a row with assistant minutes, or billing CQ/CO: its group's modifiers are
 checked by the scalar engine."""
 """The parsed columns, beside :data:`~unitcalc.files.read.LINE`, ``END``, ``ERROR`` and
@@ -279,6 +281,7 @@ def _schema(layout: Layout) -> dict[str, pl.DataType]:
         PROVIDER: pl.String(),
         DATE_FORMAT: pl.String(),
         ASSISTED: pl.Boolean(),
+        CHECKED: pl.Boolean(),
     }
     return schema
 
@@ -419,6 +422,7 @@ def _plain_rows(
         provider.alias(PROVIDER),
         date_format.alias(DATE_FORMAT),
         pl.lit(False).alias(ASSISTED),
+        pl.lit(False).alias(CHECKED),
         pl.all_horizontal(ok).fill_null(False).alias("__plain"),
     )
     plain = staged.filter("__plain").drop("__plain")
@@ -463,6 +467,7 @@ def _python_rows(
         columns[PROVIDER].append(str(provider or ""))
         columns[DATE_FORMAT].append(row.date_format)
         columns[ASSISTED].append(_assisted(row, layout))
+        columns[CHECKED].append(True)
     return pl.DataFrame(columns, schema=dict(schema))
 
 

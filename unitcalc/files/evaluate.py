@@ -28,13 +28,14 @@ from ..codes import CodeTable
 from ..edits import per_day_limits
 from ..engine import DEFAULT_MAX_ALTERNATIVES, Evaluation, Pooling, evaluate
 from ..errors import FileProblem, UnitcalcError
-from ..model import MAX_MINUTES
+from ..model import MAX_MINUTES, ServiceLine
 from ..mue import MueTable
 from ..payers import PayerProfile
 from ..rules import RULES, Rule, get_rule
 from .check import (
     ASSISTED,
     BILLED,
+    CHECKED,
     CODE,
     DATE_FORMAT,
     DISCIPLINE,
@@ -427,6 +428,14 @@ class Loaded:
     parsed: pl.DataFrame
     raw: pl.DataFrame | None
     records: Mapping[int, Record]
+
+    def parsed_rows(self, lines: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """The parsed columns of these lines, by line."""
+        import polars as pl
+
+        chosen = pl.DataFrame({LINE: list(lines)}, schema={LINE: pl.Int64})
+        rows = self.parsed.join(chosen, on=LINE, how="semi")
+        return {row[LINE]: row for row in rows.iter_rows(named=True)}
 
     def record_rows(self, lines: Sequence[int]) -> dict[int, Record]:
         """The records of these lines, by line."""
@@ -1072,10 +1081,38 @@ def _evaluate_batch(
 ) -> None:
     if not batch:
         return
-    records = loaded.record_rows([line for _, lines in batch for line in lines])
+    wanted = [line for _, lines in batch for line in lines]
+    records = loaded.record_rows(wanted)
     layout = loaded.layout
+    parsed = loaded.parsed_rows(wanted)
+    assistant = 0 if "assistant_minutes" in layout.known else None
+
+    def row_of(line: int) -> Row:
+        values = parsed[line]
+        if values[CHECKED]:
+            return layout.check(records[line], options, default_rule)
+        # A row of plain values, parsed in columns: built without parsing it again.
+        key = tuple(values[name] for name in key_names(layout))
+        service = ServiceLine(
+            values[CODE],
+            values[MINUTES],
+            discipline=values[DISCIPLINE],
+            assistant_minutes=assistant,
+        )
+        payer = options.profiles[values[PAYER]] if values[PAYER] else None
+        return Row(
+            records[line],
+            key or None,
+            service,
+            values[BILLED],
+            values[RULE],
+            None,
+            payer,
+            values[DATE_FORMAT],
+        )
+
     for _, lines in batch:
-        rows = [layout.check(records[line], options, default_rule) for line in lines]
+        rows = [row_of(line) for line in lines]
         key = rows[0].key if len(rows) > 1 or rows[0].key is not None else None
         group = _evaluate_group(key, layout, rows, options)
         _count(summary, group)
