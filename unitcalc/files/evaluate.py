@@ -876,16 +876,19 @@ def run_groups(
     chosen = grouped.join(scalar, on=GROUP, how="semi").select(GROUP, LINE).sort(GROUP, LINE)
     default_rule = get_rule(options.rule).name if options.rule else None
     pending: list[tuple[int, list[int]]] = []
+    waiting = 0
     by_scalar = chosen.group_by(GROUP, maintain_order=True).agg(pl.col(LINE)).iter_rows()
     for first_line, group, lines in _merged(written, by_scalar):
         if group is not None:
             _evaluate_batch(pending, loaded, options, default_rule, summary, consume)
-            pending = []
+            pending, waiting = [], 0
             _count(summary, group)
             consume(group)
             continue
         pending.append((first_line, lines))
-        if len(pending) >= 4096:
+        waiting += len(lines)
+        if waiting >= 20_000:  # rows held as Python objects at a time
+            waiting = 0
             _evaluate_batch(pending, loaded, options, default_rule, summary, consume)
             pending = []
     _evaluate_batch(pending, loaded, options, default_rule, summary, consume)
