@@ -239,7 +239,7 @@ _FILE_DAYS = ("2026-01-05", "01/05/2026", "2026-1-5", "1/5/2026", "2026-01-06", 
 _FILE_CODES = (*TIMED_15_CODES[:6], *UNTIMED_CODES[:3], "97129", "97130", "97001", "97111")
 _FILE_MINUTES = st.one_of(
     st.integers(min_value=0, max_value=70).map(str),
-    st.sampled_from(("", " 12", "7.5", "x", "15.0", "-3")),
+    st.sampled_from(("", " 12", "7.5", "x", "15.0", "-3", "700", "1439")),
 )
 
 

@@ -646,11 +646,46 @@ def settle(grouped: pl.DataFrame, options: Options, *, date_column: str | None =
     pool = pl.col(GROUP) * 4 + pl.when(pl.col("__pooling") == "discipline").then(
         pl.col(DISCIPLINE).replace_strict(_POOL_OF, default=0, return_dtype=pl.Int64)
     ).otherwise(0)
+    # More minutes than a day holds, as the scalar engine finds it line by line: a code's
+    # minutes so far, then the day's timed minutes so far.
+    rows = rows.with_columns(
+        __code_so_far=pl.col("__minutes0").cum_sum().over(GROUP, CODE),
+        __timed_so_far=pl.col("__timed_minutes").cum_sum().over(GROUP),
+    ).with_columns(
+        __too_long_row=(pl.col("__code_so_far") > MAX_MINUTES)
+        | (timed & (pl.col("__timed_so_far") > MAX_MINUTES))
+    )
+    too_long = (
+        rows.filter("__too_long_row")
+        .group_by(GROUP, maintain_order=True)
+        .agg(
+            pl.col(CODE).first().alias("__long_code"),
+            pl.when(pl.col("__code_so_far") > MAX_MINUTES)
+            .then(
+                pl.format(
+                    "{}: {} minutes in one day is more than the {} minutes a day holds; "
+                    "check for a line entered twice",
+                    pl.col(CODE),
+                    pl.col("__code_so_far"),
+                    pl.lit(MAX_MINUTES),
+                )
+            )
+            .otherwise(
+                pl.format(
+                    "{}: the day's timed minutes add up to {}, more than the {} minutes a day "
+                    "holds; check for lines entered twice",
+                    pl.col(CODE),
+                    pl.col("__timed_so_far"),
+                    pl.lit(MAX_MINUTES),
+                )
+            )
+            .first()
+            .alias("__problem"),
+        )
+    )
     rows = (
         rows.with_columns(
-            __odd=pl.col("__odd_row").any().over(GROUP)
-            | (pl.col("__timed_minutes").sum().over(GROUP) > MAX_MINUTES)
-            | blank_discipline,
+            __odd=pl.col("__odd_row").any().over(GROUP) | blank_discipline,
             pool=pool,
         )
         # One integer per item (a code in a pool), so that one sort brings items together.
@@ -670,6 +705,8 @@ def settle(grouped: pl.DataFrame, options: Options, *, date_column: str | None =
             "__counting",
             "__odd",
             "__unusable",
+            RULE,
+            PAYER,
             "pool",
             "__item",
             *(name for name in grouped.columns if name.startswith("__k")),
@@ -712,7 +749,7 @@ def settle(grouped: pl.DataFrame, options: Options, *, date_column: str | None =
             __preference=pl.col(CODE).replace_strict(
                 preference, default=len(preference), return_dtype=pl.Int64
             ),
-            __item_odd=(pl.col("minutes") > MAX_MINUTES) | (pl.col("__disciplines") > 1),
+            __item_odd=pl.col("__disciplines") > 1,
         )
         # The closest compliant allocation: the tie's units go first to tied items the
         # biller gave one more, then in unitcalc's order (preference, minutes, input).
@@ -771,10 +808,17 @@ def settle(grouped: pl.DataFrame, options: Options, *, date_column: str | None =
     )
     groups = (
         flags.join(groups, on=GROUP, how="left")
+        .join(too_long, on=GROUP, how="left")
         .join(_edits(rows.lazy(), options.mue).collect(engine="in-memory"), on=GROUP, how="left")
         .with_columns(
             __odd=pl.col("__odd") | pl.col("__item_odd").fill_null(False),
             __edits=pl.col("__edits").fill_null(False),
+        )
+        .with_columns(
+            __status=pl.when(pl.col("__problem").is_not_null())
+            .then(pl.lit("invalid"))
+            .otherwise(pl.col("__status")),
+            __edits=pl.col("__edits") & pl.col("__problem").is_null(),
         )
         .with_columns(__scalar=pl.col("__odd") | (pl.col("__status") != "ok") | pl.col("__edits"))
         .sort(GROUP)
@@ -942,17 +986,32 @@ def _column_findings(
         .iter_rows()
     )
     names = key_names(layout)
-    row_columns = [LINE, END, CODE, DISCIPLINE, MINUTES, BILLED, *names]
+    row_columns = [LINE, END, CODE, DISCIPLINE, MINUTES, BILLED, RULE, PAYER, *names]
     row_lists = dict(
         rows.group_by(GROUP, maintain_order=True)
         .agg(pl.struct(row_columns).alias("rows"))
         .iter_rows()
     )
-    for group_id, status, rule_name, tie, allowed_total, billed_total in found.select(
-        GROUP, "__status", "__counting", "__tie", "__allowed", "__billed"
-    ).iter_rows():
+    columns = found.select(
+        GROUP, "__status", "__counting", "__tie", "__allowed", "__billed", "__problem",
+        "__long_code",
+    )  # fmt: skip
+    for (
+        group_id,
+        status,
+        rule_name,
+        tie,
+        allowed_total,
+        billed_total,
+        problem,
+        code,
+    ) in columns.iter_rows():
         group_rows = row_lists[group_id]
         key = tuple(group_rows[0][name] for name in names)
+        if problem is not None:
+            finding = _invalid_of(key, problem, code, group_rows, options)
+            yield group_id, Group(key, layout, (), None, (), finding=finding)
+            continue
         finding = _finding_of(
             key,
             status,
@@ -969,6 +1028,47 @@ def _column_findings(
 
 
 _LABEL = {0: None, 1: "PT", 2: "OT", 3: "SLP"}
+
+
+def _identical(rows: Sequence[dict[str, Any]]) -> Iterator[str]:
+    """Rows entered twice are counted twice, as documented minutes add up; say so."""
+    seen: dict[tuple[object, ...], int] = {}
+    for row in rows:
+        signature = (row[CODE], row[MINUTES], row[DISCIPLINE], row[BILLED])
+        if signature in seen:
+            yield (
+                f"lines {seen[signature]} and {row[LINE]} are identical; both are counted: "
+                "check that the service was not entered twice"
+            )
+        else:
+            seen[signature] = row[LINE]
+
+
+def _invalid_of(
+    key: tuple[str, ...],
+    problem: str,
+    code: str,
+    rows: Sequence[dict[str, Any]],
+    options: Options,
+) -> Finding:
+    """The finding of a day with more minutes than a day holds, worded as the scalar
+    engine words it (the lines of the code at fault, then the problem)."""
+    where = [str(row[LINE]) for row in rows if row[CODE] == code]
+    error = f"line{'s' * (len(where) != 1)} {', '.join(where)}: {problem}"
+    first = rows[0]
+    rule = options.profiles[first[PAYER]].rule if first[PAYER] else first[RULE]
+    return Finding(
+        group=" / ".join(key),
+        status="invalid",
+        rule=rule,
+        billed={},
+        allowed={},
+        difference=0,
+        message=f"Could not be evaluated: {error}",
+        lines=tuple(line for row in rows for line in range(row[LINE], row[END] + 1)),
+        errors=(error,),
+        warnings=tuple(_identical(rows)),
+    )
 
 
 def _finding_of(
@@ -1050,16 +1150,7 @@ def _finding_of(
             [(row[CODE], row[DISCIPLINE], row[BILLED] or 0) for row in rows], mue=options.mue
         )
     )
-    seen: dict[tuple[object, ...], int] = {}
-    for row in rows:
-        signature = (row[CODE], row[MINUTES], row[DISCIPLINE], row[BILLED])
-        if signature in seen:
-            warnings.append(
-                f"lines {seen[signature]} and {row[LINE]} are identical; both are counted: "
-                "check that the service was not entered twice"
-            )
-        else:
-            seen[signature] = row[LINE]
+    warnings.extend(_identical(rows))
     return Finding(
         group=" / ".join(key),
         status=status,  # type: ignore[arg-type]
