@@ -176,7 +176,9 @@ def test_codes_lists_and_filters() -> None:
     deleted = run("codes", "--kind", "deleted")
     assert "97001" in deleted.stdout
     assert "97110" not in deleted.stdout
-    assert "use 97161, 97162, 97163" in deleted.stdout
+    # A terminal wide enough keeps each note on one line.
+    wide = CliRunner(env={"COLUMNS": "400"}).invoke(main, ["codes", "--kind", "deleted"])
+    assert "deleted 2017-01-01, use 97161, 97162, 97163; counted untimed" in wide.stdout
     timed = json.loads(run("codes", "--kind", "timed", "--format", "json").stdout)
     assert {entry["kind"] for entry in timed} == {"timed"}
     assert all(entry["sources"] for entry in timed)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 import click
 
-from ._text import count_of
+from ._text import count_of, output_width, wrap
 from ._text import table as text_table
 from .codes import KINDS, CodeInfo, CodeTable, define_code, iter_kind
 from .engine import DEFAULT_MAX_ALTERNATIVES, POOLINGS, Pooling, calculate
@@ -452,7 +453,7 @@ def calc(
     if output_format == "json":
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:
-        click.echo(render_result(result, explain=explain))
+        click.echo(render_result(result, explain=explain, width=output_width()))
 
 
 def _assistant_options(two_units: bool, de_minimis: DeMinimis) -> AssistantOptions | None:
@@ -464,8 +465,9 @@ def _assistant_options(two_units: bool, de_minimis: DeMinimis) -> AssistantOptio
     return AssistantOptions(split_two_final_units=two_units, de_minimis=de_minimis)
 
 
-def render_result(result: Result, *, explain: bool) -> str:
-    """The human-readable form of a result."""
+def render_result(result: Result, *, explain: bool, width: int | None = None) -> str:
+    """The human-readable form of a result; with ``width``, the table's labels and the
+    notes under it wrap to that many columns."""
     rule = get_rule(result.rule)
     with_discipline = any(line.discipline for line in result.lines)
     with_assistant = bool(result.assistant)
@@ -489,7 +491,7 @@ def render_result(result: Result, *, explain: bool) -> str:
         for line in result.lines
     ]
     aligns = "l" * (len(headers) - 2 - with_assistant) + "rr" + "l" * with_assistant
-    table = text_table(headers, rows, aligns)
+    table = text_table(headers, rows, aligns, width=width, wrap_columns=[1])
     payer = f"; payer profile {result.payer}" if result.payer else ""
     out = [f"Rule: {rule.name} ({rule.title}){payer}", table]
     minutes = f"{result.total_timed_minutes} timed minutes"
@@ -529,7 +531,19 @@ def render_result(result: Result, *, explain: bool) -> str:
     if explain:
         out.append("Why:")
         out.extend(f"  {n}. {step}" for n, step in enumerate(result.explanation, start=1))
-    return "\n".join(out)
+    if width is None:
+        return "\n".join(out)
+    return "\n".join(part if part is table else _wrap_note(part, width) for part in out)
+
+
+def _wrap_note(text: str, width: int) -> str:
+    """A note line wrapped to ``width``, its continuation lines indented under its text
+    (past a list's ``- `` or ``1. `` marker)."""
+    body = text.lstrip(" ")
+    indent = text[: len(text) - len(body)]
+    marker = re.match(r"- |\d+\. ", body)
+    hang = indent + " " * (len(marker.group()) if marker else 2)
+    return wrap(body, width, indent=indent, hang=hang)
 
 
 def _assistant_cell(split: AssistantSplit | None) -> str:
@@ -816,7 +830,15 @@ def codes(
         ]
         for info in entries
     ]
-    click.echo(text_table(["code", "kind", "unit min", "label", "valid", "notes"], rows, "llrlll"))
+    click.echo(
+        text_table(
+            ["code", "kind", "unit min", "label", "valid", "notes"],
+            rows,
+            "llrlll",
+            width=output_width(),
+            wrap_columns=[3, 5],
+        )
+    )
 
 
 def _relation(info: CodeInfo) -> str:
