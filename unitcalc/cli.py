@@ -45,6 +45,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_INPUT = 2
 
+JSON_SCHEMA_VERSION = 1
+"""The ``schema_version`` of ``calc --format json``; its JSON Schema ships in the package
+as ``unitcalc/schemas/calc-output.schema.json`` (see :func:`calc_output_schema`)."""
+
 
 class InputError(click.ClickException):
     """Bad input: printed as one line, exit code 2 (like a usage error)."""
@@ -451,9 +455,20 @@ def calc(
             raise InputError(f"{name}: services[{indices[0]}]: {exc}") from exc
         raise
     if output_format == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2))
+        click.echo(
+            json.dumps({"schema_version": JSON_SCHEMA_VERSION, **result.to_dict()}, indent=2)
+        )
     else:
         click.echo(render_result(result, explain=explain, width=output_width()))
+
+
+def calc_output_schema() -> Path:
+    """The packaged JSON Schema of ``unitcalc calc --format json``.
+
+    >>> json.loads(calc_output_schema().read_text())["properties"]["schema_version"]
+    {'const': 1, 'description': 'The version of this shape.'}
+    """
+    return Path(__file__).parent / "schemas" / "calc-output.schema.json"
 
 
 def _assistant_options(two_units: bool, de_minimis: DeMinimis) -> AssistantOptions | None:
