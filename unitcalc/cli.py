@@ -921,8 +921,48 @@ def serve(host: str, port: int, payers_file: Path | None) -> None:
 
     profiles = load_profiles(payers_file) if payers_file else {}
     app = create_app(profiles=profiles, profiles_path=str(payers_file or ""))
+    _check_address(host, port)
     click.echo(f"unitcalc: open http://{host}:{port}/ in a browser; Ctrl+C stops", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    except SystemExit as exc:
+        # uvicorn exits 3 when it cannot start (the port taken since the check above).
+        if exc.code == 3:
+            raise InputError(
+                f"the server could not start on {host}:{port}{_port_hint(port)}"
+            ) from None
+        raise
+
+
+def _port_hint(port: int) -> str:
+    return f"; choose another port with --port, e.g. --port {port + 1 if port < 65535 else 8000}"
+
+
+def _check_address(host: str, port: int) -> None:
+    """An input error (exit 2) when the server could not listen on ``host:port``: the
+    port is taken, reserved, or the address is not this machine's."""
+    import errno
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise InputError(f"--host {host}: not an address of this machine ({exc})") from None
+    with socket.socket(family, kind, proto) as probe:
+        # As the server will: an old connection in TIME_WAIT does not block the port.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                problem = f"port {port} on {host} is in use by another program"
+            elif exc.errno == errno.EACCES:
+                problem = f"port {port} needs administrator rights (ports below 1024 do)"
+            else:
+                problem = f"cannot listen on {host}:{port} ({exc.strerror})"
+            raise InputError(f"{problem}{_port_hint(port)}") from None
 
 
 if __name__ == "__main__":  # pragma: no cover
