@@ -884,11 +884,12 @@ def rules(output_format: str) -> None:
     if output_format == "json":
         click.echo(json.dumps([rule.to_dict() for rule in RULES.values()], indent=2))
         return
+    width = output_width()
     for rule in RULES.values():
         aliases = f" (also: {', '.join(rule.aliases)})" if rule.aliases else ""
-        click.echo(f"{rule.name}{aliases}: {rule.title}")
-        click.echo(f"    {rule.summary}")
-        click.echo(f"    Source: {rule.source}")
+        click.echo(wrap(f"{rule.name}{aliases}: {rule.title}", width, hang="    "))
+        click.echo(wrap(rule.summary, width, indent="    ", hang="    "))
+        click.echo(wrap(f"Source: {rule.source}", width, indent="    ", hang="      "))
 
 
 @main.command()

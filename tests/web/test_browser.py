@@ -295,7 +295,9 @@ def test_no_sideways_scrolling_at_phone_width(width: int) -> None:
 
 def test_the_printed_summary_names_patient_date_clinician_print_date_and_version() -> None:
     with browser_page() as page:
-        page.evaluate("() => { window.print = () => { window.printed = (window.printed || 0) + 1; }; }")
+        page.evaluate(
+            "() => { window.print = () => { window.printed = (window.printed || 0) + 1; }; }"
+        )
         page.locator("#patient").fill("Chart 1234")
         page.locator("#clinician").fill("A. Therapist, PT")
         page.locator("#date").fill("2026-03-02")
