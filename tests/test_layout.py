@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from unitcalc.cli import main
+from unitcalc.codes import CodeTable
 
 
 def lines_of(*args: str, columns: str | None) -> list[str]:
@@ -21,6 +22,23 @@ def test_codes_fits_a_100_column_terminal(kind: str) -> None:
     lines = lines_of("codes", "--kind", kind, columns="100")
     assert max(len(line) for line in lines) <= 100
     assert lines[0].split() == ["code", "kind", "unit", "min", "label", "valid", "notes"]
+
+
+@pytest.mark.parametrize("columns", [60, 80])
+def test_codes_fits_a_narrow_terminal(columns: int) -> None:
+    # Columns too narrow for a long word break it rather than run off the side.
+    lines = lines_of("codes", columns=str(columns))
+    assert max(len(line) for line in lines) <= max(columns, 78)  # 78: the fixed columns
+
+
+@pytest.mark.parametrize("columns", [100, 120])
+def test_codes_wraps_without_breaking_a_word(columns: int) -> None:
+    lines = lines_of("codes", columns=str(columns))
+    assert max(len(line) for line in lines) <= columns
+    words = set(" ".join(lines).split())
+    for info in CodeTable.default():
+        for word in info.label.split():
+            assert word in words, (info.code, word)
 
 
 def test_codes_fits_100_columns_when_piped() -> None:

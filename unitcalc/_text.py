@@ -11,7 +11,7 @@ DEFAULT_WIDTH = 100
 """Columns of output that goes to a file or a pipe (no terminal to measure), unless
 COLUMNS says otherwise: wide enough for the tables, narrow enough to print."""
 
-MIN_WRAP = 12
+MIN_WRAP = 15
 """A wrapped column is never narrower than this, however narrow the terminal."""
 
 
@@ -94,25 +94,34 @@ def table(
     widths = [
         max([len(header) + 2, *(len(row[i]) for row in rows)]) for i, header in enumerate(headers)
     ]
-    limits: list[int | None] = [None] * len(headers)
+    cells = [list(row) for row in rows]
     if width is not None and wrap_columns and sum(widths) + 2 * (len(widths) - 1) > width:
         fixed = sum(w for i, w in enumerate(widths) if i not in wrap_columns)
         room = width - fixed - 2 * (len(widths) - 1)
         # Water-filling: a column narrower than an equal share keeps its width, the
-        # others share what is left equally.
+        # others share what is left equally; what a wrapped column leaves unused goes
+        # to the wider ones.
         left = sorted(wrap_columns, key=lambda i: widths[i])
         while left:
-            share = max(MIN_WRAP, room // len(left))
             column = left.pop(0)
-            limit = min(widths[column], share)
-            limits[column] = limit
-            room -= limit
+            limit = min(widths[column], max(MIN_WRAP, room // (len(left) + 1)))
+            for row in cells:
+                row[column] = "\n".join(_lines(row[column], limit)) or row[column]
+            room -= max(
+                [len(headers[column]) + 2]
+                + [len(line) for row in cells for line in row[column].splitlines()]
+            )
     text = tabulate(
-        [list(row) for row in rows],
+        cells,
         headers=list(headers),
         tablefmt="simple",
         colalign=["right" if side == "r" else "left" for side in align],
         disable_numparse=True,
-        maxcolwidths=limits,
     )
     return "\n".join(line.rstrip() for line in text.splitlines())
+
+
+def _lines(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` columns, never breaking a hyphenated term
+    (``self-care``), and a word only when it is longer than a line."""
+    return textwrap.wrap(text, width, break_on_hyphens=False)

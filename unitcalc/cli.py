@@ -506,7 +506,8 @@ def render_result(result: Result, *, explain: bool, width: int | None = None) ->
         for line in result.lines
     ]
     aligns = "l" * (len(headers) - 2 - with_assistant) + "rr" + "l" * with_assistant
-    table = text_table(headers, rows, aligns, width=width, wrap_columns=[1])
+    wrapped = [1, len(headers) - 1] if with_assistant else [1]  # label and assistant
+    table = text_table(headers, rows, aligns, width=width, wrap_columns=wrapped)
     payer = f"; payer profile {result.payer}" if result.payer else ""
     out = [f"Rule: {rule.name} ({rule.title}){payer}", table]
     minutes = f"{result.total_timed_minutes} timed minutes"
@@ -851,7 +852,7 @@ def codes(
             rows,
             "llrlll",
             width=output_width(),
-            wrap_columns=[3, 5],
+            wrap_columns=[3, 4, 5],
         )
     )
 
@@ -907,7 +908,7 @@ def serve(host: str, port: int, payers_file: Path | None) -> None:
     """Start the front-desk page and the HTTP API (needs: pip install 'unitcalc[web]').
 
     The page and the API listen on this machine only (127.0.0.1) unless --host says
-    otherwise.
+    otherwise. An address it cannot listen on (a port in use) exits 2.
     """
     try:
         import uvicorn
