@@ -11,7 +11,7 @@ import shlex
 
 from click.testing import CliRunner
 
-from tests.test_docs import CONSOLE_BLOCK, DOCUMENTS
+from tests.test_docs import CONSOLE_BLOCK, DOC_ENV, DOCUMENTS
 from unitcalc.cli import main
 
 
@@ -21,7 +21,7 @@ def run(command: str) -> str:
     if "<<<" in words:
         at = words.index("<<<")
         words, stdin = words[:at], words[at + 1]
-    result = CliRunner().invoke(main, words[1:], input=stdin)
+    result = CliRunner(env=DOC_ENV).invoke(main, words[1:], input=stdin)
     return "\n".join(line.rstrip() for line in result.output.rstrip("\n").splitlines())
 
 

@@ -131,7 +131,7 @@ def test_api_assistant_minutes(client: TestClient) -> None:
     assert data["assistant"]["97110"]["with_modifier"] == 1
     assert data["lines"][0]["assistant"]["without_modifier"] == 1
     cli = run("calc", "--input", "-", "--format", "json", stdin=json.dumps(body))
-    assert json.loads(cli.stdout) == data
+    assert json.loads(cli.stdout) == {"schema_version": 1, **data}
     off = client.post("/api/calculate", json={**body, "assistant_two_units": False})
     assert off.json()["assistant"]["97110"]["with_modifier"] == 1  # rule 4 is not in play
 

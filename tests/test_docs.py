@@ -19,6 +19,8 @@ from unitcalc.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("**/*.md"))]
+# The published output is laid out for a 100-column terminal, whatever runs the tests.
+DOC_ENV = {"COLUMNS": "100"}
 CONSOLE_BLOCK = re.compile(r"^```console\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
@@ -60,7 +62,7 @@ def test_console_example(document: str, command: str, expected: str) -> None:
     if "<<<" in words:
         at = words.index("<<<")
         words, stdin = words[:at], words[at + 1]
-    result = CliRunner().invoke(main, words[1:], input=stdin)
+    result = CliRunner(env=DOC_ENV).invoke(main, words[1:], input=stdin)
     got = "\n".join(line.rstrip() for line in result.output.rstrip("\n").splitlines())
     assert got == expected.rstrip("\n"), f"{document}: output of `{command}` differs"
 

@@ -1,8 +1,18 @@
-"""Small wording helpers shared by the explanations."""
+"""Small wording and layout helpers shared by the explanations and the command line."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import sys
+import textwrap
+from collections.abc import Mapping, Sequence
+
+DEFAULT_WIDTH = 100
+"""Columns of output that goes to a file or a pipe (no terminal to measure), unless
+COLUMNS says otherwise: wide enough for the tables, narrow enough to print."""
+
+MIN_WRAP = 15
+"""A wrapped column is never narrower than this, however narrow the terminal."""
 
 
 def count_of(count: int, noun: str) -> str:
@@ -11,24 +21,107 @@ def count_of(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str) -> str:
-    """A plain text table: a header, a rule of dashes, the rows; columns two spaces
-    apart, each ``l`` (left) or ``r`` (right) aligned as ``align`` says.
+def output_width(environ: Mapping[str, str] | None = None) -> int:
+    """The width to lay text out in: ``COLUMNS`` when set, else the terminal's width
+    when standard output is one, else :data:`DEFAULT_WIDTH`.
+
+    >>> output_width({"COLUMNS": "80"})
+    80
+    >>> output_width({"COLUMNS": "wide"}) >= 20
+    True
+    """
+    environ = os.environ if environ is None else environ
+    columns = environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) >= 20:
+        return int(columns)
+    try:
+        if sys.stdout.isatty():
+            return max(20, os.get_terminal_size(sys.stdout.fileno()).columns)
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - no real terminal
+        pass
+    return DEFAULT_WIDTH
+
+
+def wrap(text: str, width: int, *, indent: str = "", hang: str = "") -> str:
+    """``text`` wrapped to ``width`` columns, the first line led by ``indent`` and the
+    rest by ``hang`` (never breaking a code or a word).
+
+    >>> print(wrap("97140 bills 1 unit for 7 min", 16, indent="  - ", hang="    "))
+      - 97140 bills
+        1 unit for 7
+        min
+    """
+    return textwrap.fill(
+        text,
+        width=max(width, len(hang) + MIN_WRAP),
+        initial_indent=indent,
+        subsequent_indent=hang,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    align: str,
+    *,
+    width: int | None = None,
+    wrap_columns: Sequence[int] = (),
+) -> str:
+    """A plain text table (tabulate's ``simple`` format): a header, a rule of dashes, the
+    rows; columns two spaces apart, each ``l`` (left) or ``r`` (right) aligned as
+    ``align`` says. With ``width``, the columns numbered in ``wrap_columns`` wrap so
+    that every line fits in ``width`` columns, when the other columns leave room.
 
     >>> print(table(["code", "units"], [["97110", "2"], ["97140", "1"]], "lr"))
     code      units
     ------  -------
     97110         2
     97140         1
+    >>> print(table(["code", "notes"], [["97001", "deleted 2017-01-01, use 97161"]], "ll",
+    ...             width=24, wrap_columns=[1]))
+    code    notes
+    ------  ---------------
+    97001   deleted
+            2017-01-01, use
+            97161
     """
+    # Loaded here, not at start-up: `unitcalc calc --format json` and the errors print
+    # no table.
+    from tabulate import tabulate
+
     widths = [
         max([len(header) + 2, *(len(row[i]) for row in rows)]) for i, header in enumerate(headers)
     ]
+    cells = [list(row) for row in rows]
+    if width is not None and wrap_columns and sum(widths) + 2 * (len(widths) - 1) > width:
+        fixed = sum(w for i, w in enumerate(widths) if i not in wrap_columns)
+        room = width - fixed - 2 * (len(widths) - 1)
+        # Water-filling: a column narrower than an equal share keeps its width, the
+        # others share what is left equally; what a wrapped column leaves unused goes
+        # to the wider ones.
+        left = sorted(wrap_columns, key=lambda i: widths[i])
+        while left:
+            column = left.pop(0)
+            limit = min(widths[column], max(MIN_WRAP, room // (len(left) + 1)))
+            for row in cells:
+                row[column] = "\n".join(_lines(row[column], limit)) or row[column]
+            room -= max(
+                [len(headers[column]) + 2]
+                + [len(line) for row in cells for line in row[column].splitlines()]
+            )
+    text = tabulate(
+        cells,
+        headers=list(headers),
+        tablefmt="simple",
+        colalign=["right" if side == "r" else "left" for side in align],
+        disable_numparse=True,
+    )
+    return "\n".join(line.rstrip() for line in text.splitlines())
 
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(
-            cell.rjust(width) if side == "r" else cell.ljust(width)
-            for cell, width, side in zip(cells, widths, align, strict=True)
-        ).rstrip()
 
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
+def _lines(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` columns, never breaking a hyphenated term
+    (``self-care``), and a word only when it is longer than a line."""
+    return textwrap.wrap(text, width, break_on_hyphens=False)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import re
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 import click
 
-from ._text import count_of
+from ._text import count_of, output_width, wrap
 from ._text import table as text_table
 from .codes import KINDS, CodeInfo, CodeTable, define_code, iter_kind
 from .engine import DEFAULT_MAX_ALTERNATIVES, POOLINGS, Pooling, calculate
@@ -42,6 +43,10 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_INPUT = 2
+
+JSON_SCHEMA_VERSION = 1
+"""The ``schema_version`` of ``calc --format json``; its JSON Schema ships in the package
+as ``unitcalc/schemas/calc-output.schema.json`` (see :func:`calc_output_schema`)."""
 
 
 class InputError(click.ClickException):
@@ -449,9 +454,20 @@ def calc(
             raise InputError(f"{name}: services[{indices[0]}]: {exc}") from exc
         raise
     if output_format == "json":
-        click.echo(json.dumps(result.to_dict(), indent=2))
+        click.echo(
+            json.dumps({"schema_version": JSON_SCHEMA_VERSION, **result.to_dict()}, indent=2)
+        )
     else:
-        click.echo(render_result(result, explain=explain))
+        click.echo(render_result(result, explain=explain, width=output_width()))
+
+
+def calc_output_schema() -> Path:
+    """The packaged JSON Schema of ``unitcalc calc --format json``.
+
+    >>> json.loads(calc_output_schema().read_text())["properties"]["schema_version"]
+    {'const': 1, 'description': 'The version of this shape.'}
+    """
+    return Path(__file__).parent / "schemas" / "calc-output.schema.json"
 
 
 def _assistant_options(two_units: bool, de_minimis: DeMinimis) -> AssistantOptions | None:
@@ -463,8 +479,9 @@ def _assistant_options(two_units: bool, de_minimis: DeMinimis) -> AssistantOptio
     return AssistantOptions(split_two_final_units=two_units, de_minimis=de_minimis)
 
 
-def render_result(result: Result, *, explain: bool) -> str:
-    """The human-readable form of a result."""
+def render_result(result: Result, *, explain: bool, width: int | None = None) -> str:
+    """The human-readable form of a result; with ``width``, the table's labels and the
+    notes under it wrap to that many columns."""
     rule = get_rule(result.rule)
     with_discipline = any(line.discipline for line in result.lines)
     with_assistant = bool(result.assistant)
@@ -488,7 +505,8 @@ def render_result(result: Result, *, explain: bool) -> str:
         for line in result.lines
     ]
     aligns = "l" * (len(headers) - 2 - with_assistant) + "rr" + "l" * with_assistant
-    table = text_table(headers, rows, aligns)
+    wrapped = [1, len(headers) - 1] if with_assistant else [1]  # label and assistant
+    table = text_table(headers, rows, aligns, width=width, wrap_columns=wrapped)
     payer = f"; payer profile {result.payer}" if result.payer else ""
     out = [f"Rule: {rule.name} ({rule.title}){payer}", table]
     minutes = f"{result.total_timed_minutes} timed minutes"
@@ -528,7 +546,19 @@ def render_result(result: Result, *, explain: bool) -> str:
     if explain:
         out.append("Why:")
         out.extend(f"  {n}. {step}" for n, step in enumerate(result.explanation, start=1))
-    return "\n".join(out)
+    if width is None:
+        return "\n".join(out)
+    return "\n".join(part if part is table else _wrap_note(part, width) for part in out)
+
+
+def _wrap_note(text: str, width: int) -> str:
+    """A note line wrapped to ``width``, its continuation lines indented under its text
+    (past a list's ``- `` or ``1. `` marker)."""
+    body = text.lstrip(" ")
+    indent = text[: len(text) - len(body)]
+    marker = re.match(r"- |\d+\. ", body)
+    hang = indent + " " * (len(marker.group()) if marker else 2)
+    return wrap(body, width, indent=indent, hang=hang)
 
 
 def _assistant_cell(split: AssistantSplit | None) -> str:
@@ -832,7 +862,15 @@ def codes(
         ]
         for info in entries
     ]
-    click.echo(text_table(["code", "kind", "unit min", "label", "valid", "notes"], rows, "llrlll"))
+    click.echo(
+        text_table(
+            ["code", "kind", "unit min", "label", "valid", "notes"],
+            rows,
+            "llrlll",
+            width=output_width(),
+            wrap_columns=[3, 4, 5],
+        )
+    )
 
 
 def _relation(info: CodeInfo) -> str:
@@ -863,11 +901,12 @@ def rules(output_format: str) -> None:
     if output_format == "json":
         click.echo(json.dumps([rule.to_dict() for rule in RULES.values()], indent=2))
         return
+    width = output_width()
     for rule in RULES.values():
         aliases = f" (also: {', '.join(rule.aliases)})" if rule.aliases else ""
-        click.echo(f"{rule.name}{aliases}: {rule.title}")
-        click.echo(f"    {rule.summary}")
-        click.echo(f"    Source: {rule.source}")
+        click.echo(wrap(f"{rule.name}{aliases}: {rule.title}", width, hang="    "))
+        click.echo(wrap(rule.summary, width, indent="    ", hang="    "))
+        click.echo(wrap(f"Source: {rule.source}", width, indent="    ", hang="      "))
 
 
 @main.command()
@@ -885,7 +924,7 @@ def serve(host: str, port: int, payers_file: Path | None) -> None:
     """Start the front-desk page and the HTTP API (needs: pip install 'unitcalc[web]').
 
     The page and the API listen on this machine only (127.0.0.1) unless --host says
-    otherwise.
+    otherwise. An address it cannot listen on (a port in use) exits 2.
     """
     try:
         import uvicorn
@@ -900,8 +939,48 @@ def serve(host: str, port: int, payers_file: Path | None) -> None:
 
     profiles = load_profiles(payers_file) if payers_file else {}
     app = create_app(profiles=profiles, profiles_path=str(payers_file or ""))
+    _check_address(host, port)
     click.echo(f"unitcalc: open http://{host}:{port}/ in a browser; Ctrl+C stops", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    except SystemExit as exc:
+        # uvicorn exits 3 when it cannot start (the port taken since the check above).
+        if exc.code == 3:
+            raise InputError(
+                f"the server could not start on {host}:{port}{_port_hint(port)}"
+            ) from None
+        raise
+
+
+def _port_hint(port: int) -> str:
+    return f"; choose another port with --port, e.g. --port {port + 1 if port < 65535 else 8000}"
+
+
+def _check_address(host: str, port: int) -> None:
+    """An input error (exit 2) when the server could not listen on ``host:port``: the
+    port is taken, reserved, or the address is not this machine's."""
+    import errno
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise InputError(f"--host {host}: not an address of this machine ({exc})") from None
+    with socket.socket(family, kind, proto) as probe:
+        # As the server will: an old connection in TIME_WAIT does not block the port.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                problem = f"port {port} on {host} is in use by another program"
+            elif exc.errno == errno.EACCES:
+                problem = f"port {port} needs administrator rights (ports below 1024 do)"
+            else:
+                problem = f"cannot listen on {host}:{port} ({exc.strerror})"
+            raise InputError(f"{problem}{_port_hint(port)}") from None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -32,6 +32,7 @@ from ..model import ServiceLine, normalize_discipline, parse_date_of_service
 from ..payers import PayerProfile
 from ..payers import select as select_profile
 from ..rules import RULES, get_rule
+from . import responses
 
 STATIC = Path(__file__).parent / "static"
 MAX_BODY = 256 * 1024
@@ -132,6 +133,10 @@ def create_app(
         title="unitcalc",
         version=unitcalc.__version__,
         description="Billable units for timed therapy codes, with the reasoning shown.",
+        # The interactive docs pages load their scripts from a CDN, blank without
+        # internet access: off. /openapi.json describes the API (docs/web.md).
+        docs_url=None,
+        redoc_url=None,
     )
     app.add_middleware(_BodyLimit, max_body=max_body)
 
@@ -154,6 +159,11 @@ def create_app(
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+        if first.get("type") == "json_invalid":  # located at a character offset: the body
+            return JSONResponse(
+                {"detail": "body: the request body is not valid JSON", "field": "body"},
+                status_code=422,
+            )
         field = _field(first.get("loc", ()))
         same = [e.get("msg", "") for e in errors if _field(e.get("loc", ())) == field]
         message = " or ".join(dict.fromkeys(m.removeprefix("Input should be ") for m in same))
@@ -179,7 +189,13 @@ def create_app(
         except UnitcalcError as exc:
             raise Problem("payer", str(exc)) from exc
 
-    @app.post("/api/calculate", summary="Units for one patient's day")
+    @app.post(
+        "/api/calculate",
+        summary="Units for one patient's day",
+        response_model=responses.CalculateResponse,
+        response_model_exclude_unset=True,
+        responses=_ERRORS,
+    )
     def calculate_endpoint(body: CalculateRequest) -> dict[str, Any]:
         """The same input and output as ``unitcalc calc --format json``."""
         rule, payer = payer_of(body.payer, body.rule)
@@ -205,7 +221,12 @@ def create_app(
             raise _located(exc, body.services, "services") from exc
         return result.to_dict()
 
-    @app.post("/api/audit", summary="Billed units checked, group by group")
+    @app.post(
+        "/api/audit",
+        summary="Billed units checked, group by group",
+        response_model=responses.AuditResponse,
+        responses=_ERRORS,
+    )
     def audit_endpoint(body: AuditRequest) -> dict[str, Any]:
         """Each group's finding, as in ``unitcalc audit --format json --all``."""
         rule, payer = payer_of(body.payer, body.rule)
@@ -241,7 +262,12 @@ def create_app(
             findings.append(finding.to_dict())
         return {"summary": {"counts": counts, "groups": len(findings)}, "findings": findings}
 
-    @app.get("/api/codes", summary="The code table")
+    @app.get(
+        "/api/codes",
+        summary="The code table",
+        response_model=list[responses.Code],
+        responses={422: _ERRORS[422]},
+    )
     def codes_endpoint(
         kind: Literal["timed", "untimed", "monthly", "deleted", "all"] = "all",
     ) -> list[dict[str, Any]]:
@@ -252,11 +278,15 @@ def create_app(
             if info.kind in wanted
         ]
 
-    @app.get("/api/rules", summary="The counting rules")
+    @app.get("/api/rules", summary="The counting rules", response_model=list[responses.Rule])
     def rules_endpoint() -> list[dict[str, Any]]:
         return [rule.to_dict() for rule in RULES.values()]
 
-    @app.get("/api/payers", summary="The payer profiles this server was started with")
+    @app.get(
+        "/api/payers",
+        summary="The payer profiles this server was started with",
+        response_model=list[responses.Payer],
+    )
     def payers_endpoint() -> list[dict[str, Any]]:
         return [
             {"name": p.name, "label": p.label, "rule": p.rule, "source": p.source}
@@ -269,6 +299,13 @@ def create_app(
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    422: {"model": responses.InvalidInput, "description": "Invalid input, naming the field"},
+    413: {"model": responses.TooLarge, "description": "Request body over the size limit"},
+}
+"""The error answers of the endpoints that take input, as the handlers give them."""
 
 
 def _rule_name(rule: str | None) -> str | None:

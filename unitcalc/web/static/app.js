@@ -1,9 +1,15 @@
 "use strict";
 // The front-desk page: rows of services in, units and reasoning out, on every change.
+// Until the server has answered for what is on screen, no units show and Print is off:
+// the page never leaves a count on screen that belongs to other input.
 const $ = (selector) => document.querySelector(selector);
 let codes = [];
+let payerRules = {};
+let version = "";
 let pending = null;
 let sequence = 0;
+let rowsMade = 0; // ids come from this count, never reused when rows are removed
+let shown = null; // the request whose answer is on screen
 
 function codeOf(text) {
   // "97110 - therapeutic exercise" or "97110" gives 97110; a name gives its code.
@@ -16,26 +22,44 @@ function codeOf(text) {
 
 function addRow(code = "", minutes = "", discipline = "", assistant = "") {
   const body = $("#services tbody");
-  const index = body.rows.length + 1;
+  const id = ++rowsMade;
   const row = body.insertRow();
   row.innerHTML = `
-    <td><label class="visually-hidden" for="code-${index}">Code of service ${index}</label>
-        <input id="code-${index}" name="code" list="code-list" placeholder="97110 or therapeutic exercise"></td>
-    <td><label class="visually-hidden" for="minutes-${index}">Minutes of service ${index}</label>
-        <input id="minutes-${index}" name="minutes" type="number" min="0" max="1440" step="1" inputmode="numeric"></td>
-    <td><label class="visually-hidden" for="assistant-${index}">Assistant's own minutes of service ${index}</label>
-        <input id="assistant-${index}" name="assistant" type="number" min="0" max="1440" step="1" inputmode="numeric" placeholder="none"></td>
-    <td><label class="visually-hidden" for="discipline-${index}">Discipline of service ${index}</label>
-        <select id="discipline-${index}" name="discipline">
+    <td><label class="visually-hidden" for="code-${id}"></label>
+        <input id="code-${id}" name="code" list="code-list" placeholder="97110 or therapeutic exercise"></td>
+    <td><label class="visually-hidden" for="minutes-${id}"></label>
+        <input id="minutes-${id}" name="minutes" type="number" min="0" max="1440" step="1" inputmode="numeric"></td>
+    <td><label class="visually-hidden" for="assistant-${id}"></label>
+        <input id="assistant-${id}" name="assistant" type="number" min="0" max="1440" step="1" inputmode="numeric" placeholder="none"></td>
+    <td><label class="visually-hidden" for="discipline-${id}"></label>
+        <select id="discipline-${id}" name="discipline">
           <option value="">none</option><option>PT</option><option>OT</option><option>SLP</option>
         </select></td>
-    <td><button type="button" class="remove" aria-label="Remove service ${index}">Remove</button></td>`;
+    <td><button type="button" class="remove">Remove</button></td>`;
   row.querySelector('[name="code"]').value = code;
   row.querySelector('[name="minutes"]').value = minutes;
   row.querySelector('[name="discipline"]').value = discipline;
   row.querySelector('[name="assistant"]').value = assistant;
-  row.querySelector(".remove").addEventListener("click", () => { row.remove(); schedule(); });
+  row.querySelector(".remove").addEventListener("click", () => {
+    row.remove();
+    number();
+    schedule();
+  });
+  number();
   return row;
+}
+
+function number() {
+  // Labels follow the rows as they stand: "Minutes of service 2" is the second row.
+  [...document.querySelectorAll("#services tbody tr")].forEach((row, i) => {
+    const n = i + 1;
+    const [code, minutes, assistant, discipline] = row.querySelectorAll("label");
+    code.textContent = `Code of service ${n}`;
+    minutes.textContent = `Minutes of service ${n}`;
+    assistant.textContent = `Assistant's own minutes of service ${n}`;
+    discipline.textContent = `Discipline of service ${n}`;
+    row.querySelector(".remove").setAttribute("aria-label", `Remove service ${n}`);
+  });
 }
 
 function services() {
@@ -56,7 +80,17 @@ function services() {
     .filter((s) => s.code);
 }
 
+function request() {
+  const body = { services: services(), pool_by: $("#pool").value };
+  if ($("#date").value) body.date_of_service = $("#date").value;
+  if ($("#payer").value) body.payer = $("#payer").value; else body.rule = $("#rule").value;
+  return body;
+}
+
 function schedule() {
+  // When what is on screen no longer matches the form, no printing until the new answer
+  // (leaving a field without changing it, as a click on Print does, changes nothing).
+  if (JSON.stringify(request()) !== shown) $("#print").disabled = true;
   clearTimeout(pending);
   pending = setTimeout(update, 150);
 }
@@ -68,21 +102,45 @@ function text(tag, content, className) {
   return node;
 }
 
-async function update() {
-  const list = services();
+function clearResult(message, isError) {
+  // No units, tie, notes or reasoning of earlier input stay on screen, and no printing.
   const status = $("#status");
-  if (!list.length) {
-    status.textContent = "Enter a service to see its units.";
-    status.className = "status";
-    $("#units").hidden = true;
-    $("#tie").hidden = true;
-    $("#warnings").hidden = true;
-    $("#explanation").replaceChildren();
+  status.textContent = message;
+  status.className = isError ? "status error" : "status";
+  $("#units").hidden = true;
+  $("#units tbody").replaceChildren();
+  $("#total").textContent = "";
+  for (const box of ["#tie", "#notes", "#warnings", "#why"]) $(box).hidden = true;
+  $("#tie").replaceChildren();
+  $("#notes ul").replaceChildren();
+  $("#warnings ul").replaceChildren();
+  $("#explanation").replaceChildren();
+  $("#print").disabled = true;
+  $("#print-hint").hidden = false;
+  shown = null;
+}
+
+const FIELDS = { code: "code", minutes: "minutes", assistant_minutes: "assistant min", discipline: "discipline" };
+const TOP = { date_of_service: "Date of service", payer: "Payer profile", rule: "Rule", pool_by: "Pool minutes" };
+
+function plain(detail) {
+  // "services[1].minutes: 97110: ..." reads "Service 2, minutes: 97110: ..." at the desk.
+  const row = /^services\[(\d+)\](?:\.(\w+))?: /.exec(detail);
+  if (row) {
+    const field = row[2] ? `, ${FIELDS[row[2]] || row[2].replace(/_/g, " ")}` : "";
+    return `Service ${Number(row[1]) + 1}${field}: ${detail.slice(row[0].length)}`;
+  }
+  const top = /^(\w+): /.exec(detail);
+  if (top && TOP[top[1]]) return `${TOP[top[1]]}: ${detail.slice(top[0].length)}`;
+  return detail;
+}
+
+async function update() {
+  const body = request();
+  if (!body.services.length) {
+    clearResult("Enter a service to see its units.", false);
     return;
   }
-  const body = { services: list, pool_by: $("#pool").value };
-  if ($("#date").value) body.date_of_service = $("#date").value;
-  if ($("#payer").value) body.payer = $("#payer").value; else body.rule = $("#rule").value;
   const mine = ++sequence;
   let answer;
   try {
@@ -91,15 +149,16 @@ async function update() {
     });
     answer = { ok: response.ok, data: await response.json() };
   } catch (error) {
-    answer = { ok: false, data: { detail: "The unitcalc server does not answer." } };
+    answer = { ok: false, data: { detail: "unitcalc is not answering. Check that it is still running, then change any field to try again." } };
   }
   if (mine !== sequence) return; // a later change already asked again
   if (!answer.ok) {
-    status.textContent = answer.data.detail || "This visit cannot be counted.";
-    status.className = "status error";
+    const detail = typeof answer.data.detail === "string" ? plain(answer.data.detail) : "this visit cannot be counted as entered.";
+    clearResult(`No units yet. ${detail}`, true);
     return;
   }
   show(answer.data);
+  shown = JSON.stringify(body);
 }
 
 function assistantText(split) {
@@ -110,6 +169,11 @@ function assistantText(split) {
   if (split.with_modifier) parts.push(`${split.modifier} x${split.with_modifier} (paid ${split.paid_percent}%)`);
   if (split.without_modifier) parts.push(`x${split.without_modifier} without`);
   return parts.join(", ") || "no units";
+}
+
+function isCompliantNote(warning) {
+  // "... fewer than 8: compliant because ..." explains a correct count: not a warning.
+  return /\bcompliant\b/i.test(warning) && !/\b(not|non-?)\s*compliant\b/i.test(warning);
 }
 
 function show(result) {
@@ -151,20 +215,59 @@ function show(result) {
   } else {
     tie.hidden = true;
   }
-  const warnings = $("#warnings");
-  warnings.replaceChildren(...result.warnings.map((w) => text("p", w)));
-  warnings.hidden = !result.warnings.length;
+  const notes = result.warnings.filter(isCompliantNote);
+  const warnings = result.warnings.filter((w) => !isCompliantNote(w));
+  $("#notes ul").replaceChildren(...notes.map((w) => text("li", w)));
+  $("#notes").hidden = !notes.length;
+  $("#warnings ul").replaceChildren(...warnings.map((w) => text("li", w)));
+  $("#warnings").hidden = !warnings.length;
   $("#explanation").replaceChildren(...result.explanation.map((step) => text("li", step)));
+  $("#why").hidden = false;
+  $("#print").disabled = false;
+  $("#print-hint").hidden = true;
+}
+
+function followPayer() {
+  // A payer profile counts by its own rule: the rule selector shows it and is locked.
+  const payer = $("#payer").value;
+  const rule = $("#rule");
+  const note = $("#rule-note");
+  if (payer && payerRules[payer]) {
+    rule.value = payerRules[payer];
+    rule.disabled = true;
+    note.textContent = `The payer profile ${payer} counts by its own rule (${payerRules[payer]}). ` +
+      "Choose \"none\" as payer profile to pick a rule.";
+    note.hidden = false;
+  } else {
+    rule.disabled = false;
+    note.hidden = true;
+  }
+}
+
+function today() {
+  const now = new Date();
+  return [now.getFullYear(), now.getMonth() + 1, now.getDate()]
+    .map((n, i) => String(n).padStart(i ? 2 : 4, "0")).join("-");
+}
+
+function fillPrintHeader() {
+  // What the chart needs beside the units: whose visit, which day, who, when printed, by what.
+  const now = new Date();
+  const time = `${today()} ${String(now.getHours()).padStart(2, "0")}:${String(now.getMinutes()).padStart(2, "0")}`;
+  $("#print-patient").textContent = $("#patient").value.trim() || "not given";
+  $("#print-date").textContent = $("#date").value || `${today()} (today)`;
+  $("#print-clinician").textContent = $("#clinician").value.trim() || "not given";
+  $("#print-time").textContent = time;
+  $("#print-version").textContent = `unitcalc ${version}`;
 }
 
 async function load() {
-  const [codeList, rules, payers] = await Promise.all(
-    ["/api/codes?kind=all", "/api/rules", "/api/payers"].map((url) => fetch(url).then((r) => r.json())));
+  const [codeList, rules, payers, openapi] = await Promise.all(
+    ["/api/codes?kind=all", "/api/rules", "/api/payers", "/openapi.json"].map((url) => fetch(url).then((r) => r.json())));
   codes = codeList.filter((c) => c.kind !== "deleted" && c.kind !== "monthly");
+  version = openapi.info.version;
   // The date of service defaults to today on this computer; a biller may change it.
-  const now = new Date();
-  $("#date").value = [now.getFullYear(), now.getMonth() + 1, now.getDate()]
-    .map((n, i) => String(n).padStart(i ? 2 : 4, "0")).join("-");
+  $("#date").value = today();
   $("#code-list").replaceChildren(...codes.map((c) => {
     const option = document.createElement("option");
     option.value = `${c.code} - ${c.label}`;
@@ -175,15 +278,22 @@ async function load() {
     option.value = r.name;
     return option;
   }));
+  const canonical = {};
+  for (const r of rules) for (const name of [r.name, ...r.aliases]) canonical[name] = r.name;
   for (const p of payers) {
+    payerRules[p.name] = canonical[p.rule] || p.rule;
     const option = text("option", p.label ? `${p.name}: ${p.label}` : p.name);
     option.value = p.name;
     $("#payer").append(option);
   }
-  $("#visit").addEventListener("input", schedule);
-  $("#visit").addEventListener("change", schedule);
+  $("#payer").addEventListener("change", followPayer);
+  // The patient and clinician only go on paper: typing them asks the server nothing.
+  const counted = (event) => !["patient", "clinician"].includes(event.target.id);
+  $("#visit").addEventListener("input", (event) => { if (counted(event)) schedule(); });
+  $("#visit").addEventListener("change", (event) => { if (counted(event)) schedule(); });
   $("#add").addEventListener("click", () => addRow().querySelector("input").focus());
-  $("#print").addEventListener("click", () => window.print());
+  $("#print").addEventListener("click", () => { fillPrintHeader(); window.print(); });
+  window.addEventListener("beforeprint", fillPrintHeader);
   addRow();
   addRow();
 }

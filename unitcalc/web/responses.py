@@ -1,0 +1,196 @@
+"""The shapes the HTTP API answers with, as pydantic models for the OpenAPI document.
+
+Each mirrors a ``to_dict`` of the library (``Result``, ``Finding``, ``CodeInfo``,
+``Rule``) key for key; ``extra="forbid"`` makes a key added there and not here fail the
+API tests instead of vanishing from the answer. Keys that the library leaves out when
+they do not apply (a line's ``discipline`` and ``assistant``, the result's
+``assistant`` and ``date_of_service``) are optional here and stay absent in the answer
+(the endpoints exclude unset fields).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LineAssistant(_Shape):
+    """Which of one line's units take CQ or CO, and why."""
+
+    with_modifier: int
+    without_modifier: int
+    modifier: Literal["CQ", "CO"] | None = Field(description="null before 2020-01-01")
+    therapist_minutes: int
+    assistant_minutes: int
+    paid_percent: int
+    reasons: list[str]
+
+
+class Line(_Shape):
+    """The units of one code in one discipline pool."""
+
+    code: str
+    label: str
+    minutes: int | None = Field(description="null for an untimed code given without minutes")
+    units: int
+    timed: bool
+    discipline: str | None = Field(default=None, description="present when given")
+    assistant: LineAssistant | None = Field(
+        default=None, description="present when assistant minutes were given"
+    )
+
+
+class TieGroup(_Shape):
+    discipline: str | None
+    codes: list[str]
+    units: int
+    leftover_minutes: int
+    chosen: list[str]
+
+
+class Tie(_Shape):
+    """The allocation is not unique: each group's codes share its units."""
+
+    groups: list[TieGroup]
+    allocations: int
+
+
+class AssistantTotals(_Shape):
+    with_modifier: int
+    without_modifier: int
+    modifier: Literal["CQ", "CO"] | None
+    paid_percent: int
+
+
+class CalculateResponse(_Shape):
+    """One patient's day counted: ``unitcalc calc --format json`` without its
+    ``schema_version``."""
+
+    rule: str
+    total_timed_minutes: int
+    total_untimed_minutes: int
+    total_units: int
+    units: dict[str, int]
+    lines: list[Line]
+    tie: Literal[False] | Tie = Field(description="false, or the tie")
+    alternatives: list[dict[str, int]]
+    alternatives_truncated: bool
+    explanation: list[str]
+    warnings: list[str]
+    payer: str | None
+    removed: dict[str, int]
+    edits: list[str]
+    assistant: dict[str, AssistantTotals] | None = Field(
+        default=None, description="present when some service has assistant minutes"
+    )
+    date_of_service: str | None = Field(
+        default=None, description="present with `assistant`: the date that dated CQ/CO"
+    )
+
+
+Status = Literal["ok", "over", "under", "misallocated", "invalid"]
+
+
+class Finding(_Shape):
+    """The audit of one group."""
+
+    group: str
+    status: Status
+    rule: str | None
+    billed: dict[str, int]
+    allowed: dict[str, int]
+    difference: int = Field(description="billed minus allowed units, in total")
+    message: str
+    lines: list[int]
+    explanation: list[str]
+    errors: list[str]
+    edits: list[str]
+    warnings: list[str]
+
+
+class AuditCounts(_Shape):
+    ok: int
+    over: int
+    under: int
+    misallocated: int
+    invalid: int
+
+
+class AuditSummary(_Shape):
+    counts: AuditCounts
+    groups: int
+
+
+class AuditResponse(_Shape):
+    summary: AuditSummary
+    findings: list[Finding]
+
+
+class Code(_Shape):
+    """One entry of the code table, as ``unitcalc codes --format json`` shows it."""
+
+    code: str
+    label: str
+    kind: Literal["timed", "untimed", "monthly", "deleted"]
+    unit_minutes: int | None
+    addon_of: str | None
+    disciplines: list[str]
+    deleted_on: str | None
+    replaced_by: list[str]
+    sources: list[str]
+    note: str | None
+    rule_notes: dict[str, str]
+    valid_from: str | None
+    valid_to: str | None
+    valid_sources: list[str]
+    valid_kind: Literal["timed", "untimed"] | None
+    monthly_counting: str | None
+
+
+class Rule(_Shape):
+    name: str
+    aliases: list[str]
+    title: str
+    summary: str
+    source: str
+
+
+class Payer(_Shape):
+    name: str
+    label: str
+    rule: str | None
+    source: str
+
+
+class FieldError(_Shape):
+    field: str = Field(examples=["services[0].minutes"])
+    message: str
+
+
+class InvalidInput(_Shape):
+    """The answer to invalid input (status 422)."""
+
+    detail: str = Field(
+        examples=["services[0].minutes: 97110: minutes '7.5' has a fraction; give whole minutes"]
+    )
+    field: str = Field(
+        description="the first field at fault, e.g. services[0].minutes, rule, or body "
+        "for a body that is not JSON",
+        examples=["services[0].minutes"],
+    )
+    errors: list[FieldError] | None = Field(
+        default=None,
+        description="every field at fault, when the request's shape is wrong (a missing, "
+        "extra or mistyped field)",
+    )
+
+
+class TooLarge(_Shape):
+    """The answer to a request body over the limit (status 413)."""
+
+    detail: str = Field(examples=["request body larger than 262144 bytes"])
