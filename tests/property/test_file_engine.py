@@ -58,3 +58,34 @@ def test_a_day_written_three_ways_is_one_group() -> None:
         "over",
         1,
     )
+
+
+def run_file(path: Path, **options: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    found: list[dict[str, Any]] = []
+
+    def consume(group: Group) -> None:
+        assert group.finding is not None
+        found.append(group.finding.to_dict())
+
+    summary = run_groups(
+        path, Options(need_billed=True, only_findings=True), consume, **options
+    ).to_dict()
+    return summary, sorted(found, key=lambda finding: finding["lines"])
+
+
+def test_a_large_file_counted_in_parts_gives_the_same_answer(tmp_path: Path) -> None:
+    # Patients scattered through the file, some days billed wrong, one row unreadable.
+    rows = []
+    for visit in range(3000):
+        patient, minutes = f"P{visit % 700}", 8 + visit % 50
+        billed = (minutes + 7) // 15 + (visit % 11 == 0)
+        rows.append(f"{patient},2026-0{1 + visit % 3}-05,97110,{minutes},PT,,{billed}\n")
+    rows[100] = "P1,2026-01-05,97110,x,PT,,1\n"
+    path = tmp_path / "visits.csv"
+    path.write_text(ts.FILE_HEADER + "".join(rows), encoding="utf-8")
+    whole = run_file(path)
+    parts = run_file(path, partition_bytes=1024)
+    assert whole == parts
+    assert whole[0]["order"] == "scattered"
+    assert whole[0]["rows_read"] == 3000
+    assert whole[0]["counts"]["invalid"] == 1

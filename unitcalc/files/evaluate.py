@@ -59,12 +59,15 @@ from .read import (
     Record,
     Source,
     csv_frame,
+    csv_lines,
+    csv_parts,
     detect_format,
     open_source,
     parquet_frame,
     read_records,
     records_frame,
     text_encoding,
+    with_lines,
 )
 
 if TYPE_CHECKING:
@@ -864,6 +867,11 @@ def _edits(rows: pl.LazyFrame, mue: MueTable | None) -> pl.LazyFrame:
 # --- a run ------------------------------------------------------------------------------
 
 
+PARTITION_BYTES = 8 << 20
+"""A CSV file larger than this is counted in parts, each holding whole patients, so that
+memory stays bounded whatever the file's size."""
+
+
 def run_groups(
     path: str | Path | bytes,
     options: Options,
@@ -872,35 +880,58 @@ def run_groups(
     reset: Callable[[], None] | None = None,
     on_progress: Callable[[int, int, int], None] | None = None,
     display: str | None = None,
+    partition_bytes: int = PARTITION_BYTES,
 ) -> Summary:
     """Read ``path``, settle every group in columns, and hand ``consume`` a
     :class:`Group` with its finding (in an audit) for every group to write, in file
     order of their first rows: every group when ``only_findings`` is off, else those
-    that are not ok or trip an edit. ``reset`` is kept for callers of earlier versions
-    and never called: the file is read once."""
-    import polars as pl
-
+    that are not ok or trip an edit. A plain CSV file larger than ``partition_bytes`` is
+    split by patient into parts counted one after the other (groups then come part by
+    part). ``reset`` is kept for callers of earlier versions and never called: the file
+    is read once."""
     del reset
     shown = display or str(path)
-    loaded = load(path if isinstance(path, bytes) else Path(path), options, display=shown)
+    source = path if isinstance(path, bytes) else Path(path)
+    summary = Summary()
+    size = len(source) if isinstance(source, bytes) else 0
+    if isinstance(source, Path) and source.is_file():
+        size = source.stat().st_size
+        if size > partition_bytes:
+            with tempfile.TemporaryDirectory(prefix="unitcalc-") as folder:
+                parts = split_csv(source, options, folder=Path(folder), display=shown)
+                if parts is not None:
+                    for loaded in parts:
+                        _run_part(loaded, options, consume, summary)
+                    if on_progress is not None:
+                        on_progress(summary.rows_read, size, size)
+                    return summary
+    loaded = load(source, options, display=shown)
+    _run_part(loaded, options, consume, summary)
+    if on_progress is not None:
+        on_progress(summary.rows_read, size, size)
+    return summary
+
+
+def _run_part(
+    loaded: Loaded, options: Options, consume: Callable[[Group], None], summary: Summary
+) -> None:
+    """Count one file, or one part of it, into ``summary``."""
+    import polars as pl
+
     layout, parsed = loaded.layout, loaded.parsed
     keys = key_names(layout)
     grouped = assign_groups(parsed, keys)
-    summary = Summary(layout=layout)
-    summary.rows_read = grouped.height
-    # Rows that cannot be used: unreadable, or a code not counted by the day (unknown, not
-    # in force on the date of service, monthly), as settled below.
-    summary.invalid_rows = 0
+    summary.layout = layout
+    summary.rows_read += grouped.height
     if scattered(grouped, keys):
         summary.order = "scattered"
-    formats = grouped.get_column(DATE_FORMAT).drop_nulls().unique().sort().to_list()
-    summary.date_formats = tuple(formats)
-    if on_progress is not None:
-        size = len(path) if isinstance(path, bytes) else Path(path).stat().st_size
-        on_progress(summary.rows_read, size, size)
+    formats = set(grouped.get_column(DATE_FORMAT).drop_nulls().unique().to_list())
+    summary.date_formats = tuple(sorted(formats | set(summary.date_formats)))
     date_column = keys[layout.date_index] if layout.date_index is not None else None
     settled = settle(grouped, options, date_column=date_column)
-    summary.invalid_rows = int(settled.rows.get_column("__unusable").sum())
+    # Rows that cannot be used: unreadable, or a code not counted by the day (unknown, not
+    # in force on the date of service, monthly).
+    summary.invalid_rows += int(settled.rows.get_column("__unusable").sum())
     groups = settled.groups
     in_columns = options.only_findings and not options.explain
     if in_columns:
@@ -936,7 +967,38 @@ def run_groups(
             _evaluate_batch(pending, loaded, options, default_rule, summary, consume)
             pending = []
     _evaluate_batch(pending, loaded, options, default_rule, summary, consume)
-    return summary
+
+
+def split_csv(
+    path: Path, options: Options, *, folder: Path, display: str
+) -> Iterator[Loaded] | None:
+    """A large plain CSV file in parts, each with whole patients (rows hashed by the
+    first key column), written to ``folder`` by polars' streaming engine and loaded one
+    at a time; None when the file needs the careful reader."""
+    import polars as pl
+
+    if detect_format(path, options.input_format) != "csv":
+        return None
+    if text_encoding(options.encoding, display=display) != "utf-8":
+        return None
+    shape = csv_lines(path, options.delimiter)
+    if shape is None:
+        return None
+    layout = Layout.of(shape[0], options, display=display, open_ended=False)
+    if not layout.key_columns:
+        return None
+    parts = max(2, path.stat().st_size // (4 << 20))  # about 100,000 rows a part
+    split = csv_parts(path, options.delimiter, layout.key_columns[0], folder=folder, parts=parts)
+    if split is None:
+        return None
+    _, files = split
+
+    def loaded() -> Iterator[Loaded]:
+        for part in files:
+            raw = with_lines(pl.concat([pl.read_ipc(file) for file in part]))
+            yield Loaded(layout, check_frame(raw, layout, options, display=display), raw, {})
+
+    return loaded()
 
 
 def _merged(

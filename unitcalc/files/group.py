@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .read import LINE
+from .read import END, LINE
 
 if TYPE_CHECKING:
     import polars as pl
@@ -31,8 +31,8 @@ def assign_groups(parsed: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
 
 
 def scattered(grouped: pl.DataFrame, keys: Sequence[str]) -> bool:
-    """True when some group's rows are not next to each other (rows without a key
-    aside)."""
+    """True when some group's rows are not next to each other in the file: the lines
+    from its first row to its last hold more than its rows."""
     import polars as pl
 
     if not keys:
@@ -40,12 +40,8 @@ def scattered(grouped: pl.DataFrame, keys: Sequence[str]) -> bool:
     keyed = grouped.filter(pl.all_horizontal(pl.col(name).is_not_null() for name in keys))
     if keyed.height == 0:
         return False
-    spans = (
-        keyed.with_row_index("__position")
-        .group_by(GROUP)
-        .agg(
-            (pl.col("__position").max() - pl.col("__position").min() + 1).alias("span"),
-            pl.len().alias("rows"),
-        )
+    spans = keyed.group_by(GROUP).agg(
+        (pl.col(END).max() - pl.col(LINE).min() + 1).alias("span"),
+        (pl.col(END) - pl.col(LINE) + 1).sum().alias("lines"),
     )
-    return bool(spans.select((pl.col("span") != pl.col("rows")).any()).item())
+    return bool(spans.select((pl.col("span") != pl.col("lines")).any()).item())

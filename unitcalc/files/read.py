@@ -381,13 +381,9 @@ LINE, END, ERROR = "__line", "__end", "__error"
 """The columns every frame of records carries beside the input's own."""
 
 
-def csv_frame(
-    source: Source, delimiter: str, *, display: str
-) -> tuple[tuple[str, ...], pl.DataFrame] | None:
-    """The file's columns and its records as a frame of raw text, read by polars; None
-    when the file needs the careful reader (see the module's docstring)."""
-    import polars as pl
-
+def csv_lines(source: Source, delimiter: str) -> tuple[tuple[str, ...], int] | None:
+    """A plain CSV file's columns and its number of physical lines, read as bytes; None
+    when the header or the line ends need the careful reader."""
     with open_source(source) as handle:
         first = handle.readline()
         if first.startswith(codecs.BOM_UTF8):
@@ -418,6 +414,37 @@ def csv_frame(
             physical += 1  # the last line has no line break
     if carriage != crlf:
         return None  # a carriage return alone: the careful reader says where
+    return columns, physical
+
+
+def complete(frame: pl.LazyFrame | pl.DataFrame, columns: Sequence[str], physical: int) -> bool:
+    """True when polars read every record whole: one record a physical line after the
+    header (a quoted line break would make more lines than records), no short row (it
+    leaves nulls), no row of blank cells (no record), no quote left open at the end."""
+    import polars as pl
+
+    text = [pl.col(name) for name in columns]
+    stats = frame.lazy().select(
+        pl.len().alias("rows"),
+        pl.sum_horizontal(name.null_count() for name in text).alias("nulls"),
+        pl.all_horizontal(name.str.strip_chars() == "" for name in text).any().alias("blank"),
+        pl.any_horizontal(name.str.contains("[\r\n]") for name in text).last().alias("open"),
+    )
+    rows, nulls, blank, still_open = stats.collect(engine="streaming").row(0)
+    return rows + 1 == physical and not nulls and not blank and not still_open
+
+
+def csv_frame(
+    source: Source, delimiter: str, *, display: str
+) -> tuple[tuple[str, ...], pl.DataFrame] | None:
+    """The file's columns and its records as a frame of raw text, read by polars; None
+    when the file needs the careful reader (see the module's docstring)."""
+    import polars as pl
+
+    shape = csv_lines(source, delimiter)
+    if shape is None:
+        return None
+    columns, physical = shape
     try:
         frame = pl.read_csv(
             source if isinstance(source, Path) else io.BytesIO(source),
@@ -432,25 +459,55 @@ def csv_frame(
         )
     except (pl.exceptions.PolarsError, UnicodeDecodeError, OSError, ValueError):
         return None
-    if frame.width != len(columns) + 1 or frame.height + 1 != physical:
-        return None  # blank lines, or a record over several lines
-    # A quoted line break would have made more lines than records (seen above); a short
-    # row leaves nulls; a row of empty or blank cells is no record.
-    if frame.height:
-        if sum(frame.null_count().row(0)):
-            return None
-        last = frame.tail(1).select(pl.any_horizontal(pl.col(columns).str.contains("[\r\n]")))
-        if last.item():
-            return None  # a quote left open at the end of the file
-        # Only rows of short cells can be blank: the strip is run when there are some.
-        short = pl.all_horizontal(pl.col(name).str.len_bytes() <= 8 for name in columns)
-        blank = pl.all_horizontal(pl.col(name).str.strip_chars() == "" for name in columns)
-        if frame.select(short.any()).item() and frame.select(blank.any()).item():
-            return None
-    frame = frame.with_columns(pl.col(LINE).cast(pl.Int64)).with_columns(
+    if frame.width != len(columns) + 1 or not complete(frame, columns, physical):
+        return None
+    return columns, with_lines(frame)
+
+
+def with_lines(frame: pl.DataFrame) -> pl.DataFrame:
+    """A frame of single-line records with the reader's columns: its end line and no
+    reading error."""
+    import polars as pl
+
+    return frame.with_columns(pl.col(LINE).cast(pl.Int64)).with_columns(
         pl.col(LINE).alias(END), pl.lit(None, dtype=pl.String).alias(ERROR)
     )
-    return columns, frame
+
+
+def csv_parts(
+    path: Path, delimiter: str, key: str, *, folder: Path, parts: int
+) -> tuple[tuple[str, ...], list[list[Path]]] | None:
+    """A large plain CSV file split into ``parts`` by the hash of its ``key`` column
+    (stripped), written by polars' streaming engine to ``folder`` as Arrow files: the
+    columns and each part's files; None when the file needs the careful reader."""
+    import polars as pl
+
+    shape = csv_lines(path, delimiter)
+    if shape is None or key not in shape[0]:
+        return None
+    columns, physical = shape
+    scan = pl.scan_csv(
+        path,
+        separator=delimiter,
+        infer_schema=False,
+        new_columns=list(columns),
+        empty_string_is_null=False,
+        encoding="utf8",
+        row_index_name=LINE,
+        row_index_offset=2,
+    )
+    try:
+        if not complete(scan, columns, physical):
+            return None
+        scan.with_columns(__part=pl.col(key).str.strip_chars().hash() % parts).sink_ipc(
+            pl.PartitionBy(str(folder), key="__part", include_key=False), mkdir=True
+        )
+    except (pl.exceptions.PolarsError, UnicodeDecodeError, OSError, ValueError):
+        return None
+    by_part: dict[Path, list[Path]] = {}
+    for file in sorted(folder.rglob("*.ipc")):
+        by_part.setdefault(file.parent, []).append(file)
+    return columns, list(by_part.values())
 
 
 def parquet_frame(source: Source, *, display: str) -> tuple[tuple[str, ...], pl.DataFrame]:
