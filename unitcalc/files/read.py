@@ -448,20 +448,28 @@ def csv_frame(
     try:
         frame = pl.read_csv(
             source if isinstance(source, Path) else io.BytesIO(source),
-            separator=delimiter,
-            infer_schema=False,
-            new_columns=list(columns),
-            empty_string_is_null=False,
-            encoding="utf8",
-            row_index_name=LINE,
-            row_index_offset=2,
             raise_if_empty=False,
+            **_polars_csv(delimiter, columns),
         )
     except (pl.exceptions.PolarsError, UnicodeDecodeError, OSError, ValueError):
         return None
     if frame.width != len(columns) + 1 or not complete(frame, columns, physical):
         return None
     return columns, with_lines(frame)
+
+
+def _polars_csv(delimiter: str, columns: Sequence[str]) -> dict[str, Any]:
+    """How polars reads a plain CSV file: every value as text (empty text kept), the
+    header's names, and each record's line number (the header is line 1)."""
+    return {
+        "separator": delimiter,
+        "infer_schema": False,
+        "new_columns": list(columns),
+        "empty_string_is_null": False,
+        "encoding": "utf8",
+        "row_index_name": LINE,
+        "row_index_offset": 2,
+    }
 
 
 def with_lines(frame: pl.DataFrame) -> pl.DataFrame:
@@ -486,16 +494,7 @@ def csv_parts(
     if shape is None or key not in shape[0]:
         return None
     columns, physical = shape
-    scan = pl.scan_csv(
-        path,
-        separator=delimiter,
-        infer_schema=False,
-        new_columns=list(columns),
-        empty_string_is_null=False,
-        encoding="utf8",
-        row_index_name=LINE,
-        row_index_offset=2,
-    )
+    scan = pl.scan_csv(path, **_polars_csv(delimiter, columns))
     try:
         if not complete(scan, columns, physical):
             return None
