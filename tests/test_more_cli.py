@@ -251,6 +251,15 @@ class TestServe:
         other = TestClient(app, base_url="http://elsewhere.example:8000")
         assert other.get("/api/payers").status_code == 400
 
+    def test_serve_without_fastapi_says_what_to_install(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        pytest.importorskip("uvicorn")
+        monkeypatch.setitem(sys.modules, "fastapi", None)  # as if it were not installed
+        result = run("serve")
+        assert result.exit_code == 2
+        assert "(fastapi is missing)" in result.stderr
+
     def test_serve_without_the_web_extra_says_what_to_install(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import importlib.util
 import json
 import os
 import shutil
@@ -895,8 +896,11 @@ def serve(
     try:
         import uvicorn
 
-        from .web.app import create_app
         from .web.server import ENV_HOSTS, ENV_PAYERS, FACTORY, uvicorn_options
+
+        # Found, not imported: with several workers only they load the application.
+        if importlib.util.find_spec("fastapi") is None:
+            raise ModuleNotFoundError(name="fastapi")
     except ImportError as exc:
         raise InputError(
             f"unitcalc serve needs the web extra ({exc.name} is missing): "
@@ -910,6 +914,8 @@ def serve(
     options = uvicorn_options(host, port)
     click.echo(f"unitcalc: open http://{host}:{port}/ in a browser; Ctrl+C stops", err=True)
     if workers == 1:
+        from .web.app import create_app
+
         app = create_app(
             profiles=profiles, profiles_path=str(payers_file or ""), allowed_hosts=names
         )

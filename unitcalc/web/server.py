@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-from typing import Any
-
-from fastapi import FastAPI
+from typing import TYPE_CHECKING, Any
 
 try:  # httptools parses HTTP in C; without it uvicorn's pure-Python parser does
     import httptools  # noqa: F401
@@ -21,7 +19,8 @@ try:  # httptools parses HTTP in C; without it uvicorn's pure-Python parser does
 except ImportError:  # pragma: no cover - the web extra installs httptools
     from uvicorn.protocols.http.h11_impl import H11Protocol as _Protocol  # type: ignore[assignment]
 
-from .app import create_app
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 HEADER_TIMEOUT = 10.0
 """Seconds a client has, from connecting (or from the end of its previous request on a
@@ -84,6 +83,7 @@ class HeaderTimeoutProtocol(_Protocol):
 def app_from_environment() -> FastAPI:
     """The application of one worker process, configured by ``unitcalc serve``."""
     from ..payers import load_profiles
+    from .app import create_app
 
     payers = os.environ.get(ENV_PAYERS, "")
     hosts = [name for name in os.environ.get(ENV_HOSTS, "").split(",") if name]
