@@ -453,8 +453,9 @@ SECURITY_HEADERS = (
 
 _DOCS_CSP = (
     b"default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    b"style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https:; "
-    b"connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https:; "
+    b"worker-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    b"frame-ancestors 'none'"
 )
 """FastAPI's interactive API pages (/docs, /redoc) load their scripts from a CDN."""
 
