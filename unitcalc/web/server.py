@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 try:  # httptools parses HTTP in C; without it uvicorn's pure-Python parser does
     import httptools  # noqa: F401
@@ -47,6 +47,7 @@ class HeaderTimeoutProtocol(_Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self.transport = cast(asyncio.Transport, _OneWritePerTurn(transport, self.loop))
         self._start_header_timer()
 
     def data_received(self, data: bytes) -> None:
@@ -78,6 +79,36 @@ class HeaderTimeoutProtocol(_Protocol):
             b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(_TIMED_OUT), _TIMED_OUT)
         )
         self.transport.close()
+
+
+class _OneWritePerTurn:
+    """A transport that joins the writes of one turn of the event loop into one: uvicorn
+    writes an answer's head and body separately, and each write to a socket is a
+    system call that cost about a tenth of a request's time."""
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self._pending:
+            self._loop.call_soon(self._flush)
+        self._pending.append(data)
+
+    def _flush(self) -> None:
+        if self._pending:
+            data = b"".join(self._pending)
+            self._pending.clear()
+            if not self._transport.is_closing():
+                self._transport.write(data)
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 def app_from_environment() -> FastAPI:
