@@ -141,6 +141,18 @@ def test_numbers_too_long_to_convert_are_422_naming_the_field(
 
 
 @pytest.mark.parametrize(
+    "body", [b"[" * 100_000, b'{"services": [' + b"9" * 5000], ids=["nested-deep", "cut-short"]
+)
+def test_bodies_that_cannot_be_parsed_stay_422(body: bytes) -> None:
+    client = TestClient(create_app(), base_url="http://127.0.0.1")
+    response = client.post(
+        "/api/calculate", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["field"] == "body"
+
+
+@pytest.mark.parametrize(
     ("units", "message"),
     [("-1", "is negative"), ("1.5", "is not a whole number"), ('"x"', "is not a whole number")],
 )

@@ -394,7 +394,7 @@ def _long_number_field(body: bytes) -> str | None:
 
     try:
         data = json.loads(body, parse_int=integer)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
         return None
     todo: list[tuple[tuple[str | int, ...], object]] = [((), data)]
     while todo:
