@@ -13,7 +13,7 @@ comes first. --baseline DIR names a source tree of unitcalc (e.g. from
 `git archive REV | tar -x -C DIR`) to serve first with the same requests, so both sets of
 figures come from one run on the same machine.
 
-Needs aiohttp (`pip install aiohttp`): an asyncio HTTP client whose per-request cost
+Needs aiohttp (`pip install '.[bench]'`): an asyncio HTTP client whose per-request cost
 is low enough that the client, sharing the machine's cores with the server, does not
 set the pace.
 """
@@ -229,7 +229,8 @@ def run_one(
     env = dict(os.environ, PYTHONPATH=str(source))
     command = [python, "-c", "from unitcalc.cli import main; main()", "serve"]
     command += ["--host", HOST, "--port", str(port), *extra]
-    log = Path(args.log_dir) / f"server-{len(label)}-{port}.log"
+    name = "baseline" if label.startswith("baseline") else "this-tree"
+    log = Path(args.log_dir) / f"unitcalc-load-{name}-{port}.log"
     with log.open("wb") as out:
         server = subprocess.Popen(
             command, env=env, cwd=source, stdout=out, stderr=out, start_new_session=True
@@ -293,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 0 < args.requests <= 1_000_000 or not 0 < args.concurrency <= 1024:
         parser.error("--requests must be 1..1,000,000 and --concurrency 1..1024")
+    if not 0 < args.time_limit <= 3600:
+        parser.error("--time-limit must be more than 0 and at most 3600 seconds")
 
     runs = []
     extra = ["--workers", str(args.workers)] if args.workers else []
