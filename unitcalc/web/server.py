@@ -23,8 +23,9 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
 HEADER_TIMEOUT = 10.0
-"""Seconds a client has, from connecting (or from the end of its previous request on a
-kept-alive connection), to send a request's headers."""
+"""Seconds a client has, from connecting (or, on a kept-alive connection, from the first
+byte of its next request), to send a request's headers; between requests uvicorn's
+keep-alive limit applies."""
 ENV_PAYERS = "UNITCALC_SERVE_PAYERS"
 ENV_HOSTS = "UNITCALC_SERVE_HOSTS"
 FACTORY = "unitcalc.web.server:app_from_environment"
