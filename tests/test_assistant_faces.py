@@ -114,7 +114,7 @@ def test_calc_day_pooling_error_exits_2() -> None:
 
 @pytest.fixture(scope="module")
 def client() -> TestClient:
-    return TestClient(create_app())
+    return TestClient(create_app(), base_url="http://localhost:8000")
 
 
 def test_api_assistant_minutes(client: TestClient) -> None:

@@ -204,12 +204,61 @@ class TestServe:
             started.update(options, app=app)
 
         monkeypatch.setattr(uvicorn, "run", fake_run)
-        result = run("serve", "--host", "0.0.0.0", "--port", "8123", "--payers", str(PAYERS))
+        result = run(
+            "serve",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "8123",
+            "--payers",
+            str(PAYERS),
+            "--workers",
+            "1",
+        )
         assert result.exit_code == 0
         assert result.stderr == "unitcalc: open http://0.0.0.0:8123/ in a browser; Ctrl+C stops\n"
         assert (started["host"], started["port"]) == ("0.0.0.0", 8123)
-        names = {p["name"] for p in TestClient(started["app"]).get("/api/payers").json()}
+        assert started["http"] == "unitcalc.web.server:HeaderTimeoutProtocol"
+        client = TestClient(started["app"], base_url="http://127.0.0.1:8123")
+        names = {p["name"] for p in client.get("/api/payers").json()}
         assert "anthem-example" in names
+
+    def test_serve_runs_a_worker_per_core_from_the_environment(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        uvicorn = pytest.importorskip("uvicorn")
+        from fastapi.testclient import TestClient
+
+        from unitcalc.web.server import ENV_HOSTS, ENV_PAYERS, app_from_environment
+
+        started: dict[str, Any] = {}
+
+        def fake_run(app: Any, **options: Any) -> None:
+            started.update(options, app=app)
+
+        monkeypatch.setattr(uvicorn, "run", fake_run)
+        monkeypatch.setattr("os.cpu_count", lambda: 3)
+        # Set first, so that monkeypatch puts back what was there before serve.
+        monkeypatch.setenv(ENV_PAYERS, "")
+        monkeypatch.setenv(ENV_HOSTS, "")
+        result = run("serve", "--payers", str(PAYERS), "--allow-host", "desk.example")
+        assert result.exit_code == 0, result.output
+        assert started["app"] == "unitcalc.web.server:app_from_environment"
+        assert (started["factory"], started["workers"]) == (True, 3)
+        app = app_from_environment()  # what each worker builds
+        client = TestClient(app, base_url="http://desk.example:8000")
+        assert "anthem-example" in {p["name"] for p in client.get("/api/payers").json()}
+        other = TestClient(app, base_url="http://elsewhere.example:8000")
+        assert other.get("/api/payers").status_code == 400
+
+    def test_serve_without_fastapi_says_what_to_install(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        pytest.importorskip("uvicorn")
+        monkeypatch.setitem(sys.modules, "fastapi", None)  # as if it were not installed
+        result = run("serve")
+        assert result.exit_code == 2
+        assert "(fastapi is missing)" in result.stderr
 
     def test_serve_without_the_web_extra_says_what_to_install(
         self, monkeypatch: pytest.MonkeyPatch

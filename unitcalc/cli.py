@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import importlib.util
 import json
+import os
 import re
 import signal
 import sys
@@ -920,16 +922,40 @@ def rules(output_format: str) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Payer profiles the page and the API may use (see docs/payers.md).",
 )
-def serve(host: str, port: int, payers_file: Path | None) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Processes serving requests.  [default: one per core]",
+)
+@click.option(
+    "--allow-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Another name clients reach the server by (its Host header); loopback names "
+    "and --host are always allowed. Repeatable.",
+)
+def serve(
+    host: str,
+    port: int,
+    payers_file: Path | None,
+    workers: int | None,
+    allowed_hosts: tuple[str, ...],
+) -> None:
     """Start the front-desk page and the HTTP API (needs: pip install 'unitcalc[web]').
 
     The page and the API listen on this machine only (127.0.0.1) unless --host says
-    otherwise. An address it cannot listen on (a port in use) exits 2.
+    otherwise, and answer only requests addressed to a loopback name, --host or an
+    --allow-host name. An address it cannot listen on (a port in use) exits 2.
     """
     try:
         import uvicorn
 
-        from .web.app import create_app
+        from .web.server import ENV_HOSTS, ENV_PAYERS, FACTORY, uvicorn_options
+
+        # Found, not imported: with several workers only they load the application.
+        if importlib.util.find_spec("fastapi") is None:
+            raise ModuleNotFoundError(name="fastapi")
     except ImportError as exc:
         raise InputError(
             f"unitcalc serve needs the web extra ({exc.name} is missing): "
@@ -937,12 +963,25 @@ def serve(host: str, port: int, payers_file: Path | None) -> None:
         ) from exc
     from .payers import load_profiles
 
-    profiles = load_profiles(payers_file) if payers_file else {}
-    app = create_app(profiles=profiles, profiles_path=str(payers_file or ""))
+    profiles = load_profiles(payers_file) if payers_file else {}  # errors show here, once
+    names = [host, *allowed_hosts]
+    workers = workers or os.cpu_count() or 1
+    options = uvicorn_options(host, port)
     _check_address(host, port)
     click.echo(f"unitcalc: open http://{host}:{port}/ in a browser; Ctrl+C stops", err=True)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        if workers == 1:
+            from .web.app import create_app
+
+            app = create_app(
+                profiles=profiles, profiles_path=str(payers_file or ""), allowed_hosts=names
+            )
+            uvicorn.run(app, **options)
+            return
+        # Each worker process builds its own application from these.
+        os.environ[ENV_PAYERS] = str(payers_file.resolve()) if payers_file else ""
+        os.environ[ENV_HOSTS] = ",".join(names)
+        uvicorn.run(FACTORY, factory=True, workers=workers, **options)
     except SystemExit as exc:
         # uvicorn exits 3 when it cannot start (the port taken since the check above).
         if exc.code == 3:

@@ -19,7 +19,7 @@ PAYERS = Path(__file__).resolve().parents[2] / "docs" / "payers.toml"
 @pytest.fixture(scope="module")
 def client() -> TestClient:
     app = create_app(profiles=load_profiles(PAYERS), profiles_path=str(PAYERS), max_body=4096)
-    return TestClient(app)
+    return TestClient(app, base_url="http://127.0.0.1:8000")
 
 
 def test_calculate_is_the_cli_json(client: TestClient) -> None:

@@ -31,7 +31,7 @@ ENDPOINTS = [
 @pytest.fixture(scope="module")
 def client() -> TestClient:
     app = create_app(profiles=load_profiles(PAYERS), profiles_path=str(PAYERS), max_body=4096)
-    return TestClient(app)
+    return TestClient(app, base_url="http://127.0.0.1")
 
 
 @pytest.fixture(scope="module")

@@ -4,19 +4,28 @@ Endpoints: ``POST /api/calculate`` (the input and output of ``unitcalc calc --fo
 json``), ``POST /api/audit`` (a small batch of groups with billed units), ``GET
 /api/codes``, ``GET /api/rules``, ``GET /api/payers``; the OpenAPI document at
 ``/openapi.json``; the page at ``/``. Invalid input is answered with 422 and a message
-naming the field; request bodies over ``max_body`` bytes with 413.
+naming the field; request bodies over ``max_body`` bytes with 413, and bodies not
+received within ``body_timeout`` seconds with 408.
+
+Every answer carries a Content-Security-Policy, X-Content-Type-Options, X-Frame-Options
+and Referrer-Policy; a request whose ``Host`` is not a loopback name (or one of
+``allowed_hosts``) is answered 400, so a page on another site cannot reach this server
+through a DNS name rebound to 127.0.0.1.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime
-from collections.abc import Awaitable, Callable, MutableMapping
+import ipaddress
+import json
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -39,6 +48,13 @@ MAX_BODY = 256 * 1024
 """Largest request body accepted, in bytes (a day's visit is a few hundred)."""
 MAX_GROUPS = 500
 """Most groups one audit request may carry; files go through `unitcalc audit`."""
+BODY_TIMEOUT = 30.0
+"""Seconds a client has to send a request's whole body before it is answered 408."""
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+"""Names always accepted in ``Host`` (any 127.x.x.x address is loopback too)."""
+MAX_NUMBER_TEXT = 40
+"""Longest minutes or units taken: far past any real value, far short of Python's
+4,300-digit limit on converting text to a number."""
 
 # Strict: JSON true is not 1 minute, as the library refuses booleans too.
 Minutes = StrictInt | StrictFloat | StrictStr | None
@@ -125,8 +141,13 @@ def create_app(
     profiles_path: str = "",
     codes: CodeTable | None = None,
     max_body: int = MAX_BODY,
+    body_timeout: float = BODY_TIMEOUT,
+    allowed_hosts: Iterable[str] = (),
 ) -> FastAPI:
-    """The application; ``profiles`` are the payer profiles the page may choose from."""
+    """The application; ``profiles`` are the payer profiles the page may choose from.
+
+    ``allowed_hosts`` are the names (besides loopback ones) a request's ``Host`` may
+    give, such as the address given to ``unitcalc serve --host``."""
     table = codes if codes is not None else CodeTable.default()
     profiles = dict(profiles or {})
     app = FastAPI(
@@ -138,7 +159,9 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    app.add_middleware(_BodyLimit, max_body=max_body)
+    app.add_middleware(_BodyLimit, max_body=max_body, body_timeout=body_timeout)
+    # Added last, so it runs first: a foreign Host is refused before anything else.
+    app.add_middleware(_Guard, allowed_hosts=_host_names(allowed_hosts))
 
     @app.exception_handler(Problem)
     async def problem(_: Request, exc: Problem) -> JSONResponse:
@@ -147,13 +170,19 @@ def create_app(
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400:  # a body that cannot be parsed is invalid input
+            field = _long_number_field(await request.body())
+            if field is not None:
+                return await problem(request, _too_long(field))
             return JSONResponse(
                 {"detail": "body: the request body is not valid JSON", "field": "body"},
                 status_code=422,
             )
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        # Keeps the headers the framework sets, such as Allow on a 405.
+        return JSONResponse(
+            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -196,7 +225,7 @@ def create_app(
         response_model_exclude_unset=True,
         responses=_ERRORS,
     )
-    def calculate_endpoint(body: CalculateRequest) -> dict[str, Any]:
+    async def calculate_endpoint(body: CalculateRequest) -> dict[str, Any]:
         """The same input and output as ``unitcalc calc --format json``."""
         rule, payer = payer_of(body.payer, body.rule)
         date_of_service = _date(body.date_of_service, "date_of_service")
@@ -227,7 +256,7 @@ def create_app(
         response_model=responses.AuditResponse,
         responses=_ERRORS,
     )
-    def audit_endpoint(body: AuditRequest) -> dict[str, Any]:
+    async def audit_endpoint(body: AuditRequest) -> dict[str, Any]:
         """Each group's finding, as in ``unitcalc audit --format json --all``."""
         rule, payer = payer_of(body.payer, body.rule)
         findings = []
@@ -240,10 +269,7 @@ def create_app(
             billed: dict[str, object] = {}
             for i, (service, line) in enumerate(zip(group.services, lines, strict=True)):
                 key = f"{line.code}-{line.discipline}" if line.discipline else line.code
-                try:
-                    units = _whole_units(service.billed_units)
-                except ValueError as exc:
-                    raise Problem(f"{where}.services[{i}].billed_units", str(exc)) from exc
+                units = _whole_units(service.billed_units, f"{where}.services[{i}].billed_units")
                 billed[key] = int(billed.get(key, 0)) + units  # type: ignore[call-overload]
             try:
                 finding = audit(
@@ -268,7 +294,7 @@ def create_app(
         response_model=list[responses.Code],
         responses={422: _ERRORS[422]},
     )
-    def codes_endpoint(
+    async def codes_endpoint(
         kind: Literal["timed", "untimed", "monthly", "deleted", "all"] = "all",
     ) -> list[dict[str, Any]]:
         wanted = KINDS if kind == "all" else (kind,)
@@ -279,7 +305,7 @@ def create_app(
         ]
 
     @app.get("/api/rules", summary="The counting rules", response_model=list[responses.Rule])
-    def rules_endpoint() -> list[dict[str, Any]]:
+    async def rules_endpoint() -> list[dict[str, Any]]:
         return [rule.to_dict() for rule in RULES.values()]
 
     @app.get(
@@ -287,15 +313,19 @@ def create_app(
         summary="The payer profiles this server was started with",
         response_model=list[responses.Payer],
     )
-    def payers_endpoint() -> list[dict[str, Any]]:
+    async def payers_endpoint() -> list[dict[str, Any]]:
         return [
             {"name": p.name, "label": p.label, "rule": p.rule, "source": p.source}
             for p in profiles.values()
         ]
 
+    # Read once: a file response opens and reads the file in worker threads, which
+    # took 180 ms a request under load (docs/performance.md).
+    page_html = (STATIC / "index.html").read_bytes()
+
     @app.get("/", include_in_schema=False)
-    def page() -> FileResponse:
-        return FileResponse(STATIC / "index.html")
+    async def page() -> HTMLResponse:
+        return HTMLResponse(page_html)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
@@ -332,6 +362,8 @@ def _discipline(value: str | None) -> str | None:
 
 
 def _line(service: Service, where: str) -> ServiceLine:
+    _short(service.minutes, f"{where}.minutes", "minutes")
+    _short(service.assistant_minutes, f"{where}.assistant_minutes", "minutes")
     try:
         return ServiceLine(
             service.code,
@@ -360,13 +392,65 @@ def _located(exc: UnitcalcError, services: list[Any], where: str) -> Problem:
     return Problem(field or where, str(exc))
 
 
-def _whole_units(value: int | float | str) -> int:
+def _short(value: object, where: str, what: str) -> None:
+    """Refuses numbers too long to be minutes or units, before the library converts them
+    (Python refuses to convert more than 4,300 digits, and that would be a 500)."""
+    too_long = (isinstance(value, int) and abs(value) >= _TOO_MANY_DIGITS) or (
+        isinstance(value, str) and len(value) > MAX_NUMBER_TEXT
+    )
+    if too_long:
+        raise _too_long(where, what)
+
+
+def _too_long(where: str, what: str | None = None) -> Problem:
+    what = what or where.rsplit(".", 1)[-1].removeprefix("assistant_")
+    example = "2" if what == "billed_units" else "15"
+    return Problem(
+        where,
+        f"{what} is longer than {MAX_NUMBER_TEXT} characters; "
+        f"give a whole number such as {example}",
+    )
+
+
+_TOO_MANY_DIGITS = 10**MAX_NUMBER_TEXT
+
+
+class _LongNumber:
+    """Stands for a JSON number too long for Python to convert."""
+
+
+def _long_number_field(body: bytes) -> str | None:
+    """Where a body that could not be parsed holds an integer of more digits than Python
+    converts (4,300), as ``services[0].minutes``; None if it holds none."""
+    marker = _LongNumber()
+
+    def integer(text: str) -> object:
+        return marker if len(text) > MAX_NUMBER_TEXT else int(text)
+
+    try:
+        data = json.loads(body, parse_int=integer)
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
+        return None
+    todo: list[tuple[tuple[str | int, ...], object]] = [((), data)]
+    while todo:
+        loc, value = todo.pop()
+        if value is marker:
+            return _field(loc)
+        if isinstance(value, dict):
+            todo.extend(((*loc, key), item) for key, item in value.items())
+        elif isinstance(value, list):
+            todo.extend(((*loc, i), item) for i, item in enumerate(value))
+    return None
+
+
+def _whole_units(value: int | float | str, where: str) -> int:
     from ..auditing import parse_units
 
+    _short(value, where, "billed_units")
     try:
         return parse_units(value, code=None)
     except UnitcalcError as exc:
-        raise ValueError(str(exc)) from exc
+        raise Problem(where, str(exc)) from exc
 
 
 _TYPE_TAGS = frozenset({"int", "float", "str", "bool", "none", "list", "dict"})
@@ -389,13 +473,112 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 
 
+SECURITY_HEADERS = (
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        b"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        b"frame-ancestors 'none'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+)
+"""Sent with every answer: the page loads only its own files and may not be framed."""
+
+_DOCS_CSP = (
+    b"default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https:; "
+    b"worker-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    b"frame-ancestors 'none'"
+)
+"""FastAPI's interactive API pages (/docs, /redoc) load their scripts from a CDN."""
+
+
+def _host_names(extra: Iterable[str]) -> frozenset[str]:
+    """Names as a ``Host`` header gives them (lower case, IPv6 in brackets)."""
+    names = set(LOOPBACK_HOSTS)
+    for name in extra:
+        name = name.strip().lower()
+        if ":" in name and not name.startswith("["):
+            name = f"[{name}]"
+        if name:
+            names.add(name)
+    return frozenset(names)
+
+
+def _host_allowed(value: bytes, names: frozenset[str]) -> bool:
+    """Whether a ``Host`` header (with or without a port) names this server."""
+    host = value.decode("latin-1").strip().lower()
+    if host.startswith("["):
+        host = host[: host.find("]") + 1]
+    elif ":" in host:
+        host = host.rsplit(":", 1)[0]
+    if host in names:
+        return True
+    try:
+        return ipaddress.IPv4Address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _Guard:
+    """Refuses a request whose ``Host`` is not one of this server's names (400), and adds
+    the security headers to every answer."""
+
+    def __init__(self, app: Any, allowed_hosts: frozenset[str]) -> None:
+        self.app = app
+        self.allowed_hosts = allowed_hosts
+        self.seen: dict[bytes, bool] = {}
+
+    async def __call__(
+        self,
+        scope: Scope,
+        receive: Callable[[], Awaitable[Message]],
+        send: Callable[[Message], Awaitable[None]],
+    ) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        host = next((value for name, value in scope["headers"] if name == b"host"), b"")
+        allowed = self.seen.get(host)
+        if allowed is None:
+            allowed = _host_allowed(host, self.allowed_hosts)
+            if len(self.seen) < 64:  # the few names clients use, not every one tried
+                self.seen[host] = allowed
+        path = scope["path"]
+        csp = _DOCS_CSP if path in ("/docs", "/redoc", "/docs/oauth2-redirect") else None
+
+        async def guarded(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (name, csp if csp and name == b"content-security-policy" else value)
+                    for name, value in SECURITY_HEADERS
+                ]
+                message["headers"] = [*message.get("headers", ()), *headers]
+            await send(message)
+
+        if not allowed:
+            shown = host.decode("latin-1")[:100]
+            await _answer(
+                guarded,
+                400,
+                f"host: {shown!r} is not a name of this server; "
+                "start it with --allow-host NAME to serve that name",
+            )
+            return
+        await self.app(scope, receive, guarded)
+
+
 class _BodyLimit:
     """Answers 413 to a request whose body is larger than ``max_body`` bytes, whether
-    it says so in Content-Length or only sends it."""
+    it says so in Content-Length or only sends it, and 408 to one whose body has not
+    arrived within ``body_timeout`` seconds."""
 
-    def __init__(self, app: Any, max_body: int) -> None:
+    def __init__(self, app: Any, max_body: int, body_timeout: float) -> None:
         self.app = app
         self.max_body = max_body
+        self.body_timeout = body_timeout
 
     async def __call__(
         self,
@@ -414,18 +597,28 @@ class _BodyLimit:
         # Read the body first, at most one byte past the limit, then hand it on.
         chunks: list[bytes] = []
         size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body:
-                await _too_large(send, self.max_body)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
+        try:
+            async with asyncio.timeout(self.body_timeout):
+                while True:
+                    message = await receive()
+                    if message["type"] != "http.request":
+                        break
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > self.max_body:
+                        await _too_large(send, self.max_body)
+                        return
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            await _answer(
+                send,
+                408,
+                f"body: the request body did not arrive within {self.body_timeout:g} seconds",
+                close=True,
+            )
+            return
         body = b"".join(chunks)
         sent = False
 
@@ -440,15 +633,19 @@ class _BodyLimit:
 
 
 async def _too_large(send: Callable[[Message], Awaitable[None]], limit: int) -> None:
-    body = f'{{"detail": "request body larger than {limit} bytes"}}'.encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
+    await _answer(send, 413, f"request body larger than {limit} bytes")
+
+
+async def _answer(
+    send: Callable[[Message], Awaitable[None]], status: int, detail: str, *, close: bool = False
+) -> None:
+    """A JSON error answer sent from a middleware, before the application runs."""
+    body = json.dumps({"detail": detail}).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if close:  # the rest of the request may still be coming: do not wait for it
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
