@@ -651,7 +651,9 @@ def settle(grouped: pl.DataFrame, options: Options, *, date_column: str | None =
     ).otherwise(0)
     # More minutes than a day holds, as the scalar engine finds it line by line: a code's
     # minutes so far, then the day's timed minutes so far.
-    rows = rows.with_columns(
+    # Only days over a day's minutes in all can be; the running sums are taken on them.
+    long_days = rows.filter(pl.col("__minutes0").sum().over(GROUP) > MAX_MINUTES)
+    long_days = long_days.with_columns(
         __code_so_far=pl.col("__minutes0").cum_sum().over(GROUP, CODE),
         __timed_so_far=pl.col("__timed_minutes").cum_sum().over(GROUP),
     ).with_columns(
@@ -659,7 +661,7 @@ def settle(grouped: pl.DataFrame, options: Options, *, date_column: str | None =
         | (timed & (pl.col("__timed_so_far") > MAX_MINUTES))
     )
     too_long = (
-        rows.filter("__too_long_row")
+        long_days.filter("__too_long_row")
         .group_by(GROUP, maintain_order=True)
         .agg(
             pl.col(CODE).first().alias("__long_code"),
@@ -1041,6 +1043,8 @@ def _column_findings(
         "__first",
         "allowed",
         "__zero",
+        "base",
+        "tied",
     ]
     item_lists = dict(
         items.group_by(GROUP, maintain_order=True)
@@ -1179,7 +1183,11 @@ def _finding_of(
                     "treatment time, CMS Pub. 100-02 Ch. 15 section 220.3) or remove the "
                     "line if the service was not given"
                 )
-        if timed:
+        if timed and counting.may_warn(
+            [item["minutes"] for item in timed],
+            [item["base"] for item in timed],
+            tied=any(item["tied"] for item in timed),
+        ):
             allocation = counting.allocate(
                 [
                     TimedItem(

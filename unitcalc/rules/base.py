@@ -221,6 +221,16 @@ class Rule(abc.ABC):
     def allocate(self, items: Sequence[TimedItem], *, pool: str | None) -> PoolAllocation:
         """Units for each item of one pool; ``pool`` names its discipline, if any."""
 
+    def may_warn(self, minutes: Sequence[int], units: Sequence[int], *, tied: bool) -> bool:
+        """Whether :meth:`allocate` can give a warning for a pool whose items have these
+        minutes and (sure) units: a tie, an item of 1 to 7 minutes, or an item with
+        minutes and no unit. A rule whose warnings say other things overrides this; the
+        file engine asks it before building a finding's notes."""
+        return tied or any(
+            0 < count < 8 or (unit == 0 and count > 0)
+            for count, unit in zip(minutes, units, strict=True)
+        )
+
     @abc.abstractmethod
     def columnar(self, items: pl.LazyFrame) -> pl.LazyFrame:
         """The columnar form of :meth:`allocate`, over the timed items of many pools.
