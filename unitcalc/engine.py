@@ -479,7 +479,7 @@ def _resolve_rule(rule: str | Rule | None, payer: PayerProfile | None) -> Rule:
         return get_rule("cms" if rule is None else rule)
     counting = get_rule(payer.rule if rule is None else rule)
     if counting.name != payer.rule:
-        from .payers import PayerProfileError  # payers load only when a profile is used
+        from .errors import PayerProfileError
 
         raise PayerProfileError(
             f"rule {counting.name!r} conflicts with payer profile {payer.name!r}, which "

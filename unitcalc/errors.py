@@ -139,3 +139,32 @@ class FileProblem(UnitcalcError, ValueError):
 
 class OutputProblem(UnitcalcError, ValueError):
     """The output cannot be written where asked."""
+
+
+class PayerProfileError(UnitcalcError, ValueError):
+    """A payer profile file is malformed, or a profile name is unknown. ``path``,
+    ``payer``, ``key`` and ``line`` say where."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str,
+        payer: str | None = None,
+        key: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.payer = payer
+        self.key = key
+        self.line = line
+
+
+class MueTableError(UnitcalcError, ValueError):
+    """The MUE file cannot be read. ``path`` and ``line`` say where."""
+
+    def __init__(self, message: str, *, path: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line

@@ -18,16 +18,7 @@ from types import MappingProxyType
 import attrs
 
 from .codes import normalize_code
-from .errors import InvalidServiceError, UnitcalcError
-
-
-class MueTableError(UnitcalcError, ValueError):
-    """The MUE file cannot be read. ``path`` and ``line`` say where."""
-
-    def __init__(self, message: str, *, path: str, line: int | None = None) -> None:
-        super().__init__(message)
-        self.path = path
-        self.line = line
+from .errors import InvalidServiceError, MueTableError
 
 
 @attrs.frozen

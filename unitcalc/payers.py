@@ -30,7 +30,7 @@ import attrs
 from ._toml import find_line, parse, read
 from .assistant import MEDICARE_PAYMENT, AssistantPayment
 from .codes import normalize_code
-from .errors import InvalidServiceError, UnitcalcError, UnknownRuleError
+from .errors import InvalidServiceError, PayerProfileError, UnknownRuleError
 from .rules import get_rule
 
 CapOrder = Literal["claim", "largest"]
@@ -53,26 +53,6 @@ _KEYS = frozenset(
         "assistant_source",
     }
 )
-
-
-class PayerProfileError(UnitcalcError, ValueError):
-    """A payer profile file is malformed, or a profile name is unknown. ``path``,
-    ``payer``, ``key`` and ``line`` say where."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        path: str,
-        payer: str | None = None,
-        key: str | None = None,
-        line: int | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.path = path
-        self.payer = payer
-        self.key = key
-        self.line = line
 
 
 def _frozen(value: Mapping[str, int]) -> Mapping[str, int]:

@@ -22,9 +22,9 @@ import attrs
 
 from ..auditing import parse_units
 from ..codes import CodeTable
-from ..errors import FileProblem, InvalidServiceError, UnitcalcError
+from ..errors import FileProblem, InvalidServiceError, PayerProfileError, UnitcalcError
 from ..model import MAX_MINUTES, ServiceLine, parse_minutes
-from ..payers import PayerProfile, PayerProfileError
+from ..payers import PayerProfile
 from ..payers import select as select_profile
 from ..rules import get_rule, rule_names
 from .options import (
