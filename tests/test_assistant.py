@@ -1,5 +1,5 @@
 """Assistant modifiers CQ/CO: the per-unit split, its options and dates, the engine's use
-of it, payer differentials, and the audit of billed modifiers (RULES.md section 8)."""
+of it, payer differentials, and the audit of billed modifiers (docs/rules.md, Assistant modifiers CQ and CO)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from unitcalc import FileProblem, iter_findings
 FIXTURES = Path(__file__).parent / "fixtures"
 CASES = FIXTURES / "audit_cases.csv"
 
-# group -> (status, lines, billed, allowed), worked out by hand from CMS 20.2 / RULES.md.
+# group -> (status, lines, billed, allowed), worked out by hand from CMS 20.2 and docs/rules.md.
 EXPECTED = {
     "A01 / 2026-03-02": ("ok", [2, 3], {"97110": 2, "97140": 1}, {"97110": 2, "97140": 1}),
     "A02 / 2026-03-02": ("ok", [4, 5], {"97112": 1, "97110": 2}, {"97112": 1, "97110": 2}),

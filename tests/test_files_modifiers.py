@@ -1,4 +1,4 @@
-"""The assistant modifiers CQ/CO billed in a visit file (RULES.md section 8, CMS Pub.
+"""The assistant modifiers CQ/CO billed in a visit file (docs/rules.md, Assistant modifiers CQ and CO, CMS Pub.
 100-04 Ch. 5 section 20.1): a `modifiers` or `cq_units` column checked against the units
 due with the modifier, computed from an `assistant_minutes` column."""
 
@@ -20,7 +20,7 @@ def edits(tmp_path: Path, column: str, rows: str) -> dict[str, tuple[str, ...]]:
 
 
 def test_a_missing_modifier_is_found(tmp_path: Path) -> None:
-    # RULES.md section 8, DERIVED: 97110 A 23, T 13; 97140 T 30: one 97110 unit takes CQ.
+    # docs/rules.md, Assistant modifiers CQ and CO, DERIVED: 97110 A 23, T 13; 97140 T 30: one 97110 unit takes CQ.
     found = edits(
         tmp_path,
         "modifiers",
@@ -38,7 +38,7 @@ def test_a_modifier_where_none_is_due_is_found(tmp_path: Path) -> None:
 
 
 def test_cq_without_gp_is_found(tmp_path: Path) -> None:
-    # 97110 A 10, T 5 (RULES.md section 8, proposed-rule Example A): CQ due, but not paired.
+    # 97110 A 10, T 5 (docs/rules.md, Assistant modifiers CQ and CO, proposed-rule Example A): CQ due, but not paired.
     found = edits(tmp_path, "modifiers", "P3,2026-03-02,97110,5,10,PT,1,CQ\n")
     [message] = found["P3 / 2026-03-02"]
     assert "CQ billed without GP" in message

@@ -1,4 +1,4 @@
-"""Worked examples from the CMS manual and RULES.md, kept as data with their sources."""
+"""Worked examples from the CMS manual and the payer publications, kept as data with their sources."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ how many units a code bills).
 How a code's minutes map onto its units (one algorithm, :func:`split_units`):
 
 1. Only the minutes the assistant furnished on their own count as the assistant's; minutes
-   furnished together are the therapist's (RULES.md section 8).
+   furnished together are the therapist's (docs/rules.md, Assistant modifiers CQ and CO).
 2. Each provider's own full units come first: every full unit (15 minutes) of the
    assistant's minutes is a unit furnished in whole by the assistant and takes the
    modifier; every full unit of the therapist's minutes does not (rule 1).
@@ -33,7 +33,8 @@ How a code's minutes map onto its units (one algorithm, :func:`split_units`):
    unit beyond the documented minutes (no rule unitcalc ships gives one) takes no modifier.
 
 For a code whose unit is not 15 minutes the thresholds follow the unit's midpoint (16 of
-30 minutes instead of 8 of 15; 17-29 instead of 9-14), DERIVED from RULES.md section 3.
+30 minutes instead of 8 of 15; 17-29 instead of 9-14), DERIVED from the CPT midpoint
+rule (docs/rules.md).
 
 Untimed services take the modifier on their one unit when the assistant's minutes are
 more than 10% of the service's total time.
@@ -62,7 +63,7 @@ import attrs
 from .errors import InvalidServiceError
 
 MODIFIERS = {"PT": "CQ", "OT": "CO"}
-"""The assistant modifier of each discipline; SLP has none (RULES.md section 8)."""
+"""The assistant modifier of each discipline; SLP has none (docs/rules.md)."""
 THERAPY_MODIFIERS = {"PT": "GP", "OT": "GO", "SLP": "GN"}
 """The plan-of-care modifier each assistant modifier must be paired with (CMS 20.1)."""
 REQUIRED_FROM = datetime.date(2020, 1, 1)
@@ -70,7 +71,7 @@ REQUIRED_FROM = datetime.date(2020, 1, 1)
 EVALUATION_CODES = frozenset(
     ("97161", "97162", "97163", "97164", "97165", "97166", "97167", "97168")
 )
-"""PT and OT evaluations and re-evaluations: not furnished by assistants (RULES.md 8)."""
+"""PT and OT evaluations and re-evaluations: not furnished by assistants (docs/rules.md)."""
 
 SOURCE_STATUTE = "42 USC 1395m(v)"
 SOURCE_PAIRING = "CMS Pub. 100-04 Ch. 5 section 20.1"
@@ -116,7 +117,7 @@ MEDICARE_PAYMENT = AssistantPayment()
 
 @attrs.frozen
 class AssistantOptions:
-    """The sub-rules RULES.md marks UNCONFIRMED or disputed, with their defaults.
+    """The sub-rules docs/rules.md marks UNCONFIRMED or disputed, with their defaults.
 
     ``split_two_final_units`` is rule 4 (two units left, each provider 9-14 minutes: one
     unit with the modifier, one without); the proposed rule's text, on by default.
@@ -317,7 +318,9 @@ def _timed_marks(
 ) -> list[tuple[bool, str]]:
     """(takes the modifier, reason) for each unit in order: see the module docstring."""
     cite = SOURCE_PER_UNIT
-    half = unit_minutes // 2 + 1  # 8 of 15: the midpoint passed (RULES.md 3)
+    half = (
+        unit_minutes // 2 + 1
+    )  # 8 of 15: the midpoint passed (docs/rules.md, the AMA/CPT per-code midpoint rule)
     full_assistant, left_assistant = divmod(assistant, unit_minutes)
     full_therapist, left_therapist = divmod(therapist, unit_minutes)
     marks: list[tuple[bool, str]] = []
@@ -413,7 +416,7 @@ def _untimed_marks(
     why = (
         f"{code}, untimed: {modifier if taken else 'no ' + modifier}: the assistant's "
         f"{assistant} min are {verdict}{_de_minimis_words(options)} of the service's "
-        f"{whole} min ({SOURCE_DE_MINIMIS}; RULES.md section 8, untimed services)"
+        f"{whole} min ({SOURCE_DE_MINIMIS}, untimed services)"
     )
     return [(taken, why) for _ in range(units)]
 

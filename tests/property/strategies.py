@@ -2,7 +2,7 @@
 
 Codes come from the packaged code table, so a code added to ``codes.toml`` is exercised
 without touching the tests. The 97129/97130 add-on family is kept out of the general
-strategies (it counts as one service, RULES.md section 4) and has strategies of its own.
+strategies (it counts as one service, docs/rules.md, 97129 and 97130) and has strategies of its own.
 """
 
 from __future__ import annotations
@@ -190,7 +190,7 @@ cognitive_family_lines = (
 over the disciplines."""
 
 
-# --- Assistant minutes (CQ/CO, RULES.md section 8) ---------------------------------------
+# --- Assistant minutes (CQ/CO, docs/rules.md, Assistant modifiers CQ and CO) ---------------------------------------
 
 ASSISTED_DISCIPLINES = ("PT", "OT")
 """The disciplines with an assistant modifier: PT (CQ) and OT (CO)."""

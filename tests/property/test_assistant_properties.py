@@ -1,4 +1,4 @@
-"""Property tests of the assistant modifiers CQ/CO (RULES.md section 8): the modifier
+"""Property tests of the assistant modifiers CQ/CO (docs/rules.md, Assistant modifiers CQ and CO): the modifier
 never changes the units, a line with no assistant minutes never takes it, the units with
 it never exceed the units, and an audit of the computed split finds nothing."""
 

@@ -7,7 +7,7 @@ keeping those the CMS 20.2 wording allows (cross-checked by a least-squares
 characterisation on small visits).
 
 References: CMS Pub. 100-04 Ch. 5 sections 20.1-20.2 (unit table, allocation, Examples
-1-5); CPT midpoint rule as published by payers; /work/shared/domain/RULES.md 1-4.
+1-5); CPT midpoint rule as published by payers; docs/rules.md.
 """
 
 from __future__ import annotations
