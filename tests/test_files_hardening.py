@@ -200,3 +200,32 @@ def test_sigterm_leaves_no_half_written_report(tmp_path: Path) -> None:
     run.send_signal(signal.SIGTERM)
     assert run.wait(timeout=30) == 128 + signal.SIGTERM
     assert list(tmp_path.iterdir()) == []
+
+
+def test_json_lines_values_are_never_overwritten_by_computed_columns(tmp_path: Path) -> None:
+    import json
+
+    path = tmp_path / "v.jsonl"
+    path.write_text(
+        '{"patient_id": "P1", "date_of_service": "2026-01-05", "code": "97110", "minutes": 33}\n'
+        '{"patient_id": "P2", "date_of_service": "2026-01-05", "code": "97110", "minutes": 8,'
+        ' "status": "seen", "units": "two", "message": "kept"}\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["batch", str(path), "--format", "jsonl", "--per-row"])
+    assert result.exit_code == 0
+    second = json.loads(result.stdout.splitlines()[1])
+    assert (second["status"], second["units"], second["message"]) == ("seen", "two", "kept")
+    assert (second["unitcalc_status"], second["unitcalc_units"]) == ("ok", 1)
+
+
+def test_json_keys_that_differ_only_in_case_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "v.jsonl"
+    path.write_text(
+        '{"patient_id": "P1", "date_of_service": "2026-01-05", "code": "97110", '
+        '"CODE": "97140", "minutes": 10, "billed_units": 1}\n',
+        encoding="utf-8",
+    )
+    [finding] = iter_findings(path)
+    assert finding.status == "invalid"
+    assert "the keys 'code' and 'CODE' differ only in letter case" in finding.message

@@ -370,7 +370,19 @@ def _json_record(number: int, text: str) -> Record:
         return Record(number, number, {}, "a number in this record has thousands of digits")
     if not isinstance(value, dict):
         return Record(number, number, {}, "a JSON Lines record must be an object {...}")
-    # Keys are matched whatever their letter case, record by record.
+    # Keys are matched whatever their letter case, record by record; two keys that differ
+    # only in case would leave one of them unread, so the record is refused.
+    lowered: dict[str, str] = {}
+    for key in value:
+        name = str(key).strip().lower()
+        if name in lowered:
+            return Record(
+                number,
+                number,
+                {},
+                f"the keys {lowered[name]!r} and {key!r} differ only in letter case; keep one",
+            )
+        lowered[name] = str(key)
     return Record(number, number, {str(k).strip().lower(): v for k, v in value.items()})
 
 

@@ -172,7 +172,10 @@ class BatchWriter:
     def _header(self, layout: Layout) -> list[str]:
         inputs = list(layout.columns)
         taken = {name.lower() for name in inputs}
-        computed = [f"unitcalc_{name}" if taken & set(COMPUTED) else name for name in COMPUTED]
+        # JSON Lines records may bring any key in any record: the computed columns are
+        # always set apart there, so that no input value is ever overwritten.
+        apart = bool(taken & set(COMPUTED)) or layout.open_ended
+        computed = [f"unitcalc_{name}" if apart else name for name in COMPUTED]
         self.computed_names = computed
         if self.per_row:
             columns = inputs + computed
