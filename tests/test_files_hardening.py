@@ -229,3 +229,19 @@ def test_json_keys_that_differ_only_in_case_are_refused(tmp_path: Path) -> None:
     [finding] = iter_findings(path)
     assert finding.status == "invalid"
     assert "the keys 'code' and 'CODE' differ only in letter case" in finding.message
+
+
+def test_json_lines_keys_are_carried_through_as_written(tmp_path: Path) -> None:
+    import json
+
+    path = tmp_path / "v.jsonl"
+    path.write_text(
+        '{"Patient_ID": "P1", "Date_of_Service": "2026-01-05", "Code": "97110", '
+        '"Minutes": 33, "ChartNote": "kept as written"}\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["batch", str(path), "--format", "jsonl", "--per-row"])
+    assert result.exit_code == 0
+    row = json.loads(result.stdout)
+    assert row["ChartNote"] == "kept as written"
+    assert (row["Code"], row["unitcalc_units"]) == ("97110", 2)

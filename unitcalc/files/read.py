@@ -343,6 +343,32 @@ def _jsonl_records(lines: Lines) -> tuple[tuple[str, ...], Iterator[Record]]:
     return columns, records()
 
 
+class AnyCase(dict[str, Any]):
+    """A JSON Lines record's values under their own keys (carried through as written),
+    found whatever the letter case: ``values.get("code")`` finds ``"Code"``."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        super().__init__(values)
+        self._names = {key.strip().lower(): key for key in self}
+
+    def _name(self, key: str) -> str:
+        if not super().__contains__(key):
+            return self._names.get(key.strip().lower(), key)
+        return key
+
+    def __getitem__(self, key: str) -> Any:
+        return super().__getitem__(self._name(key))
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(self._name(key) if isinstance(key, str) else key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return super().get(self._name(key), default)
+
+    def copy(self) -> AnyCase:
+        return AnyCase(self)
+
+
 class _DuplicateKey(ValueError):
     pass
 
@@ -383,7 +409,7 @@ def _json_record(number: int, text: str) -> Record:
                 f"the keys {lowered[name]!r} and {key!r} differ only in letter case; keep one",
             )
         lowered[name] = str(key)
-    return Record(number, number, {str(k).strip().lower(): v for k, v in value.items()})
+    return Record(number, number, AnyCase({str(k): v for k, v in value.items()}))
 
 
 # --- the columnar reader ---------------------------------------------------------------

@@ -220,7 +220,7 @@ class BatchWriter:
         if evaluation is None:
             message = "; ".join(group.errors)
             for row in group.rows:
-                values = dict(row.record.values)
+                values = _copy(row.record.values)
                 if self.per_row:
                     yield values | self._computed(None, "", "invalid", message)
                 else:
@@ -256,7 +256,7 @@ class BatchWriter:
         for row in group.rows:
             assert row.service is not None
             key = (row.service.code, row.service.discipline if pooled else None)
-            values = dict(row.record.values)
+            values = _copy(row.record.values)
             first_rows.setdefault(key, values)
             if billed_column is not None:
                 # A claim line bills what its rows billed together.
@@ -342,6 +342,13 @@ def _billed_sum(values: list[Any]) -> Any:
         return sum(parse_units(value, code=None) for value in values)
     except UnitcalcError:
         return "+".join("" if value is None else str(value) for value in values)
+
+
+def _copy(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A record's values to write: a JSON Lines record keeps finding its keys whatever
+    their letter case."""
+    copy = getattr(values, "copy", None)
+    return copy() if callable(copy) else dict(values)
 
 
 def _column(group: Group, role: str) -> str | None:
