@@ -59,6 +59,8 @@ from .read import (
     Record,
     Source,
     csv_frame,
+    detect_delimiter,
+    detect_encoding,
     detect_format,
     open_source,
     parquet_frame,
@@ -84,6 +86,29 @@ class Group:
     """The audit of the group, when billed units were read."""
     notes: tuple[str, ...] = ()
     """Remarks on the rows themselves, such as two identical rows."""
+    providers: tuple[str, ...] | None = None
+    """The providers of the group's rows (from its rows when None)."""
+    payer: str | None = None
+    """The payer profile the group was counted under (from its rows when None)."""
+
+    @property
+    def provider_names(self) -> tuple[str, ...]:
+        """The providers named on the group's rows, in row order, each once."""
+        if self.providers is not None:
+            return self.providers
+        column = self.layout.known.get("provider")
+        if column is None:
+            return ()
+        names = (str(row.record.values.get(column) or "").strip() for row in self.rows)
+        return tuple(dict.fromkeys(name for name in names if name))
+
+    @property
+    def payer_name(self) -> str:
+        """The payer profile of the group's rows ('' when none)."""
+        if self.payer is not None:
+            return self.payer
+        names = dict.fromkeys(row.payer.name for row in self.rows if row.payer is not None)
+        return "; ".join(names)
 
     @property
     def name(self) -> str:
@@ -206,6 +231,25 @@ class Summary:
     """The input's columns, once the file was opened."""
     date_formats: tuple[str, ...] = ()
     """How the dates of service were written (``iso``, ``us``): two means mixed."""
+    encoding: str | None = None
+    """The text encoding the file was read in (None for Parquet)."""
+    delimiter: str | None = None
+    """The CSV delimiter (None for JSON Lines and Parquet)."""
+    detected: tuple[str, ...] = ()
+    """What was detected from the file rather than given (``encoding``, ``delimiter``)."""
+    manifest: dict[str, Any] | None = None
+    """How the run was made (file, its SHA-256, version, options, time): set by the
+    caller, written with the outputs that carry it."""
+
+    def input_dict(self) -> dict[str, Any]:
+        """How the file was read: encoding, delimiter, what was detected, and the
+        columns read under another name (role -> header)."""
+        return {
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "detected": list(self.detected),
+            "columns": self.layout.aliased if self.layout is not None else {},
+        }
 
     def count(self, status: str) -> None:
         """One more group of this status."""
@@ -249,6 +293,9 @@ class Summary:
             out["date_formats"] = list(self.date_formats)
         if self.providers:
             out["providers"] = self.provider_rows()
+        out["input"] = self.input_dict()
+        if self.manifest is not None:
+            out["manifest"] = self.manifest
         return out
 
 
@@ -428,6 +475,10 @@ class Loaded:
     parsed: pl.DataFrame
     raw: pl.DataFrame | None
     records: Mapping[int, Record]
+    options: Options | None = None
+    """The options the file was read with (its encoding and delimiter settled)."""
+    detected: tuple[str, ...] = ()
+    """What was detected rather than given or the default (``encoding``, ``delimiter``)."""
 
     def parsed_rows(self, lines: Sequence[int]) -> dict[int, dict[str, Any]]:
         """The parsed columns of these lines, by line."""
@@ -472,13 +523,28 @@ def load(source: Source, options: Options, *, display: str) -> Loaded:
                 raise FileProblem(
                     f"cannot read {display}: {exc.strerror or exc}", path=display
                 ) from None
-    encoding = text_encoding(options.encoding, display=display)
+    detected: list[str] = []
+    if input_format == "parquet":
+        options = attrs.evolve(options, encoding=options.encoding or "utf-8")
+    elif options.encoding is None:
+        guessed, guess = detect_encoding(source)
+        options = attrs.evolve(options, encoding=guessed)
+        if guess:
+            detected.append("encoding")
+    encoding = text_encoding(options.encoding or "utf-8", display=display)
     if encoding == "utf-8":
         with open_source(source) as handle:
             if handle.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
                 # The byte-order mark says UTF-16, whatever the default says.
                 options = attrs.evolve(options, encoding="utf-16")
                 encoding = "utf-16"
+    if options.delimiter is None:
+        delimiter = detect_delimiter(source, encoding) if input_format == "csv" else ","
+        if delimiter != ",":
+            detected.append("delimiter")
+        options = attrs.evolve(options, delimiter=delimiter)
+    assert options.encoding is not None
+    assert options.delimiter is not None
     utf8 = encoding == "utf-8"
     fast = None
     if input_format == "parquet":
@@ -489,7 +555,7 @@ def load(source: Source, options: Options, *, display: str) -> Loaded:
         columns, raw = fast
         layout = Layout.of(columns, options, display=display, open_ended=False)
         parsed = check_frame(raw, layout, options, display=display)
-        return Loaded(layout, parsed, raw, {})
+        return Loaded(layout, parsed, raw, {}, options, tuple(detected))
     try:
         lines = Lines(source, options.encoding, display=display)
     except OSError as exc:
@@ -501,7 +567,8 @@ def load(source: Source, options: Options, *, display: str) -> Loaded:
     finally:
         lines.close()
     parsed = check_frame(records_frame(kept), layout, options, records=kept, display=display)
-    return Loaded(layout, parsed, None, {record.line: record for record in kept})
+    records_by_line = {record.line: record for record in kept}
+    return Loaded(layout, parsed, None, records_by_line, options, tuple(detected))
 
 
 # --- the columnar engine -----------------------------------------------------------------
@@ -888,6 +955,16 @@ def run_groups(
     grouped = assign_groups(parsed, keys)
     summary = Summary(layout=layout)
     summary.rows_read = grouped.height
+    if loaded.options is not None:
+        input_format = detect_format(
+            path if isinstance(path, Path) else Path(shown), options.input_format
+        )
+        if input_format != "parquet":
+            summary.encoding = loaded.options.encoding
+        if input_format == "csv":
+            summary.delimiter = loaded.options.delimiter
+        summary.detected = loaded.detected
+        options = attrs.evolve(options, encoding=loaded.options.encoding)
     # Rows that cannot be used: unreadable, or a code not counted by the day (unknown, not
     # in force on the date of service, monthly), as settled below.
     summary.invalid_rows = 0
@@ -986,7 +1063,7 @@ def _column_findings(
         .iter_rows()
     )
     names = key_names(layout)
-    row_columns = [LINE, END, CODE, DISCIPLINE, MINUTES, BILLED, RULE, PAYER, *names]
+    row_columns = [LINE, END, CODE, DISCIPLINE, MINUTES, BILLED, RULE, PAYER, PROVIDER, *names]
     row_lists = dict(
         rows.group_by(GROUP, maintain_order=True)
         .agg(pl.struct(row_columns).alias("rows"))
@@ -1008,9 +1085,16 @@ def _column_findings(
     ) in columns.iter_rows():
         group_rows = row_lists[group_id]
         key = tuple(group_rows[0][name] for name in names)
+        providers = tuple(
+            dict.fromkeys(p.strip() for row in group_rows if (p := row[PROVIDER] or "").strip())
+        )
+        payer = group_rows[0][PAYER] or ""
         if problem is not None:
             finding = _invalid_of(key, problem, code, group_rows, options)
-            yield group_id, Group(key, layout, (), None, (), finding=finding)
+            yield (
+                group_id,
+                Group(key, layout, (), None, (), finding=finding, providers=providers, payer=payer),
+            )
             continue
         finding = _finding_of(
             key,
@@ -1024,7 +1108,10 @@ def _column_findings(
             table,
             options,
         )
-        yield group_id, Group(key, layout, (), None, (), finding=finding)
+        yield (
+            group_id,
+            Group(key, layout, (), None, (), finding=finding, providers=providers, payer=payer),
+        )
 
 
 _LABEL = {0: None, 1: "PT", 2: "OT", 3: "SLP"}
