@@ -25,7 +25,9 @@ ROLES = (*KEY_COLUMNS_DAY, KEY_COLUMN_VISIT, *KNOWN_COLUMNS)
 
 ALIASES: Mapping[str, str] = {
     # The headers EHR and practice-management exports use, lower case, for each role. A
-    # header that is a role's own name always wins over an alias of that role.
+    # header that is a role's own name always wins over an alias of that role. A payer
+    # column needs payer profiles (--payers), so no export's insurance column is taken
+    # for one unasked: name it with --columns payer=HEADER.
     "cpt": "code", "cpt code": "code", "cpt_code": "code", "hcpcs": "code",
     "hcpcs code": "code", "hcpcs_code": "code", "procedure": "code",
     "procedure code": "code", "proc code": "code", "service code": "code",
@@ -41,7 +43,6 @@ ALIASES: Mapping[str, str] = {
     "visit id": "visit_id", "encounter id": "visit_id", "encounter": "visit_id",
     "claim id": "visit_id", "rendering provider": "provider", "provider": "provider",
     "therapist": "provider", "clinician": "provider", "rendering npi": "provider",
-    "payer": "payer", "payor": "payer", "insurance": "payer", "primary payer": "payer",
     "discipline": "discipline", "modifier": "modifiers", "modifiers": "modifiers",
     "assistant minutes": "assistant_minutes", "pta minutes": "assistant_minutes",
     "cq units": "cq_units",

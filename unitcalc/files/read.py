@@ -166,7 +166,7 @@ SAMPLE_BYTES = 1 << 16
 
 
 def detect_encoding(source: Source) -> tuple[str, bool]:
-    """The text encoding of a file and whether it was guessed: a byte-order mark says
+    r"""The text encoding of a file and whether it was guessed: a byte-order mark says
     it; bytes that are valid UTF-8 are UTF-8; anything else is guessed by
     charset-normalizer from the first :data:`SAMPLE_BYTES`.
 
@@ -205,7 +205,7 @@ DELIMITERS = ",;\t|"
 
 
 def detect_delimiter(source: Source, encoding: str) -> str:
-    """The CSV delimiter of a file, read by :class:`csv.Sniffer` from its first lines:
+    r"""The CSV delimiter of a file, read by :class:`csv.Sniffer` from its first lines:
     one of comma, semicolon, tab or bar; a comma when the lines do not show one.
 
     >>> detect_delimiter(b"patient_id;date_of_service;code;minutes\nP1;2026-03-02;97110;38\n",

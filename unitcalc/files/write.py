@@ -431,7 +431,9 @@ class AuditWriter:
             data["provider"] = "; ".join(group.provider_names)
             data["payer"] = group.payer_name
             self.spool.file.write(("," if self.findings > 1 else "") + json.dumps(data))
-        elif self.format in ("csv", "parquet", "xlsx"):
+        elif self.format == "csv":
+            self._csv.writerow([spreadsheet_safe(cell) for cell in row])
+        elif self.format in ("parquet", "xlsx"):
             self._csv.writerow(row)
         else:
             self.spool.file.write(_finding_block(finding))
@@ -464,10 +466,8 @@ class AuditWriter:
             self.spool.copy_to(out)
             out.write("]}\n")
         elif self.format == "csv":
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(columns)
-            for row in self._spooled():
-                writer.writerow([spreadsheet_safe(cell) for cell in row])
+            csv.writer(out, lineterminator="\n").writerow(columns)
+            self.spool.copy_to(out)
         elif self.format == "parquet":
             _parquet(self.spool, columns, out, integers=["difference"])
         elif self.format == "xlsx":
@@ -641,7 +641,7 @@ def summary_text(summary: Summary) -> str:
     unusable = count_of(summary.invalid_rows, "row")
     return (
         f"Audit of {count_of(summary.rows_read, 'row')} in {count_of(summary.groups, 'group')}; "
-        f"{unusable} could not be used{order}.\n{table}\n"
+        f"{unusable} could not be used{order}.\n{reading_text(summary)}{table}\n"
         + (
             "Edits (MUE, NCCI, assistant modifiers) tripped in "
             f"{count_of(summary.edits, 'group')}.\n"
@@ -649,6 +649,26 @@ def summary_text(summary: Summary) -> str:
             else ""
         )
     )
+
+
+def reading_text(summary: Summary) -> str:
+    """A line saying how the file was read, when something was detected or a column was
+    read under another name; empty for a plain UTF-8, comma-separated file with
+    unitcalc's own column names."""
+    read = summary.input_dict()
+    if not summary.detected and not read["columns"]:
+        return ""
+    parts = []
+    if read["encoding"] is not None:
+        parts.append(f"encoding {_detected(read['encoding'], 'encoding', summary)}")
+    if read["delimiter"] is not None:
+        shown = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "bar"}
+        delimiter = shown.get(read["delimiter"], repr(read["delimiter"]))
+        parts.append(f"delimiter {_detected(delimiter, 'delimiter', summary)}")
+    if read["columns"]:
+        mapped = ", ".join(f"{role}={header}" for role, header in read["columns"].items())
+        parts.append(f"columns {mapped}")
+    return f"Read with {'; '.join(parts)}.\n"
 
 
 def provider_text(summary: Summary) -> str:
