@@ -1,0 +1,248 @@
+"""Issue 14, the file-facing parts: any export's columns (aliases, --columns), detected
+encoding and delimiter, findings for spreadsheets (key, provider and payer columns,
+formula-looking cells quoted, a BOM on request), the xlsx workbook, the HTML report and
+the run manifest."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from unitcalc.cli import main
+from unitcalc.files.check import find_roles
+from unitcalc.files.read import detect_delimiter, detect_encoding
+from unitcalc.files.write import spreadsheet_safe
+
+ROOT = Path(__file__).resolve().parent.parent
+EHR = ROOT / "docs" / "examples" / "ehr_export.csv"
+HEADER = "Patient ID,DOS,CPT,Minutes,Units"
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> object:
+    return CliRunner(env=env).invoke(main, list(args))
+
+
+def audit_json(path: Path, *options: str) -> dict:  # type: ignore[type-arg]
+    result = CliRunner().invoke(main, ["audit", str(path), "--format", "json", *options])
+    assert result.exit_code in (0, 1), result.output
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def test_the_ehr_header_audits_with_no_option(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(f"{HEADER}\nP03,2026-03-02,97110,33,3\nP03,2026-03-02,97140,7,1\n")
+    data = audit_json(path)
+    assert data["summary"]["counts"]["over"] == 1
+    assert data["summary"]["input"]["columns"] == {
+        "patient_id": "Patient ID",
+        "date_of_service": "DOS",
+        "code": "CPT",
+        "billed_units": "Units",
+    }
+    assert data["findings"][0]["key"] == {"Patient ID": "P03", "DOS": "2026-03-02"}
+
+
+class TestRoles:
+    def test_an_exact_role_name_wins_over_an_alias(self) -> None:
+        roles = find_roles(["code", "CPT", "minutes"], {}, display="f")
+        assert roles["code"] == "code"
+
+    def test_two_aliases_of_one_role_are_an_error_naming_both(self) -> None:
+        with pytest.raises(Exception, match="'CPT' and 'HCPCS' both read as code"):
+            find_roles(["CPT", "HCPCS", "minutes"], {}, display="f")
+
+    def test_columns_option_overrides(self, tmp_path: Path) -> None:
+        path = tmp_path / "v.csv"
+        path.write_text("Pt,Svc Date,Proc,Mins,Units\nP1,2026-03-02,97110,33,2\n")
+        refused = CliRunner().invoke(main, ["audit", str(path)])
+        assert refused.exit_code == 2
+        assert "--columns ROLE=HEADER" in refused.stderr
+        given = audit_json(path, "--columns", "patient_id=Pt, date_of_service=Svc Date,code=Proc")
+        assert given["summary"]["counts"]["ok"] == 1
+        assert given["summary"]["manifest"]["options"]["column_map"].startswith("patient_id")
+
+    @pytest.mark.parametrize(
+        ("given", "message"),
+        [
+            ("cpt=Proc", "'cpt' is not a role"),
+            ("code=Nothing", "has no column 'Nothing'"),
+            ("code", "write ROLE=HEADER"),
+        ],
+        ids=["unknown-role", "unknown-header", "no-equals"],
+    )
+    def test_bad_columns_option(self, tmp_path: Path, given: str, message: str) -> None:
+        path = tmp_path / "v.csv"
+        path.write_text("Pt,Svc Date,Proc,Mins,Units\nP1,2026-03-02,97110,33,2\n")
+        result = CliRunner().invoke(main, ["audit", str(path), "--columns", given])
+        assert result.exit_code == 2
+        assert message in result.stderr
+
+
+class TestDetection:
+    def test_cp1252_and_semicolons_are_detected_and_said(self, tmp_path: Path) -> None:
+        path = tmp_path / "v.csv"
+        text = f"{HEADER};Rendering Provider\n".replace(",", ";")
+        text += "P1;2026-03-02;97110;33;2;Müller\nP2;2026-03-02;97110;23;2;Müller\n"
+        path.write_bytes(text.encode("cp1252"))
+        data = audit_json(path)
+        assert data["summary"]["input"]["encoding"] == "cp1252"
+        assert data["summary"]["input"]["delimiter"] == ";"
+        assert data["summary"]["input"]["detected"] == ["encoding", "delimiter"]
+        assert data["summary"]["providers"][0]["provider"] == "Müller"
+        table = CliRunner().invoke(main, ["audit", str(path)]).stdout
+        assert "Read with encoding cp1252 (detected); delimiter semicolon (detected)" in table
+
+    def test_given_options_win(self, tmp_path: Path) -> None:
+        path = tmp_path / "v.csv"
+        path.write_bytes(b"visit_id;code;minutes;billed_units\nV1;97110;33;2\n")
+        result = CliRunner().invoke(main, ["audit", str(path), "--delimiter", ","])
+        assert result.exit_code == 2
+        data = audit_json(path, "--encoding", "latin-1", "--delimiter", ";")
+        assert data["summary"]["input"] == {
+            "encoding": "latin-1",
+            "delimiter": ";",
+            "detected": [],
+            "columns": {},
+        }
+
+    def test_tab_and_bar(self) -> None:
+        assert detect_delimiter(b"a\tb\tc\n1\t2\t3\n", "utf-8") == "\t"
+        assert detect_delimiter(b"a|b|c\n1|2|3\n", "utf-8") == "|"
+        assert detect_delimiter(b"a|b|c\n1|2\n1|2|3|4\n", "utf-8") == "|"
+        assert detect_delimiter(b"code\n97110\n", "utf-8") == ","
+
+    def test_encodings(self) -> None:
+        assert detect_encoding("a,b\n".encode("utf-16")) == ("utf-16", False)
+        assert detect_encoding(b"a,b\n") == ("utf-8", False)
+        cut = ("x" * 65535 + "é").encode("utf-8")  # the sample ends inside a character
+        assert detect_encoding(cut) == ("utf-8", False)
+
+
+class TestSpreadsheetFindings:
+    def test_key_provider_and_payer_columns_after_the_old_ones(self) -> None:
+        result = CliRunner().invoke(main, ["audit", str(EHR), "--format", "csv"])
+        rows = list(csv.reader(io.StringIO(result.stdout)))
+        assert rows[0] == [
+            "group", "status", "rule", "billed", "allowed", "difference", "lines", "message",
+            "edits", "patient_id", "date_of_service", "provider", "payer",
+        ]  # fmt: skip
+        assert rows[1][9:] == ["P03", "2026-03-02", "Jordan Kim", ""]
+        assert rows[2][5] == "-1"  # a number is not quoted
+
+    def test_formula_cells_are_quoted_and_counting_unchanged(self, tmp_path: Path) -> None:
+        path = tmp_path / "v.csv"
+        path.write_text(
+            "patient_id,date_of_service,code,minutes,billed_units,provider,note\n"
+            "=1+1,2026-03-02,97110,33,3,@SUM(A1),+x\n"
+        )
+        audit = CliRunner().invoke(main, ["audit", str(path), "--format", "csv"])
+        row = next(iter(csv.DictReader(io.StringIO(audit.stdout))))
+        assert row["patient_id"] == "'=1+1"
+        assert row["group"] == "'=1+1 / 2026-03-02"
+        assert row["provider"] == "'@SUM(A1)"
+        assert row["difference"] == "1"
+        batch = CliRunner().invoke(main, ["batch", str(path)])
+        line = next(iter(csv.DictReader(io.StringIO(batch.stdout))))
+        assert (line["patient_id"], line["note"], line["units"]) == ("'=1+1", "'+x", "2")
+        jsonl = CliRunner().invoke(main, ["batch", str(path), "--format", "jsonl"])
+        assert json.loads(jsonl.stdout)["patient_id"] == "=1+1"  # JSON is no spreadsheet
+
+    @pytest.mark.parametrize(
+        ("value", "safe"),
+        [("=A1", "'=A1"), ("-", "'-"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("ok", "ok"), (-1, -1)],
+        ids=["equals", "minus", "tab", "cr", "plain", "number"],
+    )
+    def test_spreadsheet_safe(self, value: object, safe: object) -> None:
+        assert spreadsheet_safe(value) == safe
+
+    def test_excel_bom(self, tmp_path: Path) -> None:
+        out = tmp_path / "findings.csv"
+        result = run("audit", str(EHR), "--format", "csv", "--excel-bom", "--output", str(out))
+        assert result.exit_code == 1  # type: ignore[attr-defined]
+        assert out.read_bytes().startswith(b"\xef\xbb\xbfgroup,")
+        shown = run("batch", str(EHR), "--excel-bom")
+        assert shown.stdout.startswith("\ufeffPatient ID,DOS,")  # type: ignore[attr-defined]
+
+
+def test_xlsx_workbook(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    out = tmp_path / "audit.xlsx"
+    result = run("audit", str(EHR), "--format", "xlsx", "--output", str(out))
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    book = load_workbook(out)
+    assert book.sheetnames == ["Summary", "Findings", "Providers"]
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2"
+        assert sheet.auto_filter.ref is not None
+    findings = [[cell.value for cell in row] for row in book["Findings"].iter_rows()]
+    assert findings[0][:2] == ["group", "status"]
+    assert [row[5] for row in findings[1:]] == [1, -1]  # difference as numbers
+    summary = dict(book["Summary"].iter_rows(values_only=True))
+    assert summary["input_sha256"] == hashlib.sha256(EHR.read_bytes()).hexdigest()
+    assert summary["column code"] == "CPT"
+    providers = [row[0] for row in book["Providers"].iter_rows(values_only=True)]
+    assert providers == ["provider", "Avery Lee", "Jordan Kim"]
+    assert book["Findings"].column_dimensions["H"].width > 20
+
+
+def test_xlsx_needs_an_output_file() -> None:
+    result = run("audit", str(EHR), "--format", "xlsx")
+    assert result.exit_code == 2  # type: ignore[attr-defined]
+    assert "--output" in result.stderr  # type: ignore[attr-defined]
+
+
+def report_of(tmp_path: Path, *options: str, source: Path = EHR) -> str:
+    out = tmp_path / "report.html"
+    env = {"SOURCE_DATE_EPOCH": "1772452800"}
+    result = run("audit", str(source), "--report", str(out), *options, env=env)
+    assert result.exit_code in (0, 1), result.output  # type: ignore[attr-defined]
+    return out.read_text(encoding="utf-8")
+
+
+def test_report_is_self_contained(tmp_path: Path) -> None:
+    page = report_of(tmp_path)
+    assert page.count("<svg") == 4
+    # Nothing fetched: no script, no external style sheet, image or font.
+    assert "<script" not in page
+    assert not re.search(r"""(?:src|href)=["']?(?:https?:)?//""", page)
+    assert "@import" not in page
+    assert "Jordan Kim" in page
+    assert hashlib.sha256(EHR.read_bytes()).hexdigest() in page
+    assert "2026-03-02T12:00:00+00:00" in page
+    # The same input and time give the same file.
+    assert report_of(tmp_path) == page
+
+
+def test_report_with_no_findings_and_no_provider(tmp_path: Path) -> None:
+    path = tmp_path / "v.csv"
+    path.write_text("visit_id,code,minutes,billed_units\nV1,97110,33,2\n")
+    page = report_of(
+        tmp_path, "--format", "json", "--output", str(tmp_path / "a.json"), source=path
+    )
+    assert "No findings" in page
+    assert "no provider column" in page
+
+
+def test_report_lists_at_most_the_table_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from unitcalc.files import report
+
+    monkeypatch.setattr(report, "MAX_TABLE_ROWS", 1)
+    page = report_of(tmp_path, "--all")
+    assert "The first 1 findings are listed" in page
+
+
+def test_manifest_of_standard_input() -> None:
+    result = CliRunner().invoke(main, ["audit", "-", "--format", "json"], input=EHR.read_bytes())
+    manifest = json.loads(result.stdout)["summary"]["manifest"]
+    assert manifest["input"] == "<stdin>"
+    assert manifest["input_sha256"] == hashlib.sha256(EHR.read_bytes()).hexdigest()
