@@ -246,3 +246,37 @@ def test_manifest_of_standard_input() -> None:
     manifest = json.loads(result.stdout)["summary"]["manifest"]
     assert manifest["input"] == "<stdin>"
     assert manifest["input_sha256"] == hashlib.sha256(EHR.read_bytes()).hexdigest()
+
+
+def test_manifest_beside_a_csv_and_inside_parquet(tmp_path: Path) -> None:
+    import polars as pl
+
+    sidecar = tmp_path / "run.json"
+    result = run("batch", str(EHR), "--output", str(tmp_path / "b.csv"), "--manifest", str(sidecar))
+    assert result.exit_code == 0  # type: ignore[attr-defined]
+    manifest = json.loads(sidecar.read_text())
+    assert manifest["input"] == EHR.name
+    assert manifest["rows_read"] == 6
+    assert manifest["read"]["columns"]["code"] == "CPT"
+    table = tmp_path / "f.parquet"
+    result = run("audit", str(EHR), "--format", "parquet", "--output", str(table))
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    stored = json.loads(pl.read_parquet_metadata(table)["unitcalc_manifest"])
+    assert stored["input_sha256"] == hashlib.sha256(EHR.read_bytes()).hexdigest()
+    assert pl.read_parquet(table).columns[-2:] == ["provider", "payer"]
+
+
+def test_calc_loads_no_detector_workbook_or_plotting_library() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from unitcalc.cli import main\n"
+        "try:\n    main(['calc', '97110=33', '97140=7'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'charset_normalizer', 'openpyxl', 'matplotlib'}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip().splitlines()[-1] == "[]"

@@ -603,6 +603,17 @@ def _progress() -> Callable[[int, int, int], None] | None:
     return show
 
 
+def _manifest_option(function: F) -> F:
+    return click.option(
+        "--manifest",
+        "manifest_path",
+        type=click.Path(path_type=Path),
+        help="Also write the run manifest (input file and SHA-256, rows read, version, "
+        "code-table date, rule, payer, options, time) as JSON, for outputs without room "
+        "for it (CSV, JSON Lines, the table).",
+    )(function)
+
+
 def _excel_bom_option(function: F) -> F:
     return click.option(
         "--excel-bom",
@@ -747,6 +758,7 @@ def _run(
     bom: bool = False,
     report: Path | None = None,
     settings: dict[str, Any] | None = None,
+    manifest_path: Path | None = None,
 ) -> Summary:
     from .files import run_groups
     from .files.write import atomic_output, check_output
@@ -761,6 +773,10 @@ def _run(
         if report is not None:
             report = check_output(
                 report, input_path=None if file == "-" else Path(file), stdin=file == "-"
+            )
+        if manifest_path is not None:
+            manifest_path = check_output(
+                manifest_path, input_path=None if file == "-" else Path(file), stdin=file == "-"
             )
         try:
             with _input_path(file) as (path, display):
@@ -777,6 +793,10 @@ def _run(
                 click.echo("", err=True)
             with atomic_output(output, bom=bom) as out:
                 writer.finish(out, summary)
+            if manifest_path is not None:
+                with atomic_output(manifest_path) as out:
+                    json.dump(summary.manifest | {"read": summary.input_dict()}, out, indent=2)
+                    out.write("\n")
             if report is not None:
                 from .files.report import write_report
                 from .files.write import AuditWriter, audit_columns
@@ -860,6 +880,7 @@ def _manifest(
     help="Output format.",
 )
 @_excel_bom_option
+@_manifest_option
 @click.option(
     "--per-row",
     is_flag=True,
@@ -875,6 +896,7 @@ def batch(
     output_format: BatchFormat,
     per_row: bool,
     excel_bom: bool,
+    manifest_path: Path | None,
     **reading: Any,
 ) -> None:
     """Units for every group of a visit file (CSV or JSON Lines).
@@ -894,6 +916,7 @@ def batch(
         output,
         bom=excel_bom and output_format == "csv",
         settings=settings,
+        manifest_path=manifest_path,
     )
     if summary.counts.get("invalid"):
         ctx.exit(1)
@@ -918,6 +941,7 @@ def batch(
     "findings and the run manifest.",
 )
 @_excel_bom_option
+@_manifest_option
 @click.option("--all", "show_all", is_flag=True, help="List ok groups too (with the reasoning).")
 @click.option(
     "--explain", is_flag=True, help="Give each finding the step-by-step reasoning of its count."
@@ -933,6 +957,7 @@ def audit(
     explain: bool,
     report: Path | None,
     excel_bom: bool,
+    manifest_path: Path | None,
     **reading: Any,
 ) -> None:
     """Check billed units (column billed_units) against the rule, group by group.
@@ -964,6 +989,7 @@ def audit(
         bom=excel_bom and output_format == "csv",
         report=report,
         settings=settings,
+        manifest_path=manifest_path,
     )
     if summary.edits or any(count for status, count in summary.counts.items() if status != "ok"):
         ctx.exit(1)

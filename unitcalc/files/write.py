@@ -333,7 +333,13 @@ class BatchWriter:
         if columns is None and summary.layout is not None:
             columns = self._header(summary.layout)  # a file of no rows still gets its header
         if self.format == "parquet":
-            _parquet(self.spool, columns or [], out, integers=self.computed_names[:1])
+            _parquet(
+                self.spool,
+                columns or [],
+                out,
+                integers=self.computed_names[:1],
+                manifest=summary.manifest,
+            )
             return
         if self.format == "csv" and columns is not None:
             csv.writer(out, lineterminator="\n").writerow(columns)
@@ -469,7 +475,7 @@ class AuditWriter:
             csv.writer(out, lineterminator="\n").writerow(columns)
             self.spool.copy_to(out)
         elif self.format == "parquet":
-            _parquet(self.spool, columns, out, integers=["difference"])
+            _parquet(self.spool, columns, out, integers=["difference"], manifest=summary.manifest)
         elif self.format == "xlsx":
             write_xlsx(out, summary, columns, self._spooled())
         else:
@@ -599,10 +605,16 @@ def _sheet(sheet: Any, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> 
 
 
 def _parquet(
-    spool: _Spool, columns: Sequence[str], out: IO[str], *, integers: Sequence[str]
+    spool: _Spool,
+    columns: Sequence[str],
+    out: IO[str],
+    *,
+    integers: Sequence[str],
+    manifest: Mapping[str, Any] | None = None,
 ) -> None:
     """The spooled CSV rows written to ``out`` as one Parquet table: text columns, with
-    ``integers`` (unit counts) as whole numbers."""
+    ``integers`` (unit counts) as whole numbers, and the run manifest in the file's
+    metadata (``unitcalc_manifest``)."""
     import polars as pl
 
     spool.file.seek(0)
@@ -620,7 +632,9 @@ def _parquet(
         pl.col(name).cast(pl.Int64, strict=False) for name in integers if name in frame.columns
     )
     out.flush()
-    frame.write_parquet(out.buffer)  # type: ignore[attr-defined]
+    # The run manifest travels in the file's key-value metadata, as JSON.
+    metadata = {"unitcalc_manifest": json.dumps(manifest)} if manifest is not None else None
+    frame.write_parquet(out.buffer, metadata=metadata)  # type: ignore[attr-defined]
 
 
 def _units(units: Mapping[str, int]) -> str:
