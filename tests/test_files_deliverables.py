@@ -190,6 +190,10 @@ def test_xlsx_workbook(tmp_path: Path) -> None:
     assert summary["column code"] == "CPT"
     providers = [row[0] for row in book["Providers"].iter_rows(values_only=True)]
     assert providers == ["provider", "Avery Lee", "Jordan Kim"]
+    kim = next(
+        row for row in book["Providers"].iter_rows(values_only=True) if row[0] == "Jordan Kim"
+    )
+    assert kim[5:7] == (2, 1)  # two findings, one of them over
     assert book["Findings"].column_dimensions["H"].width > 20
 
 
@@ -280,3 +284,14 @@ def test_calc_loads_no_detector_workbook_or_plotting_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_iter_findings_detects_and_maps(tmp_path: Path) -> None:
+    import unitcalc
+
+    path = tmp_path / "v.csv"
+    path.write_bytes(
+        "Pt;DOS;CPT;Mins;Units;Note\nP1;2026-03-02;97110;33;3;Jos\xe9\n".encode("latin-1")
+    )
+    found = unitcalc.iter_findings(path, encoding=None, columns={"patient_id": "Pt"})
+    assert [finding.status for finding in found] == ["over"]

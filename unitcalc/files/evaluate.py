@@ -402,19 +402,25 @@ def iter_findings(
     profiles_path: str = "the payer profiles given",
     group_by: Sequence[str] = (),
     input_format: InputFormat | None = None,
-    encoding: str = "utf-8",
+    encoding: str | None = "utf-8",
     pooling: Pooling | None = None,
     tie_preference: Sequence[str] | None = None,
     codes: CodeTable | None = None,
     mue: MueTable | None = None,
+    delimiter: str | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> Iterator[Finding]:
     """Audit a visit file and yield one :class:`~unitcalc.Finding` per group,
     ``ok`` ones included. Findings come after the whole file was read, so that a file
     whose groups turn out to be scattered is still counted right; they wait in a
     temporary file, not in memory. ``payer`` names the profile (from ``profiles``) for
-    rows without a ``payer`` column value.
+    rows without a ``payer`` column value. ``encoding=None`` detects the encoding; the
+    delimiter is detected unless given; ``columns`` maps roles to headers (role ->
+    header, as ``--columns``).
     """
     options = Options(
+        delimiter=delimiter,
+        columns=dict(columns or {}),
         rule=get_rule(rule).name if rule is not None else None,
         group_by=group_columns(group_by),
         input_format=input_format,

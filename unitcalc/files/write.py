@@ -18,6 +18,7 @@ import shutil
 import stat
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -560,25 +561,39 @@ def write_xlsx(
     _sheet(sheet, ["item", "value"], summary_rows(summary))
     findings = book.create_sheet("Findings")
     numbers = {"difference"}
-    _sheet(
-        findings,
-        columns,
-        (
-            [
-                int(cell) if name in numbers and cell else cell
-                for name, cell in zip(columns, row, strict=False)
-            ]
-            for row in rows
-        ),
-    )
+    status_at, provider_at = columns.index("status"), columns.index("provider")
+    flagged: dict[str, Counter[str]] = {}
+
+    def counted(row: Sequence[Any]) -> list[Any]:
+        if row[status_at] != "ok":
+            for name in str(row[provider_at]).split("; ") if row[provider_at] else ["(none)"]:
+                flagged.setdefault(name, Counter())[row[status_at]] += 1
+        return [
+            int(cell) if name in numbers and cell else cell
+            for name, cell in zip(columns, row, strict=False)
+        ]
+
+    _sheet(findings, columns, (counted(row) for row in rows))
+    minutes = {row["provider"]: row for row in summary.provider_rows()}
+    not_ok = [status for status in STATUSES if status != "ok"]
     providers = book.create_sheet("Providers")
     _sheet(
         providers,
-        ["provider", "timed minutes", "timed units billed", "minutes per unit", "review"],
+        ["provider", "timed minutes", "timed units billed", "minutes per unit", "review",
+         "findings", *not_ok],
         (
-            [r["provider"], r["timed_minutes"], r["timed_units_billed"], r["minutes_per_unit"],
-             "review" if r["review"] else ""]
-            for r in summary.provider_rows()
+            [
+                name,
+                *(
+                    (row["timed_minutes"], row["timed_units_billed"], row["minutes_per_unit"],
+                     "review" if row["review"] else "")
+                    if (row := minutes.get(name)) is not None
+                    else (None, None, None, "")
+                ),
+                sum(flagged.get(name, Counter()).values()),
+                *(flagged.get(name, Counter())[status] for status in not_ok),
+            ]
+            for name in sorted(minutes.keys() | flagged.keys())
         ),
     )  # fmt: skip
     out.flush()
