@@ -295,3 +295,22 @@ def test_iter_findings_detects_and_maps(tmp_path: Path) -> None:
     )
     found = unitcalc.iter_findings(path, encoding=None, columns={"patient_id": "Pt"})
     assert [finding.status for finding in found] == ["over"]
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("--report", "--report {out} is also --output"),
+        ("--manifest", "--manifest {out} is also --output"),
+    ],
+    ids=["report", "manifest"],
+)
+def test_extra_outputs_are_checked_first(tmp_path: Path, option: str, message: str) -> None:
+    out = tmp_path / "a.csv"
+    result = run("audit", str(EHR), "--format", "csv", "--output", str(out), option, str(out))
+    assert result.exit_code == 2  # type: ignore[attr-defined]
+    assert message.format(out=out) in result.stderr  # type: ignore[attr-defined]
+    assert not out.exists()
+    folder = run("audit", str(EHR), option, str(tmp_path / "missing" / "r"))
+    assert f"{option} " in folder.stderr  # type: ignore[attr-defined]
+    assert "does not exist" in folder.stderr  # type: ignore[attr-defined]

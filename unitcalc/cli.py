@@ -770,14 +770,14 @@ def _run(
         output = check_output(
             output, input_path=None if file == "-" else Path(file), stdin=file == "-"
         )
-        if report is not None:
-            report = check_output(
-                report, input_path=None if file == "-" else Path(file), stdin=file == "-"
-            )
-        if manifest_path is not None:
-            manifest_path = check_output(
-                manifest_path, input_path=None if file == "-" else Path(file), stdin=file == "-"
-            )
+        given = None if file == "-" else Path(file)
+        extra = [("--report", report), ("--manifest", manifest_path)]
+        for option, other in extra:
+            if other is None:
+                continue
+            check_output(other, input_path=given, stdin=file == "-", option=option)
+            if output is not None and other.resolve() == output.resolve():
+                raise click.UsageError(f"{option} {other} is also --output; give another file")
         try:
             with _input_path(file) as (path, display):
                 summary = run_groups(

@@ -68,7 +68,11 @@ def audit_columns(key_roles: Sequence[str]) -> list[str]:
 
 
 def check_output(
-    path: Path | None, *, input_path: Path | None = None, stdin: bool = False
+    path: Path | None,
+    *,
+    input_path: Path | None = None,
+    stdin: bool = False,
+    option: str = "--output",
 ) -> Path | None:
     """Refuse, before any work, an output that cannot be written or that is the input
     (``stdin``: the input is standard input, compared by the file behind it). ``-``
@@ -85,20 +89,20 @@ def check_output(
             )
         if same:
             raise OutputProblem(
-                f"--output {path} is the file on standard input; unitcalc never overwrites "
+                f"{option} {path} is the file on standard input; unitcalc never overwrites "
                 "its input"
             )
     if path.is_dir():
-        raise OutputProblem(f"--output {path} is a folder; name a file")
+        raise OutputProblem(f"{option} {path} is a folder; name a file")
     folder = path.resolve().parent
     if not folder.is_dir():
-        raise OutputProblem(f"--output {path}: the folder {folder} does not exist")
+        raise OutputProblem(f"{option} {path}: the folder {folder} does not exist")
     if not os.access(folder, os.W_OK):
-        raise OutputProblem(f"--output {path}: the folder {folder} cannot be written")
+        raise OutputProblem(f"{option} {path}: the folder {folder} cannot be written")
     same = input_path is not None and path.exists() and input_path.exists()
     if same and input_path is not None and os.path.samefile(path, input_path):
         raise OutputProblem(
-            f"--output {path} is the input file; unitcalc never overwrites its input"
+            f"{option} {path} is the input file; unitcalc never overwrites its input"
         )
     return path
 
