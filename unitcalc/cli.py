@@ -809,7 +809,7 @@ def _run(
                         summary,
                         audit_columns(writer.key_roles),
                         writer.kept,
-                        title=f"unitcalc audit of {display}",
+                        title=f"unitcalc audit of {Path(display).name}",
                     )
         except OSError as exc:
             # A full disk, a folder gone: said in one line, never a traceback.

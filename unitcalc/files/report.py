@@ -180,7 +180,7 @@ def _provider_chart(findings: Sequence[dict[str, Any]]) -> str:
                 left = [a + b for a, b in zip(left, counts, strict=True)]
         axes.xaxis.set_major_locator(_integer_ticks())
         axes.set_xlabel("findings (groups not ok)")
-        axes.legend(frameon=False)
+        axes.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4)
         axes.spines[["top", "right"]].set_visible(False)
 
     return _svg(draw)
