@@ -314,3 +314,22 @@ def test_extra_outputs_are_checked_first(tmp_path: Path, option: str, message: s
     folder = run("audit", str(EHR), option, str(tmp_path / "missing" / "r"))
     assert f"{option} " in folder.stderr  # type: ignore[attr-defined]
     assert "does not exist" in folder.stderr  # type: ignore[attr-defined]
+
+
+def test_manifest_of_a_named_pipe_has_no_checksum(tmp_path: Path) -> None:
+    import os
+    import threading
+
+    pipe = tmp_path / "visits.csv"
+    os.mkfifo(pipe)
+
+    def feed() -> None:
+        with pipe.open("wb") as handle:
+            handle.write(EHR.read_bytes())
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    data = audit_json(pipe)
+    writer.join(timeout=10)
+    assert data["summary"]["manifest"]["input_sha256"] is None
+    assert data["summary"]["manifest"]["rows_read"] == 6

@@ -842,8 +842,8 @@ def _manifest(
         with source.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
-    else:
-        digest = None  # type: ignore[assignment]  # a pipe, read once and gone
+    # A named pipe was read once and is gone: it has no checksum to give.
+    sha256 = digest.hexdigest() if isinstance(source, bytes) or source.is_file() else None
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     now = (
         datetime.datetime.fromtimestamp(int(epoch), tz=datetime.UTC)
@@ -858,7 +858,7 @@ def _manifest(
     }
     return {
         "input": Path(display).name if display != "<stdin>" else display,
-        "input_sha256": digest.hexdigest() if digest is not None else None,
+        "input_sha256": sha256,
         "rows_read": summary.rows_read,
         "unitcalc_version": __version__,
         "code_table_date": code_table_date(table),
@@ -908,7 +908,14 @@ def batch(
     from .files.write import BatchWriter
 
     options = _options(need_billed=False, **reading)
-    settings = {"format": output_format, "per_row": per_row, "excel_bom": excel_bom, **reading}
+    settings = {
+        "format": output_format,
+        "output": output,
+        "per_row": per_row,
+        "excel_bom": excel_bom,
+        "manifest": manifest_path,
+        **reading,
+    }
     summary = _run(
         file,
         options,
@@ -976,8 +983,10 @@ def audit(
         "format": output_format,
         "all": show_all,
         "explain": explain,
+        "output": output,
         "report": report,
         "excel_bom": excel_bom,
+        "manifest": manifest_path,
         **reading,
     }
     writer = AuditWriter(output_format, show_all=show_all, keep_findings=report is not None)
