@@ -98,6 +98,9 @@ class TestDetection:
         assert data["summary"]["providers"][0]["provider"] == "Müller"
         table = CliRunner().invoke(main, ["audit", str(path)]).stdout
         assert "Read with encoding cp1252 (detected); delimiter semicolon (detected)" in table
+        batch = CliRunner().invoke(main, ["batch", str(path)])
+        assert batch.stderr.startswith("Read with encoding cp1252 (detected)")
+        assert "Read with" not in batch.stdout
 
     def test_given_options_win(self, tmp_path: Path) -> None:
         path = tmp_path / "v.csv"

@@ -925,6 +925,12 @@ def batch(
         settings=settings,
         manifest_path=manifest_path,
     )
+    from .files.write import reading_text
+
+    note = reading_text(summary)
+    if note:
+        # batch has no summary of its own: how the file was read goes to stderr.
+        click.echo(note.rstrip("\n"), err=True)
     if summary.counts.get("invalid"):
         ctx.exit(1)
 
