@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from unitcalc.cli import main
 from unitcalc.files.check import find_roles
@@ -336,3 +338,18 @@ def test_manifest_of_a_named_pipe_has_no_checksum(tmp_path: Path) -> None:
     writer.join(timeout=10)
     assert data["summary"]["manifest"]["input_sha256"] is None
     assert data["summary"]["manifest"]["rows_read"] == 6
+
+
+@given(
+    st.permutations(["Patient ID", "DOS", "CPT", "Minutes", "Units", "code", "Note"]),
+    st.sampled_from(["_", " ", "-"]),
+)
+def test_roles_do_not_depend_on_column_order(headers: list[str], space: str) -> None:
+    """The exact name ``code`` wins over ``CPT`` wherever each stands; an alias is
+    matched whatever its case and its spaces or underscores."""
+    written = [name.replace(" ", space).upper() for name in headers]
+    roles = find_roles(written, {}, display="f")
+    assert roles["code"] == "CODE"
+    assert roles["patient_id"] == f"PATIENT{space}ID"
+    assert {roles["date_of_service"], roles["billed_units"]} == {"DOS", "UNITS"}
+    assert "CPT" not in roles.values()
