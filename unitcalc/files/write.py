@@ -43,7 +43,7 @@ AUDIT_CSV_COLUMNS = (
 AUDIT_PARTY_COLUMNS = ("provider", "payer")
 _ROLES = ("code", "minutes", "discipline")
 OTHER_FIELDS = "other_fields"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset("=+-@\t\r")
 
 
 def spreadsheet_safe(value: Any) -> Any:
@@ -54,9 +54,17 @@ def spreadsheet_safe(value: Any) -> Any:
     >>> spreadsheet_safe("=HYPERLINK(1)"), spreadsheet_safe("-"), spreadsheet_safe(-2)
     ("'=HYPERLINK(1)", "'-", -2)
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and value[:1] in _FORMULA_FIRST:
         return "'" + value
     return value
+
+
+def safe_row(cells: Sequence[Any]) -> list[Any]:
+    """:func:`spreadsheet_safe` over a row (written once a finding or claim line, so kept
+    inline)."""
+    return [
+        "'" + cell if type(cell) is str and cell[:1] in _FORMULA_FIRST else cell for cell in cells
+    ]
 
 
 def audit_columns(key_roles: Sequence[str]) -> list[str]:
@@ -241,9 +249,7 @@ class BatchWriter:
             row = {k: v for k, v in row.items() if k in known}
             row[OTHER_FIELDS] = json.dumps(other, default=str)
         cells = [_cell(row.get(column)) for column in self.columns]
-        if self.format == "csv":
-            cells = [spreadsheet_safe(cell) for cell in cells]
-        self._csv.writerow(cells)
+        self._csv.writerow(safe_row(cells) if self.format == "csv" else cells)
 
     def _computed(
         self, units: int | None, tie: str, status: str, message: str, edits: str = ""
@@ -413,6 +419,8 @@ class AuditWriter:
         self.key_roles: Sequence[str] = ()
         self.kept: list[dict[str, Any]] | None = [] if keep_findings else None
         """The findings as table rows (:func:`audit_columns`), with their totals."""
+        self._layout: Layout | None = None
+        self._columns: list[str] = []
         self._csv = csv.writer(self.spool.file, lineterminator="\n")
 
     def reset(self) -> None:
@@ -426,13 +434,15 @@ class AuditWriter:
         assert finding is not None
         if not finding.flagged and not self.show_all:
             return
-        self.key_columns = group.layout.key_columns
-        self.key_roles = group.layout.key_roles
+        if group.layout is not self._layout:
+            self._layout = group.layout
+            self.key_columns = group.layout.key_columns
+            self.key_roles = group.layout.key_roles
+            self._columns = audit_columns(self.key_roles)
         self.findings += 1
         row = self._table_row(group, finding)
         if self.kept is not None:
-            columns = audit_columns(self.key_roles)
-            kept = dict(zip(columns, row, strict=False))
+            kept = dict(zip(self._columns, row, strict=False))
             kept["billed_total"] = sum(finding.billed.values())
             kept["allowed_total"] = sum(finding.allowed.values())
             self.kept.append(kept)
@@ -443,7 +453,7 @@ class AuditWriter:
             data["payer"] = group.payer_name
             self.spool.file.write(("," if self.findings > 1 else "") + json.dumps(data))
         elif self.format == "csv":
-            self._csv.writerow([spreadsheet_safe(cell) for cell in row])
+            self._csv.writerow(safe_row(row))
         elif self.format in ("parquet", "xlsx"):
             self._csv.writerow(row)
         else:
@@ -611,7 +621,7 @@ def _sheet(sheet: Any, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> 
     sheet.append(list(header))
     widths = [len(name) for name in header]
     for row in rows:
-        cells = [spreadsheet_safe(cell) for cell in row]
+        cells = safe_row(row)
         sheet.append(cells)
         for index, cell in enumerate(cells[: len(widths)]):
             widths[index] = max(widths[index], len(str(cell)) if cell is not None else 0)
