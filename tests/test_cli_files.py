@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -48,6 +49,21 @@ class TestAudit:
     def test_json(self) -> None:
         result = run("audit", str(CASES), "--format", "json")
         data = json.loads(result.stdout)
+        assert data["summary"].pop("input") == {
+            "encoding": "utf-8",
+            "delimiter": ",",
+            "detected": [],
+            "columns": {},
+        }
+        manifest = data["summary"].pop("manifest")
+        assert manifest["input"] == CASES.name
+        assert manifest["input_sha256"] == hashlib.sha256(CASES.read_bytes()).hexdigest()
+        assert manifest["rows_read"] == 28
+        assert manifest["rule"] == "cms"
+        assert manifest["options"] == {"format": "json"}
+        assert manifest["unitcalc_version"]
+        assert manifest["code_table_date"]
+        assert manifest["run_at"].endswith("+00:00")
         assert data["summary"] == {
             "counts": {"ok": 3, "over": 3, "under": 1, "misallocated": 2, "invalid": 9},
             "rows_read": 28,
@@ -132,7 +148,7 @@ class TestAudit:
     def test_bad_encoding_names_the_line_and_the_option(self, tmp_path: Path) -> None:
         path = tmp_path / "v.csv"
         path.write_bytes(b"visit_id,code,minutes,billed_units\nV1,97110,10,1\nV1,97112,\xe9,0\n")
-        result = run("audit", str(path))
+        result = run("audit", str(path), "--encoding", "utf-8")
         assert result.exit_code == 2
         assert "line 3: byte 0xe9" in result.stderr
         assert "--encoding" in result.stderr

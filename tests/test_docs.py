@@ -20,7 +20,8 @@ from unitcalc.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("**/*.md"))]
 # The published output is laid out for a 100-column terminal, whatever runs the tests.
-DOC_ENV = {"COLUMNS": "100"}
+# SOURCE_DATE_EPOCH fixes the run manifest's time (2026-03-02 12:00 UTC).
+DOC_ENV = {"COLUMNS": "100", "SOURCE_DATE_EPOCH": "1772452800"}
 CONSOLE_BLOCK = re.compile(r"^```console\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 

@@ -110,12 +110,15 @@ def test_excel_artefacts(tmp_path: Path) -> None:
     assert found["P1 / 2026-01-05"].status == "ok"
 
 
-def test_semicolons_with_the_delimiter_option(tmp_path: Path) -> None:
+def test_semicolons_detected_or_given(tmp_path: Path) -> None:
     path = write(tmp_path, HEADER.replace(",", ";") + "P1;2026-01-05;97110;33;2;\n")
-    result = CliRunner().invoke(main, ["audit", str(path)])
+    result = CliRunner().invoke(main, ["audit", str(path), "--delimiter", ","])
     assert result.exit_code == 2
     assert "--delimiter" in result.stderr
     assert CliRunner().invoke(main, ["audit", str(path), "--delimiter", ";"]).exit_code == 0
+    detected = CliRunner().invoke(main, ["audit", str(path), "--format", "json"])
+    assert detected.exit_code == 0
+    assert json.loads(detected.stdout)["summary"]["input"]["detected"] == ["delimiter"]
 
 
 def test_utf16(tmp_path: Path) -> None:

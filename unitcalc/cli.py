@@ -605,6 +605,26 @@ def _progress() -> Callable[[int, int, int], None] | None:
     return show
 
 
+def _manifest_option(function: F) -> F:
+    return click.option(
+        "--manifest",
+        "manifest_path",
+        type=click.Path(path_type=Path),
+        help="Also write the run manifest (input file and SHA-256, rows read, version, "
+        "code-table date, rule, payer, options, time) as JSON, for outputs without room "
+        "for it (CSV, JSON Lines, the table).",
+    )(function)
+
+
+def _excel_bom_option(function: F) -> F:
+    return click.option(
+        "--excel-bom",
+        is_flag=True,
+        help="Start a CSV output with a UTF-8 byte-order mark, so that Excel reads its "
+        "accents right.",
+    )(function)
+
+
 def _file_options(function: F) -> F:
     """Options of the commands that read visit files."""
     for decorator in reversed(
@@ -626,15 +646,24 @@ def _file_options(function: F) -> F:
             ),
             click.option(
                 "--encoding",
-                default="utf-8",
-                show_default=True,
-                help="Text encoding of the input (a UTF-8 BOM is accepted).",
+                default=None,
+                help="Text encoding of the input (default: detected; UTF-8 unless the bytes "
+                "say otherwise, a byte-order mark is accepted).",
             ),
             click.option(
                 "--delimiter",
-                default=",",
-                show_default=True,
-                help="CSV field delimiter, e.g. ';' or a tab ($'\\t').",
+                default=None,
+                help="CSV field delimiter, e.g. ';' or a tab ($'\\t') (default: detected "
+                "from the first lines: comma, semicolon, tab or bar).",
+            ),
+            click.option(
+                "--columns",
+                "column_map",
+                metavar="ROLE=HEADER,...",
+                default="",
+                help="Which header plays which role, e.g. code=CPT,date_of_service=DOS "
+                "(default: the role's own name, else a built-in alias such as CPT, HCPCS, "
+                "DOS, Units, MRN, Rendering Provider).",
             ),
             click.option(
                 "--output",
@@ -657,8 +686,9 @@ def _options(
     rule: str | None,
     group_by: str,
     input_format: InputFormat | None,
-    encoding: str,
-    delimiter: str,
+    encoding: str | None,
+    delimiter: str | None,
+    column_map: str,
     strict: bool,
     pool_by: Pooling | None,
     prefer: str | None,
@@ -673,15 +703,24 @@ def _options(
 
     counting = _counting(payers_file, payer, mue_file)
     preference = _prefer(prefer)
-    if len(delimiter) != 1:
+    if delimiter is not None and len(delimiter) != 1:
         raise click.UsageError(f"--delimiter {delimiter!r}: give one character, e.g. ';'")
-    if delimiter in "\"'\\ \r\n" or delimiter.isalnum():
+    if delimiter is not None and (delimiter in "\"'\\ \r\n" or delimiter.isalnum()):
         raise click.UsageError(
             f"--delimiter {delimiter!r} cannot separate fields (it quotes, escapes, is a "
             "space or a line break, or is part of values): give e.g. ';', '|' or a tab"
         )
+    columns: dict[str, str] = {}
+    for part in filter(None, (part.strip() for part in column_map.split(","))):
+        role, sign, header = part.partition("=")
+        if not sign or not role.strip() or not header.strip():
+            raise click.UsageError(
+                f"--columns {part!r}: write ROLE=HEADER, e.g. code=CPT,date_of_service=DOS"
+            )
+        columns[role.strip().lower()] = header.strip()
     return Options(
         delimiter=delimiter,
+        columns=columns,
         rule=get_rule(rule).name if rule else None,
         payer=counting.payer.name if counting.payer else None,
         profiles=counting.profiles,
@@ -713,7 +752,15 @@ def _terminated(signum: int, frame: object) -> None:
 
 
 def _run(
-    file: str, options: Options, writer: BatchWriter | AuditWriter, output: Path | None
+    file: str,
+    options: Options,
+    writer: BatchWriter | AuditWriter,
+    output: Path | None,
+    *,
+    bom: bool = False,
+    report: Path | None = None,
+    settings: dict[str, Any] | None = None,
+    manifest_path: Path | None = None,
 ) -> Summary:
     from .files import run_groups
     from .files.write import atomic_output, check_output
@@ -725,6 +772,14 @@ def _run(
         output = check_output(
             output, input_path=None if file == "-" else Path(file), stdin=file == "-"
         )
+        given = None if file == "-" else Path(file)
+        extra = [("--report", report), ("--manifest", manifest_path)]
+        for option, other in extra:
+            if other is None:
+                continue
+            check_output(other, input_path=given, stdin=file == "-", option=option)
+            if output is not None and other.resolve() == output.resolve():
+                raise click.UsageError(f"{option} {other} is also --output; give another file")
         try:
             with _input_path(file) as (path, display):
                 summary = run_groups(
@@ -735,15 +790,90 @@ def _run(
                     on_progress=progress,
                     display=display,
                 )
+                summary.manifest = _manifest(path, display, summary, options, settings or {})
             if progress is not None:
                 click.echo("", err=True)
-            with atomic_output(output) as out:
+            with atomic_output(output, bom=bom) as out:
                 writer.finish(out, summary)
+            if manifest_path is not None:
+                with atomic_output(manifest_path) as out:
+                    json.dump(summary.manifest | {"read": summary.input_dict()}, out, indent=2)
+                    out.write("\n")
+            if report is not None:
+                from .files.report import write_report
+                from .files.write import AuditWriter, audit_columns
+
+                assert isinstance(writer, AuditWriter)
+                assert writer.kept is not None
+                with atomic_output(report) as out:
+                    write_report(
+                        out,
+                        summary,
+                        audit_columns(writer.key_roles),
+                        writer.kept,
+                        title=f"unitcalc audit of {Path(display).name}",
+                    )
+        except BrokenPipeError:
+            # The reader of standard output went away (| head): stop quietly, as other
+            # tools do; flushing at exit would only fail again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise SystemExit(1) from None
         except OSError as exc:
             # A full disk, a folder gone: said in one line, never a traceback.
             where = f" ({exc.filename})" if exc.filename else ""
             raise InputError(f"cannot finish the run: {exc.strerror or exc}{where}") from exc
     return summary
+
+
+def _manifest(
+    source: Path | bytes,
+    display: str,
+    summary: Summary,
+    options: Options,
+    settings: dict[str, Any],
+) -> dict[str, Any]:
+    """How the run was made: the input (name, SHA-256), rows read, unitcalc's version,
+    the code table's newest date, the rule, the payer, the options given, the time.
+    ``SOURCE_DATE_EPOCH`` fixes the time, for reproducible outputs."""
+    import hashlib
+    import os
+
+    from . import __version__
+    from .codes import CodeTable
+    from .files.write import code_table_date
+
+    digest = hashlib.sha256()
+    if isinstance(source, bytes):
+        digest.update(source)
+    elif source.is_file():
+        with source.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    # A named pipe was read once and is gone: it has no checksum to give.
+    sha256 = digest.hexdigest() if isinstance(source, bytes) or source.is_file() else None
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    now = (
+        datetime.datetime.fromtimestamp(int(epoch), tz=datetime.UTC)
+        if epoch.isdigit()
+        else datetime.datetime.now(datetime.UTC)
+    )
+    table = options.codes if options.codes is not None else CodeTable.default()
+    given = {
+        name: (str(value) if isinstance(value, Path) else value)
+        for name, value in settings.items()
+        if value not in (None, "", (), False)
+    }
+    return {
+        "input": Path(display).name if display != "<stdin>" else display,
+        "input_sha256": sha256,
+        "rows_read": summary.rows_read,
+        "unitcalc_version": __version__,
+        "code_table_date": code_table_date(table),
+        "rule": options.rule or "cms",
+        "payer": options.payer,
+        "options": given,
+        "run_at": now.isoformat(timespec="seconds"),
+    }
 
 
 @main.command()
@@ -756,6 +886,8 @@ def _run(
     show_default=True,
     help="Output format.",
 )
+@_excel_bom_option
+@_manifest_option
 @click.option(
     "--per-row",
     is_flag=True,
@@ -770,6 +902,8 @@ def batch(
     output: Path | None,
     output_format: BatchFormat,
     per_row: bool,
+    excel_bom: bool,
+    manifest_path: Path | None,
     **reading: Any,
 ) -> None:
     """Units for every group of a visit file (CSV or JSON Lines).
@@ -781,7 +915,29 @@ def batch(
     from .files.write import BatchWriter
 
     options = _options(need_billed=False, **reading)
-    summary = _run(file, options, BatchWriter(output_format, per_row=per_row), output)
+    settings = {
+        "format": output_format,
+        "output": output,
+        "per_row": per_row,
+        "excel_bom": excel_bom,
+        "manifest": manifest_path,
+        **reading,
+    }
+    summary = _run(
+        file,
+        options,
+        BatchWriter(output_format, per_row=per_row),
+        output,
+        bom=excel_bom and output_format == "csv",
+        settings=settings,
+        manifest_path=manifest_path,
+    )
+    from .files.write import reading_text
+
+    note = reading_text(summary)
+    if note:
+        # batch has no summary of its own: how the file was read goes to stderr.
+        click.echo(note.rstrip("\n"), err=True)
     if summary.counts.get("invalid"):
         ctx.exit(1)
 
@@ -791,12 +947,21 @@ def batch(
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["table", "csv", "json", "parquet"]),
+    type=click.Choice(["table", "csv", "json", "parquet", "xlsx"]),
     default="table",
     show_default=True,
-    help="A report for people, CSV of the findings, JSON with summary and findings, or a "
-    "Parquet table of the findings (give --output).",
+    help="A report for people, CSV of the findings, JSON with summary and findings, a "
+    "Parquet table of the findings, or an Excel workbook (summary, findings, providers) "
+    "(give --output for parquet and xlsx).",
 )
+@click.option(
+    "--report",
+    type=click.Path(path_type=Path),
+    help="Also write one self-contained HTML file (opens offline): summary, charts, the "
+    "findings and the run manifest.",
+)
+@_excel_bom_option
+@_manifest_option
 @click.option("--all", "show_all", is_flag=True, help="List ok groups too (with the reasoning).")
 @click.option(
     "--explain", is_flag=True, help="Give each finding the step-by-step reasoning of its count."
@@ -810,6 +975,9 @@ def audit(
     output_format: AuditFormat,
     show_all: bool,
     explain: bool,
+    report: Path | None,
+    excel_bom: bool,
+    manifest_path: Path | None,
     **reading: Any,
 ) -> None:
     """Check billed units (column billed_units) against the rule, group by group.
@@ -822,7 +990,29 @@ def audit(
 
     options = _options(need_billed=True, **reading)
     options = attrs.evolve(options, only_findings=not show_all, explain=explain)
-    summary = _run(file, options, AuditWriter(output_format, show_all=show_all), output)
+    if output_format == "xlsx" and output is None:
+        raise click.UsageError("--format xlsx writes a workbook: give --output FILE.xlsx")
+    settings = {
+        "format": output_format,
+        "all": show_all,
+        "explain": explain,
+        "output": output,
+        "report": report,
+        "excel_bom": excel_bom,
+        "manifest": manifest_path,
+        **reading,
+    }
+    writer = AuditWriter(output_format, show_all=show_all, keep_findings=report is not None)
+    summary = _run(
+        file,
+        options,
+        writer,
+        output,
+        bom=excel_bom and output_format == "csv",
+        report=report,
+        settings=settings,
+        manifest_path=manifest_path,
+    )
     if summary.edits or any(count for status, count in summary.counts.items() if status != "ok"):
         ctx.exit(1)
 

@@ -28,10 +28,12 @@ from ..payers import PayerProfile
 from ..payers import select as select_profile
 from ..rules import get_rule, rule_names
 from .options import (
+    ALIASES,
     DATE_COLUMN,
     KEY_COLUMN_VISIT,
     KEY_COLUMNS_DAY,
     KNOWN_COLUMNS,
+    ROLES,
     Options,
 )
 from .read import END, ERROR, LINE, Record
@@ -98,6 +100,9 @@ class Layout:
     open_ended: bool = False
     """True for JSON Lines, whose records may carry keys the first record lacks."""
 
+    roles: Mapping[str, str] = attrs.field(factory=dict)
+    """Every role found (key roles too) -> the input column that plays it."""
+
     @classmethod
     def of(
         cls, columns: Sequence[str], options: Options, *, display: str, open_ended: bool
@@ -110,24 +115,30 @@ class Layout:
                     f"{display}: column {name!r} appears twice in the header", path=display
                 )
             by_lower[lower] = name
+        roles = find_roles(columns, options.columns, display=display)
         if open_ended:
             # JSON Lines: keys are lower-cased record by record, and a key the first
             # record lacks may come later; a record missing one is reported by itself.
-            by_lower.update({name: name for name in (*KNOWN_COLUMNS, *KEY_COLUMNS_DAY)})
-            by_lower.setdefault(KEY_COLUMN_VISIT, KEY_COLUMN_VISIT)
-            if not all(name in columns for name in KEY_COLUMNS_DAY) and (
-                KEY_COLUMN_VISIT in columns
+            taken = set(roles.values())
+            for name in (*KNOWN_COLUMNS, *KEY_COLUMNS_DAY, KEY_COLUMN_VISIT):
+                if name not in taken:
+                    roles.setdefault(name, name)
+            if not all(roles.get(name) in columns for name in KEY_COLUMNS_DAY) and (
+                roles.get(KEY_COLUMN_VISIT) in columns
             ):
-                by_lower.pop(KEY_COLUMNS_DAY[0])
+                roles.pop(KEY_COLUMNS_DAY[0])
         required = ["code", "minutes"] + (["billed_units"] if options.need_billed else [])
-        missing = [name for name in required if name not in by_lower]
+        missing = [name for name in required if name not in roles]
         if options.group_by:
-            key = [by_lower.get(name.lower(), "") for name in options.group_by]
+            key = [
+                by_lower.get(name.lower()) or roles.get(name.lower(), "")
+                for name in options.group_by
+            ]
             missing += [n for n, k in zip(options.group_by, key, strict=True) if not k]
-        elif all(name in by_lower for name in KEY_COLUMNS_DAY):
-            key = [by_lower[name] for name in KEY_COLUMNS_DAY]
-        elif KEY_COLUMN_VISIT in by_lower:
-            key = [by_lower[KEY_COLUMN_VISIT]]
+        elif all(name in roles for name in KEY_COLUMNS_DAY):
+            key = [roles[name] for name in KEY_COLUMNS_DAY]
+        elif KEY_COLUMN_VISIT in roles:
+            key = [roles[KEY_COLUMN_VISIT]]
         else:
             key = []
             missing.append("patient_id and date_of_service, or visit_id (or use --group-by)")
@@ -135,14 +146,32 @@ class Layout:
             hint = ""
             if len(columns) == 1 and any(mark in columns[0] for mark in ";\t|"):
                 hint = "; the header seems to use another delimiter: give it with --delimiter"
+            else:
+                hint = "; name the columns to use with --columns ROLE=HEADER (e.g. code=CPT)"
             raise FileProblem(
                 f"{display}: missing required column{'s' * (len(missing) > 1)}: "
                 f"{', '.join(missing)}; the header has {', '.join(columns) or 'no columns'}"
                 f"{hint}",
                 path=display,
             )
-        known = {name: by_lower[name] for name in KNOWN_COLUMNS if name in by_lower}
-        return cls(tuple(columns), tuple(key), known, open_ended)
+        known = {name: roles[name] for name in KNOWN_COLUMNS if name in roles}
+        return cls(tuple(columns), tuple(key), known, open_ended, roles)
+
+    @property
+    def key_roles(self) -> tuple[str, ...]:
+        """The key's parts named by role where a role plays them (``patient_id``,
+        ``date_of_service``), else by their column, lower case."""
+        by_column = {column: role for role, column in self.roles.items()}
+        return tuple(by_column.get(name, name.lower()) for name in self.key_columns)
+
+    @property
+    def aliased(self) -> dict[str, str]:
+        """The roles read from columns of another name (``code: CPT``)."""
+        return {
+            role: column
+            for role, column in self.roles.items()
+            if column.lower() != role and column in self.columns
+        }
 
     def check(self, record: Record, options: Options, default_rule: str | None) -> Row:
         values = record.values
@@ -220,10 +249,68 @@ class Layout:
     @property
     def date_index(self) -> int | None:
         """Where the date of service stands in the key, if it is part of it."""
+        date_column = self.roles.get(DATE_COLUMN, DATE_COLUMN)
         for index, name in enumerate(self.key_columns):
-            if name.lower() == DATE_COLUMN:
+            if name == date_column or name.lower() == DATE_COLUMN:
                 return index
         return None
+
+
+def _normal(header: str) -> str:
+    """A header as aliases are written: lower case, ``_`` and ``-`` as spaces."""
+    return " ".join(header.lower().replace("_", " ").replace("-", " ").split())
+
+
+def find_roles(columns: Sequence[str], given: Mapping[str, str], *, display: str) -> dict[str, str]:
+    """Which column plays which role: ``given`` (``--columns``) first, then a header
+    that is the role's own name, then a built-in alias (:data:`ALIASES`). Two headers
+    read as one role is an error naming both.
+
+    >>> roles = find_roles(["Patient ID", "DOS", "CPT", "Minutes", "Units"], {}, display="f")
+    >>> for role, column in sorted(roles.items()):
+    ...     print(f"{role}: {column}")
+    billed_units: Units
+    code: CPT
+    date_of_service: DOS
+    minutes: Minutes
+    patient_id: Patient ID
+    """
+    by_lower = {name.lower(): name for name in columns}
+    roles: dict[str, str] = {}
+    for role, header in given.items():
+        if role not in ROLES:
+            raise FileProblem(
+                f"--columns {role}={header}: {role!r} is not a role; roles are {', '.join(ROLES)}",
+                path=display,
+            )
+        found = by_lower.get(header.strip().lower())
+        if found is None:
+            raise FileProblem(
+                f"--columns {role}={header}: {display} has no column {header!r}; the header "
+                f"has {', '.join(columns) or 'no columns'}",
+                path=display,
+            )
+        roles[role] = found
+    claimed = set(roles.values())
+    for role in ROLES:
+        found = by_lower.get(role)
+        if role not in roles and found is not None and found not in claimed:
+            roles[role] = found
+            claimed.add(found)
+    candidates: dict[str, list[str]] = {}
+    for name in columns:
+        alias = ALIASES.get(_normal(name))
+        if alias is not None and alias not in roles and name not in claimed:
+            candidates.setdefault(alias, []).append(name)
+    for role, names in candidates.items():
+        if len(names) > 1:
+            raise FileProblem(
+                f"{display}: columns {' and '.join(map(repr, names))} both read as {role}; "
+                f"say which to use with --columns {role}={names[0]}",
+                path=display,
+            )
+        roles[role] = names[0]
+    return roles
 
 
 def _key_text(value: Any) -> str | None:

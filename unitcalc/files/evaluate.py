@@ -61,6 +61,8 @@ from .read import (
     csv_frame,
     csv_lines,
     csv_parts,
+    detect_delimiter,
+    detect_encoding,
     detect_format,
     open_source,
     parquet_frame,
@@ -87,6 +89,29 @@ class Group:
     """The audit of the group, when billed units were read."""
     notes: tuple[str, ...] = ()
     """Remarks on the rows themselves, such as two identical rows."""
+    providers: tuple[str, ...] | None = None
+    """The providers of the group's rows (from its rows when None)."""
+    payer: str | None = None
+    """The payer profile the group was counted under (from its rows when None)."""
+
+    @property
+    def provider_names(self) -> tuple[str, ...]:
+        """The providers named on the group's rows, in row order, each once."""
+        if self.providers is not None:
+            return self.providers
+        column = self.layout.known.get("provider")
+        if column is None:
+            return ()
+        names = (str(row.record.values.get(column) or "").strip() for row in self.rows)
+        return tuple(dict.fromkeys(name for name in names if name))
+
+    @property
+    def payer_name(self) -> str:
+        """The payer profile of the group's rows ('' when none)."""
+        if self.payer is not None:
+            return self.payer
+        names = dict.fromkeys(row.payer.name for row in self.rows if row.payer is not None)
+        return "; ".join(names)
 
     @property
     def name(self) -> str:
@@ -209,6 +234,25 @@ class Summary:
     """The input's columns, once the file was opened."""
     date_formats: tuple[str, ...] = ()
     """How the dates of service were written (``iso``, ``us``): two means mixed."""
+    encoding: str | None = None
+    """The text encoding the file was read in (None for Parquet)."""
+    delimiter: str | None = None
+    """The CSV delimiter (None for JSON Lines and Parquet)."""
+    detected: tuple[str, ...] = ()
+    """What was detected from the file rather than given (``encoding``, ``delimiter``)."""
+    manifest: dict[str, Any] | None = None
+    """How the run was made (file, its SHA-256, version, options, time): set by the
+    caller, written with the outputs that carry it."""
+
+    def input_dict(self) -> dict[str, Any]:
+        """How the file was read: encoding, delimiter, what was detected, and the
+        columns read under another name (role -> header)."""
+        return {
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "detected": list(self.detected),
+            "columns": self.layout.aliased if self.layout is not None else {},
+        }
 
     def count(self, status: str) -> None:
         """One more group of this status."""
@@ -252,6 +296,9 @@ class Summary:
             out["date_formats"] = list(self.date_formats)
         if self.providers:
             out["providers"] = self.provider_rows()
+        out["input"] = self.input_dict()
+        if self.manifest is not None:
+            out["manifest"] = self.manifest
         return out
 
 
@@ -358,19 +405,25 @@ def iter_findings(
     profiles_path: str = "the payer profiles given",
     group_by: Sequence[str] = (),
     input_format: InputFormat | None = None,
-    encoding: str = "utf-8",
+    encoding: str | None = "utf-8",
     pooling: Pooling | None = None,
     tie_preference: Sequence[str] | None = None,
     codes: CodeTable | None = None,
     mue: MueTable | None = None,
+    delimiter: str | None = None,
+    columns: Mapping[str, str] | None = None,
 ) -> Iterator[Finding]:
     """Audit a visit file and yield one :class:`~unitcalc.Finding` per group,
     ``ok`` ones included. Findings come after the whole file was read, so that a file
     whose groups turn out to be scattered is still counted right; they wait in a
     temporary file, not in memory. ``payer`` names the profile (from ``profiles``) for
-    rows without a ``payer`` column value.
+    rows without a ``payer`` column value. ``encoding=None`` detects the encoding; the
+    delimiter is detected unless given; ``columns`` maps roles to headers (role ->
+    header, as ``--columns``).
     """
     options = Options(
+        delimiter=delimiter,
+        columns=dict(columns or {}),
         rule=get_rule(rule).name if rule is not None else None,
         group_by=group_columns(group_by),
         input_format=input_format,
@@ -431,6 +484,10 @@ class Loaded:
     parsed: pl.DataFrame
     raw: pl.DataFrame | None
     records: Mapping[int, Record]
+    options: Options | None = None
+    """The options the file was read with (its encoding and delimiter settled)."""
+    detected: tuple[str, ...] = ()
+    """What was detected rather than given or the default (``encoding``, ``delimiter``)."""
 
     def parsed_rows(self, lines: Sequence[int]) -> dict[int, dict[str, Any]]:
         """The parsed columns of these lines, by line."""
@@ -459,6 +516,41 @@ def load(source: Source, options: Options, *, display: str) -> Loaded:
     """Read and check a visit file, given by its path or its bytes (see
     :mod:`unitcalc.files.read`). A path that is no regular file (a named pipe, a process
     substitution) is read once, into memory."""
+    source, options, detected, input_format = resolve(source, options, display=display)
+    encoding = options.encoding
+    assert encoding is not None
+    assert options.delimiter is not None
+    utf8 = encoding == "utf-8"
+    fast = None
+    if input_format == "parquet":
+        fast = parquet_frame(source, display=display)
+    elif input_format == "csv" and utf8:
+        fast = csv_frame(source, options.delimiter, display=display)
+    if fast is not None:
+        columns, raw = fast
+        layout = Layout.of(columns, options, display=display, open_ended=False)
+        parsed = check_frame(raw, layout, options, display=display)
+        return Loaded(layout, parsed, raw, {}, options, detected)
+    try:
+        lines = Lines(source, encoding, display=display)
+    except OSError as exc:
+        raise FileProblem(f"cannot read {display}: {exc.strerror or exc}", path=display) from None
+    try:
+        columns, records = read_records(lines, input_format, delimiter=options.delimiter)
+        layout = Layout.of(columns, options, display=display, open_ended=input_format == "jsonl")
+        kept = list(records)
+    finally:
+        lines.close()
+    parsed = check_frame(records_frame(kept), layout, options, records=kept, display=display)
+    records_by_line = {record.line: record for record in kept}
+    return Loaded(layout, parsed, None, records_by_line, options, detected)
+
+
+def resolve(
+    source: Source, options: Options, *, display: str
+) -> tuple[Source, Options, tuple[str, ...], InputFormat]:
+    """The source as it will be read (a pipe's bytes), the options with its encoding and
+    delimiter settled (given, or detected), what was detected, and its format."""
     import codecs
 
     named = source if isinstance(source, Path) else Path(display)
@@ -475,36 +567,27 @@ def load(source: Source, options: Options, *, display: str) -> Loaded:
                 raise FileProblem(
                     f"cannot read {display}: {exc.strerror or exc}", path=display
                 ) from None
-    encoding = text_encoding(options.encoding, display=display)
+    detected: list[str] = []
+    if input_format == "parquet":
+        options = attrs.evolve(options, encoding=options.encoding or "utf-8")
+    elif options.encoding is None:
+        guessed, guess = detect_encoding(source)
+        options = attrs.evolve(options, encoding=guessed)
+        if guess:
+            detected.append("encoding")
+    encoding = text_encoding(options.encoding or "utf-8", display=display)
     if encoding == "utf-8":
         with open_source(source) as handle:
             if handle.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
                 # The byte-order mark says UTF-16, whatever the default says.
                 options = attrs.evolve(options, encoding="utf-16")
                 encoding = "utf-16"
-    utf8 = encoding == "utf-8"
-    fast = None
-    if input_format == "parquet":
-        fast = parquet_frame(source, display=display)
-    elif input_format == "csv" and utf8:
-        fast = csv_frame(source, options.delimiter, display=display)
-    if fast is not None:
-        columns, raw = fast
-        layout = Layout.of(columns, options, display=display, open_ended=False)
-        parsed = check_frame(raw, layout, options, display=display)
-        return Loaded(layout, parsed, raw, {})
-    try:
-        lines = Lines(source, options.encoding, display=display)
-    except OSError as exc:
-        raise FileProblem(f"cannot read {display}: {exc.strerror or exc}", path=display) from None
-    try:
-        columns, records = read_records(lines, input_format, delimiter=options.delimiter)
-        layout = Layout.of(columns, options, display=display, open_ended=input_format == "jsonl")
-        kept = list(records)
-    finally:
-        lines.close()
-    parsed = check_frame(records_frame(kept), layout, options, records=kept, display=display)
-    return Loaded(layout, parsed, None, {record.line: record for record in kept})
+    if options.delimiter is None:
+        delimiter = detect_delimiter(source, encoding) if input_format == "csv" else ","
+        if delimiter != ",":
+            detected.append("delimiter")
+        options = attrs.evolve(options, delimiter=delimiter)
+    return source, options, tuple(detected), input_format
 
 
 # --- the columnar engine -----------------------------------------------------------------
@@ -893,8 +976,14 @@ def run_groups(
     is read once."""
     del reset
     shown = display or str(path)
-    source = path if isinstance(path, bytes) else Path(path)
+    source: Source = path if isinstance(path, bytes) else Path(path)
     summary = Summary()
+    source, options, detected, input_format = resolve(source, options, display=shown)
+    if input_format != "parquet":
+        summary.encoding = options.encoding
+    if input_format == "csv":
+        summary.delimiter = options.delimiter
+    summary.detected = detected
     size = len(source) if isinstance(source, bytes) else 0
     if isinstance(source, Path) and source.is_file():
         size = source.stat().st_size
@@ -979,18 +1068,19 @@ def split_csv(
     at a time; None when the file needs the careful reader."""
     import polars as pl
 
-    if detect_format(path, options.input_format) != "csv":
+    delimiter = options.delimiter  # settled by resolve()
+    if delimiter is None or detect_format(path, options.input_format) != "csv":
         return None
-    if text_encoding(options.encoding, display=display) != "utf-8":
+    if text_encoding(options.encoding or "utf-8", display=display) != "utf-8":
         return None
-    shape = csv_lines(path, options.delimiter)
+    shape = csv_lines(path, delimiter)
     if shape is None:
         return None
     layout = Layout.of(shape[0], options, display=display, open_ended=False)
     if not layout.key_columns:
         return None
     parts = max(2, path.stat().st_size // (4 << 20))  # about 100,000 rows a part
-    split = csv_parts(path, options.delimiter, layout.key_columns[0], folder=folder, parts=parts)
+    split = csv_parts(path, delimiter, layout.key_columns[0], folder=folder, parts=parts)
     if split is None:
         return None
     _, files = split
@@ -998,7 +1088,8 @@ def split_csv(
     def loaded() -> Iterator[Loaded]:
         for part in files:
             raw = with_lines(pl.concat([pl.read_ipc(file) for file in part]))
-            yield Loaded(layout, check_frame(raw, layout, options, display=display), raw, {})
+            parsed = check_frame(raw, layout, options, display=display)
+            yield Loaded(layout, parsed, raw, {}, options)
 
     return loaded()
 
@@ -1052,7 +1143,7 @@ def _column_findings(
         .iter_rows()
     )
     names = key_names(layout)
-    row_columns = [LINE, END, CODE, DISCIPLINE, MINUTES, BILLED, RULE, PAYER, *names]
+    row_columns = [LINE, END, CODE, DISCIPLINE, MINUTES, BILLED, RULE, PAYER, PROVIDER, *names]
     row_lists = dict(
         rows.group_by(GROUP, maintain_order=True)
         .agg(pl.struct(row_columns).alias("rows"))
@@ -1074,9 +1165,16 @@ def _column_findings(
     ) in columns.iter_rows():
         group_rows = row_lists[group_id]
         key = tuple(group_rows[0][name] for name in names)
+        providers = tuple(
+            dict.fromkeys(p.strip() for row in group_rows if (p := row[PROVIDER] or "").strip())
+        )
+        payer = group_rows[0][PAYER] or ""
         if problem is not None:
             finding = _invalid_of(key, problem, code, group_rows, options)
-            yield group_id, Group(key, layout, (), None, (), finding=finding)
+            yield (
+                group_id,
+                Group(key, layout, (), None, (), finding=finding, providers=providers, payer=payer),
+            )
             continue
         finding = _finding_of(
             key,
@@ -1090,7 +1188,10 @@ def _column_findings(
             table,
             options,
         )
-        yield group_id, Group(key, layout, (), None, (), finding=finding)
+        yield (
+            group_id,
+            Group(key, layout, (), None, (), finding=finding, providers=providers, payer=payer),
+        )
 
 
 _LABEL = {0: None, 1: "PT", 2: "OT", 3: "SLP"}

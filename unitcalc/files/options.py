@@ -20,6 +20,34 @@ KNOWN_COLUMNS = (
 KEY_COLUMNS_DAY = ("patient_id", "date_of_service")
 KEY_COLUMN_VISIT = "visit_id"
 DATE_COLUMN = "date_of_service"
+ROLES = (*KEY_COLUMNS_DAY, KEY_COLUMN_VISIT, *KNOWN_COLUMNS)
+"""Every part a column can play, named as unitcalc names it (and as a header may)."""
+
+ALIASES: Mapping[str, str] = {
+    # The headers EHR and practice-management exports use, lower case, for each role. A
+    # header that is a role's own name always wins over an alias of that role. A payer
+    # column needs payer profiles (--payers), so no export's insurance column is taken
+    # for one unasked: name it with --columns payer=HEADER.
+    "cpt": "code", "cpt code": "code", "cpt_code": "code", "hcpcs": "code",
+    "hcpcs code": "code", "hcpcs_code": "code", "procedure": "code",
+    "procedure code": "code", "proc code": "code", "service code": "code",
+    "minutes": "minutes", "mins": "minutes",
+    "treatment minutes": "minutes", "service minutes": "minutes",
+    "timed minutes": "minutes", "units": "billed_units", "billed units": "billed_units",
+    "units billed": "billed_units", "billed": "billed_units",
+    "dos": "date_of_service", "date of service": "date_of_service",
+    "service date": "date_of_service", "visit date": "date_of_service",
+    "patient id": "patient_id", "patient_id": "patient_id",
+    "patientid": "patient_id", "mrn": "patient_id", "medical record number": "patient_id",
+    "chart number": "patient_id", "account number": "patient_id",
+    "visit id": "visit_id", "encounter id": "visit_id", "encounter": "visit_id",
+    "claim id": "visit_id", "rendering provider": "provider", "provider": "provider",
+    "therapist": "provider", "clinician": "provider", "rendering npi": "provider",
+    "discipline": "discipline", "modifier": "modifiers", "modifiers": "modifiers",
+    "assistant minutes": "assistant_minutes", "pta minutes": "assistant_minutes",
+    "cq units": "cq_units",
+}  # fmt: skip
+"""Built-in header aliases; ``--columns ROLE=HEADER`` names any other."""
 
 
 @attrs.frozen
@@ -30,7 +58,8 @@ class Options:
     """The rule for rows that name none (and no payer): cms by default."""
     group_by: tuple[str, ...] = ()
     input_format: InputFormat | None = None
-    encoding: str = "utf-8"
+    encoding: str | None = None
+    """The input's text encoding; None: detected (UTF-8 unless the bytes say otherwise)."""
     pooling: Pooling | None = None
     tie_preference: tuple[str, ...] | None = None
     codes: CodeTable | None = None
@@ -41,7 +70,12 @@ class Options:
     profiles: Mapping[str, PayerProfile] = attrs.field(factory=dict)
     profiles_path: str = ""
     mue: MueTable | None = None
-    delimiter: str = ","
+    delimiter: str | None = None
+    """The CSV delimiter; None: detected from the first lines (a comma unless they show
+    another)."""
+    columns: Mapping[str, str] = attrs.field(factory=dict)
+    """Role -> header, for exports whose headers are neither unitcalc's names nor
+    built-in aliases (``--columns code=CPT,date_of_service=DOS``)."""
     only_findings: bool = False
     """Only groups that are not ok (or trip an edit) need a finding built: ok groups
     are settled and counted in columns."""

@@ -161,6 +161,75 @@ def text_encoding(encoding: str, *, display: str) -> str:
     return info.name
 
 
+SAMPLE_BYTES = 1 << 16
+"""How much of a file the encoding and delimiter are detected from."""
+
+
+def detect_encoding(source: Source) -> tuple[str, bool]:
+    r"""The text encoding of a file and whether it was guessed: a byte-order mark says
+    it; bytes that are valid UTF-8 are UTF-8; anything else is guessed by
+    charset-normalizer from the first :data:`SAMPLE_BYTES`.
+
+    >>> detect_encoding("Name,Müller\n".encode("cp1252"))
+    ('cp1252', True)
+    >>> detect_encoding(b"\xef\xbb\xbfcode,minutes\n")
+    ('utf-8', False)
+    """
+    with open_source(source) as handle:
+        sample = handle.read(SAMPLE_BYTES)
+        more = bool(handle.read(1))
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16", False
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8", False
+    try:
+        sample.decode("utf-8")
+        return "utf-8", False
+    except UnicodeDecodeError as exc:
+        if more and exc.start >= len(sample) - 3:
+            return "utf-8", False  # a character cut at the end of the sample
+    from charset_normalizer import from_bytes
+
+    # The encodings visit exports are saved in; an open guess over every codec can
+    # read Western text as e.g. Cyrillic.
+    best = from_bytes(
+        sample, cp_isolation=["cp1252", "latin_1", "utf_16", "mac_roman", "cp850", "cp437"]
+    ).best()
+    if best is None:
+        return "cp1252", True
+    name = codecs.lookup(best.encoding).name
+    return ("cp1252" if name in {"iso8859-1", "latin-1"} else name), True
+
+
+DELIMITERS = ",;\t|"
+
+
+def detect_delimiter(source: Source, encoding: str) -> str:
+    r"""The CSV delimiter of a file, read by :class:`csv.Sniffer` from its first lines:
+    one of comma, semicolon, tab or bar; a comma when the lines do not show one.
+
+    >>> detect_delimiter(b"patient_id;date_of_service;code;minutes\nP1;2026-03-02;97110;38\n",
+    ...                  "utf-8")
+    ';'
+    """
+    with open_source(source) as handle:
+        sample = handle.read(SAMPLE_BYTES)
+    text = sample.decode(encoding, errors="replace").lstrip("\ufeff")
+    lines = text.splitlines()[:20]
+    if len(lines) > 1 and not text.endswith(("\n", "\r")) and len(sample) == SAMPLE_BYTES:
+        lines = lines[:-1]  # cut by the sample
+    header = lines[0] if lines else ""
+    if "," in header and not any(mark in header for mark in DELIMITERS[1:]):
+        return ","
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        # Rows the sniffer finds uneven (a ragged row): the header's delimiter, if any.
+        counts = {mark: header.count(mark) for mark in DELIMITERS}
+        best = max(counts, key=lambda mark: counts[mark])
+        return best if counts[best] else ","
+
+
 def detect_format(path: Path, given: InputFormat | None) -> InputFormat:
     """The input's format: as given, else from the file name's suffix (CSV otherwise)."""
     if given is not None:

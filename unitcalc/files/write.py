@@ -18,30 +18,69 @@ import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Literal
 
 from .._text import count_of
 from .._text import table as text_table
 from ..auditing import STATUSES, Finding
+from ..codes import CodeTable
 from ..errors import OutputProblem, UnitcalcError
 from ..model import Result
 from .check import Layout
 from .evaluate import Group, Summary
 
 BatchFormat = Literal["csv", "jsonl", "parquet"]
-AuditFormat = Literal["table", "csv", "json", "parquet"]
+AuditFormat = Literal["table", "csv", "json", "parquet", "xlsx"]
 COMPUTED = ("units", "tie", "status", "message", "edits")
 AUDIT_CSV_COLUMNS = (
     "group", "status", "rule", "billed", "allowed", "difference", "lines", "message", "edits",
 )  # fmt: skip
+"""The findings' first columns, as before key, provider and payer columns were added
+(scripts that read columns by position keep working)."""
+AUDIT_PARTY_COLUMNS = ("provider", "payer")
 _ROLES = ("code", "minutes", "discipline")
 OTHER_FIELDS = "other_fields"
+_FORMULA_FIRST = frozenset("=+-@\t\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell a spreadsheet would read as a formula (``=``, ``+``, ``-``, ``@``, a
+    tab or a carriage return first) with a single quote before it; other values as
+    they are. Only what is written changes, never what is counted.
+
+    >>> spreadsheet_safe("=HYPERLINK(1)"), spreadsheet_safe("-"), spreadsheet_safe(-2)
+    ("'=HYPERLINK(1)", "'-", -2)
+    """
+    if isinstance(value, str) and value[:1] in _FORMULA_FIRST:
+        return "'" + value
+    return value
+
+
+def safe_row(cells: Sequence[Any]) -> list[Any]:
+    """:func:`spreadsheet_safe` over a row (written once a finding or claim line, so kept
+    inline)."""
+    return [
+        "'" + cell if type(cell) is str and cell[:1] in _FORMULA_FIRST else cell for cell in cells
+    ]
+
+
+def audit_columns(key_roles: Sequence[str]) -> list[str]:
+    """The findings table's columns: :data:`AUDIT_CSV_COLUMNS`, then the group's key
+    apart (``patient_id``, ``date_of_service``), then provider and payer."""
+    taken = set(AUDIT_CSV_COLUMNS) | set(AUDIT_PARTY_COLUMNS)
+    keys = [name if name not in taken else f"key_{name}" for name in key_roles]
+    return [*AUDIT_CSV_COLUMNS, *keys, *AUDIT_PARTY_COLUMNS]
 
 
 def check_output(
-    path: Path | None, *, input_path: Path | None = None, stdin: bool = False
+    path: Path | None,
+    *,
+    input_path: Path | None = None,
+    stdin: bool = False,
+    option: str = "--output",
 ) -> Path | None:
     """Refuse, before any work, an output that cannot be written or that is the input
     (``stdin``: the input is standard input, compared by the file behind it). ``-``
@@ -58,36 +97,40 @@ def check_output(
             )
         if same:
             raise OutputProblem(
-                f"--output {path} is the file on standard input; unitcalc never overwrites "
+                f"{option} {path} is the file on standard input; unitcalc never overwrites "
                 "its input"
             )
     if path.is_dir():
-        raise OutputProblem(f"--output {path} is a folder; name a file")
+        raise OutputProblem(f"{option} {path} is a folder; name a file")
     folder = path.resolve().parent
     if not folder.is_dir():
-        raise OutputProblem(f"--output {path}: the folder {folder} does not exist")
+        raise OutputProblem(f"{option} {path}: the folder {folder} does not exist")
     if not os.access(folder, os.W_OK):
-        raise OutputProblem(f"--output {path}: the folder {folder} cannot be written")
+        raise OutputProblem(f"{option} {path}: the folder {folder} cannot be written")
     same = input_path is not None and path.exists() and input_path.exists()
     if same and input_path is not None and os.path.samefile(path, input_path):
         raise OutputProblem(
-            f"--output {path} is the input file; unitcalc never overwrites its input"
+            f"{option} {path} is the input file; unitcalc never overwrites its input"
         )
     return path
 
 
 @contextlib.contextmanager
-def atomic_output(path: Path | None) -> Iterator[IO[str]]:
+def atomic_output(path: Path | None, *, bom: bool = False) -> Iterator[IO[str]]:
     """A text stream that becomes ``path`` only when the block ends without error;
-    standard output when ``path`` is None."""
+    standard output when ``path`` is None. ``bom``: UTF-8 with a byte-order mark, which
+    Excel needs to read a CSV file as UTF-8."""
+    encoding = "utf-8-sig" if bom else "utf-8"
     if path is None:
+        if bom:
+            sys.stdout.write("\ufeff")
         yield sys.stdout
         sys.stdout.flush()
         return
     if path.exists() and not stat.S_ISREG(os.stat(path).st_mode):
         # A device, a pipe or a terminal (/dev/null, /dev/stdout): written through, never
         # replaced by a file.
-        with path.open("w", encoding="utf-8", newline="") as through:
+        with path.open("w", encoding=encoding, newline="") as through:
             yield through
         return
     # A symbolic link is followed: the file it points to is written, the link stays.
@@ -97,7 +140,7 @@ def atomic_output(path: Path | None) -> Iterator[IO[str]]:
     # Not a with-block: the file must outlive its handle to be moved into place.
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
         "w",
-        encoding="utf-8",
+        encoding=encoding,
         newline="",
         dir=folder,
         prefix=f".{path.name}.",
@@ -181,6 +224,7 @@ class BatchWriter:
             columns = inputs + computed
         else:
             roles = {name.lower() for name in layout.key_columns} | set(_ROLES)
+            roles |= {layout.known[role].lower() for role in _ROLES if role in layout.known}
             extras = [name for name in inputs if name.lower() not in roles]
             named = [
                 c
@@ -207,7 +251,8 @@ class BatchWriter:
         if other:
             row = {k: v for k, v in row.items() if k in known}
             row[OTHER_FIELDS] = json.dumps(other, default=str)
-        self._csv.writerow([_cell(row.get(column)) for column in self.columns])
+        cells = [_cell(row.get(column)) for column in self.columns]
+        self._csv.writerow(safe_row(cells) if self.format == "csv" else cells)
 
     def _computed(
         self, units: int | None, tie: str, status: str, message: str, edits: str = ""
@@ -287,7 +332,9 @@ class BatchWriter:
     def _claim_line(
         self, group: Group, values: Mapping[str, Any], code: Any, discipline: Any, minutes: Any
     ) -> dict[str, Any]:
+        known = group.layout.known
         roles = {c.lower() for c in group.layout.key_columns} | set(_ROLES)
+        roles |= {known[role].lower() for role in _ROLES if role in known}
         out: dict[str, Any] = dict(group.key_fields)
         for name in group.layout.key_columns:
             out.setdefault(name, values.get(name))
@@ -300,7 +347,13 @@ class BatchWriter:
         if columns is None and summary.layout is not None:
             columns = self._header(summary.layout)  # a file of no rows still gets its header
         if self.format == "parquet":
-            _parquet(self.spool, columns or [], out, integers=self.computed_names[:1])
+            _parquet(
+                self.spool,
+                columns or [],
+                out,
+                integers=self.computed_names[:1],
+                manifest=summary.manifest,
+            )
             return
         if self.format == "csv" and columns is not None:
             csv.writer(out, lineterminator="\n").writerow(columns)
@@ -362,59 +415,94 @@ def _value(group: Group, values: Mapping[str, Any], role: str) -> Any:
 
 class AuditWriter:
     """``unitcalc audit`` output: the summary, then the findings (non-ok ones unless
-    ``show_all``)."""
+    ``show_all``). With ``keep_findings`` the findings are also kept in memory, as
+    table rows, for a report (:mod:`unitcalc.files.report`)."""
 
-    def __init__(self, output_format: AuditFormat, *, show_all: bool) -> None:
+    def __init__(
+        self, output_format: AuditFormat, *, show_all: bool, keep_findings: bool = False
+    ) -> None:
         self.format = output_format
         self.show_all = show_all
         self.spool = _Spool()
         self.findings = 0
         self.key_columns: Sequence[str] = ()
+        self.key_roles: Sequence[str] = ()
+        self.kept: list[dict[str, Any]] | None = [] if keep_findings else None
+        """The findings as table rows (:func:`audit_columns`), with their totals."""
+        self._layout: Layout | None = None
+        self._columns: list[str] = []
         self._csv = csv.writer(self.spool.file, lineterminator="\n")
 
     def reset(self) -> None:
         self.spool.reset()
         self.findings = 0
+        if self.kept is not None:
+            self.kept.clear()
 
     def consume(self, group: Group) -> None:
         finding = group.finding
         assert finding is not None
         if not finding.flagged and not self.show_all:
             return
-        self.key_columns = group.layout.key_columns
+        if group.layout is not self._layout:
+            self._layout = group.layout
+            self.key_columns = group.layout.key_columns
+            self.key_roles = group.layout.key_roles
+            self._columns = audit_columns(self.key_roles)
         self.findings += 1
+        row = self._table_row(group, finding)
+        if self.kept is not None:
+            kept = dict(zip(self._columns, row, strict=False))
+            kept["billed_total"] = sum(finding.billed.values())
+            kept["allowed_total"] = sum(finding.allowed.values())
+            self.kept.append(kept)
         if self.format == "json":
             data = finding.to_dict()
             data["key"] = group.key_fields
+            data["provider"] = "; ".join(group.provider_names)
+            data["payer"] = group.payer_name
             self.spool.file.write(("," if self.findings > 1 else "") + json.dumps(data))
-        elif self.format in ("csv", "parquet"):
-            self._csv.writerow(
-                [
-                    finding.group,
-                    finding.status,
-                    finding.rule or "",
-                    _units(finding.billed),
-                    _units(finding.allowed),
-                    finding.difference,
-                    " ".join(map(str, finding.lines)),
-                    finding.message,
-                    "; ".join(finding.edits),
-                ]
-            )
+        elif self.format == "csv":
+            self._csv.writerow(safe_row(row))
+        elif self.format in ("parquet", "xlsx"):
+            self._csv.writerow(row)
         else:
             self.spool.file.write(_finding_block(finding))
 
+    def _table_row(self, group: Group, finding: Finding) -> list[Any]:
+        key = list(group.key or ())
+        key += [""] * (len(self.key_roles) - len(key))
+        return [
+            finding.group,
+            finding.status,
+            finding.rule or "",
+            _units(finding.billed),
+            _units(finding.allowed),
+            finding.difference,
+            " ".join(map(str, finding.lines)),
+            finding.message,
+            "; ".join(finding.edits),
+            *key,
+            "; ".join(group.provider_names),
+            group.payer_name,
+        ]
+
     def finish(self, out: IO[str], summary: Summary) -> None:
         summary.counts = {status: summary.counts.get(status, 0) for status in STATUSES}
+        if not self.key_roles and summary.layout is not None:
+            self.key_roles = summary.layout.key_roles
+        columns = audit_columns(self.key_roles)
         if self.format == "json":
             out.write('{"summary": ' + json.dumps(summary.to_dict()) + ', "findings": [')
             self.spool.copy_to(out)
             out.write("]}\n")
         elif self.format == "csv":
-            csv.writer(out, lineterminator="\n").writerow(AUDIT_CSV_COLUMNS)
+            csv.writer(out, lineterminator="\n").writerow(columns)
             self.spool.copy_to(out)
         elif self.format == "parquet":
-            _parquet(self.spool, AUDIT_CSV_COLUMNS, out, integers=["difference"])
+            _parquet(self.spool, columns, out, integers=["difference"], manifest=summary.manifest)
+        elif self.format == "xlsx":
+            write_xlsx(out, summary, columns, self._spooled())
         else:
             out.write(summary_text(summary))
             if summary.providers:
@@ -423,15 +511,149 @@ class AuditWriter:
                 out.write("\nFindings:\n")
             self.spool.copy_to(out)
 
+    def _spooled(self) -> Iterator[list[str]]:
+        self.spool.file.seek(0)
+        yield from csv.reader(self.spool.file)
+
     def close(self) -> None:
         self.spool.close()
 
 
+def code_table_date(table: CodeTable) -> str | None:
+    """The newest date in a code table (a code's start, end or deletion): how current
+    the table is, for the run manifest."""
+    dates = [
+        day
+        for info in table
+        for day in (info.valid_from, info.valid_to, info.deleted_on)
+        if day is not None
+    ]
+    return max(dates).isoformat() if dates else None
+
+
+def summary_rows(summary: Summary) -> list[tuple[str, Any]]:
+    """The summary as label/value pairs: the counts, how the file was read, and the
+    run manifest (for the spreadsheet's and the report's summary)."""
+    rows: list[tuple[str, Any]] = [
+        ("rows read", summary.rows_read),
+        ("rows that could not be used", summary.invalid_rows),
+        ("groups", summary.groups),
+        *((f"groups {status}", summary.counts.get(status, 0)) for status in STATUSES),
+        ("groups tripping an edit", summary.edits),
+    ]
+    read = summary.input_dict()
+    rows.append(("encoding", _detected(read["encoding"], "encoding", summary)))
+    if read["delimiter"] is not None:
+        rows.append(("delimiter", _detected(repr(read["delimiter"]), "delimiter", summary)))
+    rows.extend((f"column {role}", header) for role, header in read["columns"].items())
+    for name, value in (summary.manifest or {}).items():
+        if isinstance(value, dict):
+            rows.extend((f"{name}: {k}", _plain(v)) for k, v in value.items())
+        else:
+            rows.append((name, _plain(value)))
+    return rows
+
+
+def _detected(value: Any, what: str, summary: Summary) -> str:
+    return f"{value} (detected)" if what in summary.detected else str(value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value))
+    return "" if value is None else value
+
+
+def write_xlsx(
+    out: IO[str], summary: Summary, columns: Sequence[str], rows: Iterator[Sequence[Any]]
+) -> None:
+    """The audit as an Excel workbook: a summary sheet (counts, how the file was read,
+    the run manifest), the findings and the providers, each with a frozen header,
+    filters and fitted widths. Text a spreadsheet would take for a formula is quoted
+    (:func:`spreadsheet_safe`)."""
+    try:
+        from openpyxl import Workbook
+    except ImportError:  # pragma: no cover - the report extra is part of the tests
+        raise OutputProblem(
+            "--format xlsx needs openpyxl: pip install 'unitcalc[report]'"
+        ) from None
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Summary"
+    _sheet(sheet, ["item", "value"], summary_rows(summary))
+    findings = book.create_sheet("Findings")
+    numbers = {"difference"}
+    status_at, provider_at = columns.index("status"), columns.index("provider")
+    flagged: dict[str, Counter[str]] = {}
+
+    def counted(row: Sequence[Any]) -> list[Any]:
+        if row[status_at] != "ok":
+            for name in str(row[provider_at]).split("; ") if row[provider_at] else ["(none)"]:
+                flagged.setdefault(name, Counter())[row[status_at]] += 1
+        return [
+            int(cell) if name in numbers and cell else cell
+            for name, cell in zip(columns, row, strict=False)
+        ]
+
+    _sheet(findings, columns, (counted(row) for row in rows))
+    minutes = {row["provider"]: row for row in summary.provider_rows()}
+    not_ok = [status for status in STATUSES if status != "ok"]
+    providers = book.create_sheet("Providers")
+    _sheet(
+        providers,
+        ["provider", "timed minutes", "timed units billed", "minutes per unit", "review",
+         "findings", *not_ok],
+        (
+            [
+                name,
+                *(
+                    (row["timed_minutes"], row["timed_units_billed"], row["minutes_per_unit"],
+                     "review" if row["review"] else "")
+                    if (row := minutes.get(name)) is not None
+                    else (None, None, None, "")
+                ),
+                sum(flagged.get(name, Counter()).values()),
+                *(flagged.get(name, Counter())[status] for status in not_ok),
+            ]
+            for name in sorted(minutes.keys() | flagged.keys())
+        ),
+    )  # fmt: skip
+    out.flush()
+    book.save(out.buffer)  # type: ignore[attr-defined]
+
+
+def _sheet(sheet: Any, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    sheet.append(list(header))
+    widths = [len(name) for name in header]
+    for row in rows:
+        cells = safe_row(row)
+        sheet.append(cells)
+        for index, cell in enumerate(cells[: len(widths)]):
+            widths[index] = max(widths[index], len(str(cell)) if cell is not None else 0)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(sheet.max_row, 1)}"
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 80)
+
+
 def _parquet(
-    spool: _Spool, columns: Sequence[str], out: IO[str], *, integers: Sequence[str]
+    spool: _Spool,
+    columns: Sequence[str],
+    out: IO[str],
+    *,
+    integers: Sequence[str],
+    manifest: Mapping[str, Any] | None = None,
 ) -> None:
     """The spooled CSV rows written to ``out`` as one Parquet table: text columns, with
-    ``integers`` (unit counts) as whole numbers."""
+    ``integers`` (unit counts) as whole numbers, and the run manifest in the file's
+    metadata (``unitcalc_manifest``)."""
     import polars as pl
 
     spool.file.seek(0)
@@ -449,7 +671,9 @@ def _parquet(
         pl.col(name).cast(pl.Int64, strict=False) for name in integers if name in frame.columns
     )
     out.flush()
-    frame.write_parquet(out.buffer)  # type: ignore[attr-defined]
+    # The run manifest travels in the file's key-value metadata, as JSON.
+    metadata = {"unitcalc_manifest": json.dumps(manifest)} if manifest is not None else None
+    frame.write_parquet(out.buffer, metadata=metadata)  # type: ignore[attr-defined]
 
 
 def _units(units: Mapping[str, int]) -> str:
@@ -470,7 +694,7 @@ def summary_text(summary: Summary) -> str:
     unusable = count_of(summary.invalid_rows, "row")
     return (
         f"Audit of {count_of(summary.rows_read, 'row')} in {count_of(summary.groups, 'group')}; "
-        f"{unusable} could not be used{order}.\n{table}\n"
+        f"{unusable} could not be used{order}.\n{reading_text(summary)}{table}\n"
         + (
             "Edits (MUE, NCCI, assistant modifiers) tripped in "
             f"{count_of(summary.edits, 'group')}.\n"
@@ -478,6 +702,26 @@ def summary_text(summary: Summary) -> str:
             else ""
         )
     )
+
+
+def reading_text(summary: Summary) -> str:
+    """A line saying how the file was read, when something was detected or a column was
+    read under another name; empty for a plain UTF-8, comma-separated file with
+    unitcalc's own column names."""
+    read = summary.input_dict()
+    if not summary.detected and not read["columns"]:
+        return ""
+    parts = []
+    if read["encoding"] is not None:
+        parts.append(f"encoding {_detected(read['encoding'], 'encoding', summary)}")
+    if read["delimiter"] is not None:
+        shown = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "bar"}
+        delimiter = shown.get(read["delimiter"], repr(read["delimiter"]))
+        parts.append(f"delimiter {_detected(delimiter, 'delimiter', summary)}")
+    if read["columns"]:
+        mapped = ", ".join(f"{role}={header}" for role, header in read["columns"].items())
+        parts.append(f"columns {mapped}")
+    return f"Read with {'; '.join(parts)}.\n"
 
 
 def provider_text(summary: Summary) -> str:
