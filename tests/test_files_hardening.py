@@ -168,12 +168,16 @@ def test_a_named_pipe_is_read_once(tmp_path: Path) -> None:
     assert out.startswith("Audit of 1 row in 1 group; 0 rows could not be used.")
 
 
-def test_standard_input_is_read_without_a_copy_on_disk(tmp_path: Path) -> None:
-    before = set(Path(tempfile.gettempdir()).iterdir())
+def test_standard_input_is_read_without_a_copy_on_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    private = tmp_path / "temporary"
+    private.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
     code, out, _ = audit("-", stdin=HEADER + "P1,2026-01-05,97110,33,2\n")
     assert code == 0
     assert out.startswith("Audit of 1 row in 1 group")
-    assert set(Path(tempfile.gettempdir()).iterdir()) <= before
+    assert list(private.iterdir()) == []
 
 
 def test_sigterm_leaves_no_half_written_report(tmp_path: Path) -> None:
@@ -245,3 +249,53 @@ def test_json_lines_keys_are_carried_through_as_written(tmp_path: Path) -> None:
     row = json.loads(result.stdout)
     assert row["ChartNote"] == "kept as written"
     assert (row["Code"], row["unitcalc_units"]) == ("97110", 2)
+
+
+def test_a_terminal_gets_capped_findings_and_the_summary_last(tmp_path: Path) -> None:
+    from unitcalc.files import Options, run_groups
+    from unitcalc.files.write import AuditWriter
+
+    rows = "".join(f"P{i},2026-01-05,97110,33,3\n" for i in range(5))
+    path = tmp_path / "v.csv"
+    path.write_text(HEADER + rows, encoding="utf-8")
+    writer = AuditWriter("table", show_all=False, terminal_cap=2)
+    summary = run_groups(path, Options(need_billed=True, only_findings=True), writer.consume)
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as out:
+        writer.finish(out, summary)
+        writer.close()
+        out.seek(0)
+        text = out.read()
+    assert text.startswith("Findings:\n")
+    assert text.count("[over]") == 2
+    assert "... and 3 more findings: write them all with --output FILE" in text
+    assert text.index("more findings") < text.index("Audit of 5 rows in 5 groups")
+
+
+def test_summary_only(tmp_path: Path) -> None:
+    path = tmp_path / "v.csv"
+    path.write_text(HEADER + "P1,2026-01-05,97110,33,3\n", encoding="utf-8")
+    code, out, _ = audit(str(path), "--summary-only")
+    assert code == 1
+    assert out.startswith("Audit of 1 row in 1 group")
+    assert "Findings" not in out
+
+
+def test_the_progress_reaches_the_whole_file(tmp_path: Path) -> None:
+    from unitcalc.files import Options, run_groups
+
+    rows = "".join(f"P{i % 97},2026-01-0{1 + i % 3},97110,{8 + i % 40},1\n" for i in range(3000))
+    path = tmp_path / "v.csv"
+    path.write_text(HEADER + rows, encoding="utf-8")
+    size = path.stat().st_size
+    for partition_bytes in (1 << 30, 2048):  # read whole, and in parts
+        calls: list[tuple[int, int, int]] = []
+        run_groups(
+            path,
+            Options(need_billed=True, only_findings=True),
+            lambda group: None,
+            on_progress=lambda *args, seen=calls: seen.append(args),
+            partition_bytes=partition_bytes,
+        )
+        positions = [position for _, position, _ in calls]
+        assert positions == sorted(positions)
+        assert calls[-1] == (3000, size, size)

@@ -261,7 +261,7 @@ class TestLongFiles:
             on_progress=lambda *args: calls.append(args),
         )
         size = path.stat().st_size
-        assert calls == [(65_536, size, size)]
+        assert calls[-1] == (65_536, size, size)
         assert (summary.rows_read, summary.counts) == (65_536, {"ok": 32_768})
 
     def test_progress_is_reported_every_65536_rows_by_the_full_pass(self, tmp_path: Path) -> None:
@@ -277,7 +277,7 @@ class TestLongFiles:
             on_progress=lambda *args: calls.append(args),
         )
         size = path.stat().st_size
-        assert calls == [(65_536, size, size)]
+        assert calls[-1] == (65_536, size, size)
         assert (summary.rows_read, summary.invalid_rows, summary.groups) == (65_536, 65_536, 1)
 
     def test_a_file_with_many_scattered_groups_is_counted_whole(self, tmp_path: Path) -> None:

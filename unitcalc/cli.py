@@ -593,14 +593,26 @@ def _assistant_note(result: Result) -> str:
     )
 
 
+TERMINAL_FINDINGS = 50
+"""Findings shown on a terminal before the note saying how to get them all."""
+
+
 def _progress() -> Callable[[int, int, int], None] | None:
-    """A progress line on stderr while a long file is read, only on a terminal."""
+    """A progress bar with its ETA on stderr while a file is counted, only on a
+    terminal; it reaches 100% when the run is done."""
     if not sys.stderr.isatty():
         return None
+    bar: Any = None
 
     def show(rows: int, position: int, size: int) -> None:
-        share = f" ({100 * position // size}%)" if size else ""
-        click.echo(f"\r{rows:,} rows read{share}", err=True, nl=False)
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(
+                length=max(size, 1), label="Counting", file=sys.stderr, show_eta=True
+            )
+        bar.update(max(0, min(position, size) - bar.pos))
+        if position >= size:
+            bar.render_finish()
 
     return show
 
@@ -791,8 +803,6 @@ def _run(
                     display=display,
                 )
                 summary.manifest = _manifest(path, display, summary, options, settings or {})
-            if progress is not None:
-                click.echo("", err=True)
             with atomic_output(output, bom=bom) as out:
                 writer.finish(out, summary)
             if manifest_path is not None:
@@ -966,6 +976,7 @@ def batch(
 @click.option(
     "--explain", is_flag=True, help="Give each finding the step-by-step reasoning of its count."
 )
+@click.option("--summary-only", is_flag=True, help="Write the summary only, without the findings.")
 @click.pass_context
 def audit(
     ctx: click.Context,
@@ -975,6 +986,7 @@ def audit(
     output_format: AuditFormat,
     show_all: bool,
     explain: bool,
+    summary_only: bool,
     report: Path | None,
     excel_bom: bool,
     manifest_path: Path | None,
@@ -1002,7 +1014,16 @@ def audit(
         "manifest": manifest_path,
         **reading,
     }
-    writer = AuditWriter(output_format, show_all=show_all, keep_findings=report is not None)
+    # On a terminal the findings are capped and the summary comes last, where it stays
+    # in sight; a file or a pipe gets everything, the summary first.
+    terminal = output is None and output_format == "table" and sys.stdout.isatty()
+    writer = AuditWriter(
+        output_format,
+        show_all=show_all,
+        keep_findings=report is not None,
+        summary_only=summary_only,
+        terminal_cap=TERMINAL_FINDINGS if terminal else None,
+    )
     summary = _run(
         file,
         options,

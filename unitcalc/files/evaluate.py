@@ -991,12 +991,15 @@ def run_groups(
             with tempfile.TemporaryDirectory(prefix="unitcalc-") as folder:
                 parts = split_csv(source, options, folder=Path(folder), display=shown)
                 if parts is not None:
-                    for loaded in parts:
+                    count, loaded_parts = parts
+                    for done, loaded in enumerate(loaded_parts, start=1):
                         _run_part(loaded, options, consume, summary)
-                    if on_progress is not None:
-                        on_progress(summary.rows_read, size, size)
+                        if on_progress is not None:
+                            on_progress(summary.rows_read, size * done // count, size)
                     return summary
     loaded = load(source, options, display=shown)
+    if on_progress is not None:
+        on_progress(loaded.parsed.height, size // 2, size)  # read and checked
     _run_part(loaded, options, consume, summary)
     if on_progress is not None:
         on_progress(summary.rows_read, size, size)
@@ -1062,10 +1065,10 @@ def _run_part(
 
 def split_csv(
     path: Path, options: Options, *, folder: Path, display: str
-) -> Iterator[Loaded] | None:
+) -> tuple[int, Iterator[Loaded]] | None:
     """A large plain CSV file in parts, each with whole patients (rows hashed by the
-    first key column), written to ``folder`` by polars' streaming engine and loaded one
-    at a time; None when the file needs the careful reader."""
+    first key column), written to ``folder`` by polars' streaming engine: how many, and
+    each loaded in turn; None when the file needs the careful reader."""
     import polars as pl
 
     delimiter = options.delimiter  # settled by resolve()
@@ -1091,7 +1094,7 @@ def split_csv(
             parsed = check_frame(raw, layout, options, display=display)
             yield Loaded(layout, parsed, raw, {}, options)
 
-    return loaded()
+    return len(files), loaded()
 
 
 def _merged(

@@ -419,10 +419,21 @@ class AuditWriter:
     table rows, for a report (:mod:`unitcalc.files.report`)."""
 
     def __init__(
-        self, output_format: AuditFormat, *, show_all: bool, keep_findings: bool = False
+        self,
+        output_format: AuditFormat,
+        *,
+        show_all: bool,
+        keep_findings: bool = False,
+        summary_only: bool = False,
+        terminal_cap: int | None = None,
     ) -> None:
         self.format = output_format
         self.show_all = show_all
+        self.summary_only = summary_only
+        self.terminal_cap = terminal_cap
+        """On a terminal (table format): show at most this many findings, then the
+        summary last, so that it does not scroll away."""
+        self._block_ends: list[int] = []
         self.spool = _Spool()
         self.findings = 0
         self.key_columns: Sequence[str] = ()
@@ -442,7 +453,7 @@ class AuditWriter:
     def consume(self, group: Group) -> None:
         finding = group.finding
         assert finding is not None
-        if not finding.flagged and not self.show_all:
+        if (not finding.flagged and not self.show_all) or self.summary_only:
             return
         if group.layout is not self._layout:
             self._layout = group.layout
@@ -468,6 +479,8 @@ class AuditWriter:
             self._csv.writerow(row)
         else:
             self.spool.file.write(_finding_block(finding))
+            if self.terminal_cap is not None and len(self._block_ends) < self.terminal_cap:
+                self._block_ends.append(self.spool.file.tell())
 
     def _table_row(self, group: Group, finding: Finding) -> list[Any]:
         key = list(group.key or ())
@@ -503,6 +516,22 @@ class AuditWriter:
             _parquet(self.spool, columns, out, integers=["difference"], manifest=summary.manifest)
         elif self.format == "xlsx":
             write_xlsx(out, summary, columns, self._spooled())
+        elif self.terminal_cap is not None:
+            # A terminal: the findings first (at most the cap), the summary last.
+            if self.findings:
+                out.write("Findings:\n")
+                self.spool.file.seek(0)
+                shown = min(self.findings, self.terminal_cap)
+                out.write(self.spool.file.read(self._block_ends[shown - 1]))
+                if self.findings > shown:
+                    out.write(
+                        f"\n... and {self.findings - shown:,} more findings: write them all "
+                        "with --output FILE (or --format csv, json or xlsx)\n"
+                    )
+                out.write("\n")
+            out.write(summary_text(summary))
+            if summary.providers:
+                out.write(provider_text(summary))
         else:
             out.write(summary_text(summary))
             if summary.providers:
