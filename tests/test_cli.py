@@ -3,14 +3,19 @@ The arithmetic is tested against the library, not here."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
 import unitcalc
 from unitcalc.cli import main, parse_service
+from unitcalc.files.write import atomic_output
 
 
 def run(*args: str, stdin: str | None = None) -> Result:
@@ -219,3 +224,254 @@ def test_help_lists_the_commands() -> None:
 def test_parse_service(token: str, code: str, minutes: int | None, discipline: str | None) -> None:
     line = parse_service(token)
     assert (line.code, line.minutes, line.discipline) == (code, minutes, discipline)
+
+
+PAYERS = Path(__file__).resolve().parent.parent / "docs" / "payers.toml"
+
+
+def calc_json(*args: str) -> dict[str, Any]:
+    result = run("calc", *args, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+class TestRedefinedCodes:
+    def test_a_packaged_code_keeps_its_label_and_says_it_was_redefined(self) -> None:
+        result = run("calc", "97150=23", "--define", "97150=timed")
+        assert result.exit_code == 0
+        assert "97150   group therapy (redefined: timed/15)" in result.stdout
+        assert "Total: 2 units (23 timed minutes)" in result.stdout
+
+    def test_an_add_on_redefined_as_timed_keeps_its_primary(self) -> None:
+        data = calc_json("97130=20", "--define", "97130=timed/15")
+        assert data["units"] == {"97129": 1, "97130": 0}
+
+    def test_an_add_on_redefined_as_untimed_stands_alone(self) -> None:
+        data = calc_json("97130=20", "--define", "97130=untimed")
+        assert data["units"] == {"97130": 1}
+        assert data["lines"][0]["label"] == (
+            "cognitive function intervention, each added 15 min (redefined: untimed)"
+        )
+
+
+def test_the_total_counts_untimed_minutes_apart() -> None:
+    result = run("calc", "97110=33", "97161=45")
+    assert result.exit_code == 0
+    assert "97161   PT evaluation, low complexity (untimed)" in result.stdout
+    assert "Total: 3 units (33 timed minutes, 45 untimed)" in result.stdout
+
+
+def test_ties_in_two_disciplines_are_shown_apart() -> None:
+    result = run("calc", "97110-GP=23", "97112-GP=23", "97110-GO=23", "97112-GO=23")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("Tie in PT: 97110, 97112 have 8 min left each") for line in lines)
+    assert any(line.startswith("Tie in OT: 97110, 97112 have 8 min left each") for line in lines)
+    # Per code, 97110 x2/x3/x4 are the distinct outcomes of the two independent choices.
+    assert (
+        "  The choices in each discipline are independent: 3 compliant allocations in all." in lines
+    )
+    assert "also compliant" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["batch", "{csv}", "--delimiter", ";;"], "Error: --delimiter ';;': give one character, e.g. ';'"),
+        (["audit", "{csv}", "--delimiter", ""], "Error: --delimiter '': give one character, e.g. ';'"),
+        (["calc", "--input", "{json}"], "Error: {json}: byte 41 is not UTF-8; save the JSON as UTF-8"),
+        (["calc", "97110=33", "--payer", "acme"], "Error: --payer needs --payers FILE, the file of payer profiles"),
+        (["calc", "97110=33", "--payers", str(PAYERS), "--payer", "gamma"], f"Error: no payer profile 'gamma' in {PAYERS}; it has "),
+    ],
+    ids=["two-character-delimiter", "empty-delimiter", "json-not-utf8", "payer-without-file",
+         "unknown-payer"],
+)  # fmt: skip
+def test_option_and_input_errors_exit_2_with_one_line(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    visits = tmp_path / "v.csv"
+    visits.write_text("visit_id,code,minutes,billed_units\nV1,97110,33,2\n", encoding="utf-8")
+    document = tmp_path / "in.json"
+    document.write_bytes(b'{"services": [{"code": "97110", "x": "caf\xe9"}]}')
+    names = {"csv": str(visits), "json": str(document)}
+    result = run(*(arg.format(**names) for arg in args))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(message.format(**names))
+    assert result.stderr.count("\n") == 1
+    assert result.stdout == ""
+
+
+SCATTERED = (
+    "visit_id,code,minutes,billed_units\n"
+    "V1,97110,10,1\nV2,97110,20,1\nV1,97112,10,1\n"
+    "V3,97110,8,1\nV3,97110,8,1\nV2,97110,1,0\nV3,97140,8,1\n"
+)
+
+
+class TestScatteredFiles:
+    def test_audit_says_the_file_was_scattered_and_gives_line_ranges(self, tmp_path: Path) -> None:
+        path = tmp_path / "v.csv"
+        path.write_text(SCATTERED, encoding="utf-8")
+        result = run("audit", str(path))
+        assert result.exit_code == 1
+        assert result.stdout.startswith(
+            "Audit of 7 rows in 3 groups; 0 rows could not be used (the groups' rows were "
+            "scattered through the file; each group counted whole).\n"
+        )
+        assert "\n[over] V1 (lines 2, 4)\n" in result.stdout
+        assert "\n[over] V3 (lines 5-6, 8)\n" in result.stdout
+        assert "note: lines 5 and 6 are identical; both are counted" in result.stdout
+        assert "V2" not in result.stdout  # ok groups are not listed
+
+    def test_batch_writes_each_claim_line_once(self, tmp_path: Path) -> None:
+        path = tmp_path / "v.csv"
+        path.write_text(SCATTERED, encoding="utf-8")
+        result = run("batch", str(path))
+        assert result.exit_code == 0
+        rows = list(csv.DictReader(io.StringIO(result.stdout)))
+        assert [(r["visit_id"], r["code"], r["minutes"], r["units"]) for r in rows] == [
+            ("V1", "97110", "10", "1"),
+            ("V1", "97112", "10", "0"),
+            ("V2", "97110", "21", "1"),
+            ("V3", "97110", "16", "1"),
+            ("V3", "97140", "8", "1"),
+        ]
+
+
+class TestBatchReport:
+    def test_an_invalid_group_keeps_its_claim_lines_without_a_discipline_column(
+        self, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "v.csv"
+        path.write_text("visit_id,code,minutes\nV1,97110,33\nV1,xx,7\n", encoding="utf-8")
+        result = run("batch", str(path))
+        assert result.exit_code == 1
+        rows = list(csv.DictReader(io.StringIO(result.stdout)))
+        assert [(r["code"], r["discipline"], r["minutes"], r["units"], r["status"]) for r in rows] == [
+            ("97110", "", "33", "", "invalid"),
+            ("xx", "", "7", "", "invalid"),
+        ]  # fmt: skip
+        assert rows[0]["message"] == (
+            "line 3: 'xx' is not a CPT/HCPCS code: codes have 5 characters, such as 97110 or G0283"
+        )
+
+    def test_json_values_are_written_as_json_in_csv_cells(self, tmp_path: Path) -> None:
+        path = tmp_path / "v.jsonl"
+        records = [
+            {"visit_id": "V1", "code": "97110", "minutes": 33, "flags": ["a", 1], "reviewed": True},
+            {"visit_id": "V1", "code": "97140", "minutes": 7, "reviewed": False, "meta": {"k": 1}},
+        ]  # fmt: skip
+        path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+        result = run("batch", str(path))
+        assert result.exit_code == 0
+        rows = list(csv.DictReader(io.StringIO(result.stdout)))
+        assert [(r["flags"], r["reviewed"], r["other_fields"]) for r in rows] == [
+            ('["a", 1]', "true", ""),
+            ("", "false", '{"meta": {"k": 1}}'),
+        ]
+
+    def test_per_row_adds_the_primary_of_an_add_on_family(self, tmp_path: Path) -> None:
+        path = tmp_path / "v.csv"
+        path.write_text("visit_id,code,minutes\nV1,97130,20\n", encoding="utf-8")
+        result = run("batch", str(path), "--per-row")
+        assert result.exit_code == 0
+        rows = list(csv.DictReader(io.StringIO(result.stdout)))
+        assert [(r["visit_id"], r["code"], r["minutes"], r["units"]) for r in rows] == [
+            ("V1", "97130", "20", "0"),
+            ("V1", "97129", "", "1"),
+        ]
+        assert rows[1]["message"] == (
+            "not in the input: 97129 is part of the add-on family counted here"
+        )
+
+
+def test_an_interrupted_report_leaves_nothing_behind(tmp_path: Path) -> None:
+    target = tmp_path / "report.csv"
+
+    def write_half_a_report() -> None:
+        with atomic_output(target) as out:
+            out.write("half a report")
+            raise RuntimeError("stopped")
+
+    with pytest.raises(RuntimeError, match="stopped"):
+        write_half_a_report()
+    assert list(tmp_path.iterdir()) == []
+
+
+class TestServe:
+    def test_serve_starts_uvicorn_with_the_profiles(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        uvicorn = pytest.importorskip("uvicorn")
+        from fastapi.testclient import TestClient
+
+        started: dict[str, Any] = {}
+
+        def fake_run(app: Any, **options: Any) -> None:
+            started.update(options, app=app)
+
+        monkeypatch.setattr(uvicorn, "run", fake_run)
+        result = run(
+            "serve",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "8123",
+            "--payers",
+            str(PAYERS),
+            "--workers",
+            "1",
+        )
+        assert result.exit_code == 0
+        assert result.stderr == "unitcalc: open http://0.0.0.0:8123/ in a browser; Ctrl+C stops\n"
+        assert (started["host"], started["port"]) == ("0.0.0.0", 8123)
+        assert started["http"] == "unitcalc.web.server:HeaderTimeoutProtocol"
+        client = TestClient(started["app"], base_url="http://127.0.0.1:8123")
+        names = {p["name"] for p in client.get("/api/payers").json()}
+        assert "anthem-example" in names
+
+    def test_serve_runs_a_worker_per_core_from_the_environment(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        uvicorn = pytest.importorskip("uvicorn")
+        from fastapi.testclient import TestClient
+
+        from unitcalc.web.server import ENV_HOSTS, ENV_PAYERS, app_from_environment
+
+        started: dict[str, Any] = {}
+
+        def fake_run(app: Any, **options: Any) -> None:
+            started.update(options, app=app)
+
+        monkeypatch.setattr(uvicorn, "run", fake_run)
+        monkeypatch.setattr("os.cpu_count", lambda: 3)
+        # Set first, so that monkeypatch puts back what was there before serve.
+        monkeypatch.setenv(ENV_PAYERS, "")
+        monkeypatch.setenv(ENV_HOSTS, "")
+        result = run("serve", "--payers", str(PAYERS), "--allow-host", "desk.example")
+        assert result.exit_code == 0, result.output
+        assert started["app"] == "unitcalc.web.server:app_from_environment"
+        assert (started["factory"], started["workers"]) == (True, 3)
+        app = app_from_environment()  # what each worker builds
+        client = TestClient(app, base_url="http://desk.example:8000")
+        assert "anthem-example" in {p["name"] for p in client.get("/api/payers").json()}
+        other = TestClient(app, base_url="http://elsewhere.example:8000")
+        assert other.get("/api/payers").status_code == 400
+
+    def test_serve_without_fastapi_says_what_to_install(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        pytest.importorskip("uvicorn")
+        monkeypatch.setitem(sys.modules, "fastapi", None)  # as if it were not installed
+        result = run("serve")
+        assert result.exit_code == 2
+        assert "(fastapi is missing)" in result.stderr
+
+    def test_serve_without_the_web_extra_says_what_to_install(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setitem(sys.modules, "uvicorn", None)  # import uvicorn raises ImportError
+        result = run("serve")
+        assert result.exit_code == 2
+        assert result.stderr == (
+            "Error: unitcalc serve needs the web extra (uvicorn is missing): "
+            "pip install 'unitcalc[web]'\n"
+        )

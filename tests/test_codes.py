@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import re
 from pathlib import Path
 
 import pytest
 
 import unitcalc
 from unitcalc import CodeTable, CodeTableError, DeletedCodeError, UnknownCodeError
+from unitcalc.codes import normalize_code, parse_table
 
 TIMED = [
     "97032",
@@ -215,3 +217,249 @@ def test_define_code(spec: str, kind: str, unit: int | None) -> None:
 def test_define_code_rejects_bad_specs(spec: str) -> None:
     with pytest.raises(CodeTableError, match="--define"):
         unitcalc.define_code(spec)
+
+
+ENTRY = '[codes."97999"]\nlabel = "x"\n'
+TIMED_ENTRY = ENTRY + 'kind = "timed"\nunit_minutes = 15\n'
+UNTIMED_ENTRY = ENTRY + 'kind = "untimed"\n'
+DELETED_ENTRY = ENTRY + 'kind = "deleted"\ndeleted_on = 2020-01-01\n'
+
+
+def load(tmp_path: Path, text: str | bytes) -> CodeTable:
+    path = tmp_path / "mine.toml"
+    if isinstance(text, str):
+        path.write_text(text, encoding="utf-8")
+    else:
+        path.write_bytes(text)
+    return CodeTable.load(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "key", "message"),
+    [
+        ('colour = "red"\n' + UNTIMED_ENTRY, 1, "colour", "unknown top-level key 'colour': expected [sources] and [codes]"),
+        ('[codes]\n97999 = "timed"\n', 2, "97999", "[codes.'97999']: must be a table of keys such as label and kind"),
+        (ENTRY + 'kind = "untimed"\nlabel2 = 1\n', 4, "label2", "[codes.'97999'] label2: unknown key; allowed keys are addon_of, deleted_on"),
+        ('[codes."97999"]\nlabel = "   "\nkind = "untimed"\n', 2, "label", "label: a short label (text) is required"),
+        (ENTRY + 'kind = "timed"\nunit_minutes = true\n', 4, "unit_minutes", "a timed code needs whole minutes above 0, not True"),
+        (ENTRY + 'kind = "timed"\nunit_minutes = 7.5\n', 4, "unit_minutes", "a timed code needs whole minutes above 0, not 7.5"),
+        (UNTIMED_ENTRY + 'addon_of = "97110"\n', 4, "addon_of", "addon_of: only timed codes can be add-ons"),
+        (TIMED_ENTRY + 'addon_of = "9711"\n', 5, "addon_of", "addon_of: '9711' is not a CPT/HCPCS code"),
+        (TIMED_ENTRY + "addon_of = 97110\n", 5, "addon_of", "addon_of: code 97110 must be text such as '97110', not int"),
+        (TIMED_ENTRY + 'disciplines = ["PT", "XX"]\n', 5, "disciplines", "disciplines: must be a list drawn from PT, OT, SLP"),
+        (TIMED_ENTRY + 'disciplines = "PT"\n', 5, "disciplines", "disciplines: must be a list drawn from PT, OT, SLP"),
+        (ENTRY + 'kind = "deleted"\ndeleted_on = 2020-01-01T08:00:00\nreplaced_by = ["97110"]\n', 4, "deleted_on", "a deleted code needs its deletion date, e.g. 2017-01-01"),
+        (DELETED_ENTRY, 1, "replaced_by", "replaced_by: a deleted code needs the list of its replacement codes"),
+        (DELETED_ENTRY + "replaced_by = []\n", 5, "replaced_by", "a deleted code needs the list of its replacement codes"),
+        (DELETED_ENTRY + 'replaced_by = ["97110", "971"]\n', 5, "replaced_by", "replaced_by: '971' is not a CPT/HCPCS code"),
+        (TIMED_ENTRY + "deleted_on = 2020-01-01\n", 5, "deleted_on", "deleted_on: only for deleted codes"),
+        (UNTIMED_ENTRY + 'replaced_by = ["97110"]\n', 4, "replaced_by", "replaced_by: only for deleted codes"),
+        (UNTIMED_ENTRY + "source = [1]\n", 4, "source", "source: must be a list of keys into [sources]"),
+        (UNTIMED_ENTRY + "source = { contract = 1 }\n", 4, "source", "source: must be a list of keys into [sources]"),
+        (UNTIMED_ENTRY + "note = 3\n", 4, "note", "note: must be text"),
+        (UNTIMED_ENTRY + 'rule_notes = ["ama"]\n', 4, "rule_notes", 'rule_notes: must be a table of rule name = "text"'),
+        (UNTIMED_ENTRY + "rule_notes = { ama = 1 }\n", 4, "rule_notes", 'rule_notes: must be a table of rule name = "text"'),
+    ],
+    ids=["unknown-top-level-key", "entry-not-a-table", "unknown-entry-key", "blank-label",
+         "unit-true", "unit-fraction", "addon-on-untimed", "addon-not-a-code", "addon-a-number",
+         "unknown-discipline", "disciplines-not-a-list", "deleted-on-a-datetime",
+         "deleted-no-replacements", "deleted-empty-replacements", "replacement-not-a-code",
+         "deleted-on-for-timed", "replaced-by-for-untimed", "source-not-text",
+         "source-a-table", "note-not-text", "rule-notes-a-list", "rule-note-not-text"],
+)  # fmt: skip
+def test_bad_entries_name_file_line_and_key(
+    tmp_path: Path, text: str, line: int, key: str, message: str
+) -> None:
+    with pytest.raises(CodeTableError) as caught:
+        load(tmp_path, text)
+    path = tmp_path / "mine.toml"
+    assert str(caught.value).startswith(f"{path}, line {line}: ")
+    assert message in str(caught.value)
+    assert (caught.value.path, caught.value.line, caught.value.key) == (str(path), line, key)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["codes = 3\n", "sources = 3\n" + UNTIMED_ENTRY, 'codes = ["97999"]\n'],
+    ids=["codes-a-number", "sources-a-number", "codes-a-list"],
+)
+def test_sources_and_codes_must_be_tables(tmp_path: Path, text: str) -> None:
+    with pytest.raises(CodeTableError) as caught:
+        load(tmp_path, text)
+    assert str(caught.value) == f"{tmp_path / 'mine.toml'}: [sources] and [codes] must be tables"
+
+
+def test_a_missing_key_points_at_its_entry_not_at_the_next_entry(tmp_path: Path) -> None:
+    # 97999 lacks unit_minutes; the unit_minutes of the entry below it is not the culprit.
+    text = (
+        '[codes."0998T"]\nlabel = "y"\nkind = "untimed"\n\n'
+        '[codes."97999"]\nlabel = "x"\nkind = "timed"\n\n'
+        '[codes."0997T"]\nlabel = "z"\nkind = "timed"\nunit_minutes = 15\n'
+    )
+    with pytest.raises(CodeTableError) as caught:
+        load(tmp_path, text)
+    assert caught.value.line == 5
+    assert "[codes.'97999'] unit_minutes: a timed code needs whole minutes above 0, not None" in (
+        str(caught.value)
+    )
+
+
+def test_a_file_that_is_not_utf8_names_the_byte(tmp_path: Path) -> None:
+    with pytest.raises(CodeTableError) as caught:
+        load(tmp_path, b'[codes."97999"]\nlabel = "caf\xe9"\nkind = "untimed"\n')
+    assert str(caught.value) == f"code table {tmp_path / 'mine.toml'} is not UTF-8 text (byte 28)"
+    assert caught.value.path == str(tmp_path / "mine.toml")
+
+
+def test_sources_are_looked_up_and_free_text_is_kept(tmp_path: Path) -> None:
+    text = (
+        '[sources]\ncontract = "Acme contract 2026, section 4"\n\n'
+        '[codes."97999"]\nlabel = "x"\nkind = "untimed"\nsource = "contract"\n\n'
+        '[codes."0998T"]\nlabel = "y"\nkind = "timed"\nunit_minutes = 15\n'
+        'source = ["contract", "payer letter of 2026-02-01"]\n'
+    )
+    table = load(tmp_path, text)
+    assert table.lookup("97999").sources == ("Acme contract 2026, section 4",)
+    assert table.lookup("0998T").sources == (
+        "Acme contract 2026, section 4",
+        "payer letter of 2026-02-01",
+    )
+
+
+def test_a_full_entry_is_read_whole(tmp_path: Path) -> None:
+    text = (
+        '[codes."g9999"]\nlabel = "  deleted test code  "\nkind = "deleted"\n'
+        'deleted_on = 2021-01-01\nreplaced_by = ["97110", " g0283 "]\n'
+        'disciplines = ["PT", "OT"]\nnote = "gone"\nrule_notes = { ama = "not under ama" }\n'
+    )
+    [info] = parse_table(text, source_name="mine.toml", require_sources=False)
+    assert info.code == "G9999"
+    assert info.label == "deleted test code"
+    assert info.deleted_on == datetime.date(2021, 1, 1)
+    assert info.replaced_by == ("97110", "G0283")
+    assert info.disciplines == ("PT", "OT")
+    assert (info.note, dict(info.rule_notes)) == ("gone", {"ama": "not under ama"})
+    assert info.sources == ("user code table mine.toml",)
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("", "source: every packaged entry must cite a source"),
+        ('source = "contract"\n', "source: 'contract' is not a key of [sources]"),
+    ],
+    ids=["no-source", "source-not-in-sources"],
+)
+def test_packaged_tables_must_cite_a_listed_source(source: str, message: str) -> None:
+    with pytest.raises(CodeTableError, match=re.escape(message)):
+        parse_table(UNTIMED_ENTRY + source, source_name="codes.toml", require_sources=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[codes."0998T"]\nlabel = "x"\nkind = "timed"\nunit_minutes = 15\naddon_of = "97130"\n',
+         "0998T is an add-on of 97130, which must be a timed code that is not itself an add-on"),
+        ('[codes."0998T"]\nlabel = "x"\nkind = "timed"\nunit_minutes = 15\naddon_of = "97129"\n',
+         "97129 has two add-ons (97130, 0998T); unitcalc supports one"),
+        ('[codes."0998T"]\nlabel = "x"\nkind = "timed"\nunit_minutes = 15\naddon_of = "0997T"\n',
+         "0998T is an add-on of 0997T, which is not in the table"),
+    ],
+    ids=["addon-of-an-addon", "second-addon", "primary-unknown"],
+)  # fmt: skip
+def test_add_on_relations_are_checked_against_the_packaged_table(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    with pytest.raises(CodeTableError, match=re.escape(message)) as caught:
+        load(tmp_path, text)
+    assert caught.value.key == "0998T"
+
+
+def test_add_on_errors_from_a_file_name_the_file(tmp_path: Path) -> None:
+    # CodeTableError.path is documented as "the file", and every other error of a --codes
+    # file starts with its path; this one said "code table" whatever the file.
+    text = '[codes."0998T"]\nlabel = "x"\nkind = "timed"\nunit_minutes = 15\naddon_of = "0997T"\n'
+    with pytest.raises(CodeTableError) as caught:
+        load(tmp_path, text)
+    assert caught.value.path == str(tmp_path / "mine.toml")
+    assert str(tmp_path / "mine.toml") in str(caught.value)
+
+
+def test_an_add_on_may_have_its_own_unit_length(tmp_path: Path) -> None:
+    # A first 30-minute unit, then 15-minute add-on units (the shape of 97550/97551).
+    text = (
+        '[codes."0997T"]\nlabel = "p"\nkind = "timed"\nunit_minutes = 30\n\n'
+        '[codes."0998T"]\nlabel = "a"\nkind = "timed"\nunit_minutes = 15\naddon_of = "0997T"\n'
+    )
+    table = load(tmp_path, text)
+    assert dict(unitcalc.calculate({"0997T": 38}, codes=table).units) == {"0997T": 1, "0998T": 1}
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("97999=timed/", "unit length '' must be a whole number of minutes above 0"),
+        ("97999=timed/7.5", "unit length '7.5' must be a whole number of minutes above 0"),
+        ("97999=timed/-15", "unit length '-15' must be a whole number of minutes above 0"),
+        ("97999=", "the kind must be timed, timed/MINUTES or untimed"),
+    ],
+    ids=["no-minutes", "fraction", "negative", "no-kind"],
+)
+def test_define_names_the_spec_and_the_problem(spec: str, message: str) -> None:
+    with pytest.raises(CodeTableError) as caught:
+        unitcalc.define_code(spec)
+    assert str(caught.value).startswith(f"--define {spec!r}: ")
+    assert message in str(caught.value)
+    assert (caught.value.path, caught.value.key) == ("--define", "97999")
+
+
+def test_define_without_an_equals_sign_keeps_the_whole_spec_as_key() -> None:
+    with pytest.raises(CodeTableError) as caught:
+        unitcalc.define_code("97999 timed")
+    assert caught.value.key == "97999 timed"
+    assert "write CODE=timed, CODE=timed/30 or CODE=untimed" in str(caught.value)
+
+
+def test_define_checks_the_code() -> None:
+    with pytest.raises(unitcalc.InvalidServiceError, match="'9799' is not a CPT/HCPCS code"):
+        unitcalc.define_code("9799=timed")
+
+
+@pytest.mark.parametrize(
+    ("code", "suggestions"),
+    [
+        ("71109", ("97110", "97161", "97150")),
+        ("G7777", ()),
+        ("97111", ("97110", "97112", "97113")),
+    ],
+    ids=["digits-shifted", "nothing-close", "one-digit-off"],
+)
+def test_unknown_codes_suggest_what_the_typo_most_likely_meant(
+    code: str, suggestions: tuple[str, ...]
+) -> None:
+    with pytest.raises(UnknownCodeError) as caught:
+        CodeTable.default().lookup(code)
+    assert caught.value.suggestions == suggestions
+    if suggestions:
+        assert f"Did you mean {', '.join(suggestions)}?" in str(caught.value)
+    else:
+        assert "Did you mean" not in str(caught.value)
+    assert f"--define {code}=timed" in str(caught.value)
+
+
+@pytest.mark.parametrize("raw", [97110, None, 97110.0], ids=["int", "none", "float"])
+def test_a_code_must_be_text(raw: object) -> None:
+    with pytest.raises(unitcalc.InvalidServiceError) as caught:
+        normalize_code(raw)
+    assert f"code {raw!r} must be text such as '97110', not {type(raw).__name__}" == str(
+        caught.value
+    )
+    assert (caught.value.field, caught.value.value) == ("code", raw)
+
+
+def test_membership_is_by_canonical_code() -> None:
+    table = CodeTable.default()
+    assert "97110" in table
+    assert "G0283" in table
+    assert "97999" not in table
+    assert "97001" in table  # deleted codes are entries too, so lookup can name replacements
