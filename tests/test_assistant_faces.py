@@ -7,16 +7,12 @@ import datetime
 import json
 
 import pytest
-from click.testing import CliRunner, Result
 from fastapi.testclient import TestClient
 
+from tests.conftest import run
 from unitcalc.cli import main, parse_service
 from unitcalc.errors import InvalidServiceError
 from unitcalc.web.app import create_app
-
-
-def run(*args: str, stdin: str | None = None) -> Result:
-    return CliRunner().invoke(main, list(args), input=stdin)
 
 
 def test_short_form() -> None:

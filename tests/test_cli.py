@@ -11,15 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 import unitcalc
+from tests.conftest import run
 from unitcalc.cli import main, parse_service
 from unitcalc.files.write import atomic_output
-
-
-def run(*args: str, stdin: str | None = None) -> Result:
-    return CliRunner().invoke(main, list(args), input=stdin)
 
 
 class TestCalc:

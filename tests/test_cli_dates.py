@@ -7,13 +7,8 @@ import datetime
 import json
 
 import pytest
-from click.testing import CliRunner, Result
 
-from unitcalc.cli import main
-
-
-def run(*args: str, stdin: str | None = None) -> Result:
-    return CliRunner().invoke(main, list(args), input=stdin)
+from tests.conftest import run
 
 
 def test_date_counts_a_2016_visit() -> None:

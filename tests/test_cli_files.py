@@ -9,9 +9,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from unitcalc.cli import main
+from tests.conftest import run
 
 CASES = Path(__file__).parent / "fixtures" / "audit_cases.csv"
 GOOD = (
@@ -22,10 +21,6 @@ GOOD = (
     "P2,2026-01-05,97110,20,GP,1,south\n"
     "P3,2026-01-05,97130,40,GO,3,south\n"
 )
-
-
-def run(*args: str, stdin: str | None = None) -> Result:
-    return CliRunner().invoke(main, list(args), input=stdin)
 
 
 @pytest.fixture
