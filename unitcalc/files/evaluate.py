@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -133,17 +133,8 @@ class Group:
         """The audit of this group against its billed units."""
         if self.evaluation is None:
             first = self.rows[0]
-            return Finding(
-                group=self.name,
-                status="invalid",
-                rule=first.payer.rule if first.payer else first.rule,
-                billed={},
-                allowed={},
-                difference=0,
-                message="Could not be evaluated: " + "; ".join(self.errors),
-                lines=self.lines,
-                errors=self.errors,
-            )
+            rule = first.payer.rule if first.payer else first.rule
+            return invalid_finding(self.name, rule, self.errors, self.lines)
         billed: dict[tuple[str, str | None], int] = {}
         claim_lines = []
         pooled = self.evaluation.pooling == "discipline"
@@ -332,10 +323,32 @@ def _evaluate_group(
     except UnitcalcError as exc:
         code = getattr(exc, "code", None)
         where = [row.record.line for row in rows if row.service and row.service.code == code]
-        shown = ", ".join(map(str, where or [row.record.line for row in rows]))
-        problem = f"line{'s' * (len(where) != 1)} {shown}: {exc}"
+        problem = _at_lines(where or [row.record.line for row in rows], str(exc))
         return _finish(Group(key, layout, tuple(rows), None, (problem,)), options)
     return _finish(Group(key, layout, tuple(rows), evaluation, ()), options)
+
+
+def _at_lines(lines: Sequence[int], problem: str) -> str:
+    """A group's problem with the lines it is about: ``lines 3, 7: ...``."""
+    shown = ", ".join(map(str, lines))
+    return f"line{'s' * (len(lines) != 1)} {shown}: {problem}"
+
+
+def invalid_finding(
+    group: str, rule: str | None, errors: tuple[str, ...], lines: tuple[int, ...]
+) -> Finding:
+    """The finding of a group that could not be evaluated."""
+    return Finding(
+        group=group,
+        status="invalid",
+        rule=rule,
+        billed={},
+        allowed={},
+        difference=0,
+        message="Could not be evaluated: " + "; ".join(errors),
+        lines=lines,
+        errors=errors,
+    )
 
 
 def _date_of(key: tuple[str, ...] | None, layout: Layout) -> str | None:
@@ -357,19 +370,24 @@ def _finish(group: Group, options: Options) -> Group:
 
 
 def _duplicate_notes(rows: Sequence[Row]) -> Iterator[str]:
-    """Rows entered twice are counted twice, as documented minutes add up; say so."""
-    seen: dict[tuple[object, ...], int] = {}
-    for row in rows:
-        if row.service is None:
-            continue
-        signature = (row.service, row.billed)
+    """Rows entered twice, as the scalar checker read them."""
+    return _identical(
+        (row.record.line, (row.service, row.billed)) for row in rows if row.service is not None
+    )
+
+
+def _identical(signatures: Iterable[tuple[int, Hashable]]) -> Iterator[str]:
+    """Rows entered twice are counted twice, as documented minutes add up; say so.
+    ``signatures`` are each row's line and what it documents and bills."""
+    seen: dict[Hashable, int] = {}
+    for line, signature in signatures:
         if signature in seen:
             yield (
-                f"lines {seen[signature]} and {row.record.line} are identical; both are "
-                "counted: check that the service was not entered twice"
+                f"lines {seen[signature]} and {line} are identical; both are counted: check "
+                "that the service was not entered twice"
             )
         else:
-            seen[signature] = row.record.line
+            seen[signature] = line
 
 
 def _terms(row: Row) -> str:
@@ -1083,10 +1101,9 @@ def split_csv(
     if not layout.key_columns:
         return None
     parts = max(2, path.stat().st_size // (4 << 20))  # about 100,000 rows a part
-    split = csv_parts(path, delimiter, layout.key_columns[0], folder=folder, parts=parts)
-    if split is None:
+    files = csv_parts(path, delimiter, shape, layout.key_columns[0], folder=folder, parts=parts)
+    if files is None:
         return None
-    _, files = split
 
     def loaded() -> Iterator[Loaded]:
         for part in files:
@@ -1123,6 +1140,7 @@ def _column_findings(
 
     if found.height == 0:
         return
+    preference = {code: rank for rank, code in enumerate(options.tie_preference or ())}
     table = options.codes if options.codes is not None else CodeTable.default()
     wanted = found.select(GROUP)
     items = settled.items.join(wanted, on=GROUP, how="semi").sort(GROUP, "__first")
@@ -1190,6 +1208,7 @@ def _column_findings(
             group_rows,
             table,
             options,
+            preference,
         )
         yield (
             group_id,
@@ -1200,18 +1219,11 @@ def _column_findings(
 _LABEL = {0: None, 1: "PT", 2: "OT", 3: "SLP"}
 
 
-def _identical(rows: Sequence[dict[str, Any]]) -> Iterator[str]:
-    """Rows entered twice are counted twice, as documented minutes add up; say so."""
-    seen: dict[tuple[object, ...], int] = {}
-    for row in rows:
-        signature = (row[CODE], row[MINUTES], row[DISCIPLINE], row[BILLED])
-        if signature in seen:
-            yield (
-                f"lines {seen[signature]} and {row[LINE]} are identical; both are counted: "
-                "check that the service was not entered twice"
-            )
-        else:
-            seen[signature] = row[LINE]
+def _identical_rows(rows: Sequence[dict[str, Any]]) -> Iterator[str]:
+    """Rows entered twice, as the columns parsed them."""
+    return _identical(
+        (row[LINE], (row[CODE], row[MINUTES], row[DISCIPLINE], row[BILLED])) for row in rows
+    )
 
 
 def _invalid_of(
@@ -1223,22 +1235,12 @@ def _invalid_of(
 ) -> Finding:
     """The finding of a day with more minutes than a day holds, worded as the scalar
     engine words it (the lines of the code at fault, then the problem)."""
-    where = [str(row[LINE]) for row in rows if row[CODE] == code]
-    error = f"line{'s' * (len(where) != 1)} {', '.join(where)}: {problem}"
+    error = _at_lines([row[LINE] for row in rows if row[CODE] == code], problem)
     first = rows[0]
     rule = options.profiles[first[PAYER]].rule if first[PAYER] else first[RULE]
-    return Finding(
-        group=" / ".join(key),
-        status="invalid",
-        rule=rule,
-        billed={},
-        allowed={},
-        difference=0,
-        message=f"Could not be evaluated: {error}",
-        lines=tuple(line for row in rows for line in range(row[LINE], row[END] + 1)),
-        errors=(error,),
-        warnings=tuple(_identical(rows)),
-    )
+    lines = tuple(line for row in rows for line in range(row[LINE], row[END] + 1))
+    finding = invalid_finding(" / ".join(key), rule, (error,), lines)
+    return attrs.evolve(finding, warnings=tuple(_identical_rows(rows)))
 
 
 def _finding_of(
@@ -1252,14 +1254,14 @@ def _finding_of(
     rows: Sequence[dict[str, Any]],
     table: CodeTable,
     options: Options,
+    preference: Mapping[str, int],
 ) -> Finding:
     """One group's finding from its columns, worded as :func:`unitcalc.auditing.check`
-    words it."""
+    words it. ``preference`` ranks the codes of the tie preference."""
     from ..auditing import _by_code, _message
     from ..edits import check_edits
     from ..rules import TimedItem
 
-    preference = {code: rank for rank, code in enumerate(options.tie_preference or ())}
     pools: dict[int, list[dict[str, Any]]] = {}
     for item in sorted(items, key=lambda entry: entry["__first"]):
         pools.setdefault(item["pool"], []).append(item)
@@ -1324,7 +1326,7 @@ def _finding_of(
             [(row[CODE], row[DISCIPLINE], row[BILLED] or 0) for row in rows], mue=options.mue
         )
     )
-    warnings.extend(_identical(rows))
+    warnings.extend(_identical_rows(rows))
     return Finding(
         group=" / ".join(key),
         status=status,  # type: ignore[arg-type]

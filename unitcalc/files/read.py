@@ -590,16 +590,20 @@ def with_lines(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def csv_parts(
-    path: Path, delimiter: str, key: str, *, folder: Path, parts: int
-) -> tuple[tuple[str, ...], list[list[Path]]] | None:
-    """A large plain CSV file split into ``parts`` by the hash of its ``key`` column
-    (stripped), written by polars' streaming engine to ``folder`` as Arrow files: the
-    columns and each part's files; None when the file needs the careful reader."""
+    path: Path,
+    delimiter: str,
+    shape: tuple[tuple[str, ...], int],
+    key: str,
+    *,
+    folder: Path,
+    parts: int,
+) -> list[list[Path]] | None:
+    """A large plain CSV file (its columns and physical lines in ``shape``, from
+    :func:`csv_lines`) split into ``parts`` by the hash of its ``key`` column (stripped),
+    written by polars' streaming engine to ``folder`` as Arrow files: each part's files;
+    None when the file needs the careful reader."""
     import polars as pl
 
-    shape = csv_lines(path, delimiter)
-    if shape is None or key not in shape[0]:
-        return None
     columns, physical = shape
     scan = pl.scan_csv(path, **_polars_csv(delimiter, columns))
     try:
@@ -613,7 +617,7 @@ def csv_parts(
     by_part: dict[Path, list[Path]] = {}
     for file in sorted(folder.rglob("*.ipc")):
         by_part.setdefault(file.parent, []).append(file)
-    return columns, list(by_part.values())
+    return list(by_part.values())
 
 
 def parquet_frame(source: Source, *, display: str) -> tuple[tuple[str, ...], pl.DataFrame]:
