@@ -647,40 +647,37 @@ def _parse_entry(
             raise fail("unit_minutes", "a monthly code has no unit length and no add-on")
     elif monthly_counting is not None:
         raise fail("monthly_counting", "only for monthly codes")
-    source_keys = body.get("source", [])
-    if isinstance(source_keys, str):
-        source_keys = [source_keys]
-    if not isinstance(source_keys, list) or not all(isinstance(s, str) for s in source_keys):
-        raise fail("source", "must be a list of keys into [sources]")
-    if require_sources and not source_keys:
-        raise fail("source", "every packaged entry must cite a source")
-    citations = []
-    for key in source_keys:
-        if key in sources:
-            citations.append(str(sources[key]))
-        elif require_sources:
-            raise fail("source", f"{key!r} is not a key of [sources]")
-        else:
-            # A user's file may cite free text (a contract, a payer letter) directly.
-            citations.append(key)
+
+    def cited(field: str, *, required: bool) -> list[str]:
+        """The texts of the ``[sources]`` keys given in ``field`` (a user's file may
+        cite free text, a contract or a payer letter, directly)."""
+        keys = body.get(field, [])
+        if isinstance(keys, str):
+            keys = [keys]
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            raise fail(field, "must be a list of keys into [sources]")
+        if required and not keys:
+            raise fail(
+                field,
+                "every packaged entry must cite a source"
+                if field == "source"
+                else "every packaged date must cite the source that sets it",
+            )
+        found = []
+        for key in keys:
+            if key in sources:
+                found.append(str(sources[key]))
+            elif require_sources:
+                raise fail(field, f"{key!r} is not a key of [sources]")
+            else:
+                found.append(key)
+        return found
+
+    citations = cited("source", required=require_sources)
     if not citations:
         citations.append(f"user code table {source_name}")
-    valid_keys = body.get("valid_source", [])
-    if isinstance(valid_keys, str):
-        valid_keys = [valid_keys]
-    if not isinstance(valid_keys, list) or not all(isinstance(k, str) for k in valid_keys):
-        raise fail("valid_source", "must be a list of keys into [sources]")
     dated = valid_from is not None or valid_to is not None or deleted_on is not None
-    if require_sources and dated and not valid_keys:
-        raise fail("valid_source", "every packaged date must cite the source that sets it")
-    valid_sources = []
-    for key in valid_keys:
-        if key in sources:
-            valid_sources.append(str(sources[key]))
-        elif require_sources:
-            raise fail("valid_source", f"{key!r} is not a key of [sources]")
-        else:
-            valid_sources.append(key)
+    valid_sources = cited("valid_source", required=require_sources and dated)
     note = body.get("note")
     if note is not None and not isinstance(note, str):
         raise fail("note", "must be text")
