@@ -1130,6 +1130,29 @@ def _merged(
     return heapq.merge(found, scalar, key=lambda entry: entry[0])
 
 
+class _Spans:
+    """A frame sorted by group, as one Python list per column, and the span of rows
+    each group holds: a group's values are slices, with no object built per row."""
+
+    def __init__(self, frame: pl.DataFrame, names: Sequence[str]) -> None:
+        self.values: dict[str, list[Any]] = {
+            name: frame.get_column(name).to_list() for name in names
+        }
+        runs = frame.get_column(GROUP).rle()
+        self.spans: dict[int, tuple[int, int]] = {}
+        start = 0
+        for length, group_id in zip(
+            runs.struct.field("len").to_list(), runs.struct.field("value").to_list(), strict=True
+        ):
+            self.spans[group_id] = (start, start + length)
+            start += length
+
+    def of(self, group_id: int) -> dict[str, list[Any]]:
+        """The group's values, column by column."""
+        start, stop = self.spans[group_id]
+        return {name: values[start:stop] for name, values in self.values.items()}
+
+
 def _column_findings(
     found: pl.DataFrame, settled: Settled, layout: Layout, options: Options
 ) -> Iterator[tuple[int, Group]]:
@@ -1140,39 +1163,30 @@ def _column_findings(
 
     if found.height == 0:
         return
-    preference = {code: rank for rank, code in enumerate(options.tie_preference or ())}
-    table = options.codes if options.codes is not None else CodeTable.default()
+    wording = _Wording(options)
     wanted = found.select(GROUP)
-    items = settled.items.join(wanted, on=GROUP, how="semi").sort(GROUP, "__first")
-    rows = settled.rows.join(wanted, on=GROUP, how="semi").sort(GROUP, LINE)
-    item_columns = [
-        "pool",
-        CODE,
-        "minutes",
-        "billed",
-        "unit_minutes",
-        "__kind",
-        "__first",
-        "allowed",
-        "__zero",
-        "base",
-        "tied",
-    ]
-    item_lists = dict(
-        items.group_by(GROUP, maintain_order=True)
-        .agg(pl.struct(item_columns).alias("items"))
-        .iter_rows()
-    )
     names = key_names(layout)
-    row_columns = [LINE, END, CODE, DISCIPLINE, MINUTES, BILLED, RULE, PAYER, PROVIDER, *names]
-    row_lists = dict(
-        rows.group_by(GROUP, maintain_order=True)
-        .agg(pl.struct(row_columns).alias("rows"))
-        .iter_rows()
+    rows = (
+        settled.rows.join(wanted, on=GROUP, how="semi")
+        .sort(GROUP, LINE)
+        .with_columns(
+            # Rows entered twice are rare: the scalar wording is asked only for them.
+            __twice=pl.struct(GROUP, CODE, MINUTES, DISCIPLINE, BILLED).is_duplicated()
+        )
     )
+    items = settled.items.join(wanted, on=GROUP, how="semi").sort(GROUP, "__first")
+    row_spans = _Spans(
+        rows,
+        [LINE, END, CODE, DISCIPLINE, MINUTES, BILLED, RULE, PAYER, PROVIDER, "__twice", *names],
+    )
+    item_spans = _Spans(
+        items,
+        ["pool", CODE, "minutes", "billed", "unit_minutes", "__kind", "__first", "allowed",
+         "__zero", "base", "tied"],
+    )  # fmt: skip
     columns = found.select(
         GROUP, "__status", "__counting", "__tie", "__allowed", "__billed", "__problem",
-        "__long_code",
+        "__long_code", "__edits",
     )  # fmt: skip
     for (
         group_id,
@@ -1183,33 +1197,28 @@ def _column_findings(
         billed_total,
         problem,
         code,
+        edits,
     ) in columns.iter_rows():
-        group_rows = row_lists[group_id]
-        key = tuple(group_rows[0][name] for name in names)
+        group_rows = row_spans.of(group_id)
+        key = tuple(group_rows[name][0] for name in names)
         providers = tuple(
-            dict.fromkeys(p.strip() for row in group_rows if (p := row[PROVIDER] or "").strip())
+            dict.fromkeys(p for value in group_rows[PROVIDER] if (p := (value or "").strip()))
         )
-        payer = group_rows[0][PAYER] or ""
+        payer = group_rows[PAYER][0] or ""
         if problem is not None:
             finding = _invalid_of(key, problem, code, group_rows, options)
-            yield (
-                group_id,
-                Group(key, layout, (), None, (), finding=finding, providers=providers, payer=payer),
+        else:
+            finding = wording.finding(
+                key,
+                status,
+                RULES[rule_name],
+                bool(tie),
+                int(allowed_total),
+                int(billed_total),
+                item_spans.of(group_id),
+                group_rows,
+                edits=bool(edits),
             )
-            continue
-        finding = _finding_of(
-            key,
-            status,
-            RULES[rule_name],
-            bool(tie),
-            int(allowed_total),
-            int(billed_total),
-            item_lists[group_id],
-            group_rows,
-            table,
-            options,
-            preference,
-        )
         yield (
             group_id,
             Group(key, layout, (), None, (), finding=finding, providers=providers, payer=payer),
@@ -1219,10 +1228,29 @@ def _column_findings(
 _LABEL = {0: None, 1: "PT", 2: "OT", 3: "SLP"}
 
 
-def _identical_rows(rows: Sequence[dict[str, Any]]) -> Iterator[str]:
+def _identical_rows(rows: Mapping[str, Sequence[Any]]) -> tuple[str, ...]:
     """Rows entered twice, as the columns parsed them."""
-    return _identical(
-        (row[LINE], (row[CODE], row[MINUTES], row[DISCIPLINE], row[BILLED])) for row in rows
+    if not any(rows["__twice"]):
+        return ()
+    return tuple(
+        _identical(
+            zip(
+                rows[LINE],
+                zip(rows[CODE], rows[MINUTES], rows[DISCIPLINE], rows[BILLED], strict=True),
+                strict=True,
+            )
+        )
+    )
+
+
+def _all_lines(rows: Mapping[str, Sequence[Any]]) -> tuple[int, ...]:
+    """Every physical line of the group's rows (a record may span several)."""
+    if rows[LINE] == rows[END]:
+        return tuple(rows[LINE])
+    return tuple(
+        line
+        for first, last in zip(rows[LINE], rows[END], strict=True)
+        for line in range(first, last + 1)
     )
 
 
@@ -1230,115 +1258,167 @@ def _invalid_of(
     key: tuple[str, ...],
     problem: str,
     code: str,
-    rows: Sequence[dict[str, Any]],
+    rows: Mapping[str, Sequence[Any]],
     options: Options,
 ) -> Finding:
     """The finding of a day with more minutes than a day holds, worded as the scalar
     engine words it (the lines of the code at fault, then the problem)."""
-    error = _at_lines([row[LINE] for row in rows if row[CODE] == code], problem)
-    first = rows[0]
-    rule = options.profiles[first[PAYER]].rule if first[PAYER] else first[RULE]
-    lines = tuple(line for row in rows for line in range(row[LINE], row[END] + 1))
-    finding = invalid_finding(" / ".join(key), rule, (error,), lines)
-    return attrs.evolve(finding, warnings=tuple(_identical_rows(rows)))
+    error = _at_lines(
+        [line for line, other in zip(rows[LINE], rows[CODE], strict=True) if other == code],
+        problem,
+    )
+    payer = rows[PAYER][0]
+    rule = options.profiles[payer].rule if payer else rows[RULE][0]
+    finding = invalid_finding(" / ".join(key), rule, (error,), _all_lines(rows))
+    return attrs.evolve(finding, warnings=_identical_rows(rows))
 
 
-def _finding_of(
-    key: tuple[str, ...],
-    status: str,
-    counting: Rule,
-    tie: bool,
-    allowed_total: int,
-    billed_total: int,
-    items: Sequence[dict[str, Any]],
-    rows: Sequence[dict[str, Any]],
-    table: CodeTable,
-    options: Options,
-    preference: Mapping[str, int],
-) -> Finding:
-    """One group's finding from its columns, worded as :func:`unitcalc.auditing.check`
-    words it. ``preference`` ranks the codes of the tie preference."""
-    from ..auditing import _by_code, _message
-    from ..edits import check_edits
-    from ..rules import TimedItem
+class _Wording:
+    """Findings worded from columns as :func:`unitcalc.auditing.check` words them. What
+    depends only on a pool's minutes (the rule's warnings) is worded once per distinct
+    pool and reused: files repeat the same visits many times."""
 
-    pools: dict[int, list[dict[str, Any]]] = {}
-    for item in sorted(items, key=lambda entry: entry["__first"]):
-        pools.setdefault(item["pool"], []).append(item)
-    order = dict.fromkeys(row[CODE] for row in rows)
-    allowed_lines: dict[tuple[str, str | None], int] = {}
-    billed_lines: dict[tuple[str, str | None], int] = {}
-    notes: list[str] = []
-    warnings: list[str] = []
-    several = len(pools) > 1
-    for pool, members in pools.items():
-        label = _LABEL[pool % 4]
-        timed = [item for item in members if item["__kind"] == "timed"]
-        for item in [*timed, *(item for item in members if item["__kind"] != "timed")]:
-            allowed_lines[(item[CODE], label)] = item["allowed"]
-            billed_lines[(item[CODE], label)] = item["billed"]
-        for item in members:
-            note = table.codes[item[CODE]].rule_notes.get(counting.name)
-            if note:
-                notes.append(f"{item[CODE]}: {note}")
-        for item in members:
-            if item["__kind"] != "timed" and item["minutes"] == 0 and item["__zero"]:
-                warnings.append(
-                    f"{item[CODE]} is untimed and bills 1 unit, but 0 minutes were "
-                    "documented: record the service's minutes (they count toward total "
-                    "treatment time, CMS Pub. 100-02 Ch. 15 section 220.3) or remove the "
-                    "line if the service was not given"
-                )
-        if timed and counting.may_warn(
-            [item["minutes"] for item in timed],
-            [item["base"] for item in timed],
-            tied=any(item["tied"] for item in timed),
-        ):
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.table = options.codes if options.codes is not None else CodeTable.default()
+        self.preference = {code: rank for rank, code in enumerate(options.tie_preference or ())}
+        self.warned: dict[Hashable, tuple[str, ...]] = {}
+
+    def pool_warnings(
+        self,
+        counting: Rule,
+        label: str | None,
+        timed: Sequence[tuple[str, int, int, int]],
+    ) -> tuple[str, ...]:
+        """The rule's warnings for one pool's timed items: (code, minutes, unit minutes,
+        first line) each, in input order."""
+        from ..rules import TimedItem
+
+        preference = self.preference
+        # The first line only orders items: its rank within the pool says as much.
+        key = (
+            counting.name,
+            label,
+            tuple((code, minutes, unit) for code, minutes, unit, _ in timed),
+        )
+        found = self.warned.get(key)
+        if found is None:
             allocation = counting.allocate(
                 [
                     TimedItem(
-                        name=item[CODE],
-                        minutes=item["minutes"],
-                        unit_minutes=item["unit_minutes"],
-                        rank=(
-                            preference.get(item[CODE], len(preference)),
-                            -item["minutes"],
-                            item["__first"],
-                        ),
+                        name=code,
+                        minutes=minutes,
+                        unit_minutes=unit,
+                        rank=(preference.get(code, len(preference)), -minutes, order),
                     )
-                    for item in timed
+                    for order, (code, minutes, unit, _) in enumerate(timed)
                 ],
-                pool=label or ("no discipline" if several else None),
+                pool=label,
             )
-            warnings.extend(allocation.warnings)
-    shown = {line: billed_lines.get(line, 0) for line in allowed_lines} | billed_lines
-    message = _message(
-        status,  # type: ignore[arg-type]
-        counting.name,
-        shown,
-        allowed_lines,
-        billed_total,
-        allowed_total,
-        tie or None,
-    )
-    edits = tuple(
-        check_edits(
-            [(row[CODE], row[DISCIPLINE], row[BILLED] or 0) for row in rows], mue=options.mue
+            found = allocation.warnings
+            if len(self.warned) >= 100_000:
+                self.warned.clear()
+            self.warned[key] = found
+        return found
+
+    def finding(
+        self,
+        key: tuple[str, ...],
+        status: str,
+        counting: Rule,
+        tie: bool,
+        allowed_total: int,
+        billed_total: int,
+        items: Mapping[str, Sequence[Any]],
+        rows: Mapping[str, Sequence[Any]],
+        *,
+        edits: bool,
+    ) -> Finding:
+        """One group's finding from its columns: ``items`` per code and pool in order of
+        first line, ``rows`` in line order; ``edits`` whether any edit trips."""
+        from ..auditing import _by_code, _message
+        from ..edits import check_edits
+
+        pools: dict[int, list[int]] = {}
+        for index, pool in enumerate(items["pool"]):
+            pools.setdefault(pool, []).append(index)
+        codes, kinds, minutes = items[CODE], items["__kind"], items["minutes"]
+        order = dict.fromkeys(rows[CODE])
+        allowed_lines: dict[tuple[str, str | None], int] = {}
+        billed_lines: dict[tuple[str, str | None], int] = {}
+        notes: list[str] = []
+        warnings: list[str] = []
+        several = len(pools) > 1
+        for pool, members in pools.items():
+            label = _LABEL[pool % 4]
+            timed = [i for i in members if kinds[i] == "timed"]
+            for i in [*timed, *(i for i in members if kinds[i] != "timed")]:
+                allowed_lines[(codes[i], label)] = items["allowed"][i]
+                billed_lines[(codes[i], label)] = items["billed"][i]
+            for i in members:
+                note = self.table.codes[codes[i]].rule_notes.get(counting.name)
+                if note:
+                    notes.append(f"{codes[i]}: {note}")
+            for i in members:
+                if kinds[i] != "timed" and minutes[i] == 0 and items["__zero"][i]:
+                    warnings.append(
+                        f"{codes[i]} is untimed and bills 1 unit, but 0 minutes were "
+                        "documented: record the service's minutes (they count toward total "
+                        "treatment time, CMS Pub. 100-02 Ch. 15 section 220.3) or remove the "
+                        "line if the service was not given"
+                    )
+            if timed and counting.may_warn(
+                [minutes[i] for i in timed],
+                [items["base"][i] for i in timed],
+                tied=any(items["tied"][i] for i in timed),
+            ):
+                ordered = sorted(timed, key=lambda i: items["__first"][i])
+                warnings.extend(
+                    self.pool_warnings(
+                        counting,
+                        label or ("no discipline" if several else None),
+                        [
+                            (codes[i], minutes[i], items["unit_minutes"][i], items["__first"][i])
+                            for i in ordered
+                        ],
+                    )
+                )
+        shown = {line: billed_lines.get(line, 0) for line in allowed_lines} | billed_lines
+        message = _message(
+            status,  # type: ignore[arg-type]
+            counting.name,
+            shown,
+            allowed_lines,
+            billed_total,
+            allowed_total,
+            tie or None,
         )
-    )
-    warnings.extend(_identical_rows(rows))
-    return Finding(
-        group=" / ".join(key),
-        status=status,  # type: ignore[arg-type]
-        rule=counting.name,
-        billed=_by_code(billed_lines, order=order),  # type: ignore[arg-type]
-        allowed=_by_code(allowed_lines, order=order),  # type: ignore[arg-type]
-        difference=billed_total - allowed_total,
-        message=message,
-        lines=tuple(line for row in rows for line in range(row[LINE], row[END] + 1)),
-        edits=edits,
-        warnings=(*notes, *warnings),
-    )
+        found_edits: tuple[str, ...] = ()
+        if edits:
+            found_edits = tuple(
+                check_edits(
+                    zip(
+                        rows[CODE],
+                        rows[DISCIPLINE],
+                        (units or 0 for units in rows[BILLED]),
+                        strict=True,
+                    ),
+                    mue=self.options.mue,
+                )
+            )
+        warnings.extend(_identical_rows(rows))
+        return Finding(
+            group=" / ".join(key),
+            status=status,  # type: ignore[arg-type]
+            rule=counting.name,
+            billed=_by_code(billed_lines, order=order),  # type: ignore[arg-type]
+            allowed=_by_code(allowed_lines, order=order),  # type: ignore[arg-type]
+            difference=billed_total - allowed_total,
+            message=message,
+            lines=_all_lines(rows),
+            edits=found_edits,
+            warnings=(*notes, *warnings),
+        )
 
 
 def _evaluate_batch(
