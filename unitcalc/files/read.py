@@ -535,7 +535,10 @@ def complete(frame: pl.LazyFrame | pl.DataFrame, columns: Sequence[str], physica
         pl.len().alias("rows"),
         pl.sum_horizontal(name.null_count() for name in text).alias("nulls"),
         pl.all_horizontal(name.str.strip_chars() == "" for name in text).any().alias("blank"),
-        pl.any_horizontal(name.str.contains("[\r\n]") for name in text).last().alias("open"),
+        # The last record (the one with the highest line number, wherever it stands).
+        pl.any_horizontal(name.str.contains("[\r\n]") for name in text)
+        .get(pl.col(LINE).arg_max())
+        .alias("open"),
     )
     rows, nulls, blank, still_open = stats.collect(engine="streaming").row(0)
     return rows + 1 == physical and not nulls and not blank and not still_open
@@ -607,15 +610,18 @@ def csv_parts(
     columns, physical = shape
     scan = pl.scan_csv(path, **_polars_csv(delimiter, columns))
     try:
-        if not complete(scan, columns, physical):
-            return None
         scan.with_columns(__part=pl.col(key).str.strip_chars().hash() % parts).sink_ipc(
             pl.PartitionBy(str(folder), key="__part", include_key=False), mkdir=True
         )
+        files = sorted(folder.rglob("*.ipc"))
+        # Proven complete on the parts (Arrow, read without parsing), not on a second
+        # reading of the CSV file; no part is counted before.
+        if not files or not complete(pl.scan_ipc(files), columns, physical):
+            return None
     except (pl.exceptions.PolarsError, UnicodeDecodeError, OSError, ValueError):
         return None
     by_part: dict[Path, list[Path]] = {}
-    for file in sorted(folder.rglob("*.ipc")):
+    for file in files:
         by_part.setdefault(file.parent, []).append(file)
     return list(by_part.values())
 
