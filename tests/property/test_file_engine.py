@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import example, given, settings
 
 from unitcalc.files import Group, Options, run_groups
@@ -89,3 +90,36 @@ def test_a_large_file_counted_in_parts_gives_the_same_answer(tmp_path: Path) -> 
     assert whole[0]["order"] == "scattered"
     assert whole[0]["rows_read"] == 3000
     assert whole[0]["counts"]["invalid"] == 1
+
+
+@pytest.mark.parametrize(
+    ("odd", "records"),
+    [
+        ('P5,2026-01-05,97110,"2\n0",PT,,1\n', 2001),  # a quoted line break
+        ("P5,2026-01-05,97110,20\n", 2001),  # a short row
+        (",,,,,,\n", 2000),  # a row of blank cells: a blank line, not a record
+    ],
+)
+def test_a_large_file_read_in_parts_is_proven_complete(
+    tmp_path: Path, odd: str, records: int
+) -> None:
+    # Whatever record the parts' proof of completeness must catch, and wherever it falls,
+    # the file read in parts gives the careful reader's answer, as it does read whole.
+    rows = [f"P{visit % 300},2026-01-05,97110,{8 + visit % 50},PT,,1\n" for visit in range(2000)]
+    rows.insert(700, odd)
+    path = tmp_path / "visits.csv"
+    path.write_text(ts.FILE_HEADER + "".join(rows), encoding="utf-8")
+    whole = run_file(path)
+    assert run_file(path, partition_bytes=1024) == whole
+    assert whole[0]["rows_read"] == records
+    assert sum(whole[0]["counts"].values()) == whole[0]["groups"]
+
+
+def test_a_quote_open_at_the_end_of_a_large_file_is_reported(tmp_path: Path) -> None:
+    rows = [f"P{visit % 300},2026-01-05,97110,{8 + visit % 50},PT,,1\n" for visit in range(2000)]
+    rows.append('P1,2026-01-05,97110,20,PT,,"2\n')
+    path = tmp_path / "visits.csv"
+    path.write_text(ts.FILE_HEADER + "".join(rows), encoding="utf-8")
+    whole = run_file(path)
+    assert run_file(path, partition_bytes=1024) == whole
+    assert whole[0]["invalid_rows"] >= 1
