@@ -1010,62 +1010,117 @@ def run_groups(
                 parts = split_csv(source, options, folder=Path(folder), display=shown)
                 if parts is not None:
                     count, loaded_parts = parts
-                    for done, loaded in enumerate(loaded_parts, start=1):
-                        _run_part(loaded, options, consume, summary)
+                    settled_parts = _settled_parts(loaded_parts, options)
+                    for done, part in enumerate(settled_parts, start=1):
+                        _run_part(part, options, consume, summary)
                         if on_progress is not None:
                             on_progress(summary.rows_read, size * done // count, size)
                     return summary
     loaded = load(source, options, display=shown)
     if on_progress is not None:
         on_progress(loaded.parsed.height, size // 2, size)  # read and checked
-    _run_part(loaded, options, consume, summary)
+    _run_part(_settle_part(loaded, options), options, consume, summary)
     if on_progress is not None:
         on_progress(summary.rows_read, size, size)
     return summary
 
 
-def _run_part(
-    loaded: Loaded, options: Options, consume: Callable[[Group], None], summary: Summary
-) -> None:
-    """Count one file, or one part of it, into ``summary``."""
+def _settled_parts(loaded_parts: Iterator[Loaded], options: Options) -> Iterator[_Part]:
+    """Each part read, checked and settled, the next one in a second thread while the
+    caller writes this one's findings: polars works on one core while Python words
+    findings on the other. At most two parts are held at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def settle_next() -> _Part | None:
+        loaded = next(loaded_parts, None)
+        return None if loaded is None else _settle_part(loaded, options)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="unitcalc-parts") as pool:
+        future = pool.submit(settle_next)
+        while (part := future.result()) is not None:
+            future = pool.submit(settle_next)
+            yield part
+
+
+@attrs.frozen(eq=False)
+class _Part:
+    """One file, or one part of it, settled in columns: what is left is Python's work
+    (wording findings, the scalar engine) and adding it to the summary."""
+
+    loaded: Loaded
+    rows_read: int
+    scattered: bool
+    date_formats: frozenset[str]
+    invalid_rows: int
+    quiet: int
+    tally: pl.DataFrame | None
+    written: Iterator[tuple[int, Group]]
+    by_scalar: pl.DataFrame
+
+
+def _settle_part(loaded: Loaded, options: Options) -> _Part:
+    """The columnar work on one file or part (polars, which leaves the interpreter free
+    while it runs: the next part is settled while this one's findings are written)."""
     import polars as pl
 
     layout, parsed = loaded.layout, loaded.parsed
     keys = key_names(layout)
     grouped = assign_groups(parsed, keys)
-    summary.layout = layout
-    summary.rows_read += grouped.height
-    if scattered(grouped, keys):
-        summary.order = "scattered"
-    formats = set(grouped.get_column(DATE_FORMAT).drop_nulls().unique().to_list())
-    summary.date_formats = tuple(sorted(formats | set(summary.date_formats)))
+    formats = frozenset(grouped.get_column(DATE_FORMAT).drop_nulls().unique().to_list())
     date_column = keys[layout.date_index] if layout.date_index is not None else None
     settled = settle(grouped, options, date_column=date_column)
-    # Rows that cannot be used: unreadable, or a code not counted by the day (unknown, not
-    # in force on the date of service, monthly).
-    summary.invalid_rows += int(settled.rows.get_column("__unusable").sum())
     groups = settled.groups
-    in_columns = options.only_findings and not options.explain
-    if in_columns:
-        quiet = groups.filter(~pl.col("__scalar"))
-        summary.groups += quiet.height
-        if quiet.height:
-            summary.counts["ok"] = summary.counts.get("ok", 0) + quiet.height
+    quiet, tally = 0, None
+    if options.only_findings and not options.explain:
+        quiet = groups.filter(~pl.col("__scalar")).height
         if "provider" in layout.known:
             plain = groups.filter(~pl.col("__odd")).select(GROUP)
-            _tally(summary, settled.rows.join(plain, on=GROUP, how="semi"), options)
+            tally = _tally_frame(settled.rows.join(plain, on=GROUP, how="semi"), options)
         found = groups.filter(pl.col("__scalar") & ~pl.col("__odd"))
         scalar = groups.filter(pl.col("__odd")).select(GROUP)
     else:
         found = groups.clear()
         scalar = groups.select(GROUP)
-    written = _column_findings(found, settled, layout, options)
     chosen = grouped.join(scalar, on=GROUP, how="semi").select(GROUP, LINE).sort(GROUP, LINE)
+    return _Part(
+        loaded=loaded,
+        rows_read=grouped.height,
+        scattered=scattered(grouped, keys),
+        date_formats=formats,
+        # Rows that cannot be used: unreadable, or a code not counted by the day (unknown,
+        # not in force on the date of service, monthly).
+        invalid_rows=int(settled.rows.get_column("__unusable").sum()),
+        quiet=quiet,
+        tally=tally,
+        written=_column_findings(found, settled, layout, options),
+        by_scalar=chosen.group_by(GROUP, maintain_order=True).agg(pl.col(LINE)),
+    )
+
+
+def _run_part(
+    part: _Part, options: Options, consume: Callable[[Group], None], summary: Summary
+) -> None:
+    """Count one settled file, or part of it, into ``summary``."""
+    loaded = part.loaded
+    summary.layout = loaded.layout
+    summary.rows_read += part.rows_read
+    if part.scattered:
+        summary.order = "scattered"
+    summary.date_formats = tuple(sorted(part.date_formats | set(summary.date_formats)))
+    summary.invalid_rows += part.invalid_rows
+    if options.only_findings and not options.explain:
+        summary.groups += part.quiet
+        if part.quiet:
+            summary.counts["ok"] = summary.counts.get("ok", 0) + part.quiet
+    if part.tally is not None:
+        for who, minutes, billed in part.tally.iter_rows():
+            entry = summary.providers.setdefault(who, [0, 0])
+            entry[0] += int(minutes)
+            entry[1] += int(billed)
     default_rule = get_rule(options.rule).name if options.rule else None
     pending: list[tuple[int, list[int]]] = []
     waiting = 0
-    by_scalar = chosen.group_by(GROUP, maintain_order=True).agg(pl.col(LINE)).iter_rows()
-    for first_line, group, lines in _merged(written, by_scalar):
+    for first_line, group, lines in _merged(part.written, part.by_scalar.iter_rows()):
         if group is not None:
             _evaluate_batch(pending, loaded, options, default_rule, summary, consume)
             pending, waiting = [], 0
@@ -1162,7 +1217,7 @@ def _column_findings(
     import polars as pl
 
     if found.height == 0:
-        return
+        return iter(())
     wording = _Wording(options)
     wanted = found.select(GROUP)
     names = key_names(layout)
@@ -1188,41 +1243,45 @@ def _column_findings(
         GROUP, "__status", "__counting", "__tie", "__allowed", "__billed", "__problem",
         "__long_code", "__edits",
     )  # fmt: skip
-    for (
-        group_id,
-        status,
-        rule_name,
-        tie,
-        allowed_total,
-        billed_total,
-        problem,
-        code,
-        edits,
-    ) in columns.iter_rows():
-        group_rows = row_spans.of(group_id)
-        key = tuple(group_rows[name][0] for name in names)
-        providers = tuple(
-            dict.fromkeys(p for value in group_rows[PROVIDER] if (p := (value or "").strip()))
-        )
-        payer = group_rows[PAYER][0] or ""
-        if problem is not None:
-            finding = _invalid_of(key, problem, code, group_rows, options)
-        else:
-            finding = wording.finding(
-                key,
-                status,
-                RULES[rule_name],
-                bool(tie),
-                int(allowed_total),
-                int(billed_total),
-                item_spans.of(group_id),
-                group_rows,
-                edits=bool(edits),
-            )
-        yield (
+
+    def worded() -> Iterator[tuple[int, Group]]:
+        for (
             group_id,
-            Group(key, layout, (), None, (), finding=finding, providers=providers, payer=payer),
-        )
+            status,
+            rule_name,
+            tie,
+            allowed_total,
+            billed_total,
+            problem,
+            code,
+            edits,
+        ) in columns.iter_rows():
+            group_rows = row_spans.of(group_id)
+            key = tuple(group_rows[name][0] for name in names)
+            providers = tuple(
+                dict.fromkeys(p for value in group_rows[PROVIDER] if (p := (value or "").strip()))
+            )
+            payer = group_rows[PAYER][0] or ""
+            if problem is not None:
+                finding = _invalid_of(key, problem, code, group_rows, options)
+            else:
+                finding = wording.finding(
+                    key,
+                    status,
+                    RULES[rule_name],
+                    bool(tie),
+                    int(allowed_total),
+                    int(billed_total),
+                    item_spans.of(group_id),
+                    group_rows,
+                    edits=bool(edits),
+                )
+            yield (
+                group_id,
+                Group(key, layout, (), None, (), finding=finding, providers=providers, payer=payer),
+            )
+
+    return worded()
 
 
 _LABEL = {0: None, 1: "PT", 2: "OT", 3: "SLP"}
@@ -1469,21 +1528,18 @@ def _evaluate_batch(
         consume(group)
 
 
-def _tally(summary: Summary, rows: pl.DataFrame, options: Options) -> None:
-    """Providers' timed minutes and billed units over rows of groups settled ok."""
+def _tally_frame(rows: pl.DataFrame, options: Options) -> pl.DataFrame:
+    """Providers' timed minutes and billed units over rows of groups settled ok: one
+    row per provider."""
     import polars as pl
 
     table = options.codes if options.codes is not None else CodeTable.default()
     timed = [info.code for info in table if info.timed]
-    totals = (
+    return (
         rows.filter(pl.col(CODE).is_in(timed))
         .with_columns(
             pl.col(PROVIDER).fill_null("").str.strip_chars().replace("", "(none)").alias("__who")
         )
-        .group_by("__who")
+        .group_by("__who", maintain_order=True)
         .agg(pl.col(MINUTES).fill_null(0).sum(), pl.col(BILLED).fill_null(0).sum())
     )
-    for who, minutes, billed in totals.iter_rows():
-        entry = summary.providers.setdefault(who, [0, 0])
-        entry[0] += int(minutes)
-        entry[1] += int(billed)
