@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import unitcalc
+from tests.conftest import run
 from unitcalc import FileProblem, iter_findings
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -178,3 +179,22 @@ def test_other_encodings(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(FileProblem, match="cannot read"):
         list(iter_findings(tmp_path / "none.csv"))
+
+
+@pytest.mark.parametrize("listing", [(), ("--all",)])
+def test_a_findings_providers_in_order_of_first_line(
+    tmp_path: Path, listing: tuple[str, ...]
+) -> None:
+    # Settled in columns or by the scalar engine (--all): each provider once, stripped,
+    # in the order their lines come.
+    path = tmp_path / "p.csv"
+    path.write_text(
+        "patient_id,date_of_service,code,minutes,billed_units,provider\n"
+        "P1,2026-01-05,97110,33,3, prov2\n"
+        "P1,2026-01-05,97140,10,1,prov1\n"
+        "P1,2026-01-05,97112,10,1,prov2 \n",
+        encoding="utf-8",
+    )
+    result = run("audit", str(path), "--format", "csv", *listing)
+    assert result.exit_code == 1
+    assert result.output.splitlines()[1].endswith(",P1,2026-01-05,prov2; prov1,")

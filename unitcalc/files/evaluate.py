@@ -1231,8 +1231,11 @@ def _column_findings(
     )
     items = settled.items.join(wanted, on=GROUP, how="semi").sort(GROUP, "__first")
     row_spans = _Spans(
-        rows,
-        [LINE, END, CODE, DISCIPLINE, MINUTES, BILLED, RULE, PAYER, PROVIDER, "__twice", *names],
+        rows, [LINE, END, CODE, DISCIPLINE, MINUTES, BILLED, RULE, PAYER, "__twice", *names]
+    )
+    who = pl.col(PROVIDER).fill_null("").str.strip_chars()
+    providers_of: dict[int, list[str]] = dict(
+        rows.group_by(GROUP).agg(who.filter(who != "").unique(maintain_order=True)).iter_rows()
     )
     item_spans = _Spans(
         items,
@@ -1258,9 +1261,7 @@ def _column_findings(
         ) in columns.iter_rows():
             group_rows = row_spans.of(group_id)
             key = tuple(group_rows[name][0] for name in names)
-            providers = tuple(
-                dict.fromkeys(p for value in group_rows[PROVIDER] if (p := (value or "").strip()))
-            )
+            providers = tuple(providers_of[group_id])
             payer = group_rows[PAYER][0] or ""
             if problem is not None:
                 finding = _invalid_of(key, problem, code, group_rows, options)
