@@ -299,3 +299,33 @@ def test_the_progress_reaches_the_whole_file(tmp_path: Path) -> None:
         positions = [position for _, position, _ in calls]
         assert positions == sorted(positions)
         assert calls[-1] == (3000, size, size)
+
+
+def test_a_failing_writer_ends_a_run_in_parts_and_leaves_no_parts_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The writer fails (a full disk, say) while the next part is being settled in the
+    # second thread: the error reaches the caller and the parts' folder is removed.
+    import tempfile
+
+    from unitcalc.files import Options, run_groups
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    rows = "".join(f"P{i % 97},2026-01-05,97110,{8 + i % 40},9\n" for i in range(3000))
+    path = tmp_path / "v.csv"
+    path.write_text(HEADER + rows, encoding="utf-8")
+    seen: list[object] = []
+
+    def consume(group: object) -> None:
+        seen.append(group)
+        if len(seen) == 3:
+            raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        run_groups(
+            path, Options(need_billed=True, only_findings=True), consume, partition_bytes=2048
+        )
+    assert len(seen) == 3
+    assert list(scratch.iterdir()) == []

@@ -15,9 +15,10 @@ with one). The property tests hold both engines to the same statuses.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Hashable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -1010,11 +1011,13 @@ def run_groups(
                 parts = split_csv(source, options, folder=Path(folder), display=shown)
                 if parts is not None:
                     count, loaded_parts = parts
-                    settled_parts = _settled_parts(loaded_parts, options)
-                    for done, part in enumerate(settled_parts, start=1):
-                        _run_part(part, options, consume, summary)
-                        if on_progress is not None:
-                            on_progress(summary.rows_read, size * done // count, size)
+                    # Closed before the parts' folder goes, whatever ends the run: the
+                    # thread settling the next part is done with its files.
+                    with contextlib.closing(_settled_parts(loaded_parts, options)) as settled:
+                        for done, part in enumerate(settled, start=1):
+                            _run_part(part, options, consume, summary)
+                            if on_progress is not None:
+                                on_progress(summary.rows_read, size * done // count, size)
                     return summary
     loaded = load(source, options, display=shown)
     if on_progress is not None:
@@ -1025,7 +1028,7 @@ def run_groups(
     return summary
 
 
-def _settled_parts(loaded_parts: Iterator[Loaded], options: Options) -> Iterator[_Part]:
+def _settled_parts(loaded_parts: Iterator[Loaded], options: Options) -> Generator[_Part]:
     """Each part read, checked and settled, the next one in a second thread while the
     caller writes this one's findings: polars works on one core while Python words
     findings on the other. At most two parts are held at a time."""
