@@ -321,8 +321,8 @@ def load_fees(
         schedule = FeeSchedule(
             shown, "csv", fees=_plain(rows, shown), locality=locality, setting=setting
         )
-    if schedule.localities or locality:
-        schedule.resolve_locality(None)  # an unknown or missing locality fails here
+    if locality:
+        schedule.resolve_locality(None)  # an unknown locality fails here, not mid-run
     return schedule
 
 
