@@ -244,7 +244,7 @@ def test_the_table_and_the_report_show_the_dollars(year: dict[str, Any]) -> None
     payment = year["json"]["summary"]["payment"]
     assert f"billed ${payment['billed']:,.2f}" in result.stdout
     assert "KX threshold:" in result.stdout
-    assert "  $ billed " in result.stdout
+    assert "  amounts: billed $" in result.stdout
     page = report.read_text()
     assert "amount_difference" in page
     assert "<h2>KX threshold (" in page

@@ -792,6 +792,9 @@ def payment_text(summary: Summary) -> str:
         f"allowed ${payment['allowed']:,.2f}, difference ${payment['difference']:,.2f}\n"
     ]
     for kind in ("status", "provider", "payer"):
+        sums_by_name = payment[f"by_{kind}"]
+        if kind != "status" and list(sums_by_name) == ["(none)"]:
+            continue  # no provider or payer column: the status table says it all
         rows = [
             [
                 name,
@@ -800,13 +803,13 @@ def payment_text(summary: Summary) -> str:
                 f"{sums['allowed']:,.2f}",
                 f"{sums['difference']:,.2f}",
             ]
-            for name, sums in payment[f"by_{kind}"].items()
+            for name, sums in sums_by_name.items()
         ]
         table = text_table([kind, "groups", "billed $", "allowed $", "difference $"], rows, "lrrrr")
         parts.append(f"{table}\n")
     kx = payment["kx"]
     parts.append(
-        f"KX threshold: {count_of(kx['missing_kx_lines'], 'line')} past it without KX; "
+        f"\nKX threshold: {count_of(kx['missing_kx_lines'], 'line')} past it without KX; "
         f"{count_of(kx['review_patients'], 'patient bucket')} past the review threshold.\n"
     )
     parts.extend(
@@ -892,9 +895,9 @@ def _finding_block(finding: Finding) -> str:
     if finding.billed_amount is not None:
         allowed, difference = finding.allowed_amount, finding.amount_difference
         text += (
-            f"  $ billed {finding.billed_amount:,.2f}, allowed "
-            f"{'-' if allowed is None else format(allowed, ',.2f')}, difference "
-            f"{'-' if difference is None else format(difference, ',.2f')}\n"
+            f"  amounts: billed ${finding.billed_amount:,.2f}, allowed "
+            f"{'-' if allowed is None else f'${allowed:,.2f}'}, difference "
+            f"{'-' if difference is None else f'${difference:,.2f}'}\n"
         )
     text += "".join(f"  note: {warning}\n" for warning in finding.warnings)
     if finding.status not in {"ok", "invalid"}:
