@@ -271,3 +271,29 @@ def test_the_packaged_amounts_cite_a_source_each() -> None:
     assert data.threshold(2026) is not None
     assert data.threshold(2026).note.startswith("SECONDARY ONLY")  # type: ignore[union-attr]
     assert all(key in data.sources for key in data.review_sources)
+
+
+def test_a_file_with_one_locality_needs_none_named(tmp_path: Path) -> None:
+    one = [line for line in PFALL.read_text().splitlines() if '"01112"' in line]
+    fees = load_fees(write(tmp_path, "\n".join(one) + "\n"))
+    assert fees.localities == ("01112-05",)
+    fee = fees.fee("97110")
+    assert fee is not None
+    assert fee.amount == Decimal("34.00")
+
+
+def test_a_cp1252_fee_csv_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "fees.csv"
+    path.write_bytes("code,amount,note\n97110,30.00,th\xe9rapie\n".encode("cp1252"))
+    fee = load_fees(path).fee("97110")
+    assert fee is not None
+    assert fee.amount == Decimal("30.00")
+
+
+def test_cms_files_without_rows(tmp_path: Path) -> None:
+    header = PPRRVU.read_text().splitlines()[:5]
+    with pytest.raises(FeeFileError, match="the PPRRVU file has no code rows"):
+        load_fees(write(tmp_path, "\n".join(header) + "\n"))
+    gpci = GPCI.read_text().splitlines()[:3]
+    with pytest.raises(FeeFileError, match="the GPCI file has no locality rows"):
+        load_fees(PPRRVU, gpci=write(tmp_path, "\n".join(gpci) + "\n", "g.csv"))

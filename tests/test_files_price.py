@@ -348,3 +348,116 @@ def test_a_payer_profile_names_its_own_fee_file(tmp_path: Path) -> None:
     assert data["summary"]["payment"]["by_payer"]["acme"]["allowed"] == 50.0
     notes = data["summary"]["payment"]["notes"]
     assert any("without a discipline" in note for note in notes)
+
+
+def audit_json(tmp_path: Path, visits: str, *args: str, fees: str | None = None) -> Any:
+    fee_file = tmp_path / "fees.csv"
+    fee_file.write_text(fees or "code,amount,pe_amount,mppr\n97110,30.00,12.00,yes\n")
+    path = tmp_path / "visits.csv"
+    path.write_text(visits)
+    result = run("audit", str(path), "--fees", str(fee_file), "--format", "json", "--all", *args)
+    assert result.exit_code in (0, 1), result.output
+    return json.loads(result.stdout)
+
+
+def test_a_missing_cq_is_a_15_percent_overpayment(tmp_path: Path) -> None:
+    # CQ/CO worked example A: the assistant alone 10 minutes, the therapist 5: one unit
+    # with CQ, paid 85% from 2022. Billed without CQ, the unit is paid in full.
+    data = audit_json(
+        tmp_path,
+        "patient_id,date_of_service,code,minutes,assistant_minutes,discipline,billed_units,modifiers\n"
+        "P1,2025-03-03,97110,5,10,PT,1,GP\n"
+        "P2,2025-03-03,97110,5,10,PT,1,GP CQ\n",
+    )
+    by_patient = {f["key"]["patient_id"]: f for f in data["findings"]}
+    assert by_patient["P1"]["billed_amount"] == 30.0
+    assert by_patient["P1"]["allowed_amount"] == 25.5
+    assert by_patient["P1"]["amount_difference"] == 4.5
+    assert by_patient["P2"]["amount_difference"] == 0.0
+
+
+def test_cq_units_count_the_units_billed_with_the_modifier(tmp_path: Path) -> None:
+    data = audit_json(
+        tmp_path,
+        "patient_id,date_of_service,code,minutes,assistant_minutes,discipline,billed_units,cq_units\n"
+        "P1,2025-03-03,97110,5,10,PT,1,1\n",
+    )
+    assert data["findings"][0]["billed_amount"] == 25.5
+
+
+def test_unpriced_codes_years_without_a_threshold_and_visits_without_a_patient(
+    tmp_path: Path,
+) -> None:
+    data = audit_json(
+        tmp_path,
+        "patient_id,date_of_service,code,minutes,discipline,billed_units\n"
+        "P1,2018-03-05,97110,15,PT,1\n"
+        "P1,2025-03-05,97112,15,PT,1\n",
+    )
+    notes = data["summary"]["payment"]["notes"]
+    assert any("no KX threshold is packaged for 2018" in note for note in notes)
+    assert any("priced at $0: 97112" in note for note in notes)
+    warnings = [w for f in data["findings"] for w in f["warnings"]]
+    assert any(w.startswith("Fees: 97112 not in") for w in warnings)
+    by_visit = audit_json(
+        tmp_path, "visit_id,code,minutes,discipline,billed_units\nV1,97110,15,PT,1\n"
+    )
+    assert any("without patient_id" in note for note in by_visit["summary"]["payment"]["notes"])
+    assert by_visit["findings"][0]["billed_amount"] == 30.0
+
+
+def test_a_bad_prior_amount_names_its_line_and_column(tmp_path: Path) -> None:
+    fees = tmp_path / "fees.csv"
+    fees.write_text("code,amount\n97110,30\n")
+    visits = tmp_path / "v.csv"
+    visits.write_text(
+        "patient_id,date_of_service,code,minutes,discipline,billed_units,kx_prior_pt_slp\n"
+        "P1,2025-03-05,97110,15,PT,1,lots\n"
+    )
+    result = run("audit", str(visits), "--fees", str(fees))
+    assert result.exit_code == 2
+    assert "line 2: kx_prior_pt_slp 'lots' is not an amount" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("patient_id,year,pt_slp,ot\nP1,last,100,\n", "line 2: year 'last' is not a year"),
+        ("patient_id,year,pt_slp,ot\nP1,2025,-5,\n", "line 2: pt_slp '-5' is not an amount"),
+        (None, "cannot read"),
+    ],
+)
+def test_bad_starting_amounts(tmp_path: Path, text: str | None, message: str) -> None:
+    start = tmp_path / "start.csv"
+    if text is not None:
+        start.write_text(text)
+    result = run("audit", str(ROOT / "docs" / "examples" / "visits.csv"), "--fees",
+                 str(ROOT / "docs" / "examples" / "fees.csv"), "--kx-start", str(start))  # fmt: skip
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_profiles_sharing_a_fee_file_load_it_once(tmp_path: Path) -> None:
+    (tmp_path / "shared.csv").write_text("code,amount\n97110,40.00\n")
+    profiles = tmp_path / "payers.toml"
+    profiles.write_text(
+        '[payers.a]\nfees = "shared.csv"\n[payers.b]\nfees = "shared.csv"\n[payers.c]\n'
+    )
+    visits = tmp_path / "v.csv"
+    visits.write_text(
+        "patient_id,date_of_service,code,minutes,discipline,billed_units,payer\n"
+        "P1,2025-02-03,97110,15,PT,1,a\n"
+        "P2,2025-02-03,97110,15,PT,1,b\n"
+        "P3,2025-02-03,97110,15,PT,1,c\n"
+    )
+    result = run("audit", str(visits), "--payers", str(profiles), "--format", "json", "--all")
+    data = json.loads(result.stdout)
+    payment = data["summary"]["payment"]
+    assert payment["fees"] == str(tmp_path / "shared.csv")
+    # Payer c names no fee file and no --fees was given: its group is not priced.
+    assert {name: sums["billed"] for name, sums in payment["by_payer"].items()} == {
+        "a": 40.0,
+        "b": 40.0,
+    }
+    unpriced = [f for f in data["findings"] if f["payer"] == "c"]
+    assert "billed_amount" not in unpriced[0]
