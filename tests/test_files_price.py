@@ -461,3 +461,15 @@ def test_profiles_sharing_a_fee_file_load_it_once(tmp_path: Path) -> None:
     }
     unpriced = [f for f in data["findings"] if f["payer"] == "c"]
     assert "billed_amount" not in unpriced[0]
+
+
+def test_a_row_billing_no_unit_is_not_a_claim_line_past_the_threshold(tmp_path: Path) -> None:
+    data = audit_json(
+        tmp_path,
+        "patient_id,date_of_service,code,minutes,discipline,billed_units,kx_prior_pt_slp\n"
+        "P1,2025-03-05,97110,15,PT,1,2400\n"
+        "P1,2025-03-05,97112,0,PT,0,\n",
+        fees="code,amount\n97110,30.00\n97112,34.00\n",
+    )
+    kx = data["summary"]["payment"]["kx"]["findings"]
+    assert [(f["kind"], f["line"]) for f in kx] == [("missing-kx", 2)]

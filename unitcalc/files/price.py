@@ -121,9 +121,9 @@ class Pricer:
             for line in group.evaluation.result.lines:
                 if line.assistant is not None:
                     due[line.code] = due.get(line.code, 0) + line.assistant.with_modifier
-            first_modifiers = {
-                line.code: mods for line, mods in zip(billed_lines, row_modifiers, strict=True)
-            }
+            first_modifiers: dict[str, tuple[str, ...]] = {}
+            for line, mods in zip(billed_lines, row_modifiers, strict=True):
+                first_modifiers.setdefault(line.code, mods)
             locality = billed_lines[0].locality
             allowed = price_day(
                 [
@@ -190,6 +190,8 @@ class Pricer:
             self.no_patient = True
             return
         for row, modifiers, amount in zip(rows, row_modifiers, amounts, strict=True):
+            if not row.billed:
+                continue  # a row billing no unit is no claim line
             values = row.record.values
             patient = str(values.get(patient_column) or "").strip()
             discipline = row.service.discipline or next(
