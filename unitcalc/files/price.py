@@ -122,8 +122,8 @@ class Pricer:
                 if line.assistant is not None:
                     due[line.code] = due.get(line.code, 0) + line.assistant.with_modifier
             first_modifiers: dict[str, tuple[str, ...]] = {}
-            for line, mods in zip(billed_lines, row_modifiers, strict=True):
-                first_modifiers.setdefault(line.code, mods)
+            for billed_line, mods in zip(billed_lines, row_modifiers, strict=True):
+                first_modifiers.setdefault(billed_line.code, mods)
             locality = billed_lines[0].locality
             allowed = price_day(
                 [
