@@ -37,7 +37,10 @@ if TYPE_CHECKING:
         split_units,
     )
     from .auditing import STATUSES, Finding, audit
+    from .errors import FeeFileError
+    from .fees import DayLine, FeeSchedule, load_fees, price_day
     from .files import FileProblem, iter_findings
+    from .threshold import accrue
 
     __version__: str
 
@@ -56,6 +59,12 @@ _LAZY = {
     "Finding": "auditing",
     "audit": "auditing",
     "FileProblem": "errors",
+    "FeeFileError": "errors",
+    "DayLine": "fees",
+    "FeeSchedule": "fees",
+    "load_fees": "fees",
+    "price_day": "fees",
+    "accrue": "threshold",
     "iter_findings": "files",
 }
 
@@ -87,7 +96,10 @@ __all__ = [
     "CodeNotInForceError",
     "CodeTable",
     "CodeTableError",
+    "DayLine",
     "DeletedCodeError",
+    "FeeFileError",
+    "FeeSchedule",
     "FileProblem",
     "Finding",
     "InvalidServiceError",
@@ -103,6 +115,7 @@ __all__ = [
     "UnknownCodeError",
     "UnknownRuleError",
     "__version__",
+    "accrue",
     "audit",
     "calculate",
     "check_billed_lines",
@@ -110,5 +123,7 @@ __all__ = [
     "define_code",
     "get_rule",
     "iter_findings",
+    "load_fees",
+    "price_day",
     "split_units",
 ]

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -58,6 +59,13 @@ def _frozen(value: Mapping[str, int]) -> Mapping[str, int]:
     return MappingProxyType(dict(value))
 
 
+def _amount(value: object) -> Decimal | None:
+    """A dollar amount (a float read back from JSON as its shortest text)."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value))
+
+
 @attrs.frozen
 class Finding:
     """The audit of one group.
@@ -81,6 +89,12 @@ class Finding:
     """MUE and NCCI edits the billed units trip."""
     warnings: tuple[str, ...] = ()
     """What may surprise a biller in the rule's count (see Result.warnings)."""
+    billed_amount: Decimal | None = attrs.field(default=None, converter=_amount)
+    """With a fee file: the allowed amount of the units billed (docs/payment.md)."""
+    allowed_amount: Decimal | None = attrs.field(default=None, converter=_amount)
+    """With a fee file: the allowed amount of the units the rule allows."""
+    amount_difference: Decimal | None = attrs.field(default=None, converter=_amount)
+    """``billed_amount`` minus ``allowed_amount``: an overpayment when positive."""
 
     @property
     def flagged(self) -> bool:
@@ -101,7 +115,20 @@ class Finding:
             "errors": list(self.errors),
             "edits": list(self.edits),
             "warnings": list(self.warnings),
+            **(
+                {
+                    "billed_amount": _money(self.billed_amount),
+                    "allowed_amount": _money(self.allowed_amount),
+                    "amount_difference": _money(self.amount_difference),
+                }
+                if self.billed_amount is not None
+                else {}
+            ),
         }
+
+
+def _money(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def parse_units(value: object, *, code: str | None, field: str = "billed_units") -> int:

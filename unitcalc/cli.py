@@ -22,7 +22,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 import click
@@ -37,7 +37,9 @@ from .rules import RULES, get_rule, rule_names
 
 if TYPE_CHECKING:
     from .assistant import AssistantOptions, AssistantSplit, DeMinimis
+    from .fees import FeeSchedule
     from .files import InputFormat, Options, Summary
+    from .files.price import Pricer
     from .files.write import AuditFormat, AuditWriter, BatchFormat, BatchWriter
     from .mue import MueTable
     from .payers import PayerProfile
@@ -773,6 +775,7 @@ def _run(
     report: Path | None = None,
     settings: dict[str, Any] | None = None,
     manifest_path: Path | None = None,
+    pricer: Pricer | None = None,
 ) -> Summary:
     from .files import run_groups
     from .files.write import atomic_output, check_output
@@ -797,11 +800,13 @@ def _run(
                 summary = run_groups(
                     path,
                     options,
-                    writer.consume,
+                    writer.consume if pricer is None else pricer.wrap(writer.consume),
                     reset=writer.reset,
                     on_progress=progress,
                     display=display,
                 )
+                if pricer is not None:
+                    pricer.finish(summary)
                 summary.manifest = _manifest(path, display, summary, options, settings or {})
             with atomic_output(output, bom=bom) as out:
                 writer.finish(out, summary)
@@ -819,7 +824,7 @@ def _run(
                     write_report(
                         out,
                         summary,
-                        audit_columns(writer.key_roles),
+                        audit_columns(writer.key_roles, amounts=writer.amounts),
                         writer.kept,
                         title=f"unitcalc audit of {Path(display).name}",
                     )
@@ -977,6 +982,40 @@ def batch(
     "--explain", is_flag=True, help="Give each finding the step-by-step reasoning of its count."
 )
 @click.option("--summary-only", is_flag=True, help="Write the summary only, without the findings.")
+@click.option(
+    "--fees",
+    "fees_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Price the findings: the CMS PPRRVU or PFALL file as downloaded, or a CSV "
+    "code,amount[,modifier] (see docs/payment.md). Adds dollars and the KX threshold.",
+)
+@click.option(
+    "--gpci",
+    "gpci_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With a PPRRVU --fees file: the GPCI file of the same release (locality amounts; "
+    "without it, national amounts).",
+)
+@click.option(
+    "--locality",
+    metavar="MAC-NN",
+    help="The payment locality for rows without a locality column, e.g. 01112-05 (or 05 "
+    "when one contractor uses it).",
+)
+@click.option(
+    "--fee-setting",
+    type=click.Choice(["non-facility", "facility"]),
+    default="non-facility",
+    show_default=True,
+    help="Which amounts of the fee file to use.",
+)
+@click.option(
+    "--kx-start",
+    "kx_start_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A CSV patient_id,year,pt_slp,ot of amounts already incurred that year elsewhere "
+    "(counted toward the KX threshold).",
+)
 @click.pass_context
 def audit(
     ctx: click.Context,
@@ -990,18 +1029,30 @@ def audit(
     report: Path | None,
     excel_bom: bool,
     manifest_path: Path | None,
+    fees_file: Path | None,
+    gpci_file: Path | None,
+    locality: str | None,
+    fee_setting: Literal["non-facility", "facility"],
+    kx_start_file: Path | None,
     **reading: Any,
 ) -> None:
     """Check billed units (column billed_units) against the rule, group by group.
 
     Statuses: ok, over, under, misallocated (right total, wrong codes), invalid (could
-    not be evaluated). Exit codes: 0 every group ok; 1 some group is not ok; 2 the run
-    could not be done.
+    not be evaluated). With --fees each finding carries dollars and lines past the KX
+    threshold without KX are listed. Exit codes: 0 every group ok; 1 some group is not
+    ok, or a KX threshold finding; 2 the run could not be done.
     """
     from .files.write import AuditWriter
 
     options = _options(need_billed=True, **reading)
-    options = attrs.evolve(options, only_findings=not show_all, explain=explain)
+    pricer = _pricer(fees_file, gpci_file, locality, fee_setting, kx_start_file, options)
+    if pricer is not None:
+        pricer.explanations = explain or show_all
+    # Pricing sees every group (ok ones too: their dollars count); the writer still
+    # lists only the findings unless --all.
+    only_findings = not show_all and pricer is None
+    options = attrs.evolve(options, only_findings=only_findings, explain=explain)
     if output_format == "xlsx" and output is None:
         raise click.UsageError("--format xlsx writes a workbook: give --output FILE.xlsx")
     settings = {
@@ -1023,6 +1074,7 @@ def audit(
         keep_findings=report is not None,
         summary_only=summary_only,
         terminal_cap=TERMINAL_FINDINGS if terminal else None,
+        amounts=pricer is not None,
     )
     summary = _run(
         file,
@@ -1033,9 +1085,44 @@ def audit(
         report=report,
         settings=settings,
         manifest_path=manifest_path,
+        pricer=pricer,
     )
-    if summary.edits or any(count for status, count in summary.counts.items() if status != "ok"):
+    kx = summary.payment["kx"]["findings"] if summary.payment else []
+    if (
+        summary.edits
+        or kx
+        or any(count for status, count in summary.counts.items() if status != "ok")
+    ):
         ctx.exit(1)
+
+
+def _pricer(
+    fees_file: Path | None,
+    gpci_file: Path | None,
+    locality: str | None,
+    setting: Literal["non-facility", "facility"],
+    kx_start_file: Path | None,
+    options: Options,
+) -> Pricer | None:
+    """The audit's pricing, when --fees or a payer profile names a fee file."""
+    given = {"--gpci": gpci_file, "--locality": locality, "--kx-start": kx_start_file}
+    from .fees import load_fees
+    from .files.price import Pricer, load_starting, profile_schedules
+
+    def load(path: str | Path) -> FeeSchedule:
+        return load_fees(path, gpci=gpci_file, locality=locality, setting=setting)
+
+    schedules = profile_schedules(options.profiles, load)
+    if fees_file is None and not schedules:
+        unused = [name for name, value in given.items() if value is not None]
+        if unused:
+            raise click.UsageError(f"{unused[0]} prices findings: give --fees FILE too")
+        return None
+    return Pricer(
+        load(fees_file) if fees_file is not None else None,
+        starting=load_starting(kx_start_file) if kx_start_file is not None else {},
+        schedules=schedules,
+    )
 
 
 @main.command()

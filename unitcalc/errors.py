@@ -168,3 +168,16 @@ class MueTableError(UnitcalcError, ValueError):
         super().__init__(message)
         self.path = path
         self.line = line
+
+
+class FeeFileError(UnitcalcError, ValueError):
+    """A fee file (the CMS PPRRVU, GPCI or PFALL file, or a plain fee CSV) cannot be read,
+    or names no fee for the locality asked. ``path``, ``line`` and ``field`` say where."""
+
+    def __init__(
+        self, message: str, *, path: str, line: int | None = None, field: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+        self.field = field

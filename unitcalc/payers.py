@@ -51,6 +51,7 @@ _KEYS = frozenset(
         "assistant_paid_percent",
         "assistant_from",
         "assistant_source",
+        "fees",
     }
 )
 
@@ -85,6 +86,9 @@ class PayerProfile:
     assistant_payment: AssistantPayment | None = None
     """How the payer pays units with CQ or CO; ``None``: as Medicare (85% from
     2022-01-01, 42 USC 1395m(v))."""
+    fees: str = ""
+    """The payer's own fee file (``unitcalc audit --fees`` prices other rows), a path
+    relative to the profile file's folder; see docs/payment.md."""
 
     @property
     def has_caps(self) -> bool:
@@ -188,7 +192,7 @@ def _profile(text: str, source_name: str, name: str, body: Any) -> PayerProfile:
     if pooling not in (None, "discipline", "day"):
         raise fail("pooling", f"must be discipline or day, not {pooling!r}")
     texts = {}
-    for key in ("label", "source", "note"):
+    for key in ("label", "source", "note", "fees"):
         value = body.get(key, "")
         if not isinstance(value, str):
             raise fail(key, "must be text")
@@ -206,7 +210,15 @@ def _profile(text: str, source_name: str, name: str, body: Any) -> PayerProfile:
         pooling=pooling,
         source=texts["source"],
         note=texts["note"],
+        fees=_beside(texts["fees"], source_name),
     )
+
+
+def _beside(path: str, source_name: str) -> str:
+    """A file named in a profile, relative to the profile file's folder."""
+    if not path or Path(path).is_absolute():
+        return path
+    return str(Path(source_name).parent / path)
 
 
 def _assistant_payment(

@@ -235,6 +235,9 @@ class Summary:
     manifest: dict[str, Any] | None = None
     """How the run was made (file, its SHA-256, version, options, time): set by the
     caller, written with the outputs that carry it."""
+    payment: dict[str, Any] | None = None
+    """With a fee file: the amounts by status, provider and payer and the KX threshold
+    findings (set by :class:`unitcalc.files.price.Pricer`)."""
 
     def input_dict(self) -> dict[str, Any]:
         """How the file was read: encoding, delimiter, what was detected, and the
@@ -289,6 +292,8 @@ class Summary:
         if self.providers:
             out["providers"] = self.provider_rows()
         out["input"] = self.input_dict()
+        if self.payment is not None:
+            out["payment"] = self.payment
         if self.manifest is not None:
             out["manifest"] = self.manifest
         return out

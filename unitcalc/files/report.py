@@ -18,7 +18,7 @@ from typing import IO, TYPE_CHECKING, Any
 from ..auditing import STATUSES
 from ..errors import OutputProblem
 from .evaluate import Summary
-from .write import summary_rows
+from .write import KX_COLUMNS, summary_rows
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -81,6 +81,10 @@ def write_report(
     parts.append("</div>")
     parts.append(f"<h2>Findings ({len(findings):,})</h2>")
     parts.append(_findings_table(columns, findings))
+    kx = (summary.payment or {}).get("kx", {}).get("findings")
+    if kx:
+        parts.append(f"<h2>KX threshold ({len(kx):,})</h2>")
+        parts.append(_findings_table(KX_COLUMNS, kx))
     parts.append("</body></html>\n")
     out.write("\n".join(parts))
 

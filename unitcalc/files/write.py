@@ -20,6 +20,7 @@ import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -41,6 +42,8 @@ AUDIT_CSV_COLUMNS = (
 """The findings' first columns, as before key, provider and payer columns were added
 (scripts that read columns by position keep working)."""
 AUDIT_PARTY_COLUMNS = ("provider", "payer")
+AMOUNT_COLUMNS = ("billed_amount", "allowed_amount", "amount_difference")
+"""With a fee file (``--fees``), the findings' last columns: dollars (docs/payment.md)."""
 _ROLES = ("code", "minutes", "discipline")
 OTHER_FIELDS = "other_fields"
 _FORMULA_FIRST = frozenset("=+-@\t\r")
@@ -67,12 +70,14 @@ def safe_row(cells: Sequence[Any]) -> list[Any]:
     ]
 
 
-def audit_columns(key_roles: Sequence[str]) -> list[str]:
+def audit_columns(key_roles: Sequence[str], *, amounts: bool = False) -> list[str]:
     """The findings table's columns: :data:`AUDIT_CSV_COLUMNS`, then the group's key
-    apart (``patient_id``, ``date_of_service``), then provider and payer."""
-    taken = set(AUDIT_CSV_COLUMNS) | set(AUDIT_PARTY_COLUMNS)
+    apart (``patient_id``, ``date_of_service``), then provider and payer, then with
+    ``amounts`` the dollars (:data:`AMOUNT_COLUMNS`)."""
+    taken = set(AUDIT_CSV_COLUMNS) | set(AUDIT_PARTY_COLUMNS) | set(AMOUNT_COLUMNS)
     keys = [name if name not in taken else f"key_{name}" for name in key_roles]
-    return [*AUDIT_CSV_COLUMNS, *keys, *AUDIT_PARTY_COLUMNS]
+    extra = AMOUNT_COLUMNS if amounts else ()
+    return [*AUDIT_CSV_COLUMNS, *keys, *AUDIT_PARTY_COLUMNS, *extra]
 
 
 def check_output(
@@ -426,8 +431,11 @@ class AuditWriter:
         keep_findings: bool = False,
         summary_only: bool = False,
         terminal_cap: int | None = None,
+        amounts: bool = False,
     ) -> None:
         self.format = output_format
+        self.amounts = amounts
+        """Findings carry dollar columns (a fee file was given)."""
         self.show_all = show_all
         self.summary_only = summary_only
         self.terminal_cap = terminal_cap
@@ -459,7 +467,7 @@ class AuditWriter:
             self._layout = group.layout
             self.key_columns = group.layout.key_columns
             self.key_roles = group.layout.key_roles
-            self._columns = audit_columns(self.key_roles)
+            self._columns = audit_columns(self.key_roles, amounts=self.amounts)
         self.findings += 1
         row = self._table_row(group, finding)
         if self.kept is not None:
@@ -498,13 +506,19 @@ class AuditWriter:
             *key,
             "; ".join(group.provider_names),
             group.payer_name,
-        ]
+            *(
+                (_dollars(finding.billed_amount), _dollars(finding.allowed_amount),
+                 _dollars(finding.amount_difference))
+                if self.amounts
+                else ()
+            ),
+        ]  # fmt: skip
 
     def finish(self, out: IO[str], summary: Summary) -> None:
         summary.counts = {status: summary.counts.get(status, 0) for status in STATUSES}
         if not self.key_roles and summary.layout is not None:
             self.key_roles = summary.layout.key_roles
-        columns = audit_columns(self.key_roles)
+        columns = audit_columns(self.key_roles, amounts=self.amounts)
         if self.format == "json":
             out.write('{"summary": ' + json.dumps(summary.to_dict()) + ', "findings": [')
             self.spool.copy_to(out)
@@ -513,7 +527,14 @@ class AuditWriter:
             csv.writer(out, lineterminator="\n").writerow(columns)
             self.spool.copy_to(out)
         elif self.format == "parquet":
-            _parquet(self.spool, columns, out, integers=["difference"], manifest=summary.manifest)
+            _parquet(
+                self.spool,
+                columns,
+                out,
+                integers=["difference"],
+                decimals=AMOUNT_COLUMNS if self.amounts else (),
+                manifest=summary.manifest,
+            )
         elif self.format == "xlsx":
             write_xlsx(out, summary, columns, self._spooled())
         elif self.terminal_cap is not None:
@@ -532,10 +553,12 @@ class AuditWriter:
             out.write(summary_text(summary))
             if summary.providers:
                 out.write(provider_text(summary))
+            out.write(payment_text(summary))
         else:
             out.write(summary_text(summary))
             if summary.providers:
                 out.write(provider_text(summary))
+            out.write(payment_text(summary))
             if self.findings:
                 out.write("\nFindings:\n")
             self.spool.copy_to(out)
@@ -575,6 +598,7 @@ def summary_rows(summary: Summary) -> list[tuple[str, Any]]:
     if read["delimiter"] is not None:
         rows.append(("delimiter", _detected(repr(read["delimiter"]), "delimiter", summary)))
     rows.extend((f"column {role}", header) for role, header in read["columns"].items())
+    rows.extend(payment_rows(summary))
     for name, value in (summary.manifest or {}).items():
         if isinstance(value, dict):
             rows.extend((f"{name}: {k}", _plain(v)) for k, v in value.items())
@@ -614,6 +638,7 @@ def write_xlsx(
     _sheet(sheet, ["item", "value"], summary_rows(summary))
     findings = book.create_sheet("Findings")
     numbers = {"difference"}
+    decimals = set(AMOUNT_COLUMNS)
     status_at, provider_at = columns.index("status"), columns.index("provider")
     flagged: dict[str, Counter[str]] = {}
 
@@ -622,7 +647,11 @@ def write_xlsx(
             for name in str(row[provider_at]).split("; ") if row[provider_at] else ["(none)"]:
                 flagged.setdefault(name, Counter())[row[status_at]] += 1
         return [
-            int(cell) if name in numbers and cell else cell
+            int(cell)
+            if name in numbers and cell
+            else float(cell)
+            if name in decimals and cell
+            else cell
             for name, cell in zip(columns, row, strict=False)
         ]
 
@@ -649,6 +678,10 @@ def write_xlsx(
             for name in sorted(minutes.keys() | flagged.keys())
         ),
     )  # fmt: skip
+    kx = (summary.payment or {}).get("kx", {}).get("findings")
+    if kx:
+        sheet = book.create_sheet("KX threshold")
+        _sheet(sheet, KX_COLUMNS, ([finding[name] for name in KX_COLUMNS] for finding in kx))
     out.flush()
     book.save(out.buffer)  # type: ignore[attr-defined]
 
@@ -678,6 +711,7 @@ def _parquet(
     out: IO[str],
     *,
     integers: Sequence[str],
+    decimals: Sequence[str] = (),
     manifest: Mapping[str, Any] | None = None,
 ) -> None:
     """The spooled CSV rows written to ``out`` as one Parquet table: text columns, with
@@ -698,11 +732,92 @@ def _parquet(
         frame = pl.DataFrame(schema=dict.fromkeys(columns, pl.String))
     frame = frame.with_columns(
         pl.col(name).cast(pl.Int64, strict=False) for name in integers if name in frame.columns
+    ).with_columns(
+        pl.col(name).cast(pl.Float64, strict=False) for name in decimals if name in frame.columns
     )
     out.flush()
     # The run manifest travels in the file's key-value metadata, as JSON.
     metadata = {"unitcalc_manifest": json.dumps(manifest)} if manifest is not None else None
     frame.write_parquet(out.buffer, metadata=metadata)  # type: ignore[attr-defined]
+
+
+KX_COLUMNS = (
+    "kind", "patient", "year", "bucket", "date_of_service", "line", "group", "accrued",
+    "threshold", "message",
+)  # fmt: skip
+"""The columns of the KX threshold findings (spreadsheet sheet, report table)."""
+
+
+def _dollars(amount: Decimal | None) -> Decimal | str:
+    """An amount for a findings cell: a number (never quoted as if it were a formula),
+    blank when there is none."""
+    return "" if amount is None else amount.quantize(Decimal("0.01"))
+
+
+def payment_rows(summary: Summary) -> list[tuple[str, Any]]:
+    """The payment summary as label/value pairs (none without a fee file)."""
+    payment = summary.payment
+    if payment is None:
+        return []
+    rows: list[tuple[str, Any]] = [
+        ("fees", payment["fees"]),
+        ("fee file", payment["fee_file"]),
+        ("billed amount", payment["billed"]),
+        ("allowed amount", payment["allowed"]),
+        ("amount difference", payment["difference"]),
+    ]
+    for kind in ("status", "provider", "payer"):
+        for name, sums in payment[f"by_{kind}"].items():
+            rows.append(
+                (
+                    f"{kind} {name}",
+                    f"billed {sums['billed']:.2f}, allowed {sums['allowed']:.2f}, "
+                    f"difference {sums['difference']:.2f} ({count_of(sums['groups'], 'group')})",
+                )
+            )
+    rows.append(("lines past the KX threshold without KX", payment["kx"]["missing_kx_lines"]))
+    rows.append(("patients past the review threshold", payment["kx"]["review_patients"]))
+    rows.extend(("note", note) for note in payment["notes"])
+    return rows
+
+
+def payment_text(summary: Summary) -> str:
+    """The amounts by status, provider and payer, and the KX threshold findings (empty
+    without a fee file)."""
+    payment = summary.payment
+    if payment is None:
+        return ""
+    parts = [
+        f"\nAmounts (fees from {payment['fees']}): billed ${payment['billed']:,.2f}, "
+        f"allowed ${payment['allowed']:,.2f}, difference ${payment['difference']:,.2f}\n"
+    ]
+    for kind in ("status", "provider", "payer"):
+        sums_by_name = payment[f"by_{kind}"]
+        if kind != "status" and list(sums_by_name) == ["(none)"]:
+            continue  # no provider or payer column: the status table says it all
+        rows = [
+            [
+                name,
+                str(sums["groups"]),
+                f"{sums['billed']:,.2f}",
+                f"{sums['allowed']:,.2f}",
+                f"{sums['difference']:,.2f}",
+            ]
+            for name, sums in sums_by_name.items()
+        ]
+        table = text_table([kind, "groups", "billed $", "allowed $", "difference $"], rows, "lrrrr")
+        parts.append(f"{table}\n")
+    kx = payment["kx"]
+    parts.append(
+        f"\nKX threshold: {count_of(kx['missing_kx_lines'], 'line')} past it without KX; "
+        f"{count_of(kx['review_patients'], 'patient bucket')} past the review threshold.\n"
+    )
+    parts.extend(
+        f"  [{f['kind']}] {f['patient']} {f['date_of_service']}: {f['message']}\n"
+        for f in kx["findings"]
+    )
+    parts.extend(f"Note: {note}\n" for note in payment["notes"])
+    return "".join(parts)
 
 
 def _units(units: Mapping[str, int]) -> str:
@@ -777,6 +892,13 @@ def _finding_block(finding: Finding) -> str:
     where = f"line{'s' * (len(finding.lines) != 1)} {lines}"
     text = f"\n[{finding.status}] {finding.group} ({where})\n  {finding.message}\n"
     text += "".join(f"  ! {edit}\n" for edit in finding.edits)
+    if finding.billed_amount is not None:
+        allowed, difference = finding.allowed_amount, finding.amount_difference
+        text += (
+            f"  amounts: billed ${finding.billed_amount:,.2f}, allowed "
+            f"{'-' if allowed is None else f'${allowed:,.2f}'}, difference "
+            f"{'-' if difference is None else f'${difference:,.2f}'}\n"
+        )
     text += "".join(f"  note: {warning}\n" for warning in finding.warnings)
     if finding.status not in {"ok", "invalid"}:
         text += "".join(f"    - {step}\n" for step in finding.explanation[1:])

@@ -1,0 +1,75 @@
+"""Pricing properties: the order of a day's lines does not change its total; the MPPR
+cuts every unit but one when all codes take it; a unit never costs more than its fee nor
+less than its fee without half its PE; amounts only grow with units."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from unitcalc.fees import DayLine, Fee, FeeSchedule, price_day
+
+CODES = ("97110", "97112", "97140", "97530")
+DAY = datetime.date(2025, 6, 2)
+cents = st.integers(min_value=1, max_value=20_000)
+
+
+@st.composite
+def schedules(draw: st.DrawFn) -> FeeSchedule:
+    fees = {}
+    for code in CODES:
+        amount = draw(cents)
+        pe = draw(st.integers(min_value=0, max_value=amount))
+        fees[("", code, "")] = Fee(
+            code, Decimal(amount) / 100, Decimal(pe) / 100, mppr=draw(st.booleans())
+        )
+    return FeeSchedule("generated", "csv", fees=fees)
+
+
+days = st.lists(
+    st.builds(DayLine, st.sampled_from(CODES), st.integers(min_value=0, max_value=6)),
+    max_size=5,
+)
+
+
+@given(fees=schedules(), lines=days, data=st.data())
+def test_the_order_of_lines_does_not_change_the_total(
+    fees: FeeSchedule, lines: list[DayLine], data: st.DataObject
+) -> None:
+    shuffled = data.draw(st.permutations(lines))
+    assert price_day(shuffled, fees, day=DAY).total == price_day(lines, fees, day=DAY).total
+
+
+@given(fees=schedules(), lines=days)
+@example(
+    fees=FeeSchedule("tie", "csv", fees={("", c, ""): Fee(c, Decimal(30), Decimal(12), True)
+                                         for c in CODES}),
+    lines=[DayLine("97110", 1), DayLine("97112", 1)],
+)  # fmt: skip
+def test_each_unit_lies_between_its_fee_and_its_fee_less_half_its_pe(
+    fees: FeeSchedule, lines: list[DayLine]
+) -> None:
+    price = price_day(lines, fees, day=DAY)
+    assert len(price.units) == sum(line.units for line in lines)
+    reducible = 0
+    for unit in price.units:
+        fee = fees.fee(unit.code)
+        assert fee is not None
+        assert fee.practice_expense is not None
+        floor = fee.amount - fee.practice_expense / 2
+        assert floor.quantize(Decimal("0.01")) - Decimal("0.01") <= unit.allowed <= fee.amount
+        reducible += fee.mppr and fee.practice_expense > 0
+    # Every reducible unit but the one with the highest PE is cut.
+    cut = sum(unit.mppr_cut > 0 for unit in price.units)
+    assert cut == max(reducible - 1, 0)
+
+
+@given(fees=schedules(), lines=days.filter(bool), extra=st.sampled_from(CODES))
+def test_one_more_unit_never_lowers_the_total(
+    fees: FeeSchedule, lines: list[DayLine], extra: str
+) -> None:
+    more = [*lines, DayLine(extra, 1)]
+    assert price_day(more, fees, day=DAY).total >= price_day(lines, fees, day=DAY).total

@@ -1,0 +1,299 @@
+"""Fee files and the price of a day: the CMS PPRRVU (with GPCI) and PFALL layouts, the
+plain fee CSV and its errors, the therapy MPPR at its edges and the assistant reduction
+taken last."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from unitcalc.assistant import AssistantPayment
+from unitcalc.errors import FeeFileError, UnitcalcError
+from unitcalc.fees import DayLine, Fee, FeeSchedule, load_fees, payment_data, price_day
+
+FEES = Path(__file__).parent / "fixtures" / "fees"
+PPRRVU = FEES / "PPRRVU_sample.csv"
+GPCI = FEES / "GPCI_sample.csv"
+PFALL = FEES / "PFALL_sample.csv"
+DAY = datetime.date(2025, 3, 4)
+
+
+def schedule(*rows: tuple[str, str, str | None]) -> FeeSchedule:
+    """A schedule of (code, amount, PE amount or None: no MPPR) rows."""
+    return FeeSchedule(
+        "test",
+        "csv",
+        fees={
+            ("", code, ""): Fee(
+                code, Decimal(amount), Decimal(pe) if pe else None, mppr=pe is not None
+            )
+            for code, amount, pe in rows
+        },
+    )
+
+
+def write(tmp_path: Path, text: str, name: str = "fees.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- the PPRRVU sample, national and by locality -------------------------------------
+
+
+def test_the_pprrvu_sample_loads_in_its_published_layout() -> None:
+    fees = load_fees(PPRRVU)
+    assert fees.kind == "pprrvu"
+    # National amounts: the file's total RVUs times its conversion factor (GPCIs 1.0),
+    # checked against the NON-FACILITY TOTAL column the file carries beside them.
+    rows = [line.split(",") for line in PPRRVU.read_text().splitlines()[5:]]
+    for row in rows:
+        code, total, factor = row[0], Decimal(row[11]), Decimal(row[24])
+        fee = fees.fee(code)
+        assert fee is not None
+        assert fee.amount == (total * factor).quantize(Decimal("0.01")), code
+        assert fee.practice_expense == (Decimal(row[6]) * factor).quantize(Decimal("0.01"))
+        assert fee.mppr == (row[18] == "5"), code
+    assert fees.fee("97999") is None
+
+
+def test_the_pprrvu_sample_keeps_no_descriptor_text() -> None:
+    # The descriptor column of the sample is blank, and the loader keeps numbers only.
+    fees = load_fees(PPRRVU)
+    assert all(field.name != "description" for field in Fee.__attrs_attrs__)
+    assert {code for code, _ in fees.rvus} == {"97110", "97140", "97112", "97161", "99213"}
+
+
+def test_pprrvu_with_the_gpci_file_prices_a_locality() -> None:
+    fees = load_fees(PPRRVU, gpci=GPCI, locality="01112-05")
+    assert fees.localities == ("01112-05", "10112-00")
+    # 97110: work 0.45 x 1.100 + PE 0.40 x 1.400 + MP 0.02 x 0.600 = 1.067; x 32 = 34.144
+    fee = fees.fee("97110")
+    assert fee is not None
+    assert fee.amount == Decimal("34.14")
+    assert fee.practice_expense == Decimal("17.92")  # 0.40 x 1.4 x 32
+    # The locality number alone, when one contractor uses it; a row's own locality wins.
+    assert load_fees(PPRRVU, gpci=GPCI, locality="05").fee("97110") == fee
+    other = fees.fee("97110", locality="10112-00")
+    assert other is not None
+    assert other.amount == Decimal("26.24")  # (0.45 x 1 + 0.40 x 0.9 + 0.02 x 0.5) x 32
+
+
+def test_the_facility_setting_uses_the_facility_pe() -> None:
+    fee = load_fees(PPRRVU, setting="facility").fee("97110")
+    assert fee is not None
+    assert fee.amount == Decimal("21.44")  # (0.45 + 0.20 + 0.02) x 32
+
+
+# --- PFALL --------------------------------------------------------------------------
+
+
+def test_the_pfall_sample_gives_amounts_and_the_pe_from_the_reduced_amount() -> None:
+    fees = load_fees(PFALL, locality="01112-05")
+    fee = fees.fee("97110")
+    assert fee == Fee("97110", Decimal("34.00"), Decimal("12.00"), True)
+    # A code without a therapy-reduced amount is not subject to the MPPR.
+    plain = load_fees(PFALL, locality="10112-00").fee("99213")
+    assert plain is not None
+    assert not plain.mppr
+    facility = load_fees(PFALL, locality="05", setting="facility").fee("97110")
+    assert facility is not None
+    assert facility.amount == Decimal("30.00")
+    assert facility.practice_expense == Decimal("8.00")
+
+
+def test_pfall_with_several_localities_needs_one_named() -> None:
+    fees = load_fees(PFALL)  # rows may name theirs (a locality column)
+    assert fees.fee("97110", locality="10112-00") is not None
+    with pytest.raises(FeeFileError, match=r"2 payment localities .*--locality"):
+        fees.fee("97110")
+    with pytest.raises(FeeFileError, match="locality '99' is not in"):
+        load_fees(PFALL, locality="99")
+
+
+# --- the plain CSV and its errors --------------------------------------------------
+
+
+def test_a_plain_csv_with_modifier_rows(tmp_path: Path) -> None:
+    fees = load_fees(write(tmp_path, "code,amount,modifier\n97110,31.47,\n97110,15.00,52\n"))
+    assert fees.kind == "csv"
+    base, reduced = fees.fee("97110", ("GP",)), fees.fee("97110", ("GP", "52"))
+    assert base is not None
+    assert reduced is not None
+    assert (base.amount, reduced.amount) == (Decimal("31.47"), Decimal("15.00"))
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "field"),
+    [
+        ("cpt,fee\n97110,30\n", "line 1", "header"),
+        ("code,amount\n9711,30\n", "line 2", "code"),
+        ("code,amount\n97110,thirty\n", "line 2", "amount"),
+        ("code,amount\n97110,-3\n", "line 2", "amount"),
+        ("code,amount,pe_amount\n97110,30,40\n", "line 2", "pe_amount"),
+        ("code,amount,mppr\n97110,30,yes\n", "line 2", "pe_amount"),
+        ("code,amount,pe_amount,mppr\n97110,30,12,maybe\n", "line 2", "mppr"),
+        ("code,amount\n97110,30\n97110,31\n", "line 3", "code"),
+    ],
+    ids=["no-header", "short-code", "word-amount", "negative", "pe-too-big", "mppr-no-pe",
+         "mppr-word", "twice"],
+)  # fmt: skip
+def test_bad_fee_files_name_the_line_the_field_and_the_fix(
+    tmp_path: Path, text: str, where: str, field: str
+) -> None:
+    with pytest.raises(FeeFileError) as caught:
+        load_fees(write(tmp_path, text))
+    assert isinstance(caught.value, UnitcalcError)
+    assert caught.value.field == field
+    assert where in str(caught.value)
+    assert caught.value.line == int(where.split()[1])
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "is empty"),
+        ("code,amount\n", "no fee rows"),
+    ],
+)
+def test_empty_fee_files(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(FeeFileError, match=message):
+        load_fees(write(tmp_path, text))
+
+
+def test_a_missing_fee_file_and_a_gpci_beside_a_plain_csv(tmp_path: Path) -> None:
+    with pytest.raises(FeeFileError, match="cannot read the fee file"):
+        load_fees(tmp_path / "absent.csv")
+    with pytest.raises(FeeFileError, match="not a PPRRVU file"):
+        load_fees(write(tmp_path, "code,amount\n97110,30\n"), gpci=GPCI)
+    with pytest.raises(FeeFileError, match="not a GPCI file"):
+        load_fees(PPRRVU, gpci=write(tmp_path, "a,b\n1,2\n", "g.csv"))
+    with pytest.raises(FeeFileError, match="choose non-facility or facility"):
+        load_fees(PPRRVU, setting="hospital")  # type: ignore[arg-type]
+
+
+def test_a_pprrvu_file_without_a_needed_column(tmp_path: Path) -> None:
+    lines = PPRRVU.read_text().splitlines()
+    lines[4] = lines[4].replace("PROC", "XXXX")  # MULT PROC no longer named
+    with pytest.raises(FeeFileError, match="no 'MULT PROC' column") as caught:
+        load_fees(write(tmp_path, "\n".join(lines) + "\n"))
+    assert caught.value.line == 5
+
+
+def test_a_pprrvu_number_that_is_not_a_number(tmp_path: Path) -> None:
+    lines = PPRRVU.read_text().splitlines()
+    lines[5] = lines[5].replace("0.45", "n/a", 1)
+    with pytest.raises(FeeFileError, match=r"line 6: WORK RVU 'n/a' is not an amount"):
+        load_fees(write(tmp_path, "\n".join(lines) + "\n"))
+
+
+def test_a_pfall_row_of_the_wrong_width(tmp_path: Path) -> None:
+    lines = PFALL.read_text().splitlines()
+    lines.append('"2025","01112","05","97112","","0034.00"')
+    # The first row says PFALL; a later row of six fields is named with its line.
+    with pytest.raises(FeeFileError, match="line 5: 6 fields"):
+        load_fees(write(tmp_path, "\n".join(lines) + "\n"), locality="05")
+
+
+# --- MPPR at its edges ---------------------------------------------------------------
+
+
+def test_one_unit_is_paid_in_full() -> None:
+    fees = schedule(("97110", "30", "12"))
+    assert price_day([DayLine("97110", 1)], fees, day=DAY).total == Decimal("30.00")
+
+
+def test_the_unit_with_the_highest_pe_is_paid_in_full_wherever_it_stands() -> None:
+    fees = schedule(("97110", "30", "12"), ("97140", "28", "14"))
+    for lines in ([DayLine("97110", 2), DayLine("97140", 1)],
+                  [DayLine("97140", 1), DayLine("97110", 2)]):  # fmt: skip
+        price = price_day(lines, fees, day=DAY)
+        full = [unit for unit in price.units if unit.mppr_cut == 0]
+        # 97140 has the higher PE (14 > 12) though the lower fee: it is the full unit.
+        assert [unit.code for unit in full] == ["97140"]
+        assert price.total == Decimal("76.00")  # 28 + 2 x (30 - 6)
+
+
+def test_a_pe_tie_leaves_one_unit_in_full() -> None:
+    fees = schedule(("97110", "30", "12"), ("97112", "34", "12"))
+    price = price_day([DayLine("97110", 1), DayLine("97112", 1)], fees, day=DAY)
+    assert sorted(unit.mppr_cut for unit in price.units) == [Decimal(0), Decimal(6)]
+
+
+def test_codes_outside_the_mppr_are_never_cut_nor_chosen() -> None:
+    fees = schedule(("97110", "30", "12"), ("99213", "90", None))
+    price = price_day([DayLine("99213", 1), DayLine("97110", 2)], fees, day=DAY)
+    assert price.total == Decimal("144.00")  # 90 + 30 + (30 - 6)
+
+
+def test_no_mppr_before_the_packaged_start_date() -> None:
+    fees = schedule(("97110", "30", "12"))
+    before = price_day([DayLine("97110", 3)], fees, day=datetime.date(2013, 3, 31))
+    after = price_day([DayLine("97110", 3)], fees, day=datetime.date(2013, 4, 1))
+    assert (before.total, after.total) == (Decimal("90.00"), Decimal("78.00"))
+
+
+def test_the_assistant_reduction_is_taken_after_the_mppr() -> None:
+    fees = schedule(("97110", "30", "12"))
+    # Two units, one with CQ: the full unit (first) carries no modifier here.
+    price = price_day([DayLine("97110", 2, assistant_units=1)], fees, day=DAY)
+    # First unit 30 x 0.85 = 25.50 (the CQ unit, full PE); second 30 - 6 = 24.
+    assert sorted(unit.allowed for unit in price.units) == [Decimal("24.00"), Decimal("25.50")]
+    # 15% of what the MPPR left, not of the fee: (30 - 6) x 0.85 = 20.40 on a cut unit.
+    both = price_day([DayLine("97110", 2, assistant_units=2)], fees, day=DAY)
+    assert both.total == Decimal("45.90")  # 25.50 + 20.40
+
+
+def test_no_assistant_reduction_before_2022_or_for_a_payer_without_it() -> None:
+    fees = schedule(("97110", "30", None))
+    line = [DayLine("97110", 1, assistant_units=1)]
+    assert price_day(line, fees, day=datetime.date(2021, 12, 31)).total == Decimal("30.00")
+    assert price_day(line, fees, day=datetime.date(2022, 1, 1)).total == Decimal("25.50")
+    none = AssistantPayment(applies=False)
+    assert price_day(line, fees, day=DAY, assistant=none).total == Decimal("30.00")
+
+
+def test_codes_without_a_fee_are_named() -> None:
+    price = price_day([DayLine("97999", 1), DayLine("97110", 0)], schedule(), day=DAY)
+    assert price.unpriced == ("97999",)
+    assert price.total == 0
+
+
+def test_the_packaged_amounts_cite_a_source_each() -> None:
+    data = payment_data()
+    assert sorted(data.thresholds) == list(range(2019, 2027))
+    for threshold in data.thresholds.values():
+        assert threshold.sources
+        assert all(key in data.sources for key in threshold.sources)
+    assert data.threshold(2026) is not None
+    assert data.threshold(2026).note.startswith("SECONDARY ONLY")  # type: ignore[union-attr]
+    assert all(key in data.sources for key in data.review_sources)
+
+
+def test_a_file_with_one_locality_needs_none_named(tmp_path: Path) -> None:
+    one = [line for line in PFALL.read_text().splitlines() if '"01112"' in line]
+    fees = load_fees(write(tmp_path, "\n".join(one) + "\n"))
+    assert fees.localities == ("01112-05",)
+    fee = fees.fee("97110")
+    assert fee is not None
+    assert fee.amount == Decimal("34.00")
+
+
+def test_a_cp1252_fee_csv_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "fees.csv"
+    path.write_bytes("code,amount,note\n97110,30.00,th\xe9rapie\n".encode("cp1252"))
+    fee = load_fees(path).fee("97110")
+    assert fee is not None
+    assert fee.amount == Decimal("30.00")
+
+
+def test_cms_files_without_rows(tmp_path: Path) -> None:
+    header = PPRRVU.read_text().splitlines()[:5]
+    with pytest.raises(FeeFileError, match="the PPRRVU file has no code rows"):
+        load_fees(write(tmp_path, "\n".join(header) + "\n"))
+    gpci = GPCI.read_text().splitlines()[:3]
+    with pytest.raises(FeeFileError, match="the GPCI file has no locality rows"):
+        load_fees(PPRRVU, gpci=write(tmp_path, "\n".join(gpci) + "\n", "g.csv"))

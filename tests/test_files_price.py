@@ -1,0 +1,475 @@
+"""``unitcalc audit --fees``: a generated year of visits priced with a fee CSV, every
+amount recomputed here independently (integer cents, the MPPR as a closed form, the KX
+totals as a running sum); the outputs that carry the dollars; the audit without fees
+unchanged."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import json
+import random
+import tomllib
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import run
+
+ROOT = Path(__file__).resolve().parent.parent
+FEES = ROOT / "tests" / "fixtures" / "fees"
+PAYMENT = tomllib.loads((ROOT / "unitcalc" / "data" / "payment.toml").read_text("utf-8"))
+KX = {entry["year"]: round(float(entry["pt_slp"]) * 100) for entry in PAYMENT["kx_threshold"]}
+REVIEW = round(float(PAYMENT["review_threshold"]["amount"]) * 100)
+
+# Fee, PE part (cents); odd cents so that halving the PE needs rounding.
+FEE_CENTS = {"97110": (3017, 1233), "97112": (3391, 1401), "97140": (2795, 1187),
+             "97530": (3604, 1555), "97535": (3302, 1313)}  # fmt: skip
+PT_CODES, OT_CODES = ["97110", "97112", "97140"], ["97530", "97535"]
+HEADER = ["patient_id", "date_of_service", "code", "minutes", "discipline", "billed_units",
+          "modifiers"]  # fmt: skip
+
+
+def fee_csv(path: Path) -> Path:
+    with path.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["code", "amount", "pe_amount", "mppr"])
+        for code, (fee, pe) in FEE_CENTS.items():
+            writer.writerow([code, f"{fee / 100:.2f}", f"{pe / 100:.2f}", "yes"])
+    return path
+
+
+def reduced(code: str) -> int:
+    """A unit after the first, in cents: the fee less half the PE, halves rounded up."""
+    fee, pe = FEE_CENTS[code]
+    return (2 * fee - pe + 1) // 2
+
+
+def day_cents(units: dict[str, int]) -> int:
+    """A day's allowed cents: every unit reduced, then the highest-PE unit given back
+    its full fee (a closed form, not the unit-by-unit walk of the code)."""
+    billed = [code for code, count in units.items() if count > 0]
+    if not billed:
+        return 0
+    top = max(billed, key=lambda code: FEE_CENTS[code][1])
+    return sum(reduced(code) * count for code, count in units.items()) + (
+        FEE_CENTS[top][0] - reduced(top)
+    )
+
+
+def generate_year(seed: int = 15) -> tuple[list[list[Any]], dict[tuple[str, str], dict[str, Any]]]:
+    """Rows of a year of weekly visits (and a January of the next year), and what each
+    patient day must give: minutes in whole 15-minute blocks, so the units the rule
+    allows are the blocks, known without the rule. Some days bill a unit more or less."""
+    rng = random.Random(seed)
+    rows: list[list[Any]] = []
+    days: dict[tuple[str, str], dict[str, Any]] = {}
+    patients = {"P1": "PT", "P2": "PT", "P3": "OT", "P4": "PT"}
+    start = datetime.date(2025, 1, 6)
+    for week in range(56):  # into January 2026
+        for patient, discipline in patients.items():
+            if patient == "P4" and week % 4:
+                continue  # a patient seen monthly stays under the threshold
+            day = start + datetime.timedelta(days=7 * week + rng.randrange(0, 4))
+            codes = rng.sample(PT_CODES if discipline == "PT" else OT_CODES, 2)
+            allowed = {code: rng.choice([1, 2, 3]) for code in codes}
+            billed = dict(allowed)
+            change = rng.random()
+            if change < 0.15:
+                billed[codes[0]] += 1
+            elif change < 0.25:
+                billed[codes[0]] -= 1
+            kx = patient == "P1" or (patient == "P3" and week % 2 == 0)
+            line = len(rows) + 2
+            days[(patient, day.isoformat())] = {
+                "billed": billed,
+                "allowed": allowed,
+                "lines": {code: line + n for n, code in enumerate(codes)},
+                "kx": kx,
+                "bucket": "OT" if discipline == "OT" else "PT/SLP",
+            }
+            modifier = {"PT": "GP", "OT": "GO"}[discipline] + (" KX" if kx else "")
+            for code in codes:
+                rows.append([patient, day.isoformat(), code, 15 * allowed[code], discipline,
+                             billed[code], modifier])  # fmt: skip
+    return rows, days
+
+
+def write_visits(path: Path, rows: list[list[Any]]) -> Path:
+    with path.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(HEADER)
+        writer.writerows(rows)
+    return path
+
+
+def expected_kx(days: dict[tuple[str, str], dict[str, Any]]) -> list[tuple[str, int]]:
+    """The threshold findings by a running sum in cents, lines of a day in line order."""
+    lines = []
+    for (patient, day), info in days.items():
+        units = info["billed"]
+        top = max((c for c, n in units.items() if n > 0), key=lambda c: FEE_CENTS[c][1])
+        for code, count in units.items():
+            cents = reduced(code) * count + (FEE_CENTS[code][0] - reduced(code)) * (code == top)
+            lines.append((day, info["lines"][code], patient, info["bucket"], cents, info["kx"]))
+    totals: dict[tuple[str, str, str], int] = defaultdict(int)
+    found = []
+    reviewed = set()
+    for day, line, patient, bucket, cents, kx in sorted(lines):
+        key = (patient, day[:4], bucket)
+        totals[key] += cents
+        if totals[key] > KX[int(day[:4])] and not kx:
+            found.append(("missing-kx", line))
+        if totals[key] > REVIEW and key not in reviewed:
+            reviewed.add(key)
+            found.append(("review", line))
+    return found
+
+
+@pytest.fixture(scope="module")
+def year(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    folder = tmp_path_factory.mktemp("year")
+    rows, days = generate_year()
+    visits = write_visits(folder / "visits.csv", rows)
+    fees = fee_csv(folder / "fees.csv")
+    result = run("audit", str(visits), "--fees", str(fees), "--format", "json")
+    assert result.exit_code == 1, result.output
+    return {"folder": folder, "visits": visits, "fees": fees, "days": days,
+            "json": json.loads(result.stdout)}  # fmt: skip
+
+
+def test_every_finding_carries_the_amounts_recomputed_independently(year: dict[str, Any]) -> None:
+    findings = year["json"]["findings"]
+    assert {f["status"] for f in findings} == {"over", "under"}
+    for finding in findings:
+        info = year["days"][(finding["key"]["patient_id"], finding["key"]["date_of_service"])]
+        assert finding["allowed"] == info["allowed"]
+        billed, allowed = day_cents(info["billed"]), day_cents(info["allowed"])
+        assert round(finding["billed_amount"] * 100) == billed, finding["group"]
+        assert round(finding["allowed_amount"] * 100) == allowed, finding["group"]
+        assert round(finding["amount_difference"] * 100) == billed - allowed
+
+
+def test_the_summary_sums_every_group_by_status(year: dict[str, Any]) -> None:
+    payment = year["json"]["summary"]["payment"]
+    sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for info in year["days"].values():
+        billed, allowed = day_cents(info["billed"]), day_cents(info["allowed"])
+        total_billed, total_allowed = sum(info["billed"].values()), sum(info["allowed"].values())
+        status = "ok" if total_billed == total_allowed else (
+            "over" if total_billed > total_allowed else "under")  # fmt: skip
+        sums[status][0] += billed
+        sums[status][1] += allowed
+        sums[status][2] += 1
+    for status, (billed, allowed, groups) in sums.items():
+        got = payment["by_status"][status]
+        assert (round(got["billed"] * 100), round(got["allowed"] * 100)) == (billed, allowed)
+        assert got["groups"] == groups
+    assert round(payment["billed"] * 100) == sum(v[0] for v in sums.values())
+    assert payment["by_payer"].keys() == {"(none)"}
+
+
+def test_the_kx_findings_match_a_running_sum(year: dict[str, Any]) -> None:
+    kx = year["json"]["summary"]["payment"]["kx"]
+    got = [(f["kind"], f["line"]) for f in kx["findings"]]
+    want = expected_kx(year["days"])
+    assert sorted(got, key=lambda f: f[1]) == sorted(want, key=lambda f: f[1])
+    # The generator makes P2 cross without KX and P1 always bill KX.
+    patients = {f["patient"] for f in kx["findings"] if f["kind"] == "missing-kx"}
+    assert "P2" in patients
+    assert "P1" not in patients
+    # January 2026 starts again: no 2026 line is past its threshold yet.
+    assert not [f for f in kx["findings"] if f["year"] == 2026]
+    assert kx["missing_kx_lines"] == sum(kind == "missing-kx" for kind, _ in want)
+
+
+def test_findings_are_those_of_an_audit_without_fees(year: dict[str, Any]) -> None:
+    plain = run("audit", str(year["visits"]), "--format", "json")
+    assert plain.exit_code == 1
+    without = json.loads(plain.stdout)
+    assert "payment" not in without["summary"]
+    assert not any("billed_amount" in finding for finding in without["findings"])
+    amounts = ("billed_amount", "allowed_amount", "amount_difference")
+    priced = [{k: v for k, v in f.items() if k not in amounts} for f in year["json"]["findings"]]
+    assert priced == without["findings"]
+    summary = dict(year["json"]["summary"])
+    del summary["payment"]
+    assert summary == without["summary"]
+
+
+def test_the_csv_parquet_and_xlsx_findings_carry_the_dollars(year: dict[str, Any]) -> None:
+    by_group = {f["group"]: f for f in year["json"]["findings"]}
+    result = run("audit", str(year["visits"]), "--fees", str(year["fees"]), "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert list(rows[0])[-3:] == ["billed_amount", "allowed_amount", "amount_difference"]
+    for row in rows:
+        finding = by_group[row["group"]]
+        assert float(row["amount_difference"]) == pytest.approx(finding["amount_difference"])
+        assert not row["amount_difference"].startswith("'")  # a number, not quoted text
+    import polars as pl
+
+    parquet = year["folder"] / "findings.parquet"
+    run("audit", str(year["visits"]), "--fees", str(year["fees"]), "--format", "parquet",
+        "--output", str(parquet))  # fmt: skip
+    frame = pl.read_parquet(parquet)
+    assert frame.schema["billed_amount"] == pl.Float64
+    assert frame.get_column("billed_amount").sum() == pytest.approx(
+        sum(f["billed_amount"] for f in by_group.values())
+    )
+    from openpyxl import load_workbook
+
+    book_path = year["folder"] / "audit.xlsx"
+    run("audit", str(year["visits"]), "--fees", str(year["fees"]), "--format", "xlsx",
+        "--output", str(book_path))  # fmt: skip
+    book = load_workbook(book_path)
+    sheet = book["Findings"]
+    header = [cell.value for cell in sheet[1]]
+    column = header.index("amount_difference")
+    values = [row[column] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert all(isinstance(value, float) for value in values)
+    kx_rows = list(book["KX threshold"].iter_rows(min_row=2, values_only=True))
+    assert len(kx_rows) == len(year["json"]["summary"]["payment"]["kx"]["findings"])
+    summary = {row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True)}
+    assert summary["billed amount"] == year["json"]["summary"]["payment"]["billed"]
+
+
+def test_the_table_and_the_report_show_the_dollars(year: dict[str, Any]) -> None:
+    report = year["folder"] / "audit.html"
+    result = run("audit", str(year["visits"]), "--fees", str(year["fees"]),
+                 "--report", str(report))  # fmt: skip
+    assert result.exit_code == 1
+    payment = year["json"]["summary"]["payment"]
+    assert f"billed ${payment['billed']:,.2f}" in result.stdout
+    assert "KX threshold:" in result.stdout
+    assert "  amounts: billed $" in result.stdout
+    page = report.read_text()
+    assert "amount_difference" in page
+    assert "<h2>KX threshold (" in page
+
+
+def test_a_group_of_ok_lines_past_the_threshold_exits_1(tmp_path: Path) -> None:
+    # Every day billed right, but the year's total passes the KX threshold without KX.
+    rows = [["P9", f"2025-{month:02d}-03", "97110", 45, "PT", 3, "GP"] for month in range(1, 13)]
+    fees = tmp_path / "fees.csv"
+    fees.write_text("code,amount\n97110,100.00\n")
+    visits = write_visits(tmp_path / "v.csv", rows)
+    assert run("audit", str(visits)).exit_code == 0
+    result = run("audit", str(visits), "--fees", str(fees), "--format", "json")
+    assert result.exit_code == 1
+    kx = json.loads(result.stdout)["summary"]["payment"]["kx"]["findings"]
+    # 300 a month: past 2,410 with the ninth month (2,700); past 3,000 with the eleventh.
+    assert [(f["kind"], f["line"]) for f in kx][:2] == [("missing-kx", 10), ("missing-kx", 11)]
+    assert ("review", 12) in [(f["kind"], f["line"]) for f in kx]
+
+
+def test_starting_amounts_from_a_file_and_from_a_column(tmp_path: Path) -> None:
+    fees = tmp_path / "fees.csv"
+    fees.write_text("code,amount\n97110,100.00\n97530,100.00\n")
+    visits = tmp_path / "v.csv"
+    visits.write_text(
+        "patient_id,date_of_service,code,minutes,discipline,billed_units,kx_prior_ot\n"
+        "P1,2025-02-03,97110,15,PT,1,\n"
+        "P2,2025-02-03,97530,15,OT,1,2400\n"
+    )
+    start = tmp_path / "start.csv"
+    start.write_text("patient_id,year,pt_slp,ot\nP1,2025,2350,\n")
+    result = run("audit", str(visits), "--fees", str(fees), "--kx-start", str(start),
+                 "--format", "json")  # fmt: skip
+    kx = json.loads(result.stdout)["summary"]["payment"]["kx"]["findings"]
+    assert [(f["patient"], f["line"], f["accrued"]) for f in kx] == [
+        ("P1", 2, 2450.0),
+        ("P2", 3, 2500.0),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--locality", "05"], "--locality prices findings: give --fees FILE too"),
+        (["--fees", "MISSING.csv"], "cannot read the fee file MISSING.csv"),
+    ],
+)
+def test_fee_option_errors_exit_2_without_a_traceback(args: list[str], message: str) -> None:
+    result = run("audit", str(ROOT / "docs" / "examples" / "visits.csv"), *args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_bad_fee_file_names_line_and_field_on_the_command_line(tmp_path: Path) -> None:
+    fees = tmp_path / "fees.csv"
+    fees.write_text("code,amount\n97110,30\n97140,$2x\n")
+    result = run("audit", str(ROOT / "docs" / "examples" / "visits.csv"), "--fees", str(fees))
+    assert result.exit_code == 2
+    assert "line 3: amount '$2x' is not an amount" in result.output
+
+
+def test_a_bad_starting_file(tmp_path: Path) -> None:
+    start = tmp_path / "start.csv"
+    start.write_text("patient_id,year,pt_slp\nP1,2025,100\n")
+    result = run("audit", str(ROOT / "docs" / "examples" / "visits.csv"), "--fees",
+                 str(ROOT / "docs" / "examples" / "fees.csv"), "--kx-start", str(start))  # fmt: skip
+    assert result.exit_code == 2
+    assert "ot missing" in result.output
+
+
+def test_the_pprrvu_sample_prices_an_audit_by_locality_column(tmp_path: Path) -> None:
+    visits = tmp_path / "v.csv"
+    visits.write_text(
+        "patient_id,date_of_service,code,minutes,discipline,billed_units,locality\n"
+        "P1,2025-02-03,97110,15,PT,2,01112-05\n"
+        "P2,2025-02-03,97110,15,PT,2,10112-00\n"
+    )
+    result = run("audit", str(visits), "--fees", str(FEES / "PPRRVU_sample.csv"), "--gpci",
+                 str(FEES / "GPCI_sample.csv"), "--format", "json")  # fmt: skip
+    findings = {f["key"]["patient_id"]: f for f in json.loads(result.stdout)["findings"]}
+    # 97110 in 01112-05: 34.14 with PE 17.92; the second unit loses 8.96: 25.18.
+    assert findings["P1"]["billed_amount"] == pytest.approx(34.14 + 25.18)
+    assert findings["P1"]["allowed_amount"] == pytest.approx(34.14)
+    # In 10112-00: (0.45 + 0.40 x 0.9 + 0.02 x 0.5) x 32 = 26.24, PE 11.52.
+    assert findings["P2"]["allowed_amount"] == pytest.approx(26.24)
+
+
+def test_a_payer_profile_names_its_own_fee_file(tmp_path: Path) -> None:
+    (tmp_path / "acme-fees.csv").write_text("code,amount\n97110,50.00\n")
+    profiles = tmp_path / "payers.toml"
+    profiles.write_text('[payers.acme]\nrule = "cms"\nfees = "acme-fees.csv"\n')
+    visits = tmp_path / "v.csv"
+    visits.write_text(
+        "patient_id,date_of_service,code,minutes,billed_units\nP1,2025-02-03,97110,15,2\n"
+    )
+    result = run("audit", str(visits), "--payers", str(profiles), "--payer", "acme",
+                 "--format", "json")  # fmt: skip
+    data = json.loads(result.stdout)
+    assert data["findings"][0]["billed_amount"] == 100.0
+    assert data["summary"]["payment"]["by_payer"]["acme"]["allowed"] == 50.0
+    notes = data["summary"]["payment"]["notes"]
+    assert any("without a discipline" in note for note in notes)
+
+
+def audit_json(tmp_path: Path, visits: str, *args: str, fees: str | None = None) -> Any:
+    fee_file = tmp_path / "fees.csv"
+    fee_file.write_text(fees or "code,amount,pe_amount,mppr\n97110,30.00,12.00,yes\n")
+    path = tmp_path / "visits.csv"
+    path.write_text(visits)
+    result = run("audit", str(path), "--fees", str(fee_file), "--format", "json", "--all", *args)
+    assert result.exit_code in (0, 1), result.output
+    return json.loads(result.stdout)
+
+
+def test_a_missing_cq_is_a_15_percent_overpayment(tmp_path: Path) -> None:
+    # CQ/CO worked example A: the assistant alone 10 minutes, the therapist 5: one unit
+    # with CQ, paid 85% from 2022. Billed without CQ, the unit is paid in full.
+    data = audit_json(
+        tmp_path,
+        "patient_id,date_of_service,code,minutes,assistant_minutes,discipline,billed_units,modifiers\n"
+        "P1,2025-03-03,97110,5,10,PT,1,GP\n"
+        "P2,2025-03-03,97110,5,10,PT,1,GP CQ\n",
+    )
+    by_patient = {f["key"]["patient_id"]: f for f in data["findings"]}
+    assert by_patient["P1"]["billed_amount"] == 30.0
+    assert by_patient["P1"]["allowed_amount"] == 25.5
+    assert by_patient["P1"]["amount_difference"] == 4.5
+    assert by_patient["P2"]["amount_difference"] == 0.0
+
+
+def test_cq_units_count_the_units_billed_with_the_modifier(tmp_path: Path) -> None:
+    data = audit_json(
+        tmp_path,
+        "patient_id,date_of_service,code,minutes,assistant_minutes,discipline,billed_units,cq_units\n"
+        "P1,2025-03-03,97110,5,10,PT,1,1\n",
+    )
+    assert data["findings"][0]["billed_amount"] == 25.5
+
+
+def test_unpriced_codes_years_without_a_threshold_and_visits_without_a_patient(
+    tmp_path: Path,
+) -> None:
+    data = audit_json(
+        tmp_path,
+        "patient_id,date_of_service,code,minutes,discipline,billed_units\n"
+        "P1,2018-03-05,97110,15,PT,1\n"
+        "P1,2025-03-05,97112,15,PT,1\n",
+    )
+    notes = data["summary"]["payment"]["notes"]
+    assert any("no KX threshold is packaged for 2018" in note for note in notes)
+    assert any("priced at $0: 97112" in note for note in notes)
+    warnings = [w for f in data["findings"] for w in f["warnings"]]
+    assert any(w.startswith("Fees: 97112 not in") for w in warnings)
+    by_visit = audit_json(
+        tmp_path, "visit_id,code,minutes,discipline,billed_units\nV1,97110,15,PT,1\n"
+    )
+    assert any("without patient_id" in note for note in by_visit["summary"]["payment"]["notes"])
+    assert by_visit["findings"][0]["billed_amount"] == 30.0
+
+
+def test_a_bad_prior_amount_names_its_line_and_column(tmp_path: Path) -> None:
+    fees = tmp_path / "fees.csv"
+    fees.write_text("code,amount\n97110,30\n")
+    visits = tmp_path / "v.csv"
+    visits.write_text(
+        "patient_id,date_of_service,code,minutes,discipline,billed_units,kx_prior_pt_slp\n"
+        "P1,2025-03-05,97110,15,PT,1,lots\n"
+    )
+    result = run("audit", str(visits), "--fees", str(fees))
+    assert result.exit_code == 2
+    assert "line 2: kx_prior_pt_slp 'lots' is not an amount" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("patient_id,year,pt_slp,ot\nP1,last,100,\n", "line 2: year 'last' is not a year"),
+        ("patient_id,year,pt_slp,ot\nP1,2025,-5,\n", "line 2: pt_slp '-5' is not an amount"),
+        (None, "cannot read"),
+    ],
+)
+def test_bad_starting_amounts(tmp_path: Path, text: str | None, message: str) -> None:
+    start = tmp_path / "start.csv"
+    if text is not None:
+        start.write_text(text)
+    result = run("audit", str(ROOT / "docs" / "examples" / "visits.csv"), "--fees",
+                 str(ROOT / "docs" / "examples" / "fees.csv"), "--kx-start", str(start))  # fmt: skip
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_profiles_sharing_a_fee_file_load_it_once(tmp_path: Path) -> None:
+    (tmp_path / "shared.csv").write_text("code,amount\n97110,40.00\n")
+    profiles = tmp_path / "payers.toml"
+    profiles.write_text(
+        '[payers.a]\nfees = "shared.csv"\n[payers.b]\nfees = "shared.csv"\n[payers.c]\n'
+    )
+    visits = tmp_path / "v.csv"
+    visits.write_text(
+        "patient_id,date_of_service,code,minutes,discipline,billed_units,payer\n"
+        "P1,2025-02-03,97110,15,PT,1,a\n"
+        "P2,2025-02-03,97110,15,PT,1,b\n"
+        "P3,2025-02-03,97110,15,PT,1,c\n"
+    )
+    result = run("audit", str(visits), "--payers", str(profiles), "--format", "json", "--all")
+    data = json.loads(result.stdout)
+    payment = data["summary"]["payment"]
+    assert payment["fees"] == str(tmp_path / "shared.csv")
+    # Payer c names no fee file and no --fees was given: its group is not priced.
+    assert {name: sums["billed"] for name, sums in payment["by_payer"].items()} == {
+        "a": 40.0,
+        "b": 40.0,
+    }
+    unpriced = [f for f in data["findings"] if f["payer"] == "c"]
+    assert "billed_amount" not in unpriced[0]
+
+
+def test_a_row_billing_no_unit_is_not_a_claim_line_past_the_threshold(tmp_path: Path) -> None:
+    data = audit_json(
+        tmp_path,
+        "patient_id,date_of_service,code,minutes,discipline,billed_units,kx_prior_pt_slp\n"
+        "P1,2025-03-05,97110,15,PT,1,2400\n"
+        "P1,2025-03-05,97112,0,PT,0,\n",
+        fees="code,amount\n97110,30.00\n97112,34.00\n",
+    )
+    kx = data["summary"]["payment"]["kx"]["findings"]
+    assert [(f["kind"], f["line"]) for f in kx] == [("missing-kx", 2)]

@@ -1,0 +1,118 @@
+"""The KX threshold and the review threshold at their edges: the line that reaches the
+threshold and the one that crosses it, PT and SLP in one bucket and OT in another, a
+new calendar year starting again, amounts incurred elsewhere, order by date."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from unitcalc.threshold import Charge, accrue
+
+D = datetime.date
+
+
+def charge(day: datetime.date, amount: str, *, line: int, bucket: str = "PT/SLP",
+           kx: bool = False, patient: str = "P1") -> Charge:  # fmt: skip
+    return Charge(patient, day, bucket, line, Decimal(amount), kx)  # type: ignore[arg-type]
+
+
+def kinds(charges: list[Charge], **kwargs: object) -> list[tuple[str, int]]:
+    return [(f.kind, f.line) for f in accrue(charges, **kwargs).findings]  # type: ignore[arg-type]
+
+
+def test_reaching_the_threshold_exactly_needs_no_kx_passing_it_does() -> None:
+    # 2025: $2,410. 2,400 + 10 = 2,410 is not past it; the next cent is.
+    charges = [
+        charge(D(2025, 1, 6), "2400", line=2),
+        charge(D(2025, 1, 7), "10", line=3),
+        charge(D(2025, 1, 8), "0.01", line=4),
+    ]
+    assert kinds(charges) == [("missing-kx", 4)]
+
+
+def test_the_line_that_crosses_needs_kx_and_so_does_every_later_one() -> None:
+    charges = [
+        charge(D(2025, 2, 3), "2000", line=2),
+        charge(D(2025, 2, 4), "500", line=3),  # crosses: 2,500 > 2,410
+        charge(D(2025, 2, 5), "100", line=4, kx=True),
+        charge(D(2025, 2, 6), "100", line=5),
+    ]
+    found = accrue(charges).findings
+    assert [(f.kind, f.line) for f in found] == [("missing-kx", 3), ("missing-kx", 5)]
+    assert found[0].accrued == Decimal("2500.00")
+    assert found[0].threshold == Decimal("2410.00")
+
+
+def test_the_review_threshold_is_reported_once_per_patient_year_and_bucket() -> None:
+    charges = [charge(D(2024, 3, day), "1000", line=day, kx=day > 3) for day in range(1, 6)]
+    # 2024: KX at $2,330; 3,000 is passed by the fourth line (4,000), reported once.
+    assert kinds(charges) == [("missing-kx", 3), ("review", 4)]
+
+
+def test_pt_and_slp_share_a_bucket_ot_has_its_own() -> None:
+    charges = [
+        charge(D(2023, 5, 1), "1200", line=2, bucket="PT/SLP"),
+        charge(D(2023, 5, 2), "1200", line=3, bucket="PT/SLP"),  # 2,400 > 2,230
+        charge(D(2023, 5, 3), "2000", line=4, bucket="OT"),  # OT alone: 2,000
+    ]
+    assert kinds(charges) == [("missing-kx", 3)]
+
+
+def test_a_new_calendar_year_starts_from_zero() -> None:
+    charges = [
+        charge(D(2025, 12, 30), "2400", line=2),
+        charge(D(2025, 12, 31), "20", line=3),  # 2,420 > 2,410
+        charge(D(2026, 1, 2), "2400", line=4),  # 2026 starts again: 2,400 < 2,480
+        charge(D(2026, 1, 5), "100", line=5),  # 2,500 > 2,480
+    ]
+    found = accrue(charges)
+    assert [(f.kind, f.line, f.year) for f in found.findings] == [
+        ("missing-kx", 3, 2025),
+        ("missing-kx", 5, 2026),
+    ]
+    assert found.totals[("P1", 2026, "PT/SLP")] == Decimal("2500.00")
+
+
+def test_lines_are_accrued_in_date_order_not_file_order() -> None:
+    charges = [
+        charge(D(2025, 6, 2), "100", line=2),  # later date, first in the file
+        charge(D(2025, 6, 1), "2400", line=3),
+    ]
+    # By date: 2,400 first, then 2,500 on line 2, which crosses.
+    assert kinds(charges) == [("missing-kx", 2)]
+
+
+def test_amounts_incurred_elsewhere_count_from_the_start() -> None:
+    charges = [charge(D(2025, 1, 6), "50", line=2)]
+    assert kinds(charges) == []
+    assert kinds(charges, starting={("P1", 2025, "PT/SLP"): Decimal("2400")}) == [("missing-kx", 2)]
+    # Another year's starting amount does not count.
+    assert kinds(charges, starting={("P1", 2024, "PT/SLP"): Decimal("2400")}) == []
+
+
+def test_patients_are_apart() -> None:
+    charges = [
+        charge(D(2025, 1, 6), "2400", line=2, patient="P1"),
+        charge(D(2025, 1, 6), "2400", line=3, patient="P2"),
+    ]
+    assert kinds(charges) == []
+
+
+@pytest.mark.parametrize("year", [2018, 2027])
+def test_a_year_without_a_packaged_threshold_is_said(year: int) -> None:
+    found = accrue([charge(D(year, 1, 2), "5000", line=2)])
+    if year == 2018:
+        # No KX amount packaged for 2018, but the $3,000 review threshold applies.
+        assert found.years_without_threshold == (2018,)
+        assert [f.kind for f in found.findings] == ["review"]
+    else:
+        assert found.years_without_threshold == (2027,)
+
+
+def test_no_review_threshold_after_2027() -> None:
+    found = accrue([charge(D(2028, 1, 3), "5000", line=2)])
+    assert found.findings == ()
+    assert found.years_without_threshold == (2028,)
