@@ -4,6 +4,7 @@ of it, payer differentials, and the audit of billed modifiers (docs/rules.md, As
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 
@@ -259,8 +260,11 @@ def test_day_pooling_needs_one_discipline_per_code() -> None:
         ServiceLine("97110", 0, assistant_minutes=15, discipline="PT"),
         ServiceLine("97110", 15, assistant_minutes=5, discipline="OT"),
     ]
-    with pytest.raises(InvalidServiceError, match="--pool-by discipline"):
+    with pytest.raises(
+        InvalidServiceError, match=re.escape("calculate(pooling='discipline')")
+    ) as caught:
         calculate(lines, pooling="day", date_of_service=DAY)
+    assert caught.value.argument == "pooling"
     one = calculate([*lines[:1], ServiceLine("97140", 8)], pooling="day", date_of_service=DAY)
     assert one.assistant["97110"].with_modifier == 1
 

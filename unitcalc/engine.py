@@ -33,7 +33,7 @@ import attrs
 from ._text import count_of
 from .codes import CodeInfo, CodeTable
 from .edits import check_edits
-from .errors import InvalidServiceError, UnitcalcError
+from .errors import InvalidServiceError, Mention, UnitcalcError, message_of
 from .model import (
     MAX_MINUTES,
     LineResult,
@@ -285,7 +285,7 @@ def evaluate(
         explanation.append(
             f"Disciplines are counted apart ({shown}): each is its own plan of care (CMS "
             "20.1). Pooling per discipline is the common reading, not a sentence of the CMS "
-            "text; pooling the whole day instead is an option (--pool-by day)."
+            "text; pooling the whole day instead is an option."
         )
         if None in pools:
             bare = ", ".join(pools[None].codes)
@@ -679,12 +679,18 @@ def _assign_disciplines(
             f"{line.code}-{_MODIFIERS[d]}" for d in (hint or list(info.disciplines) or named)
         )
         raise InvalidServiceError(
-            f"{shown} has no discipline and {why}: give it its discipline ({examples}), "
-            "choose one for every line without a discipline (--default-discipline, "
-            "default_discipline=), or pool the whole day (--pool-by day)",
+            message_of(
+                f"{shown} has no discipline and {why}: give it its discipline ({examples}), "
+                "choose one for every line without a discipline (",
+                Mention("default_discipline", owner="calculate"),
+                "), or pool the whole day (",
+                Mention("pooling", "day", owner="calculate"),
+                ")",
+            ),
             code=info.code,
             field="discipline",
             value=None,
+            argument="default_discipline",
         )
     return out
 
@@ -862,12 +868,16 @@ class _Assisting:
         if len(disciplines) > 1:
             code = entries[0].info.code
             raise InvalidServiceError(
-                f"{code}: assistant minutes are documented under "
-                f"{' and '.join(sorted(disciplines))} with the whole day pooled: count the "
-                "disciplines apart (--pool-by discipline) so that each takes its own modifier",
+                lambda spell: (
+                    f"{code}: assistant minutes are documented under "
+                    f"{' and '.join(sorted(disciplines))} with the whole day pooled: count the "
+                    f"disciplines apart ({spell('pooling', 'discipline', owner='calculate')}) "
+                    "so that each takes its own modifier"
+                ),
                 code=code,
                 field="assistant_minutes",
                 value=sorted(disciplines),
+                argument="pooling",
             )
         discipline = disciplines.pop()
         assistant = sum(entry.assistant or 0 for entry in entries)

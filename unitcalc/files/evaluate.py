@@ -323,7 +323,9 @@ def _evaluate_group(
     except UnitcalcError as exc:
         code = getattr(exc, "code", None)
         where = [row.record.line for row in rows if row.service and row.service.code == code]
-        problem = _at_lines(where or [row.record.line for row in rows], str(exc))
+        problem = _at_lines(
+            where or [row.record.line for row in rows], exc.worded(options.spelling)
+        )
         return _finish(Group(key, layout, tuple(rows), None, (problem,)), options)
     return _finish(Group(key, layout, tuple(rows), evaluation, ()), options)
 
@@ -463,7 +465,14 @@ def iter_findings(
 def group_columns(names: Sequence[str]) -> tuple[str, ...]:
     columns = tuple(name.strip() for name in names if name.strip())
     if names and not columns:
-        raise FileProblem("--group-by names no column; give e.g. --group-by claim_id", path="")
+        raise FileProblem(
+            lambda spell: (
+                f"{spell('group_by', owner='Options')} names no column; give e.g. "
+                f"{spell('group_by', ('claim_id',), owner='Options')}"
+            ),
+            path="",
+            argument="group_by",
+        )
     return columns
 
 
