@@ -161,7 +161,9 @@ def test_evaluations_warn() -> None:
         timed=False,
         unit_minutes=0,
     )
-    assert "evaluation" in result.warnings[0]
+    [note] = result.warnings
+    assert "evaluation" in note.text
+    assert (note.kind, note.codes) == ("assistant", ("97161",))
 
 
 @pytest.mark.parametrize(
@@ -277,7 +279,7 @@ def test_untimed_code_with_assistant_minutes() -> None:
     evaluation = calculate(
         [ServiceLine("97161", 40, assistant_minutes=5, discipline="PT")], date_of_service=DAY
     )
-    assert any("evaluation" in warning for warning in evaluation.warnings)
+    assert any("evaluation" in warning.text for warning in evaluation.warnings)
 
 
 def test_add_on_family_places_modifier_units_on_the_add_on_first() -> None:

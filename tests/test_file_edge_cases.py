@@ -150,13 +150,13 @@ def test_identical_rows_are_pointed_out(tmp_path: Path) -> None:
     text = HEADER + "P1,2026-01-05,97110,20,1,\nP1,2026-01-05,97110,20,1,\n"
     finding = findings(write(tmp_path, text))["P1 / 2026-01-05"]
     assert finding.status == "under"
-    assert any("lines 2 and 3 are identical" in w for w in finding.warnings)
+    assert any("lines 2 and 3 are identical" in w.text for w in finding.warnings)
 
 
 def test_warnings_reach_the_findings(tmp_path: Path) -> None:
     text = "patient_id,date_of_service,code,minutes,discipline,billed_units\nP1,2026-01-05,97110,10,GP,1\nP1,2026-01-05,97140,10,,1\n"
     finding = findings(write(tmp_path, text))["P1 / 2026-01-05"]
-    assert any("97140 has no discipline while other lines do" in w for w in finding.warnings)
+    assert any("97140 has no discipline while other lines do" in w.text for w in finding.warnings)
 
 
 def test_billed_units_with_a_zero_fraction(tmp_path: Path) -> None:

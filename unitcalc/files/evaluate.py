@@ -26,9 +26,16 @@ import attrs
 from ..auditing import Finding, check
 from ..codes import CodeTable
 from ..edits import per_day_limits
-from ..engine import DEFAULT_MAX_ALTERNATIVES, Evaluation, Pooling, evaluate
+from ..engine import (
+    DEFAULT_MAX_ALTERNATIVES,
+    Evaluation,
+    Pooling,
+    evaluate,
+    rule_note,
+    untimed_without_minutes,
+)
 from ..errors import FileProblem, UnitcalcError
-from ..model import MAX_MINUTES, ServiceLine
+from ..model import MAX_MINUTES, Note, ServiceLine
 from ..mue import MueTable
 from ..payers import PayerProfile
 from ..rules import RULES, Rule, get_rule
@@ -87,7 +94,7 @@ class Group:
     errors: tuple[str, ...]
     finding: Finding | None = None
     """The audit of the group, when billed units were read."""
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
     """Remarks on the rows themselves, such as two identical rows."""
     providers: tuple[str, ...] | None = None
     """The providers of the group's rows (from its rows when None)."""
@@ -371,22 +378,23 @@ def _finish(group: Group, options: Options) -> Group:
     return attrs.evolve(group, finding=finding)
 
 
-def _duplicate_notes(rows: Sequence[Row]) -> Iterator[str]:
+def _duplicate_notes(rows: Sequence[Row]) -> Iterator[Note]:
     """Rows entered twice, as the scalar checker read them."""
     return _identical(
         (row.record.line, (row.service, row.billed)) for row in rows if row.service is not None
     )
 
 
-def _identical(signatures: Iterable[tuple[int, Hashable]]) -> Iterator[str]:
+def _identical(signatures: Iterable[tuple[int, Hashable]]) -> Iterator[Note]:
     """Rows entered twice are counted twice, as documented minutes add up; say so.
     ``signatures`` are each row's line and what it documents and bills."""
     seen: dict[Hashable, int] = {}
     for line, signature in signatures:
         if signature in seen:
-            yield (
+            yield Note(
                 f"lines {seen[signature]} and {line} are identical; both are counted: check "
-                "that the service was not entered twice"
+                "that the service was not entered twice",
+                kind="identical-rows",
             )
         else:
             seen[signature] = line
@@ -481,7 +489,8 @@ def _findings(path: str | Path, options: Options) -> Iterator[Finding]:
 
         def consume(group: Group) -> None:
             assert group.finding is not None
-            spool.write(json.dumps(group.finding.to_dict()) + "\n")
+            notes = [note.to_dict() for note in group.finding.warnings]
+            spool.write(json.dumps({**group.finding.to_dict(), "warnings": notes}) + "\n")
 
         def reset() -> None:
             spool.seek(0)
@@ -495,7 +504,7 @@ def _findings(path: str | Path, options: Options) -> Iterator[Finding]:
             data["explanation"] = tuple(data["explanation"])
             data["errors"] = tuple(data["errors"])
             data["edits"] = tuple(data["edits"])
-            data["warnings"] = tuple(data["warnings"])
+            data["warnings"] = tuple(Note(**note) for note in data["warnings"])
             yield Finding(**data)
 
 
@@ -1228,7 +1237,7 @@ def _column_findings(
 _LABEL = {0: None, 1: "PT", 2: "OT", 3: "SLP"}
 
 
-def _identical_rows(rows: Sequence[dict[str, Any]]) -> Iterator[str]:
+def _identical_rows(rows: Sequence[dict[str, Any]]) -> Iterator[Note]:
     """Rows entered twice, as the columns parsed them."""
     return _identical(
         (row[LINE], (row[CODE], row[MINUTES], row[DISCIPLINE], row[BILLED])) for row in rows
@@ -1277,8 +1286,8 @@ def _finding_of(
     order = dict.fromkeys(row[CODE] for row in rows)
     allowed_lines: dict[tuple[str, str | None], int] = {}
     billed_lines: dict[tuple[str, str | None], int] = {}
-    notes: list[str] = []
-    warnings: list[str] = []
+    notes: list[Note] = []
+    warnings: list[Note] = []
     several = len(pools) > 1
     for pool, members in pools.items():
         label = _LABEL[pool % 4]
@@ -1289,15 +1298,10 @@ def _finding_of(
         for item in members:
             note = table.codes[item[CODE]].rule_notes.get(counting.name)
             if note:
-                notes.append(f"{item[CODE]}: {note}")
+                notes.append(rule_note(item[CODE], note))
         for item in members:
             if item["__kind"] != "timed" and item["minutes"] == 0 and item["__zero"]:
-                warnings.append(
-                    f"{item[CODE]} is untimed and bills 1 unit, but 0 minutes were "
-                    "documented: record the service's minutes (they count toward total "
-                    "treatment time, CMS Pub. 100-02 Ch. 15 section 220.3) or remove the "
-                    "line if the service was not given"
-                )
+                warnings.append(untimed_without_minutes(item[CODE]))
         if timed and counting.may_warn(
             [item["minutes"] for item in timed],
             [item["base"] for item in timed],
@@ -1331,7 +1335,8 @@ def _finding_of(
         tie or None,
     )
     edits = tuple(
-        check_edits(
+        note.text
+        for note in check_edits(
             [(row[CODE], row[DISCIPLINE], row[BILLED] or 0) for row in rows], mue=options.mue
         )
     )

@@ -13,7 +13,6 @@ import contextlib
 import csv
 import json
 import os
-import re
 import shutil
 import stat
 import sys
@@ -280,12 +279,11 @@ class BatchWriter:
         result = evaluation.result
         tie = tie_text(result)
         edits = "; ".join(result.edits)
-        warnings = [w for w in result.warnings if w not in result.edits]
+        warnings = [note for note in result.warnings if note.kind != "edit"]
 
         def remarks(code: str) -> str:
             """The warnings about this line's code, and those about the whole visit."""
-            about = [w for w in warnings if (codes := _codes_named(w)) is None or code in codes]
-            return "; ".join([*about, *group.notes])
+            return "; ".join(note.text for note in [*warnings, *group.notes] if note.about(code))
 
         pooled = evaluation.pooling == "discipline"
         billed_column = _column(group, "billed_units")
@@ -370,20 +368,6 @@ def _cell(value: Any) -> Any:
     if isinstance(value, bool | dict | list):
         return json.dumps(value)
     return value
-
-
-_LEADING_CODES = re.compile(
-    r"^([0-9A-Z]{5}(?:\+[0-9A-Z]{5})*(?:, [0-9A-Z]{5}(?:\+[0-9A-Z]{5})*)*)(?=[ ,:])"
-)
-
-
-def _codes_named(warning: str) -> set[str] | None:
-    """The codes a warning opens with ("97140 bills ...", "97129+97130 ...",
-    "97110, 97140 have ..."), or None for a warning about the whole visit."""
-    match = _LEADING_CODES.match(warning)
-    if match is None:
-        return None
-    return {code for part in match.group(1).split(", ") for code in part.split("+")}
 
 
 def _billed_sum(values: list[Any]) -> Any:
