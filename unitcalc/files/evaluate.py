@@ -16,6 +16,7 @@ with one). The property tests hold both engines to the same statuses.
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -57,6 +58,7 @@ from .check import (
     key_names,
 )
 from .group import GROUP, assign_groups, scattered
+from .leftovers import remove_stale, run_mark
 from .options import InputFormat, Options
 from .read import (
     END,
@@ -992,6 +994,9 @@ PARTITION_BYTES = 8 << 20
 """A CSV file larger than this is counted in parts, each holding whole patients, so that
 memory stays bounded whatever the file's size."""
 
+PARTS_FOLDER = re.compile(r"unitcalc-(?P<pid>[0-9]+)-[a-z0-9_]+")
+"""The temporary folder of a run's parts, named for the run's process."""
+
 
 def run_groups(
     path: str | Path | bytes,
@@ -1011,6 +1016,7 @@ def run_groups(
     part). ``reset`` is kept for callers of earlier versions and never called: the file
     is read once."""
     del reset
+    remove_stale(Path(tempfile.gettempdir()), PARTS_FOLDER)  # parts a killed run left
     shown = display or str(path)
     source: Source = path if isinstance(path, bytes) else Path(path)
     summary = Summary()
@@ -1024,7 +1030,8 @@ def run_groups(
     if isinstance(source, Path) and source.is_file():
         size = source.stat().st_size
         if size > partition_bytes:
-            with tempfile.TemporaryDirectory(prefix="unitcalc-") as folder:
+            prefix = f"unitcalc-{run_mark()}-"
+            with tempfile.TemporaryDirectory(prefix=prefix) as folder:
                 parts = split_csv(source, options, folder=Path(folder), display=shown)
                 if parts is not None:
                     count, loaded_parts = parts

@@ -13,6 +13,7 @@ import contextlib
 import csv
 import json
 import os
+import re
 import shutil
 import stat
 import sys
@@ -30,6 +31,7 @@ from ..errors import OutputProblem, UnitcalcError
 from ..model import Result
 from .check import Layout
 from .evaluate import Group, Summary
+from .leftovers import remove_stale, run_mark
 
 BatchFormat = Literal["csv", "jsonl", "parquet"]
 AuditFormat = Literal["table", "csv", "json", "parquet", "xlsx"]
@@ -114,6 +116,10 @@ def check_output(
     return path
 
 
+_PARTIAL = r"(?P<pid>[0-9]+)\.[a-z0-9_]+\.partial"
+"""The rest of a half-written output's name: the run's process, a random part."""
+
+
 @contextlib.contextmanager
 def atomic_output(path: Path | None, *, bom: bool = False) -> Iterator[IO[str]]:
     """A text stream that becomes ``path`` only when the block ends without error;
@@ -136,13 +142,15 @@ def atomic_output(path: Path | None, *, bom: bool = False) -> Iterator[IO[str]]:
     path = path.resolve()
     mode = stat.S_IMODE(os.stat(path).st_mode) if path.exists() else None
     folder = path.parent
+    # A half-written copy a killed run left beside the output: removed, then made anew.
+    remove_stale(folder, re.compile(re.escape(f".{path.name}.") + _PARTIAL))
     # Not a with-block: the file must outlive its handle to be moved into place.
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
         "w",
         encoding=encoding,
         newline="",
         dir=folder,
-        prefix=f".{path.name}.",
+        prefix=f".{path.name}.{run_mark()}.",
         suffix=".partial",
         delete=False,
     )
