@@ -6,8 +6,9 @@ The file commands' machinery is imported inside the commands that use it, so tha
 Exit codes (mapped in one place, :class:`UnitcalcGroup`, except the findings exit):
     0  success
     1  batch: some group could not be counted; audit: some group is not ok
-    2  usage or input error, or a file that cannot be read: one line on stderr naming
-       the bad token, line or column and the fix
+    2  usage or input error, a file that cannot be read, or output that cannot be
+       written (a full disk): one line on stderr naming the bad token, line or column
+       and the fix
 """
 
 from __future__ import annotations
@@ -111,6 +112,24 @@ class UnitcalcGroup(click.Group):
             # One line, like every other input error: the message and where to look.
             command = exc.ctx.command_path if exc.ctx else "unitcalc"
             raise InputError(f"{exc.format_message()} (see '{command} --help')") from exc
+        except BrokenPipeError:
+            # The reader of standard output went away (| head): stop quietly.
+            _drop_standard_output()
+            raise SystemExit(1) from None
+        except OSError as exc:
+            # Standard output on a full disk (> /dev/full), say: one line, no traceback.
+            with contextlib.suppress(OSError):
+                sys.stdout.flush()  # what can still be written is
+            _drop_standard_output()
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise InputError(f"cannot finish the command: {exc.strerror or exc}{where}") from exc
+
+
+def _drop_standard_output() -> None:
+    """What standard output still holds cannot be written: drop it, so that flushing it
+    at exit does not fail again with a traceback."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 @click.group(cls=UnitcalcGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -874,7 +893,7 @@ def _run(
         except BrokenPipeError:
             # The reader of standard output went away (| head): stop quietly, as other
             # tools do; flushing at exit would only fail again.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            _drop_standard_output()
             raise SystemExit(1) from None
         except OSError as exc:
             # A full disk, a folder gone: said in one line, never a traceback.
