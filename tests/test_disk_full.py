@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 import unitcalc
+import unitcalc.cli
 from unitcalc.files.write import AuditWriter, BatchWriter
 
 from .conftest import run
@@ -98,3 +99,23 @@ def test_a_full_temporary_folder_keeps_the_earlier_output(
     assert result.exit_code == 2
     assert result.stderr == "Error: cannot finish the run: No space left on device\n"
     assert out.read_text(encoding="utf-8") == EARLIER
+
+
+@pytest.mark.parametrize(
+    ("failure", "exit_code", "stderr"),
+    [
+        (OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), 2, "Error: cannot finish the "
+         "command: No space left on device\n"),
+        (BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE)), 1, ""),
+    ],
+    ids=["full-disk", "reader-gone"],
+)  # fmt: skip
+def test_writing_the_result_fails_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, failure: OSError, exit_code: int, stderr: str
+) -> None:
+    def fail(*args: Any, **kwargs: Any) -> str:
+        raise failure
+
+    monkeypatch.setattr(unitcalc.cli, "render_result", fail)
+    result = run("calc", "97110=33")
+    assert (result.exit_code, result.stderr) == (exit_code, stderr)
