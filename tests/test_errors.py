@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 
 import unitcalc
+from tests.conftest import run
 from unitcalc import FileProblem, InvalidServiceError, ServiceLine, UnitcalcError
 from unitcalc.errors import Mention, message_of, python_spelling
-
-from .conftest import run
 
 HEADER = "patient_id,date_of_service,code,minutes,billed_units\n"
 TWO_DISCIPLINES = ["97110-GP=33", "97530-GO=10", "97140=7"]

@@ -15,10 +15,9 @@ from pathlib import Path
 import pytest
 
 import unitcalc
+from tests.conftest import run
 from unitcalc.files.evaluate import PARTS_FOLDER
 from unitcalc.files.leftovers import remove_stale
-
-from .conftest import run
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL and process ids: POSIX")
 
