@@ -44,9 +44,10 @@ from .errors import (
     CodeTableError,
     DeletedCodeError,
     InvalidServiceError,
+    Mention,
     MonthlyCodeError,
-    Spelling,
     UnknownCodeError,
+    message_of,
 )
 
 Kind = Literal["timed", "untimed", "monthly", "deleted"]
@@ -301,11 +302,12 @@ class CodeTable:
             suggestions = _close_codes(code, self.codes)
             hint = f" Did you mean {', '.join(suggestions)}?" if suggestions else ""
             raise UnknownCodeError(
-                lambda spell: (
-                    f"{code} is not in the code table.{hint} To count it, declare it: "
-                    f"{spell('spec', f'{code}=timed', owner='define_code')} (or =untimed, or "
-                    "=timed/30 for 30-minute units), or a [codes] entry in a "
-                    f"{spell('path', owner='CodeTable.load')} file"
+                message_of(
+                    f"{code} is not in the code table.{hint} To count it, declare it: ",
+                    Mention("spec", f"{code}=timed", owner="define_code"),
+                    " (or =untimed, or =timed/30 for 30-minute units), or a [codes] entry in a ",
+                    Mention("path", owner="CodeTable.load"),
+                    " file",
                 ),
                 code=code,
                 suggestions=suggestions,
@@ -347,10 +349,12 @@ class CodeTable:
                 raise self._ended(info, None)
             if info.valid_kind is None:
                 raise CodeNotInForceError(
-                    lambda spell: (
+                    message_of(
                         f"{code} was valid on {on.isoformat()} ({info.window}), but the code "
                         'table does not say how it was counted: give its valid_kind ("timed" '
-                        f'or "untimed") in a {spell("path", owner="CodeTable.load")} file'
+                        'or "untimed") in a ',
+                        Mention("path", owner="CodeTable.load"),
+                        " file",
                     ),
                     code=code,
                     date_of_service=on,
@@ -486,13 +490,11 @@ def define_code(spec: str) -> CodeInfo:
     'untimed'
     """
 
-    def given(spell: Spelling) -> str:
-        return spell("spec", spec, owner="define_code", given=True)
-
+    given = Mention("spec", spec, owner="define_code", given=True)
     code_part, sep, kind_part = spec.partition("=")
     if not sep:
         raise CodeTableError(
-            lambda spell: f"{given(spell)}: write CODE=timed, CODE=timed/30 or CODE=untimed",
+            message_of(given, ": write CODE=timed, CODE=timed/30 or CODE=untimed"),
             path="define_code",
             key=spec,
             argument="spec",
@@ -504,9 +506,10 @@ def define_code(spec: str) -> CodeInfo:
         if slash:
             if not re.fullmatch(r"[0-9]+", minutes) or int(minutes) <= 0:
                 raise CodeTableError(
-                    lambda spell: (
-                        f"{given(spell)}: unit length {minutes!r} must be a whole number of "
-                        "minutes above 0, e.g. timed/15"
+                    message_of(
+                        given,
+                        f": unit length {minutes!r} must be a whole number of minutes above 0, "
+                        "e.g. timed/15",
                     ),
                     path="define_code",
                     key=code,
@@ -528,7 +531,7 @@ def define_code(spec: str) -> CodeInfo:
             sources=("user definition",),
         )
     raise CodeTableError(
-        lambda spell: f"{given(spell)}: the kind must be timed, timed/MINUTES or untimed",
+        message_of(given, ": the kind must be timed, timed/MINUTES or untimed"),
         path="define_code",
         key=code,
         argument="spec",

@@ -897,11 +897,12 @@ class _Assisting:
         if len(disciplines) > 1:
             code = entries[0].info.code
             raise InvalidServiceError(
-                lambda spell: (
+                message_of(
                     f"{code}: assistant minutes are documented under "
                     f"{' and '.join(sorted(disciplines))} with the whole day pooled: count the "
-                    f"disciplines apart ({spell('pooling', 'discipline', owner='calculate')}) "
-                    "so that each takes its own modifier"
+                    "disciplines apart (",
+                    Mention("pooling", "discipline", owner="calculate"),
+                    ") so that each takes its own modifier",
                 ),
                 code=code,
                 field="assistant_minutes",

@@ -16,6 +16,8 @@ import datetime
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
+import attrs
+
 ArgumentValue = str | Mapping[str, str] | tuple[str, ...] | None
 """An argument's value as a message shows it; None: any value."""
 
@@ -48,13 +50,15 @@ Message = str | Callable[[Spelling], str]
 """An error's text, or a function wording it for a :class:`Spelling` of the arguments."""
 
 
+@attrs.frozen
 class Mention:
-    """An argument named in a message: ``Mention("encoding", "cp1252", owner="Options")``."""
+    """An argument named in a message: ``Mention("encoding", "cp1252", owner="Options")``
+    (``given``: the value is the caller's own, see :class:`Spelling`)."""
 
-    def __init__(
-        self, argument: str, value: ArgumentValue = None, *, owner: str, given: bool = False
-    ) -> None:
-        self.argument, self.value, self.owner, self.given = argument, value, owner, given
+    argument: str
+    value: ArgumentValue = None
+    owner: str = attrs.field(kw_only=True)
+    given: bool = attrs.field(default=False, kw_only=True)
 
 
 def message_of(*parts: str | Mention) -> Callable[[Spelling], str]:
@@ -98,7 +102,7 @@ class UnitcalcError(Exception):
         command line's flags, say); the message as it is when it names none.
 
         >>> error = UnitcalcError(
-        ...     lambda spell: f"give the delimiter: {spell('delimiter', ';', owner='Options')}",
+        ...     message_of("give the delimiter: ", Mention("delimiter", ";", owner="Options")),
         ...     argument="delimiter",
         ... )
         >>> str(error)

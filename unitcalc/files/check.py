@@ -27,7 +27,6 @@ from ..errors import (
     InvalidServiceError,
     Mention,
     PayerProfileError,
-    Spelling,
     UnitcalcError,
     message_of,
 )
@@ -257,25 +256,28 @@ class Layout:
 def _missing_columns(
     missing: Sequence[str], columns: Sequence[str], display: str, *, group: bool
 ) -> FileProblem:
-    """The required columns the header lacks, and the argument that names them."""
-    one_column = len(columns) == 1 and any(mark in columns[0] for mark in ";\t|")
-
-    def words(spell: Spelling) -> str:
-        shown = list(missing)
-        if group:
-            shown[-1] += f" (or use {spell('group_by', owner='Options')})"
-        if one_column:
-            hint = "the header seems to use another delimiter: give it with "
-            hint += spell("delimiter", owner="Options")
-        else:
-            hint = "name the columns to use with "
-            hint += spell("columns", {"ROLE": "HEADER"}, owner="Options") + " (e.g. code=CPT)"
-        return (
-            f"{display}: missing required column{'s' * (len(missing) > 1)}: "
-            f"{', '.join(shown)}; the header has {', '.join(columns) or 'no columns'}; {hint}"
-        )
-
-    return FileProblem(words, path=display, argument="delimiter" if one_column else "columns")
+    """The required columns the header lacks (``group``: the key columns among them, as
+    the last), and the argument that names them."""
+    parts: list[str | Mention] = [
+        f"{display}: missing required column{'s' * (len(missing) > 1)}: {', '.join(missing)}"
+    ]
+    if group:
+        parts += [" (or use ", Mention("group_by", owner="Options"), ")"]
+    parts.append(f"; the header has {', '.join(columns) or 'no columns'}; ")
+    if len(columns) == 1 and any(mark in columns[0] for mark in ";\t|"):
+        parts += [
+            "the header seems to use another delimiter: give it with ",
+            Mention("delimiter", owner="Options"),
+        ]
+        argument = "delimiter"
+    else:
+        parts += [
+            "name the columns to use with ",
+            Mention("columns", {"ROLE": "HEADER"}, owner="Options"),
+            " (e.g. code=CPT)",
+        ]
+        argument = "columns"
+    return FileProblem(message_of(*parts), path=display, argument=argument)
 
 
 def _normal(header: str) -> str:
@@ -358,9 +360,10 @@ def _profile(name: str | None, options: Options) -> PayerProfile | None:
         return None
     if not options.profiles:
         raise PayerProfileError(
-            lambda spell: (
-                f"payer {name!r} is named, but no payer profiles were given "
-                f"({spell('profiles', owner='Options')})"
+            message_of(
+                f"payer {name!r} is named, but no payer profiles were given (",
+                Mention("profiles", owner="Options"),
+                ")",
             ),
             path="",
             payer=name,

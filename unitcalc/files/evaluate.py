@@ -35,7 +35,7 @@ from ..engine import (
     rule_note,
     untimed_without_minutes,
 )
-from ..errors import FileProblem, UnitcalcError
+from ..errors import FileProblem, Mention, UnitcalcError, message_of
 from ..model import MAX_MINUTES, Note, ServiceLine
 from ..mue import MueTable
 from ..payers import PayerProfile
@@ -476,9 +476,10 @@ def group_columns(names: Sequence[str]) -> tuple[str, ...]:
     columns = tuple(name.strip() for name in names if name.strip())
     if names and not columns:
         raise FileProblem(
-            lambda spell: (
-                f"{spell('group_by', owner='Options')} names no column; give e.g. "
-                f"{spell('group_by', ('claim_id',), owner='Options')}"
+            message_of(
+                Mention("group_by", owner="Options"),
+                " names no column; give e.g. ",
+                Mention("group_by", ("claim_id",), owner="Options"),
             ),
             path="",
             argument="group_by",

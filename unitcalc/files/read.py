@@ -23,7 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
-from ..errors import FileProblem
+from ..errors import FileProblem, Mention, message_of
 from .options import InputFormat
 
 if TYPE_CHECKING:
@@ -75,10 +75,10 @@ class Lines:
             if self.number == 1 and raw.startswith(codecs.BOM_UTF8):
                 if not self._utf8:
                     raise FileProblem(
-                        lambda spell: (
+                        message_of(
                             f"{self.display}: the file starts with a UTF-8 byte-order mark, so "
-                            f"it is UTF-8, not {self.encoding}; leave out "
-                            f"{spell('encoding', owner='Options')}"
+                            f"it is UTF-8, not {self.encoding}; leave out ",
+                            Mention("encoding", owner="Options"),
                         ),
                         path=self.display,
                         line=1,
@@ -118,11 +118,13 @@ class Lines:
     def _undecodable(self, byte: int) -> FileProblem:
         line = self.number + (1 if self._wide else 0)
         return FileProblem(
-            lambda spell: (
+            message_of(
                 f"{self.display}, line {line}: byte 0x{byte:02x} cannot be decoded as "
-                f"{self.encoding}; if the file was saved in another encoding, give it with "
-                f"{spell('encoding', owner='Options')} (e.g. "
-                f"{spell('encoding', 'cp1252', owner='Options')})"
+                f"{self.encoding}; if the file was saved in another encoding, give it with ",
+                Mention("encoding", owner="Options"),
+                " (e.g. ",
+                Mention("encoding", "cp1252", owner="Options"),
+                ")",
             ),
             path=self.display,
             line=line,
@@ -163,10 +165,9 @@ def text_encoding(encoding: str, *, display: str) -> str:
         ) from None
     if not getattr(info, "_is_text_encoding", True):
         raise FileProblem(
-            lambda spell: (
-                f"{spell('encoding', encoding, owner='Options', given=True)} is not a text "
-                "encoding; give "
-                "one such as utf-8, cp1252 or utf-16"
+            message_of(
+                Mention("encoding", encoding, owner="Options", given=True),
+                " is not a text encoding; give one such as utf-8, cp1252 or utf-16",
             ),
             path=display,
             argument="encoding",
@@ -286,9 +287,9 @@ def _csv_records(lines: Lines, delimiter: str) -> tuple[tuple[str, ...], Iterato
         raise FileProblem(f"{lines.display}: the file is empty (no header row)", path=lines.display)
     if header[0].lstrip().startswith(("{", "[")):
         raise FileProblem(
-            lambda spell: (
-                f"{lines.display}: this looks like JSON, not CSV; for one JSON object a line "
-                f"use {spell('input_format', 'jsonl', owner='Options')}"
+            message_of(
+                f"{lines.display}: this looks like JSON, not CSV; for one JSON object a line use ",
+                Mention("input_format", "jsonl", owner="Options"),
             ),
             path=lines.display,
             line=lines.number,
