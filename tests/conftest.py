@@ -1,4 +1,8 @@
-"""Shared test settings and helpers.
+"""Shared test settings and helpers, for every folder of tests/.
+
+The folders follow the package's: ``tests/files/`` tests ``unitcalc/files``,
+``tests/rules/`` ``unitcalc/rules``, ``tests/web/`` ``unitcalc/web``; the Hypothesis
+property tests are in ``tests/property/``, the rest beside this file.
 
 Hypothesis runs without its per-example deadline: the suite makes no timing assertions
 (speed is measured in benchmarks/), and a busy machine must not fail a property test.

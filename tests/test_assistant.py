@@ -4,6 +4,7 @@ of it, payer differentials, and the audit of billed modifiers (docs/rules.md, As
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 
@@ -160,7 +161,9 @@ def test_evaluations_warn() -> None:
         timed=False,
         unit_minutes=0,
     )
-    assert "evaluation" in result.warnings[0]
+    [note] = result.warnings
+    assert "evaluation" in note.text
+    assert (note.kind, note.codes) == ("assistant", ("97161",))
 
 
 @pytest.mark.parametrize(
@@ -259,8 +262,11 @@ def test_day_pooling_needs_one_discipline_per_code() -> None:
         ServiceLine("97110", 0, assistant_minutes=15, discipline="PT"),
         ServiceLine("97110", 15, assistant_minutes=5, discipline="OT"),
     ]
-    with pytest.raises(InvalidServiceError, match="--pool-by discipline"):
+    with pytest.raises(
+        InvalidServiceError, match=re.escape("calculate(pooling='discipline')")
+    ) as caught:
         calculate(lines, pooling="day", date_of_service=DAY)
+    assert caught.value.argument == "pooling"
     one = calculate([*lines[:1], ServiceLine("97140", 8)], pooling="day", date_of_service=DAY)
     assert one.assistant["97110"].with_modifier == 1
 
@@ -273,7 +279,7 @@ def test_untimed_code_with_assistant_minutes() -> None:
     evaluation = calculate(
         [ServiceLine("97161", 40, assistant_minutes=5, discipline="PT")], date_of_service=DAY
     )
-    assert any("evaluation" in warning for warning in evaluation.warnings)
+    assert any("evaluation" in warning.text for warning in evaluation.warnings)
 
 
 def test_add_on_family_places_modifier_units_on_the_add_on_first() -> None:

@@ -137,7 +137,8 @@ def test_unknown_code_suggests_close_codes_and_how_to_declare_it(table: CodeTabl
     with pytest.raises(UnknownCodeError) as caught:
         table.lookup("97111")
     assert caught.value.suggestions[:2] == ("97110", "97112")
-    assert "--define 97111=timed" in str(caught.value)
+    assert "define_code(spec='97111=timed')" in str(caught.value)
+    assert caught.value.argument == "spec"
 
 
 def test_user_file_overrides_and_extends(tmp_path: Path) -> None:
@@ -215,8 +216,9 @@ def test_define_code(spec: str, kind: str, unit: int | None) -> None:
 
 @pytest.mark.parametrize("spec", ["97999", "97999=sometimes", "97999=timed/0", "97999=untimed/15"])
 def test_define_code_rejects_bad_specs(spec: str) -> None:
-    with pytest.raises(CodeTableError, match="--define"):
+    with pytest.raises(CodeTableError, match=re.escape(f"define_code(spec={spec!r})")) as caught:
         unitcalc.define_code(spec)
+    assert caught.value.argument == "spec"
 
 
 ENTRY = '[codes."97999"]\nlabel = "x"\n'
@@ -408,9 +410,9 @@ def test_an_add_on_may_have_its_own_unit_length(tmp_path: Path) -> None:
 def test_define_names_the_spec_and_the_problem(spec: str, message: str) -> None:
     with pytest.raises(CodeTableError) as caught:
         unitcalc.define_code(spec)
-    assert str(caught.value).startswith(f"--define {spec!r}: ")
+    assert str(caught.value).startswith(f"define_code(spec={spec!r}): ")
     assert message in str(caught.value)
-    assert (caught.value.path, caught.value.key) == ("--define", "97999")
+    assert (caught.value.path, caught.value.key) == ("define_code", "97999")
 
 
 def test_define_without_an_equals_sign_keeps_the_whole_spec_as_key() -> None:
@@ -444,7 +446,7 @@ def test_unknown_codes_suggest_what_the_typo_most_likely_meant(
         assert f"Did you mean {', '.join(suggestions)}?" in str(caught.value)
     else:
         assert "Did you mean" not in str(caught.value)
-    assert f"--define {code}=timed" in str(caught.value)
+    assert f"define_code(spec='{code}=timed')" in str(caught.value)
 
 
 @pytest.mark.parametrize("raw", [97110, None, 97110.0], ids=["int", "none", "float"])

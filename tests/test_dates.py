@@ -16,6 +16,7 @@ from unitcalc import (
     CodeTable,
     DeletedCodeError,
     InvalidServiceError,
+    Note,
     ServiceLine,
     calculate,
 )
@@ -175,7 +176,7 @@ class TestFamiliesOfDifferentUnitLengths:
 
     def test_cms_warns_that_pooling_is_unconfirmed(self) -> None:
         result = calculate({"97550": 38})
-        assert any(w.startswith("97550: UNCONFIRMED") for w in result.warnings)
+        assert any(w.text.startswith("97550: UNCONFIRMED") for w in result.warnings)
         assert any("first 30-minute unit, attained at 16 min" in s for s in result.explanation)
 
     def test_the_add_on_may_be_listed_without_minutes(self) -> None:
@@ -276,7 +277,7 @@ class TestLinesWithoutDiscipline:
         lines = [ServiceLine("97110", 33, discipline="PT"), ServiceLine("97140", 7)]
         apart = evaluate(lines).result
         assert apart.total_units == 2
-        assert any("counted in a pool of their own" in w for w in apart.warnings)
+        assert any("counted in a pool of their own" in w.text for w in apart.warnings)
         assert evaluate(lines, blank_discipline="join").result.total_units == 3
 
     def test_an_unknown_blank_discipline_mode_is_refused(self) -> None:
@@ -297,17 +298,22 @@ class TestPlainWarnings:
         result = calculate({"97110": 5})
         assert result.total_units == 0
         assert result.warnings == (
-            "No timed unit: 5 timed min in all (97110 5), fewer than 8 (CMS 20.2)",
+            Note(
+                "No timed unit: 5 timed min in all (97110 5), fewer than 8 (CMS 20.2)",
+                kind="no-timed-unit",
+            ),
         )
 
     def test_ama_warns_of_a_code_under_its_midpoint(self) -> None:
         result = calculate({"97110": 33, "97140": 7}, rule="ama")
-        assert any(w.startswith("97140 has 7 min but gets no unit") for w in result.warnings)
+        assert any(w.text.startswith("97140 has 7 min but gets no unit") for w in result.warnings)
 
     def test_untimed_code_with_zero_minutes_is_flagged(self) -> None:
         result = calculate({"97161": 0})
         assert result.total_units == 1
-        assert result.warnings[0].startswith("97161 is untimed and bills 1 unit, but 0 minutes")
+        [note] = result.warnings
+        assert note.text.startswith("97161 is untimed and bills 1 unit, but 0 minutes")
+        assert (note.kind, note.codes) == ("untimed-no-minutes", ("97161",))
 
     def test_untimed_code_without_minutes_is_not_flagged(self) -> None:
         assert calculate({"97161": None}).warnings == ()

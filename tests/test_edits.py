@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 import unitcalc
+from unitcalc import Note
 from unitcalc.cli import main
 from unitcalc.edits import check_edits
 from unitcalc.mue import MueTable, MueTableError
@@ -58,10 +59,11 @@ def test_per_line_and_per_day(mue: MueTable) -> None:
     # 97140 is a per-line edit (2): two lines of 2 pass, one line of 3 does not.
     assert list(check_edits([("97140", "PT", 2), ("97140", "OT", 2)], mue=mue)) == []
     [edit] = check_edits([("97140", "PT", 3)], mue=mue)
-    assert edit.startswith("MUE: 97140-PT has 3 units on one line, above its MUE of 2")
+    assert edit.text.startswith("MUE: 97140-PT has 3 units on one line, above its MUE of 2")
+    assert (edit.kind, edit.codes) == ("edit", ("97140",))
     # 97110 is a date-of-service edit (3): lines add up.
     [edit] = check_edits([("97110", "PT", 2), ("97110", "OT", 2)], mue=mue)
-    assert edit.startswith("MUE: 97110 has 4 units on one date of service, above its MUE of 3")
+    assert edit.text.startswith("MUE: 97110 has 4 units on one date of service, above its MUE of 3")
 
 
 @pytest.mark.parametrize(
@@ -78,8 +80,9 @@ def test_ncci_one_evaluation_per_day(lines: list[tuple[str, str, int]], flagged:
     edits = list(check_edits(lines, mue=None))
     assert bool(edits) == flagged
     if flagged:
-        assert edits[0].startswith("NCCI: ")
-        assert "per date of service" in edits[0]
+        assert edits[0].text.startswith("NCCI: ")
+        assert edits[0].codes == tuple(code for code, _, _ in lines)
+        assert "per date of service" in edits[0].text
 
 
 def test_calc_reports_edits(mue: MueTable) -> None:
@@ -88,7 +91,7 @@ def test_calc_reports_edits(mue: MueTable) -> None:
         "MUE: 97110 has 5 units on one date of service, above its MUE of 3 "
         "(2 Date of Service Edit: Policy)",
     )
-    assert result.edits[0] in result.warnings
+    assert Note(result.edits[0], kind="edit", codes=("97110",)) in result.warnings
     assert unitcalc.calculate({"97161": None, "97164": None}).edits[0].startswith("NCCI: ")
 
 

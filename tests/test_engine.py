@@ -10,7 +10,7 @@ from fractions import Fraction
 import pytest
 
 import unitcalc
-from unitcalc import InvalidServiceError, ServiceLine, calculate
+from unitcalc import InvalidServiceError, Note, ServiceLine, calculate
 
 
 class TestUntimed:
@@ -85,7 +85,7 @@ class TestDisciplines:
         result = calculate(lines, pooling="day")
         assert result.units == {"97110": 2}
         assert result.lines[0].discipline is None
-        assert any("OT and PT" in warning for warning in result.warnings)
+        assert any("OT and PT" in warning.text for warning in result.warnings)
 
     def test_lines_of_one_code_add_up(self) -> None:
         result = calculate([ServiceLine("97110", 4), ServiceLine("97110", 4)])
@@ -261,14 +261,18 @@ class TestExplanation:
 
     def test_warns_for_8_minutes_without_a_unit(self) -> None:
         result = calculate({"97110": 18, "97140": 13, "97116": 10, "97035": 8})
-        assert any(w.startswith("97035 has 8 min but gets no unit") for w in result.warnings)
+        assert any(w.text.startswith("97035 has 8 min but gets no unit") for w in result.warnings)
 
     def test_warns_for_a_unit_under_8_minutes(self) -> None:
         result = calculate({"97110": 33, "97140": 7})
         assert result.warnings == (
-            "97140 bills 1 unit for 7 min, fewer than 8: compliant because the day's total "
-            "supports the unit (CMS 20.2, Examples 3 and 5); counted on its own it would get "
-            "none",
+            Note(
+                "97140 bills 1 unit for 7 min, fewer than 8: compliant because the day's total "
+                "supports the unit (CMS 20.2, Examples 3 and 5); counted on its own it would "
+                "get none",
+                kind="under-eight",
+                codes=("97140",),
+            ),
         )
 
     def test_example_2_is_no_surprise(self) -> None:
@@ -277,7 +281,8 @@ class TestExplanation:
     def test_tied_code_without_a_unit_names_its_rivals(self) -> None:
         result = calculate({"97110": 8, "97112": 8, "97140": 8})
         assert any(
-            w.startswith("97140 has 8 min but gets no unit") and "it tied with 97110 and 97112" in w
+            w.text.startswith("97140 has 8 min but gets no unit")
+            and "it tied with 97110 and 97112" in w.text
             for w in result.warnings
         )
 
@@ -287,18 +292,22 @@ class TestExplanation:
         result = calculate(lines)
         assert result.units == {"97110": 2, "97140": 1}
         assert any(
-            w.startswith("97140 has no discipline while other lines do (PT): counted with PT")
+            w.text.startswith("97140 has no discipline while other lines do (PT): counted with PT")
             for w in result.warnings
         )
 
     def test_rule_notes_from_the_code_table(self) -> None:
-        assert "97014: Medicare does not recognise 97014" in calculate({"97014": 15}).warnings[0]
+        [note] = calculate({"97014": 15}).warnings
+        assert "97014: Medicare does not recognise 97014" in note.text
+        assert (note.kind, note.codes) == ("rule-note", ("97014",))
         assert calculate({"97014": 15}, rule="ama").warnings == ()
 
     def test_added_family_member_is_flagged(self) -> None:
         result = calculate({"97130": 30})
         assert result.units == {"97129": 1, "97130": 1}
-        assert any(w.startswith("97129 was not entered but bills units") for w in result.warnings)
+        assert any(
+            w.text.startswith("97129 was not entered but bills units") for w in result.warnings
+        )
         assert [line.code for line in result.lines] == ["97129", "97130"]
 
     def test_lines_keep_input_order_across_disciplines(self) -> None:

@@ -473,3 +473,23 @@ def test_a_row_billing_no_unit_is_not_a_claim_line_past_the_threshold(tmp_path: 
     )
     kx = data["summary"]["payment"]["kx"]["findings"]
     assert [(f["kind"], f["line"]) for f in kx] == [("missing-kx", 2)]
+
+
+def test_an_unpriced_code_is_a_note_of_its_own_kind_naming_the_code(tmp_path: Path) -> None:
+    from unitcalc.fees import load_fees
+    from unitcalc.files import Group, Options, run_groups
+    from unitcalc.files.price import Pricer
+
+    fee_file = tmp_path / "fees.csv"
+    fee_file.write_text("code,amount\n97110,30.00\n")
+    path = tmp_path / "visits.csv"
+    path.write_text(
+        "patient_id,date_of_service,code,minutes,billed_units\nP1,2025-03-05,97112,15,2\n"
+    )
+    found: list[Group] = []
+    pricer = Pricer(load_fees(fee_file))
+    # Priced from its rows: every group goes through the one-visit engine with fees.
+    run_groups(path, Options(need_billed=True), pricer.wrap(found.append))
+    assert found[0].finding is not None
+    notes = [note for note in found[0].finding.warnings if note.kind == "unpriced"]
+    assert [note.codes for note in notes] == [("97112",)]

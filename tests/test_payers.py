@@ -82,7 +82,7 @@ class TestCaps:
         assert any(
             "6 timed units become 4; removed 97140 x1, 97530 x1" in s for s in result.explanation
         )
-        assert any("cap removed 2 units" in w for w in result.warnings)
+        assert any("cap removed 2 units" in w.text for w in result.warnings)
 
     def test_daily_cap_keeping_the_largest(self) -> None:
         visit = {"97530": 20, "97110": 40, "97140": 30}

@@ -22,7 +22,7 @@ from .errors import (
     UnknownCodeError,
     UnknownRuleError,
 )
-from .model import LineResult, Result, ServiceLine, Tie, TieGroup
+from .model import LineResult, Note, Result, ServiceLine, Tie, TieGroup
 from .rules import RULES, Rule, get_rule
 
 if TYPE_CHECKING:
@@ -106,6 +106,7 @@ __all__ = [
     "LineResult",
     "ModifierFinding",
     "MonthlyCodeError",
+    "Note",
     "Result",
     "Rule",
     "ServiceLine",

@@ -61,6 +61,7 @@ from typing import Any, Literal
 import attrs
 
 from .errors import InvalidServiceError
+from .model import Note
 
 MODIFIERS = {"PT": "CQ", "OT": "CO"}
 """The assistant modifier of each discipline; SLP has none (docs/rules.md)."""
@@ -155,7 +156,7 @@ class AssistantSplit:
     modifier: str | None
     paid_percent: int
     reasons: tuple[str, ...]
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Note, ...] = ()
 
     @property
     def without_modifier(self) -> int:
@@ -247,11 +248,15 @@ def split_units(
         raise InvalidServiceError(
             f"{code}: a timed code needs a unit length", code=code, field="unit_minutes", value=0
         )
-    warnings: list[str] = []
+    warnings: list[Note] = []
     if assistant_minutes and code in EVALUATION_CODES:
         warnings.append(
-            f"{code} is an evaluation or re-evaluation, which therapist assistants do not "
-            f"furnish: check the {assistant_minutes} assistant minutes documented on it"
+            Note(
+                f"{code} is an evaluation or re-evaluation, which therapist assistants do not "
+                f"furnish: check the {assistant_minutes} assistant minutes documented on it",
+                kind="assistant",
+                codes=(code,),
+            )
         )
     if date_of_service is not None and date_of_service < REQUIRED_FROM:
         reason = (

@@ -43,7 +43,7 @@ from .engine import (
     split_family,
 )
 from .errors import InvalidServiceError
-from .model import normalize_discipline
+from .model import Note, normalize_discipline
 from .mue import MueTable
 from .payers import PayerProfile
 from .rules import Rule
@@ -87,8 +87,9 @@ class Finding:
     errors: tuple[str, ...] = ()
     edits: tuple[str, ...] = ()
     """MUE and NCCI edits the billed units trip."""
-    warnings: tuple[str, ...] = ()
-    """What may surprise a biller in the rule's count (see Result.warnings)."""
+    warnings: tuple[Note, ...] = ()
+    """What may surprise a biller in the rule's count (see Result.warnings), the edits
+    apart."""
     billed_amount: Decimal | None = attrs.field(default=None, converter=_amount)
     """With a fee file: the allowed amount of the units billed (docs/payment.md)."""
     allowed_amount: Decimal | None = attrs.field(default=None, converter=_amount)
@@ -114,7 +115,7 @@ class Finding:
             "explanation": list(self.explanation),
             "errors": list(self.errors),
             "edits": list(self.edits),
-            "warnings": list(self.warnings),
+            "warnings": [note.text for note in self.warnings],
             **(
                 {
                     "billed_amount": _money(self.billed_amount),
@@ -331,7 +332,7 @@ def check(
         message += f" {result.payer}'s cap applies: the minutes support more ({removed} removed)."
     if claim_lines is None:
         claim_lines = [(code, discipline, units) for (code, discipline), units in billed.items()]
-    edits = tuple(check_edits(claim_lines, mue=mue))
+    edits = tuple(note.text for note in check_edits(claim_lines, mue=mue))
     return Finding(
         group=group,
         status=status,
@@ -343,7 +344,7 @@ def check(
         lines=tuple(lines),
         explanation=result.explanation,
         edits=edits,
-        warnings=tuple(w for w in result.warnings if w not in result.edits),
+        warnings=tuple(note for note in result.warnings if note.kind != "edit"),
     )
 
 

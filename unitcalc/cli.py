@@ -6,8 +6,9 @@ The file commands' machinery is imported inside the commands that use it, so tha
 Exit codes (mapped in one place, :class:`UnitcalcGroup`, except the findings exit):
     0  success
     1  batch: some group could not be counted; audit: some group is not ok
-    2  usage or input error, or a file that cannot be read: one line on stderr naming
-       the bad token, line or column and the fix
+    2  usage or input error, a file that cannot be read, or output that cannot be
+       written (a full disk): one line on stderr naming the bad token, line or column
+       and the fix
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from ._text import count_of, output_width, wrap
 from ._text import table as text_table
 from .codes import KINDS, CodeInfo, CodeTable, define_code, iter_kind
 from .engine import DEFAULT_MAX_ALTERNATIVES, POOLINGS, Pooling, calculate
-from .errors import InvalidServiceError, UnitcalcError
+from .errors import ArgumentValue, InvalidServiceError, UnitcalcError, python_spelling
 from .model import Result, ServiceLine, normalize_discipline, parse_date_of_service
 from .rules import RULES, get_rule, rule_names
 
@@ -53,6 +54,48 @@ JSON_SCHEMA_VERSION = 1
 as ``unitcalc/schemas/calc-output.schema.json`` (see :func:`calc_output_schema`)."""
 
 
+_FLAGS: dict[tuple[str, str], str] = {
+    ("Options", "encoding"): "--encoding",
+    ("Options", "delimiter"): "--delimiter",
+    ("Options", "columns"): "--columns",
+    ("Options", "group_by"): "--group-by",
+    ("Options", "input_format"): "--input-format",
+    ("Options", "profiles"): "--payers FILE",
+    ("calculate", "pooling"): "--pool-by",
+    ("calculate", "default_discipline"): "--default-discipline",
+    ("define_code", "spec"): "--define",
+    ("CodeTable.load", "path"): "--codes",
+}
+"""The command line's flag for each Python argument a library message may name."""
+
+
+def cli_spelling(
+    argument: str, value: ArgumentValue = None, *, owner: str, given: bool = False
+) -> str:
+    """An argument as the command line gives it: ``--encoding cp1252``,
+    ``--columns code=CPT``, ``--group-by claim_id``; a value the user gave is quoted, so
+    that its spaces and odd characters show (``--define '97999'``).
+
+    >>> cli_spelling("columns", {"code": "CPT"}, owner="Options")
+    '--columns code=CPT'
+    """
+    flag = _FLAGS.get((owner, argument))
+    if flag is None:  # an argument without a flag: say it as Python does
+        return python_spelling(argument, value, owner=owner)
+    if value is None:
+        return flag
+    if isinstance(value, str):
+        return f"{flag} {value!r}" if given else f"{flag} {value}"
+    if isinstance(value, tuple):
+        return f"{flag} {','.join(value)}"
+    return f"{flag} {','.join(f'{key}={item}' for key, item in value.items())}"
+
+
+def _said(exc: UnitcalcError) -> str:
+    """A library error's message with its arguments named by their flags."""
+    return exc.worded(cli_spelling)
+
+
 class InputError(click.ClickException):
     """Bad input: printed as one line, exit code 2 (like a usage error)."""
 
@@ -66,11 +109,29 @@ class UnitcalcGroup(click.Group):
         try:
             return super().invoke(ctx)
         except UnitcalcError as exc:
-            raise InputError(str(exc)) from exc
+            raise InputError(_said(exc)) from exc
         except click.UsageError as exc:
             # One line, like every other input error: the message and where to look.
             command = exc.ctx.command_path if exc.ctx else "unitcalc"
             raise InputError(f"{exc.format_message()} (see '{command} --help')") from exc
+        except BrokenPipeError:
+            # The reader of standard output went away (| head): stop quietly.
+            _drop_standard_output()
+            raise SystemExit(1) from None
+        except OSError as exc:
+            # Standard output on a full disk (> /dev/full), say: one line, no traceback.
+            with contextlib.suppress(OSError):
+                sys.stdout.flush()  # what can still be written is
+            _drop_standard_output()
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise InputError(f"cannot finish the command: {exc.strerror or exc}{where}") from exc
+
+
+def _drop_standard_output() -> None:
+    """What standard output still holds cannot be written: drop it, so that flushing it
+    at exit does not fail again with a traceback."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 @click.group(cls=UnitcalcGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -239,8 +300,13 @@ def parse_service(token: str) -> ServiceLine:
             assistant_minutes=assistant if plus else None,  # type: ignore[arg-type]
         )
     except InvalidServiceError as exc:
+        inner = exc  # the except clause unbinds exc; the message words it later
         raise InvalidServiceError(
-            f"{token!r}: {exc}", code=exc.code, field=exc.field, value=exc.value
+            lambda spell: f"{token!r}: {inner.worded(spell)}",
+            code=exc.code,
+            field=exc.field,
+            value=exc.value,
+            argument=exc.argument,
         ) from exc
 
 
@@ -285,7 +351,7 @@ def _services_from_json(stream_name: str, text: str) -> _JsonInput:
     try:
         date_of_service = parse_date_of_service(document.get("date_of_service"))
     except UnitcalcError as exc:
-        raise InputError(f"{stream_name}: date_of_service: {exc}") from exc
+        raise InputError(f"{stream_name}: date_of_service: {_said(exc)}") from exc
     rule = document.get("rule")
     if rule is not None:
         if not isinstance(rule, str):
@@ -293,7 +359,7 @@ def _services_from_json(stream_name: str, text: str) -> _JsonInput:
         try:
             rule = get_rule(rule).name
         except UnitcalcError as exc:
-            raise InputError(f"{stream_name}: rule: {exc}") from exc
+            raise InputError(f"{stream_name}: rule: {_said(exc)}") from exc
     lines = []
     for index, entry in enumerate(document["services"]):
         where = f"{stream_name}: services[{index}]"
@@ -315,7 +381,7 @@ def _services_from_json(stream_name: str, text: str) -> _JsonInput:
                 )
             )
         except InvalidServiceError as exc:
-            raise InputError(f"{where}.{exc.field}: {exc}") from exc
+            raise InputError(f"{where}.{exc.field}: {_said(exc)}") from exc
     return _JsonInput(rule, date_of_service, lines)
 
 
@@ -431,7 +497,7 @@ def calc(
         option = (
             "--date" if getattr(exc, "field", "") == "date_of_service" else "--default-discipline"
         )
-        raise click.UsageError(f"{option}: {exc}") from exc
+        raise click.UsageError(f"{option}: {_said(exc)}") from exc
     # The default date belongs to the command line, not the core: today.
     date_of_service = given_date or file_date or datetime.date.today()
     if not lines:
@@ -455,7 +521,7 @@ def calc(
         code = getattr(exc, "code", None)
         indices = [i for i, line in enumerate(from_file) if line.code == code]
         if indices and not any(line.code == code for line in lines[: len(lines) - len(from_file)]):
-            raise InputError(f"{name}: services[{indices[0]}]: {exc}") from exc
+            raise InputError(f"{name}: services[{indices[0]}]: {_said(exc)}") from exc
         raise
     if output_format == "json":
         click.echo(
@@ -748,6 +814,7 @@ def _options(
         codes=_code_table(codes_file, definitions),
         strict=strict,
         need_billed=need_billed,
+        spelling=cli_spelling,
     )
 
 
@@ -831,7 +898,7 @@ def _run(
         except BrokenPipeError:
             # The reader of standard output went away (| head): stop quietly, as other
             # tools do; flushing at exit would only fail again.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            _drop_standard_output()
             raise SystemExit(1) from None
         except OSError as exc:
             # A full disk, a folder gone: said in one line, never a traceback.

@@ -44,8 +44,10 @@ from .errors import (
     CodeTableError,
     DeletedCodeError,
     InvalidServiceError,
+    Mention,
     MonthlyCodeError,
     UnknownCodeError,
+    message_of,
 )
 
 Kind = Literal["timed", "untimed", "monthly", "deleted"]
@@ -300,11 +302,16 @@ class CodeTable:
             suggestions = _close_codes(code, self.codes)
             hint = f" Did you mean {', '.join(suggestions)}?" if suggestions else ""
             raise UnknownCodeError(
-                f"{code} is not in the code table.{hint} To count it, declare it: "
-                f"--define {code}=timed (or =untimed, or =timed/30 for 30-minute units), "
-                "or a [codes] entry in a --codes file",
+                message_of(
+                    f"{code} is not in the code table.{hint} To count it, declare it: ",
+                    Mention("spec", f"{code}=timed", owner="define_code"),
+                    " (or =untimed, or =timed/30 for 30-minute units), or a [codes] entry in a ",
+                    Mention("path", owner="CodeTable.load"),
+                    " file",
+                ),
                 code=code,
                 suggestions=suggestions,
+                argument="spec",
             )
         if on is not None:
             if info.valid_from is not None and on < info.valid_from:
@@ -342,13 +349,18 @@ class CodeTable:
                 raise self._ended(info, None)
             if info.valid_kind is None:
                 raise CodeNotInForceError(
-                    f"{code} was valid on {on.isoformat()} ({info.window}), but the code "
-                    "table does not say how it was counted: give its valid_kind "
-                    '("timed" or "untimed") in a --codes file',
+                    message_of(
+                        f"{code} was valid on {on.isoformat()} ({info.window}), but the code "
+                        'table does not say how it was counted: give its valid_kind ("timed" '
+                        'or "untimed") in a ',
+                        Mention("path", owner="CodeTable.load"),
+                        " file",
+                    ),
                     code=code,
                     date_of_service=on,
                     valid_from=info.valid_from,
                     valid_to=info.valid_to,
+                    argument="path",
                 )
             return attrs.evolve(info, kind=info.valid_kind)
         return info
@@ -470,19 +482,22 @@ def _close_codes(code: str, known: Iterable[str]) -> list[str]:
 
 
 def define_code(spec: str) -> CodeInfo:
-    """Build a user entry from ``CODE=KIND[/MINUTES]``, the ``--define`` syntax.
+    """Build a user entry from ``spec``, ``CODE=KIND[/MINUTES]`` (the CLI's ``--define``).
 
     >>> define_code("0999T=timed/30")
     CodeInfo(code='0999T', label='user-defined timed code', kind='timed', unit_minutes=30, ...)
     >>> define_code("97999=untimed").kind
     'untimed'
     """
+
+    given = Mention("spec", spec, owner="define_code", given=True)
     code_part, sep, kind_part = spec.partition("=")
     if not sep:
         raise CodeTableError(
-            f"--define {spec!r}: write CODE=timed, CODE=timed/30 or CODE=untimed",
-            path="--define",
+            message_of(given, ": write CODE=timed, CODE=timed/30 or CODE=untimed"),
+            path="define_code",
             key=spec,
+            argument="spec",
         )
     code = normalize_code(code_part)
     kind, slash, minutes = kind_part.strip().lower().partition("/")
@@ -491,10 +506,14 @@ def define_code(spec: str) -> CodeInfo:
         if slash:
             if not re.fullmatch(r"[0-9]+", minutes) or int(minutes) <= 0:
                 raise CodeTableError(
-                    f"--define {spec!r}: unit length {minutes!r} must be a whole number of "
-                    "minutes above 0, e.g. timed/15",
-                    path="--define",
+                    message_of(
+                        given,
+                        f": unit length {minutes!r} must be a whole number of minutes above 0, "
+                        "e.g. timed/15",
+                    ),
+                    path="define_code",
                     key=code,
+                    argument="spec",
                 )
             unit = int(minutes)
         return CodeInfo(
@@ -512,9 +531,10 @@ def define_code(spec: str) -> CodeInfo:
             sources=("user definition",),
         )
     raise CodeTableError(
-        f"--define {spec!r}: the kind must be timed, timed/MINUTES or untimed",
-        path="--define",
+        message_of(given, ": the kind must be timed, timed/MINUTES or untimed"),
+        path="define_code",
         key=code,
+        argument="spec",
     )
 
 

@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from .model import LineResult
+from .model import LineResult, Note
 
 if TYPE_CHECKING:
     from .mue import MueTable
@@ -49,11 +49,12 @@ def per_day_limits() -> tuple[PerDayLimit, ...]:
 
 def check_edits(
     lines: Iterable[LineResult | tuple[str, str | None, int]], *, mue: MueTable | None
-) -> Iterator[str]:
-    """Edit messages for units per line: (code, discipline, units) or result lines.
+) -> Iterator[Note]:
+    """The edits units per line trip: (code, discipline, units) or result lines.
 
-    >>> list(check_edits([("97161", "PT", 1), ("97164", "PT", 1)], mue=None))
-    ['NCCI: 97161, 97164 on one date of service: one PT evaluation or re-evaluation ...']
+    >>> [edit] = check_edits([("97161", "PT", 1), ("97164", "PT", 1)], mue=None)
+    >>> edit.codes, edit.text
+    (('97161', '97164'), 'NCCI: 97161, 97164 on one date of service: one PT evaluation ...')
     """
     triples = [
         (line.code, line.discipline, line.units) if isinstance(line, LineResult) else line
@@ -66,8 +67,10 @@ def check_edits(
         billed = {code: units for code, units in per_code.items() if code in limit.codes and units}
         total = sum(billed.values())
         if total > limit.max_units:
-            yield (
-                f"NCCI: {', '.join(billed)} on one date of service: {limit.reason} ({total} units)"
+            yield Note(
+                f"NCCI: {', '.join(billed)} on one date of service: {limit.reason} ({total} units)",
+                kind="edit",
+                codes=tuple(billed),
             )
     if mue is None:
         return
@@ -75,14 +78,18 @@ def check_edits(
         entry = mue.get(code)
         if entry is not None and entry.per_line and units > entry.units:
             where = f"-{discipline}" if discipline else ""
-            yield (
+            yield Note(
                 f"MUE: {code}{where} has {units} units on one line, above its MUE of "
-                f"{entry.units} ({entry.indicator_text})"
+                f"{entry.units} ({entry.indicator_text})",
+                kind="edit",
+                codes=(code,),
             )
     for code, units in per_code.items():
         entry = mue.get(code)
         if entry is not None and not entry.per_line and units > entry.units:
-            yield (
+            yield Note(
                 f"MUE: {code} has {units} units on one date of service, above its MUE of "
-                f"{entry.units} ({entry.indicator_text})"
+                f"{entry.units} ({entry.indicator_text})",
+                kind="edit",
+                codes=(code,),
             )

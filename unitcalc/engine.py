@@ -33,10 +33,11 @@ import attrs
 from ._text import count_of
 from .codes import CodeInfo, CodeTable
 from .edits import check_edits
-from .errors import InvalidServiceError, UnitcalcError
+from .errors import InvalidServiceError, Mention, UnitcalcError, message_of
 from .model import (
     MAX_MINUTES,
     LineResult,
+    Note,
     Result,
     ServiceLine,
     Tie,
@@ -262,7 +263,7 @@ def evaluate(
     preference = _preference(tie_preference, table, on)
 
     lines = _service_lines(services)
-    warnings: list[str] = []
+    warnings: list[Note] = []
     if blank_discipline not in ("join", "apart"):
         raise ValueError(f"blank_discipline must be 'join' or 'apart', not {blank_discipline!r}")
     if pooling == "discipline" and (blank_discipline == "join" or fallback is not None):
@@ -285,15 +286,19 @@ def evaluate(
         explanation.append(
             f"Disciplines are counted apart ({shown}): each is its own plan of care (CMS "
             "20.1). Pooling per discipline is the common reading, not a sentence of the CMS "
-            "text; pooling the whole day instead is an option (--pool-by day)."
+            "text; pooling the whole day instead is an option."
         )
         if None in pools:
             bare = ", ".join(pools[None].codes)
             named = ", ".join(d for d in used_disciplines if d)
             warnings.append(
-                f"{bare} {'has' if len(pools[None].codes) == 1 else 'have'} no discipline "
-                f"while other lines do ({named}): counted in a pool of their own; give the "
-                "discipline (e.g. 97110-GP) if they belong to a plan of care"
+                Note(
+                    f"{bare} {'has' if len(pools[None].codes) == 1 else 'have'} no discipline "
+                    f"while other lines do ({named}): counted in a pool of their own; give the "
+                    "discipline (e.g. 97110-GP) if they belong to a plan of care",
+                    kind="no-discipline",
+                    codes=tuple(pools[None].codes),
+                )
             )
     for pool in pools.values():
         for entry in pool.codes.values():
@@ -301,15 +306,19 @@ def evaluate(
             # A primary's note speaks for its family, even when only the add-on was given.
             family = [pool.codes[c] for c in table.addons(entry.info.code) if c in pool.codes]
             if note and (entry.listed or any(member.listed for member in family)):
-                warnings.append(f"{entry.info.code}: {note}")
+                warnings.append(rule_note(entry.info.code, note))
     for pool in pools.values():
         for entry in pool.codes.values():
             if len(entry.disciplines) > 1:
                 warnings.append(
-                    f"{entry.info.code} was documented under "
-                    f"{' and '.join(sorted(d or 'no discipline' for d in entry.disciplines))}; "
-                    "with the whole day pooled its minutes count as one line: split its "
-                    "units between the plans of care yourself"
+                    Note(
+                        f"{entry.info.code} was documented under "
+                        f"{' and '.join(sorted(d or 'no discipline' for d in entry.disciplines))}"
+                        "; with the whole day pooled its minutes count as one line: split its "
+                        "units between the plans of care yourself",
+                        kind="two-disciplines",
+                        codes=(entry.info.code,),
+                    )
                 )
 
     pool_evaluations: list[PoolEvaluation] = []
@@ -327,12 +336,7 @@ def evaluate(
                 untimed_total += entry.minutes or 0
                 explanation.append(_untimed_step(entry, label))
                 if entry.minutes == 0:
-                    warnings.append(
-                        f"{entry.info.code} is untimed and bills 1 unit, but 0 minutes were "
-                        "documented: record the service's minutes (they count toward total "
-                        "treatment time, CMS Pub. 100-02 Ch. 15 section 220.3) or remove the "
-                        "line if the service was not given"
-                    )
+                    warnings.append(untimed_without_minutes(entry.info.code))
         timed_total += sum(item.minutes for item in items)
         pool_name = label or ("no discipline" if len(pools) > 1 else None)
         allocation = counting.allocate(items, pool=pool_name)
@@ -441,8 +445,9 @@ def evaluate(
         count = _count_allocations(pool_evaluations, units, transform=transform)
         if count > 1:
             tie = Tie(groups=tuple(tie_groups), allocations=count)
-    edits = tuple(check_edits(line_results, mue=mue))
-    warnings.extend(edits)
+    edit_notes = tuple(check_edits(line_results, mue=mue))
+    warnings.extend(edit_notes)
+    edits = tuple(note.text for note in edit_notes)
     result = Result(
         rule=counting.name,
         total_timed_minutes=timed_total,
@@ -563,7 +568,7 @@ def _cap_texts(
     after: Sequence[tuple[int, ...]],
     removals: Sequence[tuple[int, int, int]],
     payer: PayerProfile,
-) -> tuple[str, str, dict[str, int]]:
+) -> tuple[str, Note, dict[str, int]]:
     """The explanation step, the warning and the units removed per code."""
     removed: dict[str, int] = {}
     for p, pool in enumerate(pools):
@@ -586,9 +591,11 @@ def _cap_texts(
         f"Payer cap ({payer.name}: {' and '.join(caps)}, kept in {order}): "
         f"{total_before} timed units become {total_after}; removed {shown}"
     )
-    warning = (
+    # About the visit's total, so no code of its own: shown beside every line.
+    warning = Note(
         f"{payer.name}'s cap removed {count_of(total_before - total_after, 'unit')} ({shown}): "
-        f"the minutes support {total_before} timed units, the payer pays at most {total_after}"
+        f"the minutes support {total_before} timed units, the payer pays at most {total_after}",
+        kind="payer-cap",
     )
     return step, warning, removed
 
@@ -609,11 +616,29 @@ def _preference(codes: Sequence[str], table: CodeTable, on: datetime.date | None
     return ranks
 
 
-def _added_member_warning(code: str, family: str, pool: str | None) -> str:
+def _added_member_warning(code: str, family: str, pool: str | None) -> Note:
     where = f" ({pool})" if pool else ""
-    return (
+    return Note(
         f"{code}{where} was not entered but bills units: {family} count as one service, the "
-        "first unit billed as the primary code and the rest as its add-on"
+        "first unit billed as the primary code and the rest as its add-on",
+        kind="added-member",
+        codes=(code,),
+    )
+
+
+def rule_note(code: str, note: str) -> Note:
+    """The code table's note on ``code`` under the rule counted by, as a warning."""
+    return Note(f"{code}: {note}", kind="rule-note", codes=(code,))
+
+
+def untimed_without_minutes(code: str) -> Note:
+    """The warning on an untimed code billed with 0 documented minutes."""
+    return Note(
+        f"{code} is untimed and bills 1 unit, but 0 minutes were documented: record the "
+        "service's minutes (they count toward total treatment time, CMS Pub. 100-02 Ch. 15 "
+        "section 220.3) or remove the line if the service was not given",
+        kind="untimed-no-minutes",
+        codes=(code,),
     )
 
 
@@ -639,7 +664,7 @@ def _assign_disciplines(
     table: CodeTable,
     on: datetime.date | None,
     fallback: str | None,
-    warnings: list[str],
+    warnings: list[Note],
 ) -> list[ServiceLine]:
     """Give each line without a discipline the pool it belongs to: ``fallback`` when
     given, else the day's only named discipline (narrowed by the code's own disciplines,
@@ -661,10 +686,14 @@ def _assign_disciplines(
         shown = _shown_line(index, line)
         if len(hint) == 1:
             warnings.append(
-                f"{info.code} has no discipline while other lines do ({', '.join(named)}): "
-                f"counted with {hint[0]}, the only discipline "
-                f"{'named this day' if len(named) == 1 else 'of its code named this day'}; "
-                f"give it one (e.g. {line.code}-{_MODIFIERS[hint[0]]}) if that is wrong"
+                Note(
+                    f"{info.code} has no discipline while other lines do ({', '.join(named)}): "
+                    f"counted with {hint[0]}, the only discipline "
+                    f"{'named this day' if len(named) == 1 else 'of its code named this day'}; "
+                    f"give it one (e.g. {line.code}-{_MODIFIERS[hint[0]]}) if that is wrong",
+                    kind="no-discipline",
+                    codes=(info.code,),
+                )
             )
             out.append(attrs.evolve(line, discipline=hint[0]))
             continue
@@ -679,12 +708,18 @@ def _assign_disciplines(
             f"{line.code}-{_MODIFIERS[d]}" for d in (hint or list(info.disciplines) or named)
         )
         raise InvalidServiceError(
-            f"{shown} has no discipline and {why}: give it its discipline ({examples}), "
-            "choose one for every line without a discipline (--default-discipline, "
-            "default_discipline=), or pool the whole day (--pool-by day)",
+            message_of(
+                f"{shown} has no discipline and {why}: give it its discipline ({examples}), "
+                "choose one for every line without a discipline (",
+                Mention("default_discipline", owner="calculate"),
+                "), or pool the whole day (",
+                Mention("pooling", "day", owner="calculate"),
+                ")",
+            ),
             code=info.code,
             field="discipline",
             value=None,
+            argument="default_discipline",
         )
     return out
 
@@ -862,12 +897,17 @@ class _Assisting:
         if len(disciplines) > 1:
             code = entries[0].info.code
             raise InvalidServiceError(
-                f"{code}: assistant minutes are documented under "
-                f"{' and '.join(sorted(disciplines))} with the whole day pooled: count the "
-                "disciplines apart (--pool-by discipline) so that each takes its own modifier",
+                message_of(
+                    f"{code}: assistant minutes are documented under "
+                    f"{' and '.join(sorted(disciplines))} with the whole day pooled: count the "
+                    "disciplines apart (",
+                    Mention("pooling", "discipline", owner="calculate"),
+                    ") so that each takes its own modifier",
+                ),
                 code=code,
                 field="assistant_minutes",
                 value=sorted(disciplines),
+                argument="pooling",
             )
         discipline = disciplines.pop()
         assistant = sum(entry.assistant or 0 for entry in entries)

@@ -2,23 +2,115 @@
 
 Each carries the fields it is about and a message a biller can act on: what was wrong,
 where, and how to fix it. Audit discrepancies are not exceptions; they are findings.
+
+A message that tells the caller to give an argument names it as a Python caller writes
+it (``Options(encoding='cp1252')``), and the error's ``argument`` field names it
+(``"encoding"``). A face with its own names for the arguments (the command line's
+``--encoding cp1252``) words the same message its way with :meth:`UnitcalcError.worded`
+and a :class:`Spelling` of its own.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
+
+import attrs
+
+ArgumentValue = str | Mapping[str, str] | tuple[str, ...] | None
+"""An argument's value as a message shows it; None: any value."""
+
+
+class Spelling(Protocol):
+    """How a caller writes an argument: ``owner`` is the function or class that takes
+    it (``"Options"``, ``"calculate"``), ``argument`` its Python name; ``given`` says
+    the value is the caller's own (shown quoted where a face quotes only those), not an
+    example."""
+
+    def __call__(
+        self, argument: str, value: ArgumentValue = None, *, owner: str, given: bool = False
+    ) -> str: ...
+
+
+def python_spelling(
+    argument: str, value: ArgumentValue = None, *, owner: str, given: bool = False
+) -> str:
+    """The argument as a Python caller writes it.
+
+    >>> python_spelling("encoding", "cp1252", owner="Options")
+    "Options(encoding='cp1252')"
+    >>> python_spelling("pooling", owner="calculate")
+    'calculate(pooling=...)'
+    """
+    return f"{owner}({argument}={'...' if value is None else repr(value)})"
+
+
+Message = str | Callable[[Spelling], str]
+"""An error's text, or a function wording it for a :class:`Spelling` of the arguments."""
+
+
+@attrs.frozen
+class Mention:
+    """An argument named in a message: ``Mention("encoding", "cp1252", owner="Options")``
+    (``given``: the value is the caller's own, see :class:`Spelling`)."""
+
+    argument: str
+    value: ArgumentValue = None
+    owner: str = attrs.field(kw_only=True)
+    given: bool = attrs.field(default=False, kw_only=True)
+
+
+def message_of(*parts: str | Mention) -> Callable[[Spelling], str]:
+    """A message of text and argument mentions, worded for any :class:`Spelling`.
+
+    >>> words = message_of("leave out ", Mention("encoding", owner="Options"))
+    >>> words(python_spelling)
+    'leave out Options(encoding=...)'
+    """
+
+    def words(spell: Spelling) -> str:
+        return "".join(
+            part
+            if isinstance(part, str)
+            else spell(part.argument, part.value, owner=part.owner, given=part.given)
+            for part in parts
+        )
+
+    return words
 
 
 class UnitcalcError(Exception):
-    """Base class of every error unitcalc raises on purpose."""
+    """Base class of every error unitcalc raises on purpose.
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    ``argument`` is the Python argument the message tells the caller to give or change
+    (``None`` when it names none).
+    """
+
+    def __init__(self, message: Message, *, argument: str | None = None) -> None:
+        self._wording = message if callable(message) else None
+        text = message(python_spelling) if callable(message) else message
+        super().__init__(text)
+        self.message = text
+        self.argument = argument
 
     def __str__(self) -> str:
         return self.message
+
+    def worded(self, spelling: Spelling) -> str:
+        """The message with the arguments written as ``spelling`` writes them (the
+        command line's flags, say); the message as it is when it names none.
+
+        >>> error = UnitcalcError(
+        ...     message_of("give the delimiter: ", Mention("delimiter", ";", owner="Options")),
+        ...     argument="delimiter",
+        ... )
+        >>> str(error)
+        "give the delimiter: Options(delimiter=';')"
+        >>> error.worded(lambda argument, value=None, **_: f"--{argument} {value}")
+        'give the delimiter: --delimiter ;'
+        """
+        return self._wording(spelling) if self._wording is not None else self.message
 
 
 class InvalidServiceError(UnitcalcError, ValueError):
@@ -29,8 +121,16 @@ class InvalidServiceError(UnitcalcError, ValueError):
     and ``value`` is the value as given.
     """
 
-    def __init__(self, message: str, *, code: str | None, field: str, value: object) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: Message,
+        *,
+        code: str | None,
+        field: str,
+        value: object,
+        argument: str | None = None,
+    ) -> None:
+        super().__init__(message, argument=argument)
         self.code = code
         self.field = field
         self.value = value
@@ -39,8 +139,15 @@ class InvalidServiceError(UnitcalcError, ValueError):
 class UnknownCodeError(UnitcalcError, LookupError):
     """The code is not in the code table. ``suggestions`` holds close matches."""
 
-    def __init__(self, message: str, *, code: str, suggestions: Sequence[str] = ()) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: Message,
+        *,
+        code: str,
+        suggestions: Sequence[str] = (),
+        argument: str | None = None,
+    ) -> None:
+        super().__init__(message, argument=argument)
         self.code = code
         self.suggestions = tuple(suggestions)
 
@@ -54,15 +161,16 @@ class CodeNotInForceError(UnknownCodeError):
 
     def __init__(
         self,
-        message: str,
+        message: Message,
         *,
         code: str,
         date_of_service: datetime.date | None = None,
         valid_from: datetime.date | None = None,
         valid_to: datetime.date | None = None,
         in_force: Sequence[str] = (),
+        argument: str | None = None,
     ) -> None:
-        super().__init__(message, code=code)
+        super().__init__(message, code=code, argument=argument)
         self.date_of_service = date_of_service
         self.valid_from = valid_from
         self.valid_to = valid_to
@@ -119,9 +227,15 @@ class CodeTableError(UnitcalcError, ValueError):
     """
 
     def __init__(
-        self, message: str, *, path: str, key: str | None = None, line: int | None = None
+        self,
+        message: Message,
+        *,
+        path: str,
+        key: str | None = None,
+        line: int | None = None,
+        argument: str | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, argument=argument)
         self.path = path
         self.key = key
         self.line = line
@@ -131,8 +245,10 @@ class FileProblem(UnitcalcError, ValueError):
     """A file run cannot be done: missing file, empty file, missing columns, undecodable
     bytes, or (under ``strict``) the first bad row. ``line`` is set when known."""
 
-    def __init__(self, message: str, *, path: str, line: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: Message, *, path: str, line: int | None = None, argument: str | None = None
+    ) -> None:
+        super().__init__(message, argument=argument)
         self.path = path
         self.line = line
 
@@ -147,14 +263,15 @@ class PayerProfileError(UnitcalcError, ValueError):
 
     def __init__(
         self,
-        message: str,
+        message: Message,
         *,
         path: str,
         payer: str | None = None,
         key: str | None = None,
         line: int | None = None,
+        argument: str | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, argument=argument)
         self.path = path
         self.payer = payer
         self.key = key

@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime
 import numbers
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -24,6 +24,63 @@ if TYPE_CHECKING:
 
 MAX_MINUTES = 1440
 """Most minutes one line, or one code on one day, can hold: the minutes in a day."""
+
+NoteKind = Literal[
+    "no-discipline",
+    "two-disciplines",
+    "rule-note",
+    "untimed-no-minutes",
+    "no-unit",
+    "under-eight",
+    "no-timed-unit",
+    "payer-cap",
+    "added-member",
+    "assistant",
+    "edit",
+    "identical-rows",
+    "unpriced",
+]
+"""What a warning is about: a line without a discipline (``no-discipline``), a code
+documented under two disciplines with the day pooled (``two-disciplines``), the code
+table's note on a code under the rule (``rule-note``), an untimed code with 0 minutes
+(``untimed-no-minutes``), minutes that get no unit (``no-unit``), a unit for fewer than 8
+minutes (``under-eight``), fewer than 8 timed minutes in all (``no-timed-unit``), units a
+payer's cap removed (``payer-cap``), a family member not entered that bills units
+(``added-member``), assistant minutes on an evaluation (``assistant``), an MUE or NCCI
+edit (``edit``), rows of a file entered twice (``identical-rows``), codes a fee file does
+not price (``unpriced``)."""
+
+
+def _codes(codes: Iterable[str]) -> tuple[str, ...]:
+    return tuple(codes)
+
+
+@attrs.frozen
+class Note:
+    """A warning on a result or a finding: what may surprise a biller in the count.
+
+    ``kind`` says what it is about, ``codes`` the codes it is about (empty: the whole
+    visit or pool), ``text`` the words for people; ``str()`` of a note is its text.
+
+    >>> note = Note("97140 bills 1 unit for 7 min", kind="under-eight", codes=("97140",))
+    >>> str(note), note.about("97140"), note.about("97110")
+    ('97140 bills 1 unit for 7 min', True, False)
+    """
+
+    text: str
+    kind: NoteKind
+    codes: tuple[str, ...] = attrs.field(default=(), converter=_codes)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def about(self, code: str) -> bool:
+        """True when the note concerns ``code``: it names it, or names no code."""
+        return not self.codes or code in self.codes
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "codes": list(self.codes), "text": self.text}
+
 
 _DISCIPLINE_ALIASES = {
     "PT": "PT",
@@ -335,7 +392,8 @@ class Result:
     alternatives: tuple[Mapping[str, int], ...] = attrs.field(converter=_frozen_mappings)
     alternatives_truncated: bool
     explanation: tuple[str, ...]
-    warnings: tuple[str, ...]
+    warnings: tuple[Note, ...]
+    """What may surprise a biller in the count (the edits among them)."""
     payer: str | None = None
     removed: Mapping[str, int] = attrs.field(factory=dict, converter=_frozen_mapping)
     """Units a payer cap removed, by code."""
@@ -359,7 +417,7 @@ class Result:
             "alternatives": [dict(a) for a in self.alternatives],
             "alternatives_truncated": self.alternatives_truncated,
             "explanation": list(self.explanation),
-            "warnings": list(self.warnings),
+            "warnings": [note.text for note in self.warnings],
             "payer": self.payer,
             "removed": dict(self.removed),
             "edits": list(self.edits),

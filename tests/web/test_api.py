@@ -265,3 +265,16 @@ def test_codes_endpoint_lists_monthly_codes_and_windows(client: TestClient) -> N
     assert all(c["kind"] == "monthly" for c in monthly)
     evaluation = next(c for c in client.get("/api/codes").json() if c["code"] == "97161")
     assert evaluation["valid_from"] == "2017-01-01"
+
+
+def test_an_engine_error_names_the_request_field_not_a_flag(client: TestClient) -> None:
+    services = [
+        {"code": "97110", "minutes": 33, "discipline": "PT"},
+        {"code": "97530", "minutes": 10, "discipline": "OT"},
+        {"code": "97140", "minutes": 7},
+    ]
+    answer = client.post("/api/calculate", json={"services": services})
+    assert answer.status_code == 422
+    text = json.dumps(answer.json())
+    assert 'or pool the whole day (\\"pool_by\\": \\"day\\")' in text
+    assert "--pool-by" not in text

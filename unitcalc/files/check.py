@@ -22,7 +22,14 @@ import attrs
 
 from ..auditing import parse_units
 from ..codes import CodeTable
-from ..errors import FileProblem, InvalidServiceError, PayerProfileError, UnitcalcError
+from ..errors import (
+    FileProblem,
+    InvalidServiceError,
+    Mention,
+    PayerProfileError,
+    UnitcalcError,
+    message_of,
+)
 from ..model import MAX_MINUTES, ServiceLine, parse_minutes
 from ..payers import PayerProfile
 from ..payers import select as select_profile
@@ -141,19 +148,9 @@ class Layout:
             key = [roles[KEY_COLUMN_VISIT]]
         else:
             key = []
-            missing.append("patient_id and date_of_service, or visit_id (or use --group-by)")
+            missing.append("patient_id and date_of_service, or visit_id")
         if missing:
-            hint = ""
-            if len(columns) == 1 and any(mark in columns[0] for mark in ";\t|"):
-                hint = "; the header seems to use another delimiter: give it with --delimiter"
-            else:
-                hint = "; name the columns to use with --columns ROLE=HEADER (e.g. code=CPT)"
-            raise FileProblem(
-                f"{display}: missing required column{'s' * (len(missing) > 1)}: "
-                f"{', '.join(missing)}; the header has {', '.join(columns) or 'no columns'}"
-                f"{hint}",
-                path=display,
-            )
+            raise _missing_columns(missing, columns, display, group=not key)
         known = {name: roles[name] for name in KNOWN_COLUMNS if name in roles}
         return cls(tuple(columns), tuple(key), known, open_ended, roles)
 
@@ -178,7 +175,7 @@ class Layout:
         try:
             key = self.key_of(values)
         except InvalidServiceError as exc:
-            return Row(record, None, None, None, None, record.error or str(exc))
+            return Row(record, None, None, None, None, record.error or exc.worded(options.spelling))
         if record.error is not None:
             return Row(record, key, None, None, None, record.error)
         if key is None:
@@ -226,7 +223,7 @@ class Layout:
         except UnitcalcError as exc:
             field = getattr(exc, "field", None)
             where = f"{field}: " if field and field not in str(exc) else ""
-            return Row(record, key, None, None, None, f"{where}{exc}")
+            return Row(record, key, None, None, None, where + exc.worded(options.spelling))
         return Row(record, key, service, billed, rule, None, payer, self._date_format(values))
 
     def key_of(self, values: Mapping[str, Any]) -> tuple[str, ...] | None:
@@ -256,13 +253,40 @@ class Layout:
         return None
 
 
+def _missing_columns(
+    missing: Sequence[str], columns: Sequence[str], display: str, *, group: bool
+) -> FileProblem:
+    """The required columns the header lacks (``group``: the key columns among them, as
+    the last), and the argument that names them."""
+    parts: list[str | Mention] = [
+        f"{display}: missing required column{'s' * (len(missing) > 1)}: {', '.join(missing)}"
+    ]
+    if group:
+        parts += [" (or use ", Mention("group_by", owner="Options"), ")"]
+    parts.append(f"; the header has {', '.join(columns) or 'no columns'}; ")
+    if len(columns) == 1 and any(mark in columns[0] for mark in ";\t|"):
+        parts += [
+            "the header seems to use another delimiter: give it with ",
+            Mention("delimiter", owner="Options"),
+        ]
+        argument = "delimiter"
+    else:
+        parts += [
+            "name the columns to use with ",
+            Mention("columns", {"ROLE": "HEADER"}, owner="Options"),
+            " (e.g. code=CPT)",
+        ]
+        argument = "columns"
+    return FileProblem(message_of(*parts), path=display, argument=argument)
+
+
 def _normal(header: str) -> str:
     """A header as aliases are written: lower case, ``_`` and ``-`` as spaces."""
     return " ".join(header.lower().replace("_", " ").replace("-", " ").split())
 
 
 def find_roles(columns: Sequence[str], given: Mapping[str, str], *, display: str) -> dict[str, str]:
-    """Which column plays which role: ``given`` (``--columns``) first, then a header
+    """Which column plays which role: ``given`` (``Options.columns``) first, then a header
     that is the role's own name, then a built-in alias (:data:`ALIASES`). Two headers
     read as one role is an error naming both.
 
@@ -278,17 +302,23 @@ def find_roles(columns: Sequence[str], given: Mapping[str, str], *, display: str
     by_lower = {name.lower(): name for name in columns}
     roles: dict[str, str] = {}
     for role, header in given.items():
+        given_as = Mention("columns", {role: header}, owner="Options")
         if role not in ROLES:
             raise FileProblem(
-                f"--columns {role}={header}: {role!r} is not a role; roles are {', '.join(ROLES)}",
+                message_of(given_as, f": {role!r} is not a role; roles are {', '.join(ROLES)}"),
                 path=display,
+                argument="columns",
             )
         found = by_lower.get(header.strip().lower())
         if found is None:
             raise FileProblem(
-                f"--columns {role}={header}: {display} has no column {header!r}; the header "
-                f"has {', '.join(columns) or 'no columns'}",
+                message_of(
+                    given_as,
+                    f": {display} has no column {header!r}; the header has "
+                    f"{', '.join(columns) or 'no columns'}",
+                ),
                 path=display,
+                argument="columns",
             )
         roles[role] = found
     claimed = set(roles.values())
@@ -305,9 +335,13 @@ def find_roles(columns: Sequence[str], given: Mapping[str, str], *, display: str
     for role, names in candidates.items():
         if len(names) > 1:
             raise FileProblem(
-                f"{display}: columns {' and '.join(map(repr, names))} both read as {role}; "
-                f"say which to use with --columns {role}={names[0]}",
+                message_of(
+                    f"{display}: columns {' and '.join(map(repr, names))} both read as {role}; "
+                    "say which to use with ",
+                    Mention("columns", {role: names[0]}, owner="Options"),
+                ),
                 path=display,
+                argument="columns",
             )
         roles[role] = names[0]
     return roles
@@ -326,9 +360,14 @@ def _profile(name: str | None, options: Options) -> PayerProfile | None:
         return None
     if not options.profiles:
         raise PayerProfileError(
-            f"payer {name!r} is named, but no payer profiles were given (--payers FILE)",
+            message_of(
+                f"payer {name!r} is named, but no payer profiles were given (",
+                Mention("profiles", owner="Options"),
+                ")",
+            ),
             path="",
             payer=name,
+            argument="profiles",
         )
     return select_profile(options.profiles, name, path=options.profiles_path)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import tempfile
 from collections.abc import Callable, Generator, Hashable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -27,9 +28,16 @@ import attrs
 from ..auditing import Finding, check
 from ..codes import CodeTable
 from ..edits import per_day_limits
-from ..engine import DEFAULT_MAX_ALTERNATIVES, Evaluation, Pooling, evaluate
-from ..errors import FileProblem, UnitcalcError
-from ..model import MAX_MINUTES, ServiceLine
+from ..engine import (
+    DEFAULT_MAX_ALTERNATIVES,
+    Evaluation,
+    Pooling,
+    evaluate,
+    rule_note,
+    untimed_without_minutes,
+)
+from ..errors import FileProblem, Mention, UnitcalcError, message_of
+from ..model import MAX_MINUTES, Note, ServiceLine
 from ..mue import MueTable
 from ..payers import PayerProfile
 from ..rules import RULES, Rule, get_rule
@@ -51,6 +59,7 @@ from .check import (
     key_names,
 )
 from .group import GROUP, assign_groups, scattered
+from .leftovers import remove_stale, run_mark
 from .options import InputFormat, Options
 from .read import (
     END,
@@ -88,7 +97,7 @@ class Group:
     errors: tuple[str, ...]
     finding: Finding | None = None
     """The audit of the group, when billed units were read."""
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
     """Remarks on the rows themselves, such as two identical rows."""
     providers: tuple[str, ...] | None = None
     """The providers of the group's rows (from its rows when None)."""
@@ -329,7 +338,9 @@ def _evaluate_group(
     except UnitcalcError as exc:
         code = getattr(exc, "code", None)
         where = [row.record.line for row in rows if row.service and row.service.code == code]
-        problem = _at_lines(where or [row.record.line for row in rows], str(exc))
+        problem = _at_lines(
+            where or [row.record.line for row in rows], exc.worded(options.spelling)
+        )
         return _finish(Group(key, layout, tuple(rows), None, (problem,)), options)
     return _finish(Group(key, layout, tuple(rows), evaluation, ()), options)
 
@@ -375,22 +386,23 @@ def _finish(group: Group, options: Options) -> Group:
     return attrs.evolve(group, finding=finding)
 
 
-def _duplicate_notes(rows: Sequence[Row]) -> Iterator[str]:
+def _duplicate_notes(rows: Sequence[Row]) -> Iterator[Note]:
     """Rows entered twice, as the scalar checker read them."""
     return _identical(
         (row.record.line, (row.service, row.billed)) for row in rows if row.service is not None
     )
 
 
-def _identical(signatures: Iterable[tuple[int, Hashable]]) -> Iterator[str]:
+def _identical(signatures: Iterable[tuple[int, Hashable]]) -> Iterator[Note]:
     """Rows entered twice are counted twice, as documented minutes add up; say so.
     ``signatures`` are each row's line and what it documents and bills."""
     seen: dict[Hashable, int] = {}
     for line, signature in signatures:
         if signature in seen:
-            yield (
+            yield Note(
                 f"lines {seen[signature]} and {line} are identical; both are counted: check "
-                "that the service was not entered twice"
+                "that the service was not entered twice",
+                kind="identical-rows",
             )
         else:
             seen[signature] = line
@@ -469,7 +481,15 @@ def iter_findings(
 def group_columns(names: Sequence[str]) -> tuple[str, ...]:
     columns = tuple(name.strip() for name in names if name.strip())
     if names and not columns:
-        raise FileProblem("--group-by names no column; give e.g. --group-by claim_id", path="")
+        raise FileProblem(
+            message_of(
+                Mention("group_by", owner="Options"),
+                " names no column; give e.g. ",
+                Mention("group_by", ("claim_id",), owner="Options"),
+            ),
+            path="",
+            argument="group_by",
+        )
     return columns
 
 
@@ -478,7 +498,8 @@ def _findings(path: str | Path, options: Options) -> Iterator[Finding]:
 
         def consume(group: Group) -> None:
             assert group.finding is not None
-            spool.write(json.dumps(group.finding.to_dict()) + "\n")
+            notes = [note.to_dict() for note in group.finding.warnings]
+            spool.write(json.dumps({**group.finding.to_dict(), "warnings": notes}) + "\n")
 
         def reset() -> None:
             spool.seek(0)
@@ -492,7 +513,7 @@ def _findings(path: str | Path, options: Options) -> Iterator[Finding]:
             data["explanation"] = tuple(data["explanation"])
             data["errors"] = tuple(data["errors"])
             data["edits"] = tuple(data["edits"])
-            data["warnings"] = tuple(data["warnings"])
+            data["warnings"] = tuple(Note(**note) for note in data["warnings"])
             yield Finding(**data)
 
 
@@ -980,6 +1001,9 @@ PARTITION_BYTES = 8 << 20
 """A CSV file larger than this is counted in parts, each holding whole patients, so that
 memory stays bounded whatever the file's size."""
 
+PARTS_FOLDER = re.compile(r"unitcalc-(?P<pid>[0-9]+)-[a-z0-9_]+")
+"""The temporary folder of a run's parts, named for the run's process."""
+
 
 def run_groups(
     path: str | Path | bytes,
@@ -999,6 +1023,7 @@ def run_groups(
     part). ``reset`` is kept for callers of earlier versions and never called: the file
     is read once."""
     del reset
+    remove_stale(Path(tempfile.gettempdir()), PARTS_FOLDER)  # parts a killed run left
     shown = display or str(path)
     source: Source = path if isinstance(path, bytes) else Path(path)
     summary = Summary()
@@ -1012,7 +1037,8 @@ def run_groups(
     if isinstance(source, Path) and source.is_file():
         size = source.stat().st_size
         if size > partition_bytes:
-            with tempfile.TemporaryDirectory(prefix="unitcalc-") as folder:
+            prefix = f"unitcalc-{run_mark()}-"
+            with tempfile.TemporaryDirectory(prefix=prefix) as folder:
                 parts = split_csv(source, options, folder=Path(folder), display=shown)
                 if parts is not None:
                     count, loaded_parts = parts
@@ -1296,7 +1322,7 @@ def _column_findings(
 _LABEL = {0: None, 1: "PT", 2: "OT", 3: "SLP"}
 
 
-def _identical_rows(rows: Mapping[str, Sequence[Any]]) -> tuple[str, ...]:
+def _identical_rows(rows: Mapping[str, Sequence[Any]]) -> tuple[Note, ...]:
     """Rows entered twice, as the columns parsed them."""
     if not any(rows["__twice"]):
         return ()
@@ -1350,14 +1376,14 @@ class _Wording:
         self.options = options
         self.table = options.codes if options.codes is not None else CodeTable.default()
         self.preference = {code: rank for rank, code in enumerate(options.tie_preference or ())}
-        self.warned: dict[Hashable, tuple[str, ...]] = {}
+        self.warned: dict[Hashable, tuple[Note, ...]] = {}
 
     def pool_warnings(
         self,
         counting: Rule,
         label: str | None,
         timed: Sequence[tuple[str, int, int, int]],
-    ) -> tuple[str, ...]:
+    ) -> tuple[Note, ...]:
         """The rule's warnings for one pool's timed items: (code, minutes, unit minutes,
         first line) each, in input order."""
         from ..rules import TimedItem
@@ -1414,8 +1440,8 @@ class _Wording:
         order = dict.fromkeys(rows[CODE])
         allowed_lines: dict[tuple[str, str | None], int] = {}
         billed_lines: dict[tuple[str, str | None], int] = {}
-        notes: list[str] = []
-        warnings: list[str] = []
+        notes: list[Note] = []
+        warnings: list[Note] = []
         several = len(pools) > 1
         for pool, members in pools.items():
             label = _LABEL[pool % 4]
@@ -1426,15 +1452,10 @@ class _Wording:
             for i in members:
                 note = self.table.codes[codes[i]].rule_notes.get(counting.name)
                 if note:
-                    notes.append(f"{codes[i]}: {note}")
+                    notes.append(rule_note(codes[i], note))
             for i in members:
                 if kinds[i] != "timed" and minutes[i] == 0 and items["__zero"][i]:
-                    warnings.append(
-                        f"{codes[i]} is untimed and bills 1 unit, but 0 minutes were "
-                        "documented: record the service's minutes (they count toward total "
-                        "treatment time, CMS Pub. 100-02 Ch. 15 section 220.3) or remove the "
-                        "line if the service was not given"
-                    )
+                    warnings.append(untimed_without_minutes(codes[i]))
             if timed and counting.may_warn(
                 [minutes[i] for i in timed],
                 [items["base"][i] for i in timed],
@@ -1464,7 +1485,8 @@ class _Wording:
         found_edits: tuple[str, ...] = ()
         if edits:
             found_edits = tuple(
-                check_edits(
+                note.text
+                for note in check_edits(
                     zip(
                         rows[CODE],
                         rows[DISCIPLINE],

@@ -9,6 +9,7 @@ import attrs
 
 from ..codes import CodeTable
 from ..engine import Pooling
+from ..errors import Spelling, python_spelling
 from ..mue import MueTable
 from ..payers import PayerProfile
 
@@ -26,8 +27,8 @@ ROLES = (*KEY_COLUMNS_DAY, KEY_COLUMN_VISIT, *KNOWN_COLUMNS)
 ALIASES: Mapping[str, str] = {
     # The headers EHR and practice-management exports use, lower case, for each role. A
     # header that is a role's own name always wins over an alias of that role. A payer
-    # column needs payer profiles (--payers), so no export's insurance column is taken
-    # for one unasked: name it with --columns payer=HEADER.
+    # column needs payer profiles (Options.profiles), so no export's insurance column is
+    # taken for one unasked: name it with Options(columns={"payer": HEADER}).
     "cpt": "code", "cpt code": "code", "cpt_code": "code", "hcpcs": "code",
     "hcpcs code": "code", "hcpcs_code": "code", "procedure": "code",
     "procedure code": "code", "proc code": "code", "service code": "code",
@@ -47,7 +48,7 @@ ALIASES: Mapping[str, str] = {
     "assistant minutes": "assistant_minutes", "pta minutes": "assistant_minutes",
     "cq units": "cq_units",
 }  # fmt: skip
-"""Built-in header aliases; ``--columns ROLE=HEADER`` names any other."""
+"""Built-in header aliases; ``Options(columns={ROLE: HEADER})`` names any other."""
 
 
 @attrs.frozen
@@ -75,9 +76,12 @@ class Options:
     another)."""
     columns: Mapping[str, str] = attrs.field(factory=dict)
     """Role -> header, for exports whose headers are neither unitcalc's names nor
-    built-in aliases (``--columns code=CPT,date_of_service=DOS``)."""
+    built-in aliases (``{"code": "CPT", "date_of_service": "DOS"}``)."""
     only_findings: bool = False
     """Only groups that are not ok (or trip an edit) need a finding built: ok groups
     are settled and counted in columns."""
     explain: bool = False
     """Findings carry the step-by-step explanation (built by the scalar engine)."""
+    spelling: Spelling = attrs.field(default=python_spelling, eq=False, repr=False)
+    """How findings write an argument a problem names: as a Python caller does; the
+    command line gives its flags."""

@@ -32,6 +32,7 @@ from ..fees import (
     payment_data,
     price_day,
 )
+from ..model import Note
 from ..payers import PayerProfile
 from ..threshold import BUCKETS, Bucket, Charge, accrue
 from .check import parse_date
@@ -143,7 +144,11 @@ class Pricer:
         if billed.unpriced:
             warnings = (
                 *warnings,
-                f"Fees: {', '.join(billed.unpriced)} not in {schedule.source}: priced at $0",
+                Note(
+                    f"Fees: {', '.join(billed.unpriced)} not in {schedule.source}: priced at $0",
+                    kind="unpriced",
+                    codes=tuple(billed.unpriced),
+                ),
             )
         finding = attrs.evolve(
             finding,

@@ -23,7 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
-from ..errors import FileProblem
+from ..errors import FileProblem, Mention, message_of
 from .options import InputFormat
 
 if TYPE_CHECKING:
@@ -75,10 +75,14 @@ class Lines:
             if self.number == 1 and raw.startswith(codecs.BOM_UTF8):
                 if not self._utf8:
                     raise FileProblem(
-                        f"{self.display}: the file starts with a UTF-8 byte-order mark, so it "
-                        f"is UTF-8, not {self.encoding}; leave out --encoding",
+                        message_of(
+                            f"{self.display}: the file starts with a UTF-8 byte-order mark, so "
+                            f"it is UTF-8, not {self.encoding}; leave out ",
+                            Mention("encoding", owner="Options"),
+                        ),
                         path=self.display,
                         line=1,
+                        argument="encoding",
                     )
                 raw = raw[len(codecs.BOM_UTF8) :]
             try:
@@ -114,11 +118,17 @@ class Lines:
     def _undecodable(self, byte: int) -> FileProblem:
         line = self.number + (1 if self._wide else 0)
         return FileProblem(
-            f"{self.display}, line {line}: byte 0x{byte:02x} cannot be decoded as "
-            f"{self.encoding}; if the file was saved in another encoding, give it with "
-            "--encoding (e.g. --encoding cp1252)",
+            message_of(
+                f"{self.display}, line {line}: byte 0x{byte:02x} cannot be decoded as "
+                f"{self.encoding}; if the file was saved in another encoding, give it with ",
+                Mention("encoding", owner="Options"),
+                " (e.g. ",
+                Mention("encoding", "cp1252", owner="Options"),
+                ")",
+            ),
             path=self.display,
             line=line,
+            argument="encoding",
         )
 
     def mark(self) -> None:
@@ -151,12 +161,16 @@ def text_encoding(encoding: str, *, display: str) -> str:
         raise FileProblem(
             f"unknown encoding {encoding!r}; give a text encoding such as utf-8, cp1252 or utf-16",
             path=display,
+            argument="encoding",
         ) from None
     if not getattr(info, "_is_text_encoding", True):
         raise FileProblem(
-            f"--encoding {encoding!r} is not a text encoding; give one such as utf-8, cp1252 "
-            "or utf-16",
+            message_of(
+                Mention("encoding", encoding, owner="Options", given=True),
+                " is not a text encoding; give one such as utf-8, cp1252 or utf-16",
+            ),
             path=display,
+            argument="encoding",
         )
     return info.name
 
@@ -273,10 +287,13 @@ def _csv_records(lines: Lines, delimiter: str) -> tuple[tuple[str, ...], Iterato
         raise FileProblem(f"{lines.display}: the file is empty (no header row)", path=lines.display)
     if header[0].lstrip().startswith(("{", "[")):
         raise FileProblem(
-            f"{lines.display}: this looks like JSON, not CSV; for one JSON object a line use "
-            "--input-format jsonl",
+            message_of(
+                f"{lines.display}: this looks like JSON, not CSV; for one JSON object a line use ",
+                Mention("input_format", "jsonl", owner="Options"),
+            ),
             path=lines.display,
             line=lines.number,
+            argument="input_format",
         )
     columns = tuple(name.strip() or f"column {index}" for index, name in enumerate(header, start=1))
     header_line = lines.number

@@ -32,6 +32,7 @@ from ..errors import OutputProblem, UnitcalcError
 from ..model import Result
 from .check import Layout
 from .evaluate import Group, Summary
+from .leftovers import remove_stale, run_mark
 
 BatchFormat = Literal["csv", "jsonl", "parquet"]
 AuditFormat = Literal["table", "csv", "json", "parquet", "xlsx"]
@@ -120,6 +121,10 @@ def check_output(
     return path
 
 
+_PARTIAL = r"(?P<pid>[0-9]+)\.[a-z0-9_]+\.partial"
+"""The rest of a half-written output's name: the run's process, a random part."""
+
+
 @contextlib.contextmanager
 def atomic_output(path: Path | None, *, bom: bool = False) -> Iterator[IO[str]]:
     """A text stream that becomes ``path`` only when the block ends without error;
@@ -142,13 +147,15 @@ def atomic_output(path: Path | None, *, bom: bool = False) -> Iterator[IO[str]]:
     path = path.resolve()
     mode = stat.S_IMODE(os.stat(path).st_mode) if path.exists() else None
     folder = path.parent
+    # A half-written copy a killed run left beside the output: removed, then made anew.
+    remove_stale(folder, re.compile(re.escape(f".{path.name}.") + _PARTIAL))
     # Not a with-block: the file must outlive its handle to be moved into place.
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
         "w",
         encoding=encoding,
         newline="",
         dir=folder,
-        prefix=f".{path.name}.",
+        prefix=f".{path.name}.{run_mark()}.",
         suffix=".partial",
         delete=False,
     )
@@ -285,12 +292,11 @@ class BatchWriter:
         result = evaluation.result
         tie = tie_text(result)
         edits = "; ".join(result.edits)
-        warnings = [w for w in result.warnings if w not in result.edits]
+        warnings = [note for note in result.warnings if note.kind != "edit"]
 
         def remarks(code: str) -> str:
             """The warnings about this line's code, and those about the whole visit."""
-            about = [w for w in warnings if (codes := _codes_named(w)) is None or code in codes]
-            return "; ".join([*about, *group.notes])
+            return "; ".join(note.text for note in [*warnings, *group.notes] if note.about(code))
 
         pooled = evaluation.pooling == "discipline"
         billed_column = _column(group, "billed_units")
@@ -375,20 +381,6 @@ def _cell(value: Any) -> Any:
     if isinstance(value, bool | dict | list):
         return json.dumps(value)
     return value
-
-
-_LEADING_CODES = re.compile(
-    r"^([0-9A-Z]{5}(?:\+[0-9A-Z]{5})*(?:, [0-9A-Z]{5}(?:\+[0-9A-Z]{5})*)*)(?=[ ,:])"
-)
-
-
-def _codes_named(warning: str) -> set[str] | None:
-    """The codes a warning opens with ("97140 bills ...", "97129+97130 ...",
-    "97110, 97140 have ..."), or None for a warning about the whole visit."""
-    match = _LEADING_CODES.match(warning)
-    if match is None:
-        return None
-    return {code for part in match.group(1).split(", ") for code in part.split("+")}
 
 
 def _billed_sum(values: list[Any]) -> Any:

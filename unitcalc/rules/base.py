@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, ClassVar
 import attrs
 
 from .._text import count_of
+from ..model import Note
 
 if TYPE_CHECKING:
     import polars as pl
@@ -35,6 +36,11 @@ class TimedItem:
     unit_minutes: int
     rank: tuple[int, int, int]
     further_unit_minutes: int | None = None
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The codes the item stands for (an add-on family's name joins them with +)."""
+        return tuple(self.name.split("+"))
 
     @property
     def uniform(self) -> bool:
@@ -58,7 +64,7 @@ class PoolAllocation:
     chosen: tuple[int, ...]
     leftover_at_cut: int
     steps: tuple[str, ...]
-    warnings: tuple[str, ...]
+    warnings: tuple[Note, ...]
 
     @property
     def total_units(self) -> int:
@@ -243,12 +249,12 @@ class Rule(abc.ABC):
         """
 
 
-def _per_code(items: Sequence[TimedItem], *, why: str) -> tuple[list[int], list[str], list[str]]:
+def _per_code(items: Sequence[TimedItem], *, why: str) -> tuple[list[int], list[str], list[Note]]:
     """Count each item on its own with the midpoint rule (AMA, or CMS for codes whose
     unit is not 15 minutes)."""
     units: list[int] = []
     steps: list[str] = []
-    warnings: list[str] = []
+    warnings: list[Note] = []
     for item in items:
         count = item_midpoint_units(item)
         units.append(count)
@@ -271,8 +277,12 @@ def _per_code(items: Sequence[TimedItem], *, why: str) -> tuple[list[int], list[
             )
         if count == 0 and item.minutes > 0:
             warnings.append(
-                f"{item.name} has {item.minutes} min but gets no unit: a unit is attained at "
-                f"{half} min of its {item.unit_minutes}-minute unit ({why})"
+                Note(
+                    f"{item.name} has {item.minutes} min but gets no unit: a unit is attained "
+                    f"at {half} min of its {item.unit_minutes}-minute unit ({why})",
+                    kind="no-unit",
+                    codes=item.codes,
+                )
             )
     return units, steps, warnings
 

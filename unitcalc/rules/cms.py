@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .._text import count_of
+from ..model import Note
 from .base import (
     PoolAllocation,
     Rule,
@@ -46,7 +47,7 @@ class CmsRule(Rule):
         alone = [i for i in range(len(items)) if i not in pooled]
         base = [0] * len(items)
         steps: list[str] = []
-        warnings: list[str] = []
+        warnings: list[Note] = []
         if alone:
             alone_units, alone_steps, alone_warnings = _per_code(
                 [items[i] for i in alone],
@@ -75,8 +76,11 @@ class CmsRule(Rule):
                 )
                 where = f" ({pool})" if pool else ""
                 warnings.append(
-                    f"No timed unit{where}: {total} timed min in all ({parts}), fewer than 8 "
-                    "(CMS 20.2)"
+                    Note(
+                        f"No timed unit{where}: {total} timed min in all ({parts}), fewer "
+                        "than 8 (CMS 20.2)",
+                        kind="no-timed-unit",
+                    )
                 )
             unique = tuple(base)
             return PoolAllocation(unique, (), 0, unique, 0, tuple(steps), tuple(warnings))
@@ -166,15 +170,23 @@ class CmsRule(Rule):
                 else:
                     why = "they went to codes with larger leftovers (CMS 20.2, Example 4)"
                 warnings.append(
-                    f"{item.name}{where} has {item.minutes} min but gets no unit: the {total} "
-                    f"timed min support {count_of(total_units, 'unit')}, and {why}"
+                    Note(
+                        f"{item.name}{where} has {item.minutes} min but gets no unit: the "
+                        f"{total} timed min support {count_of(total_units, 'unit')}, and {why}",
+                        kind="no-unit",
+                        codes=item.codes,
+                    )
                 )
             elif chosen[i] and item.minutes < 8:
                 warnings.append(
-                    f"{item.name}{where} bills {count_of(chosen[i], 'unit')} for "
-                    f"{item.minutes} min, fewer than 8: compliant because the day's total "
-                    "supports the unit (CMS 20.2, Examples 3 and 5); counted on its own it "
-                    "would get none"
+                    Note(
+                        f"{item.name}{where} bills {count_of(chosen[i], 'unit')} for "
+                        f"{item.minutes} min, fewer than 8: compliant because the day's total "
+                        "supports the unit (CMS 20.2, Examples 3 and 5); counted on its own it "
+                        "would get none",
+                        kind="under-eight",
+                        codes=item.codes,
+                    )
                 )
         return PoolAllocation(
             tuple(base), tied, shared, tuple(chosen), cut, tuple(steps), tuple(warnings)

@@ -36,7 +36,7 @@ from ..assistant import AssistantOptions
 from ..auditing import audit
 from ..codes import KINDS, CodeTable
 from ..engine import calculate
-from ..errors import UnitcalcError
+from ..errors import ArgumentValue, UnitcalcError, python_spelling
 from ..model import ServiceLine, normalize_discipline, parse_date_of_service
 from ..payers import PayerProfile
 from ..payers import select as select_profile
@@ -376,6 +376,23 @@ def _line(service: Service, where: str) -> ServiceLine:
         raise Problem(f"{where}.{field}", str(exc)) from exc
 
 
+_FIELDS = {
+    ("calculate", "pooling"): "pool_by",
+    ("calculate", "default_discipline"): "default_discipline",
+}
+"""The request field for each Python argument an engine message may name."""
+
+
+def _api_spelling(
+    argument: str, value: ArgumentValue = None, *, owner: str, given: bool = False
+) -> str:
+    """An argument as a request gives it: ``"pool_by": "day"``."""
+    field = _FIELDS.get((owner, argument))
+    if field is None:
+        return python_spelling(argument, value, owner=owner)
+    return f'"{field}"' if value is None else f'"{field}": {json.dumps(value)}'
+
+
 def _located(exc: UnitcalcError, services: list[Any], where: str) -> Problem:
     """An engine error, pinned to the first service of the code it names."""
     code = getattr(exc, "code", None)
@@ -388,8 +405,8 @@ def _located(exc: UnitcalcError, services: list[Any], where: str) -> Problem:
         if normalized == code:
             fields = {"minutes", "discipline", "code", "assistant_minutes"}
             suffix = f".{field}" if field in fields else ""
-            return Problem(f"{where}[{i}]{suffix}", str(exc))
-    return Problem(field or where, str(exc))
+            return Problem(f"{where}[{i}]{suffix}", exc.worded(_api_spelling))
+    return Problem(field or where, exc.worded(_api_spelling))
 
 
 def _short(value: object, where: str, what: str) -> None:

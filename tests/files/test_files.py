@@ -9,9 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 import unitcalc
+import unitcalc.engine
+import unitcalc.files.evaluate
 from unitcalc import FileProblem, iter_findings
+from unitcalc.cli import main
 from unitcalc.codes import CodeTable, define_code
 from unitcalc.files import Group, Options, run_groups
 from unitcalc.mue import MueTable, MueTableError
@@ -159,7 +163,8 @@ class TestPayerColumns:
         path = write(tmp_path, "v.csv", self.HEADER + "V1,97110,33,2,acme\n")
         [finding] = findings(path).values()
         assert finding.errors == (
-            "line 2: payer 'acme' is named, but no payer profiles were given (--payers FILE)",
+            "line 2: payer 'acme' is named, but no payer profiles were given "
+            "(Options(profiles=...))",
         )
 
     def test_the_payer_option_applies_to_rows_that_name_none(self, tmp_path: Path) -> None:
@@ -298,3 +303,38 @@ class TestLongFiles:
         assert summary.order == "scattered"
         assert (summary.groups, summary.rows_read) == (visits, 2 * visits)
         assert sorted(groups) == [(i + 2, i + 2 + visits) for i in range(visits)]
+
+
+def test_a_row_shows_the_warnings_its_code_is_named_in_by_the_notes_codes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Which rows a warning is shown on follows the note's codes, not its wording: a
+    # note worded without its code in front still lands on its code's rows only.
+    def worded_otherwise(code: str, note: str) -> unitcalc.Note:
+        return unitcalc.Note(f"Medicare: {note}", kind="rule-note", codes=(code,))
+
+    monkeypatch.setattr(unitcalc.engine, "rule_note", worded_otherwise)
+    monkeypatch.setattr(unitcalc.files.evaluate, "rule_note", worded_otherwise)
+    path = write(
+        tmp_path,
+        "v.csv",
+        "patient_id,date_of_service,code,minutes\nP1,2026-01-05,97014,15\nP1,2026-01-05,97110,30\n",
+    )
+    result = CliRunner().invoke(main, ["batch", str(path), "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    rows = {row["code"]: row for row in map(json.loads, result.stdout.splitlines())}
+    assert rows["97014"]["message"].startswith("Medicare: Medicare does not recognise 97014")
+    assert rows["97110"]["message"] == ""
+
+
+def test_findings_of_a_file_keep_their_warnings_kind_and_codes(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "v.csv",
+        "visit_id,code,minutes,billed_units\nV1,97014,15,1\nV1,97110,30,2\nV1,97110,30,2\n",
+    )
+    [finding] = iter_findings(path)
+    assert [(note.kind, note.codes) for note in finding.warnings] == [
+        ("rule-note", ("97014",)),
+        ("identical-rows", ()),
+    ]

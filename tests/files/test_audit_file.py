@@ -13,7 +13,7 @@ import unitcalc
 from tests.conftest import run
 from unitcalc import FileProblem, iter_findings
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CASES = FIXTURES / "audit_cases.csv"
 
 # group -> (status, lines, billed, allowed), worked out by hand from CMS 20.2 and docs/rules.md.

@@ -22,7 +22,7 @@ from unitcalc.files.check import find_roles
 from unitcalc.files.read import detect_delimiter, detect_encoding
 from unitcalc.files.write import spreadsheet_safe
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EHR = ROOT / "docs" / "examples" / "ehr_export.csv"
 HEADER = "Patient ID,DOS,CPT,Minutes,Units"
 
