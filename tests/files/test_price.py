@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import run
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FEES = ROOT / "tests" / "fixtures" / "fees"
 PAYMENT = tomllib.loads((ROOT / "unitcalc" / "data" / "payment.toml").read_text("utf-8"))
 KX = {entry["year"]: round(float(entry["pt_slp"]) * 100) for entry in PAYMENT["kx_threshold"]}
