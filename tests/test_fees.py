@@ -108,8 +108,11 @@ def test_the_pfall_sample_gives_amounts_and_the_pe_from_the_reduced_amount() -> 
 def test_pfall_with_several_localities_needs_one_named() -> None:
     fees = load_fees(PFALL)  # rows may name theirs (a locality column)
     assert fees.fee("97110", locality="10112-00") is not None
-    with pytest.raises(FeeFileError, match=r"2 payment localities .*--locality"):
+    with pytest.raises(
+        FeeFileError, match=r"2 payment localities .*name one with load_fees\(locality=\.\.\.\)"
+    ) as raised:
         fees.fee("97110")
+    assert raised.value.argument == "locality"
     with pytest.raises(FeeFileError, match="locality '99' is not in"):
         load_fees(PFALL, locality="99")
 
@@ -167,7 +170,7 @@ def test_empty_fee_files(tmp_path: Path, text: str, message: str) -> None:
 def test_a_missing_fee_file_and_a_gpci_beside_a_plain_csv(tmp_path: Path) -> None:
     with pytest.raises(FeeFileError, match="cannot read the fee file"):
         load_fees(tmp_path / "absent.csv")
-    with pytest.raises(FeeFileError, match="not a PPRRVU file"):
+    with pytest.raises(FeeFileError, match=r"not a PPRRVU file.*load_fees\(gpci=\.\.\.\)"):
         load_fees(write(tmp_path, "code,amount\n97110,30\n"), gpci=GPCI)
     with pytest.raises(FeeFileError, match="not a GPCI file"):
         load_fees(PPRRVU, gpci=write(tmp_path, "a,b\n1,2\n", "g.csv"))

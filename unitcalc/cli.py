@@ -65,6 +65,8 @@ _FLAGS: dict[tuple[str, str], str] = {
     ("calculate", "default_discipline"): "--default-discipline",
     ("define_code", "spec"): "--define",
     ("CodeTable.load", "path"): "--codes",
+    ("load_fees", "locality"): "--locality",
+    ("load_fees", "gpci"): "--gpci FILE",
 }
 """The command line's flag for each Python argument a library message may name."""
 

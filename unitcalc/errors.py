@@ -292,9 +292,15 @@ class FeeFileError(UnitcalcError, ValueError):
     or names no fee for the locality asked. ``path``, ``line`` and ``field`` say where."""
 
     def __init__(
-        self, message: str, *, path: str, line: int | None = None, field: str | None = None
+        self,
+        message: Message,
+        *,
+        path: str,
+        line: int | None = None,
+        field: str | None = None,
+        argument: str | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, argument=argument)
         self.path = path
         self.line = line
         self.field = field

@@ -39,7 +39,7 @@ from typing import Any, Literal
 import attrs
 
 from .assistant import MEDICARE_PAYMENT, AssistantPayment
-from .errors import FeeFileError
+from .errors import FeeFileError, Mention, message_of
 
 CENT = Decimal("0.01")
 FeeKind = Literal["csv", "pprrvu", "pfall"]
@@ -145,11 +145,17 @@ class FeeSchedule:
             if len(known) == 1:
                 return known[0]
             raise FeeFileError(
-                f"{self.source} has {len(known)} payment localities ({_some(known)}): "
-                "name one with --locality (e.g. --locality "
-                f"{known[0]}) or a locality column",
+                message_of(
+                    f"{self.source} has {len(known)} payment localities ({_some(known)}): "
+                    "name one with ",
+                    Mention("locality", owner="load_fees"),
+                    " (e.g. ",
+                    Mention("locality", known[0], owner="load_fees"),
+                    ") or a locality column",
+                ),
                 path=self.source,
                 field="locality",
+                argument="locality",
             )
         if wanted in known:
             return wanted
@@ -308,10 +314,15 @@ def load_fees(
         )
     elif gpci is not None:
         raise FeeFileError(
-            f"{shown} is not a PPRRVU file, so a GPCI file does not apply to it: give the "
-            "PPRRVU file with --gpci, or leave --gpci out",
+            message_of(
+                f"{shown} is not a PPRRVU file, so a GPCI file does not apply to it: give the "
+                "PPRRVU file with ",
+                Mention("gpci", owner="load_fees"),
+                ", or leave it out",
+            ),
             path=shown,
             field="gpci",
+            argument="gpci",
         )
     elif _is_pfall(rows):
         schedule = FeeSchedule(

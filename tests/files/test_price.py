@@ -493,3 +493,20 @@ def test_an_unpriced_code_is_a_note_of_its_own_kind_naming_the_code(tmp_path: Pa
     assert found[0].finding is not None
     notes = [note for note in found[0].finding.warnings if note.kind == "unpriced"]
     assert [note.codes for note in notes] == [("97112",)]
+
+
+def test_fee_file_errors_name_the_command_lines_flags(tmp_path: Path) -> None:
+    # The library names load_fees' arguments; the command line names its own flags.
+    path = tmp_path / "visits.csv"
+    path.write_text(
+        "patient_id,date_of_service,code,minutes,billed_units\nP1,2025-03-05,97110,15,1\n"
+    )
+    several = run("audit", str(path), "--fees", str(FEES / "PFALL_sample.csv"))
+    assert several.exit_code == 2
+    assert "name one with --locality (e.g. --locality " in several.output
+    assert "load_fees" not in several.output
+    plain = tmp_path / "fees.csv"
+    plain.write_text("code,amount\n97110,30\n")
+    gpci = run("audit", str(path), "--fees", str(plain), "--gpci", str(FEES / "GPCI_sample.csv"))
+    assert gpci.exit_code == 2
+    assert "give the PPRRVU file with --gpci FILE, or leave it out" in gpci.output
