@@ -300,3 +300,30 @@ def test_cms_files_without_rows(tmp_path: Path) -> None:
     gpci = GPCI.read_text().splitlines()[:3]
     with pytest.raises(FeeFileError, match="the GPCI file has no locality rows"):
         load_fees(PPRRVU, gpci=write(tmp_path, "\n".join(gpci) + "\n", "g.csv"))
+
+
+def test_pfall_as_downloaded_ends_with_notices_that_are_not_fees(tmp_path: Path) -> None:
+    rows = PFALL.read_text("utf-8")
+    notices = (
+        "\nCPT codes and descriptions only are copyright of their owner.\n"
+        "Applicable FARS/DFARS Apply.\n"
+    )
+    fees = load_fees(write(tmp_path, rows + notices, "PFALL25.csv"), locality="01112-05")
+    assert fees.fee("97110") == load_fees(PFALL, locality="01112-05").fee("97110")
+    # Text between rows of fees is no notice: it is reported by its line.
+    first, rest = rows.split("\n", 1)
+    with pytest.raises(FeeFileError, match=r"line 2: 1 fields"):
+        load_fees(write(tmp_path, first + "\nNot a fee row\n" + rest, "PFALL26.csv"))
+
+
+def test_a_pfall_reduced_amount_that_does_not_fit_the_fee_is_an_error(tmp_path: Path) -> None:
+    # A reduced amount above the fee, or below half of it (a PE part larger than the
+    # fee), says the columns are not where unitcalc reads them.
+    row = '"2025","01112","05","97110","","0034.00","0030.00","","0","A","0","{}","0026.00","9","0000.00","0000.00"\n'
+    for reduced in ("0040.00", "0016.00"):
+        path = write(tmp_path, row.format(reduced), f"PFALL-{reduced}.csv")
+        with pytest.raises(FeeFileError, match=r"line 1: the therapy reduction amount") as raised:
+            load_fees(path)
+        assert raised.value.line == 1
+        assert raised.value.field == "therapy reduction amount"
+    assert load_fees(write(tmp_path, row.format("0017.00"), "ok.csv")).fee("97110") is not None

@@ -500,11 +500,23 @@ def _is_pfall(rows: Sequence[Sequence[str]]) -> bool:
     return len(first) in (15, 16) and bool(re.fullmatch(r"[0-9]{4}", first[0]))
 
 
+def _pfall_footer(rows: Sequence[Sequence[str]]) -> int:
+    """Where the notices a PFALL file ends with begin (copyright lines, after the last
+    row of fees): the index of the first row after the last row that starts with a
+    year; rows of text before it stay, to be reported."""
+    last = max(
+        (index for index, row in enumerate(rows) if row and re.fullmatch(r"[0-9]{4}", row[0])),
+        default=-1,
+    )
+    return last + 1
+
+
 def _pfall(
     rows: Sequence[Sequence[str]], shown: str, setting: Setting
 ) -> dict[tuple[str, str, str], Fee]:
     fees: dict[tuple[str, str, str], Fee] = {}
-    for index, row in enumerate(rows):
+    footer = _pfall_footer(rows)
+    for index, row in enumerate(rows[:footer]):
         line = index + 1
         if not any(row):
             continue
@@ -528,9 +540,20 @@ def _pfall(
             blank=True,
         )
         # The file gives the amount of a unit after the 50% PE cut: the PE payment is
-        # twice the difference.
+        # twice the difference, and lies between nothing and the whole fee.
         mppr = Decimal(0) < reduced < amount
         practice = (amount - reduced) * 2 if mppr else None
+        if reduced > amount or (practice is not None and practice > amount):
+            raise FeeFileError(
+                f"{shown}, line {line}: the therapy reduction amount {reduced} does not fit "
+                f"the {setting} fee {amount} (a reduced fee lies between half the fee and "
+                "the fee, as the practice expense part is at most the whole fee): "
+                "the columns are not in the PFALL layout unitcalc reads; give the file as "
+                "downloaded or a fee CSV with code, amount and pe_amount",
+                path=shown,
+                line=line,
+                field="therapy reduction amount",
+            )
         fees[(locality, code, modifier)] = Fee(code, amount, practice, mppr, modifier)
     return fees
 
