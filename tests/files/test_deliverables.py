@@ -353,3 +353,30 @@ def test_roles_do_not_depend_on_column_order(headers: list[str], space: str) -> 
     assert roles["patient_id"] == f"PATIENT{space}ID"
     assert {roles["date_of_service"], roles["billed_units"]} == {"DOS", "UNITS"}
     assert "CPT" not in roles.values()
+
+
+@pytest.mark.parametrize(
+    ("module", "args", "needed"),
+    [
+        (
+            "openpyxl",
+            ("--format", "xlsx", "--output", "audit.xlsx"),
+            "a workbook (.xlsx) needs openpyxl",
+        ),
+        ("matplotlib", ("--report", "audit.html"), "the HTML report's charts need matplotlib"),
+    ],
+)
+def test_a_deliverable_without_its_extra_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: str, args: tuple[str, ...], needed: str
+) -> None:
+    # An install without the [report] extra: the import fails, the run says so in one
+    # line (exit 2), and no half-written deliverable is left.
+    import sys
+
+    monkeypatch.setitem(sys.modules, module, None)
+    monkeypatch.chdir(tmp_path)
+    result = run("audit", str(EHR), *args)
+    assert result.exit_code == 2
+    assert f"{needed}: pip install 'unitcalc[report]'" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / args[-1]).exists()

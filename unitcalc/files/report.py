@@ -123,8 +123,10 @@ def _svg(draw: Any, *, height: float = 3.2) -> str:
     try:
         import matplotlib
         from matplotlib.figure import Figure
-    except ImportError:  # pragma: no cover - the report extra is part of the tests
-        raise OutputProblem("--report needs matplotlib: pip install 'unitcalc[report]'") from None
+    except ImportError:
+        raise OutputProblem(
+            "the HTML report's charts need matplotlib: pip install 'unitcalc[report]'"
+        ) from None
 
     with matplotlib.rc_context(
         {"svg.fonttype": "none", "svg.hashsalt": "unitcalc", "font.size": 9}

@@ -618,9 +618,9 @@ def write_xlsx(
     (:func:`spreadsheet_safe`)."""
     try:
         from openpyxl import Workbook
-    except ImportError:  # pragma: no cover - the report extra is part of the tests
+    except ImportError:
         raise OutputProblem(
-            "--format xlsx needs openpyxl: pip install 'unitcalc[report]'"
+            "a workbook (.xlsx) needs openpyxl: pip install 'unitcalc[report]'"
         ) from None
 
     book = Workbook()
