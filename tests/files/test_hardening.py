@@ -4,6 +4,7 @@ traceback, a rewritten value or a replaced device."""
 from __future__ import annotations
 
 import codecs
+import json
 import os
 import stat
 import subprocess
@@ -329,3 +330,37 @@ def test_a_failing_writer_ends_a_run_in_parts_and_leaves_no_parts_behind(
         )
     assert len(seen) == 3
     assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("v.csv", HEADER + "P1,2026-01-05,97110,33,2\n\n,,,,\n  \nP2,2026-01-05,97110,33,2\n"),
+        (
+            "v.jsonl",
+            '{"patient_id":"P1","date_of_service":"2026-01-05","code":"97110","minutes":33,'
+            '"billed_units":2}\n\n   \n{"patient_id":"P2","date_of_service":"2026-01-05",'
+            '"code":"97110","minutes":33,"billed_units":2}\n',
+        ),
+    ],
+)
+def test_blank_lines_are_counted_so_every_line_is_accounted_for(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    code, out, _ = audit(str(path), "--format", "json")
+    summary = json.loads(out)["summary"]
+    assert code == 0
+    assert summary["rows_read"] == 2
+    header = 1 if name.endswith(".csv") else 0
+    assert header + summary["rows_read"] + summary["blank_lines"] == len(text.splitlines())
+    code, out, _ = audit(str(path))
+    assert "blank lines skipped (no record)" in out.splitlines()[0]
+
+
+def test_a_file_without_blank_lines_says_nothing_of_them(tmp_path: Path) -> None:
+    path = tmp_path / "v.csv"
+    path.write_text(HEADER + "P1,2026-01-05,97110,33,2\n", encoding="utf-8")
+    _, out, _ = audit(str(path), "--format", "json")
+    assert "blank_lines" not in json.loads(out)["summary"]

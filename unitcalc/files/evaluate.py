@@ -223,6 +223,9 @@ class Summary:
     """Counts of a run: every data record is in ``rows_read``."""
 
     rows_read: int = 0
+    blank_lines: int = 0
+    """Lines skipped for holding no record (blank, or only empty cells): with the header
+    and ``rows_read``'s records, every line of the file is accounted for."""
     invalid_rows: int = 0
     groups: int = 0
     counts: dict[str, int] = attrs.Factory(dict)
@@ -296,6 +299,8 @@ class Summary:
             "order": self.order,
             "edits": self.edits,
         }
+        if self.blank_lines:
+            out["blank_lines"] = self.blank_lines
         if len(self.date_formats) > 1:
             out["date_formats"] = list(self.date_formats)
         if self.providers:
@@ -533,6 +538,8 @@ class Loaded:
     """The options the file was read with (its encoding and delimiter settled)."""
     detected: tuple[str, ...] = ()
     """What was detected rather than given or the default (``encoding``, ``delimiter``)."""
+    blank_lines: int = 0
+    """Lines skipped for holding no record (blank, or only empty cells)."""
 
     def parsed_rows(self, lines: Sequence[int]) -> dict[int, dict[str, Any]]:
         """The parsed columns of these lines, by line."""
@@ -588,7 +595,7 @@ def load(source: Source, options: Options, *, display: str) -> Loaded:
         lines.close()
     parsed = check_frame(records_frame(kept), layout, options, records=kept, display=display)
     records_by_line = {record.line: record for record in kept}
-    return Loaded(layout, parsed, None, records_by_line, options, detected)
+    return Loaded(layout, parsed, None, records_by_line, options, detected, lines.blank)
 
 
 def resolve(
@@ -1138,6 +1145,7 @@ def _run_part(
     loaded = part.loaded
     summary.layout = loaded.layout
     summary.rows_read += part.rows_read
+    summary.blank_lines += loaded.blank_lines
     if part.scattered:
         summary.order = "scattered"
     summary.date_formats = tuple(sorted(part.date_formats | set(summary.date_formats)))

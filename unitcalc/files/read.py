@@ -51,6 +51,8 @@ class Lines:
         self.display = display
         self.encoding = encoding
         self.number = 0
+        self.blank = 0
+        """Lines that hold no record (blank, or only empty cells), skipped."""
         self.last = ""
         """The text of the line read last."""
         self.first = ""
@@ -320,7 +322,8 @@ def _csv_records(lines: Lines, delimiter: str) -> tuple[tuple[str, ...], Iterato
                 continue
             start, last = last + 1, lines.number
             if not any(field.strip() for field in fields):
-                continue  # a blank line, or a row of empty cells, is no record
+                lines.blank += 1  # a blank line, or a row of empty cells, is no record
+                continue
             record = csv_record(columns, start, last, fields, delimiter)
             if record.error is None and fields and fields[-1].endswith(("\n", "\r")):
                 # Only a quote left open at the end of the file swallows the last line
@@ -395,6 +398,7 @@ def _jsonl_records(lines: Lines) -> tuple[tuple[str, ...], Iterator[Record]]:
     first: Record | None = None
     for text in stream:
         if not text.strip():
+            lines.blank += 1
             continue
         if not pending and text.lstrip().startswith("["):
             raise FileProblem(
@@ -425,6 +429,8 @@ def _jsonl_records(lines: Lines) -> tuple[tuple[str, ...], Iterator[Record]]:
         for text in stream:
             if text.strip():
                 yield _json_record(lines.number, text)
+            else:
+                lines.blank += 1
 
     return columns, records()
 

@@ -580,6 +580,7 @@ def summary_rows(summary: Summary) -> list[tuple[str, Any]]:
     run manifest (for the spreadsheet's and the report's summary)."""
     rows: list[tuple[str, Any]] = [
         ("rows read", summary.rows_read),
+        *((("blank lines skipped", summary.blank_lines),) if summary.blank_lines else ()),
         ("rows that could not be used", summary.invalid_rows),
         ("groups", summary.groups),
         *((f"groups {status}", summary.counts.get(status, 0)) for status in STATUSES),
@@ -826,6 +827,8 @@ def summary_text(summary: Summary) -> str:
             "; dates of service are written both as YYYY-MM-DD and as MM/DD/YYYY (read as "
             "the same days)"
         )
+    if summary.blank_lines:
+        order += f"; {count_of(summary.blank_lines, 'blank line')} skipped (no record)"
     table = text_table(["status", "groups"], rows, "lr")
     unusable = count_of(summary.invalid_rows, "row")
     return (
