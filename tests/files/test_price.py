@@ -510,3 +510,52 @@ def test_fee_file_errors_name_the_command_lines_flags(tmp_path: Path) -> None:
     gpci = run("audit", str(path), "--fees", str(plain), "--gpci", str(FEES / "GPCI_sample.csv"))
     assert gpci.exit_code == 2
     assert "give the PPRRVU file with --gpci FILE, or leave it out" in gpci.output
+
+
+# --- the review of the fee pricer (each test failed before its fix) ---------------------
+
+TWO_FEES = "code,amount,pe_amount,mppr\n97110,30.00,12.00,yes\n97140,28.00,11.00,yes\n"
+DAY_HEADER = "patient_id,date_of_service,code,minutes,discipline,billed_units,modifiers"
+
+
+def warning_texts(finding: dict[str, Any]) -> list[str]:
+    return [w if isinstance(w, str) else w["text"] for w in finding["warnings"]]
+
+
+def test_cq_billed_without_assistant_minutes_carries_to_the_allowed_units(
+    tmp_path: Path,
+) -> None:
+    # No assistant_minutes column: the rule gives no assistant units, so the CQ units
+    # billed carry to the allowed units of the same code. Billed = allowed, both with CQ.
+    data = audit_json(
+        tmp_path,
+        f"{DAY_HEADER}\nE,2025-05-04,97110,30,PT,2,GP CQ\nE,2025-05-04,97140,30,PT,2,GP\n",
+        fees=TWO_FEES,
+    )
+    finding = data["findings"][0]
+    assert finding["status"] == "ok"
+    # 97110 30 + 24 (each less 15%: 25.50 + 20.40), 97140 22.50 + 22.50.
+    assert finding["billed_amount"] == pytest.approx(90.90)
+    assert finding["allowed_amount"] == pytest.approx(90.90)
+    assert finding["amount_difference"] == 0.0
+    assert any(
+        "97110 x2" in text and "CQ/CO" in text and "assistant_minutes" in text
+        for text in warning_texts(finding)
+    )
+
+
+def test_cq_carried_is_capped_at_the_units_allowed(tmp_path: Path) -> None:
+    data = audit_json(tmp_path, f"{DAY_HEADER}\nE,2025-05-04,97110,15,PT,2,GP CQ\n")
+    finding = data["findings"][0]
+    assert finding["status"] == "over"
+    # Billed: 25.50 + 20.40; allowed: one unit, with CQ, 25.50.
+    assert finding["allowed_amount"] == pytest.approx(25.50)
+    assert any("97110 x1" in text for text in warning_texts(finding))
+
+
+PAYERS = """
+[payers.medicare]
+medicare = true
+[payers.acme]
+rule = "cms"
+"""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -117,11 +117,16 @@ class Pricer:
         assistant = (payer.assistant_payment if payer else None) or MEDICARE_PAYMENT
         billed = price_day(billed_lines, schedule, day=day, data=self.data, assistant=assistant)
         allowed_total: Decimal | None = None
+        carried: dict[str, int] = {}
         if group.evaluation is not None:
-            due: dict[str, int] = {}
+            due: dict[str, int] | None = None
             for line in group.evaluation.result.lines:
                 if line.assistant is not None:
+                    due = due or {}
                     due[line.code] = due.get(line.code, 0) + line.assistant.with_modifier
+            due, carried = allowed_assistant_units(
+                finding.allowed, billed_assistant_units(billed_lines), due
+            )
             first_modifiers: dict[str, tuple[str, ...]] = {}
             for billed_line, mods in zip(billed_lines, row_modifiers, strict=True):
                 first_modifiers.setdefault(billed_line.code, mods)
@@ -141,6 +146,8 @@ class Pricer:
             self.unpriced[code] = self.unpriced.get(code, 0) + 1
         difference = billed.total - allowed_total if allowed_total is not None else None
         warnings = finding.warnings
+        if carried:
+            warnings = (*warnings, carried_note(carried))
         if billed.unpriced:
             warnings = (
                 *warnings,
@@ -273,6 +280,54 @@ class Pricer:
             },
             "notes": notes,
         }
+
+
+def billed_assistant_units(lines: Sequence[DayLine]) -> dict[str, int]:
+    """The units billed with CQ or CO, per code."""
+    out: dict[str, int] = {}
+    for line in lines:
+        units = min(line.assistant_units, line.units)
+        if units > 0:
+            out[line.code] = out.get(line.code, 0) + units
+    return out
+
+
+def allowed_assistant_units(
+    allowed: Mapping[str, int],
+    billed_assisted: Mapping[str, int],
+    due: Mapping[str, int] | None,
+) -> tuple[dict[str, int], dict[str, int]]:
+    """The allowed units of each code that carry CQ or CO, and those of them carried over
+    from the billed lines.
+
+    ``due`` is what the rule engine assigned (from the visit file's assistant minutes);
+    without it (``None``: no assistant minutes documented), the units billed with CQ/CO
+    carry to the allowed units of the same code, up to the units allowed.
+
+    >>> allowed_assistant_units({"97110": 1, "97140": 2}, {"97110": 2}, None)
+    ({'97110': 1}, {'97110': 1})
+    >>> allowed_assistant_units({"97110": 1}, {"97110": 2}, {"97110": 0})
+    ({'97110': 0}, {})
+    """
+    if due is not None:
+        return dict(due), {}
+    carried = {
+        code: min(billed_assisted.get(code, 0), units)
+        for code, units in allowed.items()
+        if min(billed_assisted.get(code, 0), units) > 0
+    }
+    return dict(carried), carried
+
+
+def carried_note(carried: Mapping[str, int]) -> Note:
+    """The finding's note that the allowed units carry the billed CQ/CO units."""
+    units = ", ".join(f"{code} x{count}" for code, count in carried.items())
+    return Note(
+        f"Fees: without assistant_minutes the rule gives no unit CQ/CO, so the allowed "
+        f"units carry the CQ/CO units billed ({units}), priced with the assistant reduction",
+        kind="assistant-carried",
+        codes=tuple(carried),
+    )
 
 
 def _money(value: Decimal) -> float:
