@@ -553,6 +553,19 @@ def test_cq_carried_is_capped_at_the_units_allowed(tmp_path: Path) -> None:
     assert any("97110 x1" in text for text in warning_texts(finding))
 
 
+def test_a_code_priced_only_on_the_allowed_side_is_reported(tmp_path: Path) -> None:
+    data = audit_json(
+        tmp_path, f"{DAY_HEADER}\nC,2025-05-02,97110,18,PT,1,GP\nC,2025-05-02,97140,13,PT,0,GP\n"
+    )
+    finding = data["findings"][0]
+    assert finding["status"] == "under"
+    assert finding["billed_amount"] == 30.0
+    assert finding.get("amount_difference") is None
+    assert any("97140" in text and "priced at $0" in text for text in warning_texts(finding))
+    notes = data["summary"]["payment"]["notes"]
+    assert any("priced at $0: 97140" in note for note in notes)
+
+
 PAYERS = """
 [payers.medicare]
 medicare = true

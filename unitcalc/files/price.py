@@ -117,6 +117,7 @@ class Pricer:
         assistant = (payer.assistant_payment if payer else None) or MEDICARE_PAYMENT
         billed = price_day(billed_lines, schedule, day=day, data=self.data, assistant=assistant)
         allowed_total: Decimal | None = None
+        allowed_unpriced: tuple[str, ...] = ()
         carried: dict[str, int] = {}
         if group.evaluation is not None:
             due: dict[str, int] | None = None
@@ -142,21 +143,18 @@ class Pricer:
                 assistant=assistant,
             )
             allowed_total = allowed.total
-        for code in billed.unpriced:
+            allowed_unpriced = allowed.unpriced
+        for code in dict.fromkeys((*billed.unpriced, *allowed_unpriced)):
             self.unpriced[code] = self.unpriced.get(code, 0) + 1
-        difference = billed.total - allowed_total if allowed_total is not None else None
+        difference = amount_difference(
+            billed.total, allowed_total, bool(billed.unpriced or allowed_unpriced)
+        )
         warnings = finding.warnings
         if carried:
             warnings = (*warnings, carried_note(carried))
-        if billed.unpriced:
-            warnings = (
-                *warnings,
-                Note(
-                    f"Fees: {', '.join(billed.unpriced)} not in {schedule.source}: priced at $0",
-                    kind="unpriced",
-                    codes=tuple(billed.unpriced),
-                ),
-            )
+        unpriced = unpriced_note(billed.unpriced, allowed_unpriced, schedule.source)
+        if unpriced is not None:
+            warnings = (*warnings, unpriced)
         finding = attrs.evolve(
             finding,
             billed_amount=billed.total,
@@ -327,6 +325,33 @@ def carried_note(carried: Mapping[str, int]) -> Note:
         f"units carry the CQ/CO units billed ({units}), priced with the assistant reduction",
         kind="assistant-carried",
         codes=tuple(carried),
+    )
+
+
+def amount_difference(billed: Decimal, allowed: Decimal | None, unpriced: bool) -> Decimal | None:
+    """Billed less allowed; ``None`` without an allowed amount, or when a code of either
+    side is missing from the fee file (a $0 there would make the difference wrong)."""
+    if allowed is None or unpriced:
+        return None
+    return billed - allowed
+
+
+def unpriced_note(billed: Sequence[str], allowed: Sequence[str], source: str) -> Note | None:
+    """The finding's note naming the codes of either side the fee file lacks.
+
+    >>> print(unpriced_note(["97161"], ["97161", "97140"], "fees.csv"))
+    Fees: 97161, 97140 not in fees.csv: priced at $0 (97140 in the allowed units
+    only); no amount_difference
+    """
+    codes = tuple(dict.fromkeys((*billed, *allowed)))
+    if not codes:
+        return None
+    only = [code for code in allowed if code not in billed]
+    where = f" ({', '.join(only)} in the allowed units only)" if only else ""
+    return Note(
+        f"Fees: {', '.join(codes)} not in {source}: priced at $0{where}; no amount_difference",
+        kind="unpriced",
+        codes=codes,
     )
 
 
