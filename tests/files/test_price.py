@@ -336,7 +336,8 @@ def test_the_pprrvu_sample_prices_an_audit_by_locality_column(tmp_path: Path) ->
 def test_a_payer_profile_names_its_own_fee_file(tmp_path: Path) -> None:
     (tmp_path / "acme-fees.csv").write_text("code,amount\n97110,50.00\n")
     profiles = tmp_path / "payers.toml"
-    profiles.write_text('[payers.acme]\nrule = "cms"\nfees = "acme-fees.csv"\n')
+    # Medicare's (its rows follow the KX threshold, so a line without a discipline is noted).
+    profiles.write_text('[payers.acme]\nmedicare = true\nfees = "acme-fees.csv"\n')
     visits = tmp_path / "v.csv"
     visits.write_text(
         "patient_id,date_of_service,code,minutes,billed_units\nP1,2025-02-03,97110,15,2\n"
@@ -572,3 +573,20 @@ medicare = true
 [payers.acme]
 rule = "cms"
 """
+
+
+def test_only_medicare_rows_follow_the_kx_threshold(tmp_path: Path) -> None:
+    (tmp_path / "payers.toml").write_text(PAYERS)
+    header = f"{DAY_HEADER},payer,kx_prior_pt_slp"
+    rows = "".join(
+        f"{patient},2025-05-0{day},97110,30,PT,2,GP,{payer},{'2400' if day == 1 else ''}\n"
+        for patient, payer in (("G", "acme"), ("M", "medicare"))
+        for day in (1, 8)
+    )
+    data = audit_json(tmp_path, f"{header}\n{rows}", "--payers", str(tmp_path / "payers.toml"))
+    payment = data["summary"]["payment"]
+    assert {f["patient"] for f in payment["kx"]["findings"]} == {"M"}
+    assert any("2 line(s)" in note and "Medicare" in note for note in payment["notes"])
+    # Rows without a payer profile are Medicare's (the default audit).
+    plain = audit_json(tmp_path, f"{header}\n{rows.replace('acme', '').replace('medicare', '')}")
+    assert {f["patient"] for f in plain["summary"]["payment"]["kx"]["findings"]} == {"G", "M"}

@@ -69,6 +69,8 @@ class Pricer:
     charges: list[Charge] = attrs.Factory(list)
     unpriced: dict[str, int] = attrs.Factory(dict)
     not_accrued: int = 0
+    not_medicare: int = 0
+    """Claim lines of payer profiles not marked ``medicare``: no KX threshold."""
     no_patient: bool = False
 
     def wrap(self, consume: Callable[[Group], None]) -> Callable[[Group], None]:
@@ -202,6 +204,9 @@ class Pricer:
         for row, modifiers, amount in zip(rows, row_modifiers, amounts, strict=True):
             if not row.billed:
                 continue  # a row billing no unit is no claim line
+            if not follows_kx(row.payer):
+                self.not_medicare += 1
+                continue
             values = row.record.values
             patient = str(values.get(patient_column) or "").strip()
             discipline = row.service.discipline or next(
@@ -242,6 +247,11 @@ class Pricer:
                 f"{self.not_accrued} line(s) without a discipline (PT, OT, SLP or GP, GO, "
                 "GN) were not accrued toward a KX threshold"
             )
+        if self.not_medicare:
+            notes.append(
+                f"{self.not_medicare} line(s) of payer profiles not marked medicare = true "
+                "were not accrued: the KX threshold is Medicare's"
+            )
         if self.unpriced:
             codes = ", ".join(sorted(self.unpriced))
             notes.append(f"codes not in the fee file, priced at $0: {codes}")
@@ -278,6 +288,12 @@ class Pricer:
             },
             "notes": notes,
         }
+
+
+def follows_kx(payer: PayerProfile | None) -> bool:
+    """True for a row the Medicare KX threshold applies to: one without a payer profile
+    (an audit is Medicare's by default) or whose profile says ``medicare = true``."""
+    return payer is None or payer.medicare
 
 
 def billed_assistant_units(lines: Sequence[DayLine]) -> dict[str, int]:
