@@ -590,3 +590,22 @@ def test_only_medicare_rows_follow_the_kx_threshold(tmp_path: Path) -> None:
     # Rows without a payer profile are Medicare's (the default audit).
     plain = audit_json(tmp_path, f"{header}\n{rows.replace('acme', '').replace('medicare', '')}")
     assert {f["patient"] for f in plain["summary"]["payment"]["kx"]["findings"]} == {"G", "M"}
+
+
+def test_the_prior_amount_is_the_earliest_date_of_services(tmp_path: Path) -> None:
+    data = audit_json(
+        tmp_path,
+        f"{DAY_HEADER},kx_prior_pt_slp\n"
+        "F,2025-12-30,97110,30,PT,2,GP,2000\n"
+        "F,2025-12-01,97110,30,PT,2,GP,2380\n",
+    )
+    payment = data["summary"]["payment"]
+    # From 2,380 on 12-01: 2,434 past 2,410 on line 3, then 2,488 on line 2.
+    assert [(f["line"], f["accrued"]) for f in payment["kx"]["findings"]] == [
+        (3, 2434.0),
+        (2, 2488.0),
+    ]
+    assert any(
+        "kx_prior_pt_slp" in note and "2380" in note and "2000" in note and "line 3" in note
+        for note in payment["notes"]
+    )

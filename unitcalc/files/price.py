@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,52 @@ _DISCIPLINE_MODIFIERS = {"GP": "PT", "GN": "SLP", "GO": "OT"}
 Starting = dict[tuple[str, int, Bucket], Decimal]
 
 
+@attrs.frozen
+class Prior:
+    """One row's amount already incurred elsewhere (a ``kx_prior_*`` column)."""
+
+    patient: str
+    year: int
+    bucket: Bucket
+    day: datetime.date
+    line: int
+    amount: Decimal
+
+
+def prior_amounts(priors: Iterable[Prior]) -> tuple[Starting, list[str]]:
+    """Each patient's starting amount per year and bucket from the ``kx_prior_*``
+    columns: the value of the earliest date of service (then the first line), and a
+    note for each patient year whose rows give different values.
+
+    >>> day = datetime.date
+    >>> amounts, notes = prior_amounts([
+    ...     Prior("F", 2025, "PT/SLP", day(2025, 12, 30), 2, Decimal("2000")),
+    ...     Prior("F", 2025, "PT/SLP", day(2025, 12, 1), 3, Decimal("2380"))])
+    >>> amounts
+    {('F', 2025, 'PT/SLP'): Decimal('2380')}
+    >>> print(notes[0])
+    patient F, 2025 PT/SLP: kx_prior_pt_slp differs between rows (2380 on line 3, 2000
+    on line 2): the earliest date of service's, line 3, is used
+    """
+    chosen: dict[tuple[str, int, Bucket], Prior] = {}
+    values: dict[tuple[str, int, Bucket], dict[Decimal, int]] = {}
+    for prior in sorted(priors, key=lambda p: (p.day, p.line)):
+        key = (prior.patient, prior.year, prior.bucket)
+        chosen.setdefault(key, prior)
+        values.setdefault(key, {}).setdefault(prior.amount, prior.line)
+    notes = []
+    for key, found in values.items():
+        if len(found) > 1:
+            patient, year, bucket = key
+            listed = ", ".join(f"{amount} on line {line}" for amount, line in found.items())
+            notes.append(
+                f"patient {patient}, {year} {bucket}: {PRIOR_COLUMNS[bucket]} differs between "
+                f"rows ({listed}): the earliest date of service's, line {chosen[key].line}, "
+                "is used"
+            )
+    return {key: prior.amount for key, prior in chosen.items()}, notes
+
+
 def _zero() -> list[Decimal]:
     return [Decimal(0), Decimal(0), Decimal(0), Decimal(0)]
 
@@ -67,6 +113,8 @@ class Pricer:
     sums: dict[str, dict[str, list[Decimal]]] = attrs.Factory(dict)
     """By ``status``, ``provider`` and ``payer``: billed, allowed, difference, groups."""
     charges: list[Charge] = attrs.Factory(list)
+    priors: list[Prior] = attrs.Factory(list)
+    """The visit file's ``kx_prior_*`` amounts, row by row."""
     unpriced: dict[str, int] = attrs.Factory(dict)
     not_accrued: int = 0
     not_medicare: int = 0
@@ -216,11 +264,10 @@ class Pricer:
             if bucket is None or not patient:
                 self.not_accrued += 1
                 continue
-            key = (patient, day.year, bucket)
-            if key not in self.starting:
-                prior = values.get(PRIOR_COLUMNS[bucket])
-                if prior is not None and str(prior).strip():
-                    self.starting[key] = _prior(prior, row.record.line, PRIOR_COLUMNS[bucket])
+            prior = values.get(PRIOR_COLUMNS[bucket])
+            if prior is not None and str(prior).strip():
+                incurred = _prior(prior, row.record.line, PRIOR_COLUMNS[bucket])
+                self.priors.append(Prior(patient, day.year, bucket, day, row.record.line, incurred))
             self.charges.append(
                 Charge(patient, day, bucket, row.record.line, amount, "KX" in modifiers, group.name)
             )
@@ -228,9 +275,10 @@ class Pricer:
     def finish(self, summary: Summary) -> None:
         """Follow the KX threshold over the lines kept, and put the sums and the
         threshold findings in ``summary.payment``."""
-        accrual = accrue(self.charges, starting=self.starting, data=self.data)
+        from_columns, notes = prior_amounts(self.priors)
+        starting = {**from_columns, **self.starting}  # --kx-start wins over the columns
+        accrual = accrue(self.charges, starting=starting, data=self.data)
         findings = [finding.to_dict() for finding in accrual.findings]
-        notes = []
         if accrual.years_without_threshold:
             years = ", ".join(map(str, accrual.years_without_threshold))
             notes.append(
