@@ -592,6 +592,35 @@ def test_only_medicare_rows_follow_the_kx_threshold(tmp_path: Path) -> None:
     assert {f["patient"] for f in plain["summary"]["payment"]["kx"]["findings"]} == {"G", "M"}
 
 
+def test_invalid_groups_accrue_and_give_their_prior_amounts(tmp_path: Path) -> None:
+    # Line 2 is invalid (its minutes): it cannot be priced, but its prior amount counts.
+    data = audit_json(
+        tmp_path,
+        f"{DAY_HEADER},kx_prior_pt_slp\n"
+        "K,2025-05-01,97110,abc,PT,2,GP,2400\n"
+        "K,2025-05-08,97110,30,PT,2,GP,\n",
+    )
+    payment = data["summary"]["payment"]
+    assert [(f["kind"], f["line"], f["accrued"]) for f in payment["kx"]["findings"]] == [
+        ("missing-kx", 3, 2454.0)
+    ]
+    assert any("1 line(s)" in note and "could not be" in note for note in payment["notes"])
+
+
+def test_an_invalid_group_that_can_be_priced_accrues(tmp_path: Path) -> None:
+    # One day, one row invalid (its minutes): the group is invalid, its other line is
+    # priced and accrues from the invalid row's prior amount.
+    data = audit_json(
+        tmp_path,
+        f"{DAY_HEADER},kx_prior_pt_slp\n"
+        "K,2025-05-01,97110,abc,PT,2,GP,2400\n"
+        "K,2025-05-01,97110,30,PT,2,GP,\n",
+    )
+    payment = data["summary"]["payment"]
+    assert data["findings"][0]["status"] == "invalid"
+    assert [(f["kind"], f["line"]) for f in payment["kx"]["findings"]] == [("missing-kx", 3)]
+
+
 def test_the_prior_amount_is_the_earliest_date_of_services(tmp_path: Path) -> None:
     data = audit_json(
         tmp_path,

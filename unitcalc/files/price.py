@@ -58,6 +58,18 @@ class Prior:
     amount: Decimal
 
 
+def row_priors(
+    patient: str, day: datetime.date, line: int, values: Mapping[str, Any]
+) -> list[Prior]:
+    """A row's ``kx_prior_pt_slp`` and ``kx_prior_ot`` amounts (none without a patient)."""
+    found = []
+    for bucket, column in PRIOR_COLUMNS.items():
+        value = values.get(column)
+        if patient and value is not None and str(value).strip():
+            found.append(Prior(patient, day.year, bucket, day, line, _prior(value, line, column)))
+    return found
+
+
 def prior_amounts(priors: Iterable[Prior]) -> tuple[Starting, list[str]]:
     """Each patient's starting amount per year and bucket from the ``kx_prior_*``
     columns: the value of the earliest date of service (then the first line), and a
@@ -118,6 +130,8 @@ class Pricer:
     unpriced: dict[str, int] = attrs.Factory(dict)
     not_accrued: int = 0
     not_medicare: int = 0
+    not_priced: int = 0
+    """Rows the checks refused (no code, minutes or units read): not in the KX totals."""
     """Claim lines of payer profiles not marked ``medicare``: no KX threshold."""
     no_patient: bool = False
 
@@ -162,6 +176,7 @@ class Pricer:
                 DayLine(row.service.code, row.billed, assisted, modifiers, _locality(values))
             )
         if not rows:
+            self._keep(group, [], [], [], day)
             return group
         payer = rows[0].payer
         assistant = (payer.assistant_payment if payer else None) or MEDICARE_PAYMENT
@@ -249,6 +264,12 @@ class Pricer:
         if patient_column is None or day is None:
             self.no_patient = True
             return
+        for row in group.rows:
+            if follows_kx(row.payer):
+                patient = str(row.record.values.get(patient_column) or "").strip()
+                self.priors.extend(row_priors(patient, day, row.record.line, row.record.values))
+                if row.service is None or row.billed is None:
+                    self.not_priced += 1
         for row, modifiers, amount in zip(rows, row_modifiers, amounts, strict=True):
             if not row.billed:
                 continue  # a row billing no unit is no claim line
@@ -264,10 +285,6 @@ class Pricer:
             if bucket is None or not patient:
                 self.not_accrued += 1
                 continue
-            prior = values.get(PRIOR_COLUMNS[bucket])
-            if prior is not None and str(prior).strip():
-                incurred = _prior(prior, row.record.line, PRIOR_COLUMNS[bucket])
-                self.priors.append(Prior(patient, day.year, bucket, day, row.record.line, incurred))
             self.charges.append(
                 Charge(patient, day, bucket, row.record.line, amount, "KX" in modifiers, group.name)
             )
@@ -294,6 +311,12 @@ class Pricer:
             notes.append(
                 f"{self.not_accrued} line(s) without a discipline (PT, OT, SLP or GP, GO, "
                 "GN) were not accrued toward a KX threshold"
+            )
+        if self.not_priced:
+            notes.append(
+                f"{self.not_priced} line(s) could not be priced (their code, minutes or "
+                "units were not read) and were not added to the KX totals; their "
+                "kx_prior_* amounts were read"
             )
         if self.not_medicare:
             notes.append(
