@@ -638,3 +638,27 @@ def test_the_prior_amount_is_the_earliest_date_of_services(tmp_path: Path) -> No
         "kx_prior_pt_slp" in note and "2380" in note and "2000" in note and "line 3" in note
         for note in payment["notes"]
     )
+
+
+def test_the_sums_keep_groups_without_an_allowed_amount_apart(tmp_path: Path) -> None:
+    data = audit_json(
+        tmp_path,
+        f"{DAY_HEADER}\n"
+        "H,2025-05-01,97110,15,PT,1,GP\n"
+        "I,2025-05-01,97110,15,PT,1,GP\n"
+        "I,2025-05-01,97110,abc,PT,1,GP\n",
+    )
+    statuses = {f["key"]["patient_id"]: f["status"] for f in data["findings"]}
+    assert statuses == {"H": "ok", "I": "invalid"}
+    payment = data["summary"]["payment"]
+    assert (payment["billed"], payment["allowed"], payment["difference"]) == (30.0, 30.0, 0.0)
+    assert payment["not_comparable"] == {"groups": 1, "billed": 30.0}
+    assert payment["by_status"]["invalid"]["billed"] == 0.0
+    assert payment["by_status"]["invalid"]["not_comparable"] == 1
+    # A group whose every row was refused is counted apart too, and the text says so.
+    visits = tmp_path / "visits.csv"
+    visits.write_text(visits.read_text() + "J,2025-05-01,97110,abc,PT,1,GP\n")
+    result = run("audit", str(visits), "--fees", str(tmp_path / "fees.csv"))
+    assert "billed $30.00, allowed $30.00, difference $0.00" in result.stdout
+    assert "Not in these sums: 2 groups not comparable" in result.stdout
+    assert "billed $30.00 on the lines priced" in result.stdout

@@ -105,7 +105,31 @@ def prior_amounts(priors: Iterable[Prior]) -> tuple[Starting, list[str]]:
 
 
 def _zero() -> list[Decimal]:
-    return [Decimal(0), Decimal(0), Decimal(0), Decimal(0)]
+    return [Decimal(0)] * 6
+
+
+def add_to_sums(
+    sums: list[Decimal], billed: Decimal, allowed: Decimal | None, difference: Decimal | None
+) -> None:
+    """Add a group to ``sums`` (billed, allowed, difference, groups, groups not
+    comparable, their billed amount). A group without an allowed amount (an invalid
+    one), or without a difference (a code the fee file lacks), is kept out of the first
+    three, so that they compare like with like, and counted apart.
+
+    >>> sums = [Decimal(0)] * 6
+    >>> add_to_sums(sums, Decimal("54"), Decimal("54"), Decimal("0"))
+    >>> add_to_sums(sums, Decimal("30"), None, None)
+    >>> [str(value) for value in sums]
+    ['54', '54', '0', '2', '1', '30']
+    """
+    sums[3] += 1
+    if allowed is None or difference is None:
+        sums[4] += 1
+        sums[5] += billed
+        return
+    sums[0] += billed
+    sums[1] += allowed
+    sums[2] += difference
 
 
 @attrs.define
@@ -123,7 +147,8 @@ class Pricer:
     """Keep the findings' step-by-step reasoning; off, findings read as an audit without
     fees does (its columnar engine writes none unless --explain or --all)."""
     sums: dict[str, dict[str, list[Decimal]]] = attrs.Factory(dict)
-    """By ``status``, ``provider`` and ``payer``: billed, allowed, difference, groups."""
+    """By ``status``, ``provider`` and ``payer``: billed, allowed, difference (groups
+    with both amounts), groups, groups not comparable and their billed amount."""
     charges: list[Charge] = attrs.Factory(list)
     priors: list[Prior] = attrs.Factory(list)
     """The visit file's ``kx_prior_*`` amounts, row by row."""
@@ -176,6 +201,7 @@ class Pricer:
                 DayLine(row.service.code, row.billed, assisted, modifiers, _locality(values))
             )
         if not rows:
+            self._add(finding.status, group, Decimal(0), None, None)  # counted apart
             self._keep(group, [], [], [], day)
             return group
         payer = rows[0].payer
@@ -247,10 +273,7 @@ class Pricer:
         }
         for kind, name in parties.items():
             sums = self.sums.setdefault(kind, {}).setdefault(name, _zero())
-            sums[0] += billed
-            sums[1] += allowed or Decimal(0)
-            sums[2] += difference or Decimal(0)
-            sums[3] += 1
+            add_to_sums(sums, billed, allowed, difference)
 
     def _keep(
         self,
@@ -340,6 +363,10 @@ class Pricer:
             "billed": _money(sum((v[0] for v in total.values()), Decimal(0))),
             "allowed": _money(sum((v[1] for v in total.values()), Decimal(0))),
             "difference": _money(sum((v[2] for v in total.values()), Decimal(0))),
+            "not_comparable": {
+                "groups": int(sum((v[4] for v in total.values()), Decimal(0))),
+                "billed": _money(sum((v[5] for v in total.values()), Decimal(0))),
+            },
             **{
                 f"by_{kind}": {
                     name: {
@@ -347,6 +374,8 @@ class Pricer:
                         "allowed": _money(v[1]),
                         "difference": _money(v[2]),
                         "groups": int(v[3]),
+                        "not_comparable": int(v[4]),
+                        "not_comparable_billed": _money(v[5]),
                     }
                     for name, v in sorted(self.sums.get(kind, {}).items())
                 }
