@@ -662,3 +662,8 @@ def test_the_sums_keep_groups_without_an_allowed_amount_apart(tmp_path: Path) ->
     assert "billed $30.00, allowed $30.00, difference $0.00" in result.stdout
     assert "Not in these sums: 2 groups not comparable" in result.stdout
     assert "billed $30.00 on the lines priced" in result.stdout
+    report = tmp_path / "audit.html"
+    run("audit", str(visits), "--fees", str(tmp_path / "fees.csv"), "--report", str(report))
+    page = report.read_text()
+    assert "groups not comparable" in page
+    assert "(2 groups, 2 not comparable)" in page
