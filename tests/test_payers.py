@@ -29,6 +29,7 @@ def test_the_example_file_loads_and_cites_every_profile() -> None:
     assert profiles["anthem-example"].daily_unit_cap == 4
     assert profiles["cigna-example"].visit_unit_cap == 4
     assert profiles["texas-medicaid-example"].cap_order == "largest"
+    assert [name for name, profile in profiles.items() if profile.medicare] == ["medicare"]
 
 
 @pytest.mark.parametrize(
@@ -43,9 +44,10 @@ def test_the_example_file_loads_and_cites_every_profile() -> None:
         ('[payers.acme]\ntie_preference = ["9711"]\n', 2, "tie_preference", "not a CPT/HCPCS code"),
         ('[payers.acme\nrule = "ama"\n', 1, None, "TOML syntax error"),
         ('rule = "ama"\n', 1, "rule", "unknown top-level key 'rule'"),
+        ('[payers.acme]\nmedicare = "yes"\n', 2, "medicare", "must be true or false"),
     ],
     ids=["unknown-key", "unknown-rule", "negative-cap", "fraction-cap", "cap-order",
-         "negative-minimum", "bad-preference", "syntax", "top-level"],
+         "negative-minimum", "bad-preference", "syntax", "top-level", "medicare"],
 )  # fmt: skip
 def test_bad_profile_files_name_file_line_and_key(
     tmp_path: Path, text: str, line: int, key: str | None, message: str

@@ -39,6 +39,7 @@ NoteKind = Literal[
     "edit",
     "identical-rows",
     "unpriced",
+    "assistant-carried",
 ]
 """What a warning is about: a line without a discipline (``no-discipline``), a code
 documented under two disciplines with the day pooled (``two-disciplines``), the code
@@ -48,7 +49,8 @@ minutes (``under-eight``), fewer than 8 timed minutes in all (``no-timed-unit``)
 payer's cap removed (``payer-cap``), a family member not entered that bills units
 (``added-member``), assistant minutes on an evaluation (``assistant``), an MUE or NCCI
 edit (``edit``), rows of a file entered twice (``identical-rows``), codes a fee file does
-not price (``unpriced``)."""
+not price (``unpriced``), allowed units priced with the CQ/CO units billed because no
+assistant minutes were documented (``assistant-carried``)."""
 
 
 def _codes(codes: Iterable[str]) -> tuple[str, ...]:

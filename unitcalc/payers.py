@@ -52,6 +52,7 @@ _KEYS = frozenset(
         "assistant_from",
         "assistant_source",
         "fees",
+        "medicare",
     }
 )
 
@@ -89,6 +90,9 @@ class PayerProfile:
     fees: str = ""
     """The payer's own fee file (``unitcalc audit --fees`` prices other rows), a path
     relative to the profile file's folder; see docs/payment.md."""
+    medicare: bool = False
+    """The payer is Medicare (Part B): its rows follow the KX threshold in
+    ``unitcalc audit --fees`` (docs/payment.md); other payers' rows do not."""
 
     @property
     def has_caps(self) -> bool:
@@ -191,6 +195,9 @@ def _profile(text: str, source_name: str, name: str, body: Any) -> PayerProfile:
     pooling = body.get("pooling")
     if pooling not in (None, "discipline", "day"):
         raise fail("pooling", f"must be discipline or day, not {pooling!r}")
+    medicare = body.get("medicare", False)
+    if not isinstance(medicare, bool):
+        raise fail("medicare", f"must be true or false, not {medicare!r}")
     texts = {}
     for key in ("label", "source", "note", "fees"):
         value = body.get(key, "")
@@ -211,6 +218,7 @@ def _profile(text: str, source_name: str, name: str, body: Any) -> PayerProfile:
         source=texts["source"],
         note=texts["note"],
         fees=_beside(texts["fees"], source_name),
+        medicare=medicare,
     )
 
 

@@ -336,7 +336,8 @@ def test_the_pprrvu_sample_prices_an_audit_by_locality_column(tmp_path: Path) ->
 def test_a_payer_profile_names_its_own_fee_file(tmp_path: Path) -> None:
     (tmp_path / "acme-fees.csv").write_text("code,amount\n97110,50.00\n")
     profiles = tmp_path / "payers.toml"
-    profiles.write_text('[payers.acme]\nrule = "cms"\nfees = "acme-fees.csv"\n')
+    # Medicare's (its rows follow the KX threshold, so a line without a discipline is noted).
+    profiles.write_text('[payers.acme]\nmedicare = true\nfees = "acme-fees.csv"\n')
     visits = tmp_path / "v.csv"
     visits.write_text(
         "patient_id,date_of_service,code,minutes,billed_units\nP1,2025-02-03,97110,15,2\n"
@@ -510,3 +511,159 @@ def test_fee_file_errors_name_the_command_lines_flags(tmp_path: Path) -> None:
     gpci = run("audit", str(path), "--fees", str(plain), "--gpci", str(FEES / "GPCI_sample.csv"))
     assert gpci.exit_code == 2
     assert "give the PPRRVU file with --gpci FILE, or leave it out" in gpci.output
+
+
+# --- the review of the fee pricer (each test failed before its fix) ---------------------
+
+TWO_FEES = "code,amount,pe_amount,mppr\n97110,30.00,12.00,yes\n97140,28.00,11.00,yes\n"
+DAY_HEADER = "patient_id,date_of_service,code,minutes,discipline,billed_units,modifiers"
+
+
+def warning_texts(finding: dict[str, Any]) -> list[str]:
+    return [w if isinstance(w, str) else w["text"] for w in finding["warnings"]]
+
+
+def test_cq_billed_without_assistant_minutes_carries_to_the_allowed_units(
+    tmp_path: Path,
+) -> None:
+    # No assistant_minutes column: the rule gives no assistant units, so the CQ units
+    # billed carry to the allowed units of the same code. Billed = allowed, both with CQ.
+    data = audit_json(
+        tmp_path,
+        f"{DAY_HEADER}\nE,2025-05-04,97110,30,PT,2,GP CQ\nE,2025-05-04,97140,30,PT,2,GP\n",
+        fees=TWO_FEES,
+    )
+    finding = data["findings"][0]
+    assert finding["status"] == "ok"
+    # 97110 30 + 24 (each less 15%: 25.50 + 20.40), 97140 22.50 + 22.50.
+    assert finding["billed_amount"] == pytest.approx(90.90)
+    assert finding["allowed_amount"] == pytest.approx(90.90)
+    assert finding["amount_difference"] == 0.0
+    assert any(
+        "97110 x2" in text and "CQ/CO" in text and "assistant_minutes" in text
+        for text in warning_texts(finding)
+    )
+
+
+def test_cq_carried_is_capped_at_the_units_allowed(tmp_path: Path) -> None:
+    data = audit_json(tmp_path, f"{DAY_HEADER}\nE,2025-05-04,97110,15,PT,2,GP CQ\n")
+    finding = data["findings"][0]
+    assert finding["status"] == "over"
+    # Billed: 25.50 + 20.40; allowed: one unit, with CQ, 25.50.
+    assert finding["allowed_amount"] == pytest.approx(25.50)
+    assert any("97110 x1" in text for text in warning_texts(finding))
+
+
+def test_a_code_priced_only_on_the_allowed_side_is_reported(tmp_path: Path) -> None:
+    data = audit_json(
+        tmp_path, f"{DAY_HEADER}\nC,2025-05-02,97110,18,PT,1,GP\nC,2025-05-02,97140,13,PT,0,GP\n"
+    )
+    finding = data["findings"][0]
+    assert finding["status"] == "under"
+    assert finding["billed_amount"] == 30.0
+    assert finding.get("amount_difference") is None
+    assert any("97140" in text and "priced at $0" in text for text in warning_texts(finding))
+    notes = data["summary"]["payment"]["notes"]
+    assert any("priced at $0: 97140" in note for note in notes)
+
+
+PAYERS = """
+[payers.medicare]
+medicare = true
+[payers.acme]
+rule = "cms"
+"""
+
+
+def test_only_medicare_rows_follow_the_kx_threshold(tmp_path: Path) -> None:
+    (tmp_path / "payers.toml").write_text(PAYERS)
+    header = f"{DAY_HEADER},payer,kx_prior_pt_slp"
+    rows = "".join(
+        f"{patient},2025-05-0{day},97110,30,PT,2,GP,{payer},{'2400' if day == 1 else ''}\n"
+        for patient, payer in (("G", "acme"), ("M", "medicare"))
+        for day in (1, 8)
+    )
+    data = audit_json(tmp_path, f"{header}\n{rows}", "--payers", str(tmp_path / "payers.toml"))
+    payment = data["summary"]["payment"]
+    assert {f["patient"] for f in payment["kx"]["findings"]} == {"M"}
+    assert any("2 line(s)" in note and "Medicare" in note for note in payment["notes"])
+    # Rows without a payer profile are Medicare's (the default audit).
+    plain = audit_json(tmp_path, f"{header}\n{rows.replace('acme', '').replace('medicare', '')}")
+    assert {f["patient"] for f in plain["summary"]["payment"]["kx"]["findings"]} == {"G", "M"}
+
+
+def test_invalid_groups_accrue_and_give_their_prior_amounts(tmp_path: Path) -> None:
+    # Line 2 is invalid (its minutes): it cannot be priced, but its prior amount counts.
+    data = audit_json(
+        tmp_path,
+        f"{DAY_HEADER},kx_prior_pt_slp\n"
+        "K,2025-05-01,97110,abc,PT,2,GP,2400\n"
+        "K,2025-05-08,97110,30,PT,2,GP,\n",
+    )
+    payment = data["summary"]["payment"]
+    assert [(f["kind"], f["line"], f["accrued"]) for f in payment["kx"]["findings"]] == [
+        ("missing-kx", 3, 2454.0)
+    ]
+    assert any("1 line(s)" in note and "could not be" in note for note in payment["notes"])
+
+
+def test_an_invalid_group_that_can_be_priced_accrues(tmp_path: Path) -> None:
+    # One day, one row invalid (its minutes): the group is invalid, its other line is
+    # priced and accrues from the invalid row's prior amount.
+    data = audit_json(
+        tmp_path,
+        f"{DAY_HEADER},kx_prior_pt_slp\n"
+        "K,2025-05-01,97110,abc,PT,2,GP,2400\n"
+        "K,2025-05-01,97110,30,PT,2,GP,\n",
+    )
+    payment = data["summary"]["payment"]
+    assert data["findings"][0]["status"] == "invalid"
+    assert [(f["kind"], f["line"]) for f in payment["kx"]["findings"]] == [("missing-kx", 3)]
+
+
+def test_the_prior_amount_is_the_earliest_date_of_services(tmp_path: Path) -> None:
+    data = audit_json(
+        tmp_path,
+        f"{DAY_HEADER},kx_prior_pt_slp\n"
+        "F,2025-12-30,97110,30,PT,2,GP,2000\n"
+        "F,2025-12-01,97110,30,PT,2,GP,2380\n",
+    )
+    payment = data["summary"]["payment"]
+    # From 2,380 on 12-01: 2,434 past 2,410 on line 3, then 2,488 on line 2.
+    assert [(f["line"], f["accrued"]) for f in payment["kx"]["findings"]] == [
+        (3, 2434.0),
+        (2, 2488.0),
+    ]
+    assert any(
+        "kx_prior_pt_slp" in note and "2380" in note and "2000" in note and "line 3" in note
+        for note in payment["notes"]
+    )
+
+
+def test_the_sums_keep_groups_without_an_allowed_amount_apart(tmp_path: Path) -> None:
+    data = audit_json(
+        tmp_path,
+        f"{DAY_HEADER}\n"
+        "H,2025-05-01,97110,15,PT,1,GP\n"
+        "I,2025-05-01,97110,15,PT,1,GP\n"
+        "I,2025-05-01,97110,abc,PT,1,GP\n",
+    )
+    statuses = {f["key"]["patient_id"]: f["status"] for f in data["findings"]}
+    assert statuses == {"H": "ok", "I": "invalid"}
+    payment = data["summary"]["payment"]
+    assert (payment["billed"], payment["allowed"], payment["difference"]) == (30.0, 30.0, 0.0)
+    assert payment["not_comparable"] == {"groups": 1, "billed": 30.0}
+    assert payment["by_status"]["invalid"]["billed"] == 0.0
+    assert payment["by_status"]["invalid"]["not_comparable"] == 1
+    # A group whose every row was refused is counted apart too, and the text says so.
+    visits = tmp_path / "visits.csv"
+    visits.write_text(visits.read_text() + "J,2025-05-01,97110,abc,PT,1,GP\n")
+    result = run("audit", str(visits), "--fees", str(tmp_path / "fees.csv"))
+    assert "billed $30.00, allowed $30.00, difference $0.00" in result.stdout
+    assert "Not in these sums: 2 groups not comparable" in result.stdout
+    assert "billed $30.00 on the lines priced" in result.stdout
+    report = tmp_path / "audit.html"
+    run("audit", str(visits), "--fees", str(tmp_path / "fees.csv"), "--report", str(report))
+    page = report.read_text()
+    assert "groups not comparable" in page
+    assert "(2 groups, 2 not comparable)" in page

@@ -759,19 +759,33 @@ def payment_rows(summary: Summary) -> list[tuple[str, Any]]:
         ("allowed amount", payment["allowed"]),
         ("amount difference", payment["difference"]),
     ]
+    apart = payment.get("not_comparable", {})
+    if apart.get("groups"):
+        rows.append(("groups not comparable", _apart(apart["groups"], apart["billed"])))
     for kind in ("status", "provider", "payer"):
         for name, sums in payment[f"by_{kind}"].items():
+            extra = ""
+            if sums.get("not_comparable"):
+                extra = f", {sums['not_comparable']} not comparable"
             rows.append(
                 (
                     f"{kind} {name}",
                     f"billed {sums['billed']:.2f}, allowed {sums['allowed']:.2f}, "
-                    f"difference {sums['difference']:.2f} ({count_of(sums['groups'], 'group')})",
+                    f"difference {sums['difference']:.2f} "
+                    f"({count_of(sums['groups'], 'group')}{extra})",
                 )
             )
     rows.append(("lines past the KX threshold without KX", payment["kx"]["missing_kx_lines"]))
     rows.append(("patients past the review threshold", payment["kx"]["review_patients"]))
     rows.extend(("note", note) for note in payment["notes"])
     return rows
+
+
+def _apart(groups: int, billed: float) -> str:
+    return (
+        f"{count_of(groups, 'group')} not comparable (no allowed amount, or a code the fee "
+        f"file lacks), billed ${billed:,.2f} on the lines priced"
+    )
 
 
 def payment_text(summary: Summary) -> str:
@@ -784,10 +798,14 @@ def payment_text(summary: Summary) -> str:
         f"\nAmounts (fees from {payment['fees']}): billed ${payment['billed']:,.2f}, "
         f"allowed ${payment['allowed']:,.2f}, difference ${payment['difference']:,.2f}\n"
     ]
+    apart = payment.get("not_comparable", {})
+    if apart.get("groups"):
+        parts.append(f"Not in these sums: {_apart(apart['groups'], apart['billed'])}\n")
     for kind in ("status", "provider", "payer"):
         sums_by_name = payment[f"by_{kind}"]
         if kind != "status" and list(sums_by_name) == ["(none)"]:
             continue  # no provider or payer column: the status table says it all
+        headers = [kind, "groups", "billed $", "allowed $", "difference $"]
         rows = [
             [
                 name,
@@ -798,7 +816,11 @@ def payment_text(summary: Summary) -> str:
             ]
             for name, sums in sums_by_name.items()
         ]
-        table = text_table([kind, "groups", "billed $", "allowed $", "difference $"], rows, "lrrrr")
+        if apart.get("groups"):
+            headers.append("not comparable")
+            for row, sums in zip(rows, sums_by_name.values(), strict=True):
+                row.append(str(sums.get("not_comparable", 0)))
+        table = text_table(headers, rows, "l" + "r" * (len(headers) - 1))
         parts.append(f"{table}\n")
     kx = payment["kx"]
     parts.append(
