@@ -637,15 +637,21 @@ def _cell(row: Sequence[str], index: int) -> str:
     return row[index] if index < len(row) else ""
 
 
-def _number(text: str, shown: str, line: int, field: str, *, blank: bool = False) -> Decimal:
-    value = text.replace("$", "").replace(",", "").strip()
-    if not value and blank:
-        return Decimal(0)
+def amount_of(text: str) -> Decimal | None:
+    """A dollar amount as files write it (``$1,250.00``, ``31.47``); None when the text is
+    no amount of 0 or more."""
     try:
-        number = Decimal(value)
+        number = Decimal(text.replace("$", "").replace(",", "").strip())
     except InvalidOperation:
-        number = Decimal("NaN")
-    if not number.is_finite() or number < 0:
+        return None
+    return number if number.is_finite() and number >= 0 else None
+
+
+def _number(text: str, shown: str, line: int, field: str, *, blank: bool = False) -> Decimal:
+    if blank and not text.replace("$", "").replace(",", "").strip():
+        return Decimal(0)
+    number = amount_of(text)
+    if number is None:
         raise FeeFileError(
             f"{shown}, line {line}: {field} {text!r} is not an amount; write a number of 0 "
             "or more such as 31.47",

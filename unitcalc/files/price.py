@@ -28,6 +28,7 @@ from ..fees import (
     DayLine,
     FeeSchedule,
     PaymentData,
+    amount_of,
     cents,
     payment_data,
     price_day,
@@ -497,12 +498,8 @@ def _whole(value: Any) -> int:
 
 
 def _prior(value: Any, line: int, column: str) -> Decimal:
-    text = str(value).replace("$", "").replace(",", "").strip()
-    try:
-        amount = Decimal(text)
-    except ArithmeticError:
-        amount = Decimal("NaN")
-    if not amount.is_finite() or amount < 0:
+    amount = amount_of(str(value))
+    if amount is None:
         raise FeeFileError(
             f"line {line}: {column} {value!r} is not an amount; write the dollars already "
             "incurred this year, such as 1250.00",
