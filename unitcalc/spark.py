@@ -134,6 +134,8 @@ def read(
     is line 1). A folder's files count on from one to the next, in the order of their
     paths. A CSV file must hold one record a line, without blank lines (Spark's reader
     skips them, so the lines after one would be numbered one short)."""
+    from pyspark.sql import functions as F
+
     input_format = input_format or _format_of(Path(str(path)))
     if input_format == "jsonl":
         raise FileProblem(
@@ -151,9 +153,6 @@ def read(
             escape='"',
             multiLine="false",
             encoding="UTF-8",
-            # Empty fields stay empty text, as the local reader keeps them: no value
-            # becomes null, which only a Parquet file can hold.
-            nullValue="\u0000",
             emptyValue="",
         )
     frame = reader.format(input_format).load(str(path))
@@ -163,7 +162,11 @@ def read(
             (name.strip() if not name.startswith("_c") else "") or f"column {index}"
             for index, name in enumerate(frame.columns, start=1)
         ]
-        frame = frame.toDF(*named)
+        # Empty fields are empty text, as the local reader keeps them (Spark reads an
+        # unquoted one as null, which only a Parquet file holds).
+        frame = frame.toDF(*named).select(
+            *(F.coalesce(F.col(f"`{name}`"), F.lit("")).alias(name) for name in named)
+        )
     first = 2 if input_format == "csv" else 1
     return _number_by_file(frame, first)
 
