@@ -72,16 +72,18 @@ _STRIP = r"(?U)^\s+|\s+$"
 
 
 class SparkUnavailable(UnitcalcError, RuntimeError):
-    """pyspark, pyarrow or Java is missing: the message says what to install."""
+    """pyspark, pyarrow, pandas or Java is missing, or Spark cannot start: the message
+    says what to install or check."""
 
 
 def available() -> None:
-    """Raise :class:`SparkUnavailable`, saying what to install, unless pyspark, pyarrow
-    and a Java runtime are all at hand."""
+    """Raise :class:`SparkUnavailable`, saying what to install, unless pyspark, pyarrow,
+    pandas and a Java runtime are all at hand."""
     import importlib.util
     import os
 
-    missing = [name for name in ("pyspark", "pyarrow") if importlib.util.find_spec(name) is None]
+    needed = ("pyspark", "pyarrow", "pandas")  # pyspark's mapInArrow needs pandas too
+    missing = [name for name in needed if importlib.util.find_spec(name) is None]
     if missing:
         raise SparkUnavailable(
             f"the Spark engine needs {' and '.join(missing)}: pip install 'unitcalc[spark]'"
@@ -113,7 +115,15 @@ def session(master: str = "local[*]", *, app: str = "unitcalc") -> SparkSession:
         # Local workers run this Python, where unitcalc is installed, not the first
         # python3 on the PATH.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    spark = builder.getOrCreate()
+    from pyspark.errors import PySparkException
+
+    try:
+        spark = builder.getOrCreate()
+    except PySparkException as exc:  # no JVM came up (an old Java, a bad master URL)
+        raise SparkUnavailable(
+            f"Spark could not start on {master}: {str(exc).strip().splitlines()[0]} "
+            "(Spark 4 needs Java 17 or newer)"
+        ) from None
     spark.sparkContext.setLogLevel("ERROR")
     return spark
 
@@ -370,6 +380,11 @@ class _Counted:
         rows = [(item, _text(value)) for item, value in summary_rows(summary)]
         return self.parts.sparkSession.createDataFrame(rows, "item string, value string")
 
+    def unpersist(self) -> None:
+        """Free the partitions' output Spark keeps (in memory and on disk) between the
+        summary and the rows, once both were read."""
+        self.parts.unpersist()
+
     def _rows(self) -> DataFrame:
         from pyspark.sql import functions as F
 
@@ -586,12 +601,20 @@ def _layout(frame: DataFrame, options: Options, display: str) -> Layout:
     return Layout.of(names, options, display=display, open_ended=False)
 
 
+LINES_PER_PARTITION = 500_000
+"""The lines a partition is given by default: about 6 seconds of one core and 1 GB of
+the Python worker's memory for the file engine (docs/scale.md has the measures)."""
+
+
 def default_partitions(frame: DataFrame) -> int:
-    """How many partitions the lines are hashed into: four for each partition the input
-    was read in (a split of up to 128 MiB, about 3 million CSV lines, so a partition of
-    about 750,000 lines), and at least the cluster's cores, so that all take part."""
+    """How many partitions the lines are hashed into: one for each
+    :data:`LINES_PER_PARTITION` lines (counted: one quick pass over the input), and at
+    least the cluster's cores, so that all take part."""
+    import math
+
     spark = frame.sparkSession
-    return max(frame.rdd.getNumPartitions() * 4, spark.sparkContext.defaultParallelism)
+    lines = frame.count()
+    return max(math.ceil(lines / LINES_PER_PARTITION), spark.sparkContext.defaultParallelism)
 
 
 def _counted(frame: DataFrame, plan: _Plan, partitions: int | None) -> DataFrame:

@@ -217,6 +217,8 @@ def test_a_dataframe_without_line_numbers_is_numbered_in_its_order(spark: SparkS
     items = dict(result.summary_frame().collect())
     assert items["rows read"] == "3"
     assert items["groups misallocated"] == "1"
+    result.unpersist()
+    assert not result.parts.is_cached
 
 
 def test_an_unknown_payer_is_refused_before_any_work(spark: SparkSession) -> None:
@@ -367,3 +369,84 @@ def test_the_local_audit_loads_no_spark(files: dict[str, Path]) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_a_partition_returns_its_findings_then_its_summary(files: dict[str, Path]) -> None:
+    """What each executor runs, called here (coverage does not follow Spark's workers)."""
+    import pyarrow as pa
+
+    from unitcalc.files.check import Layout
+    from unitcalc.files.read import LINE
+    from unitcalc.files.write import audit_columns
+    from unitcalc.spark import _count_part, _Plan
+
+    options = Options(need_billed=True, only_findings=True)
+    frame = pl.read_csv(files["csv"], infer_schema=False).with_row_index(LINE, offset=2)
+    frame = frame.drop("payer")
+    layout = Layout.of(tuple(frame.columns[1:]), options, display="t", open_ended=False)
+    plan = _Plan(
+        layout,
+        options,
+        "audit",
+        tuple(audit_columns(layout.key_roles)),
+        ("difference",),
+        detail=True,
+    )
+    batches = (
+        frame.with_columns(pl.col(LINE).cast(pl.Int64)).to_arrow().to_batches(max_chunksize=50)
+    )
+    out = pa.Table.from_batches(list(_count_part(plan, iter(batches))))
+    rows = out.to_pylist()
+    assert all(row["__summary"] is None for row in rows[:-1])
+    summary = json.loads(rows[-1]["__summary"])
+    assert summary["rows_read"] == frame.height
+    assert len(rows) - 1 == summary["groups"] - summary["counts"]["ok"] + sum(
+        1 for row in rows[:-1] if row["status"] == "ok"
+    )
+    detail = json.loads(rows[0]["__finding"])
+    assert detail["finding"]["group"] == rows[0]["group"]
+    empty = list(_count_part(plan, iter([])))
+    assert len(empty) == 1
+    assert json.loads(empty[0].to_pylist()[0]["__summary"])["rows_read"] == 0
+
+
+def test_groups_need_an_audit_with_detail(spark: SparkSession) -> None:
+    from unitcalc.spark import audit
+
+    frame = spark.createDataFrame([("P1", "2026-03-02", "97110", "33", "3")]).toDF(
+        "patient_id", "date_of_service", "code", "minutes", "billed_units"
+    )
+    with pytest.raises(ValueError, match="detail=True"):
+        next(audit(frame).groups())
+
+
+def test_cli_spark_refuses_a_file_that_is_not_utf8(spark: SparkSession, tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes(
+        "patient_id,date_of_service,code,minutes,billed_units,provider\n"
+        "P1,2026-03-02,97110,33,2,Jos\xe9\n".encode("cp1252")
+    )
+    result = run("audit", str(path), "--engine", "spark", "--master", "local[2]")
+    assert result.exit_code == 2
+    assert "reads UTF-8 CSV files; this one is cp1252" in result.output
+
+
+def test_an_empty_folder_says_so(spark: SparkSession, tmp_path: Path) -> None:
+    (tmp_path / "lake").mkdir()
+    result = run("audit", str(tmp_path / "lake"), "--engine", "spark", "--master", "local[2]")
+    assert result.exit_code == 2
+    assert "the folder holds no data file" in result.output
+
+
+def test_spark_that_cannot_start_is_said_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyspark.errors import PySparkRuntimeError
+    from pyspark.sql import SparkSession
+
+    from unitcalc.spark import SparkUnavailable, session
+
+    def no_gateway(self: object) -> None:
+        raise PySparkRuntimeError(errorClass="JAVA_GATEWAY_EXITED", messageParameters={})
+
+    monkeypatch.setattr(SparkSession.Builder, "getOrCreate", no_gateway)
+    with pytest.raises(SparkUnavailable, match=r"Spark could not start on local\[1\]: .*Java 17"):
+        session("local[1]")
