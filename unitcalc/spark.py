@@ -16,12 +16,11 @@ Line numbers are those the local engine gives the same file: :func:`read` number
 row by its place in the file (Parquet from 1, CSV from 2, the header being line 1)
 before anything is repartitioned. A DataFrame from elsewhere may bring its own numbers
 in a ``__line`` column (:data:`LINE_COLUMN`); otherwise its rows are numbered in the
-DataFrame's order from 1.
+DataFrame's order from 1. For example (docs/scale.md has more)::
 
-    >>> from unitcalc.spark import audit, read          # doctest: +SKIP
-    >>> result = audit(read(spark, "claims/"), rule="cms")  # doctest: +SKIP
-    >>> result.findings.write.parquet("findings/")      # doctest: +SKIP
-    >>> result.summary().counts                          # doctest: +SKIP
+    result = audit(read(spark, "claims/"), rule="cms", payers="payers.toml")
+    result.findings.write.parquet("findings/")
+    print(result.summary().counts)
 """
 
 from __future__ import annotations

@@ -450,3 +450,14 @@ def test_spark_that_cannot_start_is_said_in_one_line(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(SparkSession.Builder, "getOrCreate", no_gateway)
     with pytest.raises(SparkUnavailable, match=r"Spark could not start on local\[1\]: .*Java 17"):
         session("local[1]")
+
+
+def test_cli_spark_a_path_spark_cannot_read_is_one_line(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    missing = tmp_path / "nowhere.parquet"
+    result = run("audit", str(missing), "--engine", "spark", "--master", "local[2]")
+    assert result.exit_code == 2
+    assert f"Spark could not finish the audit of {missing}:" in result.output
+    assert "PATH_NOT_FOUND" in result.output
+    assert "Traceback" not in result.output
