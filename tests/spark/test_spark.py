@@ -461,3 +461,20 @@ def test_cli_spark_a_path_spark_cannot_read_is_one_line(
     assert f"Spark could not finish the audit of {missing}:" in result.output
     assert "PATH_NOT_FOUND" in result.output
     assert "Traceback" not in result.output
+
+
+def test_cli_spark_audits_a_parquet_folder_as_its_files_one_after_the_other(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    rows = visit_rows(seed=21, patients=30)
+    folder = tmp_path / "lake"
+    folder.mkdir()
+    write_parquet(folder / "part-1.parquet", rows[:70])
+    write_parquet(folder / "part-2.parquet", rows[70:])
+    whole = write_parquet(tmp_path / "whole.parquet", rows)
+    common = ["--payers", str(PAYERS), "--format", "csv", "--all"]
+    local = run("audit", str(whole), *common)
+    spark_run = run("audit", str(folder), *common, "--engine", "spark", "--master", "local[2]")
+    assert spark_run.exit_code == local.exit_code == 1
+    assert spark_run.output == local.output
+    assert len(spark_run.output.splitlines()) > 50
