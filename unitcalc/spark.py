@@ -143,6 +143,13 @@ def read(
     is line 1). A folder's files count on from one to the next, in the order of their
     paths. A CSV file must hold one record a line, without blank lines (Spark's reader
     skips them, so the lines after one would be numbered one short)."""
+    return _read(spark, path, input_format=input_format, delimiter=delimiter)[0]
+
+
+def _read(
+    spark: SparkSession, path: str | Path, *, input_format: InputFormat | None, delimiter: str
+) -> tuple[DataFrame, int]:
+    """:func:`read`, and how many lines were read."""
     from pyspark.sql import functions as F
 
     input_format = input_format or _format_of(Path(str(path)))
@@ -166,9 +173,10 @@ def read(
         )
     frame = reader.format(input_format).load(str(path))
     if input_format == "csv":
-        # Header names as the local reader takes them: stripped, a blank one numbered.
+        # Header names as the local reader takes them: stripped, a blank one (which
+        # Spark names _c0, _c1 ...) numbered from 1.
         named = [
-            (name.strip() if not name.startswith("_c") else "") or f"column {index}"
+            (name.strip() if name != f"_c{index - 1}" else "") or f"column {index}"
             for index, name in enumerate(frame.columns, start=1)
         ]
         # Empty fields are empty text, as the local reader keeps them (Spark reads an
@@ -192,7 +200,7 @@ def _format_of(path: Path) -> InputFormat:
     return detect_format(path, None)
 
 
-def _number_by_file(frame: DataFrame, first: int) -> DataFrame:
+def _number_by_file(frame: DataFrame, first: int) -> tuple[DataFrame, int]:
     """``frame`` (read from files) with each row's place in its files, counted from
     ``first``: files in path order, rows in file order. Each task reads whole splits
     of a file in order, so a row's place in its split is its id less the split's first
@@ -208,7 +216,7 @@ def _number_by_file(frame: DataFrame, first: int) -> DataFrame:
     return _number(frame, tagged, ["__file", "__block"], first)
 
 
-def _number_in_order(frame: DataFrame, first: int) -> DataFrame:
+def _number_in_order(frame: DataFrame, first: int) -> tuple[DataFrame, int]:
     """``frame`` with its rows numbered in its order (partition by partition), from
     ``first``."""
     from pyspark.sql import functions as F
@@ -221,7 +229,10 @@ def _number_in_order(frame: DataFrame, first: int) -> DataFrame:
     return _number(frame, tagged, ["__part"], first)
 
 
-def _number(frame: DataFrame, tagged: DataFrame, pieces: list[str], first: int) -> DataFrame:
+def _number(
+    frame: DataFrame, tagged: DataFrame, pieces: list[str], first: int
+) -> tuple[DataFrame, int]:
+    """``frame`` numbered (see :func:`_number_by_file`), and its number of rows."""
     from pyspark.sql import functions as F
 
     sizes = (
@@ -236,10 +247,11 @@ def _number(frame: DataFrame, tagged: DataFrame, pieces: list[str], first: int) 
         line += row["__rows"]
     schema = tagged.select(*pieces).schema.add("__base", "long")
     base_frame = frame.sparkSession.createDataFrame(bases, schema)
-    return tagged.join(F.broadcast(base_frame), pieces).select(
+    numbered = tagged.join(F.broadcast(base_frame), pieces).select(
         *(F.col(f"`{name}`") for name in frame.columns),
         (F.col("__id") + F.col("__base")).alias(LINE_COLUMN),
     )
+    return numbered, line - first
 
 
 # --- counting --------------------------------------------------------------------------
@@ -605,14 +617,15 @@ LINES_PER_PARTITION = 500_000
 the Python worker's memory for the file engine (docs/scale.md has the measures)."""
 
 
-def default_partitions(frame: DataFrame) -> int:
+def default_partitions(frame: DataFrame, lines: int | None = None) -> int:
     """How many partitions the lines are hashed into: one for each
-    :data:`LINES_PER_PARTITION` lines (counted: one quick pass over the input), and at
-    least the cluster's cores, so that all take part."""
+    :data:`LINES_PER_PARTITION` lines (``lines``, else counted: one quick pass over the
+    input), and at least the cluster's cores, so that all take part."""
     import math
 
     spark = frame.sparkSession
-    lines = frame.count()
+    if lines is None:
+        lines = frame.count()
     return max(math.ceil(lines / LINES_PER_PARTITION), spark.sparkContext.defaultParallelism)
 
 
@@ -621,9 +634,10 @@ def _counted(frame: DataFrame, plan: _Plan, partitions: int | None) -> DataFrame
     from pyspark.sql.types import LongType, StringType, StructField, StructType
 
     names = [name for name in frame.columns if name != LINE_COLUMN]
+    lines = None
     if LINE_COLUMN not in frame.columns:
-        frame = _number_in_order(frame, 1)
-    count = partitions or default_partitions(frame)
+        frame, lines = _number_in_order(frame, 1)
+    count = partitions or default_partitions(frame, lines)
     frame = frame.select(*(F.col(f"`{name}`") for name in names), F.col(LINE_COLUMN).cast("long"))
     keys = plan.layout.key_columns
     if keys:
@@ -680,9 +694,14 @@ def audit_path(
                 path=path,
             )
         delimiter = settled.delimiter or ","
-    frame = read(spark, path, input_format=input_format, delimiter=delimiter)
+    frame, lines = _read(spark, path, input_format=input_format, delimiter=delimiter)
     result = audit_with(
-        frame, options, show_all=show_all, detail=detail, partitions=partitions, display=path
+        frame,
+        options,
+        show_all=show_all,
+        detail=detail,
+        partitions=partitions or default_partitions(frame, lines),
+        display=path,
     )
     summary = result.summary()
     if input_format == "csv":

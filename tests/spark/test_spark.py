@@ -478,3 +478,25 @@ def test_cli_spark_audits_a_parquet_folder_as_its_files_one_after_the_other(
     assert spark_run.exit_code == local.exit_code == 1
     assert spark_run.output == local.output
     assert len(spark_run.output.splitlines()) > 50
+
+
+def test_cli_spark_reads_headers_as_the_local_engine(spark: SparkSession, tmp_path: Path) -> None:
+    """Names with spaces around them, a blank name (the local reader calls it "column 6"),
+    an empty value, a quoted value with the delimiter in it."""
+    path = tmp_path / "export.csv"
+    path.write_text(
+        " patient_id ,date_of_service,code,minutes,billed_units,,provider\n"
+        'P1,2026-03-02,97110,33,2,,"Smith, J"\n'
+        "P1,2026-03-02,97140,7,1,x,\n",
+        encoding="utf-8",
+    )
+    local = run("audit", str(path), "--all", "--format", "json")
+    spark_run = run(
+        "audit", str(path), "--all", "--format", "json", "--engine", "spark", "--master", "local[2]"
+    )
+    assert spark_run.exit_code == local.exit_code
+    local_data, spark_data = json.loads(local.output), json.loads(spark_run.output)
+    for data in (local_data, spark_data):
+        data["summary"].pop("manifest")
+    assert spark_data == local_data
+    assert local_data["findings"][0]["provider"] == "Smith, J"
