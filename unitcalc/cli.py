@@ -857,13 +857,7 @@ def _run(
             output, input_path=None if file == "-" else Path(file), stdin=file == "-"
         )
         given = None if file == "-" else Path(file)
-        extra = [("--report", report), ("--manifest", manifest_path)]
-        for option, other in extra:
-            if other is None:
-                continue
-            check_output(other, input_path=given, stdin=file == "-", option=option)
-            if output is not None and other.resolve() == output.resolve():
-                raise click.UsageError(f"{option} {other} is also --output; give another file")
+        _check_extras(output, given, stdin=file == "-", report=report, manifest_path=manifest_path)
         try:
             with _input_path(file) as (path, display):
                 summary = run_groups(
@@ -879,24 +873,7 @@ def _run(
                 summary.manifest = _manifest(path, display, summary, options, settings or {})
             with atomic_output(output, bom=bom) as out:
                 writer.finish(out, summary)
-            if manifest_path is not None:
-                with atomic_output(manifest_path) as out:
-                    json.dump(summary.manifest | {"read": summary.input_dict()}, out, indent=2)
-                    out.write("\n")
-            if report is not None:
-                from .files.report import write_report
-                from .files.write import AuditWriter, audit_columns
-
-                assert isinstance(writer, AuditWriter)
-                assert writer.kept is not None
-                with atomic_output(report) as out:
-                    write_report(
-                        out,
-                        summary,
-                        audit_columns(writer.key_roles, amounts=writer.amounts),
-                        writer.kept,
-                        title=f"unitcalc audit of {Path(display).name}",
-                    )
+            _extras(writer, summary, display, report=report, manifest_path=manifest_path)
         except BrokenPipeError:
             # The reader of standard output went away (| head): stop quietly, as other
             # tools do; flushing at exit would only fail again.
@@ -906,6 +883,139 @@ def _run(
             # A full disk, a folder gone: said in one line, never a traceback.
             where = f" ({exc.filename})" if exc.filename else ""
             raise InputError(f"cannot finish the run: {exc.strerror or exc}{where}") from exc
+    return summary
+
+
+def _extras(
+    writer: BatchWriter | AuditWriter,
+    summary: Summary,
+    display: str,
+    *,
+    report: Path | None,
+    manifest_path: Path | None,
+) -> None:
+    """The run's other outputs, once the main one is written: --manifest and --report."""
+    from .files.write import atomic_output
+
+    if manifest_path is not None:
+        with atomic_output(manifest_path) as out:
+            assert summary.manifest is not None
+            json.dump(summary.manifest | {"read": summary.input_dict()}, out, indent=2)
+            out.write("\n")
+    if report is not None:
+        from .files.report import write_report
+        from .files.write import AuditWriter, audit_columns
+
+        assert isinstance(writer, AuditWriter)
+        assert writer.kept is not None
+        with atomic_output(report) as out:
+            write_report(
+                out,
+                summary,
+                audit_columns(writer.key_roles, amounts=writer.amounts),
+                writer.kept,
+                title=f"unitcalc audit of {Path(display).name}",
+            )
+
+
+def _check_extras(
+    output: Path | None,
+    given: Path | None,
+    *,
+    stdin: bool,
+    report: Path | None,
+    manifest_path: Path | None,
+) -> None:
+    """Refuse, before any work, a --report or --manifest that cannot be written."""
+    from .files.write import check_output
+
+    for option, other in [("--report", report), ("--manifest", manifest_path)]:
+        if other is None:
+            continue
+        check_output(other, input_path=given, stdin=stdin, option=option)
+        if output is not None and other.resolve() == output.resolve():
+            raise click.UsageError(f"{option} {other} is also --output; give another file")
+
+
+def _run_spark(
+    file: str,
+    options: Options,
+    writer: AuditWriter,
+    output: Path | None,
+    *,
+    master: str,
+    bom: bool,
+    report: Path | None,
+    settings: dict[str, Any],
+    manifest_path: Path | None,
+) -> Summary:
+    """``audit --engine spark``: the same outputs as the local engine, the findings
+    counted on Spark (:mod:`unitcalc.spark`); ``--format parquet`` writes a folder."""
+    from .auditing import STATUSES
+    from .errors import OutputProblem
+    from .files.write import atomic_output, check_output
+
+    if file == "-":
+        raise click.UsageError("--engine spark reads a file or a folder, not standard input")
+    if options.strict:
+        raise click.UsageError(
+            "--strict stops at the first unusable row, which Spark cannot do: leave it out "
+            "(such rows are counted invalid) or use --engine local"
+        )
+    if options.encoding is not None and options.encoding.lower() not in ("utf-8", "utf8"):
+        raise click.UsageError(
+            f"--encoding {options.encoding}: the Spark engine reads UTF-8 only; convert the "
+            "file or use --engine local"
+        )
+    given = Path(file) if Path(file).is_file() else None
+    folder = None
+    if writer.format == "parquet":
+        if output is None:
+            raise click.UsageError(
+                "--engine spark --format parquet writes a folder of Parquet files: give "
+                "--output FOLDER"
+            )
+        if output.exists():
+            raise OutputProblem(
+                f"--output {output} already exists: give a new folder for the findings' files"
+            )
+        folder, output = output, None
+    else:
+        output = check_output(output, input_path=given)
+    _check_extras(output or folder, given, stdin=False, report=report, manifest_path=manifest_path)
+    from .spark import audit_path, available, session
+
+    available()
+    from py4j.protocol import Py4JError
+    from pyspark.errors import PySparkException
+    from pyspark.sql import SparkSession
+
+    running = SparkSession.getActiveSession()
+    spark = session(master, app="unitcalc audit")
+    try:
+        result, summary = audit_path(
+            spark, file, options, show_all=writer.show_all, detail=folder is None
+        )
+        summary.manifest = _manifest(Path(file), file, summary, options, settings)
+        if folder is not None:
+            result.findings.write.parquet(str(folder))
+            summary.counts = {status: summary.counts.get(status, 0) for status in STATUSES}
+            with atomic_output(folder / "_unitcalc_summary.json") as out:
+                json.dump(summary.to_dict(), out, indent=2)
+                out.write("\n")
+        else:
+            for group in result.groups():
+                writer.consume(group)
+            with atomic_output(output, bom=bom) as out:
+                writer.finish(out, summary)
+        _extras(writer, summary, file, report=report, manifest_path=manifest_path)
+    except (PySparkException, Py4JError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"Spark could not finish the audit of {file}: {first}") from exc
+    finally:
+        writer.close()
+        if running is None:
+            spark.stop()
     return summary
 
 
@@ -1085,6 +1195,20 @@ def batch(
     help="A CSV patient_id,year,pt_slp,ot of amounts already incurred that year elsewhere "
     "(counted toward the KX threshold).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "spark"]),
+    default="local",
+    show_default=True,
+    help="Count here, or on Apache Spark (pip install 'unitcalc[spark]', Java 17+): FILE is "
+    "then a Parquet or CSV file or folder, and --format parquet writes a folder.",
+)
+@click.option(
+    "--master",
+    default="local[*]",
+    show_default=True,
+    help="With --engine spark: the Spark master URL (local[N], spark://HOST:PORT, yarn ...).",
+)
 @click.pass_context
 def audit(
     ctx: click.Context,
@@ -1095,6 +1219,8 @@ def audit(
     show_all: bool,
     explain: bool,
     summary_only: bool,
+    engine: str,
+    master: str,
     report: Path | None,
     excel_bom: bool,
     manifest_path: Path | None,
@@ -1145,17 +1271,36 @@ def audit(
         terminal_cap=TERMINAL_FINDINGS if terminal else None,
         amounts=pricer is not None,
     )
-    summary = _run(
-        file,
-        options,
-        writer,
-        output,
-        bom=excel_bom and output_format == "csv",
-        report=report,
-        settings=settings,
-        manifest_path=manifest_path,
-        pricer=pricer,
-    )
+    if engine == "spark":
+        if pricer is not None:
+            raise click.UsageError(
+                "pricing (--fees, or a payer profile's fees) runs on the local engine only: "
+                "leave out --engine spark to price the findings"
+            )
+        settings |= {"engine": engine, "master": master}
+        summary = _run_spark(
+            file,
+            options,
+            writer,
+            output,
+            master=master,
+            bom=excel_bom and output_format == "csv",
+            report=report,
+            settings=settings,
+            manifest_path=manifest_path,
+        )
+    else:
+        summary = _run(
+            file,
+            options,
+            writer,
+            output,
+            bom=excel_bom and output_format == "csv",
+            report=report,
+            settings=settings,
+            manifest_path=manifest_path,
+            pricer=pricer,
+        )
     kx = summary.payment["kx"]["findings"] if summary.payment else []
     if (
         summary.edits

@@ -1178,6 +1178,25 @@ def _run_part(
     _evaluate_batch(pending, loaded, options, default_rule, summary, consume)
 
 
+def run_frame(
+    raw: pl.DataFrame, layout: Layout, options: Options, consume: Callable[[Group], None]
+) -> Summary:
+    """Count rows already read: ``raw`` holds the input's columns as text (named as in
+    ``layout``) and each row's line number in :data:`~unitcalc.files.read.LINE`. The
+    rows may be part of a larger input as long as they hold its groups whole (every row
+    of a patient): :mod:`unitcalc.spark` runs the engine this way on each partition.
+    ``consume`` gets the groups as :func:`run_groups` hands them; the summary counts
+    these rows only (no encoding or delimiter: nothing was read here)."""
+    summary = Summary(layout=layout)
+    if raw.height == 0:
+        return summary
+    raw = with_lines(raw.sort(LINE))
+    parsed = check_frame(raw, layout, options)
+    loaded = Loaded(layout, parsed, raw, {}, options)
+    _run_part(_settle_part(loaded, options), options, consume, summary)
+    return summary
+
+
 def split_csv(
     path: Path, options: Options, *, folder: Path, display: str
 ) -> tuple[int, Iterator[Loaded]] | None:

@@ -663,6 +663,19 @@ def parquet_frame(source: Source, *, display: str) -> tuple[tuple[str, ...], pl.
         raise FileProblem(
             f"{display}: two columns differ only in letter case; rename one", path=display
         )
+    frame = as_text(frame).with_row_index(LINE, offset=1)
+    frame = frame.with_columns(pl.col(LINE).cast(pl.Int64)).with_columns(
+        pl.col(LINE).alias(END), pl.lit(None, dtype=pl.String).alias(ERROR)
+    )
+    return columns, frame
+
+
+def as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every column of ``frame`` as text, as one checker reads every format: numbers,
+    dates and booleans written as polars writes them, other types cast where they can be
+    (null where not)."""
+    import polars as pl
+
     text = []
     for name, dtype in frame.schema.items():
         column = pl.col(name)
@@ -672,11 +685,7 @@ def parquet_frame(source: Source, *, display: str) -> tuple[tuple[str, ...], pl.
             text.append(column.cast(pl.String))
         else:
             text.append(column.cast(pl.String, strict=False))
-    frame = frame.select(text).with_row_index(LINE, offset=1)
-    frame = frame.with_columns(pl.col(LINE).cast(pl.Int64)).with_columns(
-        pl.col(LINE).alias(END), pl.lit(None, dtype=pl.String).alias(ERROR)
-    )
-    return columns, frame
+    return frame.select(text)
 
 
 def records_frame(records: Sequence[Record]) -> pl.DataFrame:

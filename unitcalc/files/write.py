@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from .._text import count_of
 from .._text import table as text_table
@@ -33,6 +33,9 @@ from ..model import Result
 from .check import Layout
 from .evaluate import Group, Summary
 from .leftovers import remove_stale, run_mark
+
+if TYPE_CHECKING:
+    import polars as pl
 
 BatchFormat = Literal["csv", "jsonl", "parquet"]
 AuditFormat = Literal["table", "csv", "json", "parquet", "xlsx"]
@@ -370,6 +373,12 @@ class BatchWriter:
             csv.writer(out, lineterminator="\n").writerow(columns)
         self.spool.copy_to(out)
 
+    def frame(self, layout: Layout) -> pl.DataFrame:
+        """The rows written so far as the Parquet output holds them (``layout``: the
+        input's, for the header when no group came)."""
+        columns = self.columns if self.columns is not None else self._header(layout)
+        return spool_frame(self.spool, columns, integers=self.computed_names[:1])
+
     def close(self) -> None:
         self.spool.close()
 
@@ -555,6 +564,12 @@ class AuditWriter:
                 out.write("\nFindings:\n")
             self.spool.copy_to(out)
 
+    def frame(self, layout: Layout) -> pl.DataFrame:
+        """The findings written so far as the Parquet output holds them (``layout``: the
+        input's, for the key columns when no finding came)."""
+        roles = self.key_roles if self._layout is not None else layout.key_roles
+        return spool_frame(self.spool, audit_columns(roles), integers=["difference"])
+
     def _spooled(self) -> Iterator[list[str]]:
         self.spool.file.seek(0)
         yield from csv.reader(self.spool.file)
@@ -710,6 +725,23 @@ def _parquet(
     """The spooled CSV rows written to ``out`` as one Parquet table: text columns, with
     ``integers`` (unit counts) as whole numbers, and the run manifest in the file's
     metadata (``unitcalc_manifest``)."""
+    frame = spool_frame(spool, columns, integers=integers, decimals=decimals)
+    out.flush()
+    # The run manifest travels in the file's key-value metadata, as JSON.
+    metadata = {"unitcalc_manifest": json.dumps(manifest)} if manifest is not None else None
+    frame.write_parquet(out.buffer, metadata=metadata)  # type: ignore[attr-defined]
+
+
+def spool_frame(
+    spool: _Spool,
+    columns: Sequence[str],
+    *,
+    integers: Sequence[str],
+    decimals: Sequence[str] = (),
+) -> pl.DataFrame:
+    """The spooled CSV rows as a polars frame: text columns, with ``integers`` (unit
+    counts) as whole numbers and ``decimals`` (dollars) as numbers; what the Parquet
+    outputs hold."""
     import polars as pl
 
     spool.file.seek(0)
@@ -723,15 +755,11 @@ def _parquet(
     )
     if frame.width == 0:
         frame = pl.DataFrame(schema=dict.fromkeys(columns, pl.String))
-    frame = frame.with_columns(
+    return frame.with_columns(
         pl.col(name).cast(pl.Int64, strict=False) for name in integers if name in frame.columns
     ).with_columns(
         pl.col(name).cast(pl.Float64, strict=False) for name in decimals if name in frame.columns
     )
-    out.flush()
-    # The run manifest travels in the file's key-value metadata, as JSON.
-    metadata = {"unitcalc_manifest": json.dumps(manifest)} if manifest is not None else None
-    frame.write_parquet(out.buffer, metadata=metadata)  # type: ignore[attr-defined]
 
 
 KX_COLUMNS = (
