@@ -320,13 +320,16 @@ def test_cli_spark_detects_the_delimiter_as_the_local_engine(
         (["{csv}", "--format", "parquet"], "give --output FOLDER"),
         (["{csv}", "--format", "parquet", "--output", "{csv}"], "already exists"),
         (["{csv}", "--input-format", "jsonl"], "reads Parquet and CSV"),
+        (["{csv}", "--fees", "{fees}"], "pricing (--fees, or a payer profile's fees) runs on"),
     ],
-    ids=["stdin", "strict", "encoding", "parquet-without-output", "output-exists", "jsonl"],
+    ids=["stdin", "strict", "encoding", "parquet-without-output", "output-exists", "jsonl", "fees"],
 )
 def test_cli_spark_refuses_what_it_cannot_do(
     spark: SparkSession, files: dict[str, Path], args: list[str], message: str
 ) -> None:
-    given = [arg.format(csv=files["csv"]) for arg in args]
+    fees = files["csv"].parent / "fees.csv"
+    fees.write_text("code,amount\n97110,30.00\n", encoding="utf-8")
+    given = [arg.format(csv=files["csv"], fees=fees) for arg in args]
     result = run("audit", *given, "--engine", "spark", "--master", "local[2]")
     assert result.exit_code == 2
     assert message in result.output
