@@ -123,3 +123,42 @@ def test_a_quote_open_at_the_end_of_a_large_file_is_reported(tmp_path: Path) -> 
     whole = run_file(path)
     assert run_file(path, partition_bytes=1024) == whole
     assert whole[0]["invalid_rows"] >= 1
+
+
+@pytest.mark.parametrize(
+    "shape",
+    ["lf", "crlf", "no-final-break", "quoted-break", "bom"],
+)
+def test_a_large_file_parsed_in_small_chunks_gives_the_same_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: str
+) -> None:
+    # Chunks of a few hundred bytes: records cut at every place a chunk can end (line
+    # ends kept whole, a quoted line break across two chunks sent to the careful reader).
+    from unitcalc.files import read
+
+    monkeypatch.setattr(read, "CHUNK_BYTES", 300)
+    rows = [
+        f"P{visit % 300},2026-0{1 + visit % 3}-05,97110,{8 + visit % 50},PT,,{1 + visit % 3}"
+        for visit in range(1500)
+    ]
+    if shape == "quoted-break":
+        rows[700] = 'P5,2026-01-05,97110,"2\n0",PT,,1'
+    end = "\r\n" if shape == "crlf" else "\n"
+    text = ts.FILE_HEADER.replace("\n", end) + end.join(rows) + end
+    if shape == "no-final-break":
+        text = text.rstrip("\n")
+    data = text.encode("utf-8")
+    if shape == "bom":
+        data = b"\xef\xbb\xbf" + data
+    path = tmp_path / "visits.csv"
+    path.write_bytes(data)
+    whole = run_file(path)
+    assert run_file(path, partition_bytes=1024) == whole
+    assert whole[0]["rows_read"] == 1500
+    # The parts were written from the chunks, except where the careful reader is needed.
+    shape_of_file = read.csv_lines(path, ",")
+    assert shape_of_file is not None
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    parts = read.csv_parts(path, ",", shape_of_file, "patient_id", folder=folder, parts=4)
+    assert (parts is None) == (shape == "quoted-break")

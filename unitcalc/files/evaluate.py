@@ -1216,7 +1216,9 @@ def split_csv(
     layout = Layout.of(shape[0], options, display=display, open_ended=False)
     if not layout.key_columns:
         return None
-    parts = max(2, path.stat().st_size // (4 << 20))  # about 100,000 rows a part
+    # Parts of about 2 MB (50,000 rows) up to 64 of them, larger beyond (the split
+    # writes a file per part and chunk: their number stays bounded).
+    parts = min(max(2, path.stat().st_size // (2 << 20)), 64)
     files = csv_parts(path, delimiter, shape, layout.key_columns[0], folder=folder, parts=parts)
     if files is None:
         return None
