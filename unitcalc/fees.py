@@ -127,12 +127,18 @@ class FeeSchedule:
     locality: str | None = None
     """The locality for rows that name none (``--locality``)."""
     setting: Setting = "non-facility"
+    _localities: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
 
-    @property
-    def localities(self) -> tuple[str, ...]:
+    @_localities.default
+    def _known_localities(self) -> tuple[str, ...]:
         if self.kind == "pprrvu":
             return tuple(sorted(self.gpcis))
         return tuple(sorted({key[0] for key in self.fees} - {""}))
+
+    @property
+    def localities(self) -> tuple[str, ...]:
+        """The payment localities the file has (none: one set of amounts)."""
+        return self._localities
 
     def resolve_locality(self, locality: str | None) -> str:
         """The locality a row is priced in: its own, else the schedule's, else the file's

@@ -14,14 +14,14 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
-from ..assistant import MEDICARE_PAYMENT, parse_modifiers
+from ..assistant import MEDICARE_PAYMENT, AssistantPayment, parse_modifiers
 from ..errors import FeeFileError, InvalidServiceError
 from ..fees import (
     ASSISTANT_MODIFIERS,
@@ -35,12 +35,10 @@ from ..fees import (
 from ..model import Note
 from ..payers import PayerProfile
 from ..threshold import BUCKETS, Bucket, Charge, accrue
-from .check import parse_date
-from .evaluate import Group, Summary
+from .check import Layout, parse_date
+from .evaluate import LOCALITY_COLUMN, PRIOR_COLUMN_NAMES, Group, PriceRow, Summary
 
-LOCALITY_COLUMN = "locality"
-"""The visit file's column naming a row's payment locality, when it has one."""
-PRIOR_COLUMNS: Mapping[Bucket, str] = {"PT/SLP": "kx_prior_pt_slp", "OT": "kx_prior_ot"}
+PRIOR_COLUMNS: Mapping[Bucket, str] = {"PT/SLP": PRIOR_COLUMN_NAMES[0], "OT": PRIOR_COLUMN_NAMES[1]}
 """Visit-file columns with a patient's amounts already incurred that year elsewhere."""
 _DISCIPLINE_MODIFIERS = {"GP": "PT", "GN": "SLP", "GO": "OT"}
 Starting = dict[tuple[str, int, Bucket], Decimal]
@@ -70,36 +68,82 @@ class Pricer:
     unpriced: dict[str, int] = attrs.Factory(dict)
     not_accrued: int = 0
     no_patient: bool = False
+    memo: bool = True
+    """Remember each day's price by its lines (off: every day priced anew; the same
+    amounts, slower)."""
+    _days: dict[Hashable, _DayTotals] = attrs.Factory(dict)
+    _parsed: dict[str, tuple[str, ...]] = attrs.Factory(dict)
 
     def wrap(self, consume: Callable[[Group], None]) -> Callable[[Group], None]:
-        """``consume`` with each group priced first."""
+        """``consume`` with each group priced first. A group settled ok in columns
+        (``Options.price_columns``: no finding, its rows in ``Group.priced``) is priced
+        for the sums and the KX accrual only, and not handed on."""
 
         def priced(group: Group) -> None:
+            if group.finding is None and group.priced is not None:
+                self.price(group)
+                return
             consume(self.price(group))
 
         return priced
 
     def price(self, group: Group) -> Group:
-        """The group with its finding's amounts set, its lines kept for the KX accrual."""
+        """The group with its finding's amounts set, its lines kept for the KX accrual.
+        A group settled in columns is priced from ``group.priced``, the others from
+        their rows and evaluation; both the same way."""
         finding = group.finding
-        if finding is None:
+        priced = group.priced
+        if finding is None and priced is None:
             return group
         schedule = self.schedules.get(group.payer_name, self.schedule)
         if schedule is None:
             return group
+        due: dict[str, int] = {}
+        if priced is not None:
+            rows: list[PriceRow] = list(priced.rows)
+            first: Mapping[str, Any] | None = priced.first
+            profile = priced.profile
+            status = finding.status if finding is not None else "ok"
+            # Settled in columns: only a day with more minutes than a day holds is not
+            # evaluated (invalid); no row bills assistant units (those are not settled).
+            evaluated = status != "invalid"
+            allowed_units = finding.allowed if finding is not None else priced.allowed or {}
+        else:
+            assert finding is not None
+            rows = []
+            profile = None
+            for each in group.rows:
+                if each.service is None or each.billed is None:
+                    continue
+                if not rows:
+                    profile = each.payer
+                rows.append(
+                    PriceRow(
+                        each.record.line,
+                        each.service.code,
+                        each.billed,
+                        each.service.discipline,
+                        each.record.values,
+                    )
+                )
+            first = group.rows[0].record.values if group.rows else None
+            status = finding.status
+            evaluated = group.evaluation is not None
+            allowed_units = finding.allowed
+            if group.evaluation is not None:
+                for line in group.evaluation.result.lines:
+                    if line.assistant is not None:
+                        due[line.code] = due.get(line.code, 0) + line.assistant.with_modifier
         layout = group.layout
         modifiers_column = layout.known.get("modifiers")
         cq_column = layout.known.get("cq_units")
-        rows = [row for row in group.rows if row.service is not None and row.billed is not None]
-        day = _day(group)
-        billed_lines: list[DayLine] = []
+        day = _day(layout, first)
+        billed_lines: list[Line] = []
         row_modifiers: list[tuple[str, ...]] = []
         for row in rows:
-            assert row.service is not None
-            assert row.billed is not None
-            values = row.record.values
+            values = row.values
             modifiers = (
-                parse_modifiers(str(values.get(modifiers_column) or "")) if modifiers_column else ()
+                self._modifiers(str(values.get(modifiers_column) or "")) if modifiers_column else ()
             )
             row_modifiers.append(modifiers)
             if ASSISTANT_MODIFIERS & set(modifiers):
@@ -108,38 +152,34 @@ class Pricer:
                 assisted = _whole(values.get(cq_column))
             else:
                 assisted = 0
-            billed_lines.append(
-                DayLine(row.service.code, row.billed, assisted, modifiers, _locality(values))
-            )
+            billed_lines.append((row.code, row.billed, assisted, modifiers, _locality(values)))
         if not rows:
             return group
-        payer = rows[0].payer
-        assistant = (payer.assistant_payment if payer else None) or MEDICARE_PAYMENT
-        billed = price_day(billed_lines, schedule, day=day, data=self.data, assistant=assistant)
+        assistant = (profile.assistant_payment if profile else None) or MEDICARE_PAYMENT
+        billed = self._price_day(tuple(billed_lines), schedule, day, assistant)
         allowed_total: Decimal | None = None
-        if group.evaluation is not None:
-            due: dict[str, int] = {}
-            for line in group.evaluation.result.lines:
-                if line.assistant is not None:
-                    due[line.code] = due.get(line.code, 0) + line.assistant.with_modifier
+        if evaluated:
             first_modifiers: dict[str, tuple[str, ...]] = {}
             for billed_line, mods in zip(billed_lines, row_modifiers, strict=True):
-                first_modifiers.setdefault(billed_line.code, mods)
-            locality = billed_lines[0].locality
-            allowed = price_day(
-                [
-                    DayLine(code, units, due.get(code, 0), first_modifiers.get(code, ()), locality)
-                    for code, units in finding.allowed.items()
-                ],
+                first_modifiers.setdefault(billed_line[0], mods)
+            locality = billed_lines[0][4]
+            allowed = self._price_day(
+                tuple(
+                    (code, units, due.get(code, 0), first_modifiers.get(code, ()), locality)
+                    for code, units in allowed_units.items()
+                ),
                 schedule,
-                day=day,
-                data=self.data,
-                assistant=assistant,
+                day,
+                assistant,
             )
             allowed_total = allowed.total
         for code in billed.unpriced:
             self.unpriced[code] = self.unpriced.get(code, 0) + 1
         difference = billed.total - allowed_total if allowed_total is not None else None
+        self._add(status, group, billed.total, allowed_total, difference)
+        self._keep(group, rows, row_modifiers, billed.lines, day)
+        if finding is None:
+            return group
         warnings = finding.warnings
         if billed.unpriced:
             warnings = (
@@ -158,9 +198,44 @@ class Pricer:
             warnings=warnings,
             explanation=finding.explanation if self.explanations else (),
         )
-        self._add(finding.status, group, billed.total, allowed_total, difference)
-        self._keep(group, rows, row_modifiers, billed.line_totals(len(billed_lines)), day)
         return attrs.evolve(group, finding=finding)
+
+    def _modifiers(self, text: str) -> tuple[str, ...]:
+        """The modifiers of a row's text, parsed once per distinct text."""
+        found = self._parsed.get(text)
+        if found is None:
+            found = parse_modifiers(text)
+            if len(self._parsed) >= 10_000:
+                self._parsed.clear()
+            self._parsed[text] = found
+        return found
+
+    def _price_day(
+        self,
+        lines: tuple[Line, ...],
+        schedule: FeeSchedule,
+        day: datetime.date | None,
+        assistant: AssistantPayment,
+    ) -> _DayTotals:
+        """:func:`price_day` of ``lines`` (each a :class:`DayLine`'s fields), its totals
+        remembered (with ``memo``) by the lines and what the day changes in a price (the
+        MPPR share and the assistant percent): visit files repeat the same days."""
+        if not self.memo:
+            return _totals(lines, schedule, day, self.data, assistant)
+        key = (
+            id(schedule),
+            lines,
+            self.data.pe_paid_percent(day),
+            assistant.percent_on(day),
+            assistant,
+        )
+        found = self._days.get(key)
+        if found is None:
+            found = _totals(lines, schedule, day, self.data, assistant)
+            if len(self._days) >= 100_000:
+                self._days.clear()
+            self._days[key] = found
+        return found
 
     def _add(
         self,
@@ -185,7 +260,7 @@ class Pricer:
     def _keep(
         self,
         group: Group,
-        rows: list[Any],
+        rows: list[PriceRow],
         row_modifiers: list[tuple[str, ...]],
         amounts: list[Decimal],
         day: datetime.date | None,
@@ -194,12 +269,13 @@ class Pricer:
         if patient_column is None or day is None:
             self.no_patient = True
             return
+        name = group.name
         for row, modifiers, amount in zip(rows, row_modifiers, amounts, strict=True):
             if not row.billed:
                 continue  # a row billing no unit is no claim line
-            values = row.record.values
+            values = row.values
             patient = str(values.get(patient_column) or "").strip()
-            discipline = row.service.discipline or next(
+            discipline = row.discipline or next(
                 (_DISCIPLINE_MODIFIERS[m] for m in modifiers if m in _DISCIPLINE_MODIFIERS), None
             )
             bucket = BUCKETS.get(discipline or "")
@@ -210,9 +286,9 @@ class Pricer:
             if key not in self.starting:
                 prior = values.get(PRIOR_COLUMNS[bucket])
                 if prior is not None and str(prior).strip():
-                    self.starting[key] = _prior(prior, row.record.line, PRIOR_COLUMNS[bucket])
+                    self.starting[key] = _prior(prior, row.line, PRIOR_COLUMNS[bucket])
             self.charges.append(
-                Charge(patient, day, bucket, row.record.line, amount, "KX" in modifiers, group.name)
+                Charge(patient, day, bucket, row.line, amount, "KX" in modifiers, name)
             )
 
     def finish(self, summary: Summary) -> None:
@@ -275,15 +351,41 @@ class Pricer:
         }
 
 
+Line = tuple[str, int, int, tuple[str, ...], str | None]
+"""A :class:`DayLine`'s fields: code, units, assistant units, modifiers, locality."""
+
+
+class _DayTotals(NamedTuple):
+    """What pricing a day gives the audit: its total, each line's, the codes unpriced."""
+
+    total: Decimal
+    lines: list[Decimal]
+    unpriced: tuple[str, ...]
+
+
+def _totals(
+    lines: tuple[Line, ...],
+    schedule: FeeSchedule,
+    day: datetime.date | None,
+    data: PaymentData,
+    assistant: AssistantPayment,
+) -> _DayTotals:
+    price = price_day(
+        [DayLine(*line) for line in lines], schedule, day=day, data=data, assistant=assistant
+    )
+    return _DayTotals(price.total, price.line_totals(len(lines)), price.unpriced)
+
+
 def _money(value: Decimal) -> float:
     return float(cents(value))
 
 
-def _day(group: Group) -> datetime.date | None:
-    column = group.layout.roles.get("date_of_service")
-    if column is None or not group.rows:
+def _day(layout: Layout, first: Mapping[str, Any] | None) -> datetime.date | None:
+    """The group's date of service, from its first row's values."""
+    column = layout.roles.get("date_of_service")
+    if column is None or first is None:
         return None
-    text = str(group.rows[0].record.values.get(column) or "")
+    text = str(first.get(column) or "")
     try:
         return parse_date(text)[0]
     except InvalidServiceError:
