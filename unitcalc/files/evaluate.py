@@ -1288,9 +1288,11 @@ class _Spans:
             self.spans[group_id] = (start, start + length)
             start += length
 
-    def of(self, group_id: int) -> dict[str, list[Any]]:
-        """The group's values, column by column."""
+    def of(self, group_id: int, names: Sequence[str] | None = None) -> dict[str, list[Any]]:
+        """The group's values, column by column (those of ``names``, else every one)."""
         start, stop = self.spans[group_id]
+        if names is not None:
+            return {name: self.values[name][start:stop] for name in names}
         return {name: values[start:stop] for name, values in self.values.items()}
 
 
@@ -1340,6 +1342,7 @@ def _column_findings(
         "__long_code", "__edits", "__scalar",
     )  # fmt: skip
     pricing = None
+    quiet_names = [LINE, CODE, BILLED, DISCIPLINE, PAYER, *names]
     if options.price_columns:
         assert loaded is not None
         pricing = _PriceSpans(rows, row_spans, loaded, options)
@@ -1357,17 +1360,17 @@ def _column_findings(
             edits,
             flagged,
         ) in columns.iter_rows():
-            group_rows = row_spans.of(group_id)
+            # A group settled ok is handed on for its amounts only: its pricing columns.
+            group_rows = row_spans.of(group_id, None if flagged else quiet_names)
             key = tuple(group_rows[name][0] for name in names)
             providers = tuple(providers_of[group_id])
             payer = group_rows[PAYER][0] or ""
-            priced = pricing.of(group_id, group_rows) if pricing is not None else None
+            priced = (
+                pricing.of(group_id, group_rows, settled_ok=not flagged)
+                if pricing is not None
+                else None
+            )
             if not flagged:
-                assert priced is not None
-                billed_by_code: dict[str, int] = {}
-                for row in priced.rows:
-                    billed_by_code[row.code] = billed_by_code.get(row.code, 0) + row.billed
-                priced = attrs.evolve(priced, allowed=billed_by_code)
                 yield (
                     group_id,
                     Group(key, layout, (), None, (), providers=providers, payer=payer,
@@ -1436,25 +1439,31 @@ class _PriceSpans:
                 for values in (records[line].values for line in lines.to_list())
             ]
 
-    def of(self, group_id: int, group_rows: Mapping[str, Sequence[Any]]) -> Priced:
+    def of(
+        self, group_id: int, group_rows: Mapping[str, Sequence[Any]], *, settled_ok: bool
+    ) -> Priced:
+        """The group's rows for the pricer; ``settled_ok``: with the units allowed per
+        code, those billed (a group settled ok is allowed what it bills)."""
         start, stop = self.spans.spans[group_id]
         payer = group_rows[PAYER][0]
-        return Priced(
-            tuple(
-                PriceRow(line, code, billed, discipline, values)
-                for line, code, billed, discipline, values in zip(
-                    group_rows[LINE],
-                    group_rows[CODE],
-                    group_rows[BILLED],
-                    group_rows[DISCIPLINE],
-                    self.values[start:stop],
-                    strict=True,
-                )
-                if billed is not None  # as the scalar pricer: a row billing nothing read
-            ),
-            self.values[start],
-            self.profiles[payer] if payer else None,
+        rows = tuple(
+            PriceRow(line, code, billed, discipline, values)
+            for line, code, billed, discipline, values in zip(
+                group_rows[LINE],
+                group_rows[CODE],
+                group_rows[BILLED],
+                group_rows[DISCIPLINE],
+                self.values[start:stop],
+                strict=True,
+            )
+            if billed is not None  # as the scalar pricer: a row billing nothing is left out
         )
+        allowed: dict[str, int] | None = None
+        if settled_ok:
+            allowed = {}
+            for row in rows:
+                allowed[row.code] = allowed.get(row.code, 0) + row.billed
+        return Priced(rows, self.values[start], self.profiles[payer] if payer else None, allowed)
 
 
 _LABEL = {0: None, 1: "PT", 2: "OT", 3: "SLP"}

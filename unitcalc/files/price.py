@@ -29,6 +29,7 @@ from ..fees import (
     FeeSchedule,
     PaymentData,
     cents,
+    day_totals,
     payment_data,
     price_day,
 )
@@ -69,10 +70,16 @@ class Pricer:
     not_accrued: int = 0
     no_patient: bool = False
     memo: bool = True
-    """Remember each day's price by its lines (off: every day priced anew; the same
-    amounts, slower)."""
+    """Remember each day's totals by its lines (:func:`unitcalc.fees.day_totals`); off,
+    every day is priced anew unit by unit (:func:`unitcalc.fees.price_day`): the same
+    amounts, slower."""
     _days: dict[Hashable, _DayTotals] = attrs.Factory(dict)
     _parsed: dict[str, tuple[str, ...]] = attrs.Factory(dict)
+    _dates: dict[str, datetime.date | None] = attrs.Factory(dict)
+    _rates: dict[tuple[datetime.date | None, int], tuple[int | None, int, AssistantPayment]] = (
+        attrs.Factory(dict)
+    )
+    _parties: dict[tuple[str, str, str], list[Decimal]] = attrs.Factory(dict)
 
     def wrap(self, consume: Callable[[Group], None]) -> Callable[[Group], None]:
         """``consume`` with each group priced first. A group settled ok in columns
@@ -137,7 +144,7 @@ class Pricer:
         layout = group.layout
         modifiers_column = layout.known.get("modifiers")
         cq_column = layout.known.get("cq_units")
-        day = _day(layout, first)
+        day = self._day(layout, first)
         billed_lines: list[Line] = []
         row_modifiers: list[tuple[str, ...]] = []
         for row in rows:
@@ -146,7 +153,7 @@ class Pricer:
                 self._modifiers(str(values.get(modifiers_column) or "")) if modifiers_column else ()
             )
             row_modifiers.append(modifiers)
-            if ASSISTANT_MODIFIERS & set(modifiers):
+            if modifiers and not ASSISTANT_MODIFIERS.isdisjoint(modifiers):
                 assisted = row.billed
             elif cq_column is not None:
                 assisted = _whole(values.get(cq_column))
@@ -200,6 +207,19 @@ class Pricer:
         )
         return attrs.evolve(group, finding=finding)
 
+    def _day(self, layout: Layout, first: Mapping[str, Any] | None) -> datetime.date | None:
+        """The group's date of service, from its first row's values (each text parsed
+        once)."""
+        column = layout.roles.get("date_of_service")
+        if column is None or first is None:
+            return None
+        text = str(first.get(column) or "")
+        if text not in self._dates:
+            if len(self._dates) >= 10_000:
+                self._dates.clear()
+            self._dates[text] = _date(text)
+        return self._dates[text]
+
     def _modifiers(self, text: str) -> tuple[str, ...]:
         """The modifiers of a row's text, parsed once per distinct text."""
         found = self._parsed.get(text)
@@ -220,15 +240,21 @@ class Pricer:
         """:func:`price_day` of ``lines`` (each a :class:`DayLine`'s fields), its totals
         remembered (with ``memo``) by the lines and what the day changes in a price (the
         MPPR share and the assistant percent): visit files repeat the same days."""
-        if not self.memo:
-            return _totals(lines, schedule, day, self.data, assistant)
-        key = (
-            id(schedule),
-            lines,
-            self.data.pe_paid_percent(day),
-            assistant.percent_on(day),
-            assistant,
-        )
+        if not self.memo:  # each day priced anew, unit by unit, as price_day gives it
+            price = price_day(
+                [DayLine(*line) for line in lines],
+                schedule,
+                day=day,
+                data=self.data,
+                assistant=assistant,
+            )
+            return _DayTotals(price.total, price.line_totals(len(lines)), price.unpriced)
+        rates = self._rates.get((day, id(assistant)))
+        if rates is None:
+            # The payment kept beside its id, so that the id is not another's later.
+            rates = (self.data.pe_paid_percent(day), assistant.percent_on(day), assistant)
+            self._rates[(day, id(assistant))] = rates
+        key = (id(schedule), lines, rates)
         found = self._days.get(key)
         if found is None:
             found = _totals(lines, schedule, day, self.data, assistant)
@@ -245,17 +271,26 @@ class Pricer:
         allowed: Decimal | None,
         difference: Decimal | None,
     ) -> None:
-        parties = {
-            "status": status,
-            "provider": "; ".join(group.provider_names) or "(none)",
-            "payer": group.payer_name or "(none)",
-        }
-        for kind, name in parties.items():
-            sums = self.sums.setdefault(kind, {}).setdefault(name, _zero())
-            sums[0] += billed
-            sums[1] += allowed or Decimal(0)
-            sums[2] += difference or Decimal(0)
-            sums[3] += 1
+        """Add a group's amounts under its status, provider and payer (into ``sums`` by
+        :meth:`finish`)."""
+        provider = "; ".join(group.provider_names) or "(none)"
+        parties = (status, provider, group.payer_name or "(none)")
+        sums = self._parties.get(parties)
+        if sums is None:
+            sums = self._parties[parties] = _zero()
+        sums[0] += billed
+        sums[1] += allowed or Decimal(0)
+        sums[2] += difference or Decimal(0)
+        sums[3] += 1
+
+    def _fold(self) -> None:
+        """The amounts added per status, provider and payer, into ``sums``."""
+        for parties, amounts in self._parties.items():
+            for kind, name in zip(("status", "provider", "payer"), parties, strict=True):
+                sums = self.sums.setdefault(kind, {}).setdefault(name, _zero())
+                for index, amount in enumerate(amounts):
+                    sums[index] += amount
+        self._parties.clear()
 
     def _keep(
         self,
@@ -294,6 +329,7 @@ class Pricer:
     def finish(self, summary: Summary) -> None:
         """Follow the KX threshold over the lines kept, and put the sums and the
         threshold findings in ``summary.payment``."""
+        self._fold()
         accrual = accrue(self.charges, starting=self.starting, data=self.data)
         findings = [finding.to_dict() for finding in accrual.findings]
         notes = []
@@ -370,22 +406,18 @@ def _totals(
     data: PaymentData,
     assistant: AssistantPayment,
 ) -> _DayTotals:
-    price = price_day(
-        [DayLine(*line) for line in lines], schedule, day=day, data=data, assistant=assistant
+    return _DayTotals(
+        *day_totals(
+            [DayLine(*line) for line in lines], schedule, day=day, data=data, assistant=assistant
+        )
     )
-    return _DayTotals(price.total, price.line_totals(len(lines)), price.unpriced)
 
 
 def _money(value: Decimal) -> float:
     return float(cents(value))
 
 
-def _day(layout: Layout, first: Mapping[str, Any] | None) -> datetime.date | None:
-    """The group's date of service, from its first row's values."""
-    column = layout.roles.get("date_of_service")
-    if column is None or first is None:
-        return None
-    text = str(first.get(column) or "")
+def _date(text: str) -> datetime.date | None:
     try:
         return parse_date(text)[0]
     except InvalidServiceError:
