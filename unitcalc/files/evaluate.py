@@ -1157,7 +1157,9 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
     if options.only_findings and not options.explain:
         quiet = groups.filter(~pl.col("__scalar")).height
         if "provider" in layout.known:
-            plain = groups.filter(~pl.col("__odd")).select(GROUP)
+            # As the scalar count: a day with more minutes than a day holds (invalid,
+            # not evaluated) adds nothing to its provider's minutes.
+            plain = groups.filter(~pl.col("__odd") & pl.col("__problem").is_null()).select(GROUP)
             tally = _tally_frame(settled.rows.join(plain, on=GROUP, how="semi"), options)
         found = groups.filter(pl.col("__scalar") & ~pl.col("__odd"))
         if options.price_columns:
