@@ -183,7 +183,7 @@ class FeeSchedule:
         found = self._seen.get(key, _UNSEEN)
         if found is _UNSEEN:
             found = self._fee(code, modifiers, locality)
-            if len(self._seen) >= 100_000:
+            if len(self._seen) >= 10_000:
                 self._seen.clear()
             self._seen[key] = found
         return found  # type: ignore[return-value]

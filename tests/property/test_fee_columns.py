@@ -184,6 +184,31 @@ def test_the_generated_audit_has_what_the_comparison_is_about(tmp_path: Path) ->
     assert under["amount_difference"] < 0
 
 
+@pytest.mark.parametrize("parts", [False, True])
+def test_groups_made_python_values_a_few_at_a_time_are_priced_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parts: bool
+) -> None:
+    # With fees the settled groups are taken a slice at a time (PRICED_GROUPS): slices
+    # of two groups give the same audit as the reference, KX order and all.
+    import unitcalc.files.evaluate as evaluate
+
+    text = HEADER + "".join(
+        _csv_line((patient, day, code, "30", "PT", "2", "ann", "", "KX" if n % 3 else "",
+                   "", "2390" if n == 1 else "", ""))
+        for n, (patient, day, code) in enumerate(
+            (patient, day, code)
+            for patient in PATIENTS
+            for day in DATES
+            for code in ("97110", "97140")
+        )
+    )  # fmt: skip
+    reference = audit(tmp_path, text, columns=False, parts=parts)
+    monkeypatch.setattr(evaluate, "PRICED_GROUPS", 2)
+    assert audit(tmp_path, text, columns=True, parts=parts) == reference
+    assert reference["summary"]["payment"]["by_status"]["ok"]["groups"] >= 10
+    assert reference["summary"]["payment"]["kx"]["findings"]
+
+
 def test_a_settled_group_is_priced_but_not_written() -> None:
     # Options.price_columns hands groups settled ok on without a finding: the pricer
     # counts them and drops them; the writer never sees one.

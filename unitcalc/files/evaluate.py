@@ -1311,11 +1311,41 @@ def _column_findings(
     (``--explain`` asks the scalar engine for it). With ``options.price_columns`` each
     group carries its rows for the fee pricer (read from ``loaded``), and ``found`` may
     hold groups settled ok: they come without a finding."""
-    import polars as pl
-
     if found.height == 0:
         return iter(())
     wording = _Wording(options)
+    if not options.price_columns:
+        return _worded_part(found, settled, layout, options, wording, loaded)
+    # Priced, nearly every group comes through here: their rows are made Python values
+    # a slice of groups at a time (the first one now, the others as they are reached),
+    # so that memory stays as without fees.
+    size = PRICED_GROUPS
+    first = _worded_part(found.slice(0, size), settled, layout, options, wording, loaded)
+
+    def chained() -> Iterator[tuple[int, Group]]:
+        yield from first
+        for start in range(size, found.height, size):
+            part = found.slice(start, size)
+            yield from _worded_part(part, settled, layout, options, wording, loaded)
+
+    return chained()
+
+
+PRICED_GROUPS = 5_000
+"""With fees, how many groups settled in columns are made Python values at a time."""
+
+
+def _worded_part(
+    found: pl.DataFrame,
+    settled: Settled,
+    layout: Layout,
+    options: Options,
+    wording: _Wording,
+    loaded: Loaded | None,
+) -> Iterator[tuple[int, Group]]:
+    """:func:`_column_findings` of some of the groups (``found``)."""
+    import polars as pl
+
     wanted = found.select(GROUP)
     names = key_names(layout)
     rows = (

@@ -43,6 +43,9 @@ PRIOR_COLUMNS: Mapping[Bucket, str] = {"PT/SLP": PRIOR_COLUMN_NAMES[0], "OT": PR
 """Visit-file columns with a patient's amounts already incurred that year elsewhere."""
 _DISCIPLINE_MODIFIERS = {"GP": "PT", "GN": "SLP", "GO": "OT"}
 Starting = dict[tuple[str, int, Bucket], Decimal]
+REMEMBERED_DAYS = 10_000
+"""How many day prices (and dates, and modifier texts) a :class:`Pricer` remembers at
+most; past that it starts again, so that memory stays bounded on any file."""
 
 
 def _zero() -> list[Decimal]:
@@ -163,22 +166,21 @@ class Pricer:
         if not rows:
             return group
         assistant = (profile.assistant_payment if profile else None) or MEDICARE_PAYMENT
-        billed = self._price_day(tuple(billed_lines), schedule, day, assistant)
+        billed_key = tuple(billed_lines)
+        billed = self._price_day(billed_key, schedule, day, assistant)
         allowed_total: Decimal | None = None
         if evaluated:
             first_modifiers: dict[str, tuple[str, ...]] = {}
             for billed_line, mods in zip(billed_lines, row_modifiers, strict=True):
                 first_modifiers.setdefault(billed_line[0], mods)
             locality = billed_lines[0][4]
-            allowed = self._price_day(
-                tuple(
-                    (code, units, due.get(code, 0), first_modifiers.get(code, ()), locality)
-                    for code, units in allowed_units.items()
-                ),
-                schedule,
-                day,
-                assistant,
+            allowed_key = tuple(
+                (code, units, due.get(code, 0), first_modifiers.get(code, ()), locality)
+                for code, units in allowed_units.items()
             )
+            # Most days are allowed what they bill, line for line: priced once.
+            same = self.memo and allowed_key == billed_key
+            allowed = billed if same else self._price_day(allowed_key, schedule, day, assistant)
             allowed_total = allowed.total
         for code in billed.unpriced:
             self.unpriced[code] = self.unpriced.get(code, 0) + 1
@@ -215,7 +217,7 @@ class Pricer:
             return None
         text = str(first.get(column) or "")
         if text not in self._dates:
-            if len(self._dates) >= 10_000:
+            if len(self._dates) >= REMEMBERED_DAYS:
                 self._dates.clear()
             self._dates[text] = _date(text)
         return self._dates[text]
@@ -225,7 +227,7 @@ class Pricer:
         found = self._parsed.get(text)
         if found is None:
             found = parse_modifiers(text)
-            if len(self._parsed) >= 10_000:
+            if len(self._parsed) >= REMEMBERED_DAYS:
                 self._parsed.clear()
             self._parsed[text] = found
         return found
@@ -258,7 +260,7 @@ class Pricer:
         found = self._days.get(key)
         if found is None:
             found = _totals(lines, schedule, day, self.data, assistant)
-            if len(self._days) >= 100_000:
+            if len(self._days) >= REMEMBERED_DAYS:
                 self._days.clear()
             self._days[key] = found
         return found
