@@ -1244,10 +1244,12 @@ def audit(
     pricer = _pricer(fees_file, gpci_file, locality, fee_setting, kx_start_file, options)
     if pricer is not None:
         pricer.explanations = explain or show_all
-    # Pricing sees every group (ok ones too: their dollars count); the writer still
-    # lists only the findings unless --all.
-    only_findings = not show_all and pricer is None
-    options = attrs.evolve(options, only_findings=only_findings, explain=explain)
+    # Pricing sees every group (ok ones too: their dollars count): those settled ok in
+    # columns are handed to it with their rows (price_columns), not evaluated one by one.
+    # The writer still lists only the findings unless --all.
+    options = attrs.evolve(
+        options, only_findings=not show_all, explain=explain, price_columns=pricer is not None
+    )
     if output_format == "xlsx" and output is None:
         raise click.UsageError("--format xlsx writes a workbook: give --output FILE.xlsx")
     settings = {

@@ -127,12 +127,21 @@ class FeeSchedule:
     locality: str | None = None
     """The locality for rows that name none (``--locality``)."""
     setting: Setting = "non-facility"
+    _localities: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
+    _seen: dict[tuple[str, tuple[str, ...], str | None], Fee | object | None] = attrs.field(
+        init=False, factory=dict, eq=False, repr=False
+    )
 
-    @property
-    def localities(self) -> tuple[str, ...]:
+    @_localities.default
+    def _known_localities(self) -> tuple[str, ...]:
         if self.kind == "pprrvu":
             return tuple(sorted(self.gpcis))
         return tuple(sorted({key[0] for key in self.fees} - {""}))
+
+    @property
+    def localities(self) -> tuple[str, ...]:
+        """The payment localities the file has (none: one set of amounts)."""
+        return self._localities
 
     def resolve_locality(self, locality: str | None) -> str:
         """The locality a row is priced in: its own, else the schedule's, else the file's
@@ -173,7 +182,19 @@ class FeeSchedule:
         self, code: str, modifiers: Iterable[str] = (), locality: str | None = None
     ) -> Fee | None:
         """The fee of one unit of ``code``: the row for one of the line's pricing
-        modifiers (26, TC, 52 ...) when the file has one, else the row without modifier."""
+        modifiers (26, TC, 52 ...) when the file has one, else the row without modifier.
+        Each answer is remembered: a visit file asks the same few many times."""
+        modifiers = tuple(modifiers)
+        key = (code, modifiers, locality)
+        found = self._seen.get(key, _UNSEEN)
+        if found is _UNSEEN:
+            found = self._fee(code, modifiers, locality)
+            if len(self._seen) >= 10_000:
+                self._seen.clear()
+            self._seen[key] = found
+        return found  # type: ignore[return-value]
+
+    def _fee(self, code: str, modifiers: tuple[str, ...], locality: str | None) -> Fee | None:
         place = self.resolve_locality(locality)
         choices = [m for m in modifiers if m and m not in _PRICING_NEUTRAL]
         for modifier in [*choices, ""]:
@@ -186,6 +207,9 @@ class FeeSchedule:
                 if fee is not None:
                     return fee
         return None
+
+
+_UNSEEN = object()
 
 
 def _some(names: Sequence[str]) -> str:
@@ -732,7 +756,86 @@ def price_day(
     >>> [str(unit.mppr_cut) for unit in price.units], price.total
     (['6', '6', '0'], Decimal('76.00'))
     """
+    units, unpriced = _units(lines, schedule, day, data or payment_data(), assistant)
+    return DayPrice(
+        tuple(UnitPrice(fee.code, index, fee.amount, cut, off) for fee, index, cut, off in units),
+        unpriced,
+    )
+
+
+def day_totals(
+    lines: Sequence[DayLine],
+    schedule: FeeSchedule,
+    *,
+    day: datetime.date | None = None,
+    data: PaymentData | None = None,
+    assistant: AssistantPayment = MEDICARE_PAYMENT,
+) -> tuple[Decimal, list[Decimal], tuple[str, ...]]:
+    """What :func:`price_day` gives a day, worked out line by line rather than unit by
+    unit: the total, each line's total (:meth:`DayPrice.line_totals`) and the codes
+    unpriced. A line's units differ only in whether they carry CQ/CO (the first
+    ``assistant_units``) and whether the MPPR cuts them (all but the day's first unit
+    with the highest PE payment), so each kind is priced once.
+
+    >>> fees = FeeSchedule("fees.csv", "csv", fees={
+    ...     ("", "97110", ""): Fee("97110", Decimal("30"), Decimal("12"), True)})
+    >>> day_totals([DayLine("97110", 2), DayLine("97140", 1)], fees,
+    ...            day=datetime.date(2025, 3, 4))
+    (Decimal('54.00'), [Decimal('54.00'), Decimal('0.00')], ('97140',))
+    """
     data = data or payment_data()
+    share = data.pe_paid_percent(day)
+    percent = assistant.percent_on(day)
+    fees: list[tuple[int, Fee, int, int]] = []
+    unpriced: list[str] = []
+    for index, line in enumerate(lines):
+        if line.units <= 0:
+            continue
+        fee = schedule.fee(line.code, line.modifiers, line.locality)
+        if fee is None:
+            unpriced.append(line.code)
+            continue
+        fees.append((index, fee, line.units, min(line.assistant_units, line.units)))
+    # The full unit: the first unit of the first line with the highest PE payment.
+    full: tuple[int, Decimal] | None = None
+    for index, fee, _, _ in fees:
+        practice = fee.practice_expense
+        if fee.mppr and practice and (full is None or practice > full[1]):
+            full = (index, practice)
+    whole = Decimal(0)
+    totals = [Decimal(0)] * len(lines)
+    for index, fee, units, assisted in fees:
+        cut = Decimal(0)
+        if share is not None and fee.mppr and fee.practice_expense:
+            cut = fee.practice_expense * (100 - share) / 100
+        kinds: list[tuple[int, Decimal, bool]] = []  # (units, cut, with CQ/CO)
+        if full is not None and full[0] == index:
+            kinds.append((1, Decimal(0), assisted > 0))
+            kinds += [(assisted - 1, cut, True), (units - assisted, cut, False)]
+            if assisted == 0:
+                kinds[1:] = [(units - 1, cut, False)]
+        else:
+            kinds += [(assisted, cut, True), (units - assisted, cut, False)]
+        line_total = Decimal(0)
+        for count, taken, with_modifier in kinds:
+            if count <= 0:
+                continue
+            off = (fee.amount - taken) * (100 - percent) / 100 if with_modifier else Decimal(0)
+            line_total += count * cents(fee.amount - taken - off)  # as UnitPrice.allowed
+        whole += line_total
+        totals[index] = line_total
+    return cents(whole), [cents(total) for total in totals], tuple(dict.fromkeys(unpriced))
+
+
+def _units(
+    lines: Sequence[DayLine],
+    schedule: FeeSchedule,
+    day: datetime.date | None,
+    data: PaymentData,
+    assistant: AssistantPayment,
+) -> tuple[list[tuple[Fee, int, Decimal, Decimal]], tuple[str, ...]]:
+    """Each unit of a day (its fee, line, MPPR cut and assistant cut), and the codes
+    the fee file lacks."""
     share = data.pe_paid_percent(day)
     percent = assistant.percent_on(day)
     priced: list[tuple[Fee, int, bool]] = []
@@ -749,12 +852,13 @@ def price_day(
     # The unit with the highest PE payment is paid in full; a tie keeps the first.
     reducible = [n for n, (fee, _, _) in enumerate(priced) if fee.mppr and fee.practice_expense]
     first = max(reducible, key=lambda n: (priced[n][0].practice_expense, -n), default=None)
+    reduced = set(reducible)
     units = []
     for n, (fee, index, assisted) in enumerate(priced):
         cut = Decimal(0)
-        if share is not None and n in reducible and n != first:
+        if share is not None and n in reduced and n != first:
             assert fee.practice_expense is not None
             cut = fee.practice_expense * (100 - share) / 100
         assistant_cut = (fee.amount - cut) * (100 - percent) / 100 if assisted else Decimal(0)
-        units.append(UnitPrice(fee.code, index, fee.amount, cut, assistant_cut))
-    return DayPrice(tuple(units), tuple(dict.fromkeys(unpriced)))
+        units.append((fee, index, cut, assistant_cut))
+    return units, tuple(dict.fromkeys(unpriced))

@@ -46,6 +46,20 @@ def test_columns_and_the_scalar_engine_agree_on_any_file(text: str) -> None:
     assert audit(text, columns=True) == audit(text, columns=False)
 
 
+def test_a_day_longer_than_a_day_adds_no_minutes_to_its_provider() -> None:
+    # The columns found the day invalid (1,600 minutes) but once counted its minutes
+    # toward the provider's average; the scalar engine, which does not evaluate it,
+    # never did.
+    text = (
+        "patient_id,date_of_service,code,minutes,discipline,billed_units,provider\n"
+        "P1,2025-12-31,97110,800,PT,0,ann\nP1,2025-12-31,97110,800,PT,0,ann\n"
+        "P2,2025-12-31,97110,30,PT,2,ann\n"
+    )
+    summary, _ = audit(text, columns=True)
+    assert summary == audit(text, columns=False)[0]
+    assert summary["providers"][0]["timed_minutes"] == 30
+
+
 def test_a_day_written_three_ways_is_one_group() -> None:
     text = (
         ts.FILE_HEADER

@@ -21,7 +21,7 @@ import re
 import tempfile
 from collections.abc import Callable, Generator, Hashable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 
@@ -85,6 +85,51 @@ from .read import (
 if TYPE_CHECKING:
     import polars as pl
 
+LOCALITY_COLUMN = "locality"
+"""The visit file's column naming a row's payment locality, when it has one."""
+PRIOR_COLUMN_NAMES = ("kx_prior_pt_slp", "kx_prior_ot")
+"""Visit-file columns with a patient's amounts already incurred that year elsewhere
+(PT/SLP, then OT)."""
+
+
+class PriceRow(NamedTuple):
+    """One row of a group as the fee pricer reads it (:mod:`unitcalc.files.price`)."""
+
+    line: int
+    code: str
+    billed: int
+    discipline: str | None
+    values: Mapping[str, Any]
+    """The row's raw values (the record's), at least those of :func:`price_columns`."""
+
+
+@attrs.frozen(eq=False)
+class Priced:
+    """A group settled in columns, as the fee pricer reads it (with
+    ``Options.price_columns``): its rows in line order, its payer profile, and for a
+    group settled ok without a finding, the units allowed per code (those billed)."""
+
+    rows: tuple[PriceRow, ...]
+    """The rows with billed units, in line order."""
+    first: Mapping[str, Any]
+    """The raw values of the group's first row (its date of service is the day's)."""
+    profile: PayerProfile | None
+    allowed: Mapping[str, int] | None = None
+
+
+def price_columns(layout: Layout) -> list[str]:
+    """The input columns the fee pricer reads: modifiers, CQ units, the patient and the
+    date of service, the locality and the amounts incurred elsewhere."""
+    names = [
+        layout.known.get("modifiers"),
+        layout.known.get("cq_units"),
+        layout.roles.get("patient_id"),
+        layout.roles.get("date_of_service"),
+        LOCALITY_COLUMN,
+        *PRIOR_COLUMN_NAMES,
+    ]
+    return [name for name in dict.fromkeys(names) if name is not None]
+
 
 @attrs.frozen
 class Group:
@@ -103,6 +148,10 @@ class Group:
     """The providers of the group's rows (from its rows when None)."""
     payer: str | None = None
     """The payer profile the group was counted under (from its rows when None)."""
+    priced: Priced | None = None
+    """A group settled in columns, its rows as the fee pricer reads them (with
+    ``Options.price_columns``). A group settled ok has no finding then: it is handed on
+    for its amounts only, and the consumer drops it after pricing it."""
 
     @property
     def provider_names(self) -> tuple[str, ...]:
@@ -1115,9 +1164,13 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
     if options.only_findings and not options.explain:
         quiet = groups.filter(~pl.col("__scalar")).height
         if "provider" in layout.known:
-            plain = groups.filter(~pl.col("__odd")).select(GROUP)
+            # As the scalar count: a day with more minutes than a day holds (invalid,
+            # not evaluated) adds nothing to its provider's minutes.
+            plain = groups.filter(~pl.col("__odd") & pl.col("__problem").is_null()).select(GROUP)
             tally = _tally_frame(settled.rows.join(plain, on=GROUP, how="semi"), options)
         found = groups.filter(pl.col("__scalar") & ~pl.col("__odd"))
+        if options.price_columns:
+            found = groups.filter(~pl.col("__odd"))  # ok ones too, for their amounts
         scalar = groups.filter(pl.col("__odd")).select(GROUP)
     else:
         found = groups.clear()
@@ -1133,7 +1186,7 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
         invalid_rows=int(settled.rows.get_column("__unusable").sum()),
         quiet=quiet,
         tally=tally,
-        written=_column_findings(found, settled, layout, options),
+        written=_column_findings(found, settled, layout, options, loaded=loaded),
         by_scalar=chosen.group_by(GROUP, maintain_order=True).agg(pl.col(LINE)),
     )
 
@@ -1166,7 +1219,8 @@ def _run_part(
         if group is not None:
             _evaluate_batch(pending, loaded, options, default_rule, summary, consume)
             pending, waiting = [], 0
-            _count(summary, group)
+            if group.finding is not None:  # else settled ok, counted in part.quiet
+                _count(summary, group)
             consume(group)
             continue
         pending.append((first_line, lines))
@@ -1265,23 +1319,62 @@ class _Spans:
             self.spans[group_id] = (start, start + length)
             start += length
 
-    def of(self, group_id: int) -> dict[str, list[Any]]:
-        """The group's values, column by column."""
+    def of(self, group_id: int, names: Sequence[str] | None = None) -> dict[str, list[Any]]:
+        """The group's values, column by column (those of ``names``, else every one)."""
         start, stop = self.spans[group_id]
+        if names is not None:
+            return {name: self.values[name][start:stop] for name in names}
         return {name: values[start:stop] for name, values in self.values.items()}
 
 
 def _column_findings(
-    found: pl.DataFrame, settled: Settled, layout: Layout, options: Options
+    found: pl.DataFrame,
+    settled: Settled,
+    layout: Layout,
+    options: Options,
+    *,
+    loaded: Loaded | None = None,
 ) -> Iterator[tuple[int, Group]]:
     """Findings of the groups settled in columns that are not ok or trip an edit, built
     from their items and rows: the text only for them, no step-by-step explanation
-    (``--explain`` asks the scalar engine for it)."""
-    import polars as pl
-
+    (``--explain`` asks the scalar engine for it). With ``options.price_columns`` each
+    group carries its rows for the fee pricer (read from ``loaded``), and ``found`` may
+    hold groups settled ok: they come without a finding."""
     if found.height == 0:
         return iter(())
     wording = _Wording(options)
+    if not options.price_columns:
+        return _worded_part(found, settled, layout, options, wording, loaded)
+    # Priced, nearly every group comes through here: their rows are made Python values
+    # a slice of groups at a time (the first one now, the others as they are reached),
+    # so that memory stays as without fees.
+    size = PRICED_GROUPS
+    first = _worded_part(found.slice(0, size), settled, layout, options, wording, loaded)
+
+    def chained() -> Iterator[tuple[int, Group]]:
+        yield from first
+        for start in range(size, found.height, size):
+            part = found.slice(start, size)
+            yield from _worded_part(part, settled, layout, options, wording, loaded)
+
+    return chained()
+
+
+PRICED_GROUPS = 5_000
+"""With fees, how many groups settled in columns are made Python values at a time."""
+
+
+def _worded_part(
+    found: pl.DataFrame,
+    settled: Settled,
+    layout: Layout,
+    options: Options,
+    wording: _Wording,
+    loaded: Loaded | None,
+) -> Iterator[tuple[int, Group]]:
+    """:func:`_column_findings` of some of the groups (``found``)."""
+    import polars as pl
+
     wanted = found.select(GROUP)
     names = key_names(layout)
     rows = (
@@ -1307,8 +1400,13 @@ def _column_findings(
     )  # fmt: skip
     columns = found.select(
         GROUP, "__status", "__counting", "__tie", "__allowed", "__billed", "__problem",
-        "__long_code", "__edits",
+        "__long_code", "__edits", "__scalar",
     )  # fmt: skip
+    pricing = None
+    quiet_names = [LINE, CODE, BILLED, DISCIPLINE, PAYER, *names]
+    if options.price_columns:
+        assert loaded is not None
+        pricing = _PriceSpans(rows, row_spans, loaded, options)
 
     def worded() -> Iterator[tuple[int, Group]]:
         for (
@@ -1321,11 +1419,25 @@ def _column_findings(
             problem,
             code,
             edits,
+            flagged,
         ) in columns.iter_rows():
-            group_rows = row_spans.of(group_id)
+            # A group settled ok is handed on for its amounts only: its pricing columns.
+            group_rows = row_spans.of(group_id, None if flagged else quiet_names)
             key = tuple(group_rows[name][0] for name in names)
             providers = tuple(providers_of[group_id])
             payer = group_rows[PAYER][0] or ""
+            priced = (
+                pricing.of(group_id, group_rows, settled_ok=not flagged)
+                if pricing is not None
+                else None
+            )
+            if not flagged:
+                yield (
+                    group_id,
+                    Group(key, layout, (), None, (), providers=providers, payer=payer,
+                          priced=priced),
+                )  # fmt: skip
+                continue
             if problem is not None:
                 finding = _invalid_of(key, problem, code, group_rows, options)
             else:
@@ -1342,10 +1454,77 @@ def _column_findings(
                 )
             yield (
                 group_id,
-                Group(key, layout, (), None, (), finding=finding, providers=providers, payer=payer),
+                Group(
+                    key,
+                    layout,
+                    (),
+                    None,
+                    (),
+                    finding=finding,
+                    providers=providers,
+                    payer=payer,
+                    priced=priced,
+                ),
             )
 
     return worded()
+
+
+class _PriceSpans:
+    """The raw values the fee pricer reads (:func:`price_columns`) for the rows of
+    ``rows`` (sorted by group and line, as ``spans``), one list per column."""
+
+    def __init__(self, rows: pl.DataFrame, spans: _Spans, loaded: Loaded, options: Options) -> None:
+        self.spans = spans
+        self.profiles = options.profiles
+        wanted = price_columns(loaded.layout)
+        lines = rows.get_column(LINE)
+        self.values: list[Mapping[str, Any]]
+        if loaded.raw is not None:
+            present = [name for name in wanted if name in loaded.raw.columns]
+            picked = (
+                rows.select(LINE)
+                .join(loaded.raw.select(LINE, *present), on=LINE, how="left", maintain_order="left")
+                .select(present)
+            )
+            lists = [picked.get_column(name).to_list() for name in present]
+            self.values = (
+                [dict(zip(present, each, strict=True)) for each in zip(*lists, strict=True)]
+                if present
+                else [{} for _ in range(rows.height)]
+            )
+        else:
+            records = loaded.records
+            self.values = [
+                {name: values[name] for name in wanted if name in values}
+                for values in (records[line].values for line in lines.to_list())
+            ]
+
+    def of(
+        self, group_id: int, group_rows: Mapping[str, Sequence[Any]], *, settled_ok: bool
+    ) -> Priced:
+        """The group's rows for the pricer; ``settled_ok``: with the units allowed per
+        code, those billed (a group settled ok is allowed what it bills)."""
+        start, stop = self.spans.spans[group_id]
+        payer = group_rows[PAYER][0]
+        rows = tuple(
+            PriceRow(line, code, billed, discipline, values)
+            for line, code, billed, discipline, values in zip(
+                group_rows[LINE],
+                group_rows[CODE],
+                group_rows[BILLED],
+                group_rows[DISCIPLINE],
+                self.values[start:stop],
+                strict=True,
+            )
+            if billed is not None  # as the scalar pricer: a row billing nothing is left out
+        )
+        allowed: dict[str, int] | None = None
+        if settled_ok:
+            allowed = {}
+            for row in rows:
+                allowed[row.code] = allowed.get(row.code, 0) + row.billed
+        return Priced(rows, self.values[start], self.profiles[payer] if payer else None, allowed)
 
 
 _LABEL = {0: None, 1: "PT", 2: "OT", 3: "SLP"}

@@ -80,6 +80,10 @@ class Options:
     only_findings: bool = False
     """Only groups that are not ok (or trip an edit) need a finding built: ok groups
     are settled and counted in columns."""
+    price_columns: bool = False
+    """Groups settled in columns carry their rows for the fee pricer (``Group.priced``),
+    and those settled ok are handed on too, without a finding: the consumer prices and
+    drops them (:meth:`unitcalc.files.price.Pricer.wrap`). Only with ``only_findings``."""
     explain: bool = False
     """Findings carry the step-by-step explanation (built by the scalar engine)."""
     spelling: Spelling = attrs.field(default=python_spelling, eq=False, repr=False)

@@ -14,14 +14,14 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
-from ..assistant import MEDICARE_PAYMENT, parse_modifiers
+from ..assistant import MEDICARE_PAYMENT, AssistantPayment, parse_modifiers
 from ..errors import FeeFileError, InvalidServiceError
 from ..fees import (
     ASSISTANT_MODIFIERS,
@@ -30,21 +30,23 @@ from ..fees import (
     PaymentData,
     amount_of,
     cents,
+    day_totals,
     payment_data,
     price_day,
 )
 from ..model import Note
 from ..payers import PayerProfile
 from ..threshold import BUCKETS, Bucket, Charge, accrue
-from .check import parse_date
-from .evaluate import Group, Summary
+from .check import Layout, parse_date
+from .evaluate import LOCALITY_COLUMN, PRIOR_COLUMN_NAMES, Group, PriceRow, Summary
 
-LOCALITY_COLUMN = "locality"
-"""The visit file's column naming a row's payment locality, when it has one."""
-PRIOR_COLUMNS: Mapping[Bucket, str] = {"PT/SLP": "kx_prior_pt_slp", "OT": "kx_prior_ot"}
+PRIOR_COLUMNS: Mapping[Bucket, str] = {"PT/SLP": PRIOR_COLUMN_NAMES[0], "OT": PRIOR_COLUMN_NAMES[1]}
 """Visit-file columns with a patient's amounts already incurred that year elsewhere."""
 _DISCIPLINE_MODIFIERS = {"GP": "PT", "GN": "SLP", "GO": "OT"}
 Starting = dict[tuple[str, int, Bucket], Decimal]
+REMEMBERED_DAYS = 10_000
+"""How many day prices (and dates, and modifier texts) a :class:`Pricer` remembers at
+most; past that it starts again, so that memory stays bounded on any file."""
 
 
 @attrs.frozen
@@ -160,80 +162,131 @@ class Pricer:
     """Rows the checks refused (no code, minutes or units read): not in the KX totals."""
     """Claim lines of payer profiles not marked ``medicare``: no KX threshold."""
     no_patient: bool = False
+    memo: bool = True
+    """Remember each day's totals by its lines (:func:`unitcalc.fees.day_totals`); off,
+    every day is priced anew unit by unit (:func:`unitcalc.fees.price_day`): the same
+    amounts, slower."""
+    _days: dict[Hashable, _DayTotals] = attrs.Factory(dict)
+    _parsed: dict[str, tuple[str, ...]] = attrs.Factory(dict)
+    _dates: dict[str, datetime.date | None] = attrs.Factory(dict)
+    _rates: dict[tuple[datetime.date | None, int], tuple[int | None, int, AssistantPayment]] = (
+        attrs.Factory(dict)
+    )
+    _parties: dict[tuple[str, str, str], list[Decimal]] = attrs.Factory(dict)
 
     def wrap(self, consume: Callable[[Group], None]) -> Callable[[Group], None]:
-        """``consume`` with each group priced first."""
+        """``consume`` with each group priced first. A group settled ok in columns
+        (``Options.price_columns``: no finding, its rows in ``Group.priced``) is priced
+        for the sums and the KX accrual only, and not handed on."""
 
         def priced(group: Group) -> None:
+            if group.finding is None and group.priced is not None:
+                self.price(group)
+                return
             consume(self.price(group))
 
         return priced
 
     def price(self, group: Group) -> Group:
-        """The group with its finding's amounts set, its lines kept for the KX accrual."""
+        """The group with its finding's amounts set, its lines kept for the KX accrual.
+        A group settled in columns is priced from ``group.priced``, the others from
+        their rows and evaluation; both the same way."""
         finding = group.finding
-        if finding is None:
+        priced = group.priced
+        if finding is None and priced is None:
             return group
         schedule = self.schedules.get(group.payer_name, self.schedule)
         if schedule is None:
             return group
+        # The assistant units the rule engine gave each code; None when it gave none
+        # (no assistant minutes documented): the billed CQ/CO units then carry over.
+        due: dict[str, int] | None = None
+        refused = 0  # rows the checks refused: their kx_prior_* amounts still count
+        if priced is not None:
+            rows: list[PriceRow] = list(priced.rows)
+            kept = [(row.line, row.values) for row in rows]
+            first: Mapping[str, Any] | None = priced.first
+            profile = priced.profile
+            status = finding.status if finding is not None else "ok"
+            # Settled in columns: only a day with more minutes than a day holds is not
+            # evaluated (invalid); no row bills assistant units (those are not settled).
+            evaluated = status != "invalid"
+            allowed_units = finding.allowed if finding is not None else priced.allowed or {}
+        else:
+            assert finding is not None
+            rows = []
+            profile = None
+            for each in group.rows:
+                if each.service is None or each.billed is None:
+                    continue
+                if not rows:
+                    profile = each.payer
+                rows.append(
+                    PriceRow(
+                        each.record.line,
+                        each.service.code,
+                        each.billed,
+                        each.service.discipline,
+                        each.record.values,
+                    )
+                )
+            if not rows and group.rows:
+                profile = group.rows[0].payer
+            kept = [(each.record.line, each.record.values) for each in group.rows]
+            refused = len(group.rows) - len(rows)
+            first = group.rows[0].record.values if group.rows else None
+            status = finding.status
+            evaluated = group.evaluation is not None
+            allowed_units = finding.allowed
+            if group.evaluation is not None:
+                for line in group.evaluation.result.lines:
+                    if line.assistant is not None:
+                        due = due or {}
+                        due[line.code] = due.get(line.code, 0) + line.assistant.with_modifier
         layout = group.layout
         modifiers_column = layout.known.get("modifiers")
         cq_column = layout.known.get("cq_units")
-        rows = [row for row in group.rows if row.service is not None and row.billed is not None]
-        day = _day(group)
-        billed_lines: list[DayLine] = []
+        day = self._day(layout, first)
+        billed_lines: list[Line] = []
         row_modifiers: list[tuple[str, ...]] = []
         for row in rows:
-            assert row.service is not None
-            assert row.billed is not None
-            values = row.record.values
+            values = row.values
             modifiers = (
-                parse_modifiers(str(values.get(modifiers_column) or "")) if modifiers_column else ()
+                self._modifiers(str(values.get(modifiers_column) or "")) if modifiers_column else ()
             )
             row_modifiers.append(modifiers)
-            if ASSISTANT_MODIFIERS & set(modifiers):
+            if modifiers and not ASSISTANT_MODIFIERS.isdisjoint(modifiers):
                 assisted = row.billed
             elif cq_column is not None:
                 assisted = _whole(values.get(cq_column))
             else:
                 assisted = 0
-            billed_lines.append(
-                DayLine(row.service.code, row.billed, assisted, modifiers, _locality(values))
-            )
+            billed_lines.append((row.code, row.billed, assisted, modifiers, _locality(values)))
         if not rows:
-            self._add(finding.status, group, Decimal(0), None, None)  # counted apart
-            self._keep(group, [], [], [], day)
+            self._add(status, group, Decimal(0), None, None)  # counted apart
+            self._keep(group, profile, kept, refused, [], [], [], day)
             return group
-        payer = rows[0].payer
-        assistant = (payer.assistant_payment if payer else None) or MEDICARE_PAYMENT
-        billed = price_day(billed_lines, schedule, day=day, data=self.data, assistant=assistant)
+        assistant = (profile.assistant_payment if profile else None) or MEDICARE_PAYMENT
+        billed_key = tuple(billed_lines)
+        billed = self._price_day(billed_key, schedule, day, assistant)
         allowed_total: Decimal | None = None
         allowed_unpriced: tuple[str, ...] = ()
         carried: dict[str, int] = {}
-        if group.evaluation is not None:
-            due: dict[str, int] | None = None
-            for line in group.evaluation.result.lines:
-                if line.assistant is not None:
-                    due = due or {}
-                    due[line.code] = due.get(line.code, 0) + line.assistant.with_modifier
+        if evaluated:
             due, carried = allowed_assistant_units(
-                finding.allowed, billed_assistant_units(billed_lines), due
+                allowed_units, billed_assistant_units(billed_lines), due
             )
             first_modifiers: dict[str, tuple[str, ...]] = {}
             for billed_line, mods in zip(billed_lines, row_modifiers, strict=True):
-                first_modifiers.setdefault(billed_line.code, mods)
-            locality = billed_lines[0].locality
-            allowed = price_day(
-                [
-                    DayLine(code, units, due.get(code, 0), first_modifiers.get(code, ()), locality)
-                    for code, units in finding.allowed.items()
-                ],
-                schedule,
-                day=day,
-                data=self.data,
-                assistant=assistant,
+                first_modifiers.setdefault(billed_line[0], mods)
+            locality = billed_lines[0][4]
+            allowed_key = tuple(
+                (code, units, due.get(code, 0), first_modifiers.get(code, ()), locality)
+                for code, units in allowed_units.items()
             )
+            # Most days are allowed what they bill, line for line: priced once.
+            same = self.memo and allowed_key == billed_key
+            allowed = billed if same else self._price_day(allowed_key, schedule, day, assistant)
             allowed_total = allowed.total
             allowed_unpriced = allowed.unpriced
         for code in dict.fromkeys((*billed.unpriced, *allowed_unpriced)):
@@ -241,6 +294,10 @@ class Pricer:
         difference = amount_difference(
             billed.total, allowed_total, bool(billed.unpriced or allowed_unpriced)
         )
+        self._add(status, group, billed.total, allowed_total, difference)
+        self._keep(group, profile, kept, refused, rows, row_modifiers, billed.lines, day)
+        if finding is None:
+            return group
         warnings = finding.warnings
         if carried:
             warnings = (*warnings, carried_note(carried))
@@ -255,9 +312,63 @@ class Pricer:
             warnings=warnings,
             explanation=finding.explanation if self.explanations else (),
         )
-        self._add(finding.status, group, billed.total, allowed_total, difference)
-        self._keep(group, rows, row_modifiers, billed.line_totals(len(billed_lines)), day)
         return attrs.evolve(group, finding=finding)
+
+    def _day(self, layout: Layout, first: Mapping[str, Any] | None) -> datetime.date | None:
+        """The group's date of service, from its first row's values (each text parsed
+        once)."""
+        column = layout.roles.get("date_of_service")
+        if column is None or first is None:
+            return None
+        text = str(first.get(column) or "")
+        if text not in self._dates:
+            if len(self._dates) >= REMEMBERED_DAYS:
+                self._dates.clear()
+            self._dates[text] = _date(text)
+        return self._dates[text]
+
+    def _modifiers(self, text: str) -> tuple[str, ...]:
+        """The modifiers of a row's text, parsed once per distinct text."""
+        found = self._parsed.get(text)
+        if found is None:
+            found = parse_modifiers(text)
+            if len(self._parsed) >= REMEMBERED_DAYS:
+                self._parsed.clear()
+            self._parsed[text] = found
+        return found
+
+    def _price_day(
+        self,
+        lines: tuple[Line, ...],
+        schedule: FeeSchedule,
+        day: datetime.date | None,
+        assistant: AssistantPayment,
+    ) -> _DayTotals:
+        """:func:`price_day` of ``lines`` (each a :class:`DayLine`'s fields), its totals
+        remembered (with ``memo``) by the lines and what the day changes in a price (the
+        MPPR share and the assistant percent): visit files repeat the same days."""
+        if not self.memo:  # each day priced anew, unit by unit, as price_day gives it
+            price = price_day(
+                [DayLine(*line) for line in lines],
+                schedule,
+                day=day,
+                data=self.data,
+                assistant=assistant,
+            )
+            return _DayTotals(price.total, price.line_totals(len(lines)), price.unpriced)
+        rates = self._rates.get((day, id(assistant)))
+        if rates is None:
+            # The payment kept beside its id, so that the id is not another's later.
+            rates = (self.data.pe_paid_percent(day), assistant.percent_on(day), assistant)
+            self._rates[(day, id(assistant))] = rates
+        key = (id(schedule), lines, rates)
+        found = self._days.get(key)
+        if found is None:
+            found = _totals(lines, schedule, day, self.data, assistant)
+            if len(self._days) >= REMEMBERED_DAYS:
+                self._days.clear()
+            self._days[key] = found
+        return found
 
     def _add(
         self,
@@ -267,42 +378,57 @@ class Pricer:
         allowed: Decimal | None,
         difference: Decimal | None,
     ) -> None:
-        parties = {
-            "status": status,
-            "provider": "; ".join(group.provider_names) or "(none)",
-            "payer": group.payer_name or "(none)",
-        }
-        for kind, name in parties.items():
-            sums = self.sums.setdefault(kind, {}).setdefault(name, _zero())
-            add_to_sums(sums, billed, allowed, difference)
+        """Add a group's amounts under its status, provider and payer (into ``sums`` by
+        :meth:`finish`)."""
+        provider = "; ".join(group.provider_names) or "(none)"
+        parties = (status, provider, group.payer_name or "(none)")
+        sums = self._parties.get(parties)
+        if sums is None:
+            sums = self._parties[parties] = _zero()
+        add_to_sums(sums, billed, allowed, difference)
+
+    def _fold(self) -> None:
+        """The amounts added per status, provider and payer, into ``sums``."""
+        for parties, amounts in self._parties.items():
+            for kind, name in zip(("status", "provider", "payer"), parties, strict=True):
+                sums = self.sums.setdefault(kind, {}).setdefault(name, _zero())
+                for index, amount in enumerate(amounts):
+                    sums[index] += amount
+        self._parties.clear()
 
     def _keep(
         self,
         group: Group,
-        rows: list[Any],
+        profile: PayerProfile | None,
+        kept: list[tuple[int, Mapping[str, Any]]],
+        refused: int,
+        rows: list[PriceRow],
         row_modifiers: list[tuple[str, ...]],
         amounts: list[Decimal],
         day: datetime.date | None,
     ) -> None:
+        """Keep a group's claim lines for the KX accrual, and every row's ``kx_prior_*``
+        amounts (``kept``: line and values of each row, ``refused`` of them not read)."""
         patient_column = group.layout.roles.get("patient_id")
         if patient_column is None or day is None:
             self.no_patient = True
             return
-        for row in group.rows:
-            if follows_kx(row.payer):
-                patient = str(row.record.values.get(patient_column) or "").strip()
-                self.priors.extend(row_priors(patient, day, row.record.line, row.record.values))
-                if row.service is None or row.billed is None:
-                    self.not_priced += 1
+        medicare = follows_kx(profile)
+        if medicare:
+            for line, values in kept:
+                patient = str(values.get(patient_column) or "").strip()
+                self.priors.extend(row_priors(patient, day, line, values))
+            self.not_priced += refused
+        name = group.name
         for row, modifiers, amount in zip(rows, row_modifiers, amounts, strict=True):
             if not row.billed:
                 continue  # a row billing no unit is no claim line
-            if not follows_kx(row.payer):
+            if not medicare:
                 self.not_medicare += 1
                 continue
-            values = row.record.values
+            values = row.values
             patient = str(values.get(patient_column) or "").strip()
-            discipline = row.service.discipline or next(
+            discipline = row.discipline or next(
                 (_DISCIPLINE_MODIFIERS[m] for m in modifiers if m in _DISCIPLINE_MODIFIERS), None
             )
             bucket = BUCKETS.get(discipline or "")
@@ -310,12 +436,13 @@ class Pricer:
                 self.not_accrued += 1
                 continue
             self.charges.append(
-                Charge(patient, day, bucket, row.record.line, amount, "KX" in modifiers, group.name)
+                Charge(patient, day, bucket, row.line, amount, "KX" in modifiers, name)
             )
 
     def finish(self, summary: Summary) -> None:
         """Follow the KX threshold over the lines kept, and put the sums and the
         threshold findings in ``summary.payment``."""
+        self._fold()
         from_columns, notes = prior_amounts(self.priors)
         starting = {**from_columns, **self.starting}  # --kx-start wins over the columns
         accrual = accrue(self.charges, starting=starting, data=self.data)
@@ -397,13 +524,14 @@ def follows_kx(payer: PayerProfile | None) -> bool:
     return payer is None or payer.medicare
 
 
-def billed_assistant_units(lines: Sequence[DayLine]) -> dict[str, int]:
-    """The units billed with CQ or CO, per code."""
+def billed_assistant_units(lines: Sequence[Line]) -> dict[str, int]:
+    """The units billed with CQ or CO, per code (each line: code, units, assistant
+    units, ...)."""
     out: dict[str, int] = {}
-    for line in lines:
-        units = min(line.assistant_units, line.units)
-        if units > 0:
-            out[line.code] = out.get(line.code, 0) + units
+    for code, units, assisted, *_ in lines:
+        count = min(assisted, units)
+        if count > 0:
+            out[code] = out.get(code, 0) + count
     return out
 
 
@@ -472,15 +600,37 @@ def unpriced_note(billed: Sequence[str], allowed: Sequence[str], source: str) ->
     )
 
 
+Line = tuple[str, int, int, tuple[str, ...], str | None]
+"""A :class:`DayLine`'s fields: code, units, assistant units, modifiers, locality."""
+
+
+class _DayTotals(NamedTuple):
+    """What pricing a day gives the audit: its total, each line's, the codes unpriced."""
+
+    total: Decimal
+    lines: list[Decimal]
+    unpriced: tuple[str, ...]
+
+
+def _totals(
+    lines: tuple[Line, ...],
+    schedule: FeeSchedule,
+    day: datetime.date | None,
+    data: PaymentData,
+    assistant: AssistantPayment,
+) -> _DayTotals:
+    return _DayTotals(
+        *day_totals(
+            [DayLine(*line) for line in lines], schedule, day=day, data=data, assistant=assistant
+        )
+    )
+
+
 def _money(value: Decimal) -> float:
     return float(cents(value))
 
 
-def _day(group: Group) -> datetime.date | None:
-    column = group.layout.roles.get("date_of_service")
-    if column is None or not group.rows:
-        return None
-    text = str(group.rows[0].record.values.get(column) or "")
+def _date(text: str) -> datetime.date | None:
     try:
         return parse_date(text)[0]
     except InvalidServiceError:
