@@ -327,3 +327,23 @@ def test_a_pfall_reduced_amount_that_does_not_fit_the_fee_is_an_error(tmp_path: 
         assert raised.value.line == 1
         assert raised.value.field == "therapy reduction amount"
     assert load_fees(write(tmp_path, row.format("0017.00"), "ok.csv")).fee("97110") is not None
+
+
+def test_pprrvu_status_codes_say_what_the_schedule_pays(tmp_path: Path) -> None:
+    # Status A is paid from the relative values; B (bundled) is not paid separately
+    # however many RVUs the row shows; C is priced by the contractor (no amount here).
+    text = PPRRVU.read_text("utf-8")
+    row = next(line for line in text.splitlines() if line.startswith("97110,"))
+    extra = [row.replace("97110,,,A,", f"{code},,,{status},", 1) for code, status in
+             (("97010", "B"), ("97750", "C"), ("97535", "R"))]  # fmt: skip
+    fees = load_fees(write(tmp_path, text + "\n".join(extra) + "\n", "PPRRVU.csv"))
+    paid = fees.fee("97110")
+    assert paid is not None
+    assert paid.amount > 0
+    bundled = fees.fee("97010")
+    assert bundled is not None
+    assert (bundled.amount, bundled.practice_expense, bundled.mppr) == (0, 0, False)
+    assert fees.fee("97750") is None  # contractor-priced: unpriced, and said so
+    restricted = fees.fee("97535")
+    assert restricted is not None
+    assert restricted.amount == paid.amount

@@ -83,6 +83,12 @@ class Gpci:
     malpractice: Decimal
 
 
+PAID_STATUSES = frozenset({"A", "R", "T"})
+"""PFS status codes whose services are paid from their relative values (CY PFS final
+rule, Addendum A); C is contractor-priced, the others are not paid under the schedule."""
+CONTRACTOR_PRICED = "C"
+
+
 @attrs.frozen
 class Rvu:
     """A PPRRVU row's numbers: relative values for the setting, the conversion factor,
@@ -93,8 +99,15 @@ class Rvu:
     malpractice: Decimal
     conversion_factor: Decimal
     mppr: bool
+    status: str = "A"
+    """The PFS status code: A (active), R (restricted coverage) and T are paid from the
+    relative values; C is priced by the contractor (no amount here); the others (B and P
+    bundled, I not valid for Medicare, N non-covered, X and E excluded ...) are not paid
+    under the fee schedule."""
 
     def fee(self, code: str, modifier: str, gpci: Gpci | None) -> Fee:
+        if self.status not in PAID_STATUSES:
+            return Fee(code, Decimal(0), Decimal(0), False, modifier)
         work, pe, mp = (
             (gpci.work, gpci.practice_expense, gpci.malpractice)
             if gpci is not None
@@ -200,7 +213,7 @@ class FeeSchedule:
         for modifier in [*choices, ""]:
             if self.kind == "pprrvu":
                 rvu = self.rvus.get((code, modifier))
-                if rvu is not None:
+                if rvu is not None and rvu.status != CONTRACTOR_PRICED:
                     return rvu.fee(code, modifier, self.gpcis.get(place) if place else None)
             else:
                 fee = self.fees.get((place, code, modifier))
@@ -440,6 +453,7 @@ def _pprrvu(
                 field=choices[0],
             )
         where[role] = found
+    status_at = names.index("STATUS CODE") if "STATUS CODE" in names else None
     rvus: dict[tuple[str, str], Rvu] = {}
     for index in range(header_at + 1, len(rows)):
         row = rows[index]
@@ -462,6 +476,7 @@ def _pprrvu(
             number("malpractice"),
             number("conversion_factor"),
             _cell(row, where["mppr"]) == "5",
+            (_cell(row, status_at).upper() or "A") if status_at is not None else "A",
         )
     if not rvus:
         raise FeeFileError(f"{shown}: the PPRRVU file has no code rows", path=shown)
