@@ -672,3 +672,18 @@ def test_the_sums_keep_groups_without_an_allowed_amount_apart(tmp_path: Path) ->
     page = report.read_text()
     assert "groups not comparable" in page
     assert "(2 groups, 2 not comparable)" in page
+
+
+def test_a_patient_year_given_twice_in_the_starting_amounts_is_an_error(tmp_path: Path) -> None:
+    from unitcalc.errors import FeeFileError
+    from unitcalc.files.price import load_starting
+
+    start = tmp_path / "start.csv"
+    start.write_text("patient_id,year,pt_slp,ot\nP1,2025,100,\nP2,2025,50,\nP1,2025,200,\n")
+    with pytest.raises(
+        FeeFileError, match=r"line 4: patient 'P1' has a pt_slp amount for 2025 on line 2"
+    ):
+        load_starting(start)
+    # An OT amount beside a PT/SLP one is no repeat.
+    start.write_text("patient_id,year,pt_slp,ot\nP1,2025,100,\nP1,2025,,40\n")
+    assert len(load_starting(start)) == 2

@@ -681,6 +681,7 @@ def load_starting(path: str | Path) -> Starting:
             field="header",
         )
     starting: Starting = {}
+    given_on: dict[tuple[str, int, str], int] = {}
     for number, raw in enumerate(reader, start=2):
         record = {key.strip().lower(): (value or "").strip() for key, value in raw.items() if key}
         year = record["year"]
@@ -694,7 +695,18 @@ def load_starting(path: str | Path) -> Starting:
         for bucket, column in (("PT/SLP", "pt_slp"), ("OT", "ot")):
             if record[column]:
                 amount = _prior(record[column], number, column)
-                starting[(record["patient_id"], int(year), bucket)] = amount  # type: ignore[index]
+                key = (record["patient_id"], int(year), bucket)
+                if key in given_on:
+                    raise FeeFileError(
+                        f"{shown}, line {number}: patient {key[0]!r} has a {column} amount "
+                        f"for {year} on line {given_on[key]} already; give one amount per "
+                        "patient and year (their sum, if both count)",
+                        path=shown,
+                        line=number,
+                        field=column,
+                    )
+                given_on[key] = number
+                starting[key] = amount  # type: ignore[index]
     return starting
 
 
