@@ -336,6 +336,17 @@ def test_the_pprrvu_sample_prices_an_audit_by_locality_column(tmp_path: Path) ->
     assert findings["P1"]["allowed_amount"] == pytest.approx(34.14)
     # In 10112-00: (0.45 + 0.40 x 0.9 + 0.02 x 0.5) x 32 = 26.24, PE 11.52.
     assert findings["P2"]["allowed_amount"] == pytest.approx(26.24)
+    assert not any(
+        "national amounts only" in n
+        for n in json.loads(result.stdout)["summary"]["payment"]["notes"]
+    )
+    # Without the GPCI file the amounts are national (0.87 x 32 = 27.84 for both), and the
+    # summary says the locality column went unused.
+    national = run("audit", str(visits), "--fees", str(FEES / "PPRRVU_sample.csv"),
+                   "--format", "json")  # fmt: skip
+    data = json.loads(national.stdout)
+    assert {f["allowed_amount"] for f in data["findings"]} == {27.84}
+    assert any("national amounts only" in note for note in data["summary"]["payment"]["notes"])
 
 
 def test_a_payer_profile_names_its_own_fee_file(tmp_path: Path) -> None:

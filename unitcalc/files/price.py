@@ -162,6 +162,8 @@ class Pricer:
     """Rows the checks refused (no code, minutes or units read): not in the KX totals."""
     """Claim lines of payer profiles not marked ``medicare``: no KX threshold."""
     no_patient: bool = False
+    national_only: bool = False
+    """Rows named a locality that a PPRRVU file without its GPCI file cannot price."""
     memo: bool = True
     """Remember each day's totals by its lines (:func:`unitcalc.fees.day_totals`); off,
     every day is priced anew unit by unit (:func:`unitcalc.fees.price_day`): the same
@@ -262,6 +264,13 @@ class Pricer:
             else:
                 assisted = 0
             billed_lines.append((row.code, row.billed, assisted, modifiers, _locality(values)))
+        if (
+            not self.national_only
+            and schedule.kind == "pprrvu"
+            and not schedule.gpcis
+            and any(line[4] for line in billed_lines)
+        ):
+            self.national_only = True
         if not rows:
             self._add(status, group, Decimal(0), None, None)  # counted apart
             self._keep(group, profile, kept, refused, [], [], [], day)
@@ -452,6 +461,12 @@ class Pricer:
             notes.append(
                 f"no KX threshold is packaged for {years}: lines of those years were not "
                 "checked against it"
+            )
+        if self.national_only:
+            notes.append(
+                "the visit file names payment localities, but a PPRRVU file without its "
+                "GPCI file gives national amounts only: give the GPCI file for the "
+                "localities' amounts"
             )
         if self.no_patient:
             notes.append(
