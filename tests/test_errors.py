@@ -35,7 +35,7 @@ CASES = [
     pytest.param(
         HEADER.encode() + b"P1,2026-01-05,97110,\xe9,1\n",
         {"encoding": "utf-8"},
-        ("give it with Options(encoding=...) (e.g. Options(encoding='cp1252'))",),
+        ("give it with encoding=... (e.g. encoding='cp1252')",),
         ["--encoding", "utf-8"],
         ("give it with --encoding (e.g. --encoding cp1252)",),
         "encoding",
@@ -44,7 +44,7 @@ CASES = [
     pytest.param(
         b"\xef\xbb\xbf" + HEADER.encode() + b"P1,2026-01-05,97110,33,2\n",
         {"encoding": "cp1252"},
-        ("so it is UTF-8, not cp1252; leave out Options(encoding=...)",),
+        ("so it is UTF-8, not cp1252; leave out encoding=...",),
         ["--encoding", "cp1252"],
         ("so it is UTF-8, not cp1252; leave out --encoding",),
         "encoding",
@@ -53,7 +53,7 @@ CASES = [
     pytest.param(
         HEADER + "P1,2026-01-05,97110,33,2\n",
         {"encoding": "rot13"},
-        ("Options(encoding='rot13') is not a text encoding",),
+        ("encoding='rot13' is not a text encoding",),
         ["--encoding", "rot13"],
         ("--encoding 'rot13' is not a text encoding",),
         "encoding",
@@ -62,7 +62,7 @@ CASES = [
     pytest.param(
         HEADER.replace(",", ";") + "P1;2026-01-05;97110;33;2\n",
         {"delimiter": ","},
-        ("give it with Options(delimiter=...)",),
+        ("give it with delimiter=...",),
         ["--delimiter", ","],
         ("give it with --delimiter",),
         "delimiter",
@@ -71,7 +71,7 @@ CASES = [
     pytest.param(
         "Pt,Svc Date,Proc,Mins,Units\nP1,2026-03-02,97110,33,2\n",
         {},
-        ("(or use Options(group_by=...))", "with Options(columns={'ROLE': 'HEADER'})"),
+        ("(or use group_by=...)", "with columns={'ROLE': 'HEADER'}"),
         [],
         ("(or use --group-by)", "with --columns ROLE=HEADER (e.g. code=CPT)"),
         "columns",
@@ -80,7 +80,7 @@ CASES = [
     pytest.param(
         "patient_id,date_of_service,CPT,HCPCS,minutes,units\nP1,2026-03-02,97110,97110,33,2\n",
         {},
-        ("say which to use with Options(columns={'code': 'CPT'})",),
+        ("say which to use with columns={'code': 'CPT'}",),
         [],
         ("say which to use with --columns code=CPT",),
         "columns",
@@ -89,7 +89,7 @@ CASES = [
     pytest.param(
         HEADER + "P1,2026-01-05,97110,33,2\n",
         {"columns": {"nope": "code"}},
-        ("Options(columns={'nope': 'code'}): 'nope' is not a role",),
+        ("columns={'nope': 'code'}: 'nope' is not a role",),
         ["--columns", "nope=code"],
         ("--columns nope=code: 'nope' is not a role",),
         "columns",
@@ -98,7 +98,7 @@ CASES = [
     pytest.param(
         HEADER + "P1,2026-01-05,97110,33,2\n",
         {"columns": {"code": "CPT"}},
-        ("Options(columns={'code': 'CPT'}): ",),
+        ("columns={'code': 'CPT'}: ",),
         ["--columns", "code=CPT"],
         ("--columns code=CPT: ",),
         "columns",
@@ -107,7 +107,7 @@ CASES = [
     pytest.param(
         '{"patient_id": "P1", "code": "97110"}\n',
         {},
-        ("use Options(input_format='jsonl')",),
+        ("use input_format='jsonl'",),
         [],
         ("use --input-format jsonl",),
         "input_format",
@@ -116,7 +116,7 @@ CASES = [
     pytest.param(
         HEADER + "P1,2026-01-05,97110,33,2\n",
         {"group_by": [" "]},
-        ("Options(group_by=...) names no column; give e.g. Options(group_by=('claim_id',))",),
+        ("group_by=... names no column; give e.g. group_by=('claim_id',)",),
         ["--group-by", ","],
         ("--group-by names no column; give e.g. --group-by claim_id",),
         "group_by",
@@ -184,7 +184,7 @@ def test_a_message_of_text_and_mentions_is_worded_by_each_face() -> None:
     error = UnitcalcError(
         message_of("give ", Mention("delimiter", ";", owner="Options")), argument="delimiter"
     )
-    assert str(error) == error.message == "give Options(delimiter=';')"
+    assert str(error) == error.message == "give delimiter=';'"
     assert error.worded(python_spelling) == str(error)
     assert error.worded(lambda argument, value=None, **_: f"<{argument}:{value}>") == (
         "give <delimiter:;>"

@@ -347,3 +347,9 @@ def test_pprrvu_status_codes_say_what_the_schedule_pays(tmp_path: Path) -> None:
     restricted = fees.fee("97535")
     assert restricted is not None
     assert restricted.amount == paid.amount
+
+
+@pytest.mark.parametrize("amount", ["1e30", "1e400", "99999999999999999999999999", "10000000"])
+def test_an_amount_too_large_to_be_a_fee_is_a_clear_error(tmp_path: Path, amount: str) -> None:
+    with pytest.raises(FeeFileError, match=r"line 2: amount .* is not an amount"):
+        load_fees(write(tmp_path, f"code,amount\n97110,{amount}\n"))

@@ -4,7 +4,7 @@ Each carries the fields it is about and a message a biller can act on: what was 
 where, and how to fix it. Audit discrepancies are not exceptions; they are findings.
 
 A message that tells the caller to give an argument names it as a Python caller writes
-it (``Options(encoding='cp1252')``), and the error's ``argument`` field names it
+it (``encoding='cp1252'``), and the error's ``argument`` field names it
 (``"encoding"``). A face with its own names for the arguments (the command line's
 ``--encoding cp1252``) words the same message its way with :meth:`UnitcalcError.worded`
 and a :class:`Spelling` of its own.
@@ -39,11 +39,16 @@ def python_spelling(
     """The argument as a Python caller writes it.
 
     >>> python_spelling("encoding", "cp1252", owner="Options")
-    "Options(encoding='cp1252')"
+    "encoding='cp1252'"
     >>> python_spelling("pooling", owner="calculate")
     'calculate(pooling=...)'
+
+    The file options (``Options``) are keyword arguments of every function that reads a
+    file (``unitcalc.iter_findings``, ``unitcalc.spark.audit`` ...): they are named
+    alone.
     """
-    return f"{owner}({argument}={'...' if value is None else repr(value)})"
+    given = f"{argument}={'...' if value is None else repr(value)}"
+    return given if owner == "Options" else f"{owner}({given})"
 
 
 Message = str | Callable[[Spelling], str]
@@ -66,7 +71,7 @@ def message_of(*parts: str | Mention) -> Callable[[Spelling], str]:
 
     >>> words = message_of("leave out ", Mention("encoding", owner="Options"))
     >>> words(python_spelling)
-    'leave out Options(encoding=...)'
+    'leave out encoding=...'
     """
 
     def words(spell: Spelling) -> str:
@@ -106,7 +111,7 @@ class UnitcalcError(Exception):
         ...     argument="delimiter",
         ... )
         >>> str(error)
-        "give the delimiter: Options(delimiter=';')"
+        "give the delimiter: delimiter=';'"
         >>> error.worded(lambda argument, value=None, **_: f"--{argument} {value}")
         'give the delimiter: --delimiter ;'
         """

@@ -676,14 +676,23 @@ def _cell(row: Sequence[str], index: int) -> str:
     return row[index] if index < len(row) else ""
 
 
+AMOUNT_LIMIT = Decimal(10_000_000)
+"""Amounts, relative values, GPCIs and conversion factors read from files are below this:
+products of three of them still round to the cent exactly."""
+
+
 def amount_of(text: str) -> Decimal | None:
-    """A dollar amount as files write it (``$1,250.00``, ``31.47``); None when the text is
-    no amount of 0 or more."""
+    """A dollar amount (or another number of a fee file) as files write it (``$1,250.00``,
+    ``31.47``); None when the text is no number from 0 up to :data:`AMOUNT_LIMIT`.
+
+    >>> amount_of("$1,250.00"), amount_of("1e30"), amount_of("-3"), amount_of("abc")
+    (Decimal('1250.00'), None, None, None)
+    """
     try:
         number = Decimal(text.replace("$", "").replace(",", "").strip())
     except InvalidOperation:
         return None
-    return number if number.is_finite() and number >= 0 else None
+    return number if number.is_finite() and 0 <= number < AMOUNT_LIMIT else None
 
 
 def _number(text: str, shown: str, line: int, field: str, *, blank: bool = False) -> Decimal:
@@ -692,8 +701,8 @@ def _number(text: str, shown: str, line: int, field: str, *, blank: bool = False
     number = amount_of(text)
     if number is None:
         raise FeeFileError(
-            f"{shown}, line {line}: {field} {text!r} is not an amount; write a number of 0 "
-            "or more such as 31.47",
+            f"{shown}, line {line}: {field} {text!r} is not an amount; write a number from 0 "
+            "to under 10,000,000 such as 31.47",
             path=shown,
             line=line,
             field=field,

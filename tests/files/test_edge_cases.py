@@ -136,7 +136,7 @@ def test_a_utf8_bom_with_another_encoding_is_explained(tmp_path: Path) -> None:
 def test_json_array_and_json_in_a_csv(tmp_path: Path) -> None:
     with pytest.raises(FileProblem, match="this is a JSON array"):
         findings(write(tmp_path, '[{"code": "97110"}]\n', "v.json"))
-    with pytest.raises(FileProblem, match=re.escape("Options(input_format='jsonl')")) as caught:
+    with pytest.raises(FileProblem, match=re.escape("input_format='jsonl'")) as caught:
         findings(write(tmp_path, '{"code": "97110", "minutes": 5}\n', "v.csv"))
     assert caught.value.argument == "input_format"
 

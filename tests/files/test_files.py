@@ -163,8 +163,7 @@ class TestPayerColumns:
         path = write(tmp_path, "v.csv", self.HEADER + "V1,97110,33,2,acme\n")
         [finding] = findings(path).values()
         assert finding.errors == (
-            "line 2: payer 'acme' is named, but no payer profiles were given "
-            "(Options(profiles=...))",
+            "line 2: payer 'acme' is named, but no payer profiles were given (profiles=...)",
         )
 
     def test_the_payer_option_applies_to_rows_that_name_none(self, tmp_path: Path) -> None:
