@@ -472,3 +472,22 @@ class TestServe:
             "Error: unitcalc serve needs the web extra (uvicorn is missing): "
             "pip install 'unitcalc[web]'\n"
         )
+
+
+def test_parquet_is_not_written_to_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    import click
+
+    from unitcalc.cli import _binary_to_terminal
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdout", Terminal())
+    with pytest.raises(click.UsageError, match="--format parquet writes binary data"):
+        _binary_to_terminal("parquet", None)
+    _binary_to_terminal("parquet", Path("out.parquet"))  # to a file: fine
+    _binary_to_terminal("csv", None)  # text: fine

@@ -1109,6 +1109,7 @@ def batch(
     from .files.write import BatchWriter
 
     options = _options(need_billed=False, **reading)
+    _binary_to_terminal(output_format, output)
     settings = {
         "format": output_format,
         "output": output,
@@ -1252,6 +1253,7 @@ def audit(
     )
     if output_format == "xlsx" and output is None:
         raise click.UsageError("--format xlsx writes a workbook: give --output FILE.xlsx")
+    _binary_to_terminal(output_format, output)
     settings = {
         "format": output_format,
         "all": show_all,
@@ -1310,6 +1312,15 @@ def audit(
         or any(count for status, count in summary.counts.items() if status != "ok")
     ):
         ctx.exit(1)
+
+
+def _binary_to_terminal(output_format: str, output: Path | None) -> None:
+    """Refuse to write Parquet (binary) to a terminal."""
+    if output_format == "parquet" and output is None and sys.stdout.isatty():
+        raise click.UsageError(
+            "--format parquet writes binary data: give --output FILE.parquet (or redirect "
+            "standard output to a file)"
+        )
 
 
 def _pricer(

@@ -47,8 +47,8 @@ def python_spelling(
     file (``unitcalc.iter_findings``, ``unitcalc.spark.audit`` ...): they are named
     alone.
     """
-    given = f"{argument}={'...' if value is None else repr(value)}"
-    return given if owner == "Options" else f"{owner}({given})"
+    keyword = f"{argument}={'...' if value is None else repr(value)}"
+    return keyword if owner == "Options" else f"{owner}({keyword})"
 
 
 Message = str | Callable[[Spelling], str]

@@ -364,3 +364,16 @@ def test_a_file_without_blank_lines_says_nothing_of_them(tmp_path: Path) -> None
     path.write_text(HEADER + "P1,2026-01-05,97110,33,2\n", encoding="utf-8")
     _, out, _ = audit(str(path), "--format", "json")
     assert "blank_lines" not in json.loads(out)["summary"]
+
+
+def test_a_provider_just_under_15_minutes_a_unit_is_flagged() -> None:
+    # 14.96 minutes a unit shows as 15.0 but is under 15: flagged for review.
+    from unitcalc.files import Summary
+
+    summary = Summary()
+    summary.tally("prov12", 110572, 7389)
+    summary.tally("prov13", 150, 10)
+    rows = {row["provider"]: row for row in summary.provider_rows()}
+    assert rows["prov12"]["minutes_per_unit"] == 15.0
+    assert rows["prov12"]["review"] is True
+    assert rows["prov13"]["review"] is False

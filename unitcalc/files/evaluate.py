@@ -334,7 +334,8 @@ class Summary:
                     "timed_minutes": minutes,
                     "timed_units_billed": units,
                     "minutes_per_unit": average,
-                    "review": average is not None and average < 15,
+                    # The exact average is compared: 14.96 rounds to 15.0 but is under.
+                    "review": bool(units) and minutes < 15 * units,
                 }
             )
         return rows

@@ -809,10 +809,19 @@ def payment_rows(summary: Summary) -> list[tuple[str, Any]]:
     return rows
 
 
+def dollars(amount: float | Decimal) -> str:
+    """An amount as a billing person writes it: ``$1,250.00``, ``-$22.50``.
+
+    >>> dollars(1250), dollars(-22.5)
+    ('$1,250.00', '-$22.50')
+    """
+    return f"{'-' if amount < 0 else ''}${abs(amount):,.2f}"
+
+
 def _apart(groups: int, billed: float) -> str:
     return (
         f"{count_of(groups, 'group')} not comparable (no allowed amount, or a code the fee "
-        f"file lacks), billed ${billed:,.2f} on the lines priced"
+        f"file lacks), billed {dollars(billed)} on the lines priced"
     )
 
 
@@ -823,8 +832,8 @@ def payment_text(summary: Summary) -> str:
     if payment is None:
         return ""
     parts = [
-        f"\nAmounts (fees from {payment['fees']}): billed ${payment['billed']:,.2f}, "
-        f"allowed ${payment['allowed']:,.2f}, difference ${payment['difference']:,.2f}\n"
+        f"\nAmounts (fees from {payment['fees']}): billed {dollars(payment['billed'])}, "
+        f"allowed {dollars(payment['allowed'])}, difference {dollars(payment['difference'])}\n"
     ]
     apart = payment.get("not_comparable", {})
     if apart.get("groups"):
@@ -940,9 +949,9 @@ def _finding_block(finding: Finding) -> str:
     if finding.billed_amount is not None:
         allowed, difference = finding.allowed_amount, finding.amount_difference
         text += (
-            f"  amounts: billed ${finding.billed_amount:,.2f}, allowed "
-            f"{'-' if allowed is None else f'${allowed:,.2f}'}, difference "
-            f"{'-' if difference is None else f'${difference:,.2f}'}\n"
+            f"  amounts: billed {dollars(finding.billed_amount)}, allowed "
+            f"{'-' if allowed is None else dollars(allowed)}, difference "
+            f"{'-' if difference is None else dollars(difference)}\n"
         )
     text += "".join(f"  note: {warning}\n" for warning in finding.warnings)
     if finding.status not in {"ok", "invalid"}:
