@@ -698,3 +698,25 @@ def test_a_patient_year_given_twice_in_the_starting_amounts_is_an_error(tmp_path
     # An OT amount beside a PT/SLP one is no repeat.
     start.write_text("patient_id,year,pt_slp,ot\nP1,2025,100,\nP1,2025,,40\n")
     assert len(load_starting(start)) == 2
+
+
+def test_kx_findings_are_rows_of_the_csv_and_parquet_findings(tmp_path: Path) -> None:
+    # A script reading only the findings table sees the lines Medicare denies.
+    visits = ROOT / "docs" / "examples" / "kx_visits.csv"
+    fees = ROOT / "docs" / "examples" / "fees.csv"
+    result = run("audit", str(visits), "--fees", str(fees), "--format", "csv")
+    assert result.exit_code == 1
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    kx = [row for row in rows if row["status"] == "missing-kx"]
+    assert [row["lines"] for row in kx] == ["4", "5"]
+    assert {row["patient_id"] for row in kx} == {"P05"}
+    assert all("Medicare denies it" in row["message"] for row in kx)
+    out = tmp_path / "f.parquet"
+    run("audit", str(visits), "--fees", str(fees), "--format", "parquet", "--output", str(out))
+    import polars as pl
+
+    frame = pl.read_parquet(out)
+    assert frame.filter(pl.col("status") == "missing-kx").get_column("lines").to_list() == [
+        "4",
+        "5",
+    ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import json
 import os
 import re
@@ -527,7 +528,13 @@ class AuditWriter:
         elif self.format == "csv":
             csv.writer(out, lineterminator="\n").writerow(columns)
             self.spool.copy_to(out)
+            writer = csv.writer(out, lineterminator="\n")
+            for row in kx_rows(summary, self.key_roles, amounts=self.amounts):
+                writer.writerow(safe_row(row))
         elif self.format == "parquet":
+            self.spool.file.seek(0, io.SEEK_END)
+            for row in kx_rows(summary, self.key_roles, amounts=self.amounts):
+                self._csv.writerow(row)
             _parquet(
                 self.spool,
                 columns,
@@ -806,6 +813,22 @@ def payment_rows(summary: Summary) -> list[tuple[str, Any]]:
     rows.append(("lines past the KX threshold without KX", payment["kx"]["missing_kx_lines"]))
     rows.append(("patients past the review threshold", payment["kx"]["review_patients"]))
     rows.extend(("note", note) for note in payment["notes"])
+    return rows
+
+
+def kx_rows(summary: Summary, key_roles: Sequence[str], *, amounts: bool) -> list[list[Any]]:
+    """The KX threshold findings as rows of the findings table (status ``missing-kx`` or
+    ``review``, the line, the message; the key's patient and date), for the outputs
+    that hold only that table (CSV, Parquet)."""
+    payment = summary.payment
+    if payment is None:
+        return []
+    rows = []
+    for found in payment["kx"]["findings"]:
+        key = {"patient_id": found["patient"], "date_of_service": found["date_of_service"]}
+        row = [found["group"], found["kind"], "", "", "", "", str(found["line"])]
+        row += [found["message"], "", *(key.get(role, "") for role in key_roles), "", ""]
+        rows.append(row + (["", "", ""] if amounts else []))
     return rows
 
 
