@@ -63,14 +63,25 @@ class Prior:
 
 def row_priors(
     patient: str, day: datetime.date, line: int, values: Mapping[str, Any]
-) -> list[Prior]:
-    """A row's ``kx_prior_pt_slp`` and ``kx_prior_ot`` amounts (none without a patient)."""
-    found = []
+) -> tuple[list[Prior], list[str]]:
+    """A row's ``kx_prior_pt_slp`` and ``kx_prior_ot`` amounts (none without a patient),
+    and what is wrong with those that are no amount (the run goes on without them).
+
+    >>> print(*row_priors("P1", datetime.date(2025, 3, 4), 7, {"kx_prior_ot": "x"})[1])
+    line 7: kx_prior_ot 'x' is not an amount; write the dollars already incurred this
+    year, such as 1250.00
+    """
+    found, problems = [], []
     for bucket, column in PRIOR_COLUMNS.items():
         value = values.get(column)
         if patient and value is not None and str(value).strip():
-            found.append(Prior(patient, day.year, bucket, day, line, _prior(value, line, column)))
-    return found
+            try:
+                amount = _prior(value, line, column)
+            except FeeFileError as exc:
+                problems.append(str(exc))
+                continue
+            found.append(Prior(patient, day.year, bucket, day, line, amount))
+    return found, problems
 
 
 def prior_amounts(priors: Iterable[Prior]) -> tuple[Starting, list[str]]:
@@ -162,6 +173,8 @@ class Pricer:
     """Rows the checks refused (no code, minutes or units read): not in the KX totals."""
     """Claim lines of payer profiles not marked ``medicare``: no KX threshold."""
     no_patient: bool = False
+    bad_priors: list[str] = attrs.Factory(list)
+    """``kx_prior_*`` cells that hold no amount (line, column, value): left out."""
     national_only: bool = False
     """Rows named a locality that a PPRRVU file without its GPCI file cannot price."""
     memo: bool = True
@@ -426,7 +439,9 @@ class Pricer:
         if medicare:
             for line, values in kept:
                 patient = str(values.get(patient_column) or "").strip()
-                self.priors.extend(row_priors(patient, day, line, values))
+                priors, problems = row_priors(patient, day, line, values)
+                self.priors.extend(priors)
+                self.bad_priors.extend(problems)
             self.not_priced += refused
         name = group.name
         for row, modifiers, amount in zip(rows, row_modifiers, amounts, strict=True):
@@ -461,6 +476,13 @@ class Pricer:
             notes.append(
                 f"no KX threshold is packaged for {years}: lines of those years were not "
                 "checked against it"
+            )
+        if self.bad_priors:
+            shown = "; ".join(self.bad_priors[:3])
+            more = f" (and {len(self.bad_priors) - 3} more)" if len(self.bad_priors) > 3 else ""
+            notes.append(
+                f"{len(self.bad_priors)} kx_prior_* cell(s) are not amounts and were left "
+                f"out of the starting amounts: {shown}{more}"
             )
         if self.national_only:
             notes.append(
@@ -709,7 +731,12 @@ def load_starting(path: str | Path) -> Starting:
             )
         for bucket, column in (("PT/SLP", "pt_slp"), ("OT", "ot")):
             if record[column]:
-                amount = _prior(record[column], number, column)
+                try:
+                    amount = _prior(record[column], number, column)
+                except FeeFileError as exc:
+                    raise FeeFileError(
+                        f"{shown}, {exc}", path=shown, line=number, field=column
+                    ) from None
                 key = (record["patient_id"], int(year), bucket)
                 if key in given_on:
                     raise FeeFileError(
