@@ -49,7 +49,7 @@ from .rules import Rule, get_rule
 
 if TYPE_CHECKING:
     import pyarrow as pa
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import Column, DataFrame, SparkSession
 
 __all__ = [
     "LINE_COLUMN",
@@ -149,8 +149,11 @@ def read(
 
 def _read(
     spark: SparkSession, path: str | Path, *, input_format: InputFormat | None, delimiter: str
-) -> tuple[DataFrame, int]:
-    """:func:`read`, and how many lines were read."""
+) -> tuple[DataFrame, int, int]:
+    """:func:`read`, how many records were read and how many CSV rows of empty cells were
+    left out: such a row is no record, as the local reader has it (numbered, so that the
+    lines after it keep their numbers, then left out; a blank line Spark's reader skips
+    unseen)."""
     from pyspark.sql import functions as F
 
     input_format = input_format or _format_of(Path(str(path)))
@@ -186,7 +189,23 @@ def _read(
             *(F.coalesce(F.col(f"`{name}`"), F.lit("")).alias(name) for name in named)
         )
     first = 2 if input_format == "csv" else 1
-    return _number_by_file(frame, first)
+    empty = _all_empty(frame) if input_format == "csv" else None
+    numbered, lines, blank = _number_by_file(frame, first, empty=empty)
+    if empty is not None:
+        numbered = numbered.where(~_all_empty(numbered))
+    return numbered, lines - blank, blank
+
+
+def _all_empty(frame: DataFrame) -> Column:
+    """True for a row whose every cell (the line number apart) is empty or white space."""
+    from functools import reduce
+
+    from pyspark.sql import functions as F
+
+    cells = [
+        F.trim(F.col(f"`{name}`")) == F.lit("") for name in frame.columns if name != LINE_COLUMN
+    ]
+    return reduce(lambda left, right: left & right, cells)
 
 
 def _format_of(path: Path) -> InputFormat:
@@ -201,7 +220,9 @@ def _format_of(path: Path) -> InputFormat:
     return detect_format(path, None)
 
 
-def _number_by_file(frame: DataFrame, first: int) -> tuple[DataFrame, int]:
+def _number_by_file(
+    frame: DataFrame, first: int, *, empty: Column | None = None
+) -> tuple[DataFrame, int, int]:
     """``frame`` (read from files) with each row's place in its files, counted from
     ``first``: files in path order, rows in file order. Each task reads whole splits
     of a file in order, so a row's place in its split is its id less the split's first
@@ -213,6 +234,7 @@ def _number_by_file(frame: DataFrame, first: int) -> tuple[DataFrame, int]:
         F.col("_metadata.file_path").alias("__file"),
         F.col("_metadata.file_block_start").alias("__block"),
         F.monotonically_increasing_id().alias("__id"),
+        *((empty.alias("__empty"),) if empty is not None else ()),
     )
     return _number(frame, tagged, ["__file", "__block"], first)
 
@@ -227,20 +249,32 @@ def _number_in_order(frame: DataFrame, first: int) -> tuple[DataFrame, int]:
         F.spark_partition_id().alias("__part"),
         F.monotonically_increasing_id().alias("__id"),
     )
-    return _number(frame, tagged, ["__part"], first)
+    numbered, lines, _ = _number(frame, tagged, ["__part"], first)
+    return numbered, lines
 
 
 def _number(
     frame: DataFrame, tagged: DataFrame, pieces: list[str], first: int
-) -> tuple[DataFrame, int]:
-    """``frame`` numbered (see :func:`_number_by_file`), and its number of rows."""
+) -> tuple[DataFrame, int, int]:
+    """``frame`` numbered (see :func:`_number_by_file`), its number of rows, and how
+    many of them ``tagged`` marks ``__empty`` (counted in the same pass)."""
     from pyspark.sql import functions as F
 
+    empty = (
+        F.sum(F.col("__empty").cast("long"))
+        if "__empty" in tagged.columns
+        else F.lit(0).cast("long")
+    )
     sizes = (
         tagged.groupBy(*pieces)
-        .agg(F.min("__id").alias("__start"), F.count("*").alias("__rows"))
+        .agg(
+            F.min("__id").alias("__start"),
+            F.count("*").alias("__rows"),
+            empty.alias("__empty_rows"),
+        )
         .collect()
     )
+    blank = sum(int(row["__empty_rows"] or 0) for row in sizes)
     bases = []
     line = first
     for row in sorted(sizes, key=lambda row: tuple(row[name] for name in pieces)):
@@ -252,7 +286,7 @@ def _number(
         *(F.col(f"`{name}`") for name in frame.columns),
         (F.col("__id") + F.col("__base")).alias(LINE_COLUMN),
     )
-    return numbered, line - first
+    return numbered, line - first, blank
 
 
 # --- counting --------------------------------------------------------------------------
@@ -698,7 +732,7 @@ def audit_path(
                 path=path,
             )
         delimiter = settled.delimiter or ","
-    frame, lines = _read(spark, path, input_format=input_format, delimiter=delimiter)
+    frame, lines, blank = _read(spark, path, input_format=input_format, delimiter=delimiter)
     result = audit_with(
         frame,
         options,
@@ -708,6 +742,7 @@ def audit_path(
         display=path,
     )
     summary = result.summary()
+    summary.blank_lines = blank
     if input_format == "csv":
         summary.encoding = settled.encoding
         summary.delimiter = delimiter

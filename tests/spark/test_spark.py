@@ -503,3 +503,30 @@ def test_cli_spark_reads_headers_as_the_local_engine(spark: SparkSession, tmp_pa
         data["summary"].pop("manifest")
     assert spark_data == local_data
     assert local_data["findings"][0]["provider"] == "Smith, J"
+
+
+def test_cli_spark_leaves_out_rows_of_empty_cells_as_the_local_engine(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    # A row of empty cells is no record: left out, counted in blank_lines, and the lines
+    # after it keep their numbers, on Spark as here.
+    path = tmp_path / "v.csv"
+    path.write_text(
+        "patient_id,date_of_service,code,minutes,billed_units\n"
+        "P1,2026-01-05,97110,33,3\n"
+        ",,,,\n"
+        " , ,,,\n"
+        "P2,2026-01-05,97110,20,2\n",
+        encoding="utf-8",
+    )
+    summaries = {}
+    for engine in ("local", "spark"):
+        result = run("audit", str(path), "--format", "json", "--engine", engine,
+                     "--master", "local[2]")  # fmt: skip
+        assert result.exit_code == 1, result.output
+        data = json.loads(result.stdout)
+        data["summary"].pop("manifest")
+        summaries[engine] = data
+    assert summaries["spark"] == summaries["local"]
+    assert summaries["local"]["summary"]["blank_lines"] == 2
+    assert [f["lines"] for f in summaries["local"]["findings"]] == [[2], [5]]
