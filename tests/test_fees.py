@@ -353,3 +353,14 @@ def test_pprrvu_status_codes_say_what_the_schedule_pays(tmp_path: Path) -> None:
 def test_an_amount_too_large_to_be_a_fee_is_a_clear_error(tmp_path: Path, amount: str) -> None:
     with pytest.raises(FeeFileError, match=r"line 2: amount .* is not an amount"):
         load_fees(write(tmp_path, f"code,amount\n97110,{amount}\n"))
+
+
+def test_a_utf16_fee_csv_is_read_and_a_semicolon_one_is_named(tmp_path: Path) -> None:
+    # Excel's "Unicode text" is UTF-16 with a byte-order mark.
+    path = tmp_path / "fees16.csv"
+    path.write_bytes("code,amount\n97110,30.00\n".encode("utf-16"))
+    fee = load_fees(path).fee("97110")
+    assert fee is not None
+    assert fee.amount == Decimal("30.00")
+    with pytest.raises(FeeFileError, match="line 1: the fields are not separated by commas"):
+        load_fees(write(tmp_path, "Code;Amount\r\n97110;30,00\r\n", "semi.csv"))

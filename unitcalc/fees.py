@@ -24,6 +24,7 @@ References:
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime
 import io
@@ -381,14 +382,30 @@ def _csv_rows(path: Path, shown: str) -> list[list[str]]:
         raise FeeFileError(
             f"cannot read the fee file {shown}: {exc.strerror or exc}", path=shown
         ) from None
-    for encoding in ("utf-8-sig", "cp1252"):
+    # A byte-order mark says the encoding (Excel's "Unicode text" is UTF-16); else
+    # UTF-8, or cp1252 for an older export.
+    boms = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+            (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))  # fmt: skip
+    marked = next((name for bom, name in boms if data.startswith(bom)), None)
+    for encoding in (marked,) if marked else ("utf-8-sig", "cp1252"):
         try:
             text = data.decode(encoding)
             break
         except UnicodeDecodeError:
             continue
-    else:  # pragma: no cover - cp1252 decodes nearly every byte
-        raise FeeFileError(f"{shown} is not text", path=shown)
+    else:
+        raise FeeFileError(f"{shown} is not text in its byte-order mark's encoding", path=shown)
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    # A header naming the code, split by another mark: a fee CSV saved with semicolons
+    # (whose amounts may then use a decimal comma, unsafe to guess at).
+    if "," not in first and "CODE" in first.upper() and any(mark in first for mark in ";\t|"):
+        raise FeeFileError(
+            f"{shown}, line 1: the fields are not separated by commas; save the fee file "
+            "as CSV with commas (amounts with a decimal point, such as 31.47)",
+            path=shown,
+            line=1,
+            field="header",
+        )
     try:
         return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
     except csv.Error as exc:
