@@ -122,6 +122,7 @@ class TestReading:
         invalid = [f for f in found.values() if f.status == "invalid"]
         assert len(invalid) == 1
         assert "a quote opened on line 2 is probably never closed" in invalid[0].message
+        assert "it swallowed 1 line after it (to line 3), not audited" in invalid[0].message
         assert invalid[0].group == "V1"
 
     def test_json_lines_blank_lines_and_a_bad_first_record(self, tmp_path: Path) -> None:

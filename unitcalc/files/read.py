@@ -23,6 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
+from .._text import count_of
 from ..errors import FileProblem, Mention, message_of
 from .options import InputFormat
 
@@ -315,7 +316,7 @@ def _csv_records(lines: Lines, delimiter: str) -> tuple[tuple[str, ...], Iterato
                     start,
                     lines.number,
                     _first_fields(columns, lines.first, delimiter),
-                    _csv_error(exc, start),
+                    _csv_error(exc, start, lines.number),
                 )
                 last = lines.number
                 reader = csv.reader(stream, delimiter=delimiter)
@@ -345,7 +346,8 @@ def _first_fields(columns: Sequence[str], text: str, delimiter: str) -> dict[str
     return dict(zip(columns, (f.strip().strip('"') for f in text.split(delimiter)), strict=False))
 
 
-def _csv_error(exc: csv.Error, start: int) -> str:
+def _csv_error(exc: csv.Error, start: int, end: int) -> str:
+    """The reason a CSV record from line ``start`` to line ``end`` cannot be read."""
     text = str(exc)
     if "new-line character" in text:
         return (
@@ -353,9 +355,12 @@ def _csv_error(exc: csv.Error, start: int) -> str:
             "or remove the character"
         )
     if "field larger than field limit" in text:
+        swallowed = max(end - start, 0)
         return (
             f"a field from line {start} is longer than {csv.field_size_limit()} characters; "
-            f"a quote opened on line {start} is probably never closed"
+            f"a quote opened on line {start} is probably never closed: it swallowed "
+            f"{count_of(swallowed, 'line')} after it (to line {end}), not audited; close "
+            "the quote or remove it"
         )
     return f"unreadable CSV from line {start} ({text})"
 
