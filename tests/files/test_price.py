@@ -239,6 +239,8 @@ def test_the_csv_parquet_and_xlsx_findings_carry_the_dollars(year: dict[str, Any
     column = header.index("amount_difference")
     values = [row[column] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert all(isinstance(value, float) for value in values)
+    formats = {row[column].number_format for row in sheet.iter_rows(min_row=2)}
+    assert formats == {"#,##0.00"}  # cents shown: 160.50, not 160.5
     kx_rows = list(book["KX threshold"].iter_rows(min_row=2, values_only=True))
     assert len(kx_rows) == len(year["json"]["summary"]["payment"]["kx"]["findings"])
     summary = {row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True)}

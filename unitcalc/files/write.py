@@ -671,6 +671,10 @@ def write_xlsx(
         ]
 
     _sheet(findings, columns, (counted(row) for row in rows))
+    for index, name in enumerate(columns, start=1):
+        if name in decimals:  # dollars with their cents: 160.50, not 160.5
+            for (cell,) in findings.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = "#,##0.00"
     minutes = {row["provider"]: row for row in summary.provider_rows()}
     not_ok = [status for status in STATUSES if status != "ok"]
     providers = book.create_sheet("Providers")
