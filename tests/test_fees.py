@@ -364,3 +364,9 @@ def test_a_utf16_fee_csv_is_read_and_a_semicolon_one_is_named(tmp_path: Path) ->
     assert fee.amount == Decimal("30.00")
     with pytest.raises(FeeFileError, match="line 1: the fields are not separated by commas"):
         load_fees(write(tmp_path, "Code;Amount\r\n97110;30,00\r\n", "semi.csv"))
+
+
+def test_a_fee_csv_row_with_more_fields_than_its_header_is_an_error(tmp_path: Path) -> None:
+    # 30,50 unquoted is two fields: the amount would silently be 30.
+    with pytest.raises(FeeFileError, match=r"line 2: 3 fields where the header names 2"):
+        load_fees(write(tmp_path, "code,amount\n97110,30,50\n"))

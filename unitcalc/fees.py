@@ -634,6 +634,14 @@ def _plain(rows: Sequence[Sequence[str]], shown: str) -> dict[tuple[str, str, st
         row, line = rows[index], index + 1
         if not any(row):
             continue
+        if len(row) > len(header) and any(row[len(header) :]):
+            raise FeeFileError(
+                f"{shown}, line {line}: {len(row)} fields where the header names "
+                f"{len(header)}; quote a value holding a comma, or remove the extra field",
+                path=shown,
+                line=line,
+                field="fields",
+            )
         code = _cell(row, at["code"]).upper()
         if not re.fullmatch(r"[0-9A-Z]{5}", code):
             raise FeeFileError(
