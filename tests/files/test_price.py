@@ -732,3 +732,14 @@ def test_kx_findings_are_rows_of_the_csv_and_parquet_findings(tmp_path: Path) ->
         "4",
         "5",
     ]
+
+
+def test_the_facility_setting_with_a_fee_csv_is_said_to_change_nothing(tmp_path: Path) -> None:
+    data = audit_json(
+        tmp_path,
+        "patient_id,date_of_service,code,minutes,discipline,billed_units\nP1,2025-03-05,97110,15,PT,1\n",
+        "--fee-setting",
+        "facility",
+    )
+    assert any("amounts are used as given" in note for note in data["summary"]["payment"]["notes"])
+    assert data["findings"][0]["billed_amount"] == 30.0

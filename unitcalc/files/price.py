@@ -520,6 +520,12 @@ class Pricer:
         for schedule in schedules:
             if schedule is not None and all(schedule is not seen for seen in used):
                 used.append(schedule)
+        for schedule in used:
+            if schedule.kind == "csv" and schedule.setting == "facility":
+                notes.append(
+                    f"{schedule.source} is a fee CSV: its amounts are used as given, whatever "
+                    "the fee setting (facility applies to the CMS PPRRVU and PFALL files)"
+                )
         summary.payment = {
             "fees": ", ".join(schedule.source for schedule in used),
             "fee_file": ", ".join(dict.fromkeys(schedule.kind for schedule in used)),
