@@ -377,3 +377,25 @@ def test_a_provider_just_under_15_minutes_a_unit_is_flagged() -> None:
     assert rows["prov12"]["minutes_per_unit"] == 15.0
     assert rows["prov12"]["review"] is True
     assert rows["prov13"]["review"] is False
+
+
+@pytest.mark.parametrize(
+    ("rows", "order"),
+    [
+        (
+            "P1,2026-01-05,97110,33,2\n\nP1,2026-01-05,97140,10,1\nP2,2026-01-05,97110,20,1\n",
+            "contiguous",
+        ),
+        (
+            "P1,2026-01-05,97110,33,2\n\nP2,2026-01-05,97110,20,1\nP1,2026-01-05,97140,10,1\n",
+            "scattered",
+        ),
+    ],
+)
+def test_a_blank_line_inside_a_group_does_not_scatter_it(
+    tmp_path: Path, rows: str, order: str
+) -> None:
+    path = tmp_path / "v.csv"
+    path.write_text(HEADER + rows, encoding="utf-8")
+    _, out, _ = audit(str(path), "--format", "json")
+    assert json.loads(out)["summary"]["order"] == order

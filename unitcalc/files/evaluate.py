@@ -1180,7 +1180,8 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
     return _Part(
         loaded=loaded,
         rows_read=grouped.height,
-        scattered=scattered(grouped, keys),
+        # The careful reader's rows are the whole file: counted by rows, blank lines apart.
+        scattered=scattered(grouped, keys, by_rows=loaded.raw is None),
         date_formats=formats,
         # Rows that cannot be used: unreadable, or a code not counted by the day (unknown,
         # not in force on the date of service, monthly).

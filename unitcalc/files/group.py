@@ -30,18 +30,24 @@ def assign_groups(parsed: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
     return parsed.with_columns(pl.when(keyed).then(first).otherwise(pl.col(LINE)).alias(GROUP))
 
 
-def scattered(grouped: pl.DataFrame, keys: Sequence[str]) -> bool:
+def scattered(grouped: pl.DataFrame, keys: Sequence[str], *, by_rows: bool = False) -> bool:
     """True when some group's rows are not next to each other in the file: the lines
-    from its first row to its last hold more than its rows."""
+    from its first row to its last hold more than its rows. With ``by_rows`` (``grouped``
+    holds the whole file, in file order, as the careful reader read it) the rows are
+    counted instead of the lines, so that a blank line between two rows of a group,
+    which is no record, does not part them."""
     import polars as pl
 
     if not keys:
         return False
-    keyed = grouped.filter(pl.all_horizontal(pl.col(name).is_not_null() for name in keys))
+    keyed = grouped.with_row_index("__at").filter(
+        pl.all_horizontal(pl.col(name).is_not_null() for name in keys)
+    )
     if keyed.height == 0:
         return False
+    first, last = (pl.col("__at"), pl.col("__at")) if by_rows else (pl.col(LINE), pl.col(END))
+    size = pl.len() if by_rows else (pl.col(END) - pl.col(LINE) + 1).sum()
     spans = keyed.group_by(GROUP).agg(
-        (pl.col(END).max() - pl.col(LINE).min() + 1).alias("span"),
-        (pl.col(END) - pl.col(LINE) + 1).sum().alias("lines"),
+        (last.max() - first.min() + 1).alias("span"), size.alias("lines")
     )
     return bool(spans.select((pl.col("span") != pl.col("lines")).any()).item())
