@@ -65,3 +65,15 @@ def test_calc_does_not_load_the_file_engine() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip().splitlines()[-1] == "False"
+
+
+def test_the_summary_of_a_parquet_file_names_no_encoding() -> None:
+    # Parquet is not text: the workbook's and Spark's summary rows leave the encoding out
+    # rather than showing "None".
+    from unitcalc.files.evaluate import Summary
+    from unitcalc.files.write import summary_rows
+
+    parquet = dict(summary_rows(Summary()))
+    text = dict(summary_rows(Summary(encoding="utf-8")))
+    assert "encoding" not in parquet
+    assert text["encoding"] == "utf-8"

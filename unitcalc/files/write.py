@@ -609,7 +609,8 @@ def summary_rows(summary: Summary) -> list[tuple[str, Any]]:
         ("groups tripping an edit", summary.edits),
     ]
     read = summary.input_dict()
-    rows.append(("encoding", _detected(read["encoding"], "encoding", summary)))
+    if read["encoding"] is not None:  # Parquet is not text: no encoding
+        rows.append(("encoding", _detected(read["encoding"], "encoding", summary)))
     if read["delimiter"] is not None:
         rows.append(("delimiter", _detected(repr(read["delimiter"]), "delimiter", summary)))
     rows.extend((f"column {role}", header) for role, header in read["columns"].items())
