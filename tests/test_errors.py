@@ -3,6 +3,7 @@ word the same error with their own names for it (issue 16)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -192,3 +193,19 @@ def test_a_message_of_text_and_mentions_is_worded_by_each_face() -> None:
     plain = UnitcalcError("nothing to give")
     assert plain.argument is None
     assert plain.worded(lambda *_, **__: "unused") == "nothing to give"
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({"pooling": "week"}, "pooling='week' is no pooling: give one of discipline, day"),
+        ({"input_format": "xml"}, "input_format='xml' is no input format: give one of csv"),
+    ],
+)
+def test_file_options_are_checked_when_given(given: dict[str, str], message: str) -> None:
+    from unitcalc.errors import FileProblem
+    from unitcalc.files import Options
+
+    with pytest.raises(FileProblem, match=re.escape(message)) as raised:
+        Options(**given)  # type: ignore[arg-type]
+    assert raised.value.argument == next(iter(given))

@@ -61,6 +61,7 @@ _FLAGS: dict[tuple[str, str], str] = {
     ("Options", "group_by"): "--group-by",
     ("Options", "input_format"): "--input-format",
     ("Options", "profiles"): "--payers FILE",
+    ("Options", "pooling"): "--pool-by",
     ("calculate", "pooling"): "--pool-by",
     ("calculate", "default_discipline"): "--default-discipline",
     ("define_code", "spec"): "--define",

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 
 from ..codes import CodeTable
-from ..engine import Pooling
-from ..errors import Spelling, python_spelling
+from ..engine import POOLINGS, Pooling
+from ..errors import FileProblem, Mention, Spelling, message_of, python_spelling
 from ..mue import MueTable
 from ..payers import PayerProfile
 
 InputFormat = Literal["csv", "jsonl", "parquet"]
+INPUT_FORMATS: tuple[InputFormat, ...] = ("csv", "jsonl", "parquet")
 KNOWN_COLUMNS = (
     "code", "minutes", "discipline", "rule", "billed_units", "payer", "provider",
     "assistant_minutes", "modifiers", "cq_units",
@@ -58,10 +59,10 @@ class Options:
     rule: str | None = None
     """The rule for rows that name none (and no payer): cms by default."""
     group_by: tuple[str, ...] = ()
-    input_format: InputFormat | None = None
+    input_format: InputFormat | None = attrs.field(default=None)
     encoding: str | None = None
     """The input's text encoding; None: detected (UTF-8 unless the bytes say otherwise)."""
-    pooling: Pooling | None = None
+    pooling: Pooling | None = attrs.field(default=None)
     tie_preference: tuple[str, ...] | None = None
     codes: CodeTable | None = None
     strict: bool = False
@@ -86,6 +87,31 @@ class Options:
     drops them (:meth:`unitcalc.files.price.Pricer.wrap`). Only with ``only_findings``."""
     explain: bool = False
     """Findings carry the step-by-step explanation (built by the scalar engine)."""
+
+    @input_format.validator
+    def _known_format(self, _: attrs.Attribute[Any], value: str | None) -> None:
+        if value is not None and value not in INPUT_FORMATS:
+            raise FileProblem(
+                message_of(
+                    Mention("input_format", value, owner="Options", given=True),
+                    f" is no input format: give one of {', '.join(INPUT_FORMATS)}",
+                ),
+                path="",
+                argument="input_format",
+            )
+
+    @pooling.validator
+    def _known_pooling(self, _: attrs.Attribute[Any], value: str | None) -> None:
+        if value is not None and value not in POOLINGS:
+            raise FileProblem(
+                message_of(
+                    Mention("pooling", value, owner="Options", given=True),
+                    f" is no pooling: give one of {', '.join(POOLINGS)}",
+                ),
+                path="",
+                argument="pooling",
+            )
+
     spelling: Spelling = attrs.field(default=python_spelling, eq=False, repr=False)
     """How findings write an argument a problem names: as a Python caller does; the
     command line gives its flags."""
