@@ -120,7 +120,7 @@ class TestCalc:
         (["calc", "9711=10"], "Error: '9711=10': '9711' is not a CPT/HCPCS code"),
         (["calc", "97110-XX=10"], "Error: '97110-XX=10': discipline 'XX' is not PT, OT or SLP"),
         (["calc", "97110-=10"], "Error: '97110-=10': the discipline is missing"),
-        (["calc", "97110=10", "--prefer", "xyz"], "Error: tie preference: 'xyz' is not a CPT/HCPCS code"),
+        (["calc", "97110=10", "--prefer", "xyz"], "Error: --prefer xyz: 'xyz' is not a CPT/HCPCS code"),
         (["calc", "97110=10", "--define", "97110=timed/²"], "Error: --define '97110=timed/²'"),
         (["calc", "97110=10", "--rule", "eights"], "Error: Invalid value for '--rule'"),
         (["calc"], "Error: give at least one service"),
@@ -491,3 +491,11 @@ def test_parquet_is_not_written_to_a_terminal(monkeypatch: pytest.MonkeyPatch) -
         _binary_to_terminal("parquet", None)
     _binary_to_terminal("parquet", Path("out.parquet"))  # to a file: fine
     _binary_to_terminal("csv", None)  # text: fine
+
+
+def test_a_bad_tie_preference_is_refused_before_a_file_is_read() -> None:
+    from tests.conftest import run
+
+    result = run("audit", "docs/examples/visits.csv", "--prefer", "97110,9")
+    assert result.exit_code == 2
+    assert "--prefer 97110,9: '9' is not a CPT/HCPCS code" in result.output

@@ -30,7 +30,7 @@ import click
 
 from ._text import count_of, output_width, wrap
 from ._text import table as text_table
-from .codes import KINDS, CodeInfo, CodeTable, define_code, iter_kind
+from .codes import KINDS, CodeInfo, CodeTable, define_code, iter_kind, normalize_code
 from .engine import DEFAULT_MAX_ALTERNATIVES, POOLINGS, Pooling, calculate
 from .errors import ArgumentValue, InvalidServiceError, UnitcalcError, python_spelling
 from .model import Result, ServiceLine, normalize_discipline, parse_date_of_service
@@ -242,9 +242,17 @@ def _rule_option(function: F) -> F:
 
 
 def _prefer(text: str | None) -> list[str] | None:
+    """The codes of ``--prefer``, each checked for a code's shape (a file run would
+    otherwise meet a bad one only at a tie, or never)."""
     if text is None:
         return None
-    return [code for code in text.split(",") if code.strip()]
+    codes = [code for code in text.split(",") if code.strip()]
+    for code in codes:
+        try:
+            normalize_code(code)
+        except InvalidServiceError as exc:
+            raise click.UsageError(f"--prefer {text}: {exc}") from None
+    return codes
 
 
 def _code_table(codes_file: Path | None, definitions: Sequence[str]) -> CodeTable:
