@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -399,3 +400,47 @@ def test_a_blank_line_inside_a_group_does_not_scatter_it(
     path.write_text(HEADER + rows, encoding="utf-8")
     _, out, _ = audit(str(path), "--format", "json")
     assert json.loads(out)["summary"]["order"] == order
+
+
+def test_parts_settled_side_by_side_come_in_their_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two threads settle the parts ahead; whichever finishes first, the groups are handed
+    # on part by part in the parts' order, as one thread hands them.
+    from unitcalc.files import Options, evaluate, run_groups
+
+    rows = "".join(f"P{i % 211},2026-01-0{1 + i % 3},97110,{8 + i % 40},9\n" for i in range(4000))
+    path = tmp_path / "v.csv"
+    path.write_text(HEADER + rows, encoding="utf-8")
+
+    def order() -> list[tuple[int, ...]]:
+        seen: list[tuple[int, ...]] = []
+        run_groups(
+            path,
+            Options(need_billed=True, only_findings=True),
+            lambda group: seen.append(group.finding.lines if group.finding else ()),
+            partition_bytes=2048,
+        )
+        return seen
+
+    monkeypatch.setattr(evaluate, "AHEAD", 1)
+    one = order()
+    monkeypatch.setattr(evaluate, "AHEAD", 2)
+    # The first part of every pair settles last: the threads finish out of order.
+    import threading
+    import time
+
+    settle = evaluate._settle_part
+    calls = iter(range(1_000_000))
+    lock = threading.Lock()
+
+    def slow_then_fast(loaded: Any, options: Any) -> Any:
+        with lock:
+            call = next(calls)
+        if call % 2 == 0:
+            time.sleep(0.05)
+        return settle(loaded, options)
+
+    monkeypatch.setattr(evaluate, "_settle_part", slow_then_fast)
+    assert order() == one
+    assert len(one) == 633  # every group: each bills 9 units

@@ -1116,21 +1116,45 @@ def run_groups(
     return summary
 
 
+AHEAD = 2
+"""Parts settled ahead of the one being written, each in a thread of its own: polars
+settles them side by side (a part of 50,000 rows keeps about one core busy) while
+Python writes findings."""
+
+
 def _settled_parts(loaded_parts: Iterator[Loaded], options: Options) -> Generator[_Part]:
-    """Each part read, checked and settled, the next one in a second thread while the
-    caller writes this one's findings: polars works on one core while Python words
-    findings on the other. At most two parts are held at a time."""
-    from concurrent.futures import ThreadPoolExecutor
+    """Each part read, checked and settled, up to :data:`AHEAD` of them in other threads
+    while the caller writes this one's findings. At most ``AHEAD + 1`` parts are held at
+    a time; the parts come in their order."""
+    import itertools
+    import threading
+    from collections import deque
+    from concurrent.futures import Future, ThreadPoolExecutor
 
-    def settle_next() -> _Part | None:
-        loaded = next(loaded_parts, None)
-        return None if loaded is None else _settle_part(loaded, options)
+    taking = threading.Lock()  # the parts' generator is advanced by one thread at a time
+    numbers = itertools.count()
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="unitcalc-parts") as pool:
-        future = pool.submit(settle_next)
-        while (part := future.result()) is not None:
-            future = pool.submit(settle_next)
-            yield part
+    def settle_next() -> tuple[int, _Part | None]:
+        with taking:
+            number, loaded = next(numbers), next(loaded_parts, None)
+        return number, None if loaded is None else _settle_part(loaded, options)
+
+    with ThreadPoolExecutor(max_workers=AHEAD, thread_name_prefix="unitcalc-parts") as pool:
+        pending: deque[Future[tuple[int, _Part | None]]] = deque(
+            pool.submit(settle_next) for _ in range(AHEAD)
+        )
+        ready: dict[int, _Part | None] = {}
+        expected = 0
+        while pending:
+            number, settled = pending.popleft().result()
+            ready[number] = settled
+            while expected in ready:  # the parts in their order, whichever thread took them
+                part = ready.pop(expected)
+                expected += 1
+                if part is None:
+                    return  # the parts ran out
+                pending.append(pool.submit(settle_next))
+                yield part
 
 
 @attrs.frozen(eq=False)
