@@ -89,29 +89,26 @@ class Options:
     """Findings carry the step-by-step explanation (built by the scalar engine)."""
 
     @input_format.validator
-    def _known_format(self, _: attrs.Attribute[Any], value: str | None) -> None:
-        if value is not None and value not in INPUT_FORMATS:
-            raise FileProblem(
-                message_of(
-                    Mention("input_format", value, owner="Options", given=True),
-                    f" is no input format: give one of {', '.join(INPUT_FORMATS)}",
-                ),
-                path="",
-                argument="input_format",
-            )
+    def _known_format(self, attribute: attrs.Attribute[Any], value: str | None) -> None:
+        _one_of(attribute.name, value, INPUT_FORMATS, "input format")
 
     @pooling.validator
-    def _known_pooling(self, _: attrs.Attribute[Any], value: str | None) -> None:
-        if value is not None and value not in POOLINGS:
-            raise FileProblem(
-                message_of(
-                    Mention("pooling", value, owner="Options", given=True),
-                    f" is no pooling: give one of {', '.join(POOLINGS)}",
-                ),
-                path="",
-                argument="pooling",
-            )
+    def _known_pooling(self, attribute: attrs.Attribute[Any], value: str | None) -> None:
+        _one_of(attribute.name, value, POOLINGS, "pooling")
 
     spelling: Spelling = attrs.field(default=python_spelling, eq=False, repr=False)
     """How findings write an argument a problem names: as a Python caller does; the
     command line gives its flags."""
+
+
+def _one_of(argument: str, value: str | None, choices: tuple[str, ...], what: str) -> None:
+    """Refuse a value given for ``argument`` that is none of ``choices``."""
+    if value is not None and value not in choices:
+        raise FileProblem(
+            message_of(
+                Mention(argument, value, owner="Options", given=True),
+                f" is no {what}: give one of {', '.join(choices)}",
+            ),
+            path="",
+            argument=argument,
+        )
