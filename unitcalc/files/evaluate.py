@@ -1616,19 +1616,15 @@ class _Wording:
         self,
         counting: Rule,
         label: str | None,
-        timed: Sequence[tuple[str, int, int, int]],
+        timed: tuple[tuple[str, int, int], ...],
     ) -> tuple[Note, ...]:
-        """The rule's warnings for one pool's timed items: (code, minutes, unit minutes,
-        first line) each, in input order."""
+        """The rule's warnings for one pool's timed items: (code, minutes, unit minutes)
+        each, in order of first line (their rank in the pool orders ties as the first
+        lines would)."""
         from ..rules import TimedItem
 
         preference = self.preference
-        # The first line only orders items: its rank within the pool says as much.
-        key = (
-            counting.name,
-            label,
-            tuple((code, minutes, unit) for code, minutes, unit, _ in timed),
-        )
+        key = (counting.name, label, timed)
         found = self.warned.get(key)
         if found is None:
             allocation = counting.allocate(
@@ -1639,7 +1635,7 @@ class _Wording:
                         unit_minutes=unit,
                         rank=(preference.get(code, len(preference)), -minutes, order),
                     )
-                    for order, (code, minutes, unit, _) in enumerate(timed)
+                    for order, (code, minutes, unit) in enumerate(timed)
                 ],
                 pool=label,
             )
@@ -1695,15 +1691,12 @@ class _Wording:
                 [items["base"][i] for i in timed],
                 tied=any(items["tied"][i] for i in timed),
             ):
-                ordered = sorted(timed, key=lambda i: items["__first"][i])
+                # Items come sorted by first line (the frame is sorted so): timed too.
                 warnings.extend(
                     self.pool_warnings(
                         counting,
                         label or ("no discipline" if several else None),
-                        [
-                            (codes[i], minutes[i], items["unit_minutes"][i], items["__first"][i])
-                            for i in ordered
-                        ],
+                        tuple((codes[i], minutes[i], items["unit_minutes"][i]) for i in timed),
                     )
                 )
         shown = {line: billed_lines.get(line, 0) for line in allowed_lines} | billed_lines
