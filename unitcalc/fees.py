@@ -835,16 +835,11 @@ def day_totals(
     data = data or payment_data()
     share = data.pe_paid_percent(day)
     percent = assistant.percent_on(day)
-    fees: list[tuple[int, Fee, int, int]] = []
-    unpriced: list[str] = []
-    for index, line in enumerate(lines):
-        if line.units <= 0:
-            continue
-        fee = schedule.fee(line.code, line.modifiers, line.locality)
-        if fee is None:
-            unpriced.append(line.code)
-            continue
-        fees.append((index, fee, line.units, min(line.assistant_units, line.units)))
+    found, unpriced = _line_fees(lines, schedule)
+    fees = [
+        (index, fee, line.units, min(line.assistant_units, line.units))
+        for index, line, fee in found
+    ]
     # The full unit: the first unit of the first line with the highest PE payment.
     full: tuple[int, Decimal] | None = None
     for index, fee, _, _ in fees:
@@ -876,6 +871,24 @@ def day_totals(
     return cents(whole), [cents(total) for total in totals], tuple(dict.fromkeys(unpriced))
 
 
+def _line_fees(
+    lines: Sequence[DayLine], schedule: FeeSchedule
+) -> tuple[list[tuple[int, DayLine, Fee]], list[str]]:
+    """The day's lines that bill units, each with its place and its fee, and the codes
+    the fee file lacks (in line order, repeats kept)."""
+    found: list[tuple[int, DayLine, Fee]] = []
+    unpriced: list[str] = []
+    for index, line in enumerate(lines):
+        if line.units <= 0:
+            continue
+        fee = schedule.fee(line.code, line.modifiers, line.locality)
+        if fee is None:
+            unpriced.append(line.code)
+        else:
+            found.append((index, line, fee))
+    return found, unpriced
+
+
 def _units(
     lines: Sequence[DayLine],
     schedule: FeeSchedule,
@@ -887,15 +900,9 @@ def _units(
     the fee file lacks."""
     share = data.pe_paid_percent(day)
     percent = assistant.percent_on(day)
+    found, unpriced = _line_fees(lines, schedule)
     priced: list[tuple[Fee, int, bool]] = []
-    unpriced: list[str] = []
-    for index, line in enumerate(lines):
-        if line.units <= 0:
-            continue
-        fee = schedule.fee(line.code, line.modifiers, line.locality)
-        if fee is None:
-            unpriced.append(line.code)
-            continue
+    for index, line, fee in found:
         with_modifier = min(line.assistant_units, line.units)
         priced.extend((fee, index, n < with_modifier) for n in range(line.units))
     # The unit with the highest PE payment is paid in full; a tie keeps the first.
