@@ -191,20 +191,16 @@ def _read(
     first = 2 if input_format == "csv" else 1
     empty = _all_empty(frame) if input_format == "csv" else None
     numbered, lines, blank = _number_by_file(frame, first, empty=empty)
-    if empty is not None:
-        numbered = numbered.where(~_all_empty(numbered))
     return numbered, lines - blank, blank
 
 
 def _all_empty(frame: DataFrame) -> Column:
-    """True for a row whose every cell (the line number apart) is empty or white space."""
+    """True for a row whose every cell is empty or white space."""
     from functools import reduce
 
     from pyspark.sql import functions as F
 
-    cells = [
-        F.trim(F.col(f"`{name}`")) == F.lit("") for name in frame.columns if name != LINE_COLUMN
-    ]
+    cells = [F.trim(F.col(f"`{name}`")) == F.lit("") for name in frame.columns]
     return reduce(lambda left, right: left & right, cells)
 
 
@@ -257,7 +253,8 @@ def _number(
     frame: DataFrame, tagged: DataFrame, pieces: list[str], first: int
 ) -> tuple[DataFrame, int, int]:
     """``frame`` numbered (see :func:`_number_by_file`), its number of rows, and how
-    many of them ``tagged`` marks ``__empty`` (counted in the same pass)."""
+    many of them ``tagged`` marks ``__empty`` (counted in the same pass, and left out of
+    the rows returned)."""
     from pyspark.sql import functions as F
 
     empty = (
@@ -282,7 +279,10 @@ def _number(
         line += row["__rows"]
     schema = tagged.select(*pieces).schema.add("__base", "long")
     base_frame = frame.sparkSession.createDataFrame(bases, schema)
-    numbered = tagged.join(F.broadcast(base_frame), pieces).select(
+    joined = tagged.join(F.broadcast(base_frame), pieces)
+    if "__empty" in tagged.columns:  # numbered with the others, then left out
+        joined = joined.where(~F.col("__empty"))
+    numbered = joined.select(
         *(F.col(f"`{name}`") for name in frame.columns),
         (F.col("__id") + F.col("__base")).alias(LINE_COLUMN),
     )
