@@ -40,9 +40,9 @@ def scattered(grouped: pl.DataFrame, keys: Sequence[str], *, by_rows: bool = Fal
 
     if not keys:
         return False
-    keyed = grouped.with_row_index("__at").filter(
-        pl.all_horizontal(pl.col(name).is_not_null() for name in keys)
-    )
+    if by_rows:
+        grouped = grouped.with_row_index("__at")
+    keyed = grouped.filter(pl.all_horizontal(pl.col(name).is_not_null() for name in keys))
     if keyed.height == 0:
         return False
     first, last = (pl.col("__at"), pl.col("__at")) if by_rows else (pl.col(LINE), pl.col(END))
