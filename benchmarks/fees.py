@@ -33,10 +33,10 @@ FEES = (
 def reference(data: Path, fees: Path, output: Path) -> None:
     """The audit with fees as it was priced before the columns priced it: every group
     evaluated by the one-visit engine (``only_findings`` off), ``Pricer.memo`` off."""
-    from unitcalc.fees import load_fees
     from unitcalc.files import Options, run_groups
     from unitcalc.files.price import Pricer
     from unitcalc.files.write import AuditWriter
+    from unitcalc.payment.fees import load_fees
 
     pricer = Pricer(load_fees(fees), explanations=False, memo=False)
     writer = AuditWriter("json", show_all=False, amounts=True)

@@ -1,8 +1,12 @@
 """Shared test settings and helpers, for every folder of tests/.
 
-The folders follow the package's: ``tests/files/`` tests ``unitcalc/files``,
-``tests/rules/`` ``unitcalc/rules``, ``tests/web/`` ``unitcalc/web``; the Hypothesis
-property tests are in ``tests/property/``, the rest beside this file.
+The folders follow the package's: ``tests/core/`` tests ``unitcalc/core``,
+``tests/rules/`` ``unitcalc/rules``, ``tests/engine/`` ``unitcalc/engine``,
+``tests/payment/`` ``unitcalc/payment``, ``tests/files/`` ``unitcalc/files``, and the
+faces ``tests/cli/``, ``tests/web/``, ``tests/spark/``. A module's own property tests
+(its scalar and columnar forms held equal) are in its test file; the end-to-end property
+tests are in ``tests/property/``, with the shared strategies; tests across the whole
+package (the docs, the scenarios, the junk-input sweep) are beside this file.
 
 Hypothesis runs without its per-example deadline: the suite makes no timing assertions
 (speed is measured in benchmarks/), and a busy machine must not fail a property test.

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import run
 from unitcalc.cli import main, parse_service
-from unitcalc.errors import InvalidServiceError
+from unitcalc.core.errors import InvalidServiceError
 from unitcalc.web.app import create_app
 
 
@@ -155,8 +155,8 @@ def test_api_default_date_and_errors(client: TestClient) -> None:
 
 
 def test_names_spelled_apart_to_keep_calc_fast_agree() -> None:
-    from unitcalc import engine
-    from unitcalc.assistant import DE_MINIMIS, MODIFIERS
+    from unitcalc.engine import count as engine
+    from unitcalc.engine.assistant import DE_MINIMIS, MODIFIERS
 
     assert set(engine._ASSISTED) == set(MODIFIERS)
     option = next(p for p in main.commands["calc"].params if p.name == "de_minimis")
@@ -170,7 +170,7 @@ def test_calc_does_not_load_the_assistant_module_for_a_plain_visit() -> None:
     code = (
         "import sys; from click.testing import CliRunner; from unitcalc.cli import main; "
         "CliRunner().invoke(main, ['calc', '97110=33']); "
-        "print('unitcalc.assistant' in sys.modules)"
+        "print('unitcalc.engine.assistant' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

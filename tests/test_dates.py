@@ -20,7 +20,7 @@ from unitcalc import (
     ServiceLine,
     calculate,
 )
-from unitcalc.errors import CodeNotInForceError, MonthlyCodeError
+from unitcalc.core.errors import CodeNotInForceError, MonthlyCodeError
 
 TABLE = CodeTable.default()
 DAY = datetime.timedelta(days=1)
@@ -272,7 +272,7 @@ class TestLinesWithoutDiscipline:
             calculate(lines)
 
     def test_the_file_commands_pooling_apart_is_kept_for_evaluate(self) -> None:
-        from unitcalc.engine import evaluate
+        from unitcalc.engine.count import evaluate
 
         lines = [ServiceLine("97110", 33, discipline="PT"), ServiceLine("97140", 7)]
         apart = evaluate(lines).result

@@ -10,9 +10,8 @@ The public API for billing scripts:
 
 from typing import TYPE_CHECKING, Any
 
-from .codes import CodeInfo, CodeTable, define_code
-from .engine import DEFAULT_MAX_ALTERNATIVES, calculate
-from .errors import (
+from .core.codes import CodeInfo, CodeTable, define_code
+from .core.errors import (
     CodeNotInForceError,
     CodeTableError,
     DeletedCodeError,
@@ -22,11 +21,13 @@ from .errors import (
     UnknownCodeError,
     UnknownRuleError,
 )
-from .model import LineResult, Note, Result, ServiceLine, Tie, TieGroup
+from .core.model import LineResult, Note, Result, ServiceLine, Tie, TieGroup
+from .engine.count import DEFAULT_MAX_ALTERNATIVES, calculate
 from .rules import RULES, Rule, get_rule
 
 if TYPE_CHECKING:
-    from .assistant import (
+    from .core.errors import FeeFileError
+    from .engine.assistant import (
         AssistantOptions,
         AssistantPayment,
         AssistantSplit,
@@ -36,35 +37,34 @@ if TYPE_CHECKING:
         check_modifier_count,
         split_units,
     )
-    from .auditing import STATUSES, Finding, audit
-    from .errors import FeeFileError
-    from .fees import DayLine, FeeSchedule, load_fees, price_day
+    from .engine.audit import STATUSES, Finding, audit
     from .files import FileProblem, iter_findings
-    from .threshold import accrue
+    from .payment.fees import DayLine, FeeSchedule, load_fees, price_day
+    from .payment.threshold import accrue
 
     __version__: str
 
 # The file, audit and assistant modifier API and the version load on first use, so that a one-visit
 # `unitcalc calc` starts quickly.
 _LAZY = {
-    "AssistantOptions": "assistant",
-    "AssistantPayment": "assistant",
-    "AssistantSplit": "assistant",
-    "BilledLine": "assistant",
-    "ModifierFinding": "assistant",
-    "check_billed_lines": "assistant",
-    "check_modifier_count": "assistant",
-    "split_units": "assistant",
-    "STATUSES": "auditing",
-    "Finding": "auditing",
-    "audit": "auditing",
-    "FileProblem": "errors",
-    "FeeFileError": "errors",
-    "DayLine": "fees",
-    "FeeSchedule": "fees",
-    "load_fees": "fees",
-    "price_day": "fees",
-    "accrue": "threshold",
+    "AssistantOptions": "engine.assistant",
+    "AssistantPayment": "engine.assistant",
+    "AssistantSplit": "engine.assistant",
+    "BilledLine": "engine.assistant",
+    "ModifierFinding": "engine.assistant",
+    "check_billed_lines": "engine.assistant",
+    "check_modifier_count": "engine.assistant",
+    "split_units": "engine.assistant",
+    "STATUSES": "engine.audit",
+    "Finding": "engine.audit",
+    "audit": "engine.audit",
+    "FileProblem": "core.errors",
+    "FeeFileError": "core.errors",
+    "DayLine": "payment.fees",
+    "FeeSchedule": "payment.fees",
+    "load_fees": "payment.fees",
+    "price_day": "payment.fees",
+    "accrue": "payment.threshold",
     "iter_findings": "files",
 }
 

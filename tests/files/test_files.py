@@ -12,14 +12,14 @@ import pytest
 from click.testing import CliRunner
 
 import unitcalc
-import unitcalc.engine
+import unitcalc.engine.count
 import unitcalc.files.evaluate
 from unitcalc import FileProblem, iter_findings
 from unitcalc.cli import main
-from unitcalc.codes import CodeTable, define_code
+from unitcalc.core.codes import CodeTable, define_code
+from unitcalc.core.mue import MueTable, MueTableError
+from unitcalc.engine.payers import PayerProfileError, parse_profiles
 from unitcalc.files import Group, Options, run_groups
-from unitcalc.mue import MueTable, MueTableError
-from unitcalc.payers import PayerProfileError, parse_profiles
 
 MUE_HEADER = (
     b'"HCPCS/CPT Code","Practitioner Services MUE Values","MUE Adjudication Indicator",'
@@ -313,7 +313,7 @@ def test_a_row_shows_the_warnings_its_code_is_named_in_by_the_notes_codes(
     def worded_otherwise(code: str, note: str) -> unitcalc.Note:
         return unitcalc.Note(f"Medicare: {note}", kind="rule-note", codes=(code,))
 
-    monkeypatch.setattr(unitcalc.engine, "rule_note", worded_otherwise)
+    monkeypatch.setattr(unitcalc.engine.count, "rule_note", worded_otherwise)
     monkeypatch.setattr(unitcalc.files.evaluate, "rule_note", worded_otherwise)
     path = write(
         tmp_path,

@@ -505,9 +505,9 @@ def test_a_row_billing_no_unit_is_not_a_claim_line_past_the_threshold(tmp_path: 
 
 
 def test_an_unpriced_code_is_a_note_of_its_own_kind_naming_the_code(tmp_path: Path) -> None:
-    from unitcalc.fees import load_fees
     from unitcalc.files import Group, Options, run_groups
     from unitcalc.files.price import Pricer
+    from unitcalc.payment.fees import load_fees
 
     fee_file = tmp_path / "fees.csv"
     fee_file.write_text("code,amount\n97110,30.00\n")
@@ -698,7 +698,7 @@ def test_the_sums_keep_groups_without_an_allowed_amount_apart(tmp_path: Path) ->
 
 
 def test_a_patient_year_given_twice_in_the_starting_amounts_is_an_error(tmp_path: Path) -> None:
-    from unitcalc.errors import FeeFileError
+    from unitcalc.core.errors import FeeFileError
     from unitcalc.files.price import load_starting
 
     start = tmp_path / "start.csv"

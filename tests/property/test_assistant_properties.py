@@ -10,7 +10,7 @@ from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 import unitcalc
-from unitcalc.assistant import (
+from unitcalc.engine.assistant import (
     AssistantOptions,
     BilledLine,
     check_billed_lines,

@@ -23,12 +23,12 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from unitcalc.assistant import AssistantPayment
-from unitcalc.fees import DayLine, Fee, FeeSchedule, day_totals, load_fees, price_day
+from unitcalc.engine.assistant import AssistantPayment
+from unitcalc.engine.payers import PayerProfile
 from unitcalc.files import Options, run_groups
 from unitcalc.files.price import Pricer
 from unitcalc.files.write import AuditWriter
-from unitcalc.payers import PayerProfile
+from unitcalc.payment.fees import DayLine, Fee, FeeSchedule, day_totals, load_fees, price_day
 
 HEADER = (
     "patient_id,date_of_service,code,minutes,discipline,billed_units,provider,payer,"

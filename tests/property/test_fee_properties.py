@@ -10,7 +10,7 @@ from decimal import Decimal
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from unitcalc.fees import DayLine, Fee, FeeSchedule, price_day
+from unitcalc.payment.fees import DayLine, Fee, FeeSchedule, price_day
 
 CODES = ("97110", "97112", "97140", "97530")
 DAY = datetime.date(2025, 6, 2)

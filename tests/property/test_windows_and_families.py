@@ -13,7 +13,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import unitcalc
-from unitcalc.errors import CodeNotInForceError, MonthlyCodeError
+from unitcalc.core.errors import CodeNotInForceError, MonthlyCodeError
 from unitcalc.rules import TimedItem, item_midpoint_units
 
 from .strategies import TABLE

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
-    from unitcalc.errors import UnitcalcError
+    from unitcalc.core.errors import UnitcalcError
     from unitcalc.spark import available, session
 
     try:

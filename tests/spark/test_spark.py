@@ -15,9 +15,9 @@ import polars as pl
 import pytest
 
 from tests.conftest import run
+from unitcalc.engine.payers import load_profiles
 from unitcalc.files import Options, run_groups
 from unitcalc.files.write import AuditWriter, BatchWriter
-from unitcalc.payers import load_profiles
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -222,7 +222,7 @@ def test_a_dataframe_without_line_numbers_is_numbered_in_its_order(spark: SparkS
 
 
 def test_an_unknown_payer_is_refused_before_any_work(spark: SparkSession) -> None:
-    from unitcalc.errors import PayerProfileError
+    from unitcalc.core.errors import PayerProfileError
     from unitcalc.spark import audit
 
     frame = spark.createDataFrame([("P1", "2026-03-02", "97110", "33", "3")]).toDF(
@@ -233,7 +233,7 @@ def test_an_unknown_payer_is_refused_before_any_work(spark: SparkSession) -> Non
 
 
 def test_a_frame_without_a_code_column_names_it(spark: SparkSession) -> None:
-    from unitcalc.errors import FileProblem
+    from unitcalc.core.errors import FileProblem
     from unitcalc.spark import audit
 
     frame = spark.createDataFrame([("P1", "2026-03-02", "33", "3")]).toDF(

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from unitcalc.cli import main
-from unitcalc.payers import load_profiles
+from unitcalc.engine.payers import load_profiles
 from unitcalc.web.app import create_app
 
 PAYERS = Path(__file__).resolve().parents[2] / "docs" / "payers.toml"

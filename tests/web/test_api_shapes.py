@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
 
 from unitcalc.cli import main
-from unitcalc.codes import CodeTable
-from unitcalc.payers import load_profiles
+from unitcalc.core.codes import CodeTable
+from unitcalc.engine.payers import load_profiles
 from unitcalc.rules import RULES
 from unitcalc.web.app import create_app
 

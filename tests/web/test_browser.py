@@ -22,7 +22,7 @@ import pytest
 import uvicorn
 
 import unitcalc
-from unitcalc.payers import load_profiles
+from unitcalc.engine.payers import load_profiles
 from unitcalc.web.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ only those before it.
 
 from __future__ import annotations
 
-from ..errors import FileProblem
+from ..core.errors import FileProblem
 from .evaluate import Group, Summary, group_columns, iter_findings, run_groups
 from .options import InputFormat, Options
 

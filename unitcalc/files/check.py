@@ -20,9 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ..auditing import parse_units
-from ..codes import CodeTable
-from ..errors import (
+from ..core.codes import CodeTable
+from ..core.errors import (
     FileProblem,
     InvalidServiceError,
     Mention,
@@ -30,9 +29,10 @@ from ..errors import (
     UnitcalcError,
     message_of,
 )
-from ..model import MAX_MINUTES, ServiceLine, parse_minutes
-from ..payers import PayerProfile
-from ..payers import select as select_profile
+from ..core.model import MAX_MINUTES, ServiceLine, parse_minutes
+from ..engine.audit import parse_units
+from ..engine.payers import PayerProfile
+from ..engine.payers import select as select_profile
 from ..rules import get_rule, rule_names
 from .options import (
     ALIASES,
@@ -60,7 +60,7 @@ def parse_date(text: str) -> tuple[datetime.date, str]:
     >>> parse_date("5.1.2026")
     Traceback (most recent call last):
     ...
-    unitcalc.errors.InvalidServiceError: date_of_service '5.1.2026' is not a date: ...
+    unitcalc.core.errors.InvalidServiceError: date_of_service '5.1.2026' is not a date: ...
     """
     value = text.strip()
     iso = _ISO_DATE.match(value)

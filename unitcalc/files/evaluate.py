@@ -5,8 +5,8 @@ For each group the engine joins the code table and the payer profiles, pools the
 minutes (per discipline by default), asks each rule's columnar form for the units every
 compliant allocation gives and the tie left open, and compares the billed units with
 them: the status (ok, over, under, misallocated) and the MUE and NCCI edits are columns.
-A group is handed to the scalar engine (:func:`unitcalc.engine.evaluate` and
-:func:`unitcalc.auditing.check`) when a finding must be written for it (it is not ok,
+A group is handed to the scalar engine (:func:`unitcalc.engine.count.evaluate` and
+:func:`unitcalc.engine.audit.check`) when a finding must be written for it (it is not ok,
 trips an edit, or every group is listed), or when it holds what the columns do not
 count (an unreadable row, an unknown or deleted code, an add-on family, a payer cap or
 minimum, rules that differ within the day, a line without a discipline beside lines
@@ -25,10 +25,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 
-from ..auditing import Finding, check
-from ..codes import CodeTable
-from ..edits import per_day_limits
-from ..engine import (
+from ..core.codes import CodeTable
+from ..core.errors import FileProblem, Mention, UnitcalcError, message_of
+from ..core.model import MAX_MINUTES, Note, ServiceLine
+from ..core.mue import MueTable
+from ..engine.audit import Finding, check
+from ..engine.count import (
     DEFAULT_MAX_ALTERNATIVES,
     Evaluation,
     Pooling,
@@ -36,10 +38,8 @@ from ..engine import (
     rule_note,
     untimed_without_minutes,
 )
-from ..errors import FileProblem, Mention, UnitcalcError, message_of
-from ..model import MAX_MINUTES, Note, ServiceLine
-from ..mue import MueTable
-from ..payers import PayerProfile
+from ..engine.edits import per_day_limits
+from ..engine.payers import PayerProfile
 from ..rules import RULES, Rule, get_rule
 from .check import (
     ASSISTED,
@@ -229,11 +229,11 @@ class Group:
 
     def _modifier_edits(self) -> tuple[str, ...]:
         """The assistant modifiers billed (a ``modifiers`` or ``cq_units`` column) against
-        the units due with CQ/CO (:mod:`unitcalc.assistant`), as edit messages."""
+        the units due with CQ/CO (:mod:`unitcalc.engine.assistant`), as edit messages."""
         known = self.layout.known
         if self.evaluation is None or not {"modifiers", "cq_units"} & set(known):
             return ()
-        from ..assistant import BilledLine, check_billed_lines, check_modifier_count
+        from ..engine.assistant import BilledLine, check_billed_lines, check_modifier_count
 
         found: list[str] = []
         for line in self.evaluation.result.lines:
@@ -1018,7 +1018,7 @@ def settle(grouped: pl.DataFrame, options: Options, *, date_column: str | None =
 
 def _edits(rows: pl.LazyFrame, mue: MueTable | None) -> pl.LazyFrame:
     """``__edits`` per group: whether the billed units trip an NCCI per-day limit or
-    an MUE (as :func:`unitcalc.edits.check_edits` decides for one group)."""
+    an MUE (as :func:`unitcalc.engine.edits.check_edits` decides for one group)."""
     import polars as pl
 
     billed = pl.col(BILLED).fill_null(0)
@@ -1602,7 +1602,7 @@ def _invalid_of(
 
 
 class _Wording:
-    """Findings worded from columns as :func:`unitcalc.auditing.check` words them. What
+    """Findings worded from columns as :func:`unitcalc.engine.audit.check` words them. What
     depends only on a pool's minutes (the rule's warnings) is worded once per distinct
     pool and reused: files repeat the same visits many times."""
 
@@ -1660,8 +1660,8 @@ class _Wording:
     ) -> Finding:
         """One group's finding from its columns: ``items`` per code and pool in order of
         first line, ``rows`` in line order; ``edits`` whether any edit trips."""
-        from ..auditing import _by_code, _message
-        from ..edits import check_edits
+        from ..engine.audit import _by_code, _message
+        from ..engine.edits import check_edits
 
         pools: dict[int, list[int]] = {}
         for index, pool in enumerate(items["pool"]):

@@ -7,11 +7,11 @@ from typing import Any, Literal
 
 import attrs
 
-from ..codes import CodeTable
-from ..engine import POOLINGS, Pooling
-from ..errors import FileProblem, Mention, Spelling, message_of, python_spelling
-from ..mue import MueTable
-from ..payers import PayerProfile
+from ..core.codes import CodeTable
+from ..core.errors import FileProblem, Mention, Spelling, message_of, python_spelling
+from ..core.mue import MueTable
+from ..engine.count import POOLINGS, Pooling
+from ..engine.payers import PayerProfile
 
 InputFormat = Literal["csv", "jsonl", "parquet"]
 INPUT_FORMATS: tuple[InputFormat, ...] = ("csv", "jsonl", "parquet")

@@ -2,10 +2,10 @@
 followed across the file.
 
 :class:`Pricer` sits between the file engine and the writer: each group handed on by
-:func:`unitcalc.files.evaluate.run_groups` is priced (:func:`unitcalc.fees.price_day`,
+:func:`unitcalc.files.evaluate.run_groups` is priced (:func:`unitcalc.payment.fees.price_day`,
 the billed units and the units the rule allows) before the writer sees it, and its
 claim lines' allowed amounts are kept, small, for the KX accrual made once the whole
-file is read (:func:`unitcalc.threshold.accrue`, in date-of-service order). The sums
+file is read (:func:`unitcalc.payment.threshold.accrue`, in date-of-service order). The sums
 and the threshold findings go into the run's summary (``Summary.payment``).
 """
 
@@ -21,9 +21,11 @@ from typing import Any, NamedTuple
 
 import attrs
 
-from ..assistant import MEDICARE_PAYMENT, AssistantPayment, parse_modifiers
-from ..errors import FeeFileError, InvalidServiceError
-from ..fees import (
+from ..core.errors import FeeFileError, InvalidServiceError
+from ..core.model import Note
+from ..engine.assistant import MEDICARE_PAYMENT, AssistantPayment, parse_modifiers
+from ..engine.payers import PayerProfile
+from ..payment.fees import (
     ASSISTANT_MODIFIERS,
     DayLine,
     FeeSchedule,
@@ -34,9 +36,7 @@ from ..fees import (
     payment_data,
     price_day,
 )
-from ..model import Note
-from ..payers import PayerProfile
-from ..threshold import BUCKETS, Bucket, Charge, accrue
+from ..payment.threshold import BUCKETS, Bucket, Charge, accrue
 from .check import Layout, parse_date
 from .evaluate import LOCALITY_COLUMN, PRIOR_COLUMN_NAMES, Group, PriceRow, Summary
 
@@ -178,8 +178,8 @@ class Pricer:
     national_only: bool = False
     """Rows named a locality that a PPRRVU file without its GPCI file cannot price."""
     memo: bool = True
-    """Remember each day's totals by its lines (:func:`unitcalc.fees.day_totals`); off,
-    every day is priced anew unit by unit (:func:`unitcalc.fees.price_day`): the same
+    """Remember each day's totals by its lines (:func:`unitcalc.payment.fees.day_totals`); off,
+    every day is priced anew unit by unit (:func:`unitcalc.payment.fees.price_day`): the same
     amounts, slower."""
     _days: dict[Hashable, _DayTotals] = attrs.Factory(dict)
     _parsed: dict[str, tuple[str, ...]] = attrs.Factory(dict)

@@ -23,8 +23,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
-from .._text import count_of
-from ..errors import FileProblem, Mention, message_of
+from ..core.errors import FileProblem, Mention, message_of
+from ..core.text import count_of
 from .options import InputFormat
 
 if TYPE_CHECKING:

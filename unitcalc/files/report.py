@@ -15,8 +15,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from ..auditing import STATUSES
-from ..errors import OutputProblem
+from ..core.errors import OutputProblem
+from ..engine.audit import STATUSES
 from .evaluate import Summary
 from .write import KX_COLUMNS, summary_rows
 

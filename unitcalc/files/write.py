@@ -25,12 +25,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
-from .._text import count_of
-from .._text import table as text_table
-from ..auditing import STATUSES, Finding
-from ..codes import CodeTable
-from ..errors import OutputProblem, UnitcalcError
-from ..model import Result
+from ..core.codes import CodeTable
+from ..core.errors import OutputProblem, UnitcalcError
+from ..core.model import Result
+from ..core.text import count_of
+from ..core.text import table as text_table
+from ..engine.audit import STATUSES, Finding
 from .check import Layout
 from .evaluate import Group, Summary
 from .leftovers import remove_stale, run_mark
@@ -396,7 +396,7 @@ def _cell(value: Any) -> Any:
 def _billed_sum(values: list[Any]) -> Any:
     """A claim line's billed units: its rows' sum when every one is a whole number, else
     the rows' values as written, joined with '+', so nothing is silently rewritten."""
-    from ..auditing import parse_units
+    from ..engine.audit import parse_units
 
     try:
         return sum(parse_units(value, code=None) for value in values)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from ..errors import UnknownRuleError
+from ..core.errors import UnknownRuleError
 from .ama import AmaRule
 from .base import (
     PoolAllocation,

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 import attrs
 
-from .._text import count_of
-from ..model import Note
+from ..core.model import Note
+from ..core.text import count_of
 
 if TYPE_CHECKING:
     import polars as pl

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .._text import count_of
-from ..model import Note
+from ..core.model import Note
+from ..core.text import count_of
 from .base import (
     PoolAllocation,
     Rule,

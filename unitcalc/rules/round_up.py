@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .._text import count_of
+from ..core.text import count_of
 from .base import PoolAllocation, Rule, TimedItem, columnar_untied
 
 if TYPE_CHECKING:

@@ -32,14 +32,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import unitcalc
 
-from ..assistant import AssistantOptions
-from ..auditing import audit
-from ..codes import KINDS, CodeTable
-from ..engine import calculate
-from ..errors import ArgumentValue, UnitcalcError, python_spelling
-from ..model import ServiceLine, normalize_discipline, parse_date_of_service
-from ..payers import PayerProfile
-from ..payers import select as select_profile
+from ..core.codes import KINDS, CodeTable
+from ..core.errors import ArgumentValue, UnitcalcError, python_spelling
+from ..core.model import ServiceLine, normalize_discipline, parse_date_of_service
+from ..engine.assistant import AssistantOptions
+from ..engine.audit import audit
+from ..engine.count import calculate
+from ..engine.payers import PayerProfile
+from ..engine.payers import select as select_profile
 from ..rules import RULES, get_rule
 from . import responses
 
@@ -461,7 +461,7 @@ def _long_number_field(body: bytes) -> str | None:
 
 
 def _whole_units(value: int | float | str, where: str) -> int:
-    from ..auditing import parse_units
+    from ..engine.audit import parse_units
 
     _short(value, where, "billed_units")
     try:

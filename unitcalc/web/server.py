@@ -114,7 +114,7 @@ class _OneWritePerTurn:
 
 def app_from_environment() -> FastAPI:
     """The application of one worker process, configured by ``unitcalc serve``."""
-    from ..payers import load_profiles
+    from ..engine.payers import load_profiles
     from .app import create_app
 
     payers = os.environ.get(ENV_PAYERS, "")

@@ -28,22 +28,22 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import attrs
 import click
 
-from ._text import count_of, output_width, wrap
-from ._text import table as text_table
-from .codes import KINDS, CodeInfo, CodeTable, define_code, iter_kind, normalize_code
-from .engine import DEFAULT_MAX_ALTERNATIVES, POOLINGS, Pooling, calculate
-from .errors import ArgumentValue, InvalidServiceError, UnitcalcError, python_spelling
-from .model import Result, ServiceLine, normalize_discipline, parse_date_of_service
-from .rules import RULES, get_rule, rule_names
+from ..core.codes import KINDS, CodeInfo, CodeTable, define_code, iter_kind, normalize_code
+from ..core.errors import ArgumentValue, InvalidServiceError, UnitcalcError, python_spelling
+from ..core.model import Result, ServiceLine, normalize_discipline, parse_date_of_service
+from ..core.text import count_of, output_width, wrap
+from ..core.text import table as text_table
+from ..engine.count import DEFAULT_MAX_ALTERNATIVES, POOLINGS, Pooling, calculate
+from ..rules import RULES, get_rule, rule_names
 
 if TYPE_CHECKING:
-    from .assistant import AssistantOptions, AssistantSplit, DeMinimis
-    from .fees import FeeSchedule
-    from .files import InputFormat, Options, Summary
-    from .files.price import Pricer
-    from .files.write import AuditFormat, AuditWriter, BatchFormat, BatchWriter
-    from .mue import MueTable
-    from .payers import PayerProfile
+    from ..core.mue import MueTable
+    from ..engine.assistant import AssistantOptions, AssistantSplit, DeMinimis
+    from ..engine.payers import PayerProfile
+    from ..files import InputFormat, Options, Summary
+    from ..files.price import Pricer
+    from ..files.write import AuditFormat, AuditWriter, BatchFormat, BatchWriter
+    from ..payment.fees import FeeSchedule
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -216,18 +216,18 @@ def _counting(payers_file: Path | None, payer: str | None, mue_file: Path | None
     profiles: dict[str, PayerProfile] = {}
     selected = None
     if payers_file:
-        from .payers import load_profiles  # loaded only when profiles are used
+        from ..engine.payers import load_profiles  # loaded only when profiles are used
 
         profiles = load_profiles(payers_file)
     if payer:
-        from .payers import select as select_profile
+        from ..engine.payers import select as select_profile
 
         if not payers_file:
             raise click.UsageError("--payer needs --payers FILE, the file of payer profiles")
         selected = select_profile(profiles, payer, path=str(payers_file))
     mue = None
     if mue_file:
-        from .mue import MueTable
+        from ..core.mue import MueTable
 
         mue = MueTable.load(mue_file)
     return _Counting(selected, profiles, str(payers_file or ""), mue)
@@ -447,7 +447,7 @@ def _services_from_json(stream_name: str, text: str) -> _JsonInput:
 )
 @click.option(
     "--de-minimis",
-    # unitcalc.assistant.DE_MINIMIS, spelled here so that calc does not load the module.
+    # unitcalc.engine.assistant.DE_MINIMIS, spelled here so that calc does not load the module.
     type=click.Choice(["more-than", "at-least"]),
     default="more-than",
     show_default=True,
@@ -548,14 +548,14 @@ def calc_output_schema() -> Path:
     >>> json.loads(calc_output_schema().read_text())["properties"]["schema_version"]
     {'const': 1, 'description': 'The version of this shape.'}
     """
-    return Path(__file__).parent / "schemas" / "calc-output.schema.json"
+    return Path(__file__).parents[1] / "schemas" / "calc-output.schema.json"
 
 
 def _assistant_options(two_units: bool, de_minimis: DeMinimis) -> AssistantOptions | None:
     """The assistant options, or None for the defaults (then nothing more is loaded)."""
     if two_units and de_minimis == "more-than":
         return None
-    from .assistant import AssistantOptions
+    from ..engine.assistant import AssistantOptions
 
     return AssistantOptions(split_two_final_units=two_units, de_minimis=de_minimis)
 
@@ -790,7 +790,7 @@ def _options(
     definitions: Sequence[str],
     need_billed: bool,
 ) -> Options:
-    from .files import Options, group_columns
+    from ..files import Options, group_columns
 
     counting = _counting(payers_file, payer, mue_file)
     preference = _prefer(prefer)
@@ -855,8 +855,8 @@ def _run(
     manifest_path: Path | None = None,
     pricer: Pricer | None = None,
 ) -> Summary:
-    from .files import run_groups
-    from .files.write import atomic_output, check_output
+    from ..files import run_groups
+    from ..files.write import atomic_output, check_output
 
     progress = _progress()
     # SIGTERM ends the run as an error does: a half-written report is removed.
@@ -904,7 +904,7 @@ def _extras(
     manifest_path: Path | None,
 ) -> None:
     """The run's other outputs, once the main one is written: --manifest and --report."""
-    from .files.write import atomic_output
+    from ..files.write import atomic_output
 
     if manifest_path is not None:
         with atomic_output(manifest_path) as out:
@@ -912,8 +912,8 @@ def _extras(
             json.dump(summary.manifest | {"read": summary.input_dict()}, out, indent=2)
             out.write("\n")
     if report is not None:
-        from .files.report import write_report
-        from .files.write import AuditWriter, audit_columns
+        from ..files.report import write_report
+        from ..files.write import AuditWriter, audit_columns
 
         assert isinstance(writer, AuditWriter)
         assert writer.kept is not None
@@ -936,7 +936,7 @@ def _check_extras(
     manifest_path: Path | None,
 ) -> None:
     """Refuse, before any work, a --report or --manifest that cannot be written."""
-    from .files.write import check_output
+    from ..files.write import check_output
 
     for option, other in [("--report", report), ("--manifest", manifest_path)]:
         if other is None:
@@ -960,9 +960,9 @@ def _run_spark(
 ) -> Summary:
     """``audit --engine spark``: the same outputs as the local engine, the findings
     counted on Spark (:mod:`unitcalc.spark`); ``--format parquet`` writes a folder."""
-    from .auditing import STATUSES
-    from .errors import OutputProblem
-    from .files.write import atomic_output, check_output
+    from ..core.errors import OutputProblem
+    from ..engine.audit import STATUSES
+    from ..files.write import atomic_output, check_output
 
     if file == "-":
         raise click.UsageError("--engine spark reads a file or a folder, not standard input")
@@ -992,7 +992,7 @@ def _run_spark(
     else:
         output = check_output(output, input_path=given)
     _check_extras(output or folder, given, stdin=False, report=report, manifest_path=manifest_path)
-    from .spark import audit_path, available, session
+    from ..spark import audit_path, available, session
 
     available()
     from py4j.protocol import Py4JError
@@ -1041,9 +1041,9 @@ def _manifest(
     import hashlib
     import os
 
-    from . import __version__
-    from .codes import CodeTable
-    from .files.write import code_table_date
+    from .. import __version__
+    from ..core.codes import CodeTable
+    from ..files.write import code_table_date
 
     digest = hashlib.sha256()
     if isinstance(source, bytes):
@@ -1115,7 +1115,7 @@ def batch(
     row with its units. Exit codes: 0 every group counted; 1 some groups could not be
     counted (status invalid, with the reason); 2 the run could not be done.
     """
-    from .files.write import BatchWriter
+    from ..files.write import BatchWriter
 
     options = _options(need_billed=False, **reading)
     _binary_to_terminal(output_format, output)
@@ -1136,7 +1136,7 @@ def batch(
         settings=settings,
         manifest_path=manifest_path,
     )
-    from .files.write import reading_text
+    from ..files.write import reading_text
 
     note = reading_text(summary)
     if note:
@@ -1248,7 +1248,7 @@ def audit(
     threshold without KX are listed. Exit codes: 0 every group ok; 1 some group is not
     ok, or a KX threshold finding; 2 the run could not be done.
     """
-    from .files.write import AuditWriter
+    from ..files.write import AuditWriter
 
     options = _options(need_billed=True, **reading)
     pricer = _pricer(fees_file, gpci_file, locality, fee_setting, kx_start_file, options)
@@ -1342,8 +1342,8 @@ def _pricer(
 ) -> Pricer | None:
     """The audit's pricing, when --fees or a payer profile names a fee file."""
     given = {"--gpci": gpci_file, "--locality": locality, "--kx-start": kx_start_file}
-    from .fees import load_fees
-    from .files.price import Pricer, load_starting, profile_schedules
+    from ..files.price import Pricer, load_starting, profile_schedules
+    from ..payment.fees import load_fees
 
     def load(path: str | Path) -> FeeSchedule:
         return load_fees(path, gpci=gpci_file, locality=locality, setting=setting)
@@ -1485,7 +1485,7 @@ def serve(
     try:
         import uvicorn
 
-        from .web.server import ENV_HOSTS, ENV_PAYERS, FACTORY, uvicorn_options
+        from ..web.server import ENV_HOSTS, ENV_PAYERS, FACTORY, uvicorn_options
 
         # Found, not imported: with several workers only they load the application.
         if importlib.util.find_spec("fastapi") is None:
@@ -1495,7 +1495,7 @@ def serve(
             f"unitcalc serve needs the web extra ({exc.name} is missing): "
             "pip install 'unitcalc[web]'"
         ) from exc
-    from .payers import load_profiles
+    from ..engine.payers import load_profiles
 
     profiles = load_profiles(payers_file) if payers_file else {}  # errors show here, once
     names = [host, *allowed_hosts]
@@ -1505,7 +1505,7 @@ def serve(
     click.echo(f"unitcalc: open http://{host}:{port}/ in a browser; Ctrl+C stops", err=True)
     try:
         if workers == 1:
-            from .web.app import create_app
+            from ..web.app import create_app
 
             app = create_app(
                 profiles=profiles, profiles_path=str(payers_file or ""), allowed_hosts=names
@@ -1554,7 +1554,3 @@ def _check_address(host: str, port: int) -> None:
             else:
                 problem = f"cannot listen on {host}:{port} ({exc.strerror})"
             raise InputError(f"{problem}{_port_hint(port)}") from None
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

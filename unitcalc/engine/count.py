@@ -1,4 +1,4 @@
-"""The unit engine: from documented services to a :class:`~unitcalc.model.Result`.
+"""The unit engine: from documented services to a :class:`~unitcalc.core.model.Result`.
 
 It validates the services, groups them into pools (one per discipline by default),
 merges add-on families (97129 with 97130), counts untimed codes, hands each pool's timed
@@ -30,11 +30,9 @@ from typing import TYPE_CHECKING, Literal, cast
 
 import attrs
 
-from ._text import count_of
-from .codes import CodeInfo, CodeTable
-from .edits import check_edits
-from .errors import InvalidServiceError, Mention, UnitcalcError, message_of
-from .model import (
+from ..core.codes import CodeInfo, CodeTable
+from ..core.errors import InvalidServiceError, Mention, UnitcalcError, message_of
+from ..core.model import (
     MAX_MINUTES,
     LineResult,
     Note,
@@ -45,11 +43,13 @@ from .model import (
     normalize_discipline,
     parse_date_of_service,
 )
-from .rules import PoolAllocation, Rule, TimedItem, get_rule
+from ..core.text import count_of
+from ..rules import PoolAllocation, Rule, TimedItem, get_rule
+from .edits import check_edits
 
 if TYPE_CHECKING:
+    from ..core.mue import MueTable
     from .assistant import AssistantOptions, AssistantPayment, AssistantSplit
-    from .mue import MueTable
     from .payers import PayerProfile
 
 Pooling = Literal["discipline", "day"]
@@ -119,7 +119,7 @@ def calculate(
     It also dates the assistant modifier rules (none before 2020, 85% from 2022;
     ``None``: the rules in force now), and ``assistant_options`` sets their UNCONFIRMED
     sub-rules; both matter only for lines with ``assistant_minutes`` (see
-    :mod:`unitcalc.assistant`). ``default_discipline`` (PT, OT, SLP) is the discipline
+    :mod:`unitcalc.engine.assistant`). ``default_discipline`` (PT, OT, SLP) is the discipline
     of every line that names none; without it such lines join the day's only named
     discipline, and are an error when the day names two or more.
 
@@ -484,7 +484,7 @@ def _resolve_rule(rule: str | Rule | None, payer: PayerProfile | None) -> Rule:
         return get_rule("cms" if rule is None else rule)
     counting = get_rule(payer.rule if rule is None else rule)
     if counting.name != payer.rule:
-        from .errors import PayerProfileError
+        from ..core.errors import PayerProfileError
 
         raise PayerProfileError(
             f"rule {counting.name!r} conflicts with payer profile {payer.name!r}, which "
@@ -860,7 +860,7 @@ def _timed_items(
 
 
 _ASSISTED = ("PT", "OT")
-"""The disciplines with an assistant modifier (CQ, CO): unitcalc.assistant.MODIFIERS."""
+"""The disciplines with an assistant modifier (CQ, CO): unitcalc.engine.assistant.MODIFIERS."""
 
 
 def _assisting(

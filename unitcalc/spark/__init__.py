@@ -33,19 +33,19 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from .auditing import Finding
-from .codes import CodeTable
-from .engine import Pooling
-from .errors import FileProblem, UnitcalcError
-from .files.check import Layout, _profile
-from .files.evaluate import Group, Summary, group_columns, resolve, run_frame
-from .files.options import InputFormat, Options
-from .files.read import LINE, as_text, detect_format
-from .files.write import AuditWriter, BatchWriter, audit_columns, summary_rows
-from .model import Note
-from .mue import MueTable
-from .payers import PayerProfile, load_profiles
-from .rules import Rule, get_rule
+from ..core.codes import CodeTable
+from ..core.errors import FileProblem, UnitcalcError
+from ..core.model import Note
+from ..core.mue import MueTable
+from ..engine.audit import Finding
+from ..engine.count import Pooling
+from ..engine.payers import PayerProfile, load_profiles
+from ..files.check import Layout, _profile
+from ..files.evaluate import Group, Summary, group_columns, resolve, run_frame
+from ..files.options import InputFormat, Options
+from ..files.read import LINE, as_text, detect_format
+from ..files.write import AuditWriter, BatchWriter, audit_columns, summary_rows
+from ..rules import Rule, get_rule
 
 if TYPE_CHECKING:
     import pyarrow as pa

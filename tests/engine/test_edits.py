@@ -14,12 +14,12 @@ from click.testing import CliRunner
 import unitcalc
 from unitcalc import Note
 from unitcalc.cli import main
-from unitcalc.edits import check_edits
-from unitcalc.mue import MueTable, MueTableError
+from unitcalc.core.mue import MueTable, MueTableError
+from unitcalc.engine.edits import check_edits
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 MUE = FIXTURES / "mue_sample.csv"
-PAYERS = Path(__file__).resolve().parent.parent / "docs" / "payers.toml"
+PAYERS = Path(__file__).resolve().parents[2] / "docs" / "payers.toml"
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from unitcalc.cli import main
 
-CLI_DOC = (Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text(encoding="utf-8")
+CLI_DOC = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
 COMMANDS = sorted(main.commands)
 
 

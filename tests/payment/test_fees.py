@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from unitcalc.assistant import AssistantPayment
-from unitcalc.errors import FeeFileError, UnitcalcError
-from unitcalc.fees import DayLine, Fee, FeeSchedule, load_fees, payment_data, price_day
+from unitcalc.core.errors import FeeFileError, UnitcalcError
+from unitcalc.engine.assistant import AssistantPayment
+from unitcalc.payment.fees import DayLine, Fee, FeeSchedule, load_fees, payment_data, price_day
 
-FEES = Path(__file__).parent / "fixtures" / "fees"
+FEES = Path(__file__).parents[1] / "fixtures" / "fees"
 PPRRVU = FEES / "PPRRVU_sample.csv"
 GPCI = FEES / "GPCI_sample.csv"
 PFALL = FEES / "PFALL_sample.csv"

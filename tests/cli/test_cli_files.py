@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import run
 
-CASES = Path(__file__).parent / "fixtures" / "audit_cases.csv"
+CASES = Path(__file__).parents[1] / "fixtures" / "audit_cases.csv"
 GOOD = (
     "patient_id,date_of_service,code,minutes,discipline,billed_units,clinic\n"
     "P1,2026-01-05,97110,33,GP,2,north\n"

@@ -10,7 +10,7 @@ import pytest
 
 import unitcalc
 from unitcalc import InvalidServiceError, ServiceLine, calculate
-from unitcalc.assistant import (
+from unitcalc.engine.assistant import (
     FINDING_KINDS,
     MEDICARE_PAYMENT,
     AssistantOptions,
@@ -22,7 +22,7 @@ from unitcalc.assistant import (
     parse_modifiers,
     split_units,
 )
-from unitcalc.payers import PayerProfile, PayerProfileError, parse_profiles
+from unitcalc.engine.payers import PayerProfile, PayerProfileError, parse_profiles
 
 DAY = datetime.date(2026, 3, 2)
 

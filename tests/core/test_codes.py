@@ -10,7 +10,7 @@ import pytest
 
 import unitcalc
 from unitcalc import CodeTable, CodeTableError, DeletedCodeError, UnknownCodeError
-from unitcalc.codes import normalize_code, parse_table
+from unitcalc.core.codes import normalize_code, parse_table
 
 TIMED = [
     "97032",

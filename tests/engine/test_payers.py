@@ -9,11 +9,17 @@ import pytest
 
 import unitcalc
 from unitcalc import ServiceLine, audit, calculate
-from unitcalc.payers import PayerProfile, PayerProfileError, load_profiles, parse_profiles, select
+from unitcalc.engine.payers import (
+    PayerProfile,
+    PayerProfileError,
+    load_profiles,
+    parse_profiles,
+    select,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs" / "payers.toml"
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 def test_the_example_file_loads_and_cites_every_profile() -> None:

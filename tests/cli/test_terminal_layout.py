@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from unitcalc.cli import main
-from unitcalc.codes import CodeTable
+from unitcalc.core.codes import CodeTable
 
 
 def lines_of(*args: str, columns: str | None) -> list[str]:

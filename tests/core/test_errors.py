@@ -12,7 +12,7 @@ import pytest
 import unitcalc
 from tests.conftest import run
 from unitcalc import FileProblem, InvalidServiceError, ServiceLine, UnitcalcError
-from unitcalc.errors import Mention, message_of, python_spelling
+from unitcalc.core.errors import Mention, message_of, python_spelling
 
 HEADER = "patient_id,date_of_service,code,minutes,billed_units\n"
 TWO_DISCIPLINES = ["97110-GP=33", "97530-GO=10", "97140=7"]
@@ -203,7 +203,7 @@ def test_a_message_of_text_and_mentions_is_worded_by_each_face() -> None:
     ],
 )
 def test_file_options_are_checked_when_given(given: dict[str, str], message: str) -> None:
-    from unitcalc.errors import FileProblem
+    from unitcalc.core.errors import FileProblem
     from unitcalc.files import Options
 
     with pytest.raises(FileProblem, match=re.escape(message)) as raised:

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from unitcalc.threshold import Charge, accrue
+from unitcalc.payment.threshold import Charge, accrue
 
 D = datetime.date
 

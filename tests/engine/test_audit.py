@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 
 from unitcalc import InvalidServiceError, ServiceLine, audit, calculate, get_rule
-from unitcalc.auditing import parse_units
-from unitcalc.payers import parse_profiles
+from unitcalc.engine.audit import parse_units
+from unitcalc.engine.payers import parse_profiles
 
 
 @pytest.mark.parametrize(

@@ -223,7 +223,7 @@ def test_parse_service(token: str, code: str, minutes: int | None, discipline: s
     assert (line.code, line.minutes, line.discipline) == (code, minutes, discipline)
 
 
-PAYERS = Path(__file__).resolve().parent.parent / "docs" / "payers.toml"
+PAYERS = Path(__file__).resolve().parents[2] / "docs" / "payers.toml"
 
 
 def calc_json(*args: str) -> dict[str, Any]:

@@ -1,0 +1,5 @@
+"""``python -m unitcalc.cli``: the ``unitcalc`` command."""
+
+from . import main
+
+main()

@@ -1,0 +1,432 @@
+"""Audit billed units against the rule: one group (one patient's day) at a time.
+
+A finding's status is ``ok`` when the billed units are the chosen allocation or any
+other compliant one, ``over`` or ``under`` when the billed total differs from what the
+minutes support, ``misallocated`` when the total is right but the units sit on codes
+the rule does not allow, and ``invalid`` when the group could not be evaluated.
+
+Compliance is tested directly against each pool's allocation (every item keeps its
+floor; exactly the tie's shared units go to tied items), never against a capped list of
+alternatives.
+
+References:
+    CMS Pub. 100-04 Ch. 5 section 20.2 (allocation and ties: "choose either code").
+
+>>> finding = audit({"97110": 33, "97140": 7}, {"97110": 3, "97140": 0})
+>>> finding.status, dict(finding.allowed)
+('misallocated', {'97110': 2, '97140': 1})
+>>> audit({"97112": 20, "97110": 20}, {"97112": 1, "97110": 2}).status
+'ok'
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any, Literal
+
+import attrs
+
+from ..core.codes import CodeTable, normalize_code
+from ..core.errors import InvalidServiceError
+from ..core.model import Note, normalize_discipline
+from ..core.mue import MueTable
+from ..core.text import count_of
+from ..rules import Rule
+from .count import (
+    DEFAULT_MAX_ALTERNATIVES,
+    Evaluation,
+    PoolEvaluation,
+    Pooling,
+    Services,
+    evaluate,
+    split_family,
+)
+from .edits import check_edits
+from .payers import PayerProfile
+
+Status = Literal["ok", "over", "under", "misallocated", "invalid"]
+STATUSES: tuple[Status, ...] = ("ok", "over", "under", "misallocated", "invalid")
+
+LineKey = tuple[str, str | None]
+"""A claim line: a code and the discipline pool it was counted in."""
+
+
+def _frozen(value: Mapping[str, int]) -> Mapping[str, int]:
+    return MappingProxyType(dict(value))
+
+
+def _amount(value: object) -> Decimal | None:
+    """A dollar amount (a float read back from JSON as its shortest text)."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value))
+
+
+@attrs.frozen
+class Finding:
+    """The audit of one group.
+
+    ``billed`` and ``allowed`` map codes to units (summed across disciplines);
+    ``allowed`` is the compliant allocation closest to what was billed. ``difference``
+    is billed minus allowed units in total. ``lines`` are the input's line numbers.
+    """
+
+    group: str
+    status: Status
+    rule: str | None
+    billed: Mapping[str, int] = attrs.field(converter=_frozen)
+    allowed: Mapping[str, int] = attrs.field(converter=_frozen)
+    difference: int
+    message: str
+    lines: tuple[int, ...] = ()
+    explanation: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+    edits: tuple[str, ...] = ()
+    """MUE and NCCI edits the billed units trip."""
+    warnings: tuple[Note, ...] = ()
+    """What may surprise a biller in the rule's count (see Result.warnings), the edits
+    apart."""
+    billed_amount: Decimal | None = attrs.field(default=None, converter=_amount)
+    """With a fee file: the allowed amount of the units billed (docs/payment.md)."""
+    allowed_amount: Decimal | None = attrs.field(default=None, converter=_amount)
+    """With a fee file: the allowed amount of the units the rule allows."""
+    amount_difference: Decimal | None = attrs.field(default=None, converter=_amount)
+    """``billed_amount`` minus ``allowed_amount``: an overpayment when positive."""
+
+    @property
+    def flagged(self) -> bool:
+        """Needs a look: not ok, or an edit tripped."""
+        return self.status != "ok" or bool(self.edits)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "group": self.group,
+            "status": self.status,
+            "rule": self.rule,
+            "billed": dict(self.billed),
+            "allowed": dict(self.allowed),
+            "difference": self.difference,
+            "message": self.message,
+            "lines": list(self.lines),
+            "explanation": list(self.explanation),
+            "errors": list(self.errors),
+            "edits": list(self.edits),
+            "warnings": [note.text for note in self.warnings],
+            **(
+                {
+                    "billed_amount": _money(self.billed_amount),
+                    "allowed_amount": _money(self.allowed_amount),
+                    "amount_difference": _money(self.amount_difference),
+                }
+                if self.billed_amount is not None
+                else {}
+            ),
+        }
+
+
+def _money(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def parse_units(value: object, *, code: str | None, field: str = "billed_units") -> int:
+    """Billed units as a whole number of 0 or more (text such as ``"2"`` is fine).
+
+    >>> parse_units("2", code="97110")
+    2
+    >>> parse_units("", code="97110")
+    Traceback (most recent call last):
+    ...
+    unitcalc.core.errors.InvalidServiceError: 97110: billed_units '' is empty; write 0 if ...
+    """
+    who = code or "service"
+
+    def bad(problem: str) -> InvalidServiceError:
+        return InvalidServiceError(
+            f"{who}: {field} {value!r} {problem}", code=code, field=field, value=value
+        )
+
+    if isinstance(value, bool):
+        raise bad("is true/false; give a whole number of units")
+    if isinstance(value, int):
+        units = value
+    elif isinstance(value, float):
+        if value != value or not value.is_integer():
+            raise bad("is not a whole number of units")
+        units = int(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text:
+            raise bad("is empty; write 0 if no unit was billed")
+        if not re.fullmatch(r"[0-9]+(\.0*)?", text):
+            raise bad("is not a whole number of units 0 or more")
+        if len(text.split(".")[0].lstrip("0")) > 4:
+            raise bad("is more units than one day can hold")
+        units = int(text.split(".")[0])
+    else:
+        raise bad(f"is a {type(value).__name__}; give a whole number of units")
+    if units < 0:
+        raise bad("is negative")
+    if units > 9999:
+        raise bad("is more units than one day can hold")
+    return units
+
+
+def parse_line_key(key: str) -> tuple[str, str | None]:
+    """``"97110"`` or ``"97110-GP"`` as (code, discipline)."""
+    code, dash, discipline = key.partition("-")
+    return normalize_code(code), normalize_discipline(discipline) if dash else None
+
+
+def audit(
+    services: Services,
+    billed: Mapping[str, object],
+    rule: str | Rule | None = None,
+    *,
+    payer: PayerProfile | None = None,
+    group: str = "",
+    lines: Sequence[int] = (),
+    tie_preference: Sequence[str] | None = None,
+    pooling: Pooling | None = None,
+    codes: CodeTable | None = None,
+    mue: MueTable | None = None,
+    date_of_service: datetime.date | str | None = None,
+    default_discipline: str | None = None,
+) -> Finding:
+    """Audit one group's billed units against ``rule``.
+
+    ``billed`` maps codes to units: ``{"97110": 2}``, or per discipline when a code was
+    billed under more than one (``{"97110-GP": 2, "97110-GO": 1}``). Other options are
+    those of :func:`~unitcalc.calculate`. Invalid input raises, as ``calculate`` does;
+    the file audit turns such errors into ``invalid`` findings.
+    """
+    evaluation = evaluate(
+        services,
+        rule,
+        payer=payer,
+        tie_preference=tie_preference,
+        pooling=pooling,
+        codes=codes,
+        max_alternatives=DEFAULT_MAX_ALTERNATIVES,
+        date_of_service=date_of_service,
+        default_discipline=default_discipline,
+        blank_discipline="join",
+    )
+    billed_lines: dict[LineKey, int] = {}
+    for key, value in billed.items():
+        code, discipline = parse_line_key(key)
+        billed_lines[(code, discipline)] = billed_lines.get((code, discipline), 0) + parse_units(
+            value, code=code
+        )
+    return check(
+        evaluation, _to_pool_keys(evaluation, billed_lines), group=group, lines=lines, mue=mue
+    )
+
+
+def _to_pool_keys(evaluation: Evaluation, billed: Mapping[LineKey, int]) -> dict[LineKey, int]:
+    """Billed units keyed by (code, pool discipline); a plain code goes to the one pool
+    holding it, and is an error when the code sits in several pools."""
+    pools_of: dict[str, list[str | None]] = {}
+    for pool in evaluation.pools:
+        for code in _pool_codes(pool):
+            pools_of.setdefault(code, []).append(pool.discipline)
+    out: dict[LineKey, int] = {}
+    for (code, discipline), units in billed.items():
+        homes = pools_of.get(code, [None])
+        if (
+            discipline is not None
+            and evaluation.pooling == "discipline"
+            and (discipline in homes or len(homes) != 1)
+        ):
+            key: LineKey = (code, discipline)
+        elif None in homes and evaluation.pooling == "discipline":
+            key = (code, None)  # the code's line without a discipline
+        else:
+            if len(homes) > 1:
+                shown = ", ".join(f"{code}-{d}" for d in homes if d)
+                raise InvalidServiceError(
+                    f"{code} was counted under several disciplines: give its billed units "
+                    f"per discipline ({shown})",
+                    code=code,
+                    field="billed_units",
+                    value=units,
+                )
+            key = (code, homes[0])
+        out[key] = out.get(key, 0) + units
+    return out
+
+
+def _pool_codes(pool: PoolEvaluation) -> list[str]:
+    return [code for item in pool.members for code, _ in item] + list(pool.untimed)
+
+
+def check(
+    evaluation: Evaluation,
+    billed: Mapping[LineKey, int],
+    *,
+    group: str = "",
+    lines: Sequence[int] = (),
+    mue: MueTable | None = None,
+    claim_lines: Sequence[tuple[str, str | None, int]] | None = None,
+) -> Finding:
+    """Compare billed units per (code, pool discipline) with an evaluation.
+
+    Under a payer cap that removed units, billed units comply when their total is the
+    capped total and they fit under some compliant allocation: which lines a biller
+    trims to meet a cap is the biller's choice. ``claim_lines`` are the billed lines as
+    submitted, for the per-line MUE check (default: one line per code and pool).
+    """
+    result = evaluation.result
+    capped = bool(result.removed)
+    allowed_lines: dict[LineKey, int] = {}
+    compliant = True
+    for pool, kept in zip(evaluation.pools, evaluation.chosen, strict=True):
+        key = pool.discipline
+        allocation = pool.allocation
+        billed_items = [
+            sum(billed.get((code, key), 0) for code, _ in members) for members in pool.members
+        ]
+        fits = allocation.covers if capped else allocation.is_compliant
+        if not fits(billed_items):
+            compliant = False
+        closest = kept if capped else _closest(pool, billed_items)
+        for members, units, got in zip(pool.members, closest, billed_items, strict=True):
+            split = split_family(members, units)
+            if len(members) > 1 and split_family(members, got) != {
+                code: billed.get((code, key), 0) for code, _ in members
+            }:
+                compliant = False  # e.g. 97130 billed without 97129's first unit
+            for code, count in split.items():
+                allowed_lines[(code, key)] = count
+        for code in pool.untimed:
+            allowed_lines[(code, key)] = 1
+            if billed.get((code, key), 0) != 1:
+                compliant = False
+    for line in billed:
+        if line not in allowed_lines:
+            allowed_lines[line] = 0  # billed on a code with no minutes documented here
+            compliant = compliant and billed[line] == 0
+
+    billed_total = sum(billed.values())
+    allowed_total = result.total_units
+    difference = billed_total - allowed_total
+    if difference > 0:
+        status: Status = "over"
+    elif difference < 0:
+        status = "under"
+    else:
+        status = "ok" if compliant else "misallocated"
+
+    billed_codes = _by_code(billed, order=result.units)
+    allowed_codes = _by_code(allowed_lines, order=result.units)
+    # Show the billed lines with the codes billed nothing too, as `billed` does.
+    shown = {key: billed.get(key, 0) for key in allowed_lines} | dict(billed)
+    message = _message(
+        status, result.rule, shown, allowed_lines, billed_total, allowed_total, result.tie
+    )
+    if capped and result.payer:
+        removed = ", ".join(f"{code} x{units}" for code, units in result.removed.items())
+        message += f" {result.payer}'s cap applies: the minutes support more ({removed} removed)."
+    if claim_lines is None:
+        claim_lines = [(code, discipline, units) for (code, discipline), units in billed.items()]
+    edits = tuple(note.text for note in check_edits(claim_lines, mue=mue))
+    return Finding(
+        group=group,
+        status=status,
+        rule=result.rule,
+        billed=billed_codes,
+        allowed=allowed_codes,
+        difference=difference,
+        message=message,
+        lines=tuple(lines),
+        explanation=result.explanation,
+        edits=edits,
+        warnings=tuple(note for note in result.warnings if note.kind != "edit"),
+    )
+
+
+def _closest(pool: PoolEvaluation, billed_items: Sequence[int]) -> tuple[int, ...]:
+    """The compliant allocation of the pool nearest to the billed units: tied items the
+    biller gave the extra unit keep it, then unitcalc's own pick fills the rest."""
+    allocation = pool.allocation
+    if not allocation.tied:
+        return allocation.chosen
+    units = list(allocation.base)
+    ranked = sorted(
+        allocation.tied,
+        key=lambda i: (
+            -(billed_items[i] > allocation.base[i]),
+            -(allocation.chosen[i] > allocation.base[i]),
+            pool.items[i].rank,
+        ),
+    )
+    for index in ranked[: allocation.shared]:
+        units[index] += 1
+    return tuple(units)
+
+
+def _by_code(lines: Mapping[LineKey, int], *, order: Mapping[str, int]) -> dict[str, int]:
+    out = dict.fromkeys(order, 0)
+    for (code, _), units in lines.items():
+        out[code] = out.get(code, 0) + units
+    return out
+
+
+def _shown(lines: Mapping[LineKey, int]) -> str:
+    with_discipline = len({d for _, d in lines}) > 1
+    parts = [
+        f"{code}-{discipline} x{units}" if with_discipline and discipline else f"{code} x{units}"
+        for (code, discipline), units in lines.items()
+    ]
+    return ", ".join(parts) or "nothing"
+
+
+def _message(
+    status: Status,
+    rule: str,
+    billed: Mapping[LineKey, int],
+    allowed: Mapping[LineKey, int],
+    billed_total: int,
+    allowed_total: int,
+    tie: object,
+) -> str:
+    billed_text = f"Billed {count_of(billed_total, 'unit')} ({_shown(billed)})"
+    allowed_text = f"{rule} allows {count_of(allowed_total, 'unit')}"
+    if status == "ok":
+        tie_note = "; a tie, and the billed choice is one of the compliant ones" if tie else ""
+        return f"{billed_text}: compliant; {allowed_text}{tie_note}."
+    closest = f"Closest compliant allocation: {_shown(allowed)}."
+    if status == "over":
+        excess = billed_total - allowed_total
+        return (
+            f"{billed_text}, but the documented minutes support {allowed_total} under {rule}: "
+            f"{count_of(excess, 'unit')} over. {closest}"
+        )
+    if status == "under":
+        missing = allowed_total - billed_total
+        return (
+            f"{billed_text}; the documented minutes support {allowed_total} under {rule}: "
+            f"{count_of(missing, 'unit')} under, revenue not claimed. {closest}"
+        )
+    moves = _moves(billed, allowed)
+    return (
+        f"{billed_text}: the right total, on the wrong codes. {allowed_text} as "
+        f"{_shown(allowed)}{moves}."
+    )
+
+
+def _moves(billed: Mapping[LineKey, int], allowed: Mapping[LineKey, int]) -> str:
+    keys = list(dict.fromkeys([*allowed, *billed]))
+    with_discipline = len({d for _, d in keys}) > 1
+
+    def name(key: LineKey) -> str:
+        return f"{key[0]}-{key[1]}" if with_discipline and key[1] else key[0]
+
+    too_many = [name(k) for k in keys if billed.get(k, 0) > allowed.get(k, 0)]
+    too_few = [name(k) for k in keys if billed.get(k, 0) < allowed.get(k, 0)]
+    if not too_many or not too_few:
+        return ""
+    return f": move units from {', '.join(too_many)} to {', '.join(too_few)}"

@@ -1,0 +1,95 @@
+"""Edits auditors run beside the unit count: per-day limits such as one PT evaluation a
+day (NCCI), from packaged data, and the CMS Medically Unlikely Edits (MUE) of the table
+the user supplies (:mod:`unitcalc.core.mue`).
+
+References:
+    NCCI Policy Manual for Medicare Services, Chapter I (MUE) and Chapter XI section P.
+    CMS Practitioner Services MUE table (published quarterly; unitcalc ships no values).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Iterator
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from ..core.model import LineResult, Note
+
+if TYPE_CHECKING:
+    from ..core.mue import MueTable
+
+
+class PerDayLimit(NamedTuple):
+    """At most ``max_units`` units of ``codes`` together on one date of service."""
+
+    name: str
+    codes: frozenset[str]
+    max_units: int
+    reason: str
+    source: str
+
+
+@cache
+def per_day_limits() -> tuple[PerDayLimit, ...]:
+    """The packaged per-day limits (``unitcalc/data/edits.toml``)."""
+    text = (Path(__file__).parents[1] / "data" / "edits.toml").read_text(encoding="utf-8")
+    return tuple(
+        PerDayLimit(
+            name=entry["name"],
+            codes=frozenset(entry["codes"]),
+            max_units=entry["max_units"],
+            reason=entry["reason"],
+            source=entry["source"],
+        )
+        for entry in tomllib.loads(text)["per_day"]
+    )
+
+
+def check_edits(
+    lines: Iterable[LineResult | tuple[str, str | None, int]], *, mue: MueTable | None
+) -> Iterator[Note]:
+    """The edits units per line trip: (code, discipline, units) or result lines.
+
+    >>> [edit] = check_edits([("97161", "PT", 1), ("97164", "PT", 1)], mue=None)
+    >>> edit.codes, edit.text
+    (('97161', '97164'), 'NCCI: 97161, 97164 on one date of service: one PT evaluation ...')
+    """
+    triples = [
+        (line.code, line.discipline, line.units) if isinstance(line, LineResult) else line
+        for line in lines
+    ]
+    per_code: dict[str, int] = {}
+    for code, _, units in triples:
+        per_code[code] = per_code.get(code, 0) + units
+    for limit in per_day_limits():
+        billed = {code: units for code, units in per_code.items() if code in limit.codes and units}
+        total = sum(billed.values())
+        if total > limit.max_units:
+            yield Note(
+                f"NCCI: {', '.join(billed)} on one date of service: {limit.reason} ({total} units)",
+                kind="edit",
+                codes=tuple(billed),
+            )
+    if mue is None:
+        return
+    for code, discipline, units in triples:
+        entry = mue.get(code)
+        if entry is not None and entry.per_line and units > entry.units:
+            where = f"-{discipline}" if discipline else ""
+            yield Note(
+                f"MUE: {code}{where} has {units} units on one line, above its MUE of "
+                f"{entry.units} ({entry.indicator_text})",
+                kind="edit",
+                codes=(code,),
+            )
+    for code, units in per_code.items():
+        entry = mue.get(code)
+        if entry is not None and not entry.per_line and units > entry.units:
+            yield Note(
+                f"MUE: {code} has {units} units on one date of service, above its MUE of "
+                f"{entry.units} ({entry.indicator_text})",
+                kind="edit",
+                codes=(code,),
+            )
