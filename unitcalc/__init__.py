@@ -26,11 +26,9 @@ from .engine.count import DEFAULT_MAX_ALTERNATIVES, calculate
 from .rules import RULES, Rule, get_rule
 
 if TYPE_CHECKING:
+    from .core.assistant import AssistantOptions, AssistantPayment, AssistantSplit
     from .core.errors import FeeFileError
     from .engine.assistant import (
-        AssistantOptions,
-        AssistantPayment,
-        AssistantSplit,
         BilledLine,
         ModifierFinding,
         check_billed_lines,
@@ -47,9 +45,9 @@ if TYPE_CHECKING:
 # The file, audit and assistant modifier API and the version load on first use, so that a one-visit
 # `unitcalc calc` starts quickly.
 _LAZY = {
-    "AssistantOptions": "engine.assistant",
-    "AssistantPayment": "engine.assistant",
-    "AssistantSplit": "engine.assistant",
+    "AssistantOptions": "core.assistant",
+    "AssistantPayment": "core.assistant",
+    "AssistantSplit": "core.assistant",
     "BilledLine": "engine.assistant",
     "ModifierFinding": "engine.assistant",
     "check_billed_lines": "engine.assistant",

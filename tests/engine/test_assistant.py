@@ -10,13 +10,11 @@ import pytest
 
 import unitcalc
 from unitcalc import InvalidServiceError, ServiceLine, calculate
+from unitcalc.core.assistant import MEDICARE_PAYMENT, AssistantOptions, AssistantPayment
+from unitcalc.core.disciplines import assistant_modifier
 from unitcalc.engine.assistant import (
     FINDING_KINDS,
-    MEDICARE_PAYMENT,
-    AssistantOptions,
-    AssistantPayment,
     BilledLine,
-    assistant_modifier,
     check_billed_lines,
     check_modifier_count,
     parse_modifiers,

@@ -18,8 +18,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from unitcalc.cli import main
+from unitcalc.core.encodings import detect_encoding
 from unitcalc.files.check import find_roles
-from unitcalc.files.read import detect_delimiter, detect_encoding
+from unitcalc.files.read import detect_delimiter
 from unitcalc.files.write import spreadsheet_safe
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from unitcalc.core.assistant import AssistantPayment
 from unitcalc.core.errors import FeeFileError, UnitcalcError
-from unitcalc.engine.assistant import AssistantPayment
 from unitcalc.payment.fees import DayLine, Fee, FeeSchedule, load_fees, payment_data, price_day
 
 FEES = Path(__file__).parents[1] / "fixtures" / "fees"

@@ -10,8 +10,8 @@ from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 import unitcalc
+from unitcalc.core.assistant import AssistantOptions
 from unitcalc.engine.assistant import (
-    AssistantOptions,
     BilledLine,
     check_billed_lines,
     check_modifier_count,

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from unitcalc.engine.assistant import AssistantPayment
+from unitcalc.core.assistant import AssistantPayment
 from unitcalc.engine.payers import PayerProfile
 from unitcalc.files import Options, run_groups
 from unitcalc.files.price import Pricer

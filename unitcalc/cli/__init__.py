@@ -29,16 +29,17 @@ import attrs
 import click
 
 from ..core.codes import KINDS, CodeInfo, CodeTable, define_code, iter_kind, normalize_code
+from ..core.disciplines import normalize_discipline
 from ..core.errors import ArgumentValue, InvalidServiceError, UnitcalcError, python_spelling
-from ..core.model import Result, ServiceLine, normalize_discipline, parse_date_of_service
+from ..core.model import Result, ServiceLine, parse_date_of_service
 from ..core.text import count_of, output_width, wrap
 from ..core.text import table as text_table
 from ..engine.count import DEFAULT_MAX_ALTERNATIVES, POOLINGS, Pooling, calculate
 from ..rules import RULES, get_rule, rule_names
 
 if TYPE_CHECKING:
+    from ..core.assistant import AssistantOptions, AssistantSplit, DeMinimis
     from ..core.mue import MueTable
-    from ..engine.assistant import AssistantOptions, AssistantSplit, DeMinimis
     from ..engine.payers import PayerProfile
     from ..files import InputFormat, Options, Summary
     from ..files.price import Pricer
@@ -447,7 +448,7 @@ def _services_from_json(stream_name: str, text: str) -> _JsonInput:
 )
 @click.option(
     "--de-minimis",
-    # unitcalc.engine.assistant.DE_MINIMIS, spelled here so that calc does not load the module.
+    # unitcalc.core.assistant.DE_MINIMIS, spelled here so that calc does not load the module.
     type=click.Choice(["more-than", "at-least"]),
     default="more-than",
     show_default=True,
@@ -555,7 +556,7 @@ def _assistant_options(two_units: bool, de_minimis: DeMinimis) -> AssistantOptio
     """The assistant options, or None for the defaults (then nothing more is loaded)."""
     if two_units and de_minimis == "more-than":
         return None
-    from ..engine.assistant import AssistantOptions
+    from ..core.assistant import AssistantOptions
 
     return AssistantOptions(split_two_final_units=two_units, de_minimis=de_minimis)
 

@@ -38,6 +38,7 @@ from typing import Any, Literal
 
 import attrs
 
+from .disciplines import NAMES as DISCIPLINES
 from .errors import (
     CodeNotInForceError,
     CodeTableError,
@@ -55,7 +56,6 @@ KINDS: tuple[Kind, ...] = ("timed", "untimed", "monthly", "deleted")
 """``monthly`` codes (remote therapeutic monitoring) are counted by the calendar month and
 refused for a day's count; ``deleted`` codes are refused after their last valid day."""
 DayKind = Literal["timed", "untimed"]
-DISCIPLINES = ("PT", "OT", "SLP")
 _ONE_DAY = datetime.timedelta(days=1)
 
 # CPT Category I (5 digits), Category II/III (4 digits + F/T/U), HCPCS Level II (letter + 4 digits).

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from .codes import normalize_code
+from .disciplines import assistant_modifier, normalize_discipline
 from .errors import InvalidServiceError
 
 if TYPE_CHECKING:
-    from ..engine.assistant import AssistantSplit
+    from .assistant import AssistantSplit
 
 MAX_MINUTES = 1440
 """Most minutes one line, or one code on one day, can hold: the minutes in a day."""
@@ -84,14 +85,6 @@ class Note:
         return {"kind": self.kind, "codes": list(self.codes), "text": self.text}
 
 
-_DISCIPLINE_ALIASES = {
-    "PT": "PT",
-    "GP": "PT",
-    "OT": "OT",
-    "GO": "OT",
-    "SLP": "SLP",
-    "GN": "SLP",
-}
 _NUMBER = re.compile(r"^([+-]?)(?:([0-9]+)(?:\.([0-9]*))?|\.([0-9]+))$")
 
 
@@ -204,36 +197,6 @@ def parse_date_of_service(value: object) -> datetime.date | None:
     )
 
 
-def normalize_discipline(value: object) -> str | None:
-    """``PT``, ``OT`` or ``SLP`` from those names or the modifiers GP, GO, GN.
-
-    >>> normalize_discipline("gn")
-    'SLP'
-    >>> normalize_discipline("")
-    """
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidServiceError(
-            f"discipline {value!r} must be text: PT, OT or SLP (or GP, GO, GN)",
-            code=None,
-            field="discipline",
-            value=value,
-        )
-    key = value.strip().upper()
-    if not key:
-        return None
-    try:
-        return _DISCIPLINE_ALIASES[key]
-    except KeyError:
-        raise InvalidServiceError(
-            f"discipline {value!r} is not PT, OT or SLP (or the modifiers GP, GO, GN)",
-            code=None,
-            field="discipline",
-            value=value,
-        ) from None
-
-
 @attrs.frozen(repr=False)
 class ServiceLine:
     """One documented service: a code, its minutes and optionally its discipline.
@@ -277,8 +240,6 @@ class ServiceLine:
         if not assistant:
             return  # 0: the assistant furnished nothing on their own, whatever the discipline
         if self.discipline not in ("PT", "OT"):
-            from ..engine.assistant import assistant_modifier
-
             assistant_modifier(self.discipline, code=self.code)  # raises, naming the fix
         if self.minutes is None:
             raise InvalidServiceError(

@@ -60,13 +60,18 @@ from typing import Any, Literal
 
 import attrs
 
+from ..core.assistant import (
+    DEFAULT_OPTIONS,
+    MEDICARE_PAYMENT,
+    SOURCE_STATUTE,
+    AssistantOptions,
+    AssistantPayment,
+    AssistantSplit,
+)
+from ..core.disciplines import ASSISTANT_MODIFIERS, THERAPY_MODIFIERS, assistant_modifier
 from ..core.errors import InvalidServiceError
 from ..core.model import Note
 
-MODIFIERS = {"PT": "CQ", "OT": "CO"}
-"""The assistant modifier of each discipline; SLP has none (docs/rules.md)."""
-THERAPY_MODIFIERS = {"PT": "GP", "OT": "GO", "SLP": "GN"}
-"""The plan-of-care modifier each assistant modifier must be paired with (CMS 20.1)."""
 REQUIRED_FROM = datetime.date(2020, 1, 1)
 """The first date of service on which the modifier is required (42 USC 1395m(v))."""
 EVALUATION_CODES = frozenset(
@@ -74,130 +79,9 @@ EVALUATION_CODES = frozenset(
 )
 """PT and OT evaluations and re-evaluations: not furnished by assistants (docs/rules.md)."""
 
-SOURCE_STATUTE = "42 USC 1395m(v)"
 SOURCE_PAIRING = "CMS Pub. 100-04 Ch. 5 section 20.1"
 SOURCE_PER_UNIT = "CY 2022 final rule, 86 FR 64996, CMS billing examples for CQ/CO"
 SOURCE_DE_MINIMIS = "CY 2020 final rule, 84 FR 62702-62707"
-
-DeMinimis = Literal["more-than", "at-least"]
-DE_MINIMIS: tuple[DeMinimis, ...] = ("more-than", "at-least")
-
-
-@attrs.frozen
-class AssistantPayment:
-    """How a payer pays the units that carry CQ or CO.
-
-    ``applies`` says whether the payer takes a differential at all; ``paid_percent`` is
-    the share of the fee paid for such a unit from ``effective`` on. Medicare's
-    (:data:`MEDICARE_PAYMENT`) is 85% from 2022-01-01 (42 USC 1395m(v)); commercial
-    payers vary and belong in payer profiles.
-    """
-
-    applies: bool = True
-    paid_percent: int = attrs.field(default=85)
-    effective: datetime.date = datetime.date(2022, 1, 1)
-    source: str = SOURCE_STATUTE
-
-    @paid_percent.validator
-    def _check(self, _: Any, value: int) -> None:
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 100:
-            raise ValueError(f"paid_percent must be a whole percent from 1 to 100, not {value!r}")
-
-    def percent_on(self, date_of_service: datetime.date | None) -> int:
-        """The percent paid for a modifier unit on ``date_of_service`` (``None``: the
-        rate in force now, i.e. the differential applies)."""
-        if not self.applies:
-            return 100
-        if date_of_service is not None and date_of_service < self.effective:
-            return 100
-        return self.paid_percent
-
-
-MEDICARE_PAYMENT = AssistantPayment()
-
-
-@attrs.frozen
-class AssistantOptions:
-    """The sub-rules docs/rules.md marks UNCONFIRMED or disputed, with their defaults.
-
-    ``split_two_final_units`` is rule 4 (two units left, each provider 9-14 minutes: one
-    unit with the modifier, one without); the proposed rule's text, on by default.
-    ``de_minimis`` is ``"more-than"`` (CMS: more than 10 percent) or ``"at-least"`` (10%
-    or more, as some billing software reads it).
-    """
-
-    split_two_final_units: bool = True
-    de_minimis: DeMinimis = attrs.field(default="more-than")
-
-    @de_minimis.validator
-    def _check(self, _: Any, value: str) -> None:
-        if value not in DE_MINIMIS:
-            raise ValueError(f"de_minimis must be one of {', '.join(DE_MINIMIS)}, not {value!r}")
-
-
-DEFAULT_OPTIONS = AssistantOptions()
-
-
-@attrs.frozen
-class AssistantSplit:
-    """How many of one code's units take the assistant modifier, and why.
-
-    ``modifier`` is ``"CQ"`` or ``"CO"``, or ``None`` before 2020-01-01 when no modifier
-    existed. ``reasons`` gives one line per unit (or per run of alike units), citing the
-    rule. ``paid_percent`` is what the payer pays for a unit with the modifier.
-    """
-
-    code: str
-    discipline: str
-    units: int
-    with_modifier: int
-    therapist_minutes: int
-    assistant_minutes: int
-    modifier: str | None
-    paid_percent: int
-    reasons: tuple[str, ...]
-    warnings: tuple[Note, ...] = ()
-
-    @property
-    def without_modifier(self) -> int:
-        return self.units - self.with_modifier
-
-    def to_dict(self) -> dict[str, Any]:
-        """The ``"assistant"`` entry of ``unitcalc calc --format json``."""
-        return {
-            "with_modifier": self.with_modifier,
-            "without_modifier": self.without_modifier,
-            "modifier": self.modifier,
-            "therapist_minutes": self.therapist_minutes,
-            "assistant_minutes": self.assistant_minutes,
-            "paid_percent": self.paid_percent,
-            "reasons": list(self.reasons),
-        }
-
-
-def assistant_modifier(discipline: str | None, *, code: str | None = None) -> str:
-    """``"CQ"`` for PT, ``"CO"`` for OT; an error a biller can act on otherwise.
-
-    >>> assistant_modifier("OT")
-    'CO'
-    """
-    if discipline in MODIFIERS:
-        return MODIFIERS[discipline]
-    who = code or "service"
-    if discipline == "SLP":
-        problem = (
-            "SLP has no assistant modifier (CQ is for PT assistants, CO for OT "
-            "assistants): count a speech-language pathology assistant's minutes as the "
-            "line's minutes, or drop them"
-        )
-    else:
-        problem = (
-            "assistant minutes need the discipline, PT (CQ) or OT (CO), to choose the "
-            f"modifier: write e.g. {who}-GP=13+23 or give discipline PT"
-        )
-    raise InvalidServiceError(
-        f"{who}: {problem}", code=code, field="assistant_minutes", value=discipline
-    )
 
 
 def split_units(
@@ -550,7 +434,7 @@ def check_billed_lines(
                     )
                 )
         # Before 2020 no modifier was due: either assistant modifier counts as billed.
-        due_modifiers = {split.modifier} if split.modifier else set(MODIFIERS.values())
+        due_modifiers = {split.modifier} if split.modifier else set(ASSISTANT_MODIFIERS.values())
         if due_modifiers & set(line.modifiers):
             billed += line.units
     findings.extend(check_modifier_count(split, billed))
@@ -585,7 +469,7 @@ def check_modifier_count(
             value=billed_with_modifier,
         )
     due = split.with_modifier
-    name = split.modifier or MODIFIERS[split.discipline]
+    name = split.modifier or ASSISTANT_MODIFIERS[split.discipline]
     reduction = 100 - split.paid_percent
     if billed_with_modifier < due:
         missing = due - billed_with_modifier

@@ -31,8 +31,9 @@ from typing import Any, Literal
 import attrs
 
 from ..core.codes import CodeTable, normalize_code
+from ..core.disciplines import normalize_discipline
 from ..core.errors import InvalidServiceError
-from ..core.model import Note, normalize_discipline
+from ..core.model import Note
 from ..core.mue import MueTable
 from ..core.text import count_of
 from ..rules import Rule
@@ -102,7 +103,9 @@ class Finding:
         """Needs a look: not ok, or an edit tripped."""
         return self.status != "ok" or bool(self.edits)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, whole: bool = False) -> dict[str, Any]:
+        """The finding as the audit's JSON shows it; ``whole``: its warnings as whole
+        notes (kind, codes, text), so that :meth:`from_dict` rebuilds it."""
         return {
             "group": self.group,
             "status": self.status,
@@ -115,7 +118,7 @@ class Finding:
             "explanation": list(self.explanation),
             "errors": list(self.errors),
             "edits": list(self.edits),
-            "warnings": [note.text for note in self.warnings],
+            "warnings": [note.to_dict() if whole else note.text for note in self.warnings],
             **(
                 {
                     "billed_amount": _money(self.billed_amount),
@@ -126,6 +129,20 @@ class Finding:
                 else {}
             ),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Finding:
+        """The finding :meth:`to_dict` gave with ``whole``.
+
+        >>> finding = audit({"97110": 33, "97140": 7}, {"97110": 3}, group="P1")
+        >>> Finding.from_dict(finding.to_dict(whole=True)) == finding
+        True
+        """
+        fields = dict(data)
+        for name in ("lines", "explanation", "errors", "edits"):
+            fields[name] = tuple(fields[name])
+        fields["warnings"] = tuple(Note(**note) for note in fields["warnings"])
+        return cls(**fields)
 
 
 def _money(value: Decimal | None) -> float | None:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Literal, cast
 import attrs
 
 from ..core.codes import CodeInfo, CodeTable
+from ..core.disciplines import ASSISTANT_MODIFIERS, THERAPY_MODIFIERS, normalize_discipline
 from ..core.errors import InvalidServiceError, Mention, UnitcalcError, message_of
 from ..core.model import (
     MAX_MINUTES,
@@ -40,7 +41,6 @@ from ..core.model import (
     ServiceLine,
     Tie,
     TieGroup,
-    normalize_discipline,
     parse_date_of_service,
 )
 from ..core.text import count_of
@@ -48,8 +48,8 @@ from ..rules import PoolAllocation, Rule, TimedItem, get_rule
 from .edits import check_edits
 
 if TYPE_CHECKING:
+    from ..core.assistant import AssistantOptions, AssistantPayment, AssistantSplit
     from ..core.mue import MueTable
-    from .assistant import AssistantOptions, AssistantPayment, AssistantSplit
     from .payers import PayerProfile
 
 Pooling = Literal["discipline", "day"]
@@ -690,7 +690,7 @@ def _assign_disciplines(
                     f"{info.code} has no discipline while other lines do ({', '.join(named)}): "
                     f"counted with {hint[0]}, the only discipline "
                     f"{'named this day' if len(named) == 1 else 'of its code named this day'}; "
-                    f"give it one (e.g. {line.code}-{_MODIFIERS[hint[0]]}) if that is wrong",
+                    f"give it one (e.g. {line.code}-{THERAPY_MODIFIERS[hint[0]]}) if that is wrong",
                     kind="no-discipline",
                     codes=(info.code,),
                 )
@@ -705,7 +705,7 @@ def _assign_disciplines(
                 f"{', '.join(info.disciplines)} code"
             )
         examples = " or ".join(
-            f"{line.code}-{_MODIFIERS[d]}" for d in (hint or list(info.disciplines) or named)
+            f"{line.code}-{THERAPY_MODIFIERS[d]}" for d in (hint or list(info.disciplines) or named)
         )
         raise InvalidServiceError(
             message_of(
@@ -722,9 +722,6 @@ def _assign_disciplines(
             argument="default_discipline",
         )
     return out
-
-
-_MODIFIERS = {"PT": "GP", "OT": "GO", "SLP": "GN"}
 
 
 def _shown_line(index: int, line: ServiceLine) -> str:
@@ -797,7 +794,8 @@ def _pools(
                 entry.minutes = (entry.minutes or 0) + line_minutes
             entry.listed += 1
             entry.disciplines.add(line.discipline)
-        if line.assistant_minutes is not None and line.discipline in _ASSISTED:
+        if line.assistant_minutes is not None and line.discipline in ASSISTANT_MODIFIERS:
+            assert line.discipline is not None
             # ServiceLine refuses assistant minutes above 0 on other disciplines.
             entry.assistant = (entry.assistant or 0) + line.assistant_minutes
             entry.assistant_disciplines.add(line.discipline)
@@ -859,17 +857,13 @@ def _timed_items(
     return items, members
 
 
-_ASSISTED = ("PT", "OT")
-"""The disciplines with an assistant modifier (CQ, CO): unitcalc.engine.assistant.MODIFIERS."""
-
-
 def _assisting(
     date_of_service: datetime.date | None,
     options: AssistantOptions | None,
     payer: PayerProfile | None,
 ) -> _Assisting:
     # Loaded only for a visit with assistant minutes, so that `unitcalc calc` starts quickly.
-    from .assistant import DEFAULT_OPTIONS, MEDICARE_PAYMENT
+    from ..core.assistant import DEFAULT_OPTIONS, MEDICARE_PAYMENT
 
     payment = payer.assistant_payment if payer is not None else None
     return _Assisting(date_of_service, options or DEFAULT_OPTIONS, payment or MEDICARE_PAYMENT)

@@ -27,11 +27,11 @@ from typing import Any, Literal
 
 import attrs
 
+from ..core.assistant import MEDICARE_PAYMENT, AssistantPayment
 from ..core.codes import normalize_code
 from ..core.errors import InvalidServiceError, PayerProfileError, UnknownRuleError
 from ..core.tomlfile import find_line, parse, read
 from ..rules import get_rule
-from .assistant import MEDICARE_PAYMENT, AssistantPayment
 
 CapOrder = Literal["claim", "largest"]
 CAP_ORDERS: tuple[CapOrder, ...] = ("claim", "largest")

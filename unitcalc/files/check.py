@@ -21,6 +21,11 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ..core.codes import CodeTable
+from ..core.disciplines import (
+    bills_assistant_modifier,
+    bills_assistant_modifier_column,
+    discipline_column,
+)
 from ..core.errors import (
     FileProblem,
     InvalidServiceError,
@@ -212,7 +217,7 @@ class Layout:
                 rule = get_rule(str(rule_text)).name
             payer_text = values.get(self.known["payer"]) if "payer" in self.known else None
             payer_name = str(payer_text).strip() if payer_text is not None else ""
-            payer = _profile(payer_name or options.payer, options)
+            payer = payer_profile(payer_name or options.payer, options)
             billed = None
             if options.need_billed:
                 billed = parse_units(values.get(self.known["billed_units"], ""), code=service.code)
@@ -355,7 +360,9 @@ def _key_text(value: Any) -> str | None:
     return text or None
 
 
-def _profile(name: str | None, options: Options) -> PayerProfile | None:
+def payer_profile(name: str | None, options: Options) -> PayerProfile | None:
+    """The profile of the payer ``name`` among the options' profiles (None for no name);
+    an error naming the payer and the fix when there is none such."""
     if not name:
         return None
     if not options.profiles:
@@ -383,8 +390,6 @@ CHECKED = "__checked"
 checked by the scalar engine."""
 """The parsed columns, beside :data:`~unitcalc.files.read.LINE`, ``END``, ``ERROR`` and
 one ``__k{i}`` column per part of the group key."""
-
-_DISCIPLINES = {"PT": "PT", "GP": "PT", "OT": "OT", "GO": "OT", "SLP": "SLP", "GN": "SLP"}
 
 
 def key_names(layout: Layout) -> list[str]:
@@ -479,8 +484,8 @@ def _plain_rows(
     discipline: pl.Expr = pl.lit(None, dtype=pl.String)
     if "discipline" in known:
         named = text("discipline")
-        ok.append(named.is_in(["", *_DISCIPLINES]))
-        discipline = named.replace_strict(_DISCIPLINES, default=None, return_dtype=pl.String)
+        discipline, spelled = discipline_column(named)
+        ok.append(spelled)
     default_rule = get_rule(options.rule).name if options.rule else None
     rule: pl.Expr = pl.lit(default_rule, dtype=pl.String)
     if "rule" in known:
@@ -512,7 +517,7 @@ def _plain_rows(
     if "assistant_minutes" in known:
         ok.append(text("assistant_minutes").is_in(["", "0"]))
     if "modifiers" in known:
-        ok.append(~text("modifiers").str.to_uppercase().str.contains("CQ|CO"))
+        ok.append(~bills_assistant_modifier_column(text("modifiers")))
     if "cq_units" in known:
         ok.append(text("cq_units").is_in(["", "0"]))
     keys: list[pl.Expr] = []
@@ -602,10 +607,9 @@ def _assisted(row: Row, layout: Layout) -> bool:
     if row.service is not None and row.service.assistant_minutes:
         return True
     values = row.record.values
-    if "modifiers" in layout.known:
-        modifiers = str(values.get(layout.known["modifiers"]) or "").upper()
-        if "CQ" in modifiers or "CO" in modifiers:
-            return True
+    modifiers = layout.known.get("modifiers")
+    if modifiers is not None and bills_assistant_modifier(str(values.get(modifiers) or "")):
+        return True
     if "cq_units" in layout.known:
         return str(values.get(layout.known["cq_units"]) or "").strip() not in ("", "0")
     return False

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import attrs
 
 from ..core.codes import CodeTable
+from ..core.encodings import Source, detect_encoding, open_source, text_encoding
 from ..core.errors import FileProblem, Mention, UnitcalcError, message_of
 from ..core.model import MAX_MINUTES, Note, ServiceLine
 from ..core.mue import MueTable
@@ -54,9 +55,9 @@ from .check import (
     RULE,
     Layout,
     Row,
-    _profile,
     check_frame,
     key_names,
+    payer_profile,
 )
 from .group import GROUP, assign_groups, scattered
 from .leftovers import remove_stale, run_mark
@@ -67,20 +68,17 @@ from .read import (
     LINE,
     Lines,
     Record,
-    Source,
     csv_frame,
     csv_lines,
     csv_parts,
     detect_delimiter,
-    detect_encoding,
     detect_format,
-    open_source,
     parquet_frame,
     read_records,
     records_frame,
-    text_encoding,
     with_lines,
 )
+from .summary import Summary
 
 if TYPE_CHECKING:
     import polars as pl
@@ -267,102 +265,6 @@ class Group:
         return tuple(found)
 
 
-@attrs.define
-class Summary:
-    """Counts of a run: every data record is in ``rows_read``."""
-
-    rows_read: int = 0
-    blank_lines: int = 0
-    """Lines skipped for holding no record (blank, or only empty cells): with the header
-    and ``rows_read``'s records, every line of the file is accounted for."""
-    invalid_rows: int = 0
-    groups: int = 0
-    counts: dict[str, int] = attrs.Factory(dict)
-    order: str = "contiguous"
-    edits: int = 0
-    """Groups whose billed units trip an MUE or NCCI edit."""
-    providers: dict[str, list[int]] = attrs.Factory(dict)
-    """Per provider: timed minutes and billed timed units of the groups evaluated."""
-    layout: Layout | None = None
-    """The input's columns, once the file was opened."""
-    date_formats: tuple[str, ...] = ()
-    """How the dates of service were written (``iso``, ``us``): two means mixed."""
-    encoding: str | None = None
-    """The text encoding the file was read in (None for Parquet)."""
-    delimiter: str | None = None
-    """The CSV delimiter (None for JSON Lines and Parquet)."""
-    detected: tuple[str, ...] = ()
-    """What was detected from the file rather than given (``encoding``, ``delimiter``)."""
-    manifest: dict[str, Any] | None = None
-    """How the run was made (file, its SHA-256, version, options, time): set by the
-    caller, written with the outputs that carry it."""
-    payment: dict[str, Any] | None = None
-    """With a fee file: the amounts by status, provider and payer and the KX threshold
-    findings (set by :class:`unitcalc.files.price.Pricer`)."""
-
-    def input_dict(self) -> dict[str, Any]:
-        """How the file was read: encoding, delimiter, what was detected, and the
-        columns read under another name (role -> header)."""
-        return {
-            "encoding": self.encoding,
-            "delimiter": self.delimiter,
-            "detected": list(self.detected),
-            "columns": self.layout.aliased if self.layout is not None else {},
-        }
-
-    def count(self, status: str) -> None:
-        """One more group of this status."""
-        self.groups += 1
-        self.counts[status] = self.counts.get(status, 0) + 1
-
-    def tally(self, provider: str, minutes: int, billed: int) -> None:
-        """A timed row's documented minutes and billed units, for its provider."""
-        totals = self.providers.setdefault(provider.strip() or "(none)", [0, 0])
-        totals[0] += minutes
-        totals[1] += billed
-
-    def provider_rows(self) -> list[dict[str, Any]]:
-        """Each provider's average timed minutes per billed timed unit; under 15 is
-        flagged: CMS 20.2 asks that "a consistent practice of billing less than 15
-        minutes for a unit" be highlighted for review."""
-        rows = []
-        for provider, (minutes, units) in sorted(self.providers.items()):
-            average = round(minutes / units, 1) if units else None
-            rows.append(
-                {
-                    "provider": provider,
-                    "timed_minutes": minutes,
-                    "timed_units_billed": units,
-                    "minutes_per_unit": average,
-                    # The exact average is compared: 14.96 rounds to 15.0 but is under.
-                    "review": bool(units) and minutes < 15 * units,
-                }
-            )
-        return rows
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "counts": dict(self.counts),
-            "rows_read": self.rows_read,
-            "groups": self.groups,
-            "invalid_rows": self.invalid_rows,
-            "order": self.order,
-            "edits": self.edits,
-        }
-        if self.blank_lines:
-            out["blank_lines"] = self.blank_lines
-        if len(self.date_formats) > 1:
-            out["date_formats"] = list(self.date_formats)
-        if self.providers:
-            out["providers"] = self.provider_rows()
-        out["input"] = self.input_dict()
-        if self.payment is not None:
-            out["payment"] = self.payment
-        if self.manifest is not None:
-            out["manifest"] = self.manifest
-        return out
-
-
 def _evaluate_group(
     key: tuple[str, ...] | None, layout: Layout, rows: Sequence[Row], options: Options
 ) -> Group:
@@ -529,7 +431,7 @@ def iter_findings(
         need_billed=True,
     )
     if payer is not None:
-        _profile(payer, options)  # an unknown payer fails here, not at the first finding
+        payer_profile(payer, options)  # an unknown payer fails here, not at the first finding
     return _findings(path, options)
 
 
@@ -553,8 +455,7 @@ def _findings(path: str | Path, options: Options) -> Iterator[Finding]:
 
         def consume(group: Group) -> None:
             assert group.finding is not None
-            notes = [note.to_dict() for note in group.finding.warnings]
-            spool.write(json.dumps({**group.finding.to_dict(), "warnings": notes}) + "\n")
+            spool.write(json.dumps(group.finding.to_dict(whole=True)) + "\n")
 
         def reset() -> None:
             spool.seek(0)
@@ -563,13 +464,7 @@ def _findings(path: str | Path, options: Options) -> Iterator[Finding]:
         run_groups(path, options, consume, reset=reset)
         spool.seek(0)
         for text in spool:
-            data = json.loads(text)
-            data["lines"] = tuple(data["lines"])
-            data["explanation"] = tuple(data["explanation"])
-            data["errors"] = tuple(data["errors"])
-            data["edits"] = tuple(data["edits"])
-            data["warnings"] = tuple(Note(**note) for note in data["warnings"])
-            yield Finding(**data)
+            yield Finding.from_dict(json.loads(text))
 
 
 # --- loading ---------------------------------------------------------------------------

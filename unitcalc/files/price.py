@@ -21,9 +21,11 @@ from typing import Any, NamedTuple
 
 import attrs
 
+from ..core.assistant import MEDICARE_PAYMENT, AssistantPayment
+from ..core.disciplines import BY_MODIFIER
 from ..core.errors import FeeFileError, InvalidServiceError
 from ..core.model import Note
-from ..engine.assistant import MEDICARE_PAYMENT, AssistantPayment, parse_modifiers
+from ..engine.assistant import parse_modifiers
 from ..engine.payers import PayerProfile
 from ..payment.fees import (
     ASSISTANT_MODIFIERS,
@@ -38,11 +40,11 @@ from ..payment.fees import (
 )
 from ..payment.threshold import BUCKETS, Bucket, Charge, accrue
 from .check import Layout, parse_date
-from .evaluate import LOCALITY_COLUMN, PRIOR_COLUMN_NAMES, Group, PriceRow, Summary
+from .evaluate import LOCALITY_COLUMN, PRIOR_COLUMN_NAMES, Group, PriceRow
+from .summary import Summary
 
 PRIOR_COLUMNS: Mapping[Bucket, str] = {"PT/SLP": PRIOR_COLUMN_NAMES[0], "OT": PRIOR_COLUMN_NAMES[1]}
 """Visit-file columns with a patient's amounts already incurred that year elsewhere."""
-_DISCIPLINE_MODIFIERS = {"GP": "PT", "GN": "SLP", "GO": "OT"}
 Starting = dict[tuple[str, int, Bucket], Decimal]
 REMEMBERED_DAYS = 10_000
 """How many day prices (and dates, and modifier texts) a :class:`Pricer` remembers at
@@ -453,7 +455,7 @@ class Pricer:
             values = row.values
             patient = str(values.get(patient_column) or "").strip()
             discipline = row.discipline or next(
-                (_DISCIPLINE_MODIFIERS[m] for m in modifiers if m in _DISCIPLINE_MODIFIERS), None
+                (BY_MODIFIER[m] for m in modifiers if m in BY_MODIFIER), None
             )
             bucket = BUCKETS.get(discipline or "")
             if bucket is None or not patient:

@@ -23,6 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
+from ..core.encodings import SAMPLE_BYTES, Source, open_source, text_encoding
 from ..core.errors import FileProblem, Mention, message_of
 from ..core.text import count_of
 from .options import InputFormat
@@ -145,77 +146,6 @@ class Lines:
         if self._text is not None:
             self._text.close()  # closes the file under it too
         self._handle.close()
-
-
-Source = Path | bytes
-"""A file to read: its path, or its bytes (standard input, a pipe), read once."""
-
-
-def open_source(source: Source) -> IO[bytes]:
-    """A binary stream over the source."""
-    return source.open("rb") if isinstance(source, Path) else io.BytesIO(source)
-
-
-def text_encoding(encoding: str, *, display: str) -> str:
-    """The codec's name, when ``encoding`` is a text encoding (not rot13, hex, zlib...)."""
-    try:
-        info = codecs.lookup(encoding)
-    except LookupError:
-        raise FileProblem(
-            f"unknown encoding {encoding!r}; give a text encoding such as utf-8, cp1252 or utf-16",
-            path=display,
-            argument="encoding",
-        ) from None
-    if not getattr(info, "_is_text_encoding", True):
-        raise FileProblem(
-            message_of(
-                Mention("encoding", encoding, owner="Options", given=True),
-                " is not a text encoding; give one such as utf-8, cp1252 or utf-16",
-            ),
-            path=display,
-            argument="encoding",
-        )
-    return info.name
-
-
-SAMPLE_BYTES = 1 << 16
-"""How much of a file the encoding and delimiter are detected from."""
-
-
-def detect_encoding(source: Source) -> tuple[str, bool]:
-    r"""The text encoding of a file and whether it was guessed: a byte-order mark says
-    it; bytes that are valid UTF-8 are UTF-8; anything else is guessed by
-    charset-normalizer from the first :data:`SAMPLE_BYTES`.
-
-    >>> detect_encoding("Name,Müller\n".encode("cp1252"))
-    ('cp1252', True)
-    >>> detect_encoding(b"\xef\xbb\xbfcode,minutes\n")
-    ('utf-8', False)
-    """
-    with open_source(source) as handle:
-        sample = handle.read(SAMPLE_BYTES)
-        more = bool(handle.read(1))
-    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16", False
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8", False
-    try:
-        sample.decode("utf-8")
-        return "utf-8", False
-    except UnicodeDecodeError as exc:
-        if more and exc.start >= len(sample) - 3:
-            return "utf-8", False  # a character cut at the end of the sample
-    from charset_normalizer import from_bytes
-
-    # The encodings visit exports are saved in; an open guess over every codec can
-    # read Western text as e.g. Cyrillic.
-    best = from_bytes(
-        sample, cp_isolation=["cp1252", "latin_1", "utf_16", "mac_roman", "cp850", "cp437"]
-    ).best()
-    if best is None:
-        return "cp1252", True
-    name = codecs.lookup(best.encoding).name
-    return ("cp1252" if name in {"iso8859-1", "latin-1"} else name), True
 
 
 DELIMITERS = ",;\t|"

@@ -17,7 +17,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from ..core.errors import OutputProblem
 from ..engine.audit import STATUSES
-from .evaluate import Summary
+from .summary import Summary
 from .write import KX_COLUMNS, summary_rows
 
 if TYPE_CHECKING:

@@ -32,8 +32,9 @@ from ..core.text import count_of
 from ..core.text import table as text_table
 from ..engine.audit import STATUSES, Finding
 from .check import Layout
-from .evaluate import Group, Summary
+from .evaluate import Group
 from .leftovers import remove_stale, run_mark
+from .summary import Summary
 
 if TYPE_CHECKING:
     import polars as pl

@@ -14,7 +14,7 @@ A day is priced in three steps (docs/payment.md cites each):
    practice-expense (PE) payment is paid in full, every other unit of a code subject to
    the reduction has its PE payment cut to the packaged share (50% from 2013-04-01);
 3. the assistant reduction last: a unit billed with CQ or CO is paid at the payer's
-   percent (Medicare 85% from 2022-01-01, :data:`unitcalc.engine.assistant.MEDICARE_PAYMENT`).
+   percent (Medicare 85% from 2022-01-01, :data:`unitcalc.core.assistant.MEDICARE_PAYMENT`).
 
 References:
     AMA, "Medicare Relative Value Payment Amount" (the payment formula).
@@ -39,16 +39,18 @@ from typing import Any, Literal
 
 import attrs
 
+from ..core.assistant import MEDICARE_PAYMENT, AssistantPayment
+from ..core.disciplines import ASSISTANT_MODIFIERS as _BY_DISCIPLINE
+from ..core.disciplines import THERAPY_MODIFIERS
 from ..core.errors import FeeFileError, Mention, message_of
-from ..engine.assistant import MEDICARE_PAYMENT, AssistantPayment
 
 CENT = Decimal("0.01")
 FeeKind = Literal["csv", "pprrvu", "pfall"]
 Setting = Literal["non-facility", "facility"]
 SETTINGS: tuple[Setting, ...] = ("non-facility", "facility")
-ASSISTANT_MODIFIERS = frozenset(("CQ", "CO"))
+ASSISTANT_MODIFIERS = frozenset(_BY_DISCIPLINE.values())
 # Modifiers that never select another fee row: discipline, assistant, threshold.
-_PRICING_NEUTRAL = frozenset(("GP", "GO", "GN", "CQ", "CO", "KX"))
+_PRICING_NEUTRAL = frozenset((*THERAPY_MODIFIERS.values(), *ASSISTANT_MODIFIERS, "KX"))
 
 
 def cents(amount: Decimal) -> Decimal:

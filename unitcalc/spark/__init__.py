@@ -40,10 +40,11 @@ from ..core.mue import MueTable
 from ..engine.audit import Finding
 from ..engine.count import Pooling
 from ..engine.payers import PayerProfile, load_profiles
-from ..files.check import Layout, _profile
-from ..files.evaluate import Group, Summary, group_columns, resolve, run_frame
+from ..files.check import Layout, payer_profile
+from ..files.evaluate import Group, group_columns, resolve, run_frame
 from ..files.options import InputFormat, Options
 from ..files.read import LINE, as_text, detect_format
+from ..files.summary import Summary
 from ..files.write import AuditWriter, BatchWriter, audit_columns, summary_rows
 from ..rules import Rule, get_rule
 
@@ -531,7 +532,7 @@ def options_of(
         need_billed=need_billed,
     )
     if payer is not None:
-        selected = _profile(payer, options)  # an unknown payer fails here
+        selected = payer_profile(payer, options)  # an unknown payer fails here
         options = attrs.evolve(options, payer=selected.name if selected else None)
     return options
 

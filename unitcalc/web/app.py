@@ -32,10 +32,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import unitcalc
 
+from ..core.assistant import AssistantOptions
 from ..core.codes import KINDS, CodeTable
+from ..core.disciplines import normalize_discipline
 from ..core.errors import ArgumentValue, UnitcalcError, python_spelling
-from ..core.model import ServiceLine, normalize_discipline, parse_date_of_service
-from ..engine.assistant import AssistantOptions
+from ..core.model import ServiceLine, parse_date_of_service
 from ..engine.audit import audit
 from ..engine.count import calculate
 from ..engine.payers import PayerProfile
