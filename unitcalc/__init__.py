@@ -22,7 +22,8 @@ from .core.errors import (
     UnknownRuleError,
 )
 from .core.model import LineResult, Note, Result, ServiceLine, Tie, TieGroup
-from .engine.count import DEFAULT_MAX_ALTERNATIVES, calculate
+from .engine.count import calculate
+from .engine.settings import DEFAULT_MAX_ALTERNATIVES
 from .rules import RULES, Rule, get_rule
 
 if TYPE_CHECKING:

@@ -13,7 +13,8 @@ from click.testing import CliRunner
 
 import unitcalc
 import unitcalc.engine.count
-import unitcalc.files.evaluate
+import unitcalc.engine.explain
+import unitcalc.files.word
 from unitcalc import FileProblem, iter_findings
 from unitcalc.cli import main
 from unitcalc.core.codes import CodeTable, define_code
@@ -313,8 +314,8 @@ def test_a_row_shows_the_warnings_its_code_is_named_in_by_the_notes_codes(
     def worded_otherwise(code: str, note: str) -> unitcalc.Note:
         return unitcalc.Note(f"Medicare: {note}", kind="rule-note", codes=(code,))
 
-    monkeypatch.setattr(unitcalc.engine.count, "rule_note", worded_otherwise)
-    monkeypatch.setattr(unitcalc.files.evaluate, "rule_note", worded_otherwise)
+    monkeypatch.setattr(unitcalc.engine.explain, "rule_note", worded_otherwise)
+    monkeypatch.setattr(unitcalc.files.word, "rule_note", worded_otherwise)
     path = write(
         tmp_path,
         "v.csv",

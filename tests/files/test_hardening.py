@@ -407,7 +407,7 @@ def test_parts_settled_side_by_side_come_in_their_order(
 ) -> None:
     # Two threads settle the parts ahead; whichever finishes first, the groups are handed
     # on part by part in the parts' order, as one thread hands them.
-    from unitcalc.files import Options, evaluate, run_groups
+    from unitcalc.files import Options, run, run_groups
 
     rows = "".join(f"P{i % 211},2026-01-0{1 + i % 3},97110,{8 + i % 40},9\n" for i in range(4000))
     path = tmp_path / "v.csv"
@@ -423,14 +423,14 @@ def test_parts_settled_side_by_side_come_in_their_order(
         )
         return seen
 
-    monkeypatch.setattr(evaluate, "AHEAD", 1)
+    monkeypatch.setattr(run, "AHEAD", 1)
     one = order()
-    monkeypatch.setattr(evaluate, "AHEAD", 2)
+    monkeypatch.setattr(run, "AHEAD", 2)
     # The first part of every pair settles last: the threads finish out of order.
     import threading
     import time
 
-    settle = evaluate._settle_part
+    settle = run._settle_part
     calls = iter(range(1_000_000))
     lock = threading.Lock()
 
@@ -441,6 +441,6 @@ def test_parts_settled_side_by_side_come_in_their_order(
             time.sleep(0.05)
         return settle(loaded, options)
 
-    monkeypatch.setattr(evaluate, "_settle_part", slow_then_fast)
+    monkeypatch.setattr(run, "_settle_part", slow_then_fast)
     assert order() == one
     assert len(one) == 633  # every group: each bills 9 units

@@ -16,8 +16,8 @@ import pytest
 
 import unitcalc
 from tests.conftest import run
-from unitcalc.files.evaluate import PARTS_FOLDER
 from unitcalc.files.leftovers import remove_stale
+from unitcalc.files.run import PARTS_FOLDER
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL and process ids: POSIX")
 
@@ -33,12 +33,12 @@ KILLED_RUN = textwrap.dedent(
     from pathlib import Path
 
     import unitcalc.files
-    from unitcalc.files import evaluate
+    from unitcalc.files import run
     from unitcalc.files.write import AuditWriter
     from unitcalc.cli import main
 
     visits, out, ready, where = sys.argv[1:]
-    real = evaluate.run_groups
+    real = run.run_groups
 
     def in_small_parts(*args, **kwargs):
         return real(*args, **{**kwargs, "partition_bytes": 64})

@@ -194,7 +194,7 @@ def test_groups_made_python_values_a_few_at_a_time_are_priced_alike(
 ) -> None:
     # With fees the settled groups are taken a slice at a time (PRICED_GROUPS): slices
     # of two groups give the same audit as the reference, KX order and all.
-    import unitcalc.files.evaluate as evaluate
+    import unitcalc.files.word as word
 
     text = HEADER + "".join(
         _csv_line((patient, day, code, "30", "PT", "2", "ann", "", "KX" if n % 3 else "",
@@ -207,7 +207,7 @@ def test_groups_made_python_values_a_few_at_a_time_are_priced_alike(
         )
     )  # fmt: skip
     reference = audit(tmp_path, text, columns=False, parts=parts)
-    monkeypatch.setattr(evaluate, "PRICED_GROUPS", 2)
+    monkeypatch.setattr(word, "PRICED_GROUPS", 2)
     assert audit(tmp_path, text, columns=True, parts=parts) == reference
     assert reference["summary"]["payment"]["by_status"]["ok"]["groups"] >= 10
     assert reference["summary"]["payment"]["kx"]["findings"]

@@ -34,7 +34,8 @@ from ..core.errors import ArgumentValue, InvalidServiceError, UnitcalcError, pyt
 from ..core.model import Result, ServiceLine, parse_date_of_service
 from ..core.text import count_of, output_width, wrap
 from ..core.text import table as text_table
-from ..engine.count import DEFAULT_MAX_ALTERNATIVES, POOLINGS, Pooling, calculate
+from ..engine.count import calculate
+from ..engine.settings import DEFAULT_MAX_ALTERNATIVES, POOLINGS, Pooling
 from ..rules import RULES, get_rule, rule_names
 
 if TYPE_CHECKING:

@@ -6,6 +6,10 @@ import os
 import sys
 import textwrap
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
 
 DEFAULT_WIDTH = 100
 """Columns of output that goes to a file or a pipe (no terminal to measure), unless
@@ -125,3 +129,30 @@ def _lines(text: str, width: int) -> list[str]:
     """``text`` in lines of at most ``width`` columns, never breaking a hyphenated term
     (``self-care``), and a word only when it is longer than a line."""
     return textwrap.wrap(text, width, break_on_hyphens=False)
+
+
+def format_column(template: str, **values: pl.Expr) -> pl.Expr:
+    """A sentence written once as a ``str.format`` template with named fields, filled
+    from columns (polars): the columnar form of ``template.format(**values)``. Messages
+    that both engines write are kept as one template and filled either way.
+
+    >>> import polars as pl
+    >>> frame = pl.DataFrame({"code": ["97110"], "minutes": [1500]})
+    >>> frame.select(
+    ...     format_column("{code}: {minutes} min", code=pl.col("code"), minutes=pl.col("minutes"))
+    ... ).item()
+    '97110: 1500 min'
+    """
+    import string
+
+    import polars as pl
+
+    parts: list[pl.Expr] = []
+    for literal, field, spec, conversion in string.Formatter().parse(template):
+        if literal:
+            parts.append(pl.lit(literal))
+        if field is not None:
+            if spec or conversion:
+                raise ValueError(f"field {{{field}}} of a column template takes no format spec")
+            parts.append(values[field].cast(pl.String))
+    return pl.concat_str(parts)

@@ -26,7 +26,7 @@ import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
 import attrs
 
@@ -35,25 +35,18 @@ from ..core.disciplines import normalize_discipline
 from ..core.errors import InvalidServiceError
 from ..core.model import Note
 from ..core.mue import MueTable
-from ..core.text import count_of
 from ..rules import Rule
-from .count import (
-    DEFAULT_MAX_ALTERNATIVES,
-    Evaluation,
-    PoolEvaluation,
-    Pooling,
-    Services,
-    evaluate,
-    split_family,
-)
+from .caps import capped_message
+from .compliance import STATUSES, Status, closest, fits, status
+from .count import evaluate
 from .edits import check_edits
+from .items import Evaluation, PoolEvaluation, split_family
 from .payers import PayerProfile
+from .pools import Services
+from .settings import DEFAULT_MAX_ALTERNATIVES, Pooling
+from .wording import LineKey, by_code, message
 
-Status = Literal["ok", "over", "under", "misallocated", "invalid"]
-STATUSES: tuple[Status, ...] = ("ok", "over", "under", "misallocated", "invalid")
-
-LineKey = tuple[str, str | None]
-"""A claim line: a code and the discipline pool it was counted in."""
+__all__ = ["STATUSES", "Finding", "LineKey", "Status", "audit", "check", "parse_units"]
 
 
 def _frozen(value: Mapping[str, int]) -> Mapping[str, int]:
@@ -297,20 +290,53 @@ def check(
     submitted, for the per-line MUE check (default: one line per code and pool).
     """
     result = evaluation.result
-    capped = bool(result.removed)
+    allowed_lines, compliant = _allowed(evaluation, billed)
+    billed_total = sum(billed.values())
+    allowed_total = result.total_units
+    found = status(billed_total - allowed_total, compliant=compliant)
+    # Show the billed lines with the codes billed nothing too, as `billed` does.
+    shown = {key: billed.get(key, 0) for key in allowed_lines} | dict(billed)
+    words = message(
+        found, result.rule, shown, allowed_lines, billed_total, allowed_total, result.tie
+    )
+    if result.removed and result.payer:
+        words += capped_message(result.payer, result.removed)
+    if claim_lines is None:
+        claim_lines = [(code, discipline, units) for (code, discipline), units in billed.items()]
+    edits = tuple(note.text for note in check_edits(claim_lines, mue=mue))
+    return Finding(
+        group=group,
+        status=found,
+        rule=result.rule,
+        billed=by_code(billed, order=result.units),
+        allowed=by_code(allowed_lines, order=result.units),
+        difference=billed_total - allowed_total,
+        message=words,
+        lines=tuple(lines),
+        explanation=result.explanation,
+        edits=edits,
+        warnings=tuple(note for note in result.warnings if note.kind != "edit"),
+    )
+
+
+def _allowed(
+    evaluation: Evaluation, billed: Mapping[LineKey, int]
+) -> tuple[dict[LineKey, int], bool]:
+    """The closest compliant allocation per line, and whether the billed units are one
+    (:mod:`.compliance`): untimed codes bill exactly their unit, an add-on family its
+    first unit on the primary, and a code with no minutes here nothing."""
+    capped = bool(evaluation.result.removed)
     allowed_lines: dict[LineKey, int] = {}
     compliant = True
     for pool, kept in zip(evaluation.pools, evaluation.chosen, strict=True):
         key = pool.discipline
-        allocation = pool.allocation
         billed_items = [
             sum(billed.get((code, key), 0) for code, _ in members) for members in pool.members
         ]
-        fits = allocation.covers if capped else allocation.is_compliant
-        if not fits(billed_items):
-            compliant = False
-        closest = kept if capped else _closest(pool, billed_items)
-        for members, units, got in zip(pool.members, closest, billed_items, strict=True):
+        compliant &= fits(pool.allocation, billed_items, capped=capped)
+        ranks = [item.rank for item in pool.items]
+        nearest = kept if capped else closest(pool.allocation, billed_items, ranks)
+        for members, units, got in zip(pool.members, nearest, billed_items, strict=True):
             split = split_family(members, units)
             if len(members) > 1 and split_family(members, got) != {
                 code: billed.get((code, key), 0) for code, _ in members
@@ -320,130 +346,9 @@ def check(
                 allowed_lines[(code, key)] = count
         for code in pool.untimed:
             allowed_lines[(code, key)] = 1
-            if billed.get((code, key), 0) != 1:
-                compliant = False
+            compliant &= billed.get((code, key), 0) == 1
     for line in billed:
         if line not in allowed_lines:
             allowed_lines[line] = 0  # billed on a code with no minutes documented here
-            compliant = compliant and billed[line] == 0
-
-    billed_total = sum(billed.values())
-    allowed_total = result.total_units
-    difference = billed_total - allowed_total
-    if difference > 0:
-        status: Status = "over"
-    elif difference < 0:
-        status = "under"
-    else:
-        status = "ok" if compliant else "misallocated"
-
-    billed_codes = _by_code(billed, order=result.units)
-    allowed_codes = _by_code(allowed_lines, order=result.units)
-    # Show the billed lines with the codes billed nothing too, as `billed` does.
-    shown = {key: billed.get(key, 0) for key in allowed_lines} | dict(billed)
-    message = _message(
-        status, result.rule, shown, allowed_lines, billed_total, allowed_total, result.tie
-    )
-    if capped and result.payer:
-        removed = ", ".join(f"{code} x{units}" for code, units in result.removed.items())
-        message += f" {result.payer}'s cap applies: the minutes support more ({removed} removed)."
-    if claim_lines is None:
-        claim_lines = [(code, discipline, units) for (code, discipline), units in billed.items()]
-    edits = tuple(note.text for note in check_edits(claim_lines, mue=mue))
-    return Finding(
-        group=group,
-        status=status,
-        rule=result.rule,
-        billed=billed_codes,
-        allowed=allowed_codes,
-        difference=difference,
-        message=message,
-        lines=tuple(lines),
-        explanation=result.explanation,
-        edits=edits,
-        warnings=tuple(note for note in result.warnings if note.kind != "edit"),
-    )
-
-
-def _closest(pool: PoolEvaluation, billed_items: Sequence[int]) -> tuple[int, ...]:
-    """The compliant allocation of the pool nearest to the billed units: tied items the
-    biller gave the extra unit keep it, then unitcalc's own pick fills the rest."""
-    allocation = pool.allocation
-    if not allocation.tied:
-        return allocation.chosen
-    units = list(allocation.base)
-    ranked = sorted(
-        allocation.tied,
-        key=lambda i: (
-            -(billed_items[i] > allocation.base[i]),
-            -(allocation.chosen[i] > allocation.base[i]),
-            pool.items[i].rank,
-        ),
-    )
-    for index in ranked[: allocation.shared]:
-        units[index] += 1
-    return tuple(units)
-
-
-def _by_code(lines: Mapping[LineKey, int], *, order: Mapping[str, int]) -> dict[str, int]:
-    out = dict.fromkeys(order, 0)
-    for (code, _), units in lines.items():
-        out[code] = out.get(code, 0) + units
-    return out
-
-
-def _shown(lines: Mapping[LineKey, int]) -> str:
-    with_discipline = len({d for _, d in lines}) > 1
-    parts = [
-        f"{code}-{discipline} x{units}" if with_discipline and discipline else f"{code} x{units}"
-        for (code, discipline), units in lines.items()
-    ]
-    return ", ".join(parts) or "nothing"
-
-
-def _message(
-    status: Status,
-    rule: str,
-    billed: Mapping[LineKey, int],
-    allowed: Mapping[LineKey, int],
-    billed_total: int,
-    allowed_total: int,
-    tie: object,
-) -> str:
-    billed_text = f"Billed {count_of(billed_total, 'unit')} ({_shown(billed)})"
-    allowed_text = f"{rule} allows {count_of(allowed_total, 'unit')}"
-    if status == "ok":
-        tie_note = "; a tie, and the billed choice is one of the compliant ones" if tie else ""
-        return f"{billed_text}: compliant; {allowed_text}{tie_note}."
-    closest = f"Closest compliant allocation: {_shown(allowed)}."
-    if status == "over":
-        excess = billed_total - allowed_total
-        return (
-            f"{billed_text}, but the documented minutes support {allowed_total} under {rule}: "
-            f"{count_of(excess, 'unit')} over. {closest}"
-        )
-    if status == "under":
-        missing = allowed_total - billed_total
-        return (
-            f"{billed_text}; the documented minutes support {allowed_total} under {rule}: "
-            f"{count_of(missing, 'unit')} under, revenue not claimed. {closest}"
-        )
-    moves = _moves(billed, allowed)
-    return (
-        f"{billed_text}: the right total, on the wrong codes. {allowed_text} as "
-        f"{_shown(allowed)}{moves}."
-    )
-
-
-def _moves(billed: Mapping[LineKey, int], allowed: Mapping[LineKey, int]) -> str:
-    keys = list(dict.fromkeys([*allowed, *billed]))
-    with_discipline = len({d for _, d in keys}) > 1
-
-    def name(key: LineKey) -> str:
-        return f"{key[0]}-{key[1]}" if with_discipline and key[1] else key[0]
-
-    too_many = [name(k) for k in keys if billed.get(k, 0) > allowed.get(k, 0)]
-    too_few = [name(k) for k in keys if billed.get(k, 0) < allowed.get(k, 0)]
-    if not too_many or not too_few:
-        return ""
-    return f": move units from {', '.join(too_many)} to {', '.join(too_few)}"
+            compliant &= billed[line] == 0
+    return allowed_lines, compliant

@@ -2,6 +2,10 @@
 day (NCCI), from packaged data, and the CMS Medically Unlikely Edits (MUE) of the table
 the user supplies (:mod:`unitcalc.core.mue`).
 
+Two forms side by side: :func:`check_edits` words the edits one visit's units trip;
+:func:`edit_columns` says, for many groups' rows in columns (polars), whether any trips.
+``tests/engine/test_edits.py`` holds them equal.
+
 References:
     NCCI Policy Manual for Medicare Services, Chapter I (MUE) and Chapter XI section P.
     CMS Practitioner Services MUE table (published quarterly; unitcalc ships no values).
@@ -18,6 +22,8 @@ from typing import TYPE_CHECKING, NamedTuple
 from ..core.model import LineResult, Note
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from ..core.mue import MueTable
 
 
@@ -93,3 +99,39 @@ def check_edits(
                 kind="edit",
                 codes=(code,),
             )
+
+
+def edit_columns(
+    rows: pl.LazyFrame, mue: MueTable | None, *, group: str, code: str, billed: str
+) -> pl.LazyFrame:
+    """The columnar form of :func:`check_edits`: per group, ``__edits`` says whether the
+    billed units of its rows (one claim line each) trip an NCCI per-day limit or an MUE."""
+    import polars as pl
+
+    units = pl.col(billed).fill_null(0)
+    tripped: list[pl.Expr] = []
+    for limit in per_day_limits():
+        inside = pl.col(code).is_in(sorted(limit.codes))
+        tripped.append(pl.when(inside).then(units).otherwise(0).sum() > limit.max_units)
+    staged = rows
+    if mue is not None and mue.entries:
+        entries = list(mue.entries.items())
+        table = pl.DataFrame(
+            {
+                code: [name for name, _ in entries],
+                "__mue": [entry.units for _, entry in entries],
+                "__mue_line": [entry.per_line for _, entry in entries],
+            },
+            schema={code: pl.String, "__mue": pl.Int64, "__mue_line": pl.Boolean},
+        ).lazy()
+        staged = staged.join(table, on=code, how="left").with_columns(
+            __code_billed=units.sum().over(group, code)
+        )
+        per_line = pl.col("__mue_line").fill_null(False) & (units > pl.col("__mue"))
+        per_day = ~pl.col("__mue_line").fill_null(True) & (
+            pl.col("__code_billed") > pl.col("__mue")
+        )
+        tripped += [per_line.any(), per_day.any()]
+    if not tripped:
+        return staged.group_by(group).agg(pl.lit(False).alias("__edits"))
+    return staged.group_by(group).agg(pl.any_horizontal(tripped).alias("__edits"))

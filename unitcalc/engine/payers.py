@@ -31,7 +31,7 @@ from ..core.assistant import MEDICARE_PAYMENT, AssistantPayment
 from ..core.codes import normalize_code
 from ..core.errors import InvalidServiceError, PayerProfileError, UnknownRuleError
 from ..core.tomlfile import find_line, parse, read
-from ..rules import get_rule
+from ..rules import DEFAULT_RULE, get_rule
 
 CapOrder = Literal["claim", "largest"]
 CAP_ORDERS: tuple[CapOrder, ...] = ("claim", "largest")
@@ -74,7 +74,7 @@ class PayerProfile:
     """
 
     name: str
-    rule: str = "cms"
+    rule: str = DEFAULT_RULE
     label: str = ""
     daily_unit_cap: int | None = None
     visit_unit_cap: int | None = None
@@ -159,7 +159,7 @@ def _profile(text: str, source_name: str, name: str, body: Any) -> PayerProfile:
     if unknown:
         raise fail(unknown[0], f"unknown key; allowed keys are {', '.join(sorted(_KEYS))}")
     try:
-        rule = get_rule(body.get("rule", "cms")).name
+        rule = get_rule(body.get("rule", DEFAULT_RULE)).name
     except UnknownRuleError as exc:
         raise fail("rule", str(exc)) from exc
     caps: dict[str, int | None] = {}

@@ -11,8 +11,9 @@ only those before it.
 from __future__ import annotations
 
 from ..core.errors import FileProblem
-from .evaluate import Group, group_columns, iter_findings, run_groups
+from .evaluate import Group
 from .options import InputFormat, Options
+from .run import group_columns, iter_findings, run_groups
 from .summary import Summary
 
 __all__ = [

@@ -10,8 +10,8 @@ import attrs
 from ..core.codes import CodeTable
 from ..core.errors import FileProblem, Mention, Spelling, message_of, python_spelling
 from ..core.mue import MueTable
-from ..engine.count import POOLINGS, Pooling
 from ..engine.payers import PayerProfile
+from ..engine.settings import POOLINGS, Pooling
 
 InputFormat = Literal["csv", "jsonl", "parquet"]
 INPUT_FORMATS: tuple[InputFormat, ...] = ("csv", "jsonl", "parquet")

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ..engine.providers import provider_rows, tally
+
 if TYPE_CHECKING:
     from .check import Layout
 
@@ -67,28 +69,12 @@ class Summary:
 
     def tally(self, provider: str, minutes: int, billed: int) -> None:
         """A timed row's documented minutes and billed units, for its provider."""
-        totals = self.providers.setdefault(provider.strip() or "(none)", [0, 0])
-        totals[0] += minutes
-        totals[1] += billed
+        tally(self.providers, provider, minutes, billed)
 
     def provider_rows(self) -> list[dict[str, Any]]:
-        """Each provider's average timed minutes per billed timed unit; under 15 is
-        flagged: CMS 20.2 asks that "a consistent practice of billing less than 15
-        minutes for a unit" be highlighted for review."""
-        rows = []
-        for provider, (minutes, units) in sorted(self.providers.items()):
-            average = round(minutes / units, 1) if units else None
-            rows.append(
-                {
-                    "provider": provider,
-                    "timed_minutes": minutes,
-                    "timed_units_billed": units,
-                    "minutes_per_unit": average,
-                    # The exact average is compared: 14.96 rounds to 15.0 but is under.
-                    "review": bool(units) and minutes < 15 * units,
-                }
-            )
-        return rows
+        """Each provider's average timed minutes per billed timed unit, flagged for
+        review under 15 (:mod:`unitcalc.engine.providers`)."""
+        return provider_rows(self.providers)
 
     def to_dict(self, *, whole: bool = False) -> dict[str, Any]:
         """The summary as the audit's JSON shows it; ``whole``: with every count, so that

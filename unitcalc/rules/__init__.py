@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from ..core.errors import UnknownRuleError
 from .ama import AmaRule
@@ -35,7 +36,11 @@ from .base import (
 from .cms import CmsRule
 from .round_up import RoundUpRule
 
+if TYPE_CHECKING:
+    import polars as pl
+
 __all__ = [
+    "DEFAULT_RULE",
     "RULES",
     "AmaRule",
     "CmsRule",
@@ -48,6 +53,7 @@ __all__ = [
     "get_rule",
     "item_midpoint_units",
     "midpoint_units",
+    "rule_column",
     "rule_names",
 ]
 
@@ -58,6 +64,10 @@ def _registry(*rules: Rule) -> Mapping[str, Rule]:
 
 RULES: Mapping[str, Rule] = _registry(CmsRule(), AmaRule(), RoundUpRule())
 """Every counting rule by its canonical name."""
+
+DEFAULT_RULE = CmsRule.name
+"""The rule of a count that names none (and no payer profile that names one): the
+Medicare total-time rule. The one default rule of the package."""
 
 _ALIASES: Mapping[str, str] = MappingProxyType(
     {alias: rule.name for rule in RULES.values() for alias in (rule.name, *rule.aliases)}
@@ -83,3 +93,15 @@ def get_rule(name: str | Rule) -> Rule:
 def rule_names() -> tuple[str, ...]:
     """Every accepted name: canonical names and aliases."""
     return tuple(sorted(_ALIASES))
+
+
+def rule_column(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """The columnar form of :func:`get_rule` for names written as accepted (a canonical
+    name or an alias, lower case): each row's canonical name (null for empty text) and
+    whether the text is plain. Other text is for the scalar form, which reads any letter
+    case or names the choices."""
+    import polars as pl
+
+    plain = text.is_in(["", *_ALIASES])
+    value = text.replace_strict(dict(_ALIASES), default=None, return_dtype=pl.String)
+    return value, plain

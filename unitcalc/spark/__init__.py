@@ -38,12 +38,14 @@ from ..core.errors import FileProblem, UnitcalcError
 from ..core.model import Note
 from ..core.mue import MueTable
 from ..engine.audit import Finding
-from ..engine.count import Pooling
 from ..engine.payers import PayerProfile, load_profiles
+from ..engine.settings import Pooling
 from ..files.check import Layout, payer_profile
-from ..files.evaluate import Group, group_columns, resolve, run_frame
+from ..files.evaluate import Group
+from ..files.load import resolve
 from ..files.options import InputFormat, Options
 from ..files.read import LINE, as_text, detect_format
+from ..files.run import group_columns, run_frame
 from ..files.summary import Summary
 from ..files.write import AuditWriter, BatchWriter, audit_columns, summary_rows
 from ..rules import Rule, get_rule

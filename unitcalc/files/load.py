@@ -1,0 +1,153 @@
+"""A visit file read and checked: its layout, every record parsed into the engine's
+columns (:mod:`.check`), and how to get a record back for the groups the one-visit engine
+evaluates.
+
+The file is read by the columnar reader when it can (plain UTF-8 CSV, Parquet) and by the
+careful reader otherwise (:mod:`.read`); its encoding and delimiter are the ones given,
+or detected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ..core.encodings import Source, detect_encoding, open_source, text_encoding
+from ..core.errors import FileProblem
+from .check import Layout, check_frame
+from .options import InputFormat, Options
+from .read import (
+    END,
+    LINE,
+    Lines,
+    Record,
+    csv_frame,
+    detect_delimiter,
+    detect_format,
+    parquet_frame,
+    read_records,
+    records_frame,
+)
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+@attrs.frozen(eq=False)
+class Loaded:
+    """A file read and checked: its layout, the parsed rows, and how to get a row's
+    record back (for the groups the scalar engine evaluates)."""
+
+    layout: Layout
+    parsed: pl.DataFrame
+    raw: pl.DataFrame | None
+    records: Mapping[int, Record]
+    options: Options | None = None
+    """The options the file was read with (its encoding and delimiter settled)."""
+    detected: tuple[str, ...] = ()
+    """What was detected rather than given or the default (``encoding``, ``delimiter``)."""
+    blank_lines: int = 0
+    """Lines skipped for holding no record (blank, or only empty cells)."""
+
+    def parsed_rows(self, lines: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """The parsed columns of these lines, by line."""
+        import polars as pl
+
+        chosen = pl.DataFrame({LINE: list(lines)}, schema={LINE: pl.Int64})
+        rows = self.parsed.join(chosen, on=LINE, how="semi")
+        return {row[LINE]: row for row in rows.iter_rows(named=True)}
+
+    def record_rows(self, lines: Sequence[int]) -> dict[int, Record]:
+        """The records of these lines, by line."""
+        if self.raw is None:
+            return {line: self.records[line] for line in lines}
+        import polars as pl
+
+        columns = list(self.layout.columns)
+        chosen = pl.DataFrame({LINE: list(lines)}, schema={LINE: pl.Int64})
+        wanted = self.raw.join(chosen, on=LINE, how="semi").select(LINE, END, *columns)
+        return {
+            values[0]: Record(values[0], values[1], dict(zip(columns, values[2:], strict=True)))
+            for values in wanted.iter_rows()
+        }
+
+
+def load(source: Source, options: Options, *, display: str) -> Loaded:
+    """Read and check a visit file, given by its path or its bytes (see
+    :mod:`unitcalc.files.read`). A path that is no regular file (a named pipe, a process
+    substitution) is read once, into memory."""
+    source, options, detected, input_format = resolve(source, options, display=display)
+    encoding = options.encoding
+    assert encoding is not None
+    assert options.delimiter is not None
+    utf8 = encoding == "utf-8"
+    fast = None
+    if input_format == "parquet":
+        fast = parquet_frame(source, display=display)
+    elif input_format == "csv" and utf8:
+        fast = csv_frame(source, options.delimiter, display=display)
+    if fast is not None:
+        columns, raw = fast
+        layout = Layout.of(columns, options, display=display, open_ended=False)
+        parsed = check_frame(raw, layout, options, display=display)
+        return Loaded(layout, parsed, raw, {}, options, detected)
+    try:
+        lines = Lines(source, encoding, display=display)
+    except OSError as exc:
+        raise FileProblem(f"cannot read {display}: {exc.strerror or exc}", path=display) from None
+    try:
+        columns, records = read_records(lines, input_format, delimiter=options.delimiter)
+        layout = Layout.of(columns, options, display=display, open_ended=input_format == "jsonl")
+        kept = list(records)
+    finally:
+        lines.close()
+    parsed = check_frame(records_frame(kept), layout, options, records=kept, display=display)
+    records_by_line = {record.line: record for record in kept}
+    return Loaded(layout, parsed, None, records_by_line, options, detected, lines.blank)
+
+
+def resolve(
+    source: Source, options: Options, *, display: str
+) -> tuple[Source, Options, tuple[str, ...], InputFormat]:
+    """The source as it will be read (a pipe's bytes), the options with its encoding and
+    delimiter settled (given, or detected), what was detected, and its format."""
+    import codecs
+
+    named = source if isinstance(source, Path) else Path(display)
+    input_format: InputFormat = detect_format(named, options.input_format)
+    if isinstance(source, Path):
+        if not source.exists():
+            raise FileProblem(f"cannot read {display}: No such file or directory", path=display)
+        if source.is_dir():
+            raise FileProblem(f"cannot read {display}: Is a directory", path=display)
+        if not source.is_file():
+            try:
+                source = source.read_bytes()
+            except OSError as exc:
+                raise FileProblem(
+                    f"cannot read {display}: {exc.strerror or exc}", path=display
+                ) from None
+    detected: list[str] = []
+    if input_format == "parquet":
+        options = attrs.evolve(options, encoding=options.encoding or "utf-8")
+    elif options.encoding is None:
+        guessed, guess = detect_encoding(source)
+        options = attrs.evolve(options, encoding=guessed)
+        if guess:
+            detected.append("encoding")
+    encoding = text_encoding(options.encoding or "utf-8", display=display)
+    if encoding == "utf-8":
+        with open_source(source) as handle:
+            if handle.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+                # The byte-order mark says UTF-16, whatever the default says.
+                options = attrs.evolve(options, encoding="utf-16")
+                encoding = "utf-16"
+    if options.delimiter is None:
+        delimiter = detect_delimiter(source, encoding) if input_format == "csv" else ","
+        if delimiter != ",":
+            detected.append("delimiter")
+        options = attrs.evolve(options, delimiter=delimiter)
+    return source, options, tuple(detected), input_format

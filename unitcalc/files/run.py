@@ -1,0 +1,416 @@
+"""A run over a visit file: read, settle in columns, word, and hand each group on.
+
+A row travels: the file is read and checked (:mod:`.load`), rows are grouped into patient
+days (:mod:`.group`), every group is settled in columns (:mod:`.settle`), the findings of
+those that need one are worded from their columns (:mod:`.word`), and the groups the
+columns cannot count are evaluated one by one by the one-visit engine (:mod:`.evaluate`);
+each group goes to the caller's ``consume`` (a writer, the pricer) in file order of its
+first line, and the summary adds everything up (:mod:`.summary`). A large CSV file is
+counted in parts, each holding whole patients, settled two ahead in other threads while
+this one's findings are written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import tempfile
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import attrs
+
+from ..core.codes import CodeTable
+from ..core.encodings import Source, text_encoding
+from ..core.errors import FileProblem, Mention, message_of
+from ..core.mue import MueTable
+from ..engine.audit import Finding
+from ..engine.payers import PayerProfile
+from ..engine.providers import tally_frame
+from ..engine.settings import Pooling
+from ..rules import Rule, get_rule
+from .check import (
+    BILLED,
+    CODE,
+    DATE_FORMAT,
+    MINUTES,
+    PROVIDER,
+    Layout,
+    check_frame,
+    key_names,
+    payer_profile,
+)
+from .evaluate import Group, count_group, evaluate_batch
+from .group import GROUP, assign_groups, scattered
+from .leftovers import remove_stale, run_mark
+from .load import Loaded, load, resolve
+from .options import InputFormat, Options
+from .read import LINE, csv_lines, csv_parts, detect_format, with_lines
+from .settle import settle
+from .summary import Summary
+from .word import column_findings
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+def iter_findings(
+    path: str | Path,
+    rule: str | Rule | None = None,
+    *,
+    payer: str | None = None,
+    profiles: Mapping[str, PayerProfile] | None = None,
+    profiles_path: str = "the payer profiles given",
+    group_by: Sequence[str] = (),
+    input_format: InputFormat | None = None,
+    encoding: str | None = "utf-8",
+    pooling: Pooling | None = None,
+    tie_preference: Sequence[str] | None = None,
+    codes: CodeTable | None = None,
+    mue: MueTable | None = None,
+    delimiter: str | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> Iterator[Finding]:
+    """Audit a visit file and yield one :class:`~unitcalc.Finding` per group,
+    ``ok`` ones included. Findings come after the whole file was read, so that a file
+    whose groups turn out to be scattered is still counted right; they wait in a
+    temporary file, not in memory. ``payer`` names the profile (from ``profiles``) for
+    rows without a ``payer`` column value. ``encoding=None`` detects the encoding; the
+    delimiter is detected unless given; ``columns`` maps roles to headers (role ->
+    header, as ``--columns``).
+    """
+    options = Options(
+        delimiter=delimiter,
+        columns=dict(columns or {}),
+        rule=get_rule(rule).name if rule is not None else None,
+        group_by=group_columns(group_by),
+        input_format=input_format,
+        encoding=encoding,
+        pooling=pooling,
+        tie_preference=tuple(tie_preference) if tie_preference is not None else None,
+        codes=codes,
+        payer=payer,
+        profiles=dict(profiles or {}),
+        profiles_path=profiles_path,
+        mue=mue,
+        need_billed=True,
+    )
+    if payer is not None:
+        payer_profile(payer, options)  # an unknown payer fails here, not at the first finding
+    return _findings(path, options)
+
+
+def group_columns(names: Sequence[str]) -> tuple[str, ...]:
+    columns = tuple(name.strip() for name in names if name.strip())
+    if names and not columns:
+        raise FileProblem(
+            message_of(
+                Mention("group_by", owner="Options"),
+                " names no column; give e.g. ",
+                Mention("group_by", ("claim_id",), owner="Options"),
+            ),
+            path="",
+            argument="group_by",
+        )
+    return columns
+
+
+def _findings(path: str | Path, options: Options) -> Iterator[Finding]:
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+
+        def consume(group: Group) -> None:
+            assert group.finding is not None
+            spool.write(json.dumps(group.finding.to_dict(whole=True)) + "\n")
+
+        def reset() -> None:
+            spool.seek(0)
+            spool.truncate()
+
+        run_groups(path, options, consume, reset=reset)
+        spool.seek(0)
+        for text in spool:
+            yield Finding.from_dict(json.loads(text))
+
+
+PARTITION_BYTES = 8 << 20
+"""A CSV file larger than this is counted in parts, each holding whole patients, so that
+memory stays bounded whatever the file's size."""
+
+PARTS_FOLDER = re.compile(r"unitcalc-(?P<pid>[0-9]+)-[a-z0-9_]+")
+"""The temporary folder of a run's parts, named for the run's process."""
+
+
+def run_groups(
+    path: str | Path | bytes,
+    options: Options,
+    consume: Callable[[Group], None],
+    *,
+    reset: Callable[[], None] | None = None,
+    on_progress: Callable[[int, int, int], None] | None = None,
+    display: str | None = None,
+    partition_bytes: int = PARTITION_BYTES,
+) -> Summary:
+    """Read ``path``, settle every group in columns, and hand ``consume`` a
+    :class:`Group` with its finding (in an audit) for every group to write, in file
+    order of their first rows: every group when ``only_findings`` is off, else those
+    that are not ok or trip an edit. A plain CSV file larger than ``partition_bytes`` is
+    split by patient into parts counted one after the other (groups then come part by
+    part). ``reset`` is kept for callers of earlier versions and never called: the file
+    is read once."""
+    del reset
+    remove_stale(Path(tempfile.gettempdir()), PARTS_FOLDER)  # parts a killed run left
+    shown = display or str(path)
+    source: Source = path if isinstance(path, bytes) else Path(path)
+    summary = Summary()
+    source, options, detected, input_format = resolve(source, options, display=shown)
+    if input_format != "parquet":
+        summary.encoding = options.encoding
+    if input_format == "csv":
+        summary.delimiter = options.delimiter
+    summary.detected = detected
+    size = len(source) if isinstance(source, bytes) else 0
+    if isinstance(source, Path) and source.is_file():
+        size = source.stat().st_size
+        if size > partition_bytes:
+            prefix = f"unitcalc-{run_mark()}-"
+            with tempfile.TemporaryDirectory(prefix=prefix) as folder:
+                parts = split_csv(source, options, folder=Path(folder), display=shown)
+                if parts is not None:
+                    count, loaded_parts = parts
+                    # Closed before the parts' folder goes, whatever ends the run: the
+                    # thread settling the next part is done with its files.
+                    with contextlib.closing(_settled_parts(loaded_parts, options)) as settled:
+                        for done, part in enumerate(settled, start=1):
+                            _run_part(part, options, consume, summary)
+                            if on_progress is not None:
+                                on_progress(summary.rows_read, size * done // count, size)
+                    return summary
+    loaded = load(source, options, display=shown)
+    if on_progress is not None:
+        on_progress(loaded.parsed.height, size // 2, size)  # read and checked
+    _run_part(_settle_part(loaded, options), options, consume, summary)
+    if on_progress is not None:
+        on_progress(summary.rows_read, size, size)
+    return summary
+
+
+AHEAD = 2
+"""Parts settled ahead of the one being written, each in a thread of its own: polars
+settles them side by side (a part of 50,000 rows keeps about one core busy) while
+Python writes findings."""
+
+
+def _settled_parts(loaded_parts: Iterator[Loaded], options: Options) -> Generator[_Part]:
+    """Each part read, checked and settled, up to :data:`AHEAD` of them in other threads
+    while the caller writes this one's findings. At most ``AHEAD + 1`` parts are held at
+    a time; the parts come in their order."""
+    import itertools
+    import threading
+    from collections import deque
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    taking = threading.Lock()  # the parts' generator is advanced by one thread at a time
+    numbers = itertools.count()
+
+    def settle_next() -> tuple[int, _Part | None]:
+        with taking:
+            number, loaded = next(numbers), next(loaded_parts, None)
+        return number, None if loaded is None else _settle_part(loaded, options)
+
+    with ThreadPoolExecutor(max_workers=AHEAD, thread_name_prefix="unitcalc-parts") as pool:
+        pending: deque[Future[tuple[int, _Part | None]]] = deque(
+            pool.submit(settle_next) for _ in range(AHEAD)
+        )
+        ready: dict[int, _Part | None] = {}
+        expected = 0
+        while pending:
+            number, settled = pending.popleft().result()
+            ready[number] = settled
+            while expected in ready:  # the parts in their order, whichever thread took them
+                part = ready.pop(expected)
+                expected += 1
+                if part is None:
+                    return  # the parts ran out
+                pending.append(pool.submit(settle_next))
+                yield part
+
+
+@attrs.frozen(eq=False)
+class _Part:
+    """One file, or one part of it, settled in columns: what is left is Python's work
+    (wording findings, the scalar engine) and adding it to the summary."""
+
+    loaded: Loaded
+    rows_read: int
+    scattered: bool
+    date_formats: frozenset[str]
+    invalid_rows: int
+    quiet: int
+    tally: pl.DataFrame | None
+    written: Iterator[tuple[int, Group]]
+    by_scalar: pl.DataFrame
+
+
+def _settle_part(loaded: Loaded, options: Options) -> _Part:
+    """The columnar work on one file or part (polars, which leaves the interpreter free
+    while it runs: the next part is settled while this one's findings are written)."""
+    import polars as pl
+
+    layout, parsed = loaded.layout, loaded.parsed
+    keys = key_names(layout)
+    grouped = assign_groups(parsed, keys)
+    formats = frozenset(grouped.get_column(DATE_FORMAT).drop_nulls().unique().to_list())
+    date_column = keys[layout.date_index] if layout.date_index is not None else None
+    settled = settle(grouped, options, date_column=date_column)
+    groups = settled.groups
+    quiet, tally = 0, None
+    if options.only_findings and not options.explain:
+        quiet = groups.filter(~pl.col("__scalar")).height
+        if "provider" in layout.known:
+            # As the scalar count: a day with more minutes than a day holds (invalid,
+            # not evaluated) adds nothing to its provider's minutes.
+            plain = groups.filter(~pl.col("__odd") & pl.col("__problem").is_null()).select(GROUP)
+            tally = _tally_frame(settled.rows.join(plain, on=GROUP, how="semi"), options)
+        found = groups.filter(pl.col("__scalar") & ~pl.col("__odd"))
+        if options.price_columns:
+            found = groups.filter(~pl.col("__odd"))  # ok ones too, for their amounts
+        scalar = groups.filter(pl.col("__odd")).select(GROUP)
+    else:
+        found = groups.clear()
+        scalar = groups.select(GROUP)
+    chosen = grouped.join(scalar, on=GROUP, how="semi").select(GROUP, LINE).sort(GROUP, LINE)
+    return _Part(
+        loaded=loaded,
+        rows_read=grouped.height,
+        # The careful reader's rows are the whole file: counted by rows, blank lines apart.
+        scattered=scattered(grouped, keys, by_rows=loaded.raw is None),
+        date_formats=formats,
+        # Rows that cannot be used: unreadable, or a code not counted by the day (unknown,
+        # not in force on the date of service, monthly).
+        invalid_rows=int(settled.rows.get_column("__unusable").sum()),
+        quiet=quiet,
+        tally=tally,
+        written=column_findings(found, settled, layout, options, loaded=loaded),
+        by_scalar=chosen.group_by(GROUP, maintain_order=True).agg(pl.col(LINE)),
+    )
+
+
+def _run_part(
+    part: _Part, options: Options, consume: Callable[[Group], None], summary: Summary
+) -> None:
+    """Count one settled file, or part of it, into ``summary``."""
+    loaded = part.loaded
+    summary.layout = loaded.layout
+    summary.rows_read += part.rows_read
+    summary.blank_lines += loaded.blank_lines
+    if part.scattered:
+        summary.order = "scattered"
+    summary.date_formats = tuple(sorted(part.date_formats | set(summary.date_formats)))
+    summary.invalid_rows += part.invalid_rows
+    if options.only_findings and not options.explain:
+        summary.groups += part.quiet
+        if part.quiet:
+            summary.counts["ok"] = summary.counts.get("ok", 0) + part.quiet
+    if part.tally is not None:
+        for who, minutes, billed in part.tally.iter_rows():
+            entry = summary.providers.setdefault(who, [0, 0])
+            entry[0] += int(minutes)
+            entry[1] += int(billed)
+    default_rule = get_rule(options.rule).name if options.rule else None
+    pending: list[tuple[int, list[int]]] = []
+    waiting = 0
+    for first_line, group, lines in _merged(part.written, part.by_scalar.iter_rows()):
+        if group is not None:
+            evaluate_batch(pending, loaded, options, default_rule, summary, consume)
+            pending, waiting = [], 0
+            if group.finding is not None:  # else settled ok, counted in part.quiet
+                count_group(summary, group)
+            consume(group)
+            continue
+        pending.append((first_line, lines))
+        waiting += len(lines)
+        if waiting >= 20_000:  # rows held as Python objects at a time
+            waiting = 0
+            evaluate_batch(pending, loaded, options, default_rule, summary, consume)
+            pending = []
+    evaluate_batch(pending, loaded, options, default_rule, summary, consume)
+
+
+def run_frame(
+    raw: pl.DataFrame, layout: Layout, options: Options, consume: Callable[[Group], None]
+) -> Summary:
+    """Count rows already read: ``raw`` holds the input's columns as text (named as in
+    ``layout``) and each row's line number in :data:`~unitcalc.files.read.LINE`. The
+    rows may be part of a larger input as long as they hold its groups whole (every row
+    of a patient): :mod:`unitcalc.spark` runs the engine this way on each partition.
+    ``consume`` gets the groups as :func:`run_groups` hands them; the summary counts
+    these rows only (no encoding or delimiter: nothing was read here)."""
+    summary = Summary(layout=layout)
+    if raw.height == 0:
+        return summary
+    raw = with_lines(raw.sort(LINE))
+    parsed = check_frame(raw, layout, options)
+    loaded = Loaded(layout, parsed, raw, {}, options)
+    _run_part(_settle_part(loaded, options), options, consume, summary)
+    return summary
+
+
+def split_csv(
+    path: Path, options: Options, *, folder: Path, display: str
+) -> tuple[int, Iterator[Loaded]] | None:
+    """A large plain CSV file in parts, each with whole patients (rows hashed by the
+    first key column), written to ``folder`` by polars' streaming engine: how many, and
+    each loaded in turn; None when the file needs the careful reader."""
+    import polars as pl
+
+    delimiter = options.delimiter  # settled by resolve()
+    if delimiter is None or detect_format(path, options.input_format) != "csv":
+        return None
+    if text_encoding(options.encoding or "utf-8", display=display) != "utf-8":
+        return None
+    shape = csv_lines(path, delimiter)
+    if shape is None:
+        return None
+    layout = Layout.of(shape[0], options, display=display, open_ended=False)
+    if not layout.key_columns:
+        return None
+    # Parts of about 2 MB (50,000 rows) up to 64 of them, larger beyond (the split
+    # writes a file per part and chunk: their number stays bounded).
+    parts = min(max(2, path.stat().st_size // (2 << 20)), 64)
+    files = csv_parts(path, delimiter, shape, layout.key_columns[0], folder=folder, parts=parts)
+    if files is None:
+        return None
+
+    def loaded() -> Iterator[Loaded]:
+        for part in files:
+            raw = with_lines(pl.concat([pl.read_ipc(file) for file in part]))
+            parsed = check_frame(raw, layout, options, display=display)
+            yield Loaded(layout, parsed, raw, {}, options)
+
+    return len(files), loaded()
+
+
+def _merged(
+    written: Iterator[tuple[int, Group]], by_scalar: Iterator[tuple[int, list[int]]]
+) -> Iterator[tuple[int, Group | None, list[int]]]:
+    """Groups found in columns and groups for the scalar engine (their lines), in file
+    order of their first lines."""
+    import heapq
+
+    found: Iterator[tuple[int, Group | None, list[int]]] = (
+        (first, group, []) for first, group in written
+    )
+    scalar: Iterator[tuple[int, Group | None, list[int]]] = (
+        (first, None, lines) for first, lines in by_scalar
+    )
+    return heapq.merge(found, scalar, key=lambda entry: entry[0])
+
+
+def _tally_frame(rows: pl.DataFrame, options: Options) -> pl.DataFrame:
+    """Providers' timed minutes and billed units over rows of groups settled ok: one
+    row per provider."""
+    table = options.codes if options.codes is not None else CodeTable.default()
+    timed = [info.code for info in table if info.timed]
+    return tally_frame(rows, timed, provider=PROVIDER, code=CODE, minutes=MINUTES, billed=BILLED)

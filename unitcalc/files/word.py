@@ -1,0 +1,460 @@
+"""Findings of the groups settled in columns, worded from their columns.
+
+The columnar pipeline (:mod:`.settle`) gives each group's status, items and rows; a group
+that is not ok or trips an edit needs its finding's words: they are put together here
+from its columns' values, sliced per group as plain Python lists (no object built per
+row), with the words of the one-visit audit (:mod:`unitcalc.engine.wording`), the rule's
+own warnings and a payer cap's. A group settled ok is handed on without a finding, with
+its rows for the fee pricer when the audit is priced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ..core.codes import CodeTable
+from ..core.model import Note
+from ..engine.audit import Finding
+from ..engine.caps import cap_texts, capped_message
+from ..engine.compliance import Status
+from ..engine.edits import check_edits
+from ..engine.explain import rule_note, untimed_without_minutes
+from ..engine.pools import pool_label
+from ..engine.wording import LineKey, at_lines, by_code, identical_notes, message
+from ..rules import RULES, Rule, TimedItem
+from .check import BILLED, CODE, DISCIPLINE, MINUTES, PAYER, PROVIDER, RULE, Layout, key_names
+from .evaluate import Group, Priced, PriceRow, invalid_finding, price_columns
+from .group import GROUP
+from .load import Loaded
+from .options import Options
+from .read import END, LINE
+from .settle import Settled
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+class _Spans:
+    """A frame sorted by group, as one Python list per column, and the span of rows
+    each group holds: a group's values are slices, with no object built per row."""
+
+    def __init__(self, frame: pl.DataFrame, names: Sequence[str]) -> None:
+        self.values: dict[str, list[Any]] = {
+            name: frame.get_column(name).to_list() for name in names
+        }
+        runs = frame.get_column(GROUP).rle()
+        self.spans: dict[int, tuple[int, int]] = {}
+        start = 0
+        for length, group_id in zip(
+            runs.struct.field("len").to_list(), runs.struct.field("value").to_list(), strict=True
+        ):
+            self.spans[group_id] = (start, start + length)
+            start += length
+
+    def of(self, group_id: int, names: Sequence[str] | None = None) -> dict[str, list[Any]]:
+        """The group's values, column by column (those of ``names``, else every one)."""
+        start, stop = self.spans[group_id]
+        if names is not None:
+            return {name: self.values[name][start:stop] for name in names}
+        return {name: values[start:stop] for name, values in self.values.items()}
+
+
+def column_findings(
+    found: pl.DataFrame,
+    settled: Settled,
+    layout: Layout,
+    options: Options,
+    *,
+    loaded: Loaded | None = None,
+) -> Iterator[tuple[int, Group]]:
+    """Findings of the groups settled in columns that are not ok or trip an edit, built
+    from their items and rows: the text only for them, no step-by-step explanation
+    (``--explain`` asks the scalar engine for it). With ``options.price_columns`` each
+    group carries its rows for the fee pricer (read from ``loaded``), and ``found`` may
+    hold groups settled ok: they come without a finding."""
+    if found.height == 0:
+        return iter(())
+    wording = _Wording(options)
+    if not options.price_columns:
+        return _worded_part(found, settled, layout, options, wording, loaded)
+    # Priced, nearly every group comes through here: their rows are made Python values
+    # a slice of groups at a time (the first one now, the others as they are reached),
+    # so that memory stays as without fees.
+    size = PRICED_GROUPS
+    first = _worded_part(found.slice(0, size), settled, layout, options, wording, loaded)
+
+    def chained() -> Iterator[tuple[int, Group]]:
+        yield from first
+        for start in range(size, found.height, size):
+            part = found.slice(start, size)
+            yield from _worded_part(part, settled, layout, options, wording, loaded)
+
+    return chained()
+
+
+PRICED_GROUPS = 5_000
+"""With fees, how many groups settled in columns are made Python values at a time."""
+
+
+def _worded_part(
+    found: pl.DataFrame,
+    settled: Settled,
+    layout: Layout,
+    options: Options,
+    wording: _Wording,
+    loaded: Loaded | None,
+) -> Iterator[tuple[int, Group]]:
+    """:func:`_column_findings` of some of the groups (``found``)."""
+    import polars as pl
+
+    wanted = found.select(GROUP)
+    names = key_names(layout)
+    rows = (
+        settled.rows.join(wanted, on=GROUP, how="semi")
+        .sort(GROUP, LINE)
+        .with_columns(
+            # Rows entered twice are rare: the scalar wording is asked only for them.
+            __twice=pl.struct(GROUP, CODE, MINUTES, DISCIPLINE, BILLED).is_duplicated()
+        )
+    )
+    items = settled.items.join(wanted, on=GROUP, how="semi").sort(GROUP, "first")
+    row_spans = _Spans(
+        rows, [LINE, END, CODE, DISCIPLINE, MINUTES, BILLED, RULE, PAYER, "__twice", *names]
+    )
+    who = pl.col(PROVIDER).fill_null("").str.strip_chars()
+    providers_of: dict[int, list[str]] = dict(
+        rows.group_by(GROUP).agg(who.filter(who != "").unique(maintain_order=True)).iter_rows()
+    )
+    item_spans = _Spans(
+        items,
+        ["pool", CODE, "minutes", "billed", "unit_minutes", "timed", "allowed", "__zero",
+         "base", "tied", "preference", "chosen", "kept", "__capped"],
+    )  # fmt: skip
+    columns = found.select(
+        GROUP, "__status", "__counting", "__tie", "__allowed", "__billed", "__problem",
+        "__long_code", "__edits", "__scalar",
+    )  # fmt: skip
+    pricing = None
+    quiet_names = [LINE, CODE, BILLED, DISCIPLINE, PAYER, *names]
+    if options.price_columns:
+        assert loaded is not None
+        pricing = _PriceSpans(rows, row_spans, loaded, options)
+
+    def worded() -> Iterator[tuple[int, Group]]:
+        for (
+            group_id,
+            status,
+            rule_name,
+            tie,
+            allowed_total,
+            billed_total,
+            problem,
+            code,
+            edits,
+            flagged,
+        ) in columns.iter_rows():
+            # A group settled ok is handed on for its amounts only: its pricing columns.
+            group_rows = row_spans.of(group_id, None if flagged else quiet_names)
+            key = tuple(group_rows[name][0] for name in names)
+            providers = tuple(providers_of[group_id])
+            payer = group_rows[PAYER][0] or ""
+            priced = (
+                pricing.of(group_id, group_rows, settled_ok=not flagged)
+                if pricing is not None
+                else None
+            )
+            if not flagged:
+                yield (
+                    group_id,
+                    Group(key, layout, (), None, (), providers=providers, payer=payer,
+                          priced=priced),
+                )  # fmt: skip
+                continue
+            if problem is not None:
+                finding = _invalid_of(key, problem, code, group_rows, options)
+            else:
+                finding = wording.finding(
+                    key,
+                    status,
+                    RULES[rule_name],
+                    bool(tie),
+                    (int(allowed_total), int(billed_total)),
+                    item_spans.of(group_id),
+                    group_rows,
+                    edits=bool(edits),
+                )
+            yield (
+                group_id,
+                Group(
+                    key,
+                    layout,
+                    (),
+                    None,
+                    (),
+                    finding=finding,
+                    providers=providers,
+                    payer=payer,
+                    priced=priced,
+                ),
+            )
+
+    return worded()
+
+
+class _PriceSpans:
+    """The raw values the fee pricer reads (:func:`price_columns`) for the rows of
+    ``rows`` (sorted by group and line, as ``spans``), one list per column."""
+
+    def __init__(self, rows: pl.DataFrame, spans: _Spans, loaded: Loaded, options: Options) -> None:
+        self.spans = spans
+        self.profiles = options.profiles
+        wanted = price_columns(loaded.layout)
+        lines = rows.get_column(LINE)
+        self.values: list[Mapping[str, Any]]
+        if loaded.raw is not None:
+            present = [name for name in wanted if name in loaded.raw.columns]
+            picked = (
+                rows.select(LINE)
+                .join(loaded.raw.select(LINE, *present), on=LINE, how="left", maintain_order="left")
+                .select(present)
+            )
+            lists = [picked.get_column(name).to_list() for name in present]
+            self.values = (
+                [dict(zip(present, each, strict=True)) for each in zip(*lists, strict=True)]
+                if present
+                else [{} for _ in range(rows.height)]
+            )
+        else:
+            records = loaded.records
+            self.values = [
+                {name: values[name] for name in wanted if name in values}
+                for values in (records[line].values for line in lines.to_list())
+            ]
+
+    def of(
+        self, group_id: int, group_rows: Mapping[str, Sequence[Any]], *, settled_ok: bool
+    ) -> Priced:
+        """The group's rows for the pricer; ``settled_ok``: with the units allowed per
+        code, those billed (a group settled ok is allowed what it bills)."""
+        start, stop = self.spans.spans[group_id]
+        payer = group_rows[PAYER][0]
+        rows = tuple(
+            PriceRow(line, code, billed, discipline, values)
+            for line, code, billed, discipline, values in zip(
+                group_rows[LINE],
+                group_rows[CODE],
+                group_rows[BILLED],
+                group_rows[DISCIPLINE],
+                self.values[start:stop],
+                strict=True,
+            )
+            if billed is not None  # as the scalar pricer: a row billing nothing is left out
+        )
+        allowed: dict[str, int] | None = None
+        if settled_ok:
+            allowed = {}
+            for row in rows:
+                allowed[row.code] = allowed.get(row.code, 0) + row.billed
+        return Priced(rows, self.values[start], self.profiles[payer] if payer else None, allowed)
+
+
+def _identical_rows(rows: Mapping[str, Sequence[Any]]) -> tuple[Note, ...]:
+    """Rows entered twice, as the columns parsed them."""
+    if not any(rows["__twice"]):
+        return ()
+    return tuple(
+        identical_notes(
+            zip(
+                rows[LINE],
+                zip(rows[CODE], rows[MINUTES], rows[DISCIPLINE], rows[BILLED], strict=True),
+                strict=True,
+            )
+        )
+    )
+
+
+def _all_lines(rows: Mapping[str, Sequence[Any]]) -> tuple[int, ...]:
+    """Every physical line of the group's rows (a record may span several)."""
+    if rows[LINE] == rows[END]:
+        return tuple(rows[LINE])
+    return tuple(
+        line
+        for first, last in zip(rows[LINE], rows[END], strict=True)
+        for line in range(first, last + 1)
+    )
+
+
+def _invalid_of(
+    key: tuple[str, ...],
+    problem: str,
+    code: str,
+    rows: Mapping[str, Sequence[Any]],
+    options: Options,
+) -> Finding:
+    """The finding of a day with more minutes than a day holds, worded as the scalar
+    engine words it (the lines of the code at fault, then the problem)."""
+    error = at_lines(
+        [line for line, other in zip(rows[LINE], rows[CODE], strict=True) if other == code],
+        problem,
+    )
+    payer = rows[PAYER][0]
+    rule = options.profiles[payer].rule if payer else rows[RULE][0]
+    finding = invalid_finding(" / ".join(key), rule, (error,), _all_lines(rows))
+    return attrs.evolve(finding, warnings=_identical_rows(rows))
+
+
+class _Wording:
+    """Findings worded from columns as :func:`unitcalc.engine.audit.check` words them. What
+    depends only on a pool's minutes (the rule's warnings) is worded once per distinct
+    pool and reused: files repeat the same visits many times."""
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.table = options.codes if options.codes is not None else CodeTable.default()
+        self.warned: dict[Hashable, tuple[Note, ...]] = {}
+
+    def pool_warnings(
+        self,
+        counting: Rule,
+        label: str | None,
+        timed: tuple[tuple[str, int, int, int], ...],
+    ) -> tuple[Note, ...]:
+        """The rule's warnings for one pool's timed items: (code, minutes, unit minutes,
+        tie preference rank) each, in order of first line (their place in the pool orders
+        ties as the first lines would)."""
+        key = (counting.name, label, timed)
+        found = self.warned.get(key)
+        if found is None:
+            allocation = counting.allocate(
+                [
+                    TimedItem(
+                        name=code, minutes=minutes, unit_minutes=unit, rank=(rank, -minutes, order)
+                    )
+                    for order, (code, minutes, unit, rank) in enumerate(timed)
+                ],
+                pool=label,
+            )
+            found = allocation.warnings
+            if len(self.warned) >= 100_000:
+                self.warned.clear()
+            self.warned[key] = found
+        return found
+
+    def finding(
+        self,
+        key: tuple[str, ...],
+        status: Status,
+        counting: Rule,
+        tie: bool,
+        totals: tuple[int, int],
+        items: Mapping[str, Sequence[Any]],
+        rows: Mapping[str, Sequence[Any]],
+        *,
+        edits: bool,
+    ) -> Finding:
+        """One group's finding from its columns: ``items`` per code and pool in order of
+        first line, ``rows`` in line order; ``totals`` the allowed and billed units;
+        ``edits`` whether any edit trips."""
+        allowed_total, billed_total = totals
+        pools: dict[int, list[int]] = {}
+        for index, pool in enumerate(items["pool"]):
+            pools.setdefault(pool, []).append(index)
+        allowed_lines: dict[LineKey, int] = {}
+        billed_lines: dict[LineKey, int] = {}
+        for pool, members in pools.items():
+            label = pool_label(pool)
+            timed = [i for i in members if items["timed"][i]]
+            for i in [*timed, *(i for i in members if not items["timed"][i])]:
+                allowed_lines[(items[CODE][i], label)] = items["allowed"][i]
+                billed_lines[(items[CODE][i], label)] = items["billed"][i]
+        notes, warnings = self._notes(counting, pools, items)
+        shown = {line: billed_lines.get(line, 0) for line in allowed_lines} | billed_lines
+        words = message(
+            status, counting.name, shown, allowed_lines, billed_total, allowed_total, tie or None
+        )
+        if items["__capped"][0]:
+            words += self._capped(pools, items, rows, warnings)
+        warnings.extend(_identical_rows(rows))
+        order = dict.fromkeys(rows[CODE])
+        return Finding(
+            group=" / ".join(key),
+            status=status,
+            rule=counting.name,
+            billed=by_code(billed_lines, order=order),
+            allowed=by_code(allowed_lines, order=order),
+            difference=billed_total - allowed_total,
+            message=words,
+            lines=_all_lines(rows),
+            edits=self._edits(rows) if edits else (),
+            warnings=(*notes, *warnings),
+        )
+
+    def _notes(
+        self, counting: Rule, pools: Mapping[int, list[int]], items: Mapping[str, Sequence[Any]]
+    ) -> tuple[list[Note], list[Note]]:
+        """The code table's notes on the group's codes, then each pool's warnings (an
+        untimed code without minutes, the rule's own)."""
+        codes, minutes = items[CODE], items["minutes"]
+        notes: list[Note] = []
+        warnings: list[Note] = []
+        several = len(pools) > 1
+        for pool, members in pools.items():
+            for i in members:
+                note = self.table.codes[codes[i]].rule_notes.get(counting.name)
+                if note:
+                    notes.append(rule_note(codes[i], note))
+            for i in members:
+                if not items["timed"][i] and minutes[i] == 0 and items["__zero"][i]:
+                    warnings.append(untimed_without_minutes(codes[i]))
+            timed = [i for i in members if items["timed"][i]]
+            if timed and counting.may_warn(
+                [minutes[i] for i in timed],
+                [items["base"][i] for i in timed],
+                tied=any(items["tied"][i] for i in timed),
+            ):
+                # Items come sorted by first line (the frame is sorted so): timed too.
+                label = pool_label(pool)
+                warnings.extend(
+                    self.pool_warnings(
+                        counting,
+                        label or ("no discipline" if several else None),
+                        tuple(
+                            (codes[i], minutes[i], items["unit_minutes"][i], items["preference"][i])
+                            for i in timed
+                        ),
+                    )
+                )
+        return notes, warnings
+
+    def _capped(
+        self,
+        pools: Mapping[int, list[int]],
+        items: Mapping[str, Sequence[Any]],
+        rows: Mapping[str, Sequence[Any]],
+        warnings: list[Note],
+    ) -> str:
+        """A group whose payer's cap removed units: the cap's warning (added to
+        ``warnings``) and the words the finding's message ends with."""
+        removed: dict[str, int] = {}
+        before = after = 0
+        for members in pools.values():
+            for i in members:
+                if items["timed"][i]:
+                    chosen, kept = items["chosen"][i], items["kept"][i]
+                    before, after = before + chosen, after + kept
+                    if kept < chosen:
+                        code = items[CODE][i]
+                        removed[code] = removed.get(code, 0) + chosen - kept
+        payer = self.options.profiles[rows[PAYER][0]]
+        warnings.append(cap_texts(removed, before, after, payer)[1])
+        return capped_message(payer.name, removed)
+
+    def _edits(self, rows: Mapping[str, Sequence[Any]]) -> tuple[str, ...]:
+        """The edits the group's claim lines trip, worded."""
+        lines = zip(
+            rows[CODE], rows[DISCIPLINE], (units or 0 for units in rows[BILLED]), strict=True
+        )
+        return tuple(note.text for note in check_edits(lines, mue=self.options.mue))
