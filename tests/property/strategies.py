@@ -269,3 +269,70 @@ visit_files = st.lists(visit_file_rows(), min_size=1, max_size=14).map(
     lambda rows: FILE_HEADER + "".join(rows)
 )
 """Whole visit files (CSV text) of a few patient days, bad rows included."""
+
+
+# --- visit files with payer profiles: caps, minimums, tie preferences, pooling ----------
+
+PAYERS_TOML = """
+[payers.daily]
+rule = "cms"
+daily_unit_cap = 2
+cap_order = "claim"
+source = "test profile"
+
+[payers.largest]
+rule = "cms"
+daily_unit_cap = 3
+visit_unit_cap = 4
+cap_order = "largest"
+source = "test profile"
+
+[payers.minimums]
+rule = "cms"
+min_minutes = { "97140" = 10, "97110" = 12 }
+source = "test profile"
+
+[payers.prefers]
+rule = "cms"
+tie_preference = ["97140", "97530", "97110"]
+pooling = "day"
+source = "test profile"
+
+[payers.midpoint]
+rule = "ama"
+visit_unit_cap = 2
+min_minutes = { "97112" = 9 }
+source = "test profile"
+"""
+"""Payer profiles with every term the columns settle: caps of both orders, minimum
+minutes, a tie preference, whole-day pooling, another rule."""
+
+PAYER_NAMES = ("", "", "daily", "largest", "minimums", "prefers", "midpoint", "nobody")
+
+PAYER_FILE_HEADER = "patient_id,date_of_service,code,minutes,discipline,payer,billed_units\n"
+
+_PAYER_CODES = ("97110", "97112", "97140", "97530", "97116", "97161", "97150", "97035")
+
+
+@st.composite
+def payer_file_rows(draw: st.DrawFn) -> str:
+    """One row of a visit file whose rows name payer profiles (one payer for most of a
+    patient's day, so that caps and minimums apply; sometimes another, or an unknown one),
+    with minutes that make ties and leftovers."""
+    patient = draw(st.sampled_from(("P1", "P2", "P3")))
+    cells = [
+        patient,
+        draw(st.sampled_from(("2026-01-05", "2026-01-06"))),
+        draw(st.sampled_from(_PAYER_CODES)),
+        str(draw(st.sampled_from((0, 5, 7, 8, 9, 10, 11, 12, 15, 20, 22, 23, 25, 30, 38, 45)))),
+        draw(st.sampled_from(("", "PT", "PT", "OT"))),
+        draw(st.sampled_from(PAYER_NAMES)),
+        str(draw(st.integers(min_value=0, max_value=4))),
+    ]
+    return ",".join(cells) + "\n"
+
+
+payer_files = st.lists(payer_file_rows(), min_size=1, max_size=16).map(
+    lambda rows: PAYER_FILE_HEADER + "".join(rows)
+)
+"""Whole visit files of a few patient days under payer profiles."""

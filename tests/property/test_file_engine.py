@@ -10,13 +10,17 @@ from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
+from unitcalc.engine.payers import parse_profiles
 from unitcalc.files import Group, Options, run_groups
 
 from . import strategies as ts
 
 
-def audit(text: str, *, columns: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def audit(
+    text: str, *, columns: bool, **options: Any
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The run's summary and its flagged findings (without the step-by-step reasoning,
     which only the scalar engine writes)."""
     flagged: list[dict[str, Any]] = []
@@ -29,7 +33,9 @@ def audit(text: str, *, columns: bool) -> tuple[dict[str, Any], list[dict[str, A
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder, "visits.csv")
         path.write_text(text, encoding="utf-8")
-        summary = run_groups(path, Options(need_billed=True, only_findings=columns), consume)
+        summary = run_groups(
+            path, Options(need_billed=True, only_findings=columns, **options), consume
+        )
     return summary.to_dict(), flagged
 
 
@@ -44,6 +50,44 @@ def audit(text: str, *, columns: bool) -> tuple[dict[str, Any], list[dict[str, A
 @given(ts.visit_files)
 def test_columns_and_the_scalar_engine_agree_on_any_file(text: str) -> None:
     assert audit(text, columns=True) == audit(text, columns=False)
+
+
+PROFILES = parse_profiles(ts.PAYERS_TOML, source_name="payers.toml")
+
+
+# A cap of 2 a day keeps the first lines in claim order: 97110 keeps its 2, 97140 none.
+@example(
+    ts.PAYER_FILE_HEADER
+    + "P1,2026-01-05,97110,30,PT,daily,2\nP1,2026-01-05,97140,23,PT,daily,2\n"
+)
+# A minimum of 10 for 97140: its 9 minutes count for nothing, a unit billed is over.
+@example(
+    ts.PAYER_FILE_HEADER
+    + "P1,2026-01-05,97110,30,PT,minimums,2\nP1,2026-01-05,97140,9,PT,minimums,1\n"
+)
+# A tie settled by the payer's preference (97140 first), the day pooled.
+@example(
+    ts.PAYER_FILE_HEADER
+    + "P1,2026-01-05,97110,10,PT,prefers,0\nP1,2026-01-05,97140,10,OT,prefers,0\n"
+)
+@settings(max_examples=300)
+@given(ts.payer_files)
+def test_columns_and_the_scalar_engine_agree_under_payer_terms(text: str) -> None:
+    # Caps, minimum minutes, tie preferences and pooling of payer profiles, settled in
+    # columns, give the one-visit engine's findings word for word.
+    columns = audit(text, columns=True, profiles=PROFILES, profiles_path="payers.toml")
+    assert columns == audit(text, columns=False, profiles=PROFILES, profiles_path="payers.toml")
+
+
+@settings(max_examples=100)
+@given(ts.payer_files, st.sampled_from([("97140",), ("97530", "97110"), ("97001",)]))
+def test_columns_and_the_scalar_engine_agree_with_a_tie_preference(
+    text: str, preference: tuple[str, ...]
+) -> None:
+    # The preference given wins over the payers'; a code not in force that day (97001,
+    # deleted in 2017) makes the group invalid in both engines.
+    options = {"profiles": PROFILES, "profiles_path": "payers.toml", "tie_preference": preference}
+    assert audit(text, columns=True, **options) == audit(text, columns=False, **options)
 
 
 def test_a_day_longer_than_a_day_adds_no_minutes_to_its_provider() -> None:
