@@ -381,7 +381,8 @@ def test_a_partition_returns_its_findings_then_its_summary(files: dict[str, Path
     from unitcalc.files.check import Layout
     from unitcalc.files.read import LINE
     from unitcalc.files.write import audit_columns
-    from unitcalc.spark import _count_part, _Plan
+    from unitcalc.spark.partitions import Plan as _Plan
+    from unitcalc.spark.partitions import count_part as _count_part
 
     options = Options(need_billed=True, only_findings=True)
     frame = pl.read_csv(files["csv"], infer_schema=False).with_row_index(LINE, offset=2)

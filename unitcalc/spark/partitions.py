@@ -1,0 +1,161 @@
+"""The lines hashed by patient into partitions, and each partition counted by the file
+engine (:func:`unitcalc.files.evaluate.run_frame`, the polars engine of ``unitcalc
+audit``) through Arrow (``mapInArrow``): no second implementation of the rules.
+
+A partition holds every row of its patients, so every patient-day is whole in it,
+whatever the date format. Each partition returns the rows the file command's writer
+gives (with each finding whole, for the outputs that need all of it), then one row of
+its summary (:meth:`unitcalc.files.Summary.to_dict` with ``whole``), which the driver
+adds up.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Literal
+
+import attrs
+
+from ..files.check import Layout
+from ..files.evaluate import Group
+from ..files.options import Options
+from ..files.read import as_text
+from ..files.run import run_frame
+from ..files.summary import Summary
+from ..files.write import AuditWriter, BatchWriter
+from .lines import LINE_COLUMN, number_in_order
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from pyspark.sql import DataFrame
+
+SUMMARY = "__summary"
+"""The column of a partition's last row: its summary, as JSON."""
+DETAIL = "__finding"
+"""The column of an audit's rows holding each finding whole, as JSON."""
+_STRIP = r"(?U)^\s+|\s+$"
+"""Surrounding white space, as polars' ``strip_chars`` removes it from a key."""
+
+LINES_PER_PARTITION = 500_000
+"""The lines a partition is given by default: about 6 seconds of one core and 1 GB of
+the Python worker's memory for the file engine (docs/scale.md has the measures)."""
+
+
+@attrs.frozen(eq=False)
+class Plan:
+    """What each partition is asked: sent to the executors with the function."""
+
+    layout: Layout
+    options: Options
+    kind: Literal["audit", "batch"]
+    columns: tuple[str, ...]
+    """The output columns, as the file command's Parquet output has them."""
+    integers: tuple[str, ...]
+    show_all: bool = False
+    per_row: bool = False
+    detail: bool = False
+    """Each finding also as JSON (for the outputs that need all of it: text, JSON)."""
+
+    @property
+    def output(self) -> tuple[str, ...]:
+        extra = (DETAIL,) if self.kind == "audit" else ()
+        return (*self.columns, *extra, SUMMARY)
+
+
+def count_part(plan: Plan, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """One partition counted by the file engine: its output rows, then its summary."""
+    import polars as pl
+    import pyarrow as pa
+
+    target = pa.schema(
+        [(name, pa.int64() if name in plan.integers else pa.string()) for name in plan.output]
+    )
+    collected = [batch for batch in batches if batch.num_rows]
+    writer: AuditWriter | BatchWriter
+    if plan.kind == "audit":
+        writer = AuditWriter("parquet", show_all=plan.show_all)
+    else:
+        writer = BatchWriter("parquet", per_row=plan.per_row)
+    details: list[str] = []
+
+    def consume(group: Group) -> None:
+        writer.consume(group)
+        finding = group.finding
+        if plan.detail and finding is not None and (plan.show_all or finding.flagged):
+            details.append(
+                json.dumps(
+                    {
+                        # Notes whole (kind, codes, text): the writers read their codes.
+                        "finding": finding.to_dict(whole=True),
+                        "key": list(group.key) if group.key is not None else None,
+                        "providers": list(group.provider_names),
+                        "payer": group.payer_name,
+                    }
+                )
+            )
+
+    try:
+        summary = Summary(layout=plan.layout)
+        if collected:
+            frame = pl.DataFrame(pl.from_arrow(pa.Table.from_batches(collected)))
+            raw = as_text(frame.drop(LINE_COLUMN)).with_columns(
+                frame.get_column(LINE_COLUMN).cast(pl.Int64).alias(LINE_COLUMN)
+            )
+            summary = run_frame(raw, plan.layout, plan.options, consume)
+        rows = writer.frame(plan.layout)
+    finally:
+        writer.close()
+    if plan.kind == "audit":
+        rows = rows.with_columns(
+            pl.Series(DETAIL, details if plan.detail else [None] * rows.height, pl.String)
+        )
+    rows = rows.with_columns(pl.lit(None, dtype=pl.String).alias(SUMMARY))
+    table = rows.to_arrow(compat_level=pl.CompatLevel.oldest()).cast(target)
+    yield from table.to_batches()
+    whole = json.dumps(summary.to_dict(whole=True))
+    yield pa.RecordBatch.from_pylist([{SUMMARY: whole}], schema=target)
+
+
+def default_partitions(frame: DataFrame, lines: int | None = None) -> int:
+    """How many partitions the lines are hashed into: one for each
+    :data:`LINES_PER_PARTITION` lines (``lines``, else counted: one quick pass over the
+    input), and at least the cluster's cores, so that all take part."""
+    spark = frame.sparkSession
+    if lines is None:
+        lines = frame.count()
+    return max(math.ceil(lines / LINES_PER_PARTITION), spark.sparkContext.defaultParallelism)
+
+
+def counted(frame: DataFrame, plan: Plan, partitions: int | None) -> DataFrame:
+    """``frame``'s lines (numbered in its order unless it has :data:`LINE_COLUMN`)
+    hashed by patient into ``partitions`` (default: :func:`default_partitions`), each
+    counted by :func:`count_part`: kept (persisted), so that the summary and the rows
+    are counted once."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import LongType, StringType, StructField, StructType
+
+    names = [name for name in frame.columns if name != LINE_COLUMN]
+    lines = None
+    if LINE_COLUMN not in frame.columns:
+        frame, lines = number_in_order(frame, 1)
+    count = partitions or default_partitions(frame, lines)
+    frame = frame.select(*(F.col(f"`{name}`") for name in names), F.col(LINE_COLUMN).cast("long"))
+    keys = plan.layout.key_columns
+    if keys:
+        patient = F.regexp_replace(F.col(f"`{keys[0]}`").cast("string"), _STRIP, "")
+        frame = frame.repartition(count, patient)
+    else:
+        frame = frame.repartition(count)
+    schema = StructType(
+        [
+            StructField(name, LongType() if name in plan.integers else StringType(), True)
+            for name in plan.output
+        ]
+    )
+
+    def count_one(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        return iter(count_part(plan, batches))
+
+    return frame.mapInArrow(count_one, schema).persist()
