@@ -10,7 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import run
-from unitcalc.cli import main, parse_service
+from unitcalc.cli import main
+from unitcalc.cli.calc_command import parse_service
 from unitcalc.core.errors import InvalidServiceError
 from unitcalc.web.app import create_app
 

@@ -15,7 +15,8 @@ from click.testing import CliRunner
 
 import unitcalc
 from tests.conftest import run
-from unitcalc.cli import main, parse_service
+from unitcalc.cli import main
+from unitcalc.cli.calc_command import parse_service
 from unitcalc.files.write import atomic_output
 
 
@@ -480,7 +481,7 @@ def test_parquet_is_not_written_to_a_terminal(monkeypatch: pytest.MonkeyPatch) -
 
     import click
 
-    from unitcalc.cli import _binary_to_terminal
+    from unitcalc.cli.file_commands import _binary_to_terminal
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

@@ -23,7 +23,7 @@ def test_default_date_is_today_chosen_by_the_cli(monkeypatch: pytest.MonkeyPatch
         def today(cls) -> Frozen:
             return cls(2016, 6, 1)
 
-    monkeypatch.setattr("unitcalc.cli.datetime.date", Frozen)
+    monkeypatch.setattr("unitcalc.cli.calc_command.datetime.date", Frozen)
     assert run("calc", "97001").exit_code == 0
     refused = run("calc", "97161")
     assert refused.exit_code == 2

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import unitcalc
-import unitcalc.cli
+import unitcalc.cli.calc_command
 from tests.conftest import run
 from unitcalc.files.write import AuditWriter, BatchWriter
 
@@ -115,6 +115,6 @@ def test_writing_the_result_fails_without_a_traceback(
     def fail(*args: Any, **kwargs: Any) -> str:
         raise failure
 
-    monkeypatch.setattr(unitcalc.cli, "render_result", fail)
+    monkeypatch.setattr(unitcalc.cli.calc_command, "render_result", fail)
     result = run("calc", "97110=33")
     assert (result.exit_code, result.stderr) == (exit_code, stderr)

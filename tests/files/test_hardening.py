@@ -190,7 +190,7 @@ def test_sigterm_leaves_no_half_written_report(tmp_path: Path) -> None:
     script = (
         "import signal, sys, time\n"
         "from pathlib import Path\n"
-        "from unitcalc.cli import _terminated\n"
+        "from unitcalc.cli.file_run import _terminated\n"
         "from unitcalc.files.write import atomic_output\n"
         "signal.signal(signal.SIGTERM, _terminated)\n"
         f"with atomic_output(Path({str(report)!r})) as out:\n"

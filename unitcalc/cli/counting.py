@@ -1,0 +1,139 @@
+"""How to count: the options calc, batch and audit share to choose the counting rule, the
+payer profile, the MUE table, the tie preference, the code table and the assistant
+modifiers' options, and the loading of what they name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import attrs
+import click
+
+from ..core.codes import CodeTable, define_code, normalize_code
+from ..core.errors import InvalidServiceError
+from ..engine.settings import POOLINGS
+from ..rules import rule_names
+from .shared import F
+
+if TYPE_CHECKING:
+    from ..core.assistant import AssistantOptions, DeMinimis
+    from ..core.mue import MueTable
+    from ..engine.payers import PayerProfile
+
+
+def _counting_options(function: F) -> F:
+    """--pool-by, --prefer, --payers, --payer and --mue, shared by calc, batch and audit."""
+    function = click.option(
+        "--mue",
+        "mue_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="The CMS practitioner MUE table (CSV as published) to check units against.",
+    )(function)
+    function = click.option(
+        "--payer",
+        metavar="NAME",
+        help="The payer profile (from --payers) to count by: its rule, caps and minimums.",
+    )(function)
+    function = click.option(
+        "--payers",
+        "payers_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="A TOML file of payer profiles (see docs/payers.md).",
+    )(function)
+    function = click.option(
+        "--prefer",
+        metavar="CODE,CODE...",
+        default=None,
+        help="Tie preference: codes to favour, first first, when leftovers tie "
+        "(default: the payer profile's, if any).",
+    )(function)
+    return click.option(
+        "--pool-by",
+        type=click.Choice(POOLINGS),
+        default=None,
+        help="Pool timed minutes per discipline (PT, OT, SLP apart; the default) or for the "
+        "whole day.",
+    )(function)
+
+
+@attrs.frozen(eq=False, repr=False)  # internal: no generated eq or repr to compile
+class _Counting:
+    """The counting options as given on the command line, loaded."""
+
+    payer: PayerProfile | None
+    profiles: dict[str, PayerProfile]
+    profiles_path: str
+    mue: MueTable | None
+
+
+def _counting(payers_file: Path | None, payer: str | None, mue_file: Path | None) -> _Counting:
+    profiles: dict[str, PayerProfile] = {}
+    selected = None
+    if payers_file:
+        from ..engine.payers import load_profiles  # loaded only when profiles are used
+
+        profiles = load_profiles(payers_file)
+    if payer:
+        from ..engine.payers import select as select_profile
+
+        if not payers_file:
+            raise click.UsageError("--payer needs --payers FILE, the file of payer profiles")
+        selected = select_profile(profiles, payer, path=str(payers_file))
+    mue = None
+    if mue_file:
+        from ..core.mue import MueTable
+
+        mue = MueTable.load(mue_file)
+    return _Counting(selected, profiles, str(payers_file or ""), mue)
+
+
+def _rule_option(function: F) -> F:
+    return click.option(
+        "--rule",
+        type=click.Choice(rule_names(), case_sensitive=False),
+        help="Counting rule (default cms). 'unitcalc rules' describes each.",
+    )(function)
+
+
+def _prefer(text: str | None) -> list[str] | None:
+    """The codes of ``--prefer``, each checked for a code's shape (a file run would
+    otherwise meet a bad one only at a tie, or never)."""
+    if text is None:
+        return None
+    codes = [code for code in text.split(",") if code.strip()]
+    for code in codes:
+        try:
+            normalize_code(code)
+        except InvalidServiceError as exc:
+            raise click.UsageError(f"--prefer {text}: {exc}") from None
+    return codes
+
+
+def _code_table(codes_file: Path | None, definitions: Sequence[str]) -> CodeTable:
+    table = CodeTable.load(codes_file) if codes_file else CodeTable.default()
+    for spec in definitions:
+        info = define_code(spec)
+        known = table.codes.get(info.code)
+        if known is not None:
+            # Redefining a packaged code keeps its label, and its add-on link when the
+            # new definition is still timed.
+            unit = f"/{info.unit_minutes}" if info.unit_minutes else ""
+            info = attrs.evolve(
+                info,
+                label=f"{known.label} (redefined: {info.kind}{unit})",
+                addon_of=known.addon_of if info.timed else None,
+            )
+        table = table.with_codes(info)
+    return table
+
+
+def _assistant_options(two_units: bool, de_minimis: DeMinimis) -> AssistantOptions | None:
+    """The assistant options, or None for the defaults (then nothing more is loaded)."""
+    if two_units and de_minimis == "more-than":
+        return None
+    from ..core.assistant import AssistantOptions
+
+    return AssistantOptions(split_two_final_units=two_units, de_minimis=de_minimis)

@@ -1,0 +1,214 @@
+"""A file command's run on this machine: the input read once (a path, or standard input
+into memory), the groups counted by :func:`unitcalc.files.run_groups` with a progress
+bar on a terminal, then the outputs written atomically: the main one, the ``--manifest``
+(how the run was made) and the audit's ``--report``. A full disk or a vanished reader
+ends the run in one line, and SIGTERM removes a half-written output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from .shared import InputError, _drop_standard_output
+
+if TYPE_CHECKING:
+    from ..files import Options, Summary
+    from ..files.price import Pricer
+    from ..files.write import AuditWriter, BatchWriter
+
+
+def _progress() -> Callable[[int, int, int], None] | None:
+    """A progress bar with its ETA on stderr while a file is counted, only on a
+    terminal; it reaches 100% when the run is done."""
+    if not sys.stderr.isatty():
+        return None
+    bar: Any = None
+
+    def show(rows: int, position: int, size: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(
+                length=max(size, 1), label="Counting", file=sys.stderr, show_eta=True
+            )
+        bar.update(max(0, min(position, size) - bar.pos))
+        if position >= size:
+            bar.render_finish()
+
+    return show
+
+
+@contextlib.contextmanager
+def _input_path(file: str) -> Iterator[tuple[Path | bytes, str]]:
+    """The input as a path, or standard input ('-') as its bytes, read once into memory:
+    no copy of patient data is left on disk, whatever ends the run."""
+    if file != "-":
+        yield Path(file), file
+        return
+    yield sys.stdin.buffer.read(), "<stdin>"
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _run(
+    file: str,
+    options: Options,
+    writer: BatchWriter | AuditWriter,
+    output: Path | None,
+    *,
+    bom: bool = False,
+    report: Path | None = None,
+    settings: dict[str, Any] | None = None,
+    manifest_path: Path | None = None,
+    pricer: Pricer | None = None,
+) -> Summary:
+    from ..files import run_groups
+    from ..files.write import atomic_output, check_output
+
+    progress = _progress()
+    # SIGTERM ends the run as an error does: a half-written report is removed.
+    signal.signal(signal.SIGTERM, _terminated)
+    with contextlib.closing(writer):
+        output = check_output(
+            output, input_path=None if file == "-" else Path(file), stdin=file == "-"
+        )
+        given = None if file == "-" else Path(file)
+        _check_extras(output, given, stdin=file == "-", report=report, manifest_path=manifest_path)
+        try:
+            with _input_path(file) as (path, display):
+                summary = run_groups(
+                    path,
+                    options,
+                    writer.consume if pricer is None else pricer.wrap(writer.consume),
+                    reset=writer.reset,
+                    on_progress=progress,
+                    display=display,
+                )
+                if pricer is not None:
+                    pricer.finish(summary)
+                summary.manifest = _manifest(path, display, summary, options, settings or {})
+            with atomic_output(output, bom=bom) as out:
+                writer.finish(out, summary)
+            _extras(writer, summary, display, report=report, manifest_path=manifest_path)
+        except BrokenPipeError:
+            # The reader of standard output went away (| head): stop quietly, as other
+            # tools do; flushing at exit would only fail again.
+            _drop_standard_output()
+            raise SystemExit(1) from None
+        except OSError as exc:
+            # A full disk, a folder gone: said in one line, never a traceback.
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise InputError(f"cannot finish the run: {exc.strerror or exc}{where}") from exc
+    return summary
+
+
+def _extras(
+    writer: BatchWriter | AuditWriter,
+    summary: Summary,
+    display: str,
+    *,
+    report: Path | None,
+    manifest_path: Path | None,
+) -> None:
+    """The run's other outputs, once the main one is written: --manifest and --report."""
+    from ..files.write import atomic_output
+
+    if manifest_path is not None:
+        with atomic_output(manifest_path) as out:
+            assert summary.manifest is not None
+            json.dump(summary.manifest | {"read": summary.input_dict()}, out, indent=2)
+            out.write("\n")
+    if report is not None:
+        from ..files.report import write_report
+        from ..files.write import AuditWriter, audit_columns
+
+        assert isinstance(writer, AuditWriter)
+        assert writer.kept is not None
+        with atomic_output(report) as out:
+            write_report(
+                out,
+                summary,
+                audit_columns(writer.key_roles, amounts=writer.amounts),
+                writer.kept,
+                title=f"unitcalc audit of {Path(display).name}",
+            )
+
+
+def _check_extras(
+    output: Path | None,
+    given: Path | None,
+    *,
+    stdin: bool,
+    report: Path | None,
+    manifest_path: Path | None,
+) -> None:
+    """Refuse, before any work, a --report or --manifest that cannot be written."""
+    from ..files.write import check_output
+
+    for option, other in [("--report", report), ("--manifest", manifest_path)]:
+        if other is None:
+            continue
+        check_output(other, input_path=given, stdin=stdin, option=option)
+        if output is not None and other.resolve() == output.resolve():
+            raise click.UsageError(f"{option} {other} is also --output; give another file")
+
+
+def _manifest(
+    source: Path | bytes,
+    display: str,
+    summary: Summary,
+    options: Options,
+    settings: dict[str, Any],
+) -> dict[str, Any]:
+    """How the run was made: the input (name, SHA-256), rows read, unitcalc's version,
+    the code table's newest date, the rule, the payer, the options given, the time.
+    ``SOURCE_DATE_EPOCH`` fixes the time, for reproducible outputs."""
+    import hashlib
+    import os
+
+    from .. import __version__
+    from ..core.codes import CodeTable
+    from ..files.write import code_table_date
+
+    digest = hashlib.sha256()
+    if isinstance(source, bytes):
+        digest.update(source)
+    elif source.is_file():
+        with source.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    # A named pipe was read once and is gone: it has no checksum to give.
+    sha256 = digest.hexdigest() if isinstance(source, bytes) or source.is_file() else None
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    now = (
+        datetime.datetime.fromtimestamp(int(epoch), tz=datetime.UTC)
+        if epoch.isdigit()
+        else datetime.datetime.now(datetime.UTC)
+    )
+    table = options.codes if options.codes is not None else CodeTable.default()
+    given = {
+        name: (str(value) if isinstance(value, Path) else value)
+        for name, value in settings.items()
+        if value not in (None, "", (), False)
+    }
+    return {
+        "input": Path(display).name if display != "<stdin>" else display,
+        "input_sha256": sha256,
+        "rows_read": summary.rows_read,
+        "unitcalc_version": __version__,
+        "code_table_date": code_table_date(table),
+        "rule": options.rule or "cms",
+        "payer": options.payer,
+        "options": given,
+        "run_at": now.isoformat(timespec="seconds"),
+    }
