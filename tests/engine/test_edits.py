@@ -8,14 +8,17 @@ import io
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 import unitcalc
 from unitcalc import Note
 from unitcalc.cli import main
 from unitcalc.core.mue import MueTable, MueTableError
-from unitcalc.engine.edits import check_edits
+from unitcalc.engine.edits import check_edits, edit_columns
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 MUE = FIXTURES / "mue_sample.csv"
@@ -182,3 +185,38 @@ def test_calc_option_errors(args: list[str], message: str) -> None:
     result = CliRunner().invoke(main, ["calc", "97110=10", *args])
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+# --- the two forms held equal -----------------------------------------------------------
+
+EDIT_CODES = ("97161", "97162", "97164", "97165", "97168", "97110", "97140", "97530", "97150")
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(EDIT_CODES), st.sampled_from((None, "PT", "OT")), st.integers(0, 6)
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    st.booleans(),
+)
+def test_edits_in_both_forms(lines: list[tuple[str, str | None, int]], with_mue: bool) -> None:
+    # Whether any NCCI per-day limit or MUE trips: the words of check_edits for one
+    # group's claim lines, the flag of edit_columns for the same rows.
+    table = MueTable.load(MUE) if with_mue else None
+    frame = pl.DataFrame(
+        {
+            "group": [1] * len(lines),
+            "code": [c for c, _, _ in lines],
+            "billed": [u for _, _, u in lines],
+        },
+        schema={"group": pl.Int64, "code": pl.String, "billed": pl.Int64},
+    )
+    flagged = (
+        edit_columns(frame.lazy(), table, group="group", code="code", billed="billed")
+        .collect()
+        .item(0, "__edits")
+    )
+    assert flagged == bool(list(check_edits(lines, mue=table)))

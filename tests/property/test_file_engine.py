@@ -57,8 +57,7 @@ PROFILES = parse_profiles(ts.PAYERS_TOML, source_name="payers.toml")
 
 # A cap of 2 a day keeps the first lines in claim order: 97110 keeps its 2, 97140 none.
 @example(
-    ts.PAYER_FILE_HEADER
-    + "P1,2026-01-05,97110,30,PT,daily,2\nP1,2026-01-05,97140,23,PT,daily,2\n"
+    ts.PAYER_FILE_HEADER + "P1,2026-01-05,97110,30,PT,daily,2\nP1,2026-01-05,97140,23,PT,daily,2\n"
 )
 # A minimum of 10 for 97140: its 9 minutes count for nothing, a unit billed is over.
 @example(

@@ -1,0 +1,34 @@
+"""The rules' registry: names and aliases, and a rule named in a file's column parsed in
+both forms (get_rule for one value, rule_column for a column)."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from unitcalc import UnknownRuleError
+from unitcalc.rules import DEFAULT_RULE, RULES, get_rule, rule_column, rule_names
+
+
+def test_the_default_rule_is_registered() -> None:
+    assert DEFAULT_RULE in RULES
+
+
+@given(st.lists(st.sampled_from([*rule_names(), "", "CMS", " ama", "medicaid"]), max_size=12))
+def test_a_rule_column_agrees_with_get_rule(texts: list[str]) -> None:
+    frame = pl.DataFrame({"text": texts}, schema={"text": pl.String})
+    value, plain = rule_column(pl.col("text"))
+    for text, (got, is_plain) in zip(
+        texts, frame.select(value.alias("value"), plain.alias("plain")).rows(), strict=True
+    ):
+        if is_plain and text:
+            assert got == get_rule(text).name
+        if text in rule_names() or not text:
+            assert is_plain
+        if not is_plain and text.strip().lower() in rule_names():
+            assert get_rule(text).name in RULES  # the scalar form reads any letter case
+        elif not is_plain:
+            with pytest.raises(UnknownRuleError, match="unknown rule"):
+                get_rule(text)
