@@ -16,7 +16,7 @@ from click.testing import CliRunner
 import unitcalc
 from tests.conftest import run
 from unitcalc.cli import main, parse_service
-from unitcalc.files.write import atomic_output
+from unitcalc.files.output import atomic_output
 
 
 class TestCalc:

@@ -43,7 +43,8 @@ if TYPE_CHECKING:
     from ..engine.payers import PayerProfile
     from ..files import InputFormat, Options, Summary
     from ..files.price import Pricer
-    from ..files.write import AuditFormat, AuditWriter, BatchFormat, BatchWriter
+    from ..files.write_audit import AuditFormat, AuditWriter
+    from ..files.write_batch import BatchFormat, BatchWriter
     from ..payment.fees import FeeSchedule
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -857,7 +858,7 @@ def _run(
     pricer: Pricer | None = None,
 ) -> Summary:
     from ..files import run_groups
-    from ..files.write import atomic_output, check_output
+    from ..files.output import atomic_output, check_output
 
     progress = _progress()
     # SIGTERM ends the run as an error does: a half-written report is removed.
@@ -905,7 +906,7 @@ def _extras(
     manifest_path: Path | None,
 ) -> None:
     """The run's other outputs, once the main one is written: --manifest and --report."""
-    from ..files.write import atomic_output
+    from ..files.output import atomic_output
 
     if manifest_path is not None:
         with atomic_output(manifest_path) as out:
@@ -913,8 +914,9 @@ def _extras(
             json.dump(summary.manifest | {"read": summary.input_dict()}, out, indent=2)
             out.write("\n")
     if report is not None:
+        from ..files.findings_table import audit_columns
         from ..files.report import write_report
-        from ..files.write import AuditWriter, audit_columns
+        from ..files.write_audit import AuditWriter
 
         assert isinstance(writer, AuditWriter)
         assert writer.kept is not None
@@ -937,7 +939,7 @@ def _check_extras(
     manifest_path: Path | None,
 ) -> None:
     """Refuse, before any work, a --report or --manifest that cannot be written."""
-    from ..files.write import check_output
+    from ..files.output import check_output
 
     for option, other in [("--report", report), ("--manifest", manifest_path)]:
         if other is None:
@@ -963,7 +965,7 @@ def _run_spark(
     counted on Spark (:mod:`unitcalc.spark`); ``--format parquet`` writes a folder."""
     from ..core.errors import OutputProblem
     from ..engine.audit import STATUSES
-    from ..files.write import atomic_output, check_output
+    from ..files.output import atomic_output, check_output
 
     if file == "-":
         raise click.UsageError("--engine spark reads a file or a folder, not standard input")
@@ -1044,7 +1046,7 @@ def _manifest(
 
     from .. import __version__
     from ..core.codes import CodeTable
-    from ..files.write import code_table_date
+    from ..files.texts import code_table_date
 
     digest = hashlib.sha256()
     if isinstance(source, bytes):
@@ -1116,7 +1118,7 @@ def batch(
     row with its units. Exit codes: 0 every group counted; 1 some groups could not be
     counted (status invalid, with the reason); 2 the run could not be done.
     """
-    from ..files.write import BatchWriter
+    from ..files.write_batch import BatchWriter
 
     options = _options(need_billed=False, **reading)
     _binary_to_terminal(output_format, output)
@@ -1137,7 +1139,7 @@ def batch(
         settings=settings,
         manifest_path=manifest_path,
     )
-    from ..files.write import reading_text
+    from ..files.texts import reading_text
 
     note = reading_text(summary)
     if note:
@@ -1249,7 +1251,7 @@ def audit(
     threshold without KX are listed. Exit codes: 0 every group ok; 1 some group is not
     ok, or a KX threshold finding; 2 the run could not be done.
     """
-    from ..files.write import AuditWriter
+    from ..files.write_audit import AuditWriter
 
     options = _options(need_billed=True, **reading)
     pricer = _pricer(fees_file, gpci_file, locality, fee_setting, kx_start_file, options)

@@ -59,25 +59,13 @@ from .check import (
     key_names,
     payer_profile,
 )
+from .columnar import csv_frame, csv_lines, parquet_frame, with_lines
+from .detect import detect_delimiter, detect_format
 from .group import GROUP, assign_groups, scattered
 from .leftovers import remove_stale, run_mark
 from .options import InputFormat, Options
-from .read import (
-    END,
-    ERROR,
-    LINE,
-    Lines,
-    Record,
-    csv_frame,
-    csv_lines,
-    csv_parts,
-    detect_delimiter,
-    detect_format,
-    parquet_frame,
-    read_records,
-    records_frame,
-    with_lines,
-)
+from .read import END, ERROR, LINE, Lines, Record, read_records, records_frame
+from .split import csv_parts
 from .summary import Summary
 
 if TYPE_CHECKING:

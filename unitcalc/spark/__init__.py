@@ -41,11 +41,16 @@ from ..engine.audit import Finding
 from ..engine.count import Pooling
 from ..engine.payers import PayerProfile, load_profiles
 from ..files.check import Layout, payer_profile
+from ..files.columnar import as_text
+from ..files.detect import detect_format
 from ..files.evaluate import Group, group_columns, resolve, run_frame
+from ..files.findings_table import audit_columns
 from ..files.options import InputFormat, Options
-from ..files.read import LINE, as_text, detect_format
+from ..files.read import LINE
 from ..files.summary import Summary
-from ..files.write import AuditWriter, BatchWriter, audit_columns, summary_rows
+from ..files.texts import summary_rows
+from ..files.write_audit import AuditWriter
+from ..files.write_batch import BatchWriter
 from ..rules import Rule, get_rule
 
 if TYPE_CHECKING:
