@@ -35,7 +35,7 @@ def reference(data: Path, fees: Path, output: Path) -> None:
     evaluated by the one-visit engine (``only_findings`` off), ``Pricer.memo`` off."""
     from unitcalc.files import Options, run_groups
     from unitcalc.files.price import Pricer
-    from unitcalc.files.write import AuditWriter
+    from unitcalc.files.write_audit import AuditWriter
     from unitcalc.payment.fees import load_fees
 
     pricer = Pricer(load_fees(fees), explanations=False, memo=False)

@@ -17,7 +17,7 @@ import unitcalc
 from tests.conftest import run
 from unitcalc.cli import main
 from unitcalc.cli.calc_command import parse_service
-from unitcalc.files.write import atomic_output
+from unitcalc.files.output import atomic_output
 
 
 class TestCalc:

@@ -16,7 +16,8 @@ import pytest
 import unitcalc
 import unitcalc.cli.calc_command
 from tests.conftest import run
-from unitcalc.files.write import AuditWriter, BatchWriter
+from unitcalc.files.write_audit import AuditWriter
+from unitcalc.files.write_batch import BatchWriter
 
 HEADER = "patient_id,date_of_service,code,minutes,billed_units\n"
 VISITS = HEADER + "P1,2026-01-05,97110,33,3\nP2,2026-01-05,97110,33,2\n"

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from unitcalc.cli import main
 from unitcalc.core.encodings import detect_encoding
+from unitcalc.files.cells import spreadsheet_safe
 from unitcalc.files.check import find_roles
-from unitcalc.files.read import detect_delimiter
-from unitcalc.files.write import spreadsheet_safe
+from unitcalc.files.detect import detect_delimiter
 
 ROOT = Path(__file__).resolve().parents[2]
 EHR = ROOT / "docs" / "examples" / "ehr_export.csv"

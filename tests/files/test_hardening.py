@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from unitcalc import InvalidServiceError, ServiceLine, iter_findings
 from unitcalc.cli import main
-from unitcalc.files.write import atomic_output
+from unitcalc.files.output import atomic_output
 
 HEADER = "patient_id,date_of_service,code,minutes,billed_units\n"
 
@@ -191,7 +191,7 @@ def test_sigterm_leaves_no_half_written_report(tmp_path: Path) -> None:
         "import signal, sys, time\n"
         "from pathlib import Path\n"
         "from unitcalc.cli.file_run import _terminated\n"
-        "from unitcalc.files.write import atomic_output\n"
+        "from unitcalc.files.output import atomic_output\n"
         "signal.signal(signal.SIGTERM, _terminated)\n"
         f"with atomic_output(Path({str(report)!r})) as out:\n"
         "    out.write('half a report')\n"
@@ -255,7 +255,7 @@ def test_json_lines_keys_are_carried_through_as_written(tmp_path: Path) -> None:
 
 def test_a_terminal_gets_capped_findings_and_the_summary_last(tmp_path: Path) -> None:
     from unitcalc.files import Options, run_groups
-    from unitcalc.files.write import AuditWriter
+    from unitcalc.files.write_audit import AuditWriter
 
     rows = "".join(f"P{i},2026-01-05,97110,33,3\n" for i in range(5))
     path = tmp_path / "v.csv"

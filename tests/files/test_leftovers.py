@@ -34,7 +34,7 @@ KILLED_RUN = textwrap.dedent(
 
     import unitcalc.files
     from unitcalc.files import run
-    from unitcalc.files.write import AuditWriter
+    from unitcalc.files.write_audit import AuditWriter
     from unitcalc.cli import main
 
     visits, out, ready, where = sys.argv[1:]

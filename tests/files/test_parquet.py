@@ -71,7 +71,7 @@ def test_the_summary_of_a_parquet_file_names_no_encoding() -> None:
     # Parquet is not text: the workbook's and Spark's summary rows leave the encoding out
     # rather than showing "None".
     from unitcalc.files.summary import Summary
-    from unitcalc.files.write import summary_rows
+    from unitcalc.files.texts import summary_rows
 
     parquet = dict(summary_rows(Summary()))
     text = dict(summary_rows(Summary(encoding="utf-8")))

@@ -27,7 +27,7 @@ from unitcalc.core.assistant import AssistantPayment
 from unitcalc.engine.payers import PayerProfile
 from unitcalc.files import Options, run_groups
 from unitcalc.files.price import Pricer
-from unitcalc.files.write import AuditWriter
+from unitcalc.files.write_audit import AuditWriter
 from unitcalc.payment.fees import DayLine, Fee, FeeSchedule, day_totals, load_fees, price_day
 
 HEADER = (

@@ -191,9 +191,9 @@ def test_a_large_file_parsed_in_small_chunks_gives_the_same_answer(
 ) -> None:
     # Chunks of a few hundred bytes: records cut at every place a chunk can end (line
     # ends kept whole, a quoted line break across two chunks sent to the careful reader).
-    from unitcalc.files import read
+    from unitcalc.files import columnar, split
 
-    monkeypatch.setattr(read, "CHUNK_BYTES", 300)
+    monkeypatch.setattr(split, "CHUNK_BYTES", 300)
     rows = [
         f"P{visit % 300},2026-0{1 + visit % 3}-05,97110,{8 + visit % 50},PT,,{1 + visit % 3}"
         for visit in range(1500)
@@ -213,9 +213,9 @@ def test_a_large_file_parsed_in_small_chunks_gives_the_same_answer(
     assert run_file(path, partition_bytes=1024) == whole
     assert whole[0]["rows_read"] == 1500
     # The parts were written from the chunks, except where the careful reader is needed.
-    shape_of_file = read.csv_lines(path, ",")
+    shape_of_file = columnar.csv_lines(path, ",")
     assert shape_of_file is not None
     folder = tmp_path / "parts"
     folder.mkdir()
-    parts = read.csv_parts(path, ",", shape_of_file, "patient_id", folder=folder, parts=4)
+    parts = split.csv_parts(path, ",", shape_of_file, "patient_id", folder=folder, parts=4)
     assert (parts is None) == (shape == "quoted-break")

@@ -17,7 +17,8 @@ import pytest
 from tests.conftest import run
 from unitcalc.engine.payers import load_profiles
 from unitcalc.files import Options, run_groups
-from unitcalc.files.write import AuditWriter, BatchWriter
+from unitcalc.files.write_audit import AuditWriter
+from unitcalc.files.write_batch import BatchWriter
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -379,8 +380,8 @@ def test_a_partition_returns_its_findings_then_its_summary(files: dict[str, Path
     import pyarrow as pa
 
     from unitcalc.files.check import Layout
+    from unitcalc.files.findings_table import audit_columns
     from unitcalc.files.read import LINE
-    from unitcalc.files.write import audit_columns
     from unitcalc.spark.partitions import Plan as _Plan
     from unitcalc.spark.partitions import count_part as _count_part
 

@@ -24,7 +24,8 @@ from .spark_run import _run_spark
 if TYPE_CHECKING:
     from ..files import Options, Summary
     from ..files.price import Pricer
-    from ..files.write import AuditFormat, AuditWriter, BatchFormat
+    from ..files.write_audit import AuditFormat, AuditWriter
+    from ..files.write_batch import BatchFormat
     from ..payment.fees import FeeSchedule
 
 TERMINAL_FINDINGS = 50
@@ -67,7 +68,7 @@ def batch(
     row with its units. Exit codes: 0 every group counted; 1 some groups could not be
     counted (status invalid, with the reason); 2 the run could not be done.
     """
-    from ..files.write import BatchWriter
+    from ..files.write_batch import BatchWriter
 
     options = _options(need_billed=False, **reading)
     _binary_to_terminal(output_format, output)
@@ -88,7 +89,7 @@ def batch(
         settings=settings,
         manifest_path=manifest_path,
     )
-    from ..files.write import reading_text
+    from ..files.texts import reading_text
 
     note = reading_text(summary)
     if note:
@@ -301,7 +302,7 @@ def _audit_writer(
 ) -> AuditWriter:
     """The audit's writer: on a terminal the findings are capped and the summary comes
     last, where it stays in sight; a file or a pipe gets everything, the summary first."""
-    from ..files.write import AuditWriter
+    from ..files.write_audit import AuditWriter
 
     terminal = output is None and output_format == "table" and sys.stdout.isatty()
     return AuditWriter(

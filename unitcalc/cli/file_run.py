@@ -23,7 +23,8 @@ from .shared import InputError, _drop_standard_output
 if TYPE_CHECKING:
     from ..files import Options, Summary
     from ..files.price import Pricer
-    from ..files.write import AuditWriter, BatchWriter
+    from ..files.write_audit import AuditWriter
+    from ..files.write_batch import BatchWriter
 
 
 def _progress() -> Callable[[int, int, int], None] | None:
@@ -73,7 +74,7 @@ def _run(
     pricer: Pricer | None = None,
 ) -> Summary:
     from ..files import run_groups
-    from ..files.write import atomic_output, check_output
+    from ..files.output import atomic_output, check_output
 
     progress = _progress()
     # SIGTERM ends the run as an error does: a half-written report is removed.
@@ -121,7 +122,7 @@ def _extras(
     manifest_path: Path | None,
 ) -> None:
     """The run's other outputs, once the main one is written: --manifest and --report."""
-    from ..files.write import atomic_output
+    from ..files.output import atomic_output
 
     if manifest_path is not None:
         with atomic_output(manifest_path) as out:
@@ -129,8 +130,9 @@ def _extras(
             json.dump(summary.manifest | {"read": summary.input_dict()}, out, indent=2)
             out.write("\n")
     if report is not None:
+        from ..files.findings_table import audit_columns
         from ..files.report import write_report
-        from ..files.write import AuditWriter, audit_columns
+        from ..files.write_audit import AuditWriter
 
         assert isinstance(writer, AuditWriter)
         assert writer.kept is not None
@@ -153,7 +155,7 @@ def _check_extras(
     manifest_path: Path | None,
 ) -> None:
     """Refuse, before any work, a --report or --manifest that cannot be written."""
-    from ..files.write import check_output
+    from ..files.output import check_output
 
     for option, other in [("--report", report), ("--manifest", manifest_path)]:
         if other is None:
@@ -178,7 +180,7 @@ def _manifest(
 
     from .. import __version__
     from ..core.codes import CodeTable
-    from ..files.write import code_table_date
+    from ..files.texts import code_table_date
 
     digest = hashlib.sha256()
     if isinstance(source, bytes):

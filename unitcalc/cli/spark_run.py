@@ -17,7 +17,7 @@ from .shared import InputError
 
 if TYPE_CHECKING:
     from ..files import Options, Summary
-    from ..files.write import AuditWriter
+    from ..files.write_audit import AuditWriter
 
 
 def _run_spark(
@@ -38,7 +38,7 @@ def _run_spark(
     ``priced``: the audit prices its findings, which only the local engine does."""
     from ..core.errors import OutputProblem
     from ..engine.audit import STATUSES
-    from ..files.write import atomic_output, check_output
+    from ..files.output import atomic_output, check_output
 
     _refuse_what_spark_cannot_do(file, options, priced=priced)
     given = Path(file) if Path(file).is_file() else None

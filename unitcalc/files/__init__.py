@@ -1,11 +1,27 @@
-"""Visit files: read, check, group, evaluate, write.
+"""Visit files: detect, read, check, group, settle, word, evaluate, price, write, report.
 
-A row travels down these modules in that order: :mod:`.read` turns a CSV, JSON Lines
-or Parquet file into records with their line numbers, :mod:`.check` parses each into
-the engine's columns (or the reason it cannot be used), :mod:`.group` gathers patient
-days, :mod:`.evaluate` counts and audits them (in columns, and with the scalar engine
-where a finding is written), and :mod:`.write` writes the results. Each module imports
-only those before it.
+A row travels down these modules in that order; each imports only those before it.
+
+- Reading. :mod:`.options` holds how a file is read, counted and what to produce.
+  :mod:`.detect` finds the file's format and CSV delimiter (its encoding:
+  :mod:`unitcalc.core.encodings`). The readers turn a CSV, JSON Lines or Parquet file
+  into records with their line numbers: :mod:`.read` record by record (the careful
+  reader), :mod:`.columnar` whole with polars when it can prove nothing was lost,
+  :mod:`.split` a large plain CSV file in parts (:mod:`.leftovers` clears the parts a
+  killed run left). :mod:`.check` finds which column plays which role and parses each
+  record into the engine's columns (or the reason it cannot be used); :mod:`.load` is a
+  file read and checked.
+- Counting. :mod:`.group` gathers patient days. :mod:`.settle` counts and audits every
+  group in columns, calling each step of the one-visit engine's columnar form in the
+  engine's order; :mod:`.word` words the findings of the groups settled so;
+  :mod:`.evaluate` hands the groups the columns cannot count to the one-visit engine;
+  :mod:`.summary` adds the run up; :mod:`.run` drives a whole file (or its parts, two
+  settled ahead in other threads) through them, in file order.
+- Pricing. :mod:`.price` prices the groups from a fee file and accrues the KX threshold.
+- Writing. Spreadsheet-safe :mod:`.cells`, the :mod:`.output` file moved into place when
+  the run ends, the :mod:`.spool` of rows, the :mod:`.findings_table`, the summary in
+  words (:mod:`.texts`), the :mod:`.workbook`, then :mod:`.write_batch` and
+  :mod:`.write_audit`; :mod:`.report` draws the HTML report.
 """
 
 from __future__ import annotations

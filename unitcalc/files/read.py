@@ -1,13 +1,9 @@
-"""Reading visit files: CSV, JSON Lines and Parquet into records with their physical
-line numbers, or into one polars frame of raw text when the file allows it.
+"""The careful reader: a CSV or JSON Lines file, record by record, into records with
+their physical line numbers, each record it cannot use with the line and the reason.
 
-Two readers give the same records. The *columnar* reader hands a plain UTF-8 CSV to
-polars' multi-threaded parser, then proves the result complete: every physical line
-after the header is exactly one record (no blank lines, no quoted line breaks, no
-short rows), so a record's line number is its index plus the header's line. Any file
-that does not pass (another encoding, a broken quote, a ragged row, JSON Lines) is read
-by the *careful* reader, record by record, which names the line and the reason of each
-record it cannot use. Nothing is dropped either way.
+It reads every file the columnar reader (:mod:`.columnar`) does not take whole: another
+encoding than UTF-8, a broken quote, a ragged row, JSON Lines. Nothing is dropped: a
+record that cannot be used is kept with its error, a blank line is counted.
 """
 
 from __future__ import annotations
@@ -23,7 +19,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
-from ..core.encodings import SAMPLE_BYTES, Source, open_source, text_encoding
+from ..core.encodings import Source, open_source, text_encoding
 from ..core.errors import FileProblem, Mention, message_of
 from ..core.text import count_of
 from .options import InputFormat
@@ -41,6 +37,12 @@ class Record:
     end_line: int
     values: Mapping[str, Any]
     error: str | None = None
+
+
+LINE, END, ERROR = "__line", "__end", "__error"
+"""The columns every frame of records carries beside the input's own: a record's
+first and last physical line and its error (:class:`Record`'s ``line``, ``end_line``
+and ``error``), whichever reader read it."""
 
 
 class Lines:
@@ -146,45 +148,6 @@ class Lines:
         if self._text is not None:
             self._text.close()  # closes the file under it too
         self._handle.close()
-
-
-DELIMITERS = ",;\t|"
-
-
-def detect_delimiter(source: Source, encoding: str) -> str:
-    r"""The CSV delimiter of a file, read by :class:`csv.Sniffer` from its first lines:
-    one of comma, semicolon, tab or bar; a comma when the lines do not show one.
-
-    >>> detect_delimiter(b"patient_id;date_of_service;code;minutes\nP1;2026-03-02;97110;38\n",
-    ...                  "utf-8")
-    ';'
-    """
-    with open_source(source) as handle:
-        sample = handle.read(SAMPLE_BYTES)
-    text = sample.decode(encoding, errors="replace").lstrip("\ufeff")
-    lines = text.splitlines()[:20]
-    if len(lines) > 1 and not text.endswith(("\n", "\r")) and len(sample) == SAMPLE_BYTES:
-        lines = lines[:-1]  # cut by the sample
-    header = lines[0] if lines else ""
-    if "," in header and not any(mark in header for mark in DELIMITERS[1:]):
-        return ","
-    try:
-        return csv.Sniffer().sniff("\n".join(lines), delimiters=DELIMITERS).delimiter
-    except csv.Error:
-        # Rows the sniffer finds uneven (a ragged row): the header's delimiter, if any.
-        counts = {mark: header.count(mark) for mark in DELIMITERS}
-        best = max(counts, key=lambda mark: counts[mark])
-        return best if counts[best] else ","
-
-
-def detect_format(path: Path, given: InputFormat | None) -> InputFormat:
-    """The input's format: as given, else from the file name's suffix (CSV otherwise)."""
-    if given is not None:
-        return given
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        return "parquet"
-    return "jsonl" if suffix in {".jsonl", ".ndjson", ".json"} else "csv"
 
 
 def read_records(
@@ -437,219 +400,6 @@ def _json_record(number: int, text: str) -> Record:
             )
         lowered[name] = str(key)
     return Record(number, number, AnyCase({str(k): v for k, v in value.items()}))
-
-
-# --- the columnar reader ---------------------------------------------------------------
-
-
-LINE, END, ERROR = "__line", "__end", "__error"
-"""The columns every frame of records carries beside the input's own."""
-
-
-def csv_lines(source: Source, delimiter: str) -> tuple[tuple[str, ...], int] | None:
-    """A plain CSV file's columns and its number of physical lines, read as bytes; None
-    when the header or the line ends need the careful reader."""
-    with open_source(source) as handle:
-        first = handle.readline()
-        if first.startswith(codecs.BOM_UTF8):
-            first = first[len(codecs.BOM_UTF8) :]
-        skip = len(codecs.BOM_UTF8) if handle.tell() > len(first) else 0
-        try:
-            header_text = first.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-        if not header_text.strip() or '"' in header_text or "\r" in header_text.rstrip("\r\n"):
-            return None
-        header = next(csv.reader([header_text], delimiter=delimiter), [])
-        columns = tuple(
-            name.strip() or f"column {index}" for index, name in enumerate(header, start=1)
-        )
-        if len({name.lower() for name in columns}) != len(columns):
-            return None  # the careful reader names the repeated column
-        handle.seek(skip)
-        physical = 0
-        carriage = crlf = 0
-        tail = b""
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            physical += block.count(b"\n")
-            carriage += block.count(b"\r")
-            crlf += (tail + block).count(b"\r\n") - tail.count(b"\r\n")
-            tail = block[-1:]
-        if tail and tail != b"\n":
-            physical += 1  # the last line has no line break
-    if carriage != crlf:
-        return None  # a carriage return alone: the careful reader says where
-    return columns, physical
-
-
-def complete(frame: pl.LazyFrame | pl.DataFrame, columns: Sequence[str], physical: int) -> bool:
-    """True when polars read every record whole: one record a physical line after the
-    header (a quoted line break would make more lines than records), no short row (it
-    leaves nulls), no row of blank cells (no record), no quote left open at the end."""
-    import polars as pl
-
-    text = [pl.col(name) for name in columns]
-    stats = frame.lazy().select(
-        pl.len().alias("rows"),
-        pl.sum_horizontal(name.null_count() for name in text).alias("nulls"),
-        pl.all_horizontal(name.str.strip_chars() == "" for name in text).any().alias("blank"),
-        # The last record (the one with the highest line number, wherever it stands).
-        pl.any_horizontal(name.str.contains("[\r\n]") for name in text)
-        .get(pl.col(LINE).arg_max())
-        .alias("open"),
-    )
-    rows, nulls, blank, still_open = stats.collect(engine="streaming").row(0)
-    return rows + 1 == physical and not nulls and not blank and not still_open
-
-
-def csv_frame(
-    source: Source, delimiter: str, *, display: str
-) -> tuple[tuple[str, ...], pl.DataFrame] | None:
-    """The file's columns and its records as a frame of raw text, read by polars; None
-    when the file needs the careful reader (see the module's docstring)."""
-    import polars as pl
-
-    shape = csv_lines(source, delimiter)
-    if shape is None:
-        return None
-    columns, physical = shape
-    try:
-        frame = pl.read_csv(
-            source if isinstance(source, Path) else io.BytesIO(source),
-            raise_if_empty=False,
-            **_polars_csv(delimiter, columns),
-        )
-    except (pl.exceptions.PolarsError, UnicodeDecodeError, OSError, ValueError):
-        return None
-    if frame.width != len(columns) + 1 or not complete(frame, columns, physical):
-        return None
-    return columns, with_lines(frame)
-
-
-def _polars_csv(delimiter: str, columns: Sequence[str]) -> dict[str, Any]:
-    """How polars reads a plain CSV file: every value as text (empty text kept), the
-    header's names, and each record's line number (the header is line 1)."""
-    return {
-        "separator": delimiter,
-        "infer_schema": False,
-        "new_columns": list(columns),
-        "empty_string_is_null": False,
-        "encoding": "utf8",
-        "row_index_name": LINE,
-        "row_index_offset": 2,
-    }
-
-
-def with_lines(frame: pl.DataFrame) -> pl.DataFrame:
-    """A frame of single-line records with the reader's columns: its end line and no
-    reading error."""
-    import polars as pl
-
-    return frame.with_columns(pl.col(LINE).cast(pl.Int64)).with_columns(
-        pl.col(LINE).alias(END), pl.lit(None, dtype=pl.String).alias(ERROR)
-    )
-
-
-CHUNK_BYTES = 16 << 20
-"""How much of a large CSV file is parsed at a time while it is split into parts: the
-split holds one chunk in memory, whatever the file's size."""
-
-
-def csv_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[int, bytes]]:
-    """A CSV file's records after the header, in chunks of whole lines: each chunk with
-    the line number of its first line (the header is line 1)."""
-    with path.open("rb") as handle:
-        handle.readline()  # the header (its byte-order mark with it)
-        line, tail = 2, b""
-        for block in iter(lambda: handle.read(chunk_bytes), b""):
-            data = tail + block
-            cut = data.rfind(b"\n") + 1
-            data, tail = data[:cut], data[cut:]
-            if data:
-                yield line, data
-                line += data.count(b"\n")
-        if tail:
-            yield line, tail
-
-
-def csv_parts(
-    path: Path,
-    delimiter: str,
-    shape: tuple[tuple[str, ...], int],
-    key: str,
-    *,
-    folder: Path,
-    parts: int,
-) -> list[list[Path]] | None:
-    """A large plain CSV file (its columns and physical lines in ``shape``, from
-    :func:`csv_lines`) split into ``parts`` by the hash of its ``key`` column (stripped),
-    parsed by polars a chunk at a time and written to ``folder`` as Arrow files: each
-    part's files; None when the file needs the careful reader."""
-    import polars as pl
-
-    columns, physical = shape
-    options = _polars_csv(delimiter, columns)
-    try:
-        for number, (line, data) in enumerate(csv_chunks(path, CHUNK_BYTES)):
-            frame = pl.read_csv(data, has_header=False, **{**options, "row_index_offset": line})
-            if frame.width != len(columns) + 1:
-                return None
-            frame = frame.with_columns(__part=pl.col(key).str.strip_chars().hash() % parts)
-            for (part,), rows in frame.partition_by(
-                "__part", as_dict=True, include_key=False
-            ).items():
-                (folder / str(part)).mkdir(exist_ok=True)
-                rows.write_ipc(folder / str(part) / f"{number:08d}.ipc")
-        files = sorted(folder.rglob("*.ipc"))
-        # Proven complete on the parts (Arrow, read without parsing), not on a second
-        # reading of the CSV file; no part is counted before.
-        if not files or not complete(pl.scan_ipc(files), columns, physical):
-            return None
-    except (pl.exceptions.PolarsError, UnicodeDecodeError, OSError, ValueError):
-        return None
-    by_part: dict[Path, list[Path]] = {}
-    for file in files:
-        by_part.setdefault(file.parent, []).append(file)
-    return list(by_part.values())
-
-
-def parquet_frame(source: Source, *, display: str) -> tuple[tuple[str, ...], pl.DataFrame]:
-    """A Parquet file's columns and rows as raw text (numbers and dates written as text,
-    so that one checker reads every format); a row's "line" is its row number."""
-    import polars as pl
-
-    try:
-        frame = pl.read_parquet(source if isinstance(source, Path) else io.BytesIO(source))
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise FileProblem(f"{display}: cannot be read as Parquet ({exc})", path=display) from None
-    columns = tuple(frame.columns)
-    if len({name.lower() for name in columns}) != len(columns):
-        raise FileProblem(
-            f"{display}: two columns differ only in letter case; rename one", path=display
-        )
-    frame = as_text(frame).with_row_index(LINE, offset=1)
-    frame = frame.with_columns(pl.col(LINE).cast(pl.Int64)).with_columns(
-        pl.col(LINE).alias(END), pl.lit(None, dtype=pl.String).alias(ERROR)
-    )
-    return columns, frame
-
-
-def as_text(frame: pl.DataFrame) -> pl.DataFrame:
-    """Every column of ``frame`` as text, as one checker reads every format: numbers,
-    dates and booleans written as polars writes them, other types cast where they can be
-    (null where not)."""
-    import polars as pl
-
-    text = []
-    for name, dtype in frame.schema.items():
-        column = pl.col(name)
-        if dtype == pl.String:
-            text.append(column)
-        elif dtype.is_numeric() or dtype.is_temporal() or dtype == pl.Boolean:
-            text.append(column.cast(pl.String))
-        else:
-            text.append(column.cast(pl.String, strict=False))
-    return frame.select(text)
 
 
 def records_frame(records: Sequence[Record]) -> pl.DataFrame:

@@ -17,8 +17,9 @@ from typing import IO, TYPE_CHECKING, Any
 
 from ..core.errors import OutputProblem
 from ..engine.audit import STATUSES
+from .findings_table import KX_COLUMNS
 from .summary import Summary
-from .write import KX_COLUMNS, summary_rows
+from .texts import summary_rows
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

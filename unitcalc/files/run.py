@@ -42,13 +42,16 @@ from .check import (
     key_names,
     payer_profile,
 )
+from .columnar import csv_lines, with_lines
+from .detect import detect_format
 from .evaluate import Group, count_group, evaluate_batch
 from .group import GROUP, assign_groups, scattered
 from .leftovers import remove_stale, run_mark
 from .load import Loaded, load, resolve
 from .options import InputFormat, Options
-from .read import LINE, csv_lines, csv_parts, detect_format, with_lines
+from .read import LINE
 from .settle import settle
+from .split import csv_parts
 from .summary import Summary
 from .word import column_findings
 

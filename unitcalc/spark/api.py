@@ -17,11 +17,12 @@ from ..core.mue import MueTable
 from ..engine.payers import PayerProfile, load_profiles
 from ..engine.settings import Pooling
 from ..files.check import Layout, payer_profile
+from ..files.findings_table import audit_columns
 from ..files.load import resolve
 from ..files.options import Options
 from ..files.run import group_columns
 from ..files.summary import Summary
-from ..files.write import BatchWriter, audit_columns
+from ..files.write_batch import BatchWriter
 from ..rules import Rule, get_rule
 from .lines import LINE_COLUMN, format_of, read_with_counts
 from .partitions import Plan, counted, default_partitions

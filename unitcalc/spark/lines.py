@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..core.errors import FileProblem
+from ..files.detect import detect_format
 from ..files.options import InputFormat
-from ..files.read import LINE, detect_format
+from ..files.read import LINE
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession

@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Literal
 import attrs
 
 from ..files.check import Layout
+from ..files.columnar import as_text
 from ..files.evaluate import Group
 from ..files.options import Options
-from ..files.read import as_text
 from ..files.run import run_frame
 from ..files.summary import Summary
-from ..files.write import AuditWriter, BatchWriter
+from ..files.write_audit import AuditWriter
+from ..files.write_batch import BatchWriter
 from .lines import LINE_COLUMN, number_in_order
 
 if TYPE_CHECKING:

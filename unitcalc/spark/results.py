@@ -14,7 +14,7 @@ import attrs
 from ..engine.audit import Finding
 from ..files.evaluate import Group
 from ..files.summary import Summary
-from ..files.write import summary_rows
+from ..files.texts import summary_rows
 from .partitions import DETAIL, SUMMARY, Plan
 
 if TYPE_CHECKING:

@@ -1,0 +1,165 @@
+"""The columnar reader: a plain UTF-8 CSV file handed to polars' multi-threaded parser,
+then proved complete; a Parquet file read by polars. Every value is read as text, so
+that one checker reads every format.
+
+The proof: every physical line after the header is exactly one record (no blank lines,
+no quoted line breaks, no short rows), so a record's line number is its index plus the
+header's line. Any file that does not pass (another encoding, a broken quote, a ragged
+row) is read by the careful reader (:mod:`.read`), which names the line and the reason
+of each record it cannot use. Nothing is dropped either way.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..core.encodings import Source, open_source
+from ..core.errors import FileProblem
+from .read import END, ERROR, LINE
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+def csv_lines(source: Source, delimiter: str) -> tuple[tuple[str, ...], int] | None:
+    """A plain CSV file's columns and its number of physical lines, read as bytes; None
+    when the header or the line ends need the careful reader."""
+    with open_source(source) as handle:
+        first = handle.readline()
+        if first.startswith(codecs.BOM_UTF8):
+            first = first[len(codecs.BOM_UTF8) :]
+        skip = len(codecs.BOM_UTF8) if handle.tell() > len(first) else 0
+        try:
+            header_text = first.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        if not header_text.strip() or '"' in header_text or "\r" in header_text.rstrip("\r\n"):
+            return None
+        header = next(csv.reader([header_text], delimiter=delimiter), [])
+        columns = tuple(
+            name.strip() or f"column {index}" for index, name in enumerate(header, start=1)
+        )
+        if len({name.lower() for name in columns}) != len(columns):
+            return None  # the careful reader names the repeated column
+        handle.seek(skip)
+        physical = 0
+        carriage = crlf = 0
+        tail = b""
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            physical += block.count(b"\n")
+            carriage += block.count(b"\r")
+            crlf += (tail + block).count(b"\r\n") - tail.count(b"\r\n")
+            tail = block[-1:]
+        if tail and tail != b"\n":
+            physical += 1  # the last line has no line break
+    if carriage != crlf:
+        return None  # a carriage return alone: the careful reader says where
+    return columns, physical
+
+
+def complete(frame: pl.LazyFrame | pl.DataFrame, columns: Sequence[str], physical: int) -> bool:
+    """True when polars read every record whole: one record a physical line after the
+    header (a quoted line break would make more lines than records), no short row (it
+    leaves nulls), no row of blank cells (no record), no quote left open at the end."""
+    import polars as pl
+
+    text = [pl.col(name) for name in columns]
+    stats = frame.lazy().select(
+        pl.len().alias("rows"),
+        pl.sum_horizontal(name.null_count() for name in text).alias("nulls"),
+        pl.all_horizontal(name.str.strip_chars() == "" for name in text).any().alias("blank"),
+        # The last record (the one with the highest line number, wherever it stands).
+        pl.any_horizontal(name.str.contains("[\r\n]") for name in text)
+        .get(pl.col(LINE).arg_max())
+        .alias("open"),
+    )
+    rows, nulls, blank, still_open = stats.collect(engine="streaming").row(0)
+    return rows + 1 == physical and not nulls and not blank and not still_open
+
+
+def csv_frame(
+    source: Source, delimiter: str, *, display: str
+) -> tuple[tuple[str, ...], pl.DataFrame] | None:
+    """The file's columns and its records as a frame of raw text, read by polars; None
+    when the file needs the careful reader (see the module's docstring)."""
+    import polars as pl
+
+    shape = csv_lines(source, delimiter)
+    if shape is None:
+        return None
+    columns, physical = shape
+    try:
+        frame = pl.read_csv(
+            source if isinstance(source, Path) else io.BytesIO(source),
+            raise_if_empty=False,
+            **polars_csv(delimiter, columns),
+        )
+    except (pl.exceptions.PolarsError, UnicodeDecodeError, OSError, ValueError):
+        return None
+    if frame.width != len(columns) + 1 or not complete(frame, columns, physical):
+        return None
+    return columns, with_lines(frame)
+
+
+def polars_csv(delimiter: str, columns: Sequence[str]) -> dict[str, Any]:
+    """How polars reads a plain CSV file: every value as text (empty text kept), the
+    header's names, and each record's line number (the header is line 1)."""
+    return {
+        "separator": delimiter,
+        "infer_schema": False,
+        "new_columns": list(columns),
+        "empty_string_is_null": False,
+        "encoding": "utf8",
+        "row_index_name": LINE,
+        "row_index_offset": 2,
+    }
+
+
+def with_lines(frame: pl.DataFrame) -> pl.DataFrame:
+    """A frame of single-line records with the reader's columns: its end line and no
+    reading error."""
+    import polars as pl
+
+    return frame.with_columns(pl.col(LINE).cast(pl.Int64)).with_columns(
+        pl.col(LINE).alias(END), pl.lit(None, dtype=pl.String).alias(ERROR)
+    )
+
+
+def parquet_frame(source: Source, *, display: str) -> tuple[tuple[str, ...], pl.DataFrame]:
+    """A Parquet file's columns and rows as raw text (numbers and dates written as text,
+    so that one checker reads every format); a row's "line" is its row number."""
+    import polars as pl
+
+    try:
+        frame = pl.read_parquet(source if isinstance(source, Path) else io.BytesIO(source))
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise FileProblem(f"{display}: cannot be read as Parquet ({exc})", path=display) from None
+    columns = tuple(frame.columns)
+    if len({name.lower() for name in columns}) != len(columns):
+        raise FileProblem(
+            f"{display}: two columns differ only in letter case; rename one", path=display
+        )
+    return columns, with_lines(as_text(frame).with_row_index(LINE, offset=1))
+
+
+def as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every column of ``frame`` as text, as one checker reads every format: numbers,
+    dates and booleans written as polars writes them, other types cast where they can be
+    (null where not)."""
+    import polars as pl
+
+    text = []
+    for name, dtype in frame.schema.items():
+        column = pl.col(name)
+        if dtype == pl.String:
+            text.append(column)
+        elif dtype.is_numeric() or dtype.is_temporal() or dtype == pl.Boolean:
+            text.append(column.cast(pl.String))
+        else:
+            text.append(column.cast(pl.String, strict=False))
+    return frame.select(text)

@@ -1,0 +1,168 @@
+"""``unitcalc audit`` output: the summary, then the findings, as a table for a terminal
+or a file, CSV, JSON, Parquet or an Excel workbook; with ``keep_findings`` the findings
+are also kept as table rows, for the HTML report (:mod:`.report`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator, Sequence
+from typing import IO, TYPE_CHECKING, Any, Literal
+
+from ..engine.audit import STATUSES
+from .cells import safe_row
+from .check import Layout
+from .evaluate import Group
+from .findings_table import AMOUNT_COLUMNS, audit_columns, finding_row, kx_rows
+from .spool import Spool, spool_frame, write_parquet
+from .summary import Summary
+from .texts import finding_text, payment_text, provider_text, summary_text
+from .workbook import write_xlsx
+
+if TYPE_CHECKING:
+    import polars as pl
+
+AuditFormat = Literal["table", "csv", "json", "parquet", "xlsx"]
+
+
+class AuditWriter:
+    """``unitcalc audit`` output: the summary, then the findings (non-ok ones unless
+    ``show_all``). With ``keep_findings`` the findings are also kept in memory, as
+    table rows, for a report (:mod:`unitcalc.files.report`)."""
+
+    def __init__(
+        self,
+        output_format: AuditFormat,
+        *,
+        show_all: bool,
+        keep_findings: bool = False,
+        summary_only: bool = False,
+        terminal_cap: int | None = None,
+        amounts: bool = False,
+    ) -> None:
+        self.format = output_format
+        self.amounts = amounts
+        """Findings carry dollar columns (a fee file was given)."""
+        self.show_all = show_all
+        self.summary_only = summary_only
+        self.terminal_cap = terminal_cap
+        """On a terminal (table format): show at most this many findings, then the
+        summary last, so that it does not scroll away."""
+        self._block_ends: list[int] = []
+        self.spool = Spool()
+        self.findings = 0
+        self.key_columns: Sequence[str] = ()
+        self.key_roles: Sequence[str] = ()
+        self.kept: list[dict[str, Any]] | None = [] if keep_findings else None
+        """The findings as table rows (:func:`audit_columns`), with their totals."""
+        self._layout: Layout | None = None
+        self._columns: list[str] = []
+        self._csv = csv.writer(self.spool.file, lineterminator="\n")
+
+    def reset(self) -> None:
+        self.spool.reset()
+        self.findings = 0
+        if self.kept is not None:
+            self.kept.clear()
+
+    def consume(self, group: Group) -> None:
+        finding = group.finding
+        assert finding is not None
+        if (not finding.flagged and not self.show_all) or self.summary_only:
+            return
+        if group.layout is not self._layout:
+            self._layout = group.layout
+            self.key_columns = group.layout.key_columns
+            self.key_roles = group.layout.key_roles
+            self._columns = audit_columns(self.key_roles, amounts=self.amounts)
+        self.findings += 1
+        row = finding_row(group, finding, self.key_roles, amounts=self.amounts)
+        if self.kept is not None:
+            kept = dict(zip(self._columns, row, strict=False))
+            kept["billed_total"] = sum(finding.billed.values())
+            kept["allowed_total"] = sum(finding.allowed.values())
+            self.kept.append(kept)
+        if self.format == "json":
+            data = finding.to_dict()
+            data["key"] = group.key_fields
+            data["provider"] = "; ".join(group.provider_names)
+            data["payer"] = group.payer_name
+            self.spool.file.write(("," if self.findings > 1 else "") + json.dumps(data))
+        elif self.format == "csv":
+            self._csv.writerow(safe_row(row))
+        elif self.format in ("parquet", "xlsx"):
+            self._csv.writerow(row)
+        else:
+            self.spool.file.write(finding_text(finding))
+            if self.terminal_cap is not None and len(self._block_ends) < self.terminal_cap:
+                self._block_ends.append(self.spool.file.tell())
+
+    def finish(self, out: IO[str], summary: Summary) -> None:
+        summary.counts = {status: summary.counts.get(status, 0) for status in STATUSES}
+        if not self.key_roles and summary.layout is not None:
+            self.key_roles = summary.layout.key_roles
+        columns = audit_columns(self.key_roles, amounts=self.amounts)
+        if self.format == "json":
+            out.write('{"summary": ' + json.dumps(summary.to_dict()) + ', "findings": [')
+            self.spool.copy_to(out)
+            out.write("]}\n")
+        elif self.format == "csv":
+            csv.writer(out, lineterminator="\n").writerow(columns)
+            self.spool.copy_to(out)
+            writer = csv.writer(out, lineterminator="\n")
+            for row in kx_rows(summary, self.key_roles, amounts=self.amounts):
+                writer.writerow(safe_row(row))
+        elif self.format == "parquet":
+            self.spool.file.seek(0, io.SEEK_END)
+            for row in kx_rows(summary, self.key_roles, amounts=self.amounts):
+                self._csv.writerow(row)
+            write_parquet(
+                self.spool,
+                columns,
+                out,
+                integers=["difference"],
+                decimals=AMOUNT_COLUMNS if self.amounts else (),
+                manifest=summary.manifest,
+            )
+        elif self.format == "xlsx":
+            write_xlsx(out, summary, columns, self._spooled())
+        elif self.terminal_cap is not None:
+            # A terminal: the findings first (at most the cap), the summary last.
+            if self.findings:
+                out.write("Findings:\n")
+                self.spool.file.seek(0)
+                shown = min(self.findings, self.terminal_cap)
+                out.write(self.spool.file.read(self._block_ends[shown - 1]))
+                if self.findings > shown:
+                    out.write(
+                        f"\n... and {self.findings - shown:,} more findings: write them all "
+                        "with --output FILE (or --format csv, json or xlsx)\n"
+                    )
+                out.write("\n")
+            out.write(summary_text(summary))
+            if summary.providers:
+                out.write(provider_text(summary))
+            out.write(payment_text(summary))
+        else:
+            out.write(summary_text(summary))
+            if summary.providers:
+                out.write(provider_text(summary))
+            out.write(payment_text(summary))
+            if self.findings:
+                out.write("\nFindings:\n")
+            self.spool.copy_to(out)
+
+    def frame(self, layout: Layout) -> pl.DataFrame:
+        """The findings written so far as the Parquet output holds them (``layout``: the
+        input's, for the key columns when no finding came)."""
+        roles = self.key_roles if self._layout is not None else layout.key_roles
+        return spool_frame(self.spool, audit_columns(roles), integers=["difference"])
+
+    def _spooled(self) -> Iterator[list[str]]:
+        self.spool.file.seek(0)
+        yield from csv.reader(self.spool.file)
+
+    def close(self) -> None:
+        self.spool.close()

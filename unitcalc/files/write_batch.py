@@ -1,0 +1,250 @@
+"""``unitcalc batch`` output: a row per group and code (the claim line), or every input
+row with its units, in CSV, JSON Lines or Parquet.
+
+A claim line keeps its group's key, code, discipline and minutes, the units and the
+computed columns, and the input's other columns; the computed columns are set apart
+(``unitcalc_units`` ...) when the input has columns of the same names, and always for
+JSON Lines, whose records may bring any key.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator, Mapping
+from typing import IO, TYPE_CHECKING, Any, Literal
+
+from ..core.errors import UnitcalcError
+from ..core.model import Result
+from .cells import safe_row
+from .check import Layout
+from .evaluate import Group
+from .spool import Spool, spool_frame, write_parquet
+from .summary import Summary
+
+if TYPE_CHECKING:
+    import polars as pl
+
+BatchFormat = Literal["csv", "jsonl", "parquet"]
+COMPUTED = ("units", "tie", "status", "message", "edits")
+_ROLES = ("code", "minutes", "discipline")
+OTHER_FIELDS = "other_fields"
+
+
+def tie_text(result: Result) -> str:
+    """One line describing a result's tie, empty when there is none."""
+    if result.tie is None:
+        return ""
+    parts = [
+        f"{'/'.join(group.codes)} compete for {group.units} unit{'s' * (group.units != 1)}"
+        + (f" ({group.discipline})" if group.discipline else "")
+        for group in result.tie.groups
+    ]
+    return f"{'; '.join(parts)}: {result.tie.allocations} compliant allocations"
+
+
+class BatchWriter:
+    """``unitcalc batch`` output: a row per group and code (the claim line), or with
+    ``per_row`` every input row with its units."""
+
+    def __init__(self, output_format: BatchFormat, *, per_row: bool) -> None:
+        self.format = output_format
+        self.per_row = per_row
+        self.spool = Spool()
+        self.columns: list[str] | None = None
+        self.computed_names: list[str] = list(COMPUTED)
+        self._csv = csv.writer(self.spool.file, lineterminator="\n")
+
+    def reset(self) -> None:
+        self.spool.reset()
+
+    def _header(self, layout: Layout) -> list[str]:
+        inputs = list(layout.columns)
+        taken = {name.lower() for name in inputs}
+        # JSON Lines records may bring any key in any record: the computed columns are
+        # always set apart there, so that no input value is ever overwritten.
+        apart = bool(taken & set(COMPUTED)) or layout.open_ended
+        computed = [f"unitcalc_{name}" if apart else name for name in COMPUTED]
+        self.computed_names = computed
+        if self.per_row:
+            columns = inputs + computed
+        else:
+            roles = {name.lower() for name in layout.key_columns} | set(_ROLES)
+            roles |= {layout.known[role].lower() for role in _ROLES if role in layout.known}
+            extras = [name for name in inputs if name.lower() not in roles]
+            named = [
+                c
+                for c in ("code", "discipline", "minutes")
+                if c not in {k.lower() for k in layout.key_columns}
+            ]
+            columns = [*layout.key_columns, *named, *computed, *extras]
+        return [*columns, OTHER_FIELDS] if layout.open_ended else columns
+
+    def consume(self, group: Group) -> None:
+        if self.columns is None:
+            self.columns = self._header(group.layout)
+        for row in self._rows(group):
+            self._write(row)
+
+    def _write(self, row: dict[str, Any]) -> None:
+        assert self.columns is not None
+        if self.format == "jsonl":
+            # JSON keeps every key, nested values as they were.
+            self.spool.file.write(json.dumps(row, default=str) + "\n")
+            return
+        known = set(self.columns)
+        other = {k: v for k, v in row.items() if k not in known}
+        if other:
+            row = {k: v for k, v in row.items() if k in known}
+            row[OTHER_FIELDS] = json.dumps(other, default=str)
+        cells = [_cell(row.get(column)) for column in self.columns]
+        self._csv.writerow(safe_row(cells) if self.format == "csv" else cells)
+
+    def _computed(
+        self, units: int | None, tie: str, status: str, message: str, edits: str = ""
+    ) -> dict[str, Any]:
+        values = (units, tie, status, message, edits)
+        return dict(zip(self.computed_names, values, strict=True))
+
+    def _rows(self, group: Group) -> Iterator[dict[str, Any]]:
+        evaluation = group.evaluation
+        if evaluation is None:
+            message = "; ".join(group.errors)
+            for row in group.rows:
+                values = _copy(row.record.values)
+                if self.per_row:
+                    yield values | self._computed(None, "", "invalid", message)
+                else:
+                    yield self._claim_line(
+                        group,
+                        values,
+                        _value(group, values, "code"),
+                        _value(group, values, "discipline"),
+                        _value(group, values, "minutes"),
+                    ) | self._computed(None, "", "invalid", message)
+            return
+        result = evaluation.result
+        tie = tie_text(result)
+        edits = "; ".join(result.edits)
+        warnings = [note for note in result.warnings if note.kind != "edit"]
+
+        def remarks(code: str) -> str:
+            """The warnings about this line's code, and those about the whole visit."""
+            return "; ".join(note.text for note in [*warnings, *group.notes] if note.about(code))
+
+        pooled = evaluation.pooling == "discipline"
+        billed_column = _column(group, "billed_units")
+        if billed_column is not None and not any(
+            billed_column in row.record.values for row in group.rows
+        ):
+            billed_column = None  # JSON Lines without the key: add none
+        billed: dict[tuple[str, str | None], list[Any]] = {}
+        remaining = {
+            (line.code, line.discipline if pooled else None): line for line in result.lines
+        }
+        first_rows: dict[tuple[str, str | None], dict[str, Any]] = {}
+        for row in group.rows:
+            assert row.service is not None
+            key = (row.service.code, row.service.discipline if pooled else None)
+            values = _copy(row.record.values)
+            first_rows.setdefault(key, values)
+            if billed_column is not None:
+                # A claim line bills what its rows billed together.
+                billed.setdefault(key, []).append(values.get(billed_column))
+            if self.per_row:
+                line = remaining.pop(key, None)
+                units = line.units if line is not None else 0
+                yield values | self._computed(units, tie, "ok", remarks(row.service.code), edits)
+        if self.per_row:
+            for line in remaining.values():
+                # An add-on family member the input did not list (97129 for 97130).
+                values = dict(group.key_fields)
+                values[_column(group, "code") or "code"] = line.code
+                if line.discipline is not None and _column(group, "discipline"):
+                    values[_column(group, "discipline") or "discipline"] = line.discipline
+                note = f"not in the input: {line.code} is part of the add-on family counted here"
+                yield values | self._computed(line.units, tie, "ok", note, edits)
+            return
+        for line in result.lines:
+            key = (line.code, line.discipline if pooled else None)
+            values = dict(first_rows.get(key) or group.key_fields)
+            if billed_column is not None:
+                values[billed_column] = _billed_sum(billed.get(key, []))
+            yield self._claim_line(group, values, line.code, line.discipline, line.minutes) | (
+                self._computed(line.units, tie, "ok", remarks(line.code), edits)
+            )
+
+    def _claim_line(
+        self, group: Group, values: Mapping[str, Any], code: Any, discipline: Any, minutes: Any
+    ) -> dict[str, Any]:
+        known = group.layout.known
+        roles = {c.lower() for c in group.layout.key_columns} | set(_ROLES)
+        roles |= {known[role].lower() for role in _ROLES if role in known}
+        out: dict[str, Any] = dict(group.key_fields)
+        for name in group.layout.key_columns:
+            out.setdefault(name, values.get(name))
+        out.update({"code": code, "discipline": discipline, "minutes": minutes})
+        out.update({k: v for k, v in values.items() if k.lower() not in roles})
+        return out
+
+    def finish(self, out: IO[str], summary: Summary) -> None:
+        columns = self.columns
+        if columns is None and summary.layout is not None:
+            columns = self._header(summary.layout)  # a file of no rows still gets its header
+        if self.format == "parquet":
+            write_parquet(
+                self.spool,
+                columns or [],
+                out,
+                integers=self.computed_names[:1],
+                manifest=summary.manifest,
+            )
+            return
+        if self.format == "csv" and columns is not None:
+            csv.writer(out, lineterminator="\n").writerow(columns)
+        self.spool.copy_to(out)
+
+    def frame(self, layout: Layout) -> pl.DataFrame:
+        """The rows written so far as the Parquet output holds them (``layout``: the
+        input's, for the header when no group came)."""
+        columns = self.columns if self.columns is not None else self._header(layout)
+        return spool_frame(self.spool, columns, integers=self.computed_names[:1])
+
+    def close(self) -> None:
+        self.spool.close()
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell: nested JSON values and true/false/null written as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | dict | list):
+        return json.dumps(value)
+    return value
+
+
+def _billed_sum(values: list[Any]) -> Any:
+    """A claim line's billed units: its rows' sum when every one is a whole number, else
+    the rows' values as written, joined with '+', so nothing is silently rewritten."""
+    from ..engine.audit import parse_units
+
+    try:
+        return sum(parse_units(value, code=None) for value in values)
+    except UnitcalcError:
+        return "+".join("" if value is None else str(value) for value in values)
+
+
+def _copy(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A record's values to write: a JSON Lines record keeps finding its keys whatever
+    their letter case."""
+    copy = getattr(values, "copy", None)
+    return copy() if callable(copy) else dict(values)
+
+
+def _column(group: Group, role: str) -> str | None:
+    return group.layout.known.get(role)
+
+
+def _value(group: Group, values: Mapping[str, Any], role: str) -> Any:
+    column = _column(group, role)
+    return values.get(column) if column is not None else None
