@@ -207,5 +207,5 @@ def test_file_options_are_checked_when_given(given: dict[str, str], message: str
     from unitcalc.files import Options
 
     with pytest.raises(FileProblem, match=re.escape(message)) as raised:
-        Options(**given)  # type: ignore[arg-type]
+        Options.of(**given)  # type: ignore[arg-type]
     assert raised.value.argument == next(iter(given))

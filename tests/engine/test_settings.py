@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from unitcalc.core.errors import PayerProfileError
+from unitcalc.core.errors import InvalidServiceError, PayerProfileError
 from unitcalc.engine.payers import PayerProfile
-from unitcalc.engine.settings import Counting, terms_columns
+from unitcalc.engine.settings import Counting, Settings, terms_columns
 from unitcalc.rules import DEFAULT_RULE
 
 payers = st.none() | st.builds(
@@ -47,10 +47,19 @@ def test_a_payer_supplies_what_is_not_given() -> None:
 
 
 def test_a_row_under_other_terms_keeps_what_was_given() -> None:
-    base = Counting.of(pooling="day", tie_preference=["97530"])
+    settings = Settings(pooling="day", tie_preference=("97530",))
     payer = PayerProfile("p", rule="ama", pooling="discipline", tie_preference=("97140",))
-    row = base.under(rule=None, payer=payer)
+    row = settings.resolve(payer=payer)
     assert (row.rule.name, row.pooling, dict(row.preference)) == ("ama", "day", {"97530": 0})
+    assert settings.resolve(rule="ama").rule.name == "ama"  # a row's own rule
+
+
+def test_a_tie_preference_is_checked_on_the_day() -> None:
+    # 97001 was valid to 2016-12-31: a preference for it is fine that day, refused later.
+    settings = Settings(tie_preference=("97001",))
+    assert dict(settings.resolve(date_of_service="2016-06-01").preference) == {"97001": 0}
+    with pytest.raises(InvalidServiceError, match="tie preference: 97001 was deleted"):
+        settings.resolve(date_of_service="2026-06-01")
 
 
 @given(
@@ -60,12 +69,12 @@ def test_a_row_under_other_terms_keeps_what_was_given() -> None:
 def test_terms_in_both_forms(
     rows: list[tuple[str | None, PayerProfile | None]], pooling: str | None
 ) -> None:
-    base = Counting.of(pooling=pooling)  # type: ignore[arg-type]
+    settings = Settings(pooling=pooling)  # type: ignore[arg-type]
     expected = []
     kept = []
     for rule, payer in rows:
         try:
-            counting = base.under(rule=rule, payer=payer)
+            counting = settings.resolve(rule=rule, payer=payer)
         except PayerProfileError:
             continue  # a conflict: the columns leave it to the one-visit engine
         kept.append((rule, payer))

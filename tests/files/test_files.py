@@ -196,7 +196,7 @@ def run(path: Path, **options: Any) -> tuple[dict[str, Any], list[dict[str, Any]
             flagged.append(group.finding.to_dict() | {"explanation": []})
 
     options.setdefault("need_billed", True)
-    summary = run_groups(path, Options(**options), consume, reset=flagged.clear)
+    summary = run_groups(path, Options.of(**options), consume, reset=flagged.clear)
     data = summary.to_dict()
     data["counts"] = {k: v for k, v in data["counts"].items() if v}
     return data, flagged

@@ -34,7 +34,7 @@ def audit(
         path = Path(folder, "visits.csv")
         path.write_text(text, encoding="utf-8")
         summary = run_groups(
-            path, Options(need_billed=True, only_findings=columns, **options), consume
+            path, Options.of(need_billed=True, only_findings=columns, **options), consume
         )
     return summary.to_dict(), flagged
 

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 import click
 
 from ..engine.settings import Pooling
-from ..rules import get_rule
 from .counting import _code_table, _counting, _counting_options, _prefer, _rule_option
 from .shared import F, _table_options, cli_spelling
 
@@ -134,10 +133,10 @@ def _options(
                 f"--columns {part!r}: write ROLE=HEADER, e.g. code=CPT,date_of_service=DOS"
             )
         columns[role.strip().lower()] = header.strip()
-    return Options(
+    return Options.of(
         delimiter=delimiter,
         columns=columns,
-        rule=get_rule(rule).name if rule else None,
+        rule=rule,
         payer=counting.payer.name if counting.payer else None,
         profiles=counting.profiles,
         profiles_path=counting.profiles_path,
@@ -146,7 +145,7 @@ def _options(
         input_format=input_format,
         encoding=encoding,
         pooling=pool_by,
-        tie_preference=tuple(preference) if preference is not None else None,
+        tie_preference=preference,
         codes=_code_table(codes_file, definitions),
         strict=strict,
         need_billed=need_billed,

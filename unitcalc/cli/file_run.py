@@ -179,8 +179,8 @@ def _manifest(
     import os
 
     from .. import __version__
-    from ..core.codes import CodeTable
     from ..files.texts import code_table_date
+    from ..rules import DEFAULT_RULE
 
     digest = hashlib.sha256()
     if isinstance(source, bytes):
@@ -197,7 +197,7 @@ def _manifest(
         if epoch.isdigit()
         else datetime.datetime.now(datetime.UTC)
     )
-    table = options.codes if options.codes is not None else CodeTable.default()
+    table = options.settings.codes
     given = {
         name: (str(value) if isinstance(value, Path) else value)
         for name, value in settings.items()
@@ -209,7 +209,7 @@ def _manifest(
         "rows_read": summary.rows_read,
         "unitcalc_version": __version__,
         "code_table_date": code_table_date(table),
-        "rule": options.rule or "cms",
+        "rule": options.settings.rule or DEFAULT_RULE,
         "payer": options.payer,
         "options": given,
         "run_at": now.isoformat(timespec="seconds"),

@@ -8,9 +8,11 @@ given, else the payer's, else per discipline; the tie preference the one given, 
 payer's. :func:`unitcalc.calculate`, :func:`unitcalc.audit` and the file options keep
 their keywords and build a :class:`Counting` from them.
 
-A visit file's rows may name their own rule or payer: :meth:`Counting.under` gives the
-settings of those terms from the same options, and :func:`terms_columns` is its columnar
-form (the rule and the pooling of every row, as polars expressions), held equal to it by
+The options as given are :class:`Settings`; a visit's terms (its payer profile, its date
+of service, a file row's own rule) resolve them into a :class:`Counting` with
+:meth:`Settings.resolve`. A visit file holds its settings and resolves them for each
+group's terms; :func:`terms_columns` is the columnar form of that resolution (the rule
+and the pooling of every row, as polars expressions), held equal to it by
 ``tests/engine/test_settings.py``.
 
 >>> counting = Counting.of(pooling="day")
@@ -54,19 +56,71 @@ DEFAULT_MAX_ALTERNATIVES = 100
 ``alternatives_truncated``; the tie itself is always described whole."""
 
 
-@attrs.frozen(eq=False, repr=False)
-class Given:
-    """The options as the caller gave them (``None``: not given), kept to count other
-    terms (a file row's own rule or payer) by the same options."""
+def _rule_name(rule: str | Rule | None) -> str | None:
+    return None if rule is None else get_rule(rule).name
 
-    rule: str | None
-    pooling: Pooling | None
-    tie_preference: tuple[str, ...] | None
+
+@attrs.frozen(eq=False, repr=False)  # internal: no generated eq or repr to compile
+class Settings:
+    """How to count, as the caller gives it (``None``: not given), each value checked:
+    the options of a visit file, or of one visit before its terms are known. Resolve it
+    under a visit's terms (a payer, a date of service, a row's own rule) with
+    :meth:`resolve`."""
+
+    rule: str | None = attrs.field(default=None, converter=_rule_name)
+    """The rule given (its canonical name), for visits whose payer names none."""
+    pooling: Pooling | None = None
+    tie_preference: tuple[str, ...] | None = None
+    codes: CodeTable = attrs.field(factory=CodeTable.default)
+    mue: MueTable | None = None
+    default_discipline: str | None = attrs.field(default=None, converter=normalize_discipline)
+    blank_discipline: BlankDiscipline = "join"
+    assistant: AssistantOptions | None = None
+    max_alternatives: int = DEFAULT_MAX_ALTERNATIVES
+
+    def __attrs_post_init__(self) -> None:
+        if self.pooling is not None and self.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, not {self.pooling!r}")
+        value = self.max_alternatives
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"max_alternatives must be a whole number, not {value!r}")
+        if value < 0:
+            raise ValueError("max_alternatives must be 0 or more")
+        if self.blank_discipline not in ("join", "apart"):
+            raise ValueError(
+                f"blank_discipline must be 'join' or 'apart', not {self.blank_discipline!r}"
+            )
+
+    def resolve(
+        self,
+        *,
+        payer: PayerProfile | None = None,
+        rule: str | None = None,
+        date_of_service: datetime.date | str | None = None,
+    ) -> Counting:
+        """The settings of a visit under these terms: its payer profile, its own rule (a
+        file row's; else the one given), its date of service. What was given wins over
+        the payer's; the tie preference's codes must be ones the table counts that day."""
+        counting = resolve_rule(rule if rule is not None else self.rule, payer)
+        on = parse_date_of_service(date_of_service)
+        tie_preference = self.tie_preference
+        if tie_preference is None:
+            tie_preference = payer.tie_preference if payer is not None else ()
+        pooling = self.pooling or (payer.pooling if payer is not None else None) or DEFAULT_POOLING
+        return Counting(
+            rule=counting,
+            payer=payer,
+            pooling=pooling,
+            preference=MappingProxyType(_preference(tie_preference, self.codes, on)),
+            date_of_service=on,
+            settings=self,
+        )
 
 
 @attrs.frozen(eq=False, repr=False)  # internal: no generated eq or repr to compile
 class Counting:
-    """How to count, every option resolved: build it with :meth:`of`."""
+    """How to count one visit, every option resolved: build it with :meth:`of`, or from
+    :class:`Settings` with :meth:`Settings.resolve`."""
 
     rule: Rule
     """The rule in force: given, else the payer's, else the default."""
@@ -74,14 +128,10 @@ class Counting:
     pooling: Pooling
     preference: Mapping[str, int]
     """Codes to favour when leftovers tie, with their rank (lower wins)."""
-    codes: CodeTable
-    mue: MueTable | None
     date_of_service: datetime.date | None
-    default_discipline: str | None
-    blank_discipline: BlankDiscipline
-    assistant: AssistantOptions | None
-    max_alternatives: int
-    given: Given
+    settings: Settings
+    """The options as given, for what they hold unresolved (the code table, the MUE
+    table, the default discipline ...)."""
 
     @classmethod
     def of(
@@ -99,72 +149,49 @@ class Counting:
         assistant_options: AssistantOptions | None = None,
         max_alternatives: int = DEFAULT_MAX_ALTERNATIVES,
     ) -> Counting:
-        """The settings of these options (the keywords of :func:`unitcalc.calculate`),
-        each checked, in the order the errors are reported."""
-        counting = resolve_rule(rule, payer)
-        table = codes if codes is not None else CodeTable.default()
-        on = parse_date_of_service(date_of_service)
-        fallback = normalize_discipline(default_discipline)
-        given = Given(
-            rule=rule.name if isinstance(rule, Rule) else rule,
-            pooling=pooling,
-            tie_preference=(
-                tuple(tie_preference)
-                if tie_preference is not None and not isinstance(tie_preference, str)
-                else None
-            ),
-        )
-        if tie_preference is None:
-            tie_preference = payer.tie_preference if payer is not None else ()
-        if pooling is None:
-            pooling = (payer.pooling if payer is not None else None) or DEFAULT_POOLING
-        if pooling not in POOLINGS:
-            raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, not {pooling!r}")
-        if isinstance(max_alternatives, bool) or not isinstance(max_alternatives, int):
-            raise TypeError(f"max_alternatives must be a whole number, not {max_alternatives!r}")
-        if max_alternatives < 0:
-            raise ValueError("max_alternatives must be 0 or more")
-        if blank_discipline not in ("join", "apart"):
-            raise ValueError(
-                f"blank_discipline must be 'join' or 'apart', not {blank_discipline!r}"
+        """The settings of one visit from the keywords of :func:`unitcalc.calculate`."""
+        if isinstance(tie_preference, str):
+            raise TypeError(
+                f"tie_preference must be a list of codes such as ['97110'], not {tie_preference!r}"
             )
-        return cls(
-            rule=counting,
-            payer=payer,
+        if rule is not None and payer is not None:
+            resolve_rule(rule, payer)  # a conflict is named before anything else
+        settings = Settings(
+            rule=rule,  # a Rule or a name: the converter gives the name
             pooling=pooling,
-            preference=MappingProxyType(_preference(tie_preference, table, on)),
-            codes=table,
+            tie_preference=tuple(tie_preference) if tie_preference is not None else None,
+            codes=codes if codes is not None else CodeTable.default(),
             mue=mue,
-            date_of_service=on,
-            default_discipline=fallback,
+            default_discipline=default_discipline,
             blank_discipline=blank_discipline,
             assistant=assistant_options,
             max_alternatives=max_alternatives,
-            given=given,
         )
+        return settings.resolve(payer=payer, date_of_service=date_of_service)
 
-    def under(
-        self,
-        *,
-        rule: str | None,
-        payer: PayerProfile | None,
-        date_of_service: datetime.date | str | None = None,
-    ) -> Counting:
-        """The settings for a row's own terms (its rule, its payer profile, its date of
-        service), from the same options: what was given still wins over the payer's."""
-        return Counting.of(
-            rule if rule is not None else self.given.rule,
-            payer=payer,
-            tie_preference=self.given.tie_preference,
-            pooling=self.given.pooling,
-            codes=self.codes,
-            mue=self.mue,
-            date_of_service=date_of_service,
-            default_discipline=self.default_discipline,
-            blank_discipline=self.blank_discipline,
-            assistant_options=self.assistant,
-            max_alternatives=self.max_alternatives,
-        )
+    @property
+    def codes(self) -> CodeTable:
+        return self.settings.codes
+
+    @property
+    def mue(self) -> MueTable | None:
+        return self.settings.mue
+
+    @property
+    def default_discipline(self) -> str | None:
+        return self.settings.default_discipline
+
+    @property
+    def blank_discipline(self) -> BlankDiscipline:
+        return self.settings.blank_discipline
+
+    @property
+    def assistant(self) -> AssistantOptions | None:
+        return self.settings.assistant
+
+    @property
+    def max_alternatives(self) -> int:
+        return self.settings.max_alternatives
 
 
 def resolve_rule(rule: str | Rule | None, payer: PayerProfile | None) -> Rule:
@@ -207,7 +234,7 @@ def terms_columns(
     *,
     pooling: Pooling | None,
 ) -> tuple[pl.Expr, pl.Expr]:
-    """The columnar form of :meth:`Counting.under` for the rule and the pooling: each
+    """The columnar form of :meth:`Settings.resolve` for the rule and the pooling: each
     row's rule in force (its own, else its payer's, else the default) and its pooling
     (the one given, else its payer's, else per discipline). ``row_rule`` is the row's
     rule or the file's default rule (canonical names); a rule that conflicts with the

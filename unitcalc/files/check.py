@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ..core.codes import CodeTable
 from ..core.disciplines import (
     bills_assistant_modifier,
     bills_assistant_modifier_column,
@@ -465,7 +464,7 @@ def _plain_rows(
         return pl.col(known[role])
 
     ok: list[pl.Expr] = []
-    table = options.codes if options.codes is not None else CodeTable.default()
+    table = options.settings.codes
     code = text("code")
     ok.append(code.is_in([info.code for info in table]))
     minutes_text = text("minutes")
@@ -486,7 +485,7 @@ def _plain_rows(
         named = text("discipline")
         discipline, spelled = discipline_column(named)
         ok.append(spelled)
-    default_rule = get_rule(options.rule).name if options.rule else None
+    default_rule = options.settings.rule
     rule: pl.Expr = pl.lit(default_rule, dtype=pl.String)
     if "rule" in known:
         named = text("rule")
@@ -572,7 +571,7 @@ def _python_rows(
     """Records checked one by one by :meth:`Layout.check`, as parsed columns."""
     import polars as pl
 
-    default_rule = get_rule(options.rule).name if options.rule else None
+    default_rule = options.settings.rule
     provider_column = layout.known.get("provider")
     columns: dict[str, list[Any]] = {name: [] for name in schema}
     names = key_names(layout)

@@ -19,10 +19,9 @@ import attrs
 from ..core.errors import UnitcalcError
 from ..core.model import Note, ServiceLine
 from ..engine.audit import Finding, check
-from ..engine.count import evaluate
+from ..engine.count import count
 from ..engine.items import Evaluation
 from ..engine.payers import PayerProfile
-from ..engine.settings import DEFAULT_MAX_ALTERNATIVES
 from ..engine.wording import at_lines, identical_notes, invalid_message
 from .check import (
     BILLED,
@@ -242,18 +241,10 @@ def _evaluate_group(
     if errors:
         return _finish(Group(key, layout, tuple(rows), None, tuple(errors)), options)
     try:
-        evaluation = evaluate(
-            [row.service for row in rows if row.service is not None],
-            rows[0].rule,
-            payer=rows[0].payer,
-            tie_preference=options.tie_preference,
-            pooling=options.pooling,
-            codes=options.codes,
-            max_alternatives=DEFAULT_MAX_ALTERNATIVES,
-            mue=options.mue,
-            date_of_service=_date_of(key, layout),
-            blank_discipline="join",
+        counting = options.settings.resolve(
+            payer=rows[0].payer, rule=rows[0].rule, date_of_service=_date_of(key, layout)
         )
+        evaluation = count([row.service for row in rows if row.service is not None], counting)
     except UnitcalcError as exc:
         code = getattr(exc, "code", None)
         where = [row.record.line for row in rows if row.service and row.service.code == code]
@@ -291,7 +282,7 @@ def _finish(group: Group, options: Options) -> Group:
     group = attrs.evolve(group, notes=notes)
     if not options.need_billed:
         return group
-    finding = group.audit(options.mue)
+    finding = group.audit(options.settings.mue)
     if notes:
         finding = attrs.evolve(finding, warnings=(*finding.warnings, *notes))
     return attrs.evolve(group, finding=finding)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
@@ -11,7 +11,8 @@ from ..core.codes import CodeTable
 from ..core.errors import FileProblem, Mention, Spelling, message_of, python_spelling
 from ..core.mue import MueTable
 from ..engine.payers import PayerProfile
-from ..engine.settings import POOLINGS, Pooling
+from ..engine.settings import POOLINGS, Pooling, Settings
+from ..rules import Rule
 
 InputFormat = Literal["csv", "jsonl", "parquet"]
 INPUT_FORMATS: tuple[InputFormat, ...] = ("csv", "jsonl", "parquet")
@@ -54,30 +55,34 @@ ALIASES: Mapping[str, str] = {
 
 @attrs.frozen
 class Options:
-    """How a file is read and counted."""
+    """How a file is read, how it is counted, and what to produce. Build it with
+    :meth:`of`, whose keywords are those of the functions that read a file."""
 
-    rule: str | None = None
-    """The rule for rows that name none (and no payer): cms by default."""
+    # How the file is read.
     group_by: tuple[str, ...] = ()
     input_format: InputFormat | None = attrs.field(default=None)
     encoding: str | None = None
     """The input's text encoding; None: detected (UTF-8 unless the bytes say otherwise)."""
-    pooling: Pooling | None = attrs.field(default=None)
-    tie_preference: tuple[str, ...] | None = None
-    codes: CodeTable | None = None
-    strict: bool = False
-    need_billed: bool = False
-    payer: str | None = None
-    """The payer profile for rows that name none."""
-    profiles: Mapping[str, PayerProfile] = attrs.field(factory=dict)
-    profiles_path: str = ""
-    mue: MueTable | None = None
     delimiter: str | None = None
     """The CSV delimiter; None: detected from the first lines (a comma unless they show
     another)."""
     columns: Mapping[str, str] = attrs.field(factory=dict)
     """Role -> header, for exports whose headers are neither unitcalc's names nor
     built-in aliases (``{"code": "CPT", "date_of_service": "DOS"}``)."""
+    strict: bool = False
+    """Stop at the first row that cannot be used."""
+
+    # How it is counted: the settings, resolved for each group's terms (its payer, its
+    # date of service, a rule its rows name), and the payer profiles rows may name.
+    settings: Settings = attrs.field(factory=Settings)
+    payer: str | None = None
+    """The payer profile for rows that name none."""
+    profiles: Mapping[str, PayerProfile] = attrs.field(factory=dict)
+    profiles_path: str = ""
+
+    # What to produce.
+    need_billed: bool = False
+    """An audit: billed units are read, and each group gets a finding."""
     only_findings: bool = False
     """Only groups that are not ok (or trip an edit) need a finding built: ok groups
     are settled and counted in columns."""
@@ -87,18 +92,37 @@ class Options:
     drops them (:meth:`unitcalc.files.price.Pricer.wrap`). Only with ``only_findings``."""
     explain: bool = False
     """Findings carry the step-by-step explanation (built by the scalar engine)."""
+    spelling: Spelling = attrs.field(default=python_spelling, eq=False, repr=False)
+    """How findings write an argument a problem names: as a Python caller does; the
+    command line gives its flags."""
 
     @input_format.validator
     def _known_format(self, attribute: attrs.Attribute[Any], value: str | None) -> None:
         _one_of(attribute.name, value, INPUT_FORMATS, "input format")
 
-    @pooling.validator
-    def _known_pooling(self, attribute: attrs.Attribute[Any], value: str | None) -> None:
-        _one_of(attribute.name, value, POOLINGS, "pooling")
-
-    spelling: Spelling = attrs.field(default=python_spelling, eq=False, repr=False)
-    """How findings write an argument a problem names: as a Python caller does; the
-    command line gives its flags."""
+    @classmethod
+    def of(
+        cls,
+        *,
+        rule: str | Rule | None = None,
+        pooling: Pooling | None = None,
+        tie_preference: Sequence[str] | None = None,
+        codes: CodeTable | None = None,
+        mue: MueTable | None = None,
+        **options: Any,
+    ) -> Options:
+        """The options of a file run: how to count it (``rule`` for rows that name none
+        and no payer, ``pooling``, ``tie_preference``, ``codes``, ``mue``), and the
+        other fields as keywords."""
+        _one_of("pooling", pooling, POOLINGS, "pooling")
+        settings = Settings(
+            rule=rule,  # a Rule or a name: the converter gives the name
+            pooling=pooling,
+            tie_preference=tuple(tie_preference) if tie_preference is not None else None,
+            codes=codes if codes is not None else CodeTable.default(),
+            mue=mue,
+        )
+        return cls(settings=settings, **options)
 
 
 def _one_of(argument: str, value: str | None, choices: tuple[str, ...], what: str) -> None:

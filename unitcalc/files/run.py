@@ -30,7 +30,7 @@ from ..engine.audit import Finding
 from ..engine.payers import PayerProfile
 from ..engine.providers import tally_frame
 from ..engine.settings import Pooling
-from ..rules import Rule, get_rule
+from ..rules import Rule
 from .check import (
     BILLED,
     CODE,
@@ -84,15 +84,15 @@ def iter_findings(
     delimiter is detected unless given; ``columns`` maps roles to headers (role ->
     header, as ``--columns``).
     """
-    options = Options(
+    options = Options.of(
         delimiter=delimiter,
         columns=dict(columns or {}),
-        rule=get_rule(rule).name if rule is not None else None,
+        rule=rule,
         group_by=group_columns(group_by),
         input_format=input_format,
         encoding=encoding,
         pooling=pooling,
-        tie_preference=tuple(tie_preference) if tie_preference is not None else None,
+        tie_preference=tie_preference,
         codes=codes,
         payer=payer,
         profiles=dict(profiles or {}),
@@ -321,7 +321,7 @@ def _run_part(
             entry = summary.providers.setdefault(who, [0, 0])
             entry[0] += int(minutes)
             entry[1] += int(billed)
-    default_rule = get_rule(options.rule).name if options.rule else None
+    default_rule = options.settings.rule
     pending: list[tuple[int, list[int]]] = []
     waiting = 0
     for first_line, group, lines in _merged(part.written, part.by_scalar.iter_rows()):
@@ -414,6 +414,6 @@ def _merged(
 def _tally_frame(rows: pl.DataFrame, options: Options) -> pl.DataFrame:
     """Providers' timed minutes and billed units over rows of groups settled ok: one
     row per provider."""
-    table = options.codes if options.codes is not None else CodeTable.default()
+    table = options.settings.codes
     timed = [info.code for info in table if info.timed]
     return tally_frame(rows, timed, provider=PROVIDER, code=CODE, minutes=MINUTES, billed=BILLED)

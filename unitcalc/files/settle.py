@@ -41,7 +41,7 @@ from ..engine.compliance import allocation_columns, pool_columns, status_column
 from ..engine.edits import edit_columns
 from ..engine.payers import PayerProfile
 from ..engine.pools import blank_beside_named, day_limit_problems, pool_column
-from ..engine.settings import Counting, terms_columns
+from ..engine.settings import terms_columns
 from ..rules import RULES
 from .check import ASSISTED, BILLED, CODE, DATE_FORMAT, DISCIPLINE, MINUTES, PAYER, PROVIDER, RULE
 from .group import GROUP
@@ -69,7 +69,7 @@ def settle(grouped: pl.DataFrame, options: Options, *, date_column: str | None =
     inside its window (a deleted code as it counted then)."""
     import polars as pl
 
-    table = options.codes if options.codes is not None else CodeTable.default()
+    table = options.settings.codes
     if not grouped.get_column(GROUP).is_sorted():
         grouped = grouped.sort(GROUP, LINE)  # a scattered file: its groups' rows together
     rows = _terms(_windows(grouped, table, date_column), options, date_column)
@@ -88,7 +88,7 @@ def settle(grouped: pl.DataFrame, options: Options, *, date_column: str | None =
         .group_by(GROUP, maintain_order=True)
         .agg(pl.col("__odd").first(), pl.col("__counting").first())
     )
-    edits = edit_columns(rows.lazy(), options.mue, group=GROUP, code=CODE, billed=BILLED)
+    edits = edit_columns(rows.lazy(), options.settings.mue, group=GROUP, code=CODE, billed=BILLED)
     groups = (
         flags.join(groups, on=GROUP, how="left")
         .join(too_long, on=GROUP, how="left")
@@ -205,7 +205,10 @@ def _terms(rows: pl.DataFrame, options: Options, date_column: str | None) -> pl.
             refused, on=[PAYER, "__day"], how="left", maintain_order="left", nulls_equal=True
         )
     counting, pooling = terms_columns(
-        pl.col(RULE), pl.col("__payer_rule"), pl.col("__payer_pooling"), pooling=options.pooling
+        pl.col(RULE),
+        pl.col("__payer_rule"),
+        pl.col("__payer_pooling"),
+        pooling=options.settings.pooling,
     )
     timed = pl.col("__kind") == "timed"
     rows = rows.with_columns(
@@ -277,13 +280,13 @@ def _payer_codes(options: Options) -> pl.DataFrame:
 
 
 def _table(options: Options) -> CodeTable:
-    return options.codes if options.codes is not None else CodeTable.default()
+    return options.settings.codes
 
 
 def _ranks(options: Options, profile: PayerProfile | None) -> dict[str, int]:
     """The tie preference in force for a payer's rows (the one given, else the payer's),
     as ranks by code, as the one-visit engine ranks them."""
-    given = options.tie_preference
+    given = options.settings.tie_preference
     codes = given if given is not None else (profile.tie_preference if profile else ())
     ranks: dict[str, int] = {}
     for rank, raw in enumerate(codes):
@@ -303,17 +306,17 @@ def _refused_preference(
     group is invalid), so such rows are not counted in columns. None when none is."""
     import polars as pl
 
-    if not options.tie_preference and not any(p.tie_preference for p in options.profiles.values()):
+    if not options.settings.tie_preference and not any(
+        p.tie_preference for p in options.profiles.values()
+    ):
         return None
     refused: list[tuple[str | None, datetime.date | None]] = []
     for payer, day in rows.select(PAYER, "__day").unique().iter_rows():
         profile = options.profiles[payer] if payer is not None else None
         try:
-            Counting.of(
-                profile.rule if profile else None,
+            options.settings.resolve(
                 payer=profile,
-                tie_preference=options.tie_preference,
-                codes=_table(options),
+                rule=profile.rule if profile else None,
                 date_of_service=day if date_column is not None else None,
             )
         except UnitcalcError:

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ..core.codes import CodeTable
 from ..core.model import Note
 from ..engine.audit import Finding
 from ..engine.caps import cap_texts, capped_message
@@ -313,7 +312,7 @@ class _Wording:
 
     def __init__(self, options: Options) -> None:
         self.options = options
-        self.table = options.codes if options.codes is not None else CodeTable.default()
+        self.table = options.settings.codes
         self.warned: dict[Hashable, tuple[Note, ...]] = {}
 
     def pool_warnings(
@@ -457,4 +456,4 @@ class _Wording:
         lines = zip(
             rows[CODE], rows[DISCIPLINE], (units or 0 for units in rows[BILLED]), strict=True
         )
-        return tuple(note.text for note in check_edits(lines, mue=self.options.mue))
+        return tuple(note.text for note in check_edits(lines, mue=self.options.settings.mue))

@@ -23,7 +23,7 @@ from ..files.options import Options
 from ..files.run import group_columns
 from ..files.summary import Summary
 from ..files.write_batch import BatchWriter
-from ..rules import Rule, get_rule
+from ..rules import Rule
 from .lines import LINE_COLUMN, format_of, read_with_counts
 from .partitions import Plan, counted, default_partitions
 from .results import AuditResult, BatchResult
@@ -52,15 +52,15 @@ def options_of(
         payers = load_profiles(payers)
     if isinstance(mue, str | Path):
         mue = MueTable.load(mue)
-    options = Options(
-        rule=get_rule(rule).name if rule is not None else None,
+    options = Options.of(
+        rule=rule,
         payer=payer,
         profiles=dict(payers or {}),
         profiles_path=profiles_path,
         mue=mue,
         codes=codes,
         pooling=pooling,
-        tie_preference=tuple(tie_preference) if tie_preference is not None else None,
+        tie_preference=tie_preference,
         group_by=group_columns(group_by),
         columns=dict(columns or {}),
         need_billed=need_billed,
