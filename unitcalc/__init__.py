@@ -10,7 +10,9 @@ The public API for billing scripts:
 
 from typing import TYPE_CHECKING, Any
 
-from .core.codes import CodeInfo, CodeTable, define_code
+from .core.codefile import define_code
+from .core.codeinfo import CodeInfo
+from .core.codes import CodeTable
 from .core.errors import (
     CodeNotInForceError,
     CodeTableError,

@@ -28,7 +28,9 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import attrs
 import click
 
-from ..core.codes import KINDS, CodeInfo, CodeTable, define_code, iter_kind, normalize_code
+from ..core.codefile import define_code
+from ..core.codeinfo import KINDS, CodeInfo, normalize_code
+from ..core.codes import CodeTable, iter_kind
 from ..core.disciplines import normalize_discipline
 from ..core.errors import ArgumentValue, InvalidServiceError, UnitcalcError, python_spelling
 from ..core.model import Result, ServiceLine, parse_date_of_service

@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Literal, cast
 
 import attrs
 
-from ..core.codes import CodeInfo, CodeTable
+from ..core.codeinfo import CodeInfo
+from ..core.codes import CodeTable
 from ..core.disciplines import ASSISTANT_MODIFIERS, THERAPY_MODIFIERS, normalize_discipline
 from ..core.errors import InvalidServiceError, Mention, UnitcalcError, message_of
 from ..core.model import (

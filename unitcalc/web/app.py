@@ -33,7 +33,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import unitcalc
 
 from ..core.assistant import AssistantOptions
-from ..core.codes import KINDS, CodeTable
+from ..core.codeinfo import KINDS
+from ..core.codes import CodeTable
 from ..core.disciplines import normalize_discipline
 from ..core.errors import ArgumentValue, UnitcalcError, python_spelling
 from ..core.model import ServiceLine, parse_date_of_service
