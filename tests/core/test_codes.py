@@ -517,3 +517,22 @@ def test_a_deleted_entry_may_give_its_last_valid_day_instead_of_its_deletion_dat
     [info] = parse_table(text, source_name="mine.toml", require_sources=False)
     assert info.deleted_on == datetime.date(2020, 1, 1)
     assert info.window == "to 2019-12-31"
+
+
+@pytest.mark.parametrize(
+    ("replaced", "instead"),
+    [
+        ("", "this code table has no code in its place on that date"),
+        ('replaced_by = ["97110"]\n', "the code in force on that date is 97110"),
+    ],
+    ids=["no-replacement", "replaced"],
+)
+def test_a_code_past_its_window_that_was_not_deleted(
+    tmp_path: Path, replaced: str, instead: str
+) -> None:
+    table = load(tmp_path, UNTIMED_ENTRY + "valid_to = 2019-12-31\n" + replaced)
+    assert table.lookup("97999", on=datetime.date(2019, 12, 31)).kind == "untimed"
+    with pytest.raises(unitcalc.CodeNotInForceError) as caught:
+        table.lookup("97999", on=datetime.date(2020, 1, 1))
+    assert not isinstance(caught.value, DeletedCodeError)
+    assert str(caught.value) == f"97999 was valid to 2019-12-31, not on 2020-01-01; {instead}"
