@@ -10,7 +10,9 @@ The public API for billing scripts:
 
 from typing import TYPE_CHECKING, Any
 
-from .core.codes import CodeInfo, CodeTable, define_code
+from .core.codefile import define_code
+from .core.codeinfo import CodeInfo
+from .core.codes import CodeTable
 from .core.errors import (
     CodeNotInForceError,
     CodeTableError,
@@ -29,14 +31,14 @@ from .rules import RULES, Rule, get_rule
 if TYPE_CHECKING:
     from .core.assistant import AssistantOptions, AssistantPayment, AssistantSplit
     from .core.errors import FeeFileError
-    from .engine.assistant import (
+    from .engine.assistant import split_units
+    from .engine.audit import STATUSES, Finding, audit
+    from .engine.modifiers import (
         BilledLine,
         ModifierFinding,
         check_billed_lines,
         check_modifier_count,
-        split_units,
     )
-    from .engine.audit import STATUSES, Finding, audit
     from .files import FileProblem, iter_findings
     from .payment.fees import DayLine, FeeSchedule, load_fees, price_day
     from .payment.threshold import accrue
@@ -49,10 +51,10 @@ _LAZY = {
     "AssistantOptions": "core.assistant",
     "AssistantPayment": "core.assistant",
     "AssistantSplit": "core.assistant",
-    "BilledLine": "engine.assistant",
-    "ModifierFinding": "engine.assistant",
-    "check_billed_lines": "engine.assistant",
-    "check_modifier_count": "engine.assistant",
+    "BilledLine": "engine.modifiers",
+    "ModifierFinding": "engine.modifiers",
+    "check_billed_lines": "engine.modifiers",
+    "check_modifier_count": "engine.modifiers",
     "split_units": "engine.assistant",
     "STATUSES": "engine.audit",
     "Finding": "engine.audit",

@@ -13,19 +13,22 @@ from collections.abc import Callable
 from typing import Any
 
 
-def forward(old: str, new: str) -> Callable[[str], Any]:
-    """A module ``__getattr__`` for ``old`` that reads from ``new``, warning once a name."""
+def forward(old: str, *new: str) -> Callable[[str], Any]:
+    """A module ``__getattr__`` for ``old`` that reads from ``new`` (the modules ``old``
+    was split into, searched in order), warning once a name."""
 
     def __getattr__(name: str) -> Any:
-        module = importlib.import_module(new)
-        if name.startswith("__") or not hasattr(module, name):
-            raise AttributeError(f"module {old!r} has no attribute {name!r}")
-        warnings.warn(
-            f"{old} is deprecated: import {name} from {new} (the old path goes in the next "
-            "release)",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return getattr(module, name)
+        for target in new:
+            module = importlib.import_module(target)
+            if name.startswith("__") or not hasattr(module, name):
+                continue
+            warnings.warn(
+                f"{old} is deprecated: import {name} from {target} (the old path goes in the "
+                "next release)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return getattr(module, name)
+        raise AttributeError(f"module {old!r} has no attribute {name!r}")
 
     return __getattr__

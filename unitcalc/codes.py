@@ -1,5 +1,8 @@
-"""Deprecated path: :mod:`unitcalc.core.codes` holds this module now (docs/changelog.md)."""
+"""Deprecated path: :mod:`unitcalc.core.codes`, :mod:`unitcalc.core.codeinfo` and
+:mod:`unitcalc.core.codefile` hold this module now (docs/changelog.md)."""
 
 from ._moved import forward
 
-__getattr__ = forward("unitcalc.codes", "unitcalc.core.codes")
+__getattr__ = forward(
+    "unitcalc.codes", "unitcalc.core.codes", "unitcalc.core.codeinfo", "unitcalc.core.codefile"
+)

@@ -10,7 +10,8 @@ import pytest
 
 import unitcalc
 from unitcalc import CodeTable, CodeTableError, DeletedCodeError, UnknownCodeError
-from unitcalc.core.codes import normalize_code, parse_table
+from unitcalc.core.codefile import parse_table
+from unitcalc.core.codeinfo import normalize_code
 
 TIMED = [
     "97032",
@@ -465,3 +466,73 @@ def test_membership_is_by_canonical_code() -> None:
     assert "G0283" in table
     assert "97999" not in table
     assert "97001" in table  # deleted codes are entries too, so lookup can name replacements
+
+
+@pytest.mark.parametrize(
+    ("name", "home"),
+    [("CodeTable", "codes"), ("KINDS", "codeinfo"), ("define_code", "codefile")],
+)
+def test_old_module_path_forwards_to_the_split_modules(name: str, home: str) -> None:
+    import importlib
+
+    import unitcalc.codes as old
+
+    with pytest.warns(DeprecationWarning, match=f"import {name} from unitcalc.core.{home} "):
+        found = getattr(old, name)
+    assert found is getattr(importlib.import_module(f"unitcalc.core.{home}"), name)
+
+
+MONTHLY_ENTRY = ENTRY + 'kind = "monthly"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "message"),
+    [
+        (UNTIMED_ENTRY + 'valid_kind = "timed"\n', "valid_kind", "valid_kind: only for deleted codes: how the code was counted while valid"),
+        (DELETED_ENTRY + 'replaced_by = ["97110"]\nvalid_kind = "monthly"\n', "valid_kind", "valid_kind: must be \"timed\" or \"untimed\", not 'monthly'"),
+        (UNTIMED_ENTRY + 'valid_from = "2020-01-01"\n', "valid_from", "valid_from: must be a TOML date such as 2017-01-01, not '2020-01-01'"),
+        (UNTIMED_ENTRY + "valid_from = 2020-01-01\nvalid_to = 2019-12-31\n", "valid_to", "valid_to: 2019-12-31 is before valid_from 2020-01-01"),
+        (DELETED_ENTRY + 'replaced_by = ["97110"]\nvalid_to = 2019-12-30\n', "valid_to", "valid_to: must be the day before deleted_on (2020-01-01)"),
+        (UNTIMED_ENTRY + 'valid_to = 2019-12-31\nreplaced_by = "97110"\n', "replaced_by", "replaced_by: must be a list of codes"),
+        (UNTIMED_ENTRY + 'valid_to = 2019-12-31\nreplaced_by = ["971"]\n', "replaced_by", "replaced_by: '971' is not a CPT/HCPCS code"),
+        (MONTHLY_ENTRY, "monthly_counting", "monthly_counting: a monthly code needs a few words on what it counts by"),
+        (MONTHLY_ENTRY + 'monthly_counting = "days"\naddon_of = "97110"\n', "addon_of", "addon_of: only timed codes can be add-ons"),
+        (UNTIMED_ENTRY + 'monthly_counting = "days"\n', "monthly_counting", "monthly_counting: only for monthly codes"),
+    ],
+    ids=["valid-kind-not-deleted", "valid-kind-monthly", "valid-from-text", "window-reversed",
+         "valid-to-not-before-deletion", "replacements-not-a-list", "replacement-not-a-code",
+         "monthly-without-counting", "monthly-addon", "counting-not-monthly"],
+)  # fmt: skip
+def test_bad_windows_and_monthly_entries_name_the_key(
+    tmp_path: Path, text: str, key: str, message: str
+) -> None:
+    with pytest.raises(CodeTableError) as caught:
+        load(tmp_path, text)
+    assert message in str(caught.value)
+    assert caught.value.key == key
+
+
+def test_a_deleted_entry_may_give_its_last_valid_day_instead_of_its_deletion_date() -> None:
+    text = ENTRY + 'kind = "deleted"\nvalid_to = 2019-12-31\nreplaced_by = ["97110"]\n'
+    [info] = parse_table(text, source_name="mine.toml", require_sources=False)
+    assert info.deleted_on == datetime.date(2020, 1, 1)
+    assert info.window == "to 2019-12-31"
+
+
+@pytest.mark.parametrize(
+    ("replaced", "instead"),
+    [
+        ("", "this code table has no code in its place on that date"),
+        ('replaced_by = ["97110"]\n', "the code in force on that date is 97110"),
+    ],
+    ids=["no-replacement", "replaced"],
+)
+def test_a_code_past_its_window_that_was_not_deleted(
+    tmp_path: Path, replaced: str, instead: str
+) -> None:
+    table = load(tmp_path, UNTIMED_ENTRY + "valid_to = 2019-12-31\n" + replaced)
+    assert table.lookup("97999", on=datetime.date(2019, 12, 31)).kind == "untimed"
+    with pytest.raises(unitcalc.CodeNotInForceError) as caught:
+        table.lookup("97999", on=datetime.date(2020, 1, 1))
+    assert not isinstance(caught.value, DeletedCodeError)
+    assert str(caught.value) == f"97999 was valid to 2019-12-31, not on 2020-01-01; {instead}"

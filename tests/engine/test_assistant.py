@@ -12,13 +12,13 @@ import unitcalc
 from unitcalc import InvalidServiceError, ServiceLine, calculate
 from unitcalc.core.assistant import MEDICARE_PAYMENT, AssistantOptions, AssistantPayment
 from unitcalc.core.disciplines import assistant_modifier
-from unitcalc.engine.assistant import (
+from unitcalc.engine.assistant import split_units
+from unitcalc.engine.modifiers import (
     FINDING_KINDS,
     BilledLine,
     check_billed_lines,
     check_modifier_count,
     parse_modifiers,
-    split_units,
 )
 from unitcalc.engine.payers import PayerProfile, PayerProfileError, parse_profiles
 
@@ -466,3 +466,20 @@ def test_parse_modifiers() -> None:
 
 def test_public_names() -> None:
     assert unitcalc.ServiceLine is ServiceLine
+
+
+@pytest.mark.parametrize(
+    ("name", "home"),
+    [("split_units", "engine.assistant"), ("BilledLine", "engine.modifiers")],
+    ids=["split", "audit"],
+)
+def test_old_module_path_forwards_to_the_split_modules(name: str, home: str) -> None:
+    import unitcalc.assistant as old
+
+    with pytest.warns(DeprecationWarning, match=f"import {name} from unitcalc.{home} "):
+        found = getattr(old, name)
+    assert found is getattr(unitcalc, name)
+    with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
+        old.nothing  # noqa: B018
+    with pytest.raises(AttributeError, match="has no attribute '__wrapped__'"):
+        old.__wrapped__  # noqa: B018

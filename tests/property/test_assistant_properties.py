@@ -11,12 +11,8 @@ from hypothesis import strategies as st
 
 import unitcalc
 from unitcalc.core.assistant import AssistantOptions
-from unitcalc.engine.assistant import (
-    BilledLine,
-    check_billed_lines,
-    check_modifier_count,
-    split_units,
-)
+from unitcalc.engine.assistant import split_units
+from unitcalc.engine.modifiers import BilledLine, check_billed_lines, check_modifier_count
 
 from . import strategies as ts
 

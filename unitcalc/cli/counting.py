@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 import attrs
 import click
 
-from ..core.codes import CodeTable, define_code, normalize_code
+from ..core.codefile import define_code
+from ..core.codeinfo import normalize_code
+from ..core.codes import CodeTable
 from ..core.errors import InvalidServiceError
 from ..engine.settings import POOLINGS
 from ..rules import rule_names

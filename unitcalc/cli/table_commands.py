@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from ..core.codes import KINDS, CodeInfo, iter_kind
+from ..core.codeinfo import KINDS, CodeInfo
+from ..core.codes import iter_kind
 from ..core.text import output_width, wrap
 from ..core.text import table as text_table
 from ..rules import RULES

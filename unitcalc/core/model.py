@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from .codes import normalize_code
+from .codeinfo import normalize_code
 from .disciplines import assistant_modifier, normalize_discipline
 from .errors import InvalidServiceError
 

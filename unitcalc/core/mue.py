@@ -17,7 +17,7 @@ from types import MappingProxyType
 
 import attrs
 
-from .codes import normalize_code
+from .codeinfo import normalize_code
 from .errors import InvalidServiceError, MueTableError
 
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import polars as pl
 
-    from .codes import CodeInfo, DayKind
+    from .codeinfo import CodeInfo, DayKind
 
 
 def kind_on(info: CodeInfo, on: datetime.date | None) -> DayKind | None:

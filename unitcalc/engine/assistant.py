@@ -3,10 +3,10 @@
 Since 2020-01-01 Medicare requires the CQ modifier (with GP) or the CO modifier (with GO)
 on each unit of outpatient therapy furnished in whole or in part by a physical or
 occupational therapist assistant; from 2022-01-01 such units are paid at 85%. This module
-decides, unit by unit, which of a code's units take the modifier, and checks the
-modifiers billed on claim lines. It is pure: dates of service are arguments, nothing is
-printed, and the units themselves come from the counting rule (the modifier never changes
-how many units a code bills).
+decides, unit by unit, which of a code's units take the modifier
+(:mod:`unitcalc.engine.modifiers` checks the modifiers billed on claim lines against it).
+It is pure: dates of service are arguments, nothing is printed, and the units themselves
+come from the counting rule (the modifier never changes how many units a code bills).
 
 How a code's minutes map onto its units (one algorithm, :func:`split_units`):
 
@@ -55,10 +55,6 @@ References:
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Sequence
-from typing import Any, Literal
-
-import attrs
 
 from ..core.assistant import (
     DEFAULT_OPTIONS,
@@ -68,7 +64,7 @@ from ..core.assistant import (
     AssistantPayment,
     AssistantSplit,
 )
-from ..core.disciplines import ASSISTANT_MODIFIERS, THERAPY_MODIFIERS, assistant_modifier
+from ..core.disciplines import assistant_modifier
 from ..core.errors import InvalidServiceError
 from ..core.model import Note
 
@@ -79,7 +75,6 @@ EVALUATION_CODES = frozenset(
 )
 """PT and OT evaluations and re-evaluations: not furnished by assistants (docs/rules.md)."""
 
-SOURCE_PAIRING = "CMS Pub. 100-04 Ch. 5 section 20.1"
 SOURCE_PER_UNIT = "CY 2022 final rule, 86 FR 64996, CMS billing examples for CQ/CO"
 SOURCE_DE_MINIMIS = "CY 2020 final rule, 84 FR 62702-62707"
 
@@ -115,33 +110,15 @@ def split_units(
     """
     modifier = assistant_modifier(discipline, code=code)
     assert discipline is not None  # assistant_modifier refuses None
-    for name, value in (
-        ("units", units),
-        ("therapist_minutes", therapist_minutes),
-        ("assistant_minutes", assistant_minutes),
-        ("unit_minutes", unit_minutes),
-    ):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise InvalidServiceError(
-                f"{code}: {name} must be a whole number 0 or more, not {value!r}",
-                code=code,
-                field=name,
-                value=value,
-            )
-    if timed and unit_minutes == 0:
-        raise InvalidServiceError(
-            f"{code}: a timed code needs a unit length", code=code, field="unit_minutes", value=0
-        )
-    warnings: list[Note] = []
-    if assistant_minutes and code in EVALUATION_CODES:
-        warnings.append(
-            Note(
-                f"{code} is an evaluation or re-evaluation, which therapist assistants do not "
-                f"furnish: check the {assistant_minutes} assistant minutes documented on it",
-                kind="assistant",
-                codes=(code,),
-            )
-        )
+    _check_counts(
+        code,
+        units=units,
+        therapist_minutes=therapist_minutes,
+        assistant_minutes=assistant_minutes,
+        unit_minutes=unit_minutes,
+        timed=timed,
+    )
+    warnings = _evaluation_warnings(code, assistant_minutes)
     if date_of_service is not None and date_of_service < REQUIRED_FROM:
         reason = (
             f"{code}: no assistant modifier: the date of service "
@@ -158,7 +135,7 @@ def split_units(
             modifier=None,
             paid_percent=100,
             reasons=(reason,) if units else (),
-            warnings=tuple(warnings),
+            warnings=warnings,
         )
     if timed:
         marks = _timed_marks(
@@ -176,7 +153,38 @@ def split_units(
         modifier=modifier,
         paid_percent=payment.percent_on(date_of_service),
         reasons=tuple(reason for _, reason in marks),
-        warnings=tuple(warnings),
+        warnings=warnings,
+    )
+
+
+def _check_counts(code: str, *, timed: bool, **counts: int) -> None:
+    """Refuse units and minutes that are not whole numbers 0 or more (in the order of
+    :func:`split_units`' arguments), and a timed code without a unit length."""
+    for name, value in counts.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise InvalidServiceError(
+                f"{code}: {name} must be a whole number 0 or more, not {value!r}",
+                code=code,
+                field=name,
+                value=value,
+            )
+    if timed and counts["unit_minutes"] == 0:
+        raise InvalidServiceError(
+            f"{code}: a timed code needs a unit length", code=code, field="unit_minutes", value=0
+        )
+
+
+def _evaluation_warnings(code: str, assistant_minutes: int) -> tuple[Note, ...]:
+    """A warning for assistant minutes on an evaluation, which assistants do not furnish."""
+    if not assistant_minutes or code not in EVALUATION_CODES:
+        return ()
+    return (
+        Note(
+            f"{code} is an evaluation or re-evaluation, which therapist assistants do not "
+            f"furnish: check the {assistant_minutes} assistant minutes documented on it",
+            kind="assistant",
+            codes=(code,),
+        ),
     )
 
 
@@ -196,6 +204,20 @@ def _de_minimis_words(options: AssistantOptions) -> str:
     return "10% or more" if options.de_minimis == "at-least" else "more than 10%"
 
 
+class _Units:
+    """A timed code's units as they are marked, in order: (takes the modifier, reason)."""
+
+    def __init__(self, code: str, modifier: str) -> None:
+        self.code = code
+        self.modifier = modifier
+        self.marks: list[tuple[bool, str]] = []
+
+    def add(self, taken: bool, why: str, *, final: bool = False) -> None:
+        label = f"{self.code} unit {len(self.marks) + 1}{', the final unit' if final else ''}"
+        verdict = self.modifier if taken else "no " + self.modifier
+        self.marks.append((taken, f"{label}: {verdict}: {why}"))
+
+
 def _timed_marks(
     code: str,
     modifier: str,
@@ -206,89 +228,104 @@ def _timed_marks(
     options: AssistantOptions,
 ) -> list[tuple[bool, str]]:
     """(takes the modifier, reason) for each unit in order: see the module docstring."""
+    # 8 of 15: the midpoint passed (docs/rules.md, the AMA/CPT per-code midpoint rule).
+    half = unit_minutes // 2 + 1
+    marked = _Units(code, modifier)
+    _full_units(marked, units, therapist, assistant, unit_minutes)
+    left = units - len(marked.marks)
+    left_therapist, left_assistant = therapist % unit_minutes, assistant % unit_minutes
+    if left == 1:
+        _final_unit(marked, left_therapist, left_assistant, half, options)
+    elif left >= 2:
+        band = range(half + 1, unit_minutes)  # 9-14 minutes of a 15-minute unit
+        _two_units_left(marked, left_therapist, left_assistant, band, options)
+        while len(marked.marks) < units:
+            # More units than the minutes hold: no counting rule unitcalc ships does this.
+            marked.add(False, "a unit beyond the documented minutes: no assistant minutes in it")
+    return marked.marks
+
+
+def _full_units(
+    marked: _Units, units: int, therapist: int, assistant: int, unit_minutes: int
+) -> None:
+    """Rule 1: each provider's full units, the assistant's first (also what a cap keeps
+    first)."""
     cite = SOURCE_PER_UNIT
-    half = (
-        unit_minutes // 2 + 1
-    )  # 8 of 15: the midpoint passed (docs/rules.md, the AMA/CPT per-code midpoint rule)
-    full_assistant, left_assistant = divmod(assistant, unit_minutes)
-    full_therapist, left_therapist = divmod(therapist, unit_minutes)
-    marks: list[tuple[bool, str]] = []
-
-    def unit(taken: bool, why: str, *, final: bool = False) -> None:
-        label = f"{code} unit {len(marks) + 1}{', the final unit' if final else ''}"
-        marks.append((taken, f"{label}: {modifier if taken else 'no ' + modifier}: {why}"))
-
-    # Rule 1: full units, the assistant's first (also what a cap keeps first).
-    for _ in range(min(full_assistant, units)):
-        unit(
+    for _ in range(min(assistant // unit_minutes, units)):
+        marked.add(
             True,
             f"a full unit furnished by the assistant alone ({unit_minutes} of the assistant's "
             f"{assistant} min; rule 1, {cite})",
         )
-    for _ in range(min(full_therapist, units - len(marks))):
-        unit(
+    for _ in range(min(therapist // unit_minutes, units - len(marked.marks))):
+        marked.add(
             False,
             f"a full unit furnished by the therapist ({unit_minutes} of the therapist's "
             f"{therapist} min; rule 1, {cite})",
         )
-    left = units - len(marks)
-    if left == 1:
-        if left_therapist >= half:
-            unit(
-                False,
-                f"the therapist furnished {left_therapist} min of it, {half} or more "
-                f"(assistant {left_assistant} min; rule 2, {cite})",
-                final=True,
-            )
-        elif left_assistant >= half:
-            unit(
+
+
+def _final_unit(
+    marked: _Units, therapist: int, assistant: int, half: int, options: AssistantOptions
+) -> None:
+    """Rules 2 and 3: one unit left, made of each provider's leftover minutes."""
+    cite = SOURCE_PER_UNIT
+    if therapist >= half:
+        marked.add(
+            False,
+            f"the therapist furnished {therapist} min of it, {half} or more "
+            f"(assistant {assistant} min; rule 2, {cite})",
+            final=True,
+        )
+    elif assistant >= half:
+        marked.add(
+            True,
+            f"the assistant furnished {assistant} min of it, {half} or more, and "
+            f"the therapist {therapist}, fewer than {half} (rule 2, {cite})",
+            final=True,
+        )
+    else:
+        whole = therapist + assistant
+        taken = _exceeds_de_minimis(assistant, whole, options)
+        verdict = "" if taken else "not "
+        marked.add(
+            taken,
+            f"both furnished fewer than {half} min of it (therapist {therapist}, "
+            f"assistant {assistant}): the assistant's share is {verdict}"
+            f"{_de_minimis_words(options)} of its {whole} min (rule 3, {cite}; "
+            f"{SOURCE_DE_MINIMIS})",
+            final=True,
+        )
+
+
+def _two_units_left(
+    marked: _Units, therapist: int, assistant: int, band: range, options: AssistantOptions
+) -> None:
+    """Rule 4: two units left, each provider's leftover minutes a unit of its own (both
+    units with the modifier when the option turns rule 4 off and both are in ``band``)."""
+    cite = SOURCE_PER_UNIT
+    in_band = assistant in band and therapist in band
+    if in_band and not options.split_two_final_units:
+        for _ in range(2):
+            marked.add(
                 True,
-                f"the assistant furnished {left_assistant} min of it, {half} or more, and "
-                f"the therapist {left_therapist}, fewer than {half} (rule 2, {cite})",
-                final=True,
+                f"two units left from the therapist's {therapist} and the "
+                f"assistant's {assistant} min, both furnished in part by the "
+                f"assistant (rule 4 turned off: {SOURCE_STATUTE}, 'in whole or in part')",
             )
-        else:
-            whole = left_therapist + left_assistant
-            taken = _exceeds_de_minimis(left_assistant, whole, options)
-            verdict = "" if taken else "not "
-            unit(
-                taken,
-                f"both furnished fewer than {half} min of it (therapist {left_therapist}, "
-                f"assistant {left_assistant}): the assistant's share is {verdict}"
-                f"{_de_minimis_words(options)} of its {whole} min (rule 3, {cite}; "
-                f"{SOURCE_DE_MINIMIS})",
-                final=True,
-            )
-    elif left >= 2:
-        band = range(half + 1, unit_minutes)  # 9-14 minutes of a 15-minute unit
-        in_band = left_assistant in band and left_therapist in band
-        if in_band and not options.split_two_final_units:
-            for _ in range(2):
-                unit(
-                    True,
-                    f"two units left from the therapist's {left_therapist} and the "
-                    f"assistant's {left_assistant} min, both furnished in part by the "
-                    f"assistant (rule 4 turned off: {SOURCE_STATUTE}, 'in whole or in part')",
-                )
-        else:
-            rule = "rule 4" if in_band else "rule 4 applied beyond 9-14 min, DERIVED"
-            if left_assistant:
-                unit(
-                    True,
-                    f"two units left: this one is the assistant's {left_assistant} min "
-                    f"({rule}, {cite})",
-                )
-            unit(
-                False,
-                f"two units left: this one is the therapist's {left_therapist} min "
-                f"({rule}, {cite})",
-            )
-            if not left_assistant:
-                unit(False, f"two units left, with no assistant minutes among them ({cite})")
-        while len(marks) < units:
-            # More units than the minutes hold: no counting rule unitcalc ships does this.
-            unit(False, "a unit beyond the documented minutes: no assistant minutes in it")
-    return marks
+        return
+    rule = "rule 4" if in_band else "rule 4 applied beyond 9-14 min, DERIVED"
+    if assistant:
+        marked.add(
+            True,
+            f"two units left: this one is the assistant's {assistant} min ({rule}, {cite})",
+        )
+    marked.add(
+        False,
+        f"two units left: this one is the therapist's {therapist} min ({rule}, {cite})",
+    )
+    if not assistant:
+        marked.add(False, f"two units left, with no assistant minutes among them ({cite})")
 
 
 def _untimed_marks(
@@ -308,217 +345,3 @@ def _untimed_marks(
         f"{whole} min ({SOURCE_DE_MINIMIS}, untimed services)"
     )
     return [(taken, why) for _ in range(units)]
-
-
-# --- Audit: the modifiers billed on claim lines ------------------------------------------
-
-FindingKind = Literal["missing-modifier", "modifier-not-due", "unpaired-modifier"]
-FINDING_KINDS: tuple[FindingKind, ...] = (
-    "missing-modifier",
-    "modifier-not-due",
-    "unpaired-modifier",
-)
-
-
-def parse_modifiers(value: str | Iterable[str] | None) -> tuple[str, ...]:
-    """Modifiers as billed, e.g. ``"GP;CQ"``, ``"GP,CQ"``, ``"GP CQ"`` or a list.
-
-    >>> parse_modifiers(" gp; cq ")
-    ('GP', 'CQ')
-    """
-    if value is None:
-        return ()
-    parts: Iterable[str]
-    if isinstance(value, str):
-        parts = value.replace(",", ";").replace(" ", ";").split(";")
-    else:
-        parts = value
-    out = []
-    for part in parts:
-        if not isinstance(part, str):
-            raise InvalidServiceError(
-                f"modifiers must be text such as 'GP;CQ', not {part!r}",
-                code=None,
-                field="modifiers",
-                value=value,
-            )
-        text = part.strip().upper()
-        if not text:
-            continue
-        if len(text) != 2 or not text.isalnum():
-            raise InvalidServiceError(
-                f"modifier {part.strip()!r} is not a two-character modifier such as GP or CQ",
-                code=None,
-                field="modifiers",
-                value=value,
-            )
-        out.append(text)
-    return tuple(out)
-
-
-@attrs.frozen
-class BilledLine:
-    """One claim line as billed: a code, its units and its modifiers.
-
-    >>> BilledLine("97110", 1, "GP;CQ").modifiers
-    ('GP', 'CQ')
-    """
-
-    code: str
-    units: int
-    modifiers: tuple[str, ...] = attrs.field(default=(), converter=parse_modifiers)
-
-
-@attrs.frozen
-class ModifierFinding:
-    """One modifier error on a code: ``kind`` is one of :data:`FINDING_KINDS`."""
-
-    code: str
-    kind: FindingKind
-    message: str
-    modifier: str | None
-    billed_with_modifier: int
-    due_with_modifier: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "kind": self.kind,
-            "message": self.message,
-            "modifier": self.modifier,
-            "billed_with_modifier": self.billed_with_modifier,
-            "due_with_modifier": self.due_with_modifier,
-        }
-
-
-def check_billed_lines(
-    split: AssistantSplit, lines: Sequence[BilledLine]
-) -> tuple[ModifierFinding, ...]:
-    """Findings for the claim lines billed for ``split``'s code (other codes' lines, and
-    lines marked for another discipline, are ignored).
-
-    Flags a CQ without GP or a CO without GO on any line (claims so paired are returned,
-    CMS 20.1), then compares the units billed with the modifier to the units due.
-
-    >>> due = split_units(code="97110", discipline="PT", units=2, therapist_minutes=13,
-    ...                   assistant_minutes=23, date_of_service=datetime.date(2026, 3, 2))
-    >>> [f.kind for f in check_billed_lines(due, [BilledLine("97110", 2, "GP")])]
-    ['missing-modifier']
-    """
-    own = THERAPY_MODIFIERS[split.discipline]
-    others = set(THERAPY_MODIFIERS.values()) - {own}
-    relevant = [
-        line
-        for line in lines
-        if line.code == split.code and (own in line.modifiers or not others & set(line.modifiers))
-    ]
-    findings: list[ModifierFinding] = []
-    billed = 0
-    for line in relevant:
-        for assistant_mod, discipline in (("CQ", "PT"), ("CO", "OT")):
-            pair = THERAPY_MODIFIERS[discipline]
-            if assistant_mod in line.modifiers and pair not in line.modifiers:
-                findings.append(
-                    ModifierFinding(
-                        code=split.code,
-                        kind="unpaired-modifier",
-                        message=(
-                            f"{split.code}: {assistant_mod} billed without {pair} "
-                            f"({';'.join(line.modifiers)}): {assistant_mod} must be paired "
-                            f"with {pair}; claims not so paired are rejected or returned "
-                            f"as unprocessable ({SOURCE_PAIRING})"
-                        ),
-                        modifier=assistant_mod,
-                        billed_with_modifier=line.units,
-                        due_with_modifier=split.with_modifier,
-                    )
-                )
-        # Before 2020 no modifier was due: either assistant modifier counts as billed.
-        due_modifiers = {split.modifier} if split.modifier else set(ASSISTANT_MODIFIERS.values())
-        if due_modifiers & set(line.modifiers):
-            billed += line.units
-    findings.extend(check_modifier_count(split, billed))
-    return tuple(findings)
-
-
-def check_modifier_count(
-    split: AssistantSplit, billed_with_modifier: int
-) -> tuple[ModifierFinding, ...]:
-    """Findings when the units billed with the modifier (a ``cq_units`` count) differ from
-    the units due: a missing modifier (paid too much) or one not due (paid too little).
-
-    >>> due = split_units(code="97110", discipline="PT", units=1, therapist_minutes=14,
-    ...                   assistant_minutes=1)
-    >>> [f.kind for f in check_modifier_count(due, 1)]
-    ['modifier-not-due']
-    """
-    if isinstance(billed_with_modifier, bool) or not isinstance(billed_with_modifier, int):
-        raise InvalidServiceError(
-            f"{split.code}: units billed with the modifier must be a whole number, "
-            f"not {billed_with_modifier!r}",
-            code=split.code,
-            field="cq_units",
-            value=billed_with_modifier,
-        )
-    if billed_with_modifier < 0:
-        raise InvalidServiceError(
-            f"{split.code}: units billed with the modifier must be 0 or more, "
-            f"not {billed_with_modifier}",
-            code=split.code,
-            field="cq_units",
-            value=billed_with_modifier,
-        )
-    due = split.with_modifier
-    name = split.modifier or ASSISTANT_MODIFIERS[split.discipline]
-    reduction = 100 - split.paid_percent
-    if billed_with_modifier < due:
-        missing = due - billed_with_modifier
-        effect = (
-            f"paid {reduction}% too much on {'it' if missing == 1 else 'them'}"
-            if reduction
-            else "no payment difference on this date, but the modifier is required "
-            f"from {REQUIRED_FROM.isoformat()} ({SOURCE_STATUTE})"
-        )
-        return (
-            ModifierFinding(
-                code=split.code,
-                kind="missing-modifier",
-                message=(
-                    f"{split.code}: {_units(missing)} furnished in whole or in part by the "
-                    f"assistant billed without {name} ({due} due, {billed_with_modifier} "
-                    f"billed): {effect}"
-                ),
-                modifier=name,
-                billed_with_modifier=billed_with_modifier,
-                due_with_modifier=due,
-            ),
-        )
-    if billed_with_modifier > due:
-        extra = billed_with_modifier - due
-        if split.modifier is None:
-            effect = (
-                f"no assistant modifier existed before {REQUIRED_FROM.isoformat()} "
-                f"({SOURCE_STATUTE})"
-            )
-        elif reduction:
-            effect = f"paid {reduction}% too little on {'it' if extra == 1 else 'them'}"
-        else:
-            effect = "no payment difference on this date, but the claim misstates who furnished it"
-        return (
-            ModifierFinding(
-                code=split.code,
-                kind="modifier-not-due",
-                message=(
-                    f"{split.code}: {_units(extra)} billed with {name} where none is due "
-                    f"({due} due, {billed_with_modifier} billed): {effect}"
-                ),
-                modifier=name,
-                billed_with_modifier=billed_with_modifier,
-                due_with_modifier=due,
-            ),
-        )
-    return ()
-
-
-def _units(count: int) -> str:
-    return f"{count} unit" if count == 1 else f"{count} units"

@@ -30,7 +30,8 @@ from typing import Any
 
 import attrs
 
-from ..core.codes import CodeTable, normalize_code
+from ..core.codeinfo import normalize_code
+from ..core.codes import CodeTable
 from ..core.disciplines import normalize_discipline
 from ..core.errors import InvalidServiceError
 from ..core.model import Note

@@ -28,7 +28,7 @@ from typing import Any, Literal
 import attrs
 
 from ..core.assistant import MEDICARE_PAYMENT, AssistantPayment
-from ..core.codes import normalize_code
+from ..core.codeinfo import normalize_code
 from ..core.errors import InvalidServiceError, PayerProfileError, UnknownRuleError
 from ..core.tomlfile import find_line, parse, read
 from ..rules import DEFAULT_RULE, get_rule

@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, cast
 
 import attrs
 
-from ..core.codes import CodeInfo, CodeTable
+from ..core.codeinfo import CodeInfo
+from ..core.codes import CodeTable
 from ..core.disciplines import ASSISTANT_MODIFIERS, NAMES, THERAPY_MODIFIERS
 from ..core.errors import InvalidServiceError, Mention, message_of
 from ..core.model import MAX_MINUTES, Note, ServiceLine

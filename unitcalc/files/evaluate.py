@@ -192,7 +192,7 @@ class Group:
         known = self.layout.known
         if self.evaluation is None or not {"modifiers", "cq_units"} & set(known):
             return ()
-        from ..engine.assistant import BilledLine, check_billed_lines, check_modifier_count
+        from ..engine.modifiers import BilledLine, check_billed_lines, check_modifier_count
 
         found: list[str] = []
         for line in self.evaluation.result.lines:

@@ -25,7 +25,7 @@ from ..core.assistant import MEDICARE_PAYMENT, AssistantPayment
 from ..core.disciplines import BY_MODIFIER
 from ..core.errors import FeeFileError, InvalidServiceError
 from ..core.model import Note
-from ..engine.assistant import parse_modifiers
+from ..engine.modifiers import parse_modifiers
 from ..engine.payers import PayerProfile
 from ..payment.fees import (
     ASSISTANT_MODIFIERS,

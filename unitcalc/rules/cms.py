@@ -7,8 +7,8 @@ References:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..core.model import Note
 from ..core.text import count_of
@@ -43,6 +43,9 @@ class CmsRule(Rule):
     pools_minutes = True
 
     def allocate(self, items: Sequence[TimedItem], *, pool: str | None) -> PoolAllocation:
+        """The pool's units, step by step: codes whose unit is not 15 minutes counted
+        alone, the 15-minute codes' total and its band of the unit table, their full
+        blocks, the units left by largest leftovers (a tie left open), then the warnings."""
         pooled = [i for i, item in enumerate(items) if item.unit_minutes == 15 and item.uniform]
         alone = [i for i in range(len(items)) if i not in pooled]
         base = [0] * len(items)
@@ -58,35 +61,17 @@ class CmsRule(Rule):
             steps.extend(alone_steps)
             warnings.extend(alone_warnings)
         if not pooled:
-            unique = tuple(base)
-            return PoolAllocation(unique, (), 0, unique, 0, tuple(steps), tuple(warnings))
+            return _unique(base, steps, warnings)
 
         total = sum(items[i].minutes for i in pooled)
         total_units = cms_total_units(total)
-        parts = " + ".join(f"{items[i].name} {items[i].minutes}" for i in pooled)
-        heading = f"Timed minutes ({pool})" if pool else "Timed minutes"
-        steps.append(
-            f"{heading}: {parts} = {total} min, in the {_band(total_units, 15)} "
-            f"min band of the unit table = {count_of(total_units, 'unit')} (CMS 20.2)"
-        )
+        steps.extend(_total_steps(items, pooled, total, total_units, pool))
         if total_units == 0:
             if total > 0:
-                steps.append(
-                    "Fewer than 8 timed minutes in all: no timed unit is billable (CMS 20.2)"
-                )
-                where = f" ({pool})" if pool else ""
-                warnings.append(
-                    Note(
-                        f"No timed unit{where}: {total} timed min in all ({parts}), fewer "
-                        "than 8 (CMS 20.2)",
-                        kind="no-timed-unit",
-                    )
-                )
-            unique = tuple(base)
-            return PoolAllocation(unique, (), 0, unique, 0, tuple(steps), tuple(warnings))
+                warnings.append(_no_timed_unit(items, pooled, total, pool))
+            return _unique(base, steps, warnings)
 
-        blocks = {i: items[i].minutes // 15 for i in pooled}
-        leftover = {i: items[i].minutes % 15 for i in pooled}
+        blocks, leftover = _full_blocks(items, pooled)
         for i in pooled:
             base[i] = blocks[i]
         steps.append(
@@ -95,101 +80,22 @@ class CmsRule(Rule):
                 for i in pooled
             )
         )
-        full = sum(blocks.values())
-        remaining = total_units - full
-        tied: tuple[int, ...] = ()
-        shared = 0
-        cut = 0
+        extra = _leftover_units(items, pooled, leftover, total_units, sum(blocks.values()))
+        for i in extra.sure:
+            base[i] += 1
         chosen = list(base)
-        if remaining == 0:
-            steps.append(
-                f"Full 15-minute blocks account for the {count_of(total_units, 'unit')}; "
-                "leftover minutes earn nothing more (CMS 20.2)"
-            )
-        else:
-            # Each code keeps its full blocks; the rest go one each to the largest
-            # leftovers. remaining never exceeds the number of codes with a leftover,
-            # because (sum of leftovers + 7) // 15 <= number of leftovers.
-            above_at, at_cut_at, need, cut = cms_extras([leftover[i] for i in pooled], remaining)
-            above = [pooled[j] for j in above_at]
-            at_cut = sorted((pooled[j] for j in at_cut_at), key=lambda i: items[i].rank)
-            for i in above:
-                base[i] += 1
-                chosen[i] += 1
-            lead = f"Full 15-minute blocks take {count_of(full, 'unit')}; " if full else ""
-            if need == len(at_cut):
-                for i in at_cut:
-                    base[i] += 1
-                    chosen[i] += 1
-                winners = sorted(above + at_cut, key=lambda i: -leftover[i])
-                goes = (
-                    "1 unit remains and goes to"
-                    if remaining == 1
-                    else f"{remaining} units remain, one each to"
-                )
-                steps.append(
-                    f"{lead}{goes} {_names(items, winners)}, the largest leftover"
-                    f"{'s' * (remaining != 1)} (CMS 20.2)"
-                )
-            else:
-                tied = tuple(at_cut)
-                shared = need
-                picked = at_cut[:need]
-                for i in picked:
-                    chosen[i] += 1
-                given = (
-                    f"{_names(items, above)} take{'s' * (len(above) == 1)} "
-                    f"{count_of(len(above), 'unit')} for the larger "
-                    f"leftover{'s' * (len(above) != 1)}; "
-                    if above
-                    else ""
-                )
-                last = "the last unit" if need == 1 else f"the last {need} units"
-                steps.append(
-                    f"{lead}{count_of(remaining, 'unit')} {_remain(remaining)}; {given}"
-                    f"{_names(items, at_cut)} tie with {cut} min left each for {last}: "
-                    "a tie the clinician may settle either way (CMS 20.2, Examples 2 and 5)"
-                )
-                steps.append(
-                    f"unitcalc gives {'it' if need == 1 else 'them'} to "
-                    f"{_names(items, picked)} (tie preference, then more total minutes, then "
-                    "input order); every other choice is equally compliant (see the "
-                    "alternatives)"
-                )
-        where = f" ({pool})" if pool else ""
-        for i in pooled:
-            item = items[i]
-            if chosen[i] == 0 and item.minutes >= 8:
-                if i in tied:
-                    rivals = [j for j in tied if j != i]
-                    why = (
-                        f"it tied with {_names(items, rivals)} for the last "
-                        f"unit{'s' * (shared != 1)} and another choice is equally compliant "
-                        "(see the alternatives)"
-                    )
-                else:
-                    why = "they went to codes with larger leftovers (CMS 20.2, Example 4)"
-                warnings.append(
-                    Note(
-                        f"{item.name}{where} has {item.minutes} min but gets no unit: the "
-                        f"{total} timed min support {count_of(total_units, 'unit')}, and {why}",
-                        kind="no-unit",
-                        codes=item.codes,
-                    )
-                )
-            elif chosen[i] and item.minutes < 8:
-                warnings.append(
-                    Note(
-                        f"{item.name}{where} bills {count_of(chosen[i], 'unit')} for "
-                        f"{item.minutes} min, fewer than 8: compliant because the day's total "
-                        "supports the unit (CMS 20.2, Examples 3 and 5); counted on its own it "
-                        "would get none",
-                        kind="under-eight",
-                        codes=item.codes,
-                    )
-                )
+        for i in extra.picked:
+            chosen[i] += 1
+        steps.extend(extra.steps)
+        warnings.extend(_unit_warnings(items, pooled, chosen, extra, total, total_units, pool))
         return PoolAllocation(
-            tuple(base), tied, shared, tuple(chosen), cut, tuple(steps), tuple(warnings)
+            tuple(base),
+            extra.tied,
+            extra.shared,
+            tuple(chosen),
+            extra.cut,
+            tuple(steps),
+            tuple(warnings),
         )
 
     def columnar(self, items: pl.LazyFrame) -> pl.LazyFrame:
@@ -247,3 +153,166 @@ class CmsRule(Rule):
             "_at", "_run", "_pooled_minutes", "_blocks", "_leftover", "_total", "_full",
             "_rank_first", "_rank_last", "_remaining", "_sure",
         )  # fmt: skip
+
+
+def _unique(base: Sequence[int], steps: Sequence[str], warnings: Sequence[Note]) -> PoolAllocation:
+    """A pool with one compliant allocation and no unit left to the leftovers."""
+    unique = tuple(base)
+    return PoolAllocation(unique, (), 0, unique, 0, tuple(steps), tuple(warnings))
+
+
+def _parts(items: Sequence[TimedItem], pooled: Sequence[int]) -> str:
+    return " + ".join(f"{items[i].name} {items[i].minutes}" for i in pooled)
+
+
+def _total_steps(
+    items: Sequence[TimedItem],
+    pooled: Sequence[int],
+    total: int,
+    total_units: int,
+    pool: str | None,
+) -> list[str]:
+    """The 15-minute codes' total and its band of the CMS 20.2 unit table."""
+    heading = f"Timed minutes ({pool})" if pool else "Timed minutes"
+    steps = [
+        f"{heading}: {_parts(items, pooled)} = {total} min, in the {_band(total_units, 15)} "
+        f"min band of the unit table = {count_of(total_units, 'unit')} (CMS 20.2)"
+    ]
+    if total_units == 0 and total > 0:
+        steps.append("Fewer than 8 timed minutes in all: no timed unit is billable (CMS 20.2)")
+    return steps
+
+
+def _no_timed_unit(
+    items: Sequence[TimedItem], pooled: Sequence[int], total: int, pool: str | None
+) -> Note:
+    where = f" ({pool})" if pool else ""
+    return Note(
+        f"No timed unit{where}: {total} timed min in all ({_parts(items, pooled)}), fewer "
+        "than 8 (CMS 20.2)",
+        kind="no-timed-unit",
+    )
+
+
+def _full_blocks(
+    items: Sequence[TimedItem], pooled: Sequence[int]
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Each 15-minute code's full blocks, which it keeps, and its minutes left over."""
+    blocks = {i: items[i].minutes // 15 for i in pooled}
+    leftover = {i: items[i].minutes % 15 for i in pooled}
+    return blocks, leftover
+
+
+class _Leftovers(NamedTuple):
+    """The units left after the full blocks: one each for ``sure``; when leftovers tie
+    at the ``cut``, ``shared`` of the ``tied`` get one, unitcalc's choice ``picked``."""
+
+    sure: list[int]
+    tied: tuple[int, ...]
+    shared: int
+    picked: list[int]
+    cut: int
+    steps: list[str]
+
+
+def _leftover_units(
+    items: Sequence[TimedItem],
+    pooled: Sequence[int],
+    leftover: Mapping[int, int],
+    total_units: int,
+    full: int,
+) -> _Leftovers:
+    """The units the total leaves after the ``full`` blocks, one each to the largest
+    leftovers (CMS 20.2)."""
+    remaining = total_units - full
+    if remaining == 0:
+        step = (
+            f"Full 15-minute blocks account for the {count_of(total_units, 'unit')}; "
+            "leftover minutes earn nothing more (CMS 20.2)"
+        )
+        return _Leftovers([], (), 0, [], 0, [step])
+    # Each code keeps its full blocks; the rest go one each to the largest
+    # leftovers. remaining never exceeds the number of codes with a leftover,
+    # because (sum of leftovers + 7) // 15 <= number of leftovers.
+    above_at, at_cut_at, need, cut = cms_extras([leftover[i] for i in pooled], remaining)
+    above = [pooled[j] for j in above_at]
+    at_cut = sorted((pooled[j] for j in at_cut_at), key=lambda i: items[i].rank)
+    lead = f"Full 15-minute blocks take {count_of(full, 'unit')}; " if full else ""
+    if need == len(at_cut):
+        winners = sorted(above + at_cut, key=lambda i: -leftover[i])
+        goes = (
+            "1 unit remains and goes to"
+            if remaining == 1
+            else f"{remaining} units remain, one each to"
+        )
+        step = (
+            f"{lead}{goes} {_names(items, winners)}, the largest leftover"
+            f"{'s' * (remaining != 1)} (CMS 20.2)"
+        )
+        return _Leftovers(above + at_cut, (), 0, [], cut, [step])
+    picked = at_cut[:need]
+    given = (
+        f"{_names(items, above)} take{'s' * (len(above) == 1)} "
+        f"{count_of(len(above), 'unit')} for the larger "
+        f"leftover{'s' * (len(above) != 1)}; "
+        if above
+        else ""
+    )
+    last = "the last unit" if need == 1 else f"the last {need} units"
+    steps = [
+        f"{lead}{count_of(remaining, 'unit')} {_remain(remaining)}; {given}"
+        f"{_names(items, at_cut)} tie with {cut} min left each for {last}: "
+        "a tie the clinician may settle either way (CMS 20.2, Examples 2 and 5)",
+        f"unitcalc gives {'it' if need == 1 else 'them'} to "
+        f"{_names(items, picked)} (tie preference, then more total minutes, then "
+        "input order); every other choice is equally compliant (see the "
+        "alternatives)",
+    ]
+    return _Leftovers(above, tuple(at_cut), need, picked, cut, steps)
+
+
+def _unit_warnings(
+    items: Sequence[TimedItem],
+    pooled: Sequence[int],
+    chosen: Sequence[int],
+    extra: _Leftovers,
+    total: int,
+    total_units: int,
+    pool: str | None,
+) -> list[Note]:
+    """A code of 8 minutes or more that gets no unit, and a code of fewer than 8 that
+    bills one (CMS 20.2, Examples 3, 4 and 5)."""
+    where = f" ({pool})" if pool else ""
+    warnings: list[Note] = []
+    for i in pooled:
+        item = items[i]
+        if chosen[i] == 0 and item.minutes >= 8:
+            if i in extra.tied:
+                rivals = [j for j in extra.tied if j != i]
+                why = (
+                    f"it tied with {_names(items, rivals)} for the last "
+                    f"unit{'s' * (extra.shared != 1)} and another choice is equally compliant "
+                    "(see the alternatives)"
+                )
+            else:
+                why = "they went to codes with larger leftovers (CMS 20.2, Example 4)"
+            warnings.append(
+                Note(
+                    f"{item.name}{where} has {item.minutes} min but gets no unit: the "
+                    f"{total} timed min support {count_of(total_units, 'unit')}, and {why}",
+                    kind="no-unit",
+                    codes=item.codes,
+                )
+            )
+        elif chosen[i] and item.minutes < 8:
+            warnings.append(
+                Note(
+                    f"{item.name}{where} bills {count_of(chosen[i], 'unit')} for "
+                    f"{item.minutes} min, fewer than 8: compliant because the day's total "
+                    "supports the unit (CMS 20.2, Examples 3 and 5); counted on its own it "
+                    "would get none",
+                    kind="under-eight",
+                    codes=item.codes,
+                )
+            )
+    return warnings

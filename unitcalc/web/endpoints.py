@@ -25,7 +25,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
 from ..core.assistant import AssistantOptions
-from ..core.codes import KINDS, CodeTable
+from ..core.codeinfo import KINDS
+from ..core.codes import CodeTable
 from ..core.errors import UnitcalcError
 from ..engine.audit import audit
 from ..engine.count import calculate

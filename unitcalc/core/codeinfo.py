@@ -1,0 +1,175 @@
+"""One entry of the code table: a code in canonical form and what the table says of it.
+
+A code is put in canonical form (:func:`normalize_code`: CPT Category I, II or III, or
+HCPCS Level II, HCPCS letters upper case) before anything looks it up. Its entry
+(:class:`CodeInfo`) says whether it is timed, untimed, counted by the month or deleted
+(:data:`KINDS`), its unit length, the code it is an add-on of, its replacements, and the
+window in which it is valid (``valid_from``, ``valid_to``, inclusive, each with its
+source). The table of entries and its lookup are :mod:`unitcalc.core.codes`; reading them
+from TOML is :mod:`unitcalc.core.codefile`.
+
+>>> info = CodeInfo(code="97001", label="PT evaluation", kind="deleted",
+...                 deleted_on=datetime.date(2017, 1, 1), replaced_by=("97161",))
+>>> info.window, info.in_force_on(datetime.date(2016, 12, 31))
+('to 2016-12-31', True)
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, Literal
+
+import attrs
+
+from .errors import InvalidServiceError
+
+Kind = Literal["timed", "untimed", "monthly", "deleted"]
+KINDS: tuple[Kind, ...] = ("timed", "untimed", "monthly", "deleted")
+"""``monthly`` codes (remote therapeutic monitoring) are counted by the calendar month and
+refused for a day's count; ``deleted`` codes are refused after their last valid day."""
+DayKind = Literal["timed", "untimed"]
+_ONE_DAY = datetime.timedelta(days=1)
+
+# CPT Category I (5 digits), Category II/III (4 digits + F/T/U), HCPCS Level II (letter + 4 digits).
+_CODE_SHAPE = re.compile(r"^(?:[0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})$")
+
+
+def normalize_code(raw: object) -> str:
+    """Return the code in canonical form: no surrounding white space, HCPCS letters upper
+    case. White space inside a code is refused, never removed.
+
+    >>> normalize_code(" g0283")
+    'G0283'
+    >>> normalize_code("9711")
+    Traceback (most recent call last):
+    ...
+    unitcalc.core.errors.InvalidServiceError: '9711' is not a CPT/HCPCS code: ...
+    """
+    if not isinstance(raw, str):
+        raise InvalidServiceError(
+            f"code {raw!r} must be text such as '97110', not {type(raw).__name__}",
+            code=None,
+            field="code",
+            value=raw,
+        )
+    code = raw.strip().upper()
+    if any(character.isspace() for character in code):
+        raise InvalidServiceError(
+            f"{raw.strip()!r} has white space inside the code: write the 5 characters "
+            "together, such as 97110",
+            code=None,
+            field="code",
+            value=raw,
+        )
+    if not _CODE_SHAPE.match(code):
+        shown = raw.strip() or raw
+        raise InvalidServiceError(
+            f"{shown!r} is not a CPT/HCPCS code: codes have 5 characters, such as 97110 or G0283",
+            code=None,
+            field="code",
+            value=raw,
+        )
+    return code
+
+
+def _frozen_notes(notes: Mapping[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(dict(notes))
+
+
+@attrs.frozen
+class CodeInfo:
+    """One entry of the code table."""
+
+    code: str
+    label: str
+    kind: Kind
+    unit_minutes: int | None = None
+    addon_of: str | None = None
+    disciplines: tuple[str, ...] = ()
+    deleted_on: datetime.date | None = None
+    replaced_by: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    note: str | None = None
+    rule_notes: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_notes)
+    """Warnings to show when the code is counted under a given rule (by rule name)."""
+    valid_from: datetime.date | None = None
+    """First day the code is valid (``None``: valid since before the table's sources)."""
+    valid_to: datetime.date | None = None
+    """Last day the code is valid (``None``: still valid). For a deleted code, the day
+    before ``deleted_on``."""
+    valid_sources: tuple[str, ...] = ()
+    """Citations for ``valid_from`` / ``valid_to``."""
+    valid_kind: DayKind | None = None
+    """Deleted codes only: how the code was counted while valid (``None``: unknown)."""
+    monthly_counting: str | None = None
+    """Monthly codes only: what they count by, in a few words."""
+
+    def __attrs_post_init__(self) -> None:
+        # A deleted code's window ends the day before its deletion: one fact, two views.
+        if self.deleted_on is not None and self.valid_to is None:
+            object.__setattr__(self, "valid_to", self.deleted_on - _ONE_DAY)
+
+    def in_force_on(self, day: datetime.date) -> bool:
+        """True when ``day`` lies in the code's window (both ends inclusive).
+
+        >>> from unitcalc.core.codes import CodeTable
+        >>> CodeTable.default().codes["97001"].in_force_on(datetime.date(2016, 12, 31))
+        True
+        """
+        return (self.valid_from is None or day >= self.valid_from) and (
+            self.valid_to is None or day <= self.valid_to
+        )
+
+    @property
+    def window(self) -> str:
+        """The window as text: ``from 2017-01-01``, ``to 2016-12-31``, both, or ``""``.
+
+        >>> from unitcalc.core.codes import CodeTable
+        >>> CodeTable.default().codes["G0515"].window
+        '2018-01-01 to 2019-12-31'
+        """
+        start = self.valid_from.isoformat() if self.valid_from else None
+        end = self.valid_to.isoformat() if self.valid_to else None
+        if start and end:
+            return f"{start} to {end}"
+        if start:
+            return f"from {start}"
+        return f"to {end}" if end else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entry as ``unitcalc codes --format json`` and ``GET /api/codes`` show it."""
+        return {
+            "code": self.code,
+            "label": self.label,
+            "kind": self.kind,
+            "unit_minutes": self.unit_minutes,
+            "addon_of": self.addon_of,
+            "disciplines": list(self.disciplines),
+            "deleted_on": self.deleted_on.isoformat() if self.deleted_on else None,
+            "replaced_by": list(self.replaced_by),
+            "sources": list(self.sources),
+            "note": self.note,
+            "rule_notes": dict(self.rule_notes),
+            "valid_from": self.valid_from.isoformat() if self.valid_from else None,
+            "valid_to": self.valid_to.isoformat() if self.valid_to else None,
+            "valid_sources": list(self.valid_sources),
+            "valid_kind": self.valid_kind,
+            "monthly_counting": self.monthly_counting,
+        }
+
+    @property
+    def timed(self) -> bool:
+        """True for codes billed per unit of time."""
+        return self.kind == "timed"
+
+    @property
+    def deleted(self) -> bool:
+        return self.kind == "deleted"
+
+    @property
+    def monthly(self) -> bool:
+        """True for codes counted by the calendar month (remote therapeutic monitoring)."""
+        return self.kind == "monthly"

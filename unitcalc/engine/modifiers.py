@@ -1,0 +1,257 @@
+"""The audit of the assistant modifiers billed on claim lines: CQ/CO as billed against
+the units due.
+
+:func:`unitcalc.engine.assistant.split_units` decides how many of a code's units take
+CQ (PT assistant) or CO (OT assistant); this module reads the modifiers as billed
+(:func:`parse_modifiers`, :class:`BilledLine`) and reports, as data, what differs
+(:class:`ModifierFinding`, one of :data:`FINDING_KINDS`):
+
+- a CQ billed without GP or a CO without GO (``unpaired-modifier``: claims so paired are
+  rejected or returned as unprocessable);
+- fewer units billed with the modifier than are due (``missing-modifier``: each such
+  unit is paid too much, 15% under Medicare from 2022-01-01);
+- more units billed with it than are due (``modifier-not-due``: paid too little, or,
+  before 2020-01-01, a modifier that did not exist).
+
+It is pure: the split carries the date of service and the payer's percentage.
+
+References:
+    42 USC 1395m(v) (the modifier, the 85% payment); CMS Pub. 100-04 Ch. 5 section 20.1
+    (CQ paired with GP, CO with GO; claims not so paired are returned).
+
+>>> import datetime
+>>> from unitcalc.engine.assistant import split_units
+>>> due = split_units(code="97110", discipline="PT", units=1, therapist_minutes=5,
+...                   assistant_minutes=10, date_of_service=datetime.date(2026, 3, 2))
+>>> [f.kind for f in check_billed_lines(due, [BilledLine("97110", 1, "GP")])]
+['missing-modifier']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
+
+import attrs
+
+from ..core.assistant import SOURCE_STATUTE, AssistantSplit
+from ..core.disciplines import ASSISTANT_MODIFIERS, THERAPY_MODIFIERS
+from ..core.errors import InvalidServiceError
+from .assistant import REQUIRED_FROM
+
+SOURCE_PAIRING = "CMS Pub. 100-04 Ch. 5 section 20.1"
+
+
+FindingKind = Literal["missing-modifier", "modifier-not-due", "unpaired-modifier"]
+FINDING_KINDS: tuple[FindingKind, ...] = (
+    "missing-modifier",
+    "modifier-not-due",
+    "unpaired-modifier",
+)
+
+
+def parse_modifiers(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Modifiers as billed, e.g. ``"GP;CQ"``, ``"GP,CQ"``, ``"GP CQ"`` or a list.
+
+    >>> parse_modifiers(" gp; cq ")
+    ('GP', 'CQ')
+    """
+    if value is None:
+        return ()
+    parts: Iterable[str]
+    if isinstance(value, str):
+        parts = value.replace(",", ";").replace(" ", ";").split(";")
+    else:
+        parts = value
+    out = []
+    for part in parts:
+        if not isinstance(part, str):
+            raise InvalidServiceError(
+                f"modifiers must be text such as 'GP;CQ', not {part!r}",
+                code=None,
+                field="modifiers",
+                value=value,
+            )
+        text = part.strip().upper()
+        if not text:
+            continue
+        if len(text) != 2 or not text.isalnum():
+            raise InvalidServiceError(
+                f"modifier {part.strip()!r} is not a two-character modifier such as GP or CQ",
+                code=None,
+                field="modifiers",
+                value=value,
+            )
+        out.append(text)
+    return tuple(out)
+
+
+@attrs.frozen
+class BilledLine:
+    """One claim line as billed: a code, its units and its modifiers.
+
+    >>> BilledLine("97110", 1, "GP;CQ").modifiers
+    ('GP', 'CQ')
+    """
+
+    code: str
+    units: int
+    modifiers: tuple[str, ...] = attrs.field(default=(), converter=parse_modifiers)
+
+
+@attrs.frozen
+class ModifierFinding:
+    """One modifier error on a code: ``kind`` is one of :data:`FINDING_KINDS`."""
+
+    code: str
+    kind: FindingKind
+    message: str
+    modifier: str | None
+    billed_with_modifier: int
+    due_with_modifier: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "kind": self.kind,
+            "message": self.message,
+            "modifier": self.modifier,
+            "billed_with_modifier": self.billed_with_modifier,
+            "due_with_modifier": self.due_with_modifier,
+        }
+
+
+def check_billed_lines(
+    split: AssistantSplit, lines: Sequence[BilledLine]
+) -> tuple[ModifierFinding, ...]:
+    """Findings for the claim lines billed for ``split``'s code (other codes' lines, and
+    lines marked for another discipline, are ignored).
+
+    Flags a CQ without GP or a CO without GO on any line (claims so paired are returned,
+    CMS 20.1), then compares the units billed with the modifier to the units due.
+
+    >>> import datetime
+    >>> from unitcalc.engine.assistant import split_units
+    >>> due = split_units(code="97110", discipline="PT", units=2, therapist_minutes=13,
+    ...                   assistant_minutes=23, date_of_service=datetime.date(2026, 3, 2))
+    >>> [f.kind for f in check_billed_lines(due, [BilledLine("97110", 2, "GP")])]
+    ['missing-modifier']
+    """
+    own = THERAPY_MODIFIERS[split.discipline]
+    others = set(THERAPY_MODIFIERS.values()) - {own}
+    relevant = [
+        line
+        for line in lines
+        if line.code == split.code and (own in line.modifiers or not others & set(line.modifiers))
+    ]
+    findings: list[ModifierFinding] = []
+    billed = 0
+    for line in relevant:
+        for assistant_mod, discipline in (("CQ", "PT"), ("CO", "OT")):
+            pair = THERAPY_MODIFIERS[discipline]
+            if assistant_mod in line.modifiers and pair not in line.modifiers:
+                findings.append(
+                    ModifierFinding(
+                        code=split.code,
+                        kind="unpaired-modifier",
+                        message=(
+                            f"{split.code}: {assistant_mod} billed without {pair} "
+                            f"({';'.join(line.modifiers)}): {assistant_mod} must be paired "
+                            f"with {pair}; claims not so paired are rejected or returned "
+                            f"as unprocessable ({SOURCE_PAIRING})"
+                        ),
+                        modifier=assistant_mod,
+                        billed_with_modifier=line.units,
+                        due_with_modifier=split.with_modifier,
+                    )
+                )
+        # Before 2020 no modifier was due: either assistant modifier counts as billed.
+        due_modifiers = {split.modifier} if split.modifier else set(ASSISTANT_MODIFIERS.values())
+        if due_modifiers & set(line.modifiers):
+            billed += line.units
+    findings.extend(check_modifier_count(split, billed))
+    return tuple(findings)
+
+
+def check_modifier_count(
+    split: AssistantSplit, billed_with_modifier: int
+) -> tuple[ModifierFinding, ...]:
+    """Findings when the units billed with the modifier (a ``cq_units`` count) differ from
+    the units due: a missing modifier (paid too much) or one not due (paid too little).
+
+    >>> from unitcalc.engine.assistant import split_units
+    >>> due = split_units(code="97110", discipline="PT", units=1, therapist_minutes=14,
+    ...                   assistant_minutes=1)
+    >>> [f.kind for f in check_modifier_count(due, 1)]
+    ['modifier-not-due']
+    """
+    if isinstance(billed_with_modifier, bool) or not isinstance(billed_with_modifier, int):
+        raise InvalidServiceError(
+            f"{split.code}: units billed with the modifier must be a whole number, "
+            f"not {billed_with_modifier!r}",
+            code=split.code,
+            field="cq_units",
+            value=billed_with_modifier,
+        )
+    if billed_with_modifier < 0:
+        raise InvalidServiceError(
+            f"{split.code}: units billed with the modifier must be 0 or more, "
+            f"not {billed_with_modifier}",
+            code=split.code,
+            field="cq_units",
+            value=billed_with_modifier,
+        )
+    due = split.with_modifier
+    name = split.modifier or ASSISTANT_MODIFIERS[split.discipline]
+    reduction = 100 - split.paid_percent
+    if billed_with_modifier < due:
+        missing = due - billed_with_modifier
+        effect = (
+            f"paid {reduction}% too much on {'it' if missing == 1 else 'them'}"
+            if reduction
+            else "no payment difference on this date, but the modifier is required "
+            f"from {REQUIRED_FROM.isoformat()} ({SOURCE_STATUTE})"
+        )
+        return (
+            ModifierFinding(
+                code=split.code,
+                kind="missing-modifier",
+                message=(
+                    f"{split.code}: {_units(missing)} furnished in whole or in part by the "
+                    f"assistant billed without {name} ({due} due, {billed_with_modifier} "
+                    f"billed): {effect}"
+                ),
+                modifier=name,
+                billed_with_modifier=billed_with_modifier,
+                due_with_modifier=due,
+            ),
+        )
+    if billed_with_modifier > due:
+        extra = billed_with_modifier - due
+        if split.modifier is None:
+            effect = (
+                f"no assistant modifier existed before {REQUIRED_FROM.isoformat()} "
+                f"({SOURCE_STATUTE})"
+            )
+        elif reduction:
+            effect = f"paid {reduction}% too little on {'it' if extra == 1 else 'them'}"
+        else:
+            effect = "no payment difference on this date, but the claim misstates who furnished it"
+        return (
+            ModifierFinding(
+                code=split.code,
+                kind="modifier-not-due",
+                message=(
+                    f"{split.code}: {_units(extra)} billed with {name} where none is due "
+                    f"({due} due, {billed_with_modifier} billed): {effect}"
+                ),
+                modifier=name,
+                billed_with_modifier=billed_with_modifier,
+                due_with_modifier=due,
+            ),
+        )
+    return ()
+
+
+def _units(count: int) -> str:
+    return f"{count} unit" if count == 1 else f"{count} units"
