@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from unitcalc import InvalidServiceError, ServiceLine, audit, calculate, get_rule
-from unitcalc.engine.audit import parse_units
+from unitcalc.core.values import parse_units
 from unitcalc.engine.payers import parse_profiles
 
 

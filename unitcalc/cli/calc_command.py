@@ -21,9 +21,10 @@ import click
 
 from ..core.disciplines import normalize_discipline
 from ..core.errors import InvalidServiceError, UnitcalcError
-from ..core.model import Result, ServiceLine, parse_date_of_service
+from ..core.model import Result, ServiceLine
 from ..core.text import count_of, output_width, wrap
 from ..core.text import table as text_table
+from ..core.values import parse_date_of_service
 from ..engine.count import calculate
 from ..engine.settings import DEFAULT_MAX_ALTERNATIVES, Pooling
 from ..rules import get_rule

@@ -8,8 +8,6 @@ with a fraction is rejected, never rounded.
 from __future__ import annotations
 
 import datetime
-import numbers
-import re
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
@@ -19,12 +17,10 @@ import attrs
 from .codeinfo import normalize_code
 from .disciplines import assistant_modifier, normalize_discipline
 from .errors import InvalidServiceError
+from .values import parse_minutes
 
 if TYPE_CHECKING:
     from .assistant import AssistantSplit
-
-MAX_MINUTES = 1440
-"""Most minutes one line, or one code on one day, can hold: the minutes in a day."""
 
 NoteKind = Literal[
     "no-discipline",
@@ -83,118 +79,6 @@ class Note:
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "codes": list(self.codes), "text": self.text}
-
-
-_NUMBER = re.compile(r"^([+-]?)(?:([0-9]+)(?:\.([0-9]*))?|\.([0-9]+))$")
-
-
-def parse_minutes(value: object, *, code: str | None) -> int | None:
-    """Return documented minutes as an int, or ``None`` when none were given.
-
-    Accepts whole numbers, numbers with a zero fraction (``33.0``) and text holding
-    either. Rejects fractions, negatives, booleans, NaN, other text, empty text and
-    values above 1440, with a message naming the code and the value.
-
-    >>> parse_minutes("33.0", code="97110")
-    33
-    >>> parse_minutes(7.5, code="97140")
-    Traceback (most recent call last):
-    ...
-    unitcalc.core.errors.InvalidServiceError: 97140: minutes 7.5 has a fraction; give whole ...
-    """
-    if value is None:
-        return None
-    who = code or "service"
-
-    def bad(problem: str) -> InvalidServiceError:
-        shown = repr(value)
-        if len(shown) > 40:
-            shown = shown[:36] + "...'"
-        return InvalidServiceError(
-            f"{who}: minutes {shown} {problem}", code=code, field="minutes", value=value
-        )
-
-    if isinstance(value, bool):
-        raise bad("is true/false; give whole minutes such as 15")
-    if isinstance(value, int):
-        negative, fraction, minutes = value < 0, False, value
-    elif isinstance(value, str):
-        text = value.strip()
-        if not text:
-            raise bad("is empty; give whole minutes such as 15")
-        match = _NUMBER.match(text)
-        if match is None:
-            raise bad("is not a number; give whole minutes such as 15")
-        sign, whole, decimals, only_decimals = match.groups()
-        digits = (decimals or only_decimals or "").rstrip("0")
-        if len((whole or "").lstrip("0")) > 5:
-            # Never turned into an int: a number of thousands of digits is no minutes.
-            raise bad(f"is more than the {MAX_MINUTES} minutes in a day")
-        minutes = int(whole or "0")
-        fraction = bool(digits)
-        negative = sign == "-" and (minutes > 0 or fraction)
-    elif isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise bad("is not a number; give whole minutes such as 15")
-        negative, fraction = value < 0, not value.is_integer()
-        minutes = int(value) if not fraction else 0
-    else:
-        # Rarer numbers (Fraction, Decimal): exact arithmetic, loaded when needed.
-        from decimal import Decimal
-        from fractions import Fraction
-
-        if not isinstance(value, numbers.Real | Decimal):
-            raise bad(f"is a {type(value).__name__}; give whole minutes such as 15")
-        try:
-            exact = Fraction(value)  # type: ignore[arg-type]  # every Real converts
-        except (ValueError, OverflowError):  # NaN and infinities
-            raise bad("is not a number; give whole minutes such as 15") from None
-        negative, fraction = exact < 0, exact.denominator != 1
-        minutes = int(exact)
-    if negative:
-        raise bad("is negative; minutes run from 0 to 1440")
-    if fraction:
-        raise bad("has a fraction; give whole minutes as documented (unitcalc never rounds)")
-    if minutes > MAX_MINUTES:
-        raise bad(f"is more than the {MAX_MINUTES} minutes in a day")
-    return minutes
-
-
-_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-
-
-def parse_date_of_service(value: object) -> datetime.date | None:
-    """A date of service from a ``datetime.date`` or ``YYYY-MM-DD`` text; ``None`` (or
-    empty text) means none was given.
-
-    >>> parse_date_of_service("2016-06-01")
-    datetime.date(2016, 6, 1)
-    >>> parse_date_of_service("06/01/2016")
-    Traceback (most recent call last):
-    ...
-    unitcalc.core.errors.InvalidServiceError: date of service '06/01/2016' is not a date ...
-    """
-    if value is None:
-        return None
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return None
-        if _ISO_DATE.match(text):
-            try:
-                return datetime.date.fromisoformat(text)
-            except ValueError:
-                pass
-    raise InvalidServiceError(
-        f"date of service {value!r} is not a date written YYYY-MM-DD, such as 2016-06-01",
-        code=None,
-        field="date_of_service",
-        value=value,
-    )
 
 
 @attrs.frozen(repr=False)

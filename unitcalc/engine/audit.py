@@ -22,7 +22,6 @@ References:
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from types import MappingProxyType
@@ -36,6 +35,7 @@ from ..core.disciplines import normalize_discipline
 from ..core.errors import InvalidServiceError
 from ..core.model import Note
 from ..core.mue import MueTable
+from ..core.values import parse_units
 from ..rules import Rule
 from .caps import capped_message
 from .compliance import STATUSES, Status, closest, fits, status
@@ -47,7 +47,7 @@ from .pools import Services
 from .settings import DEFAULT_MAX_ALTERNATIVES, Pooling
 from .wording import LineKey, by_code, message
 
-__all__ = ["STATUSES", "Finding", "LineKey", "Status", "audit", "check", "parse_units"]
+__all__ = ["STATUSES", "Finding", "LineKey", "Status", "audit", "check"]
 
 
 def _frozen(value: Mapping[str, int]) -> Mapping[str, int]:
@@ -141,49 +141,6 @@ class Finding:
 
 def _money(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
-
-
-def parse_units(value: object, *, code: str | None, field: str = "billed_units") -> int:
-    """Billed units as a whole number of 0 or more (text such as ``"2"`` is fine).
-
-    >>> parse_units("2", code="97110")
-    2
-    >>> parse_units("", code="97110")
-    Traceback (most recent call last):
-    ...
-    unitcalc.core.errors.InvalidServiceError: 97110: billed_units '' is empty; write 0 if ...
-    """
-    who = code or "service"
-
-    def bad(problem: str) -> InvalidServiceError:
-        return InvalidServiceError(
-            f"{who}: {field} {value!r} {problem}", code=code, field=field, value=value
-        )
-
-    if isinstance(value, bool):
-        raise bad("is true/false; give a whole number of units")
-    if isinstance(value, int):
-        units = value
-    elif isinstance(value, float):
-        if value != value or not value.is_integer():
-            raise bad("is not a whole number of units")
-        units = int(value)
-    elif isinstance(value, str):
-        text = value.strip()
-        if not text:
-            raise bad("is empty; write 0 if no unit was billed")
-        if not re.fullmatch(r"[0-9]+(\.0*)?", text):
-            raise bad("is not a whole number of units 0 or more")
-        if len(text.split(".")[0].lstrip("0")) > 4:
-            raise bad("is more units than one day can hold")
-        units = int(text.split(".")[0])
-    else:
-        raise bad(f"is a {type(value).__name__}; give a whole number of units")
-    if units < 0:
-        raise bad("is negative")
-    if units > 9999:
-        raise bad("is more units than one day can hold")
-    return units
 
 
 def parse_line_key(key: str) -> tuple[str, str | None]:

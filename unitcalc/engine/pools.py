@@ -31,8 +31,9 @@ from ..core.codeinfo import CodeInfo
 from ..core.codes import CodeTable
 from ..core.disciplines import ASSISTANT_MODIFIERS, NAMES, THERAPY_MODIFIERS
 from ..core.errors import InvalidServiceError, Mention, message_of
-from ..core.model import MAX_MINUTES, Note, ServiceLine
+from ..core.model import Note, ServiceLine
 from ..core.text import format_column
+from ..core.values import MAX_MINUTES
 from .settings import Pooling
 
 if TYPE_CHECKING:

@@ -32,7 +32,7 @@ import attrs
 from ..core.codes import CodeTable
 from ..core.disciplines import normalize_discipline
 from ..core.errors import InvalidServiceError, PayerProfileError, UnitcalcError
-from ..core.model import parse_date_of_service
+from ..core.values import parse_date_of_service
 from ..rules import DEFAULT_RULE, Rule, get_rule
 
 if TYPE_CHECKING:

@@ -24,20 +24,21 @@ from ..engine.items import Evaluation
 from ..engine.payers import PayerProfile
 from ..engine.wording import at_lines, identical_notes, invalid_message
 from .check import (
+    ASSISTANT,
     BILLED,
-    CHECKED,
     CODE,
     DATE_FORMAT,
     DISCIPLINE,
     MINUTES,
     PAYER,
     RULE,
-    Layout,
     Row,
     key_names,
 )
+from .layout import Layout
 from .load import Loaded
 from .options import Options
+from .read import ERROR
 from .summary import Summary
 
 if TYPE_CHECKING:
@@ -324,41 +325,37 @@ def evaluate_batch(
     batch: Sequence[tuple[int, list[int]]],
     loaded: Loaded,
     options: Options,
-    default_rule: str | None,
     summary: Summary,
     consume: Callable[[Group], None],
 ) -> None:
+    """Evaluate groups one by one (each given by its lines), count them into the summary
+    and hand them on. Each row is built from the columns it was parsed into
+    (:mod:`.check`), never parsed again."""
     if not batch:
         return
     wanted = [line for _, lines in batch for line in lines]
     records = loaded.record_rows(wanted)
     layout = loaded.layout
     parsed = loaded.parsed_rows(wanted)
-    assistant = 0 if "assistant_minutes" in layout.known else None
+    names = key_names(layout)
 
     def row_of(line: int) -> Row:
         values = parsed[line]
-        if values[CHECKED]:
-            return layout.check(records[line], options, default_rule)
-        # A row of plain values, parsed in columns: built without parsing it again.
-        key = tuple(values[name] for name in key_names(layout))
+        parts = tuple(values[name] for name in names)
+        key = parts if parts and all(part is not None for part in parts) else None
+        if values[ERROR] is not None:
+            return Row(records[line], key, None, None, None, values[ERROR])
         service = ServiceLine(
             values[CODE],
             values[MINUTES],
             discipline=values[DISCIPLINE],
-            assistant_minutes=assistant,
+            assistant_minutes=values[ASSISTANT],
         )
         payer = options.profiles[values[PAYER]] if values[PAYER] else None
         return Row(
-            records[line],
-            key or None,
-            service,
-            values[BILLED],
-            values[RULE],
-            None,
-            payer,
+            records[line], key, service, values[BILLED], values[RULE], None, payer,
             values[DATE_FORMAT],
-        )
+        )  # fmt: skip
 
     for _, lines in batch:
         rows = [row_of(line) for line in lines]

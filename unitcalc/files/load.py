@@ -17,9 +17,10 @@ import attrs
 
 from ..core.encodings import Source, detect_encoding, open_source, text_encoding
 from ..core.errors import FileProblem
-from .check import Layout, check_frame
+from .check import check_frame
 from .columnar import csv_frame, parquet_frame
 from .detect import detect_delimiter, detect_format
+from .layout import Layout
 from .options import InputFormat, Options
 from .read import END, LINE, Lines, Record, read_records, records_frame
 

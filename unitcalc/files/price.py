@@ -25,6 +25,7 @@ from ..core.assistant import MEDICARE_PAYMENT, AssistantPayment
 from ..core.disciplines import BY_MODIFIER
 from ..core.errors import FeeFileError, InvalidServiceError
 from ..core.model import Note
+from ..core.values import parse_date
 from ..engine.modifiers import parse_modifiers
 from ..engine.payers import PayerProfile
 from ..payment.fees import (
@@ -39,8 +40,8 @@ from ..payment.fees import (
     price_day,
 )
 from ..payment.threshold import BUCKETS, Bucket, Charge, accrue
-from .check import Layout, parse_date
 from .evaluate import LOCALITY_COLUMN, PRIOR_COLUMN_NAMES, Group, PriceRow
+from .layout import Layout
 from .summary import Summary
 
 PRIOR_COLUMNS: Mapping[Bucket, str] = {"PT/SLP": PRIOR_COLUMN_NAMES[0], "OT": PRIOR_COLUMN_NAMES[1]}

@@ -37,7 +37,6 @@ from .check import (
     DATE_FORMAT,
     MINUTES,
     PROVIDER,
-    Layout,
     check_frame,
     key_names,
     payer_profile,
@@ -46,6 +45,7 @@ from .columnar import csv_lines, with_lines
 from .detect import detect_format
 from .evaluate import Group, count_group, evaluate_batch
 from .group import GROUP, assign_groups, scattered
+from .layout import Layout
 from .leftovers import remove_stale, run_mark
 from .load import Loaded, load, resolve
 from .options import InputFormat, Options
@@ -321,12 +321,11 @@ def _run_part(
             entry = summary.providers.setdefault(who, [0, 0])
             entry[0] += int(minutes)
             entry[1] += int(billed)
-    default_rule = options.settings.rule
     pending: list[tuple[int, list[int]]] = []
     waiting = 0
     for first_line, group, lines in _merged(part.written, part.by_scalar.iter_rows()):
         if group is not None:
-            evaluate_batch(pending, loaded, options, default_rule, summary, consume)
+            evaluate_batch(pending, loaded, options, summary, consume)
             pending, waiting = [], 0
             if group.finding is not None:  # else settled ok, counted in part.quiet
                 count_group(summary, group)
@@ -336,9 +335,9 @@ def _run_part(
         waiting += len(lines)
         if waiting >= 20_000:  # rows held as Python objects at a time
             waiting = 0
-            evaluate_batch(pending, loaded, options, default_rule, summary, consume)
+            evaluate_batch(pending, loaded, options, summary, consume)
             pending = []
-    evaluate_batch(pending, loaded, options, default_rule, summary, consume)
+    evaluate_batch(pending, loaded, options, summary, consume)
 
 
 def run_frame(

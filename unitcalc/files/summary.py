@@ -16,7 +16,7 @@ import attrs
 from ..engine.providers import provider_rows, tally
 
 if TYPE_CHECKING:
-    from .check import Layout
+    from .layout import Layout
 
 
 @attrs.define

@@ -24,9 +24,10 @@ from ..engine.explain import rule_note, untimed_without_minutes
 from ..engine.pools import pool_label
 from ..engine.wording import LineKey, at_lines, by_code, identical_notes, message
 from ..rules import RULES, Rule, TimedItem
-from .check import BILLED, CODE, DISCIPLINE, MINUTES, PAYER, PROVIDER, RULE, Layout, key_names
+from .check import BILLED, CODE, DISCIPLINE, MINUTES, PAYER, PROVIDER, RULE, key_names
 from .evaluate import Group, Priced, PriceRow, invalid_finding, price_columns
 from .group import GROUP
+from .layout import Layout
 from .load import Loaded
 from .options import Options
 from .read import END, LINE

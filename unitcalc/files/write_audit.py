@@ -13,9 +13,9 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 
 from ..engine.audit import STATUSES
 from .cells import safe_row
-from .check import Layout
 from .evaluate import Group
 from .findings_table import AMOUNT_COLUMNS, audit_columns, finding_row, kx_rows
+from .layout import Layout
 from .spool import Spool, spool_frame, write_parquet
 from .summary import Summary
 from .texts import finding_text, payment_text, provider_text, summary_text

@@ -17,8 +17,8 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 from ..core.errors import UnitcalcError
 from ..core.model import Result
 from .cells import safe_row
-from .check import Layout
 from .evaluate import Group
+from .layout import Layout
 from .spool import Spool, spool_frame, write_parquet
 from .summary import Summary
 
@@ -226,7 +226,7 @@ def _cell(value: Any) -> Any:
 def _billed_sum(values: list[Any]) -> Any:
     """A claim line's billed units: its rows' sum when every one is a whole number, else
     the rows' values as written, joined with '+', so nothing is silently rewritten."""
-    from ..engine.audit import parse_units
+    from ..core.values import parse_units
 
     try:
         return sum(parse_units(value, code=None) for value in values)

@@ -16,8 +16,9 @@ from ..core.errors import FileProblem
 from ..core.mue import MueTable
 from ..engine.payers import PayerProfile, load_profiles
 from ..engine.settings import Pooling
-from ..files.check import Layout, payer_profile
+from ..files.check import payer_profile
 from ..files.findings_table import audit_columns
+from ..files.layout import Layout
 from ..files.load import resolve
 from ..files.options import Options
 from ..files.run import group_columns

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Literal
 
 import attrs
 
-from ..files.check import Layout
 from ..files.columnar import as_text
 from ..files.evaluate import Group
+from ..files.layout import Layout
 from ..files.options import Options
 from ..files.run import run_frame
 from ..files.summary import Summary

@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, Stric
 
 from ..core.disciplines import normalize_discipline
 from ..core.errors import ArgumentValue, UnitcalcError, python_spelling
-from ..core.model import ServiceLine, parse_date_of_service
-from ..engine.audit import parse_units
+from ..core.model import ServiceLine
+from ..core.values import parse_date_of_service, parse_units
 from ..engine.payers import PayerProfile
 from ..engine.payers import select as select_profile
 from ..rules import get_rule
