@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from ...core.errors import FeeFileError
+from ...core.sidefiles import SideRow
 from .money import read_amount
 from .schedule import Fee, Setting
 
@@ -25,29 +26,33 @@ _PFALL = {"code": 3, "modifier": 4, "non-facility": 5, "facility": 6}
 _PFALL_REDUCED = {"non-facility": 11, "facility": 12}
 
 
-def is_pfall(rows: Sequence[Sequence[str]]) -> bool:
-    first = rows[0]
+def is_pfall(rows: Sequence[SideRow]) -> bool:
+    """Whether the rows are a PFALL file's: the first has its 16 fields (15 without the
+    filler) and starts with a year."""
+    first = rows[0].cells
     return len(first) in (15, 16) and bool(re.fullmatch(r"[0-9]{4}", first[0]))
 
 
-def _pfall_footer(rows: Sequence[Sequence[str]]) -> int:
+def _pfall_footer(rows: Sequence[SideRow]) -> int:
     """Where the notices a PFALL file ends with begin (copyright lines, after the last
     row of fees): the index of the first row after the last row that starts with a
     year; rows of text before it stay, to be reported."""
     last = max(
-        (index for index, row in enumerate(rows) if row and re.fullmatch(r"[0-9]{4}", row[0])),
+        (index for index, row in enumerate(rows) if re.fullmatch(r"[0-9]{4}", row.cell(0))),
         default=-1,
     )
     return last + 1
 
 
 def read_pfall(
-    rows: Sequence[Sequence[str]], shown: str, setting: Setting
+    rows: Sequence[SideRow], shown: str, setting: Setting
 ) -> dict[tuple[str, str, str], Fee]:
+    """The fee of each payment locality, code and modifier, for the ``setting``; a code
+    subject to the therapy reduction has its PE payment from the reduced amount."""
     fees: dict[tuple[str, str, str], Fee] = {}
     footer = _pfall_footer(rows)
-    for index, row in enumerate(rows[:footer]):
-        line = index + 1
+    for side in rows[:footer]:
+        row, line = side.cells, side.line
         if not any(row):
             continue
         if len(row) not in (15, 16):

@@ -8,16 +8,17 @@ import re
 from collections.abc import Sequence
 
 from ...core.errors import FeeFileError
+from ...core.sidefiles import SideRow
 from .money import read_amount
-from .rows import cell
 from .schedule import Fee
 
 _TRUE = {"1", "y", "yes", "true", "5"}
 _FALSE = {"", "0", "n", "no", "false"}
 
 
-def read_plain(rows: Sequence[Sequence[str]], shown: str) -> dict[tuple[str, str, str], Fee]:
-    header = [cell.lower() for cell in rows[0]]
+def read_plain(rows: Sequence[SideRow], shown: str) -> dict[tuple[str, str, str], Fee]:
+    """The fee of each code and modifier (and locality, with that column)."""
+    header = [cell.lower() for cell in rows[0].cells]
     if "code" not in header or "amount" not in header:
         raise FeeFileError(
             f"{shown}, line 1: a fee CSV needs a header naming code and amount (e.g. "
@@ -28,8 +29,8 @@ def read_plain(rows: Sequence[Sequence[str]], shown: str) -> dict[tuple[str, str
         )
     at = {name: header.index(name) for name in header}
     fees: dict[tuple[str, str, str], Fee] = {}
-    for index in range(1, len(rows)):
-        row, line = rows[index], index + 1
+    for side in rows[1:]:
+        row, line = side.cells, side.line
         if not any(row):
             continue
         if len(row) > len(header) and any(row[len(header) :]):
@@ -40,21 +41,21 @@ def read_plain(rows: Sequence[Sequence[str]], shown: str) -> dict[tuple[str, str
                 line=line,
                 field="fields",
             )
-        code = cell(row, at["code"]).upper()
+        code = side.cell(at["code"]).upper()
         if not re.fullmatch(r"[0-9A-Z]{5}", code):
             raise FeeFileError(
-                f"{shown}, line {line}: code {cell(row, at['code'])!r} is not a 5-character "
+                f"{shown}, line {line}: code {side.cell(at['code'])!r} is not a 5-character "
                 "CPT/HCPCS code such as 97110",
                 path=shown,
                 line=line,
                 field="code",
             )
-        amount = read_amount(cell(row, at["amount"]), shown, line, "amount")
-        modifier = cell(row, at["modifier"]).upper() if "modifier" in at else ""
-        locality = cell(row, at["locality"]) if "locality" in at else ""
+        amount = read_amount(side.cell(at["amount"]), shown, line, "amount")
+        modifier = side.cell(at["modifier"]).upper() if "modifier" in at else ""
+        locality = side.cell(at["locality"]) if "locality" in at else ""
         practice = None
-        if "pe_amount" in at and cell(row, at["pe_amount"]):
-            practice = read_amount(cell(row, at["pe_amount"]), shown, line, "pe_amount")
+        if "pe_amount" in at and side.cell(at["pe_amount"]):
+            practice = read_amount(side.cell(at["pe_amount"]), shown, line, "pe_amount")
             if practice > amount:
                 raise FeeFileError(
                     f"{shown}, line {line}: pe_amount {practice} is more than the amount "
@@ -63,7 +64,7 @@ def read_plain(rows: Sequence[Sequence[str]], shown: str) -> dict[tuple[str, str
                     line=line,
                     field="pe_amount",
                 )
-        flag = cell(row, at["mppr"]).lower() if "mppr" in at else ""
+        flag = side.cell(at["mppr"]).lower() if "mppr" in at else ""
         if flag not in _TRUE | _FALSE:
             raise FeeFileError(
                 f"{shown}, line {line}: mppr {flag!r}: write yes or no",

@@ -20,8 +20,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from ...core.errors import FeeFileError
+from ...core.sidefiles import SideRow
 from .money import read_amount
-from .rows import cell, fee_rows
+from .rows import fee_rows
 from .schedule import Gpci, Rvu, Setting
 
 
@@ -29,20 +30,20 @@ def _normal(cell: str) -> str:
     return re.sub(r"[^A-Z0-9]+", " ", cell.upper()).strip()
 
 
-def pprrvu_header(rows: Sequence[Sequence[str]]) -> tuple[int, list[str]] | None:
+def pprrvu_header(rows: Sequence[SideRow]) -> tuple[int, list[str]] | None:
     """Where the PPRRVU header ends, and its column names: the files open with notice
     lines, then a header split over several rows (``WORK`` above ``RVU``, ``CONV``
     above ``FACTOR``), the last one starting with HCPCS. The rows are joined column by
-    column."""
+    column. The place is the header row's index among the rows."""
     for index, row in enumerate(rows[:40]):
-        if not row or _normal(row[0]) != "HCPCS":
+        if not row.cells or _normal(row.cells[0]) != "HCPCS":
             continue
         start = index
         while start > 0 and _header_part(rows[start - 1]):
             start -= 1
-        width = max(len(rows[at]) for at in range(start, index + 1))
+        width = max(len(rows[at].cells) for at in range(start, index + 1))
         names = [
-            _normal(" ".join(cell(rows[at], column) for at in range(start, index + 1)))
+            _normal(" ".join(rows[at].cell(column) for at in range(start, index + 1)))
             for column in range(width)
         ]
         if "WORK RVU" in names and "CONV FACTOR" in names:
@@ -50,9 +51,9 @@ def pprrvu_header(rows: Sequence[Sequence[str]]) -> tuple[int, list[str]] | None
     return None
 
 
-def _header_part(row: Sequence[str]) -> bool:
+def _header_part(row: SideRow) -> bool:
     """A row of the split header above the HCPCS row: no code first, many names."""
-    return not cell(row, 0) and sum(map(bool, row)) > 5
+    return not row.cell(0) and sum(map(bool, row.cells)) > 5
 
 
 _PPRRVU_COLUMNS = {
@@ -68,36 +69,38 @@ _PPRRVU_COLUMNS = {
 
 
 def read_pprrvu(
-    rows: Sequence[Sequence[str]], header: tuple[int, list[str]], shown: str, setting: Setting
+    rows: Sequence[SideRow], header: tuple[int, list[str]], shown: str, setting: Setting
 ) -> dict[tuple[str, str], Rvu]:
+    """The relative values of each code and modifier, for the ``setting``, from the rows
+    below the ``header`` (:func:`pprrvu_header`); rows that start with no code (notes, a
+    second header) are skipped."""
     header_at, names = header
+    header_line = rows[header_at].line
     where: dict[str, int] = {}
     for role, choices in _PPRRVU_COLUMNS.items():
         found = next((names.index(choice) for choice in choices if choice in names), None)
         if found is None:
             raise FeeFileError(
-                f"{shown}, line {header_at + 1}: the PPRRVU header has no {choices[0]!r} "
+                f"{shown}, line {header_line}: the PPRRVU header has no {choices[0]!r} "
                 "column; give the CSV file of the CMS RVU release as downloaded",
                 path=shown,
-                line=header_at + 1,
+                line=header_line,
                 field=choices[0],
             )
         where[role] = found
     status_at = names.index("STATUS CODE") if "STATUS CODE" in names else None
     rvus: dict[tuple[str, str], Rvu] = {}
-    for index in range(header_at + 1, len(rows)):
-        row = rows[index]
-        line = index + 1
-        if not row or not any(row):
+    for row in rows[header_at + 1 :]:
+        if not any(row.cells):
             continue
-        code = cell(row, where["code"]).upper()
+        code = row.cell(where["code"]).upper()
         if not re.fullmatch(r"[0-9A-Z]{5}", code):
             continue  # a note or a second header line, not a code row
-        modifier = cell(row, where["modifier"]).upper()
+        modifier = row.cell(where["modifier"]).upper()
 
-        def number(role: str, *, line: int = line, row: Sequence[str] = row) -> Decimal:
+        def number(role: str, *, row: SideRow = row) -> Decimal:
             return read_amount(
-                cell(row, where[role]), shown, line, _PPRRVU_COLUMNS[role][0], blank=True
+                row.cell(where[role]), shown, row.line, _PPRRVU_COLUMNS[role][0], blank=True
             )
 
         rvus[(code, modifier)] = Rvu(
@@ -105,8 +108,8 @@ def read_pprrvu(
             number(setting),
             number("malpractice"),
             number("conversion_factor"),
-            cell(row, where["mppr"]) == "5",
-            (cell(row, status_at).upper() or "A") if status_at is not None else "A",
+            row.cell(where["mppr"]) == "5",
+            (row.cell(status_at).upper() or "A") if status_at is not None else "A",
         )
     if not rvus:
         raise FeeFileError(f"{shown}: the PPRRVU file has no code rows", path=shown)
@@ -120,7 +123,7 @@ def load_gpci(path: str | Path) -> dict[str, Gpci]:
     shown = str(path)
     rows = fee_rows(Path(path), shown)
     for index, row in enumerate(rows[:40]):
-        names = [_normal(cell) for cell in row]
+        names = [_normal(cell) for cell in row.cells]
 
         def find(word: str, names: list[str] = names) -> int | None:
             return next((i for i, name in enumerate(names) if word in name), None)
@@ -135,16 +138,15 @@ def load_gpci(path: str | Path) -> dict[str, Gpci]:
         assert pe is not None
         assert mp is not None
         gpcis: dict[str, Gpci] = {}
-        for at in range(index + 1, len(rows)):
-            values = rows[at]
-            if not values or not cell(values, number) or not cell(values, mac).isdigit():
+        for values in rows[index + 1 :]:
+            if not values.cell(number) or not values.cell(mac).isdigit():
                 continue
-            key = f"{cell(values, mac)}-{cell(values, number).zfill(2)}"
+            key = f"{values.cell(mac)}-{values.cell(number).zfill(2)}"
             gpcis[key] = Gpci(
                 key,
-                read_amount(cell(values, work), shown, at + 1, "PW GPCI"),
-                read_amount(cell(values, pe), shown, at + 1, "PE GPCI"),
-                read_amount(cell(values, mp), shown, at + 1, "MP GPCI"),
+                read_amount(values.cell(work), shown, values.line, "PW GPCI"),
+                read_amount(values.cell(pe), shown, values.line, "PE GPCI"),
+                read_amount(values.cell(mp), shown, values.line, "MP GPCI"),
             )
         if not gpcis:
             raise FeeFileError(f"{shown}: the GPCI file has no locality rows", path=shown)

@@ -1,46 +1,35 @@
-"""The rows of a fee file: its text decoded and split into CSV cells, each stripped.
+"""The rows of a fee file: read as every side file is (:mod:`unitcalc.core.sidefiles`:
+the encoding from a byte-order mark, valid UTF-8, or guessed), each cell stripped.
 
-A byte-order mark says the encoding (Excel's "Unicode text" is UTF-16); else UTF-8, or
-cp1252 for an older export. A fee CSV saved with semicolons is refused here, by name:
-its amounts may use a decimal comma, unsafe to guess at.
+A fee CSV saved with semicolons is refused here, by name: its amounts may use a decimal
+comma, unsafe to guess at.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
-from collections.abc import Sequence
 from pathlib import Path
 
 from ...core.errors import FeeFileError
+from ...core.sidefiles import SideRow, read_side_file
 
 
-def fee_rows(path: Path, shown: str) -> list[list[str]]:
-    """The rows of the file at ``path`` (``shown`` in messages), each a list of cells."""
+def fee_rows(path: Path, shown: str) -> tuple[SideRow, ...]:
+    """The rows of the file at ``path`` (``shown`` in messages), their cells stripped."""
     try:
-        data = path.read_bytes()
+        rows = read_side_file(path, display=shown, problem=FeeFileError, strip=True).rows
     except OSError as exc:
         raise FeeFileError(
             f"cannot read the fee file {shown}: {exc.strerror or exc}", path=shown
         ) from None
-    # A byte-order mark says the encoding (Excel's "Unicode text" is UTF-16); else
-    # UTF-8, or cp1252 for an older export.
-    boms = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-            (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))  # fmt: skip
-    marked = next((name for bom, name in boms if data.startswith(bom)), None)
-    for encoding in (marked,) if marked else ("utf-8-sig", "cp1252"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise FeeFileError(f"{shown} is not text in its byte-order mark's encoding", path=shown)
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    first = next((row.cells for row in rows if len(row.cells) > 1 or any(row.cells)), ())
     # A header naming the code, split by another mark: a fee CSV saved with semicolons
     # (whose amounts may then use a decimal comma, unsafe to guess at).
-    if "," not in first and "CODE" in first.upper() and any(mark in first for mark in ";\t|"):
+    if (
+        len(first) == 1
+        and "," not in first[0]
+        and "CODE" in first[0].upper()
+        and any(mark in first[0] for mark in ";\t|")
+    ):
         raise FeeFileError(
             f"{shown}, line 1: the fields are not separated by commas; save the fee file "
             "as CSV with commas (amounts with a decimal point, such as 31.47)",
@@ -48,12 +37,4 @@ def fee_rows(path: Path, shown: str) -> list[list[str]]:
             line=1,
             field="header",
         )
-    try:
-        return [[value.strip() for value in row] for row in csv.reader(io.StringIO(text))]
-    except csv.Error as exc:
-        raise FeeFileError(f"{shown}: not CSV ({exc})", path=shown) from None
-
-
-def cell(row: Sequence[str], index: int) -> str:
-    """The row's cell at ``index``; empty past the row's end."""
-    return row[index] if index < len(row) else ""
+    return rows
