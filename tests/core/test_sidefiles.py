@@ -51,9 +51,10 @@ def test_a_byte_the_encoding_cannot_decode_names_the_file_and_line() -> None:
     assert (caught.value.path, caught.value.line) == ("fees.csv", 3)
 
 
-def test_a_bad_byte_past_the_sample_the_encoding_was_found_from() -> None:
+@pytest.mark.parametrize("mark", [b"", codecs.BOM_UTF8], ids=["no-bom", "bom"])
+def test_a_bad_byte_past_the_sample_the_encoding_was_found_from(mark: bytes) -> None:
     # The first 64 KiB are UTF-8: the byte that is not is named by its line.
-    data = b"code,amount\n" + b"97110,30.00\n" * 6000 + b"97140,caf\xe9\n"
+    data = mark + b"code,amount\n" + b"97110,30.00\n" * 6000 + b"97140,caf\xe9\n"
     with pytest.raises(FeeFileError, match=r"^fees.csv, line 6002: byte 0xe9 cannot be") as caught:
         read_side_file(data, display="fees.csv", problem=FeeFileError)
     assert caught.value.line == 6002

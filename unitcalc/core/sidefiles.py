@@ -14,6 +14,7 @@ another, e.g. :class:`.errors.FeeFileError`), naming the file, the line and the 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
@@ -81,8 +82,10 @@ def read_side_file(
 
 def _decoded(data: bytes, encoding: str, guessed: bool, shown: str, problem: Problem) -> str:
     """The file's text, without a UTF-8 byte-order mark."""
+    if encoding == "utf-8" and data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
     try:
-        return data.decode("utf-8-sig" if encoding == "utf-8" else encoding)
+        return data.decode(encoding)
     except UnicodeDecodeError as exc:
         before = data[: exc.start].decode(encoding, errors="replace")
         line = 1 + sum(1 for part in _lines(before) if part.endswith(("\n", "\r")))

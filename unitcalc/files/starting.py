@@ -95,10 +95,6 @@ def prior_amounts(priors: Iterable[Prior]) -> tuple[Starting, list[str]]:
     return {key: prior.amount for key, prior in chosen.items()}, notes
 
 
-def _zero() -> list[Decimal]:
-    return [Decimal(0)] * 6
-
-
 def prior_amount(value: Any, line: int, column: str) -> Decimal:
     """The amount of a ``kx_prior_*`` cell (or a starting file's ``pt_slp``/``ot``); an
     error naming the line and column when it is none."""
