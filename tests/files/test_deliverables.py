@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from unitcalc.cli import main
 from unitcalc.core.encodings import detect_encoding
 from unitcalc.files.cells import spreadsheet_safe
-from unitcalc.files.layout import find_roles
 from unitcalc.files.detect import detect_delimiter
+from unitcalc.files.layout import find_roles
 
 ROOT = Path(__file__).resolve().parents[2]
 EHR = ROOT / "docs" / "examples" / "ehr_export.csv"

@@ -699,7 +699,7 @@ def test_the_sums_keep_groups_without_an_allowed_amount_apart(tmp_path: Path) ->
 
 def test_a_patient_year_given_twice_in_the_starting_amounts_is_an_error(tmp_path: Path) -> None:
     from unitcalc.core.errors import FeeFileError
-    from unitcalc.files.price import load_starting
+    from unitcalc.files.starting import load_starting
 
     start = tmp_path / "start.csv"
     start.write_text("patient_id,year,pt_slp,ot\nP1,2025,100,\nP2,2025,50,\nP1,2025,200,\n")

@@ -370,3 +370,20 @@ def test_a_fee_csv_row_with_more_fields_than_its_header_is_an_error(tmp_path: Pa
     # 30,50 unquoted is two fields: the amount would silently be 30.
     with pytest.raises(FeeFileError, match=r"line 2: 3 fields where the header names 2"):
         load_fees(write(tmp_path, "code,amount\n97110,30,50\n"))
+
+
+def test_a_fee_file_is_read_as_every_side_file_is(tmp_path: Path) -> None:
+    # The one side-file reader: a quote never closed, and a line named after a quoted
+    # line break, are the physical lines of the file.
+    with pytest.raises(
+        FeeFileError, match=r"fees.csv, line 3: a quote opened on this line"
+    ) as raised:
+        load_fees(write(tmp_path, 'code,amount,note\n97110,30.00,x\n97140,28.00,"opened\n'))
+    assert raised.value.line == 3
+    text = 'code,amount,note\n97110,30.00,"two\nlines"\n97140,$2x,y\n'
+    with pytest.raises(FeeFileError, match=r"line 4: amount '\$2x' is not an amount"):
+        load_fees(write(tmp_path, text))
+    broken = tmp_path / "broken.csv"  # UTF-16 by its mark, then half a surrogate pair
+    broken.write_bytes("code,amount\n97110,30\n".encode("utf-16") + b"\x00\xd8A\x00")
+    with pytest.raises(FeeFileError, match=r"line 3: byte 0x00 cannot be decoded as utf-16"):
+        load_fees(broken)

@@ -379,8 +379,8 @@ def test_a_partition_returns_its_findings_then_its_summary(files: dict[str, Path
     """What each executor runs, called here (coverage does not follow Spark's workers)."""
     import pyarrow as pa
 
-    from unitcalc.files.layout import Layout
     from unitcalc.files.findings_table import audit_columns
+    from unitcalc.files.layout import Layout
     from unitcalc.files.read import LINE
     from unitcalc.spark.partitions import Plan as _Plan
     from unitcalc.spark.partitions import count_part as _count_part

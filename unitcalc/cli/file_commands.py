@@ -344,7 +344,8 @@ def _pricer(
 ) -> Pricer | None:
     """The audit's pricing, when --fees or a payer profile names a fee file."""
     given = {"--gpci": gpci_file, "--locality": locality, "--kx-start": kx_start_file}
-    from ..files.price import Pricer, load_starting, profile_schedules
+    from ..files.price import Pricer, profile_schedules
+    from ..files.starting import load_starting
     from ..payment.fees import load_fees
 
     def load(path: str | Path) -> FeeSchedule:

@@ -8,10 +8,8 @@ References:
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 
@@ -19,6 +17,7 @@ import attrs
 
 from .codeinfo import normalize_code
 from .errors import InvalidServiceError, MueTableError
+from .sidefiles import SideRow, split_rows
 
 
 @attrs.frozen
@@ -75,11 +74,15 @@ class MueTable:
 
     @classmethod
     def parse(cls, text: str, *, source: str) -> MueTable:
-        reader = csv.reader(io.StringIO(text, newline=""))
+        """The table in ``text`` (``source`` names it in messages)."""
+        return cls.from_rows(split_rows(text, display=source, problem=MueTableError), source=source)
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[SideRow], *, source: str) -> MueTable:
+        """The table in the rows of a side file (:mod:`.sidefiles`)."""
         columns: dict[str, int] | None = None
         entries: dict[str, Mue] = {}
-        for row in reader:
-            line = reader.line_num
+        for line, row in rows:
             if columns is None:
                 columns = _header(row)
                 continue
@@ -123,7 +126,7 @@ class MueTable:
         return self.entries.get(code)
 
 
-def _header(row: list[str]) -> dict[str, int] | None:
+def _header(row: Sequence[str]) -> dict[str, int] | None:
     names = [" ".join(cell.split()).lower() for cell in row]
     found: dict[str, int] = {}
     for index, name in enumerate(names):

@@ -22,7 +22,8 @@ from typing import Any, Literal
 
 import attrs
 
-from .fees import PaymentData, cents, payment_data
+from .fees.money import cents
+from .fees.packaged import PaymentData, payment_data
 
 Bucket = Literal["PT/SLP", "OT"]
 BUCKETS: Mapping[str, Bucket] = {"PT": "PT/SLP", "SLP": "PT/SLP", "OT": "OT"}
