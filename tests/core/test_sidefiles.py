@@ -128,3 +128,9 @@ def test_a_file_that_cannot_be_opened_is_left_to_the_caller(tmp_path: Path) -> N
 def test_a_quote_never_closed_is_found_in_stripped_cells_too() -> None:
     with pytest.raises(FileProblem, match="line 2: a quote opened on this line"):
         split_rows('code,note\n97110,"opened\n97140,x\n', display="f.csv", strip=True)
+
+
+def test_a_utf32_side_file_is_read_by_its_byte_order_mark() -> None:
+    side = read_side_file("code,amount\n97110,30.00\n".encode("utf-32"), display="f.csv")
+    assert (side.encoding, side.guessed) == ("utf-32", False)
+    assert side.rows[1].cells == ("97110", "30.00")

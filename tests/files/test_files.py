@@ -46,12 +46,23 @@ class TestMueTable:
         assert entry is not None
         assert (entry.units, entry.indicator, entry.rationale) == (3, 2, "Café")
 
-    def test_a_file_neither_utf8_nor_cp1252_is_refused_clearly(self, tmp_path: Path) -> None:
-        # 0x81 is undefined in cp1252 too: a clear MueTableError, not a UnicodeDecodeError.
+    def test_a_file_not_utf8_is_read_in_the_encoding_its_bytes_suggest(
+        self, tmp_path: Path
+    ) -> None:
+        # As visit files and the other side files are (one reader): bytes that are not
+        # UTF-8 are read in the encoding charset-normalizer finds, not refused.
         path = write(tmp_path, "mue.csv", MUE_HEADER + b'97110,3,"2 Date of Service",x\x81\n')
+        assert MueTable.load(path).get("97110") is not None
+
+    def test_bytes_its_encoding_cannot_decode_are_refused_clearly(self, tmp_path: Path) -> None:
+        # A UTF-16 byte-order mark, then a lone half of a character: a MueTableError
+        # naming the file and the line, not a UnicodeDecodeError.
+        data = MUE_HEADER.decode("utf-8").encode("utf-16") + b"\x00\xd8"
+        path = write(tmp_path, "mue.csv", data)
         with pytest.raises(MueTableError) as caught:
             MueTable.load(path)
         assert str(path) in str(caught.value)
+        assert "cannot be decoded as utf-16" in str(caught.value)
         assert caught.value.path == str(path)
 
     def test_a_missing_file(self, tmp_path: Path) -> None:
@@ -340,3 +351,14 @@ def test_findings_of_a_file_keep_their_warnings_kind_and_codes(tmp_path: Path) -
         ("rule-note", ("97014",)),
         ("identical-rows", ()),
     ]
+
+
+def test_a_utf32_visit_file_is_read_by_its_byte_order_mark(tmp_path: Path) -> None:
+    # UTF-32's little-endian mark begins like UTF-16's: it is told apart, not read as
+    # UTF-16 (which would give every character a trailing NUL).
+    path = tmp_path / "visits.csv"
+    text = "patient_id,date_of_service,code,minutes,billed_units\nP1,2026-03-02,97110,33,3\n"
+    path.write_bytes(text.encode("utf-32"))
+    summary, flagged = run(path)
+    assert summary["input"]["encoding"] == "utf-32"
+    assert [finding["status"] for finding in flagged] == ["over"]

@@ -50,6 +50,22 @@ SAMPLE_BYTES = 1 << 16
 """How much of a file the encoding and delimiter are detected from."""
 
 
+def marked_encoding(head: bytes) -> str | None:
+    """The encoding a byte-order mark at the start of ``head`` says, if any.
+
+    >>> marked_encoding(b"\\xff\\xfe\\x00\\x00c"), marked_encoding(b"\\xff\\xfec")
+    ('utf-32', 'utf-16')
+    >>> marked_encoding(b"code")
+    """
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"  # before UTF-16: UTF-32's little-endian mark begins like it
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8"
+    return None
+
+
 def detect_encoding(source: Source) -> tuple[str, bool]:
     r"""The text encoding of a file and whether it was guessed: a byte-order mark says
     it; bytes that are valid UTF-8 are UTF-8; anything else is guessed by
@@ -63,10 +79,9 @@ def detect_encoding(source: Source) -> tuple[str, bool]:
     with open_source(source) as handle:
         sample = handle.read(SAMPLE_BYTES)
         more = bool(handle.read(1))
-    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16", False
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8", False
+    marked = marked_encoding(sample)
+    if marked is not None:
+        return marked, False
     try:
         sample.decode("utf-8")
         return "utf-8", False

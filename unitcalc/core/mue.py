@@ -17,7 +17,7 @@ import attrs
 
 from .codeinfo import normalize_code
 from .errors import InvalidServiceError, MueTableError
-from .sidefiles import SideRow, split_rows
+from .sidefiles import Problem, SideRow, read_side_file, split_rows
 
 
 @attrs.frozen
@@ -55,22 +55,12 @@ class MueTable:
         "MUE Rationale"."""
         path = Path(path)
         try:
-            data = path.read_bytes()
+            side = read_side_file(path, display=f"MUE table {path}", problem=_problem(path))
         except OSError as exc:
             raise MueTableError(
                 f"cannot read MUE table {path}: {exc.strerror or exc}", path=str(path)
             ) from exc
-        # CMS files are saved from Excel: UTF-8, or else Windows' cp1252.
-        for encoding in ("utf-8-sig", "cp1252"):
-            try:
-                return cls.parse(data.decode(encoding), source=str(path))
-            except UnicodeDecodeError as exc:
-                problem = exc
-        raise MueTableError(
-            f"MUE table {path}: byte 0x{data[problem.start]:02x} at offset {problem.start} "
-            "is neither UTF-8 nor cp1252 text; save the table as CSV (UTF-8)",
-            path=str(path),
-        )
+        return cls.from_rows(side.rows, source=str(path))
 
     @classmethod
     def parse(cls, text: str, *, source: str) -> MueTable:
@@ -141,3 +131,14 @@ def _header(row: Sequence[str]) -> dict[str, int] | None:
     if {"code", "units", "indicator"} <= set(found):
         return found
     return None
+
+
+def _problem(path: Path) -> Problem:
+    """The side-file reader's error, as an MUE table's error naming the file's path."""
+
+    def problem(message: str, *, path: str, line: int | None = None) -> MueTableError:
+        del path  # the reader names the file as shown; the error holds its path
+        return MueTableError(message, path=str(table), line=line)
+
+    table = path
+    return problem

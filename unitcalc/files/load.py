@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ..core.encodings import Source, detect_encoding, open_source, text_encoding
+from ..core.encodings import (
+    Source,
+    detect_encoding,
+    marked_encoding,
+    open_source,
+    text_encoding,
+)
 from ..core.errors import FileProblem
 from .check import check_frame
 from .columnar import csv_frame, parquet_frame
@@ -106,7 +112,6 @@ def resolve(
 ) -> tuple[Source, Options, tuple[str, ...], InputFormat]:
     """The source as it will be read (a pipe's bytes), the options with its encoding and
     delimiter settled (given, or detected), what was detected, and its format."""
-    import codecs
 
     named = source if isinstance(source, Path) else Path(display)
     input_format: InputFormat = detect_format(named, options.input_format)
@@ -133,10 +138,11 @@ def resolve(
     encoding = text_encoding(options.encoding or "utf-8", display=display)
     if encoding == "utf-8":
         with open_source(source) as handle:
-            if handle.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-                # The byte-order mark says UTF-16, whatever the default says.
-                options = attrs.evolve(options, encoding="utf-16")
-                encoding = "utf-16"
+            marked = marked_encoding(handle.read(4))
+        if marked in ("utf-16", "utf-32"):
+            # The byte-order mark says UTF-16 or UTF-32, whatever the default says.
+            options = attrs.evolve(options, encoding=marked)
+            encoding = marked
     if options.delimiter is None:
         delimiter = detect_delimiter(source, encoding) if input_format == "csv" else ","
         if delimiter != ",":
