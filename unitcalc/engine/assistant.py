@@ -67,6 +67,7 @@ from ..core.assistant import (
 from ..core.disciplines import assistant_modifier
 from ..core.errors import InvalidServiceError
 from ..core.model import Note
+from ..rules import attained_at, full_units
 
 REQUIRED_FROM = datetime.date(2020, 1, 1)
 """The first date of service on which the modifier is required (42 USC 1395m(v))."""
@@ -229,11 +230,12 @@ def _timed_marks(
 ) -> list[tuple[bool, str]]:
     """(takes the modifier, reason) for each unit in order: see the module docstring."""
     # 8 of 15: the midpoint passed (docs/rules.md, the AMA/CPT per-code midpoint rule).
-    half = unit_minutes // 2 + 1
+    half = attained_at(unit_minutes)
     marked = _Units(code, modifier)
     _full_units(marked, units, therapist, assistant, unit_minutes)
     left = units - len(marked.marks)
-    left_therapist, left_assistant = therapist % unit_minutes, assistant % unit_minutes
+    left_therapist = full_units(therapist, unit_minutes)[1]
+    left_assistant = full_units(assistant, unit_minutes)[1]
     if left == 1:
         _final_unit(marked, left_therapist, left_assistant, half, options)
     elif left >= 2:
@@ -251,13 +253,13 @@ def _full_units(
     """Rule 1: each provider's full units, the assistant's first (also what a cap keeps
     first)."""
     cite = SOURCE_PER_UNIT
-    for _ in range(min(assistant // unit_minutes, units)):
+    for _ in range(min(full_units(assistant, unit_minutes)[0], units)):
         marked.add(
             True,
             f"a full unit furnished by the assistant alone ({unit_minutes} of the assistant's "
             f"{assistant} min; rule 1, {cite})",
         )
-    for _ in range(min(therapist // unit_minutes, units - len(marked.marks))):
+    for _ in range(min(full_units(therapist, unit_minutes)[0], units - len(marked.marks))):
         marked.add(
             False,
             f"a full unit furnished by the therapist ({unit_minutes} of the therapist's "

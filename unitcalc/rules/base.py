@@ -134,6 +134,25 @@ def midpoint_units(minutes: int, unit_minutes: int) -> int:
     return (minutes + unit_minutes - half - 1) // unit_minutes
 
 
+def attained_at(unit_minutes: int) -> int:
+    """The minutes at which a unit of this length is attained under the CPT midpoint
+    rule: once more than half of it has passed.
+
+    >>> [attained_at(m) for m in (15, 30, 60)]
+    [8, 16, 31]
+    """
+    return unit_minutes // 2 + 1
+
+
+def full_units(minutes: int, unit_minutes: int) -> tuple[int, int]:
+    """The full units of ``unit_minutes`` in ``minutes``, and the minutes left over.
+
+    >>> full_units(33, 15)
+    (2, 3)
+    """
+    return divmod(minutes, unit_minutes)
+
+
 def item_midpoint_units(item: TimedItem) -> int:
     """Units of one item under the CPT midpoint rule, unit by unit: for a family whose
     units differ in length, the first unit is attained past the midpoint of the first
@@ -258,7 +277,7 @@ def _per_code(items: Sequence[TimedItem], *, why: str) -> tuple[list[int], list[
     for item in items:
         count = item_midpoint_units(item)
         units.append(count)
-        half = item.unit_minutes // 2 + 1
+        half = attained_at(item.unit_minutes)
         if item.uniform:
             band = _band(count, item.unit_minutes)
             steps.append(
