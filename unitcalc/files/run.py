@@ -186,14 +186,14 @@ def run_groups(
                     # thread settling the next part is done with its files.
                     with contextlib.closing(_settled_parts(loaded_parts, options)) as settled:
                         for done, part in enumerate(settled, start=1):
-                            _run_part(part, options, consume, summary)
+                            summary += _run_part(part, options, consume)
                             if on_progress is not None:
                                 on_progress(summary.rows_read, size * done // count, size)
                     return summary
     loaded = load(source, options, display=shown)
     if on_progress is not None:
         on_progress(loaded.parsed.height, size // 2, size)  # read and checked
-    _run_part(_settle_part(loaded, options), options, consume, summary)
+    summary += _run_part(_settle_part(loaded, options), options, consume)
     if on_progress is not None:
         on_progress(summary.rows_read, size, size)
     return summary
@@ -300,27 +300,24 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
     )
 
 
-def _run_part(
-    part: _Part, options: Options, consume: Callable[[Group], None], summary: Summary
-) -> None:
-    """Count one settled file, or part of it, into ``summary``."""
+def _run_part(part: _Part, options: Options, consume: Callable[[Group], None]) -> Summary:
+    """Hand on the groups of one settled file, or part of it, in file order, and give
+    its summary."""
     loaded = part.loaded
-    summary.layout = loaded.layout
-    summary.rows_read += part.rows_read
-    summary.blank_lines += loaded.blank_lines
-    if part.scattered:
-        summary.order = "scattered"
-    summary.date_formats = tuple(sorted(part.date_formats | set(summary.date_formats)))
-    summary.invalid_rows += part.invalid_rows
-    if options.only_findings and not options.explain:
+    summary = Summary(
+        layout=loaded.layout,
+        rows_read=part.rows_read,
+        blank_lines=loaded.blank_lines,
+        order="scattered" if part.scattered else "contiguous",
+        date_formats=tuple(sorted(part.date_formats)),
+        invalid_rows=part.invalid_rows,
+    )
+    if options.only_findings and not options.explain and part.quiet:
         summary.groups += part.quiet
-        if part.quiet:
-            summary.counts["ok"] = summary.counts.get("ok", 0) + part.quiet
+        summary.counts["ok"] = part.quiet
     if part.tally is not None:
         for who, minutes, billed in part.tally.iter_rows():
-            entry = summary.providers.setdefault(who, [0, 0])
-            entry[0] += int(minutes)
-            entry[1] += int(billed)
+            summary.tally(who, int(minutes), int(billed))
     pending: list[tuple[int, list[int]]] = []
     waiting = 0
     for first_line, group, lines in _merged(part.written, part.by_scalar.iter_rows()):
@@ -338,6 +335,7 @@ def _run_part(
             evaluate_batch(pending, loaded, options, summary, consume)
             pending = []
     evaluate_batch(pending, loaded, options, summary, consume)
+    return summary
 
 
 def run_frame(
@@ -349,14 +347,12 @@ def run_frame(
     of a patient): :mod:`unitcalc.spark` runs the engine this way on each partition.
     ``consume`` gets the groups as :func:`run_groups` hands them; the summary counts
     these rows only (no encoding or delimiter: nothing was read here)."""
-    summary = Summary(layout=layout)
     if raw.height == 0:
-        return summary
+        return Summary(layout=layout)
     raw = with_lines(raw.sort(LINE))
     parsed = check_frame(raw, layout, options)
     loaded = Loaded(layout, parsed, raw, {}, options)
-    _run_part(_settle_part(loaded, options), options, consume, summary)
-    return summary
+    return _run_part(_settle_part(loaded, options), options, consume)
 
 
 def split_csv(

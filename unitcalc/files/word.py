@@ -107,7 +107,41 @@ def _worded_part(
     wording: _Wording,
     loaded: Loaded | None,
 ) -> Iterator[tuple[int, Group]]:
-    """:func:`_column_findings` of some of the groups (``found``)."""
+    """:func:`column_findings` of some of the groups (``found``)."""
+    slices = _slices(found, settled, layout, options, loaded)
+    columns = found.select(
+        GROUP, "__status", "__counting", "__tie", "__allowed", "__billed", "__problem",
+        "__long_code", "__edits", "__scalar",
+    )  # fmt: skip
+
+    def worded() -> Iterator[tuple[int, Group]]:
+        for values in columns.iter_rows():
+            yield values[0], _group_of(values, slices, layout, options, wording)
+
+    return worded()
+
+
+@attrs.frozen(eq=False)
+class _Slices:
+    """The columns of some groups' rows and items, as Python lists sliced per group."""
+
+    rows: _Spans
+    items: _Spans
+    providers: Mapping[int, list[str]]
+    pricing: _PriceSpans | None
+    names: list[str]
+    """The parsed key's columns."""
+
+
+def _slices(
+    found: pl.DataFrame,
+    settled: Settled,
+    layout: Layout,
+    options: Options,
+    loaded: Loaded | None,
+) -> _Slices:
+    """The rows and items of the groups of ``found`` made Python values, each group's a
+    slice: the one polars step of wording them."""
     import polars as pl
 
     wanted = found.select(GROUP)
@@ -125,7 +159,7 @@ def _worded_part(
         rows, [LINE, END, CODE, DISCIPLINE, MINUTES, BILLED, RULE, PAYER, "__twice", *names]
     )
     who = pl.col(PROVIDER).fill_null("").str.strip_chars()
-    providers_of: dict[int, list[str]] = dict(
+    providers = dict(
         rows.group_by(GROUP).agg(who.filter(who != "").unique(maintain_order=True)).iter_rows()
     )
     item_spans = _Spans(
@@ -133,75 +167,57 @@ def _worded_part(
         ["pool", CODE, "minutes", "billed", "unit_minutes", "timed", "allowed", "__zero",
          "base", "tied", "preference", "chosen", "kept", "__capped"],
     )  # fmt: skip
-    columns = found.select(
-        GROUP, "__status", "__counting", "__tie", "__allowed", "__billed", "__problem",
-        "__long_code", "__edits", "__scalar",
-    )  # fmt: skip
     pricing = None
-    quiet_names = [LINE, CODE, BILLED, DISCIPLINE, PAYER, *names]
     if options.price_columns:
         assert loaded is not None
         pricing = _PriceSpans(rows, row_spans, loaded, options)
+    return _Slices(row_spans, item_spans, providers, pricing, names)
 
-    def worded() -> Iterator[tuple[int, Group]]:
-        for (
-            group_id,
+
+def _group_of(
+    values: tuple[Any, ...],
+    slices: _Slices,
+    layout: Layout,
+    options: Options,
+    wording: _Wording,
+) -> Group:
+    """One group settled in columns, with its finding (when flagged) worded from its
+    columns, or handed on for its amounts only (a group settled ok, when priced)."""
+    group_id, status, rule, tie, allowed, billed, problem, code, edits, flagged = values
+    names = slices.names
+    quiet = [LINE, CODE, BILLED, DISCIPLINE, PAYER, *names]
+    group_rows = slices.rows.of(group_id, None if flagged else quiet)
+    key = tuple(group_rows[name][0] for name in names)
+    priced = (
+        slices.pricing.of(group_id, group_rows, settled_ok=not flagged)
+        if slices.pricing is not None
+        else None
+    )
+    finding = None
+    if flagged and problem is not None:
+        finding = _invalid_of(key, problem, code, group_rows, options)
+    elif flagged:
+        finding = wording.finding(
+            key,
             status,
-            rule_name,
-            tie,
-            allowed_total,
-            billed_total,
-            problem,
-            code,
-            edits,
-            flagged,
-        ) in columns.iter_rows():
-            # A group settled ok is handed on for its amounts only: its pricing columns.
-            group_rows = row_spans.of(group_id, None if flagged else quiet_names)
-            key = tuple(group_rows[name][0] for name in names)
-            providers = tuple(providers_of[group_id])
-            payer = group_rows[PAYER][0] or ""
-            priced = (
-                pricing.of(group_id, group_rows, settled_ok=not flagged)
-                if pricing is not None
-                else None
-            )
-            if not flagged:
-                yield (
-                    group_id,
-                    Group(key, layout, (), None, (), providers=providers, payer=payer,
-                          priced=priced),
-                )  # fmt: skip
-                continue
-            if problem is not None:
-                finding = _invalid_of(key, problem, code, group_rows, options)
-            else:
-                finding = wording.finding(
-                    key,
-                    status,
-                    RULES[rule_name],
-                    bool(tie),
-                    (int(allowed_total), int(billed_total)),
-                    item_spans.of(group_id),
-                    group_rows,
-                    edits=bool(edits),
-                )
-            yield (
-                group_id,
-                Group(
-                    key,
-                    layout,
-                    (),
-                    None,
-                    (),
-                    finding=finding,
-                    providers=providers,
-                    payer=payer,
-                    priced=priced,
-                ),
-            )
-
-    return worded()
+            RULES[rule],
+            bool(tie),
+            (int(allowed), int(billed)),
+            slices.items.of(group_id),
+            group_rows,
+            edits=bool(edits),
+        )
+    return Group(
+        key,
+        layout,
+        (),
+        None,
+        (),
+        finding=finding,
+        providers=tuple(slices.providers[group_id]),
+        payer=group_rows[PAYER][0] or "",
+        priced=priced,
+    )
 
 
 class _PriceSpans:
