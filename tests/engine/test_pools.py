@@ -50,9 +50,11 @@ def scalar(visit: list[ServiceLine], pooling: str) -> tuple[list[str | None], st
 
 
 def columnar(visit: list[ServiceLine], pooling: str) -> tuple[list[str | None], str | None]:
+    # The rows in another order than their lines: the limits are taken in line order.
     frame = pl.DataFrame(
         {
             "group": [7] * len(visit),
+            "line": list(range(len(visit))),
             "code": [line.code for line in visit],
             "minutes": [line.minutes for line in visit],
             "discipline": [line.discipline for line in visit],
@@ -60,6 +62,7 @@ def columnar(visit: list[ServiceLine], pooling: str) -> tuple[list[str | None], 
         },
         schema={
             "group": pl.Int64,
+            "line": pl.Int64,
             "code": pl.String,
             "minutes": pl.Int64,
             "discipline": pl.String,
@@ -67,7 +70,7 @@ def columnar(visit: list[ServiceLine], pooling: str) -> tuple[list[str | None], 
         },
     )
     problems = day_limit_problems(
-        frame, group="group", code="code", minutes="minutes", timed="timed"
+        frame.reverse(), group="group", line="line", code="code", minutes="minutes", timed="timed"
     )
     if problems.height:
         code, problem = problems.select("__long_code", "__problem").row(0)
@@ -82,6 +85,9 @@ def columnar(visit: list[ServiceLine], pooling: str) -> tuple[list[str | None], 
 @example([ServiceLine("97110", 800), ServiceLine("97140", 700)], "discipline")
 @example([ServiceLine("97110", 800), ServiceLine("97110", 700)], "day")
 @example([ServiceLine("97161", 800), ServiceLine("97161", 700)], "day")
+# The line that passes the day's timed minutes is the second (97035), whatever the order
+# of the codes in the code table.
+@example([ServiceLine("97110", 800), ServiceLine("97035", 800)], "discipline")
 @given(lines, st.sampled_from(("discipline", "day")))
 def test_pools_and_day_limits_in_both_forms(visit: list[ServiceLine], pooling: str) -> None:
     assert columnar(visit, pooling) == scalar(visit, pooling)

@@ -1,9 +1,20 @@
 """The core: the values unitcalc counts with, and how each is parsed and checked.
 
-A service line enters here. Its code is put in canonical form and looked up in the code
-table (:mod:`.codes`), which says whether the code is timed, its unit length and the
-window in which it is valid; its minutes and discipline are parsed (:mod:`.model`);
-errors name the line's field and the fix (:mod:`.errors`). Nothing here counts units:
-the rules (:mod:`unitcalc.rules`) and the engine (:mod:`unitcalc.engine`) sit above, and
-this package imports neither.
+A service line enters here. Its code is put in canonical form (:mod:`.codeinfo`) and
+looked up in the code table (:mod:`.codes`, read from its TOML files by :mod:`.codefile`),
+which says whether the code is timed, its unit length and the window in which it is valid;
+how a code counts on a date of service is :mod:`.windows`. Its minutes, billed units and
+date are parsed by :mod:`.values`, its discipline by :mod:`.disciplines` (the discipline
+table as data, with the modifiers GP, GO, GN, CQ, CO); the line itself, and the result
+coming out, are the value objects of :mod:`.model` (the assistant modifier's values in
+:mod:`.assistant`). Errors name the line's field and the fix (:mod:`.errors`). Files the
+user supplies beside a visit file (MUE tables :mod:`.mue`, fee files, starting amounts)
+are read by one reader (:mod:`.sidefiles`) with the encoding detected as for visit files
+(:mod:`.encodings`); TOML files' errors name their line (:mod:`.tomlfile`), and the
+explanations' wording helpers are :mod:`.text`.
+
+Every parse that the file engine also does in columns has its two forms side by side in
+its module (:mod:`.values`, :mod:`.disciplines`, :mod:`.windows`). Nothing here counts
+units: the rules (:mod:`unitcalc.rules`) and the engine (:mod:`unitcalc.engine`) sit
+above, and this package imports neither.
 """

@@ -219,8 +219,20 @@ def parse_date(text: str) -> tuple[datetime.date, str]:
     )
 
 
+def minutes_cell(value: object, *, code: str | None) -> int | None:
+    """A file's minutes cell: none for empty text (an untimed code needs none), else as
+    :func:`parse_minutes` reads it.
+
+    >>> minutes_cell(" ", code="97161"), minutes_cell("33", code="97110")
+    (None, 33)
+    """
+    if isinstance(value, str) and not value.strip():
+        return None
+    return parse_minutes(value, code=code)
+
+
 def minutes_column(text: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """The columnar form of :func:`parse_minutes`: the minutes (null for empty text) and
+    """The columnar form of :func:`minutes_cell`: the minutes (null for empty text) and
     whether the text is plain (empty, or a whole number of 0 to 1,440 as polars reads
     it)."""
     import polars as pl

@@ -321,16 +321,17 @@ def blank_beside_named(group: str, discipline: pl.Expr, pooling: pl.Expr) -> pl.
 
 
 def day_limit_problems(
-    rows: pl.DataFrame, *, group: str, code: str, minutes: str, timed: str
+    rows: pl.DataFrame, *, group: str, line: str, code: str, minutes: str, timed: str
 ) -> pl.DataFrame:
-    """The columnar form of :class:`DayLimits`: per group whose rows (in line order) pass
+    """The columnar form of :class:`DayLimits`: per group whose rows, in line order, pass
     the day's limits, the code of the first row that does (``__long_code``) and the
     problem (``__problem``), worded as :func:`pool_lines` words it. ``minutes`` is each
     row's minutes (0 when none), ``timed`` whether its code is timed."""
     import polars as pl
 
-    # Only days over a day's minutes in all can be; the running sums are taken on them.
-    long_days = rows.filter(pl.col(minutes).sum().over(group) > MAX_MINUTES)
+    # Only days over a day's minutes in all can be; the running sums are taken on them,
+    # line by line as the one-visit engine adds them up.
+    long_days = rows.filter(pl.col(minutes).sum().over(group) > MAX_MINUTES).sort(group, line)
     code_so_far = pl.col(minutes).cum_sum().over(group, code)
     timed_so_far = pl.when(pl.col(timed)).then(pl.col(minutes)).otherwise(0).cum_sum().over(group)
     staged = long_days.with_columns(__code_so_far=code_so_far, __timed_so_far=timed_so_far)

@@ -78,7 +78,7 @@ def check_record(layout: Layout, record: Record, options: Options) -> Row:
             code = str(code)  # JSON Lines may give 97110 as a number
         minutes = values.get(layout.known["minutes"])
         if isinstance(minutes, str) and not minutes.strip():
-            minutes = None  # an untimed code needs no minutes
+            minutes = None  # an untimed code needs no minutes (values.minutes_cell)
         discipline = (
             values.get(layout.known["discipline"]) if "discipline" in layout.known else None
         )

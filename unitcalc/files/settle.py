@@ -75,8 +75,9 @@ def settle(grouped: pl.DataFrame, options: Options, *, date_column: str | None =
     rows = _terms(_windows(grouped, table, date_column), options, date_column)
     rows = _pools(rows)
     too_long = day_limit_problems(
-        rows.select(GROUP, CODE, "__minutes0", "__timed"),
+        rows.select(GROUP, LINE, CODE, "__minutes0", "__timed"),
         group=GROUP,
+        line=LINE,
         code=CODE,
         minutes="__minutes0",
         timed="__timed",
