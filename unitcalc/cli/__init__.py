@@ -19,8 +19,9 @@ A command line travels in three steps, and each command's module keeps them apar
    :class:`UnitcalcGroup`, which says it in one line, with the command line's flags,
    and exits with its code.
 
-The file commands' machinery is imported inside the commands that use it, so that
-``unitcalc calc`` starts quickly.
+Each command's module is imported when the command is run (or its help shown), and the
+file commands' machinery inside the commands that use it, so that ``unitcalc calc``
+starts quickly.
 
 Exit codes (mapped in one place, :class:`UnitcalcGroup`, except the findings exit):
     0  success
@@ -33,19 +34,55 @@ Exit codes (mapped in one place, :class:`UnitcalcGroup`, except the findings exi
 from __future__ import annotations
 
 import contextlib
+import importlib
 import sys
+from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 import click
 
 from ..core.errors import UnitcalcError
-from .calc_command import JSON_SCHEMA_VERSION, calc, calc_output_schema
-from .file_commands import audit, batch
-from .serve_command import serve
+from .calc_command import JSON_SCHEMA_VERSION, calc_output_schema
 from .shared import InputError, _drop_standard_output, _said
-from .table_commands import codes, rules
 
 __all__ = ["JSON_SCHEMA_VERSION", "calc_output_schema", "main"]
+
+COMMANDS = {
+    "calc": "calc_command",
+    "batch": "file_commands",
+    "audit": "file_commands",
+    "codes": "table_commands",
+    "rules": "table_commands",
+    "serve": "serve_command",
+}
+"""Each command and the module that holds it."""
+
+
+class _Commands(MutableMapping[str, click.Command]):
+    """The group's commands, each imported from its module when first asked for."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._loaded:
+            if name not in COMMANDS:
+                raise KeyError(name)
+            module = importlib.import_module(f"{__name__}.{COMMANDS[name]}")
+            self._loaded[name] = getattr(module, name)
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*COMMANDS, *self._loaded]))
+
+    def __len__(self) -> int:
+        return len(set(COMMANDS) | set(self._loaded))
 
 
 class UnitcalcGroup(click.Group):
@@ -85,9 +122,4 @@ def main() -> None:
     """
 
 
-main.add_command(calc)
-main.add_command(batch)
-main.add_command(audit)
-main.add_command(codes)
-main.add_command(rules)
-main.add_command(serve)
+main.commands = _Commands()
