@@ -19,12 +19,12 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any, Literal
 
 import attrs
 
 from .errors import InvalidServiceError
+from .frozen import frozen
 
 Kind = Literal["timed", "untimed", "monthly", "deleted"]
 KINDS: tuple[Kind, ...] = ("timed", "untimed", "monthly", "deleted")
@@ -75,10 +75,6 @@ def normalize_code(raw: object) -> str:
     return code
 
 
-def _frozen_notes(notes: Mapping[str, str]) -> Mapping[str, str]:
-    return MappingProxyType(dict(notes))
-
-
 @attrs.frozen
 class CodeInfo:
     """One entry of the code table."""
@@ -93,7 +89,7 @@ class CodeInfo:
     replaced_by: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     note: str | None = None
-    rule_notes: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_notes)
+    rule_notes: Mapping[str, str] = attrs.field(factory=dict, converter=frozen)
     """Warnings to show when the code is counted under a given rule (by rule name)."""
     valid_from: datetime.date | None = None
     """First day the code is valid (``None``: valid since before the table's sources)."""

@@ -48,10 +48,7 @@ from .errors import (
     UnknownCodeError,
     message_of,
 )
-
-
-def _frozen_codes(codes: Mapping[str, CodeInfo]) -> Mapping[str, CodeInfo]:
-    return MappingProxyType(dict(codes))
+from .frozen import frozen
 
 
 @attrs.frozen
@@ -59,7 +56,7 @@ class CodeTable:
     """An immutable code table. Build it with :meth:`default`, :meth:`load` or
     :meth:`with_codes`; look codes up with :meth:`lookup`."""
 
-    codes: Mapping[str, CodeInfo] = attrs.field(converter=_frozen_codes)
+    codes: Mapping[str, CodeInfo] = attrs.field(converter=frozen)
     _addons: Mapping[str, tuple[str, ...]] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:

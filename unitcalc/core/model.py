@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Mapping
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -17,6 +16,7 @@ import attrs
 from .codeinfo import normalize_code
 from .disciplines import assistant_modifier, normalize_discipline
 from .errors import InvalidServiceError
+from .frozen import frozen, frozen_each
 from .values import parse_minutes
 
 if TYPE_CHECKING:
@@ -147,18 +147,6 @@ class ServiceLine:
         )
 
 
-def _frozen_mapping(value: Mapping[str, int]) -> Mapping[str, int]:
-    return MappingProxyType(dict(value))
-
-
-def _frozen_mappings(values: Any) -> tuple[Mapping[str, int], ...]:
-    return tuple(_frozen_mapping(v) for v in values)
-
-
-def _frozen_splits(value: Mapping[str, AssistantSplit]) -> Mapping[str, AssistantSplit]:
-    return MappingProxyType(dict(value))
-
-
 @attrs.frozen
 class LineResult:
     """The units of one code in one discipline pool."""
@@ -233,20 +221,20 @@ class Result:
     total_timed_minutes: int
     total_untimed_minutes: int
     total_units: int
-    units: Mapping[str, int] = attrs.field(converter=_frozen_mapping)
+    units: Mapping[str, int] = attrs.field(converter=frozen)
     lines: tuple[LineResult, ...]
     tie: Tie | None
-    alternatives: tuple[Mapping[str, int], ...] = attrs.field(converter=_frozen_mappings)
+    alternatives: tuple[Mapping[str, int], ...] = attrs.field(converter=frozen_each)
     alternatives_truncated: bool
     explanation: tuple[str, ...]
     warnings: tuple[Note, ...]
     """What may surprise a biller in the count (the edits among them)."""
     payer: str | None = None
-    removed: Mapping[str, int] = attrs.field(factory=dict, converter=_frozen_mapping)
+    removed: Mapping[str, int] = attrs.field(factory=dict, converter=frozen)
     """Units a payer cap removed, by code."""
     edits: tuple[str, ...] = ()
     """MUE and NCCI edits the units trip (also among the warnings)."""
-    assistant: Mapping[str, AssistantSplit] = attrs.field(factory=dict, converter=_frozen_splits)
+    assistant: Mapping[str, AssistantSplit] = attrs.field(factory=dict, converter=frozen)
     """Assistant modifier splits by code, for the codes given assistant minutes (a code
     split in two discipline pools is keyed ``CODE-PT`` and ``CODE-OT``)."""
     date_of_service: datetime.date | None = None

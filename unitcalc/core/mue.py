@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from types import MappingProxyType
 
 import attrs
 
 from .codeinfo import normalize_code
 from .errors import InvalidServiceError, MueTableError
+from .frozen import frozen
 from .sidefiles import Problem, SideRow, read_side_file, split_rows
 
 
@@ -36,15 +36,11 @@ class Mue:
         return self.indicator == 1
 
 
-def _frozen(value: Mapping[str, Mue]) -> Mapping[str, Mue]:
-    return MappingProxyType(dict(value))
-
-
 @attrs.frozen
 class MueTable:
     """MUE values by code, as read from the CMS practitioner table."""
 
-    entries: Mapping[str, Mue] = attrs.field(converter=_frozen)
+    entries: Mapping[str, Mue] = attrs.field(converter=frozen)
     source: str = ""
 
     @classmethod

@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -33,6 +32,7 @@ from ..core.codeinfo import normalize_code
 from ..core.codes import CodeTable
 from ..core.disciplines import normalize_discipline
 from ..core.errors import InvalidServiceError
+from ..core.frozen import frozen
 from ..core.model import Note
 from ..core.mue import MueTable
 from ..core.values import parse_units
@@ -48,10 +48,6 @@ from .settings import DEFAULT_MAX_ALTERNATIVES, Pooling
 from .wording import LineKey, by_code, message
 
 __all__ = ["STATUSES", "Finding", "LineKey", "Status", "audit", "check"]
-
-
-def _frozen(value: Mapping[str, int]) -> Mapping[str, int]:
-    return MappingProxyType(dict(value))
 
 
 def _amount(value: object) -> Decimal | None:
@@ -73,8 +69,8 @@ class Finding:
     group: str
     status: Status
     rule: str | None
-    billed: Mapping[str, int] = attrs.field(converter=_frozen)
-    allowed: Mapping[str, int] = attrs.field(converter=_frozen)
+    billed: Mapping[str, int] = attrs.field(converter=frozen)
+    allowed: Mapping[str, int] = attrs.field(converter=frozen)
     difference: int
     message: str
     lines: tuple[int, ...] = ()

@@ -14,8 +14,8 @@ compliant, else ``misallocated``.
 
 Two forms side by side: :func:`closest`, :func:`fits` and :func:`status` for one pool
 or group (unitcalc's own pick is the rule's :attr:`PoolAllocation.chosen`);
-:func:`allocation_columns`, :func:`pool_columns` and :func:`status_column` for many in
-columns (polars). ``tests/engine/test_compliance.py`` holds them equal.
+:func:`allocation_columns`, :func:`compliant_column` and :func:`status_column` for many
+in columns (polars). ``tests/engine/test_compliance.py`` holds them equal.
 
 References:
     CMS Pub. 100-04 Ch. 5 section 20.2 (allocation among codes, ties: "choose either
@@ -74,13 +74,13 @@ def status(difference: int, *, compliant: bool) -> Status:
     return "ok" if compliant else "misallocated"
 
 
-def allocation_columns(items: pl.DataFrame, *, pool: str) -> pl.DataFrame:
-    """The columnar form of the rule's pick (``chosen``) and :func:`closest`, over the items of many
-    pools: each with ``base``, ``tied``, ``shared`` (the rule's columnar answer),
-    ``billed`` and its rank (``preference``, ``minutes``, ``first``). Adds ``chosen``,
-    ``closest``, and per item ``exact`` (its billed units are what some compliant
-    allocation gives it), ``under`` (they fit under one) and ``extra`` (it was billed a
-    tie's unit)."""
+def allocation_columns(items: pl.DataFrame, *, pool: str, chosen: bool = True) -> pl.DataFrame:
+    """The columnar form of the rule's pick (``chosen``, when asked for) and of
+    :func:`closest`, over the items of many pools: each with ``base``, ``tied``,
+    ``shared`` (the rule's columnar answer), ``billed`` and its rank (``preference``,
+    ``minutes``, ``first``). Adds ``closest``, and per item ``exact`` (its billed units are
+    what some compliant allocation gives it), ``under`` (they fit under one) and
+    ``extra`` (it was billed a tie's unit). The items come sorted by pool."""
     import polars as pl
 
     billed, base, tied = pl.col("billed"), pl.col("base"), pl.col("tied")
@@ -91,8 +91,10 @@ def allocation_columns(items: pl.DataFrame, *, pool: str) -> pl.DataFrame:
     )
     rank = [pl.col("preference"), pl.col("minutes"), pl.col("first")]
     rank_descending = [False, True, False]
-    ranked = items.sort(pool, tied, *rank, descending=[False, True, *rank_descending])
-    nearest = ranked.with_columns(chosen=given).sort(
+    if chosen:
+        items = items.sort(pool, tied, *rank, descending=[False, True, *rank_descending])
+        items = items.with_columns(chosen=given)
+    nearest = items.sort(
         pool, tied, billed > base, *rank, descending=[False, True, True, *rank_descending]
     )
     return nearest.with_columns(
@@ -103,18 +105,22 @@ def allocation_columns(items: pl.DataFrame, *, pool: str) -> pl.DataFrame:
     )
 
 
-def pool_columns(items: pl.DataFrame, *, pool: str, capped: pl.Expr) -> pl.DataFrame:
-    """The columnar form of :func:`fits`, per pool: ``compliant`` from the items of
-    :func:`allocation_columns` (``capped``: per item, whether its group's cap removed
-    units; untimed items, whose ``timed`` is false, always bill exactly their unit)."""
+def compliant_column(capped: pl.Expr) -> pl.Expr:
+    """The columnar form of :func:`fits`, an aggregation over a pool's items of
+    :func:`allocation_columns`: whether the pool's billed units are compliant
+    (``capped``: per item, whether its group's cap removed units; untimed items, whose
+    ``timed`` is false, always bill exactly their unit)."""
     import polars as pl
 
     fit = pl.when(capped & pl.col("timed")).then(pl.col("under")).otherwise(pl.col("exact"))
     extras, shared = pl.col("extra").sum(), pl.col("shared").max()
+    return fit.all() & pl.when(capped.any()).then(extras <= shared).otherwise(extras == shared)
+
+
+def pool_columns(items: pl.DataFrame, *, pool: str, capped: pl.Expr) -> pl.DataFrame:
+    """:func:`compliant_column` per pool: ``compliant`` for each pool of ``items``."""
     return items.group_by(pool, maintain_order=True).agg(
-        (
-            fit.all() & pl.when(capped.any()).then(extras <= shared).otherwise(extras == shared)
-        ).alias("compliant")
+        compliant_column(capped).alias("compliant")
     )
 
 

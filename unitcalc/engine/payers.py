@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, Literal
 
 import attrs
@@ -30,6 +29,7 @@ import attrs
 from ..core.assistant import MEDICARE_PAYMENT, AssistantPayment
 from ..core.codeinfo import normalize_code
 from ..core.errors import InvalidServiceError, PayerProfileError, UnknownRuleError
+from ..core.frozen import frozen
 from ..core.tomlfile import find_line, parse, read
 from ..rules import DEFAULT_RULE, get_rule
 
@@ -57,10 +57,6 @@ _KEYS = frozenset(
 )
 
 
-def _frozen(value: Mapping[str, int]) -> Mapping[str, int]:
-    return MappingProxyType(dict(value))
-
-
 @attrs.frozen
 class PayerProfile:
     """One payer's way of counting.
@@ -79,7 +75,7 @@ class PayerProfile:
     daily_unit_cap: int | None = None
     visit_unit_cap: int | None = None
     cap_order: CapOrder = "claim"
-    min_minutes: Mapping[str, int] = attrs.field(factory=dict, converter=_frozen)
+    min_minutes: Mapping[str, int] = attrs.field(factory=dict, converter=frozen)
     tie_preference: tuple[str, ...] = ()
     pooling: Literal["discipline", "day"] | None = None
     source: str = ""

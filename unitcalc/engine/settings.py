@@ -60,6 +60,14 @@ def _rule_name(rule: str | Rule | None) -> str | None:
     return None if rule is None else get_rule(rule).name
 
 
+def _codes_given(codes: Sequence[str] | None) -> tuple[str, ...] | None:
+    return None if codes is None else tuple(codes)
+
+
+def _table(codes: CodeTable | None) -> CodeTable:
+    return CodeTable.default() if codes is None else codes
+
+
 @attrs.frozen(eq=False, repr=False)  # internal: no generated eq or repr to compile
 class Settings:
     """How to count, as the caller gives it (``None``: not given), each value checked:
@@ -70,8 +78,9 @@ class Settings:
     rule: str | None = attrs.field(default=None, converter=_rule_name)
     """The rule given (its canonical name), for visits whose payer names none."""
     pooling: Pooling | None = None
-    tie_preference: tuple[str, ...] | None = None
-    codes: CodeTable = attrs.field(factory=CodeTable.default)
+    tie_preference: tuple[str, ...] | None = attrs.field(default=None, converter=_codes_given)
+    codes: CodeTable = attrs.field(default=None, converter=_table)
+    """The code table (the packaged one when none is given)."""
     mue: MueTable | None = None
     default_discipline: str | None = attrs.field(default=None, converter=normalize_discipline)
     blank_discipline: BlankDiscipline = "join"
@@ -159,8 +168,8 @@ class Counting:
         settings = Settings(
             rule=rule,  # a Rule or a name: the converter gives the name
             pooling=pooling,
-            tie_preference=tuple(tie_preference) if tie_preference is not None else None,
-            codes=codes if codes is not None else CodeTable.default(),
+            tie_preference=tie_preference,
+            codes=codes,
             mue=mue,
             default_discipline=default_discipline,
             blank_discipline=blank_discipline,

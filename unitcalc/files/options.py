@@ -116,11 +116,7 @@ class Options:
         other fields as keywords."""
         _one_of("pooling", pooling, POOLINGS, "pooling")
         settings = Settings(
-            rule=rule,  # a Rule or a name: the converter gives the name
-            pooling=pooling,
-            tie_preference=tuple(tie_preference) if tie_preference is not None else None,
-            codes=codes if codes is not None else CodeTable.default(),
-            mue=mue,
+            rule=rule, pooling=pooling, tie_preference=tie_preference, codes=codes, mue=mue
         )
         return cls(settings=settings, **options)
 

@@ -37,7 +37,7 @@ from ..core.codes import CodeTable
 from ..core.errors import UnitcalcError
 from ..core.windows import kind_column
 from ..engine.caps import cap_columns, counted_minutes_column
-from ..engine.compliance import allocation_columns, pool_columns, status_column
+from ..engine.compliance import allocation_columns, compliant_column, status_column
 from ..engine.edits import edit_columns
 from ..engine.payers import PayerProfile
 from ..engine.pools import blank_beside_named, day_limit_problems, pool_column
@@ -82,7 +82,8 @@ def settle(grouped: pl.DataFrame, options: Options, *, date_column: str | None =
         minutes="__minutes0",
         timed="__timed",
     )
-    items = _allowed(_allocated(_items(rows)))
+    caps = any(profile.has_caps for profile in options.profiles.values())
+    items = _allowed(_allocated(_items(rows, options)), caps=caps)
     groups = _statuses(items)
     flags = (
         rows.with_columns(pl.col(GROUP).set_sorted())  # items are ordered by group
@@ -153,7 +154,6 @@ def _windows(grouped: pl.DataFrame, table: CodeTable, date_column: str | None) -
         else pl.lit(None, dtype=pl.Date)
     )
     return rows.with_columns(
-        __unknown=pl.col("__kind").is_null(),
         __kind=kind_column(
             pl.col("__kind"),
             pl.col("__valid_from"),
@@ -166,7 +166,7 @@ def _windows(grouped: pl.DataFrame, table: CodeTable, date_column: str | None) -
 
 
 def _payer_frame(profiles: Mapping[str, PayerProfile]) -> pl.DataFrame:
-    """The terms of each payer profile, one row per payer."""
+    """The rule and the pooling of each payer profile, one row per payer."""
     import polars as pl
 
     payers = list(profiles.values())
@@ -175,18 +175,8 @@ def _payer_frame(profiles: Mapping[str, PayerProfile]) -> pl.DataFrame:
             PAYER: [profile.name for profile in payers],
             "__payer_rule": [RULES[profile.rule].name for profile in payers],
             "__payer_pooling": [profile.pooling for profile in payers],
-            "__daily_cap": [profile.daily_unit_cap for profile in payers],
-            "__visit_cap": [profile.visit_unit_cap for profile in payers],
-            "__largest": [profile.cap_order == "largest" for profile in payers],
         },
-        schema={
-            PAYER: pl.String,
-            "__payer_rule": pl.String,
-            "__payer_pooling": pl.String,
-            "__daily_cap": pl.Int64,
-            "__visit_cap": pl.Int64,
-            "__largest": pl.Boolean,
-        },
+        schema={PAYER: pl.String, "__payer_rule": pl.String, "__payer_pooling": pl.String},
     )
 
 
@@ -195,10 +185,15 @@ def _terms(rows: pl.DataFrame, options: Options, date_column: str | None) -> pl.
     and tie preference, and whether the row is one the columns do not count."""
     import polars as pl
 
-    rows = rows.join(_payer_frame(options.profiles), on=PAYER, how="left", maintain_order="left")
-    rows = rows.join(
-        _payer_codes(options), on=[PAYER, CODE], how="left", maintain_order="left", nulls_equal=True
-    )
+    if options.profiles:
+        rows = rows.join(
+            _payer_frame(options.profiles), on=PAYER, how="left", maintain_order="left"
+        )
+    else:
+        rows = rows.with_columns(
+            __payer_rule=pl.lit(None, dtype=pl.String),
+            __payer_pooling=pl.lit(None, dtype=pl.String),
+        )
     refused = _refused_preference(rows, options, date_column)
     rows = rows.with_columns(__refused=pl.lit(False))
     if refused is not None:
@@ -241,6 +236,51 @@ def _terms(rows: pl.DataFrame, options: Options, date_column: str | None) -> pl.
     )
 
 
+def _item_terms(items: pl.DataFrame, options: Options) -> pl.DataFrame:
+    """The items with their payer's terms: the minimum minutes and the tie preference
+    rank in force for their code, and the payer's caps."""
+    import polars as pl
+
+    if not options.profiles:  # the tie preference given; no caps, no minimums
+        ranks = _ranks(options, None)
+        return items.with_columns(
+            preference=pl.col(CODE).replace_strict(
+                ranks, default=len(ranks), return_dtype=pl.Int64
+            ),
+            __minimum=pl.lit(None, dtype=pl.Int64),
+            __daily_cap=pl.lit(None, dtype=pl.Int64),
+            __visit_cap=pl.lit(None, dtype=pl.Int64),
+            __largest=pl.lit(False),
+        )
+    return items.join(
+        _payer_codes(options), on=[PAYER, CODE], how="left", maintain_order="left",
+        nulls_equal=True,
+    ).join(
+        _payer_caps(options.profiles), on=PAYER, how="left", maintain_order="left"
+    ).with_columns(pl.col("__largest").fill_null(False))  # fmt: skip
+
+
+def _payer_caps(profiles: Mapping[str, PayerProfile]) -> pl.DataFrame:
+    """The caps of each payer profile, one row per payer."""
+    import polars as pl
+
+    payers = list(profiles.values())
+    return pl.DataFrame(
+        {
+            PAYER: [profile.name for profile in payers],
+            "__daily_cap": [profile.daily_unit_cap for profile in payers],
+            "__visit_cap": [profile.visit_unit_cap for profile in payers],
+            "__largest": [profile.cap_order == "largest" for profile in payers],
+        },
+        schema={
+            PAYER: pl.String,
+            "__daily_cap": pl.Int64,
+            "__visit_cap": pl.Int64,
+            "__largest": pl.Boolean,
+        },
+    )
+
+
 def _payer_codes(options: Options) -> pl.DataFrame:
     """Per payer (null: rows without one) and code: the minimum minutes and the tie
     preference rank in force, and the rank of a code the preference does not list."""
@@ -275,7 +315,7 @@ def _payer_codes(options: Options) -> pl.DataFrame:
             PAYER,
             CODE,
             "__minimum",
-            pl.coalesce("__rank", "__unlisted").alias("__preference"),
+            pl.coalesce("__rank", "__unlisted").alias("preference"),
         )
     )
 
@@ -337,7 +377,6 @@ def _refused_preference(
 _ROW_COLUMNS = (
     GROUP, LINE, END, CODE, MINUTES, DISCIPLINE, BILLED, PROVIDER, "__minutes0", "unit_minutes",
     "__kind", "__timed", "__counting", "__odd", "__unusable", RULE, PAYER, "pool", "__item",
-    "__minimum", "__preference", "__daily_cap", "__visit_cap", "__largest",
 )  # fmt: skip
 """The columns of the rows the later steps read (with the key's, ``__k0`` ...)."""
 _KEY = re.compile(r"__k[0-9]+")
@@ -359,9 +398,9 @@ def _pools(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _items(rows: pl.DataFrame) -> pl.DataFrame:
+def _items(rows: pl.DataFrame, options: Options) -> pl.DataFrame:
     """Step 4: one row per item (a code in a pool): its minutes as they count (a payer's
-    minimum), its billed units, its first line."""
+    minimum), its billed units, its first line, its payer's terms."""
     import polars as pl
 
     items = rows.group_by("__item", maintain_order=True).agg(
@@ -378,12 +417,9 @@ def _items(rows: pl.DataFrame) -> pl.DataFrame:
         pl.col(DISCIPLINE).n_unique().alias("__disciplines"),
         pl.col(MINUTES).is_not_null().any().alias("__zero"),
         pl.col("__odd").first(),
-        pl.col("__minimum").first(),
-        pl.col("__preference").first().alias("preference"),
-        pl.col("__daily_cap").first(),
-        pl.col("__visit_cap").first(),
-        pl.col("__largest").first().fill_null(False),
+        pl.col(PAYER).first(),
     )
+    items = _item_terms(items, options)
     counted = counted_minutes_column(pl.col("minutes"), pl.col("__minimum"))
     return items.with_columns(
         minutes=pl.when(pl.col("timed")).then(counted).otherwise(pl.col("minutes"))
@@ -407,13 +443,23 @@ def _allocated(items: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([*counted, untimed], how="diagonal_relaxed")
 
 
-def _allowed(items: pl.DataFrame) -> pl.DataFrame:
-    """Step 6: unitcalc's pick and the closest compliant allocation, then a payer's caps
-    on the timed items; ``allowed`` is the closest allocation, or what the caps keep of
-    unitcalc's pick in a group whose cap removed units."""
+def _allowed(items: pl.DataFrame, *, caps: bool) -> pl.DataFrame:
+    """Step 6: the closest compliant allocation, then, when a payer has caps, unitcalc's
+    pick and what the caps keep of it on the timed items; ``allowed`` is the closest
+    allocation, or what the caps keep in a group whose cap removed units. The items come
+    sorted by pool."""
     import polars as pl
 
-    items = allocation_columns(items, pool="pool")
+    items = allocation_columns(items, pool="pool", chosen=caps)
+    if not caps:  # nothing kept from unitcalc's pick: the closest allocation stands
+        closest = pl.col("closest")
+        return items.with_columns(
+            pl.col("pool").set_sorted(),
+            __capped=pl.lit(False),
+            allowed=closest,
+            chosen=closest,
+            kept=closest,
+        )
     timed = cap_columns(
         items.filter(pl.col("timed")),
         group=GROUP,
@@ -440,18 +486,14 @@ def _statuses(items: pl.DataFrame) -> pl.DataFrame:
     cap)."""
     import polars as pl
 
-    pools = pool_columns(items, pool="pool", capped=pl.col("__capped")).join(
-        items.group_by("pool", maintain_order=True).agg(
-            pl.col(GROUP).first(),
-            pl.col("allowed").sum().alias("__allowed"),
-            pl.col("billed").sum().alias("__billed"),
-            pl.col("tied").any().alias("__tie"),
-            (pl.col("__disciplines") > 1).any().alias("__two"),
-            pl.col("__capped").any(),
-        ),
-        on="pool",
-        how="left",
-        maintain_order="left",
+    pools = items.group_by("pool", maintain_order=True).agg(
+        pl.col(GROUP).first(),
+        compliant_column(pl.col("__capped")).alias("compliant"),
+        pl.col("allowed").sum().alias("__allowed"),
+        pl.col("billed").sum().alias("__billed"),
+        pl.col("tied").any().alias("__tie"),
+        (pl.col("__disciplines") > 1).any().alias("__two"),
+        pl.col("__capped").any(),
     )
     groups = (
         pools.with_columns(pl.col(GROUP).set_sorted())

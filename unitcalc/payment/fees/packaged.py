@@ -17,14 +17,10 @@ import tomllib
 from collections.abc import Mapping
 from decimal import Decimal
 from importlib import resources
-from types import MappingProxyType
-from typing import Any
 
 import attrs
 
-
-def _frozen(value: Mapping[Any, Any]) -> Mapping[Any, Any]:
-    return MappingProxyType(dict(value))
+from ...core.frozen import frozen
 
 
 @attrs.frozen
@@ -45,12 +41,12 @@ class Threshold:
 class PaymentData:
     """The packaged payment data (``unitcalc/data/payment.toml``)."""
 
-    thresholds: Mapping[int, Threshold] = attrs.field(converter=_frozen)
+    thresholds: Mapping[int, Threshold] = attrs.field(converter=frozen)
     review_amount: Decimal
     review_years: tuple[int, int]
     review_sources: tuple[str, ...]
     mppr: tuple[tuple[datetime.date, int, tuple[str, ...]], ...]
-    sources: Mapping[str, str] = attrs.field(converter=_frozen)
+    sources: Mapping[str, str] = attrs.field(converter=frozen)
 
     def threshold(self, year: int) -> Threshold | None:
         """The KX threshold of ``year``; None for a year the data has none for."""

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from types import MappingProxyType
-from typing import Any, Literal
+from typing import Literal
 
 import attrs
 
 from ...core.disciplines import ASSISTANT_MODIFIERS as _BY_DISCIPLINE
 from ...core.disciplines import THERAPY_MODIFIERS
 from ...core.errors import FeeFileError, Mention, message_of
+from ...core.frozen import frozen
 from .money import cents
 
 FeeKind = Literal["csv", "pprrvu", "pfall"]
@@ -96,21 +96,17 @@ class Rvu:
         return Fee(code, amount, practice, self.mppr, modifier)
 
 
-def _frozen(value: Mapping[Any, Any]) -> Mapping[Any, Any]:
-    return MappingProxyType(dict(value))
-
-
 @attrs.frozen
 class FeeSchedule:
     """Fees by code (and modifier, and locality where the file has several)."""
 
     source: str
     kind: FeeKind
-    fees: Mapping[tuple[str, str, str], Fee] = attrs.field(factory=dict, converter=_frozen)
+    fees: Mapping[tuple[str, str, str], Fee] = attrs.field(factory=dict, converter=frozen)
     """(locality, code, modifier) -> fee; locality ``""`` when the file has none."""
-    rvus: Mapping[tuple[str, str], Rvu] = attrs.field(factory=dict, converter=_frozen)
+    rvus: Mapping[tuple[str, str], Rvu] = attrs.field(factory=dict, converter=frozen)
     """PPRRVU: (code, modifier) -> relative values, priced with a locality's GPCI."""
-    gpcis: Mapping[str, Gpci] = attrs.field(factory=dict, converter=_frozen)
+    gpcis: Mapping[str, Gpci] = attrs.field(factory=dict, converter=frozen)
     locality: str | None = None
     """The locality for rows that name none (``--locality``)."""
     setting: Setting = "non-facility"
