@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime
 import json
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+import unitcalc
 from tests.conftest import run
+from unitcalc import ServiceLine
 from unitcalc.cli import main
 from unitcalc.cli.calc_command import parse_service
 from unitcalc.core.errors import InvalidServiceError
@@ -173,3 +176,49 @@ def test_calc_does_not_load_the_assistant_module_for_a_plain_visit() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# A service with assistant minutes on its PT line and minutes on an OT line, the whole day
+# pooled: it cannot take one modifier. The file engines refused it while calc and the API
+# counted it, folding the OT minutes into a CQ split; every face now refuses it the same way.
+POOLED_PT_OT = [("97110", 10, "PT", 20), ("97110", 15, "OT", None)]
+
+
+def test_every_face_refuses_a_service_under_pt_and_ot_with_assistant_minutes(
+    client: TestClient, tmp_path: Path
+) -> None:
+    lines = [
+        ServiceLine(code, minutes, discipline=discipline, assistant_minutes=assistant)
+        for code, minutes, discipline, assistant in POOLED_PT_OT
+    ]
+    with pytest.raises(InvalidServiceError, match="documented under OT and PT") as raised:
+        unitcalc.calculate(lines, pooling="day", date_of_service="2026-03-02")
+    assert raised.value.argument == "pooling"
+    cli = run("calc", "97110-GP=10+20", "97110-GO=15", "--pool-by", "day", "--date", "2026-03-02")
+    assert cli.exit_code == 2
+    assert "--pool-by discipline" in cli.stderr
+    body = {
+        "pool_by": "day",
+        "date_of_service": "2026-03-02",
+        "services": [
+            {"code": code, "minutes": minutes, "discipline": discipline}
+            | ({"assistant_minutes": assistant} if assistant is not None else {})
+            for code, minutes, discipline, assistant in POOLED_PT_OT
+        ],
+    }
+    answer = client.post("/api/calculate", json=body)
+    assert answer.status_code == 422
+    assert "documented under OT and PT" in answer.json()["detail"]
+    visits = tmp_path / "visits.csv"
+    visits.write_text(
+        "patient_id,date_of_service,code,minutes,discipline,assistant_minutes,billed_units\n"
+        "P1,2026-03-02,97110,10,PT,20,2\nP1,2026-03-02,97110,15,OT,,1\n",
+        encoding="utf-8",
+    )
+    audit = run("audit", str(visits), "--pool-by", "day", "--format", "json")
+    [finding] = json.loads(audit.stdout)["findings"]
+    assert finding["status"] == "invalid"
+    assert "documented under OT and PT" in finding["message"]
+    # Counted apart, each discipline takes its own modifier.
+    apart = unitcalc.calculate(lines, date_of_service="2026-03-02")
+    assert {split.modifier for split in apart.assistant.values()} == {"CQ"}

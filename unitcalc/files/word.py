@@ -162,10 +162,12 @@ def _slices(
     providers = dict(
         rows.group_by(GROUP).agg(who.filter(who != "").unique(maintain_order=True)).iter_rows()
     )
+    # unitcalc's pick and what a cap kept of it are read only where a cap removed units.
+    capped = ["chosen", "kept"] if items.get_column("__capped").any() else []
     item_spans = _Spans(
         items,
         ["pool", CODE, "minutes", "billed", "unit_minutes", "timed", "allowed", "__zero",
-         "base", "tied", "preference", "chosen", "kept", "__capped"],
+         "base", "tied", "preference", "__capped", *capped],
     )  # fmt: skip
     pricing = None
     if options.price_columns:
