@@ -10,7 +10,7 @@ import pytest
 
 from unitcalc import InvalidServiceError, ServiceLine, audit, calculate, get_rule
 from unitcalc.core.values import parse_units
-from unitcalc.engine.payers import parse_profiles
+from unitcalc.engine.payers import PayerProfile, parse_profiles
 
 
 @pytest.mark.parametrize(
@@ -201,3 +201,15 @@ def test_a_rule_object_is_accepted_where_a_name_is() -> None:
     assert get_rule(ama) is ama
     result = calculate({"97110": 8, "97140": 8}, rule=ama)
     assert (result.rule, result.total_units) == ("ama", 2)  # cms would give 1
+
+
+def test_an_ok_capped_day_is_allowed_what_it_bills() -> None:
+    # Under a visit cap of 4 in claim order the closest allocation kept would be 97110 x2,
+    # 97112 x2; billing 97110 x1, 97112 x3 also fits under the cap and is ok: it is its own
+    # allowed allocation, as a tie's billed choice is.
+    payer = PayerProfile("cap4", rule="ama", visit_unit_cap=4)
+    finding = audit({"97110": 30, "97112": 38}, {"97110": 1, "97112": 3}, payer=payer)
+    assert finding.status == "ok"
+    assert dict(finding.allowed) == {"97110": 1, "97112": 3}
+    over = audit({"97110": 30, "97112": 38}, {"97110": 2, "97112": 3}, payer=payer)
+    assert (over.status, dict(over.allowed)) == ("over", {"97110": 2, "97112": 2})

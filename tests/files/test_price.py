@@ -743,3 +743,30 @@ def test_the_facility_setting_with_a_fee_csv_is_said_to_change_nothing(tmp_path:
     )
     assert any("amounts are used as given" in note for note in data["summary"]["payment"]["notes"])
     assert data["findings"][0]["billed_amount"] == 30.0
+
+
+@pytest.mark.parametrize("listed", [[], ["--all"]])
+def test_a_compliant_capped_day_is_allowed_what_it_bills(tmp_path: Path, listed: list[str]) -> None:
+    # cigna-example caps a visit at 4 units in claim order: 97110 x1 (30 min) and 97112 x3
+    # (38 min) is compliant (the minutes support more), so the day is ok and allowed what
+    # it bills: no dollars of difference, in the finding and in the summary's ok row.
+    fees = tmp_path / "fees.csv"
+    fees.write_text("code,amount\n97110,30.00\n97112,35.00\n")
+    visits = tmp_path / "visits.csv"
+    visits.write_text(
+        "patient_id,date_of_service,code,minutes,discipline,billed_units,payer\n"
+        "P1,2026-03-02,97110,30,PT,1,cigna-example\nP1,2026-03-02,97112,38,PT,3,cigna-example\n"
+    )
+    payers = str(ROOT / "docs" / "payers.toml")
+    result = run(
+        "audit", str(visits), "--payers", payers, "--fees", str(fees), "--format", "json", *listed
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    ok = data["summary"]["payment"]["by_status"]["ok"]
+    assert (ok["groups"], ok["billed"], ok["allowed"], ok["difference"]) == (1, 135.0, 135.0, 0.0)
+    if listed:
+        [finding] = data["findings"]
+        assert finding["status"] == "ok"
+        assert finding["allowed"] == finding["billed"] == {"97110": 1, "97112": 3}
+        assert finding["amount_difference"] == 0.0

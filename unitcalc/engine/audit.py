@@ -38,7 +38,7 @@ from ..core.mue import MueTable
 from ..core.values import parse_units
 from ..rules import Rule
 from .caps import capped_message
-from .compliance import STATUSES, Status, closest, fits, status
+from .compliance import STATUSES, Status, closest, fits, ok_allowed, status
 from .count import evaluate
 from .edits import check_edits
 from .items import Evaluation, PoolEvaluation, split_family
@@ -248,6 +248,8 @@ def check(
     billed_total = sum(billed.values())
     allowed_total = result.total_units
     found = status(billed_total - allowed_total, compliant=compliant)
+    if found == "ok":
+        allowed_lines = ok_allowed(allowed_lines, billed)
     # Show the billed lines with the codes billed nothing too, as `billed` does.
     shown = {key: billed.get(key, 0) for key in allowed_lines} | dict(billed)
     words = message(

@@ -24,8 +24,8 @@ References:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Hashable, Mapping, Sequence
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 if TYPE_CHECKING:
     import polars as pl
@@ -36,6 +36,8 @@ Status = Literal["ok", "over", "under", "misallocated", "invalid"]
 STATUSES: tuple[Status, ...] = ("ok", "over", "under", "misallocated", "invalid")
 """Every status a finding can have; ``invalid``: the group could not be evaluated."""
 
+Line = TypeVar("Line", bound=Hashable)
+"""A claim line's key (a code and its pool's discipline)."""
 Rank = tuple[int, int, int]
 """An item's place when a tie is settled: tie preference, minus its minutes, first line."""
 
@@ -58,6 +60,17 @@ def closest(
     for index in ordered[: allocation.shared]:
         units[index] += 1
     return tuple(units)
+
+
+def ok_allowed(allowed: Mapping[Line, int], billed: Mapping[Line, int]) -> dict[Line, int]:
+    """The allowed units of a group found ok: the billed ones, line by line. A compliant
+    billing is its own closest allocation, in a tie as under a payer's cap, where which
+    lines a biller trims to meet the cap is the biller's choice.
+
+    >>> ok_allowed({"97110": 2, "97112": 2}, {"97110": 1, "97112": 3})
+    {'97110': 1, '97112': 3}
+    """
+    return {line: billed.get(line, 0) for line in allowed} | dict(billed)
 
 
 def status(difference: int, *, compliant: bool) -> Status:

@@ -18,7 +18,7 @@ import attrs
 from ..core.model import Note
 from ..engine.audit import Finding
 from ..engine.caps import cap_texts, capped_message
-from ..engine.compliance import Status
+from ..engine.compliance import Status, ok_allowed
 from ..engine.edits import check_edits
 from ..engine.explain import rule_note, untimed_without_minutes
 from ..engine.pools import pool_label
@@ -388,6 +388,8 @@ class _Wording:
             for i in [*timed, *(i for i in members if not items["timed"][i])]:
                 allowed_lines[(items[CODE][i], label)] = items["allowed"][i]
                 billed_lines[(items[CODE][i], label)] = items["billed"][i]
+        if status == "ok":  # flagged for an edit: allowed what it bills
+            allowed_lines = ok_allowed(allowed_lines, billed_lines)
         notes, warnings = self._notes(counting, pools, items)
         shown = {line: billed_lines.get(line, 0) for line in allowed_lines} | billed_lines
         words = message(
