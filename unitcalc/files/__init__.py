@@ -13,10 +13,11 @@ A row travels down these modules in that order; each imports only those before i
   file read and checked.
 - Counting. :mod:`.group` gathers patient days. :mod:`.settle` counts and audits every
   group in columns, calling each step of the one-visit engine's columnar form in the
-  engine's order; :mod:`.word` words the findings of the groups settled so;
-  :mod:`.evaluate` hands the groups the columns cannot count to the one-visit engine;
-  :mod:`.summary` adds the run up; :mod:`.run` drives a whole file (or its parts, two
-  settled ahead in other threads) through them, in file order.
+  engine's order (the payer terms as frames: :mod:`.terms`); :mod:`.word` words the
+  findings of the groups settled so; :mod:`.evaluate` hands the groups the columns
+  cannot count to the one-visit engine; :mod:`.summary` adds the run up; :mod:`.run`
+  drives a whole file (or its parts, two settled ahead in other threads) through them,
+  in file order.
 - Pricing. :mod:`.price` prices the groups from a fee file and accrues the KX threshold.
 - Writing. Spreadsheet-safe :mod:`.cells`, the :mod:`.output` file moved into place when
   the run ends, the :mod:`.spool` of rows, the :mod:`.findings_table`, the summary in
