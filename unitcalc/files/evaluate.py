@@ -148,6 +148,26 @@ class Group:
             line for row in self.rows for line in range(row.record.line, row.record.end_line + 1)
         )
 
+    def pool_of(self, row: Row) -> str | None:
+        """The discipline pool the row's service was counted in (``None``: the whole day,
+        or lines without a discipline): a line without one was counted in the day's one
+        named discipline, and is looked up there."""
+        assert self.evaluation is not None
+        assert row.service is not None
+        if self.evaluation.pooling != "discipline":
+            return None
+        discipline = row.service.discipline
+        if discipline is None:
+            homes = {
+                pool.discipline
+                for pool in self.evaluation.pools
+                if row.service.code in pool.untimed
+                or any(code == row.service.code for members in pool.members for code, _ in members)
+            }
+            if len(homes) == 1:
+                discipline = homes.pop()
+        return discipline
+
     def audit(self, mue: MueTable | None = None) -> Finding:
         """The audit of this group against its billed units."""
         if self.evaluation is None:
@@ -156,22 +176,10 @@ class Group:
             return invalid_finding(self.name, rule, self.errors, self.lines)
         billed: dict[tuple[str, str | None], int] = {}
         claim_lines = []
-        pooled = self.evaluation.pooling == "discipline"
-        # A line without a discipline was counted in the day's one named discipline.
-        homes: dict[str, set[str | None]] = {}
-        for pool in self.evaluation.pools:
-            for code in [code for members in pool.members for code, _ in members]:
-                homes.setdefault(code, set()).add(pool.discipline)
-            for code in pool.untimed:
-                homes.setdefault(code, set()).add(pool.discipline)
         for row in self.rows:
             assert row.service is not None
             assert row.billed is not None
-            discipline = row.service.discipline
-            home = homes.get(row.service.code, set())
-            if discipline is None and len(home) == 1:
-                discipline = next(iter(home))
-            key = (row.service.code, discipline if pooled else None)
+            key = (row.service.code, self.pool_of(row))
             billed[key] = billed.get(key, 0) + row.billed
             claim_lines.append((row.service.code, row.service.discipline, row.billed))
         finding = check(

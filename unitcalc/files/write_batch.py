@@ -145,7 +145,8 @@ class BatchWriter:
         first_rows: dict[tuple[str, str | None], dict[str, Any]] = {}
         for row in group.rows:
             assert row.service is not None
-            key = (row.service.code, row.service.discipline if pooled else None)
+            # A row without a discipline is looked up in the pool it was counted in.
+            key = (row.service.code, group.pool_of(row))
             values = _copy(row.record.values)
             first_rows.setdefault(key, values)
             if billed_column is not None:

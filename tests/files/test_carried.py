@@ -1,0 +1,47 @@
+"""Nothing rewritten, nothing invented: every value a file carries comes out as it went
+in, and every output row is an input row (issue 22's reproductions, each a test that
+failed before its fix)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from tests.conftest import run
+
+BLANK_DISCIPLINE = (
+    "patient_id,date_of_service,code,minutes,discipline,billed_units\n"
+    "P1,2026-03-02,97110,33,PT,2\nP1,2026-03-02,97140,7,,1\n"
+)
+
+
+def rows_of(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_a_line_without_a_discipline_keeps_what_it_billed(tmp_path: Path) -> None:
+    # 97140 has no discipline and joins the day's PT pool: its claim line bills the 1 unit
+    # the input billed (not 0), and is looked up under PT.
+    path = tmp_path / "visits.csv"
+    path.write_text(BLANK_DISCIPLINE, encoding="utf-8")
+    result = run("batch", str(path))
+    assert result.exit_code == 0, result.output
+    lines = {row["code"]: row for row in rows_of(result.stdout)}
+    assert (lines["97140"]["billed_units"], lines["97140"]["units"]) == ("1", "1")
+    assert lines["97140"]["discipline"] == "PT"
+
+
+def test_per_row_output_rows_are_the_input_rows(tmp_path: Path) -> None:
+    # With --per-row every output row is an input row, carried as it went in (a blank
+    # discipline stays blank), with its units: no row the input does not hold.
+    path = tmp_path / "visits.csv"
+    path.write_text(BLANK_DISCIPLINE, encoding="utf-8")
+    result = run("batch", str(path), "--per-row")
+    assert result.exit_code == 0, result.output
+    rows = rows_of(result.stdout)
+    inputs = rows_of(BLANK_DISCIPLINE)
+    assert len(rows) == len(inputs)
+    for row, given in zip(rows, inputs, strict=True):
+        assert {name: row[name] for name in given} == given
+    assert [row["units"] for row in rows] == ["2", "1"]
