@@ -45,3 +45,29 @@ def test_per_row_output_rows_are_the_input_rows(tmp_path: Path) -> None:
     for row, given in zip(rows, inputs, strict=True):
         assert {name: row[name] for name in given} == given
     assert [row["units"] for row in rows] == ["2", "1"]
+
+
+def test_one_stray_byte_in_a_utf8_file_is_named_not_guessed_away(tmp_path: Path) -> None:
+    # José in UTF-8 on line 2, a lone cp1252 é on line 3: reading the whole file as
+    # cp1252 would rewrite every accented value (and part one patient in two); the stray
+    # byte is refused instead, with its line, its byte and the fix.
+    path = tmp_path / "visits.csv"
+    path.write_bytes(
+        b"patient_id,date_of_service,code,minutes,billed_units,provider\n"
+        b"P1,2026-03-02,97110,33,2,Jos\xc3\xa9\nP2,2026-03-02,97110,33,2,Jos\xe9\n"
+    )
+    result = run("audit", str(path))
+    assert result.exit_code == 2
+    assert "line 3: byte 0xe9 cannot be decoded as utf-8" in result.stderr
+    assert "--encoding" in result.stderr
+
+
+def test_a_file_all_in_cp1252_is_still_read_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "visits.csv"
+    path.write_bytes(
+        b"patient_id,date_of_service,code,minutes,billed_units,provider\n"
+        b"P1,2026-03-02,97110,33,2,Jos\xe9\nP2,2026-03-02,97110,33,2,M\xfcller\n"
+    )
+    result = run("batch", str(path), "--per-row")
+    assert result.exit_code == 0, result.output
+    assert [row["provider"] for row in rows_of(result.stdout)] == ["José", "Müller"]

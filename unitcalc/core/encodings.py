@@ -66,9 +66,16 @@ def marked_encoding(head: bytes) -> str | None:
     return None
 
 
+def _holds_utf8(sample: bytes) -> bool:
+    """Whether ``sample`` holds characters written as UTF-8's multi-byte sequences."""
+    text = sample.decode("utf-8", errors="replace")
+    return any(character > "\x7f" and character != "\ufffd" for character in text)
+
+
 def detect_encoding(source: Source) -> tuple[str, bool]:
     r"""The text encoding of a file and whether it was guessed: a byte-order mark says
-    it; bytes that are valid UTF-8 are UTF-8; anything else is guessed by
+    it; bytes that are valid UTF-8 are UTF-8, and so are bytes holding UTF-8 characters
+    beside a stray byte (which the UTF-8 reader then names); anything else is guessed by
     charset-normalizer from the first :data:`SAMPLE_BYTES`.
 
     >>> detect_encoding("Name,Müller\n".encode("cp1252"))
@@ -88,6 +95,10 @@ def detect_encoding(source: Source) -> tuple[str, bool]:
     except UnicodeDecodeError as exc:
         if more and exc.start >= len(sample) - 3:
             return "utf-8", False  # a character cut at the end of the sample
+    if _holds_utf8(sample):
+        # UTF-8 text with a stray byte: read as UTF-8, whose reader names the byte's line
+        # and the fix, rather than every accented value turned into another one.
+        return "utf-8", False
     from charset_normalizer import from_bytes
 
     # The encodings visit exports are saved in; an open guess over every codec can
