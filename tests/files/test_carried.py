@@ -71,3 +71,50 @@ def test_a_file_all_in_cp1252_is_still_read_as_such(tmp_path: Path) -> None:
     result = run("batch", str(path), "--per-row")
     assert result.exit_code == 0, result.output
     assert [row["provider"] for row in rows_of(result.stdout)] == ["José", "Müller"]
+
+
+def test_output_columns_never_take_an_input_columns_name(tmp_path: Path) -> None:
+    # A batch output fed back in carries status and unitcalc_status: both come out as
+    # they went in, and the computed columns take other names.
+    path = tmp_path / "visits.csv"
+    path.write_text(
+        "patient_id,date_of_service,code,minutes,billed_units,status,unitcalc_status\n"
+        "P1,2026-03-02,97110,33,2,mine,theirs\n",
+        encoding="utf-8",
+    )
+    result = run("batch", str(path), "--per-row")
+    assert result.exit_code == 0, result.output
+    header = result.stdout.splitlines()[0].split(",")
+    assert len(header) == len(set(header))
+    [row] = rows_of(result.stdout)
+    assert (row["status"], row["unitcalc_status"]) == ("mine", "theirs")
+    assert (row["unitcalc_units_2"], row["unitcalc_status_2"]) == ("2", "ok")
+
+
+def test_a_json_lines_key_named_like_the_other_fields_column_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "visits.jsonl"
+    path.write_text(
+        '{"patient_id":"P1","date_of_service":"2026-03-02","code":"97110","minutes":33,'
+        '"other_fields":"keep me"}\n'
+        '{"patient_id":"P2","date_of_service":"2026-03-02","code":"97110","minutes":20,"zzz":1}\n',
+        encoding="utf-8",
+    )
+    result = run("batch", str(path), "--per-row", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    first, second = rows_of(result.stdout)
+    assert first["other_fields"] == "keep me"
+    assert second["other_fields_2"] == '{"zzz": 1}'
+
+
+def test_a_later_record_with_an_output_columns_name_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "visits.jsonl"
+    path.write_text(
+        '{"patient_id":"P1","date_of_service":"2026-03-02","code":"97110","minutes":33}\n'
+        '{"patient_id":"P2","date_of_service":"2026-03-02","code":"97110","minutes":20,'
+        '"unitcalc_units":1}\n',
+        encoding="utf-8",
+    )
+    result = run("batch", str(path), "--per-row", "--format", "jsonl")
+    assert result.exit_code == 2
+    assert "line 2: the input's 'unitcalc_units' is the name of an output column" in result.stderr
+    assert result.stdout == ""

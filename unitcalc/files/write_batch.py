@@ -4,21 +4,25 @@ row with its units, in CSV, JSON Lines or Parquet.
 A claim line keeps its group's key, code, discipline and minutes, the units and the
 computed columns, and the input's other columns; the computed columns are set apart
 (``unitcalc_units`` ...) when the input has columns of the same names, and always for
-JSON Lines, whose records may bring any key.
+JSON Lines, whose records may bring any key. An output name never takes an input's: when
+the input has those too (an output fed back in), the names take a number
+(``unitcalc_units_2`` ...).
 """
 
 from __future__ import annotations
 
 import csv
+import itertools
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, Literal
 
-from ..core.errors import UnitcalcError
+from ..core.errors import OutputProblem, UnitcalcError
 from ..core.model import Result
 from .cells import safe_row
 from .evaluate import Group
 from .layout import Layout
+from .read import Record
 from .spool import Spool, spool_frame, write_parquet
 from .summary import Summary
 
@@ -29,6 +33,21 @@ BatchFormat = Literal["csv", "jsonl", "parquet"]
 COMPUTED = ("units", "tie", "status", "message", "edits")
 _ROLES = ("code", "minutes", "discipline")
 OTHER_FIELDS = "other_fields"
+
+
+def free_names(names: Sequence[str], taken: Collection[str]) -> list[str]:
+    """``names`` as they are, or all with the first number that makes none of them one of
+    ``taken`` (lower case), so that no output column overwrites an input's.
+
+    >>> free_names(["units", "tie"], {"units"}), free_names(["units"], {"units", "units_2"})
+    (['units_2', 'tie_2'], ['units_3'])
+    """
+    for number in itertools.count(1):
+        suffix = "" if number == 1 else f"_{number}"
+        candidates = [f"{name}{suffix}" for name in names]
+        if not {name.lower() for name in candidates} & set(taken):
+            return candidates
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def tie_text(result: Result) -> str:
@@ -53,6 +72,8 @@ class BatchWriter:
         self.spool = Spool()
         self.columns: list[str] | None = None
         self.computed_names: list[str] = list(COMPUTED)
+        self.other_fields = OTHER_FIELDS
+        """The column holding a JSON Lines record's keys the header lacks, as JSON."""
         self._csv = csv.writer(self.spool.file, lineterminator="\n")
 
     def reset(self) -> None:
@@ -64,8 +85,9 @@ class BatchWriter:
         # JSON Lines records may bring any key in any record: the computed columns are
         # always set apart there, so that no input value is ever overwritten.
         apart = bool(taken & set(COMPUTED)) or layout.open_ended
-        computed = [f"unitcalc_{name}" if apart else name for name in COMPUTED]
+        computed = free_names([f"unitcalc_{name}" if apart else name for name in COMPUTED], taken)
         self.computed_names = computed
+        self.other_fields = free_names([OTHER_FIELDS], taken | {n.lower() for n in computed})[0]
         if self.per_row:
             columns = inputs + computed
         else:
@@ -78,7 +100,7 @@ class BatchWriter:
                 if c not in {k.lower() for k in layout.key_columns}
             ]
             columns = [*layout.key_columns, *named, *computed, *extras]
-        return [*columns, OTHER_FIELDS] if layout.open_ended else columns
+        return [*columns, self.other_fields] if layout.open_ended else columns
 
     def consume(self, group: Group) -> None:
         if self.columns is None:
@@ -96,7 +118,7 @@ class BatchWriter:
         other = {k: v for k, v in row.items() if k not in known}
         if other:
             row = {k: v for k, v in row.items() if k in known}
-            row[OTHER_FIELDS] = json.dumps(other, default=str)
+            row[self.other_fields] = json.dumps(other, default=str)
         cells = [_cell(row.get(column)) for column in self.columns]
         self._csv.writerow(safe_row(cells) if self.format == "csv" else cells)
 
@@ -106,12 +128,25 @@ class BatchWriter:
         values = (units, tie, status, message, edits)
         return dict(zip(self.computed_names, values, strict=True))
 
+    def _values(self, record: Record) -> dict[str, Any]:
+        """A record's values to write, refused when one of its keys is an output column's
+        name (a JSON Lines record whose keys the first record did not show)."""
+        values = _copy(record.values)
+        taken = {name.lower() for name in values} & {name.lower() for name in self.computed_names}
+        if taken:
+            raise OutputProblem(
+                f"line {record.line}: the input's {sorted(taken)[0]!r} is the name of an output "
+                "column; rename it in the input, or list it in the first record so that the "
+                "output's columns take other names"
+            )
+        return values
+
     def _rows(self, group: Group) -> Iterator[dict[str, Any]]:
         evaluation = group.evaluation
         if evaluation is None:
             message = "; ".join(group.errors)
             for row in group.rows:
-                values = _copy(row.record.values)
+                values = self._values(row.record)
                 if self.per_row:
                     yield values | self._computed(None, "", "invalid", message)
                 else:
@@ -147,7 +182,7 @@ class BatchWriter:
             assert row.service is not None
             # A row without a discipline is looked up in the pool it was counted in.
             key = (row.service.code, group.pool_of(row))
-            values = _copy(row.record.values)
+            values = self._values(row.record)
             first_rows.setdefault(key, values)
             if billed_column is not None:
                 # A claim line bills what its rows billed together.
