@@ -8,6 +8,8 @@ import csv
 import io
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run
 
 BLANK_DISCIPLINE = (
@@ -118,3 +120,125 @@ def test_a_later_record_with_an_output_columns_name_is_refused(tmp_path: Path) -
     assert result.exit_code == 2
     assert "line 2: the input's 'unitcalc_units' is the name of an output column" in result.stderr
     assert result.stdout == ""
+
+
+def test_dev_stdout_appends_to_the_file_behind_it(tmp_path: Path) -> None:
+    # `unitcalc batch ... --output /dev/stdout >> log.csv`: the log keeps its lines and
+    # gets the output after them (the file behind the descriptor is written through it,
+    # never replaced).
+    import subprocess
+    import sys
+
+    path = tmp_path / "visits.csv"
+    path.write_text(BLANK_DISCIPLINE, encoding="utf-8")
+    log = tmp_path / "log.csv"
+    log.write_text("an earlier line\n", encoding="utf-8")
+    with log.open("a", encoding="utf-8") as appended:
+        subprocess.run(
+            [sys.executable, "-m", "unitcalc.cli", "batch", str(path), "--output", "/dev/stdout"],
+            stdout=appended,
+            check=True,
+        )
+    text = log.read_text(encoding="utf-8")
+    assert text.startswith("an earlier line\npatient_id,")
+    assert text.count("P1,2026-03-02") == 2
+
+
+def test_numbers_are_never_guarded_as_formulas(tmp_path: Path) -> None:
+    # Carried values -45.00, -1, -0, +2 are numbers: written as they are; a formula is
+    # still guarded.
+    path = tmp_path / "visits.csv"
+    path.write_text(
+        "patient_id,date_of_service,code,minutes,billed_units,balance,note\n"
+        "P1,2026-03-02,97110,33,2,-45.00,=1+1\nP2,2026-03-02,97110,33,2,-1,+2\n"
+        "P3,2026-03-02,97110,33,2,-0,-\n",
+        encoding="utf-8",
+    )
+    result = run("batch", str(path), "--per-row")
+    assert result.exit_code == 0, result.output
+    rows = rows_of(result.stdout)
+    assert [row["balance"] for row in rows] == ["-45.00", "-1", "-0"]
+    assert [row["note"] for row in rows] == ["'=1+1", "+2", "'-"]
+
+
+def test_a_read_only_output_is_refused_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What the user could not overwrite with `>` is not replaced behind their back
+    # (root may overwrite anything: the user's rights are those os.access reports).
+    import os
+
+    path = tmp_path / "visits.csv"
+    path.write_text(BLANK_DISCIPLINE, encoding="utf-8")
+    report = tmp_path / "report.csv"
+    report.write_text("kept\n", encoding="utf-8")
+    report.chmod(0o444)
+    real = os.access
+    monkeypatch.setattr(
+        os,
+        "access",
+        lambda where, mode: real(where, mode) and not (Path(where) == report and mode & os.W_OK),
+    )
+    result = run("batch", str(path), "--output", str(report))
+    assert result.exit_code == 2
+    assert f"--output {report} is read-only" in result.stderr
+    assert report.read_text(encoding="utf-8") == "kept\n"
+
+
+def test_a_rewritten_output_keeps_its_owner_mode_and_hard_links(tmp_path: Path) -> None:
+    import os
+
+    path = tmp_path / "visits.csv"
+    path.write_text(BLANK_DISCIPLINE, encoding="utf-8")
+    report = tmp_path / "report.csv"
+    report.write_text("old\n", encoding="utf-8")
+    report.chmod(0o640)
+    other = tmp_path / "linked.csv"
+    os.link(report, other)
+    if os.getuid() == 0:  # only root may give a file away
+        os.chown(report, 1234, 1234)
+    result = run("batch", str(path), "--output", str(report))
+    assert result.exit_code == 0, result.output
+    assert other.read_text(encoding="utf-8") == report.read_text(encoding="utf-8")
+    assert report.read_text(encoding="utf-8").startswith("patient_id,")
+    info = report.stat()
+    assert info.st_mode & 0o777 == 0o640
+    if os.getuid() == 0:
+        assert (info.st_uid, info.st_gid) == (1234, 1234)
+
+
+def test_symbolic_link_loops_are_named(tmp_path: Path) -> None:
+    loop = tmp_path / "loop"
+    back = tmp_path / "back"
+    loop.symlink_to(back)
+    back.symlink_to(loop)
+    as_input = run("batch", str(loop))
+    assert as_input.exit_code == 2
+    assert "a symbolic link loop" in as_input.stderr
+    path = tmp_path / "visits.csv"
+    path.write_text(BLANK_DISCIPLINE, encoding="utf-8")
+    as_output = run("batch", str(path), "--output", str(loop))
+    assert as_output.exit_code == 2
+    assert "a symbolic link loop" in as_output.stderr
+
+
+def test_an_output_that_cannot_be_replaced_is_named_not_its_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An immutable file (chattr +i) refuses the rename: the error names the output, and
+    # no temporary file is left beside it.
+    import os
+
+    path = tmp_path / "visits.csv"
+    path.write_text(BLANK_DISCIPLINE, encoding="utf-8")
+    report = tmp_path / "report.csv"
+
+    def refused(source: object, target: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "replace", refused)
+    result = run("batch", str(path), "--output", str(report))
+    assert result.exit_code == 2
+    assert f"{report} cannot be written: Operation not permitted" in result.stderr
+    assert ".partial" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["visits.csv"]

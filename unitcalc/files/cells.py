@@ -1,25 +1,35 @@
 """Spreadsheet safety: a text cell a spreadsheet would read as a formula is written with
 a single quote before it, in every CSV file and workbook unitcalc writes ("CSV
-injection", OWASP). Only what is written changes, never what is counted.
+injection", OWASP). A number is no formula, whatever its sign: ``-45.00`` is written as
+it is. Only what is written changes, never what is counted.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 _FORMULA_FIRST = frozenset("=+-@\t\r")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+"""A number as text: a spreadsheet reads it as a number, never as a formula."""
+
+
+def _formula(text: str) -> bool:
+    return text[:1] in _FORMULA_FIRST and _NUMBER.fullmatch(text) is None
 
 
 def spreadsheet_safe(value: Any) -> Any:
     """A text cell a spreadsheet would read as a formula (``=``, ``+``, ``-``, ``@``, a
-    tab or a carriage return first) with a single quote before it; other values as
-    they are. Only what is written changes, never what is counted.
+    tab or a carriage return first, and no number) with a single quote before it; other
+    values as they are. Only what is written changes, never what is counted.
 
     >>> spreadsheet_safe("=HYPERLINK(1)"), spreadsheet_safe("-"), spreadsheet_safe(-2)
     ("'=HYPERLINK(1)", "'-", -2)
+    >>> spreadsheet_safe("-45.00"), spreadsheet_safe("+1"), spreadsheet_safe("-1+2")
+    ('-45.00', '+1', "'-1+2")
     """
-    if isinstance(value, str) and value[:1] in _FORMULA_FIRST:
+    if isinstance(value, str) and _formula(value):
         return "'" + value
     return value
 
@@ -28,5 +38,6 @@ def safe_row(cells: Sequence[Any]) -> list[Any]:
     """:func:`spreadsheet_safe` over a row (written once a finding or claim line, so kept
     inline)."""
     return [
-        "'" + cell if type(cell) is str and cell[:1] in _FORMULA_FIRST else cell for cell in cells
+        "'" + cell if type(cell) is str and cell[:1] in _FORMULA_FIRST and _formula(cell) else cell
+        for cell in cells
     ]

@@ -9,6 +9,8 @@ or detected.
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -116,8 +118,15 @@ def resolve(
     named = source if isinstance(source, Path) else Path(display)
     input_format: InputFormat = detect_format(named, options.input_format)
     if isinstance(source, Path):
-        if not source.exists():
-            raise FileProblem(f"cannot read {display}: No such file or directory", path=display)
+        try:
+            os.stat(source)
+        except OSError as exc:
+            why = (
+                "a symbolic link loop (the link points back to itself)"
+                if exc.errno == errno.ELOOP
+                else exc.strerror or str(exc)
+            )
+            raise FileProblem(f"cannot read {display}: {why}", path=display) from None
         if source.is_dir():
             raise FileProblem(f"cannot read {display}: Is a directory", path=display)
         if not source.is_file():
