@@ -242,3 +242,48 @@ def test_an_output_that_cannot_be_replaced_is_named_not_its_temporary_file(
     assert f"{report} cannot be written: Operation not permitted" in result.stderr
     assert ".partial" not in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["visits.csv"]
+
+
+def test_parquet_nested_columns_are_carried_as_json(tmp_path: Path) -> None:
+    # A struct keeps its field names and a list its items (as JSON text), instead of
+    # `{1,"x"}` or a crash; a binary column is refused by name.
+    import polars as pl
+
+    path = tmp_path / "visits.parquet"
+    pl.DataFrame(
+        {
+            "patient_id": ["P1"],
+            "date_of_service": ["2026-03-02"],
+            "code": ["97110"],
+            "minutes": [33],
+            "billed_units": [3],
+            "extra": [{"a": 1, "b": "x"}],
+            "tags": [[1, 2]],
+        }
+    ).write_parquet(path)
+    result = run("batch", str(path), "--per-row")
+    assert result.exit_code == 0, result.output
+    [row] = rows_of(result.stdout)
+    assert (row["extra"], row["tags"]) == ('{"a": 1, "b": "x"}', "[1, 2]")
+    audit = run("audit", str(path), "--format", "json")
+    assert audit.exit_code == 1, audit.output  # billed 3, allowed 2
+    blob = tmp_path / "blob.parquet"
+    pl.DataFrame({"patient_id": ["P1"], "code": ["97110"], "blob": [b"\x00"]}).write_parquet(blob)
+    refused = run("batch", str(blob))
+    assert refused.exit_code == 2
+    assert "column 'blob' holds binary data" in refused.stderr
+
+
+def test_a_json_lines_record_with_half_a_character_is_an_invalid_row(tmp_path: Path) -> None:
+    # "P\ud800" cannot be written as text: the record is counted invalid with the reason,
+    # instead of a traceback.
+    path = tmp_path / "visits.jsonl"
+    path.write_text(
+        '{"patient_id":"P\\ud800","date_of_service":"2026-03-02","code":"97110","minutes":33}\n'
+        '{"patient_id":"P2","date_of_service":"2026-03-02","code":"97110","minutes":33}\n',
+        encoding="utf-8",
+    )
+    result = run("batch", str(path))
+    assert result.exit_code == 1, result.output
+    assert "line 1: the record holds a lone surrogate escape" in result.stdout
+    assert "P2,2026-03-02,97110" in result.stdout

@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -144,13 +145,20 @@ def parquet_frame(source: Source, *, display: str) -> tuple[tuple[str, ...], pl.
         raise FileProblem(
             f"{display}: two columns differ only in letter case; rename one", path=display
         )
+    binary = [name for name, dtype in frame.schema.items() if dtype == pl.Binary]
+    if binary:
+        raise FileProblem(
+            f"{display}: column {binary[0]!r} holds binary data, which unitcalc cannot carry "
+            "through as text; leave it out or convert it to text",
+            path=display,
+        )
     return columns, with_lines(as_text(frame).with_row_index(LINE, offset=1))
 
 
 def as_text(frame: pl.DataFrame) -> pl.DataFrame:
     """Every column of ``frame`` as text, as one checker reads every format: numbers,
-    dates and booleans written as polars writes them, other types cast where they can be
-    (null where not)."""
+    dates and booleans written as polars writes them, nested values (structs, lists) as
+    JSON with their field names, other types cast where they can be (null where not)."""
     import polars as pl
 
     text = []
@@ -160,6 +168,19 @@ def as_text(frame: pl.DataFrame) -> pl.DataFrame:
             text.append(column)
         elif dtype.is_numeric() or dtype.is_temporal() or dtype == pl.Boolean:
             text.append(column.cast(pl.String))
+        elif dtype.is_nested():
+            text.append(column.map_elements(_json_text, return_dtype=pl.String, skip_nulls=True))
         else:
             text.append(column.cast(pl.String, strict=False))
     return frame.select(text)
+
+
+def _json_text(value: object) -> str:
+    """A nested value (a struct's dict, a list: polars hands a list as a Series) as JSON
+    text, its field names kept."""
+    return json.dumps(value, default=_plain, ensure_ascii=False)
+
+
+def _plain(value: Any) -> Any:
+    """What JSON cannot write directly: a Series as its list, anything else as text."""
+    return value.to_list() if hasattr(value, "to_list") else str(value)

@@ -386,6 +386,14 @@ def _json_record(number: int, text: str) -> Record:
         return Record(number, number, {}, "a number in this record has thousands of digits")
     if not isinstance(value, dict):
         return Record(number, number, {}, "a JSON Lines record must be an object {...}")
+    if "\\ud" in text.lower() and _lone_surrogate(value):
+        return Record(
+            number,
+            number,
+            {},
+            "the record holds a lone surrogate escape (such as \\ud800), half of a "
+            "character and no text; write the character whole",
+        )
     # Keys are matched whatever their letter case, record by record; two keys that differ
     # only in case would leave one of them unread, so the record is refused.
     lowered: dict[str, str] = {}
@@ -400,6 +408,16 @@ def _json_record(number: int, text: str) -> Record:
             )
         lowered[name] = str(key)
     return Record(number, number, AnyCase({str(k): v for k, v in value.items()}))
+
+
+def _lone_surrogate(value: object) -> bool:
+    """Whether a JSON value holds half of a character (an escape such as ``\\ud800`` with
+    no other half), which no text file can hold."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def records_frame(records: Sequence[Record]) -> pl.DataFrame:
