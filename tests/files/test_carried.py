@@ -287,3 +287,56 @@ def test_a_json_lines_record_with_half_a_character_is_an_invalid_row(tmp_path: P
     assert result.exit_code == 1, result.output
     assert "line 1: the record holds a lone surrogate escape" in result.stdout
     assert "P2,2026-03-02,97110" in result.stdout
+
+
+def test_a_workbook_holds_a_message_longer_than_a_cell(tmp_path: Path) -> None:
+    # 600 unreadable rows of one day make a message of about 45,000 characters, past the
+    # 32,767 an Excel cell holds: the cell says how much more there is, instead of a crash.
+    from openpyxl import load_workbook
+
+    path = tmp_path / "visits.csv"
+    path.write_text(
+        "patient_id,date_of_service,code,minutes,billed_units\n"
+        + "P1,2026-03-02,97110,x\x01,1\n" * 600,
+        encoding="utf-8",
+    )
+    book = tmp_path / "audit.xlsx"
+    result = run("audit", str(path), "--format", "xlsx", "--output", str(book))
+    assert result.exit_code == 1, result.output
+    findings = load_workbook(book)["Findings"]
+    header = [cell.value for cell in findings[1]]
+    message = findings.cell(row=2, column=header.index("message") + 1).value
+    assert len(message) <= 32_767
+    assert "characters more: see the CSV or JSON output" in message
+    assert "\\x01" in message
+
+
+def test_per_row_output_writes_each_rows_problem_once(tmp_path: Path) -> None:
+    # Each row of a day that cannot be counted carries its own problem, not every row's:
+    # the output grows with the input, not with its square.
+    path = tmp_path / "visits.csv"
+    path.write_text(
+        "patient_id,date_of_service,code,minutes,billed_units\n"
+        "P1,2026-03-02,97110,x,2\nP1,2026-03-02,97140,y,1\nP1,2026-03-02,97112,9,1\n",
+        encoding="utf-8",
+    )
+    result = run("batch", str(path), "--per-row")
+    assert result.exit_code == 1
+    messages = [row["message"] for row in rows_of(result.stdout)]
+    assert messages[0].startswith("line 2: 97110: minutes 'x'")
+    assert messages[1].startswith("line 3: 97140: minutes 'y'")
+    assert messages[2] == "not counted: the group's lines 2, 3 cannot be used"
+
+
+def test_a_value_of_thousands_of_characters_is_echoed_cut(tmp_path: Path) -> None:
+    path = tmp_path / "visits.csv"
+    path.write_text(
+        "patient_id,date_of_service,code,minutes,billed_units\n"
+        f"P1,2026-03-02,{'9' * 100_000},33,2\n",
+        encoding="utf-8",
+    )
+    result = run("batch", str(path), "--per-row")
+    assert result.exit_code == 1
+    [row] = rows_of(result.stdout)
+    assert len(row["message"]) < 200
+    assert row["code"] == "9" * 100_000  # the carried value itself is whole

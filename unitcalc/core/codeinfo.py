@@ -25,6 +25,7 @@ import attrs
 
 from .errors import InvalidServiceError
 from .frozen import frozen
+from .text import echo
 
 Kind = Literal["timed", "untimed", "monthly", "deleted"]
 KINDS: tuple[Kind, ...] = ("timed", "untimed", "monthly", "deleted")
@@ -50,7 +51,7 @@ def normalize_code(raw: object) -> str:
     """
     if not isinstance(raw, str):
         raise InvalidServiceError(
-            f"code {raw!r} must be text such as '97110', not {type(raw).__name__}",
+            f"code {echo(raw)} must be text such as '97110', not {type(raw).__name__}",
             code=None,
             field="code",
             value=raw,
@@ -58,7 +59,7 @@ def normalize_code(raw: object) -> str:
     code = raw.strip().upper()
     if any(character.isspace() for character in code):
         raise InvalidServiceError(
-            f"{raw.strip()!r} has white space inside the code: write the 5 characters "
+            f"{echo(raw.strip())} has white space inside the code: write the 5 characters "
             "together, such as 97110",
             code=None,
             field="code",
@@ -67,7 +68,8 @@ def normalize_code(raw: object) -> str:
     if not _CODE_SHAPE.match(code):
         shown = raw.strip() or raw
         raise InvalidServiceError(
-            f"{shown!r} is not a CPT/HCPCS code: codes have 5 characters, such as 97110 or G0283",
+            f"{echo(shown)} is not a CPT/HCPCS code: codes have 5 characters, such as 97110 "
+            "or G0283",
             code=None,
             field="code",
             value=raw,

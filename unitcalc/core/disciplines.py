@@ -27,6 +27,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import InvalidServiceError
+from .text import echo
 
 if TYPE_CHECKING:
     import polars as pl
@@ -96,7 +97,7 @@ def normalize_discipline(value: object) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidServiceError(
-            f"discipline {value!r} must be text: PT, OT or SLP (or GP, GO, GN)",
+            f"discipline {echo(value)} must be text: PT, OT or SLP (or GP, GO, GN)",
             code=None,
             field="discipline",
             value=value,
@@ -108,7 +109,7 @@ def normalize_discipline(value: object) -> str | None:
         return SPELLINGS[key]
     except KeyError:
         raise InvalidServiceError(
-            f"discipline {value!r} is not PT, OT or SLP (or the modifiers GP, GO, GN)",
+            f"discipline {echo(value)} is not PT, OT or SLP (or the modifiers GP, GO, GN)",
             code=None,
             field="discipline",
             value=value,

@@ -156,3 +156,20 @@ def format_column(template: str, **values: pl.Expr) -> pl.Expr:
                 raise ValueError(f"field {{{field}}} of a column template takes no format spec")
             parts.append(values[field].cast(pl.String))
     return pl.concat_str(parts)
+
+
+ECHO_LIMIT = 40
+"""The most characters of a value a message shows: a value of thousands of characters
+(a cell of junk) would otherwise be copied into every message about it."""
+
+
+def echo(value: object, limit: int = ECHO_LIMIT) -> str:
+    """A value as a message shows it (its ``repr``), cut to ``limit`` characters.
+
+    >>> echo("97110"), echo("x" * 100)
+    ("'97110'", "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...'")
+    """
+    shown = repr(value)
+    if len(shown) <= limit:
+        return shown
+    return shown[: limit - 4] + "..." + shown[-1]

@@ -20,6 +20,7 @@ import re
 from typing import TYPE_CHECKING
 
 from .errors import InvalidServiceError
+from .text import echo
 
 if TYPE_CHECKING:
     import polars as pl
@@ -51,11 +52,8 @@ def parse_minutes(value: object, *, code: str | None) -> int | None:
     who = code or "service"
 
     def bad(problem: str) -> InvalidServiceError:
-        shown = repr(value)
-        if len(shown) > 40:
-            shown = shown[:36] + "...'"
         return InvalidServiceError(
-            f"{who}: minutes {shown} {problem}", code=code, field="minutes", value=value
+            f"{who}: minutes {echo(value)} {problem}", code=code, field="minutes", value=value
         )
 
     if isinstance(value, bool):
@@ -134,7 +132,7 @@ def parse_date_of_service(value: object) -> datetime.date | None:
             except ValueError:
                 pass
     raise InvalidServiceError(
-        f"date of service {value!r} is not a date written YYYY-MM-DD, such as 2016-06-01",
+        f"date of service {echo(value)} is not a date written YYYY-MM-DD, such as 2016-06-01",
         code=None,
         field="date_of_service",
         value=value,
@@ -155,7 +153,7 @@ def parse_units(value: object, *, code: str | None, field: str = "billed_units")
 
     def bad(problem: str) -> InvalidServiceError:
         return InvalidServiceError(
-            f"{who}: {field} {value!r} {problem}", code=code, field=field, value=value
+            f"{who}: {field} {echo(value)} {problem}", code=code, field=field, value=value
         )
 
     if isinstance(value, bool):
@@ -211,7 +209,7 @@ def parse_date(text: str) -> tuple[datetime.date, str]:
     except ValueError:
         pass
     raise InvalidServiceError(
-        f"date_of_service {text!r} is not a date: write YYYY-MM-DD (2026-01-05) or "
+        f"date_of_service {echo(text)} is not a date: write YYYY-MM-DD (2026-01-05) or "
         "MM/DD/YYYY (01/05/2026)",
         code=None,
         field="date_of_service",

@@ -30,6 +30,7 @@ from ..core.assistant import MEDICARE_PAYMENT, AssistantPayment
 from ..core.codeinfo import normalize_code
 from ..core.errors import InvalidServiceError, PayerProfileError, UnknownRuleError
 from ..core.frozen import frozen
+from ..core.text import echo
 from ..core.tomlfile import find_line, parse, read
 from ..rules import DEFAULT_RULE, get_rule
 
@@ -263,5 +264,5 @@ def select(profiles: Mapping[str, PayerProfile], name: str, *, path: str) -> Pay
             return profile
     known = ", ".join(sorted(profiles)) if profiles else "none: give a payer profile file"
     raise PayerProfileError(
-        f"no payer profile {name!r} in {path}; it has {known}", path=path, payer=name
+        f"no payer profile {echo(name)} in {path}; it has {known}", path=path, payer=name
     )

@@ -33,6 +33,7 @@ from ..core.errors import (
     message_of,
 )
 from ..core.model import ServiceLine
+from ..core.text import echo
 from ..core.values import date_column, minutes_column, parse_minutes, parse_units, units_column
 from ..engine.payers import PayerProfile
 from ..engine.payers import select as select_profile
@@ -126,7 +127,7 @@ def payer_profile(name: str | None, options: Options) -> PayerProfile | None:
     if not options.profiles:
         raise PayerProfileError(
             message_of(
-                f"payer {name!r} is named, but no payer profiles were given (",
+                f"payer {echo(name)} is named, but no payer profiles were given (",
                 Mention("profiles", owner="Options"),
                 ")",
             ),

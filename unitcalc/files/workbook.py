@@ -5,6 +5,7 @@ openpyxl is imported here only, when a workbook is asked for.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
@@ -97,7 +98,7 @@ def _sheet(sheet: Any, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> 
     sheet.append(list(header))
     widths = [len(name) for name in header]
     for row in rows:
-        cells = safe_row(row)
+        cells = [_fitted(cell) for cell in safe_row(row)]
         sheet.append(cells)
         for index, cell in enumerate(cells[: len(widths)]):
             widths[index] = max(widths[index], len(str(cell)) if cell is not None else 0)
@@ -107,3 +108,25 @@ def _sheet(sheet: Any, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> 
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(sheet.max_row, 1)}"
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 80)
+
+
+CELL_LIMIT = 32_767
+"""The most characters a cell of an Excel workbook holds."""
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""Control characters a workbook cannot hold (tab and line breaks it can)."""
+
+
+def _fitted(cell: Any) -> Any:
+    """A text cell as a workbook can hold it: control characters written as ``\\x01``,
+    text past a cell's limit cut, saying how much more there is (the CSV and JSON outputs
+    carry it whole)."""
+    if not isinstance(cell, str):
+        return cell
+    if _CONTROL.search(cell):
+        cell = _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", cell)
+    if len(cell) > CELL_LIMIT:
+        more = len(cell) - CELL_LIMIT + 80
+        cell = (
+            cell[: CELL_LIMIT - 80] + f" ... ({more:,} characters more: see the CSV or JSON output)"
+        )
+    return cell

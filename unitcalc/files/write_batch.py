@@ -20,6 +20,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 from ..core.errors import OutputProblem, UnitcalcError
 from ..core.model import Result
 from .cells import safe_row
+from .check import Row
 from .evaluate import Group
 from .layout import Layout
 from .read import Record
@@ -48,6 +49,23 @@ def free_names(names: Sequence[str], taken: Collection[str]) -> list[str]:
         if not {name.lower() for name in candidates} & set(taken):
             return candidates
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _problems(group: Group) -> Iterator[tuple[Row, str]]:
+    """Each row of a group that could not be counted, with its own problem, or the
+    group's when the row has none: a problem is written on its row, not every row's on
+    every row (a group of many bad rows would grow its output with their square)."""
+    own = {
+        row.record.line: f"line {row.record.line}: {row.error}" for row in group.rows if row.error
+    }
+    shared = [error for error in group.errors if error not in own.values()]
+    lines = list(own)
+    shown = ", ".join(map(str, lines[:10])) + (f" and {len(lines) - 10} more" if lines[10:] else "")
+    whole = "; ".join(shared) or (
+        f"not counted: the group's line{'s' * (len(lines) != 1)} {shown} cannot be used"
+    )
+    for row in group.rows:
+        yield row, own.get(row.record.line, whole)
 
 
 def tie_text(result: Result) -> str:
@@ -144,8 +162,7 @@ class BatchWriter:
     def _rows(self, group: Group) -> Iterator[dict[str, Any]]:
         evaluation = group.evaluation
         if evaluation is None:
-            message = "; ".join(group.errors)
-            for row in group.rows:
+            for row, message in _problems(group):
                 values = self._values(row.record)
                 if self.per_row:
                     yield values | self._computed(None, "", "invalid", message)

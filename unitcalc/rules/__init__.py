@@ -23,6 +23,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from ..core.errors import UnknownRuleError
+from ..core.text import echo
 from .ama import AmaRule
 from .base import (
     PoolAllocation,
@@ -88,7 +89,7 @@ def get_rule(name: str | Rule) -> Rule:
     except (KeyError, TypeError):
         names = ", ".join(sorted(_ALIASES))
         raise UnknownRuleError(
-            f"unknown rule {name!r}: choose one of {names}",
+            f"unknown rule {echo(name)}: choose one of {names}",
             name=str(name),
             choices=sorted(_ALIASES),
         ) from None
