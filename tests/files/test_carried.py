@@ -325,7 +325,21 @@ def test_per_row_output_writes_each_rows_problem_once(tmp_path: Path) -> None:
     messages = [row["message"] for row in rows_of(result.stdout)]
     assert messages[0].startswith("line 2: 97110: minutes 'x'")
     assert messages[1].startswith("line 3: 97140: minutes 'y'")
-    assert messages[2] == "not counted: the group's lines 2, 3 cannot be used"
+    assert messages[2] == "; ".join(messages[:2])  # a row of its own: the group's problems
+
+
+def test_a_group_of_many_unusable_rows_names_a_few_on_the_others(tmp_path: Path) -> None:
+    path = tmp_path / "visits.csv"
+    path.write_text(
+        "patient_id,date_of_service,code,minutes,billed_units\n"
+        + "P1,2026-03-02,97110,x,2\n" * 50
+        + "P1,2026-03-02,97112,9,1\n",
+        encoding="utf-8",
+    )
+    result = run("batch", str(path), "--per-row")
+    last = rows_of(result.stdout)[-1]["message"]
+    assert last.count("minutes 'x'") == 3
+    assert last.endswith("; and 47 more lines that cannot be used")
 
 
 def test_a_value_of_thousands_of_characters_is_echoed_cut(tmp_path: Path) -> None:

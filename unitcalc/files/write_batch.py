@@ -59,11 +59,9 @@ def _problems(group: Group) -> Iterator[tuple[Row, str]]:
         row.record.line: f"line {row.record.line}: {row.error}" for row in group.rows if row.error
     }
     shared = [error for error in group.errors if error not in own.values()]
-    lines = list(own)
-    shown = ", ".join(map(str, lines[:10])) + (f" and {len(lines) - 10} more" if lines[10:] else "")
-    whole = "; ".join(shared) or (
-        f"not counted: the group's line{'s' * (len(lines) != 1)} {shown} cannot be used"
-    )
+    errors = list(own.values())
+    more = f"; and {len(errors) - 3} more lines that cannot be used" if errors[3:] else ""
+    whole = "; ".join(shared) or "; ".join(errors[:3]) + more
     for row in group.rows:
         yield row, own.get(row.record.line, whole)
 
