@@ -92,6 +92,17 @@ def test_an_encoding_that_is_no_text_encoding_is_refused(tmp_path: Path, encodin
     assert "is not a text encoding" in err
 
 
+@pytest.mark.parametrize("encoding", ["idna", "punycode", "unicode_escape"])
+def test_an_encoding_made_for_other_things_is_refused(tmp_path: Path, encoding: str) -> None:
+    # Codecs Python counts as text encodings but made for host names or Python literals:
+    # they cannot read a file line by line (a traceback before).
+    path = tmp_path / "v.csv"
+    path.write_text(HEADER + "P1,2026-01-05,97110,33,2\n", encoding="utf-8")
+    code, _, err = audit(str(path), "--encoding", encoding)
+    assert code == 2
+    assert "is not an encoding text files are saved in" in err
+
+
 def test_a_utf16_file_with_its_byte_order_mark_is_read_as_utf16(tmp_path: Path) -> None:
     path = tmp_path / "v.csv"
     path.write_bytes((HEADER + "P1,2026-01-05,97110,33,2\n").encode("utf-16"))

@@ -24,6 +24,13 @@ def open_source(source: Source) -> IO[bytes]:
     return source.open("rb") if isinstance(source, Path) else io.BytesIO(source)
 
 
+_NOT_FOR_FILES = frozenset(
+    {"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape"}
+)
+"""Codecs Python counts as text encodings that are made for other things (host names,
+Python literals) and cannot read a file line by line."""
+
+
 def text_encoding(encoding: str, *, display: str) -> str:
     """The codec's name, when ``encoding`` is a text encoding (not rot13, hex, zlib...)."""
     try:
@@ -34,11 +41,17 @@ def text_encoding(encoding: str, *, display: str) -> str:
             path=display,
             argument="encoding",
         ) from None
-    if not getattr(info, "_is_text_encoding", True):
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_FOR_FILES:
+        what = (
+            "is not an encoding text files are saved in (it is for host names or Python "
+            "literals)"
+            if info.name in _NOT_FOR_FILES
+            else "is not a text encoding"
+        )
         raise FileProblem(
             message_of(
                 Mention("encoding", encoding, owner="Options", given=True),
-                " is not a text encoding; give one such as utf-8, cp1252 or utf-16",
+                f" {what}; give one such as utf-8, cp1252 or utf-16",
             ),
             path=display,
             argument="encoding",
