@@ -163,12 +163,41 @@ def test_input_errors_exit_2_with_one_line(args: list[str], message: str) -> Non
             "<stdin>: services[1]: 97001 was deleted",
         ),
         ("[" * 100000, "nested too deeply"),
+        (
+            '{"services": [{"code": "97110", "minutes": 8, "minutes": 38}]}',
+            "<stdin>: services[0]: the key 'minutes' appears twice in one object; keep one",
+        ),
+        (
+            '{"services": [], "services": [{"code": "97110", "minutes": 38}]}',
+            "<stdin>: the key 'services' appears twice in one object; keep one",
+        ),
+        (
+            '{"services": [{"code": "97110", "minutes": 3' + "0" * 5000 + "}]}",
+            "<stdin>: services[0].minutes: a number of more than 4,300 digits is no value here",
+        ),
     ],
 )
 def test_json_input_errors_name_the_field(document: str, message: str) -> None:
     result = run("calc", "--input", "-", stdin=document)
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+@pytest.mark.parametrize("where", ["minutes", "json-minutes"])
+def test_zero_padded_minutes_past_pythons_digit_limit_are_read(where: str) -> None:
+    # 5,000 zeros before 33 is still 33 minutes (a traceback before: Python converts
+    # at most 4,300 digits); a number that long of any other digit is refused.
+    padded = "0" * 5000 + "33"
+    if where == "minutes":
+        result = run("calc", f"97110={padded}", "--format", "json")
+    else:
+        document = f'{{"services": [{{"code": "97110", "minutes": "{padded}"}}]}}'
+        result = run("calc", "--input", "-", "--format", "json", stdin=document)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["lines"][0]["minutes"] == 33
+    refused = run("calc", "97110=" + "9" * 5000)
+    assert refused.exit_code == 2
+    assert "is more than the 1440 minutes in a day" in refused.stderr
 
 
 def test_codes_lists_and_filters() -> None:

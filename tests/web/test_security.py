@@ -141,6 +141,27 @@ def test_numbers_too_long_to_convert_are_422_naming_the_field(
 
 
 @pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/calculate", '{"services": [{"code": "97110", "minutes": 8, "minutes": 38}]}', "services[0].minutes"),
+        ("/api/calculate", '{"rule": "cms", "rule": "ama", "services": []}', "rule"),
+        ("/api/audit", '{"groups": [{"group": "A", "group": "B", "services": []}]}', "groups[0].group"),
+    ],
+    ids=["minutes", "rule", "audit-group"],
+)  # fmt: skip
+def test_a_key_given_twice_is_422_naming_it(path: str, body: str, field: str) -> None:
+    # JSON readers keep the last of two equal keys: 38 minutes would be counted silently.
+    client = TestClient(create_app(), base_url="http://127.0.0.1")
+    response = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    name = field.rsplit(".", 1)[-1]
+    assert response.json() == {
+        "detail": f"{field}: the key '{name}' appears twice in one object; keep one",
+        "field": field,
+    }
+
+
+@pytest.mark.parametrize(
     "body", [b"[" * 100_000, b'{"services": [' + b"9" * 5000], ids=["nested-deep", "cut-short"]
 )
 def test_bodies_that_cannot_be_parsed_stay_422(body: bytes) -> None:

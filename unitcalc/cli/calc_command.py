@@ -21,6 +21,7 @@ import click
 
 from ..core.disciplines import normalize_discipline
 from ..core.errors import InvalidServiceError, UnitcalcError
+from ..core.jsontext import JsonProblem, load_json
 from ..core.model import Result, ServiceLine
 from ..core.text import count_of, output_width, wrap
 from ..core.text import table as text_table
@@ -114,7 +115,9 @@ class _JsonInput:
 
 def _services_from_json(stream_name: str, text: str) -> _JsonInput:
     try:
-        document = json.loads(text)
+        document = load_json(text)
+    except JsonProblem as exc:
+        raise InputError(f"{stream_name}: {exc}") from None
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{stream_name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"

@@ -43,8 +43,7 @@ def text_encoding(encoding: str, *, display: str) -> str:
         ) from None
     if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_FOR_FILES:
         what = (
-            "is not an encoding text files are saved in (it is for host names or Python "
-            "literals)"
+            "is not an encoding text files are saved in (it is for host names or Python literals)"
             if info.name in _NOT_FOR_FILES
             else "is not a text encoding"
         )

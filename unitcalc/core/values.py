@@ -72,7 +72,7 @@ def parse_minutes(value: object, *, code: str | None) -> int | None:
         if len((whole or "").lstrip("0")) > 5:
             # Never turned into an int: a number of thousands of digits is no minutes.
             raise bad(f"is more than the {MAX_MINUTES} minutes in a day")
-        minutes = int(whole or "0")
+        minutes = int(whole.lstrip("0") or "0") if whole else 0
         fraction = bool(digits)
         negative = sign == "-" and (minutes > 0 or fraction)
     elif isinstance(value, float):
@@ -170,9 +170,10 @@ def parse_units(value: object, *, code: str | None, field: str = "billed_units")
             raise bad("is empty; write 0 if no unit was billed")
         if not re.fullmatch(r"[0-9]+(\.0*)?", text):
             raise bad("is not a whole number of units 0 or more")
-        if len(text.split(".")[0].lstrip("0")) > 4:
+        whole = text.split(".")[0].lstrip("0")
+        if len(whole) > 4:
             raise bad("is more units than one day can hold")
-        units = int(text.split(".")[0])
+        units = int(whole or "0")
     else:
         raise bad(f"is a {type(value).__name__}; give a whole number of units")
     if units < 0:

@@ -21,6 +21,7 @@ import attrs
 
 from ..core.encodings import Source, open_source, text_encoding
 from ..core.errors import FileProblem, Mention, message_of
+from ..core.jsontext import JsonProblem, load_json
 from ..core.text import count_of
 from .options import InputFormat
 
@@ -359,31 +360,15 @@ class AnyCase(dict[str, Any]):
         return AnyCase(self)
 
 
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    repeated = sorted({key for key in keys if keys.count(key) > 1})
-    if repeated:
-        raise _DuplicateKey(repeated[0])
-    return dict(pairs)
-
-
 def _json_record(number: int, text: str) -> Record:
     try:
-        value = json.loads(text, object_pairs_hook=_unique_keys)
+        value = load_json(text)
     except json.JSONDecodeError as exc:
         return Record(number, number, {}, f"not valid JSON ({exc.msg}, column {exc.colno})")
-    except _DuplicateKey as exc:
-        return Record(
-            number, number, {}, f"the key {exc.args[0]!r} appears twice in one record; keep one"
-        )
+    except JsonProblem as exc:
+        return Record(number, number, {}, str(exc))
     except RecursionError:
         return Record(number, number, {}, "JSON nested too deeply")
-    except ValueError:  # a number of more than 4,300 digits
-        return Record(number, number, {}, "a number in this record has thousands of digits")
     if not isinstance(value, dict):
         return Record(number, number, {}, "a JSON Lines record must be an object {...}")
     if "\\ud" in text.lower() and _lone_surrogate(value):

@@ -7,8 +7,11 @@ Three kinds of input problem reach these handlers, each answered 422 with ``deta
   (a code, minutes, a date, a rule or payer name) or where the library refuses it;
 - pydantic's validation errors, all of them listed under ``errors`` and the first
   field's named in ``detail``;
-- a body that is not JSON (FastAPI's 400), named ``body``, or one holding a number
-  too long for Python to convert (more than 4,300 digits), named by its field.
+- a body that is not JSON (FastAPI's 400), named ``body``.
+
+A body holding a key twice in one object, or a number too long for Python to convert
+(more than 4,300 digits), is answered 422 naming its field before the application
+parses it (:func:`json_problem`, called by :mod:`unitcalc.web.middleware`).
 
 Any other HTTP error (404, 405 ...) keeps its status and its headers, such as ``Allow``.
 413 and 408 are answered before the application runs, by the body limit
@@ -17,7 +20,6 @@ Any other HTTP error (404, 405 ...) keeps its status and its headers, such as ``
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -25,6 +27,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..core.jsontext import JsonProblem, load_json
 from . import responses
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -64,9 +67,6 @@ async def problem(_: Request, exc: Problem) -> JSONResponse:
 
 async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     if exc.status_code == 400:  # a body that cannot be parsed is invalid input
-        field = long_number_field(await request.body())
-        if field is not None:
-            return await problem(request, too_long(field))
         return JSONResponse(
             {"detail": "body: the request body is not valid JSON", "field": "body"},
             status_code=422,
@@ -139,29 +139,17 @@ def too_long(where: str, what: str | None = None) -> Problem:
 _TOO_MANY_DIGITS = 10**MAX_NUMBER_TEXT
 
 
-class _LongNumber:
-    """Stands for a JSON number too long for Python to convert."""
-
-
-def long_number_field(body: bytes) -> str | None:
-    """Where a body that could not be parsed holds an integer of more digits than Python
-    converts (4,300), as ``services[0].minutes``; None if it holds none."""
-    marker = _LongNumber()
-
-    def integer(text: str) -> object:
-        return marker if len(text) > MAX_NUMBER_TEXT else int(text)
-
+def json_problem(body: bytes) -> Problem | None:
+    """The problem with a JSON body that parses but cannot be taken as it is: a key given
+    twice in one object (which JSON readers settle by keeping the last, silently) or a
+    number of more than 4,300 digits. None for any other body (FastAPI answers one that
+    is not JSON)."""
     try:
-        data = json.loads(body, parse_int=integer)
+        load_json(body)
+    except JsonProblem as exc:
+        if exc.message.startswith("a number"):
+            return too_long(exc.field or "body")
+        return Problem(exc.field or "body", exc.message)
     except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
         return None
-    todo: list[tuple[tuple[str | int, ...], object]] = [((), data)]
-    while todo:
-        loc, value = todo.pop()
-        if value is marker:
-            return field_name(loc)
-        if isinstance(value, dict):
-            todo.extend(((*loc, key), item) for key, item in value.items())
-        elif isinstance(value, list):
-            todo.extend(((*loc, i), item) for i, item in enumerate(value))
     return None

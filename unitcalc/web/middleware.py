@@ -6,8 +6,9 @@ the names the server was started with, ``unitcalc serve --allow-host``) is answe
 127.0.0.1; and every answer, the guard's own included, carries a Content-Security-Policy,
 X-Content-Type-Options, X-Frame-Options and Referrer-Policy. The body limit then reads
 the request's body whole before the application runs: over ``max_body`` bytes (said in
-Content-Length or only sent) is answered 413, and a body not received within
-``body_timeout`` seconds 408.
+Content-Length or only sent) is answered 413, a body not received within
+``body_timeout`` seconds 408, and a JSON body holding a key twice in one object or a
+number too long to convert 422, naming the field.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import ipaddress
 import json
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
+
+from .errors import json_problem
 
 MAX_BODY = 256 * 1024
 """Largest request body accepted, in bytes (a day's visit is a few hundred)."""
@@ -176,6 +179,10 @@ class BodyLimit:
             )
             return
         body = b"".join(chunks)
+        refused = json_problem(body) if body else None
+        if refused is not None:
+            await _answer(send, 422, f"{refused.field}: {refused.message}", field=refused.field)
+            return
         sent = False
 
         async def replay() -> Message:
@@ -193,10 +200,16 @@ async def _too_large(send: Callable[[Message], Awaitable[None]], limit: int) -> 
 
 
 async def _answer(
-    send: Callable[[Message], Awaitable[None]], status: int, detail: str, *, close: bool = False
+    send: Callable[[Message], Awaitable[None]],
+    status: int,
+    detail: str,
+    *,
+    close: bool = False,
+    field: str | None = None,
 ) -> None:
     """A JSON error answer sent from a middleware, before the application runs."""
-    body = json.dumps({"detail": detail}).encode()
+    answer = {"detail": detail} if field is None else {"detail": detail, "field": field}
+    body = json.dumps(answer).encode()
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
