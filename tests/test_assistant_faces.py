@@ -81,8 +81,11 @@ def test_calc_json_input() -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["units"] == {"97110": 2, "97140": 2}
+    # 2021: the CY 2020 standard per unit. The assistant's full 15 minutes are one unit;
+    # the final unit's 21 minutes hold the assistant's 8, more than 10%: CQ on both (the
+    # therapist's 13 minutes exempt a final unit only from 2022-01-01).
     assert data["assistant"] == {
-        "97110": {"with_modifier": 1, "without_modifier": 1, "modifier": "CQ", "paid_percent": 100}
+        "97110": {"with_modifier": 2, "without_modifier": 0, "modifier": "CQ", "paid_percent": 100}
     }
 
 
