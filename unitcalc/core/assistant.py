@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import itertools
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -74,29 +75,45 @@ class AssistantStandard:
         return f"{self.valid_from.isoformat()} to {self.valid_to.isoformat()}"
 
 
-def _standard(entry: dict[str, Any], sources: dict[str, str]) -> AssistantStandard:
-    if entry["method"] not in METHODS:
-        raise ValueError(f"assistant standard {entry['name']}: unknown method {entry['method']!r}")
-    return AssistantStandard(
-        name=entry["name"],
-        label=entry["label"],
-        method=entry["method"],
-        valid_from=entry["valid_from"],
-        valid_to=entry.get("valid_to"),
-        cite=entry["cite"],
-        de_minimis_cite=entry["de_minimis_cite"],
-        sources=tuple(sources[key] for key in entry["source"]),
-        note=entry.get("note", ""),
-    )
+def parse_standards(document: dict[str, Any]) -> tuple[AssistantStandard, ...]:
+    """The standards of a document shaped as ``unitcalc/data/assistant.toml``, oldest
+    first; a ``ValueError`` names a standard whose method, window or sources are wrong."""
+    sources: dict[str, str] = document["sources"]
+    found = []
+    for entry in document["standard"]:
+        name = entry["name"]
+        if entry["method"] not in METHODS:
+            raise ValueError(f"assistant standard {name}: unknown method {entry['method']!r}")
+        missing = [key for key in entry["source"] if key not in sources]
+        if missing or not entry["source"]:
+            raise ValueError(f"assistant standard {name}: sources {missing} not in [sources]")
+        found.append(
+            AssistantStandard(
+                name=name,
+                label=entry["label"],
+                method=entry["method"],
+                valid_from=entry["valid_from"],
+                valid_to=entry.get("valid_to"),
+                cite=entry["cite"],
+                de_minimis_cite=entry["de_minimis_cite"],
+                sources=tuple(sources[key] for key in entry["source"]),
+                note=entry.get("note", ""),
+            )
+        )
+    found.sort(key=lambda standard: standard.valid_from)
+    for earlier, later in itertools.pairwise(found):
+        if earlier.valid_to is None or earlier.valid_to >= later.valid_from:
+            raise ValueError(
+                f"assistant standards {earlier.name} and {later.name}: windows overlap"
+            )
+    return tuple(found)
 
 
 @functools.cache
 def standards() -> tuple[AssistantStandard, ...]:
     """The packaged standards (``unitcalc/data/assistant.toml``), oldest first."""
     path = Path(__file__).parents[1] / "data" / "assistant.toml"
-    document = tomllib.loads(path.read_text(encoding="utf-8"))
-    found = (_standard(entry, document["sources"]) for entry in document["standard"])
-    return tuple(sorted(found, key=lambda standard: standard.valid_from))
+    return parse_standards(tomllib.loads(path.read_text(encoding="utf-8")))
 
 
 def standard_named(name: str) -> AssistantStandard:
