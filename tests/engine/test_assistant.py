@@ -229,6 +229,7 @@ BY_STANDARD_CASES = [
     pytest.param(2, 14, 0, 0, 0, id="T14-two-left-no-assistant"),
     pytest.param(3, 12, 12, 2, 1, id="three-left-one-beyond-minutes"),
     pytest.param(1, 30, 30, 1, 1, id="capped-to-1-assistant-first"),
+    pytest.param(2, 15, 0, 0, 0, id="T15-a-unit-beyond-the-minutes"),
     pytest.param(0, 5, 2, 0, 0, id="no-units"),
 ]
 

@@ -299,9 +299,9 @@ def _full_units(
 def _per_unit_left(marked: _Units, left: int, therapist: int, assistant: int, half: int) -> None:
     """The per-unit standard (CY 2020): the unit or two units made of the minutes left
     over take the modifier when the assistant's are more than 10% of them."""
-    if not left:
-        return
     whole = therapist + assistant
+    if not left or not whole:
+        return  # no minutes left over: any further unit is beyond the documented minutes
     taken = _exceeds_de_minimis(assistant, whole, marked.options)
     share = f"{'' if taken else 'not '}{_de_minimis_words(marked.options)}"
     cite = marked.cite("")
