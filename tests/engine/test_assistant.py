@@ -715,6 +715,24 @@ def test_a_correct_2021_claim_is_not_flagged_and_a_missing_cq_is() -> None:
     assert "due under" not in extra.message  # with a payment effect, the money is stated
 
 
+def test_without_a_payment_effect_from_2022_the_message_is_as_before() -> None:
+    # A payer without the differential: no payment effect, and today's standard unnamed.
+    split = split_units(
+        code="97110",
+        discipline="PT",
+        units=1,
+        therapist_minutes=5,
+        assistant_minutes=10,
+        date_of_service=DAY,
+        payment=AssistantPayment(applies=False),
+    )
+    (missing,) = check_modifier_count(split, 0)
+    assert missing.message.endswith(
+        "no payment difference on this date, but the modifier is required from 2020-01-01 "
+        "(42 USC 1395m(v))"
+    )
+
+
 def test_a_2021_modifier_not_due_names_the_standard() -> None:
     in_2021 = due(2, 14, 1, IN_2021)
     (extra,) = check_modifier_count(in_2021, 1)  # type: ignore[arg-type]

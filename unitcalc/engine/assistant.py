@@ -327,13 +327,13 @@ def _exception_from(standard: AssistantStandard) -> str:
     """Where a later standard exempts a final unit of which the therapist furnished the
     midpoint, the words saying from when."""
     later = [
-        other
+        other.valid_from
         for other in standards()
         if other.valid_from > standard.valid_from and other.method == "final-unit"
     ]
-    if not later:
-        return ""
-    return f"; the therapist's minutes exempt a final unit only from {later[0].valid_from}"
+    return "".join(
+        f"; the therapist's minutes exempt a final unit only from {day}" for day in later[:1]
+    )
 
 
 def _final_unit(marked: _Units, therapist: int, assistant: int, half: int) -> None:
