@@ -59,6 +59,39 @@ def test_calc_before_2020_and_default_date() -> None:
     assert data["assistant"]["97110"]["with_modifier"] == 1
 
 
+def test_calc_2021_takes_cq_under_the_cy_2020_standard() -> None:
+    # Issue 21: the therapist's 8 minutes of the final unit exempt it only from 2022-01-01.
+    result = run("calc", "97110-GP=8+7", "--date", "2021-06-01", "--explain")
+    assert result.exit_code == 0, result.output
+    assert "8+7 min: CQ x1" in result.stdout
+    assert "paid at 100% on 2021-06-01" in result.stdout
+    assert "CY 2020 de minimis standard, per unit" in " ".join(result.stdout.split())
+    later = run("calc", "97110-GP=8+7", "--date", "2022-01-01")
+    assert "8+7 min: x1 without" in later.stdout
+
+
+def test_the_file_audit_judges_each_date_by_its_standard(tmp_path: Path) -> None:
+    visits = tmp_path / "visits.csv"
+    visits.write_text(
+        "patient_id,date_of_service,code,minutes,assistant_minutes,discipline,billed_units,"
+        "modifiers\n"
+        "P1,2021-06-01,97110,8,7,PT,1,GP;CQ\n"  # right in 2021
+        "P2,2021-06-01,97110,8,7,PT,1,GP\n"  # CQ missing in 2021
+        "P3,2022-01-03,97110,8,7,PT,1,GP\n"  # right from 2022
+        "P4,2022-01-03,97110,8,7,PT,1,GP;CQ\n",  # CQ not due from 2022
+        encoding="utf-8",
+    )
+    edits = {finding.group: finding.edits for finding in unitcalc.iter_findings(visits)}
+    assert edits.get("P1 / 2021-06-01", ()) == ()
+    [missing] = edits["P2 / 2021-06-01"]
+    assert "billed without CQ" in missing
+    assert "due under the CY 2020 de minimis standard, per unit" in missing
+    assert edits.get("P3 / 2022-01-03", ()) == ()
+    [extra] = edits["P4 / 2022-01-03"]
+    assert "billed with CQ where none is due" in extra
+    assert "paid 15% too little" in extra
+
+
 def test_calc_json_options() -> None:
     base = ["calc", "97110-GP=12+12", "--format", "json", "--date", "2026-03-02"]
     assert json.loads(run(*base).stdout)["assistant"]["97110"]["with_modifier"] == 1
@@ -81,8 +114,11 @@ def test_calc_json_input() -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["units"] == {"97110": 2, "97140": 2}
+    # 2021: the CY 2020 standard per unit. The assistant's full 15 minutes are one unit;
+    # the final unit's 21 minutes hold the assistant's 8, more than 10%: CQ on both (the
+    # therapist's 13 minutes exempt a final unit only from 2022-01-01).
     assert data["assistant"] == {
-        "97110": {"with_modifier": 1, "without_modifier": 1, "modifier": "CQ", "paid_percent": 100}
+        "97110": {"with_modifier": 2, "without_modifier": 0, "modifier": "CQ", "paid_percent": 100}
     }
 
 

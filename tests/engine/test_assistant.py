@@ -4,15 +4,25 @@ of it, payer differentials, and the audit of billed modifiers (docs/rules.md, As
 from __future__ import annotations
 
 import datetime
+import itertools
 import re
 
 import pytest
 
 import unitcalc
 from unitcalc import InvalidServiceError, ServiceLine, calculate
-from unitcalc.core.assistant import MEDICARE_PAYMENT, AssistantOptions, AssistantPayment
+from unitcalc.core.assistant import (
+    MEDICARE_PAYMENT,
+    AssistantOptions,
+    AssistantPayment,
+    parse_standards,
+    standard_choices,
+    standard_named,
+    standard_on,
+    standards,
+)
 from unitcalc.core.disciplines import assistant_modifier
-from unitcalc.engine.assistant import split_units
+from unitcalc.engine.assistant import REQUIRED_FROM, split_units
 from unitcalc.engine.modifiers import (
     FINDING_KINDS,
     BilledLine,
@@ -190,6 +200,246 @@ def test_split_errors(kwargs: dict[str, object], message: str) -> None:
 def test_modifiers() -> None:
     assert assistant_modifier("PT") == "CQ"
     assert assistant_modifier("OT") == "CO"
+
+
+# --- The standard in force on the date of service ---------------------------------------
+
+IN_2021 = datetime.date(2021, 6, 1)
+
+# (units, therapist, assistant, with CQ in 2021 (CY 2020 standard, per unit), with CQ in
+# 2026 (CY 2022 standard)): the two standards differ only on units made of minutes left
+# over, where the CY 2022 exceptions apply.
+BY_STANDARD_CASES = [
+    pytest.param(1, 8, 7, 1, 0, id="T8-A7-issue-21"),
+    pytest.param(1, 8, 8, 1, 0, id="T8-A8"),
+    pytest.param(1, 13, 2, 1, 0, id="T13-A2-13pct"),
+    pytest.param(1, 5, 10, 1, 1, id="A10-T5-example-A"),
+    pytest.param(1, 7, 1, 1, 1, id="A1-T7-12pct"),
+    pytest.param(1, 14, 1, 0, 0, id="A1-T14-7pct"),
+    pytest.param(1, 9, 1, 0, 0, id="A1-T9-exactly-10pct"),
+    pytest.param(1, 7, 0, 0, 0, id="no-assistant"),
+    pytest.param(1, 0, 15, 1, 1, id="A15-full-unit"),
+    pytest.param(1, 15, 0, 0, 0, id="T15-full-unit"),
+    pytest.param(2, 13, 23, 2, 1, id="A23-T13-cms-scenario-1"),
+    pytest.param(3, 30, 15, 1, 1, id="A15-T30-full-units"),
+    pytest.param(2, 20, 10, 1, 1, id="T20-A10-final-unit-assistant"),
+    pytest.param(2, 12, 12, 2, 1, id="A12-T12-two-left"),
+    pytest.param(2, 14, 2, 2, 1, id="A2-T14-two-left-12pct"),
+    pytest.param(2, 14, 1, 0, 1, id="A1-T14-two-left-7pct"),
+    pytest.param(2, 14, 0, 0, 0, id="T14-two-left-no-assistant"),
+    pytest.param(3, 12, 12, 2, 1, id="three-left-one-beyond-minutes"),
+    pytest.param(1, 30, 30, 1, 1, id="capped-to-1-assistant-first"),
+    pytest.param(2, 15, 0, 0, 0, id="T15-a-unit-beyond-the-minutes"),
+    pytest.param(0, 5, 2, 0, 0, id="no-units"),
+]
+
+
+@pytest.mark.parametrize(
+    ("units", "therapist", "assistant", "in_2021", "in_2026"), BY_STANDARD_CASES
+)
+def test_the_standard_of_the_date_of_service_decides(
+    units: int, therapist: int, assistant: int, in_2021: int, in_2026: int
+) -> None:
+    for day, expected, name in ((IN_2021, in_2021, "cy2020"), (DAY, in_2026, "cy2022")):
+        result = split_units(
+            code="97110",
+            discipline="PT",
+            units=units,
+            therapist_minutes=therapist,
+            assistant_minutes=assistant,
+            date_of_service=day,
+        )
+        assert (result.with_modifier, result.standard) == (expected, name), day
+        assert result.with_modifier + result.without_modifier == units
+        assert len(result.reasons) == units
+
+
+def test_a_2021_final_unit_cites_the_cy_2020_standard() -> None:
+    result = split_units(
+        code="97110",
+        discipline="PT",
+        units=2,
+        therapist_minutes=13,
+        assistant_minutes=23,
+        date_of_service=IN_2021,
+    )
+    cited = "the CY 2020 de minimis standard, per unit, in force 2020-01-01 to 2021-12-31"
+    assert all(cited in reason and "84 FR 62702-62707" in reason for reason in result.reasons)
+    assert not any("CY 2022" in reason or "rule 2" in reason for reason in result.reasons)
+    final = result.reasons[1]
+    assert final.startswith("97110 unit 2, the final unit: CQ: the assistant furnished 8 of its 21")
+    assert "the therapist's minutes exempt a final unit only from 2022-01-01" in final
+    # From 2022 the same minutes cite the CY 2022 rule.
+    later = split_units(
+        code="97110",
+        discipline="PT",
+        units=2,
+        therapist_minutes=13,
+        assistant_minutes=23,
+        date_of_service=datetime.date(2022, 1, 1),
+    )
+    assert all("CY 2022 final rule, 86 FR 64996" in reason for reason in later.reasons)
+
+
+def test_two_units_left_in_2021_are_judged_together() -> None:
+    result = split_units(
+        code="97110",
+        discipline="PT",
+        units=2,
+        therapist_minutes=12,
+        assistant_minutes=12,
+        date_of_service=IN_2021,
+        options=AssistantOptions(split_two_final_units=True),  # rule 4 is CY 2022's
+    )
+    assert result.with_modifier == 2
+    assert all("judged together" in reason and "DERIVED" in reason for reason in result.reasons)
+
+
+def test_the_de_minimis_reading_applies_in_2021_too() -> None:
+    # The assistant's 1 of the final unit's 10 minutes: exactly 10%.
+    kwargs = {"units": 1, "therapist_minutes": 9, "assistant_minutes": 1}
+    plain = split_units(code="97110", discipline="PT", date_of_service=IN_2021, **kwargs)
+    assert plain.with_modifier == 0
+    at_least = AssistantOptions(de_minimis="at-least")
+    result = split_units(
+        code="97110", discipline="PT", date_of_service=IN_2021, options=at_least, **kwargs
+    )
+    assert result.with_modifier == 1
+    assert "10% or more" in result.reasons[0]
+
+
+def test_untimed_service_in_2021_cites_its_standard() -> None:
+    result = split_units(
+        code="97150",
+        discipline="OT",
+        units=1,
+        therapist_minutes=26,
+        assistant_minutes=4,
+        timed=False,
+        unit_minutes=0,
+        date_of_service=IN_2021,
+    )
+    assert (result.with_modifier, result.modifier, result.paid_percent) == (1, "CO", 100)
+    assert "the CY 2020 de minimis standard, per unit" in result.reasons[0]
+    assert "untimed services" in result.reasons[0]
+
+
+@pytest.mark.parametrize(
+    ("day", "name"),
+    [
+        pytest.param(datetime.date(2019, 12, 31), None, id="2019-12-31-none"),
+        pytest.param(datetime.date(2020, 1, 1), "cy2020", id="2020-01-01"),
+        pytest.param(datetime.date(2021, 12, 31), "cy2020", id="2021-12-31"),
+        pytest.param(datetime.date(2022, 1, 1), "cy2022", id="2022-01-01"),
+        pytest.param(None, "cy2022", id="undated-now"),
+    ],
+)
+def test_the_standard_in_force(day: datetime.date | None, name: str | None) -> None:
+    found = standard_on(day)
+    assert (found.name if found else None) == name
+    split = split_units(
+        code="97110",
+        discipline="PT",
+        units=1,
+        therapist_minutes=8,
+        assistant_minutes=7,
+        date_of_service=day,
+    )
+    assert split.standard == name
+    assert (split.modifier is None) == (name is None)
+
+
+def test_the_standards_data() -> None:
+    found = standards()
+    assert found[0].valid_from == REQUIRED_FROM
+    for earlier, later in itertools.pairwise(found):
+        # Contiguous: every date of service from the first on has a standard.
+        assert earlier.valid_to is not None
+        assert later.valid_from == earlier.valid_to + datetime.timedelta(days=1)
+    assert found[-1].valid_to is None
+    for standard in found:
+        assert standard.sources
+        assert all(standard.sources)
+        # What the reasons cite is among the standard's full sources.
+        for cited in (standard.cite, standard.de_minimis_cite):
+            register = re.search(r"\d+ FR \d+", cited)
+            assert register is not None
+            assert any(register.group(0) in source for source in standard.sources)
+        assert standard_named(standard.name) is standard
+    assert standard_choices() == ("by-date", *(standard.name for standard in found))
+    assert found[0].window == "2020-01-01 to 2021-12-31"
+    assert found[-1].window == "from 2022-01-01"
+
+
+def document(**changes: object) -> dict[str, object]:
+    entry: dict[str, object] = {
+        "name": "a",
+        "label": "a standard",
+        "method": "per-unit",
+        "valid_from": datetime.date(2020, 1, 1),
+        "cite": "a rule",
+        "de_minimis_cite": "a rule",
+        "source": ["rule"],
+    }
+    entry.update(changes)
+    return {"sources": {"rule": "a rule, with its address"}, "standard": [entry]}
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        pytest.param(document(method="per-code"), "unknown method 'per-code'", id="method"),
+        pytest.param(document(source=["nowhere"]), "sources \\['nowhere'\\]", id="source"),
+        pytest.param(document(source=[]), "sources \\[\\] not in", id="no-source"),
+        pytest.param(
+            {
+                "sources": {"rule": "a rule"},
+                "standard": [
+                    *document()["standard"],  # type: ignore[misc]
+                    *document(name="b", valid_from=datetime.date(2021, 1, 1))["standard"],  # type: ignore[misc]
+                ],
+            },
+            "a and b: windows overlap",
+            id="overlap",
+        ),
+    ],
+)
+def test_standards_data_errors(bad: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_standards(bad)
+
+
+def test_the_standard_option() -> None:
+    kwargs = {
+        "code": "97110",
+        "discipline": "PT",
+        "units": 1,
+        "therapist_minutes": 8,
+        "assistant_minutes": 7,
+    }
+    cy2022 = AssistantOptions(standard="cy2022")
+    late = split_units(**kwargs, date_of_service=IN_2021, options=cy2022)  # type: ignore[arg-type]
+    assert (late.with_modifier, late.standard, late.paid_percent) == (0, "cy2022", 100)
+    cy2020 = AssistantOptions(standard="cy2020")
+    early = split_units(**kwargs, date_of_service=DAY, options=cy2020)  # type: ignore[arg-type]
+    assert (early.with_modifier, early.standard, early.paid_percent) == (1, "cy2020", 85)
+    # Before 2020 no standard applies, whichever is named.
+    old = split_units(**kwargs, date_of_service=datetime.date(2019, 6, 1), options=cy2020)  # type: ignore[arg-type]
+    assert (old.with_modifier, old.modifier, old.standard) == (0, None, None)
+    assert AssistantOptions().standard == "by-date"
+    with pytest.raises(ValueError, match="standard must be one of by-date, cy2020, cy2022"):
+        AssistantOptions(standard="cy2021")
+    with pytest.raises(ValueError, match="no assistant modifier standard 'cy2021'"):
+        standard_named("cy2021")
+
+
+def test_the_engine_and_its_cache_follow_the_date() -> None:
+    lines = [ServiceLine("97110", 8, assistant_minutes=7, discipline="PT")]
+    assert calculate(lines, date_of_service=IN_2021).assistant["97110"].with_modifier == 1
+    assert calculate(lines, date_of_service=DAY).assistant["97110"].with_modifier == 0
+    forced = AssistantOptions(standard="cy2022")
+    result = calculate(lines, date_of_service=IN_2021, assistant_options=forced)
+    assert result.assistant["97110"].with_modifier == 0
 
 
 # --- Service lines and the engine ------------------------------------------------------
@@ -445,6 +695,49 @@ def test_audit_by_date() -> None:
     (early,) = check_billed_lines(in_2019, [BilledLine("97110", 1, "GP;CQ")])  # type: ignore[arg-type]
     assert early.kind == "modifier-not-due"
     assert "before 2020-01-01" in early.message
+
+
+def test_a_correct_2021_claim_is_not_flagged_and_a_missing_cq_is() -> None:
+    in_2021 = due(1, 8, 7, IN_2021)
+    assert check_billed_lines(in_2021, [BilledLine("97110", 1, "GP;CQ")]) == ()  # type: ignore[arg-type]
+    (missing,) = check_billed_lines(in_2021, [BilledLine("97110", 1, "GP")])  # type: ignore[arg-type]
+    assert missing.kind == "missing-modifier"
+    assert "no payment difference on this date, but the modifier is required" in missing.message
+    assert (
+        "due under the CY 2020 de minimis standard, per unit (2020-01-01 to 2021-12-31: "
+        "CY 2020 final rule, 84 FR 62702-62707)" in missing.message
+    )
+    # The same claim from 2022 on: the therapist's 8 minutes of the final unit, no CQ due.
+    in_2022 = due(1, 8, 7, datetime.date(2022, 1, 1))
+    assert check_billed_lines(in_2022, [BilledLine("97110", 1, "GP")]) == ()  # type: ignore[arg-type]
+    (extra,) = check_billed_lines(in_2022, [BilledLine("97110", 1, "GP;CQ")])  # type: ignore[arg-type]
+    assert extra.kind == "modifier-not-due"
+    assert "due under" not in extra.message  # with a payment effect, the money is stated
+
+
+def test_without_a_payment_effect_from_2022_the_message_is_as_before() -> None:
+    # A payer without the differential: no payment effect, and today's standard unnamed.
+    split = split_units(
+        code="97110",
+        discipline="PT",
+        units=1,
+        therapist_minutes=5,
+        assistant_minutes=10,
+        date_of_service=DAY,
+        payment=AssistantPayment(applies=False),
+    )
+    (missing,) = check_modifier_count(split, 0)
+    assert missing.message.endswith(
+        "no payment difference on this date, but the modifier is required from 2020-01-01 "
+        "(42 USC 1395m(v))"
+    )
+
+
+def test_a_2021_modifier_not_due_names_the_standard() -> None:
+    in_2021 = due(2, 14, 1, IN_2021)
+    (extra,) = check_modifier_count(in_2021, 1)  # type: ignore[arg-type]
+    assert extra.kind == "modifier-not-due"
+    assert "misstates who furnished it; due under the CY 2020 de minimis standard" in extra.message
 
 
 @pytest.mark.parametrize("count", [-1, 1.5, True])

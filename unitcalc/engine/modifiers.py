@@ -13,7 +13,10 @@ CQ (PT assistant) or CO (OT assistant); this module reads the modifiers as bille
 - more units billed with it than are due (``modifier-not-due``: paid too little, or,
   before 2020-01-01, a modifier that did not exist).
 
-It is pure: the split carries the date of service and the payer's percentage.
+It is pure: the split carries the date of service's standard (the units due were decided
+by the standard in force on it, :mod:`unitcalc.engine.assistant`) and the payer's
+percentage. In 2020-2021 the modifier was required but paid in full: a finding then has no
+payment effect, and its message names the standard that made the modifier due or not.
 
 References:
     42 USC 1395m(v) (the modifier, the 85% payment); CMS Pub. 100-04 Ch. 5 section 20.1
@@ -34,7 +37,7 @@ from typing import Any, Literal
 
 import attrs
 
-from ..core.assistant import SOURCE_STATUTE, AssistantSplit
+from ..core.assistant import SOURCE_STATUTE, AssistantSplit, current_standard, standard_named
 from ..core.disciplines import ASSISTANT_MODIFIERS, THERAPY_MODIFIERS
 from ..core.errors import InvalidServiceError
 from .assistant import REQUIRED_FROM
@@ -185,22 +188,7 @@ def check_modifier_count(
     >>> [f.kind for f in check_modifier_count(due, 1)]
     ['modifier-not-due']
     """
-    if isinstance(billed_with_modifier, bool) or not isinstance(billed_with_modifier, int):
-        raise InvalidServiceError(
-            f"{split.code}: units billed with the modifier must be a whole number, "
-            f"not {billed_with_modifier!r}",
-            code=split.code,
-            field="cq_units",
-            value=billed_with_modifier,
-        )
-    if billed_with_modifier < 0:
-        raise InvalidServiceError(
-            f"{split.code}: units billed with the modifier must be 0 or more, "
-            f"not {billed_with_modifier}",
-            code=split.code,
-            field="cq_units",
-            value=billed_with_modifier,
-        )
+    _check_count(split.code, billed_with_modifier)
     due = split.with_modifier
     name = split.modifier or ASSISTANT_MODIFIERS[split.discipline]
     reduction = 100 - split.paid_percent
@@ -210,7 +198,7 @@ def check_modifier_count(
             f"paid {reduction}% too much on {'it' if missing == 1 else 'them'}"
             if reduction
             else "no payment difference on this date, but the modifier is required "
-            f"from {REQUIRED_FROM.isoformat()} ({SOURCE_STATUTE})"
+            f"from {REQUIRED_FROM.isoformat()} ({SOURCE_STATUTE}){_under(split)}"
         )
         return (
             ModifierFinding(
@@ -236,7 +224,10 @@ def check_modifier_count(
         elif reduction:
             effect = f"paid {reduction}% too little on {'it' if extra == 1 else 'them'}"
         else:
-            effect = "no payment difference on this date, but the claim misstates who furnished it"
+            effect = (
+                "no payment difference on this date, but the claim misstates who "
+                f"furnished it{_under(split)}"
+            )
         return (
             ModifierFinding(
                 code=split.code,
@@ -251,6 +242,35 @@ def check_modifier_count(
             ),
         )
     return ()
+
+
+def _check_count(code: str, billed_with_modifier: int) -> None:
+    """Refuse a count of units billed with the modifier that is not a whole number 0 or
+    more."""
+    if isinstance(billed_with_modifier, bool) or not isinstance(billed_with_modifier, int):
+        raise InvalidServiceError(
+            f"{code}: units billed with the modifier must be a whole number, "
+            f"not {billed_with_modifier!r}",
+            code=code,
+            field="cq_units",
+            value=billed_with_modifier,
+        )
+    if billed_with_modifier < 0:
+        raise InvalidServiceError(
+            f"{code}: units billed with the modifier must be 0 or more, not {billed_with_modifier}",
+            code=code,
+            field="cq_units",
+            value=billed_with_modifier,
+        )
+
+
+def _under(split: AssistantSplit) -> str:
+    """The standard that decided the units due, where the finding has no payment effect
+    to state and the standard is an earlier one than today's (a 2020-2021 claim)."""
+    if split.standard is None or split.standard == current_standard().name:
+        return ""
+    standard = standard_named(split.standard)
+    return f"; due under {standard.label} ({standard.window}: {standard.cite})"
 
 
 def _units(count: int) -> str:
