@@ -244,8 +244,8 @@ def load(tmp_path: Path, text: str | bytes) -> CodeTable:
         ('[codes]\n97999 = "timed"\n', 2, "97999", "[codes.'97999']: must be a table of keys such as label and kind"),
         (ENTRY + 'kind = "untimed"\nlabel2 = 1\n', 4, "label2", "[codes.'97999'] label2: unknown key; allowed keys are addon_of, deleted_on"),
         ('[codes."97999"]\nlabel = "   "\nkind = "untimed"\n', 2, "label", "label: a short label (text) is required"),
-        (ENTRY + 'kind = "timed"\nunit_minutes = true\n', 4, "unit_minutes", "a timed code needs whole minutes above 0, not True"),
-        (ENTRY + 'kind = "timed"\nunit_minutes = 7.5\n', 4, "unit_minutes", "a timed code needs whole minutes above 0, not 7.5"),
+        (ENTRY + 'kind = "timed"\nunit_minutes = true\n', 4, "unit_minutes", "a timed code needs whole minutes from 1 to 1440, not True"),
+        (ENTRY + 'kind = "timed"\nunit_minutes = 7.5\n', 4, "unit_minutes", "a timed code needs whole minutes from 1 to 1440, not 7.5"),
         (UNTIMED_ENTRY + 'addon_of = "97110"\n', 4, "addon_of", "addon_of: only timed codes can be add-ons"),
         (TIMED_ENTRY + 'addon_of = "9711"\n', 5, "addon_of", "addon_of: '9711' is not a CPT/HCPCS code"),
         (TIMED_ENTRY + "addon_of = 97110\n", 5, "addon_of", "addon_of: code 97110 must be text such as '97110', not int"),
@@ -302,8 +302,9 @@ def test_a_missing_key_points_at_its_entry_not_at_the_next_entry(tmp_path: Path)
     with pytest.raises(CodeTableError) as caught:
         load(tmp_path, text)
     assert caught.value.line == 5
-    assert "[codes.'97999'] unit_minutes: a timed code needs whole minutes above 0, not None" in (
-        str(caught.value)
+    assert (
+        "[codes.'97999'] unit_minutes: a timed code needs whole minutes from 1 to 1440, not None"
+        in (str(caught.value))
     )
 
 
@@ -401,9 +402,9 @@ def test_an_add_on_may_have_its_own_unit_length(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ("97999=timed/", "unit length '' must be a whole number of minutes above 0"),
-        ("97999=timed/7.5", "unit length '7.5' must be a whole number of minutes above 0"),
-        ("97999=timed/-15", "unit length '-15' must be a whole number of minutes above 0"),
+        ("97999=timed/", "unit length '' must be a whole number of minutes from 1 to 1440"),
+        ("97999=timed/7.5", "unit length '7.5' must be a whole number of minutes from 1 to 1440"),
+        ("97999=timed/-15", "unit length '-15' must be a whole number of minutes from 1 to 1440"),
         ("97999=", "the kind must be timed, timed/MINUTES or untimed"),
     ],
     ids=["no-minutes", "fraction", "negative", "no-kind"],

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from ..core.errors import ArgumentValue, UnitcalcError, python_spelling
+from ..core.text import echo
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -57,7 +58,7 @@ def cli_spelling(
     if value is None:
         return flag
     if isinstance(value, str):
-        return f"{flag} {value!r}" if given else f"{flag} {value}"
+        return f"{flag} {echo(value)}" if given else f"{flag} {value}"
     if isinstance(value, tuple):
         return f"{flag} {','.join(value)}"
     return f"{flag} {','.join(f'{key}={item}' for key, item in value.items())}"

@@ -30,7 +30,9 @@ from typing import Any
 from .codeinfo import KINDS, CodeInfo, normalize_code
 from .disciplines import NAMES as DISCIPLINES
 from .errors import CodeTableError, InvalidServiceError, Mention, message_of
+from .text import echo
 from .tomlfile import find_line, parse, read
+from .values import MAX_MINUTES
 
 _ONE_DAY = datetime.timedelta(days=1)
 
@@ -78,12 +80,12 @@ def define_code(spec: str) -> CodeInfo:
     if kind == "timed":
         unit = 15
         if slash:
-            if not re.fullmatch(r"[0-9]+", minutes) or int(minutes) <= 0:
+            if not re.fullmatch(r"0*[0-9]{1,4}", minutes) or not 0 < int(minutes) <= MAX_MINUTES:
                 raise CodeTableError(
                     message_of(
                         given,
-                        f": unit length {minutes!r} must be a whole number of minutes above 0, "
-                        "e.g. timed/15",
+                        f": unit length {echo(minutes)} must be a whole number of minutes "
+                        f"from 1 to {MAX_MINUTES}, e.g. timed/15",
                     ),
                     path="define_code",
                     key=code,
@@ -265,9 +267,15 @@ def _unit_keys(body: Mapping[str, Any], kind: str, fail: _Fail) -> tuple[Any, An
         if valid_kind not in ("timed", "untimed"):
             raise fail("valid_kind", f'must be "timed" or "untimed", not {valid_kind!r}')
     if kind == "timed" or valid_kind == "timed":
-        if isinstance(unit_minutes, bool) or not isinstance(unit_minutes, int) or unit_minutes <= 0:
+        if (
+            isinstance(unit_minutes, bool)
+            or not isinstance(unit_minutes, int)
+            or not 0 < unit_minutes <= MAX_MINUTES
+        ):
             raise fail(
-                "unit_minutes", f"a timed code needs whole minutes above 0, not {unit_minutes!r}"
+                "unit_minutes",
+                f"a timed code needs whole minutes from 1 to {MAX_MINUTES}, "
+                f"not {echo(unit_minutes)}",
             )
     elif unit_minutes is not None:
         raise fail("unit_minutes", f"only timed codes have a unit length ({kind} code)")

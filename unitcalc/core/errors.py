@@ -18,6 +18,8 @@ from typing import Protocol
 
 import attrs
 
+from .text import echo
+
 ArgumentValue = str | Mapping[str, str] | tuple[str, ...] | None
 """An argument's value as a message shows it; None: any value."""
 
@@ -47,7 +49,7 @@ def python_spelling(
     file (``unitcalc.iter_findings``, ``unitcalc.spark.audit`` ...): they are named
     alone.
     """
-    keyword = f"{argument}={'...' if value is None else repr(value)}"
+    keyword = f"{argument}={'...' if value is None else echo(value)}"
     return keyword if owner == "Options" else f"{owner}({keyword})"
 
 
