@@ -99,9 +99,19 @@ def _read_json_input(stream: Any) -> tuple[str, str]:
     label = getattr(stream, "name", "-")
     name = "<stdin>" if label in {"-", "<stdin>"} else str(label)
     try:
-        return name, stream.read()
+        text = stream.read(MAX_JSON_CHARACTERS + 1)
     except UnicodeDecodeError as exc:
         raise InputError(f"{name}: byte {exc.start} is not UTF-8; save the JSON as UTF-8") from None
+    if len(text) > MAX_JSON_CHARACTERS:
+        raise InputError(
+            f"{name}: holds more than {MAX_JSON_CHARACTERS:,} characters; a visit's JSON is "
+            "a few hundred (is this the file you meant?)"
+        )
+    return name, text
+
+
+MAX_JSON_CHARACTERS = 16 << 20
+"""Longest ``calc --input`` read: a visit's services are a few hundred characters."""
 
 
 @attrs.frozen(eq=False, repr=False)  # internal: no generated eq or repr to compile

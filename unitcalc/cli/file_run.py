@@ -49,12 +49,16 @@ def _progress() -> Callable[[int, int, int], None] | None:
 
 @contextlib.contextmanager
 def _input_path(file: str) -> Iterator[tuple[Path | bytes, str]]:
-    """The input as a path, or standard input ('-') as its bytes, read once into memory:
-    no copy of patient data is left on disk, whatever ends the run."""
+    """The input as a path; standard input ('-') copied to an unnamed temporary file,
+    read as a path is (in parts when large): the copy has no name on disk and is gone
+    when the process ends, whatever ends the run."""
     if file != "-":
         yield Path(file), file
         return
-    yield sys.stdin.buffer.read(), "<stdin>"
+    from ..files.load import stream_readable
+
+    with stream_readable(sys.stdin.buffer, "<stdin>") as path:
+        yield path, "<stdin>"
 
 
 def _terminated(signum: int, frame: object) -> None:

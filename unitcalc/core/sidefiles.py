@@ -18,12 +18,14 @@ import codecs
 import csv
 import io
 import itertools
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
 import attrs
 
+from .bounded import read_bounded
 from .encodings import Source, detect_encoding, text_encoding
 from .errors import FileProblem, UnitcalcError
 
@@ -72,12 +74,40 @@ def read_side_file(
     >>> side.encoding, side.rows[1]
     ('utf-16', SideRow(line=2, cells=('97110', '30.00')))
     """
-    data = source.read_bytes() if isinstance(source, Path) else source
+    data = _read(source, display, problem) if isinstance(source, Path) else source
     detected, guessed = detect_encoding(data)
     encoding = text_encoding(detected, display=display)
     text = _decoded(data, encoding, guessed, display, problem)
     rows = split_rows(text, display=display, problem=problem, strip=strip)
     return SideFile(display, encoding, guessed, rows)
+
+
+MAX_SIDE_BYTES = 1 << 30
+"""Largest side file read (1 GiB): CMS's national fee file is a few tens of megabytes."""
+
+
+def _read(path: Path, display: str, problem: Problem) -> bytes:
+    """A side file's bytes, refused past :data:`MAX_SIDE_BYTES` (said by its size before
+    reading, or found while reading a pipe) or when a line is longer than
+    :data:`.MAX_LINE_BYTES`."""
+
+    def refuse(message: str, line: int | None) -> UnitcalcError:
+        return problem(message, path=display, line=line)
+
+    with path.open("rb") as stream:
+        size = os.fstat(stream.fileno()).st_size
+        if size > MAX_SIDE_BYTES:
+            raise refuse(
+                f"{display} holds more than {MAX_SIDE_BYTES:,} bytes; give the CSV file itself",
+                None,
+            )
+        return read_bounded(
+            stream,
+            display=display,
+            max_bytes=MAX_SIDE_BYTES,
+            what="the CSV file itself",
+            problem=refuse,
+        )
 
 
 def _decoded(data: bytes, encoding: str, guessed: bool, shown: str, problem: Problem) -> str:

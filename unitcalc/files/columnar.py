@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..core.bounded import LineRun, too_long
 from ..core.encodings import Source, open_source
 from ..core.errors import FileProblem
 from .read import END, ERROR, LINE
@@ -27,11 +28,17 @@ if TYPE_CHECKING:
     import polars as pl
 
 
-def csv_lines(source: Source, delimiter: str) -> tuple[tuple[str, ...], int] | None:
+def csv_lines(
+    source: Source, delimiter: str, *, display: str = "the file"
+) -> tuple[tuple[str, ...], int] | None:
     """A plain CSV file's columns and its number of physical lines, read as bytes; None
-    when the header or the line ends need the careful reader."""
+    when the header or the line ends need the careful reader. A line longer than
+    :data:`.MAX_LINE_BYTES` is refused, naming it."""
+    run = LineRun()
     with open_source(source) as handle:
-        first = handle.readline()
+        first = handle.readline(run.limit + 1)
+        if len(first) > run.limit:
+            raise FileProblem(too_long(display, 1, run.limit), path=display, line=1)
         if first.startswith(codecs.BOM_UTF8):
             first = first[len(codecs.BOM_UTF8) :]
         skip = len(codecs.BOM_UTF8) if handle.tell() > len(first) else 0
@@ -52,6 +59,11 @@ def csv_lines(source: Source, delimiter: str) -> tuple[tuple[str, ...], int] | N
         carriage = crlf = 0
         tail = b""
         for block in iter(lambda: handle.read(1 << 22), b""):
+            long_line = run.feed(block)
+            if long_line is not None:
+                raise FileProblem(
+                    too_long(display, long_line, run.limit), path=display, line=long_line
+                )
             physical += block.count(b"\n")
             carriage += block.count(b"\r")
             crlf += (tail + block).count(b"\r\n") - tail.count(b"\r\n")
@@ -90,7 +102,7 @@ def csv_frame(
     when the file needs the careful reader (see the module's docstring)."""
     import polars as pl
 
-    shape = csv_lines(source, delimiter)
+    shape = csv_lines(source, delimiter, display=display)
     if shape is None:
         return None
     columns, physical = shape

@@ -9,14 +9,17 @@ or detected.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
+from ..core.bounded import copy_bounded, read_bounded
 from ..core.encodings import (
     Source,
     detect_encoding,
@@ -75,10 +78,87 @@ class Loaded:
         }
 
 
+@contextlib.contextmanager
+def readable(source: Source, display: str) -> Iterator[Source]:
+    """The source as the readers take it: a path that is no regular file (standard
+    input, a named pipe, a process substitution) copied, line lengths checked, to an
+    unnamed temporary file that is gone when the run ends (:func:`.copy_bounded`), so
+    that it is read as a file on disk is, in parts when large."""
+    if isinstance(source, bytes) or _regular(source, display):
+        yield source
+        return
+    try:
+        stream = source.open("rb")
+    except OSError as exc:
+        raise FileProblem(f"cannot read {display}: {exc.strerror or exc}", path=display) from None
+    with stream:
+        copy, path = copy_bounded(stream, display=display, problem=_line_problem(display))
+    with copy:
+        yield path
+
+
+def stream_readable(stream: IO[bytes], display: str) -> contextlib.AbstractContextManager[Path]:
+    """An open stream (the command line's standard input) as :func:`readable` copies a
+    pipe: a path that reads it, for the length of the ``with``."""
+    copy, path = copy_bounded(stream, display=display, problem=_line_problem(display))
+
+    @contextlib.contextmanager
+    def held() -> Iterator[Path]:
+        with copy:
+            yield path
+
+    return held()
+
+
+def _line_problem(display: str) -> Callable[[str, int | None], FileProblem]:
+    def problem(message: str, line: int | None) -> FileProblem:
+        return FileProblem(message, path=display, line=line)
+
+    return problem
+
+
+def _regular(source: Path, display: str) -> bool:
+    """Whether ``source`` is a regular file; a directory, a missing file or a symbolic
+    link loop is refused, naming it."""
+    try:
+        os.stat(source)
+    except OSError as exc:
+        why = (
+            "a symbolic link loop (the link points back to itself)"
+            if exc.errno == errno.ELOOP
+            else exc.strerror or str(exc)
+        )
+        raise FileProblem(f"cannot read {display}: {why}", path=display) from None
+    if source.is_dir():
+        raise FileProblem(f"cannot read {display}: Is a directory", path=display)
+    return source.is_file()
+
+
+def _read_whole(source: Path, display: str) -> bytes:
+    """A pipe given to :func:`resolve` outside :func:`readable`, read into memory (its
+    lines' lengths checked)."""
+    try:
+        with source.open("rb") as stream:
+            return read_bounded(
+                stream,
+                display=display,
+                max_bytes=sys.maxsize,
+                what="a visit file",
+                problem=_line_problem(display),
+            )
+    except OSError as exc:
+        raise FileProblem(f"cannot read {display}: {exc.strerror or exc}", path=display) from None
+
+
 def load(source: Source, options: Options, *, display: str) -> Loaded:
     """Read and check a visit file, given by its path or its bytes (see
     :mod:`unitcalc.files.read`). A path that is no regular file (a named pipe, a process
-    substitution) is read once, into memory."""
+    substitution) is copied first (:func:`readable`)."""
+    with readable(source, display) as readable_source:
+        return _load(readable_source, options, display=display)
+
+
+def _load(source: Source, options: Options, *, display: str) -> Loaded:
     source, options, detected, input_format = resolve(source, options, display=display)
     encoding = options.encoding
     assert encoding is not None
@@ -112,30 +192,13 @@ def load(source: Source, options: Options, *, display: str) -> Loaded:
 def resolve(
     source: Source, options: Options, *, display: str
 ) -> tuple[Source, Options, tuple[str, ...], InputFormat]:
-    """The source as it will be read (a pipe's bytes), the options with its encoding and
+    """The source as it will be read (a pipe's bytes, when not copied by
+    :func:`readable`), the options with its encoding and
     delimiter settled (given, or detected), what was detected, and its format."""
 
-    named = source if isinstance(source, Path) else Path(display)
-    input_format: InputFormat = detect_format(named, options.input_format)
-    if isinstance(source, Path):
-        try:
-            os.stat(source)
-        except OSError as exc:
-            why = (
-                "a symbolic link loop (the link points back to itself)"
-                if exc.errno == errno.ELOOP
-                else exc.strerror or str(exc)
-            )
-            raise FileProblem(f"cannot read {display}: {why}", path=display) from None
-        if source.is_dir():
-            raise FileProblem(f"cannot read {display}: Is a directory", path=display)
-        if not source.is_file():
-            try:
-                source = source.read_bytes()
-            except OSError as exc:
-                raise FileProblem(
-                    f"cannot read {display}: {exc.strerror or exc}", path=display
-                ) from None
+    input_format: InputFormat = detect_format(Path(display), options.input_format)
+    if isinstance(source, Path) and not _regular(source, display):
+        source = _read_whole(source, display)
     detected: list[str] = []
     if input_format == "parquet":
         options = attrs.evolve(options, encoding=options.encoding or "utf-8")

@@ -19,6 +19,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
+from ..core.bounded import MAX_LINE_BYTES, too_long
 from ..core.encodings import Source, open_source, text_encoding
 from ..core.errors import FileProblem, Mention, message_of
 from ..core.jsontext import JsonProblem, load_json
@@ -77,8 +78,11 @@ class Lines:
             yield from self._wide_lines()
             return
         decode = codecs.getdecoder(self.encoding)
-        for raw in self._handle:
+        limit = MAX_LINE_BYTES
+        for raw in iter(lambda: self._handle.readline(limit + 1), b""):
             self.number += 1
+            if len(raw) > limit:
+                raise self._too_long()
             if self.number == 1 and raw.startswith(codecs.BOM_UTF8):
                 if not self._utf8:
                     raise FileProblem(
@@ -103,9 +107,12 @@ class Lines:
     def _wide_lines(self) -> Iterator[str]:
         stream = io.TextIOWrapper(self._handle, encoding=self.encoding, newline="")
         self._text = stream
+        limit = MAX_LINE_BYTES // 2  # characters of two bytes or more
         try:
-            for text in stream:
+            for text in iter(lambda: stream.readline(limit + 1), ""):
                 self.number += 1
+                if len(text) > limit:
+                    raise self._too_long()
                 self.last = text
                 if self._marked:
                     self.first, self._marked = text, False
@@ -121,6 +128,13 @@ class Lines:
                 self.number = before.count("\n")
                 raise self._undecodable(data[exc.start]) from None
             raise
+
+    def _too_long(self) -> FileProblem:
+        return FileProblem(
+            too_long(self.display, self.number, MAX_LINE_BYTES),
+            path=self.display,
+            line=self.number,
+        )
 
     def _undecodable(self, byte: int) -> FileProblem:
         line = self.number + (1 if self._wide else 0)

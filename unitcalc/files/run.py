@@ -47,7 +47,7 @@ from .evaluate import Group, count_group, evaluate_batch
 from .group import GROUP, assign_groups, scattered
 from .layout import Layout
 from .leftovers import remove_stale, run_mark
-from .load import Loaded, load, resolve
+from .load import Loaded, load, readable, resolve
 from .options import InputFormat, Options
 from .read import LINE
 from .settle import settle
@@ -165,7 +165,19 @@ def run_groups(
     del reset
     remove_stale(Path(tempfile.gettempdir()), PARTS_FOLDER)  # parts a killed run left
     shown = display or str(path)
-    source: Source = path if isinstance(path, bytes) else Path(path)
+    given: Source = path if isinstance(path, bytes) else Path(path)
+    with readable(given, shown) as source:
+        return _run_source(source, options, consume, on_progress, shown, partition_bytes)
+
+
+def _run_source(
+    source: Source,
+    options: Options,
+    consume: Callable[[Group], None],
+    on_progress: Callable[[int, int, int], None] | None,
+    shown: str,
+    partition_bytes: int,
+) -> Summary:
     summary = Summary()
     source, options, detected, input_format = resolve(source, options, display=shown)
     if input_format != "parquet":
@@ -364,11 +376,11 @@ def split_csv(
     import polars as pl
 
     delimiter = options.delimiter  # settled by resolve()
-    if delimiter is None or detect_format(path, options.input_format) != "csv":
+    if delimiter is None or detect_format(Path(display), options.input_format) != "csv":
         return None
     if text_encoding(options.encoding or "utf-8", display=display) != "utf-8":
         return None
-    shape = csv_lines(path, delimiter)
+    shape = csv_lines(path, delimiter, display=display)
     if shape is None:
         return None
     layout = Layout.of(shape[0], options, display=display, open_ended=False)
