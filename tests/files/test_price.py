@@ -414,11 +414,11 @@ def test_unpriced_codes_years_without_a_threshold_and_visits_without_a_patient(
     data = audit_json(
         tmp_path,
         "patient_id,date_of_service,code,minutes,discipline,billed_units\n"
-        "P1,2018-03-05,97110,15,PT,1\n"
+        "P1,2017-03-06,97110,15,PT,1\n"
         "P1,2025-03-05,97112,15,PT,1\n",
     )
     notes = data["summary"]["payment"]["notes"]
-    assert any("no KX threshold is packaged for 2018" in note for note in notes)
+    assert any("no KX threshold is packaged for 2017" in note for note in notes)
     assert any("priced at $0: 97112" in note for note in notes)
     warnings = [w for f in data["findings"] for w in f["warnings"]]
     assert any(w.startswith("Fees: 97112 not in") for w in warnings)
