@@ -743,3 +743,35 @@ def test_the_facility_setting_with_a_fee_csv_is_said_to_change_nothing(tmp_path:
     )
     assert any("amounts are used as given" in note for note in data["summary"]["payment"]["notes"])
     assert data["findings"][0]["billed_amount"] == 30.0
+
+
+def test_the_fee_setting_picks_the_pfall_reduced_amount_of_its_section(tmp_path: Path) -> None:
+    # PFALL: non-facility 34.00, facility 30.00; reduced 28.00 under section 1848 (office),
+    # 26.00 under section 1834 (institutional). Two units of 97110: one full, one reduced.
+    pfall = tmp_path / "PFALL25.csv"
+    pfall.write_text(
+        '"2025","01112","05","97110","","0034.00","0030.00","","0","A","5","0028.00",'
+        '"0026.00","9","0000.00","0000.00"\n'
+    )
+    visits = tmp_path / "visits.csv"
+    visits.write_text(
+        "patient_id,date_of_service,code,minutes,discipline,billed_units\n"
+        "P1,2025-03-05,97110,30,PT,2\n"
+    )
+    billed = {}
+    for setting in ("office", "non-facility", "institutional"):
+        result = run(
+            "audit", str(visits), "--fees", str(pfall), "--fee-setting", setting,
+            "--format", "json", "--all",
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.stdout)
+        billed[setting] = data["findings"][0]["billed_amount"]
+        assert data["summary"]["payment"]["setting"] == (
+            "office" if setting == "non-facility" else setting
+        )
+    assert billed == {"office": 62.0, "non-facility": 62.0, "institutional": 60.0}
+    refused = run("audit", str(visits), "--fees", str(pfall), "--fee-setting", "facility")
+    assert refused.exit_code == 2
+    assert "--fee-setting office or --fee-setting institutional" in refused.output
+    assert "Traceback" not in refused.output

@@ -12,7 +12,7 @@ from decimal import Decimal
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from unitcalc.payment.fees import DayLine, Fee, FeeSchedule, price_day
+from unitcalc.payment.fees import DayLine, Fee, FeeSchedule, Gpci, Rvu, price_day
 
 CODES = ("97110", "97112", "97140", "97530")
 DAY = datetime.date(2025, 6, 2)
@@ -86,3 +86,31 @@ def test_one_more_unit_never_lowers_the_total(
 ) -> None:
     more = [*lines, DayLine(extra, 1)]
     assert price_day(more, fees, day=DAY).total >= price_day(lines, fees, day=DAY).total
+
+
+thousandths = st.integers(min_value=0, max_value=20_000)
+
+
+@given(
+    work=thousandths,
+    pe=thousandths,
+    mp=thousandths,
+    gpcis=st.tuples(*[st.integers(min_value=300, max_value=2_000)] * 3),
+    factor=st.integers(min_value=200_000, max_value=400_000),
+    percent=st.sampled_from((50, 75, 80)),
+)
+@example(work=500, pe=710, mp=20, gpcis=(1000, 1000, 1000), factor=346062, percent=50)
+def test_a_reduced_unit_from_relative_values_is_rounded_once(
+    work: int, pe: int, mp: int, gpcis: tuple[int, int, int], factor: int, percent: int
+) -> None:
+    # RVUs and GPCIs in thousandths, CF in ten-thousandths: 10**10 per dollar; the PE
+    # component paid at ``percent``, the sum rounded half up to the cent, in integers.
+    work_gpci, pe_gpci, mp_gpci = gpcis
+    exact = (100 * (work * work_gpci + mp * mp_gpci) + percent * pe * pe_gpci) * factor
+    expected = (2 * exact + 10**10) // (2 * 10**10)
+    rvu = Rvu(
+        Decimal(work) / 1000, Decimal(pe) / 1000, Decimal(mp) / 1000,
+        Decimal(factor) / 10_000, mppr=True,
+    )  # fmt: skip
+    gpci = Gpci("L", *(Decimal(value) / 1000 for value in gpcis))
+    assert rvu.fee("97110", "", gpci).reduced_amount(percent) == Decimal(expected) / 100
