@@ -414,11 +414,11 @@ def test_unpriced_codes_years_without_a_threshold_and_visits_without_a_patient(
     data = audit_json(
         tmp_path,
         "patient_id,date_of_service,code,minutes,discipline,billed_units\n"
-        "P1,2018-03-05,97110,15,PT,1\n"
+        "P1,2017-03-06,97110,15,PT,1\n"
         "P1,2025-03-05,97112,15,PT,1\n",
     )
     notes = data["summary"]["payment"]["notes"]
-    assert any("no KX threshold is packaged for 2018" in note for note in notes)
+    assert any("no KX threshold is packaged for 2017" in note for note in notes)
     assert any("priced at $0: 97112" in note for note in notes)
     warnings = [w for f in data["findings"] for w in f["warnings"]]
     assert any(w.startswith("Fees: 97112 not in") for w in warnings)
@@ -770,3 +770,35 @@ def test_a_compliant_capped_day_is_allowed_what_it_bills(tmp_path: Path, listed:
         assert finding["status"] == "ok"
         assert finding["allowed"] == finding["billed"] == {"97110": 1, "97112": 3}
         assert finding["amount_difference"] == 0.0
+
+
+def test_the_fee_setting_picks_the_pfall_reduced_amount_of_its_section(tmp_path: Path) -> None:
+    # PFALL: non-facility 34.00, facility 30.00; reduced 28.00 under section 1848 (office),
+    # 26.00 under section 1834 (institutional). Two units of 97110: one full, one reduced.
+    pfall = tmp_path / "PFALL25.csv"
+    pfall.write_text(
+        '"2025","01112","05","97110","","0034.00","0030.00","","0","A","5","0028.00",'
+        '"0026.00","9","0000.00","0000.00"\n'
+    )
+    visits = tmp_path / "visits.csv"
+    visits.write_text(
+        "patient_id,date_of_service,code,minutes,discipline,billed_units\n"
+        "P1,2025-03-05,97110,30,PT,2\n"
+    )
+    billed = {}
+    for setting in ("office", "non-facility", "institutional"):
+        result = run(
+            "audit", str(visits), "--fees", str(pfall), "--fee-setting", setting,
+            "--format", "json", "--all",
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.stdout)
+        billed[setting] = data["findings"][0]["billed_amount"]
+        assert data["summary"]["payment"]["setting"] == (
+            "office" if setting == "non-facility" else setting
+        )
+    assert billed == {"office": 62.0, "non-facility": 62.0, "institutional": 60.0}
+    refused = run("audit", str(visits), "--fees", str(pfall), "--fee-setting", "facility")
+    assert refused.exit_code == 2
+    assert "--fee-setting office or --fee-setting institutional" in refused.output
+    assert "Traceback" not in refused.output

@@ -91,18 +91,19 @@ def test_the_facility_setting_uses_the_facility_pe() -> None:
 # --- PFALL --------------------------------------------------------------------------
 
 
-def test_the_pfall_sample_gives_amounts_and_the_pe_from_the_reduced_amount() -> None:
+def test_the_pfall_sample_gives_amounts_and_the_reduced_amount_of_the_setting() -> None:
     fees = load_fees(PFALL, locality="01112-05")
     fee = fees.fee("97110")
-    assert fee == Fee("97110", Decimal("34.00"), Decimal("12.00"), True)
+    # The section 1848 reduced amount, as published; the PE payment it implies ranks.
+    assert fee == Fee("97110", Decimal("34.00"), Decimal("12.00"), True, reduced=Decimal("28.00"))
     # A code without a therapy-reduced amount is not subject to the MPPR.
     plain = load_fees(PFALL, locality="10112-00").fee("99213")
     assert plain is not None
     assert not plain.mppr
-    facility = load_fees(PFALL, locality="05", setting="facility").fee("97110")
-    assert facility is not None
-    assert facility.amount == Decimal("30.00")
-    assert facility.practice_expense == Decimal("8.00")
+    institutional = load_fees(PFALL, locality="05", setting="institutional").fee("97110")
+    assert institutional is not None
+    assert institutional.amount == Decimal("34.00")  # the non-facility amount
+    assert institutional.reduced == Decimal("26.00")  # the section 1834 amount
 
 
 def test_pfall_with_several_localities_needs_one_named() -> None:
@@ -174,7 +175,7 @@ def test_a_missing_fee_file_and_a_gpci_beside_a_plain_csv(tmp_path: Path) -> Non
         load_fees(write(tmp_path, "code,amount\n97110,30\n"), gpci=GPCI)
     with pytest.raises(FeeFileError, match="not a GPCI file"):
         load_fees(PPRRVU, gpci=write(tmp_path, "a,b\n1,2\n", "g.csv"))
-    with pytest.raises(FeeFileError, match="choose non-facility or facility"):
+    with pytest.raises(FeeFileError, match="choose office, institutional or facility"):
         load_fees(PPRRVU, setting="hospital")  # type: ignore[arg-type]
 
 
@@ -234,9 +235,15 @@ def test_codes_outside_the_mppr_are_never_cut_nor_chosen() -> None:
 
 def test_no_mppr_before_the_packaged_start_date() -> None:
     fees = schedule(("97110", "30", "12"))
-    before = price_day([DayLine("97110", 3)], fees, day=datetime.date(2013, 3, 31))
+    before = price_day([DayLine("97110", 3)], fees, day=datetime.date(2010, 12, 31))
+    first = price_day([DayLine("97110", 3)], fees, day=datetime.date(2011, 1, 1))
     after = price_day([DayLine("97110", 3)], fees, day=datetime.date(2013, 4, 1))
-    assert (before.total, after.total) == (Decimal("90.00"), Decimal("78.00"))
+    # 2011: 20% of the PE (office); 2013-04-01: 50%.
+    assert (before.total, first.total, after.total) == (
+        Decimal("90.00"),
+        Decimal("85.20"),
+        Decimal("78.00"),
+    )
 
 
 def test_the_assistant_reduction_is_taken_after_the_mppr() -> None:
@@ -267,12 +274,10 @@ def test_codes_without_a_fee_are_named() -> None:
 
 def test_the_packaged_amounts_cite_a_source_each() -> None:
     data = payment_data()
-    assert sorted(data.thresholds) == list(range(2019, 2027))
+    assert sorted(data.thresholds) == list(range(2018, 2027))
     for threshold in data.thresholds.values():
         assert threshold.sources
         assert all(key in data.sources for key in threshold.sources)
-    assert data.threshold(2026) is not None
-    assert data.threshold(2026).note.startswith("SECONDARY ONLY")  # type: ignore[union-attr]
     assert all(key in data.sources for key in data.review_sources)
 
 

@@ -101,15 +101,25 @@ def test_patients_are_apart() -> None:
     assert kinds(charges) == []
 
 
-@pytest.mark.parametrize("year", [2018, 2027])
+@pytest.mark.parametrize("year", [2017, 2027])
 def test_a_year_without_a_packaged_threshold_is_said(year: int) -> None:
     found = accrue([charge(D(year, 1, 2), "5000", line=2)])
-    if year == 2018:
-        # No KX amount packaged for 2018, but the $3,000 review threshold applies.
-        assert found.years_without_threshold == (2018,)
+    assert found.years_without_threshold == (year,)
+    if year == 2027:
+        # No KX amount packaged for 2027 yet, but the $3,000 review threshold applies.
         assert [f.kind for f in found.findings] == ["review"]
     else:
-        assert found.years_without_threshold == (2027,)
+        assert found.findings == ()  # the review threshold starts in 2018
+
+
+def test_2018_has_its_threshold_of_2010_and_the_review_threshold() -> None:
+    # CY 2018: $2,010 (CY 2018 PFS final rule), kept as the KX threshold by the BBA 2018.
+    found = accrue([charge(D(2018, 3, 1), "2010", line=2), charge(D(2018, 3, 2), "1", line=3)])
+    assert kinds([charge(D(2018, 3, 1), "2010", line=2)]) == []
+    assert [(f.kind, f.line, str(f.threshold)) for f in found.findings] == [
+        ("missing-kx", 3, "2010.00")
+    ]
+    assert found.years_without_threshold == ()
 
 
 def test_no_review_threshold_after_2027() -> None:

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 TERMINAL_FINDINGS = 50
 """Findings shown on a terminal before the note saying how to get them all."""
+FeeSetting = Literal["office", "institutional", "facility", "non-facility"]
+"""``--fee-setting``: the biller's setting (unitcalc.payment.fees.setting), or its old name."""
 
 
 @click.command()
@@ -146,10 +148,14 @@ def batch(
 )
 @click.option(
     "--fee-setting",
-    type=click.Choice(["non-facility", "facility"]),
-    default="non-facility",
+    type=click.Choice(["office", "institutional", "facility", "non-facility"]),
+    default="office",
     show_default=True,
-    help="Which amounts of the fee file to use.",
+    help="Where and how the therapy is billed: office (private practice or physician "
+    "office, professional claim, section 1848: the non-facility amounts), institutional "
+    "(hospital outpatient, SNF, CORF or rehab agency, institutional claim, section 1834(k)) "
+    "or facility (professional claim at the facility amounts). non-facility is the old "
+    "name of office. It picks PFALL's therapy-reduced amount and the 2011-2013 MPPR rate.",
 )
 @click.option(
     "--kx-start",
@@ -190,7 +196,7 @@ def audit(
     fees_file: Path | None,
     gpci_file: Path | None,
     locality: str | None,
-    fee_setting: Literal["non-facility", "facility"],
+    fee_setting: FeeSetting,
     kx_start_file: Path | None,
     **reading: Any,
 ) -> None:
@@ -338,7 +344,7 @@ def _pricer(
     fees_file: Path | None,
     gpci_file: Path | None,
     locality: str | None,
-    setting: Literal["non-facility", "facility"],
+    setting: FeeSetting,
     kx_start_file: Path | None,
     options: Options,
 ) -> Pricer | None:

@@ -38,6 +38,7 @@ _FLAGS: dict[tuple[str, str], str] = {
     ("CodeTable.load", "path"): "--codes",
     ("load_fees", "locality"): "--locality",
     ("load_fees", "gpci"): "--gpci FILE",
+    ("load_fees", "setting"): "--fee-setting",
 }
 """The command line's flag for each Python argument a library message may name."""
 

@@ -172,9 +172,9 @@ class Pricer:
     _days: dict[Hashable, DayTotals] = attrs.Factory(dict)
     _parsed: dict[str, tuple[str, ...]] = attrs.Factory(dict)
     _dates: dict[str, datetime.date | None] = attrs.Factory(dict)
-    _rates: dict[tuple[datetime.date | None, int], tuple[int | None, int, AssistantPayment]] = (
-        attrs.Factory(dict)
-    )
+    _rates: dict[
+        tuple[datetime.date | None, int, str], tuple[int | None, int, AssistantPayment]
+    ] = attrs.Factory(dict)
 
     def wrap(self, consume: Callable[[Group], None]) -> Callable[[Group], None]:
         """``consume`` with each group priced first. A group settled ok in columns
@@ -342,11 +342,13 @@ class Pricer:
                 assistant=assistant,
             )
             return DayTotals(price.total, price.line_totals(len(lines)), price.unpriced)
-        rates = self._rates.get((day, id(assistant)))
+        rated = (day, id(assistant), schedule.setting)
+        rates = self._rates.get(rated)
         if rates is None:
             # The payment kept beside its id, so that the id is not another's later.
-            rates = (self.data.pe_paid_percent(day), assistant.percent_on(day), assistant)
-            self._rates[(day, id(assistant))] = rates
+            share = self.data.pe_paid_percent(day, schedule.setting)
+            rates = (share, assistant.percent_on(day), assistant)
+            self._rates[rated] = rates
         key = (id(schedule), lines, rates)
         found = self._days.get(key)
         if found is None:
@@ -383,10 +385,12 @@ class Pricer:
             if schedule is not None and all(schedule is not seen for seen in used):
                 used.append(schedule)
         for schedule in used:
-            if schedule.kind == "csv" and schedule.setting == "facility":
+            if schedule.kind == "csv" and schedule.setting != "office":
                 notes.append(
                     f"{schedule.source} is a fee CSV: its amounts are used as given, whatever "
-                    "the fee setting (facility applies to the CMS PPRRVU and PFALL files)"
+                    f"the fee setting ({schedule.setting} chooses the amounts of the CMS "
+                    "PPRRVU and PFALL files); the setting still decides the 2011-2013 "
+                    "therapy reduction rate"
                 )
         summary.payment = {
             "fees": ", ".join(schedule.source for schedule in used),

@@ -14,12 +14,14 @@ python-stdnum has one per number format:
    its reader: :mod:`.pprrvu` (with the GPCI file), :mod:`.pfall` or :mod:`.plain`, each
    reading its numbers with :mod:`.money`;
 3. the readers fill one :class:`FeeSchedule` (:mod:`.schedule`): the fee of one unit of a
-   code, by modifier and payment locality.
+   code, by modifier and payment locality, for the biller's setting (:mod:`.setting`:
+   office, institutional or facility), with the amount of a unit the therapy reduction
+   cuts (the PE component reduced, rounded once; PFALL's own reduced amount).
 
 A day's lines are then priced by :mod:`.day` (:func:`price_day`, :func:`day_totals`):
 each unit's fee, the therapy multiple procedure payment reduction (MPPR), then the
-assistant reduction, with the MPPR share from the packaged data (:mod:`.packaged`,
-:func:`payment_data`, which also holds the KX thresholds).
+assistant reduction, with the MPPR's periods and rates by setting from the packaged data
+(:mod:`.packaged`, :func:`payment_data`, which also holds the KX thresholds).
 
 References:
     AMA, "Medicare Relative Value Payment Amount" (the payment formula).
@@ -36,14 +38,13 @@ from .schedule import (
     ASSISTANT_MODIFIERS,
     CONTRACTOR_PRICED,
     PAID_STATUSES,
-    SETTINGS,
     Fee,
     FeeKind,
     FeeSchedule,
     Gpci,
     Rvu,
-    Setting,
 )
+from .setting import SETTINGS, Setting, setting_of
 
 __all__ = [
     "AMOUNT_LIMIT",
@@ -70,4 +71,5 @@ __all__ = [
     "load_gpci",
     "payment_data",
     "price_day",
+    "setting_of",
 ]

@@ -4,7 +4,9 @@ each):
 1. the allowed amount of each unit: its fee (:meth:`.schedule.FeeSchedule.fee`);
 2. the therapy multiple procedure payment reduction (MPPR): the unit with the highest
    practice-expense (PE) payment is paid in full, every other unit of a code subject to
-   the reduction has its PE payment cut to the packaged share (50% from 2013-04-01);
+   the reduction is paid its reduced amount (:meth:`.schedule.Fee.reduced_amount`: the
+   PE component cut to the packaged share of the day and setting, 80% or 75% from
+   2011-01-01, 50% from 2013-04-01, and the unit rounded to the cent once);
 3. the assistant reduction last: a unit billed with CQ or CO is paid at the payer's
    percent (Medicare 85% from 2022-01-01, :data:`unitcalc.core.assistant.MEDICARE_PAYMENT`).
 
@@ -13,6 +15,7 @@ gives the same totals line by line, for a visit file's many days.
 
 References:
     NGS, "Multiple Procedure Payment Reduction" (physical/occupational/speech therapy).
+    CMS PFALL record layout, CY 2026 (the reduced amount: "50 percent payment for the PE").
     42 USC 1395m(v) (the assistant payment differential).
 """
 
@@ -95,7 +98,7 @@ def price_day(
     >>> price = price_day([DayLine("97110", 2), DayLine("97140", 1)], fees,
     ...                   day=datetime.date(2025, 3, 4))
     >>> [str(unit.mppr_cut) for unit in price.units], price.total
-    (['6', '6', '0'], Decimal('76.00'))
+    (['6.00', '6.00', '0'], Decimal('76.00'))
     """
     units, unpriced = _units(lines, schedule, day, data or payment_data(), assistant)
     return DayPrice(
@@ -125,7 +128,7 @@ def day_totals(
     (Decimal('54.00'), [Decimal('54.00'), Decimal('0.00')], ('97140',))
     """
     data = data or payment_data()
-    share = data.pe_paid_percent(day)
+    share = data.pe_paid_percent(day, schedule.setting)
     percent = assistant.percent_on(day)
     found, unpriced = _line_fees(lines, schedule)
     fees = [
@@ -143,7 +146,7 @@ def day_totals(
     for index, fee, units, assisted in fees:
         cut = Decimal(0)
         if share is not None and fee.mppr and fee.practice_expense:
-            cut = fee.practice_expense * (100 - share) / 100
+            cut = fee.amount - fee.reduced_amount(share)
         kinds: list[tuple[int, Decimal, bool]] = []  # (units, cut, with CQ/CO)
         if full is not None and full[0] == index:
             kinds.append((1, Decimal(0), assisted > 0))
@@ -190,7 +193,7 @@ def _units(
 ) -> tuple[list[tuple[Fee, int, Decimal, Decimal]], tuple[str, ...]]:
     """Each unit of a day (its fee, line, MPPR cut and assistant cut), and the codes
     the fee file lacks."""
-    share = data.pe_paid_percent(day)
+    share = data.pe_paid_percent(day, schedule.setting)
     percent = assistant.percent_on(day)
     found, unpriced = _line_fees(lines, schedule)
     priced: list[tuple[Fee, int, bool]] = []
@@ -205,8 +208,7 @@ def _units(
     for n, (fee, index, assisted) in enumerate(priced):
         cut = Decimal(0)
         if share is not None and n in reduced and n != first:
-            assert fee.practice_expense is not None
-            cut = fee.practice_expense * (100 - share) / 100
+            cut = fee.amount - fee.reduced_amount(share)
         assistant_cut = (fee.amount - cut) * (100 - percent) / 100 if assisted else Decimal(0)
         units.append((fee, index, cut, assistant_cut))
     return units, tuple(dict.fromkeys(unpriced))

@@ -9,6 +9,8 @@ never read (CPT descriptors are the AMA's copyright).
 
 References:
     CMS, the Physician Fee Schedule "RVU" release (PPRRVU and GPCI files).
+    CMS, Annual Physician Fee Schedule Payment Amount File, CY 2026 record layout (the
+    multiple procedure indicator 5: the therapy reduction).
     CY PFS final rule, Addendum A (the status codes).
 """
 
@@ -23,7 +25,8 @@ from ...core.errors import FeeFileError
 from ...core.sidefiles import SideRow
 from .money import read_amount
 from .rows import fee_rows
-from .schedule import Gpci, Rvu, Setting
+from .schedule import Gpci, Rvu
+from .setting import FEE_COLUMN, Setting
 
 
 def _normal(cell: str) -> str:
@@ -71,9 +74,10 @@ _PPRRVU_COLUMNS = {
 def read_pprrvu(
     rows: Sequence[SideRow], header: tuple[int, list[str]], shown: str, setting: Setting
 ) -> dict[tuple[str, str], Rvu]:
-    """The relative values of each code and modifier, for the ``setting``, from the rows
-    below the ``header`` (:func:`pprrvu_header`); rows that start with no code (notes, a
-    second header) are skipped."""
+    """The relative values of each code and modifier, with the PE RVU of the
+    ``setting``'s fee amount (non-facility or facility), from the rows below the
+    ``header`` (:func:`pprrvu_header`); rows that start with no code (notes, a second
+    header) are skipped."""
     header_at, names = header
     header_line = rows[header_at].line
     where: dict[str, int] = {}
@@ -105,9 +109,12 @@ def read_pprrvu(
 
         rvus[(code, modifier)] = Rvu(
             number("work"),
-            number(setting),
+            number(FEE_COLUMN[setting]),
             number("malpractice"),
             number("conversion_factor"),
+            # MULT PROC 5: "Subject to 50% of the practice expense component for certain
+            # therapy services (effective for services April 1, 2013 and after)" (CMS
+            # PFALL record layout, CY 2026, the same indicator as the RVU file's).
             row.cell(where["mppr"]) == "5",
             (row.cell(status_at).upper() or "A") if status_at is not None else "A",
         )
@@ -157,6 +164,3 @@ def load_gpci(path: str | Path) -> dict[str, Gpci]:
         path=shown,
         field="gpci",
     )
-
-
-# The PFALL columns (no header): year, carrier, locality, HCPCS, modifier, non-facility

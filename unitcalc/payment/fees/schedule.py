@@ -7,6 +7,10 @@ relative values (:class:`Rvu`) that a locality's geographic practice cost indice
 
     ``[(work RVU x work GPCI) + (PE RVU x PE GPCI) + (MP RVU x MP GPCI)] x CF``
 
+A unit cut by the therapy reduction is the same formula with the PE component reduced,
+rounded to the cent once (:meth:`Fee.reduced_amount`); the PFALL file publishes that
+amount, read as it is.
+
 References:
     AMA, "Medicare Relative Value Payment Amount" (the payment formula).
     CY PFS final rule, Addendum A (the PFS status codes).
@@ -25,10 +29,9 @@ from ...core.disciplines import THERAPY_MODIFIERS
 from ...core.errors import FeeFileError, Mention, message_of
 from ...core.frozen import frozen
 from .money import cents
+from .setting import Setting
 
 FeeKind = Literal["csv", "pprrvu", "pfall"]
-Setting = Literal["non-facility", "facility"]
-SETTINGS: tuple[Setting, ...] = ("non-facility", "facility")
 ASSISTANT_MODIFIERS = frozenset(_BY_DISCIPLINE.values())
 # Modifiers that never select another fee row: discipline, assistant, threshold.
 _PRICING_NEUTRAL = frozenset((*THERAPY_MODIFIERS.values(), *ASSISTANT_MODIFIERS, "KX"))
@@ -45,6 +48,26 @@ class Fee:
     practice_expense: Decimal | None = None
     mppr: bool = False
     modifier: str = ""
+    reduced: Decimal | None = None
+    """The amount of a unit after the therapy reduction as the fee file publishes it
+    (PFALL's therapy-reduced amount of the setting), used as it is."""
+    exact: tuple[Decimal, Decimal] | None = None
+    """The amount and its PE payment before rounding to the cent (PPRRVU: the products
+    of the payment formula), so that a reduced unit is rounded once."""
+
+    def reduced_amount(self, pe_paid_percent: int) -> Decimal:
+        """A unit's amount when the therapy reduction pays ``pe_paid_percent`` of its PE
+        payment: the file's published amount, else the amount with the PE component
+        reduced, rounded to the cent once.
+
+        >>> Fee("97761", Decimal("42.57"), Decimal("24.57"), True,
+        ...     exact=(Decimal("42.565626"), Decimal("24.570402"))).reduced_amount(50)
+        Decimal('30.28')
+        """
+        if self.reduced is not None:
+            return self.reduced
+        whole, practice = self.exact or (self.amount, self.practice_expense or Decimal(0))
+        return cents(whole - practice * (100 - pe_paid_percent) / 100)
 
 
 @attrs.frozen
@@ -88,12 +111,13 @@ class Rvu:
             else (Decimal(1), Decimal(1), Decimal(1))
         )
         factor = self.conversion_factor
-        # The fee schedule amount is in cents, as the PFALL file gives it.
-        practice = cents(self.practice_expense * pe * factor)
-        amount = cents(
-            (self.work * work + self.practice_expense * pe + self.malpractice * mp) * factor
+        practice = self.practice_expense * pe * factor
+        whole = (self.work * work + self.practice_expense * pe + self.malpractice * mp) * factor
+        # The fee schedule amount is in cents, as the PFALL file gives it; the exact
+        # products stay for the reduced amount, rounded once (Fee.reduced_amount).
+        return Fee(
+            code, cents(whole), cents(practice), self.mppr, modifier, exact=(whole, practice)
         )
-        return Fee(code, amount, practice, self.mppr, modifier)
 
 
 @attrs.frozen
@@ -109,7 +133,8 @@ class FeeSchedule:
     gpcis: Mapping[str, Gpci] = attrs.field(factory=dict, converter=frozen)
     locality: str | None = None
     """The locality for rows that name none (``--locality``)."""
-    setting: Setting = "non-facility"
+    setting: Setting = "office"
+    """The biller's setting (:mod:`.setting`): the amounts read, and the reduction's rate."""
     _localities: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
     _seen: dict[tuple[str, tuple[str, ...], str | None], Fee | object | None] = attrs.field(
         init=False, factory=dict, eq=False, repr=False
