@@ -163,6 +163,13 @@ def test_the_careful_reader_prices_as_the_one_visit_engine_does(text: str) -> No
     "locality,kx_prior_pt_slp,kx_prior_ot\nP1,2025-12-29,97110,800,PT,0,ann,,,,,\n"
     "P1,2025-12-29,97035,800,PT,0,ann,,,,,\n"
 )
+# A compliant day under a payer's cap of 3 units: allowed what it bills (97110 x1,
+# 97112 x2), not the cap's own pick (97110 x2, 97112 x1), in both engines.
+@example(
+    "patient_id,date_of_service,code,minutes,discipline,billed_units,provider,payer,modifiers,"
+    "locality,kx_prior_pt_slp,kx_prior_ot\nP2,2025-12-31,97110,30,SLP,1,ann,capped,,,,\n"
+    "P2,2025-12-31,97112,23,SLP,2,ann,capped,,,,\n"
+)
 @settings(max_examples=15)
 @given(visit_files)
 def test_a_file_counted_in_parts_is_priced_as_the_one_visit_engine_does(text: str) -> None:
