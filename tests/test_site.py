@@ -42,7 +42,7 @@ def table_rows(markdown: str) -> dict[str, dict[str, str]]:
     rows: dict[str, dict[str, str]] = {}
     kind, columns = "", []
     for line in markdown.splitlines():
-        if heading := re.fullmatch(r"## (Timed|Untimed|Monthly|Deleted) codes.*", line):
+        if heading := re.fullmatch(r"## (Timed|Untimed|Monthly|Deleted|Unlisted) codes.*", line):
             kind = heading.group(1).lower()
         if not line.startswith("| "):
             continue

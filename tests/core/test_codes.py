@@ -242,7 +242,7 @@ def load(tmp_path: Path, text: str | bytes) -> CodeTable:
     [
         ('colour = "red"\n' + UNTIMED_ENTRY, 1, "colour", "unknown top-level key 'colour': expected [sources] and [codes]"),
         ('[codes]\n97999 = "timed"\n', 2, "97999", "[codes.'97999']: must be a table of keys such as label and kind"),
-        (ENTRY + 'kind = "untimed"\nlabel2 = 1\n', 4, "label2", "[codes.'97999'] label2: unknown key; allowed keys are addon_of, deleted_on"),
+        (ENTRY + 'kind = "untimed"\nlabel2 = 1\n', 4, "label2", "[codes.'97999'] label2: unknown key; allowed keys are addon_of, declare_hint, deleted_on"),
         ('[codes."97999"]\nlabel = "   "\nkind = "untimed"\n', 2, "label", "label: a short label (text) is required"),
         (ENTRY + 'kind = "timed"\nunit_minutes = true\n', 4, "unit_minutes", "a timed code needs whole minutes above 0, not True"),
         (ENTRY + 'kind = "timed"\nunit_minutes = 7.5\n', 4, "unit_minutes", "a timed code needs whole minutes above 0, not 7.5"),
