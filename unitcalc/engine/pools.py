@@ -5,9 +5,10 @@ of care, CMS 20.1), or for the whole day. A line without a discipline joins the 
 named discipline (narrowed by its code's own disciplines, the plans of care that bill
 it), or is an error naming the choices when the day names two or more; a code that CMS's
 therapy code list bills without a therapy modifier (G0237, G0238) stays out of the
-therapy pools, in the pool of lines without a discipline. The lines of one code in one pool add up; an
-add-on family always shows all its codes. No code, and no day's timed minutes, may pass
-the minutes a day holds (1,440): a line entered twice is the usual cause.
+therapy pools, in the pool of lines without a discipline. The lines of one code in one
+pool add up; an add-on family always shows all its codes. No code, and no day's timed
+minutes, may pass the minutes a day holds (1,440): a line entered twice is the usual
+cause.
 
 Two forms side by side: :func:`pool_lines` gathers one visit's lines into pools and raises
 at the first line past a day's limit; :func:`pool_column` and :func:`day_limit_problems`
