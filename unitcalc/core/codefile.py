@@ -410,9 +410,10 @@ def _cited(
     if required and not keys:
         raise fail(
             field,
-            "every packaged entry must cite a source"
-            if field == "source"
-            else "every packaged date must cite the source that sets it",
+            {
+                "source": "every packaged entry must cite a source",
+                "valid_source": "every packaged date must cite the source that sets it",
+            }.get(field, "every packaged therapy-list designation must cite its source"),
         )
     found = []
     for key in keys:
