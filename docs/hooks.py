@@ -24,7 +24,7 @@ from unitcalc import CodeTable
 
 CODE_TABLE_MARKER = "<!-- unitcalc: code table, generated at build time -->"
 
-KIND_ORDER = ("timed", "untimed", "monthly", "deleted")
+KIND_ORDER = ("timed", "untimed", "monthly", "deleted", "unlisted")
 _URL = re.compile(r"https?://\S+")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|])")
 
@@ -55,10 +55,25 @@ KIND_HEADINGS = {
     "untimed": "Untimed codes",
     "monthly": "Monthly codes (counted by the month, never by the day)",
     "deleted": "Deleted codes",
+    "unlisted": "Unlisted codes (counted once you declare how)",
+}
+THERAPY_LIST_WORDS = {
+    "always": "always therapy",
+    "sometimes": "sometimes therapy",
+    "not-therapy": "billed without a therapy modifier",
 }
 COLUMNS = {
-    "timed": ("code", "unit minutes", "label", "add-on", "valid", "notes", "sources"),
-    "untimed": ("code", "label", "valid", "notes", "sources"),
+    "timed": (
+        "code",
+        "unit minutes",
+        "label",
+        "add-on",
+        "valid",
+        "therapy list",
+        "notes",
+        "sources",
+    ),
+    "untimed": ("code", "label", "valid", "therapy list", "notes", "sources"),
     "monthly": ("code", "label", "valid", "counted by", "sources"),
     "deleted": (
         "code",
@@ -70,12 +85,13 @@ COLUMNS = {
         "notes",
         "sources",
     ),
+    "unlisted": ("code", "label", "declare", "notes", "sources"),
 }
 
 
 def code_table_markdown(table: CodeTable | None = None) -> str:
     """The code table as Markdown: a summary, one table for each kind of code (timed,
-    untimed, deleted) and the numbered sources the tables cite.
+    untimed, monthly, deleted, unlisted) and the numbered sources the tables cite.
 
     >>> page = code_table_markdown()
     >>> "| 97110 | 15 | therapeutic exercise |" in page
@@ -92,7 +108,7 @@ def code_table_markdown(table: CodeTable | None = None) -> str:
         s
         for kind in KIND_ORDER
         for info in by_kind[kind]
-        for s in (*info.sources, *info.valid_sources)
+        for s in (*info.sources, *info.valid_sources, *info.therapy_list_sources)
     )
     ordered = sorted(cited, key=lambda source: source.startswith("("))
     numbers = {source: number for number, source in enumerate(ordered, start=1)}
@@ -132,6 +148,18 @@ def code_table_markdown(table: CodeTable | None = None) -> str:
                     ]
                 ).strip(),
                 "counted by": _text(info.monthly_counting or ""),
+                "declare": _text(info.declare_hint or ""),
+                "therapy list": " ".join(
+                    [
+                        THERAPY_LIST_WORDS.get(info.therapy_list or "", ""),
+                        *(
+                            f"[{number}](#source-{number})"
+                            for number in sorted(
+                                numbers[source] for source in info.therapy_list_sources
+                            )
+                        ),
+                    ]
+                ).strip(),
                 "counted while valid": (
                     f"{info.valid_kind}"
                     + (f", {info.unit_minutes}-minute units" if info.unit_minutes else "")

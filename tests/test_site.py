@@ -42,7 +42,7 @@ def table_rows(markdown: str) -> dict[str, dict[str, str]]:
     rows: dict[str, dict[str, str]] = {}
     kind, columns = "", []
     for line in markdown.splitlines():
-        if heading := re.fullmatch(r"## (Timed|Untimed|Monthly|Deleted) codes.*", line):
+        if heading := re.fullmatch(r"## (Timed|Untimed|Monthly|Deleted|Unlisted) codes.*", line):
             kind = heading.group(1).lower()
         if not line.startswith("| "):
             continue
@@ -273,3 +273,18 @@ def test_pages_show_the_example_file_as_it_is(page: str) -> None:
     example = (DOCS / "examples" / "visits.csv").read_text(encoding="utf-8")
     text = (DOCS / page).read_text(encoding="utf-8")
     assert f"```text\n{example}```" in text
+
+
+def test_code_table_shows_therapy_list_designations_and_unlisted_codes() -> None:
+    page = hooks.code_table_markdown()
+    rows = table_rows(page)
+    sources = cited_sources(page)
+    for info in CodeTable.default():
+        if info.therapy_list is not None:
+            cell = rows[info.code]["therapy list"]
+            assert cell.startswith(hooks.THERAPY_LIST_WORDS[info.therapy_list] + " ["), info.code
+            numbers = [int(n) for n in re.findall(r"\[(\d+)\]\(#source-\d+\)", cell)]
+            assert {plain(sources[n]) for n in numbers} == set(info.therapy_list_sources)
+        if info.unlisted:
+            assert rows[info.code]["kind"] == "unlisted"
+            assert plain(rows[info.code]["declare"]) == info.declare_hint

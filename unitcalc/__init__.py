@@ -22,6 +22,7 @@ from .core.errors import (
     UnitcalcError,
     UnknownCodeError,
     UnknownRuleError,
+    UnlistedCodeError,
 )
 from .core.model import LineResult, Note, Result, ServiceLine, Tie, TieGroup
 from .engine.count import calculate
@@ -116,6 +117,7 @@ __all__ = [
     "UnitcalcError",
     "UnknownCodeError",
     "UnknownRuleError",
+    "UnlistedCodeError",
     "__version__",
     "accrue",
     "audit",

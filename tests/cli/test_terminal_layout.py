@@ -17,7 +17,7 @@ def lines_of(*args: str, columns: str | None) -> list[str]:
     return result.stdout.splitlines()
 
 
-@pytest.mark.parametrize("kind", ["all", "timed", "untimed", "monthly", "deleted"])
+@pytest.mark.parametrize("kind", ["all", "timed", "untimed", "monthly", "deleted", "unlisted"])
 def test_codes_fits_a_100_column_terminal(kind: str) -> None:
     lines = lines_of("codes", "--kind", kind, columns="100")
     assert max(len(line) for line in lines) <= 100
@@ -28,7 +28,20 @@ def test_codes_fits_a_100_column_terminal(kind: str) -> None:
 def test_codes_fits_a_narrow_terminal(columns: int) -> None:
     # Columns too narrow for a long word break it rather than run off the side.
     lines = lines_of("codes", columns=str(columns))
-    assert max(len(line) for line in lines) <= max(columns, 78)  # 78: the fixed columns
+    # 79: the columns that do not wrap (code, kind "unlisted", unit minutes).
+    assert max(len(line) for line in lines) <= max(columns, 79)
+
+
+@pytest.mark.parametrize("columns", [100, 120])
+def test_codes_with_sources_fits_the_terminal(columns: int) -> None:
+    lines = lines_of("codes", "--sources", columns=str(columns))
+    assert lines[0].split()[-1] == "sources"
+    # A line runs past the width only where one word (a web address) is longer.
+    too_long = [line for line in lines if len(line) > columns]
+    assert all(len(line.split()) == 1 for line in too_long), too_long
+    listed = lines[lines.index("Sources:") + 1 :]
+    numbered = [line.split(".")[0] for line in listed if line[:1].isdigit()]
+    assert numbered == [str(n) for n in range(1, len(numbered) + 1)]
 
 
 @pytest.mark.parametrize("columns", [100, 120])

@@ -242,7 +242,7 @@ def load(tmp_path: Path, text: str | bytes) -> CodeTable:
     [
         ('colour = "red"\n' + UNTIMED_ENTRY, 1, "colour", "unknown top-level key 'colour': expected [sources] and [codes]"),
         ('[codes]\n97999 = "timed"\n', 2, "97999", "[codes.'97999']: must be a table of keys such as label and kind"),
-        (ENTRY + 'kind = "untimed"\nlabel2 = 1\n', 4, "label2", "[codes.'97999'] label2: unknown key; allowed keys are addon_of, deleted_on"),
+        (ENTRY + 'kind = "untimed"\nlabel2 = 1\n', 4, "label2", "[codes.'97999'] label2: unknown key; allowed keys are addon_of, declare_hint, deleted_on"),
         ('[codes."97999"]\nlabel = "   "\nkind = "untimed"\n', 2, "label", "label: a short label (text) is required"),
         (ENTRY + 'kind = "timed"\nunit_minutes = true\n', 4, "unit_minutes", "a timed code needs whole minutes from 1 to 1440, not True"),
         (ENTRY + 'kind = "timed"\nunit_minutes = 7.5\n', 4, "unit_minutes", "a timed code needs whole minutes from 1 to 1440, not 7.5"),
@@ -537,3 +537,176 @@ def test_a_code_past_its_window_that_was_not_deleted(
         table.lookup("97999", on=datetime.date(2020, 1, 1))
     assert not isinstance(caught.value, DeletedCodeError)
     assert str(caught.value) == f"97999 was valid to 2019-12-31, not on 2020-01-01; {instead}"
+
+
+# Codes of issue 21: speech-language and hearing evaluations, caregiver training in
+# direct care, payer-timed codes, canalith repositioning, dry needling, wound e-stim,
+# unlisted codes; CMS therapy-list designations.
+
+NEW_CODES = [
+    # code, kind, unit minutes, add-on of, first valid day
+    ("92508", "untimed", None, None, None),
+    ("92597", "untimed", None, None, None),
+    ("92610", "untimed", None, None, None),
+    ("92611", "untimed", None, None, None),
+    ("92612", "untimed", None, None, None),
+    ("92605", "timed", 60, None, None),
+    ("92618", "timed", 30, "92605", None),
+    ("92607", "timed", 60, None, None),
+    ("92608", "timed", 30, "92607", None),
+    ("92626", "timed", 60, None, None),
+    ("92627", "timed", 15, "92626", None),
+    ("96105", "timed", 60, None, None),
+    ("96125", "timed", 60, None, None),
+    ("G0541", "timed", 30, None, datetime.date(2025, 1, 1)),
+    ("G0542", "timed", 15, "G0541", datetime.date(2025, 1, 1)),
+    ("G0543", "untimed", None, None, datetime.date(2025, 1, 1)),
+    ("G0237", "timed", 15, None, None),
+    ("G0238", "timed", 15, None, None),
+    ("S8948", "timed", 15, None, None),
+    ("95992", "untimed", None, None, datetime.date(2009, 1, 1)),
+    ("20560", "untimed", None, None, datetime.date(2020, 1, 1)),
+    ("20561", "untimed", None, None, datetime.date(2020, 1, 1)),
+    ("G0281", "untimed", None, None, datetime.date(2003, 4, 1)),
+    ("G0282", "untimed", None, None, None),
+    ("G0329", "untimed", None, None, None),
+    ("97039", "unlisted", None, None, None),
+    ("97139", "unlisted", None, None, None),
+    ("97799", "unlisted", None, None, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "kind", "unit", "addon_of", "valid_from"),
+    NEW_CODES,
+    ids=[row[0] for row in NEW_CODES],
+)
+def test_new_codes_kind_unit_family_and_first_day(
+    table: CodeTable,
+    code: str,
+    kind: str,
+    unit: int | None,
+    addon_of: str | None,
+    valid_from: datetime.date | None,
+) -> None:
+    info = table.codes[code]
+    assert (info.kind, info.unit_minutes, info.addon_of, info.valid_from) == (
+        kind,
+        unit,
+        addon_of,
+        valid_from,
+    )
+    assert info.sources
+    assert not valid_from or info.valid_sources
+
+
+def test_wound_care_area_codes_are_left_out(table: CodeTable) -> None:
+    # Billed by wound surface area, not minutes: no kind of this table counts them
+    # (docs/codes.md names them).
+    for code in ("97597", "97598", "97602", "97605", "97606", "97607", "97608", "97610"):
+        assert code not in table
+
+
+@pytest.mark.parametrize(
+    ("codes", "designation"),
+    [
+        (["92521", "92522", "92523", "92524", "92597", "92607"], "always"),
+        (["97161", "97162", "97163", "97164", "97165", "97166", "97167", "97168"], "always"),
+        (["97550", "97551", "97552", "G0541", "G0542", "G0543"], "sometimes"),
+        (["G0237", "G0238"], "not-therapy"),
+    ],
+    ids=["cr10176-gn", "cr10176-gp-go", "caregiver-training", "respiratory"],
+)
+def test_therapy_list_designations_cite_their_source(
+    table: CodeTable, codes: list[str], designation: str
+) -> None:
+    for code in codes:
+        info = table.codes[code]
+        assert info.therapy_list == designation, code
+        assert info.therapy_list_sources, code
+        assert info.to_dict()["therapy_list"] == designation
+
+
+@pytest.mark.parametrize(
+    ("code", "disciplines"),
+    [
+        ("97129", ("PT", "OT", "SLP")),
+        ("97130", ("PT", "OT", "SLP")),
+        ("92526", ("OT", "SLP")),
+        ("92607", ("SLP",)),
+        ("97161", ("PT",)),
+        ("92610", ()),
+    ],
+)
+def test_disciplines_are_the_plans_of_care_that_bill_the_code(
+    table: CodeTable, code: str, disciplines: tuple[str, ...]
+) -> None:
+    assert table.codes[code].disciplines == disciplines
+
+
+@pytest.mark.parametrize("code", ["97039", "97139", "97799"])
+def test_an_unlisted_code_is_refused_until_declared(table: CodeTable, code: str) -> None:
+    with pytest.raises(unitcalc.UnlistedCodeError) as caught:
+        table.lookup(code)
+    error = caught.value
+    assert (error.code, error.field, error.argument) == (code, "code", "spec")
+    assert error.hint == table.codes[code].declare_hint
+    text = str(error)
+    assert text.startswith(f"{code} ({table.codes[code].label}) is an unlisted code")
+    assert f"define_code(spec='{code}=timed')" in text
+    assert "CodeTable.load(path=...)" in text
+    # Refused on a date too, and never offered as a code in force instead of another.
+    with pytest.raises(unitcalc.UnlistedCodeError):
+        table.lookup(code, on=datetime.date(2026, 3, 2))
+    declared = table.with_codes(unitcalc.define_code(f"{code}=timed/30"))
+    assert declared.lookup(code).unit_minutes == 30
+
+
+UNLISTED_ENTRY = ENTRY + 'kind = "unlisted"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "message"),
+    [
+        (UNLISTED_ENTRY, "declare_hint", "declare_hint: an unlisted code needs a few words on what the user declares before it counts"),
+        (UNLISTED_ENTRY + 'declare_hint = "  "\n', "declare_hint", "declare_hint: an unlisted code needs a few words"),
+        (UNTIMED_ENTRY + 'declare_hint = "x"\n', "declare_hint", "declare_hint: only for unlisted codes"),
+        (UNLISTED_ENTRY + 'declare_hint = "x"\nunit_minutes = 15\n', "unit_minutes", "unit_minutes: only timed codes have a unit length (unlisted code)"),
+        (UNTIMED_ENTRY + 'therapy_list = "often"\n', "therapy_list", "therapy_list: must be one of always, sometimes, not-therapy, not 'often'"),
+        (UNTIMED_ENTRY + 'therapy_list_source = ["a letter"]\n', "therapy_list_source", "therapy_list_source: only with therapy_list"),
+    ],
+    ids=["unlisted-without-hint", "unlisted-blank-hint", "hint-not-unlisted", "unlisted-unit",
+         "therapy-list-unknown", "therapy-source-alone"],
+)  # fmt: skip
+def test_bad_unlisted_and_therapy_list_entries_name_the_key(
+    tmp_path: Path, text: str, key: str, message: str
+) -> None:
+    with pytest.raises(CodeTableError) as caught:
+        load(tmp_path, text)
+    assert message in str(caught.value)
+    assert caught.value.key == key
+
+
+def test_a_packaged_therapy_list_designation_must_cite_its_source() -> None:
+    with pytest.raises(
+        CodeTableError,
+        match="therapy_list_source: every packaged therapy-list designation must cite its source",
+    ):
+        parse_table(
+            UNTIMED_ENTRY + 'source = ["s"]\ntherapy_list = "always"\n[sources]\ns = "x"\n',
+            source_name="codes.toml",
+            require_sources=True,
+        )
+
+
+def test_a_user_entry_reads_therapy_list_and_declare_hint(tmp_path: Path) -> None:
+    table = load(
+        tmp_path,
+        UNLISTED_ENTRY
+        + 'declare_hint = " the unit in our contract "\n'
+        + '[codes."0998T"]\nlabel = "y"\nkind = "untimed"\ntherapy_list = "sometimes"\n'
+        + 'therapy_list_source = ["our MAC letter"]\n',
+    )
+    assert table.codes["97999"].declare_hint == "the unit in our contract"
+    assert table.codes["0998T"].therapy_list == "sometimes"
+    assert table.codes["0998T"].therapy_list_sources == ("our MAC letter",)

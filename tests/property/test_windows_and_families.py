@@ -13,12 +13,19 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import unitcalc
-from unitcalc.core.errors import CodeNotInForceError, MonthlyCodeError
+from unitcalc.core.errors import CodeNotInForceError, MonthlyCodeError, UnlistedCodeError
 from unitcalc.rules import TimedItem, item_midpoint_units
 
 from .strategies import TABLE
 
-FAMILIES = [("97550", 30, 15), ("97545", 120, 60)]
+FAMILIES = [
+    ("97550", 30, 15),
+    ("97545", 120, 60),
+    ("G0541", 30, 15),
+    ("92605", 60, 30),
+    ("92607", 60, 30),
+    ("92626", 60, 15),
+]
 
 
 def oracle_units(minutes: int, first: int, further: int) -> int:
@@ -34,6 +41,8 @@ def oracle_units(minutes: int, first: int, further: int) -> int:
 
 @example(minutes=15, first=30, further=15).via("97550 first unit needs 16")
 @example(minutes=38, first=30, further=15).via("97551 from 38")
+@example(minutes=76, first=60, further=30).via("92608 from 76")
+@example(minutes=68, first=60, further=15).via("92627 from 68")
 @given(
     minutes=st.integers(0, 1440),
     first=st.integers(1, 240),
@@ -64,10 +73,10 @@ DATES = st.dates(min_value=datetime.date(2010, 1, 1), max_value=datetime.date(20
 
 def _dated_lookup(
     code: str, on: datetime.date
-) -> unitcalc.CodeInfo | CodeNotInForceError | MonthlyCodeError:
+) -> unitcalc.CodeInfo | CodeNotInForceError | MonthlyCodeError | UnlistedCodeError:
     try:
         return TABLE.lookup(code, on=on)
-    except (CodeNotInForceError, MonthlyCodeError) as error:
+    except (CodeNotInForceError, MonthlyCodeError, UnlistedCodeError) as error:
         return error
 
 
@@ -78,6 +87,10 @@ def test_a_dated_lookup_answers_by_the_window(code: str, on: datetime.date) -> N
     if isinstance(answer, MonthlyCodeError):
         assert info.monthly
         assert info.in_force_on(on)
+    elif isinstance(answer, UnlistedCodeError):
+        # Refused until declared, whatever the date.
+        assert info.unlisted
+        assert answer.code == code
     elif isinstance(answer, CodeNotInForceError):
         # Outside the window, or inside it with no counting known for a deleted code.
         assert not info.in_force_on(on) or info.valid_kind is None

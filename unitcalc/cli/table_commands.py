@@ -24,7 +24,14 @@ from .shared import _table_options
     type=click.Choice([*KINDS, "all"]),
     default="all",
     show_default=True,
-    help="Show only timed, untimed, monthly or deleted codes.",
+    help="Show only timed, untimed, monthly, deleted or unlisted codes.",
+)
+@click.option(
+    "--sources",
+    "show_sources",
+    is_flag=True,
+    help="Number each code's sources (of the code, its dates and its therapy-list "
+    "designation) and list them under the table.",
 )
 @click.option(
     "--format",
@@ -35,15 +42,20 @@ from .shared import _table_options
 )
 @_table_options
 def codes(
-    kind: str, output_format: str, codes_file: Path | None, definitions: tuple[str, ...]
+    kind: str,
+    show_sources: bool,
+    output_format: str,
+    codes_file: Path | None,
+    definitions: tuple[str, ...],
 ) -> None:
-    """List the code table: timed, untimed, monthly and deleted codes, with the window in
-    which each is valid."""
+    """List the code table: timed, untimed, monthly, deleted and unlisted codes, with the
+    window in which each is valid and its designation on CMS's therapy code list."""
     table = _code_table(codes_file, definitions)
     entries = list(iter_kind(table, KINDS if kind == "all" else [kind]))  # type: ignore[list-item]
     if output_format == "json":
         click.echo(json.dumps([info.to_dict() for info in entries], indent=2))
         return
+    numbers = _source_numbers(entries) if show_sources else {}
     rows = [
         [
             info.code,
@@ -52,18 +64,32 @@ def codes(
             info.label,
             info.window,
             _relation(info),
+            *([", ".join(str(n) for n in _cited(info, numbers))] if show_sources else []),
         ]
         for info in entries
     ]
+    headers = ["code", "kind", "unit min", "label", "valid", "notes"]
+    width = output_width()
     click.echo(
         text_table(
-            ["code", "kind", "unit min", "label", "valid", "notes"],
+            headers + (["sources"] if show_sources else []),
             rows,
-            "llrlll",
-            width=output_width(),
-            wrap_columns=[3, 4, 5],
+            "llrllll" if show_sources else "llrlll",
+            width=width,
+            wrap_columns=[3, 4, 5, 6] if show_sources else [3, 4, 5],
         )
     )
+    if show_sources:
+        click.echo("\nSources:")
+        for source, number in numbers.items():
+            click.echo(wrap(f"{number}. {source}", width, hang=" " * (len(str(number)) + 2)))
+
+
+_THERAPY_LIST_WORDS = {
+    "always": "always therapy (CMS therapy code list)",
+    "sometimes": "sometimes therapy (CMS therapy code list)",
+    "not-therapy": "billed without a therapy modifier (CMS therapy code list)",
+}
 
 
 def _relation(info: CodeInfo) -> str:
@@ -74,11 +100,29 @@ def _relation(info: CodeInfo) -> str:
             parts.append(f"counted {info.valid_kind} while valid")
     if info.monthly_counting:
         parts.append(f"monthly: {info.monthly_counting}")
+    if info.declare_hint:
+        parts.append(f"declare {info.declare_hint} with --define")
     if info.addon_of:
         parts.append(f"add-on of {info.addon_of}")
+    if info.therapy_list:
+        parts.append(_THERAPY_LIST_WORDS[info.therapy_list])
     if info.note:
         parts.append(info.note)
     return "; ".join(parts)
+
+
+def _all_cited(info: CodeInfo) -> tuple[str, ...]:
+    return (*info.sources, *info.valid_sources, *info.therapy_list_sources)
+
+
+def _source_numbers(entries: list[CodeInfo]) -> dict[str, int]:
+    """Each source cited by the entries, numbered in order of first citation."""
+    cited = dict.fromkeys(source for info in entries for source in _all_cited(info))
+    return {source: number for number, source in enumerate(cited, start=1)}
+
+
+def _cited(info: CodeInfo, numbers: dict[str, int]) -> list[int]:
+    return sorted({numbers[source] for source in _all_cited(info)})
 
 
 @click.command()

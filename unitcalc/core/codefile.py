@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .codeinfo import KINDS, CodeInfo, normalize_code
+from .codeinfo import KINDS, THERAPY_LIST, CodeInfo, normalize_code
 from .disciplines import NAMES as DISCIPLINES
 from .errors import CodeTableError, InvalidServiceError, Mention, message_of
 from .text import echo
@@ -53,6 +53,9 @@ _ENTRY_KEYS = frozenset(
         "valid_source",
         "valid_kind",
         "monthly_counting",
+        "therapy_list",
+        "therapy_list_source",
+        "declare_hint",
     }
 )
 
@@ -209,14 +212,22 @@ def _parse_entry(
         required=require_sources and dated,
         known=require_sources,
     )
-    note = body.get("note")
-    if note is not None and not isinstance(note, str):
-        raise fail("note", "must be text")
-    rule_notes: dict[str, str] = body.get("rule_notes", {})
-    if not isinstance(rule_notes, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in rule_notes.items()
-    ):
-        raise fail("rule_notes", 'must be a table of rule name = "text"')
+    note, rule_notes = _notes(body, fail)
+    therapy_list = body.get("therapy_list")
+    if therapy_list is not None and therapy_list not in THERAPY_LIST:
+        raise fail(
+            "therapy_list", f"must be one of {', '.join(THERAPY_LIST)}, not {therapy_list!r}"
+        )
+    therapy_sources = _cited(
+        body,
+        "therapy_list_source",
+        sources,
+        fail,
+        required=require_sources and therapy_list is not None,
+        known=require_sources,
+    )
+    if therapy_sources and therapy_list is None:
+        raise fail("therapy_list_source", "only with therapy_list")
     return CodeInfo(
         code=code,
         label=label,
@@ -234,7 +245,39 @@ def _parse_entry(
         valid_sources=tuple(valid_sources),
         valid_kind=valid_kind,
         monthly_counting=monthly_counting,
+        therapy_list=therapy_list,
+        therapy_list_sources=tuple(therapy_sources),
+        declare_hint=_declare_hint(body, kind, fail),
     )
+
+
+def _notes(body: Mapping[str, Any], fail: _Fail) -> tuple[str | None, dict[str, str]]:
+    """The entry's note and its notes under each rule."""
+    note = body.get("note")
+    if note is not None and not isinstance(note, str):
+        raise fail("note", "must be text")
+    rule_notes: dict[str, str] = body.get("rule_notes", {})
+    if not isinstance(rule_notes, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in rule_notes.items()
+    ):
+        raise fail("rule_notes", 'must be a table of rule name = "text"')
+    return note, rule_notes
+
+
+def _declare_hint(body: Mapping[str, Any], kind: str, fail: _Fail) -> str | None:
+    """What the user declares before an unlisted code counts (stripped): only unlisted
+    codes have it, and they must."""
+    hint = body.get("declare_hint")
+    if kind == "unlisted":
+        if not isinstance(hint, str) or not hint.strip():
+            raise fail(
+                "declare_hint",
+                "an unlisted code needs a few words on what the user declares before it counts",
+            )
+        return hint.strip()
+    if hint is not None:
+        raise fail("declare_hint", "only for unlisted codes")
+    return None
 
 
 def _code_label_kind(raw_code: str, body: Mapping[str, Any], fail: _Fail) -> tuple[str, str, Any]:
@@ -375,9 +418,10 @@ def _cited(
     if required and not keys:
         raise fail(
             field,
-            "every packaged entry must cite a source"
-            if field == "source"
-            else "every packaged date must cite the source that sets it",
+            {
+                "source": "every packaged entry must cite a source",
+                "valid_source": "every packaged date must cite the source that sets it",
+            }.get(field, "every packaged therapy-list designation must cite its source"),
         )
     found = []
     for key in keys:

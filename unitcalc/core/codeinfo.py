@@ -2,11 +2,12 @@
 
 A code is put in canonical form (:func:`normalize_code`: CPT Category I, II or III, or
 HCPCS Level II, HCPCS letters upper case) before anything looks it up. Its entry
-(:class:`CodeInfo`) says whether it is timed, untimed, counted by the month or deleted
-(:data:`KINDS`), its unit length, the code it is an add-on of, its replacements, and the
-window in which it is valid (``valid_from``, ``valid_to``, inclusive, each with its
-source). The table of entries and its lookup are :mod:`unitcalc.core.codes`; reading them
-from TOML is :mod:`unitcalc.core.codefile`.
+(:class:`CodeInfo`) says whether it is timed, untimed, counted by the month, deleted, or
+unlisted (counted only once the user declares how) (:data:`KINDS`), its unit length, the
+code it is an add-on of, its replacements, the window in which it is valid
+(``valid_from``, ``valid_to``, inclusive, each with its source), and its place on CMS's
+therapy code list (:data:`THERAPY_LIST`). The table of entries and its lookup are
+:mod:`unitcalc.core.codes`; reading them from TOML is :mod:`unitcalc.core.codefile`.
 
 >>> info = CodeInfo(code="97001", label="PT evaluation", kind="deleted",
 ...                 deleted_on=datetime.date(2017, 1, 1), replaced_by=("97161",))
@@ -27,10 +28,19 @@ from .errors import InvalidServiceError
 from .frozen import frozen
 from .text import echo
 
-Kind = Literal["timed", "untimed", "monthly", "deleted"]
-KINDS: tuple[Kind, ...] = ("timed", "untimed", "monthly", "deleted")
+Kind = Literal["timed", "untimed", "monthly", "deleted", "unlisted"]
+KINDS: tuple[Kind, ...] = ("timed", "untimed", "monthly", "deleted", "unlisted")
 """``monthly`` codes (remote therapeutic monitoring) are counted by the calendar month and
-refused for a day's count; ``deleted`` codes are refused after their last valid day."""
+refused for a day's count; ``deleted`` codes are refused after their last valid day;
+``unlisted`` codes (97039, 97139, 97799) have no unit of their own and are refused until
+the user declares how they count (``define_code``, the command line's ``--define``)."""
+TherapyList = Literal["always", "sometimes", "not-therapy"]
+THERAPY_LIST: tuple[TherapyList, ...] = ("always", "sometimes", "not-therapy")
+"""A code's designation on CMS's therapy code list: ``always`` therapy (billed under a PT,
+OT or SLP plan of care whoever furnishes it, always with a therapy modifier),
+``sometimes`` therapy (therapy when furnished under a therapy plan of care; other
+practitioners bill it without one), or ``not-therapy`` (the list says to bill it
+without a therapy modifier)."""
 DayKind = Literal["timed", "untimed"]
 _ONE_DAY = datetime.timedelta(days=1)
 
@@ -104,6 +114,13 @@ class CodeInfo:
     """Deleted codes only: how the code was counted while valid (``None``: unknown)."""
     monthly_counting: str | None = None
     """Monthly codes only: what they count by, in a few words."""
+    therapy_list: TherapyList | None = None
+    """The code's designation on CMS's therapy code list (``None``: not given by the
+    sources of this table)."""
+    therapy_list_sources: tuple[str, ...] = ()
+    """Citations for ``therapy_list``."""
+    declare_hint: str | None = None
+    """Unlisted codes only: what the user declares before the code can be counted."""
 
     def __attrs_post_init__(self) -> None:
         # A deleted code's window ends the day before its deletion: one fact, two views.
@@ -156,6 +173,9 @@ class CodeInfo:
             "valid_sources": list(self.valid_sources),
             "valid_kind": self.valid_kind,
             "monthly_counting": self.monthly_counting,
+            "therapy_list": self.therapy_list,
+            "therapy_list_sources": list(self.therapy_list_sources),
+            "declare_hint": self.declare_hint,
         }
 
     @property
@@ -171,3 +191,8 @@ class CodeInfo:
     def monthly(self) -> bool:
         """True for codes counted by the calendar month (remote therapeutic monitoring)."""
         return self.kind == "monthly"
+
+    @property
+    def unlisted(self) -> bool:
+        """True for codes counted only once the user declares their unit."""
+        return self.kind == "unlisted"

@@ -46,6 +46,7 @@ from .errors import (
     Mention,
     MonthlyCodeError,
     UnknownCodeError,
+    UnlistedCodeError,
     message_of,
 )
 from .frozen import frozen
@@ -117,8 +118,10 @@ class CodeTable:
         Raises :class:`InvalidServiceError` for text that is no code,
         :class:`DeletedCodeError` naming the replacements for a deleted code,
         :class:`CodeNotInForceError` for a code not yet valid on ``on``,
-        :class:`MonthlyCodeError` for a code counted by the month and
-        :class:`UnknownCodeError` with close matches for a code the table lacks.
+        :class:`MonthlyCodeError` for a code counted by the month,
+        :class:`UnlistedCodeError` for an unlisted code whose unit the user has not
+        declared and :class:`UnknownCodeError` with close matches for a code the table
+        lacks.
 
         >>> CodeTable.default().lookup("97127")
         Traceback (most recent call last):
@@ -143,6 +146,8 @@ class CodeTable:
                 code=code,
                 counting=counting,
             )
+        if info.unlisted:
+            raise _undeclared(info)
         if info.deleted:
             if on is None:
                 raise self._ended(info, None)
@@ -269,9 +274,29 @@ class CodeTable:
             sorted(
                 c
                 for c in related
-                if c in self.codes and not self.codes[c].monthly and self.codes[c].in_force_on(on)
+                if c in self.codes
+                and self.codes[c].kind not in ("monthly", "unlisted")
+                and self.codes[c].in_force_on(on)
             )
         )
+
+
+def _undeclared(info: CodeInfo) -> UnlistedCodeError:
+    """The error for an unlisted code: it has no unit until the user declares one."""
+    hint = info.declare_hint or "how your payer counts it"
+    return UnlistedCodeError(
+        message_of(
+            f"{info.code} ({info.label}) is an unlisted code: it has no unit of its own, so "
+            f"unitcalc counts it only once you declare {hint}: ",
+            Mention("spec", f"{info.code}=timed", owner="define_code"),
+            " (15-minute units), =timed/30 for 30-minute units or =untimed for one unit a "
+            "day, or a [codes] entry in a ",
+            Mention("path", owner="CodeTable.load"),
+            " file",
+        ),
+        code=info.code,
+        hint=hint,
+    )
 
 
 def _instead(table: CodeTable, in_force: Sequence[str]) -> str:

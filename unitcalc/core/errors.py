@@ -217,6 +217,16 @@ class MonthlyCodeError(InvalidServiceError):
         self.counting = counting
 
 
+class UnlistedCodeError(InvalidServiceError):
+    """The code is an unlisted procedure (97039, 97139, 97799): it has no unit of its own,
+    so it is counted only once the user declares how (``define_code``, ``--define``);
+    ``hint`` says what to declare."""
+
+    def __init__(self, message: Message, *, code: str, hint: str) -> None:
+        super().__init__(message, code=code, field="code", value=code, argument="spec")
+        self.hint = hint
+
+
 class UnknownRuleError(UnitcalcError, LookupError):
     """No counting rule has this name. ``choices`` lists the names that exist."""
 

@@ -275,7 +275,9 @@ def _heading(
     explanation.extend(explain.window_steps(pools, counting.date_of_service))
     if counting.pooling == "discipline" and len(pools) > 1:
         explanation.append(explain.discipline_step(pools))
-        if None in pools:
+        # Lines kept apart when joined (a code billed without a therapy modifier) were
+        # warned of, with the reason, by join_disciplines.
+        if None in pools and not any(w.kind == "no-discipline" for w in warnings):
             warnings.append(explain.apart_warning(pools))
     warnings.extend(explain.rule_notes(pools, counting.codes, rule.name))
     warnings.extend(explain.two_disciplines(pools))

@@ -2,10 +2,13 @@
 
 A visit's timed minutes pool per discipline by default (PT, OT and SLP are separate plans
 of care, CMS 20.1), or for the whole day. A line without a discipline joins the day's only
-named discipline (narrowed by its code's own disciplines), or is an error naming the
-choices when the day names two or more. The lines of one code in one pool add up; an
-add-on family always shows all its codes. No code, and no day's timed minutes, may pass
-the minutes a day holds (1,440): a line entered twice is the usual cause.
+named discipline (narrowed by its code's own disciplines, the plans of care that bill
+it), or is an error naming the choices when the day names two or more; a code that CMS's
+therapy code list bills without a therapy modifier (G0237, G0238) stays out of the
+therapy pools, in the pool of lines without a discipline. The lines of one code in one
+pool add up; an add-on family always shows all its codes. No code, and no day's timed
+minutes, may pass the minutes a day holds (1,440): a line entered twice is the usual
+cause.
 
 Two forms side by side: :func:`pool_lines` gathers one visit's lines into pools and raises
 at the first line past a day's limit; :func:`pool_column` and :func:`day_limit_problems`
@@ -110,7 +113,9 @@ def join_disciplines(
     """Give each line without a discipline the pool it belongs to: ``fallback`` when
     given, else the day's only named discipline (narrowed by the code's own disciplines,
     e.g. 97161 is PT). With none named, the day is one pool as before; with a choice,
-    the line is an error naming it and the fix."""
+    the line is an error naming it and the fix. A code billed without a therapy modifier
+    (``therapy_list`` ``not-therapy``) is joined to no therapy pool: it stays without a
+    discipline, with a warning."""
     named = sorted({line.discipline for line in lines if line.discipline is not None})
     if not named and fallback is None:
         return list(lines)
@@ -122,6 +127,10 @@ def join_disciplines(
             out.append(attrs.evolve(line, discipline=fallback))
         else:
             info = table.lookup(line.code, on=on)
+            if info.therapy_list == "not-therapy":
+                warnings.append(_apart_warning(line, info, named))
+                out.append(line)
+                continue
             discipline = _only_discipline(index, line, info, named)
             warnings.append(_joined_warning(line, info, named, discipline))
             out.append(attrs.evolve(line, discipline=discipline))
@@ -161,10 +170,31 @@ def _only_discipline(index: int, line: ServiceLine, info: CodeInfo, named: list[
 
 def _joined_warning(line: ServiceLine, info: CodeInfo, named: list[str], discipline: str) -> Note:
     where = "named this day" if len(named) == 1 else "of its code named this day"
+    sometimes = (
+        f"; {info.code} is 'sometimes therapy' on CMS's therapy code list: if it was not "
+        f"furnished under the {discipline} plan of care, it is billed without a therapy "
+        "modifier and does not count with that plan's minutes"
+        if info.therapy_list == "sometimes"
+        else ""
+    )
     return Note(
         f"{info.code} has no discipline while other lines do ({', '.join(named)}): "
         f"counted with {discipline}, the only discipline {where}; give it one (e.g. "
-        f"{line.code}-{THERAPY_MODIFIERS[discipline]}) if that is wrong",
+        f"{line.code}-{THERAPY_MODIFIERS[discipline]}) if that is wrong{sometimes}",
+        kind="no-discipline",
+        codes=(info.code,),
+    )
+
+
+def _apart_warning(line: ServiceLine, info: CodeInfo, named: list[str]) -> Note:
+    """The warning of a line kept out of the therapy pools: its code is billed without a
+    therapy modifier by CMS's therapy code list, though a payer may count it with one."""
+    examples = " or ".join(f"{line.code}-{THERAPY_MODIFIERS[d]}" for d in named)
+    return Note(
+        f"{info.code} has no discipline while other lines do ({', '.join(named)}): counted "
+        "apart from them, since CMS's therapy code list bills it without a therapy "
+        f"modifier; if your payer counts it with a plan of care, give it one (e.g. "
+        f"{examples})",
         kind="no-discipline",
         codes=(info.code,),
     )

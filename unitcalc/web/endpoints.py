@@ -179,7 +179,7 @@ async def audit_endpoint(request: Request, body: AuditRequest) -> dict[str, Any]
 # No docstrings on the endpoints below: the OpenAPI document would show them.
 async def codes_endpoint(
     request: Request,
-    kind: Literal["timed", "untimed", "monthly", "deleted", "all"] = "all",
+    kind: Literal["timed", "untimed", "monthly", "deleted", "unlisted", "all"] = "all",
 ) -> list[dict[str, Any]]:
     wanted = KINDS if kind == "all" else (kind,)
     table = server_data(request).codes

@@ -136,7 +136,7 @@ class Code(_Shape):
 
     code: str
     label: str
-    kind: Literal["timed", "untimed", "monthly", "deleted"]
+    kind: Literal["timed", "untimed", "monthly", "deleted", "unlisted"]
     unit_minutes: int | None
     addon_of: str | None
     disciplines: list[str]
@@ -150,6 +150,9 @@ class Code(_Shape):
     valid_sources: list[str]
     valid_kind: Literal["timed", "untimed"] | None
     monthly_counting: str | None
+    therapy_list: Literal["always", "sometimes", "not-therapy"] | None
+    therapy_list_sources: list[str]
+    declare_hint: str | None
 
 
 class Rule(_Shape):
