@@ -6,11 +6,17 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import run
+from unitcalc.core.errors import FileProblem
+from unitcalc.files import Options
+
+HEADER = "patient_id,date_of_service,code,minutes,discipline,billed_units\n"
 
 BLANK_DISCIPLINE = (
     "patient_id,date_of_service,code,minutes,discipline,billed_units\n"
@@ -354,3 +360,49 @@ def test_a_value_of_thousands_of_characters_is_echoed_cut(tmp_path: Path) -> Non
     [row] = rows_of(result.stdout)
     assert len(row["message"]) < 200
     assert row["code"] == "9" * 100_000  # the carried value itself is whole
+
+
+def test_a_report_and_a_manifest_on_one_file_are_refused_before_any_work(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v.csv"
+    path.write_text(HEADER + "P1,2026-03-02,97110,33,PT,2\n")
+    both = tmp_path / "r.html"
+    result = run("audit", str(path), "--report", str(both), "--manifest", str(both))
+    assert result.exit_code == 2
+    assert f"--manifest {both} is also --report; give another file" in result.stderr
+    assert not both.exists()
+
+
+@pytest.mark.parametrize("columns", ["code=code,minutes=code", "code=Code,minutes=CODE "])
+def test_two_roles_naming_one_column_are_refused_before_any_work(
+    tmp_path: Path, columns: str
+) -> None:
+    path = tmp_path / "v.csv"
+    path.write_text(HEADER + "P1,2026-03-02,97110,33,PT,2\n")
+    result = run("audit", str(path), "--columns", columns)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "code and minutes both name the column" in result.stderr
+    with pytest.raises(FileProblem, match="code and minutes both name the column 'code'"):
+        Options(columns={"code": "code", "minutes": "code"})
+
+
+def test_an_input_that_cannot_be_read_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (Root reads a file of mode 000, so the refusal is made by the system call itself.)
+    path = tmp_path / "v.csv"
+    path.write_text(HEADER + "P1,2026-03-02,97110,33,PT,2\n")
+    opened = os.open
+
+    def refuse(name: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if str(name) == str(path):
+            raise PermissionError(13, "Permission denied", str(name))
+        return opened(name, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse)
+    result = run("audit", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: cannot read {path}: Permission denied")
+    assert "cannot finish the run" not in result.stderr

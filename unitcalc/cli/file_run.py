@@ -167,6 +167,8 @@ def _check_extras(
         check_output(other, input_path=given, stdin=stdin, option=option)
         if output is not None and other.resolve() == output.resolve():
             raise click.UsageError(f"{option} {other} is also --output; give another file")
+    if report is not None and manifest_path and report.resolve() == manifest_path.resolve():
+        raise click.UsageError(f"--manifest {manifest_path} is also --report; give another file")
 
 
 def _manifest(

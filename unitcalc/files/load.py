@@ -131,7 +131,13 @@ def _regular(source: Path, display: str) -> bool:
         raise FileProblem(f"cannot read {display}: {why}", path=display) from None
     if source.is_dir():
         raise FileProblem(f"cannot read {display}: Is a directory", path=display)
-    return source.is_file()
+    if not source.is_file():
+        return False
+    try:  # said here, as the input's problem, not by whichever reader opens it first
+        os.close(os.open(source, os.O_RDONLY))
+    except OSError as exc:
+        raise FileProblem(f"cannot read {display}: {exc.strerror or exc}", path=display) from None
+    return True
 
 
 def _read_whole(source: Path, display: str) -> bytes:

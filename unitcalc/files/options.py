@@ -96,6 +96,22 @@ class Options:
     """How findings write an argument a problem names: as a Python caller does; the
     command line gives its flags."""
 
+    @columns.validator
+    def _one_column_a_role(self, attribute: attrs.Attribute[Any], value: Mapping[str, str]) -> None:
+        seen: dict[str, str] = {}
+        for role, header in value.items():
+            other = seen.setdefault(str(header).strip().lower(), role)
+            if other != role:
+                raise FileProblem(
+                    message_of(
+                        Mention("columns", dict(value), owner="Options", given=True),
+                        f": {other} and {role} both name the column {header!r}; a column "
+                        "holds one role, so name another for one of them",
+                    ),
+                    path="",
+                    argument="columns",
+                )
+
     @input_format.validator
     def _known_format(self, attribute: attrs.Attribute[Any], value: str | None) -> None:
         _one_of(attribute.name, value, INPUT_FORMATS, "input format")
