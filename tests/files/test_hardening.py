@@ -4,12 +4,15 @@ traceback, a rewritten value or a replaced device."""
 from __future__ import annotations
 
 import codecs
+import gzip
+import io
 import json
 import os
 import stat
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -455,3 +458,65 @@ def test_parts_settled_side_by_side_come_in_their_order(
     monkeypatch.setattr(run, "_settle_part", slow_then_fast)
     assert order() == one
     assert len(one) == 633  # every group: each bills 9 units
+
+
+def _parquet_bytes() -> bytes:
+    import polars as pl
+
+    out = io.BytesIO()
+    pl.read_csv((HEADER + "P1,2026-01-05,97110,33,2\n").encode()).write_parquet(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("made", "said"),
+    [
+        (lambda: gzip.compress((HEADER + "P1,2026-01-05,97110,33,2\n").encode()),
+         "is gzip-compressed, not a text file; decompress it first (gunzip)"),
+        (lambda: zipped(HEADER), "is a zip archive (an Excel .xlsx workbook is one), not a text "
+         "file; unzip it, or save the sheet as CSV"),
+        (_parquet_bytes, "is a Parquet file, not a text file; give --input-format parquet or "
+         "name it .parquet"),
+        (lambda: b"\x89PNG\r\n\x1a\n" + bytes(64), "is a PNG image, not a text file; is this the file you meant?"),
+        (lambda: (HEADER + "P1,2026-01-05,97110,33,2\n").encode("utf-16-le"),
+         "looks like UTF-16-LE text saved without a byte-order mark; give --encoding utf-16-le"),
+        (lambda: (HEADER + "P1,2026-01-05,97110,33,2\n").encode("utf-32-be"),
+         "looks like UTF-32-BE text saved without a byte-order mark; give --encoding utf-32-be"),
+    ],
+    ids=["gzip", "zip", "parquet", "png", "utf-16-le", "utf-32-be"],
+)  # fmt: skip
+def test_a_file_that_is_no_text_is_named_for_what_it_is(
+    tmp_path: Path, made: Any, said: str
+) -> None:
+    path = tmp_path / "v.csv"
+    path.write_bytes(made())
+    code, out, err = audit(str(path))
+    assert code == 2
+    assert out == ""
+    assert err == f"Error: {path} {said}\n"
+    fees = tmp_path / "fees.csv"
+    fees.write_bytes(made())
+    visits = tmp_path / "visits.csv"
+    visits.write_text(HEADER + "P1,2026-01-05,97110,33,2\n")
+    code, _, err = audit(str(visits), "--fees", str(fees))
+    assert code == 2
+    assert f"{fees} " in err
+    assert "not a text file" in err or "save it as UTF-8" in err
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-32-be"])
+def test_a_file_without_a_byte_order_mark_reads_in_the_encoding_given(
+    tmp_path: Path, encoding: str
+) -> None:
+    path = tmp_path / "v.csv"
+    path.write_bytes((HEADER + "P1,2026-01-05,97110,33,2\n").encode(encoding))
+    code, out, _ = audit(str(path), "--encoding", encoding)
+    assert code == 0
+    assert "ok                   1" in out
+
+
+def zipped(text: str) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("visits.csv", text)
+    return out.getvalue()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 import io
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from .errors import FileProblem, Mention, message_of
 
@@ -122,3 +122,101 @@ def detect_encoding(source: Source) -> tuple[str, bool]:
         return "cp1252", True
     name = codecs.lookup(best.encoding).name
     return ("cp1252" if name in {"iso8859-1", "latin-1"} else name), True
+
+
+FILE_KINDS: tuple[tuple[bytes, str, str], ...] = (
+    (b"PAR1", "a Parquet file", "parquet"),
+    (
+        b"PK\x03\x04",
+        "a zip archive (an Excel .xlsx workbook is one)",
+        "unzip it, or save the sheet as CSV",
+    ),
+    (b"PK\x05\x06", "an empty zip archive", "is this the file you meant?"),
+    (b"\x1f\x8b", "gzip-compressed", "decompress it first (gunzip)"),
+    (b"BZh", "bzip2-compressed", "decompress it first (bunzip2)"),
+    (b"\xfd7zXZ\x00", "xz-compressed", "decompress it first (unxz)"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed", "decompress it first (unzstd)"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image", "is this the file you meant?"),
+    (b"\xff\xd8\xff", "a JPEG image", "is this the file you meant?"),
+    (b"GIF8", "a GIF image", "is this the file you meant?"),
+    (b"%PDF-", "a PDF document", "give the data as CSV"),
+    (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+        "an older Excel workbook (.xls)",
+        "save the sheet as CSV",
+    ),
+    (b"SQLite format 3\x00", "an SQLite database", "export the table as CSV"),
+)
+"""What a file's first bytes say it is, when it is no text, and the fix (``parquet``: read
+it as Parquet)."""
+
+
+def file_kind(head: bytes) -> tuple[str, str] | None:
+    r"""What a file that is no text file is, by its first bytes, and the fix; None for
+    anything else.
+
+    >>> file_kind(b"\x1f\x8b\x08\x00"), file_kind(b"patient_id,code")
+    (('gzip-compressed', 'decompress it first (gunzip)'), None)
+    """
+    for magic, what, fix in FILE_KINDS:
+        if head.startswith(magic) and (magic != b"BZh" or head[4:10] == b"1AY&SY"):
+            return what, fix
+    return None
+
+
+def unmarked_wide(head: bytes) -> str | None:
+    r"""The encoding of text saved as UTF-16 or UTF-32 without a byte-order mark, told by
+    where its zero bytes fall (every other byte, or three of four, for Latin text); None
+    for anything else.
+
+    >>> unmarked_wide("code,minutes\n".encode("utf-16-le")), unmarked_wide(b"code,minutes")
+    ('utf-16-le', None)
+    """
+    size = min(len(head), 4096) // 4 * 4
+    if size < 8 or b"\x00" not in head[:size]:
+        return None
+    share = [head[i:size:4].count(0) / (size // 4) for i in range(4)]
+
+    def zero(*places: int) -> bool:
+        return all(share[i] > 0.9 for i in places)
+
+    def some(*places: int) -> bool:
+        return all(share[i] < 0.1 for i in places)
+
+    for encoding, zeros, others in (
+        ("utf-32-le", (1, 2, 3), (0,)),
+        ("utf-32-be", (0, 1, 2), (3,)),
+        ("utf-16-le", (1, 3), (0, 2)),
+        ("utf-16-be", (0, 2), (1, 3)),
+    ):
+        if zero(*zeros) and some(*others):
+            return encoding
+    return None
+
+
+def not_text(head: bytes, *, display: str, given_encoding: bool, side: bool = False) -> Any:
+    """Why a file cannot be read as text, from its first bytes (what it is and the fix,
+    or the encoding it was saved in without saying so, unless one was given), as a
+    message for :class:`.errors.UnitcalcError`; None when it may be text. ``side``: a
+    side file (fees, MUE table), which is CSV only."""
+    kind = file_kind(head)
+    if kind is not None:
+        what, fix = kind
+        said = f"{display} is {what}, not a text file; "
+        if fix != "parquet":
+            return message_of(said, fix)
+        if side:
+            return message_of(said, "save it as CSV")
+        return message_of(
+            said,
+            "give ",
+            Mention("input_format", "parquet", owner="Options"),
+            " or name it .parquet",
+        )
+    wide = None if given_encoding or marked_encoding(head) else unmarked_wide(head)
+    if wide is None:
+        return None
+    said = f"{display} looks like {wide.upper()} text saved without a byte-order mark; "
+    if side:
+        return message_of(said, "save it as UTF-8")
+    return message_of(said, "give ", Mention("encoding", wide, owner="Options"))

@@ -26,7 +26,7 @@ from typing import NamedTuple, Protocol
 import attrs
 
 from .bounded import read_bounded
-from .encodings import Source, detect_encoding, text_encoding
+from .encodings import Source, detect_encoding, not_text, text_encoding
 from .errors import FileProblem, UnitcalcError
 
 
@@ -75,6 +75,9 @@ def read_side_file(
     ('utf-16', SideRow(line=2, cells=('97110', '30.00')))
     """
     data = _read(source, display, problem) if isinstance(source, Path) else source
+    why = not_text(data[:4096], display=display, given_encoding=False, side=True)
+    if why is not None:
+        raise problem(why, path=display)
     detected, guessed = detect_encoding(data)
     encoding = text_encoding(detected, display=display)
     text = _decoded(data, encoding, guessed, display, problem)

@@ -24,6 +24,7 @@ from ..core.encodings import (
     Source,
     detect_encoding,
     marked_encoding,
+    not_text,
     open_source,
     text_encoding,
 )
@@ -205,6 +206,12 @@ def resolve(
     input_format: InputFormat = detect_format(Path(display), options.input_format)
     if isinstance(source, Path) and not _regular(source, display):
         source = _read_whole(source, display)
+    if input_format != "parquet":
+        with open_source(source) as handle:
+            head = handle.read(4096)
+        why = not_text(head, display=display, given_encoding=options.encoding is not None)
+        if why is not None:
+            raise FileProblem(why, path=display)
     detected: list[str] = []
     if input_format == "parquet":
         options = attrs.evolve(options, encoding=options.encoding or "utf-8")
