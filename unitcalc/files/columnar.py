@@ -28,6 +28,12 @@ if TYPE_CHECKING:
     import polars as pl
 
 
+COLUMNAR_COLUMNS = 1000
+"""Most columns a CSV file may have to be read in columns: :func:`complete` checks every
+column, and a plan over 60,000 of them held 1 GB; a wider file is read by the careful
+reader, which carries a row's values without a cost per column."""
+
+
 def csv_lines(
     source: Source, delimiter: str, *, display: str = "the file"
 ) -> tuple[tuple[str, ...], int] | None:
@@ -54,6 +60,8 @@ def csv_lines(
         )
         if len({name.lower() for name in columns}) != len(columns):
             return None  # the careful reader names the repeated column
+        if len(columns) > COLUMNAR_COLUMNS:
+            return None  # checked column by column, a plan too large: read row by row
         handle.seek(skip)
         physical = 0
         carriage = crlf = 0
