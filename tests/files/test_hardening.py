@@ -520,3 +520,42 @@ def zipped(text: str) -> bytes:
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr("visits.csv", text)
     return out.getvalue()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_a_modifier_that_is_none_makes_its_row_invalid(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"v{suffix}"
+    if suffix == ".csv":
+        path.write_text(HEADER.rstrip("\n") + ",modifiers\nP1,2026-01-05,97110,33,2,ZZZZZZ\n")
+    else:
+        path.write_text(
+            '{"patient_id": "P1", "date_of_service": "2026-01-05", "code": "97110", '
+            '"minutes": 33, "billed_units": 2, "modifiers": "GP;ZZZZZZ"}\n'
+        )
+    [finding] = iter_findings(path)
+    assert finding.status == "invalid"
+    assert "modifier 'ZZZZZZ' is not a two-character modifier such as GP or CQ" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("fees", "said"),
+    [
+        ("code,modifier,amount\n97110,ZZZZZZ,30.00\n",
+         "line 2: modifier: modifier 'ZZZZZZ' is not a two-character modifier"),
+        ("code,modifier,amount\n97110,GP;CQ,30.00\n",
+         "line 2: modifier: a fee row is priced for one modifier"),
+        ('code,amount\n97110,30.00\n"97112,35.00\n',
+         "line 3: a quote opened on this line is never closed: the file ends inside it"),
+    ],
+    ids=["long-modifier", "two-modifiers", "unclosed-quote"],
+)  # fmt: skip
+def test_a_fee_file_row_that_cannot_be_read_is_refused(
+    tmp_path: Path, fees: str, said: str
+) -> None:
+    visits, schedule = tmp_path / "v.csv", tmp_path / "fees.csv"
+    visits.write_text(HEADER + "P1,2026-01-05,97110,33,2\n")
+    schedule.write_text(fees)
+    code, out, err = audit(str(visits), "--fees", str(schedule))
+    assert code == 2
+    assert out == ""
+    assert f"{schedule}, {said}" in err

@@ -32,15 +32,20 @@ References:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from ..core.assistant import SOURCE_STATUTE, AssistantSplit, current_standard, standard_named
 from ..core.disciplines import ASSISTANT_MODIFIERS, THERAPY_MODIFIERS
 from ..core.errors import InvalidServiceError
+from ..core.text import echo
 from .assistant import REQUIRED_FROM
+
+if TYPE_CHECKING:
+    import polars as pl
 
 SOURCE_PAIRING = "CMS Pub. 100-04 Ch. 5 section 20.1"
 
@@ -70,23 +75,38 @@ def parse_modifiers(value: str | Iterable[str] | None) -> tuple[str, ...]:
     for part in parts:
         if not isinstance(part, str):
             raise InvalidServiceError(
-                f"modifiers must be text such as 'GP;CQ', not {part!r}",
+                f"modifiers must be text such as 'GP;CQ', not {echo(part)}",
                 code=None,
                 field="modifiers",
                 value=value,
             )
-        text = part.strip().upper()
+        text = part.strip(_BLANK)
         if not text:
             continue
-        if len(text) != 2 or not text.isalnum():
+        if not _MODIFIER.fullmatch(text):
             raise InvalidServiceError(
-                f"modifier {part.strip()!r} is not a two-character modifier such as GP or CQ",
+                f"modifier {echo(text)} is not a two-character modifier such as GP or CQ",
                 code=None,
                 field="modifiers",
                 value=value,
             )
-        out.append(text)
+        out.append(text.upper())
     return tuple(out)
+
+
+_BLANK = " \t\n\v\f\r"
+"""The white space a modifier may stand between (ASCII's)."""
+_MODIFIER = re.compile("[A-Za-z0-9]{2}")
+_PART = r"[\t\n\v\f\r]*(?:[A-Za-z0-9]{2}[\t\n\v\f\r]*)?"
+_MODIFIERS_TEXT = rf"^{_PART}(?:[ ;,]{_PART})*$"
+"""A modifiers cell :func:`parse_modifiers` reads: parts between spaces, semicolons or
+commas, each empty or one modifier, white space around it."""
+
+
+def modifiers_column(text: pl.Expr) -> pl.Expr:
+    """The columnar form of :func:`parse_modifiers`: whether each cell reads (null for
+    none), without the scalar form's error."""
+    return text.str.contains(_MODIFIERS_TEXT)
 
 
 @attrs.frozen

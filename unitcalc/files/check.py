@@ -35,6 +35,7 @@ from ..core.errors import (
 from ..core.model import ServiceLine
 from ..core.text import echo
 from ..core.values import date_column, minutes_column, parse_minutes, parse_units, units_column
+from ..engine.modifiers import modifiers_column, parse_modifiers
 from ..engine.payers import PayerProfile
 from ..engine.payers import select as select_profile
 from ..rules import get_rule, rule_column
@@ -112,6 +113,9 @@ def check_record(layout: Layout, record: Record, options: Options) -> Row:
             cq_units = values.get(layout.known["cq_units"])
             if cq_units is not None and str(cq_units).strip():
                 parse_units(cq_units, code=service.code, field="cq_units")
+        if "modifiers" in layout.known:
+            modifiers = values.get(layout.known["modifiers"])
+            parse_modifiers(modifiers if isinstance(modifiers, list) else _text(modifiers))
     except UnitcalcError as exc:
         field = getattr(exc, "field", None)
         where = f"{field}: " if field and field not in str(exc) else ""
@@ -280,7 +284,9 @@ def _value_columns(layout: Layout, options: Options) -> tuple[dict[str, pl.Expr]
     # checker reads it.
     values[ASSISTANT] = pl.lit(0 if has_assistant else None, dtype=pl.Int64)
     if "modifiers" in known:
-        ok.append(~bills_assistant_modifier_column(pl.col(known["modifiers"])))
+        modifiers = pl.col(known["modifiers"])
+        ok.append(~bills_assistant_modifier_column(modifiers))
+        ok.append(modifiers_column(modifiers).fill_null(True))
     if "cq_units" in known:
         ok.append(pl.col(known["cq_units"]).is_in(["", "0"]))
     return values, ok
@@ -379,3 +385,8 @@ def _assisted(row: Row, layout: Layout) -> bool:
     if "cq_units" in layout.known:
         return str(values.get(layout.known["cq_units"]) or "").strip() not in ("", "0")
     return False
+
+
+def _text(value: object) -> str | None:
+    """A cell as text (a JSON number as written), None for none."""
+    return None if value is None else str(value)

@@ -7,8 +7,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ...core.errors import FeeFileError
+from ...core.errors import FeeFileError, InvalidServiceError
 from ...core.sidefiles import SideRow
+from ...engine.modifiers import parse_modifiers
 from .money import read_amount
 from .schedule import Fee
 
@@ -51,7 +52,7 @@ def read_plain(rows: Sequence[SideRow], shown: str) -> dict[tuple[str, str, str]
                 field="code",
             )
         amount = read_amount(side.cell(at["amount"]), shown, line, "amount")
-        modifier = side.cell(at["modifier"]).upper() if "modifier" in at else ""
+        modifier = _modifier(side.cell(at["modifier"]), shown, line) if "modifier" in at else ""
         locality = side.cell(at["locality"]) if "locality" in at else ""
         practice = None
         if "pe_amount" in at and side.cell(at["pe_amount"]):
@@ -94,3 +95,22 @@ def read_plain(rows: Sequence[SideRow], shown: str) -> dict[tuple[str, str, str]
     if not fees:
         raise FeeFileError(f"{shown}: the fee CSV has a header but no fee rows", path=shown)
     return fees
+
+
+def _modifier(text: str, shown: str, line: int) -> str:
+    """A fee row's one modifier (none for an empty cell), read as claim lines' are."""
+    try:
+        read = parse_modifiers(text)
+    except InvalidServiceError as exc:
+        read = (text, "")
+        why = str(exc)
+    else:
+        why = "a fee row is priced for one modifier"
+    if len(read) > 1:
+        raise FeeFileError(
+            f"{shown}, line {line}: modifier: {why}; write one such as 26 or GP",
+            path=shown,
+            line=line,
+            field="modifier",
+        )
+    return read[0] if read else ""
