@@ -397,7 +397,11 @@ class TestBatchReport:
             ("", "false", '{"meta": {"k": 1}}'),
         ]
 
-    def test_per_row_adds_the_primary_of_an_add_on_family(self, tmp_path: Path) -> None:
+    def test_per_row_says_the_primary_of_an_add_on_family_on_the_input_row(
+        self, tmp_path: Path
+    ) -> None:
+        # Every output row is an input row: 97129, counted for the family but not a line
+        # of the input, is said on the 97130 row, not written as a row of its own.
         path = tmp_path / "v.csv"
         path.write_text("visit_id,code,minutes\nV1,97130,20\n", encoding="utf-8")
         result = run("batch", str(path), "--per-row")
@@ -405,10 +409,10 @@ class TestBatchReport:
         rows = list(csv.DictReader(io.StringIO(result.stdout)))
         assert [(r["visit_id"], r["code"], r["minutes"], r["units"]) for r in rows] == [
             ("V1", "97130", "20", "0"),
-            ("V1", "97129", "", "1"),
         ]
-        assert rows[1]["message"] == (
-            "not in the input: 97129 is part of the add-on family counted here"
+        assert rows[0]["message"] == (
+            "97129 x1 counted too, as part of this add-on family; it is not a line of the "
+            "input (bill it on its own claim line)"
         )
 
 

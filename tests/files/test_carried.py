@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -428,3 +429,24 @@ def test_a_file_of_60000_columns_is_carried_whole_row_by_row(tmp_path: Path) -> 
     assert csv_lines(narrow, ",") is not None
     narrow.write_text(",".join(f"c{i}" for i in range(COLUMNAR_COLUMNS + 1)) + "\n")
     assert csv_lines(narrow, ",") is None
+
+
+def test_a_json_lines_record_refused_whole_keeps_its_text_in_per_row_output(
+    tmp_path: Path,
+) -> None:
+    good = '{"patient_id": "P1", "date_of_service": "2026-03-02", "code": "97110", "minutes": 33, "billed_units": 2}'
+    twice = '{"patient_id": "P1", "code": "97140", "minutes": 8, "minutes": 38}'
+    path = tmp_path / "v.jsonl"
+    path.write_text(f"{good}\n{twice}\nnot json\n")
+    result = run("batch", "--per-row", str(path))
+    assert result.exit_code == 1, result.stderr  # rows that could not be used
+    rows = rows_of(result.stdout)
+    assert [json.loads(r["other_fields"] or "{}") for r in rows] == [
+        {},
+        {"unreadable_record": twice},
+        {"unreadable_record": "not json"},
+    ]
+    assert [r["unitcalc_status"] for r in rows] == ["ok", "invalid", "invalid"]
+    lines = run("batch", "--per-row", str(path), "--format", "jsonl")
+    records = [json.loads(line) for line in lines.stdout.splitlines()]
+    assert [r.get("unreadable_record") for r in records] == [None, twice, "not json"]

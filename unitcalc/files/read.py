@@ -375,21 +375,22 @@ class AnyCase(dict[str, Any]):
 
 
 def _json_record(number: int, text: str) -> Record:
+    """A JSON Lines record, or one refused whole with the reason (its text kept, see
+    :data:`UNREADABLE`)."""
     try:
         value = load_json(text)
     except json.JSONDecodeError as exc:
-        return Record(number, number, {}, f"not valid JSON ({exc.msg}, column {exc.colno})")
+        return _refused(number, text, f"not valid JSON ({exc.msg}, column {exc.colno})")
     except JsonProblem as exc:
-        return Record(number, number, {}, str(exc))
+        return _refused(number, text, str(exc))
     except RecursionError:
-        return Record(number, number, {}, "JSON nested too deeply")
+        return _refused(number, text, "JSON nested too deeply")
     if not isinstance(value, dict):
-        return Record(number, number, {}, "a JSON Lines record must be an object {...}")
+        return _refused(number, text, "a JSON Lines record must be an object {...}")
     if "\\ud" in text.lower() and _lone_surrogate(value):
-        return Record(
+        return _refused(
             number,
-            number,
-            {},
+            text,
             "the record holds a lone surrogate escape (such as \\ud800), half of a "
             "character and no text; write the character whole",
         )
@@ -399,14 +400,22 @@ def _json_record(number: int, text: str) -> Record:
     for key in value:
         name = str(key).strip().lower()
         if name in lowered:
-            return Record(
+            return _refused(
                 number,
-                number,
-                {},
+                text,
                 f"the keys {lowered[name]!r} and {key!r} differ only in letter case; keep one",
             )
         lowered[name] = str(key)
     return Record(number, number, AnyCase({str(k): v for k, v in value.items()}))
+
+
+UNREADABLE = "unreadable_record"
+"""The key under which a JSON Lines record refused whole (not JSON, a key twice ...) keeps
+its line's text, as it was, for the per-row output: nothing of it is lost."""
+
+
+def _refused(number: int, text: str, why: str) -> Record:
+    return Record(number, number, {UNREADABLE: text.rstrip("\r\n")}, why)
 
 
 def _lone_surrogate(value: object) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, Literal
 
 from ..core.errors import OutputProblem, UnitcalcError
@@ -193,6 +193,7 @@ class BatchWriter:
             (line.code, line.discipline if pooled else None): line for line in result.lines
         }
         first_rows: dict[tuple[str, str | None], dict[str, Any]] = {}
+        per_row: list[tuple[tuple[str, str | None], dict[str, Any]]] = []
         for row in group.rows:
             assert row.service is not None
             # A row without a discipline is looked up in the pool it was counted in.
@@ -205,16 +206,10 @@ class BatchWriter:
             if self.per_row:
                 line = remaining.pop(key, None)
                 units = line.units if line is not None else 0
-                yield values | self._computed(units, tie, "ok", remarks(row.service.code), edits)
+                computed = self._computed(units, tie, "ok", remarks(row.service.code), edits)
+                per_row.append((key, values | computed))
         if self.per_row:
-            for line in remaining.values():
-                # An add-on family member the input did not list (97129 for 97130).
-                values = dict(group.key_fields)
-                values[_column(group, "code") or "code"] = line.code
-                if line.discipline is not None and _column(group, "discipline"):
-                    values[_column(group, "discipline") or "discipline"] = line.discipline
-                note = f"not in the input: {line.code} is part of the add-on family counted here"
-                yield values | self._computed(line.units, tie, "ok", note, edits)
+            yield from self._with_family_notes(per_row, remaining.values())
             return
         for line in result.lines:
             key = (line.code, line.discipline if pooled else None)
@@ -224,6 +219,24 @@ class BatchWriter:
             yield self._claim_line(group, values, line.code, line.discipline, line.minutes) | (
                 self._computed(line.units, tie, "ok", remarks(line.code), edits)
             )
+
+    def _with_family_notes(
+        self, rows: list[tuple[tuple[str, str | None], dict[str, Any]]], unlisted: Iterable[Any]
+    ) -> Iterator[dict[str, Any]]:
+        """The per-row rows, each an input row: a code of an add-on family counted but not
+        in the input (97129 for 97130) is said on the first row of its pool, never
+        written as a row of its own."""
+        message = self.computed_names[3]
+        for line in unlisted:
+            pool = line.discipline
+            _, row = next(((k, r) for k, r in rows if k[1] == pool), rows[0])
+            note = (
+                f"{line.code} x{line.units} counted too, as part of this add-on family; it is "
+                "not a line of the input (bill it on its own claim line)"
+            )
+            row[message] = "; ".join(part for part in (row[message], note) if part)
+        for _, row in rows:
+            yield row
 
     def _claim_line(
         self, group: Group, values: Mapping[str, Any], code: Any, discipline: Any, minutes: Any
