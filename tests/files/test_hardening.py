@@ -196,9 +196,12 @@ def test_standard_input_is_read_without_a_copy_on_disk(
     assert list(private.iterdir()) == []
 
 
-def test_sigterm_leaves_no_half_written_report(tmp_path: Path) -> None:
+@pytest.mark.parametrize("ending", ["SIGTERM", "SIGHUP"])
+def test_an_ending_signal_leaves_no_half_written_report(tmp_path: Path, ending: str) -> None:
     import signal
     import time
+
+    number = getattr(signal, ending)
 
     report = tmp_path / "report.csv"
     script = (
@@ -206,7 +209,7 @@ def test_sigterm_leaves_no_half_written_report(tmp_path: Path) -> None:
         "from pathlib import Path\n"
         "from unitcalc.cli.file_run import _terminated\n"
         "from unitcalc.files.output import atomic_output\n"
-        "signal.signal(signal.SIGTERM, _terminated)\n"
+        f"signal.signal(signal.{ending}, _terminated)\n"
         f"with atomic_output(Path({str(report)!r})) as out:\n"
         "    out.write('half a report')\n"
         "    out.flush()\n"
@@ -217,8 +220,8 @@ def test_sigterm_leaves_no_half_written_report(tmp_path: Path) -> None:
     while not list(tmp_path.glob(".report.csv.*.partial")):
         assert time.monotonic() < deadline, "the report was never started"
         time.sleep(0.02)
-    run.send_signal(signal.SIGTERM)
-    assert run.wait(timeout=30) == 128 + signal.SIGTERM
+    run.send_signal(number)
+    assert run.wait(timeout=30) == 128 + number
     assert list(tmp_path.iterdir()) == []
 
 
@@ -559,3 +562,21 @@ def test_a_fee_file_row_that_cannot_be_read_is_refused(
     assert code == 2
     assert out == ""
     assert f"{schedule}, {said}" in err
+
+
+def test_a_file_run_ends_on_a_closed_terminal_as_on_sigterm(tmp_path: Path) -> None:
+    import signal
+
+    from unitcalc.cli.file_run import _terminated
+
+    path = tmp_path / "v.csv"
+    path.write_text(HEADER + "P1,2026-01-05,97110,33,2\n")
+    before = {name: signal.getsignal(name) for name in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        code, _, _ = audit(str(path))
+        assert code == 0
+        assert signal.getsignal(signal.SIGHUP) is _terminated
+        assert signal.getsignal(signal.SIGTERM) is _terminated
+    finally:
+        for name, handler in before.items():
+            signal.signal(name, handler)

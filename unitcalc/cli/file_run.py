@@ -2,7 +2,7 @@
 into memory), the groups counted by :func:`unitcalc.files.run_groups` with a progress
 bar on a terminal, then the outputs written atomically: the main one, the ``--manifest``
 (how the run was made) and the audit's ``--report``. A full disk or a vanished reader
-ends the run in one line, and SIGTERM removes a half-written output.
+ends the run in one line, and SIGTERM or SIGHUP removes a half-written output.
 """
 
 from __future__ import annotations
@@ -81,8 +81,11 @@ def _run(
     from ..files.output import atomic_output, check_output
 
     progress = _progress()
-    # SIGTERM ends the run as an error does: a half-written report is removed.
+    # SIGTERM and SIGHUP (a closed terminal) end the run as an error does: a
+    # half-written report is removed.
     signal.signal(signal.SIGTERM, _terminated)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, _terminated)
     with contextlib.closing(writer):
         output = check_output(
             output, input_path=None if file == "-" else Path(file), stdin=file == "-"

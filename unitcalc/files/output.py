@@ -11,9 +11,11 @@ import errno
 import os
 import re
 import shutil
+import signal
 import stat
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -143,17 +145,22 @@ def atomic_output(path: Path | None, *, bom: bool = False) -> Iterator[IO[str]]:
     folder = path.parent
     # A half-written copy a killed run left beside the output: removed, then made anew.
     remove_stale(folder, re.compile(re.escape(f".{path.name}.") + _PARTIAL))
-    # Not a with-block: the file must outlive its handle to be moved into place.
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
-        "w",
-        encoding=encoding,
-        newline="",
-        dir=folder,
-        prefix=f".{path.name}.{run_mark()}.",
-        suffix=".partial",
-        delete=False,
-    )
+    # Not a with-block: the file must outlive its handle to be moved into place. Signals
+    # that end the run wait until the file is made and its removal is in place.
+    held = _hold_signals()
+    handle = None
     try:
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
+            "w",
+            encoding=encoding,
+            newline="",
+            dir=folder,
+            prefix=f".{path.name}.{run_mark()}.",
+            suffix=".partial",
+            delete=False,
+        )
+        _release_signals(held)
+        held = None
         with handle:
             yield handle
         # A temporary file is private (0600): a report written anew gets the usual
@@ -165,9 +172,35 @@ def atomic_output(path: Path | None, *, bom: bool = False) -> Iterator[IO[str]]:
         os.chmod(handle.name, mode)
         _into_place(Path(handle.name), path, before)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(handle.name)
+        if handle is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(handle.name)
         raise
+    finally:
+        _release_signals(held)
+
+
+_ENDING = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+"""The signals that end a run (Ctrl-C, kill, a closed terminal)."""
+
+
+def _hold_signals() -> set[int | signal.Signals] | None:
+    """Blocks the signals that end a run, in the main thread where Python handles them;
+    the signals blocked before, to restore (None: nothing was blocked)."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not (
+        threading.main_thread()
+    ):
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, _ENDING)
+
+
+def _release_signals(held: set[int | signal.Signals] | None) -> None:
+    """Restores the signal mask :func:`_hold_signals` changed: a signal that came
+    meanwhile is handled now."""
+    if held is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _into_place(written: Path, path: Path, before: os.stat_result | None) -> None:
