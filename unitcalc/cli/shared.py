@@ -33,6 +33,7 @@ _FLAGS: dict[tuple[str, str], str] = {
     ("Options", "pooling"): "--pool-by",
     ("calculate", "pooling"): "--pool-by",
     ("calculate", "default_discipline"): "--default-discipline",
+    ("calculate_month", "month"): "--month",
     ("define_code", "spec"): "--define",
     ("CodeTable.load", "path"): "--codes",
     ("load_fees", "locality"): "--locality",

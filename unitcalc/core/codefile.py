@@ -30,6 +30,7 @@ from typing import Any
 from .codeinfo import KINDS, CodeInfo, normalize_code
 from .disciplines import NAMES as DISCIPLINES
 from .errors import CodeTableError, InvalidServiceError, Mention, message_of
+from .months import MonthCounting, check_counting, parse_counting
 from .tomlfile import find_line, parse, read
 
 _ONE_DAY = datetime.timedelta(days=1)
@@ -51,6 +52,7 @@ _ENTRY_KEYS = frozenset(
         "valid_source",
         "valid_kind",
         "monthly_counting",
+        "month",
     }
 )
 
@@ -193,6 +195,7 @@ def _parse_entry(
         raise fail("disciplines", f"must be a list drawn from {', '.join(DISCIPLINES)}")
     valid_from, valid_to, deleted_on, replaced_by = _dated_keys(body, kind, fail)
     monthly_counting = _monthly_counting(body, kind, addon_of, unit_minutes, fail)
+    month = _month(body, kind, fail, required=require_sources)
     citations = _cited(
         body, "source", sources, fail, required=require_sources, known=require_sources
     )
@@ -232,7 +235,23 @@ def _parse_entry(
         valid_sources=tuple(valid_sources),
         valid_kind=valid_kind,
         monthly_counting=monthly_counting,
+        month=month,
     )
+
+
+def _month(
+    body: Mapping[str, Any], kind: str, fail: _Fail, *, required: bool
+) -> MonthCounting | None:
+    """How a monthly code counts in its month (its ``month`` table), which only monthly
+    codes have; every packaged monthly code has one."""
+    value = body.get("month")
+    if value is None:
+        if kind == "monthly" and required:
+            raise fail("month", "a packaged monthly code says how it counts in its month")
+        return None
+    if kind != "monthly":
+        raise fail("month", "only for monthly codes")
+    return parse_counting(value, fail, normalize_code)
 
 
 def _code_label_kind(raw_code: str, body: Mapping[str, Any], fail: _Fail) -> tuple[str, str, Any]:
@@ -394,6 +413,9 @@ def check_references(
     An add-on's unit may differ from its primary's (97550's first 30 minutes, then 97551's
     15-minute units): the family counts the first unit at the primary's length and the
     rest at the add-on's."""
+    problem = check_counting({info.code: info.month for info in codes.values()})
+    if problem is not None and not partial:
+        raise CodeTableError(f"{source_name}: {problem}", path=source_name)
     addons_by_primary: dict[str, str] = {}
     for info in codes.values():
         if info.addon_of is None:

@@ -25,11 +25,13 @@ import attrs
 
 from .errors import InvalidServiceError
 from .frozen import frozen
+from .months import MonthCounting
 
 Kind = Literal["timed", "untimed", "monthly", "deleted"]
 KINDS: tuple[Kind, ...] = ("timed", "untimed", "monthly", "deleted")
-"""``monthly`` codes (remote therapeutic monitoring) are counted by the calendar month and
-refused for a day's count; ``deleted`` codes are refused after their last valid day."""
+"""``monthly`` codes (remote therapeutic monitoring) are counted by the calendar month or a
+30-day period (:mod:`unitcalc.engine.monthly`) and refused for a day's count; ``deleted``
+codes are refused after their last valid day."""
 DayKind = Literal["timed", "untimed"]
 _ONE_DAY = datetime.timedelta(days=1)
 
@@ -102,6 +104,9 @@ class CodeInfo:
     """Deleted codes only: how the code was counted while valid (``None``: unknown)."""
     monthly_counting: str | None = None
     """Monthly codes only: what they count by, in a few words."""
+    month: MonthCounting | None = None
+    """Monthly codes only: how the code counts in its month (None: the table does not
+    say, and a month with it cannot be counted)."""
 
     def __attrs_post_init__(self) -> None:
         # A deleted code's window ends the day before its deletion: one fact, two views.
@@ -154,6 +159,7 @@ class CodeInfo:
             "valid_sources": list(self.valid_sources),
             "valid_kind": self.valid_kind,
             "monthly_counting": self.monthly_counting,
+            "month": self.month.to_dict() if self.month is not None else None,
         }
 
     @property

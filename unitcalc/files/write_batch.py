@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 
 from ..core.errors import UnitcalcError
 from ..core.model import Result
+from ..engine.month_result import MonthResult
 from .cells import safe_row
 from .evaluate import Group
 from .layout import Layout
@@ -107,6 +108,9 @@ class BatchWriter:
         return dict(zip(self.computed_names, values, strict=True))
 
     def _rows(self, group: Group) -> Iterator[dict[str, Any]]:
+        if group.month is not None:
+            yield from self._month_rows(group, group.month)
+            return
         evaluation = group.evaluation
         if evaluation is None:
             message = "; ".join(group.errors)
@@ -172,6 +176,45 @@ class BatchWriter:
                 values[billed_column] = _billed_sum(billed.get(key, []))
             yield self._claim_line(group, values, line.code, line.discipline, line.minutes) | (
                 self._computed(line.units, tie, "ok", remarks(line.code), edits)
+            )
+
+    def _month_rows(self, group: Group, month: MonthResult) -> Iterator[dict[str, Any]]:
+        """A patient's month: a claim line per code (its lines' minutes, the units the
+        month's count gives it), or each input row with its code's units on the first
+        row of the code, then the codes the count adds."""
+        notes = [*month.warnings, *group.notes]
+
+        def remarks(code: str) -> str:
+            return "; ".join(note.text for note in notes if note.about(code))
+
+        billed_column = _column(group, "billed_units")
+        rows: dict[str, list[dict[str, Any]]] = {}
+        minutes: dict[str, int | None] = {}
+        for row in group.rows:
+            assert row.service is not None
+            code = row.service.code
+            rows.setdefault(code, []).append(_copy(row.record.values))
+            if row.service.minutes is not None:
+                minutes[code] = (minutes.get(code) or 0) + row.service.minutes
+        for code, units in month.units.items():
+            given = rows.get(code, [])
+            if self.per_row:
+                for index, values in enumerate(given):
+                    yield values | self._computed(
+                        units if index == 0 else 0, "", "ok", remarks(code)
+                    )
+                if not given:
+                    values = dict(group.key_fields)
+                    values[_column(group, "code") or "code"] = code
+                    note = f"not in the input: the month's count gives {code}"
+                    yield values | self._computed(units, "", "ok", note)
+                continue
+            values = dict(given[0]) if given else dict(group.key_fields)
+            if billed_column is not None and given:
+                values[billed_column] = _billed_sum([each.get(billed_column) for each in given])
+            discipline = _value(group, values, "discipline") if given else None
+            yield self._claim_line(group, values, code, discipline, minutes.get(code)) | (
+                self._computed(units, "", "ok", remarks(code))
             )
 
     def _claim_line(
