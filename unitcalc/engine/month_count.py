@@ -11,7 +11,7 @@ billed. The file engine (:mod:`unitcalc.files.months`) computes the same steps i
 and calls :func:`month_result` and :func:`month_finding` for the words, so both engines
 say the same.
 
->>> result = count_month([MonthLine("98980", 45), MonthLine("98977", days_of_data=20)],
+>>> result = calculate_month([MonthLine("98980", 45), MonthLine("98977", days_of_data=20)],
 ...                      month="2026-03")
 >>> dict(result.units), result.total_units
 ({'98980': 1, '98977': 1, '98981': 1}, 3)
@@ -50,7 +50,7 @@ __all__ = [
     "MonthOptions",
     "MonthResult",
     "audit_month",
-    "count_month",
+    "calculate_month",
 ]
 
 
@@ -80,8 +80,8 @@ class MonthLine:
         object.__setattr__(self, "minutes", parse_minutes(self.minutes, code=self.code))
 
 
-def count_month(
-    lines: Iterable[MonthLine],
+def calculate_month(
+    lines: Iterable[MonthLine] | Mapping[str, int | None],
     month: str | datetime.date,
     *,
     codes: CodeTable | None = None,
@@ -90,19 +90,28 @@ def count_month(
 ) -> MonthResult:
     """Count one patient's month (``"YYYY-MM"``) of remote therapeutic monitoring.
 
-    ``history`` carries the patient's earlier months (:attr:`MonthResult.history` of
-    the month before): a device supply less than 30 days after one counted then is not
-    counted. Raises :class:`~unitcalc.InvalidServiceError` (or a code table lookup
-    error) naming the line's code and field for a line that cannot be counted.
+    ``lines`` are :class:`MonthLine` objects, or ``{code: minutes}`` for management and
+    set-up codes alone (a device supply needs its days of data: a :class:`MonthLine`).
+    ``options`` settle what the sources leave open (:class:`MonthOptions`); ``codes``
+    replaces the packaged code table. ``history`` carries the patient's earlier months
+    (:attr:`MonthResult.history` of the month before): a device supply less than 30
+    days after one counted then is not counted. Raises
+    :class:`~unitcalc.InvalidServiceError` (or a code table lookup error) naming the
+    line's code and field for a line that cannot be counted.
 
-    >>> count_month([MonthLine("98977", days_of_data=10)], "2025-06").total_units
+    >>> calculate_month([MonthLine("98977", days_of_data=10)], "2025-06").total_units
     0
     """
     table = codes if codes is not None else CodeTable.default()
     options = options if options is not None else MonthOptions()
     history = history if history is not None else MonthHistory()
     first = parse_month(month)
-    checked = [_checked(line, first, table) for line in lines]
+    given = (
+        [MonthLine(code, minutes) for code, minutes in lines.items()]
+        if isinstance(lines, Mapping)
+        else list(lines)
+    )
+    checked = [_checked(line, first, table) for line in given]
     minutes = sum(line.minutes or 0 for line, info in checked if _role(info) == "management")
     management = management_units(
         minutes, in_force(table, first), further_blocks=options.further_blocks
@@ -233,7 +242,7 @@ def _period(table: CodeTable, code: str | None) -> int:
 
 
 def audit_month(
-    lines: Iterable[MonthLine],
+    lines: Iterable[MonthLine] | Mapping[str, int | None],
     billed: Mapping[str, object],
     month: str | datetime.date,
     *,
@@ -245,7 +254,7 @@ def audit_month(
 ) -> Finding:
     """Audit one patient's month: ``billed`` maps codes to the units billed for the
     month (``{"98980": 1, "98981": 1}``); the other arguments are those of
-    :func:`count_month`. Invalid input raises, as :func:`count_month` does; the file
+    :func:`calculate_month`. Invalid input raises, as :func:`calculate_month` does; the file
     audit turns such errors into ``invalid`` findings.
 
     >>> finding = audit_month([MonthLine("98980", 25)], {"98980": 1, "98979": 1}, "2026-03")
@@ -253,7 +262,7 @@ def audit_month(
     ('over', 1)
     """
     table = codes if codes is not None else CodeTable.default()
-    result = count_month(lines, month, codes=table, options=options, history=history)
+    result = calculate_month(lines, month, codes=table, options=options, history=history)
     units: dict[str, int] = {}
     for raw, value in billed.items():
         code = normalize_code(raw)

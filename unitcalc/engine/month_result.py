@@ -1,7 +1,7 @@
 """A month's count in words: its units, the reasoning, the notes, and its audit finding.
 
 Both engines call these functions: the one-visit month engine (:func:`unitcalc.engine.
-month_count.count_month`) after counting a month line by line, and the file engine
+month_count.calculate_month`) after counting a month line by line, and the file engine
 (:mod:`unitcalc.files.months`) after counting many months in columns; each hands over
 what the count found (the management minutes and the codes they support, each line's
 outcome) and gets the same :class:`MonthResult`, and for an audit the same
@@ -272,7 +272,7 @@ def month_finding(
     warnings = list(result.warnings)
     first = [
         code
-        for code, units in billed_all.items()
+        for code, units in sorted(billed_all.items())
         if units and (info := codes.codes.get(code)) and info.month
         and info.month.role == "management" and info.month.after is None
     ]  # fmt: skip

@@ -140,28 +140,35 @@ def management_columns(
     management code its minutes support. ``codes`` is :func:`month_code_frame`."""
     import polars as pl
 
-    managing = codes.filter(pl.col("role") == "management")
+    managing = codes.filter(pl.col("role") == "management").select(
+        pl.col("code").alias("__code"),
+        pl.col("minutes").alias("__size"),
+        pl.col("after").alias("__after"),
+        pl.col("valid_from").alias("__valid_from"),
+        pl.col("valid_to").alias("__valid_to"),
+    )
     pairs = groups.select(group, minutes, on).join(managing, how="cross")
-    pairs = pairs.filter(in_force_column(pl.col("valid_from"), pl.col("valid_to"), pl.col(on)))
+    pairs = pairs.filter(in_force_column(pl.col("__valid_from"), pl.col("__valid_to"), pl.col(on)))
     first = (
-        pairs.filter(pl.col("after").is_null() & (pl.col("minutes") <= pl.col(minutes)))
-        .sort(group, pl.col("minutes"), "code", descending=[False, True, False])
+        pairs.filter(pl.col("__after").is_null() & (pl.col("__size") <= pl.col(minutes)))
+        .sort(group, "__size", "__code", descending=[False, True, False])
         .group_by(group, maintain_order=True)
         .first()
-        .select(group, minutes, pl.col("code"), pl.col("minutes").alias("__first_minutes"))
+        .select(group, minutes, "__code", pl.col("__size").alias("__first_size"))
     )
     further = pairs.join(
-        first.select(group, pl.col("code").alias("after"), "__first_minutes"),
-        on=[group, "after"],
+        first.select(group, pl.col("__code").alias("__after"), "__first_size"),
+        on=[group, "__after"],
     ).select(
         group,
-        "code",
-        blocks(
-            pl.col(minutes) - pl.col("__first_minutes"), pl.col("minutes"), further_blocks
-        ).alias("units"),
+        "__code",
+        blocks(pl.col(minutes) - pl.col("__first_size"), pl.col("__size"), further_blocks).alias(
+            "units"
+        ),
     )
-    chosen = first.select(group, "code", pl.lit(1, dtype=pl.Int64).alias("units"))
-    return pl.concat([chosen, further.cast({"units": pl.Int64})]).filter(pl.col("units") > 0)
+    chosen = first.select(group, "__code", pl.lit(1, dtype=pl.Int64).alias("units"))
+    found = pl.concat([chosen, further.cast({"units": pl.Int64})])
+    return found.filter(pl.col("units") > 0).rename({"__code": "code"})
 
 
 # --- device supply ---------------------------------------------------------------------

@@ -4,7 +4,7 @@ A row whose code is counted by the month (:data:`~unitcalc.files.check.MONTHLY`,
 :mod:`.check` read it) leaves its day's group: its group is its patient's month (the key
 with the date of service's month in the date's place, ``P1 / 2026-03``), beside the
 daily groups of the same file. The month groups are counted in columns, in the order of
-the one-month engine (:func:`unitcalc.engine.month_count.count_month`), calling the
+the one-month engine (:func:`unitcalc.engine.month_count.calculate_month`), calling the
 columnar form of each step of :mod:`unitcalc.engine.monthly`:
 
 1. each row's code joined with its month data and checked as in force on its date; a
@@ -43,7 +43,7 @@ from ..core.months import month_column
 from ..core.windows import in_force_column
 from ..engine.audit import Finding
 from ..engine.compliance import status_column
-from ..engine.month_count import MonthLine, count_month
+from ..engine.month_count import MonthLine, calculate_month
 from ..engine.month_result import (
     MonthHistory,
     MonthLineResult,
@@ -381,7 +381,7 @@ def _errors(values: list[dict[str, Any]], options: Options) -> tuple[str, ...]:
         for value in values
     ]
     try:
-        count_month(
+        calculate_month(
             lines, values[0]["__month"], codes=options.settings.codes, options=options.month
         )
     except UnitcalcError as exc:

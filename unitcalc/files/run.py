@@ -27,6 +27,7 @@ from ..core.encodings import Source, text_encoding
 from ..core.errors import FileProblem, Mention, message_of
 from ..core.mue import MueTable
 from ..engine.audit import Finding
+from ..engine.monthly import MonthOptions
 from ..engine.payers import PayerProfile
 from ..engine.providers import tally_frame
 from ..engine.settings import Pooling
@@ -76,6 +77,7 @@ def iter_findings(
     mue: MueTable | None = None,
     delimiter: str | None = None,
     columns: Mapping[str, str] | None = None,
+    month: MonthOptions | None = None,
 ) -> Iterator[Finding]:
     """Audit a visit file and yield one :class:`~unitcalc.Finding` per group,
     ``ok`` ones included. Findings come after the whole file was read, so that a file
@@ -83,7 +85,8 @@ def iter_findings(
     temporary file, not in memory. ``payer`` names the profile (from ``profiles``) for
     rows without a ``payer`` column value. ``encoding=None`` detects the encoding; the
     delimiter is detected unless given; ``columns`` maps roles to headers (role ->
-    header, as ``--columns``).
+    header, as ``--columns``). Rows of remote therapeutic monitoring codes are audited by
+    patient and calendar month (``month``: the options where the sources leave a choice).
     """
     options = Options.of(
         delimiter=delimiter,
@@ -99,6 +102,7 @@ def iter_findings(
         profiles=dict(profiles or {}),
         profiles_path=profiles_path,
         mue=mue,
+        month=month or MonthOptions(),
         need_billed=True,
     )
     if payer is not None:
