@@ -91,7 +91,8 @@ def test_a_management_code_follows_a_first_block_code() -> None:
 def test_a_users_monthly_code_counts_by_its_month_table() -> None:
     text = ENTRY + 'month = { role = "management", minutes = 30 }\n'
     [info] = parse_table(text, source_name="mine.toml", require_sources=False)
-    assert info.month is not None and info.month.minutes == 30
+    assert info.month is not None
+    assert info.month.minutes == 30
     assert info.to_dict()["month"]["role"] == "management"
 
 
