@@ -138,3 +138,36 @@ def test_any_month_validates_and_is_the_librarys(parts: list[str], month: str) -
     VALIDATOR.validate(document)
     lines = [parse_month_service(part) for part in parts]
     assert document["units"] == dict(unitcalc.calculate_month(lines, month).units)
+
+
+@pytest.mark.parametrize(
+    ("document", "words"),
+    [
+        ({"month": "2026-03", "services": [], "rule": "cms"}, "unknown key 'rule'; expected month"),
+        ({"month": 202603, "services": [{"code": "98980"}]}, 'month must be text such as "2026-03"'),
+        ({"month": "2026-03", "services": ["98980"]}, 'services[0]: expected an object with "code"'),
+        ({"month": None, "services": [{"code": "98980", "minutes": 20}]}, "give the month with --month"),
+    ],
+    ids=["unknown-key", "month-not-text", "service-not-object", "no-month"],
+)  # fmt: skip
+def test_a_bad_month_document_says_what_is_wrong(document: dict[str, Any], words: str) -> None:
+    result = run("calc", "--input", "-", stdin=json.dumps(document))
+    assert result.exit_code == 2
+    assert words in result.output
+
+
+@pytest.mark.parametrize("token", ["=20", "98980=20@"], ids=["no-code", "empty-date"])
+def test_a_bad_token_says_how_to_write_one(token: str) -> None:
+    result = run("calc", "--month", "2026-03", token)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert result.output.startswith("Error: ")
+
+
+def test_the_library_renders_a_month_without_a_width() -> None:
+    from unitcalc.cli.calc_month import render_month
+
+    month = unitcalc.calculate_month({"98975": None}, "2026-03")
+    text = render_month(month, explain=True)
+    assert text.splitlines()[0].startswith("Month: 2026-03")
+    assert "once per episode of care" in text

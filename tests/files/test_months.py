@@ -51,10 +51,19 @@ def rows(draw: st.DrawFn) -> Row:
 files = st.lists(rows(), min_size=1, max_size=14)
 
 
-def text_of(lines: Sequence[Row]) -> str:
-    return HEADER + "".join(
-        f"{p},{d.isoformat()},{c},{m},{days},{b}\n" for p, d, c, m, days, b in lines
-    )
+def text_of(lines: Sequence[Row], *, odd: bool = False) -> str:
+    """The file's text; ``odd``: every other row written otherwise (a US date, a code
+    and days with spaces, days as 7.0), for the scalar checker."""
+
+    def row(index: int, line: Row) -> str:
+        p, d, c, m, days, b = line
+        if odd and index % 2:
+            date, code = f"{d.month}/{d.day}/{d.year}", f" {c}"
+            days = f"{days}.0" if days else days
+            return f"{p},{date},{code},{m},{days},{b}\n"
+        return f"{p},{d.isoformat()},{c},{m},{days},{b}\n"
+
+    return HEADER + "".join(row(index, line) for index, line in enumerate(lines))
 
 
 def audit(
@@ -139,8 +148,12 @@ def test_file_months_are_the_one_month_engines(
     assert quick_summary == summary
     flagged = {n: f for n, f in months_only(found).items() if f == "invalid" or f["status"] != "ok"}
     assert months_only(quick) == flagged
-    # The careful reader (any encoding but UTF-8) and the file in parts say the same.
+    # The careful reader (any encoding but UTF-8) and the file in parts say the same, and
+    # so do values written otherwise (the scalar checker's), but for the words of dates.
     assert audit(path, encoding="latin-1", month=options)[1] == found
+    odd = path.with_name("odd.csv")
+    odd.write_text(text_of(lines, odd=True), encoding="utf-8")
+    assert months_only(audit(odd, month=options)[1]) == months_only(found)
     parts: dict[str, dict[str, Any]] = {}
     run_groups(
         path,

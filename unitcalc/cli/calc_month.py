@@ -60,6 +60,13 @@ def parse_month_service(token: str) -> MonthLine:
             field="minutes",
             value=value,
         )
+    if date is not None and not date.strip():
+        raise InvalidServiceError(
+            f"{token!r}: the date is missing after '@'; write e.g. {code}@2026-03-09",
+            code=code,
+            field="date_of_service",
+            value=date,
+        )
     days = value[:-1] if value is not None and value.strip().lower().endswith("d") else None
     minutes = value if value is not None and days is None else None
     try:

@@ -181,16 +181,16 @@ def _counted(
     minutes = (
         good.group_by(GROUP)
         .agg(
-            pl.col(MINUTES).filter(role == "management").fill_null(0).sum().alias("__minutes"),
+            pl.col(MINUTES).filter(role == "management").fill_null(0).sum().alias("__managed"),
             pl.col("__on").first(),
         )
-        .with_columns(pl.col("__minutes").cast(pl.Int64))
+        .with_columns(pl.col("__managed").cast(pl.Int64))
     )
     management = management_columns(
         minutes,
         codes,
         group=GROUP,
-        minutes="__minutes",
+        minutes="__managed",
         on="__on",
         further_blocks=month.further_blocks,
     ).rename({"code": CODE})
@@ -253,7 +253,7 @@ def _worded(
     management: dict[int, dict[str, int]] = {}
     for group_id, code, units in counted.management.select(GROUP, CODE, "units").iter_rows():
         management.setdefault(group_id, {})[code] = units
-    minutes = dict(counted.minutes.select(GROUP, "__minutes").iter_rows())
+    minutes = dict(counted.minutes.select(GROUP, "__managed").iter_rows())
     bad = dict(wanted.select(GROUP, "__bad").iter_rows())
     columns = [GROUP, LINE, END, CODE, MINUTES, DAYS, DISCIPLINE, BILLED, RULE, PAYER, ERROR,
                "__day", "__month", "as", "held", *key_names(loaded.layout)]  # fmt: skip
