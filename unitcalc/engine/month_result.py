@@ -140,7 +140,9 @@ def _explanation(
     steps = [
         f"{month}: remote therapeutic monitoring, counted by the calendar month and by "
         "30-day periods, never by a day's minutes (neither the 8-minute rule nor the "
-        "midpoint rule applies)."
+        "midpoint rule applies). Sources: the CY 2026 PFS final rule (CMS-1832-F) for "
+        "98979 and 98984-98986, CR 14250 for 98979, 98984 and 98985 in therapy; each "
+        "code's in the code table."
     ]
     managing = [line for line in lines if line.role == "management"]
     if managing:
@@ -209,7 +211,7 @@ def _device_step(line: MonthLineResult, codes: CodeTable) -> str:
         period = counting.period_days if counting is not None else None
         return (
             f"{head}: within the {period}-day period of the supply counted on "
-            f"{line.held.isoformat()}, not counted (one a period)."
+            f"{line.held.isoformat()}, not counted (one a period, CMS-1832-F)."
         )
     counting = codes.codes[line.code].month
     system = counting.system if counting is not None else ""
