@@ -6,13 +6,19 @@ The public API for billing scripts:
 >>> result = unitcalc.calculate({"97110": 33, "97140": 7}, rule="cms")
 >>> result.total_units, dict(result.units)
 (3, {'97110': 2, '97140': 1})
+
+Remote therapeutic monitoring counts by the month, never by a day's minutes:
+
+>>> month = unitcalc.calculate_month({"98980": 45}, month="2026-03")
+>>> dict(month.units)
+{'98980': 1, '98981': 1}
 """
 
 from typing import TYPE_CHECKING, Any
 
-from .core.codefile import define_code
 from .core.codeinfo import CodeInfo
 from .core.codes import CodeTable
+from .core.definitions import define_code
 from .core.errors import (
     CodeNotInForceError,
     CodeTableError,
@@ -40,6 +46,14 @@ if TYPE_CHECKING:
         check_billed_lines,
         check_modifier_count,
     )
+    from .engine.month_count import (
+        MonthHistory,
+        MonthLine,
+        MonthOptions,
+        MonthResult,
+        audit_month,
+        calculate_month,
+    )
     from .files import FileProblem, iter_findings
     from .payment.fees import DayLine, FeeSchedule, load_fees, price_day
     from .payment.threshold import accrue
@@ -57,6 +71,12 @@ _LAZY = {
     "check_billed_lines": "engine.modifiers",
     "check_modifier_count": "engine.modifiers",
     "split_units": "engine.assistant",
+    "MonthHistory": "engine.month_count",
+    "MonthLine": "engine.month_count",
+    "MonthOptions": "engine.month_count",
+    "MonthResult": "engine.month_count",
+    "audit_month": "engine.month_count",
+    "calculate_month": "engine.month_count",
     "STATUSES": "engine.audit",
     "Finding": "engine.audit",
     "audit": "engine.audit",
@@ -107,6 +127,10 @@ __all__ = [
     "InvalidServiceError",
     "LineResult",
     "ModifierFinding",
+    "MonthHistory",
+    "MonthLine",
+    "MonthOptions",
+    "MonthResult",
     "MonthlyCodeError",
     "Note",
     "Result",
@@ -121,7 +145,9 @@ __all__ = [
     "__version__",
     "accrue",
     "audit",
+    "audit_month",
     "calculate",
+    "calculate_month",
     "check_billed_lines",
     "check_modifier_count",
     "define_code",

@@ -4,5 +4,9 @@
 from ._moved import forward
 
 __getattr__ = forward(
-    "unitcalc.codes", "unitcalc.core.codes", "unitcalc.core.codeinfo", "unitcalc.core.codefile"
+    "unitcalc.codes",
+    "unitcalc.core.codes",
+    "unitcalc.core.codeinfo",
+    "unitcalc.core.codefile",
+    "unitcalc.core.definitions",
 )

@@ -471,7 +471,12 @@ def test_membership_is_by_canonical_code() -> None:
 
 @pytest.mark.parametrize(
     ("name", "home"),
-    [("CodeTable", "codes"), ("KINDS", "codeinfo"), ("define_code", "codefile")],
+    [
+        ("CodeTable", "codes"),
+        ("KINDS", "codeinfo"),
+        ("define_code", "definitions"),
+        ("parse_table", "codefile"),
+    ],
 )
 def test_old_module_path_forwards_to_the_split_modules(name: str, home: str) -> None:
     import importlib

@@ -17,8 +17,8 @@ import unitcalc.engine.explain
 import unitcalc.files.word
 from unitcalc import FileProblem, iter_findings
 from unitcalc.cli import main
-from unitcalc.core.codefile import define_code
 from unitcalc.core.codes import CodeTable
+from unitcalc.core.definitions import define_code
 from unitcalc.core.mue import MueTable, MueTableError
 from unitcalc.engine.payers import PayerProfileError, parse_profiles
 from unitcalc.files import Group, Options, run_groups

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +22,7 @@ from ..core.disciplines import normalize_discipline
 from ..core.errors import InvalidServiceError, UnitcalcError
 from ..core.jsontext import JsonProblem, load_json
 from ..core.model import Result, ServiceLine
-from ..core.text import count_of, output_width, wrap
+from ..core.text import count_of, output_width
 from ..core.text import table as text_table
 from ..core.values import parse_date_of_service
 from ..engine.count import calculate
@@ -34,10 +33,12 @@ from .counting import (
     _code_table,
     _counting,
     _counting_options,
+    _month,
+    _month_options,
     _prefer,
     _rule_option,
 )
-from .shared import InputError, _said, _table_options
+from .shared import InputError, _said, _table_options, _wrap_note
 
 if TYPE_CHECKING:
     from ..core.assistant import AssistantSplit, DeMinimis
@@ -123,9 +124,10 @@ class _JsonInput:
     lines: list[ServiceLine]
 
 
-def _services_from_json(stream_name: str, text: str) -> _JsonInput:
+def _json_document(stream_name: str, text: str) -> Any:
+    """The ``--input`` text as JSON, read once (a key given twice refused)."""
     try:
-        document = load_json(text)
+        return load_json(text)
     except JsonProblem as exc:
         raise InputError(f"{stream_name}: {exc}") from None
     except json.JSONDecodeError as exc:
@@ -134,6 +136,14 @@ def _services_from_json(stream_name: str, text: str) -> _JsonInput:
         ) from exc
     except RecursionError:
         raise InputError(f"{stream_name}: JSON nested too deeply") from None
+
+
+def _month_document(document: Any) -> dict[str, Any] | None:
+    """The ``--input`` document when it is a month's (it has a ``month`` key)."""
+    return document if isinstance(document, dict) and "month" in document else None
+
+
+def _services_from_json(stream_name: str, document: Any) -> _JsonInput:
     if not isinstance(document, dict) or not isinstance(document.get("services"), list):
         raise InputError(
             f'{stream_name}: expected an object {{"services": [{{"code": "97110", '
@@ -211,6 +221,14 @@ def _services_from_json(stream_name: str, text: str) -> _JsonInput:
     "the input's date_of_service, else today.",
 )
 @click.option(
+    "--month",
+    "month_text",
+    metavar="YYYY-MM",
+    help="Count one patient's month of remote therapeutic monitoring (98975-98986) "
+    "instead of a day: services as CODE=MINUTES (management), CODE=DAYSd (device supply "
+    "days of data) or CODE, each with an optional @YYYY-MM-DD.",
+)
+@click.option(
     "--default-discipline",
     metavar="PT|OT|SLP",
     help="Discipline of every line that names none. Without it, such lines join the "
@@ -239,6 +257,7 @@ def _services_from_json(stream_name: str, text: str) -> _JsonInput:
     show_default=True,
     help="The 10% test for CQ/CO: more than 10% (CMS) or 10% or more.",
 )
+@_month_options
 @_table_options
 def calc(
     services: tuple[str, ...],
@@ -247,6 +266,7 @@ def calc(
     explain: bool,
     input_file: Any,
     date_text: str | None,
+    month_text: str | None,
     default_discipline: str | None,
     pool_by: Pooling | None,
     prefer: str | None,
@@ -256,10 +276,12 @@ def calc(
     max_alternatives: int,
     assistant_two_units: bool,
     de_minimis: DeMinimis,
+    rtm_blocks: str | None,
+    rtm_set_up: str | None,
     codes_file: Path | None,
     definitions: tuple[str, ...],
 ) -> None:
-    """Units for one patient's day.
+    """Units for one patient's day, or with --month a patient's month of RTM.
 
     Give services as CODE=MINUTES (97110=33), untimed codes as CODE or CODE=MINUTES
     (97161), and a discipline as CODE-DISC=MINUTES with PT, OT, SLP or GP, GO, GN
@@ -276,20 +298,33 @@ def calc(
       unitcalc calc 97110=33 97140=7 --rule ama --format json
       unitcalc calc 97001 97110=23 --date 2016-06-01
       unitcalc calc 97110-GP=13+23 97140-GP=30 --date 2026-03-02
+      unitcalc calc --month 2026-03 98980=45 98977=20d
     """
+    name, text = _read_json_input(input_file) if input_file is not None else ("", None)
+    document = _json_document(name, text) if text is not None else None
+    month_input = _month_document(document)
+    if month_text is not None or month_input is not None:
+        from .calc_month import calc_month, refuse_day_options
+
+        day_options = (rule, date_text, default_discipline, pool_by, prefer, payers_file)
+        refuse_day_options(*day_options, payer=payer, mue=mue_file)
+        table, options = _code_table(codes_file, definitions), _month(rtm_blocks, rtm_set_up)
+        month = (name, month_input or {})
+        calc_month(month_text, services, month, table, options, output_format, explain)
+        return
     given = [parse_service(token) for token in services]
-    name, document = _json_input(input_file)
-    lines = given + document.lines
+    day = _services_from_json(name, document) if text is not None else _JsonInput(None, None, [])
+    lines = given + day.lines
     given_date, fallback = _date_and_discipline(date_text, default_discipline)
     # The default date belongs to the command line, not the core: today.
-    date_of_service = given_date or document.date_of_service or datetime.date.today()
+    date_of_service = given_date or day.date_of_service or datetime.date.today()
     if not lines:
         raise click.UsageError("give at least one service, e.g. unitcalc calc 97110=33 97140=7")
     counting = _counting(payers_file, payer, mue_file)
-    with _said_at_file_line(name, document.lines, given):
+    with _said_at_file_line(name, day.lines, given):
         result = calculate(
             lines,
-            rule=rule or (document.rule if counting.payer is None else None),
+            rule=rule or (day.rule if counting.payer is None else None),
             payer=counting.payer,
             tie_preference=_prefer(prefer),
             pooling=pool_by,
@@ -301,20 +336,10 @@ def calc(
             assistant_options=_assistant_options(assistant_two_units, de_minimis),
         )
     if output_format == "json":
-        click.echo(
-            json.dumps({"schema_version": JSON_SCHEMA_VERSION, **result.to_dict()}, indent=2)
-        )
+        document = {"schema_version": JSON_SCHEMA_VERSION, **result.to_dict()}
+        click.echo(json.dumps(document, indent=2))
     else:
         click.echo(render_result(result, explain=explain, width=output_width()))
-
-
-def _json_input(stream: Any) -> tuple[str, _JsonInput]:
-    """The name of ``--input`` as messages give it, and what it holds (nothing without
-    it)."""
-    if stream is None:
-        return "", _JsonInput(None, None, [])
-    name, text = _read_json_input(stream)
-    return name, _services_from_json(name, text)
 
 
 def _date_and_discipline(
@@ -425,16 +450,6 @@ def render_result(result: Result, *, explain: bool, width: int | None = None) ->
     if width is None:
         return "\n".join(out)
     return "\n".join(part if part is table else _wrap_note(part, width) for part in out)
-
-
-def _wrap_note(text: str, width: int) -> str:
-    """A note line wrapped to ``width``, its continuation lines indented under its text
-    (past a list's ``- `` or ``1. `` marker)."""
-    body = text.lstrip(" ")
-    indent = text[: len(text) - len(body)]
-    marker = re.match(r"- |\d+\. ", body)
-    hang = indent + " " * (len(marker.group()) if marker else 2)
-    return wrap(body, width, indent=indent, hang=hang)
 
 
 def _assistant_cell(split: AssistantSplit | None) -> str:

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 import attrs
 import click
 
-from ..core.codefile import define_code
 from ..core.codeinfo import normalize_code
 from ..core.codes import CodeTable
+from ..core.definitions import define_code
 from ..core.errors import InvalidServiceError
 from ..engine.settings import POOLINGS
 from ..rules import rule_names
@@ -23,6 +23,7 @@ from .shared import F
 if TYPE_CHECKING:
     from ..core.assistant import AssistantOptions, DeMinimis
     from ..core.mue import MueTable
+    from ..engine.monthly import MonthOptions
     from ..engine.payers import PayerProfile
 
 
@@ -139,3 +140,38 @@ def _assistant_options(two_units: bool, de_minimis: DeMinimis) -> AssistantOptio
     from ..core.assistant import AssistantOptions
 
     return AssistantOptions(split_two_final_units=two_units, de_minimis=de_minimis)
+
+
+def _month_options(function: F) -> F:
+    """--rtm-blocks and --rtm-set-up: how remote therapeutic monitoring counts by the
+    month where the sources leave a choice (docs/rules.md), shared by calc, batch and
+    audit."""
+    function = click.option(
+        "--rtm-set-up",
+        "rtm_set_up",
+        # unitcalc.engine.monthly.SET_UP_SCOPES, spelled here so that calc loads no more.
+        type=click.Choice(["month", "patient"]),
+        default=None,
+        help="RTM set-up 98975 (once per episode of care): counted once a month (the "
+        "default), or once per patient (the rows counted together taken as one episode). "
+        "UNCONFIRMED.",
+    )(function)
+    return click.option(
+        "--rtm-blocks",
+        "rtm_blocks",
+        type=click.Choice(["full", "midpoint"]),
+        default=None,
+        help="RTM management 98981 (each further 20 minutes): a full block each (the "
+        "default), or a block once more than half of it has passed (the CPT midpoint "
+        "reading, UNCONFIRMED).",
+    )(function)
+
+
+def _month(rtm_blocks: str | None, rtm_set_up: str | None) -> MonthOptions:
+    """The month's options as given (the defaults for those not given)."""
+    from ..engine.monthly import MonthOptions
+
+    return MonthOptions(
+        further_blocks=rtm_blocks or "full",  # type: ignore[arg-type]
+        set_up=rtm_set_up or "month",  # type: ignore[arg-type]
+    )

@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING
 import click
 
 from ..engine.settings import Pooling
-from .counting import _code_table, _counting, _counting_options, _prefer, _rule_option
+from .counting import (
+    _code_table,
+    _counting,
+    _counting_options,
+    _month,
+    _month_options,
+    _prefer,
+    _rule_option,
+)
 from .shared import F, _table_options, cli_spelling
 
 if TYPE_CHECKING:
@@ -89,6 +97,7 @@ def _file_options(function: F) -> F:
                 "--strict", is_flag=True, help="Stop with exit 2 at the first row that is unusable."
             ),
             _counting_options,
+            _month_options,
             _table_options,
         ]
     ):
@@ -110,6 +119,8 @@ def _options(
     payers_file: Path | None,
     payer: str | None,
     mue_file: Path | None,
+    rtm_blocks: str | None,
+    rtm_set_up: str | None,
     codes_file: Path | None,
     definitions: Sequence[str],
     need_billed: bool,
@@ -147,6 +158,7 @@ def _options(
         pooling=pool_by,
         tie_preference=preference,
         codes=_code_table(codes_file, definitions),
+        month=_month(rtm_blocks, rtm_set_up),
         strict=strict,
         need_billed=need_billed,
         spelling=cli_spelling,

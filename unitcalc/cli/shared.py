@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from ..core.errors import ArgumentValue, UnitcalcError, python_spelling
-from ..core.text import echo
+from ..core.text import echo, wrap
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,6 +35,7 @@ _FLAGS: dict[tuple[str, str], str] = {
     ("Options", "pooling"): "--pool-by",
     ("calculate", "pooling"): "--pool-by",
     ("calculate", "default_discipline"): "--default-discipline",
+    ("calculate_month", "month"): "--month",
     ("define_code", "spec"): "--define",
     ("CodeTable.load", "path"): "--codes",
     ("load_fees", "locality"): "--locality",
@@ -99,3 +101,13 @@ def _table_options(function: F) -> F:
         type=click.Path(dir_okay=False, path_type=Path),
         help="A TOML code table of your own, laid over the packaged one.",
     )(function)
+
+
+def _wrap_note(text: str, width: int) -> str:
+    """A note line wrapped to ``width``, its continuation lines indented under its text
+    (past a list's ``- `` or ``1. `` marker)."""
+    body = text.lstrip(" ")
+    indent = text[: len(text) - len(body)]
+    marker = re.match(r"- |\d+\. ", body)
+    hang = indent + " " * (len(marker.group()) if marker else 2)
+    return wrap(body, width, indent=indent, hang=hang)

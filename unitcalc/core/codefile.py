@@ -1,5 +1,5 @@
-"""Reading code tables: the packaged TOML file, a user's TOML file of the same shape, and
-the one-entry definitions of the CLI's ``--define`` (:func:`define_code`).
+"""Reading code tables: the packaged TOML file and a user's TOML file of the same shape
+(the one-entry definitions of the CLI's ``--define`` are :mod:`.definitions`).
 
 Every key and value is checked before an entry (:class:`~unitcalc.core.codeinfo.CodeInfo`)
 is built, and an error names the file, the entry, the key and, where it can be found, the
@@ -22,14 +22,14 @@ lookup are :mod:`unitcalc.core.codes`.
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from .codeinfo import KINDS, THERAPY_LIST, CodeInfo, normalize_code
 from .disciplines import NAMES as DISCIPLINES
-from .errors import CodeTableError, InvalidServiceError, Mention, message_of
+from .errors import CodeTableError, InvalidServiceError
+from .months import MonthCounting, check_counting, parse_counting
 from .text import echo
 from .tomlfile import find_line, parse, read
 from .values import MAX_MINUTES
@@ -56,65 +56,9 @@ _ENTRY_KEYS = frozenset(
         "therapy_list",
         "therapy_list_source",
         "declare_hint",
+        "month",
     }
 )
-
-
-def define_code(spec: str) -> CodeInfo:
-    """Build a user entry from ``spec``, ``CODE=KIND[/MINUTES]`` (the CLI's ``--define``).
-
-    >>> define_code("0999T=timed/30")
-    CodeInfo(code='0999T', label='user-defined timed code', kind='timed', unit_minutes=30, ...)
-    >>> define_code("97999=untimed").kind
-    'untimed'
-    """
-
-    given = Mention("spec", spec, owner="define_code", given=True)
-    code_part, sep, kind_part = spec.partition("=")
-    if not sep:
-        raise CodeTableError(
-            message_of(given, ": write CODE=timed, CODE=timed/30 or CODE=untimed"),
-            path="define_code",
-            key=spec,
-            argument="spec",
-        )
-    code = normalize_code(code_part)
-    kind, slash, minutes = kind_part.strip().lower().partition("/")
-    if kind == "timed":
-        unit = 15
-        if slash:
-            if not re.fullmatch(r"0*[0-9]{1,4}", minutes) or not 0 < int(minutes) <= MAX_MINUTES:
-                raise CodeTableError(
-                    message_of(
-                        given,
-                        f": unit length {echo(minutes)} must be a whole number of minutes "
-                        f"from 1 to {MAX_MINUTES}, e.g. timed/15",
-                    ),
-                    path="define_code",
-                    key=code,
-                    argument="spec",
-                )
-            unit = int(minutes)
-        return CodeInfo(
-            code=code,
-            label="user-defined timed code",
-            kind="timed",
-            unit_minutes=unit,
-            sources=("user definition",),
-        )
-    if kind == "untimed" and not slash:
-        return CodeInfo(
-            code=code,
-            label="user-defined untimed code",
-            kind="untimed",
-            sources=("user definition",),
-        )
-    raise CodeTableError(
-        message_of(given, ": the kind must be timed, timed/MINUTES or untimed"),
-        path="define_code",
-        key=code,
-        argument="spec",
-    )
 
 
 def parse_table(text: str, *, source_name: str, require_sources: bool) -> list[CodeInfo]:
@@ -198,6 +142,7 @@ def _parse_entry(
         raise fail("disciplines", f"must be a list drawn from {', '.join(DISCIPLINES)}")
     valid_from, valid_to, deleted_on, replaced_by = _dated_keys(body, kind, fail)
     monthly_counting = _monthly_counting(body, kind, addon_of, unit_minutes, fail)
+    month = _month(body, kind, fail, required=require_sources)
     citations = _cited(
         body, "source", sources, fail, required=require_sources, known=require_sources
     )
@@ -248,6 +193,7 @@ def _parse_entry(
         therapy_list=therapy_list,
         therapy_list_sources=tuple(therapy_sources),
         declare_hint=_declare_hint(body, kind, fail),
+        month=month,
     )
 
 
@@ -278,6 +224,21 @@ def _declare_hint(body: Mapping[str, Any], kind: str, fail: _Fail) -> str | None
     if hint is not None:
         raise fail("declare_hint", "only for unlisted codes")
     return None
+
+
+def _month(
+    body: Mapping[str, Any], kind: str, fail: _Fail, *, required: bool
+) -> MonthCounting | None:
+    """How a monthly code counts in its month (its ``month`` table), which only monthly
+    codes have; every packaged monthly code has one."""
+    value = body.get("month")
+    if value is None:
+        if kind == "monthly" and required:
+            raise fail("month", "a packaged monthly code says how it counts in its month")
+        return None
+    if kind != "monthly":
+        raise fail("month", "only for monthly codes")
+    return parse_counting(value, fail, normalize_code)
 
 
 def _code_label_kind(raw_code: str, body: Mapping[str, Any], fail: _Fail) -> tuple[str, str, Any]:
@@ -446,6 +407,9 @@ def check_references(
     An add-on's unit may differ from its primary's (97550's first 30 minutes, then 97551's
     15-minute units): the family counts the first unit at the primary's length and the
     rest at the add-on's."""
+    problem = check_counting({info.code: info.month for info in codes.values()})
+    if problem is not None and not partial:
+        raise CodeTableError(f"{source_name}: {problem}", path=source_name)
     addons_by_primary: dict[str, str] = {}
     for info in codes.values():
         if info.addon_of is None:

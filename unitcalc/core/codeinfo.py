@@ -26,14 +26,16 @@ import attrs
 
 from .errors import InvalidServiceError
 from .frozen import frozen
+from .months import MonthCounting
 from .text import echo
 
 Kind = Literal["timed", "untimed", "monthly", "deleted", "unlisted"]
 KINDS: tuple[Kind, ...] = ("timed", "untimed", "monthly", "deleted", "unlisted")
-"""``monthly`` codes (remote therapeutic monitoring) are counted by the calendar month and
-refused for a day's count; ``deleted`` codes are refused after their last valid day;
-``unlisted`` codes (97039, 97139, 97799) have no unit of their own and are refused until
-the user declares how they count (``define_code``, the command line's ``--define``)."""
+"""``monthly`` codes (remote therapeutic monitoring) are counted by the calendar month or a
+30-day period (:mod:`unitcalc.engine.monthly`) and refused for a day's count; ``deleted``
+codes are refused after their last valid day; ``unlisted`` codes (97039, 97139, 97799)
+have no unit of their own and are refused until the user declares how they count
+(``define_code``, the command line's ``--define``)."""
 TherapyList = Literal["always", "sometimes", "not-therapy"]
 THERAPY_LIST: tuple[TherapyList, ...] = ("always", "sometimes", "not-therapy")
 """A code's designation on CMS's therapy code list: ``always`` therapy (billed under a PT,
@@ -121,6 +123,9 @@ class CodeInfo:
     """Citations for ``therapy_list``."""
     declare_hint: str | None = None
     """Unlisted codes only: what the user declares before the code can be counted."""
+    month: MonthCounting | None = None
+    """Monthly codes only: how the code counts in its month (None: the table does not
+    say, and a month with it cannot be counted)."""
 
     def __attrs_post_init__(self) -> None:
         # A deleted code's window ends the day before its deletion: one fact, two views.
@@ -176,6 +181,7 @@ class CodeInfo:
             "therapy_list": self.therapy_list,
             "therapy_list_sources": list(self.therapy_list_sources),
             "declare_hint": self.declare_hint,
+            "month": self.month.to_dict() if self.month is not None else None,
         }
 
     @property

@@ -43,6 +43,7 @@ from .codeinfo import CodeInfo, Kind, normalize_code
 from .errors import (
     CodeNotInForceError,
     DeletedCodeError,
+    InvalidServiceError,
     Mention,
     MonthlyCodeError,
     UnknownCodeError,
@@ -140,11 +141,16 @@ class CodeTable:
         if info.monthly:
             counting = info.monthly_counting or "the calendar month"
             raise MonthlyCodeError(
-                f"{code} ({info.label}) is a monthly code: it counts {counting}, never a "
-                "day's minutes, so neither the 8-minute rule nor the midpoint rule applies; "
-                "leave it out of the day's services and bill it for its month or 30-day period",
+                message_of(
+                    f"{code} ({info.label}) is a monthly code: it counts {counting}, never a "
+                    "day's minutes, so neither the 8-minute rule nor the midpoint rule "
+                    "applies; leave it out of the day's services and count it for its month "
+                    "with ",
+                    Mention("month", "YYYY-MM", owner="calculate_month"),
+                ),
                 code=code,
                 counting=counting,
+                argument="month",
             )
         if info.unlisted:
             raise _undeclared(info)
@@ -167,6 +173,33 @@ class CodeTable:
                     argument="path",
                 )
             return attrs.evolve(info, kind=info.valid_kind)
+        return info
+
+    def lookup_monthly(self, raw_code: object, *, on: datetime.date) -> CodeInfo:
+        """Return the entry of a code counted by the month, as in force ``on`` a date of
+        its month: :meth:`lookup`'s errors for text that is no code, a code the table
+        lacks or a code outside its window; :class:`InvalidServiceError` for a code
+        counted by the day.
+
+        >>> CodeTable.default().lookup_monthly("98979", on=datetime.date(2026, 3, 1)).month.minutes
+        10
+        """
+        code = normalize_code(raw_code)
+        info = self.codes.get(code)
+        if info is None:
+            raise self._unknown(code)
+        if info.valid_from is not None and on < info.valid_from:
+            raise self._not_yet(info, on)
+        if info.valid_to is not None and on > info.valid_to:
+            raise self._ended(info, on)
+        if not info.monthly:
+            raise InvalidServiceError(
+                f"{code} ({info.label}) is counted by the day, not by the month: count it "
+                "with the day's services",
+                code=code,
+                field="code",
+                value=raw_code,
+            )
         return info
 
     def _unknown(self, code: str) -> UnknownCodeError:

@@ -212,8 +212,10 @@ class MonthlyCodeError(InvalidServiceError):
     """The code is counted by the calendar month (remote therapeutic monitoring), never
     by the day's minutes; ``counting`` says what it counts by."""
 
-    def __init__(self, message: str, *, code: str, counting: str) -> None:
-        super().__init__(message, code=code, field="code", value=code)
+    def __init__(
+        self, message: Message, *, code: str, counting: str, argument: str | None = None
+    ) -> None:
+        super().__init__(message, code=code, field="code", value=code, argument=argument)
         self.counting = counting
 
 

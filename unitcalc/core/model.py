@@ -37,6 +37,7 @@ NoteKind = Literal[
     "identical-rows",
     "unpriced",
     "assistant-carried",
+    "monthly",
 ]
 """What a warning is about: a line without a discipline (``no-discipline``), a code
 documented under two disciplines with the day pooled (``two-disciplines``), the code
@@ -47,7 +48,8 @@ payer's cap removed (``payer-cap``), a family member not entered that bills unit
 (``added-member``), assistant minutes on an evaluation (``assistant``), an MUE or NCCI
 edit (``edit``), rows of a file entered twice (``identical-rows``), codes a fee file does
 not price (``unpriced``), allowed units priced with the CQ/CO units billed because no
-assistant minutes were documented (``assistant-carried``)."""
+assistant minutes were documented (``assistant-carried``), how a month's remote
+therapeutic monitoring was counted (``monthly``)."""
 
 
 def _codes(codes: Iterable[str]) -> tuple[str, ...]:

@@ -56,7 +56,14 @@ def kind_column(
     from the code table) and its date of service (null: the current code set)."""
     import polars as pl
 
-    inside = (valid_from.is_null() | (day >= valid_from)) & (valid_to.is_null() | (day <= valid_to))
+    inside = in_force_column(valid_from, valid_to, day)
     dated = pl.when(kind == "deleted").then(valid_kind).otherwise(kind)
     counted = pl.when(day.is_null()).then(kind).when(inside).then(dated).otherwise(None)
     return pl.when(counted.is_in(["timed", "untimed"])).then(counted).otherwise(None)
+
+
+def in_force_column(valid_from: pl.Expr, valid_to: pl.Expr, day: pl.Expr) -> pl.Expr:
+    """The columnar form of :meth:`CodeInfo.in_force_on
+    <unitcalc.core.codeinfo.CodeInfo.in_force_on>`: whether each day lies in its code's
+    window (both ends inclusive, null ends open)."""
+    return (valid_from.is_null() | (day >= valid_from)) & (valid_to.is_null() | (day <= valid_to))

@@ -11,7 +11,9 @@ A row travels down these modules in that order; each imports only those before i
   killed run left). :mod:`.check` finds which column plays which role and parses each
   record into the engine's columns (or the reason it cannot be used); :mod:`.load` is a
   file read and checked.
-- Counting. :mod:`.group` gathers patient days. :mod:`.settle` counts and audits every
+- Counting. :mod:`.group` gathers patient days; :mod:`.months` takes the rows of
+  remote therapeutic monitoring to their patients' months and counts those in columns
+  (:mod:`unitcalc.engine.monthly`). :mod:`.settle` counts and audits every
   group in columns, calling each step of the one-visit engine's columnar form in the
   engine's order (the payer terms as frames: :mod:`.terms`); :mod:`.word` words the
   findings of the groups settled so; :mod:`.evaluate` hands the groups the columns

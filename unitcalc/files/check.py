@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ..core.codeinfo import normalize_code
 from ..core.disciplines import (
     bills_assistant_modifier,
     bills_assistant_modifier_column,
@@ -59,6 +60,10 @@ class Row:
     error: str | None
     payer: PayerProfile | None = None
     date_format: str | None = None
+    days_of_data: int | None = None
+    """A monthly code's days of data in its period (remote therapeutic monitoring)."""
+    monthly: bool = False
+    """The row's code is counted by the month: its group is its patient's month."""
 
 
 def check_record(layout: Layout, record: Record, options: Options) -> Row:
@@ -69,8 +74,9 @@ def check_record(layout: Layout, record: Record, options: Options) -> Row:
         key = layout.key_of(values)
     except InvalidServiceError as exc:
         return Row(record, None, None, None, None, record.error or exc.worded(options.spelling))
+    monthly = _monthly_code(layout, values, options)
     if record.error is not None:
-        return Row(record, key, None, None, None, record.error)
+        return Row(record, key, None, None, None, record.error, monthly=monthly)
     if key is None:
         empty = [n for n in layout.key_columns if key_text(values.get(n)) is None]
         return Row(record, None, None, None, None, f"{', '.join(empty)} is empty or not text")
@@ -116,11 +122,35 @@ def check_record(layout: Layout, record: Record, options: Options) -> Row:
         if "modifiers" in layout.known:
             modifiers = values.get(layout.known["modifiers"])
             parse_modifiers(modifiers if isinstance(modifiers, list) else _text(modifiers))
+        days = _days_of_data(layout, values, service.code) if monthly else None
     except UnitcalcError as exc:
         field = getattr(exc, "field", None)
         where = f"{field}: " if field and field not in str(exc) else ""
-        return Row(record, key, None, None, None, where + exc.worded(options.spelling))
-    return Row(record, key, service, billed, rule, None, payer, layout.date_format(values))
+        problem = where + exc.worded(options.spelling)
+        return Row(record, key, None, None, None, problem, monthly=monthly)
+    date_format = layout.date_format(values)
+    return Row(record, key, service, billed, rule, None, payer, date_format, days, monthly)
+
+
+def _monthly_code(layout: Layout, values: Mapping[str, Any], options: Options) -> bool:
+    """Whether the record's code, as far as it reads, is counted by the month."""
+    code = values.get(layout.known["code"])
+    if isinstance(code, int) and not isinstance(code, bool):
+        code = str(code)
+    try:
+        info = options.settings.codes.codes.get(normalize_code(code))
+    except UnitcalcError:
+        return False
+    return info is not None and info.monthly
+
+
+def _days_of_data(layout: Layout, values: Mapping[str, Any], code: str) -> int | None:
+    """A monthly code's days of data (None when the file gives none)."""
+    column = layout.known.get("days_of_data")
+    value = values.get(column) if column is not None else None
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return parse_units(value, code=code, field="days_of_data")
 
 
 def payer_profile(name: str | None, options: Options) -> PayerProfile | None:
@@ -146,6 +176,8 @@ def payer_profile(name: str | None, options: Options) -> PayerProfile | None:
 
 CODE, MINUTES, DISCIPLINE, BILLED = "__code", "__minutes", "__discipline", "__billed"
 RULE, PAYER, PROVIDER, DATE_FORMAT = "__rule", "__payer", "__provider", "__date_format"
+DAYS, MONTHLY = "__days", "__monthly"
+"""A monthly code's days of data, and whether the row's code is counted by the month."""
 ASSISTANT = "__assistant"
 """The assistant's own minutes (null without an assistant minutes column)."""
 ASSISTED = "__assisted"
@@ -179,6 +211,8 @@ def _schema(layout: Layout) -> dict[str, pl.DataType]:
         DATE_FORMAT: pl.String(),
         ASSISTED: pl.Boolean(),
         CHECKED: pl.Boolean(),
+        DAYS: pl.Int64(),
+        MONTHLY: pl.Boolean(),
     }
     return schema
 
@@ -258,6 +292,14 @@ def _value_columns(layout: Layout, options: Options) -> tuple[dict[str, pl.Expr]
     code = pl.col(known["code"])
     ok.append(code.is_in([info.code for info in options.settings.codes]))
     values = {CODE: code, MINUTES: parsed("minutes", minutes_column)}
+    monthly = code.is_in([info.code for info in options.settings.codes if info.monthly])
+    values[DAYS] = pl.lit(None, dtype=pl.Int64)
+    if "days_of_data" in known:
+        text = pl.col(known["days_of_data"])
+        days, plain = units_column(text)
+        ok.append(~monthly | (text == "") | plain)
+        values[DAYS] = pl.when(monthly & (text != "")).then(days)
+    values[MONTHLY] = monthly
     values[DISCIPLINE] = (
         parsed("discipline", discipline_column)
         if "discipline" in known
@@ -371,6 +413,8 @@ def _python_rows(
         columns[DATE_FORMAT].append(row.date_format)
         columns[ASSISTED].append(_assisted(row, layout))
         columns[CHECKED].append(True)
+        columns[DAYS].append(row.days_of_data)
+        columns[MONTHLY].append(row.monthly)
     return pl.DataFrame(columns, schema=dict(schema))
 
 

@@ -21,6 +21,7 @@ from ..core.model import Note, ServiceLine
 from ..engine.audit import Finding, check
 from ..engine.count import count
 from ..engine.items import Evaluation
+from ..engine.month_result import MonthResult
 from ..engine.payers import PayerProfile
 from ..engine.wording import at_lines, identical_notes, invalid_message
 from .check import (
@@ -112,6 +113,8 @@ class Group:
     """A group settled in columns, its rows as the fee pricer reads them (with
     ``Options.price_columns``). A group settled ok has no finding then: it is handed on
     for its amounts only, and the consumer drops it after pricing it."""
+    month: MonthResult | None = None
+    """A patient's month of remote therapeutic monitoring, counted (:mod:`.months`)."""
 
     @property
     def provider_names(self) -> tuple[str, ...]:
@@ -316,7 +319,8 @@ def count_group(summary: Summary, group: Group) -> None:
         status = group.finding.status
         summary.edits += bool(group.finding.edits)
     else:
-        status = "ok" if group.evaluation is not None else "invalid"
+        counted = group.evaluation is not None or group.month is not None
+        status = "ok" if counted else "invalid"
     summary.count(status)
     column = group.layout.known.get("provider")
     if column is None or group.evaluation is None or group.finding is None:

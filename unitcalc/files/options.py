@@ -10,6 +10,7 @@ import attrs
 from ..core.codes import CodeTable
 from ..core.errors import FileProblem, Mention, Spelling, message_of, python_spelling
 from ..core.mue import MueTable
+from ..engine.monthly import MonthOptions
 from ..engine.payers import PayerProfile
 from ..engine.settings import POOLINGS, Pooling, Settings
 from ..rules import Rule
@@ -18,7 +19,7 @@ InputFormat = Literal["csv", "jsonl", "parquet"]
 INPUT_FORMATS: tuple[InputFormat, ...] = ("csv", "jsonl", "parquet")
 KNOWN_COLUMNS = (
     "code", "minutes", "discipline", "rule", "billed_units", "payer", "provider",
-    "assistant_minutes", "modifiers", "cq_units",
+    "assistant_minutes", "modifiers", "cq_units", "days_of_data",
 )  # fmt: skip
 KEY_COLUMNS_DAY = ("patient_id", "date_of_service")
 KEY_COLUMN_VISIT = "visit_id"
@@ -48,7 +49,7 @@ ALIASES: Mapping[str, str] = {
     "therapist": "provider", "clinician": "provider", "rendering npi": "provider",
     "discipline": "discipline", "modifier": "modifiers", "modifiers": "modifiers",
     "assistant minutes": "assistant_minutes", "pta minutes": "assistant_minutes",
-    "cq units": "cq_units",
+    "cq units": "cq_units", "days of data": "days_of_data", "data days": "days_of_data",
 }  # fmt: skip
 """Built-in header aliases; ``Options(columns={ROLE: HEADER})`` names any other."""
 
@@ -75,6 +76,9 @@ class Options:
     # How it is counted: the settings, resolved for each group's terms (its payer, its
     # date of service, a rule its rows name), and the payer profiles rows may name.
     settings: Settings = attrs.field(factory=Settings)
+    month: MonthOptions = attrs.field(factory=MonthOptions)
+    """How remote therapeutic monitoring counts by the month where the sources leave a
+    choice (:class:`~unitcalc.engine.monthly.MonthOptions`)."""
     payer: str | None = None
     """The payer profile for rows that name none."""
     profiles: Mapping[str, PayerProfile] = attrs.field(factory=dict)

@@ -27,6 +27,7 @@ from ..core.encodings import Source, text_encoding
 from ..core.errors import FileProblem, Mention, message_of
 from ..core.mue import MueTable
 from ..engine.audit import Finding
+from ..engine.monthly import MonthOptions
 from ..engine.payers import PayerProfile
 from ..engine.providers import tally_frame
 from ..engine.settings import Pooling
@@ -48,6 +49,7 @@ from .group import GROUP, assign_groups, scattered
 from .layout import Layout
 from .leftovers import remove_stale, run_mark
 from .load import Loaded, load, readable, resolve
+from .months import settle_months, split_months
 from .options import InputFormat, Options
 from .read import LINE
 from .settle import settle
@@ -75,6 +77,7 @@ def iter_findings(
     mue: MueTable | None = None,
     delimiter: str | None = None,
     columns: Mapping[str, str] | None = None,
+    month: MonthOptions | None = None,
 ) -> Iterator[Finding]:
     """Audit a visit file and yield one :class:`~unitcalc.Finding` per group,
     ``ok`` ones included. Findings come after the whole file was read, so that a file
@@ -82,7 +85,8 @@ def iter_findings(
     temporary file, not in memory. ``payer`` names the profile (from ``profiles``) for
     rows without a ``payer`` column value. ``encoding=None`` detects the encoding; the
     delimiter is detected unless given; ``columns`` maps roles to headers (role ->
-    header, as ``--columns``).
+    header, as ``--columns``). Rows of remote therapeutic monitoring codes are audited by
+    patient and calendar month (``month``: the options where the sources leave a choice).
     """
     options = Options.of(
         delimiter=delimiter,
@@ -98,6 +102,7 @@ def iter_findings(
         profiles=dict(profiles or {}),
         profiles_path=profiles_path,
         mue=mue,
+        month=month or MonthOptions(),
         need_billed=True,
     )
     if payer is not None:
@@ -266,6 +271,10 @@ class _Part:
     tally: pl.DataFrame | None
     written: Iterator[tuple[int, Group]]
     by_scalar: pl.DataFrame
+    months: list[tuple[int, Group]]
+    """The patients' month groups (remote therapeutic monitoring), in file order."""
+    quiet_months: int
+    """Month groups settled ok and not handed on."""
 
 
 def _settle_part(loaded: Loaded, options: Options) -> _Part:
@@ -275,8 +284,10 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
 
     layout, parsed = loaded.layout, loaded.parsed
     keys = key_names(layout)
-    grouped = assign_groups(parsed, keys)
-    formats = frozenset(grouped.get_column(DATE_FORMAT).drop_nulls().unique().to_list())
+    formats = frozenset(parsed.get_column(DATE_FORMAT).drop_nulls().unique().to_list())
+    by_day, by_month = split_months(parsed, layout.date_index)
+    months = settle_months(by_month, loaded, options)
+    grouped = assign_groups(by_day, keys)
     date_column = keys[layout.date_index] if layout.date_index is not None else None
     settled = settle(grouped, options, date_column=date_column)
     groups = settled.groups
@@ -298,17 +309,19 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
     chosen = grouped.join(scalar, on=GROUP, how="semi").select(GROUP, LINE).sort(GROUP, LINE)
     return _Part(
         loaded=loaded,
-        rows_read=grouped.height,
+        rows_read=grouped.height + months.rows,
         # The careful reader's rows are the whole file: counted by rows, blank lines apart.
         scattered=scattered(grouped, keys, by_rows=loaded.raw is None),
         date_formats=formats,
         # Rows that cannot be used: unreadable, or a code not counted by the day (unknown,
         # not in force on the date of service, monthly).
-        invalid_rows=int(settled.rows.get_column("__unusable").sum()),
+        invalid_rows=int(settled.rows.get_column("__unusable").sum()) + months.unusable,
         quiet=quiet,
         tally=tally,
         written=column_findings(found, settled, layout, options, loaded=loaded),
         by_scalar=chosen.group_by(GROUP, maintain_order=True).agg(pl.col(LINE)),
+        months=months.groups,
+        quiet_months=months.quiet,
     )
 
 
@@ -327,17 +340,21 @@ def _run_part(part: _Part, options: Options, consume: Callable[[Group], None]) -
     if options.only_findings and not options.explain and part.quiet:
         summary.groups += part.quiet
         summary.counts["ok"] = part.quiet
+    if part.quiet_months:
+        summary.groups += part.quiet_months
+        summary.counts["ok"] = summary.counts.get("ok", 0) + part.quiet_months
     if part.tally is not None:
         for who, minutes, billed in part.tally.iter_rows():
             summary.tally(who, int(minutes), int(billed))
     pending: list[tuple[int, list[int]]] = []
     waiting = 0
-    for first_line, group, lines in _merged(part.written, part.by_scalar.iter_rows()):
+    merged = _merged(part.written, part.by_scalar.iter_rows(), iter(part.months))
+    for first_line, group, lines in merged:
         if group is not None:
             evaluate_batch(pending, loaded, options, summary, consume)
             pending, waiting = [], 0
-            if group.finding is not None:  # else settled ok, counted in part.quiet
-                count_group(summary, group)
+            if group.finding is not None or group.priced is None:
+                count_group(summary, group)  # else settled ok, counted in part.quiet
             consume(group)
             continue
         pending.append((first_line, lines))
@@ -403,19 +420,24 @@ def split_csv(
 
 
 def _merged(
-    written: Iterator[tuple[int, Group]], by_scalar: Iterator[tuple[int, list[int]]]
+    written: Iterator[tuple[int, Group]],
+    by_scalar: Iterator[tuple[int, list[int]]],
+    months: Iterator[tuple[int, Group]],
 ) -> Iterator[tuple[int, Group | None, list[int]]]:
-    """Groups found in columns and groups for the scalar engine (their lines), in file
-    order of their first lines."""
+    """Groups found in columns, month groups and groups for the scalar engine (their
+    lines), in file order of their first lines."""
     import heapq
 
     found: Iterator[tuple[int, Group | None, list[int]]] = (
         (first, group, []) for first, group in written
     )
+    monthly: Iterator[tuple[int, Group | None, list[int]]] = (
+        (first, group, []) for first, group in months
+    )
     scalar: Iterator[tuple[int, Group | None, list[int]]] = (
         (first, None, lines) for first, lines in by_scalar
     )
-    return heapq.merge(found, scalar, key=lambda entry: entry[0])
+    return heapq.merge(found, monthly, scalar, key=lambda entry: entry[0])
 
 
 def _tally_frame(rows: pl.DataFrame, options: Options) -> pl.DataFrame:

@@ -14,11 +14,12 @@ from __future__ import annotations
 import csv
 import itertools
 import json
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, Literal
 
 from ..core.errors import OutputProblem, UnitcalcError
 from ..core.model import Result
+from ..engine.month_result import MonthResult
 from .cells import safe_row
 from .check import Row
 from .evaluate import Group
@@ -158,6 +159,9 @@ class BatchWriter:
         return values
 
     def _rows(self, group: Group) -> Iterator[dict[str, Any]]:
+        if group.month is not None:
+            yield from self._month_rows(group, group.month)
+            return
         evaluation = group.evaluation
         if evaluation is None:
             for row, message in _problems(group):
@@ -237,6 +241,60 @@ class BatchWriter:
             row[message] = "; ".join(part for part in (row[message], note) if part)
         for _, row in rows:
             yield row
+
+    def _month_rows(self, group: Group, month: MonthResult) -> Iterator[dict[str, Any]]:
+        """A patient's month: a claim line per code (its lines' minutes, the units the
+        month's count gives it), or with ``per_row`` each input row and only those."""
+        notes = [*month.warnings, *group.notes]
+
+        def remarks(code: str) -> str:
+            return "; ".join(note.text for note in notes if note.about(code))
+
+        billed_column = _column(group, "billed_units")
+        rows: dict[str, list[dict[str, Any]]] = {}
+        minutes: dict[str, int | None] = {}
+        for row in group.rows:
+            assert row.service is not None
+            code = row.service.code
+            rows.setdefault(code, []).append(_copy(row.record.values))
+            if row.service.minutes is not None:
+                minutes[code] = (minutes.get(code) or 0) + row.service.minutes
+        if self.per_row:
+            yield from self._month_input_rows(group, month, remarks)
+            return
+        for code, units in month.units.items():
+            given = rows.get(code, [])
+            values = dict(given[0]) if given else dict(group.key_fields)
+            if billed_column is not None and given:
+                values[billed_column] = _billed_sum([each.get(billed_column) for each in given])
+            discipline = _value(group, values, "discipline") if given else None
+            yield self._claim_line(group, values, code, discipline, minutes.get(code)) | (
+                self._computed(units, "", "ok", remarks(code))
+            )
+
+    def _month_input_rows(
+        self, group: Group, month: MonthResult, remarks: Callable[[str], str]
+    ) -> Iterator[dict[str, Any]]:
+        """Each input row of a month with its code's units on the code's first row (0 on
+        the others, and for a code the month counts as another); a code the count gives
+        that no row bills is said on the month's first row, never written as a row."""
+        out: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for row in group.rows:
+            assert row.service is not None
+            code = row.service.code
+            units = month.units.get(code, 0) if code not in seen else 0
+            seen.add(code)
+            out.append(self._values(row.record) | self._computed(units, "", "ok", remarks(code)))
+        message = self.computed_names[3]
+        for code, units in month.units.items():
+            if code not in seen and out:
+                note = (
+                    f"{code} x{units}: the month's count gives it; it is not a line of the "
+                    "input (bill it on its own claim line)"
+                )
+                out[0][message] = "; ".join(part for part in (out[0][message], note) if part)
+        yield from out
 
     def _claim_line(
         self, group: Group, values: Mapping[str, Any], code: Any, discipline: Any, minutes: Any

@@ -35,6 +35,7 @@ from .base import (
     full_units,
     item_midpoint_units,
     midpoint_units,
+    whole_units,
 )
 from .cms import CmsRule
 from .round_up import RoundUpRule
@@ -60,6 +61,7 @@ __all__ = [
     "midpoint_units",
     "rule_column",
     "rule_names",
+    "whole_units",
 ]
 
 

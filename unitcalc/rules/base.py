@@ -13,7 +13,7 @@ import abc
 import itertools
 import math
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 import attrs
 
@@ -22,6 +22,9 @@ from ..core.text import count_of
 
 if TYPE_CHECKING:
     import polars as pl
+
+Count = TypeVar("Count", int, "pl.Expr")
+"""Minutes or units: a number, or a polars expression of them (the columnar forms)."""
 
 
 @attrs.frozen(eq=False, repr=False)  # internal: no generated eq or repr to compile
@@ -121,7 +124,7 @@ class PoolAllocation:
             yield tuple(units)
 
 
-def midpoint_units(minutes: int, unit_minutes: int) -> int:
+def midpoint_units(minutes: Count, unit_minutes: Count) -> Count:
     """Units under the CPT midpoint rule: a unit is attained once more than half of it
     has passed (8 of 15 minutes, 16 of 30, 31 of 60).
 
@@ -151,6 +154,17 @@ def full_units(minutes: int, unit_minutes: int) -> tuple[int, int]:
     (2, 3)
     """
     return divmod(minutes, unit_minutes)
+
+
+def whole_units(minutes: Count, unit_minutes: Count) -> Count:
+    """The whole units of ``unit_minutes`` in ``minutes``, a part unit not counted: for
+    codes billed per full block of time (each further 20 minutes of remote therapeutic
+    monitoring management). Works on numbers and on polars expressions alike.
+
+    >>> whole_units(39, 20), whole_units(40, 20)
+    (1, 2)
+    """
+    return minutes // unit_minutes
 
 
 def item_midpoint_units(item: TimedItem) -> int:

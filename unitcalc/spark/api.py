@@ -14,6 +14,7 @@ import attrs
 from ..core.codes import CodeTable
 from ..core.errors import FileProblem
 from ..core.mue import MueTable
+from ..engine.monthly import MonthOptions
 from ..engine.payers import PayerProfile, load_profiles
 from ..engine.settings import Pooling
 from ..files.check import payer_profile
@@ -45,6 +46,7 @@ def options_of(
     tie_preference: Sequence[str] | None = None,
     group_by: Sequence[str] = (),
     columns: Mapping[str, str] | None = None,
+    month: MonthOptions | None = None,
 ) -> Options:
     """The file engine's options from the API's arguments (paths loaded)."""
     profiles_path = "the payer profiles given"
@@ -64,6 +66,7 @@ def options_of(
         tie_preference=tie_preference,
         group_by=group_columns(group_by),
         columns=dict(columns or {}),
+        month=month or MonthOptions(),
         need_billed=need_billed,
     )
     if payer is not None:
@@ -84,14 +87,16 @@ def audit(
     tie_preference: Sequence[str] | None = None,
     group_by: Sequence[str] = (),
     columns: Mapping[str, str] | None = None,
+    month: MonthOptions | None = None,
     show_all: bool = False,
     partitions: int | None = None,
 ) -> AuditResult:
     """Audit the service lines of ``frame`` (the columns of a visit file) as ``unitcalc
     audit`` does, with the same arguments as :func:`unitcalc.files.iter_findings`;
     ``payers`` and ``mue`` may be paths. The findings are those of ``unitcalc audit``
-    (with ``show_all``, every group's), in no particular order. ``partitions``: how many
-    the lines are hashed into (default: see :func:`default_partitions`)."""
+    (with ``show_all``, every group's), in no particular order; remote therapeutic
+    monitoring is counted by patient and month (``month``: its options). ``partitions``:
+    how many the lines are hashed into (default: see :func:`default_partitions`)."""
     options = options_of(
         need_billed=True,
         rule=rule,
@@ -103,6 +108,7 @@ def audit(
         tie_preference=tie_preference,
         group_by=group_by,
         columns=columns,
+        month=month,
     )
     options = attrs.evolve(options, only_findings=not show_all)
     return audit_with(frame, options, show_all=show_all, partitions=partitions)
@@ -147,6 +153,7 @@ def batch(
     tie_preference: Sequence[str] | None = None,
     group_by: Sequence[str] = (),
     columns: Mapping[str, str] | None = None,
+    month: MonthOptions | None = None,
     partitions: int | None = None,
 ) -> BatchResult:
     """Units for every group of ``frame`` as ``unitcalc batch`` counts them: its rows
@@ -163,6 +170,7 @@ def batch(
         tie_preference=tie_preference,
         group_by=group_by,
         columns=columns,
+        month=month,
     )
     layout = _layout(frame, options, "the DataFrame")
     empty = BatchWriter("parquet", per_row=per_row)

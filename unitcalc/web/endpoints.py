@@ -1,8 +1,10 @@
 """The API's endpoints and the page.
 
 ``POST /api/calculate`` takes the input and gives the output of ``unitcalc calc --format
-json``; ``POST /api/audit`` a small batch of groups with billed units, answered as
-``unitcalc audit --format json --all``; ``GET /api/codes``, ``/api/rules`` and
+json``; ``POST /api/month`` those of ``unitcalc calc --month --format json`` (a patient's
+month of remote therapeutic monitoring); ``POST /api/audit`` a small batch of groups
+(days, or months with ``month``) with billed units, answered as ``unitcalc audit
+--format json --all``; ``GET /api/codes``, ``/api/rules`` and
 ``/api/payers`` list the code table, the counting rules and the payer profiles this
 server was started with; ``GET /`` is the page. Each endpoint turns the request's fields
 into library values (:mod:`unitcalc.web.requests`), calls the library, and answers with
@@ -28,20 +30,27 @@ from ..core.assistant import AssistantOptions
 from ..core.codeinfo import KINDS
 from ..core.codes import CodeTable
 from ..core.errors import UnitcalcError
-from ..engine.audit import audit
+from ..engine.audit import Finding, audit
 from ..engine.count import calculate
+from ..engine.month_count import audit_month, calculate_month
+from ..engine.monthly import MonthOptions
 from ..engine.payers import PayerProfile
 from ..rules import RULES
 from . import responses
-from .errors import ERRORS
+from .errors import ERRORS, Problem
 from .requests import (
+    AuditGroup,
     AuditRequest,
     CalculateRequest,
+    MonthRequest,
+    api_spelling,
+    day_only,
     located,
     parse_billed_units,
     parse_date,
     parse_default_discipline,
     parse_line,
+    parse_month_line,
     rule_and_payer,
 )
 
@@ -87,6 +96,14 @@ def add_endpoints(app: FastAPI) -> None:
         methods=["POST"],
         summary="Billed units checked, group by group",
         response_model=responses.AuditResponse,
+        responses=ERRORS,
+    )
+    app.add_api_route(
+        "/api/month",
+        month_endpoint,
+        methods=["POST"],
+        summary="Units for one patient's month of remote therapeutic monitoring",
+        response_model=responses.MonthResponse,
         responses=ERRORS,
     )
     app.add_api_route(
@@ -141,14 +158,37 @@ async def calculate_endpoint(request: Request, body: CalculateRequest) -> dict[s
     return result.to_dict()
 
 
+async def month_endpoint(request: Request, body: MonthRequest) -> dict[str, Any]:
+    """The same input and output as ``unitcalc calc --month --format json``."""
+    data = server_data(request)
+    lines = [parse_month_line(service, f"services[{i}]") for i, service in enumerate(body.services)]
+    options = MonthOptions(further_blocks=body.rtm_blocks, set_up=body.rtm_set_up)
+    try:
+        result = calculate_month(lines, body.month, codes=data.codes, options=options)
+    except UnitcalcError as exc:
+        if getattr(exc, "field", None) == "month":
+            raise Problem("month", exc.worded(api_spelling)) from exc
+        raise located(exc, body.services, "services") from exc
+    return result.to_dict()
+
+
 async def audit_endpoint(request: Request, body: AuditRequest) -> dict[str, Any]:
-    """Each group's finding, as in ``unitcalc audit --format json --all``."""
+    """Each group's finding, as in ``unitcalc audit --format json --all``; a group with
+    a ``month`` is a patient's month of remote therapeutic monitoring."""
     data = server_data(request)
     rule, payer = data.rule_and_payer(body.rule, body.payer)
     findings = []
     counts = dict.fromkeys(("ok", "over", "under", "misallocated", "invalid"), 0)
+    options = MonthOptions(further_blocks=body.rtm_blocks, set_up=body.rtm_set_up)
     for g, group in enumerate(body.groups):
         where = f"groups[{g}]"
+        if group.month is not None:
+            finding = _month_finding(group, where, data.codes, options)
+            counts[finding.status] += 1
+            findings.append(finding.to_dict())
+            continue
+        for i, service in enumerate(group.services):
+            day_only(service, f"{where}.services[{i}]")
         lines = [
             parse_line(service, f"{where}.services[{i}]")
             for i, service in enumerate(group.services)
@@ -174,6 +214,33 @@ async def audit_endpoint(request: Request, body: AuditRequest) -> dict[str, Any]
         counts[finding.status] += 1
         findings.append(finding.to_dict())
     return {"summary": {"counts": counts, "groups": len(findings)}, "findings": findings}
+
+
+def _month_finding(
+    group: AuditGroup, where: str, codes: CodeTable, options: MonthOptions
+) -> Finding:
+    """A patient's month audited alone (the months before it are not in the request)."""
+    if group.date_of_service is not None:
+        raise Problem(
+            f"{where}.date_of_service",
+            "a month's group has its month; give each service its own date_of_service",
+        )
+    lines = [
+        parse_month_line(service, f"{where}.services[{i}]")
+        for i, service in enumerate(group.services)
+    ]
+    billed: dict[str, object] = {}
+    for i, (service, line) in enumerate(zip(group.services, lines, strict=True)):
+        units = parse_billed_units(service.billed_units, f"{where}.services[{i}].billed_units")
+        billed[line.code] = int(billed.get(line.code, 0)) + units  # type: ignore[call-overload]
+    try:
+        return audit_month(
+            lines, billed, group.month or "", group=group.group, codes=codes, options=options
+        )
+    except UnitcalcError as exc:
+        if getattr(exc, "field", None) == "month":
+            raise Problem(f"{where}.month", exc.worded(api_spelling)) from exc
+        raise located(exc, group.services, f"{where}.services") from exc
 
 
 # No docstrings on the endpoints below: the OpenAPI document would show them.

@@ -20,6 +20,7 @@ from ..core.disciplines import normalize_discipline
 from ..core.errors import ArgumentValue, UnitcalcError, python_spelling
 from ..core.model import ServiceLine
 from ..core.values import parse_date_of_service, parse_units
+from ..engine.month_count import MonthLine
 from ..engine.payers import PayerProfile
 from ..engine.payers import select as select_profile
 from ..rules import get_rule
@@ -79,23 +80,113 @@ class CalculateRequest(BaseModel):
 
 class BilledService(Service):
     billed_units: StrictInt | StrictFloat | StrictStr = Field(examples=[2])
+    days_of_data: Minutes = Field(
+        default=None,
+        description="A month's group only: a device supply's days of data in its 30-day "
+        "period (98976-98978, 98984-98986).",
+    )
+    date_of_service: str | None = Field(
+        default=None,
+        max_length=10,
+        description="A month's group only: the line's date (default: the month's first day).",
+    )
 
 
 class AuditGroup(BaseModel):
     model_config = ConfigDict(extra="forbid")
     group: str = Field(max_length=200, examples=["P1 / 2026-11-02"])
     date_of_service: str | None = Field(default=None, max_length=10, examples=["2026-11-02"])
+    month: str | None = Field(
+        default=None,
+        max_length=7,
+        examples=["2026-03"],
+        description="YYYY-MM: a patient's month of remote therapeutic monitoring, audited "
+        "by the month (instead of a day and its date_of_service)",
+    )
     services: list[BilledService] = Field(max_length=200)
 
 
+MonthBlocks = Literal["full", "midpoint"]
+SetUpScope = Literal["month", "patient"]
+
+
 class AuditRequest(BaseModel):
-    """Groups (patient days) with the units billed on each service."""
+    """Groups (patient days, or patients' months of remote therapeutic monitoring) with
+    the units billed on each service."""
 
     model_config = ConfigDict(extra="forbid")
     rule: str | None = Field(default=None, max_length=40)
     payer: str | None = Field(default=None, max_length=100)
     pool_by: Literal["discipline", "day"] | None = None
+    rtm_blocks: MonthBlocks = "full"
+    rtm_set_up: SetUpScope = "month"
     groups: list[AuditGroup] = Field(max_length=MAX_GROUPS)
+
+
+class MonthService(BaseModel):
+    """One line of a month of remote therapeutic monitoring."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(max_length=20, examples=["98980"])
+    minutes: Minutes = Field(
+        default=None, examples=[25], description="management minutes (98979, 98980, 98981)"
+    )
+    days_of_data: Minutes = Field(
+        default=None,
+        examples=[20],
+        description="a device supply's days of data in its 30-day period",
+    )
+    date_of_service: str | None = Field(
+        default=None,
+        max_length=10,
+        examples=["2026-03-09"],
+        description="YYYY-MM-DD within the month (default: the month's first day)",
+    )
+
+
+class MonthRequest(BaseModel):
+    """One patient's month of remote therapeutic monitoring, as ``unitcalc calc --month
+    --input`` reads it."""
+
+    model_config = ConfigDict(extra="forbid")
+    month: str = Field(max_length=7, examples=["2026-03"])
+    services: list[MonthService] = Field(max_length=200)
+    rtm_blocks: MonthBlocks = Field(
+        default="full",
+        description="98981 per full 20 minutes, or once more than half of a block has "
+        "passed (the midpoint reading, UNCONFIRMED)",
+    )
+    rtm_set_up: SetUpScope = Field(
+        default="month",
+        description="98975 counted once a month, or once for the patient (UNCONFIRMED)",
+    )
+
+
+def parse_month_line(service: MonthService | BilledService, where: str) -> MonthLine:
+    """A month's service as the library's :class:`~unitcalc.MonthLine`."""
+    refuse_long_number(service.minutes, f"{where}.minutes", "minutes")
+    refuse_long_number(service.days_of_data, f"{where}.days_of_data", "days_of_data")
+    try:
+        return MonthLine(
+            service.code,
+            service.minutes,  # type: ignore[arg-type]  # MonthLine parses text and floats
+            days_of_data=service.days_of_data,
+            date_of_service=service.date_of_service,
+        )
+    except UnitcalcError as exc:
+        field = getattr(exc, "field", "code")
+        raise Problem(f"{where}.{field}", str(exc)) from exc
+
+
+def day_only(service: BilledService, where: str) -> None:
+    """A month's fields given on a day's service: refused, naming the field."""
+    for name in ("days_of_data", "date_of_service"):
+        if getattr(service, name) is not None:
+            raise Problem(
+                f"{where}.{name}",
+                f"{name} is for a month's group (give the group's month); a day's services "
+                "share the group's date_of_service",
+            )
 
 
 def rule_and_payer(
@@ -171,24 +262,34 @@ def located(exc: UnitcalcError, services: list[Any], where: str) -> Problem:
         except UnitcalcError:
             continue
         if normalized == code:
-            fields = {"minutes", "discipline", "code", "assistant_minutes"}
+            fields = {
+                "minutes",
+                "discipline",
+                "code",
+                "assistant_minutes",
+                "days_of_data",
+                "date_of_service",
+            }
             suffix = f".{field}" if field in fields else ""
-            return Problem(f"{where}[{i}]{suffix}", exc.worded(_api_spelling))
-    return Problem(field or where, exc.worded(_api_spelling))
+            return Problem(f"{where}[{i}]{suffix}", exc.worded(api_spelling))
+    return Problem(field or where, exc.worded(api_spelling))
 
 
 _FIELDS = {
     ("calculate", "pooling"): "pool_by",
     ("calculate", "default_discipline"): "default_discipline",
+    ("calculate_month", "month"): "month",
 }
 """The request field for each Python argument an engine message may name."""
 
 
-def _api_spelling(
+def api_spelling(
     argument: str, value: ArgumentValue = None, *, owner: str, given: bool = False
 ) -> str:
     """An argument as a request gives it: ``"pool_by": "day"``."""
     field = _FIELDS.get((owner, argument))
     if field is None:
         return python_spelling(argument, value, owner=owner)
+    if owner == "calculate_month":
+        return f'POST /api/month with "{field}": {json.dumps(value)}'
     return f'"{field}"' if value is None else f'"{field}": {json.dumps(value)}'

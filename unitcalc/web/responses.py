@@ -131,6 +131,19 @@ class AuditResponse(_Shape):
     findings: list[Finding]
 
 
+class MonthCounting(_Shape):
+    """How a monthly code counts in its month (the code table's ``month`` table)."""
+
+    role: Literal["set-up", "device", "management"]
+    minutes: int | None = Field(description="management: the month's minutes its unit needs")
+    after: str | None = Field(description="management: the code whose first block it follows")
+    system: str | None = Field(description="device supply: what the device monitors")
+    days: list[int] | None = Field(
+        description="device supply: days of data it needs, [first, last]"
+    )
+    period_days: int | None = Field(description="device supply: the period's length in days")
+
+
 class Code(_Shape):
     """One entry of the code table, as ``unitcalc codes --format json`` shows it."""
 
@@ -153,6 +166,39 @@ class Code(_Shape):
     therapy_list: Literal["always", "sometimes", "not-therapy"] | None
     therapy_list_sources: list[str]
     declare_hint: str | None
+    month: MonthCounting | None = Field(description="monthly codes: how the code counts")
+
+
+class MonthLine(_Shape):
+    """How one line of a month counted."""
+
+    code: str
+    label: str
+    role: Literal["set-up", "device", "management"]
+    date_of_service: str
+    minutes: int | None
+    days_of_data: int | None
+    counted_as: str | None = Field(
+        description="device supply and set-up lines: the code the line counts as (null: "
+        "not counted); management lines count together"
+    )
+    held_by: str | None = Field(
+        description="a device supply not counted: the date of the supply counted before it "
+        "whose 30-day period holds it"
+    )
+
+
+class MonthResponse(_Shape):
+    """One patient's month of remote therapeutic monitoring counted: ``unitcalc calc
+    --month --format json`` without its ``schema_version``."""
+
+    month: str = Field(examples=["2026-03"])
+    management_minutes: int
+    total_units: int
+    units: dict[str, int]
+    lines: list[MonthLine]
+    explanation: list[str]
+    warnings: list[str]
 
 
 class Rule(_Shape):
