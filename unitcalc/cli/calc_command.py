@@ -335,6 +335,10 @@ def calc(
             default_discipline=fallback,
             assistant_options=_assistant_options(assistant_two_units, de_minimis),
         )
+    _show(result, output_format, explain=explain)
+
+
+def _show(result: Result, output_format: str, *, explain: bool) -> None:
     if output_format == "json":
         document = {"schema_version": JSON_SCHEMA_VERSION, **result.to_dict()}
         click.echo(json.dumps(document, indent=2))
