@@ -145,8 +145,11 @@ def test_audit_counts_every_record_or_refuses_the_file(
         assert rows_read == len(records(columns, rows))
     if output == "json":
         data = json.loads(result.stdout)
-        lines = sorted(line for finding in data["findings"] for line in finding["lines"])
-        assert len(lines) == rows_read  # every row in exactly one group's finding
+        # Every group has its finding (--all), and no line is in two groups.
+        lines = [line for finding in data["findings"] for line in finding["lines"]]
+        assert len(lines) == len(set(lines))
+        assert len(data["findings"]) == data["summary"]["groups"]
+        assert sum(data["summary"]["counts"].values()) == data["summary"]["groups"]
     if output == "xlsx":
         from openpyxl import load_workbook
 

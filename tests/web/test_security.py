@@ -314,3 +314,45 @@ def test_a_foreign_host_is_refused_over_http(port: int) -> None:
     with socket.create_connection(("127.0.0.1", port)) as conn:
         conn.sendall(b"GET /api/rules HTTP/1.1\r\nHost: attacker.example\r\n\r\n")
         assert read_response(conn).startswith(b"HTTP/1.1 400 ")
+
+
+@pytest.mark.parametrize("value", ["0", "1", '"true"', "null"])
+def test_assistant_two_units_takes_only_true_or_false(value: str) -> None:
+    client = TestClient(create_app(), base_url="http://127.0.0.1")
+    body = f'{{"services": [{{"code": "97110", "minutes": 33}}], "assistant_two_units": {value}}}'
+    response = client.post(
+        "/api/calculate", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["field"] == "assistant_two_units"
+    assert "valid boolean" in response.json()["detail"]
+
+
+def test_the_openapi_document_states_the_shape_of_a_code() -> None:
+    import re
+
+    client = TestClient(create_app(), base_url="http://127.0.0.1")
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    for name in ("Service", "BilledService"):
+        pattern = schemas[name]["properties"]["code"]["pattern"]
+        for code in ("97110", "0552T", "g0283", " 97110 "):
+            assert re.match(pattern, code), (name, code)
+        for code in ("9711", "971100", "97-10", "GG283"):
+            assert not re.match(pattern, code), (name, code)
+
+
+def test_headers_past_the_limit_are_431(client: TestClient) -> None:
+    response = client.post(
+        "/api/calculate",
+        content=b'{"services": [{"code": "97110", "minutes": 33}]}',
+        headers={"content-type": "application/json", "x-filler": "a" * 20_000},
+    )
+    assert response.status_code == 431
+    assert response.json()["detail"].startswith("headers: the request's headers hold more than")
+    assert response.headers["x-frame-options"] == "DENY"
+    small = client.post(
+        "/api/calculate",
+        content=b'{"services": [{"code": "97110", "minutes": 33}]}',
+        headers={"content-type": "application/json", "x-filler": "a" * 8_000},
+    )
+    assert small.status_code == 200

@@ -23,6 +23,9 @@ from .errors import json_problem
 
 MAX_BODY = 256 * 1024
 """Largest request body accepted, in bytes (a day's visit is a few hundred)."""
+MAX_HEADER_BYTES = 16 * 1024
+"""Largest total of a request's header names and values, in bytes: a browser's and a
+script's are under a few kilobytes; past it the answer is 431."""
 BODY_TIMEOUT = 30.0
 """Seconds a client has to send a request's whole body before it is answered 408."""
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
@@ -117,6 +120,15 @@ class HostGuard:
                 message["headers"] = [*message.get("headers", ()), *headers]
             await send(message)
 
+        size = sum(len(name) + len(value) for name, value in scope["headers"])
+        if size > MAX_HEADER_BYTES:
+            await _answer(
+                guarded,
+                431,
+                f"headers: the request's headers hold more than {MAX_HEADER_BYTES:,} bytes",
+                close=True,
+            )
+            return
         if not allowed:
             shown = host.decode("latin-1")[:100]
             await _answer(

@@ -14,7 +14,7 @@ import datetime
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from ..core.disciplines import normalize_discipline
 from ..core.errors import ArgumentValue, UnitcalcError, python_spelling
@@ -32,12 +32,29 @@ MAX_GROUPS = 500
 # Strict: JSON true is not 1 minute, as the library refuses booleans too.
 Minutes = StrictInt | StrictFloat | StrictStr | None
 
+CODE_SHAPE = r"^\s*(?:[0-9]{4}[0-9A-Za-z]|[A-Za-z][0-9]{4})\s*$"
+"""A code as the library reads it (:func:`unitcalc.core.codeinfo.normalize_code`): five
+digits (97110), four digits and a letter (0552T), or a letter and four digits (G0283),
+any letter case, white space around it dropped. Stated in the OpenAPI document; a code
+of another shape is refused by the library with its own message."""
+
+
+def code_field(example: str) -> Any:
+    """A service's ``code``: its shape stated, its refusal left to the library."""
+    return Field(
+        max_length=20,
+        examples=[example],
+        description="A CPT or HCPCS code: 97110, 0552T or G0283 (letter case and white "
+        "space around it do not matter).",
+        json_schema_extra={"pattern": CODE_SHAPE},
+    )
+
 
 class Service(BaseModel):
     """One documented service."""
 
     model_config = ConfigDict(extra="forbid")
-    code: str = Field(max_length=20, examples=["97110"])
+    code: str = code_field("97110")
     minutes: Minutes = Field(default=None, examples=[33])
     discipline: str | None = Field(default=None, max_length=10, examples=["PT"])
     assistant_minutes: Minutes = Field(
@@ -70,7 +87,7 @@ class CalculateRequest(BaseModel):
         "services join the day's only named discipline; two or more named is an error)",
     )
     services: list[Service] = Field(max_length=200)
-    assistant_two_units: bool = Field(
+    assistant_two_units: StrictBool = Field(
         default=True,
         description="Two units left, therapist and assistant 9-14 min each: one unit "
         "with CQ/CO and one without (the proposed rule's text; unconfirmed).",
@@ -127,7 +144,7 @@ class MonthService(BaseModel):
     """One line of a month of remote therapeutic monitoring."""
 
     model_config = ConfigDict(extra="forbid")
-    code: str = Field(max_length=20, examples=["98980"])
+    code: str = code_field("98980")
     minutes: Minutes = Field(
         default=None, examples=[25], description="management minutes (98979, 98980, 98981)"
     )
