@@ -5,12 +5,14 @@ counted, and every value a row carries comes out as it went in."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner, Result
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from unitcalc.cli import main
@@ -123,8 +125,23 @@ def test_batch_per_row_carries_every_value_of_every_record(
         assert sorted([row[c] for c in columns] for row in written) == sorted(kept)
 
 
+CARRIAGE_RETURN = (
+    "patient_id,date_of_service,provider,minutes,billed_units,code\n"
+    'P1,2026-01-05,ann,33,2,97110\nP1,2026-01-05,"cr\rhere",33,2,97110\n',
+    ["patient_id", "date_of_service", "provider", "minutes", "billed_units", "code"],
+    [
+        ["P1", "2026-01-05", "ann", "33", "2", "97110"],
+        ["P1", "2026-01-05", "cr\rhere", "33", "2", "97110"],
+    ],
+    True,
+)
+"""A provider holding a carriage return: the spooled findings once split the row there."""
+
+
 @SWEEP
 @given(visit_files(), st.sampled_from(["json", "csv", "table", "xlsx"]))
+@example(CARRIAGE_RETURN, "xlsx")
+@example(CARRIAGE_RETURN, "csv")
 def test_audit_counts_every_record_or_refuses_the_file(
     tmp_path_factory: Any, made: tuple[str, list[str], list[list[str]], bool], output: str
 ) -> None:
@@ -150,6 +167,10 @@ def test_audit_counts_every_record_or_refuses_the_file(
         assert len(lines) == len(set(lines))
         assert len(data["findings"]) == data["summary"]["groups"]
         assert sum(data["summary"]["counts"].values()) == data["summary"]["groups"]
+    if output == "csv":
+        # Every line a reader finds is a whole row: no value broke a row in two.
+        table = list(csv.reader(io.StringIO(result.stdout, newline="")))
+        assert {len(row) for row in table} == {len(table[0])}
     if output == "xlsx":
         from openpyxl import load_workbook
 

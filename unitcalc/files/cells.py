@@ -6,9 +6,10 @@ it is. Only what is written changes, never what is counted.
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import IO, Any
 
 _FORMULA_FIRST = frozenset("=+-@\t\r")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -41,3 +42,21 @@ def safe_row(cells: Sequence[Any]) -> list[Any]:
         "'" + cell if type(cell) is str and cell[:1] in _FORMULA_FIRST and _formula(cell) else cell
         for cell in cells
     ]
+
+
+class CsvRows:
+    """CSV rows as RFC 4180 writes them, each ending in ``\n``: a cell holding a comma,
+    a quote or a line break is quoted, a carriage return too (the csv module quotes only
+    the characters of its own line ending, and a bare carriage return left unquoted would
+    end the row for the next reader). A row holding one is written with every cell
+    quoted; the values read back as they were written."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self._minimal = csv.writer(out, lineterminator="\n")
+        self._quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def writerow(self, row: Sequence[Any]) -> None:
+        if any(type(cell) is str and "\r" in cell for cell in row):
+            self._quoted.writerow(row)
+        else:
+            self._minimal.writerow(row)

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any, Literal
 
 from ..engine.audit import STATUSES
-from .cells import safe_row
+from .cells import CsvRows, safe_row
 from .evaluate import Group
 from .findings_table import AMOUNT_COLUMNS, audit_columns, finding_row, kx_rows
 from .layout import Layout
@@ -59,7 +59,7 @@ class AuditWriter:
         """The findings as table rows (:func:`audit_columns`), with their totals."""
         self._layout: Layout | None = None
         self._columns: list[str] = []
-        self._csv = csv.writer(self.spool.file, lineterminator="\n")
+        self._csv = CsvRows(self.spool.file)
 
     def reset(self) -> None:
         self.spool.reset()
@@ -109,9 +109,9 @@ class AuditWriter:
             self.spool.copy_to(out)
             out.write("]}\n")
         elif self.format == "csv":
-            csv.writer(out, lineterminator="\n").writerow(columns)
+            CsvRows(out).writerow(columns)
             self.spool.copy_to(out)
-            writer = csv.writer(out, lineterminator="\n")
+            writer = CsvRows(out)
             for row in kx_rows(summary, self.key_roles, amounts=self.amounts):
                 writer.writerow(safe_row(row))
         elif self.format == "parquet":

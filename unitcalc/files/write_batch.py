@@ -11,7 +11,6 @@ the input has those too (an output fed back in), the names take a number
 
 from __future__ import annotations
 
-import csv
 import itertools
 import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -20,7 +19,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 from ..core.errors import OutputProblem, UnitcalcError
 from ..core.model import Result
 from ..engine.month_result import MonthResult
-from .cells import safe_row
+from .cells import CsvRows, safe_row
 from .check import Row
 from .evaluate import Group
 from .layout import Layout
@@ -91,7 +90,7 @@ class BatchWriter:
         self.computed_names: list[str] = list(COMPUTED)
         self.other_fields = OTHER_FIELDS
         """The column holding a JSON Lines record's keys the header lacks, as JSON."""
-        self._csv = csv.writer(self.spool.file, lineterminator="\n")
+        self._csv = CsvRows(self.spool.file)
 
     def reset(self) -> None:
         self.spool.reset()
@@ -323,7 +322,7 @@ class BatchWriter:
             )
             return
         if self.format == "csv" and columns is not None:
-            csv.writer(out, lineterminator="\n").writerow(columns)
+            CsvRows(out).writerow(columns)
         self.spool.copy_to(out)
 
     def frame(self, layout: Layout) -> pl.DataFrame:
