@@ -49,6 +49,7 @@ class TestAudit:
             "delimiter": ",",
             "detected": [],
             "columns": {},
+            "key": ["patient_id", "date_of_service"],
         }
         manifest = data["summary"].pop("manifest")
         assert manifest["input"] == CASES.name

@@ -116,6 +116,7 @@ class TestDetection:
             "delimiter": ";",
             "detected": [],
             "columns": {},
+            "key": ["visit_id"],
         }
 
     def test_tab_and_bar(self) -> None:

@@ -41,7 +41,7 @@ from ..engine.payers import PayerProfile
 from ..engine.payers import select as select_profile
 from ..rules import get_rule, rule_column
 from .layout import Layout, key_text
-from .options import Options
+from .options import KEY_COLUMN_BILLING, Options
 from .read import END, ERROR, LINE, Record
 
 if TYPE_CHECKING:
@@ -78,8 +78,7 @@ def check_record(layout: Layout, record: Record, options: Options) -> Row:
     if record.error is not None:
         return Row(record, key, None, None, None, record.error, monthly=monthly)
     if key is None:
-        empty = [n for n in layout.key_columns if key_text(values.get(n)) is None]
-        return Row(record, None, None, None, None, f"{', '.join(empty)} is empty or not text")
+        return Row(record, None, None, None, None, _empty_key(layout, values, options))
     try:
         code = values.get(layout.known["code"])
         if isinstance(code, int) and not isinstance(code, bool):
@@ -373,6 +372,21 @@ def _key_columns(layout: Layout, ok: list[pl.Expr]) -> tuple[list[pl.Expr], pl.E
             ok.append(plain)
         keys.append(part)
     return keys, date_format
+
+
+def _empty_key(layout: Layout, values: Mapping[str, Any], options: Options) -> str:
+    """Why a row has no group key: the key columns it leaves empty (for who bills, how to
+    group without it)."""
+    empty = [name for name in layout.key_columns if key_text(values.get(name)) is None]
+    text = f"{', '.join(empty)} is empty or not text"
+    billing = layout.roles.get(KEY_COLUMN_BILLING)
+    if billing in empty:
+        others = tuple(name for name in layout.key_columns if name != billing)
+        text += message_of(
+            ": write who bills the line, or group without it with ",
+            Mention("group_by", others, owner="Options"),
+        )(options.spelling)
+    return text
 
 
 def _python_rows(

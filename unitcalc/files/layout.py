@@ -4,8 +4,9 @@ A role (code, minutes, billed units, the group key ...) is played by the column 
 caller names for it, else the header that is the role's own name, else a built-in alias
 of the exports billing systems write (:data:`~unitcalc.files.options.ALIASES`). The key of
 a group is the patient and the date of service, else the visit, else the columns the
-caller names. Dates of service are dates: ``YYYY-MM-DD`` and ``MM/DD/YYYY``, with or
-without leading zeros, are the same day.
+caller names; with a billing provider column (a billing NPI or tax ID), who bills too.
+Dates of service are dates: ``YYYY-MM-DD`` and ``MM/DD/YYYY``, with or without leading
+zeros, are the same day.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..core.values import parse_date
 from .options import (
     ALIASES,
     DATE_COLUMN,
+    KEY_COLUMN_BILLING,
     KEY_COLUMN_VISIT,
     KEY_COLUMNS_DAY,
     KNOWN_COLUMNS,
@@ -80,6 +82,8 @@ class Layout:
         else:
             key = []
             missing.append("patient_id and date_of_service, or visit_id")
+        if key and not options.group_by and roles.get(KEY_COLUMN_BILLING) in columns:
+            key.append(roles[KEY_COLUMN_BILLING])  # who bills: one claim per billing provider
         if missing:
             raise _missing_columns(missing, columns, display, group=not key)
         known = {name: roles[name] for name in KNOWN_COLUMNS if name in roles}

@@ -23,8 +23,11 @@ KNOWN_COLUMNS = (
 )  # fmt: skip
 KEY_COLUMNS_DAY = ("patient_id", "date_of_service")
 KEY_COLUMN_VISIT = "visit_id"
+KEY_COLUMN_BILLING = "billing_provider"
+"""Who bills the claim (a billing NPI or tax ID): with the column, a part of the default
+key, so that two unrelated providers seeing one patient on one day are two claims."""
 DATE_COLUMN = "date_of_service"
-ROLES = (*KEY_COLUMNS_DAY, KEY_COLUMN_VISIT, *KNOWN_COLUMNS)
+ROLES = (*KEY_COLUMNS_DAY, KEY_COLUMN_VISIT, KEY_COLUMN_BILLING, *KNOWN_COLUMNS)
 """Every part a column can play, named as unitcalc names it (and as a header may)."""
 
 ALIASES: Mapping[str, str] = {
@@ -50,6 +53,9 @@ ALIASES: Mapping[str, str] = {
     "discipline": "discipline", "modifier": "modifiers", "modifiers": "modifiers",
     "assistant minutes": "assistant_minutes", "pta minutes": "assistant_minutes",
     "cq units": "cq_units", "days of data": "days_of_data", "data days": "days_of_data",
+    "billing npi": "billing_provider", "billing provider": "billing_provider",
+    "billing provider npi": "billing_provider", "billing tin": "billing_provider",
+    "tin": "billing_provider", "tax id": "billing_provider",
 }  # fmt: skip
 """Built-in header aliases; ``Options(columns={ROLE: HEADER})`` names any other."""
 

@@ -53,13 +53,15 @@ class Summary:
     findings (set by :class:`unitcalc.files.price.Pricer`)."""
 
     def input_dict(self) -> dict[str, Any]:
-        """How the file was read: encoding, delimiter, what was detected, and the
-        columns read under another name (role -> header)."""
+        """How the file was read: encoding, delimiter, what was detected, the columns
+        read under another name (role -> header), and the columns that made a group's
+        key (``key``)."""
         return {
             "encoding": self.encoding,
             "delimiter": self.delimiter,
             "detected": list(self.detected),
             "columns": self.layout.aliased if self.layout is not None else {},
+            "key": list(self.layout.key_columns) if self.layout is not None else [],
         }
 
     def count(self, status: str) -> None:

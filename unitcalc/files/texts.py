@@ -13,6 +13,7 @@ from ..core.codes import CodeTable
 from ..core.text import count_of
 from ..core.text import table as text_table
 from ..engine.audit import STATUSES, Finding
+from .options import KEY_COLUMNS_DAY
 from .summary import Summary
 
 
@@ -49,7 +50,8 @@ def reading_text(summary: Summary) -> str:
     read under another name; empty for a plain UTF-8, comma-separated file with
     unitcalc's own column names."""
     read = summary.input_dict()
-    if not summary.detected and not read["columns"]:
+    plain_key = summary.layout is None or summary.layout.key_roles == KEY_COLUMNS_DAY
+    if not summary.detected and not read["columns"] and plain_key:
         return ""
     parts = []
     if read["encoding"] is not None:
@@ -61,6 +63,8 @@ def reading_text(summary: Summary) -> str:
     if read["columns"]:
         mapped = ", ".join(f"{role}={header}" for role, header in read["columns"].items())
         parts.append(f"columns {mapped}")
+    if not plain_key:
+        parts.append(f"groups by {', '.join(read['key'])}")
     return f"Read with {'; '.join(parts)}.\n"
 
 
@@ -202,6 +206,8 @@ def summary_rows(summary: Summary) -> list[tuple[str, Any]]:
     if read["delimiter"] is not None:
         rows.append(("delimiter", _detected(repr(read["delimiter"]), "delimiter", summary)))
     rows.extend((f"column {role}", header) for role, header in read["columns"].items())
+    if read["key"]:
+        rows.append(("groups by", ", ".join(read["key"])))
     rows.extend(payment_rows(summary))
     for name, value in (summary.manifest or {}).items():
         if isinstance(value, dict):
