@@ -15,6 +15,10 @@ Hypothesis runs without its per-example deadline: the suite makes no timing asse
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+
+import pytest
 from click.testing import CliRunner, Result
 from hypothesis import settings
 
@@ -24,6 +28,23 @@ from unitcalc.cli import main
 def run(*args: str, stdin: str | None = None) -> Result:
     """``unitcalc ARGS`` with ``stdin`` on standard input."""
     return CliRunner().invoke(main, list(args), input=stdin)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_user_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The tests see no settings of the machine's user: no ``UNITCALC_*`` environment
+    variable and an empty configuration folder (``unitcalc.toml``, :mod:`unitcalc.cli.config`)."""
+    saved = {
+        name: os.environ.pop(name) for name in list(os.environ) if name.startswith("UNITCALC_")
+    }
+    config_home = os.environ.get("XDG_CONFIG_HOME")
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config-home"))
+    yield
+    os.environ.update(saved)
+    if config_home is None:
+        os.environ.pop("XDG_CONFIG_HOME", None)
+    else:
+        os.environ["XDG_CONFIG_HOME"] = config_home
 
 
 settings.register_profile("unitcalc", deadline=None)

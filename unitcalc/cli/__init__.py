@@ -85,6 +85,15 @@ class _Commands(MutableMapping[str, click.Command]):
         return len(set(COMMANDS) | set(self._loaded))
 
 
+def _width() -> int | None:
+    """The help's width: the terminal's, or 80 where a terminal reports no columns
+    (click would otherwise wrap every word on a line of its own)."""
+    import shutil
+
+    columns = shutil.get_terminal_size().columns
+    return None if columns > 0 else 80
+
+
 class UnitcalcGroup(click.Group):
     """Maps library errors to exit codes in one place."""
 
@@ -110,16 +119,39 @@ class UnitcalcGroup(click.Group):
             raise InputError(f"cannot finish the command: {exc.strerror or exc}{where}") from exc
 
 
-@click.group(cls=UnitcalcGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=UnitcalcGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"], "terminal_width": _width()},
+)
 @click.version_option(package_name="unitcalc", prog_name="unitcalc")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Billable units for timed therapy codes (97110, 97112, 97140, 97530 ...) under the
     Medicare 8-minute rule (cms), the AMA per-code midpoint rule (ama) or a contract's
     round-up rule (commercial-15).
 
     Exit codes: 0 success; 1 batch: a group could not be counted, audit: a group is
     not ok; 2 bad usage or input (one line on stderr).
+
+    Settings retyped each run (--rule, --payers, --payer, --mue, --fees, --gpci,
+    --locality, --codes) may come from a unitcalc.toml in the working folder or the
+    user's configuration folder, or from UNITCALC_RULE, UNITCALC_PAYERS ...; the command
+    line wins over the environment, which wins over the file.
     """
+    if ctx.invoked_subcommand is None:  # bare unitcalc: the help, and success
+        click.echo(ctx.get_help())
+        ctx.exit(0)
+    import os
+    from pathlib import Path
+
+    from . import config
+
+    found = config.find(os.environ, Path.cwd())
+    if found is not None:
+        ctx.meta["unitcalc.config"] = found
+        given = config.load(found)
+        ctx.default_map = dict.fromkeys(COMMANDS, given)
 
 
 main.commands = _Commands()

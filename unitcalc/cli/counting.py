@@ -18,6 +18,7 @@ from ..core.definitions import define_code
 from ..core.errors import InvalidServiceError
 from ..engine.settings import POOLINGS
 from ..rules import rule_names
+from .config import envvar
 from .shared import F
 
 if TYPE_CHECKING:
@@ -32,17 +33,23 @@ def _counting_options(function: F) -> F:
     function = click.option(
         "--mue",
         "mue_file",
+        envvar=envvar("mue"),
+        show_envvar=True,
         type=click.Path(dir_okay=False, path_type=Path),
         help="The CMS practitioner MUE table (CSV as published) to check units against.",
     )(function)
     function = click.option(
         "--payer",
         metavar="NAME",
+        envvar=envvar("payer"),
+        show_envvar=True,
         help="The payer profile (from --payers) to count by: its rule, caps and minimums.",
     )(function)
     function = click.option(
         "--payers",
         "payers_file",
+        envvar=envvar("payers"),
+        show_envvar=True,
         type=click.Path(dir_okay=False, path_type=Path),
         help="A TOML file of payer profiles (see docs/payers.md).",
     )(function)
@@ -96,6 +103,8 @@ def _counting(payers_file: Path | None, payer: str | None, mue_file: Path | None
 def _rule_option(function: F) -> F:
     return click.option(
         "--rule",
+        envvar=envvar("rule"),
+        show_envvar=True,
         type=click.Choice(rule_names(), case_sensitive=False),
         help="Counting rule (default cms). 'unitcalc rules' describes each.",
     )(function)

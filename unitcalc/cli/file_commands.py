@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 import click
 
+from .config import envvar
 from .file_options import _excel_bom_option, _file_options, _manifest_option, _options
 from .file_run import _run
 from .spark_run import _run_spark
@@ -129,6 +130,8 @@ def batch(
 @click.option(
     "--fees",
     "fees_file",
+    envvar=envvar("fees"),
+    show_envvar=True,
     type=click.Path(dir_okay=False, path_type=Path),
     help="Price the findings: the CMS PPRRVU or PFALL file as downloaded, or a CSV "
     "code,amount[,modifier] (see docs/payment.md). Adds dollars and the KX threshold.",
@@ -136,12 +139,16 @@ def batch(
 @click.option(
     "--gpci",
     "gpci_file",
+    envvar=envvar("gpci"),
+    show_envvar=True,
     type=click.Path(dir_okay=False, path_type=Path),
     help="With a PPRRVU --fees file: the GPCI file of the same release (locality amounts; "
     "without it, national amounts).",
 )
 @click.option(
     "--locality",
+    envvar=envvar("locality"),
+    show_envvar=True,
     metavar="MAC-NN",
     help="The payment locality for rows without a locality column, e.g. 01112-05 (or 05 "
     "when one contractor uses it).",

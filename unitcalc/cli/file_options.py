@@ -59,7 +59,7 @@ def _file_options(function: F) -> F:
                 metavar="COLUMN,COLUMN...",
                 default="",
                 help="Columns that identify a group (default: patient_id + date_of_service, "
-                "else visit_id).",
+                "else visit_id; with a billing provider column, who bills too).",
             ),
             click.option(
                 "--input-format",

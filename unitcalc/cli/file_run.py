@@ -221,5 +221,14 @@ def _manifest(
         "rule": options.settings.rule or DEFAULT_RULE,
         "payer": options.payer,
         "options": given,
+        **_settings_sources(),
         "run_at": now.isoformat(timespec="seconds"),
     }
+
+
+def _settings_sources() -> dict[str, Any]:
+    """Which settings a settings file or the environment gave (:mod:`.config`)."""
+    from .config import sources
+
+    ctx = click.get_current_context(silent=True)
+    return sources(ctx) if ctx is not None else {}

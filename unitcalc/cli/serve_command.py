@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from .config import envvar
 from .shared import InputError
 
 
@@ -22,6 +23,8 @@ from .shared import InputError
 @click.option(
     "--payers",
     "payers_file",
+    envvar=envvar("payers"),
+    show_envvar=True,
     type=click.Path(dir_okay=False, path_type=Path),
     help="Payer profiles the page and the API may use (see docs/payers.md).",
 )

@@ -19,6 +19,7 @@ import click
 
 from ..core.errors import ArgumentValue, UnitcalcError, python_spelling
 from ..core.text import echo, wrap
+from .config import envvar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -98,6 +99,8 @@ def _table_options(function: F) -> F:
     return click.option(
         "--codes",
         "codes_file",
+        envvar=envvar("codes"),
+        show_envvar=True,
         type=click.Path(dir_okay=False, path_type=Path),
         help="A TOML code table of your own, laid over the packaged one.",
     )(function)
