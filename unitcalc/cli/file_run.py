@@ -108,6 +108,7 @@ def _run(
             with atomic_output(output, bom=bom) as out:
                 writer.finish(out, summary)
             _extras(writer, summary, display, report=report, manifest_path=manifest_path)
+            _say_written(writer, summary, output, report, manifest_path)
         except BrokenPipeError:
             # The reader of standard output went away (| head): stop quietly, as other
             # tools do; flushing at exit would only fail again.
@@ -118,6 +119,33 @@ def _run(
             where = f" ({exc.filename})" if exc.filename else ""
             raise InputError(f"cannot finish the run: {exc.strerror or exc}{where}") from exc
     return summary
+
+
+def _say_written(
+    writer: BatchWriter | AuditWriter,
+    summary: Summary,
+    output: Path | None,
+    report: Path | None,
+    manifest_path: Path | None,
+) -> None:
+    """On stderr, one line for each file the run wrote (its path and size) and, when the
+    main output went to a file, the run's headline counts: a run that wrote files says
+    so, and one with findings (exit 1) reads apart from a failure."""
+    from ..core.text import count_of
+    from ..files.write_audit import AuditWriter
+
+    for path in (output, report, manifest_path):
+        if path is not None and path.is_file():
+            click.echo(f"Wrote {path} ({count_of(path.stat().st_size, 'byte')}).", err=True)
+    if output is None:
+        return
+    counted = f"{count_of(summary.rows_read, 'row')} in {count_of(summary.groups, 'group')}"
+    if isinstance(writer, AuditWriter):
+        statuses = ", ".join(f"{count:,} {status}" for status, count in summary.counts.items())
+        click.echo(f"Audit of {counted}: {statuses}.", err=True)
+    else:
+        unusable = count_of(summary.invalid_rows, "row")
+        click.echo(f"Counted {counted}; {unusable} could not be used.", err=True)
 
 
 def _extras(

@@ -21,8 +21,8 @@ MIN_WRAP = 15
 
 def count_of(count: int, noun: str) -> str:
     """``count_of(1, "unit")`` is ``'1 unit'``; ``count_of(2, "full unit")`` is
-    ``'2 full units'``."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+    ``'2 full units'``; thousands apart: ``count_of(20000, "row")`` is ``'20,000 rows'``."""
+    return f"{count} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
 def output_width(environ: Mapping[str, str] | None = None) -> int:

@@ -1,0 +1,48 @@
+"""Issue 25, item 3 and 4: a run that writes files says what it wrote (path and size)
+and its headline counts on stderr, and counts are written with thousands apart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from unitcalc.cli import main
+from unitcalc.core.text import count_of
+
+EHR = Path(__file__).resolve().parents[2] / "docs" / "examples" / "ehr_export.csv"
+
+
+def test_audit_to_files_says_each_file_and_the_counts(tmp_path: Path) -> None:
+    book, report = tmp_path / "a.xlsx", tmp_path / "r.html"
+    result = CliRunner().invoke(
+        main,
+        ["audit", str(EHR), "--format", "xlsx", "--output", str(book), "--report", str(report)],
+    )
+    assert result.exit_code == 1  # findings
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"Wrote {book} ({book.stat().st_size:,} bytes)."
+    assert lines[1] == f"Wrote {report} ({report.stat().st_size:,} bytes)."
+    assert (
+        lines[2] == "Audit of 6 rows in 3 groups: 1 ok, 1 over, 1 under, 0 misallocated, 0 invalid."
+    )
+
+
+def test_batch_to_a_file_says_the_file_and_the_counts(tmp_path: Path) -> None:
+    out = tmp_path / "b.csv"
+    result = CliRunner().invoke(main, ["batch", str(EHR), "--output", str(out)])
+    assert result.exit_code == 0
+    assert f"Wrote {out} ({out.stat().st_size:,} bytes).\n" in result.stderr
+    assert "Counted 6 rows in 3 groups; 0 rows could not be used.\n" in result.stderr
+
+
+def test_output_to_standard_output_says_nothing_more() -> None:
+    result = CliRunner().invoke(main, ["audit", str(EHR), "--format", "json"])
+    assert "Wrote" not in result.stderr
+
+
+def test_counts_have_thousands_apart() -> None:
+    assert count_of(20_000, "row") == "20,000 rows"
+    assert count_of(1, "row") == "1 row"
+    assert count_of(999, "group") == "999 groups"
