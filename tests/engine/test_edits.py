@@ -148,7 +148,7 @@ def test_audit_table_marks_providers_for_review(tmp_path: Path) -> None:
         "visit_id,code,minutes,billed_units,provider\nV1,97110,8,1,dr x\nV2,97110,10,1,dr x\n"
     )
     out = CliRunner().invoke(main, ["audit", str(path)]).stdout
-    assert "dr x                 18              2         9.0  review" in out
+    assert "dr x                 18              2        9.00  review" in out
 
 
 def test_batch_applies_payer_and_reports_edits(tmp_path: Path) -> None:

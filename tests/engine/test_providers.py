@@ -41,7 +41,9 @@ def test_totals_in_both_forms(lines: list[tuple[str | None, str, int | None, int
 def test_under_15_minutes_a_unit_is_flagged_exactly() -> None:
     rows = provider_rows({"ann": [374, 25], "bob": [375, 25], "cy": [0, 0]})
     assert [(row["provider"], row["minutes_per_unit"], row["review"]) for row in rows] == [
-        ("ann", 15.0, True),  # 14.96 shown as 15.0, and still under
+        ("ann", 14.96, True),  # under 15, and never shown as 15.00
         ("bob", 15.0, False),
         ("cy", None, False),
     ]
+    # Cut, not rounded: 14.999 reads 14.99.
+    assert provider_rows({"dee": [14999, 1000]})[0]["minutes_per_unit"] == 14.99

@@ -120,3 +120,19 @@ def test_the_rtm_month_is_counted_per_billing_provider(tmp_path: Path) -> None:
 def test_billing_aliases_are_one_role() -> None:
     roles = find_roles(["Patient ID", "DOS", "CPT", "Mins", "Tax ID"], {}, display="f")
     assert roles["billing_provider"] == "Tax ID"
+
+
+def test_a_description_where_a_code_belongs_names_the_column_of_codes(tmp_path: Path) -> None:
+    """Issue 25, item 4: 'ther ex' in the code column is said to be a description, and
+    the record's column that holds codes is named with the option that counts by it."""
+    path = tmp_path / "v.csv"
+    path.write_text(
+        "patient_id,date_of_service,Description,CPT Code,minutes,billed_units\n"
+        "P1,2026-01-05,ther ex,97110,33,2\n"
+    )
+    data = audit_json(path, "--columns", "code=Description")
+    assert data["findings"][0]["errors"] == [
+        "line 2: 'ther ex' reads as a description of a service, not a CPT/HCPCS code "
+        "(5 characters, such as 97110); column 'CPT Code' holds codes (97110): count by it "
+        "with --columns code=CPT Code"
+    ]

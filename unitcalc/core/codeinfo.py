@@ -48,6 +48,8 @@ _ONE_DAY = datetime.timedelta(days=1)
 
 # CPT Category I (5 digits), Category II/III (4 digits + F/T/U), HCPCS Level II (letter + 4 digits).
 _CODE_SHAPE = re.compile(r"^(?:[0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})$")
+_DESCRIPTION = re.compile(r"^(?=.*[A-Z]{3})(?=.*\s).+$")
+"""Words where a code belongs (``ther ex``, ``Manual Therapy``): letters, spaces apart."""
 
 
 def normalize_code(raw: object) -> str:
@@ -69,6 +71,14 @@ def normalize_code(raw: object) -> str:
             value=raw,
         )
     code = raw.strip().upper()
+    if reads_as_description(code):
+        raise InvalidServiceError(
+            f"{echo(raw.strip())} reads as a description of a service, not a CPT/HCPCS code "
+            "(5 characters, such as 97110)",
+            code=None,
+            field="code",
+            value=raw,
+        )
     if any(character.isspace() for character in code):
         raise InvalidServiceError(
             f"{echo(raw.strip())} has white space inside the code: write the 5 characters "
@@ -87,6 +97,17 @@ def normalize_code(raw: object) -> str:
             value=raw,
         )
     return code
+
+
+def is_code_shaped(text: str) -> bool:
+    """Whether a value has a CPT/HCPCS code's shape (``97110``, ``G0283``)."""
+    return _CODE_SHAPE.match(text.strip().upper()) is not None
+
+
+def reads_as_description(text: str) -> bool:
+    """Whether a value given as a code reads as words (``ther ex``): a description of
+    the service where its code belongs."""
+    return _DESCRIPTION.match(text.strip().upper()) is not None
 
 
 @attrs.frozen

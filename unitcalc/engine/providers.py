@@ -57,8 +57,9 @@ def tally_frame(
 
 
 def provider_rows(totals: Mapping[str, list[int]]) -> list[dict[str, Any]]:
-    """Each provider's average timed minutes per billed timed unit, flagged for review
-    under 15 (the exact average is compared: 14.96 rounds to 15.0 but is under)."""
+    """Each provider's average timed minutes per billed timed unit, cut (not rounded) to
+    two decimals so that an average under 15 never reads 15.00, flagged for review under
+    15 (the exact average is compared)."""
     rows = []
     for name, (minutes, units) in sorted(totals.items()):
         rows.append(
@@ -66,7 +67,7 @@ def provider_rows(totals: Mapping[str, list[int]]) -> list[dict[str, Any]]:
                 "provider": name,
                 "timed_minutes": minutes,
                 "timed_units_billed": units,
-                "minutes_per_unit": round(minutes / units, 1) if units else None,
+                "minutes_per_unit": minutes * 100 // units / 100 if units else None,
                 "review": bool(units) and minutes < 15 * units,
             }
         )

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ..core.codeinfo import normalize_code
+from ..core.codeinfo import is_code_shaped, normalize_code, reads_as_description
 from ..core.disciplines import (
     bills_assistant_modifier,
     bills_assistant_modifier_column,
@@ -126,6 +126,7 @@ def check_record(layout: Layout, record: Record, options: Options) -> Row:
         field = getattr(exc, "field", None)
         where = f"{field}: " if field and field not in str(exc) else ""
         problem = where + exc.worded(options.spelling)
+        problem += _codes_elsewhere(layout, values, exc, options)
         return Row(record, key, None, None, None, problem, monthly=monthly)
     date_format = layout.date_format(values)
     return Row(record, key, service, billed, rule, None, payer, date_format, days, monthly)
@@ -372,6 +373,26 @@ def _key_columns(layout: Layout, ok: list[pl.Expr]) -> tuple[list[pl.Expr], pl.E
             ok.append(plain)
         keys.append(part)
     return keys, date_format
+
+
+def _codes_elsewhere(
+    layout: Layout, values: Mapping[str, Any], exc: UnitcalcError, options: Options
+) -> str:
+    """For a code column holding descriptions (``ther ex``): the column of the record
+    that holds a code, if any, and how to name it."""
+    value = getattr(exc, "value", None)
+    if getattr(exc, "field", None) != "code" or not isinstance(value, str):
+        return ""
+    if not reads_as_description(value):
+        return ""
+    column = layout.known["code"]
+    for name, other in values.items():
+        if name != column and isinstance(other, str) and is_code_shaped(other):
+            return message_of(
+                f"; column {name!r} holds codes ({other.strip()}): count by it with ",
+                Mention("columns", {"code": name}, owner="Options"),
+            )(options.spelling)
+    return f"; column {column!r} holds descriptions: name the column of codes"
 
 
 def _empty_key(layout: Layout, values: Mapping[str, Any], options: Options) -> str:

@@ -24,6 +24,7 @@ from ..engine.items import Evaluation
 from ..engine.month_result import MonthResult
 from ..engine.payers import PayerProfile
 from ..engine.wording import at_lines, identical_notes, invalid_message
+from ..rules import DEFAULT_RULE
 from .check import (
     ASSISTANT,
     BILLED,
@@ -243,7 +244,7 @@ def _evaluate_group(
 ) -> Group:
     errors = [f"line {row.record.line}: {row.error}" for row in rows if row.error]
     if not errors:
-        terms = {(row.rule, row.payer.name if row.payer else None) for row in rows}
+        terms = {(row.rule or DEFAULT_RULE, row.payer.name if row.payer else None) for row in rows}
         if len(terms) > 1:
             errors.append(
                 "rows of this group name different rules or payers ("
@@ -310,7 +311,7 @@ def _duplicate_notes(rows: Sequence[Row]) -> Iterator[Note]:
 def _terms(row: Row) -> str:
     if row.payer is not None:
         return f"payer {row.payer.name}"
-    return row.rule or "the default rule"
+    return row.rule or f"{DEFAULT_RULE} (the default rule)"
 
 
 def count_group(summary: Summary, group: Group) -> None:

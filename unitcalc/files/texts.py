@@ -75,7 +75,7 @@ def provider_text(summary: Summary) -> str:
             row["provider"],
             str(row["timed_minutes"]),
             str(row["timed_units_billed"]),
-            "" if row["minutes_per_unit"] is None else f"{row['minutes_per_unit']:.1f}",
+            "" if row["minutes_per_unit"] is None else f"{row['minutes_per_unit']:.2f}",
             "review" if row["review"] else "",
         ]
         for row in summary.provider_rows()
