@@ -58,6 +58,7 @@ def _run_spark(
         output = check_output(output, input_path=given)
     _check_extras(output or folder, given, stdin=False, report=report, manifest_path=manifest_path)
     from ..spark import audit_path, available, session
+    from ..spark.lines import CSV_READING
 
     available()
     from py4j.protocol import Py4JError
@@ -71,6 +72,8 @@ def _run_spark(
             spark, file, options, show_all=writer.show_all, detail=folder is None
         )
         summary.manifest = _manifest(Path(file), file, summary, options, settings)
+        if summary.delimiter is not None:  # read as CSV: how Spark's reading differs
+            summary.manifest["reading"] = CSV_READING
         if folder is not None:
             result.findings.write.parquet(str(folder))
             summary.counts = {status: summary.counts.get(status, 0) for status in STATUSES}

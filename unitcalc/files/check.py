@@ -237,9 +237,14 @@ def check_frame(
         odd: list[Record] = []
         if odd_frame is not None:
             columns = list(layout.columns)
-            for values in odd_frame.select(LINE, END, *columns).iter_rows():
+            for values in odd_frame.select(LINE, END, ERROR, *columns).iter_rows():
                 odd.append(
-                    Record(values[0], values[1], dict(zip(columns, values[2:], strict=True)))
+                    Record(
+                        values[0],
+                        values[1],
+                        dict(zip(columns, values[3:], strict=True)),
+                        values[2],
+                    )
                 )
     else:
         plain = pl.DataFrame(schema=schema)

@@ -167,12 +167,17 @@ def parquet_frame(source: Source, *, display: str) -> tuple[tuple[str, ...], pl.
         )
     binary = [name for name, dtype in frame.schema.items() if dtype == pl.Binary]
     if binary:
-        raise FileProblem(
-            f"{display}: column {binary[0]!r} holds binary data, which unitcalc cannot carry "
-            "through as text; leave it out or convert it to text",
-            path=display,
-        )
+        raise binary_column(display, binary[0])
     return columns, with_lines(as_text(frame).with_row_index(LINE, offset=1))
+
+
+def binary_column(display: str, name: str) -> FileProblem:
+    """The refusal of a column of binary data (bytes have no text to carry through)."""
+    return FileProblem(
+        f"{display}: column {name!r} holds binary data, which unitcalc cannot carry "
+        "through as text; leave it out or convert it to text",
+        path=display,
+    )
 
 
 def as_text(frame: pl.DataFrame) -> pl.DataFrame:

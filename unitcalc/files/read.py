@@ -281,6 +281,19 @@ def csv_record(
     return Record(start, end, dict(zip(columns, fields, strict=False)), problem)
 
 
+def line_error(text: str, width: int, delimiter: str) -> str | None:
+    """Why one physical line of a CSV file (``text``, without its line break), read as a
+    record on its own, cannot be used with a header of ``width`` fields, as
+    :func:`csv_record` says it (a quote left open takes the line break in, as here), or
+    None: for readers that split a file into lines first (:mod:`unitcalc.spark`). A
+    short row with no quote left open is None: the columnar reader (:mod:`.columnar`)
+    reads its missing fields as empty text."""
+    fields = next(csv.reader([text + "\n"], delimiter=delimiter), [])
+    if len(fields) < width and not (fields and fields[-1].endswith("\n")):
+        return None
+    return _broken_record(fields, width, 1, 1, delimiter)
+
+
 def _broken_record(
     fields: Sequence[str], width: int, start: int, end: int, delimiter: str
 ) -> str | None:

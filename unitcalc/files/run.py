@@ -51,7 +51,7 @@ from .leftovers import remove_stale, run_mark
 from .load import Loaded, load, readable, resolve
 from .months import settle_months, split_months
 from .options import InputFormat, Options
-from .read import LINE
+from .read import END, ERROR, LINE
 from .settle import settle
 from .split import csv_parts
 from .summary import Summary
@@ -375,10 +375,18 @@ def run_frame(
     rows may be part of a larger input as long as they hold its groups whole (every row
     of a patient): :mod:`unitcalc.spark` runs the engine this way on each partition.
     ``consume`` gets the groups as :func:`run_groups` hands them; the summary counts
-    these rows only (no encoding or delimiter: nothing was read here)."""
+    these rows only (no encoding or delimiter: nothing was read here). An
+    :data:`~unitcalc.files.read.ERROR` column, if any, holds the reason a row could not
+    be read (null for the others)."""
+    import polars as pl
+
     if raw.height == 0:
         return Summary(layout=layout)
-    raw = with_lines(raw.sort(LINE))
+    raw = raw.sort(LINE)
+    if ERROR in raw.columns:  # the reader's reason a row cannot be used, kept
+        raw = raw.with_columns(pl.col(LINE).alias(END), pl.col(ERROR).cast(pl.String))
+    else:
+        raw = with_lines(raw)
     parsed = check_frame(raw, layout, options)
     loaded = Loaded(layout, parsed, raw, {}, options)
     return _run_part(_settle_part(loaded, options), options, consume)

@@ -18,6 +18,7 @@ from ..engine.monthly import MonthOptions
 from ..engine.payers import PayerProfile, load_profiles
 from ..engine.settings import Pooling
 from ..files.check import payer_profile
+from ..files.columnar import binary_column
 from ..files.findings_table import audit_columns
 from ..files.layout import Layout
 from ..files.load import resolve
@@ -26,7 +27,7 @@ from ..files.run import group_columns
 from ..files.summary import Summary
 from ..files.write_batch import BatchWriter
 from ..rules import Rule
-from .lines import LINE_COLUMN, format_of, read_with_counts
+from .lines import ERROR_COLUMN, LINE_COLUMN, data_files, format_of, read_with_counts
 from .partitions import Plan, counted, default_partitions
 from .results import AuditResult, BatchResult
 
@@ -190,7 +191,14 @@ def batch(
 
 
 def _layout(frame: DataFrame, options: Options, display: str) -> Layout:
-    names = tuple(name for name in frame.columns if name != LINE_COLUMN)
+    """The layout of ``frame``'s columns; a column of binary data is refused, as the
+    local engine refuses it."""
+    from pyspark.sql.types import BinaryType
+
+    for field in frame.schema.fields:
+        if isinstance(field.dataType, BinaryType):
+            raise binary_column(display, field.name)
+    names = tuple(name for name in frame.columns if name not in (LINE_COLUMN, ERROR_COLUMN))
     return Layout.of(names, options, display=display, open_ended=False)
 
 
@@ -214,9 +222,7 @@ def audit_path(
     settled = options
     sample = local
     if local.is_dir():
-        sample = min(
-            child for child in local.rglob("*") if child.is_file() and child.name[:1] not in "._"
-        )
+        sample = data_files(local)[0]
     if input_format == "csv" and sample.is_file():
         given = attrs.evolve(options, input_format="csv")
         _, settled, detected, _ = resolve(sample, given, display=path)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ..core.errors import FileProblem
 from ..files.detect import detect_format
 from ..files.options import InputFormat
-from ..files.read import LINE
+from ..files.read import ERROR, LINE, line_error
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -21,6 +21,19 @@ if TYPE_CHECKING:
 LINE_COLUMN = LINE
 """The column of line numbers :func:`read` adds, and :func:`unitcalc.spark.audit` and
 :func:`unitcalc.spark.batch` use when a DataFrame has it."""
+ERROR_COLUMN = ERROR
+"""The column :func:`read` adds to a CSV file's rows: why a line cannot be used as a
+record, as the local reader says it (null for the others); :func:`unitcalc.spark.audit`
+and :func:`unitcalc.spark.batch` count such a row invalid with its reason."""
+CSV_READING = (
+    "Spark read this CSV file one record a line: a carriage return alone ends a line "
+    "there (the local engine keeps it in the line and reports the row), so the lines "
+    "after one are numbered one more; a quoted line break or a blank line is also read "
+    "differently (docs/scale.md)"
+)
+"""The note a Spark run's manifest carries (``reading``) when it read CSV."""
+_RAW = "__raw"
+"""The column Spark puts a line in when its fields do not match the header."""
 
 
 def read(
@@ -35,7 +48,8 @@ def read(
     each row: its place in the file, from 1 for Parquet and from 2 for CSV (the header
     is line 1). A folder's files count on from one to the next, in the order of their
     paths. A CSV file must hold one record a line, without blank lines (Spark's reader
-    skips them, so the lines after one would be numbered one short)."""
+    skips them, so the lines after one would be numbered one short); its rows also have
+    :data:`ERROR_COLUMN`, why a line cannot be used (null for the others)."""
     return read_with_counts(spark, path, input_format=input_format, delimiter=delimiter)[0]
 
 
@@ -46,8 +60,6 @@ def read_with_counts(
     left out: such a row is no record, as the local reader has it (numbered, so that the
     lines after it keep their numbers, then left out; a blank line Spark's reader skips
     unseen)."""
-    from pyspark.sql import functions as F
-
     input_format = input_format or format_of(Path(str(path)))
     if input_format == "jsonl":
         raise FileProblem(
@@ -55,35 +67,68 @@ def read_with_counts(
             "(or use the local engine for JSON Lines)",
             path=str(path),
         )
-    reader = spark.read
+    if Path(str(path)).is_dir():
+        data_files(Path(str(path)))  # an empty folder is said so, whatever the format
     if input_format == "csv":
-        reader = reader.options(
-            header="true",
-            inferSchema="false",
-            sep=delimiter,
-            quote='"',
-            escape='"',
-            multiLine="false",
-            encoding="UTF-8",
-            emptyValue="",
-        )
-    frame = reader.format(input_format).load(str(path))
-    if input_format == "csv":
-        # Header names as the local reader takes them: stripped, a blank one (which
-        # Spark names _c0, _c1 ...) numbered from 1.
-        named = [
-            (name.strip() if name != f"_c{index - 1}" else "") or f"column {index}"
-            for index, name in enumerate(frame.columns, start=1)
-        ]
-        # Empty fields are empty text, as the local reader keeps them (Spark reads an
-        # unquoted one as null, which only a Parquet file holds).
-        frame = frame.toDF(*named).select(
-            *(F.coalesce(F.col(f"`{name}`"), F.lit("")).alias(name) for name in named)
-        )
+        frame = _csv_frame(spark, str(path), delimiter)
+        empty: Column | None = _all_empty(frame)
+    else:
+        frame = spark.read.format(input_format).load(str(path))
+        empty = None
     first = 2 if input_format == "csv" else 1
-    empty = _all_empty(frame) if input_format == "csv" else None
     numbered, lines, blank = _number_by_file(frame, first, empty=empty)
     return numbered, lines - blank, blank
+
+
+def _csv_frame(spark: SparkSession, path: str, delimiter: str) -> DataFrame:
+    """A CSV file's (or folder's) values as text, its header's names as the local reader
+    takes them, and :data:`ERROR_COLUMN`: why a line cannot be used as a record (a quote
+    left open, more or fewer fields than the header), as the local reader says it."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    reader = spark.read.options(
+        header="true",
+        inferSchema="false",
+        sep=delimiter,
+        quote='"',
+        escape='"',
+        multiLine="false",
+        encoding="UTF-8",
+        emptyValue="",
+    )
+    header = reader.csv(path).columns  # the first line only
+    if not header:
+        what = "folder's files are" if Path(path).is_dir() else "file is"
+        raise FileProblem(f"{path}: the {what} empty (no header row)", path=path)
+    # A line whose fields do not match the header is kept whole in this column by Spark.
+    schema = StructType(
+        [StructField(name, StringType()) for name in header] + [StructField(_RAW, StringType())]
+    )
+    frame = (
+        reader.options(mode="PERMISSIVE", columnNameOfCorruptRecord=_RAW).schema(schema).csv(path)
+    )
+    # Header names as the local reader takes them: stripped, a blank one (which Spark
+    # names _c0, _c1 ...) numbered from 1.
+    named = [
+        (name.strip() if name != f"_c{index - 1}" else "") or f"column {index}"
+        for index, name in enumerate(header, start=1)
+    ]
+    width = len(header)
+
+    # Without type hints: Spark would take them for a pandas UDF's and warn.
+    reason = F.udf(
+        lambda text: None if text is None else line_error(text, width, delimiter), StringType()
+    )
+    # Empty fields are empty text, as the local reader keeps them (Spark reads an
+    # unquoted one as null, which only a Parquet file holds).
+    return frame.select(
+        *(
+            F.coalesce(F.col(f"`{name}`"), F.lit("")).alias(new)
+            for name, new in zip(header, named, strict=True)
+        ),
+        reason(F.col(_RAW)).alias(ERROR_COLUMN),
+    )
 
 
 def _all_empty(frame: DataFrame) -> Column:
@@ -92,19 +137,26 @@ def _all_empty(frame: DataFrame) -> Column:
 
     from pyspark.sql import functions as F
 
-    cells = [F.trim(F.col(f"`{name}`")) == F.lit("") for name in frame.columns]
+    names = [name for name in frame.columns if name != ERROR_COLUMN]
+    cells = [F.trim(F.col(f"`{name}`")) == F.lit("") for name in names]
     return reduce(lambda left, right: left & right, cells)
+
+
+def data_files(folder: Path) -> list[Path]:
+    """A folder's data files (not hidden, nor Spark's ``_SUCCESS`` markers), in path
+    order; a folder without one is refused, saying so."""
+    names = sorted(
+        child for child in folder.rglob("*") if child.is_file() and child.name[:1] not in "._"
+    )
+    if not names:
+        raise FileProblem(f"{folder}: the folder holds no data file", path=str(folder))
+    return names
 
 
 def format_of(path: Path) -> InputFormat:
     """A file's format by its name; a folder's by its first data file's."""
     if path.is_dir():
-        names = sorted(
-            child for child in path.rglob("*") if child.is_file() and child.name[:1] not in "._"
-        )
-        if not names:
-            raise FileProblem(f"{path}: the folder holds no data file", path=str(path))
-        path = names[0]
+        path = data_files(path)[0]
     return detect_format(path, None)
 
 

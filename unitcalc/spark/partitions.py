@@ -26,7 +26,7 @@ from ..files.run import run_frame
 from ..files.summary import Summary
 from ..files.write_audit import AuditWriter
 from ..files.write_batch import BatchWriter
-from .lines import LINE_COLUMN, number_in_order
+from .lines import ERROR_COLUMN, LINE_COLUMN, number_in_order
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -103,7 +103,7 @@ def count_part(plan: Plan, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.Rec
             frame = pl.DataFrame(pl.from_arrow(pa.Table.from_batches(collected)))
             raw = as_text(frame.drop(LINE_COLUMN)).with_columns(
                 frame.get_column(LINE_COLUMN).cast(pl.Int64).alias(LINE_COLUMN)
-            )
+            )  # with ERROR_COLUMN, if any: text already
             summary = run_frame(raw, plan.layout, plan.options, consume)
         rows = writer.frame(plan.layout)
     finally:
@@ -137,12 +137,15 @@ def counted(frame: DataFrame, plan: Plan, partitions: int | None) -> DataFrame:
     from pyspark.sql import functions as F
     from pyspark.sql.types import LongType, StringType, StructField, StructType
 
-    names = [name for name in frame.columns if name != LINE_COLUMN]
+    names = [name for name in frame.columns if name not in (LINE_COLUMN, ERROR_COLUMN)]
+    errors = [F.col(ERROR_COLUMN).cast("string")] if ERROR_COLUMN in frame.columns else []
     lines = None
     if LINE_COLUMN not in frame.columns:
         frame, lines = number_in_order(frame, 1)
     count = partitions or default_partitions(frame, lines)
-    frame = frame.select(*(F.col(f"`{name}`") for name in names), F.col(LINE_COLUMN).cast("long"))
+    frame = frame.select(
+        *(F.col(f"`{name}`") for name in names), F.col(LINE_COLUMN).cast("long"), *errors
+    )
     keys = plan.layout.key_columns
     if keys:
         patient = F.regexp_replace(F.col(f"`{keys[0]}`").cast("string"), _STRIP, "")
