@@ -216,3 +216,21 @@ def test_a_parquet_run_carries_no_csv_note(spark: SparkSession, tmp_path: Path) 
     pq.write_table(visits(pa.array(["a", "b"])), path)
     result = run("audit", str(path), "--format", "json", *SPARK)
     assert "reading" not in json.loads(result.stdout)["summary"]["manifest"]
+
+
+def test_billing_providers_group_as_locally(spark: SparkSession, tmp_path: Path) -> None:
+    """Issue 21: a billing provider column joins the key on Spark as it does locally."""
+    path = tmp_path / "claims.csv"
+    path.write_text(
+        "patient_id,date_of_service,code,minutes,billed_units,Billing NPI\n"
+        "P1,2026-01-05,97161,,1,1111111111\nP1,2026-01-05,97110,20,1,1111111111\n"
+        "P1,2026-01-05,97161,,1,2222222222\nP1,2026-01-05,97110,20,1,2222222222\n"
+    )
+    results = both(path, "--format", "json", "--all")
+    local, spark_run = (without_manifest(results[name]) for name in ("local", "spark"))
+    assert local["summary"]["counts"]["ok"] == 2
+    assert local["summary"]["input"]["key"] == ["patient_id", "date_of_service", "Billing NPI"]
+    assert spark_run["summary"]["counts"] == local["summary"]["counts"]
+    assert sorted(f["group"] for f in spark_run["findings"]) == sorted(
+        f["group"] for f in local["findings"]
+    )
