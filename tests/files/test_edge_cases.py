@@ -244,3 +244,42 @@ def test_batch_puts_each_warning_on_the_lines_it_is_about(tmp_path: Path) -> Non
     rows = list(csv.DictReader(io.StringIO(CliRunner().invoke(main, ["batch", str(path)]).stdout)))
     assert rows[0]["message"] == ""
     assert rows[1]["message"].startswith("97140 bills 1 unit for 7 min, fewer than 8")
+
+
+SHORT = "line 3: wrong number of fields: expected 6 as in the header, found 5; check for an unquoted delimiter"
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        "P1,2026-01-05,97110,33,2,ann",  # a file without quotes: proved by its delimiters
+        'P1,2026-01-05,97110,33,2,"ann"',  # a file with quotes: read by the careful reader
+    ],
+)
+def test_a_short_row_is_reported_never_filled(tmp_path: Path, second: str) -> None:
+    """Issue 22: polars fills a short row's missing fields with empty text; those values
+    would be invented (an optional column taken as given empty), so the row is reported
+    as the careful reader reports it, in a clean file as in a broken one."""
+    path = tmp_path / "v.csv"
+    path.write_text(
+        f"patient_id,date_of_service,code,minutes,billed_units,provider\n{second}\n"
+        "P1,2026-01-05,97140,8,1\n"
+    )
+    result = CliRunner().invoke(main, ["audit", str(path), "--format", "json"])
+    finding = json.loads(result.stdout)["findings"][0]
+    assert finding["status"] == "invalid"
+    assert finding["errors"] == [SHORT]
+
+
+def test_a_quoted_file_with_empty_last_cells_counts_them(tmp_path: Path) -> None:
+    """A file with quotes whose last column holds empty cells is read by the careful
+    reader, which tells a cell written empty from a missing one: it counts the rows."""
+    path = tmp_path / "v.csv"
+    path.write_text(
+        "patient_id,date_of_service,code,minutes,billed_units,provider\n"
+        'P1,2026-01-05,97110,33,2,"ann"\nP1,2026-01-05,97140,8,1,\n'
+    )
+    result = CliRunner().invoke(main, ["audit", str(path), "--format", "json", "--all"])
+    data = json.loads(result.stdout)
+    assert data["summary"]["counts"]["ok"] == 1
+    assert data["summary"]["invalid_rows"] == 0

@@ -182,13 +182,27 @@ def test_a_semicolon_file_s_broken_line_counts_its_fields_by_its_delimiter(
     assert "found 6" in results["spark"].stdout
 
 
-def test_a_short_row_is_read_with_empty_values_as_locally(
+def test_a_short_row_is_read_differently_and_the_manifest_says_so(
     spark: SparkSession, tmp_path: Path
 ) -> None:
+    """Locally a short row is reported (never filled with invented empty values); Spark
+    reads its missing fields as empty, and its manifest names the difference."""
     path = tmp_path / "v.csv"
     path.write_text(HEADER + "P1,2026-01-05,97110,33\n", encoding="utf-8")
     results = both(path, "--format", "json")
-    assert without_manifest(results["spark"]) == without_manifest(results["local"])
+    local = json.loads(results["local"].stdout)
+    on_spark = json.loads(results["spark"].stdout)
+    assert local["findings"][0]["errors"] == [
+        "line 2: wrong number of fields: expected 5 as in the header, found 4; check for "
+        "an unquoted delimiter"
+    ]
+    assert on_spark["findings"][0]["errors"] == [
+        "line 2: 97110: billed_units '' is empty; write 0 if no unit was billed"
+    ]
+    assert (
+        "a short row is read with its missing fields empty"
+        in (on_spark["summary"]["manifest"]["reading"])
+    )
 
 
 def test_a_lone_carriage_return_is_named_in_the_manifest(

@@ -17,7 +17,7 @@ import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..core.bounded import LineRun, too_long
 from ..core.encodings import Source, open_source
@@ -34,12 +34,21 @@ column, and a plan over 60,000 of them held 1 GB; a wider file is read by the ca
 reader, which carries a row's values without a cost per column."""
 
 
-def csv_lines(
-    source: Source, delimiter: str, *, display: str = "the file"
-) -> tuple[tuple[str, ...], int] | None:
-    """A plain CSV file's columns and its number of physical lines, read as bytes; None
-    when the header or the line ends need the careful reader. A line longer than
-    :data:`.MAX_LINE_BYTES` is refused, naming it."""
+class CsvShape(NamedTuple):
+    """What a pass over a plain CSV file's bytes tells: its columns, its physical lines
+    (the header's among them) and whether a quote stands anywhere after the header."""
+
+    columns: tuple[str, ...]
+    physical: int
+    quoted: bool
+
+
+def csv_lines(source: Source, delimiter: str, *, display: str = "the file") -> CsvShape | None:
+    """A plain CSV file's shape, read as bytes; None when the header, the line ends or a
+    row's number of fields need the careful reader. Without quotes every delimiter
+    separates two fields, so the file's count of them proves that every line has the
+    header's fields (polars fills a short row with empty text, which would be a value
+    invented). A line longer than :data:`.MAX_LINE_BYTES` is refused, naming it."""
     run = LineRun()
     with open_source(source) as handle:
         first = handle.readline(run.limit + 1)
@@ -64,9 +73,12 @@ def csv_lines(
             return None  # checked column by column, a plan too large: read row by row
         handle.seek(skip)
         physical = 0
-        carriage = crlf = 0
+        carriage = crlf = quotes = delimiters = 0
+        separator = delimiter.encode("utf-8")
         tail = b""
         for block in iter(lambda: handle.read(1 << 22), b""):
+            quotes += block.count(b'"')
+            delimiters += block.count(separator)
             long_line = run.feed(block)
             if long_line is not None:
                 raise FileProblem(
@@ -80,16 +92,23 @@ def csv_lines(
             physical += 1  # the last line has no line break
     if carriage != crlf:
         return None  # a carriage return alone: the careful reader says where
-    return columns, physical
+    if not quotes and delimiters != physical * (len(columns) - 1):
+        return None  # a short or a long row: the careful reader names it
+    return CsvShape(columns, physical, quotes > 0)
 
 
-def complete(frame: pl.LazyFrame | pl.DataFrame, columns: Sequence[str], physical: int) -> bool:
+def complete(frame: pl.LazyFrame | pl.DataFrame, shape: CsvShape) -> bool:
     """True when polars read every record whole: one record a physical line after the
     header (a quoted line break would make more lines than records), no short row (it
-    leaves nulls), no row of blank cells (no record), no quote left open at the end."""
+    leaves nulls, or empty text, which in a file with quotes only the careful reader
+    tells apart from a field written empty: such a file whose last column has an empty
+    cell is read by it), no row of blank cells (no record), no quote left open at the
+    end."""
     import polars as pl
 
+    columns, physical, quoted = shape
     text = [pl.col(name) for name in columns]
+    last = text[-1]
     stats = frame.lazy().select(
         pl.len().alias("rows"),
         pl.sum_horizontal(name.null_count() for name in text).alias("nulls"),
@@ -98,9 +117,10 @@ def complete(frame: pl.LazyFrame | pl.DataFrame, columns: Sequence[str], physica
         pl.any_horizontal(name.str.contains("[\r\n]") for name in text)
         .get(pl.col(LINE).arg_max())
         .alias("open"),
+        ((last == "").any() & quoted).alias("short"),
     )
-    rows, nulls, blank, still_open = stats.collect(engine="streaming").row(0)
-    return rows + 1 == physical and not nulls and not blank and not still_open
+    rows, nulls, blank, still_open, short = stats.collect(engine="streaming").row(0)
+    return rows + 1 == physical and not nulls and not blank and not still_open and not short
 
 
 def csv_frame(
@@ -113,7 +133,7 @@ def csv_frame(
     shape = csv_lines(source, delimiter, display=display)
     if shape is None:
         return None
-    columns, physical = shape
+    columns = shape.columns
     try:
         frame = pl.read_csv(
             source if isinstance(source, Path) else io.BytesIO(source),
@@ -122,7 +142,7 @@ def csv_frame(
         )
     except (pl.exceptions.PolarsError, UnicodeDecodeError, OSError, ValueError):
         return None
-    if frame.width != len(columns) + 1 or not complete(frame, columns, physical):
+    if frame.width != len(columns) + 1 or not complete(frame, shape):
         return None
     return columns, with_lines(frame)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from .columnar import complete, polars_csv
+from .columnar import CsvShape, complete, polars_csv
 
 CHUNK_BYTES = 16 << 20
 """How much of a large CSV file is parsed at a time while it is split into parts: the
@@ -36,7 +36,7 @@ def csv_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[int
 def csv_parts(
     path: Path,
     delimiter: str,
-    shape: tuple[tuple[str, ...], int],
+    shape: CsvShape,
     key: str,
     *,
     folder: Path,
@@ -48,7 +48,7 @@ def csv_parts(
     files: each part's files; None when the file needs the careful reader."""
     import polars as pl
 
-    columns, physical = shape
+    columns = shape.columns
     options = polars_csv(delimiter, columns)
     try:
         for number, (line, data) in enumerate(csv_chunks(path, CHUNK_BYTES)):
@@ -64,7 +64,7 @@ def csv_parts(
         files = sorted(folder.rglob("*.ipc"))
         # Proven complete on the parts (Arrow, read without parsing), not on a second
         # reading of the CSV file; no part is counted before.
-        if not files or not complete(pl.scan_ipc(files), columns, physical):
+        if not files or not complete(pl.scan_ipc(files), shape):
             return None
     except (pl.exceptions.PolarsError, UnicodeDecodeError, OSError, ValueError):
         return None

@@ -28,7 +28,8 @@ and :func:`unitcalc.spark.batch` count such a row invalid with its reason."""
 CSV_READING = (
     "Spark read this CSV file one record a line: a carriage return alone ends a line "
     "there (the local engine keeps it in the line and reports the row), so the lines "
-    "after one are numbered one more; a quoted line break or a blank line is also read "
+    "after one are numbered one more; a short row is read with its missing fields empty "
+    "(the local engine reports the row); a quoted line break or a blank line is also read "
     "differently (docs/scale.md)"
 )
 """The note a Spark run's manifest carries (``reading``) when it read CSV."""
