@@ -35,10 +35,10 @@ def _counting_options(function: F) -> F:
         "--ptp-modifier-on",
         "ptp_modifier_on",
         type=click.Choice(["either", "column2"]),
-        default="either",
-        show_default=True,
+        default=None,
         help="Where a modifier 59, XE, XS, XP or XU lets an indicator 1 PTP pair be paid: on "
-        "either code of the pair, or only on the column 2 code (UNCONFIRMED: docs/audit.md).",
+        "either code of the pair (the default), or only on the column 2 code (UNCONFIRMED: "
+        "docs/audit.md).",
     )(function)
     function = click.option(
         "--ptp",
