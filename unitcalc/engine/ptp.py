@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from ..core.errors import InvalidServiceError
 from ..core.model import Note
-from .modifiers import parse_modifiers
 
 if TYPE_CHECKING:
     import polars as pl
@@ -71,7 +70,7 @@ def check_ptp(
     >>> from unitcalc.core.ptp import PtpEdit, PtpTable
     >>> table = PtpTable.of([PtpEdit("97530", "97150", datetime.date(2020, 1, 1), None, 1)])
     >>> day = datetime.date(2026, 3, 2)
-    >>> [note.text] = check_ptp([ClaimLine("97530", "PT", 2), ClaimLine("97150", "PT", 1)],
+    >>> [note] = check_ptp([ClaimLine("97530", "PT", 2), ClaimLine("97150", "PT", 1)],
     ...                         table, date_of_service=day)
     >>> note.text
     'NCCI PTP: 97530 with 97150 on one date of service: column 2 code 97150 is not paid ...'
@@ -103,6 +102,9 @@ def check_ptp(
 
 
 def _modifiers(text: str) -> tuple[str, ...]:
+    # Imported here: a plain count (no PTP file) loads no modifier rules.
+    from .modifiers import parse_modifiers
+
     try:
         return parse_modifiers(text)
     except InvalidServiceError:
