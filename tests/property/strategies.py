@@ -336,3 +336,53 @@ payer_files = st.lists(payer_file_rows(), min_size=1, max_size=16).map(
     lambda rows: PAYER_FILE_HEADER + "".join(rows)
 )
 """Whole visit files of a few patient days under payer profiles."""
+
+
+# --- claim lines and visit files for the NCCI PTP edits ----------------------------------
+
+PTP_CODES = ("97110", "97140", "97150", "97161", "97164", "97530", "97112", "97116", "97035")
+"""Codes of the PTP sample file (tests/fixtures/ptp_sample.txt), pairs of every indicator."""
+PTP_MODIFIER_CELLS = ("", "GP", "GP;59", "59", "xu", "GP XE", "GP,XS", "XP;GP", "GO", "5 9")
+"""Modifiers cells: none, a therapy modifier, each PTP-associated one written some way, and
+one that does not read (a group then invalid)."""
+PTP_DAYS = ("2019-12-31", "2020-01-01", "2026-03-02", "2027-01-01")
+"""Dates of service around the sample's effective and deletion dates."""
+
+
+@st.composite
+def ptp_claim_lines(draw: st.DrawFn) -> tuple[str, str, int, str, str]:
+    """One claim line: code, discipline, units, modifiers, rendering provider."""
+    return (
+        draw(st.sampled_from(PTP_CODES)),
+        "PT",
+        draw(st.integers(min_value=0, max_value=3)),
+        draw(st.sampled_from(PTP_MODIFIER_CELLS[:-1])),
+        draw(st.sampled_from(("", "dr a", "dr b", " dr a"))),
+    )
+
+
+PTP_FILE_HEADER = (
+    "patient_id,date_of_service,code,minutes,discipline,modifiers,provider,billed_units\n"
+)
+
+
+@st.composite
+def ptp_file_rows(draw: st.DrawFn) -> str:
+    """One row of a visit file billing PTP pairs with modifiers, by one of two providers."""
+    cells = [
+        draw(st.sampled_from(("P1", "P2"))),
+        draw(st.sampled_from(PTP_DAYS)),
+        draw(st.sampled_from(PTP_CODES)),
+        str(draw(st.sampled_from((0, 8, 15, 20, 30)))),
+        "PT",
+        draw(st.sampled_from(PTP_MODIFIER_CELLS)),
+        draw(st.sampled_from(("dr a", "dr a", "dr b", ""))),
+        str(draw(st.integers(min_value=0, max_value=2))),
+    ]
+    return ",".join(cells) + "\n"
+
+
+ptp_files = st.lists(ptp_file_rows(), min_size=1, max_size=12).map(
+    lambda rows: PTP_FILE_HEADER + "".join(rows)
+)
+"""Whole visit files of a few patient days billing PTP pairs."""

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from unitcalc.core.ptp import PtpTable
 from unitcalc.engine.payers import parse_profiles
 from unitcalc.files import Group, Options, run_groups
 
@@ -219,3 +220,22 @@ def test_a_large_file_parsed_in_small_chunks_gives_the_same_answer(
     folder.mkdir()
     parts = split.csv_parts(path, ",", shape_of_file, "patient_id", folder=folder, parts=4)
     assert (parts is None) == (shape == "quoted-break")
+
+
+PTP_TABLE = PtpTable.load(Path(__file__).parents[1] / "fixtures" / "ptp_sample.txt")
+
+
+# 97530 with 97150 billed by one provider, 59 on the column 2 code of one line only.
+@example(
+    text=ts.PTP_FILE_HEADER
+    + "P1,2026-03-02,97530,30,PT,GP,dr a,2\nP1,2026-03-02,97150,20,PT,59,dr a,1\n"
+    + "P1,2026-03-02,97150,20,PT,GP,dr a,1\n",
+    modifier_on="either",
+)
+@settings(max_examples=200)
+@given(ts.ptp_files, st.sampled_from(("either", "column2")))
+def test_columns_and_the_scalar_engine_agree_on_ptp_pairs(text: str, modifier_on: str) -> None:
+    # The PTP edits tripped, flagged in columns and worded by the scalar engine, are the
+    # one-visit engine's: same groups listed, same words.
+    options = {"ptp": PTP_TABLE, "ptp_modifier_on": modifier_on}
+    assert audit(text, columns=True, **options) == audit(text, columns=False, **options)

@@ -532,3 +532,35 @@ def test_cli_spark_leaves_out_rows_of_empty_cells_as_the_local_engine(
     assert summaries["spark"] == summaries["local"]
     assert summaries["local"]["summary"]["blank_lines"] == 2
     assert [f["lines"] for f in summaries["local"]["findings"]] == [[2], [5]]
+
+
+PTP_SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "ptp_sample.txt"
+PTP_VISITS = (
+    "patient_id,date_of_service,code,minutes,discipline,billed_units,modifiers,provider\n"
+    "P1,2026-03-02,97530,30,PT,2,GP,dr a\n"
+    "P1,2026-03-02,97150,20,PT,1,GP,dr a\n"
+    "P2,2026-03-02,97530,30,PT,2,GP;XU,dr a\n"
+    "P2,2026-03-02,97150,20,PT,1,GP,dr a\n"
+    "P3,2026-03-02,97110,30,PT,2,GP,dr b\n"
+    "P3,2026-03-02,97530,15,PT,1,GP;59,dr b\n"
+)
+
+
+def test_ptp_pairs_on_spark_are_the_local_engines(spark: SparkSession, tmp_path: Path) -> None:
+    from unitcalc.core.ptp import PtpTable
+    from unitcalc.spark import audit, read
+
+    path = tmp_path / "visits.csv"
+    path.write_text(PTP_VISITS, encoding="utf-8")
+    table = PtpTable.load(PTP_SAMPLE)
+    options = Options.of(need_billed=True, only_findings=True, ptp=table, ptp_modifier_on="column2")
+    writer = AuditWriter("parquet", show_all=False)
+    summary = run_groups(path, options, writer.consume)
+    assert summary.layout is not None
+    expected = writer.frame(summary.layout)
+    result = audit(read(spark, path), ptp=PTP_SAMPLE, ptp_modifier_on="column2", partitions=2)
+    found = collected(result.findings)
+    assert in_order(found).equals(in_order(expected))
+    edits = dict(zip(found.get_column("group"), found.get_column("edits"), strict=True))
+    assert sorted(edits) == ["P1 / 2026-03-02", "P2 / 2026-03-02", "P3 / 2026-03-02"]
+    assert edits["P3 / 2026-03-02"].endswith("(indicator 0; modifier used: 59 on 97530)")

@@ -42,6 +42,7 @@ from .shared import InputError, _said, _table_options, _wrap_note
 
 if TYPE_CHECKING:
     from ..core.assistant import AssistantSplit, DeMinimis
+    from ..engine.ptp import ModifierPlacement
 
 JSON_SCHEMA_VERSION = 1
 """The ``schema_version`` of ``calc --format json``; its JSON Schema ships in the package
@@ -273,6 +274,8 @@ def calc(
     payers_file: Path | None,
     payer: str | None,
     mue_file: Path | None,
+    ptp_files: tuple[Path, ...],
+    ptp_modifier_on: ModifierPlacement | None,
     max_alternatives: int,
     assistant_two_units: bool,
     de_minimis: DeMinimis,
@@ -307,20 +310,19 @@ def calc(
         from .calc_month import calc_month, refuse_day_options
 
         day_options = (rule, date_text, default_discipline, pool_by, prefer, payers_file)
-        refuse_day_options(*day_options, payer=payer, mue=mue_file)
+        refuse_day_options(*day_options, payer=payer, mue=mue_file, ptp=ptp_files or None)
         table, options = _code_table(codes_file, definitions), _month(rtm_blocks, rtm_set_up)
         month = (name, month_input or {})
         calc_month(month_text, services, month, table, options, output_format, explain)
         return
     given = [parse_service(token) for token in services]
     day = _services_from_json(name, document) if text is not None else _JsonInput(None, None, [])
-    lines = given + day.lines
     given_date, fallback = _date_and_discipline(date_text, default_discipline)
     # The default date belongs to the command line, not the core: today.
     date_of_service = given_date or day.date_of_service or datetime.date.today()
-    if not lines:
+    if not (lines := given + day.lines):
         raise click.UsageError("give at least one service, e.g. unitcalc calc 97110=33 97140=7")
-    counting = _counting(payers_file, payer, mue_file)
+    counting = _counting(payers_file, payer, mue_file, ptp_files)
     with _said_at_file_line(name, day.lines, given):
         result = calculate(
             lines,
@@ -331,6 +333,8 @@ def calc(
             codes=_code_table(codes_file, definitions),
             max_alternatives=max_alternatives,
             mue=counting.mue,
+            ptp=counting.ptp,
+            ptp_modifier_on=ptp_modifier_on or "either",
             date_of_service=date_of_service,
             default_discipline=fallback,
             assistant_options=_assistant_options(assistant_two_units, de_minimis),

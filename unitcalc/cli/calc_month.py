@@ -233,11 +233,13 @@ def refuse_day_options(
     *,
     payer: object = None,
     mue: object = None,
+    ptp: object = None,
 ) -> None:
     """A day's counting options given with a month: refused, naming the first."""
     given = {
         "rule": rule, "date": date, "default_discipline": default_discipline,
         "pool_by": pool_by, "prefer": prefer, "payers": payers, "payer": payer, "mue": mue,
+        "ptp": ptp,
     }  # fmt: skip
     for name, value in given.items():
         if value is not None:

@@ -24,12 +24,31 @@ from .shared import F
 if TYPE_CHECKING:
     from ..core.assistant import AssistantOptions, DeMinimis
     from ..core.mue import MueTable
+    from ..core.ptp import PtpTable
     from ..engine.monthly import MonthOptions
     from ..engine.payers import PayerProfile
 
 
 def _counting_options(function: F) -> F:
-    """--pool-by, --prefer, --payers, --payer and --mue, shared by calc, batch and audit."""
+    """--pool-by, --prefer, --payers, --payer, --mue and --ptp, shared by calc, batch and
+    audit."""
+    function = click.option(
+        "--ptp-modifier-on",
+        "ptp_modifier_on",
+        type=click.Choice(["either", "column2"]),
+        default=None,
+        help="Where a modifier 59, XE, XS, XP or XU lets an indicator 1 PTP pair be paid: on "
+        "either code of the pair (the default), or only on the column 2 code (UNCONFIRMED: "
+        "docs/audit.md).",
+    )(function)
+    function = click.option(
+        "--ptp",
+        "ptp_files",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="The CMS practitioner NCCI PTP edit file (tab-delimited text as published, CSV "
+        "or xlsx) to check code pairs against; repeat for each part of the file.",
+    )(function)
     function = click.option(
         "--mue",
         "mue_file",
@@ -77,9 +96,15 @@ class _Counting:
     profiles: dict[str, PayerProfile]
     profiles_path: str
     mue: MueTable | None
+    ptp: PtpTable | None = None
 
 
-def _counting(payers_file: Path | None, payer: str | None, mue_file: Path | None) -> _Counting:
+def _counting(
+    payers_file: Path | None,
+    payer: str | None,
+    mue_file: Path | None,
+    ptp_files: Sequence[Path] = (),
+) -> _Counting:
     profiles: dict[str, PayerProfile] = {}
     selected = None
     if payers_file:
@@ -97,7 +122,12 @@ def _counting(payers_file: Path | None, payer: str | None, mue_file: Path | None
         from ..core.mue import MueTable
 
         mue = MueTable.load(mue_file)
-    return _Counting(selected, profiles, str(payers_file or ""), mue)
+    ptp = None
+    if ptp_files:
+        from ..core.ptp import PtpTable
+
+        ptp = PtpTable.load_all(ptp_files)
+    return _Counting(selected, profiles, str(payers_file or ""), mue, ptp)
 
 
 def _rule_option(function: F) -> F:

@@ -25,6 +25,7 @@ from .counting import (
 from .shared import F, _table_options, cli_spelling
 
 if TYPE_CHECKING:
+    from ..engine.ptp import ModifierPlacement
     from ..files import InputFormat, Options
 
 
@@ -119,6 +120,8 @@ def _options(
     payers_file: Path | None,
     payer: str | None,
     mue_file: Path | None,
+    ptp_files: Sequence[Path],
+    ptp_modifier_on: ModifierPlacement | None,
     rtm_blocks: str | None,
     rtm_set_up: str | None,
     codes_file: Path | None,
@@ -127,7 +130,7 @@ def _options(
 ) -> Options:
     from ..files import Options, group_columns
 
-    counting = _counting(payers_file, payer, mue_file)
+    counting = _counting(payers_file, payer, mue_file, ptp_files)
     preference = _prefer(prefer)
     if delimiter is not None and len(delimiter) != 1:
         raise click.UsageError(f"--delimiter {delimiter!r}: give one character, e.g. ';'")
@@ -152,6 +155,8 @@ def _options(
         profiles=counting.profiles,
         profiles_path=counting.profiles_path,
         mue=counting.mue,
+        ptp=counting.ptp,
+        ptp_modifier_on=ptp_modifier_on or "either",
         group_by=group_columns(group_by.split(",")) if group_by else (),
         input_format=input_format,
         encoding=encoding,

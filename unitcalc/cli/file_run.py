@@ -236,7 +236,13 @@ def _manifest(
     )
     table = options.settings.codes
     given = {
-        name: (str(value) if isinstance(value, Path) else value)
+        name: (
+            str(value)
+            if isinstance(value, Path)
+            else [str(part) for part in value]
+            if isinstance(value, tuple) and all(isinstance(part, Path) for part in value)
+            else value
+        )
         for name, value in settings.items()
         if value not in (None, "", (), False)
     }

@@ -306,6 +306,19 @@ class MueTableError(UnitcalcError, ValueError):
         self.line = line
 
 
+class PtpTableError(UnitcalcError, ValueError):
+    """The NCCI procedure-to-procedure (PTP) edit file cannot be read. ``path``, ``line``
+    and ``field`` say where."""
+
+    def __init__(
+        self, message: str, *, path: str, line: int | None = None, field: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+        self.field = field
+
+
 class FeeFileError(UnitcalcError, ValueError):
     """A fee file (the CMS PPRRVU, GPCI or PFALL file, or a plain fee CSV) cannot be read,
     or names no fee for the locality asked. ``path``, ``line`` and ``field`` say where."""

@@ -64,11 +64,18 @@ class SideFile:
 
 
 def read_side_file(
-    source: Source, *, display: str, problem: Problem = FileProblem, strip: bool = False
+    source: Source,
+    *,
+    display: str,
+    problem: Problem = FileProblem,
+    strip: bool = False,
+    delimiter: str | None = ",",
 ) -> SideFile:
     r"""The rows of a side file (its path, or its bytes), ``display`` naming it in
     messages. A file that cannot be opened raises :class:`OSError`, for the caller to
     word as its own error. ``strip``: each cell without its surrounding white space.
+    ``delimiter``: a comma, a tab (text as CMS publishes its edit files: no quoting), or
+    ``None`` for a tab when the text's first 64 KiB hold one, else a comma.
 
     >>> side = read_side_file("code,amount\n97110,30.00\n".encode("utf-16"), display="f.csv")
     >>> side.encoding, side.rows[1]
@@ -81,7 +88,9 @@ def read_side_file(
     detected, guessed = detect_encoding(data)
     encoding = text_encoding(detected, display=display)
     text = _decoded(data, encoding, guessed, display, problem)
-    rows = split_rows(text, display=display, problem=problem, strip=strip)
+    if delimiter is None:
+        delimiter = "\t" if "\t" in text[:65536] else ","
+    rows = split_rows(text, display=display, problem=problem, strip=strip, delimiter=delimiter)
     return SideFile(display, encoding, guessed, rows)
 
 
@@ -137,10 +146,16 @@ def _lines(text: str) -> Iterator[str]:
 
 
 def split_rows(
-    text: str, *, display: str, problem: Problem = FileProblem, strip: bool = False
+    text: str,
+    *,
+    display: str,
+    problem: Problem = FileProblem,
+    strip: bool = False,
+    delimiter: str = ",",
 ) -> tuple[SideRow, ...]:
     r"""The CSV rows of a side file's text, each with the line it starts on (``strip``:
-    each cell without its surrounding white space).
+    each cell without its surrounding white space). A tab ``delimiter`` reads text as
+    CMS publishes its tab-delimited edit files: a quote is a character like any other.
 
     >>> split_rows('code,note\n97110,"two\nlines"\n\n97140,x\n', display="f.csv")[1:]
     (SideRow(line=2, cells=('97110', 'two\nlines')), SideRow(line=4, cells=()),
@@ -151,7 +166,10 @@ def split_rows(
     unitcalc.core.errors.FileProblem: f.csv, line 2: a quote opened on this line is never
     closed: the file ends inside it; close the quote or remove it
     """
-    reader = csv.reader(_lines(text))
+    quoted = delimiter != "\t"
+    reader = csv.reader(
+        _lines(text), delimiter=delimiter, quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE
+    )
     rows: list[SideRow] = []
     start = 1
     cells: list[str] = []  # the last row's, as read
@@ -161,7 +179,7 @@ def split_rows(
             start = reader.line_num + 1
     except csv.Error as exc:
         raise problem(_csv_problem(exc, display, start), path=display, line=start) from None
-    if rows and _open_at_end(text, rows[-1].line, cells):
+    if quoted and rows and _open_at_end(text, rows[-1].line, cells):
         line = rows[-1].line
         raise problem(
             f"{display}, line {line}: a quote opened on this line is never closed: the file "

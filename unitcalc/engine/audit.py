@@ -35,7 +35,8 @@ from ..core.errors import InvalidServiceError
 from ..core.frozen import frozen
 from ..core.model import Note
 from ..core.mue import MueTable
-from ..core.values import parse_units
+from ..core.ptp import PtpTable
+from ..core.values import parse_date_of_service, parse_units
 from ..rules import Rule
 from .caps import capped_message
 from .compliance import STATUSES, Status, closest, fits, ok_allowed, status
@@ -44,6 +45,7 @@ from .edits import check_edits
 from .items import Evaluation, PoolEvaluation, split_family
 from .payers import PayerProfile
 from .pools import Services
+from .ptp import ClaimLine, ModifierPlacement
 from .settings import DEFAULT_MAX_ALTERNATIVES, Pooling
 from .wording import LineKey, by_code, message
 
@@ -159,6 +161,8 @@ def audit(
     mue: MueTable | None = None,
     date_of_service: datetime.date | str | None = None,
     default_discipline: str | None = None,
+    ptp: PtpTable | None = None,
+    ptp_modifier_on: ModifierPlacement = "either",
 ) -> Finding:
     """Audit one group's billed units against ``rule``.
 
@@ -186,7 +190,13 @@ def audit(
             value, code=code
         )
     return check(
-        evaluation, _to_pool_keys(evaluation, billed_lines), group=group, lines=lines, mue=mue
+        evaluation,
+        _to_pool_keys(evaluation, billed_lines),
+        group=group,
+        lines=lines,
+        mue=mue,
+        ptp=ptp,
+        ptp_on=(parse_date_of_service(date_of_service), ptp_modifier_on),
     )
 
 
@@ -234,14 +244,18 @@ def check(
     group: str = "",
     lines: Sequence[int] = (),
     mue: MueTable | None = None,
-    claim_lines: Sequence[tuple[str, str | None, int]] | None = None,
+    claim_lines: Sequence[tuple[str, str | None, int] | ClaimLine] | None = None,
+    ptp: PtpTable | None = None,
+    ptp_on: tuple[datetime.date | None, ModifierPlacement] = (None, "either"),
 ) -> Finding:
     """Compare billed units per (code, pool discipline) with an evaluation.
 
     Under a payer cap that removed units, billed units comply when their total is the
     capped total and they fit under some compliant allocation: which lines a biller
     trims to meet a cap is the biller's choice. ``claim_lines`` are the billed lines as
-    submitted, for the per-line MUE check (default: one line per code and pool).
+    submitted, for the per-line MUE check and the PTP edits of ``ptp`` (default: one line
+    per code and pool, no modifier); ``ptp_on`` is the date of service and where a
+    modifier bypasses an indicator 1 PTP edit.
     """
     result = evaluation.result
     allowed_lines, compliant = _allowed(evaluation, billed)
@@ -259,7 +273,13 @@ def check(
         words += capped_message(result.payer, result.removed)
     if claim_lines is None:
         claim_lines = [(code, discipline, units) for (code, discipline), units in billed.items()]
-    edits = tuple(note.text for note in check_edits(claim_lines, mue=mue))
+    day, modifier_on = ptp_on
+    edits = tuple(
+        note.text
+        for note in check_edits(
+            claim_lines, mue=mue, ptp=ptp, date_of_service=day, modifier_on=modifier_on
+        )
+    )
     return Finding(
         group=group,
         status=found,

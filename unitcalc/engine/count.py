@@ -49,11 +49,13 @@ from .caps import apply_caps, cap_texts, minimum_step, payer_step
 from .edits import check_edits
 from .items import Evaluation, PoolEvaluation, split_family, timed_items
 from .pools import Pool, Services, join_disciplines, pool_lines, service_lines
+from .ptp import ModifierPlacement
 from .settings import DEFAULT_MAX_ALTERNATIVES, BlankDiscipline, Counting, Pooling
 
 if TYPE_CHECKING:
     from ..core.assistant import AssistantOptions, AssistantSplit
     from ..core.mue import MueTable
+    from ..core.ptp import PtpTable
     from .assisting import Assisting
     from .payers import PayerProfile
 
@@ -72,6 +74,8 @@ def calculate(
     default_discipline: str | None = None,
     blank_discipline: BlankDiscipline = "join",
     assistant_options: AssistantOptions | None = None,
+    ptp: PtpTable | None = None,
+    ptp_modifier_on: ModifierPlacement = "either",
 ) -> Result:
     """Billable units for one patient's day of services under ``rule``.
 
@@ -82,7 +86,9 @@ def calculate(
     settled; ``pooling`` is ``"discipline"`` (PT, OT and SLP minutes pool apart, the
     default) or ``"day"``; ``codes`` replaces the packaged code table;
     ``max_alternatives`` bounds the listed alternatives; ``mue`` is a table of
-    Medically Unlikely Edits to check the units against. ``date_of_service`` (a date or
+    Medically Unlikely Edits to check the units against, ``ptp`` one of NCCI
+    procedure-to-procedure edits (the codes given bill no modifier; ``ptp_modifier_on``
+    is where one would bypass an indicator 1 edit). ``date_of_service`` (a date or
     ``"YYYY-MM-DD"``) checks each code against its window in the code table and counts
     a code deleted since as it counted then; without it the current code set applies.
     It also dates the assistant modifier rules (none before 2020, 85% from 2022;
@@ -99,7 +105,7 @@ def calculate(
     ('97112', '97110')
     """
     key = None
-    if payer is None and codes is None and mue is None:
+    if payer is None and codes is None and mue is None and ptp is None:
         key = _cache_key(
             services,
             rule,
@@ -124,6 +130,8 @@ def calculate(
         default_discipline=default_discipline,
         blank_discipline=blank_discipline,
         assistant_options=assistant_options,
+        ptp=ptp,
+        ptp_modifier_on=ptp_modifier_on,
     ).result
     if key is not None:
         if len(_RESULTS) >= _CACHE_SIZE:
@@ -184,6 +192,8 @@ def evaluate(
     default_discipline: str | None = None,
     blank_discipline: BlankDiscipline = "apart",
     assistant_options: AssistantOptions | None = None,
+    ptp: PtpTable | None = None,
+    ptp_modifier_on: ModifierPlacement = "either",
 ) -> Evaluation:
     """:func:`calculate`, keeping each pool's allocation for checking billed units.
 
@@ -202,6 +212,8 @@ def evaluate(
         blank_discipline=blank_discipline,
         assistant_options=assistant_options,
         max_alternatives=max_alternatives,
+        ptp=ptp,
+        ptp_modifier_on=ptp_modifier_on,
     )
     return count(services, counting)
 
@@ -233,7 +245,15 @@ def count(services: Services, counting: Counting) -> Evaluation:
     timed_units = sum(line.units for line in line_results if line.timed)
     explanation.append(explain.total_step(timed_units, sum(units.values()) - timed_units))
     tie, listed, truncated = _tie(counted, units, counting)
-    edit_notes = tuple(check_edits(line_results, mue=counting.mue))
+    edit_notes = tuple(
+        check_edits(
+            line_results,
+            mue=counting.mue,
+            ptp=counting.settings.ptp,
+            date_of_service=on,
+            modifier_on=counting.settings.ptp_modifier_on,
+        )
+    )
     warnings.extend(edit_notes)
     result = Result(
         rule=counting.rule.name,

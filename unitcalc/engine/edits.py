@@ -1,6 +1,7 @@
 """Edits auditors run beside the unit count: per-day limits such as one PT evaluation a
-day (NCCI), from packaged data, and the CMS Medically Unlikely Edits (MUE) of the table
-the user supplies (:mod:`unitcalc.core.mue`).
+day (NCCI), from packaged data, the CMS Medically Unlikely Edits (MUE) of the table the
+user supplies (:mod:`unitcalc.core.mue`), and the NCCI procedure-to-procedure (PTP)
+edits of the PTP file the user supplies (:mod:`.ptp`).
 
 Two forms side by side: :func:`check_edits` words the edits one visit's units trip;
 :func:`edit_columns` says, for many groups' rows in columns (polars), whether any trips.
@@ -13,6 +14,7 @@ References:
 
 from __future__ import annotations
 
+import datetime
 import tomllib
 from collections.abc import Iterable, Iterator
 from functools import cache
@@ -20,11 +22,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..core.model import LineResult, Note
+from .ptp import ClaimLine, ModifierPlacement, check_ptp, ptp_columns
 
 if TYPE_CHECKING:
     import polars as pl
 
     from ..core.mue import MueTable
+    from ..core.ptp import PtpTable
 
 
 class PerDayLimit(NamedTuple):
@@ -54,18 +58,28 @@ def per_day_limits() -> tuple[PerDayLimit, ...]:
 
 
 def check_edits(
-    lines: Iterable[LineResult | tuple[str, str | None, int]], *, mue: MueTable | None
+    lines: Iterable[LineResult | tuple[str, str | None, int] | ClaimLine],
+    *,
+    mue: MueTable | None,
+    ptp: PtpTable | None = None,
+    date_of_service: datetime.date | None = None,
+    modifier_on: ModifierPlacement = "either",
 ) -> Iterator[Note]:
-    """The edits units per line trip: (code, discipline, units) or result lines.
+    """The edits units per line trip: (code, discipline, units), claim lines (with their
+    modifiers and provider, for the PTP edits of ``ptp`` on ``date_of_service``) or
+    result lines.
 
     >>> [edit] = check_edits([("97161", "PT", 1), ("97164", "PT", 1)], mue=None)
     >>> edit.codes, edit.text
     (('97161', '97164'), 'NCCI: 97161, 97164 on one date of service: one PT evaluation ...')
     """
-    triples = [
-        (line.code, line.discipline, line.units) if isinstance(line, LineResult) else line
+    claim = [
+        ClaimLine(line.code, line.discipline, line.units)
+        if isinstance(line, LineResult)
+        else ClaimLine(*line)
         for line in lines
     ]
+    triples = [(line.code, line.discipline, line.units) for line in claim]
     per_code: dict[str, int] = {}
     for code, _, units in triples:
         per_code[code] = per_code.get(code, 0) + units
@@ -78,6 +92,8 @@ def check_edits(
                 kind="edit",
                 codes=tuple(billed),
             )
+    if ptp is not None:
+        yield from check_ptp(claim, ptp, date_of_service=date_of_service, modifier_on=modifier_on)
     if mue is None:
         return
     for code, discipline, units in triples:
@@ -102,10 +118,20 @@ def check_edits(
 
 
 def edit_columns(
-    rows: pl.LazyFrame, mue: MueTable | None, *, group: str, code: str, billed: str
+    rows: pl.LazyFrame,
+    mue: MueTable | None,
+    *,
+    group: str,
+    code: str,
+    billed: str,
+    ptp: PtpTable | None = None,
+    claim: tuple[str, str, str] | None = None,
+    modifier_on: ModifierPlacement = "either",
 ) -> pl.LazyFrame:
     """The columnar form of :func:`check_edits`: per group, ``__edits`` says whether the
-    billed units of its rows (one claim line each) trip an NCCI per-day limit or an MUE."""
+    billed units of its rows (one claim line each) trip an NCCI per-day limit, an MUE or
+    a PTP edit of ``ptp`` (``claim`` names the rows' modifiers, provider and date of
+    service columns)."""
     import polars as pl
 
     units = pl.col(billed).fill_null(0)
@@ -133,5 +159,23 @@ def edit_columns(
         )
         tripped += [per_line.any(), per_day.any()]
     if not tripped:
-        return staged.group_by(group).agg(pl.lit(False).alias("__edits"))
-    return staged.group_by(group).agg(pl.any_horizontal(tripped).alias("__edits"))
+        found = staged.group_by(group).agg(pl.lit(False).alias("__edits"))
+    else:
+        found = staged.group_by(group).agg(pl.any_horizontal(tripped).alias("__edits"))
+    if ptp is None or claim is None:
+        return found
+    modifiers, provider, day = claim
+    pairs = ptp_columns(
+        rows,
+        ptp,
+        group=group,
+        code=code,
+        billed=billed,
+        modifiers=modifiers,
+        provider=provider,
+        day=day,
+        modifier_on=modifier_on,
+    )
+    return found.join(pairs, on=group, how="left").select(
+        group, pl.col("__edits") | pl.col("__ptp").fill_null(False)
+    )

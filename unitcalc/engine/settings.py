@@ -40,7 +40,9 @@ if TYPE_CHECKING:
 
     from ..core.assistant import AssistantOptions
     from ..core.mue import MueTable
+    from ..core.ptp import PtpTable
     from .payers import PayerProfile
+    from .ptp import ModifierPlacement
 
 Pooling = Literal["discipline", "day"]
 POOLINGS: tuple[Pooling, ...] = ("discipline", "day")
@@ -82,6 +84,10 @@ class Settings:
     codes: CodeTable = attrs.field(default=None, converter=_table)
     """The code table (the packaged one when none is given)."""
     mue: MueTable | None = None
+    ptp: PtpTable | None = None
+    """The NCCI PTP edits to check the claim lines against (:mod:`.ptp`)."""
+    ptp_modifier_on: ModifierPlacement = "either"
+    """Where an NCCI PTP-associated modifier bypasses an indicator 1 edit."""
     default_discipline: str | None = attrs.field(default=None, converter=normalize_discipline)
     blank_discipline: BlankDiscipline = "join"
     assistant: AssistantOptions | None = None
@@ -95,6 +101,10 @@ class Settings:
             raise TypeError(f"max_alternatives must be a whole number, not {value!r}")
         if value < 0:
             raise ValueError("max_alternatives must be 0 or more")
+        if self.ptp_modifier_on not in ("either", "column2"):
+            raise ValueError(
+                f"ptp_modifier_on must be 'either' or 'column2', not {self.ptp_modifier_on!r}"
+            )
         if self.blank_discipline not in ("join", "apart"):
             raise ValueError(
                 f"blank_discipline must be 'join' or 'apart', not {self.blank_discipline!r}"
@@ -157,6 +167,8 @@ class Counting:
         blank_discipline: BlankDiscipline = "join",
         assistant_options: AssistantOptions | None = None,
         max_alternatives: int = DEFAULT_MAX_ALTERNATIVES,
+        ptp: PtpTable | None = None,
+        ptp_modifier_on: ModifierPlacement = "either",
     ) -> Counting:
         """The settings of one visit from the keywords of :func:`unitcalc.calculate`."""
         if isinstance(tie_preference, str):
@@ -171,6 +183,8 @@ class Counting:
             tie_preference=tie_preference,
             codes=codes,
             mue=mue,
+            ptp=ptp,
+            ptp_modifier_on=ptp_modifier_on,
             default_discipline=default_discipline,
             blank_discipline=blank_discipline,
             assistant=assistant_options,

@@ -178,6 +178,8 @@ CODE, MINUTES, DISCIPLINE, BILLED = "__code", "__minutes", "__discipline", "__bi
 RULE, PAYER, PROVIDER, DATE_FORMAT = "__rule", "__payer", "__provider", "__date_format"
 DAYS, MONTHLY = "__days", "__monthly"
 """A monthly code's days of data, and whether the row's code is counted by the month."""
+MODIFIERS = "__modifiers"
+"""The claim line's modifiers as billed (empty without a modifiers column)."""
 ASSISTANT = "__assistant"
 """The assistant's own minutes (null without an assistant minutes column)."""
 ASSISTED = "__assisted"
@@ -208,6 +210,7 @@ def _schema(layout: Layout) -> dict[str, pl.DataType]:
         RULE: pl.String(),
         PAYER: pl.String(),
         PROVIDER: pl.String(),
+        MODIFIERS: pl.String(),
         DATE_FORMAT: pl.String(),
         ASSISTED: pl.Boolean(),
         CHECKED: pl.Boolean(),
@@ -324,6 +327,9 @@ def _value_columns(layout: Layout, options: Options) -> tuple[dict[str, pl.Expr]
     values[PROVIDER] = (
         pl.col(known["provider"]) if "provider" in known else pl.lit("", dtype=pl.String)
     )
+    values[MODIFIERS] = (
+        pl.col(known["modifiers"]) if "modifiers" in known else pl.lit("", dtype=pl.String)
+    )
     has_assistant = "assistant_minutes" in known
     if has_assistant:
         ok.append(pl.col(known["assistant_minutes"]).is_in(["", "0"]))
@@ -427,6 +433,7 @@ def _python_rows(
     import polars as pl
 
     provider_column = layout.known.get("provider")
+    modifier_column = layout.known.get("modifiers", "")
     columns: dict[str, list[Any]] = {name: [] for name in schema}
     names = key_names(layout)
     for record in records:
@@ -450,12 +457,20 @@ def _python_rows(
         columns[PAYER].append(row.payer.name if row.payer is not None else None)
         provider = record.values.get(provider_column) if provider_column else None
         columns[PROVIDER].append(str(provider or ""))
+        columns[MODIFIERS].append(modifiers_text(record.values.get(modifier_column)))
         columns[DATE_FORMAT].append(row.date_format)
         columns[ASSISTED].append(_assisted(row, layout))
         columns[CHECKED].append(True)
         columns[DAYS].append(row.days_of_data)
         columns[MONTHLY].append(row.monthly)
     return pl.DataFrame(columns, schema=dict(schema))
+
+
+def modifiers_text(value: object) -> str:
+    """A modifiers cell as text: a list's items (JSON Lines) between semicolons."""
+    if isinstance(value, list):
+        return ";".join(str(item) for item in value)
+    return str(value or "")
 
 
 def _assisted(row: Row, layout: Layout) -> bool:

@@ -12,17 +12,20 @@ the lines it is about.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import attrs
 
 from ..core.errors import UnitcalcError
 from ..core.model import Note, ServiceLine
+from ..core.values import parse_date_of_service
 from ..engine.audit import Finding, check
 from ..engine.count import count
 from ..engine.items import Evaluation
 from ..engine.month_result import MonthResult
 from ..engine.payers import PayerProfile
+from ..engine.ptp import ClaimLine
+from ..engine.settings import Settings
 from ..engine.wording import at_lines, identical_notes, invalid_message
 from ..rules import DEFAULT_RULE
 from .check import (
@@ -36,16 +39,13 @@ from .check import (
     RULE,
     Row,
     key_names,
+    modifiers_text,
 )
 from .layout import Layout
 from .load import Loaded
 from .options import Options
 from .read import ERROR
 from .summary import Summary
-
-if TYPE_CHECKING:
-    from ..core.mue import MueTable
-
 
 LOCALITY_COLUMN = "locality"
 """The visit file's column naming a row's payment locality, when it has one."""
@@ -172,8 +172,9 @@ class Group:
                 discipline = homes.pop()
         return discipline
 
-    def audit(self, mue: MueTable | None = None) -> Finding:
-        """The audit of this group against its billed units."""
+    def audit(self, settings: Settings | None = None) -> Finding:
+        """The audit of this group against its billed units, with the edits of
+        ``settings`` (its MUE and PTP tables)."""
         if self.evaluation is None:
             first = self.rows[0]
             rule = first.payer.rule if first.payer else first.rule
@@ -185,19 +186,36 @@ class Group:
             assert row.billed is not None
             key = (row.service.code, self.pool_of(row))
             billed[key] = billed.get(key, 0) + row.billed
-            claim_lines.append((row.service.code, row.service.discipline, row.billed))
+            claim_lines.append(self._claim_line(row))
+        date = parse_date_of_service(_date_of(self.key, self.layout))
         finding = check(
             self.evaluation,
             billed,
             group=self.name,
             lines=self.lines,
-            mue=mue,
+            mue=settings.mue if settings else None,
             claim_lines=claim_lines,
+            ptp=settings.ptp if settings else None,
+            ptp_on=(date, settings.ptp_modifier_on if settings else "either"),
         )
         modifiers = self._modifier_edits()
         if modifiers:
             finding = attrs.evolve(finding, edits=(*finding.edits, *modifiers))
         return finding
+
+    def _claim_line(self, row: Row) -> ClaimLine:
+        """A row as a claim line: its code, discipline, units, modifiers and provider."""
+        assert row.service is not None
+        known, values = self.layout.known, row.record.values
+        modifiers = values.get(known["modifiers"]) if "modifiers" in known else None
+        provider = values.get(known["provider"]) if "provider" in known else None
+        return ClaimLine(
+            row.service.code,
+            row.service.discipline,
+            row.billed or 0,
+            modifiers_text(modifiers),
+            str(provider or ""),
+        )
 
     def _modifier_edits(self) -> tuple[str, ...]:
         """The assistant modifiers billed (a ``modifiers`` or ``cq_units`` column) against
@@ -295,7 +313,7 @@ def _finish(group: Group, options: Options) -> Group:
     group = attrs.evolve(group, notes=notes)
     if not options.need_billed:
         return group
-    finding = group.audit(options.settings.mue)
+    finding = group.audit(options.settings)
     if notes:
         finding = attrs.evolve(finding, warnings=(*finding.warnings, *notes))
     return attrs.evolve(group, finding=finding)

@@ -10,8 +10,10 @@ import attrs
 from ..core.codes import CodeTable
 from ..core.errors import FileProblem, Mention, Spelling, message_of, python_spelling
 from ..core.mue import MueTable
+from ..core.ptp import PtpTable
 from ..engine.monthly import MonthOptions
 from ..engine.payers import PayerProfile
+from ..engine.ptp import MODIFIER_PLACEMENTS, ModifierPlacement
 from ..engine.settings import POOLINGS, Pooling, Settings
 from ..rules import Rule
 
@@ -135,14 +137,23 @@ class Options:
         tie_preference: Sequence[str] | None = None,
         codes: CodeTable | None = None,
         mue: MueTable | None = None,
+        ptp: PtpTable | None = None,
+        ptp_modifier_on: ModifierPlacement = "either",
         **options: Any,
     ) -> Options:
         """The options of a file run: how to count it (``rule`` for rows that name none
-        and no payer, ``pooling``, ``tie_preference``, ``codes``, ``mue``), and the
-        other fields as keywords."""
+        and no payer, ``pooling``, ``tie_preference``, ``codes``, ``mue``, ``ptp`` and
+        where its modifiers go, ``ptp_modifier_on``), and the other fields as keywords."""
         _one_of("pooling", pooling, POOLINGS, "pooling")
+        _one_of("ptp_modifier_on", ptp_modifier_on, MODIFIER_PLACEMENTS, "modifier placement")
         settings = Settings(
-            rule=rule, pooling=pooling, tie_preference=tie_preference, codes=codes, mue=mue
+            rule=rule,
+            pooling=pooling,
+            tie_preference=tie_preference,
+            codes=codes,
+            mue=mue,
+            ptp=ptp,
+            ptp_modifier_on=ptp_modifier_on,
         )
         return cls(settings=settings, **options)
 

@@ -26,10 +26,12 @@ from ..core.codes import CodeTable
 from ..core.encodings import Source, text_encoding
 from ..core.errors import FileProblem, Mention, message_of
 from ..core.mue import MueTable
+from ..core.ptp import PtpTable
 from ..engine.audit import Finding
 from ..engine.monthly import MonthOptions
 from ..engine.payers import PayerProfile
 from ..engine.providers import tally_frame
+from ..engine.ptp import ModifierPlacement
 from ..engine.settings import Pooling
 from ..rules import Rule
 from .check import (
@@ -75,6 +77,8 @@ def iter_findings(
     tie_preference: Sequence[str] | None = None,
     codes: CodeTable | None = None,
     mue: MueTable | None = None,
+    ptp: PtpTable | None = None,
+    ptp_modifier_on: ModifierPlacement = "either",
     delimiter: str | None = None,
     columns: Mapping[str, str] | None = None,
     month: MonthOptions | None = None,
@@ -87,6 +91,8 @@ def iter_findings(
     delimiter is detected unless given; ``columns`` maps roles to headers (role ->
     header, as ``--columns``). Rows of remote therapeutic monitoring codes are audited by
     patient and calendar month (``month``: the options where the sources leave a choice).
+    ``ptp`` holds NCCI procedure-to-procedure edits to check each group's claim lines
+    against, ``ptp_modifier_on`` where a modifier bypasses an indicator 1 edit.
     """
     options = Options.of(
         delimiter=delimiter,
@@ -102,6 +108,8 @@ def iter_findings(
         profiles=dict(profiles or {}),
         profiles_path=profiles_path,
         mue=mue,
+        ptp=ptp,
+        ptp_modifier_on=ptp_modifier_on,
         month=month or MonthOptions(),
         need_billed=True,
     )

@@ -40,7 +40,18 @@ from ..engine.edits import edit_columns
 from ..engine.pools import blank_beside_named, day_limit_problems, pool_column
 from ..engine.settings import terms_columns
 from ..rules import RULES
-from .check import ASSISTED, BILLED, CODE, DATE_FORMAT, DISCIPLINE, MINUTES, PAYER, PROVIDER, RULE
+from .check import (
+    ASSISTED,
+    BILLED,
+    CODE,
+    DATE_FORMAT,
+    DISCIPLINE,
+    MINUTES,
+    MODIFIERS,
+    PAYER,
+    PROVIDER,
+    RULE,
+)
 from .group import GROUP
 from .options import Options
 from .read import END, ERROR, LINE
@@ -88,7 +99,17 @@ def settle(grouped: pl.DataFrame, options: Options, *, date_column: str | None =
         .group_by(GROUP, maintain_order=True)
         .agg(pl.col("__odd").first(), pl.col("__counting").first())
     )
-    edits = edit_columns(rows.lazy(), options.settings.mue, group=GROUP, code=CODE, billed=BILLED)
+    settings = options.settings
+    edits = edit_columns(
+        rows.lazy(),
+        settings.mue,
+        group=GROUP,
+        code=CODE,
+        billed=BILLED,
+        ptp=settings.ptp,
+        claim=(MODIFIERS, PROVIDER, "__day"),
+        modifier_on=settings.ptp_modifier_on,
+    )
     groups = (
         flags.join(groups, on=GROUP, how="left")
         .join(too_long, on=GROUP, how="left")
@@ -218,8 +239,9 @@ def _terms(rows: pl.DataFrame, options: Options, date_column: str | None) -> pl.
 
 
 _ROW_COLUMNS = (
-    GROUP, LINE, END, CODE, MINUTES, DISCIPLINE, BILLED, PROVIDER, "__minutes0", "unit_minutes",
-    "__kind", "__timed", "__counting", "__odd", "__unusable", RULE, PAYER, "pool", "__item",
+    GROUP, LINE, END, CODE, MINUTES, DISCIPLINE, BILLED, PROVIDER, MODIFIERS, "__day",
+    "__minutes0", "unit_minutes", "__kind", "__timed", "__counting", "__odd", "__unusable", RULE,
+    PAYER, "pool", "__item",
 )  # fmt: skip
 """The columns of the rows the later steps read (with the key's, ``__k0`` ...)."""
 _KEY = re.compile(r"__k[0-9]+")

@@ -22,9 +22,10 @@ from ..engine.compliance import Status, ok_allowed
 from ..engine.edits import check_edits
 from ..engine.explain import rule_note, untimed_without_minutes
 from ..engine.pools import pool_label
+from ..engine.ptp import ClaimLine
 from ..engine.wording import LineKey, at_lines, by_code, identical_notes, message
 from ..rules import RULES, Rule, TimedItem
-from .check import BILLED, CODE, DISCIPLINE, MINUTES, PAYER, PROVIDER, RULE, key_names
+from .check import BILLED, CODE, DISCIPLINE, MINUTES, MODIFIERS, PAYER, PROVIDER, RULE, key_names
 from .evaluate import Group, Priced, PriceRow, invalid_finding, price_columns
 from .group import GROUP
 from .layout import Layout
@@ -155,9 +156,8 @@ def _slices(
         )
     )
     items = settled.items.join(wanted, on=GROUP, how="semi").sort(GROUP, "first")
-    row_spans = _Spans(
-        rows, [LINE, END, CODE, DISCIPLINE, MINUTES, BILLED, RULE, PAYER, "__twice", *names]
-    )
+    spanned = [LINE, END, CODE, DISCIPLINE, MINUTES, BILLED, RULE, PAYER, "__twice", MODIFIERS]
+    row_spans = _Spans(rows, [*spanned, PROVIDER, "__day", *names])
     who = pl.col(PROVIDER).fill_null("").str.strip_chars()
     providers = dict(
         rows.group_by(GROUP).agg(who.filter(who != "").unique(maintain_order=True)).iter_rows()
@@ -474,7 +474,13 @@ class _Wording:
 
     def _edits(self, rows: Mapping[str, Sequence[Any]]) -> tuple[str, ...]:
         """The edits the group's claim lines trip, worded."""
-        lines = zip(
-            rows[CODE], rows[DISCIPLINE], (units or 0 for units in rows[BILLED]), strict=True
+        billed = (units or 0 for units in rows[BILLED])
+        lines = map(
+            ClaimLine, rows[CODE], rows[DISCIPLINE], billed, rows[MODIFIERS], rows[PROVIDER]
         )
-        return tuple(note.text for note in check_edits(lines, mue=self.options.settings.mue))
+        on, settings = rows["__day"][0], self.options.settings
+        notes = check_edits(
+            lines, mue=settings.mue, ptp=settings.ptp, date_of_service=on,
+            modifier_on=settings.ptp_modifier_on,
+        )  # fmt: skip
+        return tuple(note.text for note in notes)

@@ -14,8 +14,10 @@ import attrs
 from ..core.codes import CodeTable
 from ..core.errors import FileProblem
 from ..core.mue import MueTable
+from ..core.ptp import PtpTable
 from ..engine.monthly import MonthOptions
 from ..engine.payers import PayerProfile, load_profiles
+from ..engine.ptp import ModifierPlacement
 from ..engine.settings import Pooling
 from ..files.check import payer_profile
 from ..files.columnar import binary_column
@@ -43,6 +45,8 @@ def options_of(
     payers: Mapping[str, PayerProfile] | str | Path | None = None,
     codes: CodeTable | None = None,
     mue: MueTable | str | Path | None = None,
+    ptp: PtpTable | str | Path | None = None,
+    ptp_modifier_on: ModifierPlacement = "either",
     pooling: Pooling | None = None,
     tie_preference: Sequence[str] | None = None,
     group_by: Sequence[str] = (),
@@ -56,12 +60,16 @@ def options_of(
         payers = load_profiles(payers)
     if isinstance(mue, str | Path):
         mue = MueTable.load(mue)
+    if isinstance(ptp, str | Path):
+        ptp = PtpTable.load(ptp)
     options = Options.of(
         rule=rule,
         payer=payer,
         profiles=dict(payers or {}),
         profiles_path=profiles_path,
         mue=mue,
+        ptp=ptp,
+        ptp_modifier_on=ptp_modifier_on,
         codes=codes,
         pooling=pooling,
         tie_preference=tie_preference,
@@ -84,6 +92,8 @@ def audit(
     payers: Mapping[str, PayerProfile] | str | Path | None = None,
     codes: CodeTable | None = None,
     mue: MueTable | str | Path | None = None,
+    ptp: PtpTable | str | Path | None = None,
+    ptp_modifier_on: ModifierPlacement = "either",
     pooling: Pooling | None = None,
     tie_preference: Sequence[str] | None = None,
     group_by: Sequence[str] = (),
@@ -94,10 +104,11 @@ def audit(
 ) -> AuditResult:
     """Audit the service lines of ``frame`` (the columns of a visit file) as ``unitcalc
     audit`` does, with the same arguments as :func:`unitcalc.files.iter_findings`;
-    ``payers`` and ``mue`` may be paths. The findings are those of ``unitcalc audit``
-    (with ``show_all``, every group's), in no particular order; remote therapeutic
-    monitoring is counted by patient and month (``month``: its options). ``partitions``:
-    how many the lines are hashed into (default: see :func:`default_partitions`)."""
+    ``payers``, ``mue`` and ``ptp`` (NCCI PTP edits; ``ptp_modifier_on``: where a
+    modifier bypasses an indicator 1 edit) may be paths. The findings are those of
+    ``unitcalc audit`` (with ``show_all``, every group's), in no particular order; remote
+    therapeutic monitoring is counted by patient and month (``month``: its options).
+    ``partitions``: how many the lines are hashed into (default: see :func:`default_partitions`)."""
     options = options_of(
         need_billed=True,
         rule=rule,
@@ -105,6 +116,8 @@ def audit(
         payers=payers,
         codes=codes,
         mue=mue,
+        ptp=ptp,
+        ptp_modifier_on=ptp_modifier_on,
         pooling=pooling,
         tie_preference=tie_preference,
         group_by=group_by,
@@ -150,6 +163,8 @@ def batch(
     payers: Mapping[str, PayerProfile] | str | Path | None = None,
     codes: CodeTable | None = None,
     mue: MueTable | str | Path | None = None,
+    ptp: PtpTable | str | Path | None = None,
+    ptp_modifier_on: ModifierPlacement = "either",
     pooling: Pooling | None = None,
     tie_preference: Sequence[str] | None = None,
     group_by: Sequence[str] = (),
@@ -167,6 +182,8 @@ def batch(
         payers=payers,
         codes=codes,
         mue=mue,
+        ptp=ptp,
+        ptp_modifier_on=ptp_modifier_on,
         pooling=pooling,
         tie_preference=tie_preference,
         group_by=group_by,
