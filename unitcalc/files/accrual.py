@@ -161,7 +161,7 @@ class KxLines:
             lines = [*self.charges, *(c for f in self.frames for c in charges_of(f))]
             return accrue(lines, starting=starting, data=data)
         frame = pl.concat([listed, *self.frames], how="vertical")
-        return accrue_columns(frame, starting=starting, data=data)
+        return accrue_columns(frame, starting=starting, data=data, totals=False)
 
     def keep_columns(self, lines: pl.DataFrame, *, priors: bool) -> None:
         """:meth:`keep` of the claim lines of many groups at once: ``lines`` has one row

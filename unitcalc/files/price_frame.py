@@ -21,7 +21,7 @@ A part of the file gives :func:`price_settled` the rows of those groups; it read
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -96,10 +96,13 @@ def price_settled(
             __assisted=pl.lit(0, dtype=pl.Int64),  # no assistant units are due
         )
     )
-    keys = ["__payer", CODE, "__mods", "__locality", "__day"]
-    day = groups.select(GROUP, "__payer", "__day")
+    rates = _rates(groups.select("__payer", "__day").unique(), fees)
+    day = groups.select(GROUP, "__payer", "__day").join(
+        rates, on=["__payer", "__day"], how="left", nulls_equal=True
+    )
     billed = billed.join(day, on=GROUP, how="left", maintain_order="left")
     allowed = allowed.join(day, on=GROUP, how="left", maintain_order="left")
+    keys = ["__payer", CODE, "__mods", "__locality", "__share", "__percent"]
     table = _fee_table(pl.concat([billed.select(keys), allowed.select(keys)]).unique(), fees)
     billed_lines, billed_days = _priced(billed.join(table, on=keys, how="left", nulls_equal=True))
     _, allowed_days = _priced(allowed.join(table, on=keys, how="left", nulls_equal=True))
@@ -182,8 +185,9 @@ def _read(
     rows = rows.with_columns(
         _mapped("__mods", lambda text: _modifier_fields(str(text or "")), fields).alias("__read"),
         _mapped("__cq", whole_units, pl.Int64).alias("__cq_units"),
-        _mapped("__locality", locality_of, pl.String),
-        _mapped("__patient", lambda text: str(text or "").strip(), pl.String),
+        # As str.strip(): polars' own whitespace lacks \x1c-\x1f.
+        pl.col("__locality").str.strip_chars(WHITESPACE).replace("", None),
+        pl.col("__patient").fill_null("").str.strip_chars(WHITESPACE),
     )
     rows = rows.unnest("__read").with_columns(
         __assisted=pl.when("__assisting").then(pl.col(BILLED)).otherwise(pl.col("__cq_units"))
@@ -222,35 +226,37 @@ def _payers(groups: pl.DataFrame, fees: Fees) -> pl.DataFrame:
     )
 
 
-def _fee_table(keys: pl.DataFrame, fees: Fees) -> pl.DataFrame:
-    """The :data:`FEE_COLUMNS` of each distinct payer, code, modifiers, locality and day
-    of ``keys``: each fee looked up once, its unit amounts worked out once per MPPR share
-    and assistant percent."""
+def _rates(days: pl.DataFrame, fees: Fees) -> pl.DataFrame:
+    """What each distinct payer and day changes in a price: the MPPR's share of the PE
+    (``__share``, null: no reduction) and the assistant's percent (``__percent``)."""
     import polars as pl
 
-    found: list[Any] = []
-    shares: list[int | None] = []
-    percents: list[int] = []
-    seen: dict[Hashable, Any] = {}
-    for payer, code, mods, locality, day in keys.iter_rows():
+    rows = []
+    for payer, day in days.iter_rows():
         schedule = fees.schedules.get(payer, fees.schedule)
         assert schedule is not None
         profile = fees.profiles[payer] if payer else None
         assistant = (profile.assistant_payment if profile else None) or MEDICARE_PAYMENT
-        fee_key = (payer, code, mods, locality)
-        if fee_key not in seen:
-            seen[fee_key] = schedule.fee(code, parse_modifiers(str(mods or "")), locality)
-        rate_key = (payer, day)
-        if rate_key not in seen:
-            seen[rate_key] = (
-                fees.data.pe_paid_percent(day, schedule.setting),
-                assistant.percent_on(day),
-            )
-        found.append(seen[fee_key])
-        share, percent = seen[rate_key]
-        shares.append(share)
-        percents.append(percent)
-    return pl.concat([keys, fee_frame(found, shares, percents)], how="horizontal")
+        share = fees.data.pe_paid_percent(day, schedule.setting)
+        rows.append((payer, day, share, assistant.percent_on(day)))
+    schema = {"__payer": pl.String, "__day": pl.Date, "__share": pl.Int64, "__percent": pl.Int64}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _fee_table(keys: pl.DataFrame, fees: Fees) -> pl.DataFrame:
+    """The :data:`~unitcalc.payment.fees.day.FEE_COLUMNS` of each distinct payer, code,
+    modifiers, locality, MPPR share and assistant percent of ``keys``: each fee looked
+    up once."""
+    import polars as pl
+
+    found = []
+    for payer, code, mods, locality, _, _ in keys.iter_rows():
+        schedule = fees.schedules.get(payer, fees.schedule)
+        assert schedule is not None
+        found.append(schedule.fee(code, parse_modifiers(str(mods or "")), locality))
+    shares = keys.get_column("__share").to_list()
+    table = fee_frame(found, shares, keys.get_column("__percent").to_list())
+    return pl.concat([keys, table], how="horizontal")
 
 
 def _priced(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -318,6 +324,10 @@ def _modifier_fields(text: str) -> dict[str, Any]:
         "__mod_discipline": next((BY_MODIFIER[m] for m in mods if m in BY_MODIFIER), None),
         "__assisting": bool(mods) and not ASSISTANT_MODIFIERS.isdisjoint(mods),
     }
+
+
+WHITESPACE = "".join(chr(point) for point in range(0x3001) if chr(point).isspace())
+"""The characters Python's ``str.strip()`` strips (none is above U+3000)."""
 
 
 def whole_units(value: Any) -> int:

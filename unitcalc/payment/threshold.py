@@ -231,12 +231,14 @@ def accrue_columns(
     *,
     starting: Mapping[tuple[str, int, Bucket], Decimal] | None = None,
     data: PaymentData | None = None,
+    totals: bool = True,
 ) -> Accrual:
     """:func:`accrue` of the claim lines of a frame (:data:`CHARGE_COLUMNS`): each
     patient's running total per year and bucket in date-of-service order, then line
     order, from the ``starting`` amounts, in polars; the findings built for the lines
     that have one. Starting amounts that are not whole cents are followed by
-    :func:`accrue`."""
+    :func:`accrue`. Without ``totals`` the accrual's ``totals`` are left empty (an
+    audit reads only the findings)."""
     import polars as pl
 
     data = data or payment_data()
@@ -293,17 +295,26 @@ def accrue_columns(
             review = data.review_threshold(year)
             assert review is not None
             findings.append(_review(charge, total, review))
+    return Accrual(
+        tuple(findings),
+        _totals(followed, starts, key) if totals else {},
+        tuple(year for year in years if data.threshold(year) is None),
+    )
+
+
+def _totals(
+    followed: pl.DataFrame, starts: Mapping[tuple[str, int, Bucket], int | None], key: list[str]
+) -> dict[tuple[str, int, Bucket], Decimal]:
+    """Each patient's total per year and bucket: the starting amount with the lines'."""
+    import polars as pl
+
     totals = {
         key: Decimal(amount).scaleb(-2) for key, amount in starts.items() if amount is not None
     }
     last = followed.group_by(key).agg(pl.col("__total").last())
     for patient, year, bucket, total in last.iter_rows():
         totals[(patient, year, bucket)] = Decimal(total).scaleb(-2)
-    return Accrual(
-        tuple(findings),
-        {key: cents(value) for key, value in totals.items()},
-        tuple(year for year in years if data.threshold(year) is None),
-    )
+    return {key: cents(value) for key, value in totals.items()}
 
 
 def _running(value: str, key: list[str]) -> pl.Expr:
