@@ -9,10 +9,21 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from unitcalc.core.assistant import AssistantPayment
 from unitcalc.core.errors import FeeFileError, UnitcalcError
-from unitcalc.payment.fees import DayLine, Fee, FeeSchedule, load_fees, payment_data, price_day
+from unitcalc.payment.fees import (
+    DayLine,
+    Fee,
+    FeeSchedule,
+    day_totals,
+    load_fees,
+    payment_data,
+    price_day,
+)
+from unitcalc.payment.fees.day import day_totals_columns, fee_frame
 
 FEES = Path(__file__).parents[1] / "fixtures" / "fees"
 PPRRVU = FEES / "PPRRVU_sample.csv"
@@ -392,3 +403,95 @@ def test_a_fee_file_is_read_as_every_side_file_is(tmp_path: Path) -> None:
     broken.write_bytes("code,amount\n97110,30\n".encode("utf-16") + b"\x00\xd8A\x00")
     with pytest.raises(FeeFileError, match=r"line 3: byte 0x00 cannot be decoded as utf-16"):
         load_fees(broken)
+
+
+day_lines = st.lists(
+    st.builds(
+        DayLine,
+        st.sampled_from(("97110", "97112", "97140", "97010", "97116")),
+        st.integers(min_value=0, max_value=5),
+        st.integers(min_value=0, max_value=6),
+        st.sampled_from(((), ("59",))),
+    ),
+    max_size=6,
+)
+
+
+@st.composite
+def fee_schedules(draw: st.DrawFn) -> FeeSchedule:
+    fees: dict[tuple[str, str, str], Fee] = {}
+    for code in ("97110", "97112", "97140", "97010"):
+        amount = draw(st.integers(min_value=1, max_value=9_999))
+        pe = draw(st.integers(min_value=0, max_value=amount))
+        # Sub-cent amounts too, and PE payments that tie: a unit rounds as price_day's.
+        scale = draw(st.sampled_from((100, 1000)))
+        pe = draw(st.sampled_from((pe, 500)))
+        fees[("", code, "")] = Fee(
+            code, Decimal(amount) / scale, Decimal(min(pe, amount)) / scale, draw(st.booleans())
+        )
+    fees[("", "97110", "59")] = Fee("97110", Decimal("12.345"), Decimal("6.17"), True)
+    return FeeSchedule("generated", "csv", fees=fees)
+
+
+def columnar_totals(
+    days: list[list[DayLine]], schedule: FeeSchedule, day: datetime.date, percent: int
+) -> list[tuple[Decimal, list[Decimal], tuple[str, ...]]]:
+    """:func:`day_totals_columns` of ``days``, read back as :func:`day_totals` gives them."""
+    import polars as pl
+
+    rows = [
+        (number, index, line.code, line.units, line.assistant_units)
+        for number, lines in enumerate(days)
+        for index, line in enumerate(lines)
+    ]
+    fees = [schedule.fee(line.code, line.modifiers) for lines in days for line in lines]
+    share = payment_data().pe_paid_percent(day, schedule.setting)
+    table = fee_frame(fees, [share] * len(fees), [percent] * len(fees))
+    frame = pl.concat(
+        [
+            pl.DataFrame(
+                rows,
+                schema=["day", "index", "code", "units", "assisted"],
+                orient="row",
+            ),
+            table,
+        ],
+        how="horizontal",
+    )
+    lines, totals = day_totals_columns(
+        frame, day="day", index="index", units="units", assisted="assisted", code="code"
+    )
+    by_day = {number: (total, codes) for number, total, codes in totals.iter_rows()}
+    out = []
+    for number, each in enumerate(days):
+        amounts = lines.filter(pl.col("day") == number).sort("index").get_column("__total")
+        total, codes = by_day.get(number, (0, []))
+        out.append(
+            (
+                Decimal(total).scaleb(-2),
+                [Decimal(amount).scaleb(-2) for amount in amounts.to_list()],
+                tuple(codes),
+            )
+        )
+        assert len(out[-1][1]) == len(each)
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    fee_schedules(),
+    st.lists(day_lines, min_size=1, max_size=4),
+    st.sampled_from(
+        (datetime.date(2012, 5, 1), datetime.date(2021, 6, 1), datetime.date(2026, 1, 5))
+    ),
+    st.sampled_from((AssistantPayment(), AssistantPayment(paid_percent=70))),
+)
+def test_the_columnar_form_prices_every_day_as_day_totals(
+    schedule: FeeSchedule,
+    days: list[list[DayLine]],
+    day: datetime.date,
+    assistant: AssistantPayment,
+) -> None:
+    # Both forms of the day's price: every line's cents, the total and the codes unpriced.
+    expected = [day_totals(lines, schedule, day=day, assistant=assistant) for lines in days]
+    assert columnar_totals(days, schedule, day, assistant.percent_on(day)) == expected

@@ -8,8 +8,10 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from unitcalc.payment.threshold import Charge, accrue
+from unitcalc.payment.threshold import Bucket, Charge, accrue, accrue_columns, charges_frame
 
 D = datetime.date
 
@@ -126,3 +128,36 @@ def test_no_review_threshold_after_2027() -> None:
     found = accrue([charge(D(2028, 1, 3), "5000", line=2)])
     assert found.findings == ()
     assert found.years_without_threshold == (2028,)
+
+
+charges_drawn = st.lists(
+    st.builds(
+        Charge,
+        st.sampled_from(("P1", "P2")),
+        st.sampled_from((D(2017, 12, 31), D(2025, 12, 31), D(2026, 1, 2), D(2026, 6, 1))),
+        st.sampled_from(("PT/SLP", "OT")),
+        st.integers(min_value=1, max_value=10_000),
+        st.integers(min_value=0, max_value=150_000).map(lambda cents: Decimal(cents) / 100),
+        st.booleans(),
+        st.sampled_from(("P1 / 2026-01-02", "")),
+    ),
+    max_size=40,
+    unique_by=lambda charge: charge.line,  # a line of the file is one claim line
+)
+starting_drawn = st.dictionaries(
+    st.tuples(st.sampled_from(("P1", "P2", "P3")), st.sampled_from((2025, 2026)),
+              st.sampled_from(("PT/SLP", "OT"))),
+    st.sampled_from((Decimal("2300"), Decimal("2479.99"), Decimal("2999.5"), Decimal("10.005"))),
+    max_size=3,
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(charges_drawn, starting_drawn)
+def test_the_columnar_form_follows_the_thresholds_as_accrue(
+    charges: list[Charge], starting: dict[tuple[str, int, Bucket], Decimal]
+) -> None:
+    # Both forms: the same findings in the same order, totals and years without one.
+    frame = charges_frame(charges)
+    assert frame is not None
+    assert accrue_columns(frame, starting=starting) == accrue(charges, starting=starting)

@@ -84,11 +84,19 @@ def _csv_line(row: tuple[str, ...]) -> str:
 
 
 def audit(
-    folder: Path, text: str, *, columns: bool, jsonl: bool = False, parts: bool = False
+    folder: Path,
+    text: str,
+    *,
+    columns: bool,
+    jsonl: bool = False,
+    parts: bool = False,
+    frame: bool = True,
 ) -> dict[str, Any]:
     """The audit's JSON output as ``unitcalc audit --fees --format json`` writes it:
-    with ``columns`` as now, else every group through the one-visit engine (as before
-    the columnar pricing), each day priced unit by unit (``Pricer.memo`` off)."""
+    with ``columns`` as now (the groups settled ok priced all at once in columns,
+    ``Options.column_pricer``; without ``frame``, handed to the pricer one by one),
+    else every group through the one-visit engine (as before the columnar pricing),
+    each day priced unit by unit (``Pricer.memo`` off)."""
     path = folder / ("visits.jsonl" if jsonl else "visits.csv")
     if jsonl:
         header, *lines = csv.reader(io.StringIO(text))
@@ -111,6 +119,7 @@ def audit(
         profiles=PROFILES,
         only_findings=columns,
         price_columns=columns,
+        column_pricer=pricer if columns and frame else None,
     )
     writer = AuditWriter("json", show_all=False, amounts=True)
     out = io.StringIO()
@@ -124,11 +133,12 @@ def audit(
 
 
 def both(text: str, **options: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The audit priced in columns and as before; the groups settled ok handed to the
+    pricer one by one must give the same too."""
     with tempfile.TemporaryDirectory() as folder:
-        return (
-            audit(Path(folder), text, columns=True, **options),
-            audit(Path(folder), text, columns=False, **options),
-        )
+        columns = audit(Path(folder), text, columns=True, **options)
+        assert audit(Path(folder), text, columns=True, frame=False, **options) == columns
+        return columns, audit(Path(folder), text, columns=False, **options)
 
 
 # A patient past the KX threshold on both sides of the new year, with and without KX;

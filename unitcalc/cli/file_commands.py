@@ -222,7 +222,11 @@ def audit(
     # columns are handed to it with their rows (price_columns), not evaluated one by one.
     # The writer still lists only the findings unless --all.
     options = attrs.evolve(
-        options, only_findings=not show_all, explain=explain, price_columns=pricer is not None
+        options,
+        only_findings=not show_all,
+        explain=explain,
+        price_columns=pricer is not None,
+        column_pricer=pricer,
     )
     if output_format == "xlsx" and output is None:
         raise click.UsageError("--format xlsx writes a workbook: give --output FILE.xlsx")

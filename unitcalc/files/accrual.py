@@ -6,6 +6,10 @@ The thresholds are Medicare Part B's: only rows without a payer profile, or whos
 profile says ``medicare = true``, are accrued. What is left out (no patient, no
 discipline, a row the checks refused, another payer's lines) is counted and said in the
 summary's notes (docs/payment.md, "The KX threshold").
+
+:meth:`KxLines.keep` keeps one group's lines; :meth:`KxLines.keep_columns`, its columnar
+form, the lines of every group priced in columns as a frame, followed with the others
+by :func:`unitcalc.payment.threshold.accrue_columns`.
 """
 
 from __future__ import annotations
@@ -13,16 +17,28 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ..core.disciplines import BY_MODIFIER
 from ..engine.payers import PayerProfile
 from ..payment.fees.packaged import PaymentData
-from ..payment.threshold import BUCKETS, Charge, accrue
-from .evaluate import Group, PriceRow
+from ..payment.threshold import (
+    BUCKETS,
+    CHARGE_COLUMNS,
+    Charge,
+    accrue,
+    accrue_columns,
+    charge_schema,
+    charges_frame,
+    charges_of,
+)
+from .evaluate import PRIOR_COLUMN_NAMES, Group, PriceRow
 from .starting import Prior, Starting, prior_amounts, row_priors
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 def follows_kx(payer: PayerProfile | None) -> bool:
@@ -47,6 +63,13 @@ class KxLines:
     not_priced: int = 0
     """Rows the checks refused (no code, minutes or units read): not in the KX totals."""
     no_patient: bool = False
+    frames: list[pl.DataFrame] = attrs.Factory(list)
+    """The claim lines of the groups priced in columns (:meth:`keep_columns`)."""
+    part: int = 0
+    """Which part of the file is being priced: the problems with ``kx_prior_*`` cells
+    are said in the order of the parts, then of the groups' first lines."""
+    ordered: list[tuple[tuple[int, int, int], str]] = attrs.Factory(list)
+    """``bad_priors`` of the groups priced in columns, each with its place."""
 
     def keep(
         self,
@@ -68,11 +91,12 @@ class KxLines:
             return
         medicare = follows_kx(profile)
         if medicare:
+            first = min((line for line, _ in kept), default=0)
             for line, values in kept:
                 patient = str(values.get(patient_column) or "").strip()
                 priors, problems = row_priors(patient, day, line, values)
                 self.priors.extend(priors)
-                self.bad_priors.extend(problems)
+                self.ordered.extend(((self.part, first, line), text) for text in problems)
             self.not_priced += refused
         name = group.name
         for row, modifiers, amount in zip(rows, row_modifiers, amounts, strict=True):
@@ -99,7 +123,12 @@ class KxLines:
         ``kx_prior_*`` columns): the summary's ``kx`` part, and the notes on the
         starting amounts and the years without a threshold."""
         from_columns, notes = prior_amounts(self.priors)
-        accrual = accrue(self.charges, starting={**from_columns, **starting}, data=data)
+        # Priced in columns (parts counted from 1), a part's groups were not kept in the
+        # order of their first lines: their problems are put back in it.
+        ordered = sorted(self.ordered, key=lambda e: e[0]) if self.part else self.ordered
+        self.bad_priors.extend(text for _, text in ordered)
+        self.ordered.clear()
+        accrual = self._accrued({**from_columns, **starting}, data)
         findings = [finding.to_dict() for finding in accrual.findings]
         if accrual.years_without_threshold:
             years = ", ".join(map(str, accrual.years_without_threshold))
@@ -120,6 +149,57 @@ class KxLines:
             "findings": findings,
         }
         return kx, notes
+
+    def _accrued(self, starting: Starting, data: PaymentData) -> Any:
+        """The lines kept, accrued: in columns when some were kept as frames."""
+        if not self.frames:
+            return accrue(self.charges, starting=starting, data=data)
+        import polars as pl
+
+        listed = charges_frame(self.charges)
+        if listed is None:  # an amount of a fraction of a cent: followed line by line
+            lines = [*self.charges, *(c for f in self.frames for c in charges_of(f))]
+            return accrue(lines, starting=starting, data=data)
+        frame = pl.concat([listed, *self.frames], how="vertical")
+        return accrue_columns(frame, starting=starting, data=data, totals=False)
+
+    def keep_columns(self, lines: pl.DataFrame, *, priors: bool) -> None:
+        """:meth:`keep` of the claim lines of many groups at once: ``lines`` has one row
+        per row billing units (``billed`` not null) of the groups priced in columns, with
+        :data:`~unitcalc.payment.threshold.CHARGE_COLUMNS` but ``bucket`` (``patient``
+        stripped, ``day`` null for a group without a date of service, ``amount`` the
+        line's allowed cents), ``billed``, ``medicare`` (its payer follows the KX
+        threshold), ``discipline`` (the row's, else its modifiers') and ``__first`` (the
+        group's first line); ``priors``: with ``kx_prior_*`` columns, which it holds
+        too. With no patient column the caller says so (``no_patient``)."""
+        import polars as pl
+
+        if lines.get_column("day").null_count():
+            self.no_patient = True
+        lines = lines.filter(pl.col("day").is_not_null())
+        claims = lines.filter(pl.col("billed") > 0)
+        self.not_medicare += claims.filter(~pl.col("medicare")).height
+        claims = claims.filter(pl.col("medicare")).with_columns(
+            bucket=pl.col("discipline").replace_strict(dict(BUCKETS), default=None)
+        )
+        counted = pl.col("bucket").is_not_null() & (pl.col("patient") != "")
+        self.not_accrued += claims.filter(~counted).height
+        self.frames.append(claims.filter(counted).select(CHARGE_COLUMNS).cast(charge_schema()))
+        if priors:
+            self._priors_columns(lines.filter(pl.col("medicare")))
+
+    def _priors_columns(self, lines: pl.DataFrame) -> None:
+        """The ``kx_prior_*`` amounts of rows of Medicare groups, each row as
+        :meth:`keep` reads it."""
+        import polars as pl
+
+        names = [name for name in PRIOR_COLUMN_NAMES if name in lines.columns]
+        given = pl.any_horizontal(pl.col(n).fill_null("").str.strip_chars() != "" for n in names)
+        for values in lines.filter(given).iter_rows(named=True):
+            priors, problems = row_priors(values["patient"], values["day"], values["line"], values)
+            self.priors.extend(priors)
+            place = (self.part, values["__first"], values["line"])
+            self.ordered.extend((place, text) for text in problems)
 
     def left_out(self) -> list[str]:
         """The notes on the lines left out of the accrual."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import attrs
 
@@ -16,6 +16,25 @@ from ..engine.payers import PayerProfile
 from ..engine.ptp import MODIFIER_PLACEMENTS, ModifierPlacement
 from ..engine.settings import POOLINGS, Pooling, Settings
 from ..rules import Rule
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+class ColumnPricer(Protocol):
+    """Prices the groups settled ok in columns from their rows (a part of the file at a
+    time): :class:`unitcalc.files.price.Pricer`."""
+
+    def price_settled(
+        self,
+        rows: pl.DataFrame,
+        raw: pl.DataFrame,
+        layout: Any,
+        profiles: Mapping[str, PayerProfile],
+    ) -> Callable[[], None]:
+        """Price the groups of ``rows``; the function returned adds the answer."""
+        ...
+
 
 InputFormat = Literal["csv", "jsonl", "parquet"]
 INPUT_FORMATS: tuple[InputFormat, ...] = ("csv", "jsonl", "parquet")
@@ -102,6 +121,10 @@ class Options:
     """Groups settled in columns carry their rows for the fee pricer (``Group.priced``),
     and those settled ok are handed on too, without a finding: the consumer prices and
     drops them (:meth:`unitcalc.files.price.Pricer.wrap`). Only with ``only_findings``."""
+    column_pricer: ColumnPricer | None = attrs.field(default=None, eq=False, repr=False)
+    """With ``price_columns``, prices the groups settled ok in columns, all at once,
+    rather than having them handed on one by one
+    (:meth:`unitcalc.files.price.Pricer.price_settled`)."""
     explain: bool = False
     """Findings carry the step-by-step explanation (built by the scalar engine)."""
     spelling: Spelling = attrs.field(default=python_spelling, eq=False, repr=False)

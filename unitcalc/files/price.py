@@ -13,6 +13,10 @@ followed across the file.
 3. the amounts are added by status, provider and payer (:mod:`.sums`), and the claim
    lines kept, small, for the KX accrual (:mod:`.accrual`).
 
+The groups the columns settle ok (no finding to print) are not handed on one by one: the
+run gives their rows to :meth:`Pricer.price_settled` (``Options.column_pricer``), which
+prices them all in columns (:mod:`.price_frame`), the same way.
+
 Once the whole file is read, :meth:`Pricer.finish` accrues the KX threshold in
 date-of-service order from the starting amounts (:mod:`.starting`) and puts the sums,
 the threshold findings and the notes into the run's summary (``Summary.payment``).
@@ -23,7 +27,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 
@@ -54,9 +58,13 @@ from .amounts import (
 )
 from .evaluate import LOCALITY_COLUMN, Group, PriceRow
 from .layout import Layout
+from .price_frame import ColumnPrices, Fees, locality_of, price_settled, whole_units
 from .starting import Starting
 from .summary import Summary
 from .sums import Sums
+
+if TYPE_CHECKING:
+    import polars as pl
 
 REMEMBERED_DAYS = 10_000
 """How many day prices (and dates, and modifier texts) a :class:`Pricer` remembers at
@@ -189,6 +197,39 @@ class Pricer:
 
         return priced
 
+    def price_settled(
+        self,
+        rows: pl.DataFrame,
+        raw: pl.DataFrame,
+        layout: Layout,
+        profiles: Mapping[str, PayerProfile],
+    ) -> Callable[[], None]:
+        """Price the groups of ``rows`` (the rows of groups settled ok in columns, with
+        the input's ``raw`` text, their payers among ``profiles``) in columns
+        (:func:`.price_frame.price_settled`); the answer is added by the function
+        returned, called in the order of the file's parts (this one may run beside
+        another part's)."""
+        fees = Fees(self.schedule, self.schedules, profiles, self.data, _date)
+        found = price_settled(rows, raw, layout, fees) if rows.height else None
+
+        def add() -> None:
+            self.kx.part += 1
+            if found is not None:
+                self._add_columns(found)
+
+        return add
+
+    def _add_columns(self, found: ColumnPrices) -> None:
+        """Add what groups priced in columns give: their sums, codes unpriced and claim
+        lines."""
+        self.sums.add_columns(found.sums)
+        for code, count in found.unpriced.items():
+            self.unpriced[code] = self.unpriced.get(code, 0) + count
+        self.national_only = self.national_only or found.national
+        self.kx.no_patient = self.kx.no_patient or found.undated
+        if found.lines is not None:
+            self.kx.keep_columns(found.lines, priors=found.priors)
+
     def price(self, group: Group) -> Group:
         """The group with its finding's amounts set, its lines kept for the KX accrual.
         A group settled in columns is priced from ``group.priced``, the others from
@@ -294,7 +335,7 @@ class Pricer:
             if modifiers and not ASSISTANT_MODIFIERS.isdisjoint(modifiers):
                 assisted = row.billed
             elif cq_column is not None:
-                assisted = _whole(values.get(cq_column))
+                assisted = whole_units(values.get(cq_column))
             else:
                 assisted = 0
             billed_lines.append((row.code, row.billed, assisted, modifiers, _locality(values)))
@@ -411,13 +452,7 @@ def _date(text: str) -> datetime.date | None:
 
 
 def _locality(values: Mapping[str, Any]) -> str | None:
-    value = values.get(LOCALITY_COLUMN)
-    return str(value).strip() or None if value is not None else None
-
-
-def _whole(value: Any) -> int:
-    text = str(value or "0").strip().split(".")[0]
-    return int(text) if text.isdigit() else 0
+    return locality_of(values.get(LOCALITY_COLUMN))
 
 
 def profile_schedules(

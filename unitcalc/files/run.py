@@ -283,6 +283,9 @@ class _Part:
     """The patients' month groups (remote therapeutic monitoring), in file order."""
     quiet_months: int
     """Month groups settled ok and not handed on."""
+    priced: Callable[[], None] | None = None
+    """Adds the amounts of the groups settled ok, priced in columns (with
+    ``Options.column_pricer``), to the pricer's."""
 
 
 def _settle_part(loaded: Loaded, options: Options) -> _Part:
@@ -299,7 +302,7 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
     date_column = keys[layout.date_index] if layout.date_index is not None else None
     settled = settle(grouped, options, date_column=date_column)
     groups = settled.groups
-    quiet, tally = 0, None
+    quiet, tally, priced = 0, None, None
     if options.only_findings and not options.explain:
         quiet = groups.filter(~pl.col("__scalar")).height
         if "provider" in layout.known:
@@ -308,7 +311,13 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
             plain = groups.filter(~pl.col("__odd") & pl.col("__problem").is_null()).select(GROUP)
             tally = _tally_frame(settled.rows.join(plain, on=GROUP, how="semi"), options)
         found = groups.filter(pl.col("__scalar") & ~pl.col("__odd"))
-        if options.price_columns:
+        pricer, raw = options.column_pricer, loaded.raw
+        if options.price_columns and pricer is not None and raw is not None:
+            # The groups settled ok are priced here, all at once, from their columns.
+            plain = groups.filter(~pl.col("__scalar") & ~pl.col("__odd")).select(GROUP)
+            rows = settled.rows.join(plain, on=GROUP, how="semi")
+            priced = pricer.price_settled(rows, raw, layout, options.profiles)
+        elif options.price_columns:
             found = groups.filter(~pl.col("__odd"))  # ok ones too, for their amounts
         scalar = groups.filter(pl.col("__odd")).select(GROUP)
     else:
@@ -330,6 +339,7 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
         by_scalar=chosen.group_by(GROUP, maintain_order=True).agg(pl.col(LINE)),
         months=months.groups,
         quiet_months=months.quiet,
+        priced=priced,
     )
 
 
@@ -337,6 +347,8 @@ def _run_part(part: _Part, options: Options, consume: Callable[[Group], None]) -
     """Hand on the groups of one settled file, or part of it, in file order, and give
     its summary."""
     loaded = part.loaded
+    if part.priced is not None:
+        part.priced()
     summary = Summary(
         layout=loaded.layout,
         rows_read=part.rows_read,

@@ -4,18 +4,22 @@ provider and by payer.
 A group without an allowed amount (an invalid one) or without a difference (a code the
 fee file lacks) would add to one side only: it is kept out of the sums and counted apart
 as *not comparable*, with what its lines that could be priced bill (docs/payment.md,
-"Findings in dollars").
+"Findings in dollars"). :func:`add_to_sums` adds one group; :func:`sums_columns`, its
+columnar form, adds a frame of them by status, provider and payer at once.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ..payment.fees.money import cents
 from .evaluate import Group
+
+if TYPE_CHECKING:
+    import polars as pl
 
 KINDS = ("status", "provider", "payer")
 """What the amounts are added up by."""
@@ -49,6 +53,24 @@ def add_to_sums(
     sums[2] += difference
 
 
+def sums_columns(groups: pl.DataFrame) -> pl.DataFrame:
+    """:func:`add_to_sums` of every group of ``groups`` (``status``, ``provider``,
+    ``payer``, and ``billed``, ``allowed``, ``difference`` in cents, the last two null
+    when the group has none), added per status, provider and payer: one row each with
+    the six sums (the amounts in cents)."""
+    import polars as pl
+
+    apart = pl.col("allowed").is_null() | pl.col("difference").is_null()
+    return groups.group_by("status", "provider", "payer", maintain_order=True).agg(
+        pl.col("billed").filter(~apart).sum(),
+        pl.col("allowed").filter(~apart).sum(),
+        pl.col("difference").filter(~apart).sum(),
+        pl.len().alias("groups"),
+        apart.sum().alias("apart"),
+        pl.col("billed").filter(apart).sum().alias("apart_billed"),
+    )
+
+
 @attrs.define
 class Sums:
     """The amounts of an audit's groups, added per status, provider and payer."""
@@ -74,6 +96,15 @@ class Sums:
         if sums is None:
             sums = self._parties[parties] = _zero()
         add_to_sums(sums, billed, allowed, difference)
+
+    def add_columns(self, groups: pl.DataFrame) -> None:
+        """:meth:`add` of every group of a frame (:func:`sums_columns`)."""
+        for status, provider, payer, *amounts in sums_columns(groups).iter_rows():
+            sums = self._parties.get((status, provider, payer))
+            if sums is None:
+                sums = self._parties[(status, provider, payer)] = _zero()
+            for index, amount in enumerate(amounts):
+                sums[index] += Decimal(amount).scaleb(-2) if index not in (3, 4) else amount
 
     def fold(self) -> None:
         """The amounts added per status, provider and payer, into ``by``."""

@@ -1,0 +1,341 @@
+"""Pricing the groups the columns settle ok, in columns: the columnar form of
+:meth:`unitcalc.files.price.Pricer.price` for the groups that need no Python object (no
+finding to print, no ``--explain``, nothing the columns cannot settle).
+
+A part of the file gives :func:`price_settled` the rows of those groups; it reads them as
+:meth:`~unitcalc.files.price.Pricer.price` reads a group's rows, in polars:
+
+1. each group's date of service (its first row's), payer profile and fee file; each
+   row's modifiers, CQ/CO units, locality and patient, every distinct value read once
+   in Python as the scalar pricer reads it;
+2. the billed lines (one per row billing units) and the lines of the units allowed (a
+   group settled ok is allowed what it bills: one line per code, with the modifiers of
+   its first row and the group's first locality), each joined to its fee's unit amounts
+   (:func:`unitcalc.payment.fees.day.fee_frame`, one lookup per distinct fee) and priced
+   by :func:`unitcalc.payment.fees.day.day_totals_columns`;
+3. what the pricer adds up: the groups' amounts (:func:`.sums.sums_columns`), the codes
+   unpriced, and the claim lines for the KX accrual as a frame
+   (:meth:`.accrual.KxLines.keep_columns`).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ..core.assistant import MEDICARE_PAYMENT
+from ..core.disciplines import BY_MODIFIER
+from ..engine.modifiers import parse_modifiers
+from ..engine.payers import PayerProfile
+from ..payment.fees import ASSISTANT_MODIFIERS, FeeSchedule, PaymentData
+from ..payment.fees.day import day_totals_columns, fee_frame
+from .accrual import follows_kx
+from .check import BILLED, CODE, DISCIPLINE, PAYER, PROVIDER, key_names
+from .evaluate import LOCALITY_COLUMN, PRIOR_COLUMN_NAMES
+from .group import GROUP
+from .layout import Layout
+from .read import LINE
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+@attrs.frozen(eq=False)
+class ColumnPrices:
+    """What a part's groups priced in columns give the pricer."""
+
+    sums: pl.DataFrame
+    """Per group: status, provider, payer, billed, allowed, difference (cents)."""
+    lines: pl.DataFrame | None
+    """The claim lines for :meth:`.accrual.KxLines.keep_columns`; None without a
+    patient column."""
+    unpriced: dict[str, int]
+    """Codes the fee file lacks, with the number of groups that have them."""
+    national: bool
+    """A row named a locality that a PPRRVU file without its GPCI file cannot price."""
+    priors: bool
+    """The lines carry ``kx_prior_*`` columns."""
+    undated: bool
+    """Some group has no patient column or no date of service: not accrued."""
+
+
+@attrs.frozen(eq=False)
+class Fees:
+    """The fee files and payment data of an audit, as the pricer holds them."""
+
+    schedule: FeeSchedule | None
+    schedules: Mapping[str, FeeSchedule]
+    profiles: Mapping[str, PayerProfile]
+    data: PaymentData
+    read_date: Callable[[str], datetime.date | None]
+
+
+def price_settled(
+    rows: pl.DataFrame, raw: pl.DataFrame, layout: Layout, fees: Fees
+) -> ColumnPrices:
+    """Price the groups of ``rows`` (settled rows, of groups settled ok) from their
+    columns and the input's ``raw`` text (see the module's docstring)."""
+    import polars as pl
+
+    rows, groups = _read(rows, raw, layout, fees)
+    rows = rows.join(groups.select(GROUP), on=GROUP, how="semi")
+    # A line's place in its day is its row's line (the allowed: its code's first row's).
+    billed = rows.filter(pl.col(BILLED).is_not_null()).with_columns(__index=pl.col(LINE))
+    first = billed.group_by(GROUP, maintain_order=True).agg(
+        pl.col("__locality").first().alias("__first_locality")
+    )
+    allowed = (
+        billed.group_by(GROUP, CODE, maintain_order=True)
+        .agg(pl.col(BILLED).sum(), pl.col("__mods").first(), pl.col(LINE).first().alias("__index"))
+        .join(first, on=GROUP, how="left", maintain_order="left")
+        .with_columns(
+            __locality=pl.col("__first_locality"),
+            __assisted=pl.lit(0, dtype=pl.Int64),  # no assistant units are due
+        )
+    )
+    rates = _rates(groups.select("__payer", "__day").unique(), fees)
+    day = groups.select(GROUP, "__payer", "__day").join(
+        rates, on=["__payer", "__day"], how="left", nulls_equal=True
+    )
+    billed = billed.join(day, on=GROUP, how="left", maintain_order="left")
+    allowed = allowed.join(day, on=GROUP, how="left", maintain_order="left")
+    keys = ["__payer", CODE, "__mods", "__locality", "__share", "__percent"]
+    table = _fee_table(pl.concat([billed.select(keys), allowed.select(keys)]).unique(), fees)
+    billed_lines, billed_days = _priced(billed.join(table, on=keys, how="left", nulls_equal=True))
+    _, allowed_days = _priced(allowed.join(table, on=keys, how="left", nulls_equal=True))
+    groups = _totals(groups, billed_days, allowed_days)
+    unpriced = groups.select(pl.col("__codes").explode().drop_nulls().value_counts(sort=True))
+    # As the scalar pricer: a PPRRVU file without GPCIs, a row naming a locality.
+    national = (
+        billed.join(groups.filter("__national").select(GROUP), on=GROUP, how="semi")
+        .get_column("__locality")
+        .drop_nulls()
+        .len()
+        > 0
+    )
+    priors = [name for name in PRIOR_COLUMN_NAMES if name in rows.columns]
+    lines = None
+    if layout.roles.get("patient_id") is not None:
+        lines = billed_lines.join(
+            groups.select(GROUP, "__medicare", "__name"), on=GROUP, how="left"
+        ).select(
+            pl.col("__patient").alias("patient"),
+            pl.col("__day").alias("day"),
+            pl.col(LINE).alias("line"),
+            pl.col("__total").alias("amount"),
+            pl.col("__kx").alias("kx"),
+            pl.col("__name").alias("group"),
+            pl.col(BILLED).alias("billed"),
+            pl.col("__medicare").alias("medicare"),
+            pl.when(pl.col(DISCIPLINE).fill_null("") != "")
+            .then(pl.col(DISCIPLINE))
+            .otherwise(pl.col("__mod_discipline"))
+            .alias("discipline"),
+            pl.col(GROUP).alias("__first"),
+            *priors,
+        )
+    return ColumnPrices(
+        groups.select(
+            pl.lit("ok").alias("status"),
+            "__provider",
+            pl.col(PAYER).fill_null("").replace("", "(none)").alias("payer"),
+            pl.col("__billed").alias("billed"),
+            pl.col("__allowed").alias("allowed"),
+            pl.col("__difference").alias("difference"),
+        ).rename({"__provider": "provider"}),
+        lines,
+        dict(unpriced.unnest("__codes").iter_rows()),
+        national,
+        bool(priors),
+        groups.get_column("__day").null_count() > 0 or (lines is None and groups.height > 0),
+    )
+
+
+def _read(
+    rows: pl.DataFrame, raw: pl.DataFrame, layout: Layout, fees: Fees
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rows with what the scalar pricer reads of each (``__mods``: the modifiers'
+    text, ``__kx``, ``__mod_discipline``, ``__assisted``, ``__locality``, ``__patient``),
+    and one row per group priced (its ``__day``, ``__payer``, ``__medicare``, ``__name``,
+    ``__provider``, ``__national``); groups without a fee file are left out."""
+    import polars as pl
+
+    names = key_names(layout)
+    wanted = {
+        "__mods": layout.known.get("modifiers"),
+        "__cq": layout.known.get("cq_units"),
+        "__patient": layout.roles.get("patient_id"),
+        "__date": layout.roles.get("date_of_service"),
+        "__locality": LOCALITY_COLUMN,
+        **{name: name for name in PRIOR_COLUMN_NAMES},
+    }
+    present = {new: old for new, old in wanted.items() if old is not None and old in raw.columns}
+    picked = raw.select(LINE, *(pl.col(old).alias(new) for new, old in present.items()))
+    rows = rows.select(GROUP, LINE, CODE, BILLED, DISCIPLINE, PAYER, PROVIDER, *names)
+    rows = rows.sort(GROUP, LINE).join(picked, on=LINE, how="left", maintain_order="left")
+    for name in ("__mods", "__cq", "__patient", "__date", "__locality"):
+        if name not in rows.columns:
+            rows = rows.with_columns(pl.lit(None, dtype=pl.String).alias(name))
+    fields = pl.Struct(
+        {"__kx": pl.Boolean, "__mod_discipline": pl.String, "__assisting": pl.Boolean}
+    )
+    rows = rows.with_columns(
+        _mapped("__mods", lambda text: _modifier_fields(str(text or "")), fields).alias("__read"),
+        _mapped("__cq", whole_units, pl.Int64).alias("__cq_units"),
+        # As str.strip(): polars' own whitespace lacks \x1c-\x1f.
+        pl.col("__locality").str.strip_chars(WHITESPACE).replace("", None),
+        pl.col("__patient").fill_null("").str.strip_chars(WHITESPACE),
+    )
+    rows = rows.unnest("__read").with_columns(
+        __assisted=pl.when("__assisting").then(pl.col(BILLED)).otherwise(pl.col("__cq_units"))
+    )
+    who = pl.col(PROVIDER).fill_null("").str.strip_chars()
+    groups = rows.group_by(GROUP, maintain_order=True).agg(
+        pl.col("__date").first(),
+        pl.col(PAYER).first(),
+        pl.concat_str([pl.col(name).first() for name in names], separator=" / ").alias("__name"),
+        who.filter(who != "").unique(maintain_order=True).str.join("; ").alias("__provider"),
+    )
+    return rows, _payers(groups.with_columns(pl.col("__provider").replace("", "(none)")), fees)
+
+
+def _payers(groups: pl.DataFrame, fees: Fees) -> pl.DataFrame:
+    """Each group's date of service and what its payer decides: its fee file (groups
+    without one are left out), whether it follows the KX threshold."""
+    import polars as pl
+
+    payers = groups.get_column(PAYER).fill_null("").unique().to_list()
+    chosen = {payer: fees.schedules.get(payer, fees.schedule) for payer in payers}
+    priced = [payer for payer, schedule in chosen.items() if schedule is not None]
+    medicare = {payer: follows_kx(fees.profiles[payer] if payer else None) for payer in priced}
+    national = {
+        payer: chosen[payer].kind == "pprrvu" and not chosen[payer].gpcis  # type: ignore[union-attr]
+        for payer in priced
+    }
+    return (
+        groups.with_columns(__payer=pl.col(PAYER).fill_null(""))
+        .filter(pl.col("__payer").is_in(priced))
+        .with_columns(
+            _mapped("__date", lambda text: fees.read_date(str(text or "")), pl.Date).alias("__day"),
+            pl.col("__payer").replace_strict(medicare, return_dtype=pl.Boolean).alias("__medicare"),
+            pl.col("__payer").replace_strict(national, return_dtype=pl.Boolean).alias("__national"),
+        )
+    )
+
+
+def _rates(days: pl.DataFrame, fees: Fees) -> pl.DataFrame:
+    """What each distinct payer and day changes in a price: the MPPR's share of the PE
+    (``__share``, null: no reduction) and the assistant's percent (``__percent``)."""
+    import polars as pl
+
+    rows = []
+    for payer, day in days.iter_rows():
+        schedule = fees.schedules.get(payer, fees.schedule)
+        assert schedule is not None
+        profile = fees.profiles[payer] if payer else None
+        assistant = (profile.assistant_payment if profile else None) or MEDICARE_PAYMENT
+        share = fees.data.pe_paid_percent(day, schedule.setting)
+        rows.append((payer, day, share, assistant.percent_on(day)))
+    schema = {"__payer": pl.String, "__day": pl.Date, "__share": pl.Int64, "__percent": pl.Int64}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _fee_table(keys: pl.DataFrame, fees: Fees) -> pl.DataFrame:
+    """The :data:`~unitcalc.payment.fees.day.FEE_COLUMNS` of each distinct payer, code,
+    modifiers, locality, MPPR share and assistant percent of ``keys``: each fee looked
+    up once."""
+    import polars as pl
+
+    found = []
+    for payer, code, mods, locality, _, _ in keys.iter_rows():
+        schedule = fees.schedules.get(payer, fees.schedule)
+        assert schedule is not None
+        found.append(schedule.fee(code, parse_modifiers(str(mods or "")), locality))
+    shares = keys.get_column("__share").to_list()
+    table = fee_frame(found, shares, keys.get_column("__percent").to_list())
+    return pl.concat([keys, table], how="horizontal")
+
+
+def _priced(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """:func:`~unitcalc.payment.fees.day.day_totals_columns` of a group's lines."""
+    return day_totals_columns(
+        lines, day=GROUP, index="__index", units=BILLED, assisted="__assisted", code=CODE
+    )
+
+
+def _totals(groups: pl.DataFrame, billed: pl.DataFrame, allowed: pl.DataFrame) -> pl.DataFrame:
+    """The groups with their billed and allowed totals, their difference (null when a
+    code of either side is unpriced) and ``__codes``, the codes unpriced (each once)."""
+    import polars as pl
+
+    sides = billed.join(allowed, on=GROUP, how="left", suffix="_allowed")
+    groups = groups.join(sides, on=GROUP, how="left", maintain_order="left")
+    unpriced = pl.concat_list(
+        pl.col("__unpriced").fill_null([]), pl.col("__unpriced_allowed").fill_null([])
+    )
+    money = groups.get_column("__total").dtype
+    return groups.with_columns(
+        __billed=pl.col("__total").fill_null(pl.lit(0, dtype=money)),
+        __allowed=pl.col("__total_allowed"),  # null for a group without rows billed
+        __difference=pl.when(unpriced.list.len() == 0).then(
+            pl.col("__total") - pl.col("__total_allowed")
+        ),
+        __codes=unpriced.list.unique(maintain_order=True),
+    )
+
+
+def _mapped(
+    name: str, read: Callable[[Any], Any], dtype: pl.DataType | type[pl.DataType] | None = None
+) -> pl.Expr:
+    """``name`` read by ``read`` (a Python function), each distinct value once."""
+    import polars as pl
+
+    column = pl.col(name)
+    return column.map_batches(
+        lambda series: _read_each(series, read, dtype), return_dtype=dtype, is_elementwise=True
+    )
+
+
+def _read_each(
+    series: pl.Series, read: Callable[[Any], Any], dtype: pl.DataType | type[pl.DataType] | None
+) -> pl.Series:
+    import polars as pl
+
+    distinct = series.unique()
+    answers = [read(value) for value in distinct.to_list()]
+    mapping = pl.DataFrame({"__from": distinct, "__to": pl.Series(answers, dtype=dtype)})
+    return (
+        pl.DataFrame({"__from": series})
+        .join(mapping, on="__from", how="left", nulls_equal=True, maintain_order="left")
+        .get_column("__to")
+        .alias(series.name)
+    )
+
+
+def _modifier_fields(text: str) -> dict[str, Any]:
+    """What the pricer reads of a row's modifiers: KX, the discipline they name, whether
+    they bill an assistant's units (then all the row's units carry CQ/CO)."""
+    mods = parse_modifiers(text)
+    return {
+        "__kx": "KX" in mods,
+        "__mod_discipline": next((BY_MODIFIER[m] for m in mods if m in BY_MODIFIER), None),
+        "__assisting": bool(mods) and not ASSISTANT_MODIFIERS.isdisjoint(mods),
+    }
+
+
+WHITESPACE = "".join(chr(point) for point in range(0x3001) if chr(point).isspace())
+"""The characters Python's ``str.strip()`` strips (none is above U+3000)."""
+
+
+def whole_units(value: Any) -> int:
+    """A ``cq_units`` cell as the pricer reads it: its whole units, 0 when none."""
+    text = str(value or "0").strip().split(".")[0]
+    return int(text) if text.isdigit() else 0
+
+
+def locality_of(value: Any) -> str | None:
+    """A ``locality`` cell: its text stripped, None when blank or absent."""
+    return str(value).strip() or None if value is not None else None
