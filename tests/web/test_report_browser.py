@@ -6,6 +6,8 @@ Run ``python -m tests.web.test_report_browser`` to refresh the screenshot in doc
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -20,13 +22,21 @@ EHR = ROOT / "docs" / "examples" / "ehr_export.csv"
 
 
 def render(tmp_path: Path, screenshot: Path) -> list[str]:
-    """Write the report of the example export, open it offline, check what is drawn and
+    """Write the report of the example export, run as a user would in a clean folder
+    (so the report names no temporary folder), open it offline, check what is drawn and
     take a screenshot; the URLs the page asked for."""
     report = tmp_path / "report.html"
-    result = CliRunner(env={"SOURCE_DATE_EPOCH": "1772452800"}).invoke(
-        main, ["audit", str(EHR), "--all", "--report", str(report)]
-    )
+    shutil.copy(EHR, tmp_path / EHR.name)
+    here = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        result = CliRunner(env={"SOURCE_DATE_EPOCH": "1772452800"}).invoke(
+            main, ["audit", EHR.name, "--all", "--report", report.name]
+        )
+    finally:
+        os.chdir(here)
     assert result.exit_code == 1, result.output
+    assert str(tmp_path) not in report.read_text(encoding="utf-8")
     requests: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)

@@ -232,8 +232,10 @@ def _minutes_chart(summary: Summary) -> str:
         values = [row["minutes_per_unit"] for row in shown]
         colours = ["#c62828" if row["review"] else "#2e7d32" for row in shown]
         bars = axes.barh([row["provider"] for row in shown], values, color=colours)
-        axes.bar_label(bars, fmt="%.1f")
+        axes.bar_label(bars, fmt="%.2f", padding=2)
         axes.axvline(15, color="#555", linestyle="--", linewidth=1)
+        # Room past the longest bar and the 15-minute line for the bars' labels.
+        axes.set_xlim(0, max([*values, 15]) * 1.18)
         axes.set_xlabel("timed minutes per billed timed unit (under 15: review)")
         axes.spines[["top", "right"]].set_visible(False)
 
