@@ -344,3 +344,18 @@ if __name__ == "__main__":
         (ROOT / "docs" / "img").mkdir(exist_ok=True)
         page.screenshot(path=str(ROOT / "docs" / "img" / "web-page.png"), full_page=True)
         print("wrote docs/img/web-page.png")
+
+
+def test_an_unknown_code_offers_the_nearest_codes_and_says_who_can_add_it() -> None:
+    """Issue 25, item 5: the page's own words for a code the table lacks (no Python or
+    command-line advice), the nearest codes as buttons that fill the service's row."""
+    with browser_page() as page:
+        enter(page, 1, "97110", "20")
+        enter(page, 2, "97999", "20")
+        status = page.locator("#status")
+        expect(status).to_contain_text("Service 2: 97999 is not in the code table.")
+        expect(status).to_contain_text("an administrator can add it")
+        assert "define_code" not in status.inner_text()
+        page.get_by_role("button", name=re.compile(r"^Use 97129\b")).click()
+        expect(page.locator("#code-2")).to_have_value("97129")
+        expect(page.locator('#units tbody tr[data-code="97129"] td.units')).to_have_text("1")

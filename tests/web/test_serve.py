@@ -63,3 +63,79 @@ def test_other_server_exits_pass_through(monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setattr(uvicorn, "run", stopped)
     assert CliRunner().invoke(main, ["serve", "--port", "0"]).exit_code == 0
+
+
+def test_codes_and_define_extend_the_servers_code_table(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """Issue 25, item 5: the code table the page and the API count by takes --codes and
+    --define, in one process and in each worker process (from the environment)."""
+    from fastapi.testclient import TestClient
+
+    from unitcalc.web import server
+
+    for name in (server.ENV_PAYERS, server.ENV_HOSTS, server.ENV_CODES, server.ENV_DEFINE):
+        monkeypatch.setenv(name, "")  # restored after the test: serve sets them
+    served: dict[str, Any] = {}
+
+    def run(app: Any, **options: Any) -> None:
+        served["app"] = app
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    table = tmp_path / "codes.toml"
+    table.write_text(
+        '[codes.0999T]\nkind = "timed"\nunit_minutes = 15\nlabel = "a clinic code"\nsource = "ours"\n'
+    )
+    result = CliRunner().invoke(
+        main,
+        [
+            "serve",
+            "--port",
+            "0",
+            "--workers",
+            "1",
+            "--codes",
+            str(table),
+            "--define",
+            "97999=timed",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    client = TestClient(served["app"], base_url="http://127.0.0.1")
+    body = {"services": [{"code": "97999", "minutes": 20}, {"code": "0999T", "minutes": 8}]}
+    assert client.post("/api/calculate", json=body).json()["units"] == {"97999": 1, "0999T": 1}
+
+    result = CliRunner().invoke(
+        main,
+        [
+            "serve",
+            "--port",
+            "0",
+            "--workers",
+            "2",
+            "--codes",
+            str(table),
+            "--define",
+            "97999=timed",
+        ],
+    )
+    assert served["app"] == "unitcalc.web.server:app_from_environment"
+    client = TestClient(server.app_from_environment(), base_url="http://127.0.0.1")
+    assert client.post("/api/calculate", json=body).json()["units"] == {"97999": 1, "0999T": 1}
+
+
+def test_an_unknown_code_over_http_names_the_servers_options() -> None:
+    from fastapi.testclient import TestClient
+
+    from unitcalc.web.app import create_app
+
+    client = TestClient(create_app(), base_url="http://127.0.0.1")
+    answer = client.post("/api/calculate", json={"services": [{"code": "97999", "minutes": 20}]})
+    assert answer.status_code == 422
+    data = answer.json()
+    assert data["unknown_code"] == "97999"
+    assert data["suggestions"] == ["97799", "97139", "97129"]
+    assert "unitcalc serve --define 97999=timed" in data["detail"]
+    assert "unitcalc serve --codes" in data["detail"]
+    assert "define_code" not in data["detail"]
+    assert "CodeTable.load" not in data["detail"]

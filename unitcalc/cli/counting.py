@@ -14,7 +14,6 @@ import click
 
 from ..core.codeinfo import normalize_code
 from ..core.codes import CodeTable
-from ..core.definitions import define_code
 from ..core.errors import InvalidServiceError
 from ..engine.settings import POOLINGS
 from ..rules import rule_names
@@ -155,21 +154,9 @@ def _prefer(text: str | None) -> list[str] | None:
 
 
 def _code_table(codes_file: Path | None, definitions: Sequence[str]) -> CodeTable:
-    table = CodeTable.load(codes_file) if codes_file else CodeTable.default()
-    for spec in definitions:
-        info = define_code(spec)
-        known = table.codes.get(info.code)
-        if known is not None:
-            # Redefining a packaged code keeps its label, and its add-on link when the
-            # new definition is still timed.
-            unit = f"/{info.unit_minutes}" if info.unit_minutes else ""
-            info = attrs.evolve(
-                info,
-                label=f"{known.label} (redefined: {info.kind}{unit})",
-                addon_of=known.addon_of if info.timed else None,
-            )
-        table = table.with_codes(info)
-    return table
+    from ..core.definitions import extended_table
+
+    return extended_table(codes_file, definitions)
 
 
 def _assistant_options(two_units: bool, de_minimis: DeMinimis) -> AssistantOptions | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from .config import envvar
-from .shared import InputError
+from .shared import InputError, _table_options
 
 
 @click.command()
@@ -41,23 +41,34 @@ from .shared import InputError
     help="Another name clients reach the server by (its Host header); loopback names "
     "and --host are always allowed. Repeatable.",
 )
+@_table_options
 def serve(
     host: str,
     port: int,
     payers_file: Path | None,
     workers: int | None,
     allowed_hosts: tuple[str, ...],
+    codes_file: Path | None,
+    definitions: tuple[str, ...],
 ) -> None:
     """Start the front-desk page and the HTTP API (needs: pip install 'unitcalc[web]').
 
     The page and the API listen on this machine only (127.0.0.1) unless --host says
     otherwise, and answer only requests addressed to a loopback name, --host or an
-    --allow-host name. An address it cannot listen on (a port in use) exits 2.
+    --allow-host name. An address it cannot listen on (a port in use) exits 2. --codes
+    and --define extend the code table the page and the API count by.
     """
     try:
         import uvicorn
 
-        from ..web.server import ENV_HOSTS, ENV_PAYERS, FACTORY, uvicorn_options
+        from ..web.server import (
+            ENV_CODES,
+            ENV_DEFINE,
+            ENV_HOSTS,
+            ENV_PAYERS,
+            FACTORY,
+            uvicorn_options,
+        )
 
         # Found, not imported: with several workers only they load the application.
         if importlib.util.find_spec("fastapi") is None:
@@ -67,9 +78,11 @@ def serve(
             f"unitcalc serve needs the web extra ({exc.name} is missing): "
             "pip install 'unitcalc[web]'"
         ) from exc
+    from ..core.definitions import extended_table
     from ..engine.payers import load_profiles
 
     profiles = load_profiles(payers_file) if payers_file else {}  # errors show here, once
+    codes = extended_table(codes_file, definitions)
     names = [host, *allowed_hosts]
     workers = workers or os.cpu_count() or 1
     options = uvicorn_options(host, port)
@@ -80,13 +93,18 @@ def serve(
             from ..web.app import create_app
 
             app = create_app(
-                profiles=profiles, profiles_path=str(payers_file or ""), allowed_hosts=names
+                profiles=profiles,
+                profiles_path=str(payers_file or ""),
+                codes=codes,
+                allowed_hosts=names,
             )
             uvicorn.run(app, **options)
             return
         # Each worker process builds its own application from these.
         os.environ[ENV_PAYERS] = str(payers_file.resolve()) if payers_file else ""
         os.environ[ENV_HOSTS] = ",".join(names)
+        os.environ[ENV_CODES] = str(codes_file.resolve()) if codes_file else ""
+        os.environ[ENV_DEFINE] = "\n".join(definitions)
         uvicorn.run(FACTORY, factory=True, workers=workers, **options)
     except SystemExit as exc:
         # uvicorn exits 3 when it cannot start (the port taken since the check above).

@@ -4,11 +4,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import attrs
 
 from .codeinfo import CodeInfo, normalize_code
 from .errors import CodeTableError, Mention, message_of
 from .text import echo
 from .values import MAX_MINUTES
+
+if TYPE_CHECKING:
+    from .codes import CodeTable
 
 
 def define_code(spec: str) -> CodeInfo:
@@ -66,3 +74,24 @@ def define_code(spec: str) -> CodeInfo:
         key=code,
         argument="spec",
     )
+
+
+def extended_table(path: Path | None, definitions: Sequence[str]) -> CodeTable:
+    """The code table a run counts by: the packaged one, or the user's file laid over
+    it (``--codes``), then each ``--define`` entry. Redefining a packaged code keeps its
+    label, and its add-on link when the new definition is still timed."""
+    from .codes import CodeTable
+
+    table = CodeTable.load(path) if path else CodeTable.default()
+    for spec in definitions:
+        info = define_code(spec)
+        known = table.codes.get(info.code)
+        if known is not None:
+            unit = f"/{info.unit_minutes}" if info.unit_minutes else ""
+            info = attrs.evolve(
+                info,
+                label=f"{known.label} (redefined: {info.kind}{unit})",
+                addon_of=known.addon_of if info.timed else None,
+            )
+        table = table.with_codes(info)
+    return table

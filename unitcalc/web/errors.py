@@ -20,6 +20,7 @@ Any other HTTP error (404, 405 ...) keeps its status and its headers, such as ``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -44,10 +45,12 @@ MAX_NUMBER_TEXT = 40
 class Problem(Exception):
     """An input problem to answer with 422, naming the field."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, extra: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
         self.field = field
         self.message = message
+        self.extra = dict(extra or {})
+        """More for a client to act on (an unknown code's nearest codes)."""
 
 
 def add_error_handlers(app: FastAPI) -> None:
@@ -61,7 +64,8 @@ def add_error_handlers(app: FastAPI) -> None:
 
 async def problem(_: Request, exc: Problem) -> JSONResponse:
     return JSONResponse(
-        {"detail": f"{exc.field}: {exc.message}", "field": exc.field}, status_code=422
+        {"detail": f"{exc.field}: {exc.message}", "field": exc.field, **exc.extra},
+        status_code=422,
     )
 
 

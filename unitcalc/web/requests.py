@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from ..core.disciplines import normalize_discipline
-from ..core.errors import ArgumentValue, UnitcalcError, python_spelling
+from ..core.errors import ArgumentValue, UnitcalcError, UnknownCodeError, python_spelling
 from ..core.model import ServiceLine
 from ..core.values import parse_date_of_service, parse_units
 from ..engine.month_count import MonthLine
@@ -288,8 +288,16 @@ def located(exc: UnitcalcError, services: list[Any], where: str) -> Problem:
                 "date_of_service",
             }
             suffix = f".{field}" if field in fields else ""
-            return Problem(f"{where}[{i}]{suffix}", exc.worded(api_spelling))
-    return Problem(field or where, exc.worded(api_spelling))
+            return Problem(f"{where}[{i}]{suffix}", exc.worded(api_spelling), _unknown(exc))
+    return Problem(field or where, exc.worded(api_spelling), _unknown(exc))
+
+
+def _unknown(exc: UnitcalcError) -> dict[str, Any] | None:
+    """For a code the table lacks: the code and the table's nearest codes, for a page
+    to offer them."""
+    if type(exc) is not UnknownCodeError:  # not a deleted code, nor one not yet in force
+        return None
+    return {"unknown_code": exc.code, "suggestions": list(exc.suggestions)}
 
 
 _FIELDS = {
@@ -303,7 +311,12 @@ _FIELDS = {
 def api_spelling(
     argument: str, value: ArgumentValue = None, *, owner: str, given: bool = False
 ) -> str:
-    """An argument as a request gives it: ``"pool_by": "day"``."""
+    """An argument as a request gives it: ``"pool_by": "day"``; what only the server's
+    administrator can change (the code table) as the option that changes it."""
+    if (owner, argument) == ("define_code", "spec"):
+        return f"an administrator starts the server with unitcalc serve --define {value}"
+    if (owner, argument) == ("CodeTable.load", "path"):
+        return "unitcalc serve --codes"
     field = _FIELDS.get((owner, argument))
     if field is None:
         return python_spelling(argument, value, owner=owner)

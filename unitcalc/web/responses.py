@@ -237,6 +237,17 @@ class InvalidInput(_Shape):
         description="every field at fault, when the request's shape is wrong (a missing, "
         "extra or mistyped field)",
     )
+    unknown_code: str | None = Field(
+        default=None,
+        description="a code the server's code table lacks (its administrator adds codes "
+        "with unitcalc serve --codes or --define)",
+        examples=["97999"],
+    )
+    suggestions: list[str] | None = Field(
+        default=None,
+        description="with unknown_code: the table's nearest codes, closest first",
+        examples=[["97799", "97139", "97129"]],
+    )
 
 
 class TooLarge(_Shape):

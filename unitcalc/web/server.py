@@ -2,8 +2,9 @@
 and a time limit on a request's headers.
 
 Worker processes cannot be handed an application object, so with more than one worker
-each builds its own through :func:`app_from_environment`, from the payer profiles file
-and host names that ``unitcalc serve`` puts in the environment.
+each builds its own through :func:`app_from_environment`, from the payer profiles file,
+the code table's file and definitions and the host names that ``unitcalc serve`` puts in
+the environment.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ byte of its next request), to send a request's headers; between requests uvicorn
 keep-alive limit applies."""
 ENV_PAYERS = "UNITCALC_SERVE_PAYERS"
 ENV_HOSTS = "UNITCALC_SERVE_HOSTS"
+ENV_CODES = "UNITCALC_SERVE_CODES"
+ENV_DEFINE = "UNITCALC_SERVE_DEFINE"
 FACTORY = "unitcalc.web.server:app_from_environment"
 PROTOCOL = "unitcalc.web.server:HeaderTimeoutProtocol"
 
@@ -114,13 +117,17 @@ class _OneWritePerTurn:
 
 def app_from_environment() -> FastAPI:
     """The application of one worker process, configured by ``unitcalc serve``."""
+    from ..core.definitions import extended_table
     from ..engine.payers import load_profiles
     from .app import create_app
 
     payers = os.environ.get(ENV_PAYERS, "")
     hosts = [name for name in os.environ.get(ENV_HOSTS, "").split(",") if name]
     profiles = load_profiles(Path(payers)) if payers else {}
-    return create_app(profiles=profiles, profiles_path=payers, allowed_hosts=hosts)
+    codes_file = os.environ.get(ENV_CODES, "")
+    definitions = [spec for spec in os.environ.get(ENV_DEFINE, "").split("\n") if spec]
+    codes = extended_table(Path(codes_file) if codes_file else None, definitions)
+    return create_app(profiles=profiles, profiles_path=payers, codes=codes, allowed_hosts=hosts)
 
 
 def uvicorn_options(host: str, port: int) -> dict[str, Any]:

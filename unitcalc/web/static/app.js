@@ -153,12 +153,46 @@ async function update() {
   }
   if (mine !== sequence) return; // a later change already asked again
   if (!answer.ok) {
+    if (answer.data.unknown_code) {
+      unknownCode(answer.data);
+      return;
+    }
     const detail = typeof answer.data.detail === "string" ? plain(answer.data.detail) : "this visit cannot be counted as entered.";
     clearResult(`No units yet. ${detail}`, true);
     return;
   }
   show(answer.data);
   shown = JSON.stringify(body);
+}
+
+function unknownCode(data) {
+  // Words for the front desk: the code is not in the table, the nearest codes as buttons
+  // that put one in the service's row, and who can add the code.
+  const at = /^services\[(\d+)\]/.exec(data.field || "");
+  const index = at ? Number(at[1]) : -1;
+  const rows = [...document.querySelectorAll("#services tbody tr")]
+    .filter((row) => codeOf(row.querySelector('[name="code"]').value));
+  const row = rows[index];
+  const where = row ? `Service ${index + 1}: ` : "";
+  clearResult(`No units yet. ${where}${data.unknown_code} is not in the code table.`, true);
+  const status = $("#status");
+  if (row && data.suggestions && data.suggestions.length) {
+    status.append(" Nearest codes: ");
+    for (const code of data.suggestions) {
+      const label = codes.find((c) => c.code === code);
+      const button = text("button", code, "suggestion");
+      button.type = "button";
+      button.setAttribute("aria-label", `Use ${code}${label ? `, ${label.label},` : ""} for service ${index + 1}`);
+      button.addEventListener("click", () => {
+        row.querySelector('[name="code"]').value = code;
+        schedule();
+      });
+      status.append(button, " ");
+    }
+  }
+  status.append(
+    text("span", " If the code is right, an administrator can add it to the code table this page counts by (unitcalc serve --codes FILE or --define CODE=timed).")
+  );
 }
 
 function assistantText(split) {
