@@ -40,8 +40,9 @@ def test_a_modifier_where_none_is_due_is_found(tmp_path: Path) -> None:
 def test_cq_without_gp_is_found(tmp_path: Path) -> None:
     # 97110 A 10, T 5 (docs/rules.md, Assistant modifiers CQ and CO, proposed-rule Example A): CQ due, but not paired.
     found = edits(tmp_path, "modifiers", "P3,2026-03-02,97110,5,10,PT,1,CQ\n")
+    # The pairing is the discipline modifier edit's (engine/therapy_modifiers), reported once.
     [message] = found["P3 / 2026-03-02"]
-    assert "CQ billed without GP" in message
+    assert message.startswith("Therapy modifier: 97110-PT billed with CQ but without GP")
 
 
 @pytest.mark.parametrize(

@@ -564,3 +564,22 @@ def test_ptp_pairs_on_spark_are_the_local_engines(spark: SparkSession, tmp_path:
     edits = dict(zip(found.get_column("group"), found.get_column("edits"), strict=True))
     assert sorted(edits) == ["P1 / 2026-03-02", "P2 / 2026-03-02", "P3 / 2026-03-02"]
     assert edits["P3 / 2026-03-02"].endswith("(indicator 0; modifier used: 59 on 97530)")
+
+
+def test_discipline_modifiers_on_spark_are_the_local_engines(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    from unitcalc.spark import audit, read
+
+    path = tmp_path / "visits.csv"
+    path.write_text((Path("docs") / "examples" / "modifier_visits.csv").read_text(), "utf-8")
+    options = Options.of(need_billed=True, only_findings=True)
+    writer = AuditWriter("parquet", show_all=False)
+    summary = run_groups(path, options, writer.consume)
+    assert summary.layout is not None
+    expected = writer.frame(summary.layout)
+    found = collected(audit(read(spark, path), partitions=2).findings)
+    assert in_order(found).equals(in_order(expected))
+    edits = dict(zip(found.get_column("group"), found.get_column("edits"), strict=True))
+    assert sorted(edits) == [f"M{n} / 2026-03-02" for n in (2, 3, 4, 5)]
+    assert edits["M3 / 2026-03-02"].startswith("Therapy modifier: 97165-OT billed with GP")

@@ -247,6 +247,7 @@ def check(
     claim_lines: Sequence[tuple[str, str | None, int] | ClaimLine] | None = None,
     ptp: PtpTable | None = None,
     ptp_on: tuple[datetime.date | None, ModifierPlacement] = (None, "either"),
+    modifier_codes: CodeTable | None = None,
 ) -> Finding:
     """Compare billed units per (code, pool discipline) with an evaluation.
 
@@ -255,7 +256,9 @@ def check(
     trims to meet a cap is the biller's choice. ``claim_lines`` are the billed lines as
     submitted, for the per-line MUE check and the PTP edits of ``ptp`` (default: one line
     per code and pool, no modifier); ``ptp_on`` is the date of service and where a
-    modifier bypasses an indicator 1 PTP edit.
+    modifier bypasses an indicator 1 PTP edit. With ``modifier_codes`` (the code table,
+    where ``claim_lines`` carry their modifiers as billed) each line's discipline
+    modifiers are checked too.
     """
     result = evaluation.result
     allowed_lines, compliant = _allowed(evaluation, billed)
@@ -277,7 +280,12 @@ def check(
     edits = tuple(
         note.text
         for note in check_edits(
-            claim_lines, mue=mue, ptp=ptp, date_of_service=day, modifier_on=modifier_on
+            claim_lines,
+            mue=mue,
+            ptp=ptp,
+            date_of_service=day,
+            modifier_on=modifier_on,
+            modifier_codes=modifier_codes,
         )
     )
     return Finding(

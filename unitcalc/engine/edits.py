@@ -23,10 +23,12 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from ..core.model import LineResult, Note
 from .ptp import ClaimLine, ModifierPlacement, check_ptp, ptp_columns
+from .therapy_modifiers import check_therapy_modifiers, therapy_modifier_columns
 
 if TYPE_CHECKING:
     import polars as pl
 
+    from ..core.codes import CodeTable
     from ..core.mue import MueTable
     from ..core.ptp import PtpTable
 
@@ -64,10 +66,13 @@ def check_edits(
     ptp: PtpTable | None = None,
     date_of_service: datetime.date | None = None,
     modifier_on: ModifierPlacement = "either",
+    modifier_codes: CodeTable | None = None,
 ) -> Iterator[Note]:
     """The edits units per line trip: (code, discipline, units), claim lines (with their
     modifiers and provider, for the PTP edits of ``ptp`` on ``date_of_service``) or
-    result lines.
+    result lines. With ``modifier_codes`` (the code table; given where the lines carry
+    their modifiers as billed) the discipline modifiers of each line are checked
+    (:mod:`.therapy_modifiers`).
 
     >>> [edit] = check_edits([("97161", "PT", 1), ("97164", "PT", 1)], mue=None)
     >>> edit.codes, edit.text
@@ -94,8 +99,15 @@ def check_edits(
             )
     if ptp is not None:
         yield from check_ptp(claim, ptp, date_of_service=date_of_service, modifier_on=modifier_on)
-    if mue is None:
-        return
+    if mue is not None:
+        yield from _mue_edits(mue, triples, per_code)
+    if modifier_codes is not None:
+        yield from check_therapy_modifiers(claim, modifier_codes)
+
+
+def _mue_edits(
+    mue: MueTable, triples: list[tuple[str, str | None, int]], per_code: dict[str, int]
+) -> Iterator[Note]:
     for code, discipline, units in triples:
         entry = mue.get(code)
         if entry is not None and entry.per_line and units > entry.units:
@@ -127,11 +139,13 @@ def edit_columns(
     ptp: PtpTable | None = None,
     claim: tuple[str, str, str] | None = None,
     modifier_on: ModifierPlacement = "either",
+    modifier_codes: tuple[CodeTable, str] | None = None,
 ) -> pl.LazyFrame:
     """The columnar form of :func:`check_edits`: per group, ``__edits`` says whether the
     billed units of its rows (one claim line each) trip an NCCI per-day limit, an MUE or
     a PTP edit of ``ptp`` (``claim`` names the rows' modifiers, provider and date of
-    service columns)."""
+    service columns); with ``modifier_codes`` (the code table and the rows' discipline
+    column), the discipline modifiers of the rows' ``claim`` modifiers column."""
     import polars as pl
 
     units = pl.col(billed).fill_null(0)
@@ -162,9 +176,19 @@ def edit_columns(
         found = staged.group_by(group).agg(pl.lit(False).alias("__edits"))
     else:
         found = staged.group_by(group).agg(pl.any_horizontal(tripped).alias("__edits"))
-    if ptp is None or claim is None:
+    if claim is None:
         return found
     modifiers, provider, day = claim
+    if modifier_codes is not None:
+        codes, discipline = modifier_codes
+        lines = therapy_modifier_columns(
+            rows, codes, group=group, code=code, discipline=discipline, modifiers=modifiers
+        )
+        found = found.join(lines, on=group, how="left").select(
+            group, pl.col("__edits") | pl.col("__modifiers").fill_null(False)
+        )
+    if ptp is None:
+        return found
     pairs = ptp_columns(
         rows,
         ptp,

@@ -197,6 +197,9 @@ class Group:
             claim_lines=claim_lines,
             ptp=settings.ptp if settings else None,
             ptp_on=(date, settings.ptp_modifier_on if settings else "either"),
+            modifier_codes=settings.codes
+            if settings and "modifiers" in self.layout.known
+            else None,
         )
         modifiers = self._modifier_edits()
         if modifiers:
@@ -253,7 +256,13 @@ class Group:
                     for row in rows
                 )
                 findings = check_modifier_count(split, count)
-            found.extend(f"Modifier: {finding.message}" for finding in findings)
+            found.extend(
+                f"Modifier: {finding.message}"
+                for finding in findings
+                # With a modifiers column every line's pairing is checked as an edit
+                # (unitcalc.engine.therapy_modifiers), assistant minutes or not.
+                if finding.kind != "unpaired-modifier"
+            )
         return tuple(found)
 
 

@@ -300,7 +300,9 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
     months = settle_months(by_month, loaded, options)
     grouped = assign_groups(by_day, keys)
     date_column = keys[layout.date_index] if layout.date_index is not None else None
-    settled = settle(grouped, options, date_column=date_column)
+    settled = settle(
+        grouped, options, date_column=date_column, modifiers="modifiers" in layout.known
+    )
     groups = settled.groups
     quiet, tally, priced = 0, None, None
     if options.only_findings and not options.explain:

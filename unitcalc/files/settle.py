@@ -72,10 +72,17 @@ class Settled:
     rows: pl.DataFrame
 
 
-def settle(grouped: pl.DataFrame, options: Options, *, date_column: str | None = None) -> Settled:
+def settle(
+    grouped: pl.DataFrame,
+    options: Options,
+    *,
+    date_column: str | None = None,
+    modifiers: bool = False,
+) -> Settled:
     """Count and audit every group in columns (see the module's docstring).
     ``date_column`` holds the date of service, when the key has one: a code counts only
-    inside its window (a deleted code as it counted then)."""
+    inside its window (a deleted code as it counted then). ``modifiers``: the file has a
+    modifiers column, and each line's discipline modifiers are checked."""
     import polars as pl
 
     table = options.settings.codes
@@ -109,6 +116,7 @@ def settle(grouped: pl.DataFrame, options: Options, *, date_column: str | None =
         ptp=settings.ptp,
         claim=(MODIFIERS, PROVIDER, "__day"),
         modifier_on=settings.ptp_modifier_on,
+        modifier_codes=(table, DISCIPLINE) if modifiers else None,
     )
     groups = (
         flags.join(groups, on=GROUP, how="left")

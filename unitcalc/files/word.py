@@ -78,7 +78,7 @@ def column_findings(
     hold groups settled ok: they come without a finding."""
     if found.height == 0:
         return iter(())
-    wording = _Wording(options)
+    wording = _Wording(options, modifiers="modifiers" in layout.known)
     if not options.price_columns:
         return _worded_part(found, settled, layout, options, wording, loaded)
     # Priced, nearly every group comes through here: their rows are made Python values
@@ -329,8 +329,10 @@ class _Wording:
     depends only on a pool's minutes (the rule's warnings) is worded once per distinct
     pool and reused: files repeat the same visits many times."""
 
-    def __init__(self, options: Options) -> None:
+    def __init__(self, options: Options, *, modifiers: bool) -> None:
         self.options = options
+        self.modifiers = modifiers
+        """The file has a modifiers column: each line's discipline modifiers are checked."""
         self.table = options.settings.codes
         self.warned: dict[Hashable, tuple[Note, ...]] = {}
 
@@ -482,5 +484,6 @@ class _Wording:
         notes = check_edits(
             lines, mue=settings.mue, ptp=settings.ptp, date_of_service=on,
             modifier_on=settings.ptp_modifier_on,
+            modifier_codes=self.table if self.modifiers else None,
         )  # fmt: skip
         return tuple(note.text for note in notes)
