@@ -572,7 +572,7 @@ def test_discipline_modifiers_on_spark_are_the_local_engines(
     from unitcalc.spark import audit, read
 
     path = tmp_path / "visits.csv"
-    path.write_text((Path("docs") / "examples" / "modifier_visits.csv").read_text(), "utf-8")
+    path.write_text((PAYERS.parent / "examples" / "modifier_visits.csv").read_text(), "utf-8")
     options = Options.of(need_billed=True, only_findings=True)
     writer = AuditWriter("parquet", show_all=False)
     summary = run_groups(path, options, writer.consume)
