@@ -70,7 +70,7 @@ def test_the_api_refuses_an_unlisted_code_and_lists_the_kind(client: TestClient)
     assert response.status_code == 422
     assert response.json()["field"] == "services[0].code"
     assert REFUSAL in response.json()["detail"]
-    assert "define_code(spec='97139=timed')" in response.json()["detail"]
+    assert "unitcalc serve --define 97139=timed" in response.json()["detail"]  # the server's words
     listed = client.get("/api/codes?kind=unlisted").json()
     assert [entry["code"] for entry in listed] == ["97039", "97139", "97799"]
     assert all(entry["declare_hint"] for entry in listed)
