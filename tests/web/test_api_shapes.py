@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 
 from unitcalc.cli import main
 from unitcalc.core.codes import CodeTable
+from unitcalc.core.shapes import FileFinding, Finding
 from unitcalc.engine.payers import load_profiles
 from unitcalc.rules import RULES
 from unitcalc.web.app import create_app
@@ -253,3 +254,26 @@ def test_no_docs_page_that_needs_the_internet(client: TestClient) -> None:
     assert client.get("/docs").status_code == 404
     assert client.get("/redoc").status_code == 404
     assert client.get("/openapi.json").status_code == 200
+
+
+def test_each_operation_id_is_a_client_method_name(openapi: dict[str, Any]) -> None:
+    ids = {
+        (method, path): operation["operationId"]
+        for path, item in openapi["paths"].items()
+        for method, operation in item.items()
+    }
+    assert ids == {
+        ("post", "/api/calculate"): "calculate",
+        ("post", "/api/audit"): "audit",
+        ("post", "/api/month"): "calculateMonth",
+        ("get", "/api/codes"): "listCodes",
+        ("get", "/api/rules"): "listRules",
+        ("get", "/api/payers"): "listPayers",
+    }
+
+
+def test_the_audit_answer_is_the_shipped_schema_s_finding(openapi: dict[str, Any]) -> None:
+    """One definition: the API's finding is the audit document's, less the file's keys."""
+    answer = openapi["components"]["schemas"]["Finding"]["properties"]
+    assert list(answer) == list(Finding.model_fields)
+    assert set(Finding.model_fields) < set(FileFinding.model_fields)

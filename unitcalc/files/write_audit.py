@@ -9,6 +9,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
 from ..engine.audit import STATUSES
@@ -25,6 +26,21 @@ if TYPE_CHECKING:
     import polars as pl
 
 AuditFormat = Literal["table", "csv", "json", "parquet", "xlsx"]
+
+AUDIT_SCHEMA_VERSION = 1
+"""The ``schema_version`` of ``audit --format json``, the document's first key; its JSON
+Schema ships as :func:`audit_output_schema` (generated from
+:class:`unitcalc.core.shapes.AuditDocument`). It grows when a key is removed or changes
+meaning; new keys may appear within a version."""
+
+
+def audit_output_schema() -> Path:
+    """The packaged JSON Schema of ``unitcalc audit --format json``.
+
+    >>> json.loads(audit_output_schema().read_text())["properties"]["schema_version"]["const"]
+    1
+    """
+    return Path(__file__).parents[1] / "schemas" / "audit-output.schema.json"
 
 
 class AuditWriter:
@@ -105,7 +121,9 @@ class AuditWriter:
             self.key_roles = summary.layout.key_roles
         columns = audit_columns(self.key_roles, amounts=self.amounts)
         if self.format == "json":
-            out.write('{"summary": ' + json.dumps(summary.to_dict()) + ', "findings": [')
+            version = json.dumps(AUDIT_SCHEMA_VERSION)
+            out.write(f'{{"schema_version": {version}, "summary": ')
+            out.write(json.dumps(summary.to_dict()) + ', "findings": [')
             self.spool.copy_to(out)
             out.write("]}\n")
         elif self.format == "csv":

@@ -2,9 +2,10 @@
 row with its units, in CSV, JSON Lines or Parquet.
 
 A claim line keeps its group's key, code, discipline and minutes, the units and the
-computed columns, and the input's other columns; the computed columns are set apart
+computed columns, and the input's other columns; a JSON Lines record starts with its
+``schema_version``. The computed columns (and that key) are set apart
 (``unitcalc_units`` ...) when the input has columns of the same names, and always for
-JSON Lines, whose records may bring any key. An output name never takes an input's: when
+JSON Lines input, whose records may bring any key. An output name never takes an input's: when
 the input has those too (an output fed back in), the names take a number
 (``unitcalc_units_2`` ...).
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
 from ..core.errors import OutputProblem, UnitcalcError
@@ -32,6 +34,12 @@ if TYPE_CHECKING:
 
 BatchFormat = Literal["csv", "jsonl", "parquet"]
 COMPUTED = ("units", "tie", "status", "message", "edits")
+VERSION = "schema_version"
+BATCH_SCHEMA_VERSION = 1
+"""The ``schema_version`` each ``batch --format jsonl`` record starts with; the JSON
+Schema of a record ships as :func:`batch_record_schema` (generated from
+:class:`unitcalc.core.shapes.BatchRecord`). It grows when a key is removed or changes
+meaning; new keys may appear within a version."""
 _ROLES = ("code", "minutes", "discipline")
 OTHER_FIELDS = "other_fields"
 
@@ -66,6 +74,18 @@ def _problems(group: Group) -> Iterator[tuple[Row, str]]:
         yield row, own.get(row.record.line, whole)
 
 
+def batch_record_schema() -> Path:
+    """The packaged JSON Schema of one record of ``unitcalc batch --format jsonl``.
+
+    >>> schema = json.loads(batch_record_schema().read_text())
+    >>> schema["anyOf"]  # the keys as they are, or set apart as unitcalc_units ...
+    [{'$ref': '#/$defs/BatchRecord'}, {'$ref': '#/$defs/BatchRecordApart'}]
+    >>> schema["$defs"]["BatchRecord"]["properties"]["schema_version"]["const"]
+    1
+    """
+    return Path(__file__).parents[1] / "schemas" / "batch-record.schema.json"
+
+
 def tie_text(result: Result) -> str:
     """One line describing a result's tie, empty when there is none."""
     if result.tie is None:
@@ -88,6 +108,9 @@ class BatchWriter:
         self.spool = Spool()
         self.columns: list[str] | None = None
         self.computed_names: list[str] = list(COMPUTED)
+        self.version_name = VERSION
+        """The key of a JSON Lines record's ``schema_version``, set apart as the computed
+        columns are."""
         self.other_fields = OTHER_FIELDS
         """The column holding a JSON Lines record's keys the header lacks, as JSON."""
         self._csv = CsvRows(self.spool.file)
@@ -100,8 +123,13 @@ class BatchWriter:
         taken = {name.lower() for name in inputs}
         # JSON Lines records may bring any key in any record: the computed columns are
         # always set apart there, so that no input value is ever overwritten.
-        apart = bool(taken & set(COMPUTED)) or layout.open_ended
-        computed = free_names([f"unitcalc_{name}" if apart else name for name in COMPUTED], taken)
+        # JSON Lines output starts each record with its schema_version, named as they are.
+        names = (VERSION, *COMPUTED) if self.format == "jsonl" else COMPUTED
+        apart = bool(taken & set(names)) or layout.open_ended
+        chosen = free_names([f"unitcalc_{name}" if apart else name for name in names], taken)
+        if self.format == "jsonl":
+            self.version_name, *chosen = chosen
+        computed = chosen
         self.computed_names = computed
         self.other_fields = free_names([OTHER_FIELDS], taken | {n.lower() for n in computed})[0]
         if self.per_row:
@@ -128,7 +156,8 @@ class BatchWriter:
         assert self.columns is not None
         if self.format == "jsonl":
             # JSON keeps every key, nested values as they were.
-            self.spool.file.write(json.dumps(row, default=str) + "\n")
+            record = {self.version_name: BATCH_SCHEMA_VERSION, **row}
+            self.spool.file.write(json.dumps(record, default=str) + "\n")
             return
         known = set(self.columns)
         other = {k: v for k, v in row.items() if k not in known}
@@ -148,7 +177,8 @@ class BatchWriter:
         """A record's values to write, refused when one of its keys is an output column's
         name (a JSON Lines record whose keys the first record did not show)."""
         values = _copy(record.values)
-        taken = {name.lower() for name in values} & {name.lower() for name in self.computed_names}
+        names = [*self.computed_names, *([self.version_name] if self.format == "jsonl" else [])]
+        taken = {name.lower() for name in values} & {name.lower() for name in names}
         if taken:
             raise OutputProblem(
                 f"line {record.line}: the input's {sorted(taken)[0]!r} is the name of an output "

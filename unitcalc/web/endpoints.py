@@ -80,10 +80,12 @@ def server_data(request: Request) -> ServerData:
 
 
 def add_endpoints(app: FastAPI) -> None:
-    """The endpoints, in the order of the OpenAPI document, and the page."""
+    """The endpoints, in the order of the OpenAPI document, and the page. Each
+    ``operation_id`` is the method name a client generator makes of it."""
     app.add_api_route(
         "/api/calculate",
         calculate_endpoint,
+        operation_id="calculate",
         methods=["POST"],
         summary="Units for one patient's day",
         response_model=responses.CalculateResponse,
@@ -93,6 +95,7 @@ def add_endpoints(app: FastAPI) -> None:
     app.add_api_route(
         "/api/audit",
         audit_endpoint,
+        operation_id="audit",
         methods=["POST"],
         summary="Billed units checked, group by group",
         response_model=responses.AuditResponse,
@@ -101,6 +104,7 @@ def add_endpoints(app: FastAPI) -> None:
     app.add_api_route(
         "/api/month",
         month_endpoint,
+        operation_id="calculateMonth",
         methods=["POST"],
         summary="Units for one patient's month of remote therapeutic monitoring",
         response_model=responses.MonthResponse,
@@ -109,6 +113,7 @@ def add_endpoints(app: FastAPI) -> None:
     app.add_api_route(
         "/api/codes",
         codes_endpoint,
+        operation_id="listCodes",
         methods=["GET"],
         summary="The code table",
         response_model=list[responses.Code],
@@ -117,6 +122,7 @@ def add_endpoints(app: FastAPI) -> None:
     app.add_api_route(
         "/api/rules",
         rules_endpoint,
+        operation_id="listRules",
         methods=["GET"],
         summary="The counting rules",
         response_model=list[responses.Rule],
@@ -124,6 +130,7 @@ def add_endpoints(app: FastAPI) -> None:
     app.add_api_route(
         "/api/payers",
         payers_endpoint,
+        operation_id="listPayers",
         methods=["GET"],
         summary="The payer profiles this server was started with",
         response_model=list[responses.Payer],

@@ -1,6 +1,8 @@
 """The shapes the HTTP API answers with, as pydantic models for the OpenAPI document.
 
-Each mirrors a ``to_dict`` of the library (``Result``, ``Finding``, ``CodeInfo``,
+The audit's finding and counts are the models of :mod:`unitcalc.core.shapes`, the
+ones the audit's packaged JSON Schema is generated from. Each mirrors a ``to_dict`` of
+the library (``Result``, ``Finding``, ``CodeInfo``,
 ``Rule``) key for key; ``extra="forbid"`` makes a key added there and not here fail the
 API tests instead of vanishing from the answer. Keys that the library leaves out when
 they do not apply (a line's ``discipline`` and ``assistant``, the result's
@@ -13,6 +15,8 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ..core.shapes import AuditCounts, Finding
 
 
 class _Shape(BaseModel):
@@ -93,40 +97,15 @@ class CalculateResponse(_Shape):
     )
 
 
-Status = Literal["ok", "over", "under", "misallocated", "invalid"]
-
-
-class Finding(_Shape):
-    """The audit of one group."""
-
-    group: str
-    status: Status
-    rule: str | None
-    billed: dict[str, int]
-    allowed: dict[str, int]
-    difference: int = Field(description="billed minus allowed units, in total")
-    message: str
-    lines: list[int]
-    explanation: list[str]
-    errors: list[str]
-    edits: list[str]
-    warnings: list[str]
-
-
-class AuditCounts(_Shape):
-    ok: int
-    over: int
-    under: int
-    misallocated: int
-    invalid: int
-
-
 class AuditSummary(_Shape):
     counts: AuditCounts
     groups: int
 
 
 class AuditResponse(_Shape):
+    """Each group's finding: ``unitcalc audit --format json --all`` without its
+    ``schema_version`` and with a summary of counts only."""
+
     summary: AuditSummary
     findings: list[Finding]
 

@@ -1,0 +1,217 @@
+"""The shapes scripts read: ``unitcalc audit --format json`` and each record of ``unitcalc
+batch --format jsonl``, as pydantic models, one definition for three uses.
+
+The HTTP API answers ``POST /api/audit`` with :class:`Finding` and :class:`AuditCounts`
+(:mod:`unitcalc.web.responses`); the JSON Schemas shipped in ``unitcalc/schemas/``
+(``audit-output.schema.json``, ``batch-record.schema.json``) are generated from
+:class:`AuditDocument` and :class:`BatchRecord` by :func:`write_schemas` (``python -m
+unitcalc.core.shapes``), and a test holds the shipped files equal to what the models
+give, and the commands' output valid under them. The models sit in the core, which
+imports nothing of pydantic's elsewhere, so that the API takes them without importing the
+file engine. pydantic comes with the ``web`` extra: this module is imported by the API,
+the tests and the generator only, never on a command's way, so the commands neither need
+pydantic nor start slower. The writers (:mod:`unitcalc.files.write_audit`,
+:mod:`unitcalc.files.write_batch`) hold the same ``schema_version``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
+
+SCHEMAS = Path(__file__).parents[1] / "schemas"
+"""The folder of the packaged JSON Schemas."""
+
+
+class Shape(BaseModel):
+    """A key the library adds and the model lacks fails validation instead of vanishing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+Status = Literal["ok", "over", "under", "misallocated", "invalid"]
+
+
+class Finding(Shape):
+    """The audit of one group: ``Finding.to_dict()``."""
+
+    group: str
+    status: Status
+    rule: str | None
+    billed: dict[str, int]
+    allowed: dict[str, int]
+    difference: int = Field(description="billed minus allowed units, in total")
+    message: str
+    lines: list[int]
+    explanation: list[str]
+    errors: list[str]
+    edits: list[str]
+    warnings: list[str]
+
+
+class AuditCounts(Shape):
+    """Status to number of groups."""
+
+    ok: int
+    over: int
+    under: int
+    misallocated: int
+    invalid: int
+
+
+class FileFinding(Finding):
+    """A finding as ``unitcalc audit --format json`` writes it: with the group's key,
+    providers and payer, and its dollars with ``--fees``."""
+
+    key: dict[str, Any] = Field(description="the grouping columns and their values")
+    provider: str = Field(description="the providers named on the group's rows, joined with '; '")
+    payer: str = Field(description="the group's payer profile, or empty")
+    billed_amount: float | None = Field(default=None, description="with --fees: dollars billed")
+    allowed_amount: float | None = Field(default=None, description="with --fees: dollars allowed")
+    amount_difference: float | None = Field(
+        default=None, description="with --fees: billed minus allowed dollars"
+    )
+
+
+class ProviderRow(Shape):
+    """One provider's timed minutes per billed timed unit."""
+
+    provider: str
+    timed_minutes: int
+    timed_units_billed: int
+    minutes_per_unit: float | None = Field(description="cut to two decimals; null for no unit")
+    review: bool = Field(description="true for an average under 15 minutes a unit")
+
+
+class InputReading(Shape):
+    """How the file was read."""
+
+    encoding: str | None = Field(description="null for Parquet")
+    delimiter: str | None = Field(description="CSV only")
+    detected: list[str] = Field(description="which of the two were detected, not given")
+    columns: dict[str, str] = Field(description="role to header, for roles read under another name")
+    key: list[str] = Field(description="the columns whose values make a group")
+
+
+class Manifest(BaseModel):
+    """The run; a settings file or the environment adds the settings it gave."""
+
+    model_config = ConfigDict(extra="allow")
+    input: str
+    input_sha256: str | None
+    rows_read: int
+    unitcalc_version: str
+    code_table_date: str | None
+    rule: str
+    payer: str | None
+    options: dict[str, Any] = Field(description="the options given")
+    run_at: str = Field(description="UTC, ISO 8601; SOURCE_DATE_EPOCH fixes it")
+
+
+class AuditSummary(Shape):
+    """The run added up (docs/reference/json.md, ``summary``)."""
+
+    counts: AuditCounts
+    rows_read: int
+    groups: int
+    invalid_rows: int
+    order: Literal["contiguous", "scattered"]
+    edits: int = Field(description="groups whose billed units trip an MUE or NCCI edit")
+    blank_lines: int | None = Field(default=None, description="only when the file has some")
+    date_formats: list[Literal["iso", "us"]] | None = Field(
+        default=None, description="only when the file writes dates both ways"
+    )
+    providers: list[ProviderRow] | None = Field(
+        default=None, description="only with a provider column"
+    )
+    input: InputReading
+    payment: dict[str, Any] | None = Field(
+        default=None, description="with --fees only: dollars (docs/payment.md)"
+    )
+    manifest: Manifest | None = Field(default=None, description="the run's manifest")
+
+
+class AuditDocument(Shape):
+    """``unitcalc audit --format json``: one object. ``schema_version`` changes when a key
+    is removed or changes meaning; new keys may appear within a version."""
+
+    schema_version: Literal[1] = Field(description="the version of this shape")
+    summary: AuditSummary
+    findings: list[FileFinding]
+
+
+class BatchRecord(BaseModel):
+    """One record of ``unitcalc batch --format jsonl``: a claim line (or with
+    ``--per-row`` an input row) with its computed keys, beside the input's other keys.
+    When the input has keys of these names, and for every JSON Lines input, the computed
+    keys are set apart: :data:`BatchRecordApart`."""
+
+    model_config = ConfigDict(extra="allow")
+    schema_version: Literal[1] = Field(description="the version of this shape")
+    units: int | None = Field(description="null in a group that could not be counted")
+    tie: str = Field(description="empty, or the codes that compete for units")
+    status: Literal["ok", "invalid"]
+    message: str = Field(description="the count's warnings, or why the group is invalid")
+    edits: str = Field(description="the MUE and NCCI edits tripped, empty if none")
+
+
+APART = "unitcalc_"
+"""The prefix of the computed keys set apart."""
+
+_apart_fields: dict[str, Any] = {
+    APART + name: (field.annotation, field) for name, field in BatchRecord.model_fields.items()
+}
+BatchRecordApart: type[BaseModel] = create_model(
+    "BatchRecordApart",
+    __config__=ConfigDict(extra="allow"),
+    __doc__="A batch record whose computed keys are set apart, ``unitcalc_units`` ..., "
+    "because the input has keys of their names or is JSON Lines. An output fed back in "
+    "numbers them (``unitcalc_units_2``): such records are outside this schema.",
+    **_apart_fields,
+)
+""":class:`BatchRecord` with each key ``unitcalc_`` before it: one definition for both."""
+
+
+def schema_of(shape: Any, name: str, title: str) -> dict[str, Any]:
+    """``shape``'s JSON Schema (draft 2020-12) with its ``$schema``, ``$id`` and title."""
+    schema = TypeAdapter(shape).json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"unitcalc/{name}",
+        **schema,
+        "title": title,
+    }
+
+
+GENERATED: dict[str, tuple[Any, str]] = {
+    "audit-output.schema.json": (AuditDocument, "unitcalc audit --format json"),
+    "batch-record.schema.json": (
+        BatchRecord | BatchRecordApart,
+        "A record of unitcalc batch --format jsonl",
+    ),
+}
+"""Each shipped schema file's shape and title."""
+
+
+def schema_text(name: str) -> str:
+    """The text of the shipped schema file ``name``, as the models give it."""
+    shape, title = GENERATED[name]
+    return json.dumps(schema_of(shape, name, title), indent=2) + "\n"
+
+
+def write_schemas(folder: Path = SCHEMAS) -> list[Path]:
+    """Write each generated schema file into ``folder``; the paths written."""
+    written = []
+    for name in GENERATED:
+        path = folder / name
+        path.write_text(schema_text(name), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":  # pragma: no cover
+    for written in write_schemas():
+        print(written)
