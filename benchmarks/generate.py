@@ -133,6 +133,18 @@ def code_of(row: list[object]) -> str:
     return str(row[2])
 
 
+def table(
+    lines: int, seed: int, wrong: float, scatter: float, profile: str, sort_by_code: bool
+) -> Iterable[list[object]]:
+    """The data rows of a file, in the order they are written."""
+    generated: Iterable[list[object]] = rows(lines, seed, wrong, scatter, profile)
+    if profile == "findings-scattered":
+        generated = spread(generated, seed)
+    if sort_by_code:
+        generated = sorted(generated, key=code_of)
+    return generated
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000, help="data rows to write")
@@ -148,16 +160,9 @@ def main() -> None:
     args = parser.parse_args()
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(HEADER)
-    generated: Iterable[list[object]] = rows(
-        args.lines, args.seed, args.wrong, args.scatter, args.profile
+    writer.writerows(
+        table(args.lines, args.seed, args.wrong, args.scatter, args.profile, args.sort_by_code)
     )
-    if args.profile == "findings-scattered":
-        generated = spread(generated, args.seed)
-    if args.sort_by_code:
-        ordered = sorted(generated, key=code_of)
-        writer.writerows(ordered)
-    else:
-        writer.writerows(generated)
 
 
 if __name__ == "__main__":
