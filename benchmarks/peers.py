@@ -231,6 +231,9 @@ def summarize(
             "ratio_polars": ours["wall_s"] / peers["polars"]["wall_s"],
             "cpu_percent": ours["cpu_percent"],
             "cpu_s": ours["cpu_s"],
+            # CPU seconds suffer less than wall time when other work shares the machine.
+            "cpu_ratio_duckdb": ours["cpu_s"] / peers["duckdb"]["cpu_s"],
+            "cpu_ratio_polars": ours["cpu_s"] / peers["polars"]["cpu_s"],
             "peak_mb": ours["peak_mb"],
             "peers": peers,
         }
