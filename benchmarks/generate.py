@@ -15,6 +15,9 @@ codes with 0 to 60 minutes each. Three profiles:
   all, so each patient-day is made of visits spread through the whole file (about
   200 rows each at 1,000,000 lines). Billed units are each visit's own, so most of
   these pooled patient-days have a finding.
+- ``findings-scattered``: the rows of ``findings`` (same seed, same rows) in a seeded
+  random order, so each patient-day's 1 to 5 rows are spread through the whole file
+  (a third of the file apart on average) and about 30% of them have a finding.
 
 --sort-by-code writes the same rows sorted by code (stable: file order within a code),
 which scatters every patient-day of any profile.
@@ -22,6 +25,7 @@ which scatters every patient-day of any profile.
     python benchmarks/generate.py --lines 1000000 --seed 1 > visits.csv
     python benchmarks/generate.py --lines 1000000 --profile findings > findings.csv
     python benchmarks/generate.py --lines 1000000 --profile scattered --sort-by-code > s.csv
+    python benchmarks/generate.py --lines 1000000 --profile findings-scattered > fs.csv
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import argparse
 import csv
 import random
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import unitcalc
 
@@ -39,7 +43,7 @@ UNTIMED = ["97161", "97162", "97164", "97010", "97014", "97150"]
 HEADER = [
     "patient_id", "date_of_service", "code", "minutes", "discipline", "billed_units", "provider",
 ]  # fmt: skip
-PROFILES = ("default", "findings", "scattered")
+PROFILES = ("default", "findings", "scattered", "findings-scattered")
 SCATTERED_PATIENTS = 5000
 SCATTERED_DATE = "2026-06-15"
 # Every timed code above is counted in 15-minute units (the packaged code table).
@@ -70,7 +74,7 @@ def visits(seed: int, wrong_share: float, profile: str = "default") -> Iterator[
         services = tuple(
             (c, None if c in UNTIMED and rng.random() < 0.5 else rng.randint(0, 60)) for c in codes
         )
-        if profile == "findings":
+        if profile in ("findings", "findings-scattered"):
             billed = {code: per_code_units(code, minutes) for code, minutes in services}
             if rng.random() < wrong_share:
                 billed[rng.choice(list(billed))] += 1
@@ -117,8 +121,28 @@ def rows(
             break
 
 
+def spread(generated: Iterable[list[object]], seed: int) -> list[list[object]]:
+    """The rows in a seeded random order (its own stream: the rows drawn are the same),
+    so the rows of each patient-day land anywhere in the file."""
+    shuffled = list(generated)
+    random.Random(seed + 2).shuffle(shuffled)
+    return shuffled
+
+
 def code_of(row: list[object]) -> str:
     return str(row[2])
+
+
+def table(
+    lines: int, seed: int, wrong: float, scatter: float, profile: str, sort_by_code: bool
+) -> Iterable[list[object]]:
+    """The data rows of a file, in the order they are written."""
+    generated: Iterable[list[object]] = rows(lines, seed, wrong, scatter, profile)
+    if profile == "findings-scattered":
+        generated = spread(generated, seed)
+    if sort_by_code:
+        generated = sorted(generated, key=code_of)
+    return generated
 
 
 def main() -> None:
@@ -136,12 +160,9 @@ def main() -> None:
     args = parser.parse_args()
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(HEADER)
-    generated = rows(args.lines, args.seed, args.wrong, args.scatter, args.profile)
-    if args.sort_by_code:
-        ordered = sorted(generated, key=code_of)
-        writer.writerows(ordered)
-    else:
-        writer.writerows(generated)
+    writer.writerows(
+        table(args.lines, args.seed, args.wrong, args.scatter, args.profile, args.sort_by_code)
+    )
 
 
 if __name__ == "__main__":
