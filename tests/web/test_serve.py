@@ -86,39 +86,18 @@ def test_codes_and_define_extend_the_servers_code_table(
     table.write_text(
         '[codes.0999T]\nkind = "timed"\nunit_minutes = 15\nlabel = "a clinic code"\nsource = "ours"\n'
     )
-    result = CliRunner().invoke(
-        main,
-        [
-            "serve",
-            "--port",
-            "0",
-            "--workers",
-            "1",
-            "--codes",
-            str(table),
-            "--define",
-            "97999=timed",
-        ],
-    )
-    assert result.exit_code == 0, result.output
+
+    def serve(workers: str) -> None:
+        options = ["--codes", str(table), "--define", "97999=timed"]
+        result = CliRunner().invoke(main, ["serve", "--port", "0", "--workers", workers, *options])
+        assert result.exit_code == 0, result.output
+
+    serve("1")
     client = TestClient(served["app"], base_url="http://127.0.0.1")
     body = {"services": [{"code": "97999", "minutes": 20}, {"code": "0999T", "minutes": 8}]}
     assert client.post("/api/calculate", json=body).json()["units"] == {"97999": 1, "0999T": 1}
 
-    result = CliRunner().invoke(
-        main,
-        [
-            "serve",
-            "--port",
-            "0",
-            "--workers",
-            "2",
-            "--codes",
-            str(table),
-            "--define",
-            "97999=timed",
-        ],
-    )
+    serve("2")
     assert served["app"] == "unitcalc.web.server:app_from_environment"
     client = TestClient(server.app_from_environment(), base_url="http://127.0.0.1")
     assert client.post("/api/calculate", json=body).json()["units"] == {"97999": 1, "0999T": 1}
