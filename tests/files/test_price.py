@@ -113,6 +113,8 @@ def expected_kx(days: dict[tuple[str, str], dict[str, Any]]) -> list[tuple[str, 
         units = info["billed"]
         top = max((c for c, n in units.items() if n > 0), key=lambda c: FEE_CENTS[c][1])
         for code, count in units.items():
+            if not count:
+                continue  # a row billing no unit is no claim line
             cents = reduced(code) * count + (FEE_CENTS[code][0] - reduced(code)) * (code == top)
             lines.append((day, info["lines"][code], patient, info["bucket"], cents, info["kx"]))
     totals: dict[tuple[str, str, str], int] = defaultdict(int)
@@ -123,9 +125,18 @@ def expected_kx(days: dict[tuple[str, str], dict[str, Any]]) -> list[tuple[str, 
         totals[key] += cents
         if totals[key] > KX[int(day[:4])] and not kx:
             found.append(("missing-kx", line))
+        if totals[key] < KX[int(day[:4])] and kx:
+            found.append(("kx-below", line))
         if totals[key] > REVIEW and key not in reviewed:
             reviewed.add(key)
             found.append(("review", line))
+    # KX on a patient's first date of service of a year: the least such line that day.
+    for patient, year in {(each[2], each[0][:4]) for each in lines}:
+        mine = [each for each in lines if each[2] == patient and each[0][:4] == year]
+        first = min(each[0] for each in mine)
+        with_kx = [each[1] for each in mine if each[0] == first and each[5]]
+        if with_kx:
+            found.append(("kx-first-day", min(with_kx)))
     return found
 
 
@@ -182,8 +193,15 @@ def test_the_kx_findings_match_a_running_sum(year: dict[str, Any]) -> None:
     assert "P2" in patients
     assert "P1" not in patients
     # January 2026 starts again: no 2026 line is past its threshold yet.
-    assert not [f for f in kx["findings"] if f["year"] == 2026]
+    assert not [f for f in kx["findings"] if f["year"] == 2026 and f["kind"] == "missing-kx"]
     assert kx["missing_kx_lines"] == sum(kind == "missing-kx" for kind, _ in want)
+    # P1 bills KX from its first visit of each year: below the threshold, and on its
+    # first date of service.
+    assert kx["kx_below_lines"] == sum(kind == "kx-below" for kind, _ in want) > 0
+    firsts = [(f["patient"], f["year"]) for f in kx["findings"] if f["kind"] == "kx-first-day"]
+    assert ("P1", 2025) in firsts
+    assert ("P1", 2026) in firsts
+    assert kx["kx_first_day_patients"] == len(firsts)
 
 
 def test_findings_are_those_of_an_audit_without_fees(year: dict[str, Any]) -> None:
@@ -210,7 +228,8 @@ def test_the_csv_parquet_and_xlsx_findings_carry_the_dollars(year: dict[str, Any
     result = run("audit", str(year["visits"]), "--fees", str(year["fees"]), "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert list(rows[0])[-3:] == ["billed_amount", "allowed_amount", "amount_difference"]
-    kx = [row for row in rows if row["status"] in ("missing-kx", "review")]
+    kinds = ("missing-kx", "review", "kx-below", "kx-first-day")
+    kx = [row for row in rows if row["status"] in kinds]
     assert len(kx) == len(year["json"]["summary"]["payment"]["kx"]["findings"])
     for row in rows:
         if row in kx:

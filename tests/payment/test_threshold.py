@@ -1,6 +1,7 @@
 """The KX threshold and the review threshold at their edges: the line that reaches the
 threshold and the one that crosses it, PT and SLP in one bucket and OT in another, a
-new calendar year starting again, amounts incurred elsewhere, order by date."""
+new calendar year starting again, amounts incurred elsewhere, order by date; KX the
+other way: below the threshold, and on a patient's first date of service of a year."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from unitcalc.payment.threshold import Bucket, Charge, accrue, accrue_columns, charges_frame
+from unitcalc.payment.threshold import (
+    Bucket,
+    Charge,
+    FirstDay,
+    accrue,
+    accrue_columns,
+    charges_frame,
+)
 
 D = datetime.date
 
@@ -130,6 +138,79 @@ def test_no_review_threshold_after_2027() -> None:
     assert found.years_without_threshold == (2028,)
 
 
+def test_kx_below_the_threshold_is_found_reaching_or_passing_it_is_not() -> None:
+    # 2025: $2,410. KX attests services "at and above" the threshold (Palmetto GBA).
+    charges = [
+        charge(D(2025, 1, 6), "2400", line=2),
+        charge(D(2025, 1, 7), "9.99", line=3, kx=True),  # 2,409.99: below
+        charge(D(2025, 1, 8), "0.01", line=4, kx=True),  # 2,410.00: at it
+        charge(D(2025, 1, 9), "50", line=5, kx=True),  # 2,460.00: above
+    ]
+    found = accrue(charges, first_day="off").findings
+    assert [(f.kind, f.line, str(f.accrued)) for f in found] == [("kx-below", 3, "2409.99")]
+    assert found[0].message == (
+        "line 3: PT/SLP total for 2025 $2,409.99 is below the KX threshold $2,410.00 and "
+        "the line has the KX modifier, which attests services at and above the threshold "
+        "(Palmetto GBA, HCPCS Modifier KX): review the attestation"
+    )
+
+
+def test_kx_below_counts_amounts_incurred_elsewhere_and_each_bucket_apart() -> None:
+    charges = [
+        charge(D(2025, 3, 3), "100", line=2, kx=True),
+        charge(D(2025, 3, 3), "100", line=3, kx=True, bucket="OT"),
+    ]
+    starting = {("P1", 2025, "PT/SLP"): Decimal("2400")}
+    # PT/SLP: 2,500 with the 2,400 incurred elsewhere, past it; OT: 100, below it.
+    assert kinds(charges, starting=starting, first_day="off") == [("kx-below", 3)]
+
+
+def test_no_kx_check_in_a_year_without_a_packaged_threshold() -> None:
+    assert kinds([charge(D(2027, 1, 4), "100", line=2, kx=True)]) == []
+
+
+def test_kx_on_the_first_date_of_service_is_found_once_per_patient_and_year() -> None:
+    charges = [
+        charge(D(2026, 2, 2), "80", line=2),
+        charge(D(2026, 2, 2), "80", line=3, kx=True, bucket="OT"),
+        charge(D(2026, 2, 2), "80", line=4, kx=True),
+        charge(D(2026, 2, 9), "80", line=5, kx=True),  # not the first date
+        charge(D(2026, 2, 9), "80", line=6, kx=True, patient="P2"),  # P2's first
+    ]
+    found = accrue(charges).findings
+    firsts = [(f.patient, f.line) for f in found if f.kind == "kx-first-day"]
+    assert firsts == [("P1", 3), ("P2", 6)]
+    assert [f.line for f in found if f.kind == "kx-below"] == [3, 4, 5, 6]
+    assert found[1].message == (
+        "line 3: KX on the patient's first date of service of 2026 in this file, a "
+        "pattern the OIG counts as questionable billing (OEI-04-09-00540): review it, "
+        "unless services elsewhere that year are missing from the file and its "
+        "kx_prior_* amounts"
+    )
+
+
+def test_the_first_date_of_service_per_bucket_or_not_at_all() -> None:
+    charges = [
+        charge(D(2026, 2, 2), "80", line=2, bucket="OT"),
+        charge(D(2026, 2, 9), "80", line=3, kx=True),  # PT/SLP's first date, not P1's
+    ]
+    first = [f.line for f in accrue(charges).findings if f.kind == "kx-first-day"]
+    assert first == []
+    by_bucket = accrue(charges, first_day="bucket").findings
+    assert [f.line for f in by_bucket if f.kind == "kx-first-day"] == [3]
+    assert [f.kind for f in accrue(charges, first_day="off").findings] == ["kx-below"]
+
+
+def test_kx_on_the_first_date_of_service_after_amounts_incurred_elsewhere_is_not_found() -> None:
+    charges = [charge(D(2026, 1, 5), "100", line=2, kx=True)]
+    starting = {("P1", 2026, "PT/SLP"): Decimal("2450")}  # 2,550: KX is due
+    assert kinds(charges, starting=starting) == []
+    # A new year starts again: its first date of service is checked.
+    later = [*charges, charge(D(2027, 1, 4), "100", line=3, kx=True)]
+    assert kinds(later, starting=starting) == []  # no 2027 KX threshold packaged
+    assert kinds(charges) == [("kx-below", 2), ("kx-first-day", 2)]
+
+
 charges_drawn = st.lists(
     st.builds(
         Charge,
@@ -147,17 +228,19 @@ charges_drawn = st.lists(
 starting_drawn = st.dictionaries(
     st.tuples(st.sampled_from(("P1", "P2", "P3")), st.sampled_from((2025, 2026)),
               st.sampled_from(("PT/SLP", "OT"))),
-    st.sampled_from((Decimal("2300"), Decimal("2479.99"), Decimal("2999.5"), Decimal("10.005"))),
+    st.sampled_from((Decimal("0"), Decimal("2300"), Decimal("2479.99"), Decimal("2999.5"),
+                     Decimal("10.005"))),
     max_size=3,
 )  # fmt: skip
 
 
-@settings(max_examples=200, deadline=None)
-@given(charges_drawn, starting_drawn)
+@settings(max_examples=300, deadline=None)
+@given(charges_drawn, starting_drawn, st.sampled_from(("patient", "bucket", "off")))
 def test_the_columnar_form_follows_the_thresholds_as_accrue(
-    charges: list[Charge], starting: dict[tuple[str, int, Bucket], Decimal]
+    charges: list[Charge], starting: dict[tuple[str, int, Bucket], Decimal], first: FirstDay
 ) -> None:
     # Both forms: the same findings in the same order, totals and years without one.
     frame = charges_frame(charges)
     assert frame is not None
-    assert accrue_columns(frame, starting=starting) == accrue(charges, starting=starting)
+    columns = accrue_columns(frame, starting=starting, first_day=first)
+    assert columns == accrue(charges, starting=starting, first_day=first)

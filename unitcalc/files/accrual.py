@@ -146,6 +146,8 @@ class KxLines:
         kx = {
             "missing_kx_lines": sum(f["kind"] == "missing-kx" for f in findings),
             "review_patients": sum(f["kind"] == "review" for f in findings),
+            "kx_below_lines": sum(f["kind"] == "kx-below" for f in findings),
+            "kx_first_day_patients": sum(f["kind"] == "kx-first-day" for f in findings),
             "findings": findings,
         }
         return kx, notes

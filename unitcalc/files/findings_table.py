@@ -80,9 +80,9 @@ def _dollars(amount: Decimal | None) -> Decimal | str:
 
 
 def kx_rows(summary: Summary, key_roles: Sequence[str], *, amounts: bool) -> list[list[Any]]:
-    """The KX threshold findings as rows of the findings table (status ``missing-kx`` or
-    ``review``, the line, the message; the key's patient and date), for the outputs
-    that hold only that table (CSV, Parquet)."""
+    """The KX threshold findings as rows of the findings table (status ``missing-kx``,
+    ``review``, ``kx-below`` or ``kx-first-day``, the line, the message; the key's
+    patient and date), for the outputs that hold only that table (CSV, Parquet)."""
     payment = summary.payment
     if payment is None:
         return []

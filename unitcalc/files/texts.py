@@ -123,9 +123,16 @@ def payment_text(summary: Summary) -> str:
         table = text_table(headers, rows, "l" + "r" * (len(headers) - 1))
         parts.append(f"{table}\n")
     kx = payment["kx"]
+    other_way = ""  # KX the other way, said only when found
+    if kx.get("kx_below_lines"):
+        other_way += f"; {count_of(kx['kx_below_lines'], 'line')} with KX below it"
+    if kx.get("kx_first_day_patients"):
+        count = count_of(kx["kx_first_day_patients"], "patient")
+        other_way += f"; {count} with KX on their first date of service of a year"
     parts.append(
         f"\nKX threshold: {count_of(kx['missing_kx_lines'], 'line')} past it without KX; "
-        f"{count_of(kx['review_patients'], 'patient bucket')} past the review threshold.\n"
+        f"{count_of(kx['review_patients'], 'patient bucket')} past the review threshold"
+        f"{other_way}.\n"
     )
     parts.extend(
         f"  [{f['kind']}] {f['patient']} {f['date_of_service']}: {f['message']}\n"
@@ -257,6 +264,11 @@ def payment_rows(summary: Summary) -> list[tuple[str, Any]]:
             )
     rows.append(("lines past the KX threshold without KX", payment["kx"]["missing_kx_lines"]))
     rows.append(("patients past the review threshold", payment["kx"]["review_patients"]))
+    if payment["kx"].get("kx_below_lines"):
+        rows.append(("lines with KX below the KX threshold", payment["kx"]["kx_below_lines"]))
+    if payment["kx"].get("kx_first_day_patients"):
+        count = payment["kx"]["kx_first_day_patients"]
+        rows.append(("patients with KX on their first date of service", count))
     rows.extend(("note", note) for note in payment["notes"])
     return rows
 

@@ -8,6 +8,11 @@ claim line past it must carry the KX modifier or it is denied; past $3,000 (2018
 claims may be picked for targeted medical review. The amounts are packaged data
 (``unitcalc/data/payment.toml``) with their sources.
 
+KX is checked the other way too: a line that carries KX while its bucket's total is still
+below the threshold (KX attests services at and above it), and KX on a patient's first
+date of service of the year in the file, a measure of questionable billing in the OIG's
+report OEI-04-09-00540.
+
 :func:`accrue` follows a list of claim lines (:class:`Charge`); :func:`accrue_columns` is
 its columnar form, a frame of them (:data:`CHARGE_COLUMNS`, amounts in cents) followed in
 polars, with the same findings built for the few lines that have one.
@@ -15,6 +20,13 @@ polars, with the same findings built for the few lines that have one.
 References:
     Social Security Act 1833(g)(7)(A) and (B), added by the Bipartisan Budget Act of 2018
     section 50202 (as quoted by Noridian JE Part A and NGS).
+    Palmetto GBA, "HCPCS Modifier KX" (published 02/11/2025): KX is submitted "when the
+    patient has already met the KX HCPCS modifier threshold" and attests "that services
+    at and above the therapy thresholds are medically necessary and reasonable".
+    HHS OIG, "Questionable Billing for Medicare Outpatient Therapy Services",
+    OEI-04-09-00540, December 2010: among its questionable billing characteristics,
+    beneficiaries whose providers indicated that an annual cap would be exceeded on the
+    beneficiaries' first date of service.
 """
 
 from __future__ import annotations
@@ -36,7 +48,10 @@ if TYPE_CHECKING:
 Bucket = Literal["PT/SLP", "OT"]
 BUCKETS: Mapping[str, Bucket] = {"PT": "PT/SLP", "SLP": "PT/SLP", "OT": "OT"}
 """Each discipline's bucket."""
-ThresholdKind = Literal["missing-kx", "review"]
+ThresholdKind = Literal["missing-kx", "review", "kx-below", "kx-first-day"]
+FirstDay = Literal["patient", "bucket", "off"]
+"""Whose first date of service of a year the ``kx-first-day`` check reads: the patient's
+(both buckets, as the OIG counts beneficiaries), each bucket's, or none (no check)."""
 
 
 @attrs.frozen
@@ -54,8 +69,9 @@ class Charge:
 
 @attrs.frozen
 class ThresholdFinding:
-    """A line past the KX threshold without KX, or the line that takes a patient's
-    bucket past the targeted medical review threshold."""
+    """A line past the KX threshold without KX, the line that takes a patient's bucket
+    past the targeted medical review threshold, a line with KX below the KX threshold,
+    or the first line with KX on a patient's first date of service of a year."""
 
     kind: ThresholdKind
     patient: str
@@ -99,12 +115,16 @@ def accrue(
     *,
     starting: Mapping[tuple[str, int, Bucket], Decimal] | None = None,
     data: PaymentData | None = None,
+    first_day: FirstDay = "patient",
 ) -> Accrual:
     """Add up each patient's allowed amounts per calendar year and bucket in
     date-of-service order (lines of one day in line order), from ``starting`` amounts
     (other providers' claims). A line whose running total exceeds the year's KX
     threshold and that lacks KX is a finding; so is the first line past the review
-    threshold.
+    threshold, a line with KX whose running total is below the KX threshold
+    (``kx-below``), and the first line with KX on the first date of service of a year
+    of the patient (or of each bucket, ``first_day``) in ``charges`` when no starting
+    amount was given for its bucket (``kx-first-day``).
 
     >>> day = datetime.date(2025, 6, 2)
     >>> found = accrue([Charge("P1", day, "PT/SLP", 7, Decimal("100"), kx=False)],
@@ -117,19 +137,31 @@ def accrue(
     reviewed: set[tuple[str, int, Bucket]] = set()
     missing_years: set[int] = set()
     findings: list[ThresholdFinding] = []
+    firsts: dict[tuple[str, int, str], datetime.date] = {}
+    first_kx: set[tuple[str, int, str]] = set()
     for charge in sorted(charges, key=lambda c: (c.day, c.line)):
         key = (charge.patient, charge.day.year, charge.bucket)
+        scope = (charge.patient, charge.day.year, charge.bucket if first_day == "bucket" else "")
+        first = firsts.setdefault(scope, charge.day) == charge.day
         total = totals.get(key, Decimal(0)) + charge.amount
         totals[key] = total
         threshold = data.threshold(charge.day.year)
-        if threshold is None:
+        limit = None if threshold is None else threshold.amount(charge.bucket)
+        if limit is None:
             missing_years.add(charge.day.year)
-        elif total > threshold.amount(charge.bucket) and not charge.kx:
-            findings.append(_missing_kx(charge, total, threshold.amount(charge.bucket)))
+        elif total > limit and not charge.kx:
+            findings.append(_missing_kx(charge, total, limit))
+        elif total < limit and charge.kx:
+            findings.append(_kx_below(charge, total, limit))
         review = data.review_threshold(charge.day.year)
         if review is not None and total > review and key not in reviewed:
             reviewed.add(key)
             findings.append(_review(charge, total, review))
+        unstarted = not (starting or {}).get(key)  # nothing incurred elsewhere
+        checked = limit is not None and first_day != "off" and scope not in first_kx
+        if first and charge.kx and checked and unstarted:
+            first_kx.add(scope)  # once per scope: its first line with KX
+            findings.append(_kx_first_day(charge, total, limit or Decimal(0)))
     return Accrual(
         tuple(findings),
         {key: cents(value) for key, value in totals.items()},
@@ -152,6 +184,44 @@ def _missing_kx(charge: Charge, total: Decimal, limit: Decimal) -> ThresholdFind
         f"line {charge.line}: {charge.bucket} total for {charge.day.year} "
         f"${cents(total):,} is past the KX threshold ${limit:,} and the line has "
         "no KX modifier: Medicare denies it",
+    )
+
+
+def _kx_below(charge: Charge, total: Decimal, limit: Decimal) -> ThresholdFinding:
+    """The finding of a line with KX whose running total is below the KX threshold."""
+    return ThresholdFinding(
+        "kx-below",
+        charge.patient,
+        charge.day.year,
+        charge.bucket,
+        charge.line,
+        charge.day,
+        charge.group,
+        cents(total),
+        limit,
+        f"line {charge.line}: {charge.bucket} total for {charge.day.year} "
+        f"${cents(total):,} is below the KX threshold ${limit:,} and the line has the KX "
+        "modifier, which attests services at and above the threshold (Palmetto GBA, "
+        "HCPCS Modifier KX): review the attestation",
+    )
+
+
+def _kx_first_day(charge: Charge, total: Decimal, limit: Decimal) -> ThresholdFinding:
+    """The finding of the first line with KX on a first date of service of a year."""
+    return ThresholdFinding(
+        "kx-first-day",
+        charge.patient,
+        charge.day.year,
+        charge.bucket,
+        charge.line,
+        charge.day,
+        charge.group,
+        cents(total),
+        limit,
+        f"line {charge.line}: KX on the patient's first date of service of "
+        f"{charge.day.year} in this file, a pattern the OIG counts as questionable "
+        "billing (OEI-04-09-00540): review it, unless services elsewhere that year are "
+        "missing from the file and its kx_prior_* amounts",
     )
 
 
@@ -232,6 +302,7 @@ def accrue_columns(
     starting: Mapping[tuple[str, int, Bucket], Decimal] | None = None,
     data: PaymentData | None = None,
     totals: bool = True,
+    first_day: FirstDay = "patient",
 ) -> Accrual:
     """:func:`accrue` of the claim lines of a frame (:data:`CHARGE_COLUMNS`): each
     patient's running total per year and bucket in date-of-service order, then line
@@ -244,14 +315,14 @@ def accrue_columns(
     data = data or payment_data()
     starts = {key: in_cents(amount) for key, amount in (starting or {}).items()}
     if any(amount is None for amount in starts.values()):
-        return accrue(charges_of(charges), starting=starting, data=data)
+        return accrue(charges_of(charges), starting=starting, data=data, first_day=first_day)
     money = getattr(pl, CENTS_TYPE)
     key = ["patient", "__year", "bucket"]
     frame = charges.select(CHARGE_COLUMNS).with_columns(__year=pl.col("day").dt.year())
     years = frame.get_column("__year").unique().sort().to_list()
     limits = _limits(years, data)
     if limits is None:
-        return accrue(charges_of(charges), starting=starting, data=data)
+        return accrue(charges_of(charges), starting=starting, data=data, first_day=first_day)
     begun = pl.DataFrame(
         [(*each, amount) for each, amount in starts.items()],
         schema={"patient": pl.String, "__year": pl.Int32, "bucket": pl.String, "__start": money},
@@ -270,10 +341,26 @@ def accrue_columns(
         pl.col("__limit").is_not_null() & (pl.col("__total") > pl.col("__limit")) & ~pl.col("kx")
     )
     past = pl.col("__review").is_not_null() & (pl.col("__total") > pl.col("__review"))
-    followed = followed.with_columns(__missing=missing, __past=past.cast(pl.Int64))
+    below = pl.col("__limit").is_not_null() & (pl.col("__total") < pl.col("__limit")) & pl.col("kx")
+    followed = followed.with_columns(__missing=missing, __below=below, __past=past.cast(pl.Int64))
     followed = followed.with_columns(__all=pl.col("__past").cum_sum())
-    followed = followed.with_columns(__reviewed=past & (_running("__past", key) == 1))
-    flagged = followed.filter(pl.col("__missing") | pl.col("__reviewed")).sort("day", "line")
+    followed = followed.with_columns(
+        __reviewed=past & (_running("__past", key) == 1),
+        __first=_first_kx(first_day),
+    )
+    flags = ("__missing", "__below", "__reviewed", "__first")
+    flagged = followed.filter(pl.any_horizontal(flags)).sort("day", "line")
+    findings = _found(flagged, data)
+    return Accrual(
+        tuple(findings),
+        _totals(followed, starts, key) if totals else {},
+        tuple(year for year in years if data.threshold(year) is None),
+    )
+
+
+def _found(flagged: pl.DataFrame, data: PaymentData) -> list[ThresholdFinding]:
+    """The findings of the lines :func:`accrue_columns` flagged, in date and line
+    order, each line's in :func:`accrue`'s order."""
     findings: list[ThresholdFinding] = []
     for row in flagged.iter_rows(named=True):
         charge = Charge(
@@ -287,19 +374,19 @@ def accrue_columns(
         )
         total = Decimal(row["__total"]).scaleb(-2)
         year = charge.day.year
+        threshold = data.threshold(year)
+        limit = Decimal(0) if threshold is None else threshold.amount(charge.bucket)
         if row["__missing"]:
-            threshold = data.threshold(year)
-            assert threshold is not None
-            findings.append(_missing_kx(charge, total, threshold.amount(charge.bucket)))
+            findings.append(_missing_kx(charge, total, limit))
+        if row["__below"]:
+            findings.append(_kx_below(charge, total, limit))
         if row["__reviewed"]:
             review = data.review_threshold(year)
             assert review is not None
             findings.append(_review(charge, total, review))
-    return Accrual(
-        tuple(findings),
-        _totals(followed, starts, key) if totals else {},
-        tuple(year for year in years if data.threshold(year) is None),
-    )
+        if row["__first"]:
+            findings.append(_kx_first_day(charge, total, limit))
+    return findings
 
 
 def _totals(
@@ -315,6 +402,24 @@ def _totals(
     for patient, year, bucket, total in last.iter_rows():
         totals[(patient, year, bucket)] = Decimal(total).scaleb(-2)
     return {key: cents(value) for key, value in totals.items()}
+
+
+def _first_kx(first_day: FirstDay) -> pl.Expr:
+    """Of :func:`accrue`'s ``kx-first-day``: the line with KX of least line number on the
+    first date of service of its patient's year (or bucket's), with a threshold and no
+    starting amount for its bucket."""
+    import polars as pl
+
+    if first_day == "off":
+        return pl.lit(False)
+    scope = ["patient", "__year", *(["bucket"] if first_day == "bucket" else [])]
+    kx = (
+        pl.col("kx")
+        & (pl.col("day") == pl.col("day").min().over(scope))
+        & pl.col("__limit").is_not_null()
+        & (pl.col("__start").fill_null(0) == 0)
+    )
+    return kx & (pl.col("line") == pl.col("line").filter(kx).min().over(scope))
 
 
 def _running(value: str, key: list[str]) -> pl.Expr:
