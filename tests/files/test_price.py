@@ -244,6 +244,9 @@ def test_the_csv_parquet_and_xlsx_findings_carry_the_dollars(year: dict[str, Any
     kx_rows = list(book["KX threshold"].iter_rows(min_row=2, values_only=True))
     payment = year["json"]["summary"]["payment"]
     assert len(kx_rows) == len(payment["kx"]["findings"])
+    for row in book["KX threshold"].iter_rows(min_row=2):
+        assert isinstance(row[4].value, datetime.datetime)  # the date of service
+        assert row[7].number_format == '"$"#,##0.00'  # accrued dollars
     assert book.sheetnames == [
         "Summary", "Amounts", "Findings", "Units by code", "Claim lines", "Providers",
         "KX threshold", "Manifest",

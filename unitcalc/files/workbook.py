@@ -26,6 +26,7 @@ from .workbook_sheets import (
     MONEY_ITEMS,
     UNITS_COLUMNS,
     amount_rows,
+    as_date,
     integers,
     manifest_rows,
     payment_items,
@@ -92,7 +93,12 @@ def write_xlsx(out: IO[str], summary: Summary, columns: Sequence[str], rows: Boo
     kx = (summary.payment or {}).get("kx", {}).get("findings")
     if kx:
         sheet = book.create_sheet("KX threshold")
-        _sheet(sheet, KX_COLUMNS, ([finding[name] for name in KX_COLUMNS] for finding in kx))
+        found = (
+            [as_date(finding[name]) if name == "date_of_service" else finding[name]
+             for name in KX_COLUMNS]
+            for finding in kx
+        )  # fmt: skip
+        _sheet(sheet, KX_COLUMNS, found, money=("accrued", "threshold"))
     _sheet(book.create_sheet("Manifest"), ["key", "value"], manifest_rows(summary.manifest))
     out.flush()
     book.save(out.buffer)  # type: ignore[attr-defined]

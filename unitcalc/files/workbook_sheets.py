@@ -6,6 +6,7 @@ text it was. No openpyxl here: :mod:`.workbook` writes these rows and formats th
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -28,6 +29,7 @@ MONEY_ITEMS = frozenset(
     {"billed amount", "allowed amount", "amount difference", "billed not comparable"}
 )
 """Summary items that hold dollars."""
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def units_rows(finding: Finding) -> Iterator[list[Any]]:
@@ -86,10 +88,13 @@ def _typed(name: str, cell: str) -> Any:
     return cell
 
 
-def as_date(text: str) -> dt.date | str:
-    """A group key's day (YYYY-MM-DD) as a date; anything else stays the text it is."""
+def as_date(text: Any) -> Any:
+    """A day as the engine writes it (YYYY-MM-DD) as a date; anything else stays as it
+    is."""
+    if not isinstance(text, str) or not _DAY.fullmatch(text):
+        return text
     try:
-        return dt.date.fromisoformat(text) if len(text) == 10 else text
+        return dt.date.fromisoformat(text)
     except ValueError:
         return text
 
