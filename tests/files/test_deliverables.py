@@ -6,6 +6,7 @@ the run manifest."""
 from __future__ import annotations
 
 import csv
+import datetime
 import hashlib
 import io
 import json
@@ -185,16 +186,50 @@ def test_xlsx_workbook(tmp_path: Path) -> None:
     result = run("audit", str(EHR), "--format", "xlsx", "--output", str(out))
     assert result.exit_code == 1  # type: ignore[attr-defined]
     book = load_workbook(out)
-    assert book.sheetnames == ["Summary", "Findings", "Providers"]
+    assert book.sheetnames == [
+        "Summary", "Findings", "Units by code", "Claim lines", "Providers", "Manifest",
+    ]  # fmt: skip
     for sheet in book.worksheets:
         assert sheet.freeze_panes == "A2"
-        assert sheet.auto_filter.ref is not None
+        assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, sheet.max_column).column_letter}" + (
+            f"{sheet.max_row}"
+        )
     findings = [[cell.value for cell in row] for row in book["Findings"].iter_rows()]
     assert findings[0][:2] == ["group", "status"]
     assert [row[5] for row in findings[1:]] == [1, -1]  # difference as numbers
+    day = book["Findings"].cell(2, findings[0].index("date_of_service") + 1)
+    assert day.value == datetime.datetime(2026, 3, 2)
+    assert day.number_format == "yyyy-mm-dd"
     summary = dict(book["Summary"].iter_rows(values_only=True))
-    assert summary["input_sha256"] == hashlib.sha256(EHR.read_bytes()).hexdigest()
     assert summary["column code"] == "CPT"
+    assert summary["rows read"] == 6
+    assert summary["groups over"] == 1
+    manifest = dict(book["Manifest"].iter_rows(values_only=True))
+    assert manifest["input_sha256"] == hashlib.sha256(EHR.read_bytes()).hexdigest()
+    assert manifest["options.format"] == "xlsx"
+    assert isinstance(manifest["run_at"], datetime.datetime)
+    assert "input_sha256" not in summary
+    units = list(book["Units by code"].iter_rows(values_only=True))
+    assert units == [
+        ("group", "status", "code", "billed units", "allowed units"),
+        ("P03 / 2026-03-02", "over", "97110", 3, 2),
+        ("P03 / 2026-03-02", "over", "97140", 1, 1),
+        ("P04 / 2026-03-03", "under", "97110", 1, 1),
+        ("P04 / 2026-03-03", "under", "97140", 0, 1),
+    ]
+    lines = list(book["Claim lines"].iter_rows(values_only=True))
+    assert lines[0] == (
+        "line", "group", "status", "code", "billed units", "group billed units",
+        "group allowed units",
+    )  # fmt: skip
+    # Every line of each finding, as its finding lists them, with the group's units.
+    assert [row[0] for row in lines[1:]] == [4, 5, 6, 7]
+    assert lines[1][1:] == ("P03 / 2026-03-02", "over", "97110", 3, 3, 2)
+    assert lines[4][1:] == ("P04 / 2026-03-03", "under", "97140", 0, 0, 1)
+    for sheet, numbers in (("Units by code", (3, 4)), ("Claim lines", (0, 4, 5, 6))):
+        for row in book[sheet].iter_rows(min_row=2):
+            assert [row[at].data_type for at in numbers] == ["n"] * len(numbers)
+            assert row[2].data_type == "s"  # the status stays text
     providers = [row[0] for row in book["Providers"].iter_rows(values_only=True)]
     assert providers == ["provider", "Avery Lee", "Jordan Kim"]
     kim = next(
@@ -202,6 +237,25 @@ def test_xlsx_workbook(tmp_path: Path) -> None:
     )
     assert kim[5:7] == (2, 1)  # two findings, one of them over
     assert book["Findings"].column_dimensions["H"].width > 20
+
+
+def test_xlsx_sheets_stop_at_the_row_limit_saying_how_many_were_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openpyxl import load_workbook
+
+    import unitcalc.files.workbook
+
+    monkeypatch.setattr(unitcalc.files.workbook, "MAX_ROWS", 3)  # Excel's is 1,048,576
+    out = tmp_path / "audit.xlsx"
+    run("audit", str(EHR), "--format", "xlsx", "--output", str(out))
+    book = load_workbook(out)
+    findings = list(book["Findings"].iter_rows(values_only=True))
+    assert len(findings) == 3
+    assert findings[1][0] == "P03 / 2026-03-02"
+    assert findings[2][0].startswith("... 1 row left out: a sheet holds 3 rows")
+    lines = list(book["Claim lines"].iter_rows(values_only=True))
+    assert lines[2][0].startswith("... 3 rows left out")
 
 
 def test_xlsx_needs_an_output_file() -> None:

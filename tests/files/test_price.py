@@ -259,11 +259,58 @@ def test_the_csv_parquet_and_xlsx_findings_carry_the_dollars(year: dict[str, Any
     values = [row[column] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert all(isinstance(value, float) for value in values)
     formats = {row[column].number_format for row in sheet.iter_rows(min_row=2)}
-    assert formats == {"#,##0.00"}  # cents shown: 160.50, not 160.5
+    assert formats == {'"$"#,##0.00'}  # dollars with their cents: $160.50, not 160.5
     kx_rows = list(book["KX threshold"].iter_rows(min_row=2, values_only=True))
-    assert len(kx_rows) == len(year["json"]["summary"]["payment"]["kx"]["findings"])
-    summary = {row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True)}
-    assert summary["billed amount"] == year["json"]["summary"]["payment"]["billed"]
+    payment = year["json"]["summary"]["payment"]
+    assert len(kx_rows) == len(payment["kx"]["findings"])
+    for row in book["KX threshold"].iter_rows(min_row=2):
+        assert isinstance(row[4].value, datetime.datetime)  # the date of service
+        assert row[7].number_format == '"$"#,##0.00'  # accrued dollars
+    assert book.sheetnames == [
+        "Summary", "Amounts", "Findings", "Units by code", "Claim lines", "Providers",
+        "KX threshold", "Manifest",
+    ]  # fmt: skip
+    for each in book.worksheets:
+        assert each.freeze_panes == "A2"
+        assert each.auto_filter.ref is not None
+    summary = {row[0].value: row[1] for row in book["Summary"].iter_rows()}
+    assert summary["billed amount"].value == payment["billed"]
+    for item in ("billed amount", "allowed amount", "amount difference"):
+        assert summary[item].data_type == "n"
+        assert summary[item].number_format == '"$"#,##0.00'
+    assert summary["groups"].data_type == "n"
+    assert summary["groups"].number_format == "General"  # a count, not dollars
+    # The dollars by status, provider and payer: one row each, numbers, not sentences.
+    amounts = list(book["Amounts"].iter_rows())
+    assert [cell.value for cell in amounts[0]] == [
+        "by", "name", "groups", "billed", "allowed", "difference", "not comparable",
+    ]  # fmt: skip
+    by_status = {row[1].value: row for row in amounts[1:] if row[0].value == "status"}
+    assert by_status.keys() == payment["by_status"].keys()
+    for name, row in by_status.items():
+        sums = payment["by_status"][name]
+        assert [cell.value for cell in row[2:6]] == pytest.approx(
+            [sums["groups"], sums["billed"], sums["allowed"], sums["difference"]]
+        )
+        assert isinstance(row[2].value, int)
+        assert {cell.number_format for cell in row[3:6]} == {'"$"#,##0.00'}
+    assert {row[0].value for row in amounts[1:]} == {"status", "provider", "payer"}
+    # The providers' sheet carries each provider's dollars.
+    providers = list(book["Providers"].iter_rows())
+    header = [cell.value for cell in providers[0]]
+    assert header[-3:] == ["billed", "allowed", "difference"]
+    for row in providers[1:]:
+        sums = payment["by_provider"][row[0].value]
+        assert row[-3].value == pytest.approx(sums["billed"])
+        assert row[-3].number_format == '"$"#,##0.00'
+    # Units by code: one row per finding and code, as the JSON findings count them.
+    units = list(book["Units by code"].iter_rows(min_row=2, values_only=True))
+    assert units == [
+        (group, finding["status"], code, finding["billed"].get(code),
+         finding["allowed"].get(code))
+        for group, finding in by_group.items()
+        for code in dict.fromkeys([*finding["billed"], *finding["allowed"]])
+    ]  # fmt: skip
 
 
 def test_the_table_and_the_report_show_the_dollars(year: dict[str, Any]) -> None:

@@ -116,6 +116,24 @@ class Group:
     for its amounts only, and the consumer drops it after pricing it."""
     month: MonthResult | None = None
     """A patient's month of remote therapeutic monitoring, counted (:mod:`.months`)."""
+    settled_lines: tuple[tuple[int, str | None, int | None], ...] = ()
+    """A flagged group settled in columns (its rows not kept): its input lines, each
+    line's number, code and units billed (:attr:`billed_lines`)."""
+
+    @property
+    def billed_lines(self) -> tuple[tuple[int, str | None, int | None], ...]:
+        """The group's input lines: each line's number, its code (as parsed; as written
+        when it could not be parsed) and the units billed on it."""
+        if not self.rows:
+            return self.settled_lines
+        column = self.layout.known.get("code")
+        lines = []
+        for row in self.rows:
+            code = row.service.code if row.service is not None else None
+            if code is None and column is not None:
+                code = str(row.record.values.get(column) or "") or None
+            lines.append((row.record.line, code, row.billed))
+        return tuple(lines)
 
     @property
     def provider_names(self) -> tuple[str, ...]:

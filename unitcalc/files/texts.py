@@ -197,8 +197,21 @@ def _line_ranges(lines: Sequence[int]) -> str:
 
 
 def summary_rows(summary: Summary) -> list[tuple[str, Any]]:
-    """The summary as label/value pairs: the counts, how the file was read, and the
-    run manifest (for the spreadsheet's and the report's summary)."""
+    """The summary as label/value pairs: the counts, how the file was read, the
+    amounts and the run manifest (for the report's summary)."""
+    rows = count_rows(summary)
+    rows.extend(payment_rows(summary))
+    for name, value in (summary.manifest or {}).items():
+        if isinstance(value, dict):
+            rows.extend((f"{name}: {k}", _plain(v)) for k, v in value.items())
+        else:
+            rows.append((name, _plain(value)))
+    return rows
+
+
+def count_rows(summary: Summary) -> list[tuple[str, Any]]:
+    """The counts and how the file was read, as label/value pairs (the workbook's
+    summary sheet; the report's summary begins with them)."""
     rows: list[tuple[str, Any]] = [
         ("rows read", summary.rows_read),
         *((("blank lines skipped", summary.blank_lines),) if summary.blank_lines else ()),
@@ -215,12 +228,6 @@ def summary_rows(summary: Summary) -> list[tuple[str, Any]]:
     rows.extend((f"column {role}", header) for role, header in read["columns"].items())
     if read["key"]:
         rows.append(("groups by", ", ".join(read["key"])))
-    rows.extend(payment_rows(summary))
-    for name, value in (summary.manifest or {}).items():
-        if isinstance(value, dict):
-            rows.extend((f"{name}: {k}", _plain(v)) for k, v in value.items())
-        else:
-            rows.append((name, _plain(value)))
     return rows
 
 

@@ -219,6 +219,11 @@ def _group_of(
         providers=tuple(slices.providers[group_id]),
         payer=group_rows[PAYER][0] or "",
         priced=priced,
+        settled_lines=(
+            tuple(zip(group_rows[LINE], group_rows[CODE], group_rows[BILLED], strict=True))
+            if flagged
+            else ()
+        ),
     )
 
 

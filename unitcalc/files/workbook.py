@@ -1,30 +1,60 @@
-"""The audit as an Excel workbook: a summary sheet, the findings, the providers and
-the KX threshold findings, each with a frozen header, filters and fitted widths.
-openpyxl is imported here only, when a workbook is asked for.
+"""The audit as an Excel workbook: a summary sheet, the amounts, the findings, their
+units by code, their claim lines, the providers, the KX threshold findings and the run
+manifest, each with a frozen header, filters and fitted widths. Counts, units and
+dollars are number cells (dollars with a currency format), dates of service dates and
+the run's time a date and time. openpyxl is imported here only, when a workbook is
+asked for.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from typing import IO, Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import IO, Any, NamedTuple
 
 from ..core.errors import OutputProblem
+from ..core.text import count_of
 from ..engine.audit import STATUSES
 from .cells import safe_row
 from .findings_table import AMOUNT_COLUMNS, KX_COLUMNS
 from .summary import Summary
-from .texts import summary_rows
+from .texts import count_rows
+from .workbook_sheets import (
+    AMOUNT_SHEET_COLUMNS,
+    LINE_COLUMNS,
+    MONEY_ITEMS,
+    UNITS_COLUMNS,
+    amount_rows,
+    as_date,
+    integers,
+    manifest_rows,
+    payment_items,
+    provider_amounts,
+    typed_finding,
+)
+
+CURRENCY = '"$"#,##0.00'
+"""The number format of dollar cells: $1,250.00."""
+DATE = "yyyy-mm-dd"
+MOMENT = "yyyy-mm-dd hh:mm:ss"
+MAX_ROWS = 1_048_576
+"""The most rows a sheet of an Excel workbook holds."""
 
 
-def write_xlsx(
-    out: IO[str], summary: Summary, columns: Sequence[str], rows: Iterator[Sequence[Any]]
-) -> None:
-    """The audit as an Excel workbook: a summary sheet (counts, how the file was read,
-    the run manifest), the findings and the providers, each with a frozen header,
-    filters and fitted widths. Text a spreadsheet would take for a formula is quoted
-    (:func:`spreadsheet_safe`)."""
+class BookRows(NamedTuple):
+    """The spooled rows a workbook is written from (CSV rows, as text)."""
+
+    findings: Iterator[list[str]]
+    units: Iterator[list[str]]
+    """One row per finding and code (:data:`.workbook_sheets.UNITS_COLUMNS`)."""
+    lines: Iterator[list[str]]
+    """One row per input line of a finding's group (:data:`.workbook_sheets.LINE_COLUMNS`)."""
+
+
+def write_xlsx(out: IO[str], summary: Summary, columns: Sequence[str], rows: BookRows) -> None:
+    """The audit as an Excel workbook (see the module's docstring). Text a spreadsheet
+    would take for a formula is quoted (:func:`spreadsheet_safe`)."""
     try:
         from openpyxl import Workbook
     except ImportError:
@@ -36,38 +66,55 @@ def write_xlsx(
     sheet = book.active
     assert sheet is not None
     sheet.title = "Summary"
-    _sheet(sheet, ["item", "value"], summary_rows(summary))
-    findings = book.create_sheet("Findings")
-    numbers = {"difference"}
-    decimals = set(AMOUNT_COLUMNS)
+    items = [*count_rows(summary), *payment_items(summary)]
+    _sheet(sheet, ["item", "value"], items)
+    for (label, _), (_, cell) in zip(items, sheet.iter_rows(min_row=2), strict=False):
+        if label in MONEY_ITEMS:
+            cell.number_format = CURRENCY
+    if summary.payment is not None:
+        sheet = book.create_sheet("Amounts")
+        _sheet(sheet, AMOUNT_SHEET_COLUMNS, amount_rows(summary), money=AMOUNT_SHEET_COLUMNS[3:6])
     status_at, provider_at = columns.index("status"), columns.index("provider")
     flagged: dict[str, Counter[str]] = {}
 
-    def counted(row: Sequence[Any]) -> list[Any]:
+    def counted(row: Sequence[str]) -> list[Any]:
         if row[status_at] != "ok":
             for name in str(row[provider_at]).split("; ") if row[provider_at] else ["(none)"]:
                 flagged.setdefault(name, Counter())[row[status_at]] += 1
-        return [
-            int(cell)
-            if name in numbers and cell
-            else float(cell)
-            if name in decimals and cell
-            else cell
-            for name, cell in zip(columns, row, strict=False)
-        ]
+        return typed_finding(columns, row)
 
-    _sheet(findings, columns, (counted(row) for row in rows))
-    for index, name in enumerate(columns, start=1):
-        if name in decimals:  # dollars with their cents: 160.50, not 160.5
-            for (cell,) in findings.iter_rows(min_row=2, min_col=index, max_col=index):
-                cell.number_format = "#,##0.00"
+    findings = (counted(row) for row in rows.findings)
+    _sheet(book.create_sheet("Findings"), columns, findings, money=AMOUNT_COLUMNS)
+    units = (integers(row, 3, 4) for row in rows.units)
+    _sheet(book.create_sheet("Units by code"), UNITS_COLUMNS, units)
+    lines = (integers(row, 0, 4, 5, 6) for row in rows.lines)
+    _sheet(book.create_sheet("Claim lines"), LINE_COLUMNS, lines)
+    _providers(book.create_sheet("Providers"), summary, flagged)
+    kx = (summary.payment or {}).get("kx", {}).get("findings")
+    if kx:
+        sheet = book.create_sheet("KX threshold")
+        found = (
+            [as_date(finding[name]) if name == "date_of_service" else finding[name]
+             for name in KX_COLUMNS]
+            for finding in kx
+        )  # fmt: skip
+        _sheet(sheet, KX_COLUMNS, found, money=("accrued", "threshold"))
+    _sheet(book.create_sheet("Manifest"), ["key", "value"], manifest_rows(summary.manifest))
+    out.flush()
+    book.save(out.buffer)  # type: ignore[attr-defined]
+
+
+def _providers(sheet: Any, summary: Summary, flagged: Mapping[str, Counter[str]]) -> None:
+    """Each provider's timed minutes per unit and findings by status; with a fee file,
+    the dollars of the provider's groups."""
     minutes = {row["provider"]: row for row in summary.provider_rows()}
+    dollars = provider_amounts(summary)
+    money = ["billed", "allowed", "difference"] if summary.payment is not None else []
     not_ok = [status for status in STATUSES if status != "ok"]
-    providers = book.create_sheet("Providers")
     _sheet(
-        providers,
+        sheet,
         ["provider", "timed minutes", "timed units billed", "minutes per unit", "review",
-         "findings", *not_ok],
+         "findings", *not_ok, *money],
         (
             [
                 name,
@@ -79,29 +126,49 @@ def write_xlsx(
                 ),
                 sum(flagged.get(name, Counter()).values()),
                 *(flagged.get(name, Counter())[status] for status in not_ok),
+                *((dollars.get(name) or {}).get(kind) for kind in money),
             ]
-            for name in sorted(minutes.keys() | flagged.keys())
+            for name in sorted(minutes.keys() | flagged.keys() | dollars.keys())
         ),
+        money=money,
     )  # fmt: skip
-    kx = (summary.payment or {}).get("kx", {}).get("findings")
-    if kx:
-        sheet = book.create_sheet("KX threshold")
-        _sheet(sheet, KX_COLUMNS, ([finding[name] for name in KX_COLUMNS] for finding in kx))
-    out.flush()
-    book.save(out.buffer)  # type: ignore[attr-defined]
 
 
-def _sheet(sheet: Any, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+def _sheet(
+    sheet: Any,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    money: Sequence[str] = (),
+) -> None:
+    """Rows under a bold, frozen header with filters, columns fitted to their widest
+    cell; the ``money`` columns' numbers with a currency format, dates as dates. A sheet
+    stops at Excel's limit of rows, its last row saying how many were left out."""
+    import datetime as dt
+
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     sheet.append(list(header))
     widths = [len(name) for name in header]
+    dollars = {index for index, name in enumerate(header) if name in money}
+    written, rows = 1, iter(rows)
     for row in rows:
+        if written == MAX_ROWS - 1:
+            left = count_of(1 + sum(1 for _ in rows), "row")
+            sheet.append([f"... {left} left out: a sheet holds {MAX_ROWS:,} rows "
+                          "(the CSV, JSON and Parquet outputs hold them all)"])  # fmt: skip
+            break
         cells = [_fitted(cell) for cell in safe_row(row)]
         sheet.append(cells)
+        written += 1
         for index, cell in enumerate(cells[: len(widths)]):
             widths[index] = max(widths[index], len(str(cell)) if cell is not None else 0)
+            if isinstance(cell, dt.date):
+                target = sheet.cell(row=written, column=index + 1)
+                target.number_format = MOMENT if isinstance(cell, dt.datetime) else DATE
+            elif index in dollars and isinstance(cell, int | float):
+                sheet.cell(row=written, column=index + 1).number_format = CURRENCY
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"

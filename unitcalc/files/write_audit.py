@@ -20,7 +20,8 @@ from .layout import Layout
 from .spool import Spool, spool_frame, write_parquet
 from .summary import Summary
 from .texts import finding_text, payment_text, provider_text, summary_text
-from .workbook import write_xlsx
+from .workbook import BookRows, write_xlsx
+from .workbook_sheets import line_rows, units_rows
 
 if TYPE_CHECKING:
     import polars as pl
@@ -76,9 +77,18 @@ class AuditWriter:
         self._layout: Layout | None = None
         self._columns: list[str] = []
         self._csv = CsvRows(self.spool.file)
+        self._units = Spool() if output_format == "xlsx" else None
+        """The workbook's units by code, one row per finding and code."""
+        self._lines = Spool() if output_format == "xlsx" else None
+        """The workbook's claim lines: the input lines of the groups written."""
+        self._units_csv = CsvRows(self._units.file) if self._units else None
+        self._lines_csv = CsvRows(self._lines.file) if self._lines else None
 
     def reset(self) -> None:
         self.spool.reset()
+        for spool in (self._units, self._lines):
+            if spool is not None:
+                spool.reset()
         self.findings = 0
         if self.kept is not None:
             self.kept.clear()
@@ -110,6 +120,11 @@ class AuditWriter:
             self._csv.writerow(safe_row(row))
         elif self.format in ("parquet", "xlsx"):
             self._csv.writerow(row)
+            if self._units_csv is not None and self._lines_csv is not None:
+                for units in units_rows(finding):
+                    self._units_csv.writerow(units)
+                for line in line_rows(finding, group.billed_lines):
+                    self._lines_csv.writerow(line)
         else:
             self.spool.file.write(finding_text(finding))
             if self.terminal_cap is not None and len(self._block_ends) < self.terminal_cap:
@@ -145,7 +160,12 @@ class AuditWriter:
                 manifest=summary.manifest,
             )
         elif self.format == "xlsx":
-            write_xlsx(out, summary, columns, self._spooled())
+            assert self._units is not None
+            assert self._lines is not None
+            book = BookRows(
+                self._spooled(self.spool), self._spooled(self._units), self._spooled(self._lines)
+            )
+            write_xlsx(out, summary, columns, book)
         elif self.terminal_cap is not None:
             # A terminal: the findings first (at most the cap), the summary last.
             if self.findings:
@@ -178,9 +198,13 @@ class AuditWriter:
         roles = self.key_roles if self._layout is not None else layout.key_roles
         return spool_frame(self.spool, audit_columns(roles), integers=["difference"])
 
-    def _spooled(self) -> Iterator[list[str]]:
-        self.spool.file.seek(0)
-        yield from csv.reader(self.spool.file)
+    @staticmethod
+    def _spooled(spool: Spool) -> Iterator[list[str]]:
+        spool.file.seek(0)
+        yield from csv.reader(spool.file)
 
     def close(self) -> None:
         self.spool.close()
+        for spool in (self._units, self._lines):
+            if spool is not None:
+                spool.close()
