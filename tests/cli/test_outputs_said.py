@@ -46,3 +46,19 @@ def test_counts_have_thousands_apart() -> None:
     assert count_of(20_000, "row") == "20,000 rows"
     assert count_of(1, "row") == "1 row"
     assert count_of(999, "group") == "999 groups"
+
+
+def test_the_headline_counts_the_kx_threshold_findings(tmp_path: Path) -> None:
+    """Exit 1 with every group ok: the headline says the KX threshold findings why."""
+    examples = EHR.parent
+    out = tmp_path / "a.json"
+    result = CliRunner().invoke(
+        main,
+        ["audit", str(examples / "kx_early.csv"), "--fees", str(examples / "fees.csv"),
+         "--format", "json", "--output", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        "Audit of 3 rows in 2 groups: 2 ok, 0 over, 0 under, 0 misallocated, 0 invalid; "
+        "3 KX threshold findings."
+    )

@@ -142,7 +142,9 @@ def _say_written(
     counted = f"{count_of(summary.rows_read, 'row')} in {count_of(summary.groups, 'group')}"
     if isinstance(writer, AuditWriter):
         statuses = ", ".join(f"{count:,} {status}" for status, count in summary.counts.items())
-        click.echo(f"Audit of {counted}: {statuses}.", err=True)
+        kx = len(((summary.payment or {}).get("kx") or {}).get("findings") or ())
+        threshold = f"; {count_of(kx, 'KX threshold finding')}" if kx else ""
+        click.echo(f"Audit of {counted}: {statuses}{threshold}.", err=True)
     else:
         unusable = count_of(summary.invalid_rows, "row")
         click.echo(f"Counted {counted}; {unusable} could not be used.", err=True)
