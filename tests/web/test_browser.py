@@ -147,6 +147,8 @@ def expect_no_result(page: Page) -> None:
     expect(page.locator("#notes")).to_be_hidden()
     expect(page.locator("#warnings")).to_be_hidden()
     expect(page.locator("#why")).to_be_hidden()
+    expect(page.locator("#totals")).to_be_hidden()
+    expect(page.locator("#span")).to_be_hidden()
     expect(page.locator("#explanation li")).to_have_count(0)
     expect(page.locator("#total")).to_have_text("")
     expect(page.locator("#print")).to_be_disabled()
@@ -331,6 +333,77 @@ def test_the_optional_details_are_marked_when_left_empty() -> None:
         page.evaluate("window.dispatchEvent(new Event('beforeprint'))")  # Ctrl+P
         expect(page.locator("#print-patient")).to_have_text("not given")
         expect(page.locator("#print-clinician")).to_have_text("not given")
+
+
+ERROR_RED = "rgb(164, 0, 0)"
+
+
+def enter_33_timed_and_20_untimed(page: Page) -> None:
+    enter(page, 1, "97110", "33")
+    enter(page, 2, "97161 - PT evaluation, low complexity", "20")
+    expect(page.locator("#total")).to_have_text("3")
+
+
+def test_the_totals_and_whether_the_minutes_fit_the_visit() -> None:
+    """Issue 25, item 6: timed minutes, treatment time (timed plus untimed minutes given)
+    and units under the table; with a visit start and end, whether the minutes fit."""
+    with browser_page() as page:
+        enter_33_timed_and_20_untimed(page)
+        expect(page.locator("#totals li")).to_have_text(
+            ["Timed minutes 33", "Total treatment time 53 min (timed + untimed)", "Units 3"]
+        )
+        span = page.locator("#span")
+        page.locator("#visit-start").fill("09:00")
+        expect(span).to_be_hidden()  # one time alone says nothing
+        page.locator("#visit-end").fill("10:00")
+        expect(span).to_have_text(
+            "53 min of treatment in a 60-min visit (09:00-10:00): the minutes fit"
+        )
+        expect(span).not_to_have_class(re.compile(r"\berror\b"))
+        page.locator("#visit-end").fill("09:45")  # 53 min do not fit in 45
+        expect(span).to_have_text(
+            "53 min of treatment is more than the 45-min visit (09:00-09:45): check the minutes"
+        )
+        page.locator("#visit-end").fill("09:30")
+        expect(span).to_have_text(
+            "53 min of treatment is more than the 30-min visit (09:00-09:30): check the minutes"
+        )
+        expect(span).to_have_class(re.compile(r"\berror\b"))
+        assert span.evaluate("e => getComputedStyle(e).color") == ERROR_RED
+        page.locator("#visit-end").fill("08:30")
+        expect(span).to_have_text(
+            "The visit end 08:30 is not after its start 09:00: check the times (a visit past "
+            "midnight is not supported)."
+        )
+        expect(span).to_have_class(re.compile(r"\berror\b"))
+        # The check follows the minutes: 97110 at 20 min fits 40 min in 09:00-09:45.
+        page.locator("#visit-end").fill("09:45")
+        page.locator("#minutes-1").fill("20")
+        expect(page.locator("#total-timed")).to_have_text("20")
+        expect(span).to_have_text(
+            "40 min of treatment in a 45-min visit (09:00-09:45): the minutes fit"
+        )
+        # An entry that cannot be counted leaves no totals or span check on screen.
+        page.locator("#minutes-1").fill("7.5")
+        expect_no_result(page)
+
+
+def test_the_printed_summary_carries_the_totals_and_the_visit_span() -> None:
+    with browser_page() as page:
+        enter_33_timed_and_20_untimed(page)
+        page.locator("#visit-start").fill("09:00")
+        page.locator("#visit-end").fill("09:30")
+        page.emulate_media(media="print")
+        page.evaluate("window.dispatchEvent(new Event('beforeprint'))")  # Ctrl+P
+        expect(page.locator("#visit")).to_be_hidden()
+        expect(page.locator("#totals")).to_be_visible()
+        expect(page.locator("#totals li")).to_have_text(
+            ["Timed minutes 33", "Total treatment time 53 min (timed + untimed)", "Units 3"]
+        )
+        expect(page.locator("#span")).to_be_visible()
+        expect(page.locator("#span")).to_have_text(
+            "53 min of treatment is more than the 30-min visit (09:00-09:30): check the minutes"
+        )
 
 
 if __name__ == "__main__":

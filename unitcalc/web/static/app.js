@@ -10,6 +10,7 @@ let pending = null;
 let sequence = 0;
 let rowsMade = 0; // ids come from this count, never reused when rows are removed
 let shown = null; // the request whose answer is on screen
+let onScreen = null; // that answer
 
 function codeOf(text) {
   // "97110 - therapeutic exercise" or "97110" gives 97110; a name gives its code.
@@ -110,7 +111,7 @@ function clearResult(message, isError) {
   $("#units").hidden = true;
   $("#units tbody").replaceChildren();
   $("#total").textContent = "";
-  for (const box of ["#tie", "#notes", "#warnings", "#why"]) $(box).hidden = true;
+  for (const box of ["#totals", "#span", "#tie", "#notes", "#warnings", "#why"]) $(box).hidden = true;
   $("#tie").replaceChildren();
   $("#notes ul").replaceChildren();
   $("#warnings ul").replaceChildren();
@@ -118,6 +119,7 @@ function clearResult(message, isError) {
   $("#print").disabled = true;
   $("#print-hint").hidden = false;
   shown = null;
+  onScreen = null;
 }
 
 const FIELDS = { code: "code", minutes: "minutes", assistant_minutes: "assistant min", discipline: "discipline" };
@@ -229,6 +231,7 @@ function show(result) {
   $("#units").hidden = false;
   // The CQ/CO column shows only when some line has assistant minutes.
   $("#units").classList.toggle("no-assistant", !result.assistant);
+  showTotals(result);
   const tie = $("#tie");
   tie.replaceChildren();
   if (result.tie) {
@@ -259,6 +262,50 @@ function show(result) {
   $("#why").hidden = false;
   $("#print").disabled = false;
   $("#print-hint").hidden = true;
+}
+
+function showTotals(result) {
+  // The totals a biller checks, from the answer; then the visit's span against them.
+  const treatment = result.total_timed_minutes + result.total_untimed_minutes;
+  $("#total-timed").textContent = String(result.total_timed_minutes);
+  $("#total-treatment").textContent = `${treatment} min (timed + untimed)`;
+  $("#total-units").textContent = String(result.total_units);
+  $("#totals").hidden = false;
+  onScreen = result;
+  showSpan();
+}
+
+function minutesOf(time) {
+  // "09:45" gives 585; an empty or partly typed time gives null.
+  const match = /^(\d{2}):(\d{2})/.exec(time);
+  return match ? Number(match[1]) * 60 + Number(match[2]) : null;
+}
+
+function showSpan() {
+  // With a visit start and end, whether the treatment minutes on screen fit the visit.
+  // Both times are on one day: a visit past midnight is not supported.
+  const span = $("#span");
+  const from = minutesOf($("#visit-start").value);
+  const to = minutesOf($("#visit-end").value);
+  if (!onScreen || from === null || to === null) {
+    span.hidden = true;
+    return;
+  }
+  const start = $("#visit-start").value.slice(0, 5);
+  const end = $("#visit-end").value.slice(0, 5);
+  const treatment = onScreen.total_timed_minutes + onScreen.total_untimed_minutes;
+  const visit = to - from;
+  if (visit <= 0) {
+    span.textContent = `The visit end ${end} is not after its start ${start}: ` +
+      "check the times (a visit past midnight is not supported).";
+  } else if (treatment > visit) {
+    span.textContent = `${treatment} min of treatment is more than the ${visit}-min visit ` +
+      `(${start}-${end}): check the minutes`;
+  } else {
+    span.textContent = `${treatment} min of treatment in a ${visit}-min visit (${start}-${end}): the minutes fit`;
+  }
+  span.className = visit > 0 && treatment <= visit ? "span" : "span error";
+  span.hidden = false;
 }
 
 function followPayer() {
@@ -321,10 +368,12 @@ async function load() {
     $("#payer").append(option);
   }
   $("#payer").addEventListener("change", followPayer);
-  // The patient and clinician only go on paper: typing them asks the server nothing.
-  const counted = (event) => !["patient", "clinician"].includes(event.target.id);
-  $("#visit").addEventListener("input", (event) => { if (counted(event)) schedule(); });
-  $("#visit").addEventListener("change", (event) => { if (counted(event)) schedule(); });
+  // The patient and clinician only go on paper, and the visit times are checked on the
+  // page: typing them asks the server nothing.
+  const counted = (event) => !["patient", "clinician", "visit-start", "visit-end"].includes(event.target.id);
+  const changed = (event) => { if (counted(event)) schedule(); else showSpan(); };
+  $("#visit").addEventListener("input", changed);
+  $("#visit").addEventListener("change", changed);
   $("#add").addEventListener("click", () => addRow().querySelector("input").focus());
   $("#print").addEventListener("click", () => { fillPrintHeader(); window.print(); });
   window.addEventListener("beforeprint", fillPrintHeader);
