@@ -136,6 +136,8 @@ def test_audit_with_payers_mue_ncci_and_providers(tmp_path: Path) -> None:
     assert providers["dr a"] == {
         "provider": "dr a", "timed_minutes": 90, "timed_units_billed": 4,
         "minutes_per_unit": 22.5, "review": False,
+        # A date of service in the key: the provider's days (none over 8 hours).
+        "days_over_8_hours": 0, "worst_day_minutes": 90, "worst_day": "2026-11-02",
     }  # fmt: skip
     assert providers["dr c"]["minutes_per_unit"] == 16.0
     assert providers["dr b"]["minutes_per_unit"] == 15.0

@@ -1,5 +1,6 @@
 """Providers' minutes per unit in both forms: one row added at a time (tally) and many
-rows in columns (tally_frame); and the review flag under 15 minutes a unit."""
+rows in columns (tally_frame); and the review flag under 15 minutes a unit. The minutes
+by provider and day in both forms (tally_day, day_frame), and the days over 8 hours."""
 
 from __future__ import annotations
 
@@ -7,7 +8,14 @@ import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from unitcalc.engine.providers import provider_rows, tally, tally_frame
+from unitcalc.engine.providers import (
+    day_frame,
+    long_days,
+    provider_rows,
+    tally,
+    tally_day,
+    tally_frame,
+)
 
 TIMED = ("97110", "97140")
 rows = st.lists(
@@ -47,3 +55,52 @@ def test_under_15_minutes_a_unit_is_flagged_exactly() -> None:
     ]
     # Cut, not rounded: 14.999 reads 14.99.
     assert provider_rows({"dee": [14999, 1000]})[0]["minutes_per_unit"] == 14.99
+
+
+days_rows = st.lists(
+    st.tuples(
+        st.sampled_from(("ann", " ann", "bob", "", None)),
+        st.sampled_from(("97110", "97140", "97161")),
+        st.none() | st.integers(0, 300),
+        st.none() | st.sampled_from(("2026-03-02", "2026-03-03")),
+    ),
+    max_size=20,
+)
+
+
+@given(days_rows)
+def test_minutes_by_day_in_both_forms(
+    lines: list[tuple[str | None, str, int | None, str | None]],
+) -> None:
+    days: dict[tuple[str, str], int] = {}
+    for provider, code, minutes, date in lines:
+        if code in TIMED and date is not None:
+            tally_day(days, provider or "", date, minutes or 0)
+    frame = pl.DataFrame(
+        lines,
+        schema={"provider": pl.String, "code": pl.String, "minutes": pl.Int64, "date": pl.String},
+        orient="row",
+    )
+    got = day_frame(frame, TIMED, provider="provider", code="code", minutes="minutes", date="date")
+    assert {(name, date): minutes for name, date, minutes in got.iter_rows()} == days
+    assert long_days(days) == long_days(
+        {(name, date): minutes for name, date, minutes in got.iter_rows()}
+    )
+
+
+def test_more_than_480_minutes_in_a_day_is_counted() -> None:
+    days = {
+        ("ann", "2026-03-02"): 495,
+        ("ann", "2026-03-04"): 481,
+        ("bob", "2026-03-02"): 480,  # 8 hours, not more
+        ("bob", "2026-03-03"): 480,
+    }
+    rows = provider_rows({"ann": [976, 60], "bob": [960, 64]}, days)
+    assert [
+        (row["provider"], row["days_over_8_hours"], row["worst_day_minutes"], row["worst_day"])
+        for row in rows
+    ] == [("ann", 2, 495, "2026-03-02"), ("bob", 0, 480, "2026-03-02")]
+    # Without dates of service (visit keys) the rows carry no day figures.
+    assert "days_over_8_hours" not in provider_rows({"ann": [976, 60]})[0]
+    # The limit is a parameter: 8 hours is the OIG's reading, another can be asked for.
+    assert provider_rows({"bob": [960, 64]}, days, limit=479)[0]["days_over_8_hours"] == 2

@@ -84,6 +84,15 @@ class ProviderRow(Shape):
     timed_units_billed: int
     minutes_per_unit: float | None = Field(description="cut to two decimals; null for no unit")
     review: bool = Field(description="true for an average under 15 minutes a unit")
+    days_over_8_hours: int | None = Field(
+        default=None,
+        description="with a date of service in the key only: days of more than 480 timed "
+        "minutes across patients (OIG OEI-04-09-00540)",
+    )
+    worst_day_minutes: int | None = Field(
+        default=None, description="with a date of service: the provider's most minutes in a day"
+    )
+    worst_day: str | None = Field(default=None, description="with a date of service: that day")
 
 
 class InputReading(Shape):

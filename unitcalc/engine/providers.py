@@ -3,11 +3,21 @@ units over the groups audited, and the providers whose average falls under 15 mi
 unit, which CMS asks to be highlighted for review ("a consistent practice of billing
 less than 15 minutes for a unit").
 
+And each provider's days: the timed minutes of a provider and date of service across all
+patients, a day of more than 8 hours (480 minutes, :data:`DAY_LIMIT`) counted. OIG
+OEI-04-09-00540 (December 2010) lists "providers who were paid for more than 8 hours of
+outpatient therapy provided in a single day" among its questionable billing
+characteristics; the OIG counted hours paid, this counts the documented timed minutes.
+
 Two forms side by side: :func:`tally` adds one row to the totals, :func:`tally_frame`
-totals many rows in columns (polars). ``tests/engine/test_providers.py`` holds them equal.
+totals many rows in columns (polars); :func:`tally_day` and :func:`day_frame` the same
+for the minutes by provider and day. ``tests/engine/test_providers.py`` holds each pair
+equal.
 
 References:
     CMS Pub. 100-04 Ch. 5 section 20.2 (the review of billing under 15 minutes a unit).
+    HHS OIG, "Questionable Billing for Medicare Outpatient Therapy Services",
+    OEI-04-09-00540, December 2010 (more than 8 hours in a single day).
 """
 
 from __future__ import annotations
@@ -20,6 +30,10 @@ if TYPE_CHECKING:
 
 NO_PROVIDER = "(none)"
 """The name rows without a provider are totalled under."""
+
+DAY_LIMIT = 480
+"""A provider's timed minutes in one day beyond which the day is counted: more than 8
+hours (OIG OEI-04-09-00540)."""
 
 
 def tally(totals: dict[str, list[int]], provider: str, minutes: int, billed: int) -> None:
@@ -56,19 +70,81 @@ def tally_frame(
     )
 
 
-def provider_rows(totals: Mapping[str, list[int]]) -> list[dict[str, Any]]:
+def tally_day(days: dict[tuple[str, str], int], provider: str, date: str, minutes: int) -> None:
+    """Add a timed row's documented minutes to its provider's day (``YYYY-MM-DD``).
+
+    >>> days: dict[tuple[str, str], int] = {}
+    >>> tally_day(days, "ann", "2026-03-02", 30); tally_day(days, " ann", "2026-03-02", 8)
+    >>> days
+    {('ann', '2026-03-02'): 38}
+    """
+    key = (provider.strip() or NO_PROVIDER, date)
+    days[key] = days.get(key, 0) + minutes
+
+
+def day_frame(
+    rows: pl.DataFrame,
+    timed: Collection[str],
+    *,
+    provider: str,
+    code: str,
+    minutes: str,
+    date: str,
+) -> pl.DataFrame:
+    """The columnar form of :func:`tally_day` over the rows of timed codes: one row per
+    provider and date (its name, date and minutes), rows without a date left out."""
+    import polars as pl
+
+    who = pl.col(provider).fill_null("").str.strip_chars().replace("", NO_PROVIDER)
+    return (
+        rows.filter(pl.col(code).is_in(list(timed)) & pl.col(date).is_not_null())
+        .with_columns(who.alias("__who"))
+        .group_by("__who", date, maintain_order=True)
+        .agg(pl.col(minutes).fill_null(0).sum())
+    )
+
+
+def long_days(
+    days: Mapping[tuple[str, str], int], limit: int = DAY_LIMIT
+) -> dict[str, dict[str, Any]]:
+    """Per provider: the days of more than ``limit`` minutes, and the day of most minutes
+    (the earliest of equals).
+
+    >>> long_days({("ann", "2026-03-02"): 495, ("ann", "2026-03-03"): 480})
+    {'ann': {'days_over_8_hours': 1, 'worst_day_minutes': 495, 'worst_day': '2026-03-02'}}
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for (name, date), minutes in sorted(days.items()):
+        entry = out.setdefault(
+            name, {"days_over_8_hours": 0, "worst_day_minutes": -1, "worst_day": None}
+        )
+        entry["days_over_8_hours"] += minutes > limit
+        if minutes > entry["worst_day_minutes"]:
+            entry["worst_day_minutes"], entry["worst_day"] = minutes, date
+    return out
+
+
+def provider_rows(
+    totals: Mapping[str, list[int]],
+    days: Mapping[tuple[str, str], int] | None = None,
+    limit: int = DAY_LIMIT,
+) -> list[dict[str, Any]]:
     """Each provider's average timed minutes per billed timed unit, cut (not rounded) to
     two decimals so that an average under 15 never reads 15.00, flagged for review under
-    15 (the exact average is compared)."""
+    15 (the exact average is compared); with ``days`` (a date of service in the key), its
+    days of more than 8 hours (:func:`long_days`)."""
+    per_day = long_days(days, limit) if days is not None else None
+    none = {"days_over_8_hours": 0, "worst_day_minutes": None, "worst_day": None}
     rows = []
     for name, (minutes, units) in sorted(totals.items()):
-        rows.append(
-            {
-                "provider": name,
-                "timed_minutes": minutes,
-                "timed_units_billed": units,
-                "minutes_per_unit": minutes * 100 // units / 100 if units else None,
-                "review": bool(units) and minutes < 15 * units,
-            }
-        )
+        row: dict[str, Any] = {
+            "provider": name,
+            "timed_minutes": minutes,
+            "timed_units_billed": units,
+            "minutes_per_unit": minutes * 100 // units / 100 if units else None,
+            "review": bool(units) and minutes < 15 * units,
+        }
+        if per_day is not None:
+            row |= per_day.get(name, none)
+        rows.append(row)
     return rows

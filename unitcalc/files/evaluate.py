@@ -372,11 +372,13 @@ def count_group(summary: Summary, group: Group) -> None:
     if column is None or group.evaluation is None or group.finding is None:
         return
     timed = {line.code for line in group.evaluation.result.lines if line.timed}
+    index = group.layout.date_index
+    date = group.key[index] if group.key is not None and index is not None else None
     for row in group.rows:
         if row.service is None or row.service.code not in timed:
             continue
         provider = str(row.record.values.get(column) or "")
-        summary.tally(provider, row.service.minutes or 0, row.billed or 0)
+        summary.tally(provider, row.service.minutes or 0, row.billed or 0, date)
 
 
 def evaluate_batch(

@@ -49,6 +49,10 @@ figcaption { font-weight: 600; margin-bottom: 0.25rem; }
 """
 
 
+DAY_COLUMNS = ("provider", "days_over_8_hours", "worst_day_minutes", "worst_day")
+"""The columns of the providers' days over 8 hours."""
+
+
 def write_report(
     out: IO[str],
     summary: Summary,
@@ -82,6 +86,11 @@ def write_report(
     parts.append("</div>")
     parts.append(f"<h2>Findings ({len(findings):,})</h2>")
     parts.append(_findings_table(columns, findings))
+    long_days = [row for row in summary.provider_rows() if row.get("days_over_8_hours")]
+    if long_days:
+        # More than 480 timed minutes in a day across patients (OIG OEI-04-09-00540).
+        parts.append("<h2>Providers' days over 8 hours (OIG OEI-04-09-00540)</h2>")
+        parts.append(_findings_table(DAY_COLUMNS, long_days))
     kx = (summary.payment or {}).get("kx", {}).get("findings")
     if kx:
         parts.append(f"<h2>KX threshold ({len(kx):,})</h2>")

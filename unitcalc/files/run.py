@@ -30,7 +30,7 @@ from ..core.ptp import PtpTable
 from ..engine.audit import Finding
 from ..engine.monthly import MonthOptions
 from ..engine.payers import PayerProfile
-from ..engine.providers import tally_frame
+from ..engine.providers import day_frame, tally_day, tally_frame
 from ..engine.ptp import ModifierPlacement
 from ..engine.settings import Pooling
 from ..rules import Rule
@@ -277,6 +277,8 @@ class _Part:
     invalid_rows: int
     quiet: int
     tally: pl.DataFrame | None
+    days: pl.DataFrame | None
+    """Per provider and date of service: the timed minutes of the groups settled ok."""
     written: Iterator[tuple[int, Group]]
     by_scalar: pl.DataFrame
     months: list[tuple[int, Group]]
@@ -304,14 +306,17 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
         grouped, options, date_column=date_column, modifiers="modifiers" in layout.known
     )
     groups = settled.groups
-    quiet, tally, priced = 0, None, None
+    quiet, tally, days, priced = 0, None, None, None
     if options.only_findings and not options.explain:
         quiet = groups.filter(~pl.col("__scalar")).height
         if "provider" in layout.known:
             # As the scalar count: a day with more minutes than a day holds (invalid,
             # not evaluated) adds nothing to its provider's minutes.
             plain = groups.filter(~pl.col("__odd") & pl.col("__problem").is_null()).select(GROUP)
-            tally = _tally_frame(settled.rows.join(plain, on=GROUP, how="semi"), options)
+            rows = settled.rows.join(plain, on=GROUP, how="semi")
+            tally = _tally_frame(rows, options)
+            if date_column is not None:
+                days = _day_frame(rows, options, date_column)
         found = groups.filter(pl.col("__scalar") & ~pl.col("__odd"))
         pricer, raw = options.column_pricer, loaded.raw
         if options.price_columns and pricer is not None and raw is not None:
@@ -337,6 +342,7 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
         invalid_rows=int(settled.rows.get_column("__unusable").sum()) + months.unusable,
         quiet=quiet,
         tally=tally,
+        days=days,
         written=column_findings(found, settled, layout, options, loaded=loaded),
         by_scalar=chosen.group_by(GROUP, maintain_order=True).agg(pl.col(LINE)),
         months=months.groups,
@@ -368,6 +374,9 @@ def _run_part(part: _Part, options: Options, consume: Callable[[Group], None]) -
     if part.tally is not None:
         for who, minutes, billed in part.tally.iter_rows():
             summary.tally(who, int(minutes), int(billed))
+    if part.days is not None:
+        for who, date, minutes in part.days.iter_rows():
+            tally_day(summary.days, who, date, int(minutes))
     pending: list[tuple[int, list[int]]] = []
     waiting = 0
     merged = _merged(part.written, part.by_scalar.iter_rows(), iter(part.months))
@@ -476,3 +485,10 @@ def _tally_frame(rows: pl.DataFrame, options: Options) -> pl.DataFrame:
     table = options.settings.codes
     timed = [info.code for info in table if info.timed]
     return tally_frame(rows, timed, provider=PROVIDER, code=CODE, minutes=MINUTES, billed=BILLED)
+
+
+def _day_frame(rows: pl.DataFrame, options: Options, date: str) -> pl.DataFrame:
+    """Providers' timed minutes by date of service over rows of groups settled ok: one
+    row per provider and day."""
+    timed = [info.code for info in options.settings.codes if info.timed]
+    return day_frame(rows, timed, provider=PROVIDER, code=CODE, minutes=MINUTES, date=date)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ..engine.providers import provider_rows, tally
+from ..engine.providers import provider_rows, tally, tally_day
 
 if TYPE_CHECKING:
     from .layout import Layout
@@ -35,6 +35,9 @@ class Summary:
     """Groups whose billed units trip an MUE or NCCI edit."""
     providers: dict[str, list[int]] = attrs.Factory(dict)
     """Per provider: timed minutes and billed timed units of the groups evaluated."""
+    days: dict[tuple[str, str], int] = attrs.Factory(dict)
+    """Per provider and date of service (a date in the key only): the timed minutes, across
+    patients and parts; the days over 8 hours are decided from it at the end."""
     layout: Layout | None = None
     """The input's columns, once the file was opened."""
     date_formats: tuple[str, ...] = ()
@@ -69,14 +72,18 @@ class Summary:
         self.groups += 1
         self.counts[status] = self.counts.get(status, 0) + 1
 
-    def tally(self, provider: str, minutes: int, billed: int) -> None:
-        """A timed row's documented minutes and billed units, for its provider."""
+    def tally(self, provider: str, minutes: int, billed: int, date: str | None = None) -> None:
+        """A timed row's documented minutes and billed units, for its provider (and its
+        day, given the date of service)."""
         tally(self.providers, provider, minutes, billed)
+        if date is not None:
+            tally_day(self.days, provider, date, minutes)
 
     def provider_rows(self) -> list[dict[str, Any]]:
         """Each provider's average timed minutes per billed timed unit, flagged for
-        review under 15 (:mod:`unitcalc.engine.providers`)."""
-        return provider_rows(self.providers)
+        review under 15, and with a date of service its days over 8 hours
+        (:mod:`unitcalc.engine.providers`)."""
+        return provider_rows(self.providers, self.days or None)
 
     def to_dict(self, *, whole: bool = False) -> dict[str, Any]:
         """The summary as the audit's JSON shows it; ``whole``: with every count, so that
@@ -87,6 +94,7 @@ class Summary:
                 "blank_lines": self.blank_lines,
                 "date_formats": list(self.date_formats),
                 "providers": {name: list(totals) for name, totals in self.providers.items()},
+                "days": [[name, date, minutes] for (name, date), minutes in self.days.items()],
                 "detected": list(self.detected),
             }
         out: dict[str, Any] = {
@@ -123,6 +131,7 @@ class Summary:
             order=data["order"],
             edits=data["edits"],
             providers={name: list(totals) for name, totals in data["providers"].items()},
+            days={(name, date): minutes for name, date, minutes in data.get("days", ())},
             layout=layout,
             date_formats=tuple(data["date_formats"]),
             encoding=read.get("encoding"),
@@ -134,9 +143,9 @@ class Summary:
 
     def __add__(self, other: Summary) -> Summary:
         """Two parts' counts added up: rows, groups, statuses, edits, providers' minutes
-        and units, how dates were written; the file's reading (layout, encoding,
-        delimiter) is the first part's. Payment and manifest are a whole run's, never a
-        part's: neither part may carry them."""
+        and units (and by day: a provider's day may span parts), how dates were written;
+        the file's reading (layout, encoding, delimiter) is the first part's. Payment and
+        manifest are a whole run's, never a part's: neither part may carry them."""
         if self.payment is not None or other.payment is not None:
             raise ValueError("a summary with payment figures is a whole run's: it is not added")
         providers = {name: list(totals) for name, totals in self.providers.items()}
@@ -144,6 +153,9 @@ class Summary:
             totals = providers.setdefault(name, [0, 0])
             totals[0] += minutes
             totals[1] += units
+        days = dict(self.days)
+        for day, minutes in other.days.items():
+            days[day] = days.get(day, 0) + minutes
         counts = dict(self.counts)
         for status, count in other.counts.items():
             counts[status] = counts.get(status, 0) + count
@@ -156,6 +168,7 @@ class Summary:
             order="scattered" if "scattered" in (self.order, other.order) else self.order,
             edits=self.edits + other.edits,
             providers=providers,
+            days=days,
             layout=self.layout or other.layout,
             date_formats=tuple(sorted({*self.date_formats, *other.date_formats})),
             encoding=self.encoding,

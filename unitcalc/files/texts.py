@@ -5,7 +5,7 @@ the summary as label/value rows for the workbook and the report, with the run ma
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -69,23 +69,45 @@ def reading_text(summary: Summary) -> str:
 
 
 def provider_text(summary: Summary) -> str:
-    """The providers' timed minutes per billed timed unit, those under 15 marked."""
+    """The providers' timed minutes per billed timed unit, those under 15 marked; when a
+    provider has a day of more than 8 hours (a date of service in the key), each one's
+    days over 8 hours and worst day."""
+    provided = summary.provider_rows()
+    by_day = any(row.get("days_over_8_hours") for row in provided)
     rows = [
         [
             row["provider"],
             str(row["timed_minutes"]),
             str(row["timed_units_billed"]),
             "" if row["minutes_per_unit"] is None else f"{row['minutes_per_unit']:.2f}",
+            *(_day_cells(row) if by_day else ()),
             "review" if row["review"] else "",
         ]
-        for row in summary.provider_rows()
+        for row in provided
     ]
-    table = text_table(["provider", "timed min", "timed units", "min/unit", "flag"], rows, "lrrrl")
+    header = ["provider", "timed min", "timed units", "min/unit"]
+    if by_day:
+        header += ["days >8h", "worst day"]
+    table = text_table([*header, "flag"], rows, "lrrr" + "rl" * by_day + "l")
+    note = (
+        "; days >8h: days of more than 480 timed minutes across patients, OIG "
+        'OEI-04-09-00540: "paid for more than 8 hours of outpatient therapy provided in a '
+        'single day"'
+        if by_day
+        else ""
+    )
     return (
         "\nProviders (timed minutes per billed timed unit; under 15 is marked for review, "
-        'CMS 20.2: "a consistent practice of billing less than 15 minutes for a unit"):\n'
+        f'CMS 20.2: "a consistent practice of billing less than 15 minutes for a unit"{note}):\n'
         f"{table}\n"
     )
+
+
+def _day_cells(row: Mapping[str, Any]) -> tuple[str, str]:
+    """A provider's days over 8 hours and its worst day (minutes on date)."""
+    worst = row.get("worst_day")
+    shown = f"{row['worst_day_minutes']} on {worst}" if worst is not None else ""
+    return str(row.get("days_over_8_hours", 0)), shown
 
 
 def payment_text(summary: Summary) -> str:

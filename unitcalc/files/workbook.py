@@ -106,15 +106,19 @@ def write_xlsx(out: IO[str], summary: Summary, columns: Sequence[str], rows: Boo
 
 def _providers(sheet: Any, summary: Summary, flagged: Mapping[str, Counter[str]]) -> None:
     """Each provider's timed minutes per unit and findings by status; with a fee file,
-    the dollars of the provider's groups."""
+    the dollars of the provider's groups; with a date of service, last, its days over
+    8 hours."""
     minutes = {row["provider"]: row for row in summary.provider_rows()}
     dollars = provider_amounts(summary)
     money = ["billed", "allowed", "difference"] if summary.payment is not None else []
     not_ok = [status for status in STATUSES if status != "ok"]
+    # With a date of service: days of more than 8 hours (OIG OEI-04-09-00540).
+    days = any("days_over_8_hours" in row for row in minutes.values())
+    by_day = ["days over 8 hours", "worst day minutes", "worst day"] if days else []
     _sheet(
         sheet,
         ["provider", "timed minutes", "timed units billed", "minutes per unit", "review",
-         "findings", *not_ok, *money],
+         "findings", *not_ok, *money, *by_day],
         (
             [
                 name,
@@ -127,6 +131,11 @@ def _providers(sheet: Any, summary: Summary, flagged: Mapping[str, Counter[str]]
                 sum(flagged.get(name, Counter()).values()),
                 *(flagged.get(name, Counter())[status] for status in not_ok),
                 *((dollars.get(name) or {}).get(kind) for kind in money),
+                *(
+                    (row["days_over_8_hours"], row["worst_day_minutes"], row["worst_day"])
+                    if by_day and (row := minutes.get(name)) is not None
+                    else (None,) * len(by_day)
+                ),
             ]
             for name in sorted(minutes.keys() | flagged.keys() | dollars.keys())
         ),
