@@ -169,10 +169,13 @@ def accrue(
     )
 
 
-def _missing_kx(charge: Charge, total: Decimal, limit: Decimal) -> ThresholdFinding:
-    """The finding of a line past the KX threshold ``limit`` without KX."""
+def _finding(
+    kind: ThresholdKind, charge: Charge, total: Decimal, limit: Decimal, words: str
+) -> ThresholdFinding:
+    """A threshold finding of ``kind`` on ``charge``'s line, with its words after the
+    line's number."""
     return ThresholdFinding(
-        "missing-kx",
+        kind,
         charge.patient,
         charge.day.year,
         charge.bucket,
@@ -181,65 +184,59 @@ def _missing_kx(charge: Charge, total: Decimal, limit: Decimal) -> ThresholdFind
         charge.group,
         cents(total),
         limit,
-        f"line {charge.line}: {charge.bucket} total for {charge.day.year} "
-        f"${cents(total):,} is past the KX threshold ${limit:,} and the line has "
-        "no KX modifier: Medicare denies it",
+        f"line {charge.line}: {words}",
+    )
+
+
+def _missing_kx(charge: Charge, total: Decimal, limit: Decimal) -> ThresholdFinding:
+    """The finding of a line past the KX threshold ``limit`` without KX."""
+    return _finding(
+        "missing-kx",
+        charge,
+        total,
+        limit,
+        f"{charge.bucket} total for {charge.day.year} ${cents(total):,} is past the KX "
+        f"threshold ${limit:,} and the line has no KX modifier: Medicare denies it",
     )
 
 
 def _kx_below(charge: Charge, total: Decimal, limit: Decimal) -> ThresholdFinding:
     """The finding of a line with KX whose running total is below the KX threshold."""
-    return ThresholdFinding(
+    return _finding(
         "kx-below",
-        charge.patient,
-        charge.day.year,
-        charge.bucket,
-        charge.line,
-        charge.day,
-        charge.group,
-        cents(total),
+        charge,
+        total,
         limit,
-        f"line {charge.line}: {charge.bucket} total for {charge.day.year} "
-        f"${cents(total):,} is below the KX threshold ${limit:,} and the line has the KX "
-        "modifier, which attests services at and above the threshold (Palmetto GBA, "
-        "HCPCS Modifier KX): review the attestation",
+        f"{charge.bucket} total for {charge.day.year} ${cents(total):,} is below the KX "
+        f"threshold ${limit:,} and the line has the KX modifier, which attests services "
+        "at and above the threshold (Palmetto GBA, HCPCS Modifier KX): review the "
+        "attestation",
     )
 
 
 def _kx_first_day(charge: Charge, total: Decimal, limit: Decimal) -> ThresholdFinding:
     """The finding of the first line with KX on a first date of service of a year."""
-    return ThresholdFinding(
+    return _finding(
         "kx-first-day",
-        charge.patient,
-        charge.day.year,
-        charge.bucket,
-        charge.line,
-        charge.day,
-        charge.group,
-        cents(total),
+        charge,
+        total,
         limit,
-        f"line {charge.line}: KX on the patient's first date of service of "
-        f"{charge.day.year} in this file, a pattern the OIG counts as questionable "
-        "billing (OEI-04-09-00540): review it, unless services elsewhere that year are "
-        "missing from the file and its kx_prior_* amounts",
+        f"KX on the patient's first date of service of {charge.day.year} in this file, a "
+        "pattern the OIG counts as questionable billing (OEI-04-09-00540): review it, "
+        "unless services elsewhere that year are missing from the file and its "
+        "kx_prior_* amounts",
     )
 
 
 def _review(charge: Charge, total: Decimal, review: Decimal) -> ThresholdFinding:
     """The finding of the line that takes a bucket past the review threshold."""
-    return ThresholdFinding(
+    return _finding(
         "review",
-        charge.patient,
-        charge.day.year,
-        charge.bucket,
-        charge.line,
-        charge.day,
-        charge.group,
-        cents(total),
+        charge,
+        total,
         review,
-        f"line {charge.line}: {charge.bucket} total for {charge.day.year} "
-        f"${cents(total):,} is past the ${review:,} targeted medical review "
-        "threshold: claims from here may be reviewed",
+        f"{charge.bucket} total for {charge.day.year} ${cents(total):,} is past the "
+        f"${review:,} targeted medical review threshold: claims from here may be reviewed",
     )
 
 
