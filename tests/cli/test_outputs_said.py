@@ -3,6 +3,7 @@ and its headline counts on stderr, and counts are written with thousands apart."
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -62,3 +63,25 @@ def test_the_headline_counts_the_kx_threshold_findings(tmp_path: Path) -> None:
         "Audit of 3 rows in 2 groups: 2 ok, 0 over, 0 under, 0 misallocated, 0 invalid; "
         "3 KX threshold findings."
     )
+
+
+def test_kx_first_day_is_an_option_of_the_audit(tmp_path: Path) -> None:
+    """Issue 24: whose first date of service KX is looked for on is UNCONFIRMED, so the
+    audit takes it as an option; without --fees it is refused (no threshold is followed)."""
+    examples = EHR.parent
+    priced = ["audit", str(examples / "kx_early.csv"), "--fees", str(examples / "fees.csv")]
+    json_of = ["--format", "json"]
+
+    def kinds(*options: str) -> list[str]:
+        result = CliRunner().invoke(main, [*priced, *json_of, *options])
+        findings = json.loads(result.stdout)["summary"]["payment"]["kx"]["findings"]
+        return sorted(finding["kind"] for finding in findings)
+
+    assert kinds() == ["kx-below", "kx-below", "kx-first-day"]
+    assert kinds("--kx-first-day", "bucket") == ["kx-below", "kx-below", "kx-first-day"]
+    assert kinds("--kx-first-day", "off") == ["kx-below", "kx-below"]
+    refused = CliRunner().invoke(
+        main, ["audit", str(examples / "kx_early.csv"), "--kx-first-day", "off"]
+    )
+    assert refused.exit_code == 2
+    assert "--kx-first-day prices findings: give --fees FILE too" in refused.stderr

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ..files.write_audit import AuditFormat, AuditWriter
     from ..files.write_batch import BatchFormat
     from ..payment.fees import FeeSchedule
+    from ..payment.threshold import FirstDay
 
 TERMINAL_FINDINGS = 50
 """Findings shown on a terminal before the note saying how to get them all."""
@@ -172,6 +173,15 @@ def batch(
     "(counted toward the KX threshold).",
 )
 @click.option(
+    "--kx-first-day",
+    type=click.Choice(["patient", "bucket", "off"]),
+    default="patient",
+    show_default=True,
+    help="With --fees: flag KX on the patient's first date of service of a year in the "
+    "file (patient), on each bucket's first (bucket: PT/SLP and OT apart), or not (off). "
+    "UNCONFIRMED: the OIG measure's scope (docs/payment.md).",
+)
+@click.option(
     "--engine",
     type=click.Choice(["local", "spark"]),
     default="local",
@@ -205,6 +215,7 @@ def audit(
     locality: str | None,
     fee_setting: FeeSetting,
     kx_start_file: Path | None,
+    kx_first_day: FirstDay,
     **reading: Any,
 ) -> None:
     """Check billed units (column billed_units) against the rule, group by group.
@@ -215,7 +226,8 @@ def audit(
     ok, or a KX threshold finding; 2 the run could not be done.
     """
     options = _options(need_billed=True, **reading)
-    pricer = _pricer(fees_file, gpci_file, locality, fee_setting, kx_start_file, options)
+    kx = (kx_start_file, kx_first_day)
+    pricer = _pricer(fees_file, gpci_file, locality, fee_setting, kx, options)
     if pricer is not None:
         pricer.explanations = explain or show_all
     # Pricing sees every group (ok ones too: their dollars count): those settled ok in
@@ -356,11 +368,18 @@ def _pricer(
     gpci_file: Path | None,
     locality: str | None,
     setting: FeeSetting,
-    kx_start_file: Path | None,
+    kx: tuple[Path | None, FirstDay],
     options: Options,
 ) -> Pricer | None:
-    """The audit's pricing, when --fees or a payer profile names a fee file."""
-    given = {"--gpci": gpci_file, "--locality": locality, "--kx-start": kx_start_file}
+    """The audit's pricing, when --fees or a payer profile names a fee file; ``kx``: the
+    --kx-start file and --kx-first-day."""
+    kx_start_file, first_day = kx
+    given = {
+        "--gpci": gpci_file,
+        "--locality": locality,
+        "--kx-start": kx_start_file,
+        "--kx-first-day": None if first_day == "patient" else first_day,
+    }
     from ..files.price import Pricer, profile_schedules
     from ..files.starting import load_starting
     from ..payment.fees import load_fees
@@ -378,4 +397,5 @@ def _pricer(
         load(fees_file) if fees_file is not None else None,
         starting=load_starting(kx_start_file) if kx_start_file is not None else {},
         schedules=schedules,
+        first_day=first_day,
     )

@@ -28,6 +28,7 @@ from ..payment.threshold import (
     BUCKETS,
     CHARGE_COLUMNS,
     Charge,
+    FirstDay,
     accrue,
     accrue_columns,
     charge_schema,
@@ -118,17 +119,20 @@ class KxLines:
                 Charge(patient, day, bucket, row.line, amount, "KX" in modifiers, name)
             )
 
-    def accrue(self, starting: Starting, data: PaymentData) -> tuple[dict[str, Any], list[str]]:
+    def accrue(
+        self, starting: Starting, data: PaymentData, *, first_day: FirstDay = "patient"
+    ) -> tuple[dict[str, Any], list[str]]:
         """The lines kept, accrued from the ``starting`` amounts (which win over the
         ``kx_prior_*`` columns): the summary's ``kx`` part, and the notes on the
-        starting amounts and the years without a threshold."""
+        starting amounts and the years without a threshold. ``first_day``: whose first
+        date of service of a year KX is looked for on (:func:`accrue`)."""
         from_columns, notes = prior_amounts(self.priors)
         # Priced in columns (parts counted from 1), a part's groups were not kept in the
         # order of their first lines: their problems are put back in it.
         ordered = sorted(self.ordered, key=lambda e: e[0]) if self.part else self.ordered
         self.bad_priors.extend(text for _, text in ordered)
         self.ordered.clear()
-        accrual = self._accrued({**from_columns, **starting}, data)
+        accrual = self._accrued({**from_columns, **starting}, data, first_day)
         findings = [finding.to_dict() for finding in accrual.findings]
         if accrual.years_without_threshold:
             years = ", ".join(map(str, accrual.years_without_threshold))
@@ -152,18 +156,20 @@ class KxLines:
         }
         return kx, notes
 
-    def _accrued(self, starting: Starting, data: PaymentData) -> Any:
+    def _accrued(self, starting: Starting, data: PaymentData, first_day: FirstDay) -> Any:
         """The lines kept, accrued: in columns when some were kept as frames."""
         if not self.frames:
-            return accrue(self.charges, starting=starting, data=data)
+            return accrue(self.charges, starting=starting, data=data, first_day=first_day)
         import polars as pl
 
         listed = charges_frame(self.charges)
         if listed is None:  # an amount of a fraction of a cent: followed line by line
             lines = [*self.charges, *(c for f in self.frames for c in charges_of(f))]
-            return accrue(lines, starting=starting, data=data)
+            return accrue(lines, starting=starting, data=data, first_day=first_day)
         frame = pl.concat([listed, *self.frames], how="vertical")
-        return accrue_columns(frame, starting=starting, data=data, totals=False)
+        return accrue_columns(
+            frame, starting=starting, data=data, totals=False, first_day=first_day
+        )
 
     def keep_columns(self, lines: pl.DataFrame, *, priors: bool) -> None:
         """:meth:`keep` of the claim lines of many groups at once: ``lines`` has one row

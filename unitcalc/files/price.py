@@ -46,6 +46,7 @@ from ..payment.fees import (
     payment_data,
     price_day,
 )
+from ..payment.threshold import FirstDay
 from .accrual import KxLines
 from .amounts import (
     Line,
@@ -163,6 +164,9 @@ class Pricer:
     schedules: Mapping[str, FeeSchedule] = attrs.Factory(dict)
     data: PaymentData = attrs.Factory(payment_data)
     explanations: bool = True
+    first_day: FirstDay = "patient"
+    """Whose first date of service of a year KX is looked for on (``kx-first-day``):
+    the patient's, each bucket's, or ``off`` (UNCONFIRMED: see docs/payment.md)."""
     """Keep the findings' step-by-step reasoning; off, findings read as an audit without
     fees does (its columnar engine writes none unless --explain or --all)."""
     sums: Sums = attrs.Factory(Sums)
@@ -410,7 +414,8 @@ class Pricer:
     def finish(self, summary: Summary) -> None:
         """Follow the KX threshold over the lines kept, and put the sums, the threshold
         findings and the notes in ``summary.payment``."""
-        kx, notes = self.kx.accrue(self.starting, self.data)  # --kx-start wins
+        # --kx-start wins over the kx_prior_* columns
+        kx, notes = self.kx.accrue(self.starting, self.data, first_day=self.first_day)
         if self.national_only:
             notes.append(
                 "the visit file names payment localities, but a PPRRVU file without its "
