@@ -28,7 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..core.jsontext import JsonProblem, load_json
+from ..core.jsontext import JsonProblem, field_path, load_json
 from . import responses
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -110,14 +110,8 @@ _TYPE_TAGS = frozenset({"int", "float", "str", "bool", "none", "list", "dict"})
 
 def field_name(loc: Any) -> str:
     """``("body", "services", 0, "minutes", "int")`` as ``services[0].minutes``."""
-    parts = [part for part in loc if part != "body" and part not in _TYPE_TAGS]
-    out = ""
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "body"
+    parts = tuple(part for part in loc if part != "body" and part not in _TYPE_TAGS)
+    return field_path(parts) or "body"
 
 
 def refuse_long_number(value: object, where: str, what: str) -> None:
