@@ -38,7 +38,7 @@ from .counting import (
     _prefer,
     _rule_option,
 )
-from .shared import InputError, _said, _table_options, _wrap_note
+from .shared import InputError, _said, _table_options, _wrap_note, input_services
 
 if TYPE_CHECKING:
     from ..core.assistant import AssistantSplit, DeMinimis
@@ -168,28 +168,18 @@ def _services_from_json(stream_name: str, document: Any) -> _JsonInput:
             rule = get_rule(rule).name
         except UnitcalcError as exc:
             raise InputError(f"{stream_name}: rule: {_said(exc)}") from exc
-    lines = []
-    for index, entry in enumerate(document["services"]):
-        where = f"{stream_name}: services[{index}]"
-        if not isinstance(entry, dict) or "code" not in entry:
-            raise InputError(f'{where}: expected an object with "code" and "minutes"')
-        extra = sorted(set(entry) - {"code", "minutes", "discipline", "assistant_minutes"})
-        if extra:
-            raise InputError(
-                f"{where}: unknown key {extra[0]!r}; expected code, minutes, discipline, "
-                "assistant_minutes"
-            )
-        try:
-            lines.append(
-                ServiceLine(
-                    entry["code"],
-                    entry.get("minutes"),
-                    discipline=entry.get("discipline"),
-                    assistant_minutes=entry.get("assistant_minutes"),
-                )
-            )
-        except InvalidServiceError as exc:
-            raise InputError(f"{where}.{exc.field}: {_said(exc)}") from exc
+    lines = input_services(
+        document["services"],
+        stream_name,
+        ("code", "minutes", "discipline", "assistant_minutes"),
+        lambda entry: ServiceLine(
+            entry["code"],
+            entry.get("minutes"),
+            discipline=entry.get("discipline"),
+            assistant_minutes=entry.get("assistant_minutes"),
+        ),
+        needs='"code" and "minutes"',
+    )
     return _JsonInput(rule, date_of_service, lines)
 
 

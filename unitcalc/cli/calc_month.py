@@ -23,7 +23,7 @@ from ..core.errors import InvalidServiceError, UnitcalcError
 from ..core.text import count_of, output_width
 from ..core.text import table as text_table
 from ..engine.month_count import MonthLine, MonthOptions, MonthResult, calculate_month
-from .shared import InputError, _said, _wrap_note
+from .shared import InputError, _said, _wrap_note, input_services
 
 MONTH_SCHEMA_VERSION = 1
 """The ``schema_version`` of ``calc --month --format json``
@@ -90,27 +90,18 @@ def month_document(name: str, document: dict[str, Any]) -> tuple[str | None, lis
     month = document.get("month")
     if month is not None and not isinstance(month, str):
         raise InputError(f'{name}: month must be text such as "2026-03"')
-    lines = []
-    for index, entry in enumerate(document.get("services") or []):
-        where = f"{name}: services[{index}]"
-        if not isinstance(entry, dict) or "code" not in entry:
-            raise InputError(f'{where}: expected an object with "code"')
-        extra = sorted(set(entry) - set(_SERVICE_KEYS))
-        if extra:
-            raise InputError(
-                f"{where}: unknown key {extra[0]!r}; expected {', '.join(_SERVICE_KEYS)}"
-            )
-        try:
-            lines.append(
-                MonthLine(
-                    entry["code"],
-                    entry.get("minutes"),
-                    days_of_data=entry.get("days_of_data"),
-                    date_of_service=entry.get("date_of_service"),
-                )
-            )
-        except InvalidServiceError as exc:
-            raise InputError(f"{where}.{exc.field}: {_said(exc)}") from exc
+    lines = input_services(
+        document.get("services") or [],
+        name,
+        _SERVICE_KEYS,
+        lambda entry: MonthLine(
+            entry["code"],
+            entry.get("minutes"),
+            days_of_data=entry.get("days_of_data"),
+            date_of_service=entry.get("date_of_service"),
+        ),
+        needs='"code"',
+    )
     return month, lines
 
 
