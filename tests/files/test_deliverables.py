@@ -13,6 +13,7 @@ import json
 import re
 from pathlib import Path
 
+import polars as pl
 import pytest
 from click.testing import CliRunner
 from hypothesis import given
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 
 from unitcalc.cli import main
 from unitcalc.core.encodings import detect_encoding
-from unitcalc.files.cells import spreadsheet_safe
+from unitcalc.files.cells import safe_column, spreadsheet_safe
 from unitcalc.files.detect import detect_delimiter
 from unitcalc.files.layout import find_roles
 
@@ -436,3 +437,14 @@ def test_a_deliverable_without_its_extra_says_what_to_install(
     assert f"{needed}: pip install 'unitcalc[report]'" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / args[-1]).exists()
+
+
+@given(
+    st.lists(
+        st.one_of(st.text(max_size=8), st.sampled_from(["=A1", "-2.5e3", "+", "-1+2", "@x", ".5"]))
+    )
+)
+def test_spreadsheet_safety_in_columns_agrees_with_one_cell(cells: list[str]) -> None:
+    frame = pl.DataFrame({"cell": cells}, schema={"cell": pl.String})
+    safe = frame.select(safe_column(pl.col("cell"))).to_series().to_list()
+    assert safe == [spreadsheet_safe(cell) for cell in cells]

@@ -32,3 +32,25 @@ def test_a_rule_column_agrees_with_get_rule(texts: list[str]) -> None:
         elif not is_plain:
             with pytest.raises(UnknownRuleError, match="unknown rule"):
                 get_rule(text)
+
+
+pool_items = st.lists(
+    st.tuples(st.integers(0, 40), st.integers(0, 3), st.booleans()), min_size=1, max_size=5
+)
+
+
+@given(st.sampled_from(sorted(RULES)), st.lists(pool_items, max_size=6))
+def test_may_warn_in_columns_agrees_with_may_warn(
+    name: str, pools: list[list[tuple[int, int, bool]]]
+) -> None:
+    rule = RULES[name]
+    rows = [(pool, *item) for pool, items in enumerate(pools) for item in items]
+    frame = pl.DataFrame(
+        rows, schema={"pool": pl.Int64, "minutes": pl.Int64, "units": pl.Int64, "tied": pl.Boolean},
+        orient="row",
+    )  # fmt: skip
+    flag = rule.may_warn_columns(pl.col("minutes"), pl.col("units"), pl.col("tied"))
+    found = dict(frame.group_by("pool").agg(flag.any()).iter_rows())
+    for pool, items in enumerate(pools):
+        minutes, units, tied = zip(*items, strict=True)
+        assert found[pool] == rule.may_warn(minutes, units, tied=any(tied))

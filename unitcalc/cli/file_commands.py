@@ -307,9 +307,10 @@ def _run_on(
             manifest_path=manifest_path,
             priced=pricer is not None,
         )
+    # Here, the findings the columns word are written by the columns as text.
     return _run(
         file,
-        options,
+        attrs.evolve(options, rendered=writer.rendering),
         writer,
         output,
         bom=bom,

@@ -117,6 +117,9 @@ class Group:
     month: MonthResult | None = None
     """A patient's month of remote therapeutic monitoring, counted (:mod:`.months`)."""
     settled_lines: tuple[tuple[int, str | None, int | None], ...] = ()
+    rendered: tuple[str, str] | None = None
+    """A finding written by the columns (``Options.rendered``): its status and its
+    text, which the writer writes as it is; the group carries nothing else."""
     """A flagged group settled in columns (its rows not kept): its input lines, each
     line's number, code and units billed (:attr:`billed_lines`)."""
 
@@ -361,6 +364,9 @@ def _terms(row: Row) -> str:
 
 def count_group(summary: Summary, group: Group) -> None:
     """Add one group to the summary: its status, edits and providers' minutes."""
+    if group.rendered is not None:
+        summary.count(group.rendered[0])  # no edit: such groups are not written so
+        return
     if group.finding is not None:
         status = group.finding.status
         summary.edits += bool(group.finding.edits)

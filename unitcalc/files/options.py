@@ -20,6 +20,8 @@ from ..rules import Rule
 if TYPE_CHECKING:
     import polars as pl
 
+    from .render import Rendering
+
 
 class ColumnPricer(Protocol):
     """Prices the groups settled ok in columns from their rows (a part of the file at a
@@ -127,6 +129,10 @@ class Options:
     (:meth:`unitcalc.files.price.Pricer.price_settled`)."""
     explain: bool = False
     """Findings carry the step-by-step explanation (built by the scalar engine)."""
+    rendered: Rendering | None = None
+    """The findings the columns word are written by the columns in this form and handed
+    on as text (``Group.rendered``), not as findings: for a writer that writes only
+    that text (:attr:`unitcalc.files.write_audit.AuditWriter.rendering`)."""
     spelling: Spelling = attrs.field(default=python_spelling, eq=False, repr=False)
     """How findings write an argument a problem names: as a Python caller does; the
     command line gives its flags."""

@@ -17,6 +17,7 @@ from .cells import CsvRows, safe_row
 from .evaluate import Group
 from .findings_table import AMOUNT_COLUMNS, audit_columns, finding_row, kx_rows
 from .layout import Layout
+from .render import Rendering, finding_json
 from .spool import Spool, spool_frame, write_parquet
 from .summary import Summary
 from .texts import finding_text, payment_text, provider_text, summary_text
@@ -93,16 +94,31 @@ class AuditWriter:
         if self.kept is not None:
             self.kept.clear()
 
+    @property
+    def rendering(self) -> Rendering | None:
+        """The form in which this writer takes the findings the columns word as text
+        (``Options.rendered``): the JSON and CSV outputs, and the CSV spooled for
+        Parquet, when nothing else is kept of a finding (no report, no dollars)."""
+        if self.kept is not None or self.amounts or self.summary_only or self.show_all:
+            return None
+        forms: dict[str, Rendering] = {"json": "json", "csv": "csv", "parquet": "spool"}
+        if self.terminal_cap is None:  # a terminal's findings are counted as written
+            forms["table"] = "text"
+        return forms.get(self.format)
+
     def consume(self, group: Group) -> None:
+        if group.rendered is not None:
+            self._layout_of(group.layout)
+            self.findings += 1
+            text = group.rendered[1]
+            self.spool.file.write(("," if self.findings > 1 else "") + text
+                                  if self.format == "json" else text)  # fmt: skip
+            return
         finding = group.finding
         assert finding is not None
         if (not finding.flagged and not self.show_all) or self.summary_only:
             return
-        if group.layout is not self._layout:
-            self._layout = group.layout
-            self.key_columns = group.layout.key_columns
-            self.key_roles = group.layout.key_roles
-            self._columns = audit_columns(self.key_roles, amounts=self.amounts)
+        self._layout_of(group.layout)
         self.findings += 1
         row = finding_row(group, finding, self.key_roles, amounts=self.amounts)
         if self.kept is not None:
@@ -111,11 +127,8 @@ class AuditWriter:
             kept["allowed_total"] = sum(finding.allowed.values())
             self.kept.append(kept)
         if self.format == "json":
-            data = finding.to_dict()
-            data["key"] = group.key_fields
-            data["provider"] = "; ".join(group.provider_names)
-            data["payer"] = group.payer_name
-            self.spool.file.write(("," if self.findings > 1 else "") + json.dumps(data))
+            text = finding_json(finding, group.key_fields, group.provider_names, group.payer_name)
+            self.spool.file.write(("," if self.findings > 1 else "") + text)
         elif self.format == "csv":
             self._csv.writerow(safe_row(row))
         elif self.format in ("parquet", "xlsx"):
@@ -129,6 +142,14 @@ class AuditWriter:
             self.spool.file.write(finding_text(finding))
             if self.terminal_cap is not None and len(self._block_ends) < self.terminal_cap:
                 self._block_ends.append(self.spool.file.tell())
+
+    def _layout_of(self, layout: Layout) -> None:
+        """The key's columns of the findings from here on."""
+        if layout is not self._layout:
+            self._layout = layout
+            self.key_columns = layout.key_columns
+            self.key_roles = layout.key_roles
+            self._columns = audit_columns(self.key_roles, amounts=self.amounts)
 
     def finish(self, out: IO[str], summary: Summary) -> None:
         summary.counts = {status: summary.counts.get(status, 0) for status in STATUSES}
