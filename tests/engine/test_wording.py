@@ -53,7 +53,7 @@ def test_the_columns_word_each_group_as_message_does(
                 "billed_total": pl.Int64, "allowed_total": pl.Int64, "tie": pl.Boolean},
         orient="row",
     )  # fmt: skip
-    worded = dict(message_columns(frame, totals, group="g").iter_rows())
+    worded = dict(message_columns(frame.lazy(), totals.lazy(), group="g").collect().iter_rows())
     assert list(worded) == list(range(len(drawn)))
     for number, (members, status, rule, billed_total, allowed_total, tie) in enumerate(drawn):
         billed = {key: units for key, units, _ in members}

@@ -39,9 +39,9 @@ def _columns(drawn: list[list[tuple[str, int, int]]], labels: list[str | None]) 
             range(len(labels)), labels, return_dtype=pl.String, default=None
         )
     )
-    found = rule.warnings_columns(with_labels)
+    found = rule.warnings_columns(with_labels.lazy())
     assert found is not None
-    return found
+    return found.collect()
 
 
 @settings(max_examples=300, deadline=None)

@@ -101,7 +101,7 @@ WORDED_UNITS = 1_000
 group with a larger total is worded by :func:`message`."""
 
 
-def message_columns(lines: pl.DataFrame, groups: pl.DataFrame, *, group: str) -> pl.DataFrame:
+def message_columns(lines: pl.LazyFrame, groups: pl.LazyFrame, *, group: str) -> pl.LazyFrame:
     """The columnar form of :func:`message`, for many groups at once.
 
     ``lines`` holds one row per claim line of each group (``group``), in the order the

@@ -58,17 +58,23 @@ def finding_csv(row: Sequence[Any], *, safe: bool) -> str:
 
 
 def rendered_findings(
-    frame: pl.DataFrame, keys: Sequence[tuple[str, str]], form: Rendering, *, pad: int = 0
-) -> pl.Series:
+    frame: pl.LazyFrame,
+    keys: Sequence[tuple[str, str]],
+    form: Rendering,
+    *,
+    pad: int = 0,
+    keep: Sequence[str] = (),
+) -> pl.LazyFrame:
     """The columnar form of :func:`finding_json` (``form`` json) and :func:`finding_csv`
-    over the findings table's row (csv, spool): one text per row of ``frame``
+    over the findings table's row (csv, spool): one ``text`` per row of ``frame``
     (:data:`RENDER_COLUMNS`, and each key's column), null where the text is not plain.
     ``keys`` pairs each key's name in the output with its column in ``frame``; ``pad``
-    empty key cells follow them in CSV (the table's key columns outnumber the group's)."""
+    empty key cells follow them in CSV (the table's key columns outnumber the group's);
+    ``keep``: columns of ``frame`` kept beside ``text``."""
     import polars as pl
 
     if form == "text":  # no escape: every text is written as it is
-        return finding_text_column(frame)
+        return finding_text_column(frame, keep)
     texts = [pl.col(name) for name in ("group", "status", "rule", "message", "payer")]
     texts += [pl.col(column) for _, column in keys]
     lists = [pl.col(name) for name in ("codes", "warnings", "providers")]
@@ -81,12 +87,11 @@ def rendered_findings(
     return (
         frame.with_row_index("__at")
         .join(units, on="__at", how="left", maintain_order="left")
-        .select(pl.when(plain).then(text))
-        .to_series()
+        .select(*keep, pl.when(plain).then(text).alias("text"))
     )
 
 
-def _units_text(frame: pl.DataFrame, form: Rendering) -> pl.DataFrame:
+def _units_text(frame: pl.LazyFrame, form: Rendering) -> pl.LazyFrame:
     """Per row (``__at``): its billed and allowed units per code, as JSON objects or as
     the CSV's ``97110x2 97140x1``."""
     import polars as pl

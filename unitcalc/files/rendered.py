@@ -5,9 +5,12 @@ never as Python objects."""
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from .check import PAYER, PROVIDER, key_names
+from .evaluate import Group, Rendered
 from .group import GROUP
 from .read import END, LINE
 from .render import Rendering, rendered_findings
@@ -18,25 +21,27 @@ if TYPE_CHECKING:
     from .layout import Layout
 
 
-def rendered_groups(
+def rendered_frame(
     found: pl.DataFrame,
-    words: pl.DataFrame,
+    words: pl.LazyFrame,
     rows: pl.DataFrame,
     layout: Layout,
     form: Rendering,
-) -> dict[int, tuple[str, str]]:
-    """Each group of ``found`` written by the columns: its status and text, by group.
-    ``words`` are the groups' words (:func:`.worded.worded_frame`), ``rows`` their rows
-    sorted by group and line, with ``__twice`` (a row entered twice)."""
+) -> pl.LazyFrame | None:
+    """The groups of ``found`` written by the columns: each one's group, ``status`` and
+    ``text``, in group order; None when the key's columns are not those the columns
+    write. ``words`` are the groups' words (:func:`.worded.worded_frame`), ``rows``
+    their rows sorted by group and line, with ``__twice`` (a row entered twice)."""
     import polars as pl
 
     names = key_names(layout)
     pad = len(layout.key_roles) - len(names)
-    if len(layout.key_columns) != len(names) or pad < 0 or words.height == 0:
-        return {}
+    if len(layout.key_columns) != len(names) or pad < 0:
+        return None
     who = pl.col(PROVIDER).fill_null("").str.strip_chars()
     per_group = (
-        rows.join(words.select(GROUP), on=GROUP, how="semi")
+        rows.lazy()
+        .join(words.select(GROUP), on=GROUP, how="semi", maintain_order="left")
         .group_by(GROUP, maintain_order=True)
         .agg(
             *(pl.col(name).first() for name in names),
@@ -49,7 +54,8 @@ def rendered_groups(
         )
     )
     frame = (
-        found.select(
+        found.lazy()
+        .select(
             GROUP,
             pl.col("__status").alias("status"),
             pl.col("__counting").alias("rule"),
@@ -75,16 +81,34 @@ def rendered_groups(
             *names,
         )
     )
-    texts = rendered_findings(
-        frame, list(zip(layout.key_columns, names, strict=True)), form, pad=pad
-    )
-    return {
-        group: (status, text)
-        for group, status, text in zip(
-            frame.get_column(GROUP).to_list(),
-            frame.get_column("status").to_list(),
-            texts.to_list(),
-            strict=True,
-        )
-        if text is not None
-    }
+    frame = frame.collect(engine="in-memory").lazy()
+    keys = list(zip(layout.key_columns, names, strict=True))
+    texts = rendered_findings(frame, keys, form, pad=pad, keep=(GROUP, "status"))
+    return texts.filter(pl.col("text").is_not_null())
+
+
+class Runs:
+    """Findings written by the columns, handed on as one group a run: the run ends where
+    a group not written so, or the first line of another stream's group (``barriers``,
+    sorted), comes between two of them, so that the groups stay in file order."""
+
+    def __init__(self, layout: Layout, barriers: Sequence[int]) -> None:
+        self.layout, self.barriers = layout, barriers
+        self.first, self.zone = 0, 0
+        self.texts: list[str] = []
+        self.counts: dict[str, int] = {}
+
+    def add(self, first: int, status: str, text: str) -> Iterator[tuple[int, Group]]:
+        zone = bisect.bisect(self.barriers, first)
+        if self.texts and zone != self.zone:
+            yield from self.ended()
+        if not self.texts:
+            self.first, self.zone = first, zone
+        self.texts.append(text)
+        self.counts[status] = self.counts.get(status, 0) + 1
+
+    def ended(self) -> Iterator[tuple[int, Group]]:
+        if self.texts:
+            run = Rendered(self.texts, self.counts)
+            yield self.first, Group(None, self.layout, (), None, (), rendered=run)
+            self.texts, self.counts = [], {}

@@ -331,6 +331,8 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
         found = groups.clear()
         scalar = groups.select(GROUP)
     chosen = grouped.join(scalar, on=GROUP, how="semi").select(GROUP, LINE).sort(GROUP, LINE)
+    # The first lines of the groups handed on beside those found in columns.
+    barriers = sorted([*scalar.get_column(GROUP).to_list(), *(first for first, _ in months.groups)])
     return _Part(
         loaded=loaded,
         rows_read=grouped.height + months.rows,
@@ -343,7 +345,7 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
         quiet=quiet,
         tally=tally,
         days=days,
-        written=column_findings(found, settled, layout, options, loaded=loaded),
+        written=column_findings(found, settled, layout, options, loaded=loaded, barriers=barriers),
         by_scalar=chosen.group_by(GROUP, maintain_order=True).agg(pl.col(LINE)),
         months=months.groups,
         quiet_months=months.quiet,

@@ -218,10 +218,11 @@ def _line_ranges(lines: Sequence[int]) -> str:
     return ", ".join(parts)
 
 
-def finding_text_column(frame: pl.DataFrame) -> pl.Series:
+def finding_text_column(frame: pl.LazyFrame, keep: Sequence[str] = ()) -> pl.LazyFrame:
     """The columnar form of :func:`finding_text`, for findings with no edit, amount or
     explanation (those the columns word): one block per row of ``frame``, from its
-    ``status``, ``group``, ``message``, ``lines`` and ``warnings``."""
+    ``status``, ``group``, ``message``, ``lines`` and ``warnings``, as ``text`` (beside
+    the columns ``keep``)."""
     import polars as pl
 
     line = pl.col("lines")
@@ -249,8 +250,7 @@ def finding_text_column(frame: pl.DataFrame) -> pl.Series:
     return (
         frame.with_row_index("__at")
         .join(ranges, on="__at", how="left", maintain_order="left")
-        .select(text)
-        .to_series()
+        .select(*keep, text.alias("text"))
     )
 
 

@@ -33,7 +33,7 @@ from .load import Loaded
 from .options import Options
 from .price_spans import PriceSpans
 from .read import END, LINE
-from .rendered import rendered_groups
+from .rendered import Runs, rendered_frame
 from .settle import Settled
 from .spans import Spans
 from .worded import Words, worded_frame, words_of
@@ -49,28 +49,31 @@ def column_findings(
     options: Options,
     *,
     loaded: Loaded | None = None,
+    barriers: Sequence[int] = (),
 ) -> Iterator[tuple[int, Group]]:
     """Findings of the groups settled in columns that are not ok or trip an edit, built
     from their items and rows: the text only for them, no step-by-step explanation
     (``--explain`` asks the scalar engine for it). With ``options.price_columns`` each
     group carries its rows for the fee pricer (read from ``loaded``), and ``found`` may
-    hold groups settled ok: they come without a finding."""
+    hold groups settled ok: they come without a finding. With ``options.rendered`` the
+    findings the columns write come as runs of text, each run between two of
+    ``barriers`` (the sorted first lines of the groups handed on beside these)."""
     if found.height == 0:
         return iter(())
     wording = _Wording(options, modifiers="modifiers" in layout.known)
     if not options.price_columns:
-        return _worded_part(found, settled, layout, options, wording, loaded)
+        return _worded_part(found, settled, layout, options, wording, loaded, barriers)
     # Priced, nearly every group comes through here: their rows are made Python values
     # a slice of groups at a time (the first one now, the others as they are reached),
     # so that memory stays as without fees.
     size = PRICED_GROUPS
-    first = _worded_part(found.slice(0, size), settled, layout, options, wording, loaded)
+    first = _worded_part(found.slice(0, size), settled, layout, options, wording, loaded, barriers)
 
     def chained() -> Iterator[tuple[int, Group]]:
         yield from first
         for start in range(size, found.height, size):
             part = found.slice(start, size)
-            yield from _worded_part(part, settled, layout, options, wording, loaded)
+            yield from _worded_part(part, settled, layout, options, wording, loaded, barriers)
 
     return chained()
 
@@ -86,6 +89,7 @@ def _worded_part(
     options: Options,
     wording: _Wording,
     loaded: Loaded | None,
+    barriers: Sequence[int],
 ) -> Iterator[tuple[int, Group]]:
     """:func:`column_findings` of some of the groups (``found``)."""
     slices = _slices(found, settled, layout, options, loaded)
@@ -95,13 +99,15 @@ def _worded_part(
     )  # fmt: skip
 
     def worded() -> Iterator[tuple[int, Group]]:
-        rendered = slices.rendered
+        rendered, run = slices.rendered, Runs(layout, barriers)
         for values in columns.iter_rows():
-            text = rendered.get(values[0])
-            if text is not None:
-                yield values[0], Group(None, layout, (), None, (), rendered=text)
-            else:
+            written = rendered.get(values[0])
+            if written is None:
+                yield from run.ended()
                 yield values[0], _group_of(values, slices, layout, options, wording)
+            else:
+                yield from run.add(values[0], *written)
+        yield from run.ended()
 
     return worded()
 
@@ -144,16 +150,20 @@ def _slices(
         )
     )
     items = settled.items.join(wanted, on=GROUP, how="semi").sort(GROUP, "first")
-    worded = worded_frame(found.filter(pl.col("__scalar")), items, rows, options.settings.codes)
+    plan = worded_frame(found.filter(pl.col("__scalar")), items, rows, options.settings.codes)
     rendered: dict[int, tuple[str, str]] = {}
+    worded = plan.collect(engine="in-memory")
+    texts = None
     if options.rendered is not None and not options.price_columns:
-        rendered = rendered_groups(found, worded, rows, layout, options.rendered)
-        if rendered:
-            # Only the groups left are made Python values.
-            written = pl.DataFrame({GROUP: list(rendered)}, schema={GROUP: found.schema[GROUP]})
-            rows = rows.join(written, on=GROUP, how="anti", maintain_order="left")
-            items = items.join(written, on=GROUP, how="anti", maintain_order="left")
-            worded = worded.join(written, on=GROUP, how="anti", maintain_order="left")
+        texts = rendered_frame(found, worded.lazy(), rows, layout, options.rendered)
+    if texts is not None:
+        written = texts.collect(engine="in-memory")
+        rendered = {group: (status, text) for group, status, text in written.iter_rows()}
+        # Only the groups left are made Python values.
+        done = written.select(GROUP)
+        rows = rows.join(done, on=GROUP, how="anti", maintain_order="left")
+        items = items.join(done, on=GROUP, how="anti", maintain_order="left")
+        worded = worded.join(done, on=GROUP, how="anti", maintain_order="left")
     spanned = [LINE, END, CODE, DISCIPLINE, MINUTES, BILLED, RULE, PAYER, "__twice", MODIFIERS]
     row_spans = Spans(rows, [*spanned, PROVIDER, "__day", *names])
     who = pl.col(PROVIDER).fill_null("").str.strip_chars()

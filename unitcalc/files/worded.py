@@ -14,7 +14,7 @@ whose cap removed units, or whose totals the columns do not word, is worded by
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..engine.compliance import allocation_columns
 from ..engine.pools import POOL_LABELS, POOLS_PER_GROUP
@@ -27,17 +27,6 @@ if TYPE_CHECKING:
     import polars as pl
 
     from ..core.codes import CodeTable
-
-
-def _words_schema(group: Any) -> dict[str, Any]:
-    """:func:`worded_frame`'s columns (``group``: the type of the group column)."""
-    import polars as pl
-
-    texts = pl.List(pl.String)
-    return {
-        GROUP: group, "message": pl.String, "code": texts, "billed": pl.List(pl.Int64),
-        "allowed": pl.List(pl.Int64), "texts": texts, "kinds": texts, "codes": texts,
-    }  # fmt: skip
 
 
 class Words(NamedTuple):
@@ -58,46 +47,47 @@ class Words(NamedTuple):
 
 def worded_frame(
     found: pl.DataFrame, items: pl.DataFrame, rows: pl.DataFrame, table: CodeTable
-) -> pl.DataFrame:
+) -> pl.LazyFrame:
     """The words of the groups of ``found`` that the columns word, one row per group:
     ``message``; ``code``, ``billed`` and ``allowed``, lists of the units per code;
     ``texts``, ``kinds`` and ``codes``, lists of its notes (null when :mod:`.word` words
     them). ``items`` are the groups' items sorted by group and first line, ``rows``
     their rows sorted by group and line; ``table`` the code table whose notes the rules
-    name."""
+    name. One plan, collected with what else reads it (:mod:`.rendered`)."""
     import polars as pl
 
-    plain = found.filter(pl.col("__problem").is_null()).select(
-        GROUP,
-        pl.col("__status").alias("status"),
-        pl.col("__counting").alias("rule"),
-        pl.col("__billed").alias("billed_total"),
-        pl.col("__allowed").alias("allowed_total"),
-        pl.col("__tie").fill_null(False).alias("tie"),
+    plain = (
+        found.lazy()
+        .filter(pl.col("__problem").is_null())
+        .select(
+            GROUP,
+            pl.col("__status").alias("status"),
+            pl.col("__counting").alias("rule"),
+            pl.col("__billed").alias("billed_total"),
+            pl.col("__allowed").alias("allowed_total"),
+            pl.col("__tie").fill_null(False).alias("tie"),
+        )
     )
-    items = items.join(plain.select(GROUP, "status", "rule"), on=GROUP, how="inner")
-    items = items.filter(~pl.col("__capped").any().over(GROUP))
-    plain = plain.join(items.select(GROUP).unique(), on=GROUP, how="semi")
-    if plain.height == 0:
-        return pl.DataFrame(schema=_words_schema(found.schema[GROUP]))
+    worded = (
+        items.lazy()
+        .join(plain.select(GROUP, "status", "rule"), on=GROUP, how="inner", maintain_order="left")
+        .filter(~pl.col("__capped").any().over(GROUP))
+        .collect(engine="in-memory")  # read by every step below: made once
+        .lazy()
+    )
+    plain = plain.join(worded.select(GROUP).unique(), on=GROUP, how="semi")
     allowed = pl.when(pl.col("status") == "ok").then(pl.col("billed")).otherwise(pl.col("allowed"))
     # A finding's lines: pool by pool (in order of each pool's first line), each pool's
     # timed codes, then its untimed ones, each in order of first line.
-    lines = items.sort(
+    lines = worded.sort(
         GROUP, pl.col("first").min().over(GROUP, "pool"), ~pl.col("timed"), "first"
-    ).select(
-        GROUP,
-        pl.col(CODE).alias("code"),
-        (pl.col("pool") % POOLS_PER_GROUP)
-        .replace_strict(range(len(POOL_LABELS)), POOL_LABELS, return_dtype=pl.String)
-        .alias("discipline"),
-        "billed",
-        allowed.alias("allowed"),
-    )
-    messages = message_columns(lines, plain, group=GROUP)
+    ).select(GROUP, pl.col(CODE).alias("code"), _label(), "billed", allowed.alias("allowed"))
+    lines = lines.collect(engine="in-memory").lazy()
+    messages = message_columns(lines.rename({"label": "discipline"}), plain, group=GROUP)
     units = lines.group_by(GROUP, "code").agg(pl.col("billed", "allowed").sum())
     codes = (
-        rows.join(plain.select(GROUP), on=GROUP, how="semi")
+        rows.lazy()
+        .join(plain.select(GROUP), on=GROUP, how="semi", maintain_order="left")
         .select(GROUP, pl.col(CODE).alias("code"))
         .unique(maintain_order=True)
         .join(units, on=[GROUP, "code"], how="left", maintain_order="left")
@@ -106,7 +96,7 @@ def worded_frame(
     )
     return (
         messages.join(codes, on=GROUP, how="left")
-        .join(_notes(items, table), on=GROUP, how="left")
+        .join(_notes(worded, table), on=GROUP, how="left")
         .filter(pl.col("message").is_not_null())
     )
 
@@ -130,14 +120,30 @@ def _listed(
 NOTE_COLUMNS = ("texts", "kinds", "codes")
 
 
-def _notes(items: pl.DataFrame, table: CodeTable) -> pl.DataFrame:
+def _label() -> pl.Expr:
+    """Per item: its pool's discipline (null for none), as ``label``."""
+    import polars as pl
+
+    return (
+        (pl.col("pool") % POOLS_PER_GROUP)
+        .replace_strict(range(len(POOL_LABELS)), POOL_LABELS, return_dtype=pl.String)
+        .alias("label")
+    )
+
+
+def _notes(items: pl.LazyFrame, table: CodeTable) -> pl.LazyFrame:
     """Per group: its notes' ``texts``, ``kinds`` and ``codes`` (:data:`NOTE_COLUMNS`),
     null when the columns do not word them; empty when it can have none."""
     import polars as pl
 
     first = pl.col("first").min().over(GROUP, "pool").alias("__at")
-    items = items.with_columns(first).sort(GROUP, "__at", "first")
-    items = items.with_columns(__may=_may_note(items, table), __other=_other_notes(items, table))
+    items = (
+        items.with_columns(first, __other=_other_notes(table))
+        .with_columns(__may=pl.col("__other") | _may_warn())
+        .sort(GROUP, "__at", "first")
+        .collect(engine="in-memory")
+        .lazy()
+    )
     warned = _pool_warnings(items)
     said = items.group_by(GROUP).agg(pl.col("__may", "__other").any())
     empty = pl.lit([], dtype=pl.List(pl.String))
@@ -155,31 +161,27 @@ def _notes(items: pl.DataFrame, table: CodeTable) -> pl.DataFrame:
     )
 
 
-def _pool_warnings(items: pl.DataFrame) -> pl.DataFrame:
+def _pool_warnings(items: pl.LazyFrame) -> pl.LazyFrame:
     """Per group: whether each rule words its pools' warnings in columns
     (:meth:`unitcalc.rules.Rule.warnings_columns`), and the warnings, pool by pool."""
     import polars as pl
 
     several = pl.col("pool").n_unique().over(GROUP) > 1
-    label = (pl.col("pool") % POOLS_PER_GROUP).replace_strict(
-        range(len(POOL_LABELS)), POOL_LABELS, return_dtype=pl.String
-    )
     timed = items.with_columns(
-        label.fill_null(pl.when(several).then(pl.lit("no discipline"))).alias("label"),
+        _label().fill_null(pl.when(several).then(pl.lit("no discipline"))),
         pl.col(CODE).alias("name"),
-    ).filter(pl.col("timed"))
+    ).filter(pl.col("timed") & pl.col("__may"))
     # The rule's own pick in a tie (its warnings name it), not the closest allocation.
     timed = allocation_columns(timed.drop("chosen"), pool="pool").sort("pool", "first")
+    timed = timed.collect(engine="in-memory").lazy()
     listed = pl.List(pl.String)
     parts = [
-        pl.DataFrame(
+        pl.LazyFrame(
             schema={"pool": pl.Int64, "worded": pl.Boolean, **dict.fromkeys(NOTE_COLUMNS, listed)}
         )
     ]
     for name, counting in RULES.items():
         of_rule = timed.filter(pl.col("rule") == name)
-        if of_rule.height == 0:
-            continue
         found = counting.warnings_columns(of_rule)
         if found is None:
             found = of_rule.select("pool").unique().with_columns(worded=pl.lit(False))
@@ -199,17 +201,12 @@ def _pool_warnings(items: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _other_notes(items: pl.DataFrame, table: CodeTable) -> pl.Expr:
+def _other_notes(table: CodeTable) -> pl.Expr:
     """Per item: it gives its group a note that the rules' columns do not word: its
     code's note under its rule, or it is untimed and was given no minutes."""
     import polars as pl
 
-    noted = [
-        f"{code}\t{rule}"
-        for code in items.get_column(CODE).unique().drop_nulls().to_list()
-        if code in table.codes
-        for rule in table.codes[code].rule_notes
-    ]
+    noted = [f"{code}\t{rule}" for code, info in table.codes.items() for rule in info.rule_notes]
     untimed_without_minutes = ~pl.col("timed") & (pl.col("minutes") == 0) & pl.col("__zero")
     return (
         pl.concat_str(pl.col(CODE), pl.lit("\t"), pl.col("rule")).is_in(noted)
@@ -217,9 +214,9 @@ def _other_notes(items: pl.DataFrame, table: CodeTable) -> pl.Expr:
     )
 
 
-def _may_note(items: pl.DataFrame, table: CodeTable) -> pl.Expr:
-    """Per item: it may give its group a note: one of :func:`_other_notes`, or its rule
-    may warn about its pool (:meth:`unitcalc.rules.Rule.may_warn_columns`)."""
+def _may_warn() -> pl.Expr:
+    """Per item: its rule may warn about its pool
+    (:meth:`unitcalc.rules.Rule.may_warn_columns`)."""
     import polars as pl
 
     timed, minutes = pl.col("timed"), pl.col("minutes")
@@ -232,4 +229,4 @@ def _may_note(items: pl.DataFrame, table: CodeTable) -> pl.Expr:
             .over(GROUP, "pool")
         )
         warns = warns | ((pl.col("rule") == name) & pool_may_warn)
-    return _other_notes(items, table) | warns
+    return warns

@@ -109,10 +109,12 @@ class AuditWriter:
     def consume(self, group: Group) -> None:
         if group.rendered is not None:
             self._layout_of(group.layout)
-            self.findings += 1
-            text = group.rendered[1]
-            self.spool.file.write(("," if self.findings > 1 else "") + text
-                                  if self.format == "json" else text)  # fmt: skip
+            texts = group.rendered.texts
+            if self.format == "json":
+                self.spool.file.write(("," if self.findings else "") + ",".join(texts))
+            else:
+                self.spool.file.write("".join(texts))
+            self.findings += len(texts)
             return
         finding = group.finding
         assert finding is not None

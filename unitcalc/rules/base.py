@@ -270,7 +270,7 @@ class Rule(abc.ABC):
             for count, unit in zip(minutes, units, strict=True)
         )
 
-    def warnings_columns(self, items: pl.DataFrame) -> pl.DataFrame | None:
+    def warnings_columns(self, items: pl.LazyFrame) -> pl.LazyFrame | None:
         """The columnar form of :meth:`allocate`'s warnings, for many pools at once.
 
         ``items`` holds the timed items of each pool in order (``pool``, ``name``,

@@ -154,7 +154,7 @@ class CmsRule(Rule):
             "_rank_first", "_rank_last", "_remaining", "_sure",
         )  # fmt: skip
 
-    def warnings_columns(self, items: pl.DataFrame) -> pl.DataFrame | None:
+    def warnings_columns(self, items: pl.LazyFrame) -> pl.LazyFrame | None:
         """:func:`_no_timed_unit` and :func:`_unit_warnings` in columns, for the pools of
         15-minute codes alone (a code counted alone is worded by :meth:`allocate`).
         ``items`` also hold ``chosen`` (the rule's pick in a tie,
@@ -221,7 +221,7 @@ class CmsRule(Rule):
         )
 
 
-def _with_rivals(items: pl.DataFrame) -> pl.DataFrame:
+def _with_rivals(items: pl.LazyFrame) -> pl.LazyFrame:
     """``items`` with ``__rivals``: for a tied item, the other tied items of its pool in
     order of rank (tie preference, more minutes, first line), as :func:`_leftover_units`
     lists them."""
