@@ -53,6 +53,8 @@ COMMANDS = {
     "audit": "file_commands",
     "codes": "table_commands",
     "rules": "table_commands",
+    "sample": "sample_commands",
+    "extrapolate": "sample_commands",
     "serve": "serve_command",
 }
 """Each command and the module that holds it."""
