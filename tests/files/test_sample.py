@@ -255,12 +255,25 @@ def test_review_read_against_the_draw(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ("unit,overpayment\n", "unit {first} was drawn but has no row"),
-        ("unit,amount\n", "line 1: no column 'overpayment'"),
+        ("unit,amount\n", "line 1: no columns unit and overpayment"),
+        ("group,status\n", "line 1: an audit without amounts"),
+        (
+            "group,amount_difference\nP99 / 2026-01-01,1\n",
+            "line 2, column group: 'P99 / 2026-01-01'",
+        ),
         ("unit,overpayment\n999,1\n", "line 2, column unit: '999' is no unit of the draw"),
         ("unit,overpayment\n{first},1.005\n", "line 2, column overpayment: '1.005'"),
         ("", "the file is empty"),
     ],
-    ids=["missing-unit", "missing-column", "unknown-unit", "fraction-of-a-cent", "empty"],
+    ids=[
+        "missing-unit",
+        "missing-column",
+        "audit-without-fees",
+        "audit-of-another-sample",
+        "unknown-unit",
+        "fraction-of-a-cent",
+        "empty",
+    ],
 )
 def test_review_errors_name_file_line_and_field(tmp_path: Path, text: str, message: str) -> None:
     path = visits(tmp_path)
