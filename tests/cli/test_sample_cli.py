@@ -74,6 +74,7 @@ def test_sample_by_bands_with_given_sizes(visits: Path, tmp_path: Path) -> None:
         (["--size", "3", "--stratum-size", "all=3"], "not both"),
         (["--size", "3", "--strata", "x", "--strata-bands", "1"], "give one way to stratify"),
         (["--stratum-size", "nothing"], "write STRATUM=N"),
+        (["--size", "3", "--seed", "-1"], "-1 is not in the range x>=0"),
         (
             ["--size", "3", "--amount", "patient_id"],
             "line 2, column patient_id: 'P01' is no dollar amount",
@@ -86,6 +87,7 @@ def test_sample_by_bands_with_given_sizes(visits: Path, tmp_path: Path) -> None:
         "both-sizes",
         "two-strata",
         "bad-size",
+        "negative-seed",
         "bad-amount",
     ],
 )

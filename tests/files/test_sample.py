@@ -9,6 +9,7 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
+import attrs
 import polars as pl
 import pytest
 from hypothesis import example, given
@@ -148,6 +149,17 @@ def test_same_seed_same_draw_other_seed_other_draw(tmp_path: Path) -> None:
     other = drawn(path, Design(seed=12, size=6))[1]
     assert [u.number for u in first.sampled] == [u.number for u in again.sampled]
     assert [u.number for u in first.sampled] != [u.number for u in other.sampled]
+
+
+def test_parquet_draws_as_its_csv_does(tmp_path: Path) -> None:
+    path = visits(tmp_path)
+    parquet = tmp_path / "visits.parquet"
+    pl.read_csv(path, infer_schema_length=0).write_parquet(parquet)
+    design = Design(seed=8, size=5, amount="paid")
+    from_csv, from_parquet = drawn(path, design)[1], drawn(parquet, design)[1]
+    # A Parquet row's line is its row number; a CSV row's, its line under the header.
+    moved = [attrs.evolve(u, lines=tuple(n + 1 for n in u.lines)) for u in from_parquet.units]
+    assert moved == list(from_csv.units)
 
 
 def test_stratified_by_a_column(tmp_path: Path) -> None:

@@ -37,8 +37,14 @@ def _stratum_sizes(given: tuple[str, ...]) -> dict[str, int]:
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--size", type=click.IntRange(min=1), help="How many units to draw in all.")
-@click.option("--seed", type=int, required=True, help="The random seed (an integer): the same "
-              "seed and file give the same draw on any machine.")  # fmt: skip
+@click.option(
+    "--seed",
+    # Python seeds with the absolute value of an integer: -7 would draw as 7 does.
+    type=click.IntRange(min=0),
+    required=True,
+    help="The random seed (a whole number, 0 or more): the same seed and file give the "
+    "same draw on any machine.",
+)
 @click.option(
     "--output-dir",
     type=click.Path(path_type=Path),
