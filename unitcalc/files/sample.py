@@ -33,6 +33,8 @@ from .read import LINE
 from .strata import SampleError, allocate, band_of, given_sizes
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from .load import Loaded
 
 GENERATOR = (
@@ -94,37 +96,70 @@ class Draw:
         )
 
 
+AMOUNT, STRATUM = "__amount", "__stratum"
+"""A row's dollars (in cents) and stratum value, beside the parsed columns."""
+
+
 def frame_units(loaded: Loaded, design: Design, *, display: str) -> list[Unit]:
     """Every unit of the file, in file order, with its lines, amount and stratum."""
     import polars as pl
 
     keys = key_names(loaded.layout)
-    grouped = assign_groups(loaded.parsed, keys).sort(LINE)
-    parts = [pl.col(name) for name in keys]
-    units = (
-        grouped.group_by(GROUP, maintain_order=True)
-        .agg(pl.col(LINE).alias("lines"), *(part.first() for part in parts))
-        .sort(GROUP)
-    )
-    lines = grouped.get_column(LINE).to_list()
-    records = loaded.record_rows(lines)
-    wanted = [name for name in (design.amount, design.strata_column) if name]
-    columns = {name: _column(loaded, name, display) for name in wanted}
+    grouped = assign_groups(loaded.parsed, keys)
+    values = _row_values(loaded, design, grouped.get_column(LINE).to_list(), display)
+    if values is not None:
+        grouped = grouped.join(values, on=LINE, how="left")
+    summed = [pl.col(LINE).sort().alias("lines"), *(pl.col(name).first() for name in keys)]
+    if design.amount:
+        summed.append(pl.col(AMOUNT).sum())
+    if design.strata_column:
+        summed.append(pl.col(STRATUM).unique().sort().alias("strata"))
+    units = grouped.group_by(GROUP).agg(summed).sort(GROUP)
     built = []
     for number, row in enumerate(units.iter_rows(named=True), start=1):
         unit_lines = tuple(row["lines"])
-        values = [records[line].values for line in unit_lines]
         key_parts = [row[name] for name in keys]
         key = " / ".join(key_parts) if all(key_parts) and keys else f"line {unit_lines[0]}"
-        cents = (
-            sum(_cents(v.get(columns[design.amount]), line, design.amount, display)
-                for v, line in zip(values, unit_lines, strict=True))
-            if design.amount
-            else None
-        )  # fmt: skip
-        stratum = _stratum(design, values, unit_lines, cents, columns, display)
+        cents = row[AMOUNT] if design.amount else None
+        stratum = _stratum(design, row.get("strata"), unit_lines, cents, display)
         built.append(Unit(number, key, unit_lines, stratum, cents))
     return built
+
+
+def _row_values(
+    loaded: Loaded, design: Design, lines: Sequence[int], display: str
+) -> pl.DataFrame | None:
+    """Each row's amount in cents and stratum value, by line, when the design asks."""
+    import polars as pl
+
+    if not design.amount and not design.strata_column:
+        return None
+    found: dict[str, Any] = {LINE: lines}
+    schema: dict[str, Any] = {LINE: pl.Int64}
+    if design.amount:
+        column = _column(loaded, design.amount, display)
+        cells = _cells(loaded, column, lines)
+        found[AMOUNT] = [_cents(v, n, column, display) for v, n in zip(cells, lines, strict=True)]
+        schema[AMOUNT] = pl.Int64
+    if design.strata_column:
+        column = _column(loaded, design.strata_column, display)
+        found[STRATUM] = [str(v or "").strip() for v in _cells(loaded, column, lines)]
+        schema[STRATUM] = pl.String
+    return pl.DataFrame(found, schema=schema)
+
+
+def _cells(loaded: Loaded, column: str, lines: Sequence[int]) -> list[Any]:
+    """One column's values as read, line by line."""
+    import polars as pl
+
+    if loaded.raw is None:
+        return [loaded.records[line].values.get(column) for line in lines]
+    chosen = pl.DataFrame({LINE: list(lines)}, schema={LINE: pl.Int64})
+    return (
+        chosen.join(loaded.raw.select(LINE, column), on=LINE, how="left")
+        .get_column(column)
+        .to_list()
+    )
 
 
 def _column(loaded: Loaded, name: str, display: str) -> str:
@@ -159,23 +194,22 @@ def _cents(value: Any, line: int, column: str, display: str) -> int:
 
 def _stratum(
     design: Design,
-    values: Sequence[Mapping[str, Any]],
+    strata: Sequence[str] | None,
     lines: Sequence[int],
     cents: int | None,
-    columns: Mapping[str, str],
     display: str,
 ) -> str:
     if design.strata_column:
-        column = columns[design.strata_column]
-        found = {str(v.get(column) or "").strip() for v in values}
-        if len(found) != 1 or "" in found:
+        assert strata is not None
+        if len(strata) != 1 or "" in strata:
             raise FileProblem(
-                f"{display}, lines {', '.join(map(str, lines))}, column {column}: one unit's "
-                f"rows give the strata {sorted(found)}: give each unit's rows one stratum",
+                f"{display}, lines {', '.join(map(str, lines))}, column {design.strata_column}: "
+                f"one unit's rows give the strata {list(strata)}: give each unit's rows one "
+                "stratum",
                 path=display,
                 line=lines[0],
             )
-        return found.pop()
+        return strata[0]
     if design.bands:
         assert cents is not None
         band = band_of(cents, design.bands)
@@ -208,14 +242,17 @@ def draw(units: Sequence[Unit], design: Design, key_roles: Sequence[str]) -> Dra
     _estimable(frame_sizes, sample_sizes, given=bool(design.stratum_sizes))
     generator = random.Random(design.seed)
     numbered = [attrs.evolve(unit, random=generator.random()) for unit in units]
+    by_stratum: dict[str, list[Unit]] = {}
+    for unit in numbered:
+        by_stratum.setdefault(unit.stratum, []).append(unit)
     order: dict[int, int] = {}
     for name, size in sample_sizes.items():
-        members = sorted(
-            (unit for unit in numbered if unit.stratum == name),
-            key=lambda unit: (unit.random, unit.number),
-        )
+        members = sorted(by_stratum[name], key=lambda unit: (unit.random, unit.number))
         order |= {unit.number: place for place, unit in enumerate(members[:size], start=1)}
-    drawn = tuple(attrs.evolve(unit, order=order.get(unit.number)) for unit in numbered)
+    drawn = tuple(
+        attrs.evolve(unit, order=order[unit.number]) if unit.number in order else unit
+        for unit in numbered
+    )
     return Draw(drawn, frame_sizes, sample_sizes, design, tuple(key_roles))
 
 
