@@ -30,13 +30,29 @@ if TYPE_CHECKING:
     from ..payment.fees import FeeSchedule
     from ..payment.threshold import FirstDay
 
+BATCH_EXAMPLES = """Examples (from the project's folder):
+
+\b
+  unitcalc batch docs/examples/visits.csv
+  unitcalc batch docs/examples/visits.csv --per-row --output units.csv
+  unitcalc batch docs/examples/ehr_export.csv --format jsonl --output units.jsonl
+"""
+AUDIT_EXAMPLES = """Examples (from the project's folder):
+
+\b
+  unitcalc audit docs/examples/visits.csv --explain
+  unitcalc audit docs/examples/visits.csv --format csv --output findings.csv
+  unitcalc audit docs/examples/kx_visits.csv --fees docs/examples/fees.csv \\
+      --format xlsx --output audit.xlsx --report audit.html
+  unitcalc audit docs/examples/ptp_visits.csv --ptp tests/fixtures/ptp_sample.txt
+"""
 TERMINAL_FINDINGS = 50
 """Findings shown on a terminal before the note saying how to get them all."""
 FeeSetting = Literal["office", "institutional", "facility", "non-facility"]
 """``--fee-setting``: the biller's setting (unitcalc.payment.fees.setting), or its old name."""
 
 
-@click.command()
+@click.command(epilog=BATCH_EXAMPLES)
 @_file_options
 @click.option(
     "--format",
@@ -103,7 +119,7 @@ def batch(
         ctx.exit(1)
 
 
-@click.command()
+@click.command(epilog=AUDIT_EXAMPLES)
 @_file_options
 @click.option(
     "--format",
