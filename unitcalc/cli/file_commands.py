@@ -20,6 +20,7 @@ import click
 from .config import envvar
 from .file_options import _excel_bom_option, _file_options, _manifest_option, _options
 from .file_run import _run
+from .sections import SectionedCommand, Sections
 from .spark_run import _run_spark
 
 if TYPE_CHECKING:
@@ -30,6 +31,26 @@ if TYPE_CHECKING:
     from ..payment.fees import FeeSchedule
     from ..payment.threshold import FirstDay
 
+READING = ("file", "group_by", "input_format", "encoding", "delimiter", "column_map", "strict")
+COUNTING = ("rule", "pool_by", "prefer", "codes_file", "definitions", "rtm_blocks", "rtm_set_up")
+PAYERS = ("payers_file", "payer", "mue_file", "ptp_files", "ptp_modifier_on")
+BATCH_SECTIONS: Sections = (
+    ("Input", READING),
+    ("Counting", COUNTING),
+    ("Payer and edits", PAYERS),
+    ("Output", ("output", "output_format", "per_row", "excel_bom", "manifest_path")),
+)
+AUDIT_SECTIONS: Sections = (
+    ("Input", READING),
+    ("Counting", COUNTING),
+    ("Payer and edits", PAYERS),
+    ("Pricing", ("fees_file", "gpci_file", "locality", "fee_setting", "kx_start_file",
+                 "kx_first_day")),
+    ("Output", ("output", "output_format", "show_all", "explain", "summary_only", "report",
+                "excel_bom", "manifest_path")),
+    ("Engine", ("engine", "master")),
+)  # fmt: skip
+"""The sections of ``audit --help`` and ``batch --help`` (:mod:`.sections`)."""
 BATCH_EXAMPLES = """Examples (from the project's folder):
 
 \b
@@ -52,7 +73,7 @@ FeeSetting = Literal["office", "institutional", "facility", "non-facility"]
 """``--fee-setting``: the biller's setting (unitcalc.payment.fees.setting), or its old name."""
 
 
-@click.command(epilog=BATCH_EXAMPLES)
+@click.command(cls=SectionedCommand, sections=BATCH_SECTIONS, epilog=BATCH_EXAMPLES)
 @_file_options
 @click.option(
     "--format",
@@ -119,7 +140,7 @@ def batch(
         ctx.exit(1)
 
 
-@click.command(epilog=AUDIT_EXAMPLES)
+@click.command(cls=SectionedCommand, sections=AUDIT_SECTIONS, epilog=AUDIT_EXAMPLES)
 @_file_options
 @click.option(
     "--format",

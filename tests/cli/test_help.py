@@ -1,5 +1,6 @@
-"""The examples at the end of ``audit``, ``batch`` and ``serve`` help are true: each
-audit and batch example runs on the project's own files; each serve example parses."""
+"""``audit``, ``batch`` and ``serve`` help: the examples at its end are true (each audit
+and batch example runs on the project's own files; each serve example parses), and the
+options are listed in sections."""
 
 from __future__ import annotations
 
@@ -51,3 +52,24 @@ def test_each_serve_example_parses() -> None:
     for args in listed:
         with serve.make_context("serve", list(args)) as ctx:
             assert ctx.params["port"] > 0
+
+
+@pytest.mark.parametrize(
+    ("command", "titles"),
+    [
+        (audit, ["Input", "Counting", "Payer and edits", "Pricing", "Output", "Engine"]),
+        (batch, ["Input", "Counting", "Payer and edits", "Output"]),
+    ],
+    ids=["audit", "batch"],
+)
+def test_options_are_listed_in_sections(command: click.Command, titles: list[str]) -> None:
+    text = run(str(command.name), "--help").output
+    shown = [line[:-1] for line in text.splitlines() if line.endswith(":") and line[:1].isupper()]
+    assert shown[: len(titles)] == titles
+    # Every option is in a section of its own: only --help is left for "Other options".
+    other = text.split("Other options:")[1].split("\n\n")[0]
+    assert other.split() == ["-h,", "--help", "Show", "this", "message", "and", "exit."]
+    for param in command.params:
+        for flag in getattr(param, "opts", []):
+            if flag.startswith("--"):
+                assert f"  {flag}" in text or f", {flag}" in text, flag
