@@ -3,13 +3,16 @@ both forms (get_rule for one value, rule_column for a column)."""
 
 from __future__ import annotations
 
+import typing
+from pathlib import Path
+
 import polars as pl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from unitcalc import UnknownRuleError
-from unitcalc.rules import DEFAULT_RULE, RULES, get_rule, rule_column, rule_names
+from unitcalc.rules import DEFAULT_RULE, RULES, RuleName, get_rule, rule_column, rule_names
 
 
 def test_the_default_rule_is_registered() -> None:
@@ -54,3 +57,25 @@ def test_may_warn_in_columns_agrees_with_may_warn(
     for pool, items in enumerate(pools):
         minutes, units, tied = zip(*items, strict=True)
         assert found[pool] == rule.may_warn(minutes, units, tied=any(tied))
+
+
+def test_the_rule_names_for_type_checkers_are_the_registrys() -> None:
+    assert sorted(typing.get_args(RuleName)) == sorted(rule_names())
+
+
+def test_a_rule_name_that_is_none_fails_under_mypy(tmp_path: Path) -> None:
+    from mypy import api
+
+    snippet = tmp_path / "script.py"
+    snippet.write_text(
+        "from unitcalc import calculate\n"
+        'calculate({"97110": 33}, rule="cms")\n'
+        'calculate({"97110": 33}, rule="medicaid")\n'
+    )
+    root = Path(__file__).resolve().parents[2]
+    out, _, status = api.run([str(snippet), "--cache-dir", str(root / ".mypy_cache")])
+    assert status == 1, out
+    assert "script.py:3: error" in out
+    assert 'Argument "rule" to "calculate"' in out
+    assert "medicaid" in out
+    assert "script.py:2" not in out

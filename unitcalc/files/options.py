@@ -15,7 +15,7 @@ from ..engine.monthly import MonthOptions
 from ..engine.payers import PayerProfile
 from ..engine.ptp import MODIFIER_PLACEMENTS, ModifierPlacement
 from ..engine.settings import POOLINGS, Pooling, Settings
-from ..rules import Rule
+from ..rules import Rule, RuleName
 
 if TYPE_CHECKING:
     import polars as pl
@@ -161,7 +161,7 @@ class Options:
     def of(
         cls,
         *,
-        rule: str | Rule | None = None,
+        rule: RuleName | Rule | None = None,
         pooling: Pooling | None = None,
         tie_preference: Sequence[str] | None = None,
         codes: CodeTable | None = None,

@@ -33,7 +33,7 @@ from ..engine.payers import PayerProfile
 from ..engine.providers import day_frame, tally_day, tally_frame
 from ..engine.ptp import ModifierPlacement
 from ..engine.settings import Pooling
-from ..rules import Rule
+from ..rules import Rule, RuleName
 from .check import (
     BILLED,
     CODE,
@@ -65,7 +65,7 @@ if TYPE_CHECKING:
 
 def iter_findings(
     path: str | Path,
-    rule: str | Rule | None = None,
+    rule: RuleName | Rule | None = None,
     *,
     payer: str | None = None,
     profiles: Mapping[str, PayerProfile] | None = None,
