@@ -223,10 +223,13 @@ def test_xlsx_workbook(tmp_path: Path) -> None:
         "line", "group", "status", "code", "billed units", "group billed units",
         "group allowed units",
     )  # fmt: skip
-    # Every line of each finding, as its finding lists them, with the group's units.
-    assert [row[0] for row in lines[1:]] == [4, 5, 6, 7]
-    assert lines[1][1:] == ("P03 / 2026-03-02", "over", "97110", 3, 3, 2)
-    assert lines[4][1:] == ("P04 / 2026-03-03", "under", "97140", 0, 0, 1)
+    # Every input line, in line order, with its group's status and units: those of the
+    # day found ok too (its allowed units are those billed), to post corrections from.
+    assert [row[0] for row in lines[1:]] == [2, 3, 4, 5, 6, 7]
+    assert lines[1][1:] == ("P01 / 2026-03-02", "ok", "97110", 2, 2, 2)
+    assert lines[2][1:] == ("P01 / 2026-03-02", "ok", "97140", 1, 1, 1)
+    assert lines[3][1:] == ("P03 / 2026-03-02", "over", "97110", 3, 3, 2)
+    assert lines[6][1:] == ("P04 / 2026-03-03", "under", "97140", 0, 0, 1)
     for sheet, numbers in (("Units by code", (3, 4)), ("Claim lines", (0, 4, 5, 6))):
         for row in book[sheet].iter_rows(min_row=2):
             assert [row[at].data_type for at in numbers] == ["n"] * len(numbers)
@@ -256,7 +259,7 @@ def test_xlsx_sheets_stop_at_the_row_limit_saying_how_many_were_left_out(
     assert findings[1][0] == "P03 / 2026-03-02"
     assert findings[2][0].startswith("... 1 row left out: a sheet holds 3 rows")
     lines = list(book["Claim lines"].iter_rows(values_only=True))
-    assert lines[2][0].startswith("... 3 rows left out")
+    assert lines[2][0].startswith("... 5 rows left out")  # every input line is listed
 
 
 def test_xlsx_needs_an_output_file() -> None:

@@ -317,7 +317,6 @@ def calc(
     with _said_at_file_line(name, day.lines, given):
         result = calculate(
             lines,
-            # Text as typed: get_rule reads any letter case, or names the rules.
             rule=cast("RuleName | None", rule or (day.rule if counting.payer is None else None)),
             payer=counting.payer,
             tie_preference=_prefer(prefer),

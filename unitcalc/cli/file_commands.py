@@ -344,10 +344,12 @@ def _run_on(
             manifest_path=manifest_path,
             priced=pricer is not None,
         )
-    # Here, the findings the columns word are written by the columns as text.
+    # Here, the findings the columns word are written by the columns as text, and a
+    # workbook lists every input line.
+    lines = writer.claim_lines if writer.format == "xlsx" else None
     return _run(
         file,
-        attrs.evolve(options, rendered=writer.rendering),
+        attrs.evolve(options, rendered=writer.rendering, claim_lines=lines),
         writer,
         output,
         bom=bom,

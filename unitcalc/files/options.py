@@ -129,6 +129,12 @@ class Options:
     (:meth:`unitcalc.files.price.Pricer.price_settled`)."""
     explain: bool = False
     """Findings carry the step-by-step explanation (built by the scalar engine)."""
+    claim_lines: Callable[[pl.DataFrame], None] | None = attrs.field(
+        default=None, eq=False, repr=False
+    )
+    """With ``only_findings``: takes the input lines of the groups settled ok in columns,
+    a frame per part (:func:`.workbook_sheets.ok_line_frame`), for the workbook's Claim
+    lines sheet of every input line (:meth:`.write_audit.AuditWriter.claim_lines`)."""
     rendered: Rendering | None = None
     """The findings the columns word are written by the columns in this form and handed
     on as text (``Group.rendered``), not as findings: for a writer that writes only

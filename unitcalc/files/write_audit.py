@@ -22,7 +22,7 @@ from .spool import Spool, spool_frame, write_parquet
 from .summary import Summary
 from .texts import finding_text, payment_text, provider_text, summary_text
 from .workbook import BookRows, write_xlsx
-from .workbook_sheets import line_rows, units_rows
+from .workbook_sheets import LINE_COLUMNS, line_rows, units_rows
 
 if TYPE_CHECKING:
     import polars as pl
@@ -83,6 +83,7 @@ class AuditWriter:
         self._lines = Spool() if output_format == "xlsx" else None
         """The workbook's claim lines: the input lines of the groups written."""
         self._units_csv = CsvRows(self._units.file) if self._units else None
+        self._ok_lines: list[pl.DataFrame] = []
         self._lines_csv = CsvRows(self._lines.file) if self._lines else None
 
     def reset(self) -> None:
@@ -118,7 +119,12 @@ class AuditWriter:
             return
         finding = group.finding
         assert finding is not None
-        if (not finding.flagged and not self.show_all) or self.summary_only:
+        if self.summary_only:
+            return
+        if not finding.flagged and not self.show_all:
+            if self._lines_csv is not None:  # the workbook lists every input line
+                for line in line_rows(finding, group.billed_lines):
+                    self._lines_csv.writerow(line)
             return
         self._layout_of(group.layout)
         self.findings += 1
@@ -144,6 +150,11 @@ class AuditWriter:
             self.spool.file.write(finding_text(finding))
             if self.terminal_cap is not None and len(self._block_ends) < self.terminal_cap:
                 self._block_ends.append(self.spool.file.tell())
+
+    def claim_lines(self, frame: pl.DataFrame) -> None:
+        """Input lines of groups settled ok (:func:`.workbook_sheets.ok_line_frame`), for
+        the workbook's Claim lines sheet, in line order with the findings' lines."""
+        self._ok_lines.append(frame)
 
     def _layout_of(self, layout: Layout) -> None:
         """The key's columns of the findings from here on."""
@@ -186,7 +197,7 @@ class AuditWriter:
             assert self._units is not None
             assert self._lines is not None
             book = BookRows(
-                self._spooled(self.spool), self._spooled(self._units), self._spooled(self._lines)
+                self._spooled(self.spool), self._spooled(self._units), self._claim_rows()
             )
             write_xlsx(out, summary, columns, book)
         elif self.terminal_cap is not None:
@@ -220,6 +231,21 @@ class AuditWriter:
         input's, for the key columns when no finding came)."""
         roles = self.key_roles if self._layout is not None else layout.key_roles
         return spool_frame(self.spool, audit_columns(roles), integers=["difference"])
+
+    def _claim_rows(self) -> Iterator[list[str]]:
+        """The Claim lines sheet's rows: the findings' lines (spooled), with the lines of
+        the groups settled ok when they were handed on, in line order."""
+        assert self._lines is not None
+        if not self._ok_lines:
+            return self._spooled(self._lines)
+        import polars as pl
+
+        spooled = spool_frame(self._lines, LINE_COLUMNS, integers=[])
+        text = [frame.cast(pl.String) for frame in self._ok_lines]
+        merged = pl.concat([spooled, *text]).sort(
+            pl.col("line").cast(pl.Int64), maintain_order=True
+        )
+        return ([cell or "" for cell in row] for row in merged.iter_rows())
 
     @staticmethod
     def _spooled(spool: Spool) -> Iterator[list[str]]:
