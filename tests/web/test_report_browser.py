@@ -55,7 +55,7 @@ def render(tmp_path: Path, screenshot: Path) -> list[str]:
                 assert box["height"] > 100
             # matplotlib's bars are paths inside the chart: the status chart has some.
             assert page.locator("#chart-status svg path").count() > 5
-            assert page.locator("#findings tbody tr").count() == 3
+            assert page.locator("#findings tr.numbers").count() == 3
             assert page.get_by_text("Jordan Kim").first.is_visible()
             shot = page.screenshot(full_page=True, path=str(screenshot))
             assert len(shot) > 20_000  # charts and table drawn, not a blank page

@@ -118,8 +118,9 @@ def batch(
 @click.option(
     "--report",
     type=click.Path(path_type=Path),
-    help="Also write one self-contained HTML file (opens offline): summary, charts, the "
-    "findings and the run manifest.",
+    help="Also write the audit as a document: one self-contained HTML file (opens offline, "
+    "prints to landscape Letter or A4), or PDF when FILE ends in .pdf: headline, charts, "
+    "findings by provider, the findings and the run manifest.",
 )
 @_excel_bom_option
 @_manifest_option

@@ -180,6 +180,7 @@ def _extras(
                 audit_columns(writer.key_roles, amounts=writer.amounts),
                 writer.kept,
                 title=f"unitcalc audit of {Path(display).name}",
+                pdf=report.suffix.lower() == ".pdf",
             )
 
 
