@@ -254,17 +254,23 @@ def _collect(data: Mapping[str, Any], path: str, found: list[dict[str, Any]]) ->
 
 
 def _records(name: str, value: Any) -> dict[str, Any] | None:
-    """A table of ``value`` when it is one, else None."""
-    if isinstance(value, list) and value and all(isinstance(row, Mapping) for row in value):
+    """A table of ``value`` when it is one (records whose values are plain, not nested
+    tables), else None."""
+    if isinstance(value, list) and value and all(map(_is_record, value)):
         columns = list(dict.fromkeys(key for row in value for key in row))
         return table(columns, value)
-    if (
-        isinstance(value, Mapping)
-        and value
-        and all(isinstance(row, Mapping) for row in value.values())
-    ):
+    if isinstance(value, Mapping) and value and all(map(_is_record, value.values())):
         first = name.removeprefix("by_")
         rows = [{first: key, **row} for key, row in value.items()]
         columns = list(dict.fromkeys(key for row in rows for key in row))
         return table(columns, rows)
     return None
+
+
+def _is_record(row: Any) -> bool:
+    """A mapping of plain values (a list of plain values counts as one)."""
+    return isinstance(row, Mapping) and not any(
+        isinstance(item, Mapping)
+        or (isinstance(item, list) and any(isinstance(part, Mapping) for part in item))
+        for item in row.values()
+    )
