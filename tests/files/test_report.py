@@ -166,3 +166,21 @@ def test_the_kx_threshold_findings_are_a_table_of_their_own(tmp_path: Path) -> N
     assert "<td>missing-kx</td><td>P05</td><td>2026</td><td>PT/SLP</td><td>4</td>" in kx
     assert "<td>2510.50</td><td>2480.00</td>" in kx
     assert in_order(page, ("Amounts by payer", "KX threshold findings", "Findings (3)"))
+
+
+def test_report_paper_a4_gives_an_a4_pdf(tmp_path: Path) -> None:
+    data = report_file(tmp_path, "audit.pdf", "--report-paper", "a4").read_bytes()
+    box = PdfReader(io.BytesIO(data)).pages[0].mediabox
+    assert abs(float(box.width) - 842) < 1  # A4, landscape: 297 x 210 mm
+    assert abs(float(box.height) - 595) < 1
+    text = "\n".join(pdf_text(data))
+    for name in (*MONEY, *AMOUNTS):
+        assert name in text
+    assert "options: report_paper a4" in text  # the manifest records it
+
+
+def test_report_paper_choices_are_the_papers_the_report_knows() -> None:
+    from unitcalc.files.report import PAPERS
+
+    option = next(p for p in main.commands["audit"].params if p.name == "report_paper")
+    assert tuple(option.type.choices) == PAPERS  # type: ignore[attr-defined]

@@ -122,6 +122,12 @@ def batch(
     "prints to landscape Letter or A4), or PDF when FILE ends in .pdf: headline, charts, "
     "findings by provider, the findings and the run manifest.",
 )
+@click.option(
+    "--report-paper",
+    type=click.Choice(["letter", "a4"]),
+    help="The --report's page, in landscape: US Letter (the default) or A4. Both hold "
+    "every column; a browser prints the HTML on the paper chosen in its print dialog.",
+)
 @_excel_bom_option
 @_manifest_option
 @click.option("--all", "show_all", is_flag=True, help="List ok groups too (with the reasoning).")
@@ -209,6 +215,7 @@ def audit(
     engine: str,
     master: str,
     report: Path | None,
+    report_paper: str | None,
     excel_bom: bool,
     manifest_path: Path | None,
     fees_file: Path | None,
@@ -250,6 +257,7 @@ def audit(
         "explain": explain,
         "output": output,
         "report": report,
+        "report_paper": report_paper,
         "excel_bom": excel_bom,
         "manifest": manifest_path,
         **reading,
