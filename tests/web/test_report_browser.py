@@ -78,11 +78,16 @@ def test_the_report_renders_offline_with_its_charts(tmp_path: Path) -> None:
     assert render(tmp_path, tmp_path / "report.png") == ["report.html"]
 
 
-OVERFLOWING = """() => [...document.querySelectorAll("table, figure, h1, h2, p")]
-    .filter((element) => element.getBoundingClientRect().right
-                         > document.documentElement.clientWidth + 0.5)
-    .map((element) => element.id || element.tagName)"""
-"""The elements that stick out past the page's right edge."""
+OVERFLOWING = """() => [
+    ...[...document.querySelectorAll("table, figure, h1, h2, p")]
+        .filter((element) => element.getBoundingClientRect().right
+                             > document.documentElement.clientWidth + 0.5)
+        .map((element) => element.id || element.tagName),
+    ...[...document.querySelectorAll("th, td")]
+        .filter((cell) => cell.scrollWidth > cell.clientWidth + 1)
+        .map((cell) => cell.textContent)]"""
+"""The elements that stick out past the page's right edge, and the table cells whose text
+sticks out of the cell."""
 
 
 @pytest.mark.parametrize(
