@@ -125,8 +125,11 @@ def batch(
 @click.option(
     "--report-paper",
     type=click.Choice(["letter", "a4"]),
-    help="The --report's page, in landscape: US Letter (the default) or A4. Both hold "
-    "every column; a browser prints the HTML on the paper chosen in its print dialog.",
+    # Read by the report's writer (file_run._extras) from the context, on every run path.
+    expose_value=False,
+    callback=lambda ctx, param, value: ctx.meta.update({"unitcalc.report_paper": value}),
+    help="The --report's page, in landscape, for the PDF and for the HTML printed: US "
+    "Letter (the default) or A4. Both hold every column.",
 )
 @_excel_bom_option
 @_manifest_option
@@ -215,7 +218,6 @@ def audit(
     engine: str,
     master: str,
     report: Path | None,
-    report_paper: str | None,
     excel_bom: bool,
     manifest_path: Path | None,
     fees_file: Path | None,
@@ -257,7 +259,6 @@ def audit(
         "explain": explain,
         "output": output,
         "report": report,
-        "report_paper": report_paper,
         "excel_bom": excel_bom,
         "manifest": manifest_path,
         **reading,

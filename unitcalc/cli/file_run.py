@@ -174,9 +174,9 @@ def _extras(
         assert isinstance(writer, AuditWriter)
         assert writer.kept is not None
         # The audit's --report-paper, read here rather than passed down every run path
-        # (here and on Spark); commands without it print on the report's default.
+        # (here and on Spark); without it, the report's default paper.
         ctx = click.get_current_context(silent=True)
-        paper = (ctx.params.get("report_paper") if ctx is not None else None) or PAPERS[0]
+        paper = (ctx.meta.get("unitcalc.report_paper") if ctx else None) or PAPERS[0]
         with atomic_output(report) as out:
             write_report(
                 out,
