@@ -161,11 +161,11 @@ def test_the_kx_threshold_findings_are_a_table_of_their_own(tmp_path: Path) -> N
     page = report_file(
         tmp_path, "kx.html", source=ROOT / "docs" / "examples" / "kx_visits.csv"
     ).read_text(encoding="utf-8")
-    assert "<h2>KX threshold findings (2)</h2>" in page
+    assert "<h2>KX threshold (2)</h2>" in page
     kx = page.split('<table id="payment-kx-findings">')[1].split("</table>")[0]
     assert "<td>missing-kx</td><td>P05</td><td>2026</td><td>PT/SLP</td><td>4</td>" in kx
     assert "<td>2510.50</td><td>2480.00</td>" in kx
-    assert in_order(page, ("Amounts by payer", "KX threshold findings", "Findings (3)"))
+    assert in_order(page, ("Amounts by payer", "KX threshold (2)", "Findings (3)"))
 
 
 def test_report_paper_a4_gives_an_a4_pdf(tmp_path: Path) -> None:

@@ -49,7 +49,7 @@ _TITLES = {
     "providers": "Providers: timed minutes per billed timed unit",
     "payment.by_provider": "Amounts by provider",
     "payment.by_payer": "Amounts by payer",
-    "payment.kx.findings": "KX threshold findings",
+    "payment.kx.findings": "KX threshold",
 }
 """Headings of the summary's tables; a table without one is headed by its path."""
 
