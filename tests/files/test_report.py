@@ -91,6 +91,12 @@ def test_the_pdf_report_is_the_same_document(tmp_path: Path) -> None:
     assert in_order(text, ORDER)
     for name in (*MONEY, *AMOUNTS):
         assert name in text
+    # Laid out as printed, no money header runs into the next one (as they did when a
+    # header could not wrap: "billed_amountallowed_amount").
+    for sheet in reader.pages:
+        assert not re.search(
+            r"\w(?:billed|allowed|amount)_", sheet.extract_text(extraction_mode="layout")
+        )
     # The headline is the first page, the manifest the last.
     assert hashlib.sha256(VISITS.read_bytes()).hexdigest() in pages[0]
     assert "Charts" not in pages[0]
