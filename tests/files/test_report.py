@@ -31,6 +31,7 @@ ORDER = (
     "Groups by status",
     "Charts",
     "Findings by provider",
+    "Findings by kind",
     "Amounts by provider",
     "Findings (4)",
     "Run details and manifest",
@@ -74,6 +75,9 @@ def test_the_html_report_reads_in_order_with_every_money_column(tmp_path: Path) 
     assert '<th scope="row">payer</th><td>none given</td>' in first
     assert '<th scope="row">billed amount</th><td>383.00</td>' in first
     assert '<tr><td>over</td><td class="num">1</td><td class="num">100.50</td>' in first
+    by_kind = page.split('<table id="by-kind">')[1].split("</table>")[0]
+    assert '<tr><td>group over</td><td class="num">1</td></tr>' in by_kind
+    assert '<tr><td>group under</td><td class="num">1</td></tr>' in by_kind
     # Print rules: landscape pages, headers repeated on each page, page breaks.
     assert "size: letter landscape" in page
     assert "thead { display: table-header-group; }" in page
@@ -172,6 +176,8 @@ def test_the_kx_threshold_findings_are_a_table_of_their_own(tmp_path: Path) -> N
     assert "<td>missing-kx</td><td>P05</td><td>2026</td><td>PT/SLP</td><td>4</td>" in kx
     assert "<td>2510.50</td><td>2480.00</td>" in kx
     assert in_order(page, ("Amounts by payer", "KX threshold (2)", "Findings (3)"))
+    by_kind = page.split('<table id="by-kind">')[1].split("</table>")[0]
+    assert '<tr><td>KX threshold: missing-kx</td><td class="num">2</td></tr>' in by_kind
 
 
 def test_report_paper_a4_gives_an_a4_pdf(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@ document as PDF. Its order is a reader's: a first page with the run's headline (
 groups, findings and dollars by status, the rule, the payer, the input's SHA-256), the
 charts, findings by provider, every table the summary holds (amounts by provider and
 payer, providers' minutes per unit, KX threshold findings, and any table a later check
-adds), the findings, and the run's details and manifest last.
+adds), the findings by kind, the findings, and the run's details and manifest last.
 
 The page is built from a Jinja2 template shipped in the package
 (``unitcalc/templates/report.html.j2``) with autoescaping on, so a value from the input
@@ -99,6 +99,7 @@ def render_report(
         "by_status": status_table(summary),
         "charts": charts(summary, findings),
         "by_provider": provider_table(findings),
+        "by_kind": kind_table(summary, findings),
         "tables": summary_tables(summary),
         "long_days": table(DAY_COLUMNS, long_days),
         "findings_count": len(findings),
@@ -244,6 +245,19 @@ def provider_table(findings: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         for name, total in sorted(totals.items(), key=lambda item: (-item[1], item[0]))
     ]
     return table(["provider", "findings", *statuses], rows)
+
+
+def kind_table(summary: Summary, findings: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The findings by kind: the groups not ok by status, then the KX threshold's findings
+    by their kind, most first."""
+    counts = Counter(f"group {row.get('status')}" for row in findings if row.get("status") != "ok")
+    kx = (summary.payment or {}).get("kx", {}).get("findings") or []
+    counts.update(f"KX threshold: {row.get('kind')}" for row in kx)
+    rows = [
+        {"kind": kind, "findings": count}
+        for kind, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
+    return table(["kind", "findings"], rows)
 
 
 def summary_tables(summary: Summary) -> list[dict[str, Any]]:
