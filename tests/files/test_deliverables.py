@@ -424,6 +424,12 @@ def test_roles_do_not_depend_on_column_order(headers: list[str], space: str) -> 
             "a workbook (.xlsx) needs openpyxl",
         ),
         ("matplotlib", ("--report", "audit.html"), "the HTML report's charts need matplotlib"),
+        ("jinja2", ("--report", "audit.html"), "the report needs Jinja2"),
+        (
+            "weasyprint",
+            ("--report", "audit.pdf"),
+            "a PDF report needs WeasyPrint (and the system's Pango library)",
+        ),
     ],
 )
 def test_a_deliverable_without_its_extra_says_what_to_install(

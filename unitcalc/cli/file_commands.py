@@ -46,7 +46,7 @@ AUDIT_SECTIONS: Sections = (
     ("Payer and edits", PAYERS),
     ("Pricing", ("fees_file", "gpci_file", "locality", "fee_setting", "kx_start_file",
                  "kx_first_day")),
-    ("Output", ("output", "output_format", "show_all", "explain", "summary_only", "report",
+    ("Output", ("output", "output_format", "show_all", "explain", "summary_only", "report", "report_paper",
                 "excel_bom", "manifest_path")),
     ("Engine", ("engine", "master")),
 )  # fmt: skip
@@ -155,8 +155,18 @@ def batch(
 @click.option(
     "--report",
     type=click.Path(path_type=Path),
-    help="Also write one self-contained HTML file (opens offline): summary, charts, the "
-    "findings and the run manifest.",
+    help="Also write the audit as a document: one self-contained HTML file (opens offline, "
+    "prints to landscape Letter or A4), or PDF when FILE ends in .pdf: headline, charts, "
+    "findings by provider, the findings and the run manifest.",
+)
+@click.option(
+    "--report-paper",
+    type=click.Choice(["letter", "a4"]),
+    # Read by the report's writer (file_run._extras) from the context, on every run path.
+    expose_value=False,
+    callback=lambda ctx, param, value: ctx.meta.update({"unitcalc.report_paper": value}),
+    help="The --report's page, in landscape, for the PDF and for the HTML printed: US "
+    "Letter (the default) or A4. Both hold every column.",
 )
 @_excel_bom_option
 @_manifest_option
