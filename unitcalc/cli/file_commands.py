@@ -46,8 +46,8 @@ AUDIT_SECTIONS: Sections = (
     ("Payer and edits", PAYERS),
     ("Pricing", ("fees_file", "gpci_file", "locality", "fee_setting", "kx_start_file",
                  "kx_first_day")),
-    ("Output", ("output", "output_format", "show_all", "explain", "summary_only", "report", "report_paper",
-                "excel_bom", "manifest_path")),
+    ("Output", ("output", "output_format", "show_all", "explain", "summary_only", "report",
+                "report_paper", "excel_bom", "manifest_path")),
     ("Engine", ("engine", "master")),
 )  # fmt: skip
 """The sections of ``audit --help`` and ``batch --help`` (:mod:`.sections`)."""
