@@ -341,9 +341,8 @@ def accrue_columns(
     below = pl.col("__limit").is_not_null() & (pl.col("__total") < pl.col("__limit")) & pl.col("kx")
     followed = followed.with_columns(__missing=missing, __below=below, __past=past.cast(pl.Int64))
     followed = followed.with_columns(__all=pl.col("__past").cum_sum())
-    followed = followed.with_columns(
-        __reviewed=past & (_running("__past", key) == 1),
-        __first=_first_kx(first_day),
+    followed = _with_first_kx(
+        followed.with_columns(__reviewed=past & (_running("__past", key) == 1)), first_day
     )
     flags = ("__missing", "__below", "__reviewed", "__first")
     flagged = followed.filter(pl.any_horizontal(flags)).sort("day", "line")
@@ -401,22 +400,29 @@ def _totals(
     return {key: cents(value) for key, value in totals.items()}
 
 
-def _first_kx(first_day: FirstDay) -> pl.Expr:
-    """Of :func:`accrue`'s ``kx-first-day``: the line with KX of least line number on the
-    first date of service of its patient's year (or bucket's), with a threshold and no
-    starting amount for its bucket."""
+def _with_first_kx(frame: pl.DataFrame, first_day: FirstDay) -> pl.DataFrame:
+    """``frame`` with ``__first``, :func:`accrue`'s ``kx-first-day``: the line with KX of
+    least line number on the first date of service of its patient's year (or bucket's),
+    with a threshold and no starting amount for its bucket. Each step is a column of its
+    own: a window over a filter of another window is evaluated group by group."""
     import polars as pl
 
     if first_day == "off":
-        return pl.lit(False)
+        return frame.with_columns(__first=pl.lit(False))
     scope = ["patient", "__year", *(["bucket"] if first_day == "bucket" else [])]
-    kx = (
+    candidate = (
         pl.col("kx")
-        & (pl.col("day") == pl.col("day").min().over(scope))
+        & (pl.col("day") == pl.col("__first_day"))
         & pl.col("__limit").is_not_null()
         & (pl.col("__start").fill_null(0) == 0)
     )
-    return kx & (pl.col("line") == pl.col("line").filter(kx).min().over(scope))
+    first_line = pl.when(pl.col("__candidate")).then(pl.col("line")).min().over(scope)
+    return (
+        frame.with_columns(__first_day=pl.col("day").min().over(scope))
+        .with_columns(__candidate=candidate)
+        .with_columns(__first=pl.col("__candidate") & (pl.col("line") == first_line))
+        .drop("__first_day", "__candidate")
+    )
 
 
 def _running(value: str, key: list[str]) -> pl.Expr:
