@@ -1,0 +1,532 @@
+"""Episodes of care: a patient's dated services under one discipline (PT, OT, SLP are
+separate plans of care) read across the whole file, and what an auditor asks of them.
+
+Each service line is a *fact*: the patient, the discipline, the date of service, what the
+code is (an evaluation, a re-evaluation, or treatment), the plan of care the line states
+(``poc_start``, ``certified_through``) and the date of a progress report it records. The
+findings, one row per patient, discipline and kind:
+
+- ``treatment_before_evaluation``: treatment days before the first evaluation of that
+  patient and discipline in the file (an evaluation later in the file shows the episode
+  began there; a patient with no evaluation in the file began before it, and is not named).
+- ``plan_over_90_days``: a plan whose ``certified_through`` is more than
+  :data:`PLAN_DAYS` days after its ``poc_start``. Ch. 15 220.1.3 B: the duration of the
+  initial plan is that of the plan or "90 calendar days from the date of the initial
+  treatment, whichever is less". Whether the 90 days count the first day is not stated:
+  this takes the lenient reading (a plan ending on day 91 counted from day 1 passes);
+  UNCONFIRMED, and ``plan_days`` is a parameter.
+- ``outside_plan``: a treatment or re-evaluation day before the plan's ``poc_start`` or
+  after its ``certified_through`` (the line's own plan columns). Initial evaluations are
+  left out: the plan is written from them.
+- ``progress_overdue``: more than :data:`PROGRESS_DAYS` treatment days in one progress
+  report period. Ch. 15 220.3 D: "The minimum progress report period shall be at least
+  once every 10 treatment days. The day beginning the first reporting period is the first
+  day of the episode of treatment regardless of whether the service provided on that day
+  is an evaluation, re-evaluation or treatment." Read here: a period begins on an
+  evaluation's day (that day is day 1) or on the first day of service after a progress
+  report or re-evaluation; its 11th day of service is named. That a re-evaluation closes a
+  period as a progress report does is UNCONFIRMED (ch. 15 220.3 C describes it as judging
+  progress toward the goals). Days before the first evaluation, report or re-evaluation in
+  the file are not counted: their period began before the file.
+- ``reevaluation_pattern``: :data:`PATTERN_MIN` or more re-evaluations of one patient and
+  discipline, all the same number of days of service apart, or all the same number of
+  calendar days apart. A pattern to review, not a verdict: Ch. 15 220.3 C describes a
+  re-evaluation as a professional judgment about continued care (progress toward current
+  goals), which a fixed schedule does not show. The measure is unitcalc's own.
+
+Codes: :data:`EVALUATIONS`. CPT defines no re-evaluation code for speech-language
+pathology ("use the evaluation code", Ch. 15 220.3 C): an SLP evaluation after the first
+one in the file is read as a re-evaluation (:data:`NO_REEVALUATION_CODE`).
+
+A line without a discipline (no discipline column, a code of several disciplines, no
+GP/GO/GN) joins its patient's only discipline in the file; with two or none, it is left out
+of the episodes (counted, not silently dropped: ``unassigned`` in :func:`episode_rows`).
+
+Two forms side by side: :func:`patient_findings` reads one patient's facts (the scalar
+form, explainable); :func:`episode_frame` reads every patient's in columns (polars);
+``tests/engine/test_episodes.py`` holds them equal. :func:`word` gives a finding's message.
+
+References:
+    CMS Pub. 100-02, Medicare Benefit Policy Manual, Chapter 15, section 220.1.3 B
+    (duration of the initial certification, at most 90 calendar days) and section 220.3
+    C (re-evaluation; no SLP re-evaluation code) and D (progress report at least once
+    every 10 treatment days), read as the copy at old.bansdoc.gov.bd/eBook/42 pages
+    181, 200.
+    CMS, CY 2025 Physician Fee Schedule final rule, CMS-1807-F, 89 FR 97710, 97912-97918
+    (for dates of service from 1 January 2025 a signed order or referral and the plan's
+    transmission within 30 days meet the initial certification's signature requirement;
+    as summarised by Noridian JE, "Outpatient Therapy Certification Plan of Care", and
+    APTA): the plan's dates are still what this module reads.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+if TYPE_CHECKING:
+    import polars as pl
+
+PLAN_DAYS = 90
+"""Ch. 15 220.1.3 B: an initial certification covers at most 90 calendar days."""
+
+PROGRESS_DAYS = 10
+"""Ch. 15 220.3 D: a progress report at least once every 10 treatment days."""
+
+PATTERN_MIN = 3
+"""Re-evaluations needed before their spacing is a pattern (two gaps): unitcalc's own
+choice, not a billing fact."""
+
+EVALUATIONS: Mapping[str, tuple[str, str]] = {
+    # code -> (discipline, kind). PT 97161-97163 and re-evaluation 97164, OT 97165-97167
+    # and re-evaluation 97168 (CY 2017 PFS final rule, 81 FR 80170; codes.toml sources
+    # fr-pfs-cy2017, cms-cr10176-always); SLP evaluations 92521-92524 (codes.toml sources
+    # asha-2013-slp-evals, cms-cr10176-always: GN only).
+    "97161": ("PT", "evaluation"),
+    "97162": ("PT", "evaluation"),
+    "97163": ("PT", "evaluation"),
+    "97164": ("PT", "re-evaluation"),
+    "97165": ("OT", "evaluation"),
+    "97166": ("OT", "evaluation"),
+    "97167": ("OT", "evaluation"),
+    "97168": ("OT", "re-evaluation"),
+    "92521": ("SLP", "evaluation"),
+    "92522": ("SLP", "evaluation"),
+    "92523": ("SLP", "evaluation"),
+    "92524": ("SLP", "evaluation"),
+}
+"""The evaluation and re-evaluation codes; every other therapy code is treatment."""
+
+NO_REEVALUATION_CODE = frozenset({"SLP"})
+"""Disciplines CPT gives no re-evaluation code (Ch. 15 220.3 C)."""
+
+KINDS = (
+    "treatment_before_evaluation",
+    "plan_over_90_days",
+    "outside_plan",
+    "progress_overdue",
+    "reevaluation_pattern",
+)
+"""The finding kinds, in the order findings of one patient and discipline are listed."""
+
+FACT_SCHEMA = {
+    "patient": "String",
+    "discipline": "String",
+    "date": "String",
+    "kind": "String",
+    "poc_start": "String",
+    "certified_through": "String",
+    "progress": "String",
+    "line": "Int64",
+}
+"""The facts' columns (polars dtype names): dates as ``YYYY-MM-DD`` text, ``kind`` one
+of ``evaluation``, ``re-evaluation``, ``treatment``; ``progress`` the date of a progress
+report the line records (null for none)."""
+
+
+@attrs.frozen
+class Fact:
+    """One service line as the episodes read it."""
+
+    patient: str
+    discipline: str | None
+    date: str
+    kind: str
+    poc_start: str | None = None
+    certified_through: str | None = None
+    progress: str | None = None
+    line: int = 0
+
+
+def code_kind(code: str) -> str:
+    """``evaluation``, ``re-evaluation`` or ``treatment``.
+
+    >>> code_kind("97164"), code_kind("92521"), code_kind("97110")
+    ('re-evaluation', 'evaluation', 'treatment')
+    """
+    return EVALUATIONS.get(code, ("", "treatment"))[1]
+
+
+# --- the scalar form -------------------------------------------------------------------
+
+
+def patient_findings(
+    facts: Sequence[Fact],
+    *,
+    plan_days: int = PLAN_DAYS,
+    progress_days: int | None = PROGRESS_DAYS,
+) -> list[dict[str, Any]]:
+    """One patient's findings from its facts (any order), as :func:`episode_frame` gives
+    them; ``progress_days=None`` skips the progress report check (no column for it)."""
+    named = {fact.discipline for fact in facts if fact.discipline is not None}
+    only = next(iter(named)) if len(named) == 1 else None
+    by_discipline: dict[str, list[Fact]] = {}
+    for fact in facts:
+        discipline = fact.discipline or only
+        if discipline is not None:
+            by_discipline.setdefault(discipline, []).append(fact)
+    out: list[dict[str, Any]] = []
+    for discipline, own in sorted(by_discipline.items()):
+        own = _relabelled(own, discipline)
+        found = [
+            _before_evaluation(own),
+            *_long_plans(own, plan_days),
+            _outside_plan(own),
+            _progress_overdue(own, progress_days) if progress_days is not None else None,
+            _pattern(own),
+        ]
+        for row in found:
+            if row is not None:
+                out.append({"patient": own[0].patient, "discipline": discipline, **row})
+    return sorted(out, key=_order)
+
+
+def _relabelled(facts: list[Fact], discipline: str) -> list[Fact]:
+    """An SLP evaluation after the first one's day is a re-evaluation."""
+    if discipline not in NO_REEVALUATION_CODE:
+        return facts
+    days = [fact.date for fact in facts if fact.kind == "evaluation"]
+    first = min(days, default=None)
+    return [
+        attrs.evolve(fact, kind="re-evaluation")
+        if fact.kind == "evaluation" and first is not None and fact.date > first
+        else fact
+        for fact in facts
+    ]
+
+
+def _found(kind: str, facts: Iterable[Fact], **numbers: Any) -> dict[str, Any]:
+    chosen = list(facts)
+    return {
+        "kind": kind,
+        "dates": sorted({fact.date for fact in chosen}),
+        "lines": sorted(fact.line for fact in chosen),
+        **{"plan_start": None, "plan_through": None, "count": None, "every": None},
+        **numbers,
+    }
+
+
+def _before_evaluation(facts: list[Fact]) -> dict[str, Any] | None:
+    first = min((fact.date for fact in facts if fact.kind == "evaluation"), default=None)
+    early = [f for f in facts if f.kind == "treatment" and first is not None and f.date < first]
+    return _found("treatment_before_evaluation", early) if early else None
+
+
+def _long_plans(facts: list[Fact], plan_days: int) -> list[dict[str, Any]]:
+    plans: dict[tuple[str, str], list[Fact]] = {}
+    for fact in facts:
+        if fact.poc_start is not None and fact.certified_through is not None:
+            plans.setdefault((fact.poc_start, fact.certified_through), []).append(fact)
+    out = []
+    for (start, through), carrying in sorted(plans.items()):
+        days = _days_between(start, through)
+        if days > plan_days:
+            out.append(
+                _found(
+                    "plan_over_90_days",
+                    carrying,
+                    plan_start=start,
+                    plan_through=through,
+                    count=days,
+                )
+            )
+    return out
+
+
+def _days_between(start: str, end: str) -> int:
+    return (datetime.date.fromisoformat(end) - datetime.date.fromisoformat(start)).days
+
+
+def _outside_plan(facts: list[Fact]) -> dict[str, Any] | None:
+    outside = [
+        fact
+        for fact in facts
+        if fact.kind != "evaluation"
+        and (
+            (fact.poc_start is not None and fact.date < fact.poc_start)
+            or (fact.certified_through is not None and fact.date > fact.certified_through)
+        )
+    ]
+    return _found("outside_plan", outside) if outside else None
+
+
+def _progress_overdue(facts: list[Fact], limit: int) -> dict[str, Any] | None:
+    """Walk the days in order: an evaluation opens a period on its day; a progress report
+    or re-evaluation closes the period it falls in; the period's day ``limit + 1`` is
+    named."""
+    service = {fact.date for fact in facts}
+    opens = {fact.date for fact in facts if fact.kind == "evaluation"}
+    closes = {fact.date for fact in facts if fact.kind == "re-evaluation"}
+    closes |= {fact.progress for fact in facts if fact.progress is not None}
+    counted: int | None = None
+    late: set[str] = set()
+    for day in sorted(service | closes):
+        if day in opens:
+            counted = 0
+        if day in service and counted is not None:
+            counted += 1
+            if counted == limit + 1:
+                late.add(day)
+        if day in closes:
+            counted = 0
+    if not late:
+        return None
+    return _found("progress_overdue", (f for f in facts if f.date in late), count=limit)
+
+
+def _pattern(facts: list[Fact]) -> dict[str, Any] | None:
+    service = sorted({fact.date for fact in facts})
+    again = sorted({fact.date for fact in facts if fact.kind == "re-evaluation"})
+    if len(again) < PATTERN_MIN:
+        return None
+    reached = [sum(day <= date for day in service) for date in again]
+    by_visits = {later - earlier for earlier, later in itertools.pairwise(reached)}
+    by_days = {_days_between(a, b) for a, b in itertools.pairwise(again)}
+    if len(by_visits) == 1:
+        every = f"{by_visits.pop()} days of service"
+    elif len(by_days) == 1:
+        every = f"{by_days.pop()} calendar days"
+    else:
+        return None
+    chosen = (fact for fact in facts if fact.kind == "re-evaluation")
+    return _found("reevaluation_pattern", chosen, count=len(again), every=every)
+
+
+def _order(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    plan = (row["plan_start"] or "", row["plan_through"] or "")
+    return (row["patient"], row["discipline"], KINDS.index(row["kind"]), plan, row["dates"])
+
+
+def word(row: Mapping[str, Any]) -> str:
+    """A finding's message, for a biller.
+
+    >>> word({"kind": "outside_plan", "dates": ["2026-03-20", "2026-03-23"]})
+    "service on 2026-03-20, 2026-03-23 outside the plan of care's dates"
+    """
+    kind, dates = row["kind"], ", ".join(row["dates"])
+    if kind == "treatment_before_evaluation":
+        return f"treatment on {dates} before the first evaluation in the file"
+    if kind == "plan_over_90_days":
+        return (
+            f"plan of care {row['plan_start']} to {row['plan_through']} runs {row['count']} "
+            "days, more than the 90 calendar days of a certification (Ch. 15 220.1.3 B)"
+        )
+    if kind == "outside_plan":
+        return f"service on {dates} outside the plan of care's dates"
+    if kind == "progress_overdue":
+        return (
+            f"no progress report, re-evaluation or evaluation within {row['count']} "
+            f"treatment days: {dates} is past them (Ch. 15 220.3 D)"
+        )
+    return (
+        f"pattern to review: {row['count']} re-evaluations, one every {row['every']} "
+        f"({dates}); a re-evaluation follows a change in status, not a schedule"
+    )
+
+
+# --- the columnar form -----------------------------------------------------------------
+
+
+def episode_frame(
+    facts: pl.DataFrame,
+    *,
+    plan_days: int = PLAN_DAYS,
+    progress_days: int | None = PROGRESS_DAYS,
+) -> pl.DataFrame:
+    """The columnar form of :func:`patient_findings` over every patient's facts
+    (:data:`FACT_SCHEMA`): one row per finding, the same columns, in the same order."""
+    import polars as pl
+
+    named = pl.col("discipline").drop_nulls()
+    only = pl.when(named.n_unique().over("patient") == 1).then(named.first().over("patient"))
+    facts = facts.with_columns(
+        pl.when(pl.col("discipline").is_null()).then(only).otherwise(pl.col("discipline"))
+    ).filter(pl.col("discipline").is_not_null())
+    episode = ["patient", "discipline"]
+    first_eval = pl.col("date").filter(pl.col("kind") == "evaluation").min().over(episode)
+    facts = facts.with_columns(
+        pl.when(
+            (pl.col("kind") == "evaluation")
+            & pl.col("discipline").is_in(list(NO_REEVALUATION_CODE))
+            & (pl.col("date") > first_eval)
+        )
+        .then(pl.lit("re-evaluation"))
+        .otherwise(pl.col("kind"))
+        .alias("kind")
+    )
+    parts = [
+        _before_evaluation_frame(facts, episode),
+        _long_plans_frame(facts, episode, plan_days),
+        _outside_plan_frame(facts, episode),
+        _pattern_frame(facts, episode),
+    ]
+    if progress_days is not None:
+        parts.append(_progress_frame(facts, episode, progress_days))
+    found = pl.concat([_shaped(part) for part in parts], how="vertical")
+    order = pl.col("kind").replace_strict(list(KINDS), list(range(len(KINDS))))
+    plan = [pl.col("plan_start").fill_null(""), pl.col("plan_through").fill_null("")]
+    return found.sort(*episode, order, *plan, pl.col("dates").list.first()).select(_COLUMNS)
+
+
+_COLUMNS = [
+    "patient", "discipline", "kind", "dates", "lines",
+    "plan_start", "plan_through", "count", "every",
+]  # fmt: skip
+
+
+def _shaped(found: pl.DataFrame) -> pl.DataFrame:
+    import polars as pl
+
+    defaults = {
+        "plan_start": pl.String,
+        "plan_through": pl.String,
+        "count": pl.Int64,
+        "every": pl.String,
+    }
+    found = found.with_columns(
+        pl.lit(None, dtype=dtype).alias(name)
+        for name, dtype in defaults.items()
+        if name not in found.columns
+    )
+    return found.with_columns(
+        pl.col("dates").list.unique().list.sort(),
+        pl.col("lines").list.sort(),
+        pl.col("count").cast(pl.Int64),
+    ).select(_COLUMNS)
+
+
+def _gathered(chosen: pl.DataFrame, keys: list[str], kind: str) -> pl.DataFrame:
+    import polars as pl
+
+    return chosen.group_by(keys).agg(
+        pl.lit(kind).alias("kind"), pl.col("date").alias("dates"), pl.col("line").alias("lines")
+    )
+
+
+def _before_evaluation_frame(facts: pl.DataFrame, episode: list[str]) -> pl.DataFrame:
+    import polars as pl
+
+    first = pl.col("date").filter(pl.col("kind") == "evaluation").min().over(episode)
+    early = facts.filter((pl.col("kind") == "treatment") & (pl.col("date") < first))
+    return _gathered(early, episode, "treatment_before_evaluation")
+
+
+def _long_plans_frame(facts: pl.DataFrame, episode: list[str], plan_days: int) -> pl.DataFrame:
+    import polars as pl
+
+    span = (
+        pl.col("certified_through").str.to_date("%Y-%m-%d")
+        - pl.col("poc_start").str.to_date("%Y-%m-%d")
+    ).dt.total_days()
+    long = facts.filter(
+        pl.col("poc_start").is_not_null() & pl.col("certified_through").is_not_null()
+    ).filter(span > plan_days)
+    plan = [*episode, "poc_start", "certified_through"]
+    return _gathered(
+        long.with_columns(span.alias("count")), [*plan, "count"], "plan_over_90_days"
+    ).rename({"poc_start": "plan_start", "certified_through": "plan_through"})
+
+
+def _outside_plan_frame(facts: pl.DataFrame, episode: list[str]) -> pl.DataFrame:
+    import polars as pl
+
+    outside = (pl.col("date") < pl.col("poc_start")).fill_null(False) | (
+        pl.col("date") > pl.col("certified_through")
+    ).fill_null(False)
+    chosen = facts.filter((pl.col("kind") != "evaluation") & outside)
+    return _gathered(chosen, episode, "outside_plan")
+
+
+def _days(facts: pl.DataFrame, episode: list[str]) -> pl.DataFrame:
+    """One row per patient, discipline and day (of service or of a progress report),
+    in date order: whether it is a day of service, opens or closes a period."""
+    import polars as pl
+
+    served = facts.group_by([*episode, "date"]).agg(
+        pl.lit(True).alias("service"),
+        (pl.col("kind") == "evaluation").any().alias("opens"),
+        (pl.col("kind") == "re-evaluation").any().alias("closes"),
+    )
+    reports = (
+        facts.filter(pl.col("progress").is_not_null())
+        .select(*episode, pl.col("progress").alias("date"))
+        .unique()
+        .with_columns(pl.lit(True).alias("reported"))
+    )
+    days = served.join(reports, on=[*episode, "date"], how="full", coalesce=True)
+    return days.with_columns(
+        pl.col("service").fill_null(False),
+        pl.col("opens").fill_null(False),
+        (pl.col("closes").fill_null(False) | pl.col("reported").fill_null(False)).alias("closes"),
+    ).sort(*episode, "date")
+
+
+def _progress_frame(facts: pl.DataFrame, episode: list[str], limit: int) -> pl.DataFrame:
+    import polars as pl
+
+    days = _days(facts, episode)
+    opened = pl.col("opens").cast(pl.Int64)
+    closed = pl.col("closes").cast(pl.Int64)
+    # A period's number: the openings up to this day and the closings before it. Days
+    # before the first opening or closing are in period 0, not counted.
+    period = (opened.cum_sum() + closed.cum_sum() - closed).over(episode).alias("period")
+    days = days.with_columns(period)
+    number = pl.col("service").cast(pl.Int64).cum_sum().over([*episode, "period"])
+    late = days.filter((pl.col("period") > 0) & pl.col("service") & (number == limit + 1)).select(
+        *episode, "date"
+    )
+    chosen = facts.join(late, on=[*episode, "date"], how="semi")
+    return _gathered(chosen, episode, "progress_overdue").with_columns(
+        pl.lit(limit, dtype=pl.Int64).alias("count")
+    )
+
+
+def _pattern_frame(facts: pl.DataFrame, episode: list[str]) -> pl.DataFrame:
+    import polars as pl
+
+    days = _days(facts, episode).filter(pl.col("service"))
+    reached = days.with_columns(pl.col("service").cast(pl.Int64).cum_sum().over(episode).alias("n"))
+    again = (
+        facts.filter(pl.col("kind") == "re-evaluation")
+        .select(*episode, "date")
+        .unique()
+        .join(reached.select(*episode, "date", "n"), on=[*episode, "date"])
+        .sort(*episode, "date")
+        .with_columns(
+            pl.col("n").diff().over(episode).alias("by_visits"),
+            pl.col("date")
+            .str.to_date("%Y-%m-%d")
+            .diff()
+            .dt.total_days()
+            .over(episode)
+            .alias("by_days"),
+        )
+    )
+    spacing = again.group_by(episode).agg(
+        pl.len().alias("count"),
+        pl.col("by_visits").drop_nulls().unique().alias("visits"),
+        pl.col("by_days").drop_nulls().unique().alias("days"),
+    )
+    every = (
+        pl.when(pl.col("visits").list.len() == 1)
+        .then(pl.col("visits").list.first().cast(pl.String) + " days of service")
+        .when(pl.col("days").list.len() == 1)
+        .then(pl.col("days").list.first().cast(pl.String) + " calendar days")
+    )
+    pattern = (
+        spacing.filter(pl.col("count") >= PATTERN_MIN)
+        .with_columns(every.alias("every"))
+        .filter(pl.col("every").is_not_null())
+        .select(*episode, "count", "every")
+    )
+    chosen = facts.filter(pl.col("kind") == "re-evaluation").join(pattern, on=episode)
+    return _gathered(chosen, [*episode, "count", "every"], "reevaluation_pattern")
+
+
+def frame_rows(found: pl.DataFrame) -> list[dict[str, Any]]:
+    """The columnar findings as the scalar form gives them."""
+    return [dict(row) for row in found.iter_rows(named=True)]
