@@ -39,6 +39,7 @@ CAP_ORDERS: tuple[CapOrder, ...] = ("claim", "largest")
 _KEYS = frozenset(
     {
         "label",
+        "requires_visit_times",
         "rule",
         "daily_unit_cap",
         "visit_unit_cap",
@@ -90,6 +91,9 @@ class PayerProfile:
     medicare: bool = False
     """The payer is Medicare (Part B): its rows follow the KX threshold in
     ``unitcalc audit --fees`` (docs/payment.md); other payers' rows do not."""
+    requires_visit_times: bool = False
+    """The payer asks each visit's time in and out (or its total treatment time): an
+    audit names the lines without them (docs/audit.md, "Time in and out")."""
 
     @property
     def has_caps(self) -> bool:
@@ -195,6 +199,9 @@ def _profile(text: str, source_name: str, name: str, body: Any) -> PayerProfile:
     medicare = body.get("medicare", False)
     if not isinstance(medicare, bool):
         raise fail("medicare", f"must be true or false, not {medicare!r}")
+    requires_visit_times = body.get("requires_visit_times", False)
+    if not isinstance(requires_visit_times, bool):
+        raise fail("requires_visit_times", f"must be true or false, not {requires_visit_times!r}")
     texts = {}
     for key in ("label", "source", "note", "fees"):
         value = body.get(key, "")
@@ -216,6 +223,7 @@ def _profile(text: str, source_name: str, name: str, body: Any) -> PayerProfile:
         note=texts["note"],
         fees=_beside(texts["fees"], source_name),
         medicare=medicare,
+        requires_visit_times=requires_visit_times,
     )
 
 
