@@ -17,6 +17,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from ..core.errors import OutputProblem
 from ..engine.audit import STATUSES
+from .episode_texts import EPISODE_COLUMNS, checks_text, episode_rows
 from .findings_table import KX_COLUMNS
 from .summary import Summary
 from .texts import summary_rows
@@ -91,12 +92,24 @@ def write_report(
         # More than 480 timed minutes in a day across patients (OIG OEI-04-09-00540).
         parts.append("<h2>Providers' days over 8 hours (OIG OEI-04-09-00540)</h2>")
         parts.append(_findings_table(DAY_COLUMNS, long_days))
+    parts += _episodes(summary)
     kx = (summary.payment or {}).get("kx", {}).get("findings")
     if kx:
         parts.append(f"<h2>KX threshold ({len(kx):,})</h2>")
         parts.append(_findings_table(KX_COLUMNS, kx))
     parts.append("</body></html>\n")
     out.write("\n".join(parts))
+
+
+def _episodes(summary: Summary) -> list[str]:
+    """The episodes of care and visit time section: which checks ran, the findings."""
+    rows = episode_rows(summary)
+    if rows is None:
+        return []
+    heading = f"<h2>Episodes of care and visit times ({len(rows):,})</h2>"
+    ran = f'<p class="note">{html.escape(checks_text(summary))}</p>'
+    table = _findings_table(EPISODE_COLUMNS, rows) if rows else ""
+    return [heading, ran, table.replace('id="findings"', 'id="episodes"')]
 
 
 def _pairs(rows: Sequence[tuple[str, Any]]) -> str:

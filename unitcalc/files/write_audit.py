@@ -14,6 +14,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 
 from ..engine.audit import STATUSES
 from .cells import CsvRows, safe_row
+from .episode_texts import episodes_text
 from .evaluate import Group
 from .findings_table import AMOUNT_COLUMNS, audit_columns, finding_row, kx_rows
 from .layout import Layout
@@ -183,11 +184,13 @@ class AuditWriter:
             if summary.providers:
                 out.write(provider_text(summary))
             out.write(payment_text(summary))
+            out.write(episodes_text(summary))
         else:
             out.write(summary_text(summary))
             if summary.providers:
                 out.write(provider_text(summary))
             out.write(payment_text(summary))
+            out.write(episodes_text(summary))
             if self.findings:
                 out.write("\nFindings:\n")
             self.spool.copy_to(out)
