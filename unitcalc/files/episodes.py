@@ -282,7 +282,8 @@ def part_visits(loaded: Loaded, options: Options) -> list[dict[str, Any]]:
         given = pl.col(TOTAL).is_not_null() | (
             pl.col(TIMES[0]).is_not_null() & pl.col(TIMES[1]).is_not_null()
         )
-        missing = rows.filter(pl.col(PAYER).is_in(asking) & ~given)
+        # A visit whose start and end (or total) are on any of its lines has them.
+        missing = rows.filter(pl.col(PAYER).is_in(asking) & ~given.any().over("__visit"))
         gathered = (
             missing.group_by("__visit")
             .agg(pl.col(LINE).sort(), pl.col(PAYER).first())
