@@ -179,6 +179,6 @@ def test_payer_asking_for_visit_times_names_the_lines(tmp_path: Path) -> None:
     )
     _, found = episodes(path, "--payers", str(profiles))
     assert [(row["patient"], row["kind"], row["lines"]) for row in found] == [
-        ("p4 / 2026-03-02", "minutes_exceed_visit", [6]),
         ("p2 / 2026-03-02", "visit_times_missing", [4]),
+        ("p4 / 2026-03-02", "minutes_exceed_visit", [6]),
     ]

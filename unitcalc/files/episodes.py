@@ -25,7 +25,14 @@ from ..core.disciplines import THERAPY_MODIFIERS
 from ..core.errors import FileProblem
 from ..core.text import echo
 from ..core.values import date_column, minutes_column
-from ..engine.episodes import EVALUATIONS, FACT_SCHEMA, PROGRESS_DAYS, episode_frame, word
+from ..engine.episodes import (
+    EVALUATIONS,
+    FACT_SCHEMA,
+    KINDS,
+    PROGRESS_DAYS,
+    episode_frame,
+    word,
+)
 from ..engine.visit_span import span_frame
 from .check import CODE, DISCIPLINE, MINUTES, MODIFIERS, MONTHLY, PAYER, key_names
 from .read import ERROR, LINE
@@ -43,6 +50,9 @@ TIMES = ("visit_start", "visit_end")
 TOTAL = "treatment_minutes"
 COLUMNS = (*PLAN, PROGRESS, *TIMES, TOTAL)
 """The optional columns these checks read."""
+
+VISIT_KINDS = ("minutes_exceed_visit", "visit_times_missing")
+"""The kinds of the time in and out findings, listed after the episodes'."""
 
 _YES = ("yes", "y", "true", "1", "x")
 _NO = ("", "no", "n", "false", "0")
@@ -341,3 +351,12 @@ def decide(facts: Sequence[pl.DataFrame], layout: Layout | None) -> list[dict[st
             }
         )
     return out
+
+
+def finding_order(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The order findings are listed in: the episodes' by patient, discipline and kind,
+    then the visits' by their key; whichever part or process found them."""
+    kinds = (*KINDS, *VISIT_KINDS)
+    visit = row["kind"] in VISIT_KINDS
+    who = (row["patient"], row["discipline"] or "", kinds.index(row["kind"]))
+    return (visit, *who, row["dates"], row["lines"])

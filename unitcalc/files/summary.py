@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ..engine.providers import provider_rows, tally, tally_day
-from .episodes import checks, decide, found_columns
+from .episodes import checks, decide, finding_order, found_columns
 
 if TYPE_CHECKING:
     import polars as pl
@@ -48,6 +48,9 @@ class Summary:
     """Every part's service lines as episode facts, decided at the end (:meth:`episodes`)."""
     visit_findings: list[dict[str, Any]] = attrs.Factory(list)
     """The visits whose minutes exceed their span, or lack the times a payer asks."""
+    episodes_decided: list[dict[str, Any]] = attrs.Factory(list)
+    """Episode findings decided where the facts were (a Spark partition, which holds
+    every row of its patients), sent whole."""
     date_formats: tuple[str, ...] = ()
     """How the dates of service were written (``iso``, ``us``): two means mixed."""
     encoding: str | None = None
@@ -103,7 +106,8 @@ class Summary:
     def episodes(self) -> list[dict[str, Any]]:
         """The findings of the episodes of care and of time in and out
         (:mod:`unitcalc.files.episodes`)."""
-        return decide(self.episode_facts, self.layout) + self.visit_findings
+        found = decide(self.episode_facts, self.layout)
+        return sorted([*found, *self.visit_findings, *self.episodes_decided], key=finding_order)
 
     def checks_dict(self, found: list[dict[str, Any]]) -> dict[str, str] | None:
         """Which of these checks ran and which were skipped for want of a column; None
@@ -122,6 +126,7 @@ class Summary:
                 "date_formats": list(self.date_formats),
                 "providers": {name: list(totals) for name, totals in self.providers.items()},
                 "days": [[name, date, minutes] for (name, date), minutes in self.days.items()],
+                "episodes_decided": self.episodes(),
                 "detected": list(self.detected),
             }
         out: dict[str, Any] = {
@@ -164,6 +169,7 @@ class Summary:
             edits=data["edits"],
             providers={name: list(totals) for name, totals in data["providers"].items()},
             days={(name, date): minutes for name, date, minutes in data.get("days", ())},
+            episodes_decided=list(data.get("episodes_decided", ())),
             layout=layout,
             date_formats=tuple(data["date_formats"]),
             encoding=read.get("encoding"),
@@ -204,6 +210,7 @@ class Summary:
             layout=self.layout or other.layout,
             episode_facts=[*self.episode_facts, *other.episode_facts],
             visit_findings=[*self.visit_findings, *other.visit_findings],
+            episodes_decided=[*self.episodes_decided, *other.episodes_decided],
             date_formats=tuple(sorted({*self.date_formats, *other.date_formats})),
             encoding=self.encoding,
             delimiter=self.delimiter,
