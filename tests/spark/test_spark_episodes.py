@@ -59,3 +59,15 @@ def test_spark_episodes_are_the_local_engines(
     assert {"treatment_before_evaluation", "plan_over_90_days", "minutes_exceed_visit"} <= kinds
     assert found["spark"]["checks"] == found["local"]["checks"]
     assert found["spark"]["episodes"] == found["local"]["episodes"]
+
+
+def test_spark_names_an_unreadable_plan_date(spark: SparkSession, tmp_path: Path) -> None:
+    path = tmp_path / "visits.csv"
+    path.write_text(HEADER + "p1,2026-03-02,97110,30,2,March 3,,,,\n", encoding="utf-8")
+    output = tmp_path / "audit.json"
+    result = run(
+        "audit", str(path), "--output", str(output), "--engine", "spark", "--master", "local[2]"
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "visits.csv, line 2: poc_start 'March 3' is not a date" in result.output
+    assert not output.exists()

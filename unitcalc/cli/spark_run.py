@@ -88,6 +88,9 @@ def _run_spark(
         _extras(writer, summary, file, report=report, manifest_path=manifest_path)
     except (PySparkException, Py4JError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        said = str(exc).partition("FileProblem: ")[2].splitlines()
+        if said:  # a value a partition could not read (docs/audit.md, "Episodes of care")
+            raise InputError(f"{file}, {said[0].removeprefix(', ')}") from exc
         raise InputError(f"Spark could not finish the audit of {file}: {first}") from exc
     finally:
         writer.close()
