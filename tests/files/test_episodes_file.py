@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 from click.testing import CliRunner
 
@@ -65,6 +66,18 @@ def test_episode_findings_in_every_output(tmp_path: Path) -> None:
     sheet = list(load_workbook(book)["Episodes"].iter_rows(values_only=True))
     assert sheet[0] == ("patient", "discipline", "kind", "dates", "lines", "message")
     assert sheet[2][:5] == ("p1", "PT", "plan_over_90_days", "2026-03-03, 2026-03-04", "3, 4, 5")
+    # CSV and Parquet: rows of the findings table after the groups', status the kind.
+    _, csv_text = audit(path, "--format", "csv")
+    assert csv_text.splitlines()[2] == (
+        "p1 PT,treatment_before_evaluation,,,,,2,treatment on 2026-03-02 before the first "
+        "evaluation in the file,,p1,2026-03-02,,"
+    )
+    table = tmp_path / "audit.parquet"
+    audit(path, "--format", "parquet", "--output", str(table))
+    statuses = pl.read_parquet(table).get_column("status").to_list()
+    assert statuses == [
+        "over", "treatment_before_evaluation", "plan_over_90_days", "minutes_exceed_visit",
+    ]  # fmt: skip
     report = tmp_path / "report.html"
     audit(path, "--report", str(report))
     html = report.read_text(encoding="utf-8")
@@ -79,6 +92,7 @@ def test_a_file_without_the_columns_is_written_as_before(tmp_path: Path) -> None
     assert (checks, found) == (None, None)
     _, table = audit(path)
     assert "Checks:" not in table
+    assert len(audit(path, "--format", "csv")[1].splitlines()) == 1  # the header: all ok
     # Without the columns, a finding still brings the section, with the checks skipped.
     path.write_text(HEADER + "\np1,2026-03-02,97110,30,2\np1,2026-03-03,97161,45,1\n")
     checks, found = episodes(path)

@@ -6,6 +6,7 @@ optional columns and without such a finding (:meth:`.Summary.checks_dict`)."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from ..core.text import count_of
@@ -66,3 +67,25 @@ def episodes_text(summary: Summary) -> str:
             f"  ... and {len(found) - SHOWN:,} more: write them all with --format json or xlsx"
         )
     return "\n".join(lines) + "\n"
+
+
+def episode_table_rows(
+    summary: Summary, key_roles: Sequence[str], *, amounts: bool
+) -> list[list[Any]]:
+    """The episode and visit time findings as rows of the findings table, after the
+    groups' (status: the finding's kind; the patient and first date in the key columns),
+    for the outputs that hold only that table (CSV, Parquet); none when nothing is to be
+    said."""
+    found = summary.episodes()
+    if summary.checks_dict(found) is None:
+        return []
+    rows = []
+    for row in found:
+        visit = row["discipline"] is None
+        group = row["patient"] if visit else f"{row['patient']} {row['discipline']}"
+        key = {} if visit else {"patient_id": row["patient"], "date_of_service": row["dates"][0]}
+        lines = " ".join(str(line) for line in row["lines"])
+        cells = [group, row["kind"], "", "", "", "", lines, row["message"], ""]
+        cells += [*(key.get(role, "") for role in key_roles), "", ""]
+        rows.append(cells + (["", "", ""] if amounts else []))
+    return rows
