@@ -12,15 +12,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from unitcalc.engine.episodes import (
-    FACT_SCHEMA,
-    Fact,
-    code_kind,
-    episode_frame,
-    frame_rows,
-    patient_findings,
-    word,
-)
+from unitcalc.engine.episode_facts import FACT_SCHEMA, Fact, code_kind
+from unitcalc.engine.episodes import episode_frame, frame_rows, patient_findings, word
 
 START = datetime.date(2026, 3, 2)
 

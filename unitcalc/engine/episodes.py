@@ -44,7 +44,9 @@ of the episodes (counted, not silently dropped: ``unassigned`` in :func:`episode
 
 Two forms side by side: :func:`patient_findings` reads one patient's facts (the scalar
 form, explainable); :func:`episode_frame` reads every patient's in columns (polars);
-``tests/engine/test_episodes.py`` holds them equal. :func:`word` gives a finding's message.
+``tests/engine/test_episodes.py`` holds them equal. The facts, codes and limits are in
+:mod:`.episode_facts`; the progress report periods and re-evaluation patterns, each in
+both forms, in :mod:`.episode_periods`. :func:`word` gives a finding's message.
 
 References:
     CMS Pub. 100-02, Medicare Benefit Policy Manual, Chapter 15, section 220.1.3 B
@@ -61,94 +63,25 @@ References:
 
 from __future__ import annotations
 
-import datetime
-import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from .episode_facts import (
+    KINDS,
+    NO_REEVALUATION_CODE,
+    PLAN_DAYS,
+    PROGRESS_DAYS,
+    Fact,
+    days_between,
+    finding,
+    gathered,
+)
+from .episode_periods import pattern_frame, progress_frame, progress_overdue, reevaluation_pattern
+
 if TYPE_CHECKING:
     import polars as pl
-
-PLAN_DAYS = 90
-"""Ch. 15 220.1.3 B: an initial certification covers at most 90 calendar days."""
-
-PROGRESS_DAYS = 10
-"""Ch. 15 220.3 D: a progress report at least once every 10 treatment days."""
-
-PATTERN_MIN = 3
-"""Re-evaluations needed before their spacing is a pattern (two gaps): unitcalc's own
-choice, not a billing fact."""
-
-EVALUATIONS: Mapping[str, tuple[str, str]] = {
-    # code -> (discipline, kind). PT 97161-97163 and re-evaluation 97164, OT 97165-97167
-    # and re-evaluation 97168 (CY 2017 PFS final rule, 81 FR 80170; codes.toml sources
-    # fr-pfs-cy2017, cms-cr10176-always); SLP evaluations 92521-92524 (codes.toml sources
-    # asha-2013-slp-evals, cms-cr10176-always: GN only).
-    "97161": ("PT", "evaluation"),
-    "97162": ("PT", "evaluation"),
-    "97163": ("PT", "evaluation"),
-    "97164": ("PT", "re-evaluation"),
-    "97165": ("OT", "evaluation"),
-    "97166": ("OT", "evaluation"),
-    "97167": ("OT", "evaluation"),
-    "97168": ("OT", "re-evaluation"),
-    "92521": ("SLP", "evaluation"),
-    "92522": ("SLP", "evaluation"),
-    "92523": ("SLP", "evaluation"),
-    "92524": ("SLP", "evaluation"),
-}
-"""The evaluation and re-evaluation codes; every other therapy code is treatment."""
-
-NO_REEVALUATION_CODE = frozenset({"SLP"})
-"""Disciplines CPT gives no re-evaluation code (Ch. 15 220.3 C)."""
-
-KINDS = (
-    "treatment_before_evaluation",
-    "plan_over_90_days",
-    "outside_plan",
-    "progress_overdue",
-    "reevaluation_pattern",
-)
-"""The finding kinds, in the order findings of one patient and discipline are listed."""
-
-FACT_SCHEMA = {
-    "patient": "String",
-    "discipline": "String",
-    "date": "String",
-    "kind": "String",
-    "poc_start": "String",
-    "certified_through": "String",
-    "progress": "String",
-    "line": "Int64",
-}
-"""The facts' columns (polars dtype names): dates as ``YYYY-MM-DD`` text, ``kind`` one
-of ``evaluation``, ``re-evaluation``, ``treatment``; ``progress`` the date of a progress
-report the line records (null for none)."""
-
-
-@attrs.frozen
-class Fact:
-    """One service line as the episodes read it."""
-
-    patient: str
-    discipline: str | None
-    date: str
-    kind: str
-    poc_start: str | None = None
-    certified_through: str | None = None
-    progress: str | None = None
-    line: int = 0
-
-
-def code_kind(code: str) -> str:
-    """``evaluation``, ``re-evaluation`` or ``treatment``.
-
-    >>> code_kind("97164"), code_kind("92521"), code_kind("97110")
-    ('re-evaluation', 'evaluation', 'treatment')
-    """
-    return EVALUATIONS.get(code, ("", "treatment"))[1]
 
 
 # --- the scalar form -------------------------------------------------------------------
@@ -176,8 +109,8 @@ def patient_findings(
             _before_evaluation(own),
             *_long_plans(own, plan_days),
             _outside_plan(own),
-            _progress_overdue(own, progress_days) if progress_days is not None else None,
-            _pattern(own),
+            progress_overdue(own, progress_days) if progress_days is not None else None,
+            reevaluation_pattern(own),
         ]
         for row in found:
             if row is not None:
@@ -199,21 +132,10 @@ def _relabelled(facts: list[Fact], discipline: str) -> list[Fact]:
     ]
 
 
-def _found(kind: str, facts: Iterable[Fact], **numbers: Any) -> dict[str, Any]:
-    chosen = list(facts)
-    return {
-        "kind": kind,
-        "dates": sorted({fact.date for fact in chosen}),
-        "lines": sorted(fact.line for fact in chosen),
-        **{"plan_start": None, "plan_through": None, "count": None, "every": None},
-        **numbers,
-    }
-
-
 def _before_evaluation(facts: list[Fact]) -> dict[str, Any] | None:
     first = min((fact.date for fact in facts if fact.kind == "evaluation"), default=None)
     early = [f for f in facts if f.kind == "treatment" and first is not None and f.date < first]
-    return _found("treatment_before_evaluation", early) if early else None
+    return finding("treatment_before_evaluation", early) if early else None
 
 
 def _long_plans(facts: list[Fact], plan_days: int) -> list[dict[str, Any]]:
@@ -223,10 +145,10 @@ def _long_plans(facts: list[Fact], plan_days: int) -> list[dict[str, Any]]:
             plans.setdefault((fact.poc_start, fact.certified_through), []).append(fact)
     out = []
     for (start, through), carrying in sorted(plans.items()):
-        days = _days_between(start, through)
+        days = days_between(start, through)
         if days > plan_days:
             out.append(
-                _found(
+                finding(
                     "plan_over_90_days",
                     carrying,
                     plan_start=start,
@@ -235,10 +157,6 @@ def _long_plans(facts: list[Fact], plan_days: int) -> list[dict[str, Any]]:
                 )
             )
     return out
-
-
-def _days_between(start: str, end: str) -> int:
-    return (datetime.date.fromisoformat(end) - datetime.date.fromisoformat(start)).days
 
 
 def _outside_plan(facts: list[Fact]) -> dict[str, Any] | None:
@@ -251,49 +169,7 @@ def _outside_plan(facts: list[Fact]) -> dict[str, Any] | None:
             or (fact.certified_through is not None and fact.date > fact.certified_through)
         )
     ]
-    return _found("outside_plan", outside) if outside else None
-
-
-def _progress_overdue(facts: list[Fact], limit: int) -> dict[str, Any] | None:
-    """Walk the days in order: an evaluation opens a period on its day; a progress report
-    or re-evaluation closes the period it falls in; the period's day ``limit + 1`` is
-    named."""
-    service = {fact.date for fact in facts}
-    opens = {fact.date for fact in facts if fact.kind == "evaluation"}
-    closes = {fact.date for fact in facts if fact.kind == "re-evaluation"}
-    closes |= {fact.progress for fact in facts if fact.progress is not None}
-    counted: int | None = None
-    late: set[str] = set()
-    for day in sorted(service | closes):
-        if day in opens:
-            counted = 0
-        if day in service and counted is not None:
-            counted += 1
-            if counted == limit + 1:
-                late.add(day)
-        if day in closes:
-            counted = 0
-    if not late:
-        return None
-    return _found("progress_overdue", (f for f in facts if f.date in late), count=limit)
-
-
-def _pattern(facts: list[Fact]) -> dict[str, Any] | None:
-    service = sorted({fact.date for fact in facts})
-    again = sorted({fact.date for fact in facts if fact.kind == "re-evaluation"})
-    if len(again) < PATTERN_MIN:
-        return None
-    reached = [sum(day <= date for day in service) for date in again]
-    by_visits = {later - earlier for earlier, later in itertools.pairwise(reached)}
-    by_days = {_days_between(a, b) for a, b in itertools.pairwise(again)}
-    if len(by_visits) == 1:
-        every = f"{by_visits.pop()} days of service"
-    elif len(by_days) == 1:
-        every = f"{by_days.pop()} calendar days"
-    else:
-        return None
-    chosen = (fact for fact in facts if fact.kind == "re-evaluation")
-    return _found("reevaluation_pattern", chosen, count=len(again), every=every)
+    return finding("outside_plan", outside) if outside else None
 
 
 def _order(row: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -362,10 +238,10 @@ def episode_frame(
         _before_evaluation_frame(facts, episode),
         _long_plans_frame(facts, episode, plan_days),
         _outside_plan_frame(facts, episode),
-        _pattern_frame(facts, episode),
+        pattern_frame(facts, episode),
     ]
     if progress_days is not None:
-        parts.append(_progress_frame(facts, episode, progress_days))
+        parts.append(progress_frame(facts, episode, progress_days))
     found = pl.concat([_shaped(part) for part in parts], how="vertical")
     order = pl.col("kind").replace_strict(list(KINDS), list(range(len(KINDS))))
     plan = [pl.col("plan_start").fill_null(""), pl.col("plan_through").fill_null("")]
@@ -399,20 +275,12 @@ def _shaped(found: pl.DataFrame) -> pl.DataFrame:
     ).select(_COLUMNS)
 
 
-def _gathered(chosen: pl.DataFrame, keys: list[str], kind: str) -> pl.DataFrame:
-    import polars as pl
-
-    return chosen.group_by(keys).agg(
-        pl.lit(kind).alias("kind"), pl.col("date").alias("dates"), pl.col("line").alias("lines")
-    )
-
-
 def _before_evaluation_frame(facts: pl.DataFrame, episode: list[str]) -> pl.DataFrame:
     import polars as pl
 
     first = pl.col("date").filter(pl.col("kind") == "evaluation").min().over(episode)
     early = facts.filter((pl.col("kind") == "treatment") & (pl.col("date") < first))
-    return _gathered(early, episode, "treatment_before_evaluation")
+    return gathered(early, episode, "treatment_before_evaluation")
 
 
 def _long_plans_frame(facts: pl.DataFrame, episode: list[str], plan_days: int) -> pl.DataFrame:
@@ -426,7 +294,7 @@ def _long_plans_frame(facts: pl.DataFrame, episode: list[str], plan_days: int) -
         pl.col("poc_start").is_not_null() & pl.col("certified_through").is_not_null()
     ).filter(span > plan_days)
     plan = [*episode, "poc_start", "certified_through"]
-    return _gathered(
+    return gathered(
         long.with_columns(span.alias("count")), [*plan, "count"], "plan_over_90_days"
     ).rename({"poc_start": "plan_start", "certified_through": "plan_through"})
 
@@ -438,93 +306,7 @@ def _outside_plan_frame(facts: pl.DataFrame, episode: list[str]) -> pl.DataFrame
         pl.col("date") > pl.col("certified_through")
     ).fill_null(False)
     chosen = facts.filter((pl.col("kind") != "evaluation") & outside)
-    return _gathered(chosen, episode, "outside_plan")
-
-
-def _days(facts: pl.DataFrame, episode: list[str]) -> pl.DataFrame:
-    """One row per patient, discipline and day (of service or of a progress report),
-    in date order: whether it is a day of service, opens or closes a period."""
-    import polars as pl
-
-    served = facts.group_by([*episode, "date"]).agg(
-        pl.lit(True).alias("service"),
-        (pl.col("kind") == "evaluation").any().alias("opens"),
-        (pl.col("kind") == "re-evaluation").any().alias("closes"),
-    )
-    reports = (
-        facts.filter(pl.col("progress").is_not_null())
-        .select(*episode, pl.col("progress").alias("date"))
-        .unique()
-        .with_columns(pl.lit(True).alias("reported"))
-    )
-    days = served.join(reports, on=[*episode, "date"], how="full", coalesce=True)
-    return days.with_columns(
-        pl.col("service").fill_null(False),
-        pl.col("opens").fill_null(False),
-        (pl.col("closes").fill_null(False) | pl.col("reported").fill_null(False)).alias("closes"),
-    ).sort(*episode, "date")
-
-
-def _progress_frame(facts: pl.DataFrame, episode: list[str], limit: int) -> pl.DataFrame:
-    import polars as pl
-
-    days = _days(facts, episode)
-    opened = pl.col("opens").cast(pl.Int64)
-    closed = pl.col("closes").cast(pl.Int64)
-    # A period's number: the openings up to this day and the closings before it. Days
-    # before the first opening or closing are in period 0, not counted.
-    period = (opened.cum_sum() + closed.cum_sum() - closed).over(episode).alias("period")
-    days = days.with_columns(period)
-    number = pl.col("service").cast(pl.Int64).cum_sum().over([*episode, "period"])
-    late = days.filter((pl.col("period") > 0) & pl.col("service") & (number == limit + 1)).select(
-        *episode, "date"
-    )
-    chosen = facts.join(late, on=[*episode, "date"], how="semi")
-    return _gathered(chosen, episode, "progress_overdue").with_columns(
-        pl.lit(limit, dtype=pl.Int64).alias("count")
-    )
-
-
-def _pattern_frame(facts: pl.DataFrame, episode: list[str]) -> pl.DataFrame:
-    import polars as pl
-
-    days = _days(facts, episode).filter(pl.col("service"))
-    reached = days.with_columns(pl.col("service").cast(pl.Int64).cum_sum().over(episode).alias("n"))
-    again = (
-        facts.filter(pl.col("kind") == "re-evaluation")
-        .select(*episode, "date")
-        .unique()
-        .join(reached.select(*episode, "date", "n"), on=[*episode, "date"])
-        .sort(*episode, "date")
-        .with_columns(
-            pl.col("n").diff().over(episode).alias("by_visits"),
-            pl.col("date")
-            .str.to_date("%Y-%m-%d")
-            .diff()
-            .dt.total_days()
-            .over(episode)
-            .alias("by_days"),
-        )
-    )
-    spacing = again.group_by(episode).agg(
-        pl.len().alias("count"),
-        pl.col("by_visits").drop_nulls().unique().alias("visits"),
-        pl.col("by_days").drop_nulls().unique().alias("days"),
-    )
-    every = (
-        pl.when(pl.col("visits").list.len() == 1)
-        .then(pl.col("visits").list.first().cast(pl.String) + " days of service")
-        .when(pl.col("days").list.len() == 1)
-        .then(pl.col("days").list.first().cast(pl.String) + " calendar days")
-    )
-    pattern = (
-        spacing.filter(pl.col("count") >= PATTERN_MIN)
-        .with_columns(every.alias("every"))
-        .filter(pl.col("every").is_not_null())
-        .select(*episode, "count", "every")
-    )
-    chosen = facts.filter(pl.col("kind") == "re-evaluation").join(pattern, on=episode)
-    return _gathered(chosen, [*episode, "count", "every"], "reevaluation_pattern")
+    return gathered(chosen, episode, "outside_plan")
 
 
 def frame_rows(found: pl.DataFrame) -> list[dict[str, Any]]:

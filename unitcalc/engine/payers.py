@@ -196,12 +196,7 @@ def _profile(text: str, source_name: str, name: str, body: Any) -> PayerProfile:
     pooling = body.get("pooling")
     if pooling not in (None, "discipline", "day"):
         raise fail("pooling", f"must be discipline or day, not {pooling!r}")
-    medicare = body.get("medicare", False)
-    if not isinstance(medicare, bool):
-        raise fail("medicare", f"must be true or false, not {medicare!r}")
-    requires_visit_times = body.get("requires_visit_times", False)
-    if not isinstance(requires_visit_times, bool):
-        raise fail("requires_visit_times", f"must be true or false, not {requires_visit_times!r}")
+    medicare = _flag(body, "medicare", fail)
     texts = {}
     for key in ("label", "source", "note", "fees"):
         value = body.get(key, "")
@@ -223,8 +218,18 @@ def _profile(text: str, source_name: str, name: str, body: Any) -> PayerProfile:
         note=texts["note"],
         fees=_beside(texts["fees"], source_name),
         medicare=medicare,
-        requires_visit_times=requires_visit_times,
+        requires_visit_times=_flag(body, "requires_visit_times", fail),
     )
+
+
+def _flag(
+    body: dict[str, Any], key: str, fail: Callable[[str | None, str], PayerProfileError]
+) -> bool:
+    """A true-or-false key of a profile (false when absent)."""
+    value = body.get(key, False)
+    if not isinstance(value, bool):
+        raise fail(key, f"must be true or false, not {value!r}")
+    return value
 
 
 def _beside(path: str, source_name: str) -> str:

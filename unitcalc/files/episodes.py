@@ -25,14 +25,8 @@ from ..core.disciplines import THERAPY_MODIFIERS
 from ..core.errors import FileProblem
 from ..core.text import echo
 from ..core.values import date_column, minutes_column
-from ..engine.episodes import (
-    EVALUATIONS,
-    FACT_SCHEMA,
-    KINDS,
-    PROGRESS_DAYS,
-    episode_frame,
-    word,
-)
+from ..engine.episode_facts import EVALUATIONS, FACT_SCHEMA, KINDS, PROGRESS_DAYS
+from ..engine.episodes import episode_frame, word
 from ..engine.visit_span import span_frame
 from .check import CODE, DISCIPLINE, MINUTES, MODIFIERS, MONTHLY, PAYER, key_names
 from .read import ERROR, LINE
