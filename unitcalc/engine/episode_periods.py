@@ -111,6 +111,11 @@ def progress_frame(facts: pl.DataFrame, episode: list[str], limit: int) -> pl.Da
 def pattern_frame(facts: pl.DataFrame, episode: list[str]) -> pl.DataFrame:
     import polars as pl
 
+    # Only the episodes with enough re-evaluations for a pattern are read further.
+    again_days = pl.col("date").filter(pl.col("kind") == "re-evaluation").n_unique()
+    enough = facts.group_by(episode).agg(again_days.alias("__again"))
+    enough = enough.filter(pl.col("__again") >= PATTERN_MIN).select(episode)
+    facts = facts.join(enough, on=episode, how="semi")
     days = _days(facts, episode).filter(pl.col("service"))
     reached = days.with_columns(pl.col("service").cast(pl.Int64).cum_sum().over(episode).alias("n"))
     again = (

@@ -51,6 +51,10 @@ class Summary:
     episodes_decided: list[dict[str, Any]] = attrs.Factory(list)
     """Episode findings decided where the facts were (a Spark partition, which holds
     every row of its patients), sent whole."""
+    _decided: tuple[tuple[int, int, int], list[dict[str, Any]]] | None = attrs.field(
+        default=None, init=False, repr=False, eq=False
+    )
+    """The episode findings once decided, for the facts they were decided from."""
     date_formats: tuple[str, ...] = ()
     """How the dates of service were written (``iso``, ``us``): two means mixed."""
     encoding: str | None = None
@@ -106,8 +110,12 @@ class Summary:
     def episodes(self) -> list[dict[str, Any]]:
         """The findings of the episodes of care and of time in and out
         (:mod:`unitcalc.files.episodes`)."""
-        found = decide(self.episode_facts, self.layout)
-        return sorted([*found, *self.visit_findings, *self.episodes_decided], key=finding_order)
+        held = (len(self.episode_facts), len(self.visit_findings), len(self.episodes_decided))
+        if self._decided is None or self._decided[0] != held:
+            found = decide(self.episode_facts, self.layout)
+            found += [*self.visit_findings, *self.episodes_decided]
+            self._decided = held, sorted(found, key=finding_order)
+        return self._decided[1]
 
     def checks_dict(self, found: list[dict[str, Any]]) -> dict[str, str] | None:
         """Which of these checks ran and which were skipped for want of a column; None
