@@ -97,12 +97,16 @@ def test_a_line_without_discipline_joins_the_patients_only_one() -> None:
     facts = [
         Fact("p1", None, day(0), "treatment", line=2),
         Fact("p1", "PT", day(1), "evaluation", line=3),
-        # Two disciplines named: the line cannot be placed, and is left out.
-        Fact("p2", None, day(0), "treatment", line=4),
+        # Two disciplines named: the line cannot be placed, and is read in an episode of
+        # its own (no evaluation in it), its plan still read.
+        Fact("p2", None, day(0), "treatment", day(1), day(30), line=4),
         Fact("p2", "PT", day(1), "evaluation", line=5),
         Fact("p2", "OT", day(1), "evaluation", line=6),
     ]
-    assert [(f["patient"], f["lines"]) for f in both(facts)] == [("p1", [2])]
+    assert [(f["patient"], f["discipline"], f["kind"], f["lines"]) for f in both(facts)] == [
+        ("p1", "PT", "treatment_before_evaluation", [2]),
+        ("p2", "(none)", "outside_plan", [4]),
+    ]
 
 
 @pytest.mark.parametrize(

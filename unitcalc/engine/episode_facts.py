@@ -45,6 +45,9 @@ EVALUATIONS: Mapping[str, tuple[str, str]] = {
 }
 """The evaluation and re-evaluation codes; every other therapy code is treatment."""
 
+NO_DISCIPLINE = "(none)"
+"""The discipline of the episode of lines whose discipline cannot be told."""
+
 NO_REEVALUATION_CODE = frozenset({"SLP"})
 """Disciplines CPT gives no re-evaluation code (Ch. 15 220.3 C)."""
 

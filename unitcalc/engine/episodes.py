@@ -39,8 +39,9 @@ pathology ("use the evaluation code", Ch. 15 220.3 C): an SLP evaluation after t
 one in the file is read as a re-evaluation (:data:`NO_REEVALUATION_CODE`).
 
 A line without a discipline (no discipline column, a code of several disciplines, no
-GP/GO/GN) joins its patient's only discipline in the file; with two or none, it is left out
-of the episodes (counted, not silently dropped: ``unassigned`` in :func:`episode_rows`).
+GP/GO/GN) joins its patient's only discipline in the file; with two or none, it is read
+in an episode of its own, discipline :data:`NO_DISCIPLINE` (no evaluation is in it, so no
+treatment is named for coming before one; its plan and progress reports are read).
 
 Two forms side by side: :func:`patient_findings` reads one patient's facts (the scalar
 form, explainable); :func:`episode_frame` reads every patient's in columns (polars);
@@ -70,6 +71,7 @@ import attrs
 
 from .episode_facts import (
     KINDS,
+    NO_DISCIPLINE,
     NO_REEVALUATION_CODE,
     PLAN_DAYS,
     PROGRESS_DAYS,
@@ -96,12 +98,10 @@ def patient_findings(
     """One patient's findings from its facts (any order), as :func:`episode_frame` gives
     them; ``progress_days=None`` skips the progress report check (no column for it)."""
     named = {fact.discipline for fact in facts if fact.discipline is not None}
-    only = next(iter(named)) if len(named) == 1 else None
+    only = next(iter(named)) if len(named) == 1 else NO_DISCIPLINE
     by_discipline: dict[str, list[Fact]] = {}
     for fact in facts:
-        discipline = fact.discipline or only
-        if discipline is not None:
-            by_discipline.setdefault(discipline, []).append(fact)
+        by_discipline.setdefault(fact.discipline or only, []).append(fact)
     out: list[dict[str, Any]] = []
     for discipline, own in sorted(by_discipline.items()):
         own = _relabelled(own, discipline)
@@ -218,10 +218,14 @@ def episode_frame(
     import polars as pl
 
     named = pl.col("discipline").drop_nulls()
-    only = pl.when(named.n_unique().over("patient") == 1).then(named.first().over("patient"))
+    only = (
+        pl.when(named.n_unique().over("patient") == 1)
+        .then(named.first().over("patient"))
+        .otherwise(pl.lit(NO_DISCIPLINE))
+    )
     facts = facts.with_columns(
         pl.when(pl.col("discipline").is_null()).then(only).otherwise(pl.col("discipline"))
-    ).filter(pl.col("discipline").is_not_null())
+    )
     episode = ["patient", "discipline"]
     first_eval = pl.col("date").filter(pl.col("kind") == "evaluation").min().over(episode)
     facts = facts.with_columns(
