@@ -54,6 +54,7 @@ def test_episode_findings_in_every_output(tmp_path: Path) -> None:
         ("plan_over_90_days", [3, 4, 5]),
         ("minutes_exceed_visit", [4, 5]),
     ]
+    assert (found[2]["patient"], found[2]["dates"]) == ("p1 / 2026-03-04", ["2026-03-04"])
     assert found[2]["message"] == (
         "48 min of timed and untimed treatment is more than the visit's span of 30 min "
         "(visit_start to visit_end)"

@@ -274,14 +274,19 @@ def part_visits(loaded: Loaded, options: Options) -> list[dict[str, Any]]:
             texts, name, columns[name], (text != "") & ~plain.fill_null(False), fix, display
         )
         parsed[name] = pl.when(text != "").then(value).alias(name)
+    date = pl.lit(None, dtype=pl.String)
+    if layout.date_index is not None:
+        date = pl.col(keys[layout.date_index])
     rows = rows.join(texts.select(LINE, *parsed.values()), on=LINE, how="left").with_columns(
-        pl.concat_str([pl.col(k) for k in keys], separator=" / ").alias("__visit")
+        pl.concat_str([pl.col(k) for k in keys], separator=" / ").alias("__visit"),
+        date.alias("__date"),
     )
-    out = []
-    for found in span_frame(
+    over = span_frame(
         rows, group="__visit", line=LINE, minutes=MINUTES, start=TIMES[0], end=TIMES[1], total=TOTAL
-    ).iter_rows(named=True):
-        out.append(_visit_row(found))
+    )
+    days = rows.select("__visit", "__date").unique("__visit")
+    over = over.join(days, on="__visit", how="left")
+    out = [_visit_row(found) for found in over.sort("__visit").iter_rows(named=True)]
     if asking:
         given = pl.col(TOTAL).is_not_null() | (
             pl.col(TIMES[0]).is_not_null() & pl.col(TIMES[1]).is_not_null()
@@ -290,14 +295,14 @@ def part_visits(loaded: Loaded, options: Options) -> list[dict[str, Any]]:
         missing = rows.filter(pl.col(PAYER).is_in(asking) & ~given.any().over("__visit"))
         gathered = (
             missing.group_by("__visit")
-            .agg(pl.col(LINE).sort(), pl.col(PAYER).first())
+            .agg(pl.col(LINE).sort(), pl.col(PAYER).first(), pl.col("__date").first())
             .sort("__visit")
         )
-        for visit, lines, payer in gathered.iter_rows():
+        for visit, lines, payer, day in gathered.iter_rows():
             out.append(
                 {
                     "patient": visit, "discipline": None, "kind": "visit_times_missing",
-                    "dates": [], "lines": lines,
+                    "dates": [day] if day else [], "lines": lines,
                     "message": f"payer {payer} asks each visit's time in and out (visit_start, "
                     "visit_end) or its total treatment time (treatment_minutes): none on "
                     "these lines",
@@ -316,7 +321,7 @@ def _visit_row(found: Mapping[str, Any]) -> dict[str, Any]:
         "patient": found["__visit"],
         "discipline": None,
         "kind": "minutes_exceed_visit",
-        "dates": [],
+        "dates": [found["__date"]] if found["__date"] else [],
         "lines": found["lines"],
         "message": f"{found['minutes']} min of timed and untimed treatment is more than "
         + " and ".join(against),
