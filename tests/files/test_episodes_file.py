@@ -197,3 +197,12 @@ def test_payer_asking_for_visit_times_names_the_lines(tmp_path: Path) -> None:
         ("p2 / 2026-03-02", "visit_times_missing", [4]),
         ("p4 / 2026-03-02", "minutes_exceed_visit", [6]),
     ]
+
+
+def test_batch_carries_the_columns_through_unread(tmp_path: Path) -> None:
+    # Only the audit reads them: a count of units carries every value as it came.
+    path = tmp_path / "visits.csv"
+    path.write_text(f"{HEADER},poc_start\np1,2026-03-02,97110,30,2,March 3\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["batch", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1].endswith(",March 3")

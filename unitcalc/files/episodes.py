@@ -154,8 +154,11 @@ class PartChecks:
     visits: list[dict[str, Any]]
 
 
-def part_checks(loaded: Loaded, options: Options) -> PartChecks:
-    """:func:`part_facts` and :func:`part_visits` of one file or part."""
+def part_checks(loaded: Loaded, options: Options) -> PartChecks | None:
+    """:func:`part_facts` and :func:`part_visits` of one file or part; None outside an
+    audit (``unitcalc batch`` counts, and carries these columns through untouched)."""
+    if not options.need_billed:
+        return None
     return PartChecks(part_facts(loaded, options), part_visits(loaded, options))
 
 
