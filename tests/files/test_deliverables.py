@@ -13,6 +13,7 @@ import json
 import re
 from pathlib import Path
 
+import polars as pl
 import pytest
 from click.testing import CliRunner
 from hypothesis import given
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 
 from unitcalc.cli import main
 from unitcalc.core.encodings import detect_encoding
-from unitcalc.files.cells import spreadsheet_safe
+from unitcalc.files.cells import safe_column, spreadsheet_safe
 from unitcalc.files.detect import detect_delimiter
 from unitcalc.files.layout import find_roles
 
@@ -222,10 +223,13 @@ def test_xlsx_workbook(tmp_path: Path) -> None:
         "line", "group", "status", "code", "billed units", "group billed units",
         "group allowed units",
     )  # fmt: skip
-    # Every line of each finding, as its finding lists them, with the group's units.
-    assert [row[0] for row in lines[1:]] == [4, 5, 6, 7]
-    assert lines[1][1:] == ("P03 / 2026-03-02", "over", "97110", 3, 3, 2)
-    assert lines[4][1:] == ("P04 / 2026-03-03", "under", "97140", 0, 0, 1)
+    # Every input line, in line order, with its group's status and units: those of the
+    # day found ok too (its allowed units are those billed), to post corrections from.
+    assert [row[0] for row in lines[1:]] == [2, 3, 4, 5, 6, 7]
+    assert lines[1][1:] == ("P01 / 2026-03-02", "ok", "97110", 2, 2, 2)
+    assert lines[2][1:] == ("P01 / 2026-03-02", "ok", "97140", 1, 1, 1)
+    assert lines[3][1:] == ("P03 / 2026-03-02", "over", "97110", 3, 3, 2)
+    assert lines[6][1:] == ("P04 / 2026-03-03", "under", "97140", 0, 0, 1)
     for sheet, numbers in (("Units by code", (3, 4)), ("Claim lines", (0, 4, 5, 6))):
         for row in book[sheet].iter_rows(min_row=2):
             assert [row[at].data_type for at in numbers] == ["n"] * len(numbers)
@@ -255,7 +259,7 @@ def test_xlsx_sheets_stop_at_the_row_limit_saying_how_many_were_left_out(
     assert findings[1][0] == "P03 / 2026-03-02"
     assert findings[2][0].startswith("... 1 row left out: a sheet holds 3 rows")
     lines = list(book["Claim lines"].iter_rows(values_only=True))
-    assert lines[2][0].startswith("... 3 rows left out")
+    assert lines[2][0].startswith("... 5 rows left out")  # every input line is listed
 
 
 def test_xlsx_needs_an_output_file() -> None:
@@ -420,6 +424,12 @@ def test_roles_do_not_depend_on_column_order(headers: list[str], space: str) -> 
             "a workbook (.xlsx) needs openpyxl",
         ),
         ("matplotlib", ("--report", "audit.html"), "the HTML report's charts need matplotlib"),
+        ("jinja2", ("--report", "audit.html"), "the report needs Jinja2"),
+        (
+            "weasyprint",
+            ("--report", "audit.pdf"),
+            "a PDF report needs WeasyPrint (and the system's Pango library)",
+        ),
     ],
 )
 def test_a_deliverable_without_its_extra_says_what_to_install(
@@ -436,3 +446,14 @@ def test_a_deliverable_without_its_extra_says_what_to_install(
     assert f"{needed}: pip install 'unitcalc[report]'" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / args[-1]).exists()
+
+
+@given(
+    st.lists(
+        st.one_of(st.text(max_size=8), st.sampled_from(["=A1", "-2.5e3", "+", "-1+2", "@x", ".5"]))
+    )
+)
+def test_spreadsheet_safety_in_columns_agrees_with_one_cell(cells: list[str]) -> None:
+    frame = pl.DataFrame({"cell": cells}, schema={"cell": pl.String})
+    safe = frame.select(safe_column(pl.col("cell"))).to_series().to_list()
+    assert safe == [spreadsheet_safe(cell) for cell in cells]

@@ -11,9 +11,12 @@ A command line travels in three steps, and each command's module keeps them apar
 2. Call the library. ``calc`` (:mod:`.calc_command`) counts one day with
    :func:`unitcalc.engine.count.calculate`; ``batch`` and ``audit``
    (:mod:`.file_commands`) hand a file to :mod:`unitcalc.files` (:mod:`.file_run`) or
-   to Spark (:mod:`.spark_run`); ``codes`` and ``rules`` (:mod:`.table_commands`) read
-   the code table and the rule registry; ``serve`` (:mod:`.serve_command`) starts the
-   web application. No arithmetic and no rule knowledge lives here.
+   to Spark (:mod:`.spark_run`); ``sample`` and ``extrapolate`` (:mod:`.sample_commands`)
+   draw a random sample of a file's units and extrapolate its reviewed overpayments
+   (:mod:`unitcalc.files.sample`, :mod:`unitcalc.payment.estimate`); ``codes`` and
+   ``rules`` (:mod:`.table_commands`) read the code table and the rule registry;
+   ``serve`` (:mod:`.serve_command`) starts the web application. No arithmetic and no
+   rule knowledge lives here.
 3. Render. The answer goes to standard output (or ``--output``) as a table for people,
    or JSON, CSV, Parquet for scripts. A library error comes back up to
    :class:`UnitcalcGroup`, which says it in one line, with the command line's flags,
@@ -53,6 +56,8 @@ COMMANDS = {
     "audit": "file_commands",
     "codes": "table_commands",
     "rules": "table_commands",
+    "sample": "sample_commands",
+    "extrapolate": "sample_commands",
     "serve": "serve_command",
 }
 """Each command and the module that holds it."""

@@ -13,7 +13,7 @@ import datetime
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 import click
@@ -43,6 +43,7 @@ from .shared import InputError, _said, _table_options, _wrap_note, input_service
 if TYPE_CHECKING:
     from ..core.assistant import AssistantSplit, DeMinimis
     from ..engine.ptp import ModifierPlacement
+    from ..rules import RuleName
 
 JSON_SCHEMA_VERSION = 1
 """The ``schema_version`` of ``calc --format json``; its JSON Schema ships in the package
@@ -316,7 +317,7 @@ def calc(
     with _said_at_file_line(name, day.lines, given):
         result = calculate(
             lines,
-            rule=rule or (day.rule if counting.payer is None else None),
+            rule=cast("RuleName | None", rule or (day.rule if counting.payer is None else None)),
             payer=counting.payer,
             tie_preference=_prefer(prefer),
             pooling=pool_by,

@@ -20,6 +20,7 @@ import click
 from .config import envvar
 from .file_options import _excel_bom_option, _file_options, _manifest_option, _options
 from .file_run import _run
+from .sections import SectionedCommand, Sections
 from .spark_run import _run_spark
 
 if TYPE_CHECKING:
@@ -30,13 +31,49 @@ if TYPE_CHECKING:
     from ..payment.fees import FeeSchedule
     from ..payment.threshold import FirstDay
 
+READING = ("file", "group_by", "input_format", "encoding", "delimiter", "column_map", "strict")
+COUNTING = ("rule", "pool_by", "prefer", "codes_file", "definitions", "rtm_blocks", "rtm_set_up")
+PAYERS = ("payers_file", "payer", "mue_file", "ptp_files", "ptp_modifier_on")
+BATCH_SECTIONS: Sections = (
+    ("Input", READING),
+    ("Counting", COUNTING),
+    ("Payer and edits", PAYERS),
+    ("Output", ("output", "output_format", "per_row", "excel_bom", "manifest_path")),
+)
+AUDIT_SECTIONS: Sections = (
+    ("Input", READING),
+    ("Counting", COUNTING),
+    ("Payer and edits", PAYERS),
+    ("Pricing", ("fees_file", "gpci_file", "locality", "fee_setting", "kx_start_file",
+                 "kx_first_day")),
+    ("Output", ("output", "output_format", "show_all", "explain", "summary_only", "report",
+                "report_paper", "excel_bom", "manifest_path")),
+    ("Engine", ("engine", "master")),
+)  # fmt: skip
+"""The sections of ``audit --help`` and ``batch --help`` (:mod:`.sections`)."""
+BATCH_EXAMPLES = """Examples (from the project's folder):
+
+\b
+  unitcalc batch docs/examples/visits.csv
+  unitcalc batch docs/examples/visits.csv --per-row --output units.csv
+  unitcalc batch docs/examples/ehr_export.csv --format jsonl --output units.jsonl
+"""
+AUDIT_EXAMPLES = """Examples (from the project's folder):
+
+\b
+  unitcalc audit docs/examples/visits.csv --explain
+  unitcalc audit docs/examples/visits.csv --format csv --output findings.csv
+  unitcalc audit docs/examples/kx_visits.csv --fees docs/examples/fees.csv \\
+      --format xlsx --output audit.xlsx --report audit.html
+  unitcalc audit docs/examples/ptp_visits.csv --ptp tests/fixtures/ptp_sample.txt
+"""
 TERMINAL_FINDINGS = 50
 """Findings shown on a terminal before the note saying how to get them all."""
 FeeSetting = Literal["office", "institutional", "facility", "non-facility"]
 """``--fee-setting``: the biller's setting (unitcalc.payment.fees.setting), or its old name."""
 
 
-@click.command()
+@click.command(cls=SectionedCommand, sections=BATCH_SECTIONS, epilog=BATCH_EXAMPLES)
 @_file_options
 @click.option(
     "--format",
@@ -103,7 +140,7 @@ def batch(
         ctx.exit(1)
 
 
-@click.command()
+@click.command(cls=SectionedCommand, sections=AUDIT_SECTIONS, epilog=AUDIT_EXAMPLES)
 @_file_options
 @click.option(
     "--format",
@@ -118,8 +155,18 @@ def batch(
 @click.option(
     "--report",
     type=click.Path(path_type=Path),
-    help="Also write one self-contained HTML file (opens offline): summary, charts, the "
-    "findings and the run manifest.",
+    help="Also write the audit as a document: one self-contained HTML file (opens offline, "
+    "prints to landscape Letter or A4), or PDF when FILE ends in .pdf: headline, charts, "
+    "findings by provider, the findings and the run manifest.",
+)
+@click.option(
+    "--report-paper",
+    type=click.Choice(["letter", "a4"]),
+    # Read by the report's writer (file_run._extras) from the context, on every run path.
+    expose_value=False,
+    callback=lambda ctx, param, value: ctx.meta.update({"unitcalc.report_paper": value}),
+    help="The --report's page, in landscape, for the PDF and for the HTML printed: US "
+    "Letter (the default) or A4. Both hold every column.",
 )
 @_excel_bom_option
 @_manifest_option
@@ -307,9 +354,12 @@ def _run_on(
             manifest_path=manifest_path,
             priced=pricer is not None,
         )
+    # Here, the findings the columns word are written by the columns as text, and a
+    # workbook lists every input line.
+    lines = writer.claim_lines if writer.format == "xlsx" else None
     return _run(
         file,
-        options,
+        attrs.evolve(options, rendered=writer.rendering, claim_lines=lines),
         writer,
         output,
         bom=bom,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import click
 
@@ -27,6 +27,7 @@ from .shared import F, _table_options, cli_spelling
 if TYPE_CHECKING:
     from ..engine.ptp import ModifierPlacement
     from ..files import InputFormat, Options
+    from ..rules import RuleName
 
 
 def _manifest_option(function: F) -> F:
@@ -150,7 +151,7 @@ def _options(
     return Options.of(
         delimiter=delimiter,
         columns=columns,
-        rule=rule,
+        rule=cast("RuleName | None", rule),  # as typed: get_rule names the rules
         payer=counting.payer.name if counting.payer else None,
         profiles=counting.profiles,
         profiles_path=counting.profiles_path,

@@ -168,11 +168,15 @@ def _extras(
             out.write("\n")
     if report is not None:
         from ..files.findings_table import audit_columns
-        from ..files.report import write_report
+        from ..files.report import PAPERS, write_report
         from ..files.write_audit import AuditWriter
 
         assert isinstance(writer, AuditWriter)
         assert writer.kept is not None
+        # The audit's --report-paper, read here rather than passed down every run path
+        # (here and on Spark); without it, the report's default paper.
+        ctx = click.get_current_context(silent=True)
+        paper = (ctx.meta.get("unitcalc.report_paper") if ctx else None) or PAPERS[0]
         with atomic_output(report) as out:
             write_report(
                 out,
@@ -180,6 +184,8 @@ def _extras(
                 audit_columns(writer.key_roles, amounts=writer.amounts),
                 writer.kept,
                 title=f"unitcalc audit of {Path(display).name}",
+                pdf=report.suffix.lower() == ".pdf",
+                paper=paper,
             )
 
 

@@ -14,8 +14,16 @@ import click
 from .config import envvar
 from .shared import InputError, _table_options
 
+SERVE_EXAMPLES = """Examples:
 
-@click.command()
+\b
+  unitcalc serve
+  unitcalc serve --port 8080 --payers docs/payers.toml
+  unitcalc serve --host 0.0.0.0 --allow-host billing.example.org --workers 2
+"""
+
+
+@click.command(epilog=SERVE_EXAMPLES)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port."

@@ -37,7 +37,7 @@ from ..core.model import Note
 from ..core.mue import MueTable
 from ..core.ptp import PtpTable
 from ..core.values import parse_date_of_service, parse_units
-from ..rules import Rule
+from ..rules import Rule, RuleName
 from .caps import capped_message
 from .compliance import STATUSES, Status, closest, fits, ok_allowed, status
 from .count import evaluate
@@ -150,7 +150,7 @@ def parse_line_key(key: str) -> tuple[str, str | None]:
 def audit(
     services: Services,
     billed: Mapping[str, object],
-    rule: str | Rule | None = None,
+    rule: RuleName | Rule | None = None,
     *,
     payer: PayerProfile | None = None,
     group: str = "",

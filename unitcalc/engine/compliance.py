@@ -37,6 +37,8 @@ STATUSES: tuple[Status, ...] = ("ok", "over", "under", "misallocated", "invalid"
 """Every status a finding can have; ``invalid``: the group could not be evaluated."""
 
 Line = TypeVar("Line", bound=Hashable)
+Frame = TypeVar("Frame", "pl.DataFrame", "pl.LazyFrame")
+"""A frame, eager or lazy: the columnar forms take either."""
 """A claim line's key (a code and its pool's discipline)."""
 Rank = tuple[int, int, int]
 """An item's place when a tie is settled: tie preference, minus its minutes, first line."""
@@ -87,7 +89,7 @@ def status(difference: int, *, compliant: bool) -> Status:
     return "ok" if compliant else "misallocated"
 
 
-def allocation_columns(items: pl.DataFrame, *, pool: str, chosen: bool = True) -> pl.DataFrame:
+def allocation_columns(items: Frame, *, pool: str, chosen: bool = True) -> Frame:
     """The columnar form of the rule's pick (``chosen``, when asked for) and of
     :func:`closest`, over the items of many pools: each with ``base``, ``tied``,
     ``shared`` (the rule's columnar answer), ``billed`` and its rank (``preference``,
@@ -102,8 +104,8 @@ def allocation_columns(items: pl.DataFrame, *, pool: str, chosen: bool = True) -
     given = base + (tied & (tied.cast(pl.Int64).cum_sum().over(pool) <= pl.col("shared"))).cast(
         pl.Int64
     )
-    rank = [pl.col("preference"), pl.col("minutes"), pl.col("first")]
-    rank_descending = [False, True, False]
+    rank: list[pl.Expr] = [pl.col("preference"), pl.col("minutes"), pl.col("first")]
+    rank_descending: list[bool] = [False, True, False]
     if chosen:
         items = items.sort(pool, tied, *rank, descending=[False, True, *rank_descending])
         items = items.with_columns(chosen=given)

@@ -42,7 +42,7 @@ import attrs
 
 from ..core.codes import CodeTable
 from ..core.model import LineResult, Note, Result, Tie, TieGroup
-from ..rules import PoolAllocation, Rule, TimedItem
+from ..rules import PoolAllocation, Rule, RuleName, TimedItem
 from . import explain
 from .alternatives import alternatives, count_allocations
 from .caps import apply_caps, cap_texts, minimum_step, payer_step
@@ -62,7 +62,7 @@ if TYPE_CHECKING:
 
 def calculate(
     services: Services,
-    rule: str | Rule | None = None,
+    rule: RuleName | Rule | None = None,
     *,
     payer: PayerProfile | None = None,
     tie_preference: Sequence[str] | None = None,
@@ -180,7 +180,7 @@ def _cache_key(
 
 def evaluate(
     services: Services,
-    rule: str | Rule | None = None,
+    rule: RuleName | Rule | None = None,
     *,
     payer: PayerProfile | None = None,
     tie_preference: Sequence[str] | None = None,

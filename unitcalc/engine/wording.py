@@ -15,10 +15,14 @@ units as 97110 x2, 97140 x1: move units from 97110 to 97140.'
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from ..core.model import Note
 from ..core.text import count_of
 from .compliance import Status
+
+if TYPE_CHECKING:
+    import polars as pl
 
 LineKey = tuple[str, str | None]
 """A claim line: a code and the discipline pool it was counted in."""
@@ -90,6 +94,137 @@ def _moves(billed: Mapping[LineKey, int], allowed: Mapping[LineKey, int]) -> str
     if not too_many or not too_few:
         return ""
     return f": move units from {', '.join(too_many)} to {', '.join(too_few)}"
+
+
+WORDED_UNITS = 1_000
+"""The columns word counts below this (``count_of`` puts thousands apart above it): a
+group with a larger total is worded by :func:`message`."""
+
+
+def message_columns(lines: pl.LazyFrame, groups: pl.LazyFrame, *, group: str) -> pl.LazyFrame:
+    """The columnar form of :func:`message`, for many groups at once.
+
+    ``lines`` holds one row per claim line of each group (``group``), in the order the
+    mappings given to :func:`message` hold them, with ``code``, ``discipline`` (the pool's
+    label, null for none), ``billed`` and ``allowed`` units. ``groups`` holds, per group,
+    ``status``, ``rule``, ``billed_total``, ``allowed_total`` and ``tie``. The answer is
+    ``group`` and ``message``, null where a total is :data:`WORDED_UNITS` or more (or
+    negative): :func:`message` words those groups."""
+    import polars as pl
+
+    code, discipline = pl.col("code"), pl.col("discipline")
+    billed, allowed = pl.col("billed"), pl.col("allowed")
+    several = discipline.n_unique().over(group) > 1
+    name = (
+        pl.when(several & discipline.is_not_null())
+        .then(pl.concat_str(code, pl.lit("-"), discipline))
+        .otherwise(code)
+    )
+    shown = (
+        lines.with_columns(__name=name)
+        .group_by(group, maintain_order=True)
+        .agg(
+            pl.concat_str(pl.col("__name"), pl.lit(" x"), billed.cast(pl.String))
+            .str.join(", ")
+            .alias("__billed_shown"),
+            pl.concat_str(pl.col("__name"), pl.lit(" x"), allowed.cast(pl.String))
+            .str.join(", ")
+            .alias("__allowed_shown"),
+            pl.col("__name").filter(billed > allowed).str.join(", ").alias("__too_many"),
+            pl.col("__name").filter(billed < allowed).str.join(", ").alias("__too_few"),
+        )
+    )
+    worded = groups.join(shown, on=group, how="left", maintain_order="left").with_columns(
+        pl.col("__billed_shown", "__allowed_shown").fill_null("").replace("", "nothing")
+    )
+    return worded.select(group, _message(pl.col("billed_total"), pl.col("allowed_total")))
+
+
+def _message(billed_total: pl.Expr, allowed_total: pl.Expr) -> pl.Expr:
+    """:func:`message` as one expression over :func:`message_columns`' joined frame."""
+    import polars as pl
+
+    status, rule = pl.col("status"), pl.col("rule")
+    billed_text = pl.concat_str(
+        pl.lit("Billed "), _units(billed_total), pl.lit(" ("), pl.col("__billed_shown"), pl.lit(")")
+    )
+    allowed_text = pl.concat_str(rule, pl.lit(" allows "), _units(allowed_total))
+    closest = pl.concat_str(
+        pl.lit("Closest compliant allocation: "), pl.col("__allowed_shown"), pl.lit(".")
+    )
+    tie = (
+        pl.when(pl.col("tie"))
+        .then(pl.lit("; a tie, and the billed choice is one of the compliant ones"))
+        .otherwise(pl.lit(""))
+    )
+    support = pl.concat_str(
+        pl.lit("the documented minutes support "), allowed_total.cast(pl.String),
+        pl.lit(" under "), rule, pl.lit(": "),
+    )  # fmt: skip
+    moves = (
+        pl.when((pl.col("__too_many") != "") & (pl.col("__too_few") != ""))
+        .then(
+            pl.concat_str(
+                pl.lit(": move units from "),
+                pl.col("__too_many"),
+                pl.lit(" to "),
+                pl.col("__too_few"),
+            )
+        )
+        .otherwise(pl.lit(""))
+    )
+    worded = (
+        pl.when(status == "ok")
+        .then(pl.concat_str(billed_text, pl.lit(": compliant; "), allowed_text, tie, pl.lit(".")))
+        .when(status == "over")
+        .then(
+            pl.concat_str(
+                billed_text,
+                pl.lit(", but "),
+                support,
+                _units(billed_total - allowed_total),
+                pl.lit(" over. "),
+                closest,
+            )
+        )
+        .when(status == "under")
+        .then(
+            pl.concat_str(
+                billed_text,
+                pl.lit("; "),
+                support,
+                _units(allowed_total - billed_total),
+                pl.lit(" under, revenue not claimed. "),
+                closest,
+            )
+        )
+        .otherwise(
+            pl.concat_str(
+                billed_text,
+                pl.lit(": the right total, on the wrong codes. "),
+                allowed_text,
+                pl.lit(" as "),
+                pl.col("__allowed_shown"),
+                moves,
+                pl.lit("."),
+            )
+        )
+    )
+    plain = pl.all_horizontal(
+        [total.is_between(0, WORDED_UNITS - 1) for total in (billed_total, allowed_total)]
+    )
+    return pl.when(plain).then(worded).alias("message")
+
+
+def _units(count: pl.Expr) -> pl.Expr:
+    """``count_of(count, "unit")`` for counts below :data:`WORDED_UNITS`."""
+    import polars as pl
+
+    return (
+        pl.when(count == 1)
+        .then(pl.lit("1 unit"))
+        .otherwise(pl.concat_str(count.cast(pl.String), pl.lit(" units")))
+    )
 
 
 def at_lines(lines: Sequence[int], problem: str) -> str:

@@ -21,6 +21,10 @@ A row travels down these modules in that order; each imports only those before i
   drives a whole file (or its parts, two settled ahead in other threads) through them,
   in file order.
 - Pricing. :mod:`.price` prices the groups from a fee file and accrues the KX threshold.
+- Sampling. :mod:`.sample` makes a frame of a file's units (its audit groups) and a
+  reproducible random draw, stratified by :mod:`.strata`; :mod:`.sample_write` writes
+  the frame, the draw and the sample's rows; :mod:`.review` reads a reviewed sample
+  back for the extrapolation (:mod:`unitcalc.payment.estimate`).
 - Writing. Spreadsheet-safe :mod:`.cells`, the :mod:`.output` file moved into place when
   the run ends, the :mod:`.spool` of rows, the :mod:`.findings_table`, the summary in
   words (:mod:`.texts`), the :mod:`.workbook`, then :mod:`.write_batch` and

@@ -9,7 +9,10 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import polars as pl
 
 _FORMULA_FIRST = frozenset("=+-@\t\r")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -33,6 +36,16 @@ def spreadsheet_safe(value: Any) -> Any:
     if isinstance(value, str) and _formula(value):
         return "'" + value
     return value
+
+
+def safe_column(text: pl.Expr) -> pl.Expr:
+    """The columnar form of :func:`spreadsheet_safe`, over a text column."""
+    import polars as pl
+
+    formula = text.str.contains(r"^[=+\-@\t\r]") & ~text.str.contains(
+        r"^(?:" + _NUMBER.pattern + r")$"
+    )
+    return pl.when(formula).then(pl.lit("'") + text).otherwise(text)
 
 
 def safe_row(cells: Sequence[Any]) -> list[Any]:

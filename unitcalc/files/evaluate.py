@@ -93,7 +93,15 @@ def price_columns(layout: Layout) -> list[str]:
     return [name for name in dict.fromkeys(names) if name is not None]
 
 
-@attrs.frozen
+class Rendered(NamedTuple):
+    """A run of findings written by the columns, in file order (:mod:`.rendered`)."""
+
+    texts: list[str]
+    counts: dict[str, int]
+    """How many of them have each status."""
+
+
+@attrs.frozen(eq=False)
 class Group:
     """The rows of one group, and its outcome: an evaluation, or why there is none."""
 
@@ -117,6 +125,9 @@ class Group:
     month: MonthResult | None = None
     """A patient's month of remote therapeutic monitoring, counted (:mod:`.months`)."""
     settled_lines: tuple[tuple[int, str | None, int | None], ...] = ()
+    rendered: Rendered | None = None
+    """Findings written by the columns (``Options.rendered``), a run of them in file
+    order, which the writer writes as they are; such a group carries nothing else."""
     """A flagged group settled in columns (its rows not kept): its input lines, each
     line's number, code and units billed (:attr:`billed_lines`)."""
 
@@ -361,6 +372,11 @@ def _terms(row: Row) -> str:
 
 def count_group(summary: Summary, group: Group) -> None:
     """Add one group to the summary: its status, edits and providers' minutes."""
+    if group.rendered is not None:  # no edit: such groups are not written so
+        for status, count in group.rendered.counts.items():
+            summary.groups += count
+            summary.counts[status] = summary.counts.get(status, 0) + count
+        return
     if group.finding is not None:
         status = group.finding.status
         summary.edits += bool(group.finding.edits)

@@ -28,7 +28,7 @@ KX_COLUMNS = (
     "kind", "patient", "year", "bucket", "date_of_service", "line", "group", "accrued",
     "threshold", "message",
 )  # fmt: skip
-"""The columns of the KX threshold findings (spreadsheet sheet, report table)."""
+"""The columns of the KX threshold findings (spreadsheet sheet)."""
 
 
 def audit_columns(key_roles: Sequence[str], *, amounts: bool = False) -> list[str]:

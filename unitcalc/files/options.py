@@ -15,10 +15,12 @@ from ..engine.monthly import MonthOptions
 from ..engine.payers import PayerProfile
 from ..engine.ptp import MODIFIER_PLACEMENTS, ModifierPlacement
 from ..engine.settings import POOLINGS, Pooling, Settings
-from ..rules import Rule
+from ..rules import Rule, RuleName
 
 if TYPE_CHECKING:
     import polars as pl
+
+    from .render import Rendering
 
 
 class ColumnPricer(Protocol):
@@ -127,6 +129,16 @@ class Options:
     (:meth:`unitcalc.files.price.Pricer.price_settled`)."""
     explain: bool = False
     """Findings carry the step-by-step explanation (built by the scalar engine)."""
+    claim_lines: Callable[[pl.DataFrame], None] | None = attrs.field(
+        default=None, eq=False, repr=False
+    )
+    """With ``only_findings``: takes the input lines of the groups settled ok in columns,
+    a frame per part (:func:`.workbook_sheets.ok_line_frame`), for the workbook's Claim
+    lines sheet of every input line (:meth:`.write_audit.AuditWriter.claim_lines`)."""
+    rendered: Rendering | None = None
+    """The findings the columns word are written by the columns in this form and handed
+    on as text (``Group.rendered``), not as findings: for a writer that writes only
+    that text (:attr:`unitcalc.files.write_audit.AuditWriter.rendering`)."""
     spelling: Spelling = attrs.field(default=python_spelling, eq=False, repr=False)
     """How findings write an argument a problem names: as a Python caller does; the
     command line gives its flags."""
@@ -155,7 +167,7 @@ class Options:
     def of(
         cls,
         *,
-        rule: str | Rule | None = None,
+        rule: RuleName | Rule | None = None,
         pooling: Pooling | None = None,
         tie_preference: Sequence[str] | None = None,
         codes: CodeTable | None = None,

@@ -1,57 +1,61 @@
-"""The audit as one HTML file that opens offline: the summary, four charts (groups by
-status, findings by provider, billed against allowed units, minutes per unit by
-provider), the findings table and the run manifest.
+"""The audit as a document: one HTML file that opens offline and prints, or the same
+document as PDF. Its order is a reader's: a first page with the run's headline (rows,
+groups, findings and dollars by status, the rule, the payer, the input's SHA-256), the
+charts, findings by provider, every table the summary holds (amounts by provider and
+payer, providers' minutes per unit, KX threshold findings, and any table a later check
+adds), the findings by kind, the findings, and the run's details and manifest last.
 
-Everything is inline: the style sheet, and the charts drawn by matplotlib as SVG, so
-the file can be mailed or archived and read without a network or a server. matplotlib
-is imported here only, when a report is asked for.
+The page is built from a Jinja2 template shipped in the package
+(``unitcalc/templates/report.html.j2``) with autoescaping on, so a value from the input
+(a patient id, a provider's name) is shown as text, never read as markup. Its print
+style sheet (``@page``, page breaks, table headers repeated on each page, columns that fit
+US Letter and A4 in landscape) serves a browser's "Save as PDF" and WeasyPrint alike.
+
+Jinja2, WeasyPrint (``--report x.pdf``) and matplotlib (:mod:`.report_charts`) are
+imported only when a report is asked for; a missing one is named with its extra.
 """
 
 from __future__ import annotations
 
-import html
-import io
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from ..core.errors import OutputProblem
 from ..engine.audit import STATUSES
-from .episode_texts import EPISODE_COLUMNS, checks_text, episode_rows
-from .findings_table import KX_COLUMNS
+from .findings_table import AMOUNT_COLUMNS
+from .report_charts import charts
 from .summary import Summary
 from .texts import summary_rows
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
+    from jinja2 import Template
 
 MAX_TABLE_ROWS = 5_000
 """Findings listed in the report's table; the spreadsheet or CSV output holds them all."""
 
-_STATUS_COLOURS = {
-    "ok": "#2e7d32",
-    "over": "#c62828",
-    "under": "#1565c0",
-    "misallocated": "#ef6c00",
-    "invalid": "#6d4c41",
-}
-_STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem; color: #1a1a1a; }
-h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
-table { border-collapse: collapse; font-size: 0.85rem; }
-th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left;
-         vertical-align: top; }
-th { background: #f0f0f0; position: sticky; top: 0; }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr));
-          gap: 1rem; }
-figure { margin: 0; border: 1px solid #ddd; padding: 0.5rem; }
-figcaption { font-weight: 600; margin-bottom: 0.25rem; }
-.note { color: #555; }
-"""
-
-
 DAY_COLUMNS = ("provider", "days_over_8_hours", "worst_day_minutes", "worst_day")
 """The columns of the providers' days over 8 hours."""
+
+PAPERS = ("letter", "a4")
+"""The page sizes the print style sheet is made for, in landscape; the first is the
+default (the US Letter of Medicare billing offices). Both hold every column."""
+
+MESSAGE_COLUMNS = ("message", "edits")
+"""The findings' sentences: printed in a full-width row under the finding's numbers, so
+that the numbers' columns (the dollars among them) fit a landscape page."""
+
+_TITLES = {
+    "providers": "Providers: timed minutes per billed timed unit",
+    "payment.by_provider": "Amounts by provider",
+    "payment.by_payer": "Amounts by payer",
+    "payment.kx.findings": "KX threshold",
+    "episodes": "Episodes of care and visit times",
+}
+"""Headings of the summary's tables; a table without one is headed by its path."""
+
+_SHOWN_ELSEWHERE = frozenset({"payment.by_status"})
+"""Summary tables the headline already shows."""
 
 
 def write_report(
@@ -61,204 +65,243 @@ def write_report(
     findings: Sequence[dict[str, Any]],
     *,
     title: str,
+    pdf: bool = False,
+    paper: str = PAPERS[0],
 ) -> None:
     """The report of an audit, written to ``out``: ``findings`` are the table rows the
-    audit kept (with ``billed_total`` and ``allowed_total``)."""
-    charts = [
-        ("Groups by status", "chart-status", _status_chart(summary)),
-        ("Findings by provider", "chart-provider", _provider_chart(findings)),
-        ("Billed against allowed units", "chart-units", _units_chart(findings)),
-        ("Timed minutes per billed unit, by provider", "chart-minutes", _minutes_chart(summary)),
-    ]
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>",
-        "<h2>Summary</h2>",
-        _pairs(summary_rows(summary)),
-        '<h2>Charts</h2><div class="charts">',
-    ]
-    for caption, ident, svg in charts:
-        parts.append(
-            f'<figure id="{ident}"><figcaption>{html.escape(caption)}</figcaption>{svg}</figure>'
-        )
-    parts.append("</div>")
-    parts.append(f"<h2>Findings ({len(findings):,})</h2>")
-    parts.append(_findings_table(columns, findings))
+    audit kept (with ``billed_total`` and ``allowed_total``). ``pdf``: the same document
+    as PDF (WeasyPrint), written to the binary file under ``out``."""
+    page = render_report(summary, columns, findings, title=title, paper=paper)
+    if not pdf:
+        out.write(page)
+        return
+    document = html_to_pdf(page)
+    out.flush()
+    out.buffer.write(document)  # type: ignore[attr-defined]
+
+
+def render_report(
+    summary: Summary,
+    columns: Sequence[str],
+    findings: Sequence[dict[str, Any]],
+    *,
+    title: str,
+    paper: str = PAPERS[0],
+) -> str:
+    """The report as HTML text, from the packaged template."""
+    if paper not in PAPERS:
+        raise OutputProblem(f"the report's paper {paper!r} is not one of {', '.join(PAPERS)}")
     long_days = [row for row in summary.provider_rows() if row.get("days_over_8_hours")]
-    if long_days:
-        # More than 480 timed minutes in a day across patients (OIG OEI-04-09-00540).
-        parts.append("<h2>Providers' days over 8 hours (OIG OEI-04-09-00540)</h2>")
-        parts.append(_findings_table(DAY_COLUMNS, long_days))
-    parts += _episodes(summary)
-    kx = (summary.payment or {}).get("kx", {}).get("findings")
-    if kx:
-        parts.append(f"<h2>KX threshold ({len(kx):,})</h2>")
-        parts.append(_findings_table(KX_COLUMNS, kx))
-    parts.append("</body></html>\n")
-    out.write("\n".join(parts))
+    numbers = [name for name in columns if name not in MESSAGE_COLUMNS]
+    context = {
+        "title": title,
+        "paper": paper,
+        "headline": headline(summary),
+        "by_status": status_table(summary),
+        "charts": charts(summary, findings),
+        "by_provider": provider_table(findings),
+        "by_kind": kind_table(summary, findings),
+        "tables": summary_tables(summary),
+        "long_days": table(DAY_COLUMNS, long_days),
+        "findings_count": len(findings),
+        "findings": table(numbers, findings[:MAX_TABLE_ROWS]),
+        "widths": column_widths(numbers, findings[:MAX_TABLE_ROWS]),
+        "messages": [
+            [(name, cell(row.get(name, ""))) for name in MESSAGE_COLUMNS if name in columns]
+            for row in findings[:MAX_TABLE_ROWS]
+        ],
+        "money": set(AMOUNT_COLUMNS),
+        "max_rows": MAX_TABLE_ROWS,
+        "details": [(label, cell(value)) for label, value in summary_rows(summary)],
+    }
+    return _template().render(context)
 
 
-def _episodes(summary: Summary) -> list[str]:
-    """The episodes of care and visit time section: which checks ran, the findings."""
-    rows = episode_rows(summary)
-    if rows is None:
-        return []
-    heading = f"<h2>Episodes of care and visit times ({len(rows):,})</h2>"
-    ran = f'<p class="note">{html.escape(checks_text(summary))}</p>'
-    table = _findings_table(EPISODE_COLUMNS, rows) if rows else ""
-    return [heading, ran, table.replace('id="findings"', 'id="episodes"')]
-
-
-def _pairs(rows: Sequence[tuple[str, Any]]) -> str:
-    body = "".join(
-        f"<tr><th scope='row'>{html.escape(label)}</th><td>{html.escape(str(value))}</td></tr>"
-        for label, value in rows
-    )
-    return f'<table id="summary">{body}</table>'
-
-
-def _findings_table(columns: Sequence[str], findings: Sequence[dict[str, Any]]) -> str:
-    if not findings:
-        return '<p class="note">No findings: every group is ok.</p>'
-    head = "".join(f"<th>{html.escape(name)}</th>" for name in columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(row.get(name, '')))}</td>" for name in columns)
-        + "</tr>"
-        for row in findings[:MAX_TABLE_ROWS]
-    )  # fmt: skip
-    more = ""
-    if len(findings) > MAX_TABLE_ROWS:
-        more = (
-            f'<p class="note">The first {MAX_TABLE_ROWS:,} findings are listed; write all '
-            "of them with --format csv or xlsx.</p>"
-        )
-    return f'<table id="findings"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}'
-
-
-# --- charts -------------------------------------------------------------------------------
-
-
-def _svg(draw: Any, *, height: float = 3.2) -> str:
-    """An SVG chart drawn by ``draw(axes)``, text kept as text, ids fixed from run to run."""
+def _template() -> Template:
     try:
-        import matplotlib
-        from matplotlib.figure import Figure
+        import jinja2
     except ImportError:
+        raise OutputProblem("the report needs Jinja2: pip install 'unitcalc[report]'") from None
+    from importlib.resources import files
+
+    text = (files("unitcalc") / "templates" / "report.html.j2").read_text(encoding="utf-8")
+    environment = jinja2.Environment(
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return environment.from_string(text)
+
+
+def html_to_pdf(page: str) -> bytes:
+    """The report's HTML as PDF, by WeasyPrint (which lays out CSS for print, the page
+    size and breaks of the style sheet included, and draws the inline SVG charts)."""
+    try:
+        import weasyprint
+    except (ImportError, OSError):
+        # OSError: WeasyPrint installed, but the system's Pango library is missing.
         raise OutputProblem(
-            "the HTML report's charts need matplotlib: pip install 'unitcalc[report]'"
+            "a PDF report needs WeasyPrint (and the system's Pango library): pip install "
+            "'unitcalc[report]'; on Debian also apt-get install libpango-1.0-0 "
+            "libpangoft2-1.0-0"
         ) from None
-
-    with matplotlib.rc_context(
-        {"svg.fonttype": "none", "svg.hashsalt": "unitcalc", "font.size": 9}
-    ):
-        figure = Figure(figsize=(5.6, height), layout="constrained")
-        draw(figure.add_subplot())
-        buffer = io.StringIO()
-        figure.savefig(buffer, format="svg", metadata={"Date": None})
-    text = buffer.getvalue()
-    return text[text.index("<svg") :]  # no XML prolog inside HTML
+    document: bytes = weasyprint.HTML(string=page).write_pdf()
+    return document
 
 
-def _empty(axes: Axes, text: str) -> None:
-    axes.text(0.5, 0.5, text, ha="center", va="center", transform=axes.transAxes)
-    axes.set_axis_off()
+def cell(value: Any) -> str:
+    """A value as the report shows it: dollars (a ``Decimal`` of two places) and counts
+    as the summary and the findings give them, floats with two decimals as the table
+    output shows them, lists joined, nothing for None, anything else as ``str`` gives it."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    if isinstance(value, list | tuple):
+        return ", ".join(map(cell, value))
+    if isinstance(value, Mapping):
+        return "; ".join(f"{key}: {cell(item)}" for key, item in value.items())
+    return str(value)
 
 
-def _integer_ticks() -> Any:
-    from matplotlib.ticker import MaxNLocator
-
-    return MaxNLocator(integer=True)
-
-
-def _status_chart(summary: Summary) -> str:
-    def draw(axes: Axes) -> None:
-        counts = [summary.counts.get(status, 0) for status in STATUSES]
-        bars = axes.bar(STATUSES, counts, color=[_STATUS_COLOURS[s] for s in STATUSES])
-        axes.bar_label(bars)
-        axes.yaxis.set_major_locator(_integer_ticks())
-        axes.set_ylabel("groups")
-        axes.spines[["top", "right"]].set_visible(False)
-
-    return _svg(draw)
+def table(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """A table for the template: its columns and each row's cells, as text."""
+    return {
+        "columns": list(columns),
+        "rows": [[cell(row.get(name, "")) for name in columns] for row in rows],
+    }
 
 
-def _provider_chart(findings: Sequence[dict[str, Any]]) -> str:
-    flagged = [row for row in findings if row.get("status") != "ok"]
-
-    def draw(axes: Axes) -> None:
-        if not flagged:
-            _empty(axes, "no findings")
-            return
-        providers = Counter(str(row.get("provider") or "(none)") for row in flagged)
-        names = [name for name, _ in providers.most_common(15)][::-1]
-        left = [0] * len(names)
-        for status in STATUSES[1:]:
-            counts = [
-                sum(
-                    1
-                    for row in flagged
-                    if str(row.get("provider") or "(none)") == name and row["status"] == status
-                )
-                for name in names
-            ]
-            if any(counts):
-                axes.barh(names, counts, left=left, label=status, color=_STATUS_COLOURS[status])
-                left = [a + b for a, b in zip(left, counts, strict=True)]
-        axes.xaxis.set_major_locator(_integer_ticks())
-        axes.set_xlabel("findings (groups not ok)")
-        axes.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4)
-        axes.spines[["top", "right"]].set_visible(False)
-
-    return _svg(draw)
+def column_widths(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> list[float]:
+    """Each column's share of the findings table's width, in percent: its longest word
+    (header parts split at underscores, cells at spaces; the first 200 rows looked at),
+    between 3 and 18 characters. Printed, the table is laid out with these widths
+    (``table-layout: fixed``): WeasyPrint lays out a long table many times faster than
+    when it sizes the columns from every cell."""
+    weights = []
+    for name in columns:
+        words = [len(part) + 1 for part in name.split("_")]
+        words += [len(word) for row in rows[:200] for word in cell(row.get(name)).split()]
+        weights.append(min(max([3, *words]), 18))
+    total = sum(weights)
+    return [round(100 * weight / total, 2) for weight in weights]
 
 
-def _units_chart(findings: Sequence[dict[str, Any]]) -> str:
-    def draw(axes: Axes) -> None:
-        if not findings:
-            _empty(axes, "no findings")
-            return
-        top = max(1, *(max(row["billed_total"], row["allowed_total"]) for row in findings))
-        axes.plot([0, top], [0, top], color="#888", linewidth=1, label="billed = allowed")
-        for status in STATUSES:
-            chosen = [row for row in findings if row["status"] == status]
-            if chosen:
-                axes.scatter(
-                    [row["allowed_total"] for row in chosen],
-                    [row["billed_total"] for row in chosen],
-                    label=status,
-                    color=_STATUS_COLOURS[status],
-                    alpha=0.7,
-                    s=24,
-                )
-        axes.xaxis.set_major_locator(_integer_ticks())
-        axes.yaxis.set_major_locator(_integer_ticks())
-        axes.set_xlabel("units allowed by the rule")
-        axes.set_ylabel("units billed")
-        axes.legend(frameon=False, fontsize=8)
-        axes.spines[["top", "right"]].set_visible(False)
+def headline(summary: Summary) -> list[tuple[str, str]]:
+    """The first page's facts: the input and its SHA-256, the rule, the payer, the run's
+    time, then rows, groups and findings, and with a fee file the dollars."""
+    manifest = summary.manifest or {}
+    flagged = sum(summary.counts.get(status, 0) for status in STATUSES[1:])
+    rows: list[tuple[str, Any]] = [
+        ("input", manifest.get("input")),
+        ("input SHA-256", manifest.get("input_sha256") or "none (read once from a pipe)"),
+        ("rule", manifest.get("rule")),
+        ("payer", manifest.get("payer") or "none given"),
+        ("run at", manifest.get("run_at")),
+        ("unitcalc", manifest.get("unitcalc_version")),
+        ("rows read", summary.rows_read),
+        ("rows that could not be used", summary.invalid_rows),
+        ("groups", summary.groups),
+        ("groups with findings (not ok)", flagged),
+        ("groups tripping an edit", summary.edits),
+    ]
+    payment = summary.payment
+    if payment is not None:
+        rows += [
+            ("billed amount", payment["billed"]),
+            ("allowed amount", payment["allowed"]),
+            ("amount difference", payment["difference"]),
+        ]
+    return [(label, cell(value)) for label, value in rows]
 
-    return _svg(draw)
+
+def status_table(summary: Summary) -> dict[str, Any]:
+    """Groups by status, with a fee file each status's dollars (the summary's own sums)."""
+    by_status = (summary.payment or {}).get("by_status", {})
+    columns = ["status", "groups"]
+    if summary.payment is not None:
+        columns += ["billed", "allowed", "difference", "not_comparable"]
+    rows = [
+        {"status": status, **by_status.get(status, {}), "groups": summary.counts.get(status, 0)}
+        for status in STATUSES
+    ]
+    return table(columns, rows)
 
 
-def _minutes_chart(summary: Summary) -> str:
-    rows = [row for row in summary.provider_rows() if row["minutes_per_unit"] is not None]
+def provider_table(findings: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The findings (groups not ok) counted by provider and status, most first."""
+    counts: Counter[tuple[str, str]] = Counter()
+    totals: Counter[str] = Counter()
+    for row in findings:
+        if row.get("status") == "ok":
+            continue
+        name = str(row.get("provider") or "(none)")
+        counts[name, str(row.get("status"))] += 1
+        totals[name] += 1
+    statuses = [s for s in STATUSES[1:] if any(counts[name, s] for name in totals)]
+    rows = [
+        {"provider": name, "findings": total, **{s: counts[name, s] for s in statuses}}
+        for name, total in sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+    ]
+    return table(["provider", "findings", *statuses], rows)
 
-    def draw(axes: Axes) -> None:
-        if not rows:
-            _empty(axes, "no provider column, or no timed units billed")
-            return
-        shown = rows[:20][::-1]
-        values = [row["minutes_per_unit"] for row in shown]
-        colours = ["#c62828" if row["review"] else "#2e7d32" for row in shown]
-        bars = axes.barh([row["provider"] for row in shown], values, color=colours)
-        axes.bar_label(bars, fmt="%.2f", padding=2)
-        axes.axvline(15, color="#555", linestyle="--", linewidth=1)
-        # Room past the longest bar and the 15-minute line for the bars' labels.
-        axes.set_xlim(0, max([*values, 15]) * 1.18)
-        axes.set_xlabel("timed minutes per billed timed unit (under 15: review)")
-        axes.spines[["top", "right"]].set_visible(False)
 
-    return _svg(draw, height=max(2.4, 0.35 * min(len(rows), 20) + 1.2))
+def kind_table(summary: Summary, findings: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The findings by kind: the groups not ok by status, then the KX threshold's findings
+    by their kind, most first."""
+    counts = Counter(f"group {row.get('status')}" for row in findings if row.get("status") != "ok")
+    kx = (summary.payment or {}).get("kx", {}).get("findings") or []
+    counts.update(f"KX threshold: {row.get('kind')}" for row in kx)
+    rows = [
+        {"kind": kind, "findings": count}
+        for kind, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
+    return table(["kind", "findings"], rows)
+
+
+def summary_tables(summary: Summary) -> list[dict[str, Any]]:
+    """Every table in the summary's JSON form, in its order: a list of records, or a
+    mapping of names to records (its names the first column); each with a heading."""
+    found: list[dict[str, Any]] = []
+    data = summary.to_dict()
+    for name in ("manifest", "input", "counts"):
+        data.pop(name, None)
+    _collect(data, "", found)
+    return found
+
+
+def _collect(data: Mapping[str, Any], path: str, found: list[dict[str, Any]]) -> None:
+    for name, value in data.items():
+        where = f"{path}.{name}" if path else name
+        records = _records(name, value)
+        if records is not None:
+            if where not in _SHOWN_ELSEWHERE and records["rows"]:
+                title = _TITLES.get(where, where.replace(".", ": ").replace("_", " "))
+                found.append({"title": title, "id": where.replace(".", "-"), **records})
+        elif isinstance(value, Mapping):
+            _collect(value, where, found)
+
+
+def _records(name: str, value: Any) -> dict[str, Any] | None:
+    """A table of ``value`` when it is one (records whose values are plain, not nested
+    tables), else None."""
+    if isinstance(value, list) and value and all(map(_is_record, value)):
+        columns = list(dict.fromkeys(key for row in value for key in row))
+        return table(columns, value)
+    if isinstance(value, Mapping) and value and all(map(_is_record, value.values())):
+        first = name.removeprefix("by_")
+        rows = [{first: key, **row} for key, row in value.items()]
+        columns = list(dict.fromkeys(key for row in rows for key in row))
+        return table(columns, rows)
+    return None
+
+
+def _is_record(row: Any) -> bool:
+    """A mapping of plain values (a list of plain values counts as one)."""
+    return isinstance(row, Mapping) and not any(
+        isinstance(item, Mapping)
+        or (isinstance(item, list) and any(isinstance(part, Mapping) for part in item))
+        for item in row.values()
+    )

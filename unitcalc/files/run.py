@@ -30,16 +30,13 @@ from ..core.ptp import PtpTable
 from ..engine.audit import Finding
 from ..engine.monthly import MonthOptions
 from ..engine.payers import PayerProfile
-from ..engine.providers import day_frame, tally_day, tally_frame
+from ..engine.providers import tally_day
 from ..engine.ptp import ModifierPlacement
 from ..engine.settings import Pooling
-from ..rules import Rule
+from ..rules import Rule, RuleName
+from .beside import in_file_order, ok_lines_of, tally_frames
 from .check import (
-    BILLED,
-    CODE,
     DATE_FORMAT,
-    MINUTES,
-    PROVIDER,
     check_frame,
     key_names,
     payer_profile,
@@ -66,7 +63,7 @@ if TYPE_CHECKING:
 
 def iter_findings(
     path: str | Path,
-    rule: str | Rule | None = None,
+    rule: RuleName | Rule | None = None,
     *,
     payer: str | None = None,
     profiles: Mapping[str, PayerProfile] | None = None,
@@ -291,6 +288,8 @@ class _Part:
     priced: Callable[[], None] | None = None
     """Adds the amounts of the groups settled ok, priced in columns (with
     ``Options.column_pricer``), to the pricer's."""
+    ok_lines: pl.DataFrame | None = None
+    """With ``Options.claim_lines``: the input lines of the groups settled ok."""
 
 
 def _settle_part(loaded: Loaded, options: Options) -> _Part:
@@ -309,18 +308,18 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
         grouped, options, date_column=date_column, modifiers="modifiers" in layout.known
     )
     groups = settled.groups
-    quiet, tally, days, priced = 0, None, None, None
+    quiet, tally, days, priced, ok_lines = 0, None, None, None, None
     if options.only_findings and not options.explain:
         quiet = groups.filter(~pl.col("__scalar")).height
         if "provider" in layout.known:
             # As the scalar count: a day with more minutes than a day holds (invalid,
             # not evaluated) adds nothing to its provider's minutes.
             plain = groups.filter(~pl.col("__odd") & pl.col("__problem").is_null()).select(GROUP)
-            rows = settled.rows.join(plain, on=GROUP, how="semi")
-            tally = _tally_frame(rows, options)
-            if date_column is not None:
-                days = _day_frame(rows, options, date_column)
+            tally, days = tally_frames(settled.rows.join(plain, on=GROUP, how="semi"), options,
+                                       date_column)  # fmt: skip
         found = groups.filter(pl.col("__scalar") & ~pl.col("__odd"))
+        if options.claim_lines is not None:
+            ok_lines = ok_lines_of(settled, keys)
         pricer, raw = options.column_pricer, loaded.raw
         if options.price_columns and pricer is not None and raw is not None:
             # The groups settled ok are priced here, all at once, from their columns.
@@ -334,6 +333,8 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
         found = groups.clear()
         scalar = groups.select(GROUP)
     chosen = grouped.join(scalar, on=GROUP, how="semi").select(GROUP, LINE).sort(GROUP, LINE)
+    # The first lines of the groups handed on beside those found in columns.
+    barriers = sorted([*scalar.get_column(GROUP).to_list(), *(first for first, _ in months.groups)])
     return _Part(
         loaded=loaded,
         rows_read=grouped.height + months.rows,
@@ -346,12 +347,13 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
         quiet=quiet,
         tally=tally,
         days=days,
-        written=column_findings(found, settled, layout, options, loaded=loaded),
+        written=column_findings(found, settled, layout, options, loaded=loaded, barriers=barriers),
         by_scalar=chosen.group_by(GROUP, maintain_order=True).agg(pl.col(LINE)),
         months=months.groups,
         quiet_months=months.quiet,
         checks=part_checks(loaded, options),
         priced=priced,
+        ok_lines=ok_lines,
     )
 
 
@@ -361,6 +363,8 @@ def _run_part(part: _Part, options: Options, consume: Callable[[Group], None]) -
     loaded = part.loaded
     if part.priced is not None:
         part.priced()
+    if part.ok_lines is not None and options.claim_lines is not None:
+        options.claim_lines(part.ok_lines)
     summary = Summary(
         layout=loaded.layout,
         rows_read=part.rows_read,
@@ -384,7 +388,7 @@ def _run_part(part: _Part, options: Options, consume: Callable[[Group], None]) -
     summary.add_checks(part.checks)
     pending: list[tuple[int, list[int]]] = []
     waiting = 0
-    merged = _merged(part.written, part.by_scalar.iter_rows(), iter(part.months))
+    merged = in_file_order(part.written, part.by_scalar.iter_rows(), iter(part.months))
     for first_line, group, lines in merged:
         if group is not None:
             evaluate_batch(pending, loaded, options, summary, consume)
@@ -461,39 +465,3 @@ def split_csv(
             yield Loaded(layout, parsed, raw, {}, options, display=display)
 
     return len(files), loaded()
-
-
-def _merged(
-    written: Iterator[tuple[int, Group]],
-    by_scalar: Iterator[tuple[int, list[int]]],
-    months: Iterator[tuple[int, Group]],
-) -> Iterator[tuple[int, Group | None, list[int]]]:
-    """Groups found in columns, month groups and groups for the scalar engine (their
-    lines), in file order of their first lines."""
-    import heapq
-
-    found: Iterator[tuple[int, Group | None, list[int]]] = (
-        (first, group, []) for first, group in written
-    )
-    monthly: Iterator[tuple[int, Group | None, list[int]]] = (
-        (first, group, []) for first, group in months
-    )
-    scalar: Iterator[tuple[int, Group | None, list[int]]] = (
-        (first, None, lines) for first, lines in by_scalar
-    )
-    return heapq.merge(found, monthly, scalar, key=lambda entry: entry[0])
-
-
-def _tally_frame(rows: pl.DataFrame, options: Options) -> pl.DataFrame:
-    """Providers' timed minutes and billed units over rows of groups settled ok: one
-    row per provider."""
-    table = options.settings.codes
-    timed = [info.code for info in table if info.timed]
-    return tally_frame(rows, timed, provider=PROVIDER, code=CODE, minutes=MINUTES, billed=BILLED)
-
-
-def _day_frame(rows: pl.DataFrame, options: Options, date: str) -> pl.DataFrame:
-    """Providers' timed minutes by date of service over rows of groups settled ok: one
-    row per provider and day."""
-    timed = [info.code for info in options.settings.codes if info.timed]
-    return day_frame(rows, timed, provider=PROVIDER, code=CODE, minutes=MINUTES, date=date)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.codes import CodeTable
 from ..core.text import count_of
@@ -15,6 +15,9 @@ from ..core.text import table as text_table
 from ..engine.audit import STATUSES, Finding
 from .options import KEY_COLUMNS_DAY
 from .summary import Summary
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 def summary_text(summary: Summary) -> str:
@@ -213,6 +216,42 @@ def _line_ranges(lines: Sequence[int]) -> str:
     if start is not None:
         parts.append(f"{start}-{previous}" if start != previous else f"{start}")
     return ", ".join(parts)
+
+
+def finding_text_column(frame: pl.LazyFrame, keep: Sequence[str] = ()) -> pl.LazyFrame:
+    """The columnar form of :func:`finding_text`, for findings with no edit, amount or
+    explanation (those the columns word): one block per row of ``frame``, from its
+    ``status``, ``group``, ``message``, ``lines`` and ``warnings``, as ``text`` (beside
+    the columns ``keep``)."""
+    import polars as pl
+
+    line = pl.col("lines")
+    follows = line == line.shift(1).over("__at") + 1
+    runs = (
+        frame.select("lines")
+        .with_row_index("__at")
+        .explode("lines")
+        .with_columns(__run=(~follows).fill_null(True).cum_sum().over("__at"))
+        .group_by("__at", "__run", maintain_order=True)
+        .agg(line.first().alias("__first"), line.last().alias("__last"))
+    )
+    first, last = pl.col("__first").cast(pl.String), pl.col("__last").cast(pl.String)
+    span = pl.when(first == last).then(first).otherwise(pl.concat_str(first, pl.lit("-"), last))
+    ranges = runs.group_by("__at", maintain_order=True).agg(span.str.join(", ").alias("__ranges"))
+    several = pl.when(pl.col("lines").list.len() != 1).then(pl.lit("s")).otherwise(pl.lit(""))
+    notes = pl.col("warnings").list.eval(
+        pl.concat_str(pl.lit("  note: "), pl.element(), pl.lit("\n"))
+    )
+    text = pl.concat_str(
+        pl.lit("\n["), pl.col("status"), pl.lit("] "), pl.col("group"), pl.lit(" (line"),
+        several, pl.lit(" "), pl.col("__ranges"), pl.lit(")\n  "), pl.col("message"),
+        pl.lit("\n"), notes.list.join(""),
+    )  # fmt: skip
+    return (
+        frame.with_row_index("__at")
+        .join(ranges, on="__at", how="left", maintain_order="left")
+        .select(*keep, text.alias("text"))
+    )
 
 
 # --- the summary as rows (the workbook's summary sheet, the report) -------------------

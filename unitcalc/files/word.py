@@ -26,41 +26,20 @@ from ..engine.ptp import ClaimLine
 from ..engine.wording import LineKey, at_lines, by_code, identical_notes, message
 from ..rules import RULES, Rule, TimedItem
 from .check import BILLED, CODE, DISCIPLINE, MINUTES, MODIFIERS, PAYER, PROVIDER, RULE, key_names
-from .evaluate import Group, Priced, PriceRow, invalid_finding, price_columns
+from .evaluate import Group, invalid_finding
 from .group import GROUP
 from .layout import Layout
 from .load import Loaded
 from .options import Options
+from .price_spans import PriceSpans
 from .read import END, LINE
+from .rendered import Runs, rendered_frame
 from .settle import Settled
+from .spans import Spans
+from .worded import Words, worded_frame, words_of
 
 if TYPE_CHECKING:
     import polars as pl
-
-
-class _Spans:
-    """A frame sorted by group, as one Python list per column, and the span of rows
-    each group holds: a group's values are slices, with no object built per row."""
-
-    def __init__(self, frame: pl.DataFrame, names: Sequence[str]) -> None:
-        self.values: dict[str, list[Any]] = {
-            name: frame.get_column(name).to_list() for name in names
-        }
-        runs = frame.get_column(GROUP).rle()
-        self.spans: dict[int, tuple[int, int]] = {}
-        start = 0
-        for length, group_id in zip(
-            runs.struct.field("len").to_list(), runs.struct.field("value").to_list(), strict=True
-        ):
-            self.spans[group_id] = (start, start + length)
-            start += length
-
-    def of(self, group_id: int, names: Sequence[str] | None = None) -> dict[str, list[Any]]:
-        """The group's values, column by column (those of ``names``, else every one)."""
-        start, stop = self.spans[group_id]
-        if names is not None:
-            return {name: self.values[name][start:stop] for name in names}
-        return {name: values[start:stop] for name, values in self.values.items()}
 
 
 def column_findings(
@@ -70,28 +49,31 @@ def column_findings(
     options: Options,
     *,
     loaded: Loaded | None = None,
+    barriers: Sequence[int] = (),
 ) -> Iterator[tuple[int, Group]]:
     """Findings of the groups settled in columns that are not ok or trip an edit, built
     from their items and rows: the text only for them, no step-by-step explanation
     (``--explain`` asks the scalar engine for it). With ``options.price_columns`` each
     group carries its rows for the fee pricer (read from ``loaded``), and ``found`` may
-    hold groups settled ok: they come without a finding."""
+    hold groups settled ok: they come without a finding. With ``options.rendered`` the
+    findings the columns write come as runs of text, each run between two of
+    ``barriers`` (the sorted first lines of the groups handed on beside these)."""
     if found.height == 0:
         return iter(())
     wording = _Wording(options, modifiers="modifiers" in layout.known)
     if not options.price_columns:
-        return _worded_part(found, settled, layout, options, wording, loaded)
+        return _worded_part(found, settled, layout, options, wording, loaded, barriers)
     # Priced, nearly every group comes through here: their rows are made Python values
     # a slice of groups at a time (the first one now, the others as they are reached),
     # so that memory stays as without fees.
     size = PRICED_GROUPS
-    first = _worded_part(found.slice(0, size), settled, layout, options, wording, loaded)
+    first = _worded_part(found.slice(0, size), settled, layout, options, wording, loaded, barriers)
 
     def chained() -> Iterator[tuple[int, Group]]:
         yield from first
         for start in range(size, found.height, size):
             part = found.slice(start, size)
-            yield from _worded_part(part, settled, layout, options, wording, loaded)
+            yield from _worded_part(part, settled, layout, options, wording, loaded, barriers)
 
     return chained()
 
@@ -107,6 +89,7 @@ def _worded_part(
     options: Options,
     wording: _Wording,
     loaded: Loaded | None,
+    barriers: Sequence[int],
 ) -> Iterator[tuple[int, Group]]:
     """:func:`column_findings` of some of the groups (``found``)."""
     slices = _slices(found, settled, layout, options, loaded)
@@ -116,8 +99,15 @@ def _worded_part(
     )  # fmt: skip
 
     def worded() -> Iterator[tuple[int, Group]]:
+        rendered, run = slices.rendered, Runs(layout, barriers)
         for values in columns.iter_rows():
-            yield values[0], _group_of(values, slices, layout, options, wording)
+            written = rendered.get(values[0])
+            if written is None:
+                yield from run.ended()
+                yield values[0], _group_of(values, slices, layout, options, wording)
+            else:
+                yield from run.add(values[0], *written)
+        yield from run.ended()
 
     return worded()
 
@@ -126,12 +116,16 @@ def _worded_part(
 class _Slices:
     """The columns of some groups' rows and items, as Python lists sliced per group."""
 
-    rows: _Spans
-    items: _Spans
+    rows: Spans
+    items: Spans
     providers: Mapping[int, list[str]]
-    pricing: _PriceSpans | None
+    pricing: PriceSpans | None
     names: list[str]
     """The parsed key's columns."""
+    words: Mapping[int, Words]
+    """The findings' words put together in columns (:mod:`.worded`), by group."""
+    rendered: Mapping[int, tuple[str, str]]
+    """The findings written by the columns (:mod:`.rendered`): status and text, by group."""
 
 
 def _slices(
@@ -156,15 +150,29 @@ def _slices(
         )
     )
     items = settled.items.join(wanted, on=GROUP, how="semi").sort(GROUP, "first")
+    plan = worded_frame(found.filter(pl.col("__scalar")), items, rows, options.settings.codes)
+    rendered: dict[int, tuple[str, str]] = {}
+    worded = plan.collect(engine="in-memory")
+    texts = None
+    if options.rendered is not None and not options.price_columns:
+        texts = rendered_frame(found, worded.lazy(), rows, layout, options.rendered)
+    if texts is not None:
+        written = texts.collect(engine="in-memory")
+        rendered = {group: (status, text) for group, status, text in written.iter_rows()}
+        # Only the groups left are made Python values.
+        done = written.select(GROUP)
+        rows = rows.join(done, on=GROUP, how="anti", maintain_order="left")
+        items = items.join(done, on=GROUP, how="anti", maintain_order="left")
+        worded = worded.join(done, on=GROUP, how="anti", maintain_order="left")
     spanned = [LINE, END, CODE, DISCIPLINE, MINUTES, BILLED, RULE, PAYER, "__twice", MODIFIERS]
-    row_spans = _Spans(rows, [*spanned, PROVIDER, "__day", *names])
+    row_spans = Spans(rows, [*spanned, PROVIDER, "__day", *names])
     who = pl.col(PROVIDER).fill_null("").str.strip_chars()
     providers = dict(
         rows.group_by(GROUP).agg(who.filter(who != "").unique(maintain_order=True)).iter_rows()
     )
     # unitcalc's pick and what a cap kept of it are read only where a cap removed units.
     capped = ["chosen", "kept"] if items.get_column("__capped").any() else []
-    item_spans = _Spans(
+    item_spans = Spans(
         items,
         ["pool", CODE, "minutes", "billed", "unit_minutes", "timed", "allowed", "__zero",
          "base", "tied", "preference", "__capped", *capped],
@@ -172,8 +180,8 @@ def _slices(
     pricing = None
     if options.price_columns:
         assert loaded is not None
-        pricing = _PriceSpans(rows, row_spans, loaded, options)
-    return _Slices(row_spans, item_spans, providers, pricing, names)
+        pricing = PriceSpans(rows, row_spans, loaded, options)
+    return _Slices(row_spans, item_spans, providers, pricing, names, words_of(worded), rendered)
 
 
 def _group_of(
@@ -198,6 +206,11 @@ def _group_of(
     finding = None
     if flagged and problem is not None:
         finding = _invalid_of(key, problem, code, group_rows, options)
+    elif flagged and (words := slices.words.get(group_id)) is not None:
+        items = {} if words.notes is not None else slices.items.of(group_id)
+        finding = wording.worded(
+            key, status, RULES[rule], words, items, group_rows, edits=bool(edits)
+        )
     elif flagged:
         finding = wording.finding(
             key,
@@ -227,61 +240,12 @@ def _group_of(
     )
 
 
-class _PriceSpans:
-    """The raw values the fee pricer reads (:func:`price_columns`) for the rows of
-    ``rows`` (sorted by group and line, as ``spans``), one list per column."""
-
-    def __init__(self, rows: pl.DataFrame, spans: _Spans, loaded: Loaded, options: Options) -> None:
-        self.spans = spans
-        self.profiles = options.profiles
-        wanted = price_columns(loaded.layout)
-        lines = rows.get_column(LINE)
-        self.values: list[Mapping[str, Any]]
-        if loaded.raw is not None:
-            present = [name for name in wanted if name in loaded.raw.columns]
-            picked = (
-                rows.select(LINE)
-                .join(loaded.raw.select(LINE, *present), on=LINE, how="left", maintain_order="left")
-                .select(present)
-            )
-            lists = [picked.get_column(name).to_list() for name in present]
-            self.values = (
-                [dict(zip(present, each, strict=True)) for each in zip(*lists, strict=True)]
-                if present
-                else [{} for _ in range(rows.height)]
-            )
-        else:
-            records = loaded.records
-            self.values = [
-                {name: values[name] for name in wanted if name in values}
-                for values in (records[line].values for line in lines.to_list())
-            ]
-
-    def of(
-        self, group_id: int, group_rows: Mapping[str, Sequence[Any]], *, settled_ok: bool
-    ) -> Priced:
-        """The group's rows for the pricer; ``settled_ok``: with the units allowed per
-        code, those billed (a group settled ok is allowed what it bills)."""
-        start, stop = self.spans.spans[group_id]
-        payer = group_rows[PAYER][0]
-        rows = tuple(
-            PriceRow(line, code, billed, discipline, values)
-            for line, code, billed, discipline, values in zip(
-                group_rows[LINE],
-                group_rows[CODE],
-                group_rows[BILLED],
-                group_rows[DISCIPLINE],
-                self.values[start:stop],
-                strict=True,
-            )
-            if billed is not None  # as the scalar pricer: a row billing nothing is left out
-        )
-        allowed: dict[str, int] | None = None
-        if settled_ok:
-            allowed = {}
-            for row in rows:
-                allowed[row.code] = allowed.get(row.code, 0) + row.billed
-        return Priced(rows, self.values[start], self.profiles[payer] if payer else None, allowed)
+def _pools(items: Mapping[str, Sequence[Any]]) -> dict[int, list[int]]:
+    """The places of the group's items in each of its pools, pools in order of first line."""
+    pools: dict[int, list[int]] = {}
+    for index, pool in enumerate(items["pool"]):
+        pools.setdefault(pool, []).append(index)
+    return pools
 
 
 def _identical_rows(rows: Mapping[str, Sequence[Any]]) -> tuple[Note, ...]:
@@ -368,6 +332,45 @@ class _Wording:
             self.warned[key] = found
         return found
 
+    def worded(
+        self,
+        key: tuple[str, ...],
+        status: Status,
+        counting: Rule,
+        words: Words,
+        items: Mapping[str, Sequence[Any]],
+        rows: Mapping[str, Sequence[Any]],
+        *,
+        edits: bool,
+    ) -> Finding:
+        """One group's finding from the words the columns put together (:mod:`.worded`):
+        its notes are asked for only when it may have some (``items`` then holds its
+        items, as for :meth:`finding`)."""
+        notes: list[Note] = []
+        warnings: list[Note] = []
+        if words.notes is None:
+            notes, warnings = self._notes(counting, _pools(items), items)
+        else:
+            warnings = [
+                Note(text, kind=kind, codes=tuple(codes.split("+")) if codes else ())  # type: ignore[arg-type]
+                for text, kind, codes in words.notes
+            ]
+        warnings.extend(_identical_rows(rows))
+        billed = dict(zip(words.codes, words.billed, strict=True))
+        allowed = dict(zip(words.codes, words.allowed, strict=True))
+        return Finding(
+            group=" / ".join(key),
+            status=status,
+            rule=counting.name,
+            billed=billed,
+            allowed=allowed,
+            difference=sum(words.billed) - sum(words.allowed),
+            message=words.message,
+            lines=_all_lines(rows),
+            edits=self._edits(rows) if edits else (),
+            warnings=(*notes, *warnings),
+        )
+
     def finding(
         self,
         key: tuple[str, ...],
@@ -384,9 +387,7 @@ class _Wording:
         first line, ``rows`` in line order; ``totals`` the allowed and billed units;
         ``edits`` whether any edit trips."""
         allowed_total, billed_total = totals
-        pools: dict[int, list[int]] = {}
-        for index, pool in enumerate(items["pool"]):
-            pools.setdefault(pool, []).append(index)
+        pools = _pools(items)
         allowed_lines: dict[LineKey, int] = {}
         billed_lines: dict[LineKey, int] = {}
         for pool, members in pools.items():

@@ -63,15 +63,10 @@ def write_xlsx(out: IO[str], summary: Summary, columns: Sequence[str], rows: Boo
             "a workbook (.xlsx) needs openpyxl: pip install 'unitcalc[report]'"
         ) from None
 
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "Summary"
+    # Written row by row, never held whole: a sheet of a million lines in bounded memory.
+    book = Workbook(write_only=True)
     items = [*count_rows(summary), *payment_items(summary)]
-    _sheet(sheet, ["item", "value"], items)
-    for (label, _), (_, cell) in zip(items, sheet.iter_rows(min_row=2), strict=False):
-        if label in MONEY_ITEMS:
-            cell.number_format = CURRENCY
+    _sheet(book.create_sheet("Summary"), ["item", "value"], items, money_items=MONEY_ITEMS)
     if summary.payment is not None:
         sheet = book.create_sheet("Amounts")
         _sheet(sheet, AMOUNT_SHEET_COLUMNS, amount_rows(summary), money=AMOUNT_SHEET_COLUMNS[3:6])
@@ -148,47 +143,85 @@ def _providers(sheet: Any, summary: Summary, flagged: Mapping[str, Counter[str]]
     )  # fmt: skip
 
 
+FITTED_ROWS = 2_000
+"""The rows a sheet's column widths are fitted to (a write-only sheet sets its widths
+before its rows)."""
+
+
 def _sheet(
     sheet: Any,
     header: Sequence[str],
     rows: Iterable[Sequence[Any]],
     *,
     money: Sequence[str] = (),
+    money_items: frozenset[str] = frozenset(),
 ) -> None:
     """Rows under a bold, frozen header with filters, columns fitted to their widest
-    cell; the ``money`` columns' numbers with a currency format, dates as dates. A sheet
-    stops at Excel's limit of rows, its last row saying how many were left out."""
-    import datetime as dt
+    cell (of the first :data:`FITTED_ROWS`); the ``money`` columns' numbers, and the
+    numbers of rows whose first cell is one of ``money_items``, with a currency format,
+    dates as dates. A sheet stops at Excel's limit of rows, its last row saying how many
+    were left out."""
+    import itertools
 
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    sheet.append(list(header))
+    rows = iter(rows)
+    first = [
+        [_fitted(cell) for cell in safe_row(row)] for row in itertools.islice(rows, FITTED_ROWS)
+    ]
     widths = [len(name) for name in header]
-    dollars = {index for index, name in enumerate(header) if name in money}
-    written, rows = 1, iter(rows)
-    for row in rows:
-        if written == MAX_ROWS - 1:
-            left = count_of(1 + sum(1 for _ in rows), "row")
-            sheet.append([f"... {left} left out: a sheet holds {MAX_ROWS:,} rows "
-                          "(the CSV, JSON and Parquet outputs hold them all)"])  # fmt: skip
-            break
-        cells = [_fitted(cell) for cell in safe_row(row)]
-        sheet.append(cells)
-        written += 1
+    for cells in first:
         for index, cell in enumerate(cells[: len(widths)]):
             widths[index] = max(widths[index], len(str(cell)) if cell is not None else 0)
-            if isinstance(cell, dt.date):
-                target = sheet.cell(row=written, column=index + 1)
-                target.number_format = MOMENT if isinstance(cell, dt.datetime) else DATE
-            elif index in dollars and isinstance(cell, int | float):
-                sheet.cell(row=written, column=index + 1).number_format = CURRENCY
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(sheet.max_row, 1)}"
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 80)
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    sheet.append([_styled(WriteOnlyCell(sheet, value=name), font=bold) for name in header])
+    dollars = {index for index, name in enumerate(header) if name in money}
+    written = 1
+    stream = itertools.chain(first, ([_fitted(cell) for cell in safe_row(row)] for row in rows))
+    for cells in stream:
+        if written == MAX_ROWS - 1:
+            left = count_of(1 + sum(1 for _ in stream), "row")
+            sheet.append([f"... {left} left out: a sheet holds {MAX_ROWS:,} rows "
+                          "(the CSV, JSON and Parquet outputs hold them all)"])  # fmt: skip
+            written += 1
+            break
+        money_row = bool(money_items) and cells[:1] and cells[0] in money_items
+        sheet.append([_formatted(sheet, index, cell, dollars, money_row=bool(money_row))
+                      for index, cell in enumerate(cells)])  # fmt: skip
+        written += 1
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{written}"
+
+
+def _formatted(sheet: Any, index: int, cell: Any, dollars: set[int], *, money_row: bool) -> Any:
+    """A cell as written: a date or date and time with its format, a dollar number with
+    the currency format, anything else as it is."""
+    import datetime as dt
+
+    from openpyxl.cell import WriteOnlyCell
+
+    if isinstance(cell, dt.date):
+        return _styled(WriteOnlyCell(sheet, value=cell),  # type: ignore[arg-type]
+                       number_format=MOMENT if isinstance(cell, dt.datetime) else DATE)  # fmt: skip
+    if (
+        (index in dollars or money_row)
+        and isinstance(cell, int | float)
+        and not isinstance(cell, bool)
+    ):
+        return _styled(WriteOnlyCell(sheet, value=cell), number_format=CURRENCY)
+    return cell
+
+
+def _styled(cell: Any, *, font: Any = None, number_format: str | None = None) -> Any:
+    if font is not None:
+        cell.font = font
+    if number_format is not None:
+        cell.number_format = number_format
+    return cell
 
 
 CELL_LIMIT = 32_767

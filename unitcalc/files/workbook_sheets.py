@@ -8,11 +8,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..engine.audit import Finding
 from .findings_table import AMOUNT_COLUMNS
 from .summary import Summary
+
+if TYPE_CHECKING:
+    import polars as pl
 
 UNITS_COLUMNS = ("group", "status", "code", "billed units", "allowed units")
 """The "Units by code" sheet: one row per finding and code."""
@@ -20,7 +23,7 @@ LINE_COLUMNS = (
     "line", "group", "status", "code", "billed units", "group billed units",
     "group allowed units",
 )  # fmt: skip
-"""The "Claim lines" sheet: one row per input line of a group written as a finding."""
+"""The "Claim lines" sheet: one row per input line, with its group's status and units."""
 AMOUNT_SHEET_COLUMNS = (
     "by", "name", "groups", "billed", "allowed", "difference", "not comparable",
 )  # fmt: skip
@@ -60,6 +63,27 @@ def line_rows(
             None if code is None else finding.billed.get(code),
             None if code is None else finding.allowed.get(code),
         ]
+
+
+def ok_line_frame(
+    rows: pl.DataFrame, *, group: str, line: str, code: str, billed: str, keys: Sequence[str]
+) -> pl.DataFrame:
+    """The columnar form of :func:`line_rows` for groups found ok (their allowed units
+    are those billed, code by code): each of ``rows`` (with its ``group``, ``line``,
+    ``code``, ``billed`` units and the key's columns ``keys``) as a row of
+    :data:`LINE_COLUMNS`."""
+    import polars as pl
+
+    per_code = pl.col(billed).fill_null(0).sum().over(group, code)
+    return rows.select(
+        pl.col(line).alias("line"),
+        pl.concat_str(*keys, separator=" / ").alias("group"),
+        pl.lit("ok").alias("status"),
+        pl.col(code).alias("code"),
+        pl.col(billed).alias("billed units"),
+        per_code.alias("group billed units"),
+        per_code.alias("group allowed units"),
+    )
 
 
 def integers(row: Sequence[str], *at: int) -> list[Any]:

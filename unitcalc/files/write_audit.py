@@ -18,11 +18,12 @@ from .episode_texts import episode_table_rows, episodes_text
 from .evaluate import Group
 from .findings_table import AMOUNT_COLUMNS, audit_columns, finding_row, kx_rows
 from .layout import Layout
+from .render import Rendering, finding_json
 from .spool import Spool, spool_frame, write_parquet
 from .summary import Summary
 from .texts import finding_text, payment_text, provider_text, summary_text
 from .workbook import BookRows, write_xlsx
-from .workbook_sheets import line_rows, units_rows
+from .workbook_sheets import LINE_COLUMNS, line_rows, units_rows
 
 if TYPE_CHECKING:
     import polars as pl
@@ -83,6 +84,7 @@ class AuditWriter:
         self._lines = Spool() if output_format == "xlsx" else None
         """The workbook's claim lines: the input lines of the groups written."""
         self._units_csv = CsvRows(self._units.file) if self._units else None
+        self._ok_lines: list[pl.DataFrame] = []
         self._lines_csv = CsvRows(self._lines.file) if self._lines else None
 
     def reset(self) -> None:
@@ -94,16 +96,38 @@ class AuditWriter:
         if self.kept is not None:
             self.kept.clear()
 
+    @property
+    def rendering(self) -> Rendering | None:
+        """The form in which this writer takes the findings the columns word as text
+        (``Options.rendered``): the JSON and CSV outputs, and the CSV spooled for
+        Parquet, when nothing else is kept of a finding (no report, no dollars)."""
+        if self.kept is not None or self.amounts or self.summary_only or self.show_all:
+            return None
+        forms: dict[str, Rendering] = {"json": "json", "csv": "csv", "parquet": "spool"}
+        if self.terminal_cap is None:  # a terminal's findings are counted as written
+            forms["table"] = "text"
+        return forms.get(self.format)
+
     def consume(self, group: Group) -> None:
+        if group.rendered is not None:
+            self._layout_of(group.layout)
+            texts = group.rendered.texts
+            if self.format == "json":
+                self.spool.file.write(("," if self.findings else "") + ",".join(texts))
+            else:
+                self.spool.file.write("".join(texts))
+            self.findings += len(texts)
+            return
         finding = group.finding
         assert finding is not None
-        if (not finding.flagged and not self.show_all) or self.summary_only:
+        if self.summary_only:
             return
-        if group.layout is not self._layout:
-            self._layout = group.layout
-            self.key_columns = group.layout.key_columns
-            self.key_roles = group.layout.key_roles
-            self._columns = audit_columns(self.key_roles, amounts=self.amounts)
+        if not finding.flagged and not self.show_all:
+            if self._lines_csv is not None:  # the workbook lists every input line
+                for line in line_rows(finding, group.billed_lines):
+                    self._lines_csv.writerow(line)
+            return
+        self._layout_of(group.layout)
         self.findings += 1
         row = finding_row(group, finding, self.key_roles, amounts=self.amounts)
         if self.kept is not None:
@@ -112,11 +136,8 @@ class AuditWriter:
             kept["allowed_total"] = sum(finding.allowed.values())
             self.kept.append(kept)
         if self.format == "json":
-            data = finding.to_dict()
-            data["key"] = group.key_fields
-            data["provider"] = "; ".join(group.provider_names)
-            data["payer"] = group.payer_name
-            self.spool.file.write(("," if self.findings > 1 else "") + json.dumps(data))
+            text = finding_json(finding, group.key_fields, group.provider_names, group.payer_name)
+            self.spool.file.write(("," if self.findings > 1 else "") + text)
         elif self.format == "csv":
             self._csv.writerow(safe_row(row))
         elif self.format in ("parquet", "xlsx"):
@@ -130,6 +151,19 @@ class AuditWriter:
             self.spool.file.write(finding_text(finding))
             if self.terminal_cap is not None and len(self._block_ends) < self.terminal_cap:
                 self._block_ends.append(self.spool.file.tell())
+
+    def claim_lines(self, frame: pl.DataFrame) -> None:
+        """Input lines of groups settled ok (:func:`.workbook_sheets.ok_line_frame`), for
+        the workbook's Claim lines sheet, in line order with the findings' lines."""
+        self._ok_lines.append(frame)
+
+    def _layout_of(self, layout: Layout) -> None:
+        """The key's columns of the findings from here on."""
+        if layout is not self._layout:
+            self._layout = layout
+            self.key_columns = layout.key_columns
+            self.key_roles = layout.key_roles
+            self._columns = audit_columns(self.key_roles, amounts=self.amounts)
 
     def finish(self, out: IO[str], summary: Summary) -> None:
         summary.counts = {status: summary.counts.get(status, 0) for status in STATUSES}
@@ -164,7 +198,7 @@ class AuditWriter:
             assert self._units is not None
             assert self._lines is not None
             book = BookRows(
-                self._spooled(self.spool), self._spooled(self._units), self._spooled(self._lines)
+                self._spooled(self.spool), self._spooled(self._units), self._claim_rows()
             )
             write_xlsx(out, summary, columns, book)
         elif self.terminal_cap is not None:
@@ -206,6 +240,21 @@ class AuditWriter:
         input's, for the key columns when no finding came)."""
         roles = self.key_roles if self._layout is not None else layout.key_roles
         return spool_frame(self.spool, audit_columns(roles), integers=["difference"])
+
+    def _claim_rows(self) -> Iterator[list[str]]:
+        """The Claim lines sheet's rows: the findings' lines (spooled), with the lines of
+        the groups settled ok when they were handed on, in line order."""
+        assert self._lines is not None
+        if not self._ok_lines:
+            return self._spooled(self._lines)
+        import polars as pl
+
+        spooled = spool_frame(self._lines, LINE_COLUMNS, integers=[])
+        text = [frame.cast(pl.String) for frame in self._ok_lines]
+        merged = pl.concat([spooled, *text]).sort(
+            pl.col("line").cast(pl.Int64), maintain_order=True
+        )
+        return ([cell or "" for cell in row] for row in merged.iter_rows())
 
     @staticmethod
     def _spooled(spool: Spool) -> Iterator[list[str]]:

@@ -6,5 +6,7 @@ PFALL file, a plain CSV) into a :class:`~.fees.FeeSchedule`, then prices a patie
 unit by unit, with the therapy multiple-procedure reduction and the assistant reduction
 (:mod:`.fees.day`). Each claim line's allowed amount is then accrued, per patient, year
 and bucket, against the KX threshold and the review threshold (:mod:`.threshold`), from
-the packaged yearly amounts (:mod:`.fees.packaged`).
+the packaged yearly amounts (:mod:`.fees.packaged`). A reviewed sample's overpayments
+are extrapolated to the whole frame, the point estimate and the lower limit that PIM
+ch.8 section 8.4 asks for, by :mod:`.estimate`.
 """

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from ..core.errors import UnknownRuleError
 from ..core.text import echo
@@ -51,6 +51,7 @@ __all__ = [
     "PoolAllocation",
     "RoundUpRule",
     "Rule",
+    "RuleName",
     "TimedItem",
     "attained_at",
     "cms_extras",
@@ -95,6 +96,15 @@ def get_rule(name: str | Rule) -> Rule:
             name=str(name),
             choices=sorted(_ALIASES),
         ) from None
+
+
+RuleName = Literal[
+    "ama", "cms", "cms-8-minute", "commercial", "commercial-15", "cpt", "medicare",
+    "midpoint", "per-code", "round-up",
+]  # fmt: skip
+"""The names ``rule=`` takes, for type checkers: every canonical name and alias
+(:func:`rule_names`, which a test holds equal). :func:`get_rule` also reads them in any
+letter case, at run time."""
 
 
 def rule_names() -> tuple[str, ...]:

@@ -270,6 +270,23 @@ class Rule(abc.ABC):
             for count, unit in zip(minutes, units, strict=True)
         )
 
+    def warnings_columns(self, items: pl.LazyFrame) -> pl.LazyFrame | None:
+        """The columnar form of :meth:`allocate`'s warnings, for many pools at once.
+
+        ``items`` holds the timed items of each pool in order (``pool``, ``name``,
+        ``minutes``, ``unit_minutes``), :meth:`columnar`'s ``base`` and ``tied``, and
+        ``label``, the pool's name (null for none). The answer has one row per pool:
+        ``pool``, ``worded`` (the columns word its warnings; else ask :meth:`allocate`),
+        and the warnings' ``texts``, ``kinds`` and ``codes`` (joined by ``+``). A rule
+        that words none in columns answers None."""
+        return None
+
+    def may_warn_columns(self, minutes: pl.Expr, units: pl.Expr, tied: pl.Expr) -> pl.Expr:
+        """The columnar form of :meth:`may_warn`, per timed item: whether it alone lets
+        :meth:`allocate` warn (its pool may warn when any of its items does). A rule
+        that overrides :meth:`may_warn` overrides this beside it."""
+        return tied | ((minutes > 0) & (minutes < 8)) | ((units == 0) & (minutes > 0))
+
     @abc.abstractmethod
     def columnar(self, items: pl.LazyFrame) -> pl.LazyFrame:
         """The columnar form of :meth:`allocate`, over the timed items of many pools.

@@ -154,6 +154,117 @@ class CmsRule(Rule):
             "_rank_first", "_rank_last", "_remaining", "_sure",
         )  # fmt: skip
 
+    def warnings_columns(self, items: pl.LazyFrame) -> pl.LazyFrame | None:
+        """:func:`_no_timed_unit` and :func:`_unit_warnings` in columns, for the pools of
+        15-minute codes alone (a code counted alone is worded by :meth:`allocate`).
+        ``items`` also hold ``chosen`` (the rule's pick in a tie,
+        :func:`unitcalc.engine.compliance.allocation_columns`), ``shared``, and the tie
+        ranks ``preference`` and ``first``."""
+        import polars as pl
+
+        name, minutes, chosen = pl.col("name"), pl.col("minutes"), pl.col("chosen")
+        where = pl.concat_str(pl.lit(" ("), pl.col("label"), pl.lit(")")).fill_null("")
+        total = minutes.sum().over("pool")
+        units = _count_column(pl.when(total < 8).then(0).otherwise((total + 7) // 15), "unit")
+        why = (
+            pl.when(pl.col("tied"))
+            .then(
+                pl.concat_str(
+                    pl.lit("it tied with "),
+                    _names_column(pl.col("__rivals")),
+                    pl.lit(" for the last unit"),
+                    pl.when(pl.col("shared") != 1).then(pl.lit("s")).otherwise(pl.lit("")),
+                    pl.lit(" and another choice is equally compliant (see the alternatives)"),
+                )
+            )
+            .otherwise(pl.lit("they went to codes with larger leftovers (CMS 20.2, Example 4)"))
+        )
+        no_unit = pl.concat_str(
+            name, where, pl.lit(" has "), minutes.cast(pl.String),
+            pl.lit(" min but gets no unit: the "), total.cast(pl.String),
+            pl.lit(" timed min support "), units, pl.lit(", and "), why,
+        )  # fmt: skip
+        under_eight = pl.concat_str(
+            name, where, pl.lit(" bills "), _count_column(chosen, "unit"), pl.lit(" for "),
+            minutes.cast(pl.String), pl.lit(" min, fewer than 8: compliant because the day's "
+            "total supports the unit (CMS 20.2, Examples 3 and 5); counted on its own it "
+            "would get none"),
+        )  # fmt: skip
+        pool_none = pl.concat_str(
+            pl.lit("No timed unit"), where, pl.lit(": "), total.cast(pl.String),
+            pl.lit(" timed min in all ("),
+            pl.concat_str(name, pl.lit(" "), minutes.cast(pl.String)).str.join(" + ").over("pool"),
+            pl.lit("), fewer than 8 (CMS 20.2)"),
+        )  # fmt: skip
+        worded = _with_rivals(items).with_columns(
+            __text=pl.when(total == 0)
+            .then(None)
+            .when(total < 8)
+            .then(pl.when(pl.int_range(pl.len()).over("pool") == 0).then(pool_none))
+            .when((chosen == 0) & (minutes >= 8))
+            .then(no_unit)
+            .when((chosen > 0) & (minutes < 8))
+            .then(under_eight),
+            __kind=pl.when(total < 8)
+            .then(pl.lit("no-timed-unit"))
+            .when(chosen == 0)
+            .then(pl.lit("no-unit"))
+            .otherwise(pl.lit("under-eight")),
+            __codes=pl.when(total < 8).then(pl.lit("")).otherwise(name),
+        )
+        kept = pl.col("__text").is_not_null()
+        return worded.group_by("pool", maintain_order=True).agg(
+            (pl.col("unit_minutes") == 15).all().alias("worded"),
+            pl.col("__text").filter(kept).alias("texts"),
+            pl.col("__kind").filter(kept).alias("kinds"),
+            pl.col("__codes").filter(kept).alias("codes"),
+        )
+
+
+def _with_rivals(items: pl.LazyFrame) -> pl.LazyFrame:
+    """``items`` with ``__rivals``: for a tied item, the other tied items of its pool in
+    order of rank (tie preference, more minutes, first line), as :func:`_leftover_units`
+    lists them."""
+    import polars as pl
+
+    tied = items.filter(pl.col("tied")).select("pool", "name", "preference", "minutes", "first")
+    rivals = (
+        tied.join(tied, on="pool", suffix="_r")
+        .filter(pl.col("name") != pl.col("name_r"))
+        .sort(
+            "pool",
+            "name",
+            "preference_r",
+            "minutes_r",
+            "first_r",
+            descending=[False, False, False, True, False],
+        )
+        .group_by("pool", "name", maintain_order=True)
+        .agg(pl.col("name_r").alias("__rivals"))
+    )
+    return items.join(rivals, on=["pool", "name"], how="left", maintain_order="left")
+
+
+def _names_column(names: pl.Expr) -> pl.Expr:
+    """:func:`_names` over a list column."""
+    import polars as pl
+
+    several = pl.concat_str(
+        names.list.head(names.list.len() - 1).list.join(", "), pl.lit(" and "), names.list.last()
+    )
+    return pl.when(names.list.len() == 1).then(names.list.first()).otherwise(several)
+
+
+def _count_column(count: pl.Expr, noun: str) -> pl.Expr:
+    """:func:`count_of` in columns, for counts below a thousand (a day's units)."""
+    import polars as pl
+
+    return pl.concat_str(
+        count.cast(pl.String),
+        pl.lit(f" {noun}"),
+        pl.when(count != 1).then(pl.lit("s")).otherwise(pl.lit("")),
+    )
+
 
 def _unique(base: Sequence[int], steps: Sequence[str], warnings: Sequence[Note]) -> PoolAllocation:
     """A pool with one compliant allocation and no unit left to the leftovers."""

@@ -28,7 +28,7 @@ from ..files.options import Options
 from ..files.run import group_columns
 from ..files.summary import Summary
 from ..files.write_batch import BatchWriter
-from ..rules import Rule
+from ..rules import Rule, RuleName
 from .lines import ERROR_COLUMN, LINE_COLUMN, data_files, format_of, read_with_counts
 from .partitions import Plan, counted, default_partitions
 from .results import AuditResult, BatchResult
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 def options_of(
     *,
     need_billed: bool,
-    rule: str | Rule | None = None,
+    rule: RuleName | Rule | None = None,
     payer: str | None = None,
     payers: Mapping[str, PayerProfile] | str | Path | None = None,
     codes: CodeTable | None = None,
@@ -87,7 +87,7 @@ def options_of(
 def audit(
     frame: DataFrame,
     *,
-    rule: str | Rule | None = None,
+    rule: RuleName | Rule | None = None,
     payer: str | None = None,
     payers: Mapping[str, PayerProfile] | str | Path | None = None,
     codes: CodeTable | None = None,
@@ -158,7 +158,7 @@ def batch(
     frame: DataFrame,
     *,
     per_row: bool = False,
-    rule: str | Rule | None = None,
+    rule: RuleName | Rule | None = None,
     payer: str | None = None,
     payers: Mapping[str, PayerProfile] | str | Path | None = None,
     codes: CodeTable | None = None,

@@ -20,7 +20,7 @@ included router each cost a measurable share of it.
 from __future__ import annotations
 
 import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import attrs
 from fastapi import FastAPI, Request
@@ -53,6 +53,9 @@ from .requests import (
     parse_month_line,
     rule_and_payer,
 )
+
+if TYPE_CHECKING:
+    from ..rules import RuleName
 
 
 @attrs.frozen
@@ -148,7 +151,7 @@ async def calculate_endpoint(request: Request, body: CalculateRequest) -> dict[s
     try:
         result = calculate(
             lines,
-            rule=rule,
+            rule=cast("RuleName | None", rule),  # as sent: get_rule names the rules
             payer=payer,
             tie_preference=body.prefer or None,
             pooling=body.pool_by,
@@ -209,7 +212,7 @@ async def audit_endpoint(request: Request, body: AuditRequest) -> dict[str, Any]
             finding = audit(
                 lines,
                 billed,
-                rule=rule,
+                rule=cast("RuleName | None", rule),
                 payer=payer,
                 group=group.group,
                 pooling=body.pool_by,
