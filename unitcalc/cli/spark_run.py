@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..files.episode_texts import episode_table_rows
 from .file_run import _check_extras, _extras, _manifest
 from .shared import InputError
 
@@ -76,6 +77,7 @@ def _run_spark(
             summary.manifest["reading"] = CSV_READING
         if folder is not None:
             result.findings.write.parquet(str(folder))
+            _append_episodes(spark, result.findings.schema, summary, folder)
             summary.counts = {status: summary.counts.get(status, 0) for status in STATUSES}
             with atomic_output(folder / "_unitcalc_summary.json") as out:
                 json.dump(summary.to_dict(), out, indent=2)
@@ -88,12 +90,33 @@ def _run_spark(
         _extras(writer, summary, file, report=report, manifest_path=manifest_path)
     except (PySparkException, Py4JError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        said = str(exc).partition("FileProblem: ")[2].splitlines()
+        if said:  # a value a partition could not read (docs/audit.md, "Episodes of care")
+            raise InputError(f"{file}, {said[0].removeprefix(', ')}") from exc
         raise InputError(f"Spark could not finish the audit of {file}: {first}") from exc
     finally:
         writer.close()
         if running is None:
             spark.stop()
     return summary
+
+
+def _append_episodes(spark: Any, schema: Any, summary: Summary, folder: Path) -> None:
+    """The episode and visit time findings as rows of the findings table, one more file
+    of the folder (as the local engine's Parquet adds them after the groups')."""
+    from pyspark.sql.types import StringType
+
+    assert summary.layout is not None
+    rows = episode_table_rows(summary, summary.layout.key_roles, amounts=False)
+    if rows:
+        kinds = [isinstance(field.dataType, StringType) for field in schema.fields]
+        typed = [
+            tuple(
+                cell if text or cell != "" else None for cell, text in zip(row, kinds, strict=True)
+            )
+            for row in rows
+        ]
+        spark.createDataFrame(typed, schema=schema).write.mode("append").parquet(str(folder))
 
 
 def _refuse_what_spark_cannot_do(file: str, options: Options, *, priced: bool) -> None:

@@ -95,6 +95,26 @@ class ProviderRow(Shape):
     worst_day: str | None = Field(default=None, description="with a date of service: that day")
 
 
+class EpisodeFinding(Shape):
+    """An episode of care's or a visit's time finding (docs/audit.md, "Episodes of care",
+    "Time in and out")."""
+
+    patient: str = Field(description="the patient; for a visit's time, the group's key")
+    discipline: str | None = Field(description="PT, OT or SLP; null for a visit's time")
+    kind: Literal[
+        "treatment_before_evaluation",
+        "plan_over_90_days",
+        "outside_plan",
+        "progress_overdue",
+        "reevaluation_pattern",
+        "minutes_exceed_visit",
+        "visit_times_missing",
+    ]
+    dates: list[str] = Field(description="the dates of service concerned, YYYY-MM-DD")
+    lines: list[int] = Field(description="the input lines concerned")
+    message: str
+
+
 class InputReading(Shape):
     """How the file was read."""
 
@@ -135,6 +155,14 @@ class AuditSummary(Shape):
     )
     providers: list[ProviderRow] | None = Field(
         default=None, description="only with a provider column"
+    )
+    checks: dict[str, str] | None = Field(
+        default=None,
+        description="with a plan-of-care, progress-report or visit-time column, or an "
+        "episode finding: which of these checks ran, and which were skipped and why",
+    )
+    episodes: list[EpisodeFinding] | None = Field(
+        default=None, description="with checks: the episodes of care and visit time findings"
     )
     input: InputReading
     payment: dict[str, Any] | None = Field(

@@ -39,6 +39,7 @@ CAP_ORDERS: tuple[CapOrder, ...] = ("claim", "largest")
 _KEYS = frozenset(
     {
         "label",
+        "requires_visit_times",
         "rule",
         "daily_unit_cap",
         "visit_unit_cap",
@@ -90,6 +91,9 @@ class PayerProfile:
     medicare: bool = False
     """The payer is Medicare (Part B): its rows follow the KX threshold in
     ``unitcalc audit --fees`` (docs/payment.md); other payers' rows do not."""
+    requires_visit_times: bool = False
+    """The payer asks each visit's time in and out (or its total treatment time): an
+    audit names the lines without them (docs/audit.md, "Time in and out")."""
 
     @property
     def has_caps(self) -> bool:
@@ -192,9 +196,7 @@ def _profile(text: str, source_name: str, name: str, body: Any) -> PayerProfile:
     pooling = body.get("pooling")
     if pooling not in (None, "discipline", "day"):
         raise fail("pooling", f"must be discipline or day, not {pooling!r}")
-    medicare = body.get("medicare", False)
-    if not isinstance(medicare, bool):
-        raise fail("medicare", f"must be true or false, not {medicare!r}")
+    medicare = _flag(body, "medicare", fail)
     texts = {}
     for key in ("label", "source", "note", "fees"):
         value = body.get(key, "")
@@ -216,7 +218,18 @@ def _profile(text: str, source_name: str, name: str, body: Any) -> PayerProfile:
         note=texts["note"],
         fees=_beside(texts["fees"], source_name),
         medicare=medicare,
+        requires_visit_times=_flag(body, "requires_visit_times", fail),
     )
+
+
+def _flag(
+    body: dict[str, Any], key: str, fail: Callable[[str | None, str], PayerProfileError]
+) -> bool:
+    """A true-or-false key of a profile (false when absent)."""
+    value = body.get(key, False)
+    if not isinstance(value, bool):
+        raise fail(key, f"must be true or false, not {value!r}")
+    return value
 
 
 def _beside(path: str, source_name: str) -> str:

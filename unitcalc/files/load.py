@@ -55,6 +55,8 @@ class Loaded:
     """What was detected rather than given or the default (``encoding``, ``delimiter``)."""
     blank_lines: int = 0
     """Lines skipped for holding no record (blank, or only empty cells)."""
+    display: str = ""
+    """The file's name as messages show it."""
 
     def parsed_rows(self, lines: Sequence[int]) -> dict[int, dict[str, Any]]:
         """The parsed columns of these lines, by line."""
@@ -180,7 +182,7 @@ def _load(source: Source, options: Options, *, display: str) -> Loaded:
         columns, raw = fast
         layout = Layout.of(columns, options, display=display, open_ended=False)
         parsed = check_frame(raw, layout, options, display=display)
-        return Loaded(layout, parsed, raw, {}, options, detected)
+        return Loaded(layout, parsed, raw, {}, options, detected, display=display)
     try:
         lines = Lines(source, encoding, display=display)
     except OSError as exc:
@@ -193,7 +195,9 @@ def _load(source: Source, options: Options, *, display: str) -> Loaded:
         lines.close()
     parsed = check_frame(records_frame(kept), layout, options, records=kept, display=display)
     records_by_line = {record.line: record for record in kept}
-    return Loaded(layout, parsed, None, records_by_line, options, detected, lines.blank)
+    return Loaded(
+        layout, parsed, None, records_by_line, options, detected, lines.blank, display=display
+    )
 
 
 def resolve(

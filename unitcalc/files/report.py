@@ -50,6 +50,7 @@ _TITLES = {
     "payment.by_provider": "Amounts by provider",
     "payment.by_payer": "Amounts by payer",
     "payment.kx.findings": "KX threshold",
+    "episodes": "Episodes of care and visit times",
 }
 """Headings of the summary's tables; a table without one is headed by its path."""
 

@@ -43,6 +43,7 @@ from .check import (
 )
 from .columnar import csv_lines, with_lines
 from .detect import detect_format
+from .episodes import PartChecks, part_checks
 from .evaluate import Group, count_group, evaluate_batch
 from .group import GROUP, assign_groups, scattered
 from .layout import Layout
@@ -282,6 +283,8 @@ class _Part:
     """The patients' month groups (remote therapeutic monitoring), in file order."""
     quiet_months: int
     """Month groups settled ok and not handed on."""
+    checks: PartChecks | None = None
+    """Episode facts and visit time findings (:mod:`.episodes`)."""
     priced: Callable[[], None] | None = None
     """Adds the amounts of the groups settled ok, priced in columns (with
     ``Options.column_pricer``), to the pricer's."""
@@ -348,6 +351,7 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
         by_scalar=chosen.group_by(GROUP, maintain_order=True).agg(pl.col(LINE)),
         months=months.groups,
         quiet_months=months.quiet,
+        checks=part_checks(loaded, options),
         priced=priced,
         ok_lines=ok_lines,
     )
@@ -381,6 +385,7 @@ def _run_part(part: _Part, options: Options, consume: Callable[[Group], None]) -
     if part.days is not None:
         for who, date, minutes in part.days.iter_rows():
             tally_day(summary.days, who, date, int(minutes))
+    summary.add_checks(part.checks)
     pending: list[tuple[int, list[int]]] = []
     waiting = 0
     merged = in_file_order(part.written, part.by_scalar.iter_rows(), iter(part.months))
@@ -457,6 +462,6 @@ def split_csv(
         for part in files:
             raw = with_lines(pl.concat([pl.read_ipc(file) for file in part]))
             parsed = check_frame(raw, layout, options, display=display)
-            yield Loaded(layout, parsed, raw, {}, options)
+            yield Loaded(layout, parsed, raw, {}, options, display=display)
 
     return len(files), loaded()

@@ -14,8 +14,12 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ..engine.providers import provider_rows, tally, tally_day
+from .episodes import checks, decide, finding_order, found_columns
 
 if TYPE_CHECKING:
+    import polars as pl
+
+    from .episodes import PartChecks
     from .layout import Layout
 
 
@@ -40,6 +44,17 @@ class Summary:
     patients and parts; the days over 8 hours are decided from it at the end."""
     layout: Layout | None = None
     """The input's columns, once the file was opened."""
+    episode_facts: list[pl.DataFrame] = attrs.Factory(list)
+    """Every part's service lines as episode facts, decided at the end (:meth:`episodes`)."""
+    visit_findings: list[dict[str, Any]] = attrs.Factory(list)
+    """The visits whose minutes exceed their span, or lack the times a payer asks."""
+    episodes_decided: list[dict[str, Any]] = attrs.Factory(list)
+    """Episode findings decided where the facts were (a Spark partition, which holds
+    every row of its patients), sent whole."""
+    _decided: tuple[tuple[int, int, int], list[dict[str, Any]]] | None = attrs.field(
+        default=None, init=False, repr=False, eq=False
+    )
+    """The episode findings once decided, for the facts they were decided from."""
     date_formats: tuple[str, ...] = ()
     """How the dates of service were written (``iso``, ``us``): two means mixed."""
     encoding: str | None = None
@@ -85,6 +100,30 @@ class Summary:
         (:mod:`unitcalc.engine.providers`)."""
         return provider_rows(self.providers, self.days or None)
 
+    def add_checks(self, part: PartChecks | None) -> None:
+        """A part's episode facts and visit time findings."""
+        if part is not None:
+            if part.facts is not None:
+                self.episode_facts.append(part.facts)
+            self.visit_findings += part.visits
+
+    def episodes(self) -> list[dict[str, Any]]:
+        """The findings of the episodes of care and of time in and out
+        (:mod:`unitcalc.files.episodes`)."""
+        held = (len(self.episode_facts), len(self.visit_findings), len(self.episodes_decided))
+        if self._decided is None or self._decided[0] != held:
+            found = decide(self.episode_facts, self.layout)
+            found += [*self.visit_findings, *self.episodes_decided]
+            self._decided = held, sorted(found, key=finding_order)
+        return self._decided[1]
+
+    def checks_dict(self, found: list[dict[str, Any]]) -> dict[str, str] | None:
+        """Which of these checks ran and which were skipped for want of a column; None
+        (nothing said) when the file has none of their optional columns and they found
+        nothing, so that such a file's outputs are as before."""
+        has_columns = self.layout is not None and bool(found_columns(self.layout))
+        return checks(self.layout) if found or has_columns else None
+
     def to_dict(self, *, whole: bool = False) -> dict[str, Any]:
         """The summary as the audit's JSON shows it; ``whole``: with every count, so that
         :meth:`from_dict` rebuilds it (the parts of a run sent between processes)."""
@@ -95,6 +134,7 @@ class Summary:
                 "date_formats": list(self.date_formats),
                 "providers": {name: list(totals) for name, totals in self.providers.items()},
                 "days": [[name, date, minutes] for (name, date), minutes in self.days.items()],
+                "episodes_decided": self.episodes(),
                 "detected": list(self.detected),
             }
         out: dict[str, Any] = {
@@ -111,6 +151,11 @@ class Summary:
             out["date_formats"] = list(self.date_formats)
         if self.providers:
             out["providers"] = self.provider_rows()
+        found = self.episodes()
+        ran = self.checks_dict(found)
+        if ran is not None:
+            out["checks"] = ran
+            out["episodes"] = found
         out["input"] = self.input_dict()
         if self.payment is not None:
             out["payment"] = self.payment
@@ -132,6 +177,7 @@ class Summary:
             edits=data["edits"],
             providers={name: list(totals) for name, totals in data["providers"].items()},
             days={(name, date): minutes for name, date, minutes in data.get("days", ())},
+            episodes_decided=list(data.get("episodes_decided", ())),
             layout=layout,
             date_formats=tuple(data["date_formats"]),
             encoding=read.get("encoding"),
@@ -170,6 +216,9 @@ class Summary:
             providers=providers,
             days=days,
             layout=self.layout or other.layout,
+            episode_facts=[*self.episode_facts, *other.episode_facts],
+            visit_findings=[*self.visit_findings, *other.visit_findings],
+            episodes_decided=[*self.episodes_decided, *other.episodes_decided],
             date_formats=tuple(sorted({*self.date_formats, *other.date_formats})),
             encoding=self.encoding,
             delimiter=self.delimiter,

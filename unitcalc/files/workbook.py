@@ -17,6 +17,7 @@ from ..core.errors import OutputProblem
 from ..core.text import count_of
 from ..engine.audit import STATUSES
 from .cells import safe_row
+from .episode_texts import EPISODE_COLUMNS, episode_rows
 from .findings_table import AMOUNT_COLUMNS, KX_COLUMNS
 from .summary import Summary
 from .texts import count_rows
@@ -85,6 +86,10 @@ def write_xlsx(out: IO[str], summary: Summary, columns: Sequence[str], rows: Boo
     lines = (integers(row, 0, 4, 5, 6) for row in rows.lines)
     _sheet(book.create_sheet("Claim lines"), LINE_COLUMNS, lines)
     _providers(book.create_sheet("Providers"), summary, flagged)
+    episodes = episode_rows(summary)
+    if episodes is not None:
+        table = ([row[name] for name in EPISODE_COLUMNS] for row in episodes)
+        _sheet(book.create_sheet("Episodes"), EPISODE_COLUMNS, table)
     kx = (summary.payment or {}).get("kx", {}).get("findings")
     if kx:
         sheet = book.create_sheet("KX threshold")

@@ -14,6 +14,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 
 from ..engine.audit import STATUSES
 from .cells import CsvRows, safe_row
+from .episode_texts import episode_table_rows, episodes_text
 from .evaluate import Group
 from .findings_table import AMOUNT_COLUMNS, audit_columns, finding_row, kx_rows
 from .layout import Layout
@@ -179,11 +180,11 @@ class AuditWriter:
             CsvRows(out).writerow(columns)
             self.spool.copy_to(out)
             writer = CsvRows(out)
-            for row in kx_rows(summary, self.key_roles, amounts=self.amounts):
+            for row in self._summary_rows(summary):
                 writer.writerow(safe_row(row))
         elif self.format == "parquet":
             self.spool.file.seek(0, io.SEEK_END)
-            for row in kx_rows(summary, self.key_roles, amounts=self.amounts):
+            for row in self._summary_rows(summary):
                 self._csv.writerow(row)
             write_parquet(
                 self.spool,
@@ -217,14 +218,22 @@ class AuditWriter:
             if summary.providers:
                 out.write(provider_text(summary))
             out.write(payment_text(summary))
+            out.write(episodes_text(summary))
         else:
             out.write(summary_text(summary))
             if summary.providers:
                 out.write(provider_text(summary))
             out.write(payment_text(summary))
+            out.write(episodes_text(summary))
             if self.findings:
                 out.write("\nFindings:\n")
             self.spool.copy_to(out)
+
+    def _summary_rows(self, summary: Summary) -> list[list[Any]]:
+        """The findings table's rows decided from the summary: the KX threshold's, then
+        the episodes' and visit times' (:mod:`.episode_texts`)."""
+        rows = kx_rows(summary, self.key_roles, amounts=self.amounts)
+        return rows + episode_table_rows(summary, self.key_roles, amounts=self.amounts)
 
     def frame(self, layout: Layout) -> pl.DataFrame:
         """The findings written so far as the Parquet output holds them (``layout``: the
