@@ -339,7 +339,14 @@ def decide(facts: Sequence[pl.DataFrame], layout: Layout | None) -> list[dict[st
         return []
     ran = checks(layout)
     progress = None if ran.get("progress reports", "").startswith("skipped") else PROGRESS_DAYS
-    found = episode_frame(pl.concat(facts, how="vertical"), progress_days=progress)
+    every = pl.concat(facts, how="vertical")
+    # A patient without an evaluation, a progress report or a plan of care in the file
+    # has no finding (each kind counts from one of them): only the others are read.
+    said = (pl.col("kind") != "treatment") | pl.any_horizontal(
+        pl.col(name).is_not_null() for name in ("poc_start", "certified_through", "progress")
+    )
+    patients = every.filter(said).select("patient").unique()
+    found = episode_frame(every.join(patients, on="patient", how="semi"), progress_days=progress)
     out = []
     for row in found.iter_rows(named=True):
         out.append(
