@@ -30,20 +30,11 @@ from ..core.ptp import PtpTable
 from ..engine.audit import Finding
 from ..engine.monthly import MonthOptions
 from ..engine.payers import PayerProfile
-from ..engine.providers import day_frame, tally_day, tally_frame
+from ..engine.providers import tally_day
 from ..engine.ptp import ModifierPlacement
 from ..engine.settings import Pooling
 from ..rules import Rule
-from .check import (
-    BILLED,
-    CODE,
-    DATE_FORMAT,
-    MINUTES,
-    PROVIDER,
-    check_frame,
-    key_names,
-    payer_profile,
-)
+from .check import DATE_FORMAT, check_frame, key_names, payer_profile
 from .columnar import csv_lines, with_lines
 from .detect import detect_format
 from .evaluate import Group, count_group, evaluate_batch
@@ -53,6 +44,7 @@ from .leftovers import remove_stale, run_mark
 from .load import Loaded, load, readable, resolve
 from .months import settle_months, split_months
 from .options import InputFormat, Options
+from .patterns import Patterns, part_patterns, provider_days, provider_tally
 from .read import END, ERROR, LINE
 from .settle import settle
 from .split import csv_parts
@@ -283,6 +275,8 @@ class _Part:
     by_scalar: pl.DataFrame
     months: list[tuple[int, Group]]
     """The patients' month groups (remote therapeutic monitoring), in file order."""
+    patterns: Patterns
+    """Patterns across groups (every month of a year, claims billed twice)."""
     quiet_months: int
     """Month groups settled ok and not handed on."""
     priced: Callable[[], None] | None = None
@@ -314,9 +308,9 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
             # not evaluated) adds nothing to its provider's minutes.
             plain = groups.filter(~pl.col("__odd") & pl.col("__problem").is_null()).select(GROUP)
             rows = settled.rows.join(plain, on=GROUP, how="semi")
-            tally = _tally_frame(rows, options)
+            tally = provider_tally(rows, options)
             if date_column is not None:
-                days = _day_frame(rows, options, date_column)
+                days = provider_days(rows, options, date_column)
         found = groups.filter(pl.col("__scalar") & ~pl.col("__odd"))
         pricer, raw = options.column_pricer, loaded.raw
         if options.price_columns and pricer is not None and raw is not None:
@@ -346,6 +340,7 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
         written=column_findings(found, settled, layout, options, loaded=loaded),
         by_scalar=chosen.group_by(GROUP, maintain_order=True).agg(pl.col(LINE)),
         months=months.groups,
+        patterns=part_patterns(loaded) if options.need_billed else Patterns(),
         quiet_months=months.quiet,
         priced=priced,
     )
@@ -364,6 +359,8 @@ def _run_part(part: _Part, options: Options, consume: Callable[[Group], None]) -
         order="scattered" if part.scattered else "contiguous",
         date_formats=tuple(sorted(part.date_formats)),
         invalid_rows=part.invalid_rows,
+        every_month=part.patterns.every_month,
+        claim_duplicates=part.patterns.claim_duplicates,
     )
     if options.only_findings and not options.explain and part.quiet:
         summary.groups += part.quiet
@@ -478,17 +475,3 @@ def _merged(
     )
     return heapq.merge(found, monthly, scalar, key=lambda entry: entry[0])
 
-
-def _tally_frame(rows: pl.DataFrame, options: Options) -> pl.DataFrame:
-    """Providers' timed minutes and billed units over rows of groups settled ok: one
-    row per provider."""
-    table = options.settings.codes
-    timed = [info.code for info in table if info.timed]
-    return tally_frame(rows, timed, provider=PROVIDER, code=CODE, minutes=MINUTES, billed=BILLED)
-
-
-def _day_frame(rows: pl.DataFrame, options: Options, date: str) -> pl.DataFrame:
-    """Providers' timed minutes by date of service over rows of groups settled ok: one
-    row per provider and day."""
-    timed = [info.code for info in options.settings.codes if info.timed]
-    return day_frame(rows, timed, provider=PROVIDER, code=CODE, minutes=MINUTES, date=date)

@@ -38,6 +38,11 @@ class Summary:
     days: dict[tuple[str, str], int] = attrs.Factory(dict)
     """Per provider and date of service (a date in the key only): the timed minutes, across
     patients and parts; the days over 8 hours are decided from it at the end."""
+    every_month: list[dict[str, Any]] = attrs.Factory(list)
+    """The patient-years with therapy in every month (:mod:`unitcalc.engine.every_month`)."""
+    claim_duplicates: list[dict[str, Any]] = attrs.Factory(list)
+    """The patient, date and code billed under two or more claims
+    (:mod:`unitcalc.engine.claim_duplicates`)."""
     layout: Layout | None = None
     """The input's columns, once the file was opened."""
     date_formats: tuple[str, ...] = ()
@@ -85,6 +90,21 @@ class Summary:
         (:mod:`unitcalc.engine.providers`)."""
         return provider_rows(self.providers, self.days or None)
 
+    def pattern_dict(self) -> dict[str, Any]:
+        """The patterns across groups found, each only when some row qualifies: patients
+        with therapy in every month of a year, lines billed under two claims."""
+        out: dict[str, Any] = {}
+        if self.every_month:
+            out["patients_every_month"] = sorted(
+                self.every_month, key=lambda row: (row["patient"], row["year"])
+            )
+        if self.claim_duplicates:
+            out["duplicate_claim_lines"] = sorted(
+                self.claim_duplicates,
+                key=lambda row: (row["patient"], row["date_of_service"], row["code"]),
+            )
+        return out
+
     def to_dict(self, *, whole: bool = False) -> dict[str, Any]:
         """The summary as the audit's JSON shows it; ``whole``: with every count, so that
         :meth:`from_dict` rebuilds it (the parts of a run sent between processes)."""
@@ -111,6 +131,7 @@ class Summary:
             out["date_formats"] = list(self.date_formats)
         if self.providers:
             out["providers"] = self.provider_rows()
+        out |= self.pattern_dict()
         out["input"] = self.input_dict()
         if self.payment is not None:
             out["payment"] = self.payment
@@ -132,6 +153,8 @@ class Summary:
             edits=data["edits"],
             providers={name: list(totals) for name, totals in data["providers"].items()},
             days={(name, date): minutes for name, date, minutes in data.get("days", ())},
+            every_month=list(data.get("patients_every_month", ())),
+            claim_duplicates=list(data.get("duplicate_claim_lines", ())),
             layout=layout,
             date_formats=tuple(data["date_formats"]),
             encoding=read.get("encoding"),
@@ -169,6 +192,8 @@ class Summary:
             edits=self.edits + other.edits,
             providers=providers,
             days=days,
+            every_month=[*self.every_month, *other.every_month],
+            claim_duplicates=[*self.claim_duplicates, *other.claim_duplicates],
             layout=self.layout or other.layout,
             date_formats=tuple(sorted({*self.date_formats, *other.date_formats})),
             encoding=self.encoding,
