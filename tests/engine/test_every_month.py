@@ -15,9 +15,7 @@ dates = st.builds(
     st.integers(1, 12),
     st.integers(1, 3),
 )
-rows = st.lists(
-    st.tuples(st.sampled_from(("P1", "P2", None)), st.none() | dates), max_size=60
-)
+rows = st.lists(st.tuples(st.sampled_from(("P1", "P2", None)), st.none() | dates), max_size=60)
 
 
 @given(rows, st.integers(1, 12))
@@ -26,9 +24,7 @@ def test_months_in_both_forms(lines: list[tuple[str | None, str | None]], months
     for patient, date in lines:
         if patient is not None and date is not None:
             note_date(seen, patient, date)
-    frame = pl.DataFrame(
-        lines, schema={"patient": pl.String, "date": pl.String}, orient="row"
-    )
+    frame = pl.DataFrame(lines, schema={"patient": pl.String, "date": pl.String}, orient="row")
     got = month_frame(frame, patient="patient", date="date")
     assert every_month_frame(got, months) == every_month(seen, months)
     assert got.height == len(seen)

@@ -95,6 +95,24 @@ class ProviderRow(Shape):
     worst_day: str | None = Field(default=None, description="with a date of service: that day")
 
 
+class EveryMonthRow(Shape):
+    """A patient with therapy in every month of a year (OIG OEI-04-09-00540)."""
+
+    patient: str
+    year: int
+    months: int = Field(description="calendar months of the year with a date of service")
+    dates_of_service: int = Field(description="the patient's dates of service that year")
+
+
+class DuplicateClaimRow(Shape):
+    """A patient's code on one date of service billed under two or more claims."""
+
+    patient: str
+    date_of_service: str
+    code: str
+    claims: list[str] = Field(description="the claim (visit) ids, sorted")
+
+
 class InputReading(Shape):
     """How the file was read."""
 
@@ -135,6 +153,14 @@ class AuditSummary(Shape):
     )
     providers: list[ProviderRow] | None = Field(
         default=None, description="only with a provider column"
+    )
+    patients_every_month: list[EveryMonthRow] | None = Field(
+        default=None, description="only when a patient had therapy in every month of a year"
+    )
+    duplicate_claim_lines: list[DuplicateClaimRow] | None = Field(
+        default=None,
+        description="with a claim (visit) id column, only when a code is "
+        "billed for one patient and day under two or more claims",
     )
     input: InputReading
     payment: dict[str, Any] | None = Field(

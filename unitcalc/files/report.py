@@ -52,6 +52,20 @@ figcaption { font-weight: 600; margin-bottom: 0.25rem; }
 DAY_COLUMNS = ("provider", "days_over_8_hours", "worst_day_minutes", "worst_day")
 """The columns of the providers' days over 8 hours."""
 
+PATTERN_TABLES = (
+    (
+        "Patients with therapy in every month of a year (OIG OEI-04-09-00540)",
+        "patients_every_month",
+        ("patient", "year", "months", "dates_of_service"),
+    ),
+    (
+        "Codes billed under two or more claims (CMS Pub. 100-04 Ch. 1 section 120)",
+        "duplicate_claim_lines",
+        ("patient", "date_of_service", "code", "claims"),
+    ),
+)
+"""The patterns across groups: a heading, the summary's key, the columns shown."""
+
 
 def write_report(
     out: IO[str],
@@ -91,6 +105,15 @@ def write_report(
         # More than 480 timed minutes in a day across patients (OIG OEI-04-09-00540).
         parts.append("<h2>Providers' days over 8 hours (OIG OEI-04-09-00540)</h2>")
         parts.append(_findings_table(DAY_COLUMNS, long_days))
+    for title, key, names in PATTERN_TABLES:
+        found = summary.pattern_dict().get(key)
+        if found:
+            parts.append(f"<h2>{html.escape(title)} ({len(found):,})</h2>")
+            shown = [
+                {name: ", ".join(v) if isinstance(v := row[name], list) else v for name in names}
+                for row in found
+            ]
+            parts.append(_findings_table(names, shown))
     kx = (summary.payment or {}).get("kx", {}).get("findings")
     if kx:
         parts.append(f"<h2>KX threshold ({len(kx):,})</h2>")

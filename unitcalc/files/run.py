@@ -474,4 +474,3 @@ def _merged(
         (first, None, lines) for first, lines in by_scalar
     )
     return heapq.merge(found, monthly, scalar, key=lambda entry: entry[0])
-

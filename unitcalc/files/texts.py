@@ -106,6 +106,35 @@ def provider_text(summary: Summary) -> str:
     )
 
 
+def pattern_text(summary: Summary) -> str:
+    """The patterns across groups, each only when some row qualifies: patients with
+    therapy in every month of a year, and a code billed under two or more claims."""
+    parts = []
+    if summary.every_month:
+        rows = [
+            [row["patient"], str(row["year"]), str(row["months"]), str(row["dates_of_service"])]
+            for row in summary.pattern_dict()["patients_every_month"]
+        ]
+        parts.append(
+            "\nPatients with therapy in every month of a year (OIG OEI-04-09-00540: "
+            '"therapy services provided throughout the year"):\n'
+            + text_table(["patient", "year", "months", "dates"], rows, "lrrr")
+            + "\n"
+        )
+    if summary.claim_duplicates:
+        rows = [
+            [row["patient"], row["date_of_service"], row["code"], ", ".join(row["claims"])]
+            for row in summary.pattern_dict()["duplicate_claim_lines"]
+        ]
+        parts.append(
+            "\nA code billed for one patient and day under two or more claims (CMS Pub. "
+            "100-04 Ch. 1 section 120, duplicate claims):\n"
+            + text_table(["patient", "date", "code", "claims"], rows, "llll")
+            + "\n"
+        )
+    return "".join(parts)
+
+
 def _day_cells(row: Mapping[str, Any]) -> tuple[str, str]:
     """A provider's days over 8 hours and its worst day (minutes on date)."""
     worst = row.get("worst_day")

@@ -90,6 +90,7 @@ def write_xlsx(out: IO[str], summary: Summary, columns: Sequence[str], rows: Boo
     lines = (integers(row, 0, 4, 5, 6) for row in rows.lines)
     _sheet(book.create_sheet("Claim lines"), LINE_COLUMNS, lines)
     _providers(book.create_sheet("Providers"), summary, flagged)
+    _patterns(book, summary)
     kx = (summary.payment or {}).get("kx", {}).get("findings")
     if kx:
         sheet = book.create_sheet("KX threshold")
@@ -141,6 +142,25 @@ def _providers(sheet: Any, summary: Summary, flagged: Mapping[str, Counter[str]]
         ),
         money=money,
     )  # fmt: skip
+
+
+def _patterns(book: Any, summary: Summary) -> None:
+    """A sheet for each pattern across groups found, only when some row qualifies:
+    patients with therapy in every month of a year (OIG OEI-04-09-00540), codes billed
+    under two or more claims (CMS Pub. 100-04 Ch. 1 section 120)."""
+    patterns = summary.pattern_dict()
+    months = patterns.get("patients_every_month", [])
+    if months:
+        names = ["patient", "year", "months", "dates_of_service"]
+        _sheet(book.create_sheet("Every month"), names, ([r[n] for n in names] for r in months))
+    doubled = patterns.get("duplicate_claim_lines", [])
+    if doubled:
+        names = ["patient", "date_of_service", "code"]
+        _sheet(
+            book.create_sheet("Duplicate claims"),
+            [*names, "claims"],
+            ([*(r[n] for n in names), ", ".join(r["claims"])] for r in doubled),
+        )
 
 
 def _sheet(
