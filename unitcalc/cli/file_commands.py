@@ -18,7 +18,13 @@ import attrs
 import click
 
 from .config import envvar
-from .file_options import _excel_bom_option, _file_options, _manifest_option, _options
+from .file_options import (
+    _checks_option,
+    _excel_bom_option,
+    _file_options,
+    _manifest_option,
+    _options,
+)
 from .file_run import _run
 from .spark_run import _run_spark
 
@@ -123,6 +129,7 @@ def batch(
 )
 @_excel_bom_option
 @_manifest_option
+@_checks_option
 @click.option("--all", "show_all", is_flag=True, help="List ok groups too (with the reasoning).")
 @click.option(
     "--explain", is_flag=True, help="Give each finding the step-by-step reasoning of its count."
@@ -216,6 +223,7 @@ def audit(
     fee_setting: FeeSetting,
     kx_start_file: Path | None,
     kx_first_day: FirstDay,
+    checks: frozenset[str] | None,
     **reading: Any,
 ) -> None:
     """Check billed units (column billed_units) against the rule, group by group.
@@ -225,11 +233,12 @@ def audit(
     threshold without KX are listed. Exit codes: 0 every group ok; 1 some group is not
     ok, or a KX threshold finding; 2 the run could not be done.
     """
-    options = _options(need_billed=True, **reading)
+    options = _options(need_billed=True, checks=checks, **reading)
     kx = (kx_start_file, kx_first_day)
     pricer = _pricer(fees_file, gpci_file, locality, fee_setting, kx, options)
     if pricer is not None:
         pricer.explanations = explain or show_all
+        pricer.kx_check = options.runs("kx")
     # Pricing sees every group (ok ones too: their dollars count): those settled ok in
     # columns are handed to it with their rows (price_columns), not evaluated one by one.
     # The writer still lists only the findings unless --all.
@@ -253,6 +262,8 @@ def audit(
         "manifest": manifest_path,
         **reading,
     }
+    if checks is not None:
+        settings["checks"] = ",".join(sorted(checks))
     writer = _audit_writer(
         output_format,
         output,

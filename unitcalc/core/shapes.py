@@ -162,6 +162,10 @@ class AuditSummary(Shape):
         description="with a claim (visit) id column, only when a code is "
         "billed for one patient and day under two or more claims",
     )
+    checks: dict[str, str] | None = Field(
+        default=None,
+        description="with --checks only: each check, 'ran' or 'skipped, REASON'",
+    )
     input: InputReading
     payment: dict[str, Any] | None = Field(
         default=None, description="with --fees only: dollars (docs/payment.md)"

@@ -44,7 +44,7 @@ from .leftovers import remove_stale, run_mark
 from .load import Loaded, load, readable, resolve
 from .months import settle_months, split_months
 from .options import InputFormat, Options
-from .patterns import Patterns, part_patterns, provider_days, provider_tally
+from .patterns import Patterns, chosen_summary, part_patterns, provider_days, provider_tally
 from .read import END, ERROR, LINE
 from .settle import settle
 from .split import csv_parts
@@ -172,7 +172,8 @@ def run_groups(
     shown = display or str(path)
     given: Source = path if isinstance(path, bytes) else Path(path)
     with readable(given, shown) as source:
-        return _run_source(source, options, consume, on_progress, shown, partition_bytes)
+        summary = _run_source(source, options, consume, on_progress, shown, partition_bytes)
+    return chosen_summary(summary, options)
 
 
 def _run_source(
@@ -297,7 +298,10 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
     grouped = assign_groups(by_day, keys)
     date_column = keys[layout.date_index] if layout.date_index is not None else None
     settled = settle(
-        grouped, options, date_column=date_column, modifiers="modifiers" in layout.known
+        grouped,
+        options,
+        date_column=date_column,
+        modifiers="modifiers" in layout.known and options.runs("modifiers"),
     )
     groups = settled.groups
     quiet, tally, days, priced = 0, None, None, None
@@ -309,7 +313,7 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
             plain = groups.filter(~pl.col("__odd") & pl.col("__problem").is_null()).select(GROUP)
             rows = settled.rows.join(plain, on=GROUP, how="semi")
             tally = provider_tally(rows, options)
-            if date_column is not None:
+            if date_column is not None and options.runs("patterns"):
                 days = provider_days(rows, options, date_column)
         found = groups.filter(pl.col("__scalar") & ~pl.col("__odd"))
         pricer, raw = options.column_pricer, loaded.raw
@@ -340,7 +344,9 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
         written=column_findings(found, settled, layout, options, loaded=loaded),
         by_scalar=chosen.group_by(GROUP, maintain_order=True).agg(pl.col(LINE)),
         months=months.groups,
-        patterns=part_patterns(loaded) if options.need_billed else Patterns(),
+        patterns=part_patterns(loaded)
+        if options.need_billed and options.runs("patterns")
+        else Patterns(),
         quiet_months=months.quiet,
         priced=priced,
     )

@@ -43,6 +43,8 @@ class Summary:
     claim_duplicates: list[dict[str, Any]] = attrs.Factory(list)
     """The patient, date and code billed under two or more claims
     (:mod:`unitcalc.engine.claim_duplicates`)."""
+    checks: dict[str, str] | None = None
+    """With ``Options.checks`` given: each check, ``ran`` or ``skipped, REASON``."""
     layout: Layout | None = None
     """The input's columns, once the file was opened."""
     date_formats: tuple[str, ...] = ()
@@ -132,6 +134,8 @@ class Summary:
         if self.providers:
             out["providers"] = self.provider_rows()
         out |= self.pattern_dict()
+        if self.checks is not None:
+            out["checks"] = dict(self.checks)
         out["input"] = self.input_dict()
         if self.payment is not None:
             out["payment"] = self.payment
@@ -155,6 +159,7 @@ class Summary:
             days={(name, date): minutes for name, date, minutes in data.get("days", ())},
             every_month=list(data.get("patients_every_month", ())),
             claim_duplicates=list(data.get("duplicate_claim_lines", ())),
+            checks=data.get("checks"),
             layout=layout,
             date_formats=tuple(data["date_formats"]),
             encoding=read.get("encoding"),
@@ -194,6 +199,7 @@ class Summary:
             days=days,
             every_month=[*self.every_month, *other.every_month],
             claim_duplicates=[*self.claim_duplicates, *other.claim_duplicates],
+            checks=self.checks,
             layout=self.layout or other.layout,
             date_formats=tuple(sorted({*self.date_formats, *other.date_formats})),
             encoding=self.encoding,

@@ -110,6 +110,9 @@ def pattern_text(summary: Summary) -> str:
     """The patterns across groups, each only when some row qualifies: patients with
     therapy in every month of a year, and a code billed under two or more claims."""
     parts = []
+    if summary.checks is not None:
+        ran = "; ".join(f"{name} {state}" for name, state in summary.checks.items())
+        parts.append(f"\nChecks (--checks): {ran}.\n")
     if summary.every_month:
         rows = [
             [row["patient"], str(row["year"]), str(row["months"]), str(row["dates_of_service"])]

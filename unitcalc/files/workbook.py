@@ -90,7 +90,6 @@ def write_xlsx(out: IO[str], summary: Summary, columns: Sequence[str], rows: Boo
     lines = (integers(row, 0, 4, 5, 6) for row in rows.lines)
     _sheet(book.create_sheet("Claim lines"), LINE_COLUMNS, lines)
     _providers(book.create_sheet("Providers"), summary, flagged)
-    _patterns(book, summary)
     kx = (summary.payment or {}).get("kx", {}).get("findings")
     if kx:
         sheet = book.create_sheet("KX threshold")
@@ -100,6 +99,7 @@ def write_xlsx(out: IO[str], summary: Summary, columns: Sequence[str], rows: Boo
             for finding in kx
         )  # fmt: skip
         _sheet(sheet, KX_COLUMNS, found, money=("accrued", "threshold"))
+    _patterns(book, summary)
     _sheet(book.create_sheet("Manifest"), ["key", "value"], manifest_rows(summary.manifest))
     out.flush()
     book.save(out.buffer)  # type: ignore[attr-defined]

@@ -1,0 +1,70 @@
+"""Which of the audit's checks a run makes (``--checks``), and what the summary says of
+each: run, or skipped and why.
+
+A run makes every check whose data is present unless ``Options.checks`` names some: then
+only those (``units``, the counting itself, always runs). A check chosen whose data is
+missing is skipped, with the reason (``ptp: skipped, no --ptp file``). ``episodes`` is
+accepted and not available in this version.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..core.errors import FileProblem, Mention, message_of
+
+if TYPE_CHECKING:
+    from .layout import Layout
+    from .options import Options
+
+CHECKS = ("units", "ptp", "modifiers", "kx", "episodes", "patterns")
+"""The checks ``--checks`` chooses from, in the order the summary lists them."""
+
+UNAVAILABLE = frozenset({"episodes"})
+"""Checks whose names are accepted that this version does not make."""
+
+
+def chosen_checks(names: str | list[str] | tuple[str, ...]) -> frozenset[str]:
+    """The checks named (a comma list or a sequence), each known, at least one.
+
+    >>> sorted(chosen_checks("units, ptp"))
+    ['ptp', 'units']
+    """
+    given = names.split(",") if isinstance(names, str) else list(names)
+    chosen = [name.strip().lower() for name in given if name.strip()]
+    unknown = [name for name in chosen if name not in CHECKS]
+    if unknown or not chosen:
+        what = f"{', '.join(unknown)} is no check" if unknown else "names no check"
+        raise FileProblem(
+            message_of(
+                Mention("checks", names, owner="Options", given=True),
+                f": {what}; give a comma list of {', '.join(CHECKS)}",
+            ),
+            path="",
+            argument="checks",
+        )
+    return frozenset(chosen)
+
+
+def check_report(options: Options, layout: Layout | None) -> dict[str, str]:
+    """Each check: ``ran``, or ``skipped, REASON`` (not chosen, or its data missing)."""
+    from .patterns import by_patient_day, claim_column
+
+    known = layout.known if layout is not None else {}
+    missing: dict[str, str | None] = {
+        "units": None,
+        "ptp": None if options.settings.ptp is not None else "no --ptp file",
+        "modifiers": None if "modifiers" in known else "no modifiers column",
+        "kx": None if options.column_pricer is not None else "no --fees",
+        "episodes": "not available in this version",
+        "patterns": None
+        if layout is not None and by_patient_day(layout)
+        else "the groups are not patient-days (patient_id and date_of_service)",
+    }
+    out = {}
+    for name in CHECKS:
+        reason = missing[name] if options.runs(name) else "not chosen"
+        out[name] = "ran" if reason is None else f"skipped, {reason}"
+    if out["patterns"] == "ran" and layout is not None and claim_column(layout) is None:
+        out["patterns"] = "ran (duplicate claims not checked: no claim or visit id column)"
+    return out
