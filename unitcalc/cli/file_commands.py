@@ -238,10 +238,7 @@ def audit(
     pricer = _pricer(fees_file, gpci_file, locality, fee_setting, kx, options)
     if pricer is not None:
         pricer.explanations = explain or show_all
-        pricer.kx_check = options.runs("kx")
-    # Pricing sees every group (ok ones too: their dollars count): those settled ok in
-    # columns are handed to it with their rows (price_columns), not evaluated one by one.
-    # The writer still lists only the findings unless --all.
+    # Pricing sees every group (ok ones too, in columns); the writer lists the findings.
     options = attrs.evolve(
         options,
         only_findings=not show_all,
@@ -260,10 +257,9 @@ def audit(
         "report": report,
         "excel_bom": excel_bom,
         "manifest": manifest_path,
+        **({"checks": ",".join(sorted(checks))} if checks is not None else {}),
         **reading,
     }
-    if checks is not None:
-        settings["checks"] = ",".join(sorted(checks))
     writer = _audit_writer(
         output_format,
         output,
@@ -410,4 +406,5 @@ def _pricer(
         starting=load_starting(kx_start_file) if kx_start_file is not None else {},
         schedules=schedules,
         first_day=first_day,
+        kx_check=options.runs("kx"),
     )

@@ -12,10 +12,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..core.errors import FileProblem, Mention, message_of
+from .patterns import by_patient_day, claim_column
 
 if TYPE_CHECKING:
     from .layout import Layout
     from .options import Options
+    from .summary import Summary
 
 CHECKS = ("units", "ptp", "modifiers", "kx", "episodes", "patterns")
 """The checks ``--checks`` chooses from, in the order the summary lists them."""
@@ -24,13 +26,13 @@ UNAVAILABLE = frozenset({"episodes"})
 """Checks whose names are accepted that this version does not make."""
 
 
-def chosen_checks(names: str | list[str] | tuple[str, ...]) -> frozenset[str]:
+def chosen_checks(names: str | tuple[str, ...]) -> frozenset[str]:
     """The checks named (a comma list or a sequence), each known, at least one.
 
     >>> sorted(chosen_checks("units, ptp"))
     ['ptp', 'units']
     """
-    given = names.split(",") if isinstance(names, str) else list(names)
+    given = names.split(",") if isinstance(names, str) else names
     chosen = [name.strip().lower() for name in given if name.strip()]
     unknown = [name for name in chosen if name not in CHECKS]
     if unknown or not chosen:
@@ -48,8 +50,6 @@ def chosen_checks(names: str | list[str] | tuple[str, ...]) -> frozenset[str]:
 
 def check_report(options: Options, layout: Layout | None) -> dict[str, str]:
     """Each check: ``ran``, or ``skipped, REASON`` (not chosen, or its data missing)."""
-    from .patterns import by_patient_day, claim_column
-
     known = layout.known if layout is not None else {}
     missing: dict[str, str | None] = {
         "units": None,
@@ -68,3 +68,13 @@ def check_report(options: Options, layout: Layout | None) -> dict[str, str]:
     if out["patterns"] == "ran" and layout is not None and claim_column(layout) is None:
         out["patterns"] = "ran (duplicate claims not checked: no claim or visit id column)"
     return out
+
+
+def chosen_summary(summary: Summary, options: Options) -> Summary:
+    """The summary of a run with ``Options.checks`` given: the checks run and skipped,
+    and without ``patterns``, no provider days (the 480-minute check is one of them)."""
+    if options.checks is not None:
+        summary.checks = check_report(options, summary.layout)
+        if not options.runs("patterns"):
+            summary.days.clear()
+    return summary

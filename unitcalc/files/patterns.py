@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 
     from .layout import Layout
     from .load import Loaded
-    from .summary import Summary
 
 CLAIM = "__claim_id"
 """The claim (visit) id of a row, as read."""
@@ -56,18 +55,6 @@ def claim_column(layout: Layout) -> str | None:
     if column is None or column not in layout.columns or column in layout.key_columns:
         return None
     return column
-
-
-def chosen_summary(summary: Summary, options: Options) -> Summary:
-    """The summary of a run with ``Options.checks`` given: the checks run and skipped,
-    and without ``patterns``, no provider days (the 480-minute check is one of them)."""
-    from .checks import check_report
-
-    if options.checks is not None:
-        summary.checks = check_report(options, summary.layout)
-        if not options.runs("patterns"):
-            summary.days.clear()
-    return summary
 
 
 def part_patterns(loaded: Loaded) -> Patterns:

@@ -35,6 +35,7 @@ from ..engine.ptp import ModifierPlacement
 from ..engine.settings import Pooling
 from ..rules import Rule
 from .check import DATE_FORMAT, check_frame, key_names, payer_profile
+from .checks import chosen_summary
 from .columnar import csv_lines, with_lines
 from .detect import detect_format
 from .evaluate import Group, count_group, evaluate_batch
@@ -44,7 +45,7 @@ from .leftovers import remove_stale, run_mark
 from .load import Loaded, load, readable, resolve
 from .months import settle_months, split_months
 from .options import InputFormat, Options
-from .patterns import Patterns, chosen_summary, part_patterns, provider_days, provider_tally
+from .patterns import Patterns, part_patterns, provider_days, provider_tally
 from .read import END, ERROR, LINE
 from .settle import settle
 from .split import csv_parts
