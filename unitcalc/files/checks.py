@@ -54,7 +54,7 @@ def check_report(options: Options, layout: Layout | None) -> dict[str, str]:
     missing: dict[str, str | None] = {
         "units": None,
         "ptp": None if options.settings.ptp is not None else "no --ptp file",
-        "modifiers": None if "modifiers" in known else "no modifiers column",
+        "modifiers": None if {"modifiers", "cq_units"} & set(known) else "no modifiers column",
         "kx": None if options.column_pricer is not None else "no --fees",
         "episodes": "not available in this version",
         "patterns": None

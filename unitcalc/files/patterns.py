@@ -72,7 +72,8 @@ def part_patterns(loaded: Loaded) -> Patterns:
     if column is None:
         return Patterns(every_month=found)
     claims = _claims(loaded, column)
-    with_claims = rows.select(LINE, patient, date, CODE).join(claims, on=LINE, how="left")
+    billed = rows.filter(pl.col(BILLED).fill_null(0) > 0)  # a line of no unit is not billed
+    with_claims = billed.select(LINE, patient, date, CODE).join(claims, on=LINE, how="left")
     doubled = claim_frame(with_claims, patient=patient, date=date, code=CODE, claim=CLAIM)
     return Patterns(every_month=found, claim_duplicates=frame_rows(doubled))
 
