@@ -208,3 +208,19 @@ def test_kx_not_chosen_is_not_followed(tmp_path: Path) -> None:
     assert left["payment"]["kx"]["findings"] == []  # type: ignore[index]
     assert left["payment"]["kx"]["missing_kx_lines"] == 0  # type: ignore[index]
     assert left["checks"]["kx"] == "skipped, not chosen"  # type: ignore[index]
+
+
+def test_a_provider_at_the_bottom_of_the_band(tmp_path: Path) -> None:
+    path = tmp_path / "visits.csv"
+    path.write_text(
+        "patient_id,date_of_service,code,minutes,billed_units,provider\n"
+        "P1,2026-03-02,97110,9,1,ann\nP2,2026-03-02,97110,10,1,ann\n"
+        "P3,2026-03-02,97110,30,2,bob\n",
+        encoding="utf-8",
+    )
+    rows = {row["provider"]: row for row in summary_of(path)["providers"]}  # type: ignore[attr-defined]
+    assert (rows["ann"]["minutes_per_unit"], rows["ann"]["bottom_of_band"]) == (9.5, True)
+    assert rows["bob"]["bottom_of_band"] is False
+    _, table = audit(str(path))
+    assert "review, bottom of band" in table
+    assert "bottom of band: under 11.5 minutes a unit" in table

@@ -93,6 +93,12 @@ class ProviderRow(Shape):
         default=None, description="with a date of service: the provider's most minutes in a day"
     )
     worst_day: str | None = Field(default=None, description="with a date of service: that day")
+    bottom_of_band: bool | None = Field(
+        default=None,
+        description="only when some provider's average is under 11.5 minutes a unit (the "
+        "bottom of the 8-22 minute band of one unit; UNCONFIRMED threshold): whether this "
+        "one's is",
+    )
 
 
 class EveryMonthRow(Shape):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ..engine.providers import provider_rows, tally, tally_day
+from ..engine.providers import BOTTOM_OF_BAND, provider_rows, tally, tally_day
 
 if TYPE_CHECKING:
     from .layout import Layout
@@ -43,6 +43,9 @@ class Summary:
     claim_duplicates: list[dict[str, Any]] = attrs.Factory(list)
     """The patient, date and code billed under two or more claims
     (:mod:`unitcalc.engine.claim_duplicates`)."""
+    bottom_of_band: float = BOTTOM_OF_BAND
+    """The average minutes per unit under which a provider bills at the bottom of the
+    8-22 minute band (:data:`unitcalc.engine.providers.BOTTOM_OF_BAND`, UNCONFIRMED)."""
     checks: dict[str, str] | None = None
     """With ``Options.checks`` given: each check, ``ran`` or ``skipped, REASON``."""
     layout: Layout | None = None
@@ -90,7 +93,7 @@ class Summary:
         """Each provider's average timed minutes per billed timed unit, flagged for
         review under 15, and with a date of service its days over 8 hours
         (:mod:`unitcalc.engine.providers`)."""
-        return provider_rows(self.providers, self.days or None)
+        return provider_rows(self.providers, self.days or None, bottom=self.bottom_of_band)
 
     def pattern_dict(self) -> dict[str, Any]:
         """The patterns across groups found, each only when some row qualifies: patients

@@ -84,7 +84,8 @@ def provider_text(summary: Summary) -> str:
             str(row["timed_units_billed"]),
             "" if row["minutes_per_unit"] is None else f"{row['minutes_per_unit']:.2f}",
             *(_day_cells(row) if by_day else ()),
-            "review" if row["review"] else "",
+            ("review" if row["review"] else "")
+            + (", bottom of band" * bool(row.get("bottom_of_band"))),
         ]
         for row in provided
     ]
@@ -99,6 +100,11 @@ def provider_text(summary: Summary) -> str:
         if by_day
         else ""
     )
+    if any(row.get("bottom_of_band") for row in provided):
+        note += (
+            "; bottom of band: under 11.5 minutes a unit, the least a compliant day of two "
+            "units or more averages (UNCONFIRMED as a threshold)"
+        )
     return (
         "\nProviders (timed minutes per billed timed unit; under 15 is marked for review, "
         f'CMS 20.2: "a consistent practice of billing less than 15 minutes for a unit"{note}):\n'

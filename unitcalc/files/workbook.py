@@ -125,7 +125,8 @@ def _providers(sheet: Any, summary: Summary, flagged: Mapping[str, Counter[str]]
                 name,
                 *(
                     (row["timed_minutes"], row["timed_units_billed"], row["minutes_per_unit"],
-                     "review" if row["review"] else "")
+                     ("review" if row["review"] else "")
+                     + (", bottom of band" if row.get("bottom_of_band") else ""))
                     if (row := minutes.get(name)) is not None
                     else (None, None, None, "")
                 ),
