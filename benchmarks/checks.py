@@ -1,8 +1,10 @@
 """``unitcalc audit`` with every check on against the plain audit of the same file
 (``--checks units``), each in a child process of its own, alternating, best of
 ``--runs`` (issue 24: at most 1.5x). The file is the generator's default profile with a
-``claim_id`` column added (one claim a patient-day) and every 97th row billed again
-under a second claim, so that the patterns check finds lines billed twice.
+``claim_id`` column added (one claim a patient-day), every 97th row billed again under
+a second claim, and ``start_time``/``end_time`` columns (30 minutes from a time drawn
+from the row's number), so that the patterns check finds lines billed twice and
+overlapping patients.
 
     python benchmarks/checks.py                       # 1,000,000 lines, seed 1
     python benchmarks/checks.py --lines 100000 --runs 1
@@ -35,11 +37,13 @@ def with_claims(source: Path, path: Path) -> Path:
         partial.open("w", encoding="utf-8", newline="") as out,
     ):
         reader, writer = csv.reader(given), csv.writer(out, lineterminator="\n")
-        writer.writerow([*next(reader), "claim_id"])
+        writer.writerow([*next(reader), "claim_id", "start_time", "end_time"])
         for number, row in enumerate(reader):
-            writer.writerow([*row, f"{row[0]}-{row[1]}"])
+            start = 420 + number * 37 % 600
+            times = [f"{at // 60:02}:{at % 60:02}" for at in (start, start + 30)]
+            writer.writerow([*row, f"{row[0]}-{row[1]}", *times])
             if number % 97 == 0:
-                writer.writerow([*row, f"{row[0]}-{row[1]}-b"])
+                writer.writerow([*row, f"{row[0]}-{row[1]}-b", *times])
     partial.replace(path)
     return path
 
@@ -52,7 +56,7 @@ def main() -> int:
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     plain = generate(args.workdir / f"default-{args.lines}.csv", args.lines, ["--seed", "1"])
-    data = with_claims(plain, args.workdir / f"claims-{args.lines}.csv")
+    data = with_claims(plain, args.workdir / f"claims-times-{args.lines}.csv")
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "audit.json"
         base = [PY, "-m", "unitcalc.cli", "audit", str(data), "--format", "json",

@@ -224,3 +224,64 @@ def test_a_provider_at_the_bottom_of_the_band(tmp_path: Path) -> None:
     _, table = audit(str(path))
     assert "review, bottom of band" in table
     assert "bottom of band: under 11.5 minutes a unit" in table
+    rows = summary_of(path, "--checks", "units")["providers"]  # type: ignore[assignment]
+    assert all("bottom_of_band" not in row for row in rows)  # type: ignore[attr-defined]
+
+
+TIMES = "patient_id,date_of_service,code,minutes,billed_units,provider,{},{}\n"
+TIMED_ROWS = (
+    "P1,2026-03-02,97110,30,2,ann,09:00,09:30\n"
+    "P1,2026-03-02,97140,15,1,ann,09:00,09:30\n"  # one session of P1: one span
+    "P2,2026-03-02,97110,30,2,ann,09:20,09:50\n"  # P2 starts before P1 has ended
+    "P3,2026-03-02,97110,30,2,ann,09:50,10:20\n"  # as P2 ends: no overlap
+    "P4,2026-03-02,97110,30,2,bob,09:00,09:30\n"  # another provider
+    "P5,2026-03-02,97110,30,2,ann,9am,10:20\n"  # unreadable: not checked, named
+    "P6,2026-03-02,97110,30,2,ann,10:30,10:00\n"  # ends before it starts: named
+    "P7,2026-03-02,97110,30,2,ann,,\n"  # no times: nothing to check
+)
+EXPECTED_OVERLAPS = [{"provider": "ann", "date_of_service": "2026-03-02", "overlaps": 1}]
+
+
+@pytest.mark.parametrize("names", [("start_time", "end_time"), ("Time In", "Time Out"),
+                                   ("visit_start", "visit_end")])  # fmt: skip
+def test_overlapping_patients_of_one_provider(tmp_path: Path, names: tuple[str, str]) -> None:
+    from openpyxl import load_workbook
+
+    path = tmp_path / "visits.csv"
+    path.write_text(TIMES.format(*names) + TIMED_ROWS, encoding="utf-8")
+    summary = summary_of(path)
+    assert summary["overlapping_patients"] == EXPECTED_OVERLAPS
+    assert summary["overlap_unchecked_lines"] == [7, 8]
+    _, table = audit(str(path))
+    assert "ann         2026-03-02           1" in table
+    assert "2 lines with a start or end time that is not HH:MM (24-hour)" in table
+    book_path = tmp_path / "audit.xlsx"
+    audit(str(path), "--format", "xlsx", "--output", str(book_path))
+    assert list(load_workbook(book_path)["Overlaps"].values)[1] == ("ann", "2026-03-02", 1)
+    # No provider column: the check is not made.
+    plain = "".join(",".join(line.split(",")[:5] + line.split(",")[6:]) + "\n"
+                    for line in TIMED_ROWS.splitlines())  # fmt: skip
+    header = TIMES.format(*names).replace(",provider", "")
+    path.write_text(header + plain, encoding="utf-8")
+    assert "overlapping_patients" not in summary_of(path)
+
+
+def test_a_providers_day_across_parts(tmp_path: Path) -> None:
+    # ann sees 139 patients one after the other, and Z1 among them: the file is split by
+    # patient into parts, so the two overlapping patients are in different parts.
+    rows = [f"Q{n:03},2026-03-02,97110,10,1,ann,{n // 6:02}:{n % 6 * 10:02},"
+            f"{(n + 1) // 6:02}:{(n + 1) % 6 * 10:02}" for n in range(139)]  # fmt: skip
+    rows.append("Z1,2026-03-02,97110,10,1,ann,01:05,01:15")
+    path = tmp_path / "visits.csv"
+    path.write_text(TIMES.format("start_time", "end_time") + "\n".join(rows) + "\n",
+                    encoding="utf-8")  # fmt: skip
+    options = Options(need_billed=True, only_findings=True)
+    whole = run_groups(path, options, lambda group: None)
+    parts = run_groups(path, options, lambda group: None, partition_bytes=1500)
+    # Z1 (01:05-01:15) starts inside Q006 (01:00-01:10), and Q007 (01:10-01:20) starts
+    # inside Z1: two spans start before another patient's has ended.
+    expected = [{"provider": "ann", "date_of_service": "2026-03-02", "overlaps": 2}]
+    assert whole.pattern_dict()["overlapping_patients"] == expected
+    assert parts.pattern_dict()["overlapping_patients"] == expected
+    again = Summary.from_dict(parts.to_dict(whole=True))
+    assert again.pattern_dict()["overlapping_patients"] == expected

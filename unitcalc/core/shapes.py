@@ -119,6 +119,14 @@ class DuplicateClaimRow(Shape):
     claims: list[str] = Field(description="the claim (visit) ids, sorted")
 
 
+class OverlapRow(Shape):
+    """A provider's day whose patients overlap in time."""
+
+    provider: str
+    date_of_service: str
+    overlaps: int = Field(description="spans starting before another patient's had ended")
+
+
 class InputReading(Shape):
     """How the file was read."""
 
@@ -167,6 +175,14 @@ class AuditSummary(Shape):
         default=None,
         description="with a claim (visit) id column, only when a code is "
         "billed for one patient and day under two or more claims",
+    )
+    overlapping_patients: list[OverlapRow] | None = Field(
+        default=None,
+        description="with start and end times and a provider column, only when some "
+        "provider's patients overlap in time on a day",
+    )
+    overlap_unchecked_lines: list[int] | None = Field(
+        default=None, description="lines whose times could not be used for the overlaps"
     )
     checks: dict[str, str] | None = Field(
         default=None,

@@ -72,9 +72,11 @@ def check_report(options: Options, layout: Layout | None) -> dict[str, str]:
 
 def chosen_summary(summary: Summary, options: Options) -> Summary:
     """The summary of a run with ``Options.checks`` given: the checks run and skipped,
-    and without ``patterns``, no provider days (the 480-minute check is one of them)."""
+    and without ``patterns``, no provider days (the 480-minute check is one of them) and
+    no bottom-of-band mark."""
     if options.checks is not None:
         summary.checks = check_report(options, summary.layout)
         if not options.runs("patterns"):
             summary.days.clear()
+            summary.bottom_of_band = 0.0  # no average is under it: no mark
     return summary

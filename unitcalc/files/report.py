@@ -63,6 +63,11 @@ PATTERN_TABLES = (
         "duplicate_claim_lines",
         ("patient", "date_of_service", "code", "claims"),
     ),
+    (
+        "A provider's patients overlapping in time",
+        "overlapping_patients",
+        ("provider", "date_of_service", "overlaps"),
+    ),
 )
 """The patterns across groups: a heading, the summary's key, the columns shown."""
 

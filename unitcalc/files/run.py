@@ -368,6 +368,8 @@ def _run_part(part: _Part, options: Options, consume: Callable[[Group], None]) -
         invalid_rows=part.invalid_rows,
         every_month=part.patterns.every_month,
         claim_duplicates=part.patterns.claim_duplicates,
+        spans=part.patterns.spans,
+        unchecked_times=part.patterns.unchecked_times,
     )
     if options.only_findings and not options.explain and part.quiet:
         summary.groups += part.quiet

@@ -19,6 +19,20 @@ if TYPE_CHECKING:
     from .layout import Layout
 
 
+def overlap_rows(spans: list[tuple[Any, ...]]) -> dict[str, Any]:
+    """``overlapping_patients``: the providers' days with overlapping patients, decided
+    in columns over every part's spans (empty when none)."""
+    import polars as pl
+
+    from ..engine.overlaps import overlap_frame
+
+    names = ["provider", "date", "patient", "start", "end"]
+    frame = pl.DataFrame(spans, schema=dict.fromkeys(names[:3], pl.String)
+                         | dict.fromkeys(names[3:], pl.Int64), orient="row")  # fmt: skip
+    found = overlap_frame(frame).to_dicts()
+    return {"overlapping_patients": found} if found else {}
+
+
 @attrs.define
 class Summary:
     """Counts of a run: every data record is in ``rows_read``."""
@@ -46,6 +60,11 @@ class Summary:
     bottom_of_band: float = BOTTOM_OF_BAND
     """The average minutes per unit under which a provider bills at the bottom of the
     8-22 minute band (:data:`unitcalc.engine.providers.BOTTOM_OF_BAND`, UNCONFIRMED)."""
+    spans: list[tuple[Any, ...]] = attrs.Factory(list)
+    """Each patient's spans of a provider's day (:mod:`unitcalc.engine.overlaps`): the
+    overlaps are decided from them at the end (a provider's day spans parts)."""
+    unchecked_times: list[int] = attrs.Factory(list)
+    """Lines whose times could not be used for the overlap check."""
     checks: dict[str, str] | None = None
     """With ``Options.checks`` given: each check, ``ran`` or ``skipped, REASON``."""
     layout: Layout | None = None
@@ -108,6 +127,10 @@ class Summary:
                 self.claim_duplicates,
                 key=lambda row: (row["patient"], row["date_of_service"], row["code"]),
             )
+        if self.spans:
+            out |= overlap_rows(self.spans)
+        if self.unchecked_times:
+            out["overlap_unchecked_lines"] = sorted(self.unchecked_times)
         return out
 
     def to_dict(self, *, whole: bool = False) -> dict[str, Any]:
@@ -121,6 +144,8 @@ class Summary:
                 "providers": {name: list(totals) for name, totals in self.providers.items()},
                 "days": [[name, date, minutes] for (name, date), minutes in self.days.items()],
                 "detected": list(self.detected),
+                "spans": [list(span) for span in self.spans],
+                "unchecked_times": list(self.unchecked_times),
             }
         out: dict[str, Any] = {
             "counts": dict(self.counts),
@@ -163,6 +188,8 @@ class Summary:
             every_month=list(data.get("patients_every_month", ())),
             claim_duplicates=list(data.get("duplicate_claim_lines", ())),
             checks=data.get("checks"),
+            spans=[tuple(span) for span in data.get("spans", ())],
+            unchecked_times=list(data.get("unchecked_times", ())),
             layout=layout,
             date_formats=tuple(data["date_formats"]),
             encoding=read.get("encoding"),
@@ -203,6 +230,8 @@ class Summary:
             every_month=[*self.every_month, *other.every_month],
             claim_duplicates=[*self.claim_duplicates, *other.claim_duplicates],
             checks=self.checks,
+            spans=[*self.spans, *other.spans],
+            unchecked_times=[*self.unchecked_times, *other.unchecked_times],
             layout=self.layout or other.layout,
             date_formats=tuple(sorted({*self.date_formats, *other.date_formats})),
             encoding=self.encoding,

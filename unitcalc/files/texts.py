@@ -141,6 +141,25 @@ def pattern_text(summary: Summary) -> str:
             + text_table(["patient", "date", "code", "claims"], rows, "llll")
             + "\n"
         )
+    patterns = summary.pattern_dict()
+    if patterns.get("overlapping_patients"):
+        rows = [
+            [row["provider"], row["date_of_service"], str(row["overlaps"])]
+            for row in patterns["overlapping_patients"]
+        ]
+        parts.append(
+            "\nA provider's patients overlapping in time on one day (start and end times; "
+            "overlaps: spans starting before another patient's had ended):\n"
+            + text_table(["provider", "date", "overlaps"], rows, "llr")
+            + "\n"
+        )
+    if summary.unchecked_times:
+        lines = patterns["overlap_unchecked_lines"]
+        shown = ", ".join(map(str, lines[:10])) + (" ..." if len(lines) > 10 else "")
+        parts.append(
+            f"{count_of(len(lines), 'line')} with a start or end time that is not HH:MM "
+            f"(24-hour), or ending before it starts, not checked for overlaps: {shown}\n"
+        )
     return "".join(parts)
 
 

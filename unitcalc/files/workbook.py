@@ -154,6 +154,10 @@ def _patterns(book: Any, summary: Summary) -> None:
     if months:
         names = ["patient", "year", "months", "dates_of_service"]
         _sheet(book.create_sheet("Every month"), names, ([r[n] for n in names] for r in months))
+    overlaps = patterns.get("overlapping_patients", [])
+    if overlaps:
+        names = ["provider", "date_of_service", "overlaps"]
+        _sheet(book.create_sheet("Overlaps"), names, ([r[n] for n in names] for r in overlaps))
     doubled = patterns.get("duplicate_claim_lines", [])
     if doubled:
         names = ["patient", "date_of_service", "code"]
