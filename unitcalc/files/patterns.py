@@ -1,13 +1,18 @@
 """Patterns across groups, found over a whole file or part in columns: patients with
-therapy in every month of a year (:mod:`unitcalc.engine.every_month`) and the same
-patient, date and code under two claims (:mod:`unitcalc.engine.claim_duplicates`).
+therapy in every month of a year (:mod:`unitcalc.engine.every_month`), the same
+patient, date and code under two claims (:mod:`unitcalc.engine.claim_duplicates`), and a
+provider's patients overlapping in time (:mod:`unitcalc.engine.overlaps`); and the
+providers' minutes and days the summary adds up (:mod:`unitcalc.engine.providers`).
 
 A row travels here beside the groups: the parsed rows of a part (its patient and date of
-service from the group key, its code) and, for claims, the claim (visit) id column as
-read. Both checks need the patient and the date of service as the first two parts of
-the group key; the claims check needs a ``visit_id`` column (``claim id`` is one of its
-aliases) that is not the key. A large file's parts, and Spark's partitions, each hold
-whole patients, so each part is decided by itself and the summary adds the rows found.
+service from the group key, its code, billed units and provider) and, as read, the claim
+(visit) id and start and end time columns. Every pattern needs the patient and the date
+of service as the first two parts of the group key; the claims check a ``visit_id``
+column (``claim id`` is one of its aliases) that is not the key; the overlaps a
+provider column and a pair of :data:`TIME_COLUMNS`. A large file's parts, and Spark's
+partitions, each hold whole patients: a patient's year and day are decided within its
+part, while a provider's day, which spans parts, is decided from every part's spans at
+the end (:meth:`unitcalc.files.summary.Summary.pattern_dict`).
 """
 
 from __future__ import annotations
