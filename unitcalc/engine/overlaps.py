@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
 TIME_PATTERN = r"^([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?$"
 
+DAY = 1 << 20
+"""Larger than any minute of a day (and any span's end): a patient-day's numbering step
+in :func:`patient_spans`."""
+
 Span = tuple[str, str, str, int, int]
 """A provider, a date of service, a patient, the start and the end (minutes of the day)."""
 
@@ -96,17 +100,22 @@ def overlap_days(spans: Iterable[Span]) -> list[dict[str, Any]]:
 def patient_spans(rows: pl.DataFrame) -> pl.DataFrame:
     """A patient's lines of a provider's day merged into spans (columns ``provider``,
     ``date``, ``patient``, ``start``, ``end``): a line that starts before the patient's
-    span so far has ended joins it."""
+    span so far has ended joins it. Without window functions (slow over many small
+    groups): each patient-day gets a number in sort order, and the running maximum of
+    ``number * DAY + end`` over the whole frame is, within a patient-day, its own
+    running maximum end (earlier patient-days' values are all smaller)."""
     import polars as pl
 
     day = ["provider", "date", "patient"]
-    ordered = rows.sort(*day, "start", "end")
-    before = pl.col("end").cum_max().shift(1).over(day)
-    fresh = before.is_null() | (pl.col("start") >= before)
+    changed = pl.any_horizontal(*(pl.col(name).ne_missing(pl.col(name).shift(1)) for name in day))
+    base = changed.fill_null(True).cast(pl.Int64).cum_sum() * DAY
+    before = (base + pl.col("end")).cum_max().shift(1)
+    fresh = before.is_null() | (before < base) | (base + pl.col("start") >= before)
     return (
-        ordered.with_columns(fresh.cast(pl.Int64).cum_sum().over(day).alias("__span"))
-        .group_by(*day, "__span")
-        .agg(pl.col("start").min(), pl.col("end").max())
+        rows.sort(*day, "start", "end")
+        .with_columns(fresh.cast(pl.Int64).cum_sum().alias("__span"))
+        .group_by("__span")
+        .agg(*(pl.col(name).first() for name in day), pl.col("start").min(), pl.col("end").max())
         .drop("__span")
     )
 

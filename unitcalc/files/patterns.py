@@ -47,10 +47,10 @@ class Patterns:
 
     every_month: list[dict[str, Any]] = attrs.field(factory=list)
     claim_duplicates: list[dict[str, Any]] = attrs.field(factory=list)
-    spans: list[tuple[Any, ...]] = attrs.field(factory=list)
-    """Each patient's merged spans of a provider's day: provider, date, patient, start
-    and end (minutes of the day); decided over the whole run (a provider's day spans
-    parts)."""
+    spans: list[pl.DataFrame] = attrs.field(factory=list)
+    """Each patient's merged spans of a provider's day (a frame of ``provider``,
+    ``date``, ``patient``, ``start`` and ``end``, minutes of the day), when checked;
+    decided over the whole run (a provider's day spans parts)."""
     unchecked_times: list[int] = attrs.field(factory=list)
     """Lines whose start or end time is unreadable, or whose span ends before it
     starts: not checked for overlaps."""
@@ -115,7 +115,7 @@ def part_patterns(loaded: Loaded) -> Patterns:
 
 def _spans(
     loaded: Loaded, rows: pl.DataFrame, patient: str, date: str
-) -> tuple[list[tuple[Any, ...]], list[int]]:
+) -> tuple[list[pl.DataFrame], list[int]]:
     """With start and end time columns and a provider column: each patient's merged
     spans of a provider's day, and the lines whose times cannot be used."""
     import polars as pl
@@ -141,7 +141,7 @@ def _spans(
     merged = patient_spans(
         timed.filter(usable).select("provider", "date", "patient", "start", "end")
     )
-    return list(merged.iter_rows()), unchecked
+    return [merged], unchecked
 
 
 def _raw(loaded: Loaded, column: str, name: str) -> pl.DataFrame:

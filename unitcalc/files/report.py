@@ -110,8 +110,9 @@ def write_report(
         # More than 480 timed minutes in a day across patients (OIG OEI-04-09-00540).
         parts.append("<h2>Providers' days over 8 hours (OIG OEI-04-09-00540)</h2>")
         parts.append(_findings_table(DAY_COLUMNS, long_days))
+    patterns = summary.pattern_dict()
     for title, key, names in PATTERN_TABLES:
-        found = summary.pattern_dict().get(key)
+        found = patterns.get(key)
         if found:
             parts.append(f"<h2>{html.escape(title)} ({len(found):,})</h2>")
             shown = [

@@ -16,21 +16,33 @@ import attrs
 from ..engine.providers import BOTTOM_OF_BAND, provider_rows, tally, tally_day
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from .layout import Layout
 
 
-def overlap_rows(spans: list[tuple[Any, ...]]) -> dict[str, Any]:
+SPAN_SCHEMA = {"provider": "String", "date": "String", "patient": "String", "start": "Int64",
+               "end": "Int64"}  # fmt: skip
+"""The columns of a part's spans (:func:`unitcalc.engine.overlaps.patient_spans`)."""
+
+
+def overlap_rows(spans: list[pl.DataFrame]) -> dict[str, Any]:
     """``overlapping_patients``: the providers' days with overlapping patients, decided
     in columns over every part's spans (empty when none)."""
     import polars as pl
 
     from ..engine.overlaps import overlap_frame
 
-    names = ["provider", "date", "patient", "start", "end"]
-    frame = pl.DataFrame(spans, schema=dict.fromkeys(names[:3], pl.String)
-                         | dict.fromkeys(names[3:], pl.Int64), orient="row")  # fmt: skip
-    found = overlap_frame(frame).to_dicts()
+    found = overlap_frame(pl.concat(spans)).to_dicts()
     return {"overlapping_patients": found} if found else {}
+
+
+def span_frame(rows: list[list[Any]]) -> pl.DataFrame:
+    """Spans written by :meth:`Summary.to_dict` with ``whole``, as a frame again."""
+    import polars as pl
+
+    schema = {name: getattr(pl, kind) for name, kind in SPAN_SCHEMA.items()}
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 @attrs.define
@@ -60,7 +72,7 @@ class Summary:
     bottom_of_band: float = BOTTOM_OF_BAND
     """The average minutes per unit under which a provider bills at the bottom of the
     8-22 minute band (:data:`unitcalc.engine.providers.BOTTOM_OF_BAND`, UNCONFIRMED)."""
-    spans: list[tuple[Any, ...]] = attrs.Factory(list)
+    spans: list[pl.DataFrame] = attrs.Factory(list)
     """Each patient's spans of a provider's day (:mod:`unitcalc.engine.overlaps`): the
     overlaps are decided from them at the end (a provider's day spans parts)."""
     unchecked_times: list[int] = attrs.Factory(list)
@@ -144,7 +156,7 @@ class Summary:
                 "providers": {name: list(totals) for name, totals in self.providers.items()},
                 "days": [[name, date, minutes] for (name, date), minutes in self.days.items()],
                 "detected": list(self.detected),
-                "spans": [list(span) for span in self.spans],
+                "spans": [list(row) for frame in self.spans for row in frame.iter_rows()],
                 "unchecked_times": list(self.unchecked_times),
             }
         out: dict[str, Any] = {
@@ -188,7 +200,7 @@ class Summary:
             every_month=list(data.get("patients_every_month", ())),
             claim_duplicates=list(data.get("duplicate_claim_lines", ())),
             checks=data.get("checks"),
-            spans=[tuple(span) for span in data.get("spans", ())],
+            spans=[span_frame(data["spans"])] if data.get("spans") else [],
             unchecked_times=list(data.get("unchecked_times", ())),
             layout=layout,
             date_formats=tuple(data["date_formats"]),

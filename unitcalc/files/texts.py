@@ -116,13 +116,14 @@ def pattern_text(summary: Summary) -> str:
     """The patterns across groups, each only when some row qualifies: patients with
     therapy in every month of a year, and a code billed under two or more claims."""
     parts = []
+    patterns = summary.pattern_dict()
     if summary.checks is not None:
         ran = "; ".join(f"{name} {state}" for name, state in summary.checks.items())
         parts.append(f"\nChecks (--checks): {ran}.\n")
     if summary.every_month:
         rows = [
             [row["patient"], str(row["year"]), str(row["months"]), str(row["dates_of_service"])]
-            for row in summary.pattern_dict()["patients_every_month"]
+            for row in patterns["patients_every_month"]
         ]
         parts.append(
             "\nPatients with therapy in every month of a year (OIG OEI-04-09-00540: "
@@ -133,7 +134,7 @@ def pattern_text(summary: Summary) -> str:
     if summary.claim_duplicates:
         rows = [
             [row["patient"], row["date_of_service"], row["code"], ", ".join(row["claims"])]
-            for row in summary.pattern_dict()["duplicate_claim_lines"]
+            for row in patterns["duplicate_claim_lines"]
         ]
         parts.append(
             "\nA code billed for one patient and day under two or more claims (CMS Pub. "
@@ -141,7 +142,6 @@ def pattern_text(summary: Summary) -> str:
             + text_table(["patient", "date", "code", "claims"], rows, "llll")
             + "\n"
         )
-    patterns = summary.pattern_dict()
     if patterns.get("overlapping_patients"):
         rows = [
             [row["provider"], row["date_of_service"], str(row["overlaps"])]
