@@ -58,10 +58,10 @@ def minute_expr(column: str) -> pl.Expr:
     """The columnar form of :func:`minute_of_day`."""
     import polars as pl
 
-    text = pl.col(column).str.strip_chars()
-    hour = text.str.extract(TIME_PATTERN, 1).cast(pl.Int64)
-    minute = text.str.extract(TIME_PATTERN, 2).cast(pl.Int64)
-    second = text.str.extract(TIME_PATTERN, 3).cast(pl.Int64).fill_null(0)
+    parts = pl.col(column).str.strip_chars().str.extract_groups(TIME_PATTERN)
+    hour = parts.struct.field("1").cast(pl.Int64)
+    minute = parts.struct.field("2").cast(pl.Int64)
+    second = parts.struct.field("3").cast(pl.Int64).fill_null(0)
     good = (hour < 24) & (minute < 60) & (second < 60)
     return pl.when(good).then(hour * 60 + minute).otherwise(None)
 
@@ -127,10 +127,13 @@ def overlap_frame(spans: pl.DataFrame) -> pl.DataFrame:
     import polars as pl
 
     day = ["provider", "date"]
-    earlier = pl.col("end").cum_max().shift(1).over(day)
+    changed = pl.any_horizontal(*(pl.col(name).ne_missing(pl.col(name).shift(1)) for name in day))
+    base = changed.fill_null(True).cast(pl.Int64).cum_sum() * DAY  # as in patient_spans
+    earlier = (base + pl.col("end")).cum_max().shift(1)
+    over = (earlier >= base) & (base + pl.col("start") < earlier)
     return (
         spans.sort(*day, "start", "end", "patient")
-        .with_columns((pl.col("start") < earlier).fill_null(False).alias("__over"))
+        .with_columns(over.fill_null(False).alias("__over"))
         .group_by(*day)
         .agg(pl.col("__over").sum().cast(pl.Int64).alias("overlaps"))
         .filter(pl.col("overlaps") > 0)
