@@ -67,7 +67,13 @@ class TestAudit:
             "invalid_rows": 8,  # 6 unreadable rows, and 97111 (unknown) and 97001 (deleted)
             "order": "contiguous",
             "edits": 1,  # A15: 97161 billed twice trips the one-evaluation-a-day edit
-        }
+            # A06: 97110 billed a unit under each of two visits of one day (docs/audit.md,
+            # Patterns across groups).
+            "duplicate_claim_lines": [
+                {"patient": "A06", "date_of_service": "2026-03-02", "code": "97110",
+                 "claims": ["V6a", "V6b"]},
+            ],
+        }  # fmt: skip
         assert len(data["findings"]) == 15  # every group but the 3 ok ones
         over = next(f for f in data["findings"] if f["group"] == "A03 / 2026-03-02")
         assert over["billed"] == {"97110": 3, "97140": 1}

@@ -104,3 +104,18 @@ def test_more_than_480_minutes_in_a_day_is_counted() -> None:
     assert "days_over_8_hours" not in provider_rows({"ann": [976, 60]})[0]
     # The limit is a parameter: 8 hours is the OIG's reading, another can be asked for.
     assert provider_rows({"bob": [960, 64]}, days, limit=479)[0]["days_over_8_hours"] == 2
+
+
+def test_bottom_of_the_band_is_marked_only_when_some_provider_is() -> None:
+    # 23 minutes for 2 units is the least a compliant day of more than one unit holds:
+    # an average of 11.5 is not under it; 11.49 is.
+    rows = provider_rows({"ann": [23, 2], "bob": [1149, 100], "cy": [0, 0]})
+    assert [(row["provider"], row["review"], row["bottom_of_band"]) for row in rows] == [
+        ("ann", True, False),
+        ("bob", True, True),
+        ("cy", False, False),
+    ]
+    # Nobody under it: the rows are as before (no key at all).
+    assert all("bottom_of_band" not in row for row in provider_rows({"ann": [23, 2]}))
+    # The threshold is a parameter (UNCONFIRMED as a review threshold).
+    assert provider_rows({"ann": [23, 2]}, bottom=12)[0]["bottom_of_band"] is True

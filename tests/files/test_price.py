@@ -268,8 +268,9 @@ def test_the_csv_parquet_and_xlsx_findings_carry_the_dollars(year: dict[str, Any
         assert row[7].number_format == '"$"#,##0.00'  # accrued dollars
     assert book.sheetnames == [
         "Summary", "Amounts", "Findings", "Units by code", "Claim lines", "Providers",
-        "KX threshold", "Manifest",
+        "KX threshold", "Every month", "Manifest",
     ]  # fmt: skip
+    # A patient of the file has therapy in every month of its year (OIG OEI-04-09-00540).
     for each in book.worksheets:
         assert each.freeze_panes == "A2"
         assert each.auto_filter.ref is not None

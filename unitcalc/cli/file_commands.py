@@ -18,7 +18,13 @@ import attrs
 import click
 
 from .config import envvar
-from .file_options import _excel_bom_option, _file_options, _manifest_option, _options
+from .file_options import (
+    _checks_option,
+    _excel_bom_option,
+    _file_options,
+    _manifest_option,
+    _options,
+)
 from .file_run import _run
 from .sections import SectionedCommand, Sections
 from .spark_run import _run_spark
@@ -43,7 +49,7 @@ BATCH_SECTIONS: Sections = (
 AUDIT_SECTIONS: Sections = (
     ("Input", READING),
     ("Counting", COUNTING),
-    ("Payer and edits", PAYERS),
+    ("Payer and edits", ("checks", *PAYERS)),
     ("Pricing", ("fees_file", "gpci_file", "locality", "fee_setting", "kx_start_file",
                  "kx_first_day")),
     ("Output", ("output", "output_format", "show_all", "explain", "summary_only", "report",
@@ -170,6 +176,7 @@ def batch(
 )
 @_excel_bom_option
 @_manifest_option
+@_checks_option
 @click.option("--all", "show_all", is_flag=True, help="List ok groups too (with the reasoning).")
 @click.option(
     "--explain", is_flag=True, help="Give each finding the step-by-step reasoning of its count."
@@ -263,6 +270,7 @@ def audit(
     fee_setting: FeeSetting,
     kx_start_file: Path | None,
     kx_first_day: FirstDay,
+    checks: frozenset[str] | None,
     **reading: Any,
 ) -> None:
     """Check billed units (column billed_units) against the rule, group by group.
@@ -272,14 +280,12 @@ def audit(
     threshold without KX are listed. Exit codes: 0 every group ok; 1 some group is not
     ok, or a KX threshold finding; 2 the run could not be done.
     """
-    options = _options(need_billed=True, **reading)
+    options = _options(need_billed=True, checks=checks, **reading)
     kx = (kx_start_file, kx_first_day)
     pricer = _pricer(fees_file, gpci_file, locality, fee_setting, kx, options)
     if pricer is not None:
         pricer.explanations = explain or show_all
-    # Pricing sees every group (ok ones too: their dollars count): those settled ok in
-    # columns are handed to it with their rows (price_columns), not evaluated one by one.
-    # The writer still lists only the findings unless --all.
+    # Pricing sees every group (ok ones too, in columns); the writer lists the findings.
     options = attrs.evolve(
         options,
         only_findings=not show_all,
@@ -298,6 +304,7 @@ def audit(
         "report": report,
         "excel_bom": excel_bom,
         "manifest": manifest_path,
+        **({"checks": ",".join(sorted(checks))} if checks is not None else {}),
         **reading,
     }
     writer = _audit_writer(
@@ -342,6 +349,8 @@ def _run_on(
     """The audit run here, or on Spark (``--engine spark``, which its manifest records
     with the master URL)."""
     if engine == "spark":
+        if options.checks is not None:
+            raise click.UsageError("--checks is not available with --engine spark yet")
         return _run_spark(
             file,
             options,
@@ -448,4 +457,5 @@ def _pricer(
         starting=load_starting(kx_start_file) if kx_start_file is not None else {},
         schedules=schedules,
         first_day=first_day,
+        kx_check=options.runs("kx"),
     )

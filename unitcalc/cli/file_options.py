@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
@@ -39,6 +39,36 @@ def _manifest_option(function: F) -> F:
         "code-table date, rule, payer, options, time) as JSON, for outputs without room "
         "for it (CSV, JSON Lines, the table).",
     )(function)
+
+
+def _checks_option(function: F) -> F:
+    """``--checks``: which of the audit's checks to make."""
+    from ..files.checks import CHECKS
+
+    return click.option(
+        "--checks",
+        "checks",
+        metavar="LIST",
+        callback=_chosen_checks,
+        help=f"The checks to make, a comma list of {','.join(CHECKS)} (units always runs); "
+        "the summary says which ran and which were skipped, and why. Default: every check "
+        "whose data is present.",
+    )(function)
+
+
+def _chosen_checks(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """The checks named by ``--checks``, or None when not given."""
+    from ..core.errors import FileProblem
+    from ..files.checks import CHECKS, chosen_checks
+
+    if value is None:
+        return None
+    try:
+        return chosen_checks(value)
+    except FileProblem:
+        raise click.BadParameter(
+            f"{value!r}: give a comma list of {', '.join(CHECKS)}, e.g. --checks units,patterns"
+        ) from None
 
 
 def _excel_bom_option(function: F) -> F:
@@ -128,6 +158,7 @@ def _options(
     codes_file: Path | None,
     definitions: Sequence[str],
     need_billed: bool,
+    checks: frozenset[str] | None = None,
 ) -> Options:
     from ..files import Options, group_columns
 
@@ -167,5 +198,6 @@ def _options(
         month=_month(rtm_blocks, rtm_set_up),
         strict=strict,
         need_billed=need_billed,
+        checks=checks,
         spelling=cli_spelling,
     )

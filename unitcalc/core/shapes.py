@@ -93,6 +93,38 @@ class ProviderRow(Shape):
         default=None, description="with a date of service: the provider's most minutes in a day"
     )
     worst_day: str | None = Field(default=None, description="with a date of service: that day")
+    bottom_of_band: bool | None = Field(
+        default=None,
+        description="only when some provider's average is under 11.5 minutes a unit (the "
+        "bottom of the 8-22 minute band of one unit; UNCONFIRMED threshold): whether this "
+        "one's is",
+    )
+
+
+class EveryMonthRow(Shape):
+    """A patient with therapy in every month of a year (OIG OEI-04-09-00540)."""
+
+    patient: str
+    year: int
+    months: int = Field(description="calendar months of the year with a date of service")
+    dates_of_service: int = Field(description="the patient's dates of service that year")
+
+
+class DuplicateClaimRow(Shape):
+    """A patient's code on one date of service billed under two or more claims."""
+
+    patient: str
+    date_of_service: str
+    code: str
+    claims: list[str] = Field(description="the claim (visit) ids, sorted")
+
+
+class OverlapRow(Shape):
+    """A provider's day whose patients overlap in time."""
+
+    provider: str
+    date_of_service: str
+    overlaps: int = Field(description="spans starting before another patient's had ended")
 
 
 class EpisodeFinding(Shape):
@@ -156,10 +188,26 @@ class AuditSummary(Shape):
     providers: list[ProviderRow] | None = Field(
         default=None, description="only with a provider column"
     )
+    patients_every_month: list[EveryMonthRow] | None = Field(
+        default=None, description="only when a patient had therapy in every month of a year"
+    )
+    duplicate_claim_lines: list[DuplicateClaimRow] | None = Field(
+        default=None,
+        description="with a claim (visit) id column, only when a code is "
+        "billed for one patient and day under two or more claims",
+    )
+    overlapping_patients: list[OverlapRow] | None = Field(
+        default=None,
+        description="with start and end times and a provider column, only when some "
+        "provider's patients overlap in time on a day",
+    )
+    overlap_unchecked_lines: list[int] | None = Field(
+        default=None, description="lines whose times could not be used for the overlaps"
+    )
     checks: dict[str, str] | None = Field(
         default=None,
-        description="with a plan-of-care, progress-report or visit-time column, or an "
-        "episode finding: which of these checks ran, and which were skipped and why",
+        description="with --checks, or with a plan-of-care, progress-report or visit-time "
+        "column, or an episode finding: which checks ran, and which were skipped and why",
     )
     episodes: list[EpisodeFinding] | None = Field(
         default=None, description="with checks: the episodes of care and visit time findings"

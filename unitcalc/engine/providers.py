@@ -31,6 +31,15 @@ if TYPE_CHECKING:
 NO_PROVIDER = "(none)"
 """The name rows without a provider are totalled under."""
 
+BOTTOM_OF_BAND = 11.5
+"""An average of timed minutes per billed timed unit below which a provider bills at the
+bottom of the 8-22 minute band of one unit. Derived from the CMS table (RULES.md section
+2): a day of two or more units needs 23, 38, 53 ... minutes, so a compliant day of more
+than one unit averages at least 11.5 minutes a unit (23 / 2); an average below it is
+reached only by single units of 8 to 11 minutes or by billing more than the minutes
+allow. As a threshold for review it is our reading, UNCONFIRMED (no CMS or OIG number
+was read): a parameter of :func:`provider_rows`."""
+
 DAY_LIMIT = 480
 """A provider's timed minutes in one day beyond which the day is counted: more than 8
 hours (OIG OEI-04-09-00540)."""
@@ -128,11 +137,14 @@ def provider_rows(
     totals: Mapping[str, list[int]],
     days: Mapping[tuple[str, str], int] | None = None,
     limit: int = DAY_LIMIT,
+    bottom: float = BOTTOM_OF_BAND,
 ) -> list[dict[str, Any]]:
     """Each provider's average timed minutes per billed timed unit, cut (not rounded) to
     two decimals so that an average under 15 never reads 15.00, flagged for review under
     15 (the exact average is compared); with ``days`` (a date of service in the key), its
-    days of more than 8 hours (:func:`long_days`)."""
+    days of more than 8 hours (:func:`long_days`). When some provider's average is under
+    ``bottom`` (:data:`BOTTOM_OF_BAND`), every row says whether its is
+    (``bottom_of_band``)."""
     per_day = long_days(days, limit) if days is not None else None
     none = {"days_over_8_hours": 0, "worst_day_minutes": None, "worst_day": None}
     rows = []
@@ -147,4 +159,9 @@ def provider_rows(
         if per_day is not None:
             row |= per_day.get(name, none)
         rows.append(row)
+    low = [bool(units) and minutes < bottom * units for minutes, units in
+           (totals[row["provider"]] for row in rows)]  # fmt: skip
+    if any(low):
+        for row, flag in zip(rows, low, strict=True):
+            row["bottom_of_band"] = flag
     return rows

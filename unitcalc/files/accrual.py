@@ -234,3 +234,10 @@ class KxLines:
                 "were not accrued: the KX threshold is Medicare's"
             )
         return notes
+
+
+def not_followed() -> dict[str, Any]:
+    """The summary's ``kx`` part when the threshold is not followed (``--checks``
+    without ``kx``): no line counted, no finding."""
+    names = ("missing_kx_lines", "review_patients", "kx_below_lines", "kx_first_day_patients")
+    return {**dict.fromkeys(names, 0), "findings": []}

@@ -156,8 +156,9 @@ class PartChecks:
 
 def part_checks(loaded: Loaded, options: Options) -> PartChecks | None:
     """:func:`part_facts` and :func:`part_visits` of one file or part; None outside an
-    audit (``unitcalc batch`` counts, and carries these columns through untouched)."""
-    if not options.need_billed:
+    audit (``unitcalc batch`` counts, and carries these columns through untouched) or
+    when ``--checks`` leaves ``episodes`` out."""
+    if not options.need_billed or not options.runs("episodes"):
         return None
     return PartChecks(part_facts(loaded, options), part_visits(loaded, options))
 

@@ -201,9 +201,10 @@ class Group:
                 discipline = homes.pop()
         return discipline
 
-    def audit(self, settings: Settings | None = None) -> Finding:
+    def audit(self, settings: Settings | None = None, *, modifiers: bool = True) -> Finding:
         """The audit of this group against its billed units, with the edits of
-        ``settings`` (its MUE and PTP tables)."""
+        ``settings`` (its MUE and PTP tables); ``modifiers``: the modifiers billed are
+        checked (when the file has them)."""
         if self.evaluation is None:
             first = self.rows[0]
             rule = first.payer.rule if first.payer else first.rule
@@ -227,12 +228,12 @@ class Group:
             ptp=settings.ptp if settings else None,
             ptp_on=(date, settings.ptp_modifier_on if settings else "either"),
             modifier_codes=settings.codes
-            if settings and "modifiers" in self.layout.known
+            if settings and modifiers and "modifiers" in self.layout.known
             else None,
         )
-        modifiers = self._modifier_edits()
-        if modifiers:
-            finding = attrs.evolve(finding, edits=(*finding.edits, *modifiers))
+        edits = self._modifier_edits() if modifiers else ()
+        if edits:
+            finding = attrs.evolve(finding, edits=(*finding.edits, *edits))
         return finding
 
     def _claim_line(self, row: Row) -> ClaimLine:
@@ -351,7 +352,7 @@ def _finish(group: Group, options: Options) -> Group:
     group = attrs.evolve(group, notes=notes)
     if not options.need_billed:
         return group
-    finding = group.audit(options.settings)
+    finding = group.audit(options.settings, modifiers=options.runs("modifiers"))
     if notes:
         finding = attrs.evolve(finding, warnings=(*finding.warnings, *notes))
     return attrs.evolve(group, finding=finding)

@@ -139,9 +139,16 @@ class Options:
     """The findings the columns word are written by the columns in this form and handed
     on as text (``Group.rendered``), not as findings: for a writer that writes only
     that text (:attr:`unitcalc.files.write_audit.AuditWriter.rendering`)."""
+    checks: frozenset[str] | None = None
+    """The checks to make (:data:`unitcalc.files.checks.CHECKS`); None: every check whose
+    data is present. ``units`` always runs."""
     spelling: Spelling = attrs.field(default=python_spelling, eq=False, repr=False)
     """How findings write an argument a problem names: as a Python caller does; the
     command line gives its flags."""
+
+    def runs(self, check: str) -> bool:
+        """Whether ``check`` was chosen (every check is, unless ``checks`` names some)."""
+        return self.checks is None or check in self.checks or check == "units"
 
     @columns.validator
     def _one_column_a_role(self, attribute: attrs.Attribute[Any], value: Mapping[str, str]) -> None:
@@ -190,6 +197,8 @@ class Options:
             ptp=ptp,
             ptp_modifier_on=ptp_modifier_on,
         )
+        if options.get("checks") is not None and "ptp" not in options["checks"]:
+            settings = attrs.evolve(settings, ptp=None)  # not chosen: not run
         return cls(settings=settings, **options)
 
 

@@ -47,7 +47,7 @@ from ..payment.fees import (
     price_day,
 )
 from ..payment.threshold import FirstDay
-from .accrual import KxLines
+from .accrual import KxLines, not_followed
 from .amounts import (
     Line,
     allowed_assistant_units,
@@ -173,6 +173,8 @@ class Pricer:
     """The amounts by status, provider and payer."""
     kx: KxLines = attrs.Factory(KxLines)
     """The claim lines kept for the KX accrual."""
+    kx_check: bool = True
+    """Follow the KX threshold (false: ``kx`` not among ``--checks``)."""
     unpriced: dict[str, int] = attrs.Factory(dict)
     """Codes the fee file lacks, with the number of groups that have them."""
     national_only: bool = False
@@ -415,7 +417,10 @@ class Pricer:
         """Follow the KX threshold over the lines kept, and put the sums, the threshold
         findings and the notes in ``summary.payment``."""
         # --kx-start wins over the kx_prior_* columns
-        kx, notes = self.kx.accrue(self.starting, self.data, first_day=self.first_day)
+        if self.kx_check:
+            kx, notes = self.kx.accrue(self.starting, self.data, first_day=self.first_day)
+        else:  # not chosen (--checks): the threshold is not followed
+            kx, notes = not_followed(), []
         if self.national_only:
             notes.append(
                 "the visit file names payment localities, but a PPRRVU file without its "

@@ -51,6 +51,11 @@ _TITLES = {
     "payment.by_payer": "Amounts by payer",
     "payment.kx.findings": "KX threshold",
     "episodes": "Episodes of care and visit times",
+    "patients_every_month": "Patients with therapy in every month of a year (OIG OEI-04-09-00540)",
+    "duplicate_claim_lines": (
+        "Codes billed under two or more claims (CMS Pub. 100-04 Ch. 1 section 120)"
+    ),
+    "overlapping_patients": "A provider's patients overlapping in time",
 }
 """Headings of the summary's tables; a table without one is headed by its path."""
 

@@ -41,6 +41,7 @@ from .check import (
     key_names,
     payer_profile,
 )
+from .checks import chosen_summary
 from .columnar import csv_lines, with_lines
 from .detect import detect_format
 from .episodes import PartChecks, part_checks
@@ -51,6 +52,7 @@ from .leftovers import remove_stale, run_mark
 from .load import Loaded, load, readable, resolve
 from .months import settle_months, split_months
 from .options import InputFormat, Options
+from .patterns import Patterns, part_patterns
 from .read import END, ERROR, LINE
 from .settle import settle
 from .split import csv_parts
@@ -178,7 +180,8 @@ def run_groups(
     shown = display or str(path)
     given: Source = path if isinstance(path, bytes) else Path(path)
     with readable(given, shown) as source:
-        return _run_source(source, options, consume, on_progress, shown, partition_bytes)
+        summary = _run_source(source, options, consume, on_progress, shown, partition_bytes)
+    return chosen_summary(summary, options)
 
 
 def _run_source(
@@ -281,6 +284,8 @@ class _Part:
     by_scalar: pl.DataFrame
     months: list[tuple[int, Group]]
     """The patients' month groups (remote therapeutic monitoring), in file order."""
+    patterns: Patterns
+    """Patterns across groups (every month of a year, claims billed twice)."""
     quiet_months: int
     """Month groups settled ok and not handed on."""
     checks: PartChecks | None = None
@@ -305,7 +310,10 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
     grouped = assign_groups(by_day, keys)
     date_column = keys[layout.date_index] if layout.date_index is not None else None
     settled = settle(
-        grouped, options, date_column=date_column, modifiers="modifiers" in layout.known
+        grouped,
+        options,
+        date_column=date_column,
+        modifiers="modifiers" in layout.known and options.runs("modifiers"),
     )
     groups = settled.groups
     quiet, tally, days, priced, ok_lines = 0, None, None, None, None
@@ -315,8 +323,9 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
             # As the scalar count: a day with more minutes than a day holds (invalid,
             # not evaluated) adds nothing to its provider's minutes.
             plain = groups.filter(~pl.col("__odd") & pl.col("__problem").is_null()).select(GROUP)
+            day_column = date_column if options.runs("patterns") else None
             tally, days = tally_frames(settled.rows.join(plain, on=GROUP, how="semi"), options,
-                                       date_column)  # fmt: skip
+                                       day_column)  # fmt: skip
         found = groups.filter(pl.col("__scalar") & ~pl.col("__odd"))
         if options.claim_lines is not None:
             ok_lines = ok_lines_of(settled, keys)
@@ -350,6 +359,9 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
         written=column_findings(found, settled, layout, options, loaded=loaded, barriers=barriers),
         by_scalar=chosen.group_by(GROUP, maintain_order=True).agg(pl.col(LINE)),
         months=months.groups,
+        patterns=part_patterns(loaded)
+        if options.need_billed and options.runs("patterns")
+        else Patterns(),
         quiet_months=months.quiet,
         checks=part_checks(loaded, options),
         priced=priced,
@@ -372,6 +384,10 @@ def _run_part(part: _Part, options: Options, consume: Callable[[Group], None]) -
         order="scattered" if part.scattered else "contiguous",
         date_formats=tuple(sorted(part.date_formats)),
         invalid_rows=part.invalid_rows,
+        every_month=part.patterns.every_month,
+        claim_duplicates=part.patterns.claim_duplicates,
+        spans=part.patterns.spans,
+        unchecked_times=part.patterns.unchecked_times,
     )
     if options.only_findings and not options.explain and part.quiet:
         summary.groups += part.quiet

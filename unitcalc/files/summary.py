@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ..engine.providers import provider_rows, tally, tally_day
+from ..engine.providers import BOTTOM_OF_BAND, provider_rows, tally, tally_day
 from .episodes import checks, decide, finding_order, found_columns
 
 if TYPE_CHECKING:
@@ -21,6 +21,30 @@ if TYPE_CHECKING:
 
     from .episodes import PartChecks
     from .layout import Layout
+
+
+SPAN_SCHEMA = {"provider": "String", "date": "String", "patient": "String", "start": "Int64",
+               "end": "Int64"}  # fmt: skip
+"""The columns of a part's spans (:func:`unitcalc.engine.overlaps.patient_spans`)."""
+
+
+def overlap_rows(spans: list[pl.DataFrame]) -> dict[str, Any]:
+    """``overlapping_patients``: the providers' days with overlapping patients, decided
+    in columns over every part's spans (empty when none)."""
+    import polars as pl
+
+    from ..engine.overlaps import overlap_frame
+
+    found = overlap_frame(pl.concat(spans)).to_dicts()
+    return {"overlapping_patients": found} if found else {}
+
+
+def span_frame(rows: list[list[Any]]) -> pl.DataFrame:
+    """Spans written by :meth:`Summary.to_dict` with ``whole``, as a frame again."""
+    import polars as pl
+
+    schema = {name: getattr(pl, kind) for name, kind in SPAN_SCHEMA.items()}
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 @attrs.define
@@ -42,6 +66,21 @@ class Summary:
     days: dict[tuple[str, str], int] = attrs.Factory(dict)
     """Per provider and date of service (a date in the key only): the timed minutes, across
     patients and parts; the days over 8 hours are decided from it at the end."""
+    every_month: list[dict[str, Any]] = attrs.Factory(list)
+    """The patient-years with therapy in every month (:mod:`unitcalc.engine.every_month`)."""
+    claim_duplicates: list[dict[str, Any]] = attrs.Factory(list)
+    """The patient, date and code billed under two or more claims
+    (:mod:`unitcalc.engine.claim_duplicates`)."""
+    bottom_of_band: float = BOTTOM_OF_BAND
+    """The average minutes per unit under which a provider bills at the bottom of the
+    8-22 minute band (:data:`unitcalc.engine.providers.BOTTOM_OF_BAND`, UNCONFIRMED)."""
+    spans: list[pl.DataFrame] = attrs.Factory(list)
+    """Each patient's spans of a provider's day (:mod:`unitcalc.engine.overlaps`): the
+    overlaps are decided from them at the end (a provider's day spans parts)."""
+    unchecked_times: list[int] = attrs.Factory(list)
+    """Lines whose times could not be used for the overlap check."""
+    checks: dict[str, str] | None = None
+    """With ``Options.checks`` given: each check, ``ran`` or ``skipped, REASON``."""
     layout: Layout | None = None
     """The input's columns, once the file was opened."""
     episode_facts: list[pl.DataFrame] = attrs.Factory(list)
@@ -98,7 +137,26 @@ class Summary:
         """Each provider's average timed minutes per billed timed unit, flagged for
         review under 15, and with a date of service its days over 8 hours
         (:mod:`unitcalc.engine.providers`)."""
-        return provider_rows(self.providers, self.days or None)
+        return provider_rows(self.providers, self.days or None, bottom=self.bottom_of_band)
+
+    def pattern_dict(self) -> dict[str, Any]:
+        """The patterns across groups found, each only when some row qualifies: patients
+        with therapy in every month of a year, lines billed under two claims."""
+        out: dict[str, Any] = {}
+        if self.every_month:
+            out["patients_every_month"] = sorted(
+                self.every_month, key=lambda row: (row["patient"], row["year"])
+            )
+        if self.claim_duplicates:
+            out["duplicate_claim_lines"] = sorted(
+                self.claim_duplicates,
+                key=lambda row: (row["patient"], row["date_of_service"], row["code"]),
+            )
+        if self.spans:
+            out |= overlap_rows(self.spans)
+        if self.unchecked_times:
+            out["overlap_unchecked_lines"] = sorted(self.unchecked_times)
+        return out
 
     def add_checks(self, part: PartChecks | None) -> None:
         """A part's episode facts and visit time findings."""
@@ -136,6 +194,8 @@ class Summary:
                 "days": [[name, date, minutes] for (name, date), minutes in self.days.items()],
                 "episodes_decided": self.episodes(),
                 "detected": list(self.detected),
+                "spans": [list(row) for frame in self.spans for row in frame.iter_rows()],
+                "unchecked_times": list(self.unchecked_times),
             }
         out: dict[str, Any] = {
             "counts": dict(self.counts),
@@ -153,8 +213,13 @@ class Summary:
             out["providers"] = self.provider_rows()
         found = self.episodes()
         ran = self.checks_dict(found)
+        chosen = self.checks
+        if chosen is not None and not chosen.get("episodes", "ran").startswith("ran"):
+            ran = None  # the episodes were not checked: nothing of theirs to say
+        out |= self.pattern_dict()
+        if chosen is not None or ran is not None:
+            out["checks"] = {**(chosen or {}), **(ran or {})}
         if ran is not None:
-            out["checks"] = ran
             out["episodes"] = found
         out["input"] = self.input_dict()
         if self.payment is not None:
@@ -178,6 +243,11 @@ class Summary:
             providers={name: list(totals) for name, totals in data["providers"].items()},
             days={(name, date): minutes for name, date, minutes in data.get("days", ())},
             episodes_decided=list(data.get("episodes_decided", ())),
+            every_month=list(data.get("patients_every_month", ())),
+            claim_duplicates=list(data.get("duplicate_claim_lines", ())),
+            checks=data.get("checks"),
+            spans=[span_frame(data["spans"])] if data.get("spans") else [],
+            unchecked_times=list(data.get("unchecked_times", ())),
             layout=layout,
             date_formats=tuple(data["date_formats"]),
             encoding=read.get("encoding"),
@@ -215,6 +285,11 @@ class Summary:
             edits=self.edits + other.edits,
             providers=providers,
             days=days,
+            every_month=[*self.every_month, *other.every_month],
+            claim_duplicates=[*self.claim_duplicates, *other.claim_duplicates],
+            checks=self.checks,
+            spans=[*self.spans, *other.spans],
+            unchecked_times=[*self.unchecked_times, *other.unchecked_times],
             layout=self.layout or other.layout,
             episode_facts=[*self.episode_facts, *other.episode_facts],
             visit_findings=[*self.visit_findings, *other.visit_findings],

@@ -84,7 +84,8 @@ def provider_text(summary: Summary) -> str:
             str(row["timed_units_billed"]),
             "" if row["minutes_per_unit"] is None else f"{row['minutes_per_unit']:.2f}",
             *(_day_cells(row) if by_day else ()),
-            "review" if row["review"] else "",
+            ("review" if row["review"] else "")
+            + (", bottom of band" * bool(row.get("bottom_of_band"))),
         ]
         for row in provided
     ]
@@ -99,11 +100,67 @@ def provider_text(summary: Summary) -> str:
         if by_day
         else ""
     )
+    if any(row.get("bottom_of_band") for row in provided):
+        note += (
+            "; bottom of band: under 11.5 minutes a unit, the least a compliant day of two "
+            "units or more averages (UNCONFIRMED as a threshold)"
+        )
     return (
         "\nProviders (timed minutes per billed timed unit; under 15 is marked for review, "
         f'CMS 20.2: "a consistent practice of billing less than 15 minutes for a unit"{note}):\n'
         f"{table}\n"
     )
+
+
+def pattern_text(summary: Summary) -> str:
+    """The patterns across groups, each only when some row qualifies: patients with
+    therapy in every month of a year, and a code billed under two or more claims."""
+    parts = []
+    patterns = summary.pattern_dict()
+    if summary.checks is not None:
+        ran = "; ".join(f"{name} {state}" for name, state in summary.checks.items())
+        parts.append(f"\nChecks (--checks): {ran}.\n")
+    if summary.every_month:
+        rows = [
+            [row["patient"], str(row["year"]), str(row["months"]), str(row["dates_of_service"])]
+            for row in patterns["patients_every_month"]
+        ]
+        parts.append(
+            "\nPatients with therapy in every month of a year (OIG OEI-04-09-00540: "
+            '"therapy services provided throughout the year"):\n'
+            + text_table(["patient", "year", "months", "dates"], rows, "lrrr")
+            + "\n"
+        )
+    if summary.claim_duplicates:
+        rows = [
+            [row["patient"], row["date_of_service"], row["code"], ", ".join(row["claims"])]
+            for row in patterns["duplicate_claim_lines"]
+        ]
+        parts.append(
+            "\nA code billed for one patient and day under two or more claims (CMS Pub. "
+            "100-04 Ch. 1 section 120, duplicate claims):\n"
+            + text_table(["patient", "date", "code", "claims"], rows, "llll")
+            + "\n"
+        )
+    if patterns.get("overlapping_patients"):
+        rows = [
+            [row["provider"], row["date_of_service"], str(row["overlaps"])]
+            for row in patterns["overlapping_patients"]
+        ]
+        parts.append(
+            "\nA provider's patients overlapping in time on one day (start and end times; "
+            "overlaps: spans starting before another patient's had ended):\n"
+            + text_table(["provider", "date", "overlaps"], rows, "llr")
+            + "\n"
+        )
+    if summary.unchecked_times:
+        lines = patterns["overlap_unchecked_lines"]
+        shown = ", ".join(map(str, lines[:10])) + (" ..." if len(lines) > 10 else "")
+        parts.append(
+            f"{count_of(len(lines), 'line')} with a start or end time that is not HH:MM "
+            f"(24-hour), or ending before it starts, not checked for overlaps: {shown}\n"
+        )
+    return "".join(parts)
 
 
 def _day_cells(row: Mapping[str, Any]) -> tuple[str, str]:

@@ -99,6 +99,7 @@ def write_xlsx(out: IO[str], summary: Summary, columns: Sequence[str], rows: Boo
             for finding in kx
         )  # fmt: skip
         _sheet(sheet, KX_COLUMNS, found, money=("accrued", "threshold"))
+    _patterns(book, summary)
     _sheet(book.create_sheet("Manifest"), ["key", "value"], manifest_rows(summary.manifest))
     out.flush()
     book.save(out.buffer)  # type: ignore[attr-defined]
@@ -124,7 +125,8 @@ def _providers(sheet: Any, summary: Summary, flagged: Mapping[str, Counter[str]]
                 name,
                 *(
                     (row["timed_minutes"], row["timed_units_billed"], row["minutes_per_unit"],
-                     "review" if row["review"] else "")
+                     ("review" if row["review"] else "")
+                     + (", bottom of band" if row.get("bottom_of_band") else ""))
                     if (row := minutes.get(name)) is not None
                     else (None, None, None, "")
                 ),
@@ -141,6 +143,29 @@ def _providers(sheet: Any, summary: Summary, flagged: Mapping[str, Counter[str]]
         ),
         money=money,
     )  # fmt: skip
+
+
+def _patterns(book: Any, summary: Summary) -> None:
+    """A sheet for each pattern across groups found, only when some row qualifies:
+    patients with therapy in every month of a year (OIG OEI-04-09-00540), codes billed
+    under two or more claims (CMS Pub. 100-04 Ch. 1 section 120)."""
+    patterns = summary.pattern_dict()
+    months = patterns.get("patients_every_month", [])
+    if months:
+        names = ["patient", "year", "months", "dates_of_service"]
+        _sheet(book.create_sheet("Every month"), names, ([r[n] for n in names] for r in months))
+    overlaps = patterns.get("overlapping_patients", [])
+    if overlaps:
+        names = ["provider", "date_of_service", "overlaps"]
+        _sheet(book.create_sheet("Overlaps"), names, ([r[n] for n in names] for r in overlaps))
+    doubled = patterns.get("duplicate_claim_lines", [])
+    if doubled:
+        names = ["patient", "date_of_service", "code"]
+        _sheet(
+            book.create_sheet("Duplicate claims"),
+            [*names, "claims"],
+            ([*(r[n] for n in names), ", ".join(r["claims"])] for r in doubled),
+        )
 
 
 FITTED_ROWS = 2_000

@@ -21,7 +21,7 @@ from .layout import Layout
 from .render import Rendering, finding_json
 from .spool import Spool, spool_frame, write_parquet
 from .summary import Summary
-from .texts import finding_text, payment_text, provider_text, summary_text
+from .texts import finding_text, pattern_text, payment_text, provider_text, summary_text
 from .workbook import BookRows, write_xlsx
 from .workbook_sheets import LINE_COLUMNS, line_rows, units_rows
 
@@ -217,12 +217,14 @@ class AuditWriter:
             out.write(summary_text(summary))
             if summary.providers:
                 out.write(provider_text(summary))
+            out.write(pattern_text(summary))
             out.write(payment_text(summary))
             out.write(episodes_text(summary))
         else:
             out.write(summary_text(summary))
             if summary.providers:
                 out.write(provider_text(summary))
+            out.write(pattern_text(summary))
             out.write(payment_text(summary))
             out.write(episodes_text(summary))
             if self.findings:
