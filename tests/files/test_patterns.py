@@ -137,7 +137,7 @@ def test_checks_says_which_ran_and_why_the_others_did_not(tmp_path: Path) -> Non
         "ptp": "skipped, no --ptp file",
         "modifiers": "skipped, not chosen",
         "kx": "skipped, not chosen",
-        "episodes": "skipped, not available in this version",
+        "episodes": "ran",
         "patterns": "ran",
     }
     assert summary["duplicate_claim_lines"] == EXPECTED_TWICE
@@ -242,8 +242,21 @@ TIMED_ROWS = (
 EXPECTED_OVERLAPS = [{"provider": "ann", "date_of_service": "2026-03-02", "overlaps": 1}]
 
 
-@pytest.mark.parametrize("names", [("start_time", "end_time"), ("Time In", "Time Out"),
-                                   ("visit_start", "visit_end")])  # fmt: skip
+def test_overlaps_read_the_visit_times_of_the_time_in_and_out_check(tmp_path: Path) -> None:
+    # visit_start and visit_end are also the time in and out check's columns, which
+    # refuses a time it cannot read (exit 2, naming the line and the field).
+    path = tmp_path / "visits.csv"
+    readable = "".join(line + "\n" for line in TIMED_ROWS.splitlines() if "9am" not in line
+                       and "10:30,10:00" not in line)  # fmt: skip
+    path.write_text(TIMES.format("visit_start", "visit_end") + readable, encoding="utf-8")
+    assert summary_of(path)["overlapping_patients"] == EXPECTED_OVERLAPS
+    path.write_text(TIMES.format("visit_start", "visit_end") + TIMED_ROWS, encoding="utf-8")
+    code, out = audit(str(path))
+    assert code == 2
+    assert "line 7: visit_start '9am' is not a time of day" in out
+
+
+@pytest.mark.parametrize("names", [("start_time", "end_time"), ("Time In", "Time Out")])
 def test_overlapping_patients_of_one_provider(tmp_path: Path, names: tuple[str, str]) -> None:
     from openpyxl import load_workbook
 
