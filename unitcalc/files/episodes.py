@@ -160,7 +160,24 @@ def part_checks(loaded: Loaded, options: Options) -> PartChecks | None:
     when ``--checks`` leaves ``episodes`` out."""
     if not options.need_billed or not options.runs("episodes"):
         return None
-    return PartChecks(part_facts(loaded, options), part_visits(loaded, options))
+    facts = part_facts(loaded, options)
+    if facts is not None and tuple(loaded.layout.key_roles[:1]) == ("patient_id",):
+        # The file's parts hold whole patients (split by the key's first column): only
+        # the patients who can have a finding are kept until the end.
+        facts = with_a_start(facts)
+    return PartChecks(facts, part_visits(loaded, options))
+
+
+def with_a_start(facts: pl.DataFrame) -> pl.DataFrame:
+    """The facts of the patients with an evaluation, a progress report or a plan of care
+    among ``facts``: a patient without one has no finding (each kind counts from one)."""
+    import polars as pl
+
+    said = (pl.col("kind") != "treatment") | pl.any_horizontal(
+        pl.col(name).is_not_null() for name in ("poc_start", "certified_through", "progress")
+    )
+    patients = facts.filter(said).select("patient").unique()
+    return facts.join(patients, on="patient", how="semi", maintain_order="left")
 
 
 def part_facts(loaded: Loaded, options: Options) -> pl.DataFrame | None:
@@ -340,14 +357,8 @@ def decide(facts: Sequence[pl.DataFrame], layout: Layout | None) -> list[dict[st
         return []
     ran = checks(layout)
     progress = None if ran.get("progress reports", "").startswith("skipped") else PROGRESS_DAYS
-    every = pl.concat(facts, how="vertical")
-    # A patient without an evaluation, a progress report or a plan of care in the file
-    # has no finding (each kind counts from one of them): only the others are read.
-    said = (pl.col("kind") != "treatment") | pl.any_horizontal(
-        pl.col(name).is_not_null() for name in ("poc_start", "certified_through", "progress")
-    )
-    patients = every.filter(said).select("patient").unique()
-    found = episode_frame(every.join(patients, on="patient", how="semi"), progress_days=progress)
+    every = with_a_start(pl.concat(facts, how="vertical"))
+    found = episode_frame(every, progress_days=progress)
     out = []
     for row in found.iter_rows(named=True):
         out.append(
