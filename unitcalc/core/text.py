@@ -25,6 +25,15 @@ def count_of(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
+def count_of_column(count: pl.Expr, noun: str) -> pl.Expr:
+    """The columnar form of :func:`count_of` for counts below a thousand (no thousands
+    to set apart): ``count`` and ``noun``, plural unless the count is 1."""
+    import polars as pl
+
+    plural = pl.when(count != 1).then(pl.lit("s")).otherwise(pl.lit(""))
+    return pl.concat_str(count.cast(pl.String), pl.lit(f" {noun}"), plural)
+
+
 def output_width(environ: Mapping[str, str] | None = None) -> int:
     """The width to lay text out in: ``COLUMNS`` when set, else the terminal's width
     when standard output is one, else :data:`DEFAULT_WIDTH`.

@@ -18,7 +18,7 @@ from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from ..core.model import Note
-from ..core.text import count_of
+from ..core.text import count_of, count_of_column
 from .compliance import Status
 
 if TYPE_CHECKING:
@@ -146,9 +146,13 @@ def _message(billed_total: pl.Expr, allowed_total: pl.Expr) -> pl.Expr:
 
     status, rule = pl.col("status"), pl.col("rule")
     billed_text = pl.concat_str(
-        pl.lit("Billed "), _units(billed_total), pl.lit(" ("), pl.col("__billed_shown"), pl.lit(")")
+        pl.lit("Billed "),
+        count_of_column(billed_total, "unit"),
+        pl.lit(" ("),
+        pl.col("__billed_shown"),
+        pl.lit(")"),
     )
-    allowed_text = pl.concat_str(rule, pl.lit(" allows "), _units(allowed_total))
+    allowed_text = pl.concat_str(rule, pl.lit(" allows "), count_of_column(allowed_total, "unit"))
     closest = pl.concat_str(
         pl.lit("Closest compliant allocation: "), pl.col("__allowed_shown"), pl.lit(".")
     )
@@ -182,7 +186,7 @@ def _message(billed_total: pl.Expr, allowed_total: pl.Expr) -> pl.Expr:
                 billed_text,
                 pl.lit(", but "),
                 support,
-                _units(billed_total - allowed_total),
+                count_of_column(billed_total - allowed_total, "unit"),
                 pl.lit(" over. "),
                 closest,
             )
@@ -193,7 +197,7 @@ def _message(billed_total: pl.Expr, allowed_total: pl.Expr) -> pl.Expr:
                 billed_text,
                 pl.lit("; "),
                 support,
-                _units(allowed_total - billed_total),
+                count_of_column(allowed_total - billed_total, "unit"),
                 pl.lit(" under, revenue not claimed. "),
                 closest,
             )
@@ -214,17 +218,6 @@ def _message(billed_total: pl.Expr, allowed_total: pl.Expr) -> pl.Expr:
         [total.is_between(0, WORDED_UNITS - 1) for total in (billed_total, allowed_total)]
     )
     return pl.when(plain).then(worded).alias("message")
-
-
-def _units(count: pl.Expr) -> pl.Expr:
-    """``count_of(count, "unit")`` for counts below :data:`WORDED_UNITS`."""
-    import polars as pl
-
-    return (
-        pl.when(count == 1)
-        .then(pl.lit("1 unit"))
-        .otherwise(pl.concat_str(count.cast(pl.String), pl.lit(" units")))
-    )
 
 
 def at_lines(lines: Sequence[int], problem: str) -> str:

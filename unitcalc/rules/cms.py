@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..core.model import Note
-from ..core.text import count_of
+from ..core.text import count_of, count_of_column
 from .base import (
     PoolAllocation,
     Rule,
@@ -165,7 +165,7 @@ class CmsRule(Rule):
         name, minutes, chosen = pl.col("name"), pl.col("minutes"), pl.col("chosen")
         where = pl.concat_str(pl.lit(" ("), pl.col("label"), pl.lit(")")).fill_null("")
         total = minutes.sum().over("pool")
-        units = _count_column(pl.when(total < 8).then(0).otherwise((total + 7) // 15), "unit")
+        units = count_of_column(pl.when(total < 8).then(0).otherwise((total + 7) // 15), "unit")
         why = (
             pl.when(pl.col("tied"))
             .then(
@@ -185,7 +185,7 @@ class CmsRule(Rule):
             pl.lit(" timed min support "), units, pl.lit(", and "), why,
         )  # fmt: skip
         under_eight = pl.concat_str(
-            name, where, pl.lit(" bills "), _count_column(chosen, "unit"), pl.lit(" for "),
+            name, where, pl.lit(" bills "), count_of_column(chosen, "unit"), pl.lit(" for "),
             minutes.cast(pl.String), pl.lit(" min, fewer than 8: compliant because the day's "
             "total supports the unit (CMS 20.2, Examples 3 and 5); counted on its own it "
             "would get none"),
@@ -253,17 +253,6 @@ def _names_column(names: pl.Expr) -> pl.Expr:
         names.list.head(names.list.len() - 1).list.join(", "), pl.lit(" and "), names.list.last()
     )
     return pl.when(names.list.len() == 1).then(names.list.first()).otherwise(several)
-
-
-def _count_column(count: pl.Expr, noun: str) -> pl.Expr:
-    """:func:`count_of` in columns, for counts below a thousand (a day's units)."""
-    import polars as pl
-
-    return pl.concat_str(
-        count.cast(pl.String),
-        pl.lit(f" {noun}"),
-        pl.when(count != 1).then(pl.lit("s")).otherwise(pl.lit("")),
-    )
 
 
 def _unique(base: Sequence[int], steps: Sequence[str], warnings: Sequence[Note]) -> PoolAllocation:
