@@ -23,7 +23,7 @@ from ..engine.edits import check_edits
 from ..engine.explain import rule_note, untimed_without_minutes
 from ..engine.pools import pool_label
 from ..engine.ptp import ClaimLine
-from ..engine.wording import LineKey, at_lines, by_code, identical_notes, message
+from ..engine.wording import LineKey, at_lines, by_code, message
 from ..rules import RULES, Rule, TimedItem
 from .check import BILLED, CODE, DISCIPLINE, MINUTES, MODIFIERS, PAYER, PROVIDER, RULE, key_names
 from .evaluate import Group, invalid_finding
@@ -35,7 +35,7 @@ from .price_spans import PriceSpans
 from .read import END, LINE
 from .rendered import Runs, rendered_frame
 from .settle import Settled
-from .spans import Spans
+from .spans import Spans, all_lines, identical_rows
 from .worded import Words, worded_frame, words_of
 
 if TYPE_CHECKING:
@@ -248,32 +248,6 @@ def _pools(items: Mapping[str, Sequence[Any]]) -> dict[int, list[int]]:
     return pools
 
 
-def _identical_rows(rows: Mapping[str, Sequence[Any]]) -> tuple[Note, ...]:
-    """Rows entered twice, as the columns parsed them."""
-    if not any(rows["__twice"]):
-        return ()
-    return tuple(
-        identical_notes(
-            zip(
-                rows[LINE],
-                zip(rows[CODE], rows[MINUTES], rows[DISCIPLINE], rows[BILLED], strict=True),
-                strict=True,
-            )
-        )
-    )
-
-
-def _all_lines(rows: Mapping[str, Sequence[Any]]) -> tuple[int, ...]:
-    """Every physical line of the group's rows (a record may span several)."""
-    if rows[LINE] == rows[END]:
-        return tuple(rows[LINE])
-    return tuple(
-        line
-        for first, last in zip(rows[LINE], rows[END], strict=True)
-        for line in range(first, last + 1)
-    )
-
-
 def _invalid_of(
     key: tuple[str, ...],
     problem: str,
@@ -289,8 +263,8 @@ def _invalid_of(
     )
     payer = rows[PAYER][0]
     rule = options.profiles[payer].rule if payer else rows[RULE][0]
-    finding = invalid_finding(" / ".join(key), rule, (error,), _all_lines(rows))
-    return attrs.evolve(finding, warnings=_identical_rows(rows))
+    finding = invalid_finding(" / ".join(key), rule, (error,), all_lines(rows))
+    return attrs.evolve(finding, warnings=identical_rows(rows))
 
 
 class _Wording:
@@ -355,20 +329,12 @@ class _Wording:
                 Note(text, kind=kind, codes=tuple(codes.split("+")) if codes else ())  # type: ignore[arg-type]
                 for text, kind, codes in words.notes
             ]
-        warnings.extend(_identical_rows(rows))
         billed = dict(zip(words.codes, words.billed, strict=True))
         allowed = dict(zip(words.codes, words.allowed, strict=True))
-        return Finding(
-            group=" / ".join(key),
-            status=status,
-            rule=counting.name,
-            billed=billed,
-            allowed=allowed,
-            difference=sum(words.billed) - sum(words.allowed),
-            message=words.message,
-            lines=_all_lines(rows),
-            edits=self._edits(rows) if edits else (),
-            warnings=(*notes, *warnings),
+        difference = sum(words.billed) - sum(words.allowed)
+        units = (billed, allowed, difference)
+        return self._built(
+            key, status, counting, units, words.message, notes + warnings, rows, edits
         )
 
     def finding(
@@ -405,19 +371,40 @@ class _Wording:
         )
         if items["__capped"][0]:
             words += self._capped(pools, items, rows, warnings)
-        warnings.extend(_identical_rows(rows))
         order = dict.fromkeys(rows[CODE])
+        units = (
+            by_code(billed_lines, order=order),
+            by_code(allowed_lines, order=order),
+            billed_total - allowed_total,
+        )
+        return self._built(key, status, counting, units, words, notes + warnings, rows, edits)
+
+    def _built(
+        self,
+        key: tuple[str, ...],
+        status: Status,
+        counting: Rule,
+        units: tuple[Mapping[Any, int], Mapping[Any, int], int],
+        words: str,
+        said: list[Note],
+        rows: Mapping[str, Sequence[Any]],
+        edits: bool,
+    ) -> Finding:
+        """The finding of a group worded so far (its units billed and allowed per code
+        and their difference, its message, its notes and warnings) with what its rows add:
+        rows entered twice, every line, the edits tripped."""
+        billed, allowed, difference = units
         return Finding(
             group=" / ".join(key),
             status=status,
             rule=counting.name,
-            billed=by_code(billed_lines, order=order),
-            allowed=by_code(allowed_lines, order=order),
-            difference=billed_total - allowed_total,
+            billed=billed,
+            allowed=allowed,
+            difference=difference,
             message=words,
-            lines=_all_lines(rows),
+            lines=all_lines(rows),
             edits=self._edits(rows) if edits else (),
-            warnings=(*notes, *warnings),
+            warnings=(*said, *identical_rows(rows)),
         )
 
     def _notes(
