@@ -38,14 +38,13 @@ def rendered_frame(
     pad = len(layout.key_roles) - len(names)
     if len(layout.key_columns) != len(names) or pad < 0:
         return None
-    who = pl.col(PROVIDER).fill_null("").str.strip_chars()
     per_group = (
         rows.lazy()
         .join(words.select(GROUP), on=GROUP, how="semi", maintain_order="left")
         .group_by(GROUP, maintain_order=True)
         .agg(
             *(pl.col(name).first() for name in names),
-            who.filter(who != "").unique(maintain_order=True).alias("providers"),
+            providers_named().alias("providers"),
             pl.col(PAYER).first().fill_null("").alias("payer"),
             pl.int_ranges(pl.col(LINE), pl.col(END) + 1)
             .list.explode(keep_nulls=False, empty_as_null=False)
@@ -85,6 +84,15 @@ def rendered_frame(
     keys = list(zip(layout.key_columns, names, strict=True))
     texts = rendered_findings(frame, keys, form, pad=pad, keep=(GROUP, "status"))
     return texts.filter(pl.col("text").is_not_null())
+
+
+def providers_named() -> pl.Expr:
+    """Per group (an aggregation): the providers its rows name, in row order, each once;
+    :attr:`.evaluate.Group.provider_names` of a group read one by one."""
+    import polars as pl
+
+    who = pl.col(PROVIDER).fill_null("").str.strip_chars()
+    return who.filter(who != "").unique(maintain_order=True)
 
 
 class Runs:

@@ -33,7 +33,7 @@ from .load import Loaded
 from .options import Options
 from .price_spans import PriceSpans
 from .read import END, LINE
-from .rendered import Runs, rendered_frame
+from .rendered import Runs, providers_named, rendered_frame
 from .settle import Settled
 from .spans import Spans, all_lines, identical_rows
 from .worded import Words, worded_frame, words_of
@@ -166,10 +166,7 @@ def _slices(
         worded = worded.join(done, on=GROUP, how="anti", maintain_order="left")
     spanned = [LINE, END, CODE, DISCIPLINE, MINUTES, BILLED, RULE, PAYER, "__twice", MODIFIERS]
     row_spans = Spans(rows, [*spanned, PROVIDER, "__day", *names])
-    who = pl.col(PROVIDER).fill_null("").str.strip_chars()
-    providers = dict(
-        rows.group_by(GROUP).agg(who.filter(who != "").unique(maintain_order=True)).iter_rows()
-    )
+    providers = dict(rows.group_by(GROUP).agg(providers_named()).iter_rows())
     # unitcalc's pick and what a cap kept of it are read only where a cap removed units.
     capped = ["chosen", "kept"] if items.get_column("__capped").any() else []
     item_spans = Spans(
