@@ -18,7 +18,7 @@ from .episode_texts import episode_table_rows, episodes_text
 from .evaluate import Group
 from .findings_table import AMOUNT_COLUMNS, audit_columns, finding_row, kx_rows
 from .layout import Layout
-from .render import Rendering, finding_json
+from .render import Rendering, finding_csv, finding_json
 from .spool import Spool, spool_frame, write_parquet
 from .summary import Summary
 from .texts import finding_text, pattern_text, payment_text, provider_text, summary_text
@@ -139,9 +139,9 @@ class AuditWriter:
             text = finding_json(finding, group.key_fields, group.provider_names, group.payer_name)
             self.spool.file.write(("," if self.findings > 1 else "") + text)
         elif self.format == "csv":
-            self._csv.writerow(safe_row(row))
+            self.spool.file.write(finding_csv(row, safe=True))
         elif self.format in ("parquet", "xlsx"):
-            self._csv.writerow(row)
+            self.spool.file.write(finding_csv(row, safe=False))
             if self._units_csv is not None and self._lines_csv is not None:
                 for units in units_rows(finding):
                     self._units_csv.writerow(units)
