@@ -215,8 +215,8 @@ def _sheet(
                           "(the CSV, JSON and Parquet outputs hold them all)"])  # fmt: skip
             written += 1
             break
-        money_row = bool(money_items) and cells[:1] and cells[0] in money_items
-        sheet.append([_formatted(sheet, index, cell, dollars, money_row=bool(money_row))
+        money_row = bool(money_items) and bool(cells) and cells[0] in money_items
+        sheet.append([_formatted(sheet, index, cell, dollars, money_row=money_row)
                       for index, cell in enumerate(cells)])  # fmt: skip
         written += 1
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{written}"
