@@ -227,7 +227,11 @@ def test_extrapolate_reproduces_the_published_example(
         for row in rows
     ]
     strata = [
-        {"stratum": name, "frame_size": size, "sample_size": sum(u["stratum"] == name for u in drawn)}
+        {
+            "stratum": name,
+            "frame_size": size,
+            "sample_size": sum(u["stratum"] == name for u in drawn),
+        }
         for name, size in frame_sizes.items()
     ]
     draw = tmp_path / "draw.json"

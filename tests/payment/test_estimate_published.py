@@ -1,9 +1,9 @@
 """The extrapolation held to a published worked example: the 1992 U.S. Census of
 Agriculture samples of Sharon L. Lohr, *Sampling: Design and Analysis*, 3rd ed. (CRC
-Press, 2022), worked in the book's Examples 2.6, 2.7 and 2.11 (a simple random sample:
+Press, 2021), worked in the book's Examples 2.6, 2.7 and 2.11 (a simple random sample:
 the mean-per-unit estimator) and 3.2 and 3.6 (a stratified random sample). The same
 examples are worked with R in Y. Lu and S. L. Lohr, *R Companion for Sampling: Design and
-Analysis, 3rd Edition* (CRC Press, 2022), chapters 2 and 3.
+Analysis, 3rd Edition* (CRC Press, 2021), chapters 2 and 3.
 
 The data (tests/fixtures/published, see its README.md) are the book's own, from its data
 package SDAResources 0.1.1 (CRAN; datasets ``agsrs`` and ``agstrat``, column ``acres92``):
@@ -81,7 +81,9 @@ def published_stratum(totals: StratumTotals) -> tuple[int, Decimal, int]:
 
 def as_dollars(values: dict[str, list[int]]) -> dict[str, tuple[int, list[Fraction]]]:
     sizes = REGIONS if len(values) > 1 else {"all": 3078}
-    return {name: (sizes[name], [Fraction(v, 100) for v in cells]) for name, cells in values.items()}
+    return {
+        name: (sizes[name], [Fraction(v, 100) for v in cells]) for name, cells in values.items()
+    }
 
 
 def test_the_fixtures_are_the_books_samples() -> None:
