@@ -6,11 +6,11 @@ examples are worked with R in Y. Lu and S. L. Lohr, *R Companion for Sampling: D
 Analysis, 3rd Edition* (CRC Press, 2021), chapters 2 and 3.
 
 The data (tests/fixtures/published, see its README.md) are the book's own, from its data
-package SDAResources 0.1.1 (CRAN; datasets ``agsrs`` and ``agstrat``, column ``acres92``):
-the acres devoted to farms in 1992 of 300 of the N = 3,078 counties, drawn as a simple
-random sample, and of 300 counties drawn as a stratified random sample of the four census
-regions (proportional allocation: NC 103 of 1,054, NE 21 of 220, S 135 of 1,382, W 41 of
-422). The estimator does not care what the unit of the amount is: an acre is read as a
+package SDAResources 0.1.1 (https://CRAN.R-project.org/package=SDAResources; datasets
+``agsrs`` and ``agstrat``, column ``acres92``): the acres devoted to farms in 1992 of 300
+of the N = 3,078 counties, drawn as a simple random sample, and of 300 counties drawn as
+a stratified random sample of the four census regions (proportional allocation: NC 103
+of 1,054, NE 21 of 220, S 135 of 1,382, W 41 of 422). The estimator does not care what the unit of the amount is: an acre is read as a
 dollar.
 
 The published figures, which the book prints rounded to the whole acre (and the stratum
