@@ -20,7 +20,6 @@ from ..engine.payers import PayerProfile, load_profiles
 from ..engine.ptp import ModifierPlacement
 from ..engine.settings import Pooling
 from ..files.check import payer_profile
-from ..files.checks import chosen_summary
 from ..files.columnar import binary_column
 from ..files.findings_table import audit_columns
 from ..files.layout import Layout
@@ -262,7 +261,7 @@ def audit_path(
         partitions=partitions or default_partitions(frame, lines),
         display=path,
     )
-    summary = chosen_summary(result.summary(), options)  # the checks run, as locally
+    summary = result.summary()
     summary.blank_lines = blank
     if input_format == "csv":
         summary.encoding = settled.encoding

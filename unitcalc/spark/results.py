@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ..engine.audit import Finding
+from ..files.checks import chosen_summary
 from ..files.evaluate import Group
 from ..files.summary import Summary
 from ..files.texts import summary_rows
@@ -41,7 +42,8 @@ class Counted:
             total = Summary(layout=layout)
             for (text,) in texts:
                 total += Summary.from_dict(json.loads(text), layout=layout)
-            self._summary = total
+            # The checks run and skipped, as the local engine says them of the whole run.
+            self._summary = chosen_summary(total, self.plan.options)
         return self._summary
 
     def summary_frame(self) -> DataFrame:
