@@ -219,8 +219,7 @@ def calc(
         calc_month(month_text, services, month, table, options, output_format, explain)
         return
     given = [parse_service(token) for token in services]
-    # The command line's options win over the --input document's keys.
-    day = visit_from_json(name, document) if text is not None else Visit()
+    day = visit_from_json(name, document) if text is not None else Visit()  # options win
     given_date, fallback = _date_and_discipline(date_text, default_discipline)
     # The default date belongs to the command line, not the core: today.
     date_of_service = given_date or day.date_of_service or datetime.date.today()
