@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,13 @@ def mypy_on(tmp_path: Path, text: str) -> tuple[str, int]:
 
     snippet = tmp_path / "script.py"
     snippet.write_text(text)
-    out, _, status = api.run([str(snippet), "--strict", "--cache-dir", str(ROOT / ".mypy_cache")])
+    limit = sys.getrecursionlimit()
+    try:
+        out, _, status = api.run(
+            [str(snippet), "--strict", "--cache-dir", str(ROOT / ".mypy_cache")]
+        )
+    finally:  # mypy raises the interpreter's recursion limit, which later tests rely on
+        sys.setrecursionlimit(limit)
     return out, status
 
 
