@@ -203,3 +203,70 @@ def test_a_visit_on_the_command_line_loads_no_pydantic() -> None:
     assert loaded("calc", "97110=33", "--format", "json") == []
     # The JSON input is read by the model: then, and only then, pydantic is loaded.
     assert loaded("calc", "--input", "-", stdin=json.dumps({"services": [SERVICE]})) == ["pydantic"]
+
+
+def test_the_month_models_are_the_apis_too() -> None:
+    assert requests.MonthRequest is inputs.MonthRequest
+
+
+MONTH = {"month": "2026-03", "services": [{"code": "98980", "minutes": 45}]}
+
+
+@pytest.mark.parametrize(
+    ("document", "field", "words"),
+    [
+        ({**MONTH, "rule": "cms"}, "", "unknown key 'rule'; expected month, services, rtm_blocks, rtm_set_up"),
+        ({**MONTH, "services": [{"code": "98977", "days_of_data": True}]}, "services[0].days_of_data", "true is refused"),
+        ({**MONTH, "rtm_blocks": "half"}, "rtm_blocks", 'give "full" or "midpoint"'),
+        ({"month": "2026-03", "services": [{"minutes": 45}]}, "services[0].code", 'missing; give the code as text, e.g. "code": "98980"'),
+    ],
+    ids=["extra-key", "boolean-days", "rtm-blocks", "no-code"],
+)  # fmt: skip
+def test_the_command_line_refuses_the_month_the_api_refuses(
+    client: TestClient, tmp_path: Path, document: dict[str, Any], field: str, words: str
+) -> None:
+    answer = client.post("/api/month", json=document)
+    assert answer.status_code == 422
+    assert answer.json()["field"].startswith(field)
+    path = tmp_path / "month.json"
+    path.write_text(json.dumps(document))
+    result = run("calc", "--input", str(path))
+    assert result.exit_code == 2
+    where = f"{path}: {field}: " if field else f"{path}: "
+    assert result.stderr.startswith(f"Error: {where}"), result.stderr
+    assert words in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_the_command_line_counts_the_month_the_api_counts(client: TestClient) -> None:
+    document = {
+        "month": "2026-03",
+        "rtm_blocks": "midpoint",
+        "services": [{"code": "98980", "minutes": 20}, {"code": "98981", "minutes": 11}],
+    }
+    answer = client.post("/api/month", json=document)
+    assert answer.status_code == 200, answer.text
+    result = run("calc", "--input", "-", "--format", "json", stdin=json.dumps(document))
+    assert result.exit_code == 0, result.stderr
+    printed = json.loads(result.stdout)
+    assert printed.pop("schema_version") == 1
+    assert printed == answer.json()
+    # rtm_blocks counted: by full blocks, the 11 minutes of 98981 bill nothing.
+    full = client.post("/api/month", json={**document, "rtm_blocks": "full"}).json()
+    assert full["total_units"] < printed["total_units"]
+    # --rtm-blocks on the command line wins over the document's.
+    given = run(
+        "calc", "--input", "-", "--rtm-blocks", "full", "--format", "json",
+        stdin=json.dumps(document),
+    )  # fmt: skip
+    assert json.loads(given.stdout)["total_units"] == full["total_units"]
+
+
+def test_month_on_the_command_line_reads_the_documents_services() -> None:
+    # A document without its month, the month given by --month: its services are
+    # counted (they were left out before, and the month had no service).
+    document = {"services": [{"code": "98980", "minutes": 45}]}
+    result = run("calc", "--month", "2026-03", "--input", "-", "--format", "json",
+                 stdin=json.dumps(document))  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["units"] == {"98980": 1, "98981": 1}

@@ -31,7 +31,6 @@ from .counting import (
     _assistant_options,
     _code_table,
     _counting_options,
-    _month,
     _month_options,
     _prefer,
     _rule_option,
@@ -214,9 +213,8 @@ def calc(
 
         day_options = (rule, date_text, default_discipline, pool_by, prefer, payers_file)
         refuse_day_options(*day_options, payer=payer, mue=mue_file, ptp=ptp_files or None)
-        table, options = _code_table(codes_file, definitions), _month(rtm_blocks, rtm_set_up)
-        month = (name, month_input or {})
-        calc_month(month_text, services, month, table, options, output_format, explain)
+        table, rtm = _code_table(codes_file, definitions), (rtm_blocks, rtm_set_up)
+        calc_month(month_text, services, (name, document), table, rtm, output_format, explain)
         return
     given = [parse_service(token) for token in services]
     day = visit_from_json(name, document) if text is not None else Visit()  # options win

@@ -101,6 +101,49 @@ class CalculateRequest(BaseModel):
     de_minimis: Literal["more-than", "at-least"] = "more-than"
 
 
+MonthBlocks = Literal["full", "midpoint"]
+SetUpScope = Literal["month", "patient"]
+
+
+class MonthService(BaseModel):
+    """One line of a month of remote therapeutic monitoring."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: str = code_field("98980")
+    minutes: Minutes = Field(
+        default=None, examples=[25], description="management minutes (98979, 98980, 98981)"
+    )
+    days_of_data: Minutes = Field(
+        default=None,
+        examples=[20],
+        description="a device supply's days of data in its 30-day period",
+    )
+    date_of_service: str | None = Field(
+        default=None,
+        max_length=10,
+        examples=["2026-03-09"],
+        description="YYYY-MM-DD within the month (default: the month's first day)",
+    )
+
+
+class MonthRequest(BaseModel):
+    """One patient's month of remote therapeutic monitoring, as ``unitcalc calc --month
+    --input`` reads it (``--month`` gives the month when the document does not)."""
+
+    model_config = ConfigDict(extra="forbid")
+    month: str = Field(max_length=7, examples=["2026-03"])
+    services: list[MonthService] = Field(max_length=200)
+    rtm_blocks: MonthBlocks = Field(
+        default="full",
+        description="98981 per full 20 minutes, or once more than half of a block has "
+        "passed (the midpoint reading, UNCONFIRMED)",
+    )
+    rtm_set_up: SetUpScope = Field(
+        default="month",
+        description="98975 counted once a month, or once for the patient (UNCONFIRMED)",
+    )
+
+
 class InputProblem(ValueError):
     """A document the model refuses: the first field at fault (``services[2].minutes``,
     empty for the document itself) and what to do about it."""
@@ -129,19 +172,43 @@ FIXES = {
 """What to do about each field, said after what is wrong with it."""
 
 
+MONTH_FIXES = {
+    **FIXES,
+    "services": 'give the services as {"month": "2026-03", "services": [{"code": "98980", '
+    '"minutes": 45}, ...]}',
+    "code": 'give the code as text, e.g. "code": "98980"',
+    "minutes": 'give whole management minutes, e.g. "minutes": 45',
+    "days_of_data": 'give a device supply\'s whole days of data, e.g. "days_of_data": 20',
+    "date_of_service": 'give YYYY-MM-DD within the month, e.g. "date_of_service": "2026-03-09"',
+    "month": 'give the month as YYYY-MM, e.g. "month": "2026-03", or give the month with --month',
+    "rtm_blocks": 'give "full" or "midpoint"',
+    "rtm_set_up": 'give "month" or "patient"',
+}
+"""What to do about each field of a month's document."""
+
+
 def read_visit(document: object) -> CalculateRequest:
     """``document`` (JSON read by :func:`~unitcalc.core.jsontext.load_json`) as a visit;
     :class:`InputProblem` naming the first field at fault and the fix."""
     try:
         return CalculateRequest.model_validate(document)
     except ValidationError as exc:
-        raise problem_of(CalculateRequest, exc.errors()) from None
+        raise problem_of(CalculateRequest, exc.errors(), FIXES) from None
 
 
-def problem_of(model: type[BaseModel], errors: list[Any]) -> InputProblem:
+def read_month(document: object) -> MonthRequest:
+    """``document`` as a patient's month of remote therapeutic monitoring;
+    :class:`InputProblem` naming the first field at fault and the fix."""
+    try:
+        return MonthRequest.model_validate(document)
+    except ValidationError as exc:
+        raise problem_of(MonthRequest, exc.errors(), MONTH_FIXES) from None
+
+
+def problem_of(model: type[BaseModel], errors: list[Any], fixes: dict[str, str]) -> InputProblem:
     """The first field at fault among pydantic's ``errors`` from validating ``model``,
-    and what to do about it. The errors of one field (one for each type a field may
-    take) are said together, as the HTTP API says them."""
+    and what to do about it (``fixes``, by field). The errors of one field (one for each
+    type a field may take) are said together, as the HTTP API says them."""
     if not errors:  # pragma: no cover - pydantic raises with at least one error
         return InputProblem("", "invalid document")
     first = errors[0]
@@ -152,7 +219,7 @@ def problem_of(model: type[BaseModel], errors: list[Any]) -> InputProblem:
         return InputProblem(field_path(parent), f"unknown key {key!r}; expected {expected}")
     field = _field(where)
     leaf = next((part for part in reversed(_fields(where)) if isinstance(part, str)), "")
-    fix = FIXES.get(leaf, "")
+    fix = fixes.get(leaf, "")
     if first["type"] == "missing":
         return InputProblem(field, f"missing; {fix}" if fix else "missing")
     if first["type"] == "model_type":  # not an object where one belongs
@@ -169,7 +236,7 @@ def problem_of(model: type[BaseModel], errors: list[Any]) -> InputProblem:
         message = reason
     else:
         message = f"{_shown(value)} is refused: {reason}"
-    return InputProblem(field, f"{message}; {fix or FIXES['services']}")
+    return InputProblem(field, f"{message}; {fix or fixes['services']}")
 
 
 _TYPE_TAGS = frozenset({"int", "float", "str", "bool", "none", "list", "dict"})

@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, Stric
 from ..core.disciplines import normalize_discipline
 from ..core.errors import ArgumentValue, UnitcalcError, UnknownCodeError, python_spelling
 from ..core.inputs import CalculateRequest as CalculateRequest
-from ..core.inputs import Minutes, Service, code_field
+from ..core.inputs import Minutes, MonthBlocks, MonthService, Service, SetUpScope
+from ..core.inputs import MonthRequest as MonthRequest
 from ..core.model import ServiceLine
 from ..core.values import parse_date_of_service, parse_units
 from ..engine.month_count import MonthLine
@@ -62,10 +63,6 @@ class AuditGroup(BaseModel):
     services: list[BilledService] = Field(max_length=200)
 
 
-MonthBlocks = Literal["full", "midpoint"]
-SetUpScope = Literal["month", "patient"]
-
-
 class AuditRequest(BaseModel):
     """Groups (patient days, or patients' months of remote therapeutic monitoring) with
     the units billed on each service."""
@@ -77,45 +74,6 @@ class AuditRequest(BaseModel):
     rtm_blocks: MonthBlocks = "full"
     rtm_set_up: SetUpScope = "month"
     groups: list[AuditGroup] = Field(max_length=MAX_GROUPS)
-
-
-class MonthService(BaseModel):
-    """One line of a month of remote therapeutic monitoring."""
-
-    model_config = ConfigDict(extra="forbid")
-    code: str = code_field("98980")
-    minutes: Minutes = Field(
-        default=None, examples=[25], description="management minutes (98979, 98980, 98981)"
-    )
-    days_of_data: Minutes = Field(
-        default=None,
-        examples=[20],
-        description="a device supply's days of data in its 30-day period",
-    )
-    date_of_service: str | None = Field(
-        default=None,
-        max_length=10,
-        examples=["2026-03-09"],
-        description="YYYY-MM-DD within the month (default: the month's first day)",
-    )
-
-
-class MonthRequest(BaseModel):
-    """One patient's month of remote therapeutic monitoring, as ``unitcalc calc --month
-    --input`` reads it."""
-
-    model_config = ConfigDict(extra="forbid")
-    month: str = Field(max_length=7, examples=["2026-03"])
-    services: list[MonthService] = Field(max_length=200)
-    rtm_blocks: MonthBlocks = Field(
-        default="full",
-        description="98981 per full 20 minutes, or once more than half of a block has "
-        "passed (the midpoint reading, UNCONFIRMED)",
-    )
-    rtm_set_up: SetUpScope = Field(
-        default="month",
-        description="98975 counted once a month, or once for the patient (UNCONFIRMED)",
-    )
 
 
 def parse_month_line(service: MonthService | BilledService, where: str) -> MonthLine:
