@@ -216,3 +216,20 @@ def test_batch_carries_the_columns_through_unread(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["batch", str(path)])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[1].endswith(",March 3")
+
+
+def test_with_fees_each_finding_carries_the_dollars_of_its_lines(tmp_path: Path) -> None:
+    # Line 2 is treatment before the evaluation of line 3: 97110 x2 at 30.00, the second
+    # unit's practice expense halved (docs/examples/fees.csv: 12.00, MPPR): 54.00.
+    fees = Path(__file__).parents[2] / "docs" / "examples" / "fees.csv"
+    path = tmp_path / "visits.csv"
+    path.write_text(HEADER + "\np1,2026-03-02,97110,30,2\np1,2026-03-05,97161,45,1\n")
+    checks, found = episodes(path, "--fees", str(fees))
+    assert checks is not None
+    assert [(row["kind"], row["lines"], row["billed_amount"]) for row in found] == [
+        ("treatment_before_evaluation", [2], 54.0)
+    ]
+    _, table = audit(path, "--fees", str(fees), "--format", "csv", "--all")
+    [episode] = [row for row in table.splitlines() if "treatment_before_evaluation" in row]
+    assert episode.endswith(",54.00,,")  # billed_amount; allowed and difference are a group's
+    assert "billed_amount" not in json.dumps(episodes(path)[1])  # without fees: no dollars

@@ -233,7 +233,11 @@ def test_findings_by_kind_give_each_family_its_count_and_dollars(tmp_path: Path)
         "group over": ["1", "78.00", "54.00", "24.00"],
         # 97530 and 97150 are not in the fee file: $0 billed and allowed, no difference.
         "edit: NCCI PTP": ["1", "0.00", "0.00", ""],
-        "episodes: treatment_before_evaluation": ["1", "", "", ""],
+        # Lines 2-4: the pair's $0 and the day over's 78.00 billed.
+        "episodes: treatment_before_evaluation": ["1", "78.00", "", ""],
         "pattern: duplicate claim lines": ["1", "", "", ""],
     }
     assert [kind for kind, _ in rows] == list(cells)  # a family at a time, in this order
+    episodes = out.read_text(encoding="utf-8").split('<table id="episodes">')[1]
+    assert "<td>2, 3, 4</td><td>treatment on 2026-03-02" in episodes
+    assert episodes.split("</tr>")[1].endswith("<td>78.00</td>")  # its billed_amount

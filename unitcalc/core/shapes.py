@@ -129,6 +129,9 @@ class EpisodeFinding(Shape):
     dates: list[str] = Field(description="the dates of service concerned, YYYY-MM-DD")
     lines: list[int] = Field(description="the input lines concerned")
     message: str
+    billed_amount: float | None = Field(
+        default=None, description="with --fees: the dollars billed on the lines concerned"
+    )
 
 
 class InputReading(Shape):

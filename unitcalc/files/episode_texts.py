@@ -87,5 +87,7 @@ def episode_table_rows(
         lines = " ".join(str(line) for line in row["lines"])
         cells = [group, row["kind"], "", "", "", "", lines, row["message"], ""]
         cells += [*(key.get(role, "") for role in key_roles), "", ""]
-        rows.append(cells + (["", "", ""] if amounts else []))
+        billed = row.get("billed_amount")
+        dollars = [] if not amounts else ["" if billed is None else f"{billed:.2f}", "", ""]
+        rows.append(cells + dollars)
     return rows

@@ -59,6 +59,7 @@ from .amounts import (
 )
 from .evaluate import LOCALITY_COLUMN, Group, PriceRow
 from .layout import Layout
+from .line_amounts import LineAmounts
 from .price_frame import ColumnPrices, Fees, locality_of, price_settled, whole_units
 from .starting import Starting
 from .summary import Summary
@@ -175,6 +176,8 @@ class Pricer:
     """The claim lines kept for the KX accrual."""
     kx_check: bool = True
     """Follow the KX threshold (false: ``kx`` not among ``--checks``)."""
+    lines: LineAmounts = attrs.Factory(LineAmounts)
+    """Each billed line's amount, for the episode findings' dollars."""
     unpriced: dict[str, int] = attrs.Factory(dict)
     """Codes the fee file lacks, with the number of groups that have them."""
     national_only: bool = False
@@ -235,6 +238,7 @@ class Pricer:
         self.kx.no_patient = self.kx.no_patient or found.undated
         if found.lines is not None:
             self.kx.keep_columns(found.lines, priors=found.priors)
+            self.lines.keep_columns(found.lines)
 
     def price(self, group: Group) -> Group:
         """The group with its finding's amounts set, its lines kept for the KX accrual.
@@ -280,6 +284,7 @@ class Pricer:
             billed.total, allowed_total, bool(billed.unpriced or allowed_unpriced)
         )
         self.sums.add(found.status, group, billed.total, allowed_total, difference)
+        self.lines.keep([row.line for row in found.rows], billed.lines)
         self.kx.keep(
             group,
             found.profile,
@@ -423,6 +428,9 @@ class Pricer:
                 summary.checks["kx"] = "ran"  # priced: followed, whoever handed the groups on
         else:  # not chosen (--checks): the threshold is not followed
             kx, notes = not_followed(), []
+        episodes = summary.episodes()
+        if episodes:  # their lines' dollars
+            summary.line_amounts = self.lines.of(line for row in episodes for line in row["lines"])
         if self.national_only:
             notes.append(
                 "the visit file names payment localities, but a PPRRVU file without its "

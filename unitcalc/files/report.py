@@ -259,8 +259,9 @@ def kind_table(summary: Summary, findings: Sequence[Mapping[str, Any]]) -> dict[
     by status, the groups by the family of edit they trip (``NCCI PTP``, ``NCCI``,
     ``MUE``, ``Modifier``), the KX threshold's findings, the episodes of care and visit
     time findings, and the patterns across groups. With a fee file, the dollars of the
-    groups of each status and edit family (a group once in each family it trips); the
-    other families' findings are not groups and carry none."""
+    groups of each status and edit family (a group once in each family it trips), and
+    the dollars billed on the lines of each kind of episode finding; the KX threshold's
+    findings and the patterns are not groups and carry none."""
     families: list[Counter[str]] = [Counter(), Counter(), Counter(), Counter(), Counter()]
     dollars: dict[str, list[Decimal | None]] = {}
     for row in findings:
@@ -276,7 +277,13 @@ def kind_table(summary: Summary, findings: Sequence[Mapping[str, Any]]) -> dict[
                     sums[index] = (sums[index] or Decimal(0)) + value
     kx = (summary.payment or {}).get("kx", {}).get("findings") or []
     families[2].update(f"KX threshold: {row.get('kind')}" for row in kx)
-    families[3].update(f"episodes: {row['kind']}" for row in summary.episodes())
+    for row in summary.episodes():
+        kind = f"episodes: {row['kind']}"
+        families[3][kind] += 1
+        if "billed_amount" in row:  # with a fee file: the dollars billed on its lines
+            billed = dollars.setdefault(kind, [None] * len(AMOUNT_COLUMNS))
+            amount = Decimal(str(row["billed_amount"])).quantize(Decimal("0.01"))
+            billed[0] = (billed[0] or Decimal(0)) + amount
     for name, rows in summary.pattern_dict().items():
         if name != "overlap_unchecked_lines":
             families[4][f"pattern: {name.replace('_', ' ')}"] = len(rows)

@@ -9,11 +9,13 @@ adds its parts' summaries, nothing summed by hand.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ..engine.providers import BOTTOM_OF_BAND, provider_rows, tally, tally_day
+from ..payment.fees.money import cents
 from .episodes import checks, decide, finding_order, found_columns
 
 if TYPE_CHECKING:
@@ -90,6 +92,9 @@ class Summary:
     episodes_decided: list[dict[str, Any]] = attrs.Factory(list)
     """Episode findings decided where the facts were (a Spark partition, which holds
     every row of its patients), sent whole."""
+    line_amounts: Mapping[int, Decimal] | None = None
+    """With a fee file: the billed dollars of the lines the episode findings name, each
+    finding's added up as its ``billed_amount``."""
     _decided: tuple[tuple[int, int, int], list[dict[str, Any]]] | None = attrs.field(
         default=None, init=False, repr=False, eq=False
     )
@@ -173,7 +178,19 @@ class Summary:
             found = decide(self.episode_facts, self.layout)
             found += [*self.visit_findings, *self.episodes_decided]
             self._decided = held, sorted(found, key=finding_order)
-        return self._decided[1]
+        amounts = self.line_amounts
+        if amounts is None:
+            return self._decided[1]
+        none = Decimal(0)  # a line not priced (no unit billed): $0
+        return [
+            {
+                **row,
+                "billed_amount": float(
+                    cents(sum((amounts.get(line, none) for line in row["lines"]), none))
+                ),
+            }
+            for row in self._decided[1]
+        ]
 
     def checks_dict(self, found: list[dict[str, Any]]) -> dict[str, str] | None:
         """Which of these checks ran and which were skipped for want of a column; None
