@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ..engine.audit import Finding
+from ..files.checks import chosen_summary
 from ..files.evaluate import Group
 from ..files.summary import Summary
 from ..files.texts import summary_rows
@@ -32,7 +33,8 @@ class Counted:
 
     def summary(self) -> Summary:
         """The whole input's summary (runs the job the first time): the partitions'
-        summaries added up."""
+        summaries added up, then what the checks chosen (``Options.checks``) leave out
+        of the whole, as the local engine's run does at its end."""
         if self._summary is None:
             from pyspark.sql import functions as F
 
@@ -41,7 +43,7 @@ class Counted:
             total = Summary(layout=layout)
             for (text,) in texts:
                 total += Summary.from_dict(json.loads(text), layout=layout)
-            self._summary = total
+            self._summary = chosen_summary(total, self.plan.options)
         return self._summary
 
     def summary_frame(self) -> DataFrame:
