@@ -3,10 +3,10 @@ engine (:func:`unitcalc.files.evaluate.run_frame`, the polars engine of ``unitca
 audit``) through Arrow (``mapInArrow``): no second implementation of the rules.
 
 A partition holds every row of its patients (:func:`hashed_column`), so every
-patient-day is whole in it, whatever the date format. Each partition returns the rows the file command's writer
-gives (with each finding whole, for the outputs that need all of it), then one row of
-its summary (:meth:`unitcalc.files.Summary.to_dict` with ``whole``), which the driver
-adds up.
+patient-day is whole in it, whatever the date format. Each partition returns the rows
+the file command's writer gives (with each finding whole, for the outputs that need all
+of it), then one row of its summary (:meth:`unitcalc.files.Summary.to_dict` with
+``whole``), which the driver adds up.
 """
 
 from __future__ import annotations
