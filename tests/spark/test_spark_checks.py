@@ -146,7 +146,7 @@ PATTERNS = {
 }
 
 
-@pytest.mark.parametrize("checks", [EVERY_CHECK, "units", "episodes,modifiers", "patterns,ptp"])
+@pytest.mark.parametrize("checks", [EVERY_CHECK, "units", "patterns,ptp"])
 def test_checks_on_spark_are_the_local_engines(
     spark: SparkSession, folder: Path, monkeypatch: pytest.MonkeyPatch, checks: str
 ) -> None:
