@@ -67,6 +67,10 @@ class TestAudit:
             "invalid_rows": 8,  # 6 unreadable rows, and 97111 (unknown) and 97001 (deleted)
             "order": "contiguous",
             "edits": 1,  # A15: 97161 billed twice trips the one-evaluation-a-day edit
+            # Every check whose data is present runs; the others are said skipped.
+            "checks": {"units": "ran", "ptp": "skipped, no --ptp file",
+                       "modifiers": "skipped, no modifiers column", "kx": "skipped, no --fees",
+                       "episodes": "ran", "patterns": "ran"},
             # A06: 97110 billed a unit under each of two visits of one day (docs/audit.md,
             # Patterns across groups).
             "duplicate_claim_lines": [

@@ -191,3 +191,61 @@ def test_the_documented_example_is_what_the_commands_write(
     )  # fmt: skip
     assert audited.exit_code == 1, audited.output
     assert review.read_bytes() == (root / "docs" / "examples" / "claims_review.csv").read_bytes()
+
+
+PUBLISHED = Path(__file__).parents[1] / "fixtures" / "published"
+
+
+@pytest.mark.parametrize(
+    ("fixture", "frame_sizes", "expected"),
+    [
+        pytest.param(
+            "lohr_agsrs.csv", {"all": 3078},
+            ("mean-per-unit", 299, "916927109.64", "58169381.17", 916_927_110, 58_169_381,
+             802_453_859),
+            id="simple-random-sample",
+        ),
+        pytest.param(
+            "lohr_agstrat.csv", {"NC": 1054, "NE": 220, "S": 1382, "W": 422},
+            ("stratified", 296, "909736035.39", "50417248.25", 909_736_035, 50_417_248,
+             810_514_350),
+            id="stratified",
+        ),
+    ],
+)  # fmt: skip
+def test_extrapolate_reproduces_the_published_example(
+    tmp_path: Path, fixture: str, frame_sizes: dict[str, int], expected: tuple[object, ...]
+) -> None:
+    """Lohr, Sampling: Design and Analysis, 3rd ed., Examples 2.6-2.11 and 3.2-3.6, from the
+    book's own data (tests/payment/test_estimate_published.py tells the source): the
+    review as read, a draw.json naming each county's region, and the published figures
+    (whole acres; the two-sided 95 percent interval's lower end is --confidence 0.975)."""
+    with (PUBLISHED / fixture).open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    drawn = [
+        {"unit": int(row["unit"]), "stratum": row.get("stratum", "all"), "group": row["unit"]}
+        for row in rows
+    ]
+    strata = [
+        {
+            "stratum": name,
+            "frame_size": size,
+            "sample_size": sum(u["stratum"] == name for u in drawn),
+        }
+        for name, size in frame_sizes.items()
+    ]
+    draw = tmp_path / "draw.json"
+    draw.write_text(json.dumps({"format": 1, "strata": strata, "drawn": drawn}))
+    result = run(
+        "extrapolate", str(PUBLISHED / fixture), "--draw", str(draw), "--confidence", "0.975",
+        "--format", "json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    fields = json.loads(result.output)
+    estimator, df, point, error, point_acres, error_acres, lower_acres = expected
+    assert (fields["estimator"], fields["degrees_of_freedom"]) == (estimator, df)
+    assert (fields["frame_size"], fields["sample_size"]) == (3078, 300)
+    assert (fields["point_estimate"], fields["standard_error"]) == (point, error)
+    assert round(float(fields["point_estimate"])) == point_acres
+    assert round(float(fields["standard_error"])) == error_acres
+    assert round(float(fields["lower_limit"])) == lower_acres

@@ -14,6 +14,7 @@ from unitcalc.engine.overlaps import (
     overlap_days,
     overlap_frame,
     patient_spans,
+    with_minutes,
 )
 
 times = st.one_of(
@@ -35,6 +36,10 @@ def test_times_in_both_forms(texts: list[str | None]) -> None:
     frame = pl.DataFrame({"t": texts}, schema={"t": pl.String})
     got = frame.select(minute_expr("t")).to_series().to_list()
     assert got == [minute_of_day(text) for text in texts]
+    # Worked once per distinct text and joined back: the same minutes, row for row.
+    joined = with_minutes(frame.with_row_index("i"), "t", "m")
+    assert joined.get_column("i").to_list() == list(range(len(texts)))
+    assert joined.get_column("m").to_list() == got
 
 
 spans = st.lists(

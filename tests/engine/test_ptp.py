@@ -313,23 +313,38 @@ def test_audit_formats_carry_the_edit(tmp_path: Path, output_format: str) -> Non
     assert out.count("NCCI PTP: 97530 with 97150") == 1
 
 
-def test_batch_checks_the_codes_it_counts(tmp_path: Path) -> None:
-    # batch, like calc, checks the pairs among the codes it counts, billed with no
-    # modifier by no one in particular: P2's 59 and P3's two providers are audit's to read.
+def test_batch_reads_the_rows_as_claimed(tmp_path: Path) -> None:
+    # batch reads each row's modifiers and provider as audit does: P2's 59 and P4's XU
+    # bypass the indicator 1 edit, P3's two codes are two providers'; its edit is the
+    # audit's, word for word.
     code, out = run(tmp_path, "batch")
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     edits = {row["patient_id"]: row["edits"] for row in rows}
-    assert (
-        edits["P1"]
-        == edits["P2"]
-        == edits["P4"]
-        == (
-            "NCCI PTP: 97530 with 97150 on one date of service: column 2 code 97150 is not paid "
-            "with 97530 without a modifier (indicator 1; modifier used: none)"
-        )
+    _, audited = run(tmp_path, "audit", "--format", "json")
+    [finding] = json.loads(audited)["findings"]
+    assert edits == {"P1": finding["edits"][0], "P2": "", "P3": "", "P4": ""}
+    assert "by Avery Lee" in edits["P1"]
+    assert "modifier used: none" in edits["P1"]
+    code, out = run(tmp_path, "batch", "--ptp-modifier-on", "column2")
+    flagged = {row["patient_id"] for row in csv.DictReader(io.StringIO(out)) if row["edits"]}
+    assert flagged == {"P1", "P4"}  # XU on column 1 no longer does
+
+
+def test_batch_without_modifiers_or_providers_reads_the_codes_it_counts(tmp_path: Path) -> None:
+    # Without a modifiers or provider column, the pairs among the codes counted are
+    # checked as calc checks them: billed with no modifier, by no one in particular.
+    path = tmp_path / "plain.csv"
+    path.write_text(
+        "patient_id,date_of_service,code,minutes,discipline\n"
+        "P1,2026-03-02,97530,30,PT\nP1,2026-03-02,97150,20,PT\n"
     )
-    assert edits["P3"].startswith("NCCI PTP: 97161 with 97140 ")
+    result = CliRunner().invoke(main, ["batch", str(path), "--ptp", str(PTP)])
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [row["edits"] for row in rows] == [
+        "NCCI PTP: 97530 with 97150 on one date of service: column 2 code 97150 is not paid "
+        "with 97530 without a modifier (indicator 1; modifier used: none)"
+    ] * 2
 
 
 def test_calc_and_the_python_api(table: PtpTable) -> None:

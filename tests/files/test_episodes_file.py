@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from unitcalc.cli import main
+from unitcalc.files.checks import CHECKS
 from unitcalc.files.options import Options
 from unitcalc.files.run import run_groups
 
@@ -44,7 +45,13 @@ def test_episode_findings_in_every_output(tmp_path: Path) -> None:
     path.write_text(HEADER + PLAN + "\n".join(rows) + "\n", encoding="utf-8")
     checks, found = episodes(path)
     assert checks == {
+        # The run's checks (docs/audit.md, "Which checks run"), then the episodes' own.
+        "units": "ran",
+        "ptp": "skipped, no --ptp file",
+        "modifiers": "skipped, no modifiers column",
+        "kx": "skipped, no --fees",
         "episodes": "ran",
+        "patterns": "ran (duplicate claims not checked: no claim or visit id column)",
         "plan of care": "ran",
         "progress reports": "ran",
         "visit times": "ran",
@@ -60,7 +67,7 @@ def test_episode_findings_in_every_output(tmp_path: Path) -> None:
         "(visit_start to visit_end)"
     )
     _, table = audit(path)
-    assert "Checks: episodes: ran; plan of care: ran;" in table
+    assert "Episode checks: episodes: ran; plan of care: ran;" in table
     assert "Episodes of care and visit times: 3 findings" in table
     book = tmp_path / "audit.xlsx"
     audit(path, "--format", "xlsx", "--output", str(book))
@@ -86,19 +93,22 @@ def test_episode_findings_in_every_output(tmp_path: Path) -> None:
     assert "<td>plan_over_90_days</td>" in html
 
 
-def test_a_file_without_the_columns_is_written_as_before(tmp_path: Path) -> None:
+def test_a_file_without_the_columns_has_no_episodes_section(tmp_path: Path) -> None:
     path = tmp_path / "visits.csv"
     path.write_text(HEADER + "\np1,2026-03-02,97161,45,1\np1,2026-03-03,97110,30,2\n")
     checks, found = episodes(path)
-    assert (checks, found) == (None, None)
+    assert found is None
+    assert checks is not None
+    assert checks["episodes"] == "ran"  # the run's checks say so, found nothing
+    assert "plan of care" not in checks  # the episodes' own: only with a column or finding
     _, table = audit(path)
-    assert "Checks:" not in table
+    assert "Checks: units ran;" in table
+    assert "Episode checks:" not in table
     assert len(audit(path, "--format", "csv")[1].splitlines()) == 1  # the header: all ok
     # Without the columns, a finding still brings the section, with the checks skipped.
     path.write_text(HEADER + "\np1,2026-03-02,97110,30,2\np1,2026-03-03,97161,45,1\n")
     checks, found = episodes(path)
-    assert checks == {
-        "episodes": "ran",
+    assert {name: said for name, said in checks.items() if name not in CHECKS} == {
         "plan of care": "skipped (no poc_start or certified_through column)",
         "progress reports": "skipped (no progress_report column)",
         "visit times": "skipped (no visit_start and visit_end, or treatment_minutes, column)",

@@ -53,7 +53,7 @@ def test_every_month_and_two_claims_in_each_output(tmp_path: Path) -> None:
     summary = summary_of(path)
     assert summary["patients_every_month"] == EXPECTED_MONTHS  # P3's eleven months: not
     assert summary["duplicate_claim_lines"] == EXPECTED_TWICE
-    assert "checks" not in summary  # only with --checks
+    assert summary["checks"]["patterns"] == "ran"  # every check with its data, said
     _, table = audit(str(path))
     assert "Patients with therapy in every month of a year (OIG OEI-04-09-00540" in table
     assert "P1           2026        12       12" in table
@@ -143,7 +143,7 @@ def test_checks_says_which_ran_and_why_the_others_did_not(tmp_path: Path) -> Non
     assert summary["duplicate_claim_lines"] == EXPECTED_TWICE
     assert summary["manifest"]["options"]["checks"] == "episodes,patterns,ptp,units"  # type: ignore[index]
     _, table = audit(str(path), "--checks", "units")
-    assert "Checks (--checks): units ran; ptp skipped, not chosen;" in table
+    assert "Checks: units ran; ptp skipped, not chosen;" in table
     assert "patterns skipped, not chosen." in table
     summary = summary_of(path, "--checks", "units")
     assert "patients_every_month" not in summary

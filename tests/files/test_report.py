@@ -76,8 +76,10 @@ def test_the_html_report_reads_in_order_with_every_money_column(tmp_path: Path) 
     assert '<th scope="row">billed amount</th><td>383.00</td>' in first
     assert '<tr><td>over</td><td class="num">1</td><td class="num">100.50</td>' in first
     by_kind = page.split('<table id="by-kind">')[1].split("</table>")[0]
-    assert '<tr><td>group over</td><td class="num">1</td></tr>' in by_kind
-    assert '<tr><td>group under</td><td class="num">1</td></tr>' in by_kind
+    # Each status's groups with their dollars, as the headline's.
+    money = '<td class="num">{}</td><td class="num">{}</td><td class="num">{}</td></tr>'
+    assert '<tr><td>group over</td><td class="num">1</td>' + money.format(*AMOUNTS[:3]) in by_kind
+    assert '<tr><td>group under</td><td class="num">1</td>' + money.format(*AMOUNTS[3:]) in by_kind
     # Print rules: landscape pages, headers repeated on each page, page breaks.
     assert "size: letter landscape" in page
     assert "thead { display: table-header-group; }" in page
@@ -177,7 +179,9 @@ def test_the_kx_threshold_findings_are_a_table_of_their_own(tmp_path: Path) -> N
     assert "<td>2510.50</td><td>2480.00</td>" in kx
     assert in_order(page, ("Amounts by payer", "KX threshold (2)", "Findings (3)"))
     by_kind = page.split('<table id="by-kind">')[1].split("</table>")[0]
-    assert '<tr><td>KX threshold: missing-kx</td><td class="num">2</td></tr>' in by_kind
+    # The threshold's findings are claim lines, not groups: counted, with no dollars.
+    blank = '<td class="num"></td>' * 3
+    assert f'<tr><td>KX threshold: missing-kx</td><td class="num">2</td>{blank}</tr>' in by_kind
 
 
 def test_report_paper_a4_gives_an_a4_pdf(tmp_path: Path) -> None:
@@ -196,3 +200,40 @@ def test_report_paper_choices_are_the_papers_the_report_knows() -> None:
     option = next(p for p in main.commands["audit"].params if p.name == "report_paper")
     assert not option.expose_value  # read from the context by the report's writer
     assert tuple(option.type.choices) == PAPERS  # type: ignore[attr-defined]
+
+
+FAMILIES = (
+    "patient_id,date_of_service,code,minutes,discipline,billed_units,modifiers,provider,claim_id\n"
+    "P1,2026-03-02,97530,30,PT,2,GP,Avery Lee,C1\n"
+    "P1,2026-03-02,97150,20,PT,1,GP,Avery Lee,C1\n"
+    "P1,2026-03-03,97110,30,PT,3,GP,Avery Lee,C2\n"
+    "P1,2026-03-05,97161,45,PT,1,GP,Avery Lee,C3\n"
+    "P2,2026-03-02,97110,30,PT,2,GP,Avery Lee,C4\n"
+    "P2,2026-03-02,97110,30,PT,2,GP,Avery Lee,C5\n"
+)
+"""A day billed over, a PTP pair, treatment before the evaluation, a code under two
+claims: one finding of each family."""
+
+
+def test_findings_by_kind_give_each_family_its_count_and_dollars(tmp_path: Path) -> None:
+    source = tmp_path / "families.csv"
+    source.write_text(FAMILIES, encoding="utf-8")
+    out = tmp_path / "families.html"
+    ptp = ROOT / "tests" / "fixtures" / "ptp_sample.txt"
+    result = CliRunner().invoke(
+        main, ["audit", str(source), "--fees", str(FEES), "--ptp", str(ptp), "--report", str(out)]
+    )
+    assert result.exit_code == 1, result.output
+    by_kind = out.read_text(encoding="utf-8").split('<table id="by-kind">')[1].split("</table>")[0]
+    rows = re.findall(r"<tr><td>(.*?)</td>(.*?)</tr>", by_kind)
+    cells = {kind: re.findall(r'<td class="num">(.*?)</td>', rest) for kind, rest in rows}
+    # P1's 30 minutes of 97110 billed 3 units: 3 x 30.00 less the MPPR's 2 further
+    # units' practice expense (2 x 6.00) billed, 2 units' 54.00 allowed.
+    assert cells == {
+        "group over": ["1", "78.00", "54.00", "24.00"],
+        # 97530 and 97150 are not in the fee file: $0 billed and allowed, no difference.
+        "edit: NCCI PTP": ["1", "0.00", "0.00", ""],
+        "episodes: treatment_before_evaluation": ["1", "", "", ""],
+        "pattern: duplicate claim lines": ["1", "", "", ""],
+    }
+    assert [kind for kind, _ in rows] == list(cells)  # a family at a time, in this order

@@ -6,8 +6,9 @@ in closed form for whole degrees of freedom (Abramowitz and Stegun 26.7.3-26.7.4
 with scipy. The t quantiles are also held to the published table of critical values
 (NIST/SEMATECH e-Handbook of Statistical Methods, section 1.3.6.7.2, the 0.90 column).
 
-No published worked example (the OIG RAT-STATS companion manual's variable appraisals,
-or a textbook's) with its data and result could be read here, so none is claimed.
+The published worked example (Lohr, Sampling: Design and Analysis, 3rd ed., Examples
+2.6-2.11 and 3.2-3.6) is held in test_estimate_published.py, which uses :func:`by_hand`
+from here for its cents.
 """
 
 from __future__ import annotations

@@ -193,7 +193,7 @@ def test_episodes_with_the_patient_second_in_the_key_are_the_local_engines(
         assert result.exit_code == 0, result.output
         tables[engine] = result.stdout
     assert tables["spark"] == tables["local"]
-    assert "Checks (--checks): units ran; ptp skipped, not chosen;" in tables["local"]
+    assert "Checks: units ran; ptp skipped, not chosen;" in tables["local"]
     counted = "7 findings (minutes_exceed_visit 1, outside_plan 1, plan_over_90_days 1"
     assert counted in tables["local"]
 

@@ -206,11 +206,14 @@ class AuditSummary(Shape):
     )
     checks: dict[str, str] | None = Field(
         default=None,
-        description="with --checks, or with a plan-of-care, progress-report or visit-time "
-        "column, or an episode finding: which checks ran, and which were skipped and why",
+        description="which checks ran, and which were skipped and why; then, with a "
+        "plan-of-care, progress-report or visit-time column, or an episode finding, the "
+        "episodes' own",
     )
     episodes: list[EpisodeFinding] | None = Field(
-        default=None, description="with checks: the episodes of care and visit time findings"
+        default=None,
+        description="with a plan-of-care, progress-report or visit-time column, or an episode "
+        "finding: the episodes of care and visit time findings",
     )
     input: InputReading
     payment: dict[str, Any] | None = Field(

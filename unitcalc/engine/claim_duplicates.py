@@ -73,7 +73,10 @@ def claim_frame(
 
     name = pl.col(claim).str.strip_chars()
     return (
-        rows.with_columns(name.alias("__claim"))
+        # A patient, date and code on one row only is under one claim at most: left out
+        # before the grouping, which then sees the few rows that may be twice.
+        rows.filter(pl.struct(patient, date, code).is_duplicated())
+        .with_columns(name.alias("__claim"))
         .filter(
             pl.col(patient).is_not_null()
             & pl.col(date).is_not_null()

@@ -67,12 +67,15 @@ def check_edits(
     date_of_service: datetime.date | None = None,
     modifier_on: ModifierPlacement = "either",
     modifier_codes: CodeTable | None = None,
+    ptp_lines: Iterable[ClaimLine] | None = None,
 ) -> Iterator[Note]:
     """The edits units per line trip: (code, discipline, units), claim lines (with their
     modifiers and provider, for the PTP edits of ``ptp`` on ``date_of_service``) or
     result lines. With ``modifier_codes`` (the code table; given where the lines carry
     their modifiers as billed) the discipline modifiers of each line are checked
-    (:mod:`.therapy_modifiers`).
+    (:mod:`.therapy_modifiers`). ``ptp_lines``: the claim lines the PTP edits read
+    instead, when the units counted stand apart from the lines as claimed (a file's
+    rows, with their modifiers and providers).
 
     >>> [edit] = check_edits([("97161", "PT", 1), ("97164", "PT", 1)], mue=None)
     >>> edit.codes, edit.text
@@ -98,7 +101,8 @@ def check_edits(
                 codes=tuple(billed),
             )
     if ptp is not None:
-        yield from check_ptp(claim, ptp, date_of_service=date_of_service, modifier_on=modifier_on)
+        claimed = claim if ptp_lines is None else ptp_lines
+        yield from check_ptp(claimed, ptp, date_of_service=date_of_service, modifier_on=modifier_on)
     if mue is not None:
         yield from _mue_edits(mue, triples, per_code)
     if modifier_codes is not None:

@@ -66,6 +66,16 @@ def minute_expr(column: str) -> pl.Expr:
     return pl.when(good).then(hour * 60 + minute).otherwise(None)
 
 
+def with_minutes(frame: pl.DataFrame, column: str, name: str) -> pl.DataFrame:
+    """``frame`` with ``name``, :func:`minute_expr` of its ``column``, worked out once per
+    distinct text (a file's times repeat: a day has 1,440 minutes) and joined back, row
+    order kept."""
+    import polars as pl
+
+    distinct = frame.select(pl.col(column).unique()).with_columns(minute_expr(column).alias(name))
+    return frame.join(distinct, on=column, how="left", nulls_equal=True, maintain_order="left")
+
+
 def overlap_days(spans: Iterable[Span]) -> list[dict[str, Any]]:
     """Per provider and date with overlaps: how many spans (a patient's lines merged)
     start before an earlier span of another patient has ended, by provider and date.

@@ -69,12 +69,12 @@ def check_report(options: Options, layout: Layout | None) -> dict[str, str]:
 
 
 def chosen_summary(summary: Summary, options: Options) -> Summary:
-    """The summary of a run with ``Options.checks`` given: the checks run and skipped,
-    and without ``patterns``, no provider days (the 480-minute check is one of them) and
-    no bottom-of-band mark."""
-    if options.checks is not None:
+    """The summary of an audit (a run that reads billed units): the checks run and
+    skipped, and why; with ``Options.checks`` given and ``patterns`` not among them, no
+    provider days (the 480-minute check is one of them) and no bottom-of-band mark."""
+    if options.need_billed:
         summary.checks = check_report(options, summary.layout)
-        if not options.runs("patterns"):
-            summary.days.clear()
-            summary.bottom_of_band = 0.0  # no average is under it: no mark
+    if options.checks is not None and not options.runs("patterns"):
+        summary.days.clear()
+        summary.bottom_of_band = 0.0  # no average is under it: no mark
     return summary

@@ -52,7 +52,7 @@ def episodes_text(summary: Summary) -> str:
     kinds = Counter(row["kind"] for row in found)
     by_kind = ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items()))
     lines = [
-        f"Checks: {checks_text(summary)}.",
+        f"Episode checks: {checks_text(summary)}.",
         f"Episodes of care and visit times: {count_of(len(found), 'finding')}"
         + (f" ({by_kind})" if by_kind else "")
         + (":" if found else "."),

@@ -21,11 +21,12 @@ from ..core.model import Note, ServiceLine
 from ..core.values import parse_date_of_service
 from ..engine.audit import Finding, check
 from ..engine.count import count
+from ..engine.edits import check_edits
 from ..engine.items import Evaluation
 from ..engine.month_result import MonthResult
 from ..engine.payers import PayerProfile
 from ..engine.ptp import ClaimLine
-from ..engine.settings import Settings
+from ..engine.settings import Counting, Settings
 from ..engine.wording import at_lines, identical_notes, invalid_message
 from ..rules import DEFAULT_RULE
 from .check import (
@@ -315,12 +316,54 @@ def _evaluate_group(
             payer=rows[0].payer, rule=rows[0].rule, date_of_service=_date_of(key, layout)
         )
         evaluation = count([row.service for row in rows if row.service is not None], counting)
+        if counting.settings.ptp is not None and {"modifiers", "provider"} & set(layout.known):
+            evaluation = _as_claimed(evaluation, rows, layout, counting)
     except UnitcalcError as exc:
         code = getattr(exc, "code", None)
         where = [row.record.line for row in rows if row.service and row.service.code == code]
         problem = at_lines(where or [row.record.line for row in rows], exc.worded(options.spelling))
         return _finish(Group(key, layout, tuple(rows), None, (problem,)), options)
     return _finish(Group(key, layout, tuple(rows), evaluation, ()), options)
+
+
+def _as_claimed(
+    evaluation: Evaluation, rows: Sequence[Row], layout: Layout, counting: Counting
+) -> Evaluation:
+    """The evaluation with its PTP edits read from the rows as claimed: each row's
+    modifiers (an indicator 1 edit bypassed by 59 or an X modifier) and provider (a pair
+    is one provider's), a code billed when it counts units, as the audit reads its
+    rows' billed units."""
+    result = evaluation.result
+    units = result.units
+    known, claimed = layout.known, []
+    for row in rows:
+        assert row.service is not None
+        values = row.record.values
+        claimed.append(
+            ClaimLine(
+                row.service.code,
+                row.service.discipline,
+                units.get(row.service.code, 0),
+                modifiers_text(values.get(known["modifiers"]) if "modifiers" in known else None),
+                str(values.get(known["provider"]) or "") if "provider" in known else "",
+            )
+        )
+    notes = tuple(
+        check_edits(
+            result.lines,
+            mue=counting.mue,
+            ptp=counting.settings.ptp,
+            date_of_service=counting.date_of_service,
+            modifier_on=counting.settings.ptp_modifier_on,
+            ptp_lines=claimed,
+        )
+    )
+    old = set(result.edits)
+    warnings = [note for note in result.warnings if note.kind != "edit" or note.text not in old]
+    result = attrs.evolve(
+        result, warnings=(*warnings, *notes), edits=tuple(note.text for note in notes)
+    )
+    return attrs.evolve(evaluation, result=result)
 
 
 def invalid_finding(

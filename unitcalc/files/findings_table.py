@@ -24,6 +24,10 @@ AUDIT_PARTY_COLUMNS = ("provider", "payer")
 AMOUNT_COLUMNS = ("billed_amount", "allowed_amount", "amount_difference")
 """With a fee file (``--fees``), the findings' last columns: dollars (docs/payment.md)."""
 
+EDITS = "edit_list"
+"""A finding kept for the report: its edits, each apart (the table's ``edits`` cell joins
+them, and an edit's words may hold the joining "; ")."""
+
 KX_COLUMNS = (
     "kind", "patient", "year", "bucket", "date_of_service", "line", "group", "accrued",
     "threshold", "message",

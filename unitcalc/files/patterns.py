@@ -23,7 +23,7 @@ import attrs
 
 from ..engine.claim_duplicates import claim_frame, frame_rows
 from ..engine.every_month import every_month_frame, month_frame
-from ..engine.overlaps import minute_expr, patient_spans
+from ..engine.overlaps import patient_spans, with_minutes
 from ..engine.providers import NO_PROVIDER
 from .check import BILLED, CODE, PROVIDER, key_names
 from .options import KEY_COLUMN_VISIT, KEY_COLUMNS_DAY
@@ -131,8 +131,8 @@ def _spans(
                     pl.col(patient).alias("patient"))
         .join(start, on=LINE, how="left")
         .join(end, on=LINE, how="left")
-        .with_columns(minute_expr("__start").alias("start"), minute_expr("__end").alias("end"))
     )  # fmt: skip
+    timed = with_minutes(with_minutes(timed, "__start", "start"), "__end", "end")
     cells = [pl.col(name).fill_null("").str.strip_chars() == "" for name in ("__start", "__end")]
     blank = cells[0] & cells[1]  # no times on the line: nothing to check
     good = pl.col("start").is_not_null() & pl.col("end").is_not_null()

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 
 from ..core.errors import OutputProblem
 from ..engine.audit import STATUSES
-from .findings_table import AMOUNT_COLUMNS
+from .findings_table import AMOUNT_COLUMNS, EDITS
 from .report_charts import charts
 from .summary import Summary
 from .texts import summary_rows
@@ -254,16 +255,52 @@ def provider_table(findings: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def kind_table(summary: Summary, findings: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The findings by kind: the groups not ok by status, then the KX threshold's findings
-    by their kind, most first."""
-    counts = Counter(f"group {row.get('status')}" for row in findings if row.get("status") != "ok")
+    """The findings by kind, a family at a time (most first within it): the groups not ok
+    by status, the groups by the family of edit they trip (``NCCI PTP``, ``NCCI``,
+    ``MUE``, ``Modifier``), the KX threshold's findings, the episodes of care and visit
+    time findings, and the patterns across groups. With a fee file, the dollars of the
+    groups of each status and edit family (a group once in each family it trips); the
+    other families' findings are not groups and carry none."""
+    families: list[Counter[str]] = [Counter(), Counter(), Counter(), Counter(), Counter()]
+    dollars: dict[str, list[Decimal | None]] = {}
+    for row in findings:
+        kinds = [f"group {row.get('status')}"] if row.get("status") != "ok" else []
+        families[0].update(kinds)
+        edits = sorted({edit_family(text) for text in row.get(EDITS, ())})
+        families[1].update(f"edit: {family}" for family in edits)
+        for kind in [*kinds, *(f"edit: {family}" for family in edits)]:
+            sums = dollars.setdefault(kind, [None] * len(AMOUNT_COLUMNS))
+            for index, name in enumerate(AMOUNT_COLUMNS):
+                value = row.get(name)
+                if isinstance(value, Decimal):  # blank: no amount (a code unpriced)
+                    sums[index] = (sums[index] or Decimal(0)) + value
     kx = (summary.payment or {}).get("kx", {}).get("findings") or []
-    counts.update(f"KX threshold: {row.get('kind')}" for row in kx)
+    families[2].update(f"KX threshold: {row.get('kind')}" for row in kx)
+    families[3].update(f"episodes: {row['kind']}" for row in summary.episodes())
+    for name, rows in summary.pattern_dict().items():
+        if name != "overlap_unchecked_lines":
+            families[4][f"pattern: {name.replace('_', ' ')}"] = len(rows)
+    priced = summary.payment is not None
     rows = [
-        {"kind": kind, "findings": count}
-        for kind, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        {
+            "kind": kind,
+            "findings": count,
+            **dict(zip(AMOUNT_COLUMNS, dollars.get(kind, ()), strict=False)),
+        }
+        for family in families
+        for kind, count in sorted(family.items(), key=lambda item: (-item[1], item[0]))
     ]
-    return table(["kind", "findings"], rows)
+    return table(["kind", "findings", *(AMOUNT_COLUMNS if priced else ())], rows)
+
+
+def edit_family(text: str) -> str:
+    """The family of an edit's text, the code it begins with (``MUE: ...``: ``MUE``).
+
+    >>> edit_family("NCCI PTP: 97530 with 97150 ..."), edit_family("a note")
+    ('NCCI PTP', 'edit')
+    """
+    family, colon, _ = text.partition(":")
+    return family if colon and family else "edit"
 
 
 def summary_tables(summary: Summary) -> list[dict[str, Any]]:

@@ -119,7 +119,7 @@ def pattern_text(summary: Summary) -> str:
     patterns = summary.pattern_dict()
     if summary.checks is not None:
         ran = "; ".join(f"{name} {state}" for name, state in summary.checks.items())
-        parts.append(f"\nChecks (--checks): {ran}.\n")
+        parts.append(f"\nChecks: {ran}.\n")
     if summary.every_month:
         rows = [
             [row["patient"], str(row["year"]), str(row["months"]), str(row["dates_of_service"])]

@@ -16,7 +16,7 @@ from ..engine.audit import STATUSES
 from .cells import CsvRows, safe_row
 from .episode_texts import episode_table_rows, episodes_text
 from .evaluate import Group
-from .findings_table import AMOUNT_COLUMNS, audit_columns, finding_row, kx_rows
+from .findings_table import AMOUNT_COLUMNS, EDITS, audit_columns, finding_row, kx_rows
 from .layout import Layout
 from .render import Rendering, finding_csv, finding_json
 from .spool import Spool, spool_frame, write_parquet
@@ -134,6 +134,7 @@ class AuditWriter:
             kept = dict(zip(self._columns, row, strict=False))
             kept["billed_total"] = sum(finding.billed.values())
             kept["allowed_total"] = sum(finding.allowed.values())
+            kept[EDITS] = finding.edits
             self.kept.append(kept)
         if self.format == "json":
             text = finding_json(finding, group.key_fields, group.provider_names, group.payer_name)

@@ -327,12 +327,16 @@ def accrue_columns(
     )
     # Each patient's year and bucket in date-of-service order, then line order: the
     # running total is the whole frame's less what came before the bucket's first line.
-    followed = (
+    started = (
         frame.join(begun, on=key, how="left")
-        .join(limits, on=["__year", "bucket"], how="left")
+        if starts
+        else frame.with_columns(pl.lit(None, dtype=money).alias("__start"))
+    )
+    followed = (
+        started.join(limits, on=["__year", "bucket"], how="left")
         .sort(*key, "day", "line")
-        .with_columns(__all=pl.col("amount").cum_sum())
-        .with_columns(__total=_running("amount", key) + pl.col("__start").fill_null(0))
+        .with_columns(__all=pl.col("amount").cum_sum(), __first_row=_first_rows(key))
+        .with_columns(__total=_running("amount") + pl.col("__start").fill_null(0))
     )
     missing = (
         pl.col("__limit").is_not_null() & (pl.col("__total") > pl.col("__limit")) & ~pl.col("kx")
@@ -342,7 +346,7 @@ def accrue_columns(
     followed = followed.with_columns(__missing=missing, __below=below, __past=past.cast(pl.Int64))
     followed = followed.with_columns(__all=pl.col("__past").cum_sum())
     followed = _with_first_kx(
-        followed.with_columns(__reviewed=past & (_running("__past", key) == 1)), first_day
+        followed.with_columns(__reviewed=past & (_running("__past") == 1)), first_day
     )
     flags = ("__missing", "__below", "__reviewed", "__first")
     flagged = followed.filter(pl.any_horizontal(flags)).sort("day", "line")
@@ -401,36 +405,71 @@ def _totals(
 
 
 def _with_first_kx(frame: pl.DataFrame, first_day: FirstDay) -> pl.DataFrame:
-    """``frame`` with ``__first``, :func:`accrue`'s ``kx-first-day``: the line with KX of
-    least line number on the first date of service of its patient's year (or bucket's),
-    with a threshold and no starting amount for its bucket. Each step is a column of its
-    own: a window over a filter of another window is evaluated group by group."""
+    """``frame`` (sorted by patient, year and bucket) with ``__first``, :func:`accrue`'s
+    ``kx-first-day``: the line with KX of least line number on the first date of service
+    of its patient's year (or bucket's), with a threshold and no starting amount for its
+    bucket. Each scope's rows stand together: its first day and first line are each
+    found by a grouping of the sorted scope numbers, read back by number."""
     import polars as pl
 
     if first_day == "off":
         return frame.with_columns(__first=pl.lit(False))
     scope = ["patient", "__year", *(["bucket"] if first_day == "bucket" else [])]
+    frame = frame.with_columns(__scope=_changed(scope).cum_sum().cast(pl.Int64) - 1)
+    frame = frame.with_columns(__first_day=_per_scope(frame, pl.col("day").min()))
     candidate = (
         pl.col("kx")
         & (pl.col("day") == pl.col("__first_day"))
         & pl.col("__limit").is_not_null()
         & (pl.col("__start").fill_null(0) == 0)
     )
-    first_line = pl.when(pl.col("__candidate")).then(pl.col("line")).min().over(scope)
-    return (
-        frame.with_columns(__first_day=pl.col("day").min().over(scope))
-        .with_columns(__candidate=candidate)
-        .with_columns(__first=pl.col("__candidate") & (pl.col("line") == first_line))
-        .drop("__first_day", "__candidate")
+    frame = frame.with_columns(__candidate=candidate)
+    first_line = _per_scope(frame, pl.when(pl.col("__candidate")).then(pl.col("line")).min())
+    return frame.with_columns(__first=pl.col("__candidate") & (pl.col("line") == first_line)).drop(
+        "__first_day", "__candidate", "__scope"
     )
 
 
-def _running(value: str, key: list[str]) -> pl.Expr:
-    """The running sum of ``value`` within each ``key``, in a frame sorted by it whose
-    ``__all`` is the running sum of the whole frame."""
+def _per_scope(frame: pl.DataFrame, aggregate: pl.Expr) -> pl.Series:
+    """``aggregate`` over each scope of ``frame`` (``__scope``: 0, 1, ... in order, each
+    scope's rows together), given to each of its rows."""
     import polars as pl
 
-    return pl.col("__all") - (pl.col("__all") - pl.col(value)).first().over(key)
+    found = (
+        frame.lazy()
+        .with_columns(pl.col("__scope").set_sorted())
+        .group_by("__scope", maintain_order=True)
+        .agg(aggregate.alias("__found"))
+        .collect(engine="in-memory")
+    )
+    return found.get_column("__found").gather(frame.get_column("__scope"))
+
+
+def _changed(key: list[str]) -> pl.Expr:
+    """In a frame sorted by ``key``: whether a row's key differs from the row before
+    (the first row's does)."""
+    import polars as pl
+
+    changed = pl.any_horizontal(*(pl.col(name).ne_missing(pl.col(name).shift(1)) for name in key))
+    return changed.fill_null(True)
+
+
+def _first_rows(key: list[str]) -> pl.Expr:
+    """In a frame sorted by ``key``, each row's index of the first row of its ``key``
+    (a row whose key differs from the row before it starts one)."""
+    import polars as pl
+
+    return pl.when(_changed(key)).then(pl.int_range(pl.len())).forward_fill()
+
+
+def _running(value: str) -> pl.Expr:
+    """The running sum of ``value`` within each key, in a frame sorted by it whose
+    ``__all`` is the running sum of the whole frame and ``__first_row`` each row's first
+    row of its key (:func:`_first_rows`): what came before the key's first row taken
+    off, read there (a gather, not a window over the key's texts)."""
+    import polars as pl
+
+    return pl.col("__all") - (pl.col("__all") - pl.col(value)).gather(pl.col("__first_row"))
 
 
 def _limits(years: Iterable[int], data: PaymentData) -> pl.DataFrame | None:
