@@ -144,8 +144,8 @@ def test_any_month_validates_and_is_the_librarys(parts: list[str], month: str) -
     ("document", "words"),
     [
         ({"month": "2026-03", "services": [], "rule": "cms"}, "unknown key 'rule'; expected month"),
-        ({"month": 202603, "services": [{"code": "98980"}]}, 'month must be text such as "2026-03"'),
-        ({"month": "2026-03", "services": ["98980"]}, 'services[0]: expected an object with "code"'),
+        ({"month": 202603, "services": [{"code": "98980"}]}, 'month: 202603 is refused: input should be a valid string; give the month as YYYY-MM, e.g. "month": "2026-03"'),
+        ({"month": "2026-03", "services": ["98980"]}, 'services[0]: "98980" is refused: expected an object; give the services as {"month": "2026-03", "services": [{"code": "98980"'),
         ({"month": None, "services": [{"code": "98980", "minutes": 20}]}, "give the month with --month"),
     ],
     ids=["unknown-key", "month-not-text", "service-not-object", "no-month"],

@@ -152,10 +152,20 @@ def test_input_errors_exit_2_with_one_line(args: list[str], message: str) -> Non
             "services[0].minutes: 97110: minutes 7.5",
         ),
         ('{"services": [{"code": "97110", "mins": 7}]}', "services[0]: unknown key 'mins'"),
-        ('{"services": [{"minutes": 7}]}', "services[0]: expected an object"),
-        ('{"visits": []}', "expected an object"),
+        (
+            '{"services": [{"minutes": 7}]}',
+            '<stdin>: services[0].code: missing; give the code as text, e.g. "code": "97110"',
+        ),
+        (
+            '{"visits": []}',
+            '<stdin>: services: missing; give the services as {"services": [{"code": "97110", "minutes": 33}, ...]}',
+        ),
+        ("[1]", "<stdin>: the document is refused: expected an object; give the services as"),
         ('{"services": [], "colour": 1}', "unknown key 'colour'"),
-        ('{"rule": 5, "services": []}', "rule must be text"),
+        (
+            '{"rule": 5, "services": []}',
+            "<stdin>: rule: 5 is refused: input should be a valid string; give a rule's name",
+        ),
         ('{"rule": "bogus", "services": []}', "<stdin>: rule: unknown rule 'bogus'"),
         ('{"services": [{"code": "97110"}]}', "<stdin>: services[0]: 97110 is a timed code"),
         (

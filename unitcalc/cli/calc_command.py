@@ -15,12 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-import attrs
 import click
 
 from ..core.disciplines import normalize_discipline
 from ..core.errors import InvalidServiceError, UnitcalcError
-from ..core.jsontext import JsonProblem, load_json
 from ..core.model import Result, ServiceLine
 from ..core.text import count_of, output_width
 from ..core.text import table as text_table
@@ -28,17 +26,16 @@ from ..core.values import parse_date_of_service
 from ..engine.count import calculate
 from ..engine.settings import DEFAULT_MAX_ALTERNATIVES, Pooling
 from ..rules import get_rule
+from .calc_input import Visit, json_document, month_document, read_json_input, visit_from_json
 from .counting import (
     _assistant_options,
     _code_table,
-    _counting,
     _counting_options,
-    _month,
     _month_options,
     _prefer,
     _rule_option,
 )
-from .shared import InputError, _said, _table_options, _wrap_note, input_services
+from .shared import InputError, _said, _table_options, _wrap_note
 
 if TYPE_CHECKING:
     from ..core.assistant import AssistantSplit, DeMinimis
@@ -96,92 +93,6 @@ def parse_service(token: str) -> ServiceLine:
             value=exc.value,
             argument=exc.argument,
         ) from exc
-
-
-def _read_json_input(stream: Any) -> tuple[str, str]:
-    label = getattr(stream, "name", "-")
-    name = "<stdin>" if label in {"-", "<stdin>"} else str(label)
-    try:
-        text = stream.read(MAX_JSON_CHARACTERS + 1)
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{name}: byte {exc.start} is not UTF-8; save the JSON as UTF-8") from None
-    if len(text) > MAX_JSON_CHARACTERS:
-        raise InputError(
-            f"{name}: holds more than {MAX_JSON_CHARACTERS:,} characters; a visit's JSON is "
-            "a few hundred (is this the file you meant?)"
-        )
-    return name, text
-
-
-MAX_JSON_CHARACTERS = 16 << 20
-"""Longest ``calc --input`` read: a visit's services are a few hundred characters."""
-
-
-@attrs.frozen(eq=False, repr=False)  # internal: no generated eq or repr to compile
-class _JsonInput:
-    """What ``calc --input`` read: the rule, the date of service and the lines."""
-
-    rule: str | None
-    date_of_service: datetime.date | None
-    lines: list[ServiceLine]
-
-
-def _json_document(stream_name: str, text: str) -> Any:
-    """The ``--input`` text as JSON, read once (a key given twice refused)."""
-    try:
-        return load_json(text)
-    except JsonProblem as exc:
-        raise InputError(f"{stream_name}: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"{stream_name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from exc
-    except RecursionError:
-        raise InputError(f"{stream_name}: JSON nested too deeply") from None
-
-
-def _month_document(document: Any) -> dict[str, Any] | None:
-    """The ``--input`` document when it is a month's (it has a ``month`` key)."""
-    return document if isinstance(document, dict) and "month" in document else None
-
-
-def _services_from_json(stream_name: str, document: Any) -> _JsonInput:
-    if not isinstance(document, dict) or not isinstance(document.get("services"), list):
-        raise InputError(
-            f'{stream_name}: expected an object {{"services": [{{"code": "97110", '
-            '"minutes": 33}, ...]}'
-        )
-    unknown = sorted(set(document) - {"rule", "services", "date_of_service"})
-    if unknown:
-        raise InputError(
-            f"{stream_name}: unknown key {unknown[0]!r}; expected rule, date_of_service "
-            "and services"
-        )
-    try:
-        date_of_service = parse_date_of_service(document.get("date_of_service"))
-    except UnitcalcError as exc:
-        raise InputError(f"{stream_name}: date_of_service: {_said(exc)}") from exc
-    rule = document.get("rule")
-    if rule is not None:
-        if not isinstance(rule, str):
-            raise InputError(f'{stream_name}: rule must be text such as "cms"')
-        try:
-            rule = get_rule(rule).name
-        except UnitcalcError as exc:
-            raise InputError(f"{stream_name}: rule: {_said(exc)}") from exc
-    lines = input_services(
-        document["services"],
-        stream_name,
-        ("code", "minutes", "discipline", "assistant_minutes"),
-        lambda entry: ServiceLine(
-            entry["code"],
-            entry.get("minutes"),
-            discipline=entry.get("discipline"),
-            assistant_minutes=entry.get("assistant_minutes"),
-        ),
-        needs='"code" and "minutes"',
-    )
-    return _JsonInput(rule, date_of_service, lines)
 
 
 @click.command()
@@ -294,41 +205,40 @@ def calc(
       unitcalc calc 97110-GP=13+23 97140-GP=30 --date 2026-03-02
       unitcalc calc --month 2026-03 98980=45 98977=20d
     """
-    name, text = _read_json_input(input_file) if input_file is not None else ("", None)
-    document = _json_document(name, text) if text is not None else None
-    month_input = _month_document(document)
+    name, text = read_json_input(input_file) if input_file is not None else ("", None)
+    document = json_document(name, text) if text is not None else None
+    month_input = month_document(document)
     if month_text is not None or month_input is not None:
         from .calc_month import calc_month, refuse_day_options
 
         day_options = (rule, date_text, default_discipline, pool_by, prefer, payers_file)
         refuse_day_options(*day_options, payer=payer, mue=mue_file, ptp=ptp_files or None)
-        table, options = _code_table(codes_file, definitions), _month(rtm_blocks, rtm_set_up)
-        month = (name, month_input or {})
-        calc_month(month_text, services, month, table, options, output_format, explain)
+        table, rtm = _code_table(codes_file, definitions), (rtm_blocks, rtm_set_up)
+        calc_month(month_text, services, (name, document), table, rtm, output_format, explain)
         return
     given = [parse_service(token) for token in services]
-    day = _services_from_json(name, document) if text is not None else _JsonInput(None, None, [])
+    day = visit_from_json(name, document) if text is not None else Visit()  # options win
     given_date, fallback = _date_and_discipline(date_text, default_discipline)
     # The default date belongs to the command line, not the core: today.
     date_of_service = given_date or day.date_of_service or datetime.date.today()
     if not (lines := given + day.lines):
         raise click.UsageError("give at least one service, e.g. unitcalc calc 97110=33 97140=7")
-    counting = _counting(payers_file, payer, mue_file, ptp_files)
+    counting = day.counting(payers_file, payer, mue_file, ptp_files)
     with _said_at_file_line(name, day.lines, given):
         result = calculate(
             lines,
             rule=cast("RuleName | None", rule or (day.rule if counting.payer is None else None)),
             payer=counting.payer,
-            tie_preference=_prefer(prefer),
-            pooling=pool_by,
+            tie_preference=_prefer(prefer) if prefer is not None else day.prefer,
+            pooling=pool_by or day.pool_by,
             codes=_code_table(codes_file, definitions),
             max_alternatives=max_alternatives,
             mue=counting.mue,
             ptp=counting.ptp,
             ptp_modifier_on=ptp_modifier_on or "either",
             date_of_service=date_of_service,
-            default_discipline=fallback,
-            assistant_options=_assistant_options(assistant_two_units, de_minimis),
+            default_discipline=fallback or day.default_discipline,
+            assistant_options=_assistant_options(*day.assistant(assistant_two_units, de_minimis)),
         )
     _show(result, output_format, explain=explain)
 

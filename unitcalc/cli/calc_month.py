@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -23,14 +23,17 @@ from ..core.errors import InvalidServiceError, UnitcalcError
 from ..core.text import count_of, output_width
 from ..core.text import table as text_table
 from ..engine.month_count import MonthLine, MonthOptions, MonthResult, calculate_month
-from .shared import InputError, _said, _wrap_note, input_services
+from .counting import _month
+from .shared import InputError, _said, _wrap_note
+
+if TYPE_CHECKING:
+    from ..core.inputs import MonthRequest
 
 MONTH_SCHEMA_VERSION = 1
 """The ``schema_version`` of ``calc --month --format json``
 (``unitcalc/schemas/calc-month-output.schema.json``)."""
 
 _TOKEN = re.compile(r"^(?P<code>[^=@]+)(?:=(?P<value>[^@]*))?(?:@(?P<date>.*))?$")
-_SERVICE_KEYS = ("code", "minutes", "days_of_data", "date_of_service")
 
 
 def parse_month_service(token: str) -> MonthLine:
@@ -82,48 +85,61 @@ def parse_month_service(token: str) -> MonthLine:
         ) from exc
 
 
-def month_document(name: str, document: dict[str, Any]) -> tuple[str | None, list[MonthLine]]:
-    """The month and the services of a ``calc --input`` document for a month."""
-    unknown = sorted(set(document) - {"month", "services"})
-    if unknown:
-        raise InputError(f"{name}: unknown key {unknown[0]!r}; expected month and services")
-    month = document.get("month")
-    if month is not None and not isinstance(month, str):
-        raise InputError(f'{name}: month must be text such as "2026-03"')
-    lines = input_services(
-        document.get("services") or [],
-        name,
-        _SERVICE_KEYS,
-        lambda entry: MonthLine(
-            entry["code"],
-            entry.get("minutes"),
-            days_of_data=entry.get("days_of_data"),
-            date_of_service=entry.get("date_of_service"),
-        ),
-        needs='"code"',
-    )
-    return month, lines
+def month_document(
+    name: str, document: object, month_text: str | None
+) -> tuple[MonthRequest, list[MonthLine]]:
+    """A month's ``calc --input`` document validated by the API's model (``--month``
+    gives its month when the document does not), and its services as lines."""
+    from ..core.inputs import InputProblem, read_month  # pydantic: only with --input
+
+    if month_text is not None and isinstance(document, dict) and document.get("month") is None:
+        document = {**document, "month": month_text}
+    try:
+        request = read_month(document)
+    except InputProblem as exc:
+        raise InputError(f"{name}: {exc}") from None
+    lines = []
+    for index, service in enumerate(request.services):
+        try:
+            lines.append(
+                MonthLine(
+                    service.code,
+                    service.minutes,  # type: ignore[arg-type]  # MonthLine parses text
+                    days_of_data=service.days_of_data,
+                    date_of_service=service.date_of_service,
+                )
+            )
+        except InvalidServiceError as exc:
+            raise InputError(f"{name}: services[{index}].{exc.field}: {_said(exc)}") from exc
+    return request, lines
 
 
 def calc_month(
     month_text: str | None,
     tokens: Sequence[str],
-    document: tuple[str, dict[str, Any]],
+    document: tuple[str, object | None],
     codes: CodeTable,
-    options: MonthOptions,
+    counting: tuple[str | None, str | None],
     output_format: str,
     explain: bool,
 ) -> None:
     """``calc --month``: the month's services from the command line's ``tokens`` and
-    the ``--input`` document (its name and its JSON), counted and written to standard
-    output."""
+    the ``--input`` document (its name and its JSON), counted by ``--rtm-blocks`` and
+    ``--rtm-set-up`` (``counting``; the document's where they are not given) and written
+    to standard output."""
     lines = [parse_month_service(token) for token in tokens]
-    month, from_file = month_document(*document)
+    rtm_blocks, rtm_set_up = counting
+    month, from_file = month_text, list[MonthLine]()
+    if document[1] is not None:
+        request, from_file = month_document(*document, month_text)
+        month, given = month_text or request.month, request.model_fields_set
+        rtm_blocks = rtm_blocks or (request.rtm_blocks if "rtm_blocks" in given else None)
+        rtm_set_up = rtm_set_up or (request.rtm_set_up if "rtm_set_up" in given else None)
     run_month(
-        month_text or month,
+        month,
         lines + from_file,
         codes=codes,
-        options=options,
+        options=_month(rtm_blocks, rtm_set_up),
         output_format=output_format,
         explain=explain,
     )

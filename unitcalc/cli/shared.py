@@ -11,18 +11,17 @@ import contextlib
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from ..core.errors import ArgumentValue, InvalidServiceError, UnitcalcError, python_spelling
+from ..core.errors import ArgumentValue, UnitcalcError, python_spelling
 from ..core.text import echo, wrap
 from .config import envvar
 
 F = TypeVar("F", bound=Callable[..., Any])
-T = TypeVar("T")
 
 EXIT_INPUT = 2
 
@@ -115,30 +114,3 @@ def _wrap_note(text: str, width: int) -> str:
     marker = re.match(r"- |\d+\. ", body)
     hang = indent + " " * (len(marker.group()) if marker else 2)
     return wrap(body, width, indent=indent, hang=hang)
-
-
-def input_services(
-    entries: Iterable[Any],
-    name: str,
-    keys: Sequence[str],
-    build: Callable[[dict[str, Any]], T],
-    *,
-    needs: str,
-) -> list[T]:
-    """The services of a ``calc --input`` document, each an object of ``keys`` made a
-    line by ``build``: an entry that is no object with "code", an unknown key or a value
-    the line refuses is an input error naming the entry (``needs``: the keys an entry
-    must have, as the message says them)."""
-    lines = []
-    for index, entry in enumerate(entries):
-        where = f"{name}: services[{index}]"
-        if not isinstance(entry, dict) or "code" not in entry:
-            raise InputError(f"{where}: expected an object with {needs}")
-        extra = sorted(set(entry) - set(keys))
-        if extra:
-            raise InputError(f"{where}: unknown key {extra[0]!r}; expected {', '.join(keys)}")
-        try:
-            lines.append(build(entry))
-        except InvalidServiceError as exc:
-            raise InputError(f"{where}.{exc.field}: {_said(exc)}") from exc
-    return lines

@@ -11,10 +11,13 @@ coming out, are the value objects of :mod:`.model` (the assistant modifier's val
 user supplies beside a visit file (MUE tables :mod:`.mue`, fee files, starting amounts)
 are read by one reader (:mod:`.sidefiles`) with the encoding detected as for visit files
 (:mod:`.encodings`); TOML files' errors name their line (:mod:`.tomlfile`), and the
-explanations' wording helpers are :mod:`.text`. The shapes of the audit's JSON and the
-batch's JSON Lines, as the scripts that read them are promised (the HTTP API's audit
-answer and the packaged JSON Schemas), are the pydantic models of :mod:`.shapes`,
-imported by the API, the tests and the schemas' generator only.
+explanations' wording helpers are :mod:`.text`. The shape of each ``to_dict()`` is a
+TypedDict of :mod:`.dicts`, imported by the library for the type checker only. The
+shapes of the audit's JSON and the batch's JSON Lines, as the scripts that read them are
+promised (the HTTP API's audit answer and the packaged JSON Schemas), are the pydantic
+models of :mod:`.shapes`, and the visit a script sends (``calc --input``, the API) the
+model of :mod:`.inputs`: both imported by the API, ``calc --input``, the tests and the
+schemas' generator only.
 
 Every parse that the file engine also does in columns has its two forms side by side in
 its module (:mod:`.values`, :mod:`.disciplines`, :mod:`.windows`). Nothing here counts

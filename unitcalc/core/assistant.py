@@ -24,11 +24,14 @@ import functools
 import itertools
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import attrs
 
 from .model import Note
+
+if TYPE_CHECKING:
+    from . import dicts
 
 SOURCE_STATUTE = "42 USC 1395m(v)"
 
@@ -250,14 +253,28 @@ class AssistantSplit:
     def without_modifier(self) -> int:
         return self.units - self.with_modifier
 
-    def to_dict(self) -> dict[str, Any]:
-        """The ``"assistant"`` entry of ``unitcalc calc --format json``."""
+    def to_dict(self) -> dicts.LineAssistant:
+        """The ``"assistant"`` entry of a line of ``unitcalc calc --format json``."""
         return {
             "with_modifier": self.with_modifier,
             "without_modifier": self.without_modifier,
-            "modifier": self.modifier,
+            "modifier": self._modifier(),
             "therapist_minutes": self.therapist_minutes,
             "assistant_minutes": self.assistant_minutes,
             "paid_percent": self.paid_percent,
             "reasons": list(self.reasons),
         }
+
+    def totals(self) -> dicts.AssistantTotals:
+        """The code's entry of the result's ``"assistant"`` in ``unitcalc calc --format
+        json``."""
+        return {
+            "with_modifier": self.with_modifier,
+            "without_modifier": self.without_modifier,
+            "modifier": self._modifier(),
+            "paid_percent": self.paid_percent,
+        }
+
+    def _modifier(self) -> dicts.AssistantModifier | None:
+        # The discipline table's CQ and CO (data/disciplines.toml), or None before 2020.
+        return cast("dicts.AssistantModifier | None", self.modifier)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import attrs
 
@@ -28,6 +28,9 @@ from .errors import InvalidServiceError
 from .frozen import frozen
 from .months import MonthCounting
 from .text import echo
+
+if TYPE_CHECKING:
+    from . import dicts
 
 Kind = Literal["timed", "untimed", "monthly", "deleted", "unlisted"]
 KINDS: tuple[Kind, ...] = ("timed", "untimed", "monthly", "deleted", "unlisted")
@@ -180,7 +183,7 @@ class CodeInfo:
             return f"from {start}"
         return f"to {end}" if end else ""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dicts.Code:
         """The entry as ``unitcalc codes --format json`` and ``GET /api/codes`` show it."""
         return {
             "code": self.code,

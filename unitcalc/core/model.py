@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import attrs
 
@@ -20,6 +20,7 @@ from .frozen import frozen, frozen_each
 from .values import parse_minutes
 
 if TYPE_CHECKING:
+    from . import dicts
     from .assistant import AssistantSplit
 
 NoteKind = Literal[
@@ -79,7 +80,7 @@ class Note:
         """True when the note concerns ``code``: it names it, or names no code."""
         return not self.codes or code in self.codes
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dicts.Note:
         return {"kind": self.kind, "codes": list(self.codes), "text": self.text}
 
 
@@ -162,8 +163,8 @@ class LineResult:
     assistant: AssistantSplit | None = None
     """Which of the units take CQ or CO, when assistant minutes were given."""
 
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    def to_dict(self) -> dicts.Line:
+        out: dicts.Line = {
             "code": self.code,
             "label": self.label,
             "minutes": self.minutes,
@@ -187,7 +188,7 @@ class TieGroup:
     leftover_minutes: int
     chosen: tuple[str, ...]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dicts.TieGroup:
         return {
             "discipline": self.discipline,
             "codes": list(self.codes),
@@ -205,7 +206,7 @@ class Tie:
     groups: tuple[TieGroup, ...]
     allocations: int
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dicts.Tie:
         return {"groups": [g.to_dict() for g in self.groups], "allocations": self.allocations}
 
 
@@ -241,9 +242,9 @@ class Result:
     split in two discipline pools is keyed ``CODE-PT`` and ``CODE-OT``)."""
     date_of_service: datetime.date | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dicts.Result:
         """The JSON shape of ``unitcalc calc --format json``."""
-        return {
+        out: dicts.Result = {
             "rule": self.rule,
             "total_timed_minutes": self.total_timed_minutes,
             "total_untimed_minutes": self.total_untimed_minutes,
@@ -258,22 +259,9 @@ class Result:
             "payer": self.payer,
             "removed": dict(self.removed),
             "edits": list(self.edits),
-            **(
-                {
-                    "assistant": {
-                        key: {
-                            "with_modifier": split.with_modifier,
-                            "without_modifier": split.without_modifier,
-                            "modifier": split.modifier,
-                            "paid_percent": split.paid_percent,
-                        }
-                        for key, split in self.assistant.items()
-                    },
-                    "date_of_service": self.date_of_service.isoformat()
-                    if self.date_of_service
-                    else None,
-                }
-                if self.assistant
-                else {}
-            ),
         }
+        if self.assistant:
+            out["assistant"] = {key: split.totals() for key, split in self.assistant.items()}
+            day = self.date_of_service
+            out["date_of_service"] = day.isoformat() if day else None
+        return out

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import attrs
 
@@ -31,6 +31,8 @@ from .errors import InvalidServiceError
 
 if TYPE_CHECKING:
     import polars as pl
+
+    from . import dicts
 
 MonthRole = Literal["set-up", "device", "management"]
 MONTH_ROLES: tuple[MonthRole, ...] = ("set-up", "device", "management")
@@ -57,7 +59,7 @@ class MonthCounting:
     period_days: int | None = None
     """Device supply codes: the period's length in days (one unit per period)."""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dicts.MonthCounting:
         return {
             "role": self.role,
             "minutes": self.minutes,

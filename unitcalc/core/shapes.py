@@ -1,16 +1,17 @@
 """The shapes scripts read: ``unitcalc audit --format json`` and each record of ``unitcalc
 batch --format jsonl``, as pydantic models, one definition for three uses.
 
-The HTTP API answers ``POST /api/audit`` with :class:`Finding` and :class:`AuditCounts`
-(:mod:`unitcalc.web.responses`); the JSON Schemas shipped in ``unitcalc/schemas/``
-(``audit-output.schema.json``, ``batch-record.schema.json``) are generated from
-:class:`AuditDocument` and :class:`BatchRecord` by :func:`write_schemas` (``python -m
-unitcalc.core.shapes``), and a test holds the shipped files equal to what the models
-give, and the commands' output valid under them. The models sit in the core, which
-imports nothing of pydantic's elsewhere, so that the API takes them without importing the
-file engine. pydantic comes with the ``web`` extra: this module is imported by the API,
-the tests and the generator only, never on a command's way, so the commands neither need
-pydantic nor start slower. The writers (:mod:`unitcalc.files.write_audit`,
+A finding and the counts are the TypedDicts the library's ``to_dict()`` returns
+(:mod:`.dicts`), which pydantic validates as they are; the documents around them are
+pydantic models. The HTTP API answers ``POST /api/audit`` with :class:`Finding` and
+:class:`AuditCounts` (:mod:`unitcalc.web.responses`); the JSON Schemas shipped in
+``unitcalc/schemas/`` (``audit-output.schema.json``, ``batch-record.schema.json``) are
+generated from :class:`AuditDocument` and :class:`BatchRecord` by :func:`write_schemas`
+(``python -m unitcalc.core.shapes``), and a test holds the shipped files equal to what the
+models give, and the commands' output valid under them. The models sit in the core, so
+that the API takes them without importing the file engine. This module is imported by
+the API, the tests and the generator only, never on a command's way, so the commands do
+not start slower for pydantic. The writers (:mod:`unitcalc.files.write_audit`,
 :mod:`unitcalc.files.write_batch`) hold the same ``schema_version``.
 """
 
@@ -22,6 +23,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 
+# The finding's shapes are the library's (one definition), named here for the documents.
+from .dicts import PYDANTIC_CONFIG
+from .dicts import AuditCounts as AuditCounts
+from .dicts import FileFinding as FileFinding
+from .dicts import Finding as Finding
+
 SCHEMAS = Path(__file__).parents[1] / "schemas"
 """The folder of the packaged JSON Schemas."""
 
@@ -32,48 +39,25 @@ class Shape(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-Status = Literal["ok", "over", "under", "misallocated", "invalid"]
+def inherit_descriptions(shape: type, *bases: type) -> None:
+    """Give the TypedDict ``shape`` the descriptions of the keys it inherits from
+    ``bases``: pydantic reads a key's docstring from the class that declares it only."""
+    described: dict[str, str] = {}
+    for base in bases:
+        for name, field in TypeAdapter(base).json_schema()["properties"].items():
+            if "description" in field:
+                described[name] = field["description"]
+
+    def describe(schema: dict[str, Any]) -> None:
+        for name, field in schema.get("properties", {}).items():
+            if name in described:
+                field.setdefault("description", described[name])
+
+    config = {**PYDANTIC_CONFIG, "json_schema_extra": describe}
+    setattr(shape, "__pydantic_config__", config)  # noqa: B010
 
 
-class Finding(Shape):
-    """The audit of one group: ``Finding.to_dict()``."""
-
-    group: str
-    status: Status
-    rule: str | None
-    billed: dict[str, int]
-    allowed: dict[str, int]
-    difference: int = Field(description="billed minus allowed units, in total")
-    message: str
-    lines: list[int]
-    explanation: list[str]
-    errors: list[str]
-    edits: list[str]
-    warnings: list[str]
-
-
-class AuditCounts(Shape):
-    """Status to number of groups."""
-
-    ok: int
-    over: int
-    under: int
-    misallocated: int
-    invalid: int
-
-
-class FileFinding(Finding):
-    """A finding as ``unitcalc audit --format json`` writes it: with the group's key,
-    providers and payer, and its dollars with ``--fees``."""
-
-    key: dict[str, Any] = Field(description="the grouping columns and their values")
-    provider: str = Field(description="the providers named on the group's rows, joined with '; '")
-    payer: str = Field(description="the group's payer profile, or empty")
-    billed_amount: float | None = Field(default=None, description="with --fees: dollars billed")
-    allowed_amount: float | None = Field(default=None, description="with --fees: dollars allowed")
-    amount_difference: float | None = Field(
-        default=None, description="with --fees: billed minus allowed dollars"
-    )
+inherit_descriptions(FileFinding, Finding)
 
 
 class ProviderRow(Shape):

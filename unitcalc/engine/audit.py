@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import attrs
 
@@ -48,6 +48,9 @@ from .pools import Services
 from .ptp import ClaimLine, ModifierPlacement
 from .settings import DEFAULT_MAX_ALTERNATIVES, Pooling
 from .wording import LineKey, by_code, message
+
+if TYPE_CHECKING:
+    from ..core import dicts
 
 __all__ = ["STATUSES", "Finding", "LineKey", "Status", "audit", "check"]
 
@@ -95,10 +98,14 @@ class Finding:
         """Needs a look: not ok, or an edit tripped."""
         return self.status != "ok" or bool(self.edits)
 
-    def to_dict(self, *, whole: bool = False) -> dict[str, Any]:
+    @overload
+    def to_dict(self, *, whole: Literal[False] = False) -> dicts.Finding: ...
+    @overload
+    def to_dict(self, *, whole: Literal[True]) -> dict[str, Any]: ...
+    def to_dict(self, *, whole: bool = False) -> dicts.Finding | dict[str, Any]:
         """The finding as the audit's JSON shows it; ``whole``: its warnings as whole
         notes (kind, codes, text), so that :meth:`from_dict` rebuilds it."""
-        return {
+        out: dicts.Finding = {
             "group": self.group,
             "status": self.status,
             "rule": self.rule,
@@ -110,17 +117,15 @@ class Finding:
             "explanation": list(self.explanation),
             "errors": list(self.errors),
             "edits": list(self.edits),
-            "warnings": [note.to_dict() if whole else note.text for note in self.warnings],
-            **(
-                {
-                    "billed_amount": _money(self.billed_amount),
-                    "allowed_amount": _money(self.allowed_amount),
-                    "amount_difference": _money(self.amount_difference),
-                }
-                if self.billed_amount is not None
-                else {}
-            ),
+            "warnings": [note.text for note in self.warnings],
         }
+        if self.billed_amount is not None:
+            out["billed_amount"] = _money(self.billed_amount)
+            out["allowed_amount"] = _money(self.allowed_amount)
+            out["amount_difference"] = _money(self.amount_difference)
+        if whole:  # the same keys in the same order, the warnings whole
+            return {**out, "warnings": [note.to_dict() for note in self.warnings]}
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Finding:

@@ -25,14 +25,15 @@ References:
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+from ..core.dicts import Status as Status  # where it is defined: with the finding's shape
 
 if TYPE_CHECKING:
     import polars as pl
 
     from ..rules import PoolAllocation
 
-Status = Literal["ok", "over", "under", "misallocated", "invalid"]
 STATUSES: tuple[Status, ...] = ("ok", "over", "under", "misallocated", "invalid")
 """Every status a finding can have; ``invalid``: the group could not be evaluated."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -25,6 +25,9 @@ from .audit import Finding
 from .compliance import status
 from .monthly import Counted, MonthOptions
 from .wording import LineKey, shown
+
+if TYPE_CHECKING:
+    from ..core import dicts
 
 RULE = "month"
 """The ``rule`` of a month's finding: counted by the month, under no day's rule."""
@@ -56,7 +59,7 @@ class MonthLineResult:
     """A device supply line not counted: the day of the supply counted before it whose
     30-day period holds it."""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dicts.MonthLine:
         return {
             "code": self.code,
             "label": self.label,
@@ -84,7 +87,7 @@ class MonthResult:
     warnings: tuple[Note, ...]
     history: MonthHistory = attrs.field(factory=MonthHistory, eq=False)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dicts.MonthResult:
         """The JSON shape of ``unitcalc calc --month`` and ``POST /api/month``."""
         return {
             "month": self.month,

@@ -23,6 +23,8 @@ from .texts import finding_text_column
 if TYPE_CHECKING:
     import polars as pl
 
+    from ..core import dicts
+
 Rendering = Literal["json", "csv", "spool", "text"]
 """How findings are written as text: a JSON object of the audit's ``findings``, a row of
 its CSV output (spreadsheet-safe), a row of the CSV it spools for Parquet (as is), a
@@ -42,10 +44,12 @@ def finding_json(
 ) -> str:
     """One finding of the audit's JSON ``findings``: its fields, the group's key (by
     column), its providers and payer."""
-    data = finding.to_dict()
-    data["key"] = dict(key)
-    data["provider"] = "; ".join(providers)
-    data["payer"] = payer
+    data: dicts.FileFinding = {
+        **finding.to_dict(),
+        "key": dict(key),
+        "provider": "; ".join(providers),
+        "payer": payer,
+    }
     return json.dumps(data)
 
 

@@ -23,6 +23,8 @@ from ..core.text import count_of
 if TYPE_CHECKING:
     import polars as pl
 
+    from ..core import dicts
+
 Count = TypeVar("Count", int, "pl.Expr")
 """Minutes or units: a number, or a polars expression of them (the columnar forms)."""
 
@@ -246,7 +248,7 @@ class Rule(abc.ABC):
     pools_minutes: ClassVar[bool]
     """True when the rule adds up a pool's minutes before counting (CMS)."""
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self) -> dicts.Rule:
         """The rule as ``unitcalc rules --format json`` and ``GET /api/rules`` show it."""
         return {
             "name": self.name,

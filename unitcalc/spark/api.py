@@ -261,7 +261,7 @@ def audit_path(
         partitions=partitions or default_partitions(frame, lines),
         display=path,
     )
-    summary = result.summary()  # the checks run and skipped said, as locally
+    summary = result.summary()
     summary.blank_lines = blank
     if input_format == "csv":
         summary.encoding = settled.encoding

@@ -33,8 +33,7 @@ class Counted:
 
     def summary(self) -> Summary:
         """The whole input's summary (runs the job the first time): the partitions'
-        summaries added up, then what the checks chosen (``Options.checks``) leave out
-        of the whole, as the local engine's run does at its end."""
+        summaries added up."""
         if self._summary is None:
             from pyspark.sql import functions as F
 
@@ -43,6 +42,7 @@ class Counted:
             total = Summary(layout=layout)
             for (text,) in texts:
                 total += Summary.from_dict(json.loads(text), layout=layout)
+            # The checks run and skipped, as the local engine says them of the whole run.
             self._summary = chosen_summary(total, self.plan.options)
         return self._summary
 

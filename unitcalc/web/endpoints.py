@@ -26,6 +26,7 @@ import attrs
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
+from ..core import dicts
 from ..core.assistant import AssistantOptions
 from ..core.codeinfo import KINDS
 from ..core.codes import CodeTable
@@ -92,7 +93,6 @@ def add_endpoints(app: FastAPI) -> None:
         methods=["POST"],
         summary="Units for one patient's day",
         response_model=responses.CalculateResponse,
-        response_model_exclude_unset=True,
         responses=ERRORS,
     )
     app.add_api_route(
@@ -141,7 +141,7 @@ def add_endpoints(app: FastAPI) -> None:
     app.add_api_route("/", page, methods=["GET"], include_in_schema=False)
 
 
-async def calculate_endpoint(request: Request, body: CalculateRequest) -> dict[str, Any]:
+async def calculate_endpoint(request: Request, body: CalculateRequest) -> dicts.Result:
     """The same input and output as ``unitcalc calc --format json``."""
     data = server_data(request)
     rule, payer = data.rule_and_payer(body.rule, body.payer)
@@ -168,7 +168,7 @@ async def calculate_endpoint(request: Request, body: CalculateRequest) -> dict[s
     return result.to_dict()
 
 
-async def month_endpoint(request: Request, body: MonthRequest) -> dict[str, Any]:
+async def month_endpoint(request: Request, body: MonthRequest) -> dicts.MonthResult:
     """The same input and output as ``unitcalc calc --month --format json``."""
     data = server_data(request)
     lines = [parse_month_line(service, f"services[{i}]") for i, service in enumerate(body.services)]
@@ -188,7 +188,7 @@ async def audit_endpoint(request: Request, body: AuditRequest) -> dict[str, Any]
     data = server_data(request)
     rule, payer = data.rule_and_payer(body.rule, body.payer)
     findings = []
-    counts = dict.fromkeys(("ok", "over", "under", "misallocated", "invalid"), 0)
+    counts: dicts.AuditCounts = {"ok": 0, "over": 0, "under": 0, "misallocated": 0, "invalid": 0}
     options = MonthOptions(further_blocks=body.rtm_blocks, set_up=body.rtm_set_up)
     for g, group in enumerate(body.groups):
         where = f"groups[{g}]"
@@ -257,7 +257,7 @@ def _month_finding(
 async def codes_endpoint(
     request: Request,
     kind: Literal["timed", "untimed", "monthly", "deleted", "unlisted", "all"] = "all",
-) -> list[dict[str, Any]]:
+) -> list[dicts.Code]:
     wanted = KINDS if kind == "all" else (kind,)
     table = server_data(request).codes
     return [
@@ -265,11 +265,11 @@ async def codes_endpoint(
     ]
 
 
-async def rules_endpoint() -> list[dict[str, Any]]:
+async def rules_endpoint() -> list[dicts.Rule]:
     return [rule.to_dict() for rule in RULES.values()]
 
 
-async def payers_endpoint(request: Request) -> list[dict[str, Any]]:
+async def payers_endpoint(request: Request) -> list[dicts.Payer]:
     return [
         {"name": p.name, "label": p.label, "rule": p.rule, "source": p.source}
         for p in server_data(request).profiles.values()

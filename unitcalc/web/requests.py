@@ -1,11 +1,13 @@
 """What the API's requests may hold, and how their fields become the library's values.
 
 The pydantic models give the OpenAPI document its request schemas and refuse what is
-not even the right type (a boolean for minutes, an unknown key, a list too long); the
-field checks below then turn each value into the library's own (a rule's name, a payer
-profile, a date, a :class:`~unitcalc.core.model.ServiceLine`, whole billed units), and
-each refusal, the library's included, is a :class:`~unitcalc.web.errors.Problem` naming
-the request's field, such as ``services[0].minutes``.
+not even the right type (a boolean for minutes, an unknown key, a list too long); a
+day's visit is :class:`~unitcalc.core.inputs.CalculateRequest`, the one model that
+``unitcalc calc --input`` reads its JSON with too. The field checks below then turn each
+value into the library's own (a rule's name, a payer profile, a date, a
+:class:`~unitcalc.core.model.ServiceLine`, whole billed units), and each refusal, the
+library's included, is a :class:`~unitcalc.web.errors.Problem` naming the request's
+field, such as ``services[0].minutes``.
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ import datetime
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
 from ..core.disciplines import normalize_discipline
 from ..core.errors import ArgumentValue, UnitcalcError, UnknownCodeError, python_spelling
+from ..core.inputs import CalculateRequest as CalculateRequest
+from ..core.inputs import Minutes, MonthBlocks, MonthService, Service, SetUpScope
+from ..core.inputs import MonthRequest as MonthRequest
 from ..core.model import ServiceLine
 from ..core.values import parse_date_of_service, parse_units
 from ..engine.month_count import MonthLine
@@ -28,71 +33,6 @@ from .errors import Problem, refuse_long_number
 
 MAX_GROUPS = 500
 """Most groups one audit request may carry; files go through `unitcalc audit`."""
-
-# Strict: JSON true is not 1 minute, as the library refuses booleans too.
-Minutes = StrictInt | StrictFloat | StrictStr | None
-
-CODE_SHAPE = r"^\s*(?:[0-9]{4}[0-9A-Za-z]|[A-Za-z][0-9]{4})\s*$"
-"""A code as the library reads it (:func:`unitcalc.core.codeinfo.normalize_code`): five
-digits (97110), four digits and a letter (0552T), or a letter and four digits (G0283),
-any letter case, white space around it dropped. Stated in the OpenAPI document; a code
-of another shape is refused by the library with its own message."""
-
-
-def code_field(example: str) -> Any:
-    """A service's ``code``: its shape stated, its refusal left to the library."""
-    return Field(
-        max_length=20,
-        examples=[example],
-        description="A CPT or HCPCS code: 97110, 0552T or G0283 (letter case and white "
-        "space around it do not matter).",
-        json_schema_extra={"pattern": CODE_SHAPE},
-    )
-
-
-class Service(BaseModel):
-    """One documented service."""
-
-    model_config = ConfigDict(extra="forbid")
-    code: str = code_field("97110")
-    minutes: Minutes = Field(default=None, examples=[33])
-    discipline: str | None = Field(default=None, max_length=10, examples=["PT"])
-    assistant_minutes: Minutes = Field(
-        default=None,
-        examples=[23],
-        description="Minutes a PT or OT assistant furnished on their own; `minutes` are "
-        "then the therapist's and the code's minutes are the sum.",
-    )
-
-
-class CalculateRequest(BaseModel):
-    """The services of one patient's day, as ``unitcalc calc --input`` reads them."""
-
-    model_config = ConfigDict(extra="forbid")
-    rule: str | None = Field(default=None, max_length=40, examples=["cms"])
-    payer: str | None = Field(default=None, max_length=100)
-    pool_by: Literal["discipline", "day"] | None = None
-    prefer: list[str] = Field(default_factory=list, max_length=50)
-    date_of_service: str | None = Field(
-        default=None,
-        max_length=10,
-        examples=["2026-11-02"],
-        description="YYYY-MM-DD: codes are checked against the code set in force that day, "
-        "and it dates the assistant modifier rules (CQ/CO); default: today",
-    )
-    default_discipline: str | None = Field(
-        default=None,
-        max_length=10,
-        description="Discipline of every service that names none (without it, such "
-        "services join the day's only named discipline; two or more named is an error)",
-    )
-    services: list[Service] = Field(max_length=200)
-    assistant_two_units: StrictBool = Field(
-        default=True,
-        description="Two units left, therapist and assistant 9-14 min each: one unit "
-        "with CQ/CO and one without (the proposed rule's text; unconfirmed).",
-    )
-    de_minimis: Literal["more-than", "at-least"] = "more-than"
 
 
 class BilledService(Service):
@@ -123,10 +63,6 @@ class AuditGroup(BaseModel):
     services: list[BilledService] = Field(max_length=200)
 
 
-MonthBlocks = Literal["full", "midpoint"]
-SetUpScope = Literal["month", "patient"]
-
-
 class AuditRequest(BaseModel):
     """Groups (patient days, or patients' months of remote therapeutic monitoring) with
     the units billed on each service."""
@@ -138,45 +74,6 @@ class AuditRequest(BaseModel):
     rtm_blocks: MonthBlocks = "full"
     rtm_set_up: SetUpScope = "month"
     groups: list[AuditGroup] = Field(max_length=MAX_GROUPS)
-
-
-class MonthService(BaseModel):
-    """One line of a month of remote therapeutic monitoring."""
-
-    model_config = ConfigDict(extra="forbid")
-    code: str = code_field("98980")
-    minutes: Minutes = Field(
-        default=None, examples=[25], description="management minutes (98979, 98980, 98981)"
-    )
-    days_of_data: Minutes = Field(
-        default=None,
-        examples=[20],
-        description="a device supply's days of data in its 30-day period",
-    )
-    date_of_service: str | None = Field(
-        default=None,
-        max_length=10,
-        examples=["2026-03-09"],
-        description="YYYY-MM-DD within the month (default: the month's first day)",
-    )
-
-
-class MonthRequest(BaseModel):
-    """One patient's month of remote therapeutic monitoring, as ``unitcalc calc --month
-    --input`` reads it."""
-
-    model_config = ConfigDict(extra="forbid")
-    month: str = Field(max_length=7, examples=["2026-03"])
-    services: list[MonthService] = Field(max_length=200)
-    rtm_blocks: MonthBlocks = Field(
-        default="full",
-        description="98981 per full 20 minutes, or once more than half of a block has "
-        "passed (the midpoint reading, UNCONFIRMED)",
-    )
-    rtm_set_up: SetUpScope = Field(
-        default="month",
-        description="98975 counted once a month, or once for the patient (UNCONFIRMED)",
-    )
 
 
 def parse_month_line(service: MonthService | BilledService, where: str) -> MonthLine:
