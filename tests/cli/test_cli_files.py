@@ -216,6 +216,30 @@ class TestBatch:
         rows = list(csv.DictReader(io.StringIO(run("batch", str(path)).stdout)))
         assert [(r["code"], r["minutes"], r["units"]) for r in rows] == [("97110", "20", "1")]
 
+    @pytest.mark.parametrize("output_format", ["csv", "jsonl", "parquet"])
+    def test_per_row_keeps_the_input_order_of_a_scattered_group(
+        self, tmp_path: Path, output_format: str
+    ) -> None:
+        # P1's day (lines 2 and 4) around P2's (line 3): each row comes out in its place.
+        path, out = tmp_path / "v.csv", tmp_path / f"out.{output_format}"
+        path.write_text(
+            "patient_id,date_of_service,code,minutes\n"
+            "P1,2026-01-05,97110,30\nP2,2026-01-05,97110,20\nP1,2026-01-05,97140,10\n"
+        )
+        result = run("batch", str(path), "--per-row", "--format", output_format,
+                     "--output", str(out))  # fmt: skip
+        assert result.exit_code == 0, result.output
+        if output_format == "csv":
+            rows = list(csv.DictReader(io.StringIO(out.read_text())))
+        elif output_format == "jsonl":
+            rows = [json.loads(line) for line in out.read_text().splitlines()]
+        else:
+            import polars as pl
+
+            rows = pl.read_parquet(out).to_dicts()
+        got = [(r["patient_id"], r["code"], str(r["units"])) for r in rows]
+        assert got == [("P1", "97110", "2"), ("P2", "97110", "1"), ("P1", "97140", "1")]
+
     def test_input_column_named_units_is_not_overwritten(self, tmp_path: Path) -> None:
         path = tmp_path / "v.csv"
         path.write_text("visit_id,code,minutes,units\nV1,97110,33,9\n")

@@ -232,8 +232,19 @@ def json_lines(draw: st.DrawFn) -> tuple[str, list[str]]:
     return "\n".join(lines) + "\n", lines
 
 
+SCATTERED = (
+    '{"patient_id": "P1", "code": "P1", "date_of_service": "2026-01-05"}\n'
+    '{"patient_id": "P1", "date_of_service": "P1", "code": "P1"}\n'
+    '{"patient_id": "P1", "date_of_service": "P1", "code": "P1"}\n'
+    '{"patient_id": "P1", "code": "P1", "date_of_service": "2026-01-05"}\n'
+)
+"""A group's rows (lines 1 and 4) around another's: found by this sweep, when the rows
+came out a group at a time."""
+
+
 @SWEEP
 @given(json_lines())
+@example(made=(SCATTERED, SCATTERED.splitlines()))
 def test_json_lines_records_come_out_as_they_went_in(
     tmp_path_factory: Any, made: tuple[str, list[str]]
 ) -> None:

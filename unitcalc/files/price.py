@@ -419,6 +419,8 @@ class Pricer:
         # --kx-start wins over the kx_prior_* columns
         if self.kx_check:
             kx, notes = self.kx.accrue(self.starting, self.data, first_day=self.first_day)
+            if summary.checks is not None:
+                summary.checks["kx"] = "ran"  # priced: followed, whoever handed the groups on
         else:  # not chosen (--checks): the threshold is not followed
             kx, notes = not_followed(), []
         if self.national_only:

@@ -12,6 +12,7 @@ the input has those too (an output fed back in), the names take a number
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -113,7 +114,9 @@ class BatchWriter:
         columns are."""
         self.other_fields = OTHER_FIELDS
         """The column holding a JSON Lines record's keys the header lacks, as JSON."""
-        self._csv = CsvRows(self.spool.file)
+        self._row_text = io.StringIO(newline="")
+        """A CSV row as text, before it goes to the spool."""
+        self._csv = CsvRows(self._row_text)
 
     def reset(self) -> None:
         self.spool.reset()
@@ -149,23 +152,37 @@ class BatchWriter:
     def consume(self, group: Group) -> None:
         if self.columns is None:
             self.columns = self._header(group.layout)
-        for row in self._rows(group):
-            self._write(row)
+        if not self.per_row:
+            for row in self._rows(group):
+                self._write(row)
+            return
+        # An input row each, in the group's order: the spool puts them in the order of
+        # the input's lines (a scattered group's rows are not together in the file).
+        lines = [row.record.line for row in group.rows]
+        for line, row in zip(lines, self._rows(group), strict=True):
+            self._write(row, line)
 
-    def _write(self, row: dict[str, Any]) -> None:
+    def _write(self, row: dict[str, Any], line: int | None = None) -> None:
         assert self.columns is not None
         if self.format == "jsonl":
             # JSON keeps every key, nested values as they were.
             record = {self.version_name: BATCH_SCHEMA_VERSION, **row}
-            self.spool.file.write(json.dumps(record, default=str) + "\n")
-            return
-        known = set(self.columns)
-        other = {k: v for k, v in row.items() if k not in known}
-        if other:
-            row = {k: v for k, v in row.items() if k in known}
-            row[self.other_fields] = json.dumps(other, default=str)
-        cells = [_cell(row.get(column)) for column in self.columns]
-        self._csv.writerow(safe_row(cells) if self.format == "csv" else cells)
+            text = json.dumps(record, default=str) + "\n"
+        else:
+            known = set(self.columns)
+            other = {k: v for k, v in row.items() if k not in known}
+            if other:
+                row = {k: v for k, v in row.items() if k in known}
+                row[self.other_fields] = json.dumps(other, default=str)
+            cells = [_cell(row.get(column)) for column in self.columns]
+            self._csv.writerow(safe_row(cells) if self.format == "csv" else cells)
+            text = self._row_text.getvalue()
+            self._row_text.seek(0)
+            self._row_text.truncate()
+        if line is None:
+            self.spool.file.write(text)
+        else:
+            self.spool.write_row(text, line)
 
     def _computed(
         self, units: int | None, tie: str, status: str, message: str, edits: str = ""
