@@ -349,8 +349,6 @@ def _run_on(
     """The audit run here, or on Spark (``--engine spark``, which its manifest records
     with the master URL)."""
     if engine == "spark":
-        if options.checks is not None:
-            raise click.UsageError("--checks is not available with --engine spark yet")
         return _run_spark(
             file,
             options,

@@ -6,15 +6,17 @@ in this order: :mod:`.session` starts Spark once pyspark, pyarrow, pandas and Ja
 at hand; :mod:`.lines` reads a Parquet or CSV file or folder and numbers each row with
 the line number the local engine gives it, before anything is repartitioned;
 :mod:`.api` settles the file engine's options and the file's columns on the driver;
-:mod:`.partitions` hashes the rows by patient (the first column of the group key,
-stripped), so that each partition holds every row of its patients and so every
-patient-day whole, whatever the date format, and counts each partition through Arrow
-(``mapInArrow``) with the file engine (:func:`unitcalc.files.evaluate.run_frame`, the
-polars engine of ``unitcalc audit``), whose writers write its rows; :mod:`.results`
+:mod:`.partitions` hashes the rows by patient (the group key's patient column, else its
+first column, stripped), so that each partition holds every row of its patients and so
+every patient-day whole, whatever the date format, and counts each partition through
+Arrow (``mapInArrow``) with the file engine (:func:`unitcalc.files.evaluate.run_frame`,
+the polars engine of ``unitcalc audit``), whose writers write its rows; :mod:`.results`
 gathers the findings or rows as a DataFrame and adds up the partitions' summaries into
 the file's: rows read, rows that could not be used, groups by status, edits, providers'
-minutes and units, date formats, and whether some group's rows were scattered (a group
-is whole in one partition, so this is decided as the local engine decides it).
+minutes and units (and by day, and their patients' spans: a provider's patterns are
+decided from the whole), date formats, and whether some group's rows were scattered (a
+group is whole in one partition, so this is decided as the local engine decides it);
+what the checks chosen (``--checks``) leave out is left out of the whole.
 
 Line numbers are those the local engine gives the same file: :func:`read` numbers each
 row by its place in the file (Parquet from 1, CSV from 2, the header being line 1)

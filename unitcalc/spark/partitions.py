@@ -2,11 +2,11 @@
 engine (:func:`unitcalc.files.evaluate.run_frame`, the polars engine of ``unitcalc
 audit``) through Arrow (``mapInArrow``): no second implementation of the rules.
 
-A partition holds every row of its patients, so every patient-day is whole in it,
-whatever the date format. Each partition returns the rows the file command's writer
-gives (with each finding whole, for the outputs that need all of it), then one row of
-its summary (:meth:`unitcalc.files.Summary.to_dict` with ``whole``), which the driver
-adds up.
+A partition holds every row of its patients (:func:`hashed_column`), so every
+patient-day is whole in it, whatever the date format. Each partition returns the rows
+the file command's writer gives (with each finding whole, for the outputs that need all
+of it), then one row of its summary (:meth:`unitcalc.files.Summary.to_dict` with
+``whole``), which the driver adds up.
 """
 
 from __future__ import annotations
@@ -119,6 +119,26 @@ def count_part(plan: Plan, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.Rec
     yield pa.RecordBatch.from_pylist([{SUMMARY: whole}], schema=target)
 
 
+def hashed_column(layout: Layout) -> str | None:
+    """The column the lines are hashed by: the group key's patient (``patient_id``),
+    wherever it stands in the key, else the key's first column (None without a key).
+    Every row of a group shares its patient, so a group is whole in a partition either
+    way; hashing by the patient also keeps whole what is decided per patient across
+    groups (episodes of care, patterns, remote monitoring months) when the key begins
+    with another column (``--group-by date_of_service,patient_id``).
+
+    >>> from unitcalc.files.options import Options
+    >>> columns = ("date_of_service", "patient_id", "code", "minutes", "billed_units")
+    >>> given = Options(group_by=("date_of_service", "patient_id"))
+    >>> hashed_column(Layout.of(columns, given, display="visits.csv", open_ended=False))
+    'patient_id'
+    """
+    roles = layout.key_roles
+    if "patient_id" in roles:
+        return layout.key_columns[roles.index("patient_id")]
+    return layout.key_columns[0] if layout.key_columns else None
+
+
 def default_partitions(frame: DataFrame, lines: int | None = None) -> int:
     """How many partitions the lines are hashed into: one for each
     :data:`LINES_PER_PARTITION` lines (``lines``, else counted: one quick pass over the
@@ -146,9 +166,9 @@ def counted(frame: DataFrame, plan: Plan, partitions: int | None) -> DataFrame:
     frame = frame.select(
         *(F.col(f"`{name}`") for name in names), F.col(LINE_COLUMN).cast("long"), *errors
     )
-    keys = plan.layout.key_columns
-    if keys:
-        patient = F.regexp_replace(F.col(f"`{keys[0]}`").cast("string"), _STRIP, "")
+    hashed = hashed_column(plan.layout)
+    if hashed is not None:
+        patient = F.regexp_replace(F.col(f"`{hashed}`").cast("string"), _STRIP, "")
         frame = frame.repartition(count, patient)
     else:
         frame = frame.repartition(count)
