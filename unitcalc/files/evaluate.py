@@ -217,7 +217,7 @@ class Group:
             assert row.billed is not None
             key = (row.service.code, self.pool_of(row))
             billed[key] = billed.get(key, 0) + row.billed
-            claim_lines.append(self._claim_line(row))
+            claim_lines.append(claim_line(row, self.layout, row.billed or 0))
         date = parse_date_of_service(_date_of(self.key, self.layout))
         finding = check(
             self.evaluation,
@@ -236,20 +236,6 @@ class Group:
         if edits:
             finding = attrs.evolve(finding, edits=(*finding.edits, *edits))
         return finding
-
-    def _claim_line(self, row: Row) -> ClaimLine:
-        """A row as a claim line: its code, discipline, units, modifiers and provider."""
-        assert row.service is not None
-        known, values = self.layout.known, row.record.values
-        modifiers = values.get(known["modifiers"]) if "modifiers" in known else None
-        provider = values.get(known["provider"]) if "provider" in known else None
-        return ClaimLine(
-            row.service.code,
-            row.service.discipline,
-            row.billed or 0,
-            modifiers_text(modifiers),
-            str(provider or ""),
-        )
 
     def _modifier_edits(self) -> tuple[str, ...]:
         """The assistant modifiers billed (a ``modifiers`` or ``cq_units`` column) against
@@ -334,20 +320,11 @@ def _as_claimed(
     is one provider's), a code billed when it counts units, as the audit reads its
     rows' billed units."""
     result = evaluation.result
-    units = result.units
-    known, claimed = layout.known, []
-    for row in rows:
-        assert row.service is not None
-        values = row.record.values
-        claimed.append(
-            ClaimLine(
-                row.service.code,
-                row.service.discipline,
-                units.get(row.service.code, 0),
-                modifiers_text(values.get(known["modifiers"]) if "modifiers" in known else None),
-                str(values.get(known["provider"]) or "") if "provider" in known else "",
-            )
-        )
+    claimed = [
+        claim_line(row, layout, result.units.get(row.service.code, 0))
+        for row in rows
+        if row.service is not None
+    ]
     notes = tuple(
         check_edits(
             result.lines,
@@ -364,6 +341,21 @@ def _as_claimed(
         result, warnings=(*warnings, *notes), edits=tuple(note.text for note in notes)
     )
     return attrs.evolve(evaluation, result=result)
+
+
+def claim_line(row: Row, layout: Layout, units: int) -> ClaimLine:
+    """A row as a claim line of ``units``: its code, discipline, modifiers and provider."""
+    assert row.service is not None
+    known, values = layout.known, row.record.values
+    modifiers = values.get(known["modifiers"]) if "modifiers" in known else None
+    provider = values.get(known["provider"]) if "provider" in known else None
+    return ClaimLine(
+        row.service.code,
+        row.service.discipline,
+        units,
+        modifiers_text(modifiers),
+        str(provider or ""),
+    )
 
 
 def invalid_finding(
