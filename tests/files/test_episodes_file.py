@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 from unitcalc.cli import main
 from unitcalc.files.checks import CHECKS
-from unitcalc.files.options import Options
-from unitcalc.files.run import run_groups
+
+from .parts import split_and_whole
 
 HEADER = "patient_id,date_of_service,code,minutes,billed_units"
 PLAN = ",poc_start,certified_through,progress_report,visit_start,visit_end\n"
@@ -145,17 +145,8 @@ def test_a_patients_days_in_different_parts(tmp_path: Path) -> None:
     body = "p1,2026-03-02,97110,30,2\n" + filler + "p1,2026-03-05,97161,45,1\n"
     path = tmp_path / "visits.csv"
     path.write_text(HEADER + "\n" + body, encoding="utf-8")
-    options = Options(need_billed=True, only_findings=True)
-    parts: list[int] = []
-    split = run_groups(
-        path,
-        options,
-        lambda group: None,
-        partition_bytes=2048,
-        on_progress=lambda done, count, *_: parts.append(count),
-    )
-    whole = run_groups(path, options, lambda group: None)
-    assert parts[0] > 1
+    split, whole, parts = split_and_whole(path)
+    assert parts > 1
     assert split.episodes() == whole.episodes()
     assert [(row["patient"], row["kind"], row["lines"]) for row in split.episodes()] == [
         ("p1", "treatment_before_evaluation", [2])

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from unitcalc.cli import main
 from unitcalc.files import Summary
-from unitcalc.files.options import Options
-from unitcalc.files.run import run_groups
+
+from .parts import split_and_whole
 
 HEADER = "patient_id,date_of_service,code,minutes,billed_units,provider\n"
 # ann: 3 patients on 2026-03-02, 495 minutes (one group over: the scalar path);
@@ -73,18 +73,8 @@ def test_a_provider_day_is_added_up_across_parts(tmp_path: Path) -> None:
     filler = "".join(f"Q{i},2026-03-0{1 + i % 5},97110,30,2,zed\n" for i in range(400))
     path = tmp_path / "claims.csv"
     path.write_text(HEADER + filler + DAY, encoding="utf-8")
-    options = Options(need_billed=True, only_findings=True)
-    parts: list[int] = []
-    split = run_groups(
-        path,
-        options,
-        lambda group: None,
-        partition_bytes=2048,
-        on_progress=lambda done, count, *_: parts.append(count),
-    )
-    whole = run_groups(path, options, lambda group: None)
-    assert parts
-    assert parts[0] > 1
+    split, whole, parts = split_and_whole(path)
+    assert parts > 1
     assert split.provider_rows() == whole.provider_rows()
     rows = {row["provider"]: row for row in split.provider_rows()}
     assert (rows["ann"]["days_over_8_hours"], rows["ann"]["worst_day_minutes"]) == (1, 495)
