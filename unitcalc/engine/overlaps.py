@@ -26,6 +26,8 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from ..core.runs import key_changed
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -117,8 +119,7 @@ def patient_spans(rows: pl.DataFrame) -> pl.DataFrame:
     import polars as pl
 
     day = ["provider", "date", "patient"]
-    changed = pl.any_horizontal(*(pl.col(name).ne_missing(pl.col(name).shift(1)) for name in day))
-    base = changed.fill_null(True).cast(pl.Int64).cum_sum() * DAY
+    base = key_changed(day).cast(pl.Int64).cum_sum() * DAY
     before = (base + pl.col("end")).cum_max().shift(1)
     fresh = before.is_null() | (before < base) | (base + pl.col("start") >= before)
     return (
@@ -137,8 +138,7 @@ def overlap_frame(spans: pl.DataFrame) -> pl.DataFrame:
     import polars as pl
 
     day = ["provider", "date"]
-    changed = pl.any_horizontal(*(pl.col(name).ne_missing(pl.col(name).shift(1)) for name in day))
-    base = changed.fill_null(True).cast(pl.Int64).cum_sum() * DAY  # as in patient_spans
+    base = key_changed(day).cast(pl.Int64).cum_sum() * DAY  # as in patient_spans
     earlier = (base + pl.col("end")).cum_max().shift(1)
     over = (earlier >= base) & (base + pl.col("start") < earlier)
     return (

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from ..core.runs import key_changed
 from .fees.day import CENTS_TYPE
 from .fees.money import cents
 from .fees.packaged import PaymentData, payment_data
@@ -415,7 +416,7 @@ def _with_first_kx(frame: pl.DataFrame, first_day: FirstDay) -> pl.DataFrame:
     if first_day == "off":
         return frame.with_columns(__first=pl.lit(False))
     scope = ["patient", "__year", *(["bucket"] if first_day == "bucket" else [])]
-    frame = frame.with_columns(__scope=_changed(scope).cum_sum().cast(pl.Int64) - 1)
+    frame = frame.with_columns(__scope=key_changed(scope).cum_sum().cast(pl.Int64) - 1)
     frame = frame.with_columns(__first_day=_per_scope(frame, pl.col("day").min()))
     candidate = (
         pl.col("kx")
@@ -445,21 +446,12 @@ def _per_scope(frame: pl.DataFrame, aggregate: pl.Expr) -> pl.Series:
     return found.get_column("__found").gather(frame.get_column("__scope"))
 
 
-def _changed(key: list[str]) -> pl.Expr:
-    """In a frame sorted by ``key``: whether a row's key differs from the row before
-    (the first row's does)."""
-    import polars as pl
-
-    changed = pl.any_horizontal(*(pl.col(name).ne_missing(pl.col(name).shift(1)) for name in key))
-    return changed.fill_null(True)
-
-
 def _first_rows(key: list[str]) -> pl.Expr:
     """In a frame sorted by ``key``, each row's index of the first row of its ``key``
     (a row whose key differs from the row before it starts one)."""
     import polars as pl
 
-    return pl.when(_changed(key)).then(pl.int_range(pl.len())).forward_fill()
+    return pl.when(key_changed(key)).then(pl.int_range(pl.len())).forward_fill()
 
 
 def _running(value: str) -> pl.Expr:
