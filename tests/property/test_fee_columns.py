@@ -91,12 +91,14 @@ def audit(
     jsonl: bool = False,
     parts: bool = False,
     frame: bool = True,
+    seen: list[Any] | None = None,
 ) -> dict[str, Any]:
     """The audit's JSON output as ``unitcalc audit --fees --format json`` writes it:
     with ``columns`` as now (the groups settled ok priced all at once in columns,
     ``Options.column_pricer``; without ``frame``, handed to the pricer one by one),
     else every group through the one-visit engine (as before the columnar pricing),
-    each day priced unit by unit (``Pricer.memo`` off)."""
+    each day priced unit by unit (``Pricer.memo`` off). ``seen`` gets each group the
+    writer is handed."""
     path = folder / ("visits.jsonl" if jsonl else "visits.csv")
     if jsonl:
         header, *lines = csv.reader(io.StringIO(text))
@@ -114,18 +116,25 @@ def audit(
         explanations=False,
         memo=columns,
     )
+    writer = AuditWriter("json", show_all=False, amounts=True)
     options = Options(
         need_billed=True,
         profiles=PROFILES,
         only_findings=columns,
         price_columns=columns,
         column_pricer=pricer if columns and frame else None,
+        # As the CLI: the findings the columns word are written by them, with dollars.
+        rendered=writer.rendering if columns else None,
     )
-    writer = AuditWriter("json", show_all=False, amounts=True)
     out = io.StringIO()
     with contextlib.closing(writer):
+        def consume(group: Any) -> None:
+            if seen is not None:
+                seen.append(group)
+            writer.consume(group)
+
         summary = run_groups(
-            path, options, pricer.wrap(writer.consume), partition_bytes=200 if parts else 8 << 20
+            path, options, pricer.wrap(consume), partition_bytes=200 if parts else 8 << 20
         )
         pricer.finish(summary)
         writer.finish(out, summary)
@@ -187,6 +196,23 @@ def test_a_file_counted_in_parts_is_priced_as_the_one_visit_engine_does(text: st
     assert fast == reference
 
 
+def _without_modifiers(text: str) -> str:
+    """The visit file without its modifiers column: no modifier edit trips, and most
+    findings are written by the columns, priced by them."""
+    rows = list(csv.reader(io.StringIO(text)))
+    at = rows[0].index("modifiers")
+    return "".join(_csv_line(tuple(row[:at] + row[at + 1 :])) for row in rows)
+
+
+@settings(max_examples=40)
+@given(visit_files.map(_without_modifiers), st.booleans())
+def test_findings_the_columns_write_are_priced_as_the_one_visit_engine_does(
+    text: str, parts: bool
+) -> None:
+    fast, reference = both(text, parts=parts)
+    assert fast == reference
+
+
 def test_the_generated_audit_has_what_the_comparison_is_about(tmp_path: Path) -> None:
     # A fixed file with every kind of group: the comparison above is not of empty runs.
     text = (
@@ -210,6 +236,34 @@ def test_the_generated_audit_has_what_the_comparison_is_about(tmp_path: Path) ->
     assert any("97116" in note for note in payment["notes"])
     under = next(f for f in fast["findings"] if f["status"] == "under")
     assert under["amount_difference"] < 0
+
+
+@pytest.mark.parametrize("parts", [False, True])
+def test_findings_the_columns_word_are_priced_and_written_by_them(
+    tmp_path: Path, parts: bool
+) -> None:
+    # Days over and under, a code the fee file lacks (its note), a CQ row (its units
+    # carried over to the allowed side: written one by one), two payers' fee files.
+    text = (
+        HEADER
+        + "P1,2025-12-29,97110,38,PT,4,ann,,GP,,2350,\n"
+        + "P1,2025-12-29,97116,45,PT,2,ann,,GP,,,\n"
+        + "P1,2026-01-02,97110,23,PT,1,bo,,GP,A,,\n"
+        + "P1,2026-01-02,97140,8,PT,1,bo,,GP,A,,\n"
+        + "P2,2026-01-05,97530,60,OT,5,,acme,GO KX,,,3100\n"
+        + "P3,2026-01-05,97110,40,PT,3,,,GP CQ,,,\n"
+        + "P3,2026-01-05,97140,30,PT,1,,,GP,,,\n"
+    )
+    seen: list[Any] = []
+    fast = audit(tmp_path, text, columns=True, parts=parts, seen=seen)
+    assert fast == audit(tmp_path, text, columns=False, parts=parts)
+    written = [group for group in seen if group.rendered is not None]
+    assert sum(len(group.rendered.texts) for group in written) >= 2
+    assert all('"billed_amount": ' in text for g in written for text in g.rendered.texts)
+    noted = [f for f in fast["findings"] if any("97116 not in" in w for w in f["warnings"])]
+    assert noted
+    assert noted[0]["amount_difference"] is None
+    assert {f["status"] for f in fast["findings"]} >= {"over", "under"}
 
 
 @pytest.mark.parametrize("parts", [False, True])

@@ -24,17 +24,23 @@ if TYPE_CHECKING:
 
 
 class ColumnPricer(Protocol):
-    """Prices the groups settled ok in columns from their rows (a part of the file at a
+    """Prices the groups settled in columns from their rows (a part of the file at a
     time): :class:`unitcalc.files.price.Pricer`."""
 
-    def price_settled(
+    def price_groups(
         self,
         rows: pl.DataFrame,
         raw: pl.DataFrame,
         layout: Any,
         profiles: Mapping[str, PayerProfile],
-    ) -> Callable[[], None]:
-        """Price the groups of ``rows``; the function returned adds the answer."""
+        allowed: pl.DataFrame | None = None,
+    ) -> Any:
+        """Price the groups of ``rows``, the findings' allowed the units ``allowed``
+        gives (:class:`unitcalc.files.price_frame.PricedGroups`)."""
+        ...
+
+    def adding(self, found: Any, *, part: bool = False) -> Callable[[], None]:
+        """A function that adds prices (``PricedGroups.prices``) to the pricer's."""
         ...
 
 
@@ -126,7 +132,7 @@ class Options:
     column_pricer: ColumnPricer | None = attrs.field(default=None, eq=False, repr=False)
     """With ``price_columns``, prices the groups settled ok in columns, all at once,
     rather than having them handed on one by one
-    (:meth:`unitcalc.files.price.Pricer.price_settled`)."""
+    (:meth:`unitcalc.files.price.Pricer.price_groups`)."""
     explain: bool = False
     """Findings carry the step-by-step explanation (built by the scalar engine)."""
     claim_lines: Callable[[pl.DataFrame], None] | None = attrs.field(

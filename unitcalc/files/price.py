@@ -14,8 +14,9 @@ followed across the file.
    lines kept, small, for the KX accrual (:mod:`.accrual`).
 
 The groups the columns settle ok (no finding to print) are not handed on one by one: the
-run gives their rows to :meth:`Pricer.price_settled` (``Options.column_pricer``), which
-prices them all in columns (:mod:`.price_frame`), the same way.
+run gives their rows to :meth:`Pricer.price_groups` (``Options.column_pricer``), which
+prices them all in columns (:mod:`.price_frame`), the same way, with those of the
+findings the columns write.
 
 Once the whole file is read, :meth:`Pricer.finish` accrues the KX threshold in
 date-of-service order from the starting amounts (:mod:`.starting`) and puts the sums,
@@ -60,7 +61,14 @@ from .amounts import (
 from .evaluate import LOCALITY_COLUMN, Group, PriceRow
 from .layout import Layout
 from .line_amounts import LineAmounts
-from .price_frame import ColumnPrices, Fees, locality_of, price_settled, whole_units
+from .price_frame import (
+    ColumnPrices,
+    Fees,
+    PricedGroups,
+    locality_of,
+    price_groups,
+    whole_units,
+)
 from .starting import Starting
 from .summary import Summary
 from .sums import Sums
@@ -206,23 +214,28 @@ class Pricer:
 
         return priced
 
-    def price_settled(
+    def price_groups(
         self,
         rows: pl.DataFrame,
         raw: pl.DataFrame,
         layout: Layout,
         profiles: Mapping[str, PayerProfile],
-    ) -> Callable[[], None]:
-        """Price the groups of ``rows`` (the rows of groups settled ok in columns, with
-        the input's ``raw`` text, their payers among ``profiles``) in columns
-        (:func:`.price_frame.price_settled`); the answer is added by the function
-        returned, called in the order of the file's parts (this one may run beside
-        another part's)."""
+        allowed: pl.DataFrame | None = None,
+    ) -> PricedGroups:
+        """Price the groups of ``rows`` (the rows of groups settled in columns, with the
+        input's ``raw`` text, their payers among ``profiles``) in columns: those settled
+        ok allowed what they bill, the findings' groups the units ``allowed`` gives
+        (:func:`.price_frame.price_groups`). :meth:`adding` adds the answer."""
         fees = Fees(self.schedule, self.schedules, profiles, self.data, _date)
-        found = price_settled(rows, raw, layout, fees) if rows.height else None
+        return price_groups(rows, raw, layout, fees, allowed)
+
+    def adding(self, found: ColumnPrices | None, *, part: bool = False) -> Callable[[], None]:
+        """A function that adds ``found``, called in the order of the file's parts (this
+        one may run beside another part's); ``part``: the first of a part's."""
 
         def add() -> None:
-            self.kx.part += 1
+            if part:
+                self.kx.part += 1
             if found is not None:
                 self._add_columns(found)
 

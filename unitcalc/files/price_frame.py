@@ -1,21 +1,24 @@
-"""Pricing the groups the columns settle ok, in columns: the columnar form of
-:meth:`unitcalc.files.price.Pricer.price` for the groups that need no Python object (no
-finding to print, no ``--explain``, nothing the columns cannot settle).
+"""Pricing the groups the columns settle, in columns: the columnar form of
+:meth:`unitcalc.files.price.Pricer.price` for the groups that need no Python object:
+those settled ok (no finding to print, no ``--explain``, nothing the columns cannot
+settle) and those whose findings the columns write (:mod:`.rendered`).
 
-A part of the file gives :func:`price_settled` the rows of those groups; it reads them as
+A part of the file gives :func:`price_groups` the rows of those groups; it reads them as
 :meth:`~unitcalc.files.price.Pricer.price` reads a group's rows, in polars:
 
 1. each group's date of service (its first row's), payer profile and fee file; each
    row's modifiers, CQ/CO units, locality and patient, every distinct value read once
    in Python as the scalar pricer reads it;
 2. the billed lines (one per row billing units) and the lines of the units allowed (a
-   group settled ok is allowed what it bills: one line per code, with the modifiers of
-   its first row and the group's first locality), each joined to its fee's unit amounts
+   group settled ok is allowed what it bills, a finding's group the units its finding
+   allows: one line per code, with the modifiers of its first row and the group's first
+   locality), each joined to its fee's unit amounts
    (:func:`unitcalc.payment.fees.day.fee_frame`, one lookup per distinct fee) and priced
    by :func:`unitcalc.payment.fees.day.day_totals_columns`;
-3. what the pricer adds up: the groups' amounts (:func:`.sums.sums_columns`), the codes
-   unpriced, and the claim lines for the KX accrual as a frame
-   (:meth:`.accrual.KxLines.keep_columns`).
+3. what the pricer adds up (:meth:`PricedGroups.prices`): the groups' amounts
+   (:func:`.sums.sums_columns`), the codes unpriced, and the claim lines for the KX
+   accrual as a frame (:meth:`.accrual.KxLines.keep_columns`); and for the findings the
+   columns write, their amounts and notes (:meth:`PricedGroups.amounts`).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from ..engine.payers import PayerProfile
 from ..payment.fees import ASSISTANT_MODIFIERS, FeeSchedule, PaymentData
 from ..payment.fees.day import day_totals_columns, fee_frame
 from .accrual import follows_kx
+from .amounts import unpriced_note
 from .check import BILLED, CODE, DISCIPLINE, PAYER, PROVIDER, key_names
 from .evaluate import LOCALITY_COLUMN, PRIOR_COLUMN_NAMES
 from .group import GROUP
@@ -41,6 +45,9 @@ from .read import LINE
 
 if TYPE_CHECKING:
     import polars as pl
+
+    from .options import ColumnPricer
+    from .settle import Settled
 
 
 @attrs.frozen(eq=False)
@@ -73,11 +80,124 @@ class Fees:
     read_date: Callable[[str], datetime.date | None]
 
 
-def price_settled(
-    rows: pl.DataFrame, raw: pl.DataFrame, layout: Layout, fees: Fees
-) -> ColumnPrices:
-    """Price the groups of ``rows`` (settled rows, of groups settled ok) from their
-    columns and the input's ``raw`` text (see the module's docstring)."""
+@attrs.frozen(eq=False)
+class PricedGroups:
+    """Groups priced in columns (:func:`price_groups`), before the pricer adds them."""
+
+    groups: pl.DataFrame
+    """One row per group priced: its amounts in cents (``__billed``, ``__allowed``,
+    ``__difference``), the codes unpriced on either side, its payer and provider."""
+    billed: pl.DataFrame
+    """The billed lines, priced (``__total``), with the group's day."""
+    priors: list[str]
+    """The ``kx_prior_*`` columns the rows carry."""
+    patient: bool
+    """The layout has a patient column (else no claim line is kept for the accrual)."""
+    sources: Mapping[str, str]
+    """Each payer's fee file, as the fees' notes name it."""
+
+    def prices(self, statuses: pl.DataFrame | None = None) -> ColumnPrices:
+        """What the pricer adds of the groups: all of them, settled ok; or those of
+        ``statuses`` (a group and its ``status`` per row)."""
+        import polars as pl
+
+        groups, billed = self.groups, self.billed
+        if statuses is None:
+            groups = groups.with_columns(pl.lit("ok").alias("__status"))
+        else:
+            groups = groups.join(
+                statuses.select(GROUP, pl.col("status").alias("__status")), on=GROUP, how="inner"
+            )
+            billed = billed.join(groups.select(GROUP), on=GROUP, how="semi")
+        unpriced = groups.select(pl.col("__codes").explode().drop_nulls().value_counts(sort=True))
+        # As the scalar pricer: a PPRRVU file without GPCIs, a row naming a locality.
+        national = (
+            billed.join(groups.filter("__national").select(GROUP), on=GROUP, how="semi")
+            .get_column("__locality")
+            .drop_nulls()
+            .len()
+            > 0
+        )
+        lines = None
+        if self.patient:
+            lines = billed.join(
+                groups.select(GROUP, "__medicare", "__name"), on=GROUP, how="left"
+            ).select(
+                pl.col("__patient").alias("patient"),
+                pl.col("__day").alias("day"),
+                pl.col(LINE).alias("line"),
+                pl.col("__total").alias("amount"),
+                pl.col("__kx").alias("kx"),
+                pl.col("__name").alias("group"),
+                pl.col(BILLED).alias("billed"),
+                pl.col("__medicare").alias("medicare"),
+                pl.when(pl.col(DISCIPLINE).fill_null("") != "")
+                .then(pl.col(DISCIPLINE))
+                .otherwise(pl.col("__mod_discipline"))
+                .alias("discipline"),
+                pl.col(GROUP).alias("__first"),
+                *self.priors,
+            )
+        return ColumnPrices(
+            groups.select(
+                pl.col("__status").alias("status"),
+                pl.col("__provider").alias("provider"),
+                pl.col(PAYER).fill_null("").replace("", "(none)").alias("payer"),
+                pl.col("__billed").alias("billed"),
+                pl.col("__allowed").alias("allowed"),
+                pl.col("__difference").alias("difference"),
+            ),
+            lines,
+            dict(unpriced.unnest("__codes").iter_rows()),
+            national,
+            bool(self.priors),
+            groups.get_column("__day").null_count() > 0 or (lines is None and groups.height > 0),
+        )
+
+    def amounts(self, only: pl.DataFrame) -> pl.DataFrame:
+        """Per group of ``only`` whose amounts the columns write (a finding's, with no
+        CQ/CO units carried over to the allowed side): ``billed_amount``,
+        ``allowed_amount``, ``amount_difference`` in cents and ``__note``, the note on
+        the codes the fee file lacks (:func:`.amounts.unpriced_note`, once per distinct
+        note)."""
+        import polars as pl
+
+        groups = self.groups.join(only.select(GROUP), on=GROUP, how="semi")
+        groups = groups.filter(~pl.col("__carried")).select(
+            GROUP,
+            pl.col("__billed").alias("billed_amount"),
+            pl.col("__allowed").alias("allowed_amount"),
+            pl.col("__difference").alias("amount_difference"),
+            pl.col("__unpriced").fill_null([]),
+            pl.col("__unpriced_allowed").fill_null([]),
+            "__payer",
+        )
+        sides = ["__payer", "__unpriced", "__unpriced_allowed"]
+        distinct = groups.select(sides).unique(maintain_order=True)
+        notes = [
+            None if note is None else note.text
+            for payer, billed, allowed in distinct.iter_rows()
+            for note in [unpriced_note(billed, allowed, self.sources[payer])]
+        ]
+        noted = distinct.with_columns(pl.Series("__note", notes, dtype=pl.String))
+        noted = groups.join(noted, on=sides, how="left", nulls_equal=True, maintain_order="left")
+        return noted.drop(sides)
+
+
+def price_groups(
+    rows: pl.DataFrame,
+    raw: pl.DataFrame,
+    layout: Layout,
+    fees: Fees,
+    allowed: pl.DataFrame | None = None,
+) -> PricedGroups:
+    """The groups of ``rows`` priced from their columns and the input's ``raw`` text:
+    groups settled ok, allowed what they bill; the groups of ``allowed`` (findings'),
+    the units it gives (per group and code: ``units``, and ``__index``, the code's
+    place among the finding's allowed units), priced as :func:`.amounts.allowed_lines`
+    gives them: each code with the modifiers of its first billed row, the group's first
+    locality, and the units billed with CQ/CO carried over, up to those allowed
+    (``__carried`` marks the groups that have some)."""
     import polars as pl
 
     rows, groups = _read(rows, raw, layout, fees)
@@ -87,71 +207,106 @@ def price_settled(
     first = billed.group_by(GROUP, maintain_order=True).agg(
         pl.col("__locality").first().alias("__first_locality")
     )
-    allowed = (
-        billed.group_by(GROUP, CODE, maintain_order=True)
-        .agg(pl.col(BILLED).sum(), pl.col("__mods").first(), pl.col(LINE).first().alias("__index"))
-        .join(first, on=GROUP, how="left", maintain_order="left")
-        .with_columns(
-            __locality=pl.col("__first_locality"),
-            __assisted=pl.lit(0, dtype=pl.Int64),  # no assistant units are due
-        )
+    helped = pl.min_horizontal(pl.col("__assisted").fill_null(0), BILLED)  # units with CQ/CO
+    codes = billed.group_by(GROUP, CODE, maintain_order=True).agg(
+        pl.col(BILLED).sum(),
+        pl.col("__mods").first(),
+        pl.col(LINE).first().alias("__index"),
+        helped.clip(0).sum().alias("__helped"),
     )
+    side = [GROUP, CODE, BILLED, "__mods", "__index", "__assisted"]
+    # Settled ok: allowed what they bill, no assistant units due.
+    sides = codes.with_columns(__assisted=pl.lit(0, dtype=pl.Int64)).select(side)
+    if allowed is not None:
+        sides = pl.concat([
+            sides.join(allowed.select(GROUP).unique(), on=GROUP, how="anti"),
+            allowed.join(first.select(GROUP), on=GROUP, how="semi")
+            .join(codes.select(GROUP, CODE, "__mods", "__helped"), on=[GROUP, CODE], how="left")
+            .select(GROUP, CODE, pl.col("units").alias(BILLED), "__mods", "__index",
+                    pl.min_horizontal(pl.col("__helped").fill_null(0), "units").alias("__assisted"))
+            .cast({BILLED: sides.schema[BILLED], "__index": sides.schema["__index"]}),
+        ])  # fmt: skip
+    sides = sides.join(first, on=GROUP, how="left", maintain_order="left").with_columns(
+        __locality=pl.col("__first_locality")
+    )
+    carried = sides.group_by(GROUP).agg((pl.col("__assisted") > 0).any().alias("__carried"))
     rates = _rates(groups.select("__payer", "__day").unique(), fees)
     day = groups.select(GROUP, "__payer", "__day").join(
         rates, on=["__payer", "__day"], how="left", nulls_equal=True
     )
     billed = billed.join(day, on=GROUP, how="left", maintain_order="left")
-    allowed = allowed.join(day, on=GROUP, how="left", maintain_order="left")
+    sides = sides.join(day, on=GROUP, how="left", maintain_order="left")
     keys = ["__payer", CODE, "__mods", "__locality", "__share", "__percent"]
-    table = _fee_table(pl.concat([billed.select(keys), allowed.select(keys)]).unique(), fees)
+    table = _fee_table(pl.concat([billed.select(keys), sides.select(keys)]).unique(), fees)
     billed_lines, billed_days = _priced(billed.join(table, on=keys, how="left", nulls_equal=True))
-    _, allowed_days = _priced(allowed.join(table, on=keys, how="left", nulls_equal=True))
-    groups = _totals(groups, billed_days, allowed_days)
-    unpriced = groups.select(pl.col("__codes").explode().drop_nulls().value_counts(sort=True))
-    # As the scalar pricer: a PPRRVU file without GPCIs, a row naming a locality.
-    national = (
-        billed.join(groups.filter("__national").select(GROUP), on=GROUP, how="semi")
-        .get_column("__locality")
-        .drop_nulls()
-        .len()
-        > 0
+    _, allowed_days = _priced(sides.join(table, on=keys, how="left", nulls_equal=True))
+    groups = _totals(groups, billed_days, allowed_days).join(
+        carried, on=GROUP, how="left", maintain_order="left"
     )
-    priors = [name for name in PRIOR_COLUMN_NAMES if name in rows.columns]
-    lines = None
-    if layout.roles.get("patient_id") is not None:
-        lines = billed_lines.join(
-            groups.select(GROUP, "__medicare", "__name"), on=GROUP, how="left"
-        ).select(
-            pl.col("__patient").alias("patient"),
-            pl.col("__day").alias("day"),
-            pl.col(LINE).alias("line"),
-            pl.col("__total").alias("amount"),
-            pl.col("__kx").alias("kx"),
-            pl.col("__name").alias("group"),
-            pl.col(BILLED).alias("billed"),
-            pl.col("__medicare").alias("medicare"),
-            pl.when(pl.col(DISCIPLINE).fill_null("") != "")
-            .then(pl.col(DISCIPLINE))
-            .otherwise(pl.col("__mod_discipline"))
-            .alias("discipline"),
-            pl.col(GROUP).alias("__first"),
-            *priors,
-        )
-    return ColumnPrices(
-        groups.select(
-            pl.lit("ok").alias("status"),
-            "__provider",
-            pl.col(PAYER).fill_null("").replace("", "(none)").alias("payer"),
-            pl.col("__billed").alias("billed"),
-            pl.col("__allowed").alias("allowed"),
-            pl.col("__difference").alias("difference"),
-        ).rename({"__provider": "provider"}),
-        lines,
-        dict(unpriced.unnest("__codes").iter_rows()),
-        national,
-        bool(priors),
-        groups.get_column("__day").null_count() > 0 or (lines is None and groups.height > 0),
+    payers = groups.get_column("__payer").unique().to_list()
+    return PricedGroups(
+        groups.with_columns(pl.col("__carried").fill_null(False)),
+        billed_lines,
+        [name for name in PRIOR_COLUMN_NAMES if name in rows.columns],
+        layout.roles.get("patient_id") is not None,
+        {payer: _schedule(fees, payer).source for payer in payers},
     )
+
+
+def priced_part(
+    groups: pl.DataFrame,
+    settled: Settled,
+    raw: pl.DataFrame,
+    layout: Layout,
+    profiles: Mapping[str, PayerProfile],
+    pricer: ColumnPricer,
+) -> tuple[PricedGroups | None, Callable[[], None]]:
+    """The groups of a part settled in columns (``groups``, their ``settled`` rows and
+    items) priced by ``pricer`` (None: there are none), and the function adding those
+    settled ok to the pricer's (the findings' are added as the columns write them)."""
+    import polars as pl
+
+    chosen = groups.filter(~pl.col("__odd"))
+    rows = settled.rows.join(chosen.select(GROUP), on=GROUP, how="semi")
+    if rows.height == 0:
+        return None, pricer.adding(None, part=True)
+    found = chosen.filter(pl.col("__scalar"))
+    allowed = found_allowed(found, settled.items, rows)
+    prices = pricer.price_groups(rows, raw, layout, profiles, allowed)
+    ok = chosen.filter(~pl.col("__scalar")).select(GROUP, pl.lit("ok").alias("status"))
+    return prices, pricer.adding(prices.prices(ok), part=True)
+
+
+def found_allowed(found: pl.DataFrame, items: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    """The units the findings' groups of ``found`` allow per code, as
+    :func:`price_groups` reads them: per group and code of its ``rows``, ``units``
+    (those of its ``items``, summed; the billed ones for a group ok) and ``__index``
+    (the code's first line: its place in the finding's ``allowed``). Groups the rule
+    did not evaluate (invalid) are left out."""
+    import polars as pl
+
+    evaluated = found.filter(pl.col("__problem").is_null() & (pl.col("__status") != "invalid"))
+    evaluated = evaluated.select(GROUP, "__status")
+    side = pl.when(pl.col("__status") == "ok").then(pl.col("billed")).otherwise(pl.col("allowed"))
+    units = (
+        items.join(evaluated, on=GROUP, how="inner")
+        .group_by(GROUP, CODE)
+        .agg(side.sum().alias("units"))
+    )
+    return (
+        rows.join(evaluated, on=GROUP, how="semi")
+        .filter(pl.col(CODE).is_not_null())
+        .group_by(GROUP, CODE)
+        .agg(pl.col(LINE).min().alias("__index"))
+        .join(units, on=[GROUP, CODE], how="left")
+        .with_columns(pl.col("units").fill_null(0))
+    )
+
+
+def _schedule(fees: Fees, payer: str) -> FeeSchedule:
+    schedule = fees.schedules.get(payer, fees.schedule)
+    assert schedule is not None  # groups without one are not priced
+    return schedule
 
 
 def _read(
@@ -208,7 +363,7 @@ def _payers(groups: pl.DataFrame, fees: Fees) -> pl.DataFrame:
     import polars as pl
 
     payers = groups.get_column(PAYER).fill_null("").unique().to_list()
-    chosen = {payer: fees.schedules.get(payer, fees.schedule) for payer in payers}
+    chosen = {payer: fees.schedules.get(payer, fees.schedule) for payer in payers}  # or None
     priced = [payer for payer, schedule in chosen.items() if schedule is not None]
     medicare = {payer: follows_kx(fees.profiles[payer] if payer else None) for payer in priced}
     national = {
@@ -233,8 +388,7 @@ def _rates(days: pl.DataFrame, fees: Fees) -> pl.DataFrame:
 
     rows = []
     for payer, day in days.iter_rows():
-        schedule = fees.schedules.get(payer, fees.schedule)
-        assert schedule is not None
+        schedule = _schedule(fees, payer)
         profile = fees.profiles[payer] if payer else None
         assistant = (profile.assistant_payment if profile else None) or MEDICARE_PAYMENT
         share = fees.data.pe_paid_percent(day, schedule.setting)
@@ -251,8 +405,7 @@ def _fee_table(keys: pl.DataFrame, fees: Fees) -> pl.DataFrame:
 
     found = []
     for payer, code, mods, locality, _, _ in keys.iter_rows():
-        schedule = fees.schedules.get(payer, fees.schedule)
-        assert schedule is not None
+        schedule = _schedule(fees, payer)
         found.append(schedule.fee(code, parse_modifiers(str(mods or "")), locality))
     shares = keys.get_column("__share").to_list()
     table = fee_frame(found, shares, keys.get_column("__percent").to_list())
@@ -277,12 +430,14 @@ def _totals(groups: pl.DataFrame, billed: pl.DataFrame, allowed: pl.DataFrame) -
         pl.col("__unpriced").fill_null([]), pl.col("__unpriced_allowed").fill_null([])
     )
     money = groups.get_column("__total").dtype
+    # Null for a group without rows billed; 0 for one allowed no unit.
+    priced = pl.when(pl.col("__total").is_not_null()).then(
+        pl.col("__total_allowed").fill_null(pl.lit(0, dtype=money))
+    )
     return groups.with_columns(
         __billed=pl.col("__total").fill_null(pl.lit(0, dtype=money)),
-        __allowed=pl.col("__total_allowed"),  # null for a group without rows billed
-        __difference=pl.when(unpriced.list.len() == 0).then(
-            pl.col("__total") - pl.col("__total_allowed")
-        ),
+        __allowed=priced,
+        __difference=pl.when(unpriced.list.len() == 0).then(pl.col("__total") - priced),
         __codes=unpriced.list.unique(maintain_order=True),
     )
 

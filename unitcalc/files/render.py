@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..engine.audit import Finding
+from .amount_texts import csv_amount_column, json_amount_column
 from .cells import CsvRows, safe_column, safe_row
 from .texts import finding_text_column
 
@@ -37,6 +38,8 @@ RENDER_COLUMNS = (
 """The columns :func:`rendered_findings` reads (beside the key's), as a finding's
 fields: ``codes`` with ``billed`` and ``allowed`` units per code, ``lines`` and
 ``warnings`` lists, ``providers`` the group's list of providers."""
+AMOUNTS = ("billed_amount", "allowed_amount", "amount_difference")
+"""With dollars, the columns of a finding's amounts (in cents) that follow."""
 
 
 def finding_json(
@@ -68,17 +71,19 @@ def rendered_findings(
     *,
     pad: int = 0,
     keep: Sequence[str] = (),
+    amounts: bool = False,
 ) -> pl.LazyFrame:
     """The columnar form of :func:`finding_json` (``form`` json) and :func:`finding_csv`
     over the findings table's row (csv, spool): one ``text`` per row of ``frame``
     (:data:`RENDER_COLUMNS`, and each key's column), null where the text is not plain.
     ``keys`` pairs each key's name in the output with its column in ``frame``; ``pad``
     empty key cells follow them in CSV (the table's key columns outnumber the group's);
-    ``keep``: columns of ``frame`` kept beside ``text``."""
+    ``keep``: columns of ``frame`` kept beside ``text``; ``amounts``: the findings'
+    dollars follow (:data:`AMOUNTS`, in cents), as with a fee file."""
     import polars as pl
 
     if form == "text":  # no escape: every text is written as it is
-        return finding_text_column(frame, keep)
+        return finding_text_column(frame, keep, amounts=amounts)
     texts = [pl.col(name) for name in ("group", "status", "rule", "message", "payer")]
     texts += [pl.col(column) for _, column in keys]
     lists = [pl.col(name) for name in ("codes", "warnings", "providers")]
@@ -87,7 +92,10 @@ def rendered_findings(
         *(column.list.eval(_plain(pl.element())).list.all().fill_null(False) for column in lists),
     )
     units = _units_text(frame, form)
-    text = _json_text(keys) if form == "json" else _csv_text(keys, pad, safe=form == "csv")
+    if form == "json":
+        text = _json_text(keys, amounts=amounts)
+    else:
+        text = _csv_text(keys, pad, safe=form == "csv", amounts=amounts)
     return (
         frame.with_row_index("__at")
         .join(units, on="__at", how="left", maintain_order="left")
@@ -125,7 +133,7 @@ def _units_text(frame: pl.LazyFrame, form: Rendering) -> pl.LazyFrame:
     return joined
 
 
-def _json_text(keys: Sequence[tuple[str, str]]) -> pl.Expr:
+def _json_text(keys: Sequence[tuple[str, str]], *, amounts: bool) -> pl.Expr:
     import polars as pl
 
     def field(name: str, value: pl.Expr, *, first: bool = False) -> list[pl.Expr]:
@@ -152,6 +160,7 @@ def _json_text(keys: Sequence[tuple[str, str]]) -> pl.Expr:
         *field("lines", _json_list(pl.col("lines").list.eval(pl.element().cast(pl.String)))),
         pl.lit(', "explanation": [], "errors": [], "edits": []'),
         *field("warnings", _json_list(pl.col("warnings").list.eval(_json_string(pl.element())))),
+        *(part for name in AMOUNTS * amounts for part in field(name, _json_amount(name))),
         *field("key", key),
         *field("provider", _json_string(pl.col("providers").list.join("; "))),
         *field("payer", _json_string(pl.col("payer"))),
@@ -159,7 +168,13 @@ def _json_text(keys: Sequence[tuple[str, str]]) -> pl.Expr:
     )
 
 
-def _csv_text(keys: Sequence[tuple[str, str]], pad: int, *, safe: bool) -> pl.Expr:
+def _json_amount(name: str) -> pl.Expr:
+    import polars as pl
+
+    return json_amount_column(pl.col(name))
+
+
+def _csv_text(keys: Sequence[tuple[str, str]], pad: int, *, safe: bool, amounts: bool) -> pl.Expr:
     import polars as pl
 
     def cell(value: pl.Expr) -> pl.Expr:
@@ -174,6 +189,7 @@ def _csv_text(keys: Sequence[tuple[str, str]], pad: int, *, safe: bool) -> pl.Ex
         *(cell(pl.col(column)) for _, column in keys),
         *(pl.lit("") for _ in range(pad)),
         cell(pl.col("providers").list.join("; ")), cell(pl.col("payer")),
+        *(csv_amount_column(pl.col(name)) for name in AMOUNTS * amounts),
     ]  # fmt: skip
     return pl.concat_str(*cells, separator=",") + pl.lit("\n")
 

@@ -13,7 +13,7 @@ from .check import PAYER, PROVIDER, key_names
 from .evaluate import Group, Rendered
 from .group import GROUP
 from .read import END, LINE
-from .render import Rendering, rendered_findings
+from .render import AMOUNTS, Rendering, rendered_findings
 
 if TYPE_CHECKING:
     import polars as pl
@@ -27,11 +27,16 @@ def rendered_frame(
     rows: pl.DataFrame,
     layout: Layout,
     form: Rendering,
+    amounts: pl.DataFrame | None = None,
 ) -> pl.LazyFrame | None:
     """The groups of ``found`` written by the columns: each one's group, ``status`` and
     ``text``, in group order; None when the key's columns are not those the columns
     write. ``words`` are the groups' words (:func:`.worded.worded_frame`), ``rows``
-    their rows sorted by group and line, with ``__twice`` (a row entered twice)."""
+    their rows sorted by group and line, with ``__twice`` (a row entered twice).
+    With ``amounts`` (a fee file: per group, its ``billed_amount``, ``allowed_amount``
+    and ``amount_difference`` in cents and ``__note``, the fees' note or null;
+    :meth:`.price_frame.PricedGroups.amounts`) only the groups it holds are written,
+    with their dollars and the note after their warnings."""
     import polars as pl
 
     names = key_names(layout)
@@ -63,26 +68,36 @@ def rendered_frame(
         .join(words, on=GROUP, how="inner")
         .join(per_group, on=GROUP, how="inner")
         .filter(~pl.col("__edits") & ~pl.col("__twice") & pl.col("texts").is_not_null())
-        .select(
-            GROUP,
-            pl.concat_str(*names, separator=" / ").alias("group"),
-            "status",
-            "rule",
-            pl.col("code").alias("codes"),
-            "billed",
-            "allowed",
-            (pl.col("billed").list.sum() - pl.col("allowed").list.sum()).alias("difference"),
-            "message",
-            "lines",
-            pl.col("texts").alias("warnings"),
-            "providers",
-            "payer",
-            *names,
-        )
+    )
+    dollars: list[str] = []
+    if amounts is not None:
+        dollars = list(AMOUNTS)
+        noted = pl.concat_list(pl.col("texts"), pl.col("__note"))
+        noted = pl.when(pl.col("__note").is_null()).then(pl.col("texts")).otherwise(noted)
+        frame = frame.join(amounts.lazy(), on=GROUP, how="inner", maintain_order="left")
+        frame = frame.with_columns(noted.alias("texts"))
+    frame = frame.select(
+        GROUP,
+        pl.concat_str(*names, separator=" / ").alias("group"),
+        "status",
+        "rule",
+        pl.col("code").alias("codes"),
+        "billed",
+        "allowed",
+        (pl.col("billed").list.sum() - pl.col("allowed").list.sum()).alias("difference"),
+        "message",
+        "lines",
+        pl.col("texts").alias("warnings"),
+        "providers",
+        "payer",
+        *names,
+        *dollars,
     )
     frame = frame.collect(engine="in-memory").lazy()
     keys = list(zip(layout.key_columns, names, strict=True))
-    texts = rendered_findings(frame, keys, form, pad=pad, keep=(GROUP, "status"))
+    texts = rendered_findings(
+        frame, keys, form, pad=pad, keep=(GROUP, "status"), amounts=amounts is not None
+    )
     return texts.filter(pl.col("text").is_not_null())
 
 

@@ -53,6 +53,7 @@ from .load import Loaded, load, readable, resolve
 from .months import settle_months, split_months
 from .options import InputFormat, Options
 from .patterns import Patterns, part_patterns
+from .price_frame import priced_part
 from .read import END, ERROR, LINE
 from .settle import settle
 from .split import csv_parts
@@ -316,7 +317,7 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
         modifiers="modifiers" in layout.known and options.runs("modifiers"),
     )
     groups = settled.groups
-    quiet, tally, days, priced, ok_lines = 0, None, None, None, None
+    quiet, tally, days, priced, ok_lines, prices = 0, None, None, None, None, None
     if options.only_findings and not options.explain:
         quiet = groups.filter(~pl.col("__scalar")).height
         if "provider" in layout.known:
@@ -331,10 +332,9 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
             ok_lines = ok_lines_of(settled, keys)
         pricer, raw = options.column_pricer, loaded.raw
         if options.price_columns and pricer is not None and raw is not None:
-            # The groups settled ok are priced here, all at once, from their columns.
-            plain = groups.filter(~pl.col("__scalar") & ~pl.col("__odd")).select(GROUP)
-            rows = settled.rows.join(plain, on=GROUP, how="semi")
-            priced = pricer.price_settled(rows, raw, layout, options.profiles)
+            # The groups settled in columns are priced here, all at once: those settled
+            # ok added now, the findings' as the columns write them (column_findings).
+            prices, priced = priced_part(groups, settled, raw, layout, options.profiles, pricer)
         elif options.price_columns:
             found = groups.filter(~pl.col("__odd"))  # ok ones too, for their amounts
         scalar = groups.filter(pl.col("__odd")).select(GROUP)
@@ -344,6 +344,19 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
     chosen = grouped.join(scalar, on=GROUP, how="semi").select(GROUP, LINE).sort(GROUP, LINE)
     # The first lines of the groups handed on beside those found in columns.
     barriers = sorted([*scalar.get_column(GROUP).to_list(), *(first for first, _ in months.groups)])
+    added: list[Callable[[], None]] = []  # the prices of the findings the columns write
+    written = column_findings(
+        found,
+        settled,
+        layout,
+        options,
+        loaded=loaded,
+        barriers=barriers,
+        prices=prices,
+        added=added,
+    )
+    if added:
+        priced = _then(priced, added)
     return _Part(
         loaded=loaded,
         rows_read=grouped.height + months.rows,
@@ -356,7 +369,7 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
         quiet=quiet,
         tally=tally,
         days=days,
-        written=column_findings(found, settled, layout, options, loaded=loaded, barriers=barriers),
+        written=written,
         by_scalar=chosen.group_by(GROUP, maintain_order=True).agg(pl.col(LINE)),
         months=months.groups,
         patterns=part_patterns(loaded)
@@ -367,6 +380,18 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
         priced=priced,
         ok_lines=ok_lines,
     )
+
+
+def _then(first: Callable[[], None] | None, then: list[Callable[[], None]]) -> Callable[[], None]:
+    """``first`` (if any), then each of ``then``."""
+
+    def both() -> None:
+        if first is not None:
+            first()
+        for each in then:
+            each()
+
+    return both
 
 
 def _run_part(part: _Part, options: Options, consume: Callable[[Group], None]) -> Summary:

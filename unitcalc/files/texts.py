@@ -275,12 +275,17 @@ def _line_ranges(lines: Sequence[int]) -> str:
     return ", ".join(parts)
 
 
-def finding_text_column(frame: pl.LazyFrame, keep: Sequence[str] = ()) -> pl.LazyFrame:
-    """The columnar form of :func:`finding_text`, for findings with no edit, amount or
+def finding_text_column(
+    frame: pl.LazyFrame, keep: Sequence[str] = (), *, amounts: bool = False
+) -> pl.LazyFrame:
+    """The columnar form of :func:`finding_text`, for findings with no edit or
     explanation (those the columns word): one block per row of ``frame``, from its
-    ``status``, ``group``, ``message``, ``lines`` and ``warnings``, as ``text`` (beside
-    the columns ``keep``)."""
+    ``status``, ``group``, ``message``, ``lines`` and ``warnings``, and with
+    ``amounts`` its dollars (``billed_amount``, ``allowed_amount``,
+    ``amount_difference``, in cents), as ``text`` (beside the columns ``keep``)."""
     import polars as pl
+
+    from .amount_texts import text_amount_column
 
     line = pl.col("lines")
     follows = line == line.shift(1).over("__at") + 1
@@ -299,10 +304,17 @@ def finding_text_column(frame: pl.LazyFrame, keep: Sequence[str] = ()) -> pl.Laz
     notes = pl.col("warnings").list.eval(
         pl.concat_str(pl.lit("  note: "), pl.element(), pl.lit("\n"))
     )
+    dollars = pl.lit("")
+    if amounts:
+        dollars = pl.concat_str(
+            pl.lit("  amounts: billed "), text_amount_column(pl.col("billed_amount")),
+            pl.lit(", allowed "), text_amount_column(pl.col("allowed_amount")),
+            pl.lit(", difference "), text_amount_column(pl.col("amount_difference")), pl.lit("\n"),
+        )  # fmt: skip
     text = pl.concat_str(
         pl.lit("\n["), pl.col("status"), pl.lit("] "), pl.col("group"), pl.lit(" (line"),
         several, pl.lit(" "), pl.col("__ranges"), pl.lit(")\n  "), pl.col("message"),
-        pl.lit("\n"), notes.list.join(""),
+        pl.lit("\n"), dollars, notes.list.join(""),
     )  # fmt: skip
     return (
         frame.with_row_index("__at")

@@ -10,7 +10,7 @@ its rows for the fee pricer when the audit is priced.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -31,6 +31,7 @@ from .group import GROUP
 from .layout import Layout
 from .load import Loaded
 from .options import Options
+from .price_frame import PricedGroups
 from .price_spans import PriceSpans
 from .read import END, LINE
 from .rendered import Runs, providers_named, rendered_frame
@@ -50,6 +51,8 @@ def column_findings(
     *,
     loaded: Loaded | None = None,
     barriers: Sequence[int] = (),
+    prices: PricedGroups | None = None,
+    added: list[Callable[[], None]] | None = None,
 ) -> Iterator[tuple[int, Group]]:
     """Findings of the groups settled in columns that are not ok or trip an edit, built
     from their items and rows: the text only for them, no step-by-step explanation
@@ -57,23 +60,32 @@ def column_findings(
     group carries its rows for the fee pricer (read from ``loaded``), and ``found`` may
     hold groups settled ok: they come without a finding. With ``options.rendered`` the
     findings the columns write come as runs of text, each run between two of
-    ``barriers`` (the sorted first lines of the groups handed on beside these)."""
+    ``barriers`` (the sorted first lines of the groups handed on beside these). With
+    ``prices`` (the groups priced in columns by ``options.column_pricer``) the findings
+    the columns write carry their dollars, and ``added`` gets the function that adds
+    their prices (call it after the part's groups settled ok are added)."""
     if found.height == 0:
         return iter(())
     wording = _Wording(options, modifiers="modifiers" in layout.known)
-    if not options.price_columns:
-        return _worded_part(found, settled, layout, options, wording, loaded, barriers)
+    if not options.price_columns or options.column_pricer is not None:
+        # Only findings come here (the groups settled ok are priced apart): all at once.
+        slices = _slices(found, settled, layout, options, loaded, prices, added)
+        return _worded_part(found, slices, layout, options, wording, barriers)
     # Priced, nearly every group comes through here: their rows are made Python values
     # a slice of groups at a time (the first one now, the others as they are reached),
     # so that memory stays as without fees.
     size = PRICED_GROUPS
-    first = _worded_part(found.slice(0, size), settled, layout, options, wording, loaded, barriers)
+
+    def worded(part: pl.DataFrame) -> Iterator[tuple[int, Group]]:
+        slices = _slices(part, settled, layout, options, loaded)
+        return _worded_part(part, slices, layout, options, wording, barriers)
+
+    first = worded(found.slice(0, size))
 
     def chained() -> Iterator[tuple[int, Group]]:
         yield from first
         for start in range(size, found.height, size):
-            part = found.slice(start, size)
-            yield from _worded_part(part, settled, layout, options, wording, loaded, barriers)
+            yield from worded(found.slice(start, size))
 
     return chained()
 
@@ -84,15 +96,13 @@ PRICED_GROUPS = 5_000
 
 def _worded_part(
     found: pl.DataFrame,
-    settled: Settled,
+    slices: _Slices,
     layout: Layout,
     options: Options,
     wording: _Wording,
-    loaded: Loaded | None,
     barriers: Sequence[int],
 ) -> Iterator[tuple[int, Group]]:
-    """:func:`column_findings` of some of the groups (``found``)."""
-    slices = _slices(found, settled, layout, options, loaded)
+    """:func:`column_findings` of some of the groups (``found``, their ``slices``)."""
     columns = found.select(
         GROUP, "__status", "__counting", "__tie", "__allowed", "__billed", "__problem",
         "__long_code", "__edits", "__scalar",
@@ -134,9 +144,13 @@ def _slices(
     layout: Layout,
     options: Options,
     loaded: Loaded | None,
+    prices: PricedGroups | None = None,
+    added: list[Callable[[], None]] | None = None,
 ) -> _Slices:
     """The rows and items of the groups of ``found`` made Python values, each group's a
-    slice: the one polars step of wording them."""
+    slice: the one polars step of wording them. Those the columns write (with
+    ``options.rendered``) are written here, with their ``prices`` when priced (``added``
+    gets the function adding the prices of those written)."""
     import polars as pl
 
     wanted = found.select(GROUP)
@@ -154,11 +168,15 @@ def _slices(
     rendered: dict[int, tuple[str, str]] = {}
     worded = plan.collect(engine="in-memory")
     texts = None
-    if options.rendered is not None and not options.price_columns:
-        texts = rendered_frame(found, worded.lazy(), rows, layout, options.rendered)
+    if options.rendered is not None and (not options.price_columns or prices is not None):
+        amounts = None if prices is None else prices.amounts(found)
+        texts = rendered_frame(found, worded.lazy(), rows, layout, options.rendered, amounts)
     if texts is not None:
         written = texts.collect(engine="in-memory")
         rendered = {group: (status, text) for group, status, text in written.iter_rows()}
+        if prices is not None and options.column_pricer is not None and added is not None:
+            found_prices = prices.prices(written.select(GROUP, "status"))
+            added.append(options.column_pricer.adding(found_prices))
         # Only the groups left are made Python values.
         done = written.select(GROUP)
         rows = rows.join(done, on=GROUP, how="anti", maintain_order="left")

@@ -100,8 +100,9 @@ class AuditWriter:
     def rendering(self) -> Rendering | None:
         """The form in which this writer takes the findings the columns word as text
         (``Options.rendered``): the JSON and CSV outputs, and the CSV spooled for
-        Parquet, when nothing else is kept of a finding (no report, no dollars)."""
-        if self.kept is not None or self.amounts or self.summary_only or self.show_all:
+        Parquet, when nothing else is kept of a finding (no report). With dollars, the
+        columns write only what they price too (``Options.column_pricer``)."""
+        if self.kept is not None or self.summary_only or self.show_all:
             return None
         forms: dict[str, Rendering] = {"json": "json", "csv": "csv", "parquet": "spool"}
         if self.terminal_cap is None:  # a terminal's findings are counted as written
