@@ -128,6 +128,7 @@ def audit(
     )
     out = io.StringIO()
     with contextlib.closing(writer):
+
         def consume(group: Any) -> None:
             if seen is not None:
                 seen.append(group)

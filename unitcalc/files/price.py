@@ -61,14 +61,7 @@ from .amounts import (
 from .evaluate import LOCALITY_COLUMN, Group, PriceRow
 from .layout import Layout
 from .line_amounts import LineAmounts
-from .price_frame import (
-    ColumnPrices,
-    Fees,
-    PricedGroups,
-    locality_of,
-    price_groups,
-    whole_units,
-)
+from .price_frame import ColumnPrices, Fees, PricedGroups, locality_of, price_groups, whole_units
 from .starting import Starting
 from .summary import Summary
 from .sums import Sums
@@ -222,16 +215,14 @@ class Pricer:
         profiles: Mapping[str, PayerProfile],
         allowed: pl.DataFrame | None = None,
     ) -> PricedGroups:
-        """Price the groups of ``rows`` (the rows of groups settled in columns, with the
-        input's ``raw`` text, their payers among ``profiles``) in columns: those settled
-        ok allowed what they bill, the findings' groups the units ``allowed`` gives
-        (:func:`.price_frame.price_groups`). :meth:`adding` adds the answer."""
+        """:func:`.price_frame.price_groups` of ``rows`` (groups settled in columns, the
+        input's ``raw`` text, payers among ``profiles``); :meth:`adding` adds it."""
         fees = Fees(self.schedule, self.schedules, profiles, self.data, _date)
         return price_groups(rows, raw, layout, fees, allowed)
 
     def adding(self, found: ColumnPrices | None, *, part: bool = False) -> Callable[[], None]:
-        """A function that adds ``found``, called in the order of the file's parts (this
-        one may run beside another part's); ``part``: the first of a part's."""
+        """A function adding ``found``, called in the order of the file's parts (this
+        one may run beside another's); ``part``: a part's first."""
 
         def add() -> None:
             if part:

@@ -291,9 +291,9 @@ class _Part:
     """Month groups settled ok and not handed on."""
     checks: PartChecks | None = None
     """Episode facts and visit time findings (:mod:`.episodes`)."""
-    priced: Callable[[], None] | None = None
-    """Adds the amounts of the groups settled ok, priced in columns (with
-    ``Options.column_pricer``), to the pricer's."""
+    priced: Sequence[Callable[[], None]] = ()
+    """Add the amounts of the groups priced in columns (with ``Options.column_pricer``)
+    to the pricer's, in turn: those settled ok, then the findings the columns write."""
     ok_lines: pl.DataFrame | None = None
     """With ``Options.claim_lines``: the input lines of the groups settled ok."""
 
@@ -317,7 +317,8 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
         modifiers="modifiers" in layout.known and options.runs("modifiers"),
     )
     groups = settled.groups
-    quiet, tally, days, priced, ok_lines, prices = 0, None, None, None, None, None
+    quiet, tally, days, ok_lines, prices = 0, None, None, None, None
+    priced: list[Callable[[], None]] = []  # adding the prices of the groups priced here
     if options.only_findings and not options.explain:
         quiet = groups.filter(~pl.col("__scalar")).height
         if "provider" in layout.known:
@@ -334,7 +335,8 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
         if options.price_columns and pricer is not None and raw is not None:
             # The groups settled in columns are priced here, all at once: those settled
             # ok added now, the findings' as the columns write them (column_findings).
-            prices, priced = priced_part(groups, settled, raw, layout, options.profiles, pricer)
+            prices, add = priced_part(groups, settled, raw, layout, options.profiles, pricer)
+            priced.append(add)
         elif options.price_columns:
             found = groups.filter(~pl.col("__odd"))  # ok ones too, for their amounts
         scalar = groups.filter(pl.col("__odd")).select(GROUP)
@@ -344,19 +346,8 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
     chosen = grouped.join(scalar, on=GROUP, how="semi").select(GROUP, LINE).sort(GROUP, LINE)
     # The first lines of the groups handed on beside those found in columns.
     barriers = sorted([*scalar.get_column(GROUP).to_list(), *(first for first, _ in months.groups)])
-    added: list[Callable[[], None]] = []  # the prices of the findings the columns write
-    written = column_findings(
-        found,
-        settled,
-        layout,
-        options,
-        loaded=loaded,
-        barriers=barriers,
-        prices=prices,
-        added=added,
-    )
-    if added:
-        priced = _then(priced, added)
+    written = column_findings(found, settled, layout, options, loaded=loaded,
+                              barriers=barriers, prices=prices, added=priced)  # fmt: skip
     return _Part(
         loaded=loaded,
         rows_read=grouped.height + months.rows,
@@ -382,24 +373,12 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
     )
 
 
-def _then(first: Callable[[], None] | None, then: list[Callable[[], None]]) -> Callable[[], None]:
-    """``first`` (if any), then each of ``then``."""
-
-    def both() -> None:
-        if first is not None:
-            first()
-        for each in then:
-            each()
-
-    return both
-
-
 def _run_part(part: _Part, options: Options, consume: Callable[[Group], None]) -> Summary:
     """Hand on the groups of one settled file, or part of it, in file order, and give
     its summary."""
     loaded = part.loaded
-    if part.priced is not None:
-        part.priced()
+    for add in part.priced:
+        add()
     if part.ok_lines is not None and options.claim_lines is not None:
         options.claim_lines(part.ok_lines)
     summary = Summary(
