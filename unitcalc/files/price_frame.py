@@ -109,7 +109,10 @@ class PricedGroups:
                 statuses.select(GROUP, pl.col("status").alias("__status")), on=GROUP, how="inner"
             )
             billed = billed.join(groups.select(GROUP), on=GROUP, how="semi")
-        unpriced = groups.select(pl.col("__codes").explode().drop_nulls().value_counts(sort=True))
+        sides = [pl.col(name).fill_null([]) for name in ("__unpriced", "__unpriced_allowed")]
+        lacking = groups.filter(pl.any_horizontal(side.list.len() > 0 for side in sides))
+        codes = pl.concat_list(sides).list.unique().alias("__codes")  # each once a group
+        unpriced = lacking.select(codes.explode().drop_nulls().value_counts(sort=True))
         # As the scalar pricer: a PPRRVU file without GPCIs, a row naming a locality.
         national = (
             billed.join(groups.filter("__national").select(GROUP), on=GROUP, how="semi")
@@ -214,18 +217,7 @@ def price_groups(
         pl.col(LINE).first().alias("__index"),
         helped.clip(0).sum().alias("__helped"),
     )
-    side = [GROUP, CODE, BILLED, "__mods", "__index", "__assisted"]
-    # Settled ok: allowed what they bill, no assistant units due.
-    sides = codes.with_columns(__assisted=pl.lit(0, dtype=pl.Int64)).select(side)
-    if allowed is not None:
-        sides = pl.concat([
-            sides.join(allowed.select(GROUP).unique(), on=GROUP, how="anti"),
-            allowed.join(first.select(GROUP), on=GROUP, how="semi")
-            .join(codes.select(GROUP, CODE, "__mods", "__helped"), on=[GROUP, CODE], how="left")
-            .select(GROUP, CODE, pl.col("units").alias(BILLED), "__mods", "__index",
-                    pl.min_horizontal(pl.col("__helped").fill_null(0), "units").alias("__assisted"))
-            .cast({BILLED: sides.schema[BILLED], "__index": sides.schema["__index"]}),
-        ])  # fmt: skip
+    sides, alike = _allowed_sides(billed, codes, allowed)
     sides = sides.join(first, on=GROUP, how="left", maintain_order="left").with_columns(
         __locality=pl.col("__first_locality")
     )
@@ -240,6 +232,8 @@ def price_groups(
     table = _fee_table(pl.concat([billed.select(keys), sides.select(keys)]).unique(), fees)
     billed_lines, billed_days = _priced(billed.join(table, on=keys, how="left", nulls_equal=True))
     _, allowed_days = _priced(sides.join(table, on=keys, how="left", nulls_equal=True))
+    # A day allowed what it bills line for line: its allowed day is its billed day.
+    allowed_days = pl.concat([allowed_days, billed_days.join(alike, on=GROUP, how="semi")])
     groups = _totals(groups, billed_days, allowed_days).join(
         carried, on=GROUP, how="left", maintain_order="left"
     )
@@ -251,6 +245,43 @@ def price_groups(
         layout.roles.get("patient_id") is not None,
         {payer: _schedule(fees, payer).source for payer in payers},
     )
+
+
+def _allowed_sides(
+    billed: pl.DataFrame, codes: pl.DataFrame, allowed: pl.DataFrame | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The lines of the units allowed, each code's (``codes``: its units, its first
+    row's modifiers and line, its units with CQ/CO) of the groups of ``allowed`` and of
+    the groups settled ok whose lines differ from their ``billed`` ones; and the groups
+    settled ok whose allowed lines are their billed lines (each code on one row, one
+    locality, no CQ/CO unit): priced once."""
+    import polars as pl
+
+    side = [GROUP, CODE, BILLED, "__mods", "__index", "__assisted"]
+    # Settled ok: allowed what they bill, no assistant units due.
+    settled = codes.with_columns(__assisted=pl.lit(0, dtype=pl.Int64)).select(side)
+    if allowed is not None:
+        billed = billed.join(allowed.select(GROUP).unique(), on=GROUP, how="anti")
+        settled = settled.join(allowed.select(GROUP).unique(), on=GROUP, how="anti")
+    place = pl.col("__locality")
+    same = (
+        (pl.col(CODE).n_unique() == pl.len())
+        & place.eq_missing(place.first()).all()
+        & (pl.col("__assisted").fill_null(0) <= 0).all()
+    )
+    flags = billed.group_by(GROUP).agg(same.alias("__same"))
+    alike = flags.filter("__same").select(GROUP)
+    sides = settled.join(alike, on=GROUP, how="anti")
+    if allowed is None:
+        return sides, alike
+    found = (
+        allowed.join(codes.select(GROUP).unique(), on=GROUP, how="semi")
+        .join(codes.select(GROUP, CODE, "__mods", "__helped"), on=[GROUP, CODE], how="left")
+        .select(GROUP, CODE, pl.col("units").alias(BILLED), "__mods", "__index",
+                pl.min_horizontal(pl.col("__helped").fill_null(0), "units").alias("__assisted"))
+        .cast({BILLED: sides.schema[BILLED], "__index": sides.schema["__index"]})
+    )  # fmt: skip
+    return pl.concat([sides, found]), alike
 
 
 def priced_part(
@@ -421,13 +452,13 @@ def _priced(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 def _totals(groups: pl.DataFrame, billed: pl.DataFrame, allowed: pl.DataFrame) -> pl.DataFrame:
     """The groups with their billed and allowed totals, their difference (null when a
-    code of either side is unpriced) and ``__codes``, the codes unpriced (each once)."""
+    code of either side is unpriced)."""
     import polars as pl
 
     sides = billed.join(allowed, on=GROUP, how="left", suffix="_allowed")
     groups = groups.join(sides, on=GROUP, how="left", maintain_order="left")
-    unpriced = pl.concat_list(
-        pl.col("__unpriced").fill_null([]), pl.col("__unpriced_allowed").fill_null([])
+    priced_all = (pl.col("__unpriced").list.len().fill_null(0) == 0) & (
+        pl.col("__unpriced_allowed").list.len().fill_null(0) == 0
     )
     money = groups.get_column("__total").dtype
     # Null for a group without rows billed; 0 for one allowed no unit.
@@ -437,8 +468,7 @@ def _totals(groups: pl.DataFrame, billed: pl.DataFrame, allowed: pl.DataFrame) -
     return groups.with_columns(
         __billed=pl.col("__total").fill_null(pl.lit(0, dtype=money)),
         __allowed=priced,
-        __difference=pl.when(unpriced.list.len() == 0).then(pl.col("__total") - priced),
-        __codes=unpriced.list.unique(maintain_order=True),
+        __difference=pl.when(priced_all).then(pl.col("__total") - priced),
     )
 
 
