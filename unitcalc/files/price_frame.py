@@ -263,10 +263,9 @@ def _allowed_sides(
     if allowed is not None:
         billed = billed.join(allowed.select(GROUP).unique(), on=GROUP, how="anti")
         settled = settled.join(allowed.select(GROUP).unique(), on=GROUP, how="anti")
-    place = pl.col("__locality")
-    same = (
+    same = (  # (n_unique counts a null as a value: one locality, or none)
         (pl.col(CODE).n_unique() == pl.len())
-        & place.eq_missing(place.first()).all()
+        & (pl.col("__locality").n_unique() == 1)
         & (pl.col("__assisted").fill_null(0) <= 0).all()
     )
     flags = billed.group_by(GROUP).agg(same.alias("__same"))
@@ -378,14 +377,43 @@ def _read(
     rows = rows.unnest("__read").with_columns(
         __assisted=pl.when("__assisting").then(pl.col(BILLED)).otherwise(pl.col("__cq_units"))
     )
-    who = pl.col(PROVIDER).fill_null("").str.strip_chars()
     groups = rows.group_by(GROUP, maintain_order=True).agg(
         pl.col("__date").first(),
         pl.col(PAYER).first(),
         pl.concat_str([pl.col(name).first() for name in names], separator=" / ").alias("__name"),
-        who.filter(who != "").unique(maintain_order=True).str.join("; ").alias("__provider"),
+        *_first_provider(),
     )
-    return rows, _payers(groups.with_columns(pl.col("__provider").replace("", "(none)")), fees)
+    return rows, _payers(_providers(groups, rows), fees)
+
+
+def _first_provider() -> tuple[pl.Expr, pl.Expr]:
+    """Per group (aggregations): the first provider its rows name, and how many they
+    name (:func:`_providers` joins them where there are several)."""
+    import polars as pl
+
+    who = pl.col(PROVIDER).fill_null("").str.strip_chars()
+    named = pl.when(who != "").then(who).drop_nulls()
+    return named.first().alias("__provider"), named.n_unique().alias("__providers")
+
+
+def _providers(groups: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    """The groups with ``__provider``, the providers their rows name, in row order, each
+    once, joined by "; " ("(none)": none), as the scalar pricer names a group's."""
+    import polars as pl
+
+    several = groups.filter(pl.col("__providers") > 1).select(GROUP)
+    if several.height:  # few: their names gathered apart
+        who = pl.col(PROVIDER).fill_null("").str.strip_chars()
+        joined = (
+            rows.join(several, on=GROUP, how="semi")
+            .group_by(GROUP, maintain_order=True)
+            .agg(who.filter(who != "").unique(maintain_order=True).str.join("; ").alias("__all"))
+        )
+        groups = groups.join(joined, on=GROUP, how="left", maintain_order="left")
+        groups = groups.with_columns(pl.coalesce("__all", "__provider").alias("__provider"))
+    return groups.select(pl.exclude("__providers", "__all")).with_columns(
+        pl.col("__provider").fill_null("(none)")
+    )
 
 
 def _payers(groups: pl.DataFrame, fees: Fees) -> pl.DataFrame:
