@@ -171,43 +171,20 @@ class KxLines:
             frame, starting=starting, data=data, totals=False, first_day=first_day
         )
 
-    def keep_columns(self, lines: pl.DataFrame, *, priors: bool) -> None:
-        """:meth:`keep` of the claim lines of many groups at once: ``lines`` has one row
-        per row billing units (``billed`` not null) of the groups priced in columns, with
-        :data:`~unitcalc.payment.threshold.CHARGE_COLUMNS` but ``bucket`` (``patient``
-        stripped, ``day`` null for a group without a date of service, ``amount`` the
-        line's allowed cents), ``billed``, ``medicare`` (its payer follows the KX
-        threshold), ``discipline`` (the row's, else its modifiers') and ``__first`` (the
-        group's first line); ``priors``: with ``kx_prior_*`` columns, which it holds
-        too. With no patient column the caller says so (``no_patient``)."""
-        import polars as pl
-
-        if lines.get_column("day").null_count():
-            self.no_patient = True
-        lines = lines.filter(pl.col("day").is_not_null())
-        claims = lines.filter(pl.col("billed") > 0)
-        self.not_medicare += claims.filter(~pl.col("medicare")).height
-        claims = claims.filter(pl.col("medicare")).with_columns(
-            bucket=pl.col("discipline").replace_strict(dict(BUCKETS), default=None)
-        )
-        counted = pl.col("bucket").is_not_null() & (pl.col("patient") != "")
-        self.not_accrued += claims.filter(~counted).height
-        self.frames.append(claims.filter(counted).select(CHARGE_COLUMNS).cast(charge_schema()))
-        if priors:
-            self._priors_columns(lines.filter(pl.col("medicare")))
-
-    def _priors_columns(self, lines: pl.DataFrame) -> None:
-        """The ``kx_prior_*`` amounts of rows of Medicare groups, each row as
-        :meth:`keep` reads it."""
-        import polars as pl
-
-        names = [name for name in PRIOR_COLUMN_NAMES if name in lines.columns]
-        given = pl.any_horizontal(pl.col(n).fill_null("").str.strip_chars() != "" for n in names)
-        for values in lines.filter(given).iter_rows(named=True):
-            priors, problems = row_priors(values["patient"], values["day"], values["line"], values)
-            self.priors.extend(priors)
-            place = (self.part, values["__first"], values["line"])
-            self.ordered.extend((place, text) for text in problems)
+    def keep_columns(self, found: ClaimColumns) -> None:
+        """:meth:`keep` of the claim lines of many groups at once, read in columns
+        (:func:`claim_columns`)."""
+        self.no_patient = self.no_patient or found.undated
+        self.not_medicare += found.not_medicare
+        self.not_accrued += found.not_accrued
+        self.frames.append(found.charges)
+        if found.priors is not None:
+            for values in found.priors.iter_rows(named=True):
+                line = values["line"]
+                priors, problems = row_priors(values["patient"], values["day"], line, values)
+                self.priors.extend(priors)
+                place = (self.part, values["__first"], line)
+                self.ordered.extend((place, text) for text in problems)
 
     def left_out(self) -> list[str]:
         """The notes on the lines left out of the accrual."""
@@ -234,6 +211,54 @@ class KxLines:
                 "were not accrued: the KX threshold is Medicare's"
             )
         return notes
+
+
+@attrs.frozen(eq=False)
+class ClaimColumns:
+    """The claim lines of groups priced in columns as the KX accrual keeps them
+    (:func:`claim_columns`), for :meth:`KxLines.keep_columns`."""
+
+    charges: pl.DataFrame
+    """The lines accrued (:data:`~unitcalc.payment.threshold.CHARGE_COLUMNS`)."""
+    not_medicare: int
+    not_accrued: int
+    undated: bool
+    """Some line has no date of service."""
+    priors: pl.DataFrame | None
+    """The Medicare lines that give ``kx_prior_*`` amounts (None: no such column)."""
+
+
+def claim_columns(lines: pl.DataFrame, *, priors: bool) -> ClaimColumns:
+    """The claim lines of many groups read for the accrual, in any thread: ``lines``
+    has one row per row billing units (``billed`` not null) of the groups priced in
+    columns, with :data:`~unitcalc.payment.threshold.CHARGE_COLUMNS` but ``bucket``
+    (``patient`` stripped, ``day`` null for a group without a date of service,
+    ``amount`` the line's allowed cents), ``billed``, ``medicare`` (its payer follows
+    the KX threshold), ``discipline`` (the row's, else its modifiers') and ``__first``
+    (the group's first line); ``priors``: with ``kx_prior_*`` columns, which it holds
+    too. With no patient column the caller says so (``no_patient``)."""
+    import polars as pl
+
+    undated = lines.get_column("day").null_count() > 0
+    lines = lines.filter(pl.col("day").is_not_null())
+    claims = lines.filter(pl.col("billed") > 0)
+    not_medicare = claims.filter(~pl.col("medicare")).height
+    claims = claims.filter(pl.col("medicare")).with_columns(
+        bucket=pl.col("discipline").replace_strict(dict(BUCKETS), default=None)
+    )
+    counted = pl.col("bucket").is_not_null() & (pl.col("patient") != "")
+    given = None
+    if priors:
+        names = [name for name in PRIOR_COLUMN_NAMES if name in lines.columns]
+        stated = pl.any_horizontal(pl.col(n).fill_null("").str.strip_chars() != "" for n in names)
+        given = lines.filter(pl.col("medicare") & stated)
+    return ClaimColumns(
+        claims.filter(counted).select(CHARGE_COLUMNS).cast(charge_schema()),
+        not_medicare,
+        claims.filter(~counted).height,
+        undated,
+        given,
+    )
 
 
 def not_followed() -> dict[str, Any]:

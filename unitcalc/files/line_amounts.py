@@ -34,7 +34,7 @@ class LineAmounts:
 
     def keep_columns(self, frame: pl.DataFrame) -> None:
         """Lines priced in columns: ``line`` and ``amount`` (whole cents)."""
-        self.frames.append(frame.select("line", "amount"))
+        self.frames.append(frame)
 
     def of(self, wanted: Iterable[int]) -> dict[int, Decimal]:
         """The amounts of the ``wanted`` lines that were priced."""

@@ -61,7 +61,8 @@ from .amounts import (
 from .evaluate import LOCALITY_COLUMN, Group, PriceRow
 from .layout import Layout
 from .line_amounts import LineAmounts
-from .price_frame import ColumnPrices, Fees, PricedGroups, locality_of, price_groups, whole_units
+from .price_frame import ColumnPrices, PricedGroups, price_groups
+from .price_rows import Fees, locality_of, whole_units
 from .starting import Starting
 from .summary import Summary
 from .sums import Sums
@@ -240,9 +241,9 @@ class Pricer:
             self.unpriced[code] = self.unpriced.get(code, 0) + count
         self.national_only = self.national_only or found.national
         self.kx.no_patient = self.kx.no_patient or found.undated
-        if found.lines is not None:
-            self.kx.keep_columns(found.lines, priors=found.priors)
-            self.lines.keep_columns(found.lines)
+        if found.claims is not None and found.amounts is not None:
+            self.kx.keep_columns(found.claims)
+            self.lines.keep_columns(found.amounts)
 
     def price(self, group: Group) -> Group:
         """The group with its finding's amounts set, its lines kept for the KX accrual.

@@ -7,8 +7,7 @@ A part of the file gives :func:`price_groups` the rows of those groups; it reads
 :meth:`~unitcalc.files.price.Pricer.price` reads a group's rows, in polars:
 
 1. each group's date of service (its first row's), payer profile and fee file; each
-   row's modifiers, CQ/CO units, locality and patient, every distinct value read once
-   in Python as the scalar pricer reads it;
+   row's modifiers, CQ/CO units, locality and patient (:mod:`.price_rows`);
 2. the billed lines (one per row billing units) and the lines of the units allowed (a
    group settled ok is allowed what it bills, a finding's group the units its finding
    allows: one line per code, with the modifiers of its first row and the group's first
@@ -23,25 +22,24 @@ A part of the file gives :func:`price_groups` the rows of those groups; it reads
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
 from ..core.assistant import MEDICARE_PAYMENT
-from ..core.disciplines import BY_MODIFIER
 from ..engine.modifiers import parse_modifiers
 from ..engine.payers import PayerProfile
-from ..payment.fees import ASSISTANT_MODIFIERS, FeeSchedule, PaymentData
 from ..payment.fees.day import day_totals_columns, fee_frame
-from .accrual import follows_kx
+from .accrual import ClaimColumns, claim_columns
 from .amounts import unpriced_note
-from .check import BILLED, CODE, DISCIPLINE, PAYER, PROVIDER, key_names
-from .evaluate import LOCALITY_COLUMN, PRIOR_COLUMN_NAMES
+from .check import BILLED, CODE, DISCIPLINE, PAYER
+from .evaluate import PRIOR_COLUMN_NAMES
 from .group import GROUP
 from .layout import Layout
+from .price_rows import Fees, read_rows, schedule_of
 from .read import LINE
+from .sums import sums_columns
 
 if TYPE_CHECKING:
     import polars as pl
@@ -55,29 +53,19 @@ class ColumnPrices:
     """What a part's groups priced in columns give the pricer."""
 
     sums: pl.DataFrame
-    """Per group: status, provider, payer, billed, allowed, difference (cents)."""
-    lines: pl.DataFrame | None
+    """The groups' amounts added per status, provider and payer
+    (:func:`.sums.sums_columns`)."""
+    claims: ClaimColumns | None
     """The claim lines for :meth:`.accrual.KxLines.keep_columns`; None without a
     patient column."""
+    amounts: pl.DataFrame | None
+    """Each billed line's ``line`` and ``amount`` (cents), with ``claims``."""
     unpriced: dict[str, int]
     """Codes the fee file lacks, with the number of groups that have them."""
     national: bool
     """A row named a locality that a PPRRVU file without its GPCI file cannot price."""
-    priors: bool
-    """The lines carry ``kx_prior_*`` columns."""
     undated: bool
     """Some group has no patient column or no date of service: not accrued."""
-
-
-@attrs.frozen(eq=False)
-class Fees:
-    """The fee files and payment data of an audit, as the pricer holds them."""
-
-    schedule: FeeSchedule | None
-    schedules: Mapping[str, FeeSchedule]
-    profiles: Mapping[str, PayerProfile]
-    data: PaymentData
-    read_date: Callable[[str], datetime.date | None]
 
 
 @attrs.frozen(eq=False)
@@ -141,19 +129,20 @@ class PricedGroups:
                 pl.col(GROUP).alias("__first"),
                 *self.priors,
             )
+        sums = groups.select(
+            pl.col("__status").alias("status"),
+            pl.col("__provider").alias("provider"),
+            pl.col(PAYER).fill_null("").replace("", "(none)").alias("payer"),
+            pl.col("__billed").alias("billed"),
+            pl.col("__allowed").alias("allowed"),
+            pl.col("__difference").alias("difference"),
+        )
         return ColumnPrices(
-            groups.select(
-                pl.col("__status").alias("status"),
-                pl.col("__provider").alias("provider"),
-                pl.col(PAYER).fill_null("").replace("", "(none)").alias("payer"),
-                pl.col("__billed").alias("billed"),
-                pl.col("__allowed").alias("allowed"),
-                pl.col("__difference").alias("difference"),
-            ),
-            lines,
+            sums_columns(sums),
+            None if lines is None else claim_columns(lines, priors=bool(self.priors)),
+            None if lines is None else lines.select("line", "amount"),
             dict(unpriced.unnest("__codes").iter_rows()),
             national,
-            bool(self.priors),
             groups.get_column("__day").null_count() > 0 or (lines is None and groups.height > 0),
         )
 
@@ -203,7 +192,7 @@ def price_groups(
     (``__carried`` marks the groups that have some)."""
     import polars as pl
 
-    rows, groups = _read(rows, raw, layout, fees)
+    rows, groups = read_rows(rows, raw, layout, fees)
     rows = rows.join(groups.select(GROUP), on=GROUP, how="semi")
     # A line's place in its day is its row's line (the allowed: its code's first row's).
     billed = rows.filter(pl.col(BILLED).is_not_null()).with_columns(__index=pl.col(LINE))
@@ -243,7 +232,7 @@ def price_groups(
         billed_lines,
         [name for name in PRIOR_COLUMN_NAMES if name in rows.columns],
         layout.roles.get("patient_id") is not None,
-        {payer: _schedule(fees, payer).source for payer in payers},
+        {payer: schedule_of(fees, payer).source for payer in payers},
     )
 
 
@@ -333,113 +322,6 @@ def found_allowed(found: pl.DataFrame, items: pl.DataFrame, rows: pl.DataFrame) 
     )
 
 
-def _schedule(fees: Fees, payer: str) -> FeeSchedule:
-    schedule = fees.schedules.get(payer, fees.schedule)
-    assert schedule is not None  # groups without one are not priced
-    return schedule
-
-
-def _read(
-    rows: pl.DataFrame, raw: pl.DataFrame, layout: Layout, fees: Fees
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The rows with what the scalar pricer reads of each (``__mods``: the modifiers'
-    text, ``__kx``, ``__mod_discipline``, ``__assisted``, ``__locality``, ``__patient``),
-    and one row per group priced (its ``__day``, ``__payer``, ``__medicare``, ``__name``,
-    ``__provider``, ``__national``); groups without a fee file are left out."""
-    import polars as pl
-
-    names = key_names(layout)
-    wanted = {
-        "__mods": layout.known.get("modifiers"),
-        "__cq": layout.known.get("cq_units"),
-        "__patient": layout.roles.get("patient_id"),
-        "__date": layout.roles.get("date_of_service"),
-        "__locality": LOCALITY_COLUMN,
-        **{name: name for name in PRIOR_COLUMN_NAMES},
-    }
-    present = {new: old for new, old in wanted.items() if old is not None and old in raw.columns}
-    picked = raw.select(LINE, *(pl.col(old).alias(new) for new, old in present.items()))
-    rows = rows.select(GROUP, LINE, CODE, BILLED, DISCIPLINE, PAYER, PROVIDER, *names)
-    rows = rows.sort(GROUP, LINE).join(picked, on=LINE, how="left", maintain_order="left")
-    for name in ("__mods", "__cq", "__patient", "__date", "__locality"):
-        if name not in rows.columns:
-            rows = rows.with_columns(pl.lit(None, dtype=pl.String).alias(name))
-    fields = pl.Struct(
-        {"__kx": pl.Boolean, "__mod_discipline": pl.String, "__assisting": pl.Boolean}
-    )
-    rows = rows.with_columns(
-        _mapped("__mods", lambda text: _modifier_fields(str(text or "")), fields).alias("__read"),
-        _mapped("__cq", whole_units, pl.Int64).alias("__cq_units"),
-        # As str.strip(): polars' own whitespace lacks \x1c-\x1f.
-        pl.col("__locality").str.strip_chars(WHITESPACE).replace("", None),
-        pl.col("__patient").fill_null("").str.strip_chars(WHITESPACE),
-    )
-    rows = rows.unnest("__read").with_columns(
-        __assisted=pl.when("__assisting").then(pl.col(BILLED)).otherwise(pl.col("__cq_units"))
-    )
-    groups = rows.group_by(GROUP, maintain_order=True).agg(
-        pl.col("__date").first(),
-        pl.col(PAYER).first(),
-        pl.concat_str([pl.col(name).first() for name in names], separator=" / ").alias("__name"),
-        *_first_provider(),
-    )
-    return rows, _payers(_providers(groups, rows), fees)
-
-
-def _first_provider() -> tuple[pl.Expr, pl.Expr]:
-    """Per group (aggregations): the first provider its rows name, and how many they
-    name (:func:`_providers` joins them where there are several)."""
-    import polars as pl
-
-    who = pl.col(PROVIDER).fill_null("").str.strip_chars()
-    named = pl.when(who != "").then(who).drop_nulls()
-    return named.first().alias("__provider"), named.n_unique().alias("__providers")
-
-
-def _providers(groups: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
-    """The groups with ``__provider``, the providers their rows name, in row order, each
-    once, joined by "; " ("(none)": none), as the scalar pricer names a group's."""
-    import polars as pl
-
-    several = groups.filter(pl.col("__providers") > 1).select(GROUP)
-    if several.height:  # few: their names gathered apart
-        who = pl.col(PROVIDER).fill_null("").str.strip_chars()
-        joined = (
-            rows.join(several, on=GROUP, how="semi")
-            .group_by(GROUP, maintain_order=True)
-            .agg(who.filter(who != "").unique(maintain_order=True).str.join("; ").alias("__all"))
-        )
-        groups = groups.join(joined, on=GROUP, how="left", maintain_order="left")
-        groups = groups.with_columns(pl.coalesce("__all", "__provider").alias("__provider"))
-    return groups.select(pl.exclude("__providers", "__all")).with_columns(
-        pl.col("__provider").fill_null("(none)")
-    )
-
-
-def _payers(groups: pl.DataFrame, fees: Fees) -> pl.DataFrame:
-    """Each group's date of service and what its payer decides: its fee file (groups
-    without one are left out), whether it follows the KX threshold."""
-    import polars as pl
-
-    payers = groups.get_column(PAYER).fill_null("").unique().to_list()
-    chosen = {payer: fees.schedules.get(payer, fees.schedule) for payer in payers}  # or None
-    priced = [payer for payer, schedule in chosen.items() if schedule is not None]
-    medicare = {payer: follows_kx(fees.profiles[payer] if payer else None) for payer in priced}
-    national = {
-        payer: chosen[payer].kind == "pprrvu" and not chosen[payer].gpcis  # type: ignore[union-attr]
-        for payer in priced
-    }
-    return (
-        groups.with_columns(__payer=pl.col(PAYER).fill_null(""))
-        .filter(pl.col("__payer").is_in(priced))
-        .with_columns(
-            _mapped("__date", lambda text: fees.read_date(str(text or "")), pl.Date).alias("__day"),
-            pl.col("__payer").replace_strict(medicare, return_dtype=pl.Boolean).alias("__medicare"),
-            pl.col("__payer").replace_strict(national, return_dtype=pl.Boolean).alias("__national"),
-        )
-    )
-
-
 def _rates(days: pl.DataFrame, fees: Fees) -> pl.DataFrame:
     """What each distinct payer and day changes in a price: the MPPR's share of the PE
     (``__share``, null: no reduction) and the assistant's percent (``__percent``)."""
@@ -447,7 +329,7 @@ def _rates(days: pl.DataFrame, fees: Fees) -> pl.DataFrame:
 
     rows = []
     for payer, day in days.iter_rows():
-        schedule = _schedule(fees, payer)
+        schedule = schedule_of(fees, payer)
         profile = fees.profiles[payer] if payer else None
         assistant = (profile.assistant_payment if profile else None) or MEDICARE_PAYMENT
         share = fees.data.pe_paid_percent(day, schedule.setting)
@@ -464,7 +346,7 @@ def _fee_table(keys: pl.DataFrame, fees: Fees) -> pl.DataFrame:
 
     found = []
     for payer, code, mods, locality, _, _ in keys.iter_rows():
-        schedule = _schedule(fees, payer)
+        schedule = schedule_of(fees, payer)
         found.append(schedule.fee(code, parse_modifiers(str(mods or "")), locality))
     shares = keys.get_column("__share").to_list()
     table = fee_frame(found, shares, keys.get_column("__percent").to_list())
@@ -498,57 +380,3 @@ def _totals(groups: pl.DataFrame, billed: pl.DataFrame, allowed: pl.DataFrame) -
         __allowed=priced,
         __difference=pl.when(priced_all).then(pl.col("__total") - priced),
     )
-
-
-def _mapped(
-    name: str, read: Callable[[Any], Any], dtype: pl.DataType | type[pl.DataType] | None = None
-) -> pl.Expr:
-    """``name`` read by ``read`` (a Python function), each distinct value once."""
-    import polars as pl
-
-    column = pl.col(name)
-    return column.map_batches(
-        lambda series: _read_each(series, read, dtype), return_dtype=dtype, is_elementwise=True
-    )
-
-
-def _read_each(
-    series: pl.Series, read: Callable[[Any], Any], dtype: pl.DataType | type[pl.DataType] | None
-) -> pl.Series:
-    import polars as pl
-
-    distinct = series.unique()
-    answers = [read(value) for value in distinct.to_list()]
-    mapping = pl.DataFrame({"__from": distinct, "__to": pl.Series(answers, dtype=dtype)})
-    return (
-        pl.DataFrame({"__from": series})
-        .join(mapping, on="__from", how="left", nulls_equal=True, maintain_order="left")
-        .get_column("__to")
-        .alias(series.name)
-    )
-
-
-def _modifier_fields(text: str) -> dict[str, Any]:
-    """What the pricer reads of a row's modifiers: KX, the discipline they name, whether
-    they bill an assistant's units (then all the row's units carry CQ/CO)."""
-    mods = parse_modifiers(text)
-    return {
-        "__kx": "KX" in mods,
-        "__mod_discipline": next((BY_MODIFIER[m] for m in mods if m in BY_MODIFIER), None),
-        "__assisting": bool(mods) and not ASSISTANT_MODIFIERS.isdisjoint(mods),
-    }
-
-
-WHITESPACE = "".join(chr(point) for point in range(0x3001) if chr(point).isspace())
-"""The characters Python's ``str.strip()`` strips (none is above U+3000)."""
-
-
-def whole_units(value: Any) -> int:
-    """A ``cq_units`` cell as the pricer reads it: its whole units, 0 when none."""
-    text = str(value or "0").strip().split(".")[0]
-    return int(text) if text.isdigit() else 0
-
-
-def locality_of(value: Any) -> str | None:
-    """A ``locality`` cell: its text stripped, None when blank or absent."""
-    return str(value).strip() or None if value is not None else None

@@ -97,9 +97,9 @@ class Sums:
             sums = self._parties[parties] = _zero()
         add_to_sums(sums, billed, allowed, difference)
 
-    def add_columns(self, groups: pl.DataFrame) -> None:
-        """:meth:`add` of every group of a frame (:func:`sums_columns`)."""
-        for status, provider, payer, *amounts in sums_columns(groups).iter_rows():
+    def add_columns(self, summed: pl.DataFrame) -> None:
+        """:meth:`add` of every group of a frame, added up by :func:`sums_columns`."""
+        for status, provider, payer, *amounts in summed.iter_rows():
             sums = self._parties.get((status, provider, payer))
             if sums is None:
                 sums = self._parties[(status, provider, payer)] = _zero()
