@@ -104,23 +104,58 @@ def complete(frame: pl.LazyFrame | pl.DataFrame, shape: CsvShape) -> bool:
     tells apart from a field written empty: such a file whose last column has an empty
     cell is read by it), no row of blank cells (no record), no quote left open at the
     end."""
+    return whole([reading(frame, shape)], shape)
+
+
+class Reading(NamedTuple):
+    """What :func:`complete` reads of some of a file's records (:func:`reading`)."""
+
+    rows: int
+    flawed: bool
+    """A short row, or a row of blank cells."""
+    last: int
+    """The highest line number (-1: no record)."""
+    still_open: bool
+    """That line's record holds a line break: a quote left open at the end."""
+
+
+def reading(frame: pl.LazyFrame | pl.DataFrame, shape: CsvShape) -> Reading:
+    """The facts :func:`complete` weighs, of some of the file's records (a chunk of
+    the large-file split, read as it is parsed: :func:`whole` weighs them all)."""
     import polars as pl
 
-    columns, physical, quoted = shape
+    columns, _, quoted = shape
     text = [pl.col(name) for name in columns]
     last = text[-1]
-    stats = frame.lazy().select(
+    lazy = frame.lazy()
+    stats = lazy.select(
         pl.len().alias("rows"),
         pl.sum_horizontal(name.null_count() for name in text).alias("nulls"),
-        pl.all_horizontal(name.str.strip_chars() == "" for name in text).any().alias("blank"),
-        # The last record (the one with the highest line number, wherever it stands).
-        pl.any_horizontal(name.str.contains("[\r\n]") for name in text)
-        .get(pl.col(LINE).arg_max())
-        .alias("open"),
+        pl.col(LINE).max().alias("last"),
         ((last == "").any() & quoted).alias("short"),
     )
-    rows, nulls, blank, still_open, short = stats.collect(engine="streaming").row(0)
-    return rows + 1 == physical and not nulls and not blank and not still_open and not short
+    # A blank row's first cell is blank: its other cells are read only on such rows.
+    blank = lazy.filter(text[0].str.strip_chars() == "").select(
+        pl.all_horizontal(name.str.strip_chars() == "" for name in text).any()
+    )
+    # The last record (the one with the highest line number, wherever it stands).
+    final = lazy.filter(pl.col(LINE) == pl.col(LINE).max()).select(
+        pl.any_horizontal(name.str.contains("[\r\n]") for name in text).any()
+    )
+    counted, blanks, ending = pl.collect_all([stats, blank, final])
+    rows, nulls, highest, short = counted.row(0)
+    blank_row, still_open = blanks.item(), ending.item()
+    flawed = bool(nulls or blank_row or short)
+    return Reading(rows, flawed, -1 if highest is None else highest, bool(still_open))
+
+
+def whole(readings: Sequence[Reading], shape: CsvShape) -> bool:
+    """:func:`complete` of a file read in pieces, from each piece's :func:`reading`."""
+    rows = sum(piece.rows for piece in readings)
+    final = max(readings, key=lambda piece: piece.last, default=None)
+    still_open = final is not None and final.still_open
+    flawed = any(piece.flawed for piece in readings)
+    return rows + 1 == shape.physical and not flawed and not still_open
 
 
 def csv_frame(

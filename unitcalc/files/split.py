@@ -1,7 +1,8 @@
 """The large-file split: a plain CSV file too large to parse at once, split into parts
 by the hash of its key column (a patient day's rows all in one part), parsed by polars
 a chunk of whole lines at a time and written as Arrow files. The parts are proved
-complete as the columnar reader (:mod:`.columnar`) proves a whole file.
+complete as the columnar reader (:mod:`.columnar`) proves a whole file, a chunk at a time
+as it is parsed.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from .columnar import CsvShape, complete, polars_csv
+from .columnar import CsvShape, polars_csv, reading, whole
 
 CHUNK_BYTES = 16 << 20
 """How much of a large CSV file is parsed at a time while it is split into parts: the
@@ -50,11 +51,14 @@ def csv_parts(
 
     columns = shape.columns
     options = polars_csv(delimiter, columns)
+    readings = []
     try:
         for number, (line, data) in enumerate(csv_chunks(path, CHUNK_BYTES)):
             frame = pl.read_csv(data, has_header=False, **{**options, "row_index_offset": line})
             if frame.width != len(columns) + 1:
                 return None
+            # Proven complete as it is parsed, not on a second reading.
+            readings.append(reading(frame, shape))
             frame = frame.with_columns(__part=pl.col(key).str.strip_chars().hash() % parts)
             for (part,), rows in frame.partition_by(
                 "__part", as_dict=True, include_key=False
@@ -62,9 +66,7 @@ def csv_parts(
                 (folder / str(part)).mkdir(exist_ok=True)
                 rows.write_ipc(folder / str(part) / f"{number:08d}.ipc")
         files = sorted(folder.rglob("*.ipc"))
-        # Proven complete on the parts (Arrow, read without parsing), not on a second
-        # reading of the CSV file; no part is counted before.
-        if not files or not complete(pl.scan_ipc(files), shape):
+        if not files or not whole(readings, shape):  # no part is counted before
             return None
     except (pl.exceptions.PolarsError, UnicodeDecodeError, OSError, ValueError):
         return None
