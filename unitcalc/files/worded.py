@@ -6,7 +6,8 @@ of a part at once, with polars string expressions (:func:`unitcalc.engine.wordin
 message_columns`, the columnar form of the one-visit audit's message), so that
 :mod:`.word` builds each finding from ready values. Whether a group can have notes (a
 code's note under its rule, an untimed code without minutes, a warning of the rule's
-allocation) is decided here too: only such groups are asked for them one by one. A group
+allocation) is decided here too, and the code's notes and the rules' warnings worded:
+only the groups with an untimed code without minutes are asked for them one by one. A group
 whose cap removed units, or whose totals the columns do not word, is worded by
 :mod:`.word` alone.
 """
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..engine.compliance import allocation_columns
+from ..engine.explain import rule_note
 from ..engine.pools import POOL_LABELS, POOLS_PER_GROUP
 from ..engine.wording import message_columns
 from ..rules import RULES
@@ -41,8 +43,8 @@ class Words(NamedTuple):
     """Units allowed per code of ``codes``."""
     notes: Sequence[tuple[str, str, str]] | None
     """The group's notes (text, kind, codes joined by ``+``), worded in columns; None
-    when :mod:`.word` words them (a code's note, an untimed code without minutes, a
-    warning the rule words only for one pool)."""
+    when :mod:`.word` words them (an untimed code without minutes, a warning the rule
+    words only for one pool)."""
 
 
 def worded_frame(
@@ -138,26 +140,44 @@ def _notes(items: pl.LazyFrame, table: CodeTable) -> pl.LazyFrame:
 
     first = pl.col("first").min().over(GROUP, "pool").alias("__at")
     items = (
-        items.with_columns(first, __other=_other_notes(table))
-        .with_columns(__may=pl.col("__other") | _may_warn())
+        items.with_columns(first, __other=_other_notes(), __note=_rule_note(table))
+        .with_columns(__may=pl.col("__other") | pl.col("__note").is_not_null() | _may_warn())
         .sort(GROUP, "__at", "first")
         .collect(engine="in-memory")
         .lazy()
     )
     warned = _pool_warnings(items)
+    # The code table's notes come first, item by item (pools in order of first line).
+    noted = (
+        items.filter(pl.col("__note").is_not_null())
+        .group_by(GROUP, maintain_order=True)
+        .agg(
+            pl.col("__note").alias("__noted_texts"),
+            pl.lit("rule-note").repeat_by(pl.len()).explode().alias("__noted_kinds"),
+            pl.col(CODE).alias("__noted_codes"),
+        )
+    )
     said = items.group_by(GROUP).agg(pl.col("__may", "__other").any())
     empty = pl.lit([], dtype=pl.List(pl.String))
     asked = pl.col("__other") | ~pl.col("worded").fill_null(True)
-    return said.join(warned, on=GROUP, how="left").select(
-        GROUP,
-        *(
-            pl.when(~pl.col("__may"))
-            .then(empty)
-            .when(~asked)
-            .then(pl.col(name).fill_null(empty))
-            .alias(name)
-            for name in NOTE_COLUMNS
-        ),
+    return (
+        said.join(warned, on=GROUP, how="left")
+        .join(noted, on=GROUP, how="left")
+        .select(
+            GROUP,
+            *(
+                pl.when(~pl.col("__may"))
+                .then(empty)
+                .when(~asked)
+                .then(
+                    pl.concat_list(
+                        pl.col(f"__noted_{name}").fill_null(empty), pl.col(name).fill_null(empty)
+                    )
+                )
+                .alias(name)
+                for name in NOTE_COLUMNS
+            ),
+        )
     )
 
 
@@ -201,17 +221,27 @@ def _pool_warnings(items: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _other_notes(table: CodeTable) -> pl.Expr:
-    """Per item: it gives its group a note that the rules' columns do not word: its
-    code's note under its rule, or it is untimed and was given no minutes."""
+def _other_notes() -> pl.Expr:
+    """Per item: it gives its group a note that the columns do not word: it is untimed
+    and was given no minutes."""
     import polars as pl
 
-    noted = [f"{code}\t{rule}" for code, info in table.codes.items() for rule in info.rule_notes]
-    untimed_without_minutes = ~pl.col("timed") & (pl.col("minutes") == 0) & pl.col("__zero")
-    return (
-        pl.concat_str(pl.col(CODE), pl.lit("\t"), pl.col("rule")).is_in(noted)
-        | untimed_without_minutes
-    )
+    return ~pl.col("timed") & (pl.col("minutes") == 0) & pl.col("__zero")
+
+
+def _rule_note(table: CodeTable) -> pl.Expr:
+    """Per item: the text of its code's note under its rule
+    (:func:`unitcalc.engine.explain.rule_note`), null when it has none."""
+    import polars as pl
+
+    notes = {
+        f"{code}\t{rule}": rule_note(code, note).text
+        for code, info in table.codes.items()
+        for rule, note in info.rule_notes.items()
+        if note
+    }
+    keys = pl.concat_str(pl.col(CODE), pl.lit("\t"), pl.col("rule"))
+    return keys.replace_strict(notes, default=None, return_dtype=pl.String)
 
 
 def _may_warn() -> pl.Expr:
