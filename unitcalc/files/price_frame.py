@@ -279,18 +279,24 @@ def priced_part(
     layout: Layout,
     profiles: Mapping[str, PayerProfile],
     pricer: ColumnPricer,
+    *,
+    findings: bool,
 ) -> tuple[PricedGroups | None, Callable[[], None]]:
     """The groups of a part settled in columns (``groups``, their ``settled`` rows and
     items) priced by ``pricer`` (None: there are none), and the function adding those
-    settled ok to the pricer's (the findings' are added as the columns write them)."""
+    settled ok to the pricer's. With ``findings`` (the columns write findings) the
+    findings' groups are priced too, added as the columns write them; else the one-visit
+    pricer prices them."""
     import polars as pl
 
     chosen = groups.filter(~pl.col("__odd"))
+    if not findings:
+        chosen = chosen.filter(~pl.col("__scalar"))
     rows = settled.rows.join(chosen.select(GROUP), on=GROUP, how="semi")
     if rows.height == 0:
         return None, pricer.adding(None, part=True)
     found = chosen.filter(pl.col("__scalar"))
-    allowed = found_allowed(found, settled.items, rows)
+    allowed = found_allowed(found, settled.items, rows) if findings else None
     prices = pricer.price_groups(rows, raw, layout, profiles, allowed)
     ok = chosen.filter(~pl.col("__scalar")).select(GROUP, pl.lit("ok").alias("status"))
     return prices, pricer.adding(prices.prices(ok), part=True)

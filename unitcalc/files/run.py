@@ -335,7 +335,10 @@ def _settle_part(loaded: Loaded, options: Options) -> _Part:
         if options.price_columns and pricer is not None and raw is not None:
             # The groups settled in columns are priced here, all at once: those settled
             # ok added now, the findings' as the columns write them (column_findings).
-            prices, add = priced_part(groups, settled, raw, layout, options.profiles, pricer)
+            rendering = options.rendered is not None  # the columns write findings
+            prices, add = priced_part(
+                groups, settled, raw, layout, options.profiles, pricer, findings=rendering
+            )
             priced.append(add)
         elif options.price_columns:
             found = groups.filter(~pl.col("__odd"))  # ok ones too, for their amounts
