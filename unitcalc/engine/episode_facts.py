@@ -113,7 +113,7 @@ def days_between(start: str, end: str) -> int:
     return (datetime.date.fromisoformat(end) - datetime.date.fromisoformat(start)).days
 
 
-def gathered(chosen: pl.DataFrame, keys: list[str], kind: str) -> pl.DataFrame:
+def gathered(chosen: pl.LazyFrame, keys: list[str], kind: str) -> pl.LazyFrame:
     import polars as pl
 
     return chosen.group_by(keys).agg(

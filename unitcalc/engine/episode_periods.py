@@ -64,7 +64,7 @@ def reevaluation_pattern(facts: list[Fact]) -> dict[str, Any] | None:
     return finding("reevaluation_pattern", chosen, count=len(again), every=every)
 
 
-def _days(facts: pl.DataFrame, episode: list[str]) -> pl.DataFrame:
+def _days(facts: pl.LazyFrame, episode: list[str]) -> pl.LazyFrame:
     """One row per patient, discipline and day (of service or of a progress report),
     in date order: whether it is a day of service, opens or closes a period."""
     import polars as pl
@@ -88,7 +88,7 @@ def _days(facts: pl.DataFrame, episode: list[str]) -> pl.DataFrame:
     ).sort(*episode, "date")
 
 
-def progress_frame(facts: pl.DataFrame, episode: list[str], limit: int) -> pl.DataFrame:
+def progress_frame(facts: pl.LazyFrame, episode: list[str], limit: int) -> pl.LazyFrame:
     import polars as pl
 
     days = _days(facts, episode)
@@ -108,7 +108,7 @@ def progress_frame(facts: pl.DataFrame, episode: list[str], limit: int) -> pl.Da
     )
 
 
-def pattern_frame(facts: pl.DataFrame, episode: list[str]) -> pl.DataFrame:
+def pattern_frame(facts: pl.LazyFrame, episode: list[str]) -> pl.LazyFrame:
     import polars as pl
 
     # Only the episodes with enough re-evaluations for a pattern are read further.
