@@ -119,7 +119,12 @@ def test_every_setting_shows_its_environment_variable_in_help() -> None:
 
 
 def test_a_terminal_of_no_columns_gets_80(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(shutil, "get_terminal_size", lambda: shutil.os.terminal_size((0, 0)))
+    # Any caller's arguments taken (pytest's own reporting asks for the size too).
+    monkeypatch.setattr(
+        shutil, "get_terminal_size", lambda *_, **__: shutil.os.terminal_size((0, 0))
+    )
     assert _width() == 80
-    monkeypatch.setattr(shutil, "get_terminal_size", lambda: shutil.os.terminal_size((120, 40)))
+    monkeypatch.setattr(
+        shutil, "get_terminal_size", lambda *_, **__: shutil.os.terminal_size((120, 40))
+    )
     assert _width() is None
