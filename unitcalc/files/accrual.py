@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 
@@ -29,6 +30,7 @@ from ..payment.threshold import (
     CHARGE_COLUMNS,
     Charge,
     FirstDay,
+    ThresholdFinding,
     accrue,
     accrue_columns,
     charge_schema,
@@ -36,7 +38,7 @@ from ..payment.threshold import (
     charges_of,
 )
 from .evaluate import PRIOR_COLUMN_NAMES, Group, PriceRow
-from .starting import Prior, Starting, prior_amounts, row_priors
+from .starting import Prior, Starting, keyed_prior_amounts, prior_amounts, row_priors
 
 if TYPE_CHECKING:
     import polars as pl
@@ -46,6 +48,16 @@ def follows_kx(payer: PayerProfile | None) -> bool:
     """True for a row the Medicare KX threshold applies to: one without a payer profile
     (an audit is Medicare's by default) or whose profile says ``medicare = true``."""
     return payer is None or payer.medicare
+
+
+class PartAccrual(NamedTuple):
+    """What the accrual of one part's lines found (:meth:`KxLines.close_part`)."""
+
+    findings: tuple[ThresholdFinding, ...]
+    years: tuple[int, ...]
+    """The years of its lines without a threshold packaged."""
+    notes: list[tuple[tuple[datetime.date, int], str]]
+    """The notes on its ``kx_prior_*`` amounts, each with the date and line used."""
 
 
 @attrs.define
@@ -71,6 +83,13 @@ class KxLines:
     are said in the order of the parts, then of the groups' first lines."""
     ordered: list[tuple[tuple[int, int, int], str]] = attrs.Factory(list)
     """``bad_priors`` of the groups priced in columns, each with its place."""
+    whole_parts: bool = False
+    """Each part of the file holds its patients' every line (the file split by patient):
+    a part's lines are accrued when the next part begins (:meth:`close_part`) and only
+    what they gave is kept, so that memory does not grow with the file."""
+    closing: list[Future[PartAccrual]] = attrs.Factory(list)
+    """What each part closed gives (with ``whole_parts``), in the order of the parts."""
+    _closer: ThreadPoolExecutor | None = None
 
     def keep(
         self,
@@ -126,16 +145,29 @@ class KxLines:
         ``kx_prior_*`` columns): the summary's ``kx`` part, and the notes on the
         starting amounts and the years without a threshold. ``first_day``: whose first
         date of service of a year KX is looked for on (:func:`accrue`)."""
-        from_columns, notes = prior_amounts(self.priors)
+        if self.whole_parts:
+            self.close_part(starting, data, first_day)  # the last part
+            closed = self._closed()
+            # Each part's in date and line order, as the whole file's would be.
+            keyed = sorted((note for part in closed for note in part.notes), key=lambda n: n[0])
+            notes = [text for _, text in keyed]
+            found = sorted(
+                (finding for part in closed for finding in part.findings),
+                key=lambda f: (f.day, f.line),
+            )
+            no_threshold = sorted({year for part in closed for year in part.years})
+        else:
+            from_columns, notes = prior_amounts(self.priors)
+            accrual = self._accrued({**from_columns, **starting}, data, first_day)
+            found, no_threshold = list(accrual.findings), list(accrual.years_without_threshold)
         # Priced in columns (parts counted from 1), a part's groups were not kept in the
         # order of their first lines: their problems are put back in it.
         ordered = sorted(self.ordered, key=lambda e: e[0]) if self.part else self.ordered
         self.bad_priors.extend(text for _, text in ordered)
         self.ordered.clear()
-        accrual = self._accrued({**from_columns, **starting}, data, first_day)
-        findings = [finding.to_dict() for finding in accrual.findings]
-        if accrual.years_without_threshold:
-            years = ", ".join(map(str, accrual.years_without_threshold))
+        findings = [finding.to_dict() for finding in found]
+        if no_threshold:
+            years = ", ".join(map(str, no_threshold))
             notes.append(
                 f"no KX threshold is packaged for {years}: lines of those years were not "
                 "checked against it"
@@ -156,20 +188,30 @@ class KxLines:
         }
         return kx, notes
 
-    def _accrued(self, starting: Starting, data: PaymentData, first_day: FirstDay) -> Any:
-        """The lines kept, accrued: in columns when some were kept as frames."""
-        if not self.frames:
-            return accrue(self.charges, starting=starting, data=data, first_day=first_day)
-        import polars as pl
+    def close_part(self, starting: Starting, data: PaymentData, first_day: FirstDay) -> None:
+        """Accrue the lines kept since the last part closed (a part's patients' every
+        line, with ``whole_parts``) from the ``starting`` amounts and their own
+        ``kx_prior_*`` amounts, in a thread of its own while the run goes on; keep what
+        the accrual finds, not the lines."""
+        if not (self.charges or self.frames or self.priors):
+            return
+        lines = (self.charges, self.frames, self.priors)
+        self.charges, self.frames, self.priors = [], [], []
+        if self._closer is None:
+            self._closer = ThreadPoolExecutor(1, thread_name_prefix="unitcalc-kx")
+        self.closing.append(self._closer.submit(_part_accrual, *lines, starting, data, first_day))
 
-        listed = charges_frame(self.charges)
-        if listed is None:  # an amount of a fraction of a cent: followed line by line
-            lines = [*self.charges, *(c for f in self.frames for c in charges_of(f))]
-            return accrue(lines, starting=starting, data=data, first_day=first_day)
-        frame = pl.concat([listed, *self.frames], how="vertical")
-        return accrue_columns(
-            frame, starting=starting, data=data, totals=False, first_day=first_day
-        )
+    def _closed(self) -> list[PartAccrual]:
+        """What every part closed gave, in the order of the parts."""
+        closed = [future.result() for future in self.closing]
+        if self._closer is not None:
+            self._closer.shutdown()
+            self._closer = None
+        return closed
+
+    def _accrued(self, starting: Starting, data: PaymentData, first_day: FirstDay) -> Any:
+        """The lines kept, accrued."""
+        return _accrued(self.charges, self.frames, starting, data, first_day)
 
     def keep_columns(self, found: ClaimColumns) -> None:
         """:meth:`keep` of the claim lines of many groups at once, read in columns
@@ -211,6 +253,40 @@ class KxLines:
                 "were not accrued: the KX threshold is Medicare's"
             )
         return notes
+
+
+def _accrued(
+    charges: list[Charge],
+    frames: list[pl.DataFrame],
+    starting: Starting,
+    data: PaymentData,
+    first_day: FirstDay,
+) -> Any:
+    """Claim lines accrued: in columns when some were kept as frames."""
+    if not frames:
+        return accrue(charges, starting=starting, data=data, first_day=first_day)
+    import polars as pl
+
+    listed = charges_frame(charges)
+    if listed is None:  # an amount of a fraction of a cent: followed line by line
+        lines = [*charges, *(c for f in frames for c in charges_of(f))]
+        return accrue(lines, starting=starting, data=data, first_day=first_day)
+    frame = pl.concat([listed, *frames], how="vertical")
+    return accrue_columns(frame, starting=starting, data=data, totals=False, first_day=first_day)
+
+
+def _part_accrual(
+    charges: list[Charge],
+    frames: list[pl.DataFrame],
+    priors: list[Prior],
+    starting: Starting,
+    data: PaymentData,
+    first_day: FirstDay,
+) -> PartAccrual:
+    """One part's lines accrued from ``starting`` and their own ``kx_prior_*`` amounts."""
+    from_columns, notes = keyed_prior_amounts(priors)
+    accrual = _accrued(charges, frames, {**from_columns, **starting}, data, first_day)
+    return PartAccrual(accrual.findings, accrual.years_without_threshold, notes)
 
 
 @attrs.frozen(eq=False)

@@ -39,7 +39,7 @@ class ColumnPricer(Protocol):
         gives (:class:`unitcalc.files.price_frame.PricedGroups`)."""
         ...
 
-    def adding(self, found: Any, *, part: bool = False) -> Callable[[], None]:
+    def adding(self, found: Any, *, part: bool = False, whole: bool = False) -> Callable[[], None]:
         """A function that adds prices (``PricedGroups.prices``) to the pricer's."""
         ...
 

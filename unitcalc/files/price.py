@@ -167,11 +167,11 @@ class Pricer:
     schedules: Mapping[str, FeeSchedule] = attrs.Factory(dict)
     data: PaymentData = attrs.Factory(payment_data)
     explanations: bool = True
+    """Keep the findings' step-by-step reasoning; off, findings read as an audit without
+    fees does (its columnar engine writes none unless --explain or --all)."""
     first_day: FirstDay = "patient"
     """Whose first date of service of a year KX is looked for on (``kx-first-day``):
     the patient's, each bucket's, or ``off`` (UNCONFIRMED: see docs/payment.md)."""
-    """Keep the findings' step-by-step reasoning; off, findings read as an audit without
-    fees does (its columnar engine writes none unless --explain or --all)."""
     sums: Sums = attrs.Factory(Sums)
     """The amounts by status, provider and payer."""
     kx: KxLines = attrs.Factory(KxLines)
@@ -221,12 +221,17 @@ class Pricer:
         fees = Fees(self.schedule, self.schedules, profiles, self.data, _date)
         return price_groups(rows, raw, layout, fees, allowed)
 
-    def adding(self, found: ColumnPrices | None, *, part: bool = False) -> Callable[[], None]:
-        """A function adding ``found``, called in the order of the file's parts (this
-        one may run beside another's); ``part``: a part's first."""
+    def adding(
+        self, found: ColumnPrices | None, *, part: bool = False, whole: bool = False
+    ) -> Callable[[], None]:
+        """A function adding ``found``, called in the order of the file's parts; ``part``:
+        a part's first; ``whole``: parts hold whole patients (the last one is accrued)."""
 
         def add() -> None:
             if part:
+                self.kx.whole_parts = whole
+                if whole and self.kx_check:
+                    self.kx.close_part(self.starting, self.data, self.first_day)
                 self.kx.part += 1
             if found is not None:
                 self._add_columns(found)
@@ -234,8 +239,7 @@ class Pricer:
         return add
 
     def _add_columns(self, found: ColumnPrices) -> None:
-        """Add what groups priced in columns give: their sums, codes unpriced and claim
-        lines."""
+        """Add the sums, codes unpriced and claim lines of groups priced in columns."""
         self.sums.add_columns(found.sums)
         for code, count in found.unpriced.items():
             self.unpriced[code] = self.unpriced.get(code, 0) + count

@@ -289,17 +289,19 @@ def priced_part(
     pricer prices them."""
     import polars as pl
 
+    # Split by patient (or in one part), a part holds its patients' every line.
+    whole = tuple(layout.key_roles[:1]) == ("patient_id",)
     chosen = groups.filter(~pl.col("__odd"))
     if not findings:
         chosen = chosen.filter(~pl.col("__scalar"))
     rows = settled.rows.join(chosen.select(GROUP), on=GROUP, how="semi")
     if rows.height == 0:
-        return None, pricer.adding(None, part=True)
+        return None, pricer.adding(None, part=True, whole=whole)
     found = chosen.filter(pl.col("__scalar"))
     allowed = found_allowed(found, settled.items, rows) if findings else None
     prices = pricer.price_groups(rows, raw, layout, profiles, allowed)
     ok = chosen.filter(~pl.col("__scalar")).select(GROUP, pl.lit("ok").alias("status"))
-    return prices, pricer.adding(prices.prices(ok), part=True)
+    return prices, pricer.adding(prices.prices(ok), part=True, whole=whole)
 
 
 def found_allowed(found: pl.DataFrame, items: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:

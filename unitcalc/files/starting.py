@@ -76,6 +76,15 @@ def prior_amounts(priors: Iterable[Prior]) -> tuple[Starting, list[str]]:
     patient F, 2025 PT/SLP: kx_prior_pt_slp differs between rows (2380 on line 3, 2000
     on line 2): the earliest date of service's, line 3, is used
     """
+    amounts, notes = keyed_prior_amounts(priors)
+    return amounts, [text for _, text in notes]
+
+
+def keyed_prior_amounts(
+    priors: Iterable[Prior],
+) -> tuple[Starting, list[tuple[tuple[datetime.date, int], str]]]:
+    """:func:`prior_amounts`, each note with the date and line of the value used: the
+    notes of several sets of patients (the parts of a file) are put in one order by it."""
     chosen: dict[tuple[str, int, Bucket], Prior] = {}
     values: dict[tuple[str, int, Bucket], dict[Decimal, int]] = {}
     for prior in sorted(priors, key=lambda p: (p.day, p.line)):
@@ -86,11 +95,15 @@ def prior_amounts(priors: Iterable[Prior]) -> tuple[Starting, list[str]]:
     for key, found in values.items():
         if len(found) > 1:
             patient, year, bucket = key
+            used = chosen[key]
             listed = ", ".join(f"{amount} on line {line}" for amount, line in found.items())
             notes.append(
-                f"patient {patient}, {year} {bucket}: {PRIOR_COLUMNS[bucket]} differs between "
-                f"rows ({listed}): the earliest date of service's, line {chosen[key].line}, "
-                "is used"
+                (
+                    (used.day, used.line),
+                    f"patient {patient}, {year} {bucket}: {PRIOR_COLUMNS[bucket]} differs "
+                    f"between rows ({listed}): the earliest date of service's, line "
+                    f"{used.line}, is used",
+                )
             )
     return {key: prior.amount for key, prior in chosen.items()}, notes
 
