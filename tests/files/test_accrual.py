@@ -42,6 +42,7 @@ def audit(folder: Path, *, partition_bytes: int) -> tuple[dict[str, Any], Pricer
     path.write_text(visits(), encoding="utf-8")
     (folder / "fees.csv").write_text(FEES, encoding="utf-8")
     pricer = Pricer(load_fees(folder / "fees.csv"), explanations=False)
+    pricer.kx.close_lines = 0  # each part accrued as the next begins
     writer = AuditWriter("json", show_all=False, amounts=True)
     options = Options(
         need_billed=True,

@@ -85,8 +85,12 @@ class KxLines:
     """``bad_priors`` of the groups priced in columns, each with its place."""
     whole_parts: bool = False
     """Each part of the file holds its patients' every line (the file split by patient):
-    a part's lines are accrued when the next part begins (:meth:`close_part`) and only
-    what they gave is kept, so that memory does not grow with the file."""
+    the parts' lines are accrued as parts begin, ``close_lines`` at a time
+    (:meth:`close_part`), and only what they gave is kept, so that memory does not grow
+    with the file."""
+    close_lines: int = 200_000
+    """How many claim lines are kept, at least, before the parts kept are accrued (with
+    ``whole_parts``): a few accruals of many lines cost less than one a part."""
     closing: list[Future[PartAccrual]] = attrs.Factory(list)
     """What each part closed gives (with ``whole_parts``), in the order of the parts."""
     _closer: ThreadPoolExecutor | None = None
@@ -146,7 +150,7 @@ class KxLines:
         starting amounts and the years without a threshold. ``first_day``: whose first
         date of service of a year KX is looked for on (:func:`accrue`)."""
         if self.whole_parts:
-            self.close_part(starting, data, first_day)  # the last part
+            self.close_part(starting, data, first_day, last=True)
             closed = self._closed()
             # Each part's in date and line order, as the whole file's would be.
             keyed = sorted((note for part in closed for note in part.notes), key=lambda n: n[0])
@@ -188,12 +192,16 @@ class KxLines:
         }
         return kx, notes
 
-    def close_part(self, starting: Starting, data: PaymentData, first_day: FirstDay) -> None:
-        """Accrue the lines kept since the last part closed (a part's patients' every
-        line, with ``whole_parts``) from the ``starting`` amounts and their own
-        ``kx_prior_*`` amounts, in a thread of its own while the run goes on; keep what
-        the accrual finds, not the lines."""
-        if not (self.charges or self.frames or self.priors):
+    def close_part(
+        self, starting: Starting, data: PaymentData, first_day: FirstDay, *, last: bool = False
+    ) -> None:
+        """Accrue the lines kept since the parts last closed (their patients' every line,
+        with ``whole_parts``), once there are ``close_lines`` of them or at the ``last``
+        part, from the ``starting`` amounts and their own ``kx_prior_*`` amounts, in a
+        thread of its own while the run goes on; keep what the accrual finds, not the
+        lines."""
+        kept = len(self.charges) + sum(frame.height for frame in self.frames)
+        if not (kept or self.priors) or (kept < self.close_lines and not last):
             return
         lines = (self.charges, self.frames, self.priors)
         self.charges, self.frames, self.priors = [], [], []
