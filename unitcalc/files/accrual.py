@@ -1,6 +1,9 @@
 """The KX threshold followed over an audit: each priced group's claim lines are kept,
 small, as it passes, with every row's ``kx_prior_*`` amounts; once the whole file is
 read they are accrued in date-of-service order (:func:`unitcalc.payment.threshold.accrue`).
+A file split by patient is accrued a few parts at a time instead
+(:meth:`KxLines.close_part`): each part holds its patients' every line, so memory does
+not grow with the file.
 
 The thresholds are Medicare Part B's: only rows without a payer profile, or whose
 profile says ``medicare = true``, are accrued. What is left out (no patient, no

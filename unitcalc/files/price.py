@@ -18,8 +18,8 @@ run gives their rows to :meth:`Pricer.price_groups` (``Options.column_pricer``),
 prices them all in columns (:mod:`.price_frame`), the same way, with those of the
 findings the columns write.
 
-Once the whole file is read, :meth:`Pricer.finish` accrues the KX threshold in
-date-of-service order from the starting amounts (:mod:`.starting`) and puts the sums,
+Once the whole file is read (split by patient, a few parts at a time), :meth:`Pricer.finish`
+accrues the KX threshold from the starting amounts (:mod:`.starting`) and puts the sums,
 the threshold findings and the notes into the run's summary (``Summary.payment``).
 """
 
