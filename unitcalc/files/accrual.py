@@ -41,7 +41,7 @@ from ..payment.threshold import (
     charges_of,
 )
 from .evaluate import PRIOR_COLUMN_NAMES, Group, PriceRow
-from .starting import Prior, Starting, keyed_prior_amounts, prior_amounts, row_priors
+from .starting import Prior, Starting, prior_amounts, row_priors
 
 if TYPE_CHECKING:
     import polars as pl
@@ -86,16 +86,13 @@ class KxLines:
     are said in the order of the parts, then of the groups' first lines."""
     ordered: list[tuple[tuple[int, int, int], str]] = attrs.Factory(list)
     """``bad_priors`` of the groups priced in columns, each with its place."""
-    whole_parts: bool = False
-    """Each part of the file holds its patients' every line (the file split by patient):
-    the parts' lines are accrued as parts begin, ``close_lines`` at a time
-    (:meth:`close_part`), and only what they gave is kept, so that memory does not grow
-    with the file."""
     close_lines: int = 200_000
-    """How many claim lines are kept, at least, before the parts kept are accrued (with
-    ``whole_parts``): a few accruals of many lines cost less than one a part."""
+    """How many claim lines are kept, at least, before the parts kept are accrued, when
+    the parts hold their patients' every line (:meth:`close_part`): a few accruals of
+    many lines cost less than one a part."""
     closing: list[Future[PartAccrual]] = attrs.Factory(list)
-    """What each part closed gives (with ``whole_parts``), in the order of the parts."""
+    """What each accrual of the lines kept gives, in the order of the parts: a file not
+    split by patient is accrued once, at the end."""
     _closer: ThreadPoolExecutor | None = None
 
     def keep(
@@ -152,21 +149,16 @@ class KxLines:
         ``kx_prior_*`` columns): the summary's ``kx`` part, and the notes on the
         starting amounts and the years without a threshold. ``first_day``: whose first
         date of service of a year KX is looked for on (:func:`accrue`)."""
-        if self.whole_parts:
-            self.close_part(starting, data, first_day, last=True)
-            closed = self._closed()
-            # Each part's in date and line order, as the whole file's would be.
-            keyed = sorted((note for part in closed for note in part.notes), key=lambda n: n[0])
-            notes = [text for _, text in keyed]
-            found = sorted(
-                (finding for part in closed for finding in part.findings),
-                key=lambda f: (f.day, f.line),
-            )
-            no_threshold = sorted({year for part in closed for year in part.years})
-        else:
-            from_columns, notes = prior_amounts(self.priors)
-            accrual = self._accrued({**from_columns, **starting}, data, first_day)
-            found, no_threshold = list(accrual.findings), list(accrual.years_without_threshold)
+        self.close_part(starting, data, first_day, last=True)
+        closed = self._closed()
+        # Each closing's in date and line order: put in the whole file's.
+        keyed = sorted((note for part in closed for note in part.notes), key=lambda n: n[0])
+        notes = [text for _, text in keyed]
+        found = sorted(
+            (finding for part in closed for finding in part.findings),
+            key=lambda f: (f.day, f.line),
+        )
+        no_threshold = sorted({year for part in closed for year in part.years})
         # Priced in columns (parts counted from 1), a part's groups were not kept in the
         # order of their first lines: their problems are put back in it.
         ordered = sorted(self.ordered, key=lambda e: e[0]) if self.part else self.ordered
@@ -198,11 +190,11 @@ class KxLines:
     def close_part(
         self, starting: Starting, data: PaymentData, first_day: FirstDay, *, last: bool = False
     ) -> None:
-        """Accrue the lines kept since the parts last closed (their patients' every line,
-        with ``whole_parts``), once there are ``close_lines`` of them or at the ``last``
-        part, from the ``starting`` amounts and their own ``kx_prior_*`` amounts, in a
-        thread of its own while the run goes on; keep what the accrual finds, not the
-        lines."""
+        """Accrue the lines kept since the parts last closed (called between parts that
+        hold their patients' every line, and at the end), once there are
+        ``close_lines`` of them or at the ``last`` part, from the ``starting`` amounts
+        and their own ``kx_prior_*`` amounts, in a thread of its own while the run goes
+        on; keep what the accrual finds, not the lines."""
         kept = len(self.charges) + sum(frame.height for frame in self.frames)
         if not (kept or self.priors) or (kept < self.close_lines and not last):
             return
@@ -219,10 +211,6 @@ class KxLines:
             self._closer.shutdown()
             self._closer = None
         return closed
-
-    def _accrued(self, starting: Starting, data: PaymentData, first_day: FirstDay) -> Any:
-        """The lines kept, accrued."""
-        return _accrued(self.charges, self.frames, starting, data, first_day)
 
     def keep_columns(self, found: ClaimColumns) -> None:
         """:meth:`keep` of the claim lines of many groups at once, read in columns
@@ -295,7 +283,7 @@ def _part_accrual(
     first_day: FirstDay,
 ) -> PartAccrual:
     """One part's lines accrued from ``starting`` and their own ``kx_prior_*`` amounts."""
-    from_columns, notes = keyed_prior_amounts(priors)
+    from_columns, notes = prior_amounts(priors)
     accrual = _accrued(charges, frames, {**from_columns, **starting}, data, first_day)
     return PartAccrual(accrual.findings, accrual.years_without_threshold, notes)
 

@@ -229,7 +229,6 @@ class Pricer:
 
         def add() -> None:
             if part:
-                self.kx.whole_parts = whole
                 if whole and self.kx_check:
                     self.kx.close_part(self.starting, self.data, self.first_day)
                 self.kx.part += 1

@@ -61,10 +61,14 @@ def row_priors(
     return found, problems
 
 
-def prior_amounts(priors: Iterable[Prior]) -> tuple[Starting, list[str]]:
+def prior_amounts(
+    priors: Iterable[Prior],
+) -> tuple[Starting, list[tuple[tuple[datetime.date, int], str]]]:
     """Each patient's starting amount per year and bucket from the ``kx_prior_*``
     columns: the value of the earliest date of service (then the first line), and a
-    note for each patient year whose rows give different values.
+    note for each patient year whose rows give different values, with the date and
+    line of the value used (the notes of several sets of patients, the parts of a
+    file, are put in one order by it).
 
     >>> day = datetime.date
     >>> amounts, notes = prior_amounts([
@@ -72,19 +76,13 @@ def prior_amounts(priors: Iterable[Prior]) -> tuple[Starting, list[str]]:
     ...     Prior("F", 2025, "PT/SLP", day(2025, 12, 1), 3, Decimal("2380"))])
     >>> amounts
     {('F', 2025, 'PT/SLP'): Decimal('2380')}
-    >>> print(notes[0])
+    >>> used, text = notes[0]
+    >>> used
+    (datetime.date(2025, 12, 1), 3)
+    >>> print(text)
     patient F, 2025 PT/SLP: kx_prior_pt_slp differs between rows (2380 on line 3, 2000
     on line 2): the earliest date of service's, line 3, is used
     """
-    amounts, notes = keyed_prior_amounts(priors)
-    return amounts, [text for _, text in notes]
-
-
-def keyed_prior_amounts(
-    priors: Iterable[Prior],
-) -> tuple[Starting, list[tuple[tuple[datetime.date, int], str]]]:
-    """:func:`prior_amounts`, each note with the date and line of the value used: the
-    notes of several sets of patients (the parts of a file) are put in one order by it."""
     chosen: dict[tuple[str, int, Bucket], Prior] = {}
     values: dict[tuple[str, int, Bucket], dict[Decimal, int]] = {}
     for prior in sorted(priors, key=lambda p: (p.day, p.line)):
