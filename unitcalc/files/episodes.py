@@ -30,6 +30,7 @@ from ..engine.episodes import episode_frame, word
 from ..engine.visit_span import span_frame
 from .check import CODE, DISCIPLINE, MINUTES, MODIFIERS, MONTHLY, PAYER, key_names
 from .read import ERROR, LINE
+from .split import holds_patients
 
 if TYPE_CHECKING:
     import polars as pl
@@ -161,9 +162,8 @@ def part_checks(loaded: Loaded, options: Options) -> PartChecks | None:
     if not options.need_billed or not options.runs("episodes"):
         return None
     facts = part_facts(loaded, options)
-    if facts is not None and tuple(loaded.layout.key_roles[:1]) == ("patient_id",):
-        # The file's parts hold whole patients (split by the key's first column): only
-        # the patients who can have a finding are kept until the end.
+    if facts is not None and holds_patients(loaded.layout):
+        # Only the patients who can have a finding are kept until the end.
         facts = with_a_start(facts)
     return PartChecks(facts, part_visits(loaded, options))
 

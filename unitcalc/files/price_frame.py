@@ -39,6 +39,7 @@ from .group import GROUP
 from .layout import Layout
 from .price_rows import Fees, read_rows, schedule_of
 from .read import LINE
+from .split import holds_patients
 from .sums import sums_columns
 
 if TYPE_CHECKING:
@@ -289,8 +290,7 @@ def priced_part(
     pricer prices them."""
     import polars as pl
 
-    # Split by patient (or in one part), a part holds its patients' every line.
-    whole = tuple(layout.key_roles[:1]) == ("patient_id",)
+    whole = holds_patients(layout)  # the KX accrual may close the parts before
     chosen = groups.filter(~pl.col("__odd"))
     if not findings:
         chosen = chosen.filter(~pl.col("__scalar"))

@@ -9,8 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .columnar import CsvShape, polars_csv, reading, whole
+
+if TYPE_CHECKING:
+    from .layout import Layout
+
+
+def holds_patients(layout: Layout) -> bool:
+    """Each part of the file (a part of the split, or the whole file) holds its
+    patients' every row: the key's first column, whose hash splits the file, is the
+    patient's."""
+    return tuple(layout.key_roles[:1]) == ("patient_id",)
+
 
 CHUNK_BYTES = 16 << 20
 """How much of a large CSV file is parsed at a time while it is split into parts: the
