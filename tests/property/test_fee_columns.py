@@ -162,6 +162,13 @@ def both(text: str, **options: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     + "P2,2026-01-05,97530,60,OT,2,,acme,,B,,3100\n"
     + "P2,2026-01-05,97116,30,PT,2,,,,,,\n"
 )
+# Providers written with the separators U+001C-U+001F, which str.strip() strips: the
+# columns name them as the one-visit pricer does, in the sums and in the findings.
+@example(
+    HEADER
+    + "P1,2026-01-05,97110,38,PT,3,\x1cann,,,,,\nP1,2026-01-05,97112,23,PT,2,ann\x1f,,,,,\n"
+    + "P2,2026-01-06,97110,30,PT,2,\x1cbo,,,,,\n"
+)
 @settings(max_examples=60)
 @given(visit_files)
 def test_columns_price_an_audit_as_the_one_visit_engine_does(text: str) -> None:

@@ -19,6 +19,16 @@ MIN_WRAP = 15
 """A wrapped column is never narrower than this, however narrow the terminal."""
 
 
+WHITESPACE = "".join(chr(point) for point in range(0x3001) if chr(point).isspace())
+"""The characters Python's ``str.strip()`` strips (none is above U+3000)."""
+
+
+def stripped_column(text: pl.Expr) -> pl.Expr:
+    """The columnar form of ``str.strip()``: polars' own whitespace lacks the
+    separators U+001C to U+001F, which Python strips."""
+    return text.str.strip_chars(WHITESPACE)
+
+
 def count_of(count: int, noun: str) -> str:
     """``count_of(1, "unit")`` is ``'1 unit'``; ``count_of(2, "full unit")`` is
     ``'2 full units'``; thousands apart: ``count_of(20000, "row")`` is ``'20,000 rows'``."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ..core.disciplines import BY_MODIFIER
+from ..core.text import stripped_column
 from ..engine.modifiers import parse_modifiers
 from ..engine.payers import PayerProfile
 from ..payment.fees import ASSISTANT_MODIFIERS, FeeSchedule, PaymentData
@@ -22,6 +23,7 @@ from .evaluate import LOCALITY_COLUMN, PRIOR_COLUMN_NAMES
 from .group import GROUP
 from .layout import Layout
 from .read import LINE
+from .rendered import provider_named, providers_named
 
 if TYPE_CHECKING:
     import polars as pl
@@ -75,9 +77,8 @@ def read_rows(
     rows = rows.with_columns(
         _mapped("__mods", lambda text: _modifier_fields(str(text or "")), fields).alias("__read"),
         _mapped("__cq", whole_units, pl.Int64).alias("__cq_units"),
-        # As str.strip(): polars' own whitespace lacks \x1c-\x1f.
-        pl.col("__locality").str.strip_chars(WHITESPACE).replace("", None),
-        pl.col("__patient").fill_null("").str.strip_chars(WHITESPACE),
+        stripped_column(pl.col("__locality")).replace("", None),
+        stripped_column(pl.col("__patient").fill_null("")),
     )
     rows = rows.unnest("__read").with_columns(
         __assisted=pl.when("__assisting").then(pl.col(BILLED)).otherwise(pl.col("__cq_units"))
@@ -96,7 +97,7 @@ def _first_provider() -> tuple[pl.Expr, pl.Expr]:
     name (:func:`_providers` joins them where there are several)."""
     import polars as pl
 
-    who = pl.col(PROVIDER).fill_null("").str.strip_chars()
+    who = provider_named()
     named = pl.when(who != "").then(who).drop_nulls()
     return named.first().alias("__provider"), named.n_unique().alias("__providers")
 
@@ -108,11 +109,10 @@ def _providers(groups: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
 
     several = groups.filter(pl.col("__providers") > 1).select(GROUP)
     if several.height:  # few: their names gathered apart
-        who = pl.col(PROVIDER).fill_null("").str.strip_chars()
         joined = (
             rows.join(several, on=GROUP, how="semi")
             .group_by(GROUP, maintain_order=True)
-            .agg(who.filter(who != "").unique(maintain_order=True).str.join("; ").alias("__all"))
+            .agg(providers_named().str.join("; ").alias("__all"))
         )
         groups = groups.join(joined, on=GROUP, how="left", maintain_order="left")
         groups = groups.with_columns(pl.coalesce("__all", "__provider").alias("__provider"))
@@ -182,10 +182,6 @@ def _modifier_fields(text: str) -> dict[str, Any]:
         "__mod_discipline": next((BY_MODIFIER[m] for m in mods if m in BY_MODIFIER), None),
         "__assisting": bool(mods) and not ASSISTANT_MODIFIERS.isdisjoint(mods),
     }
-
-
-WHITESPACE = "".join(chr(point) for point in range(0x3001) if chr(point).isspace())
-"""The characters Python's ``str.strip()`` strips (none is above U+3000)."""
 
 
 def whole_units(value: Any) -> int:

@@ -9,6 +9,7 @@ import bisect
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
+from ..core.text import stripped_column
 from .check import PAYER, PROVIDER, key_names
 from .evaluate import Group, Rendered
 from .group import GROUP
@@ -101,12 +102,18 @@ def rendered_frame(
     return texts.filter(pl.col("text").is_not_null())
 
 
+def provider_named() -> pl.Expr:
+    """Per row: the provider it names, read as :attr:`.evaluate.Group.provider_names`
+    reads it (stripped; "" for none)."""
+    import polars as pl
+
+    return stripped_column(pl.col(PROVIDER).fill_null(""))
+
+
 def providers_named() -> pl.Expr:
     """Per group (an aggregation): the providers its rows name, in row order, each once;
     :attr:`.evaluate.Group.provider_names` of a group read one by one."""
-    import polars as pl
-
-    who = pl.col(PROVIDER).fill_null("").str.strip_chars()
+    who = provider_named()
     return who.filter(who != "").unique(maintain_order=True)
 
 
