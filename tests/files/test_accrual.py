@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from unitcalc.files import Options, run_groups
 from unitcalc.files.price import Pricer
 from unitcalc.files.write_audit import AuditWriter
@@ -21,25 +23,27 @@ HEADER = (
 FEES = "code,amount\n97110,30.00\n97112,33.00\n97140,28.00\n"
 
 
-def visits() -> str:
+def visits(spaced: str = "") -> str:
     """Twelve patients, each starting near the threshold (two rows giving different
     ``kx_prior_pt_slp`` amounts: a note), then past it without KX and with it; their
-    dates run backwards with the patient, so that no part's order is the dates'."""
+    dates run backwards with the patient, so that no part's order is the dates'.
+    ``spaced``: written before the patient on each second row (the KX accrual reads the
+    patient stripped, as ``str.strip()`` strips)."""
     lines = []
     for number in range(12):
         patient = f"P{number:02}"
         day = 26 - 2 * number
         lines.append(f"{patient},2026-02-{day:02},97110,38,PT,3,GP,2300\n")
-        lines.append(f"{patient},2026-02-{day + 1:02},97112,30,PT,2,GP,2350\n")
+        lines.append(f"{spaced}{patient},2026-02-{day + 1:02},97112,30,PT,2,GP,2350\n")
         lines.append(f"{patient},2026-03-{day:02},97140,23,PT,2,GP,\n")
         lines.append(f"{patient},2026-03-{day + 1:02},97110,30,PT,2,GP KX,\n")
         lines.append(f"{patient},2025-12-{day:02},97110,15,PT,1,GP KX,\n")
     return HEADER + "".join(lines)
 
 
-def audit(folder: Path, *, partition_bytes: int) -> tuple[dict[str, Any], Pricer]:
+def audit(folder: Path, *, partition_bytes: int, spaced: str = "") -> tuple[dict[str, Any], Pricer]:
     path = folder / "visits.csv"
-    path.write_text(visits(), encoding="utf-8")
+    path.write_text(visits(spaced), encoding="utf-8")
     (folder / "fees.csv").write_text(FEES, encoding="utf-8")
     pricer = Pricer(load_fees(folder / "fees.csv"), explanations=False)
     pricer.kx.close_lines = 0  # each part accrued as the next begins
@@ -74,4 +78,15 @@ def test_a_file_accrued_part_by_part_is_accrued_as_a_whole(tmp_path: Path) -> No
     assert kx["kx_first_day_patients"] >= 1
     notes = whole["summary"]["payment"]["notes"]
     assert sum("differs between rows" in note for note in notes) == 12
+    assert parts == whole
+
+
+@pytest.mark.parametrize("spaced", [" ", "\x1c"], ids=["space", "separator"])
+def test_a_patient_written_with_spaces_is_in_one_part(tmp_path: Path, spaced: str) -> None:
+    # The split strips the patient as the accrual does: each patient's rows in one part.
+    whole, _ = audit(tmp_path, partition_bytes=8 << 20, spaced=spaced)
+    parts, _ = audit(tmp_path, partition_bytes=200, spaced=spaced)
+    assert (
+        sum("differs between rows" in note for note in whole["summary"]["payment"]["notes"]) == 12
+    )
     assert parts == whole

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..core.text import stripped_column
 from .columnar import CsvShape, polars_csv, reading, whole
 
 if TYPE_CHECKING:
@@ -71,7 +72,10 @@ def csv_parts(
                 return None
             # Proven complete as it is parsed, not on a second reading.
             readings.append(reading(frame, shape))
-            frame = frame.with_columns(__part=pl.col(key).str.strip_chars().hash() % parts)
+            # Stripped as str.strip() strips: a patient's rows, however their key is
+            # spaced, in one part (as the KX accrual reads the patient).
+            part = stripped_column(pl.col(key)).hash() % parts
+            frame = frame.with_columns(__part=part)
             for (part,), rows in frame.partition_by(
                 "__part", as_dict=True, include_key=False
             ).items():
