@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from unitcalc.core.text import count_of, count_of_column, stripped_column
+from unitcalc.core.text import STRIP_PATTERN, count_of, count_of_column, stripped_column
 
 
 @given(st.lists(st.integers(0, 999), max_size=20), st.sampled_from(["unit", "full unit", "row"]))
@@ -25,3 +27,10 @@ def test_stripped_in_columns_agrees_with_str_strip(texts: list[str]) -> None:
     frame = pl.DataFrame({"text": texts}, schema={"text": pl.String})
     stripped = frame.select(stripped_column(pl.col("text"))).to_series().to_list()
     assert stripped == [text.strip() for text in texts]
+
+
+@example(["\x1cann\x1f", "a\n", " \n", "\x85"])
+@given(st.lists(st.text(st.sampled_from(" \t\r\n\x1c\x1f\x85\xa0\u2028\u3000ab")), max_size=20))
+def test_the_strip_pattern_removes_what_str_strip_strips(texts: list[str]) -> None:
+    # Spark removes its matches (regexp_replace) from a key and a blank row's cells.
+    assert [re.sub(STRIP_PATTERN, "", text) for text in texts] == [text.strip() for text in texts]

@@ -25,13 +25,14 @@ times = st.one_of(
         st.integers(0, 59),
         st.integers(0, 61),
     ),
-    st.sampled_from(["", "8", "8:5", "08:30 AM", "x", "12:00:00:00"]),
+    st.sampled_from(["", "8", "8:5", "08:30 AM", "\x1c08:30", "x", "12:00:00:00"]),
     st.none(),
 )
 
 
 @given(st.lists(times, max_size=30))
 @example(["23:59", "24:00", "7:60", "07:05:60", "0:00"])
+@example(["\x1c08:30", "08:30\x1f"])  # separators str.strip() strips
 def test_times_in_both_forms(texts: list[str | None]) -> None:
     frame = pl.DataFrame({"t": texts}, schema={"t": pl.String})
     got = frame.select(minute_expr("t")).to_series().to_list()

@@ -5,7 +5,7 @@ by provider and day in both forms (tally_day, day_frame), and the days over 8 ho
 from __future__ import annotations
 
 import polars as pl
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from unitcalc.engine.providers import (
@@ -20,7 +20,7 @@ from unitcalc.engine.providers import (
 TIMED = ("97110", "97140")
 rows = st.lists(
     st.tuples(
-        st.sampled_from(("ann", " ann", "bob", "", None)),
+        st.sampled_from(("ann", " ann", "\x1cann", "bob", "", None)),
         st.sampled_from(("97110", "97140", "97161")),
         st.none() | st.integers(0, 60),
         st.none() | st.integers(0, 4),
@@ -30,6 +30,7 @@ rows = st.lists(
 
 
 @given(rows)
+@example([("ann", "97110", 30, 2), ("\x1cann", "97140", 8, 1)])  # one provider
 def test_totals_in_both_forms(lines: list[tuple[str | None, str, int | None, int | None]]) -> None:
     totals: dict[str, list[int]] = {}
     for provider, code, minutes, billed in lines:
@@ -59,7 +60,7 @@ def test_under_15_minutes_a_unit_is_flagged_exactly() -> None:
 
 days_rows = st.lists(
     st.tuples(
-        st.sampled_from(("ann", " ann", "bob", "", None)),
+        st.sampled_from(("ann", " ann", "\x1cann", "bob", "", None)),
         st.sampled_from(("97110", "97140", "97161")),
         st.none() | st.integers(0, 300),
         st.none() | st.sampled_from(("2026-03-02", "2026-03-03")),
@@ -69,6 +70,7 @@ days_rows = st.lists(
 
 
 @given(days_rows)
+@example([("ann", "97110", 30, "2026-03-02"), ("ann\x1f", "97140", 8, "2026-03-02")])
 def test_minutes_by_day_in_both_forms(
     lines: list[tuple[str | None, str, int | None, str | None]],
 ) -> None:

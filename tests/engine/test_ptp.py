@@ -232,6 +232,10 @@ def test_dates_of_service_around_the_edit(table: PtpTable) -> None:
 @example(
     lines=[("97530", "PT", 1, "", "dr a"), ("97150", "PT", 1, "59", " dr a")], day=2, on="either"
 )
+# One provider, written once with U+001C before the name: the pair is one provider's.
+@example(
+    lines=[("97530", "PT", 1, "", "dr a"), ("97150", "PT", 1, "", "\x1cdr a")], day=2, on="either"
+)
 @given(
     st.lists(ts.ptp_claim_lines(), min_size=1, max_size=8),
     st.sampled_from(range(len(ts.PTP_DAYS) + 1)),

@@ -354,6 +354,12 @@ def test_a_failing_writer_ends_a_run_in_parts_and_leaves_no_parts_behind(
     ("name", "text"),
     [
         ("v.csv", HEADER + "P1,2026-01-05,97110,33,2\n\n,,,,\n  \nP2,2026-01-05,97110,33,2\n"),
+        # Cells of white space as str.strip() strips it (a tab, U+001C to U+001F): blank.
+        (
+            "s.csv",
+            HEADER
+            + "P1,2026-01-05,97110,33,2\n\t,\x1c, ,\x1f,\x1d\n\x1e,,,,\nP2,2026-01-05,97110,33,2\n",
+        ),
         (
             "v.jsonl",
             '{"patient_id":"P1","date_of_service":"2026-01-05","code":"97110","minutes":33,'
@@ -372,7 +378,8 @@ def test_blank_lines_are_counted_so_every_line_is_accounted_for(
     assert code == 0
     assert summary["rows_read"] == 2
     header = 1 if name.endswith(".csv") else 0
-    assert header + summary["rows_read"] + summary["blank_lines"] == len(text.splitlines())
+    # Lines as a file has them (str.splitlines() would also break at U+001C to U+001E).
+    assert header + summary["rows_read"] + summary["blank_lines"] == text.count("\n")
     code, out, _ = audit(str(path))
     assert "blank lines skipped (no record)" in out.splitlines()[0]
 

@@ -239,7 +239,7 @@ _FILE_DAYS = ("2026-01-05", "01/05/2026", "2026-1-5", "1/5/2026", "2026-01-06", 
 _FILE_CODES = (*TIMED_15_CODES[:6], *UNTIMED_CODES[:3], "97129", "97130", "97001", "97111")
 _FILE_MINUTES = st.one_of(
     st.integers(min_value=0, max_value=70).map(str),
-    st.sampled_from(("", " 12", "7.5", "x", "15.0", "-3", "700", "1439")),
+    st.sampled_from(("", " 12", "\x1c12", "7.5", "x", "15.0", "-3", "700", "1439")),
 )
 
 
@@ -250,11 +250,11 @@ def visit_file_rows(draw: st.DrawFn) -> str:
     rule named on some rows only), so the file engine's columnar and scalar checks both
     see it."""
     cells = [
-        draw(st.sampled_from(("P1", "P2", "P3", " P1", ""))),
+        draw(st.sampled_from(("P1", "P2", "P3", " P1", "\x1cP1", "P2\x1f", ""))),
         draw(st.sampled_from(_FILE_DAYS)),
         draw(st.sampled_from(_FILE_CODES)),
         draw(_FILE_MINUTES),
-        draw(st.sampled_from(("", "PT", "OT", "GP", "pt", "XX"))),
+        draw(st.sampled_from(("", "PT", "OT", "GP", "pt", "XX", "\x1dOT"))),
         draw(st.sampled_from(("", "", "", "cms", "ama", "commercial-15"))),
         draw(
             st.one_of(
@@ -357,7 +357,7 @@ def ptp_claim_lines(draw: st.DrawFn) -> tuple[str, str, int, str, str]:
         "PT",
         draw(st.integers(min_value=0, max_value=3)),
         draw(st.sampled_from(PTP_MODIFIER_CELLS[:-1])),
-        draw(st.sampled_from(("", "dr a", "dr b", " dr a"))),
+        draw(st.sampled_from(("", "dr a", "dr b", " dr a", "\x1cdr a"))),
     )
 
 
@@ -376,7 +376,7 @@ def ptp_file_rows(draw: st.DrawFn) -> str:
         str(draw(st.sampled_from((0, 8, 15, 20, 30)))),
         "PT",
         draw(st.sampled_from(PTP_MODIFIER_CELLS)),
-        draw(st.sampled_from(("dr a", "dr a", "dr b", ""))),
+        draw(st.sampled_from(("dr a", "dr a", "dr b", "", "dr b\x1f"))),
         str(draw(st.integers(min_value=0, max_value=2))),
     ]
     return ",".join(cells) + "\n"

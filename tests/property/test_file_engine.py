@@ -119,6 +119,23 @@ def test_a_day_written_three_ways_is_one_group() -> None:
     )
 
 
+def test_a_patient_written_with_separators_around_it_is_one_group() -> None:
+    # str.strip() strips U+001C to U+001F as it strips spaces (polars' strip_chars() does
+    # not): P1 written three ways is one day of 30 minutes, 2 units, billed 3.
+    text = ts.FILE_HEADER + (
+        "P1,2026-01-05,97110,10,PT,,1\n\x1cP1,2026-01-05,97140,10,PT,,1\n"
+        " P1\x1f,2026-01-05\x1d,97112,10,PT,,1\n"
+    )
+    for columns in (True, False):
+        summary, [finding] = audit(text, columns=columns)
+        assert summary["groups"] == 1
+        assert (finding["group"], finding["status"], finding["difference"]) == (
+            "P1 / 2026-01-05",
+            "over",
+            1,
+        )
+
+
 def run_file(path: Path, **options: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     found: list[dict[str, Any]] = []
 

@@ -518,6 +518,7 @@ def test_cli_spark_leaves_out_rows_of_empty_cells_as_the_local_engine(
         "P1,2026-01-05,97110,33,3\n"
         ",,,,\n"
         " , ,,,\n"
+        "\t,\x1c,\x1f,,\n"  # white space as str.strip() strips it (Spark's trim does not)
         "P2,2026-01-05,97110,20,2\n",
         encoding="utf-8",
     )
@@ -530,8 +531,29 @@ def test_cli_spark_leaves_out_rows_of_empty_cells_as_the_local_engine(
         data["summary"].pop("manifest")
         summaries[engine] = data
     assert summaries["spark"] == summaries["local"]
-    assert summaries["local"]["summary"]["blank_lines"] == 2
-    assert [f["lines"] for f in summaries["local"]["findings"]] == [[2], [5]]
+    assert summaries["local"]["summary"]["blank_lines"] == 3
+    assert [f["lines"] for f in summaries["local"]["findings"]] == [[2], [6]]
+
+
+def test_cli_spark_keeps_a_patient_written_with_separators_in_one_partition(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    # A patient written once with U+001C before it is the same patient (str.strip()):
+    # its day is one group locally, so Spark must hash both rows into one partition.
+    rows = "".join(
+        f"P{n},2026-01-05,97110,10,1\n\x1cP{n},2026-01-05,97140,10,1\n" for n in range(20)
+    )
+    path = tmp_path / "v.csv"
+    path.write_text("patient_id,date_of_service,code,minutes,billed_units\n" + rows)
+    summaries = {}
+    for engine in ("local", "spark"):
+        result = run("audit", str(path), "--format", "json", "--engine", engine,
+                     "--master", "local[2]")  # fmt: skip
+        data = json.loads(result.stdout)
+        data["summary"].pop("manifest")
+        summaries[engine] = data
+    assert summaries["spark"] == summaries["local"]
+    assert summaries["local"]["summary"]["groups"] == 20
 
 
 PTP_SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "ptp_sample.txt"

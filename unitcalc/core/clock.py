@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from .text import stripped_column
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -29,7 +31,7 @@ def clock_column(text: pl.Expr) -> pl.Expr:
     """The columnar form of :func:`parse_clock` (null for text that is no time)."""
     import polars as pl
 
-    parts = text.str.strip_chars().str.extract_groups(f"^(?:{_CLOCK.pattern})$")
+    parts = stripped_column(text).str.extract_groups(f"^(?:{_CLOCK.pattern})$")
     hours = parts.struct.field("1").cast(pl.Int64)
     minutes = parts.struct.field("2").cast(pl.Int64)
     return hours * 60 + minutes

@@ -23,6 +23,11 @@ WHITESPACE = "".join(chr(point) for point in range(0x3001) if chr(point).isspace
 """The characters Python's ``str.strip()`` strips (none is above U+3000)."""
 
 
+STRIP_PATTERN = "^[{0}]+|[{0}]+$".format("".join(f"\\u{ord(c):04x}" for c in WHITESPACE))
+"""``str.strip()`` as a regular expression whose matches are removed (Spark's
+``regexp_replace``): Java's ``\\s`` lacks the separators U+001C to U+001F, as polars' does."""
+
+
 def stripped_column(text: pl.Expr) -> pl.Expr:
     """The columnar form of ``str.strip()``: polars' own whitespace lacks the
     separators U+001C to U+001F, which Python strips."""

@@ -26,6 +26,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..core.text import stripped_column
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -71,7 +73,7 @@ def claim_frame(
     ``claims`` as a sorted list), rows without a patient, date, code or claim left out."""
     import polars as pl
 
-    name = pl.col(claim).str.strip_chars()
+    name = stripped_column(pl.col(claim))
     return (
         # A patient, date and code on one row only is under one claim at most: left out
         # before the grouping, which then sees the few rows that may be twice.

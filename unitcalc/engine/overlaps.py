@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..core.runs import key_changed
+from ..core.text import stripped_column
 
 if TYPE_CHECKING:
     import polars as pl
@@ -60,7 +61,7 @@ def minute_expr(column: str) -> pl.Expr:
     """The columnar form of :func:`minute_of_day`."""
     import polars as pl
 
-    parts = pl.col(column).str.strip_chars().str.extract_groups(TIME_PATTERN)
+    parts = stripped_column(pl.col(column)).str.extract_groups(TIME_PATTERN)
     hour = parts.struct.field("1").cast(pl.Int64)
     minute = parts.struct.field("2").cast(pl.Int64)
     second = parts.struct.field("3").cast(pl.Int64).fill_null(0)

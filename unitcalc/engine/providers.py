@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..core.text import stripped_column
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -70,7 +72,7 @@ def tally_frame(
     provider (its name, minutes and billed units), in order of first row."""
     import polars as pl
 
-    who = pl.col(provider).fill_null("").str.strip_chars().replace("", NO_PROVIDER)
+    who = stripped_column(pl.col(provider).fill_null("")).replace("", NO_PROVIDER)
     return (
         rows.filter(pl.col(code).is_in(list(timed)))
         .with_columns(who.alias("__who"))
@@ -104,7 +106,7 @@ def day_frame(
     provider and date (its name, date and minutes), rows without a date left out."""
     import polars as pl
 
-    who = pl.col(provider).fill_null("").str.strip_chars().replace("", NO_PROVIDER)
+    who = stripped_column(pl.col(provider).fill_null("")).replace("", NO_PROVIDER)
     return (
         rows.filter(pl.col(code).is_in(list(timed)) & pl.col(date).is_not_null())
         .with_columns(who.alias("__who"))

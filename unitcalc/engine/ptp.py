@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from ..core.errors import InvalidServiceError
 from ..core.model import Note
+from ..core.text import stripped_column
 
 if TYPE_CHECKING:
     import polars as pl
@@ -167,7 +168,7 @@ def ptp_columns(
     carries = pl.col(modifiers).fill_null("").str.to_uppercase().str.contains(_CARRIES)
     per_code = (
         rows.filter(pl.col(billed).fill_null(0) > 0)
-        .with_columns(__who=pl.col(provider).fill_null("").str.strip_chars(), __carries=carries)
+        .with_columns(__who=stripped_column(pl.col(provider).fill_null("")), __carries=carries)
         .group_by(group, "__who", code)
         .agg(__all=pl.col("__carries").all(), __on=pl.col(day).first())
     )

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import attrs
 
 from ..core.disciplines import BY_MODIFIER
+from ..core.text import stripped_column
 from ..engine.payers import PayerProfile
 from ..payment.fees.packaged import PaymentData
 from ..payment.threshold import (
@@ -325,7 +326,7 @@ def claim_columns(lines: pl.DataFrame, *, priors: bool) -> ClaimColumns:
     given = None
     if priors:
         names = [name for name in PRIOR_COLUMN_NAMES if name in lines.columns]
-        stated = pl.any_horizontal(pl.col(n).fill_null("").str.strip_chars() != "" for n in names)
+        stated = pl.any_horizontal(stripped_column(pl.col(n).fill_null("")) != "" for n in names)
         given = lines.filter(pl.col("medicare") & stated)
     return ClaimColumns(
         claims.filter(counted).select(CHARGE_COLUMNS).cast(charge_schema()),

@@ -34,7 +34,7 @@ from ..core.errors import (
     message_of,
 )
 from ..core.model import ServiceLine
-from ..core.text import echo
+from ..core.text import echo, stripped_column
 from ..core.values import date_column, minutes_column, parse_minutes, parse_units, units_column
 from ..engine.modifiers import modifiers_column, parse_modifiers
 from ..engine.payers import PayerProfile
@@ -377,7 +377,7 @@ def _key_columns(layout: Layout, ok: list[pl.Expr]) -> tuple[list[pl.Expr], pl.E
     keys: list[pl.Expr] = []
     date_format: pl.Expr = pl.lit(None, dtype=pl.String)
     for index, name in enumerate(layout.key_columns):
-        part = pl.col(name).str.strip_chars()
+        part = stripped_column(pl.col(name))
         ok.append(part != "")
         if index == layout.date_index:
             part, date_format, plain = date_column(pl.col(name))

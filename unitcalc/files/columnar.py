@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ..core.bounded import LineRun, too_long
 from ..core.encodings import Source, open_source
 from ..core.errors import FileProblem
+from ..core.text import stripped_column
 from .read import END, ERROR, LINE
 
 if TYPE_CHECKING:
@@ -135,8 +136,8 @@ def reading(frame: pl.LazyFrame | pl.DataFrame, shape: CsvShape) -> Reading:
         ((last == "").any() & quoted).alias("short"),
     )
     # A blank row's first cell is blank: its other cells are read only on such rows.
-    blank = lazy.filter(text[0].str.strip_chars() == "").select(
-        pl.all_horizontal(name.str.strip_chars() == "" for name in text).any()
+    blank = lazy.filter(stripped_column(text[0]) == "").select(
+        pl.all_horizontal(stripped_column(name) == "" for name in text).any()
     )
     # The last record (the one with the highest line number, wherever it stands).
     final = lazy.filter(pl.col(LINE) == pl.col(LINE).max()).select(

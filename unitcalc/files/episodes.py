@@ -23,7 +23,7 @@ import attrs
 from ..core.clock import clock_column
 from ..core.disciplines import THERAPY_MODIFIERS
 from ..core.errors import FileProblem
-from ..core.text import echo
+from ..core.text import echo, stripped_column
 from ..core.values import date_column, minutes_column
 from ..engine.episode_facts import EVALUATIONS, FACT_SCHEMA, KINDS, PROGRESS_DAYS
 from ..engine.episodes import episode_frame, word
@@ -132,7 +132,7 @@ _DATE_FIX = (
 def _date(texts: pl.DataFrame, field: str, header: str, display: str) -> pl.Expr:
     import polars as pl
 
-    text = pl.col(header).str.strip_chars()
+    text = stripped_column(pl.col(header))
     value, _, plain = date_column(text)
     extra = _YES + _NO if field == PROGRESS else ("",)
     bad = ~text.str.to_lowercase().is_in(list(extra)) & ~plain.fill_null(False)
@@ -214,8 +214,7 @@ def part_facts(loaded: Loaded, options: Options) -> pl.DataFrame | None:
         if PROGRESS in columns:
             flag = texts.select(
                 LINE,
-                pl.col(columns[PROGRESS])
-                .str.strip_chars()
+                stripped_column(pl.col(columns[PROGRESS]))
                 .str.to_lowercase()
                 .is_in(list(_YES))
                 .alias("__said"),
@@ -280,7 +279,7 @@ def part_visits(loaded: Loaded, options: Options) -> list[dict[str, Any]]:
         if name not in columns:
             parsed[name] = pl.lit(None, dtype=pl.Int64).alias(name)
             continue
-        text = pl.col(columns[name]).str.strip_chars()
+        text = stripped_column(pl.col(columns[name]))
         if name == TOTAL:
             value, plain = minutes_column(text)
             fix = "is not a number of minutes: write whole minutes (45), or leave it empty"

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ..core.text import stripped_column
 from ..engine.claim_duplicates import claim_frame, frame_rows
 from ..engine.every_month import every_month_frame, month_frame
 from ..engine.overlaps import patient_spans, with_minutes
@@ -125,7 +126,7 @@ def _spans(
         return [], []
     start = _raw(loaded, columns[0], "__start")
     end = _raw(loaded, columns[1], "__end")
-    who = pl.col(PROVIDER).fill_null("").str.strip_chars().replace("", NO_PROVIDER)
+    who = stripped_column(pl.col(PROVIDER).fill_null("")).replace("", NO_PROVIDER)
     timed = (
         rows.select(LINE, who.alias("provider"), pl.col(date).alias("date"),
                     pl.col(patient).alias("patient"))
@@ -133,7 +134,7 @@ def _spans(
         .join(end, on=LINE, how="left")
     )  # fmt: skip
     timed = with_minutes(with_minutes(timed, "__start", "start"), "__end", "end")
-    cells = [pl.col(name).fill_null("").str.strip_chars() == "" for name in ("__start", "__end")]
+    cells = [stripped_column(pl.col(name).fill_null("")) == "" for name in ("__start", "__end")]
     blank = cells[0] & cells[1]  # no times on the line: nothing to check
     good = pl.col("start").is_not_null() & pl.col("end").is_not_null()
     usable = good & (pl.col("end") > pl.col("start"))

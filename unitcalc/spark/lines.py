@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..core.errors import FileProblem
+from ..core.text import STRIP_PATTERN
 from ..files.detect import detect_format
 from ..files.options import InputFormat
 from ..files.read import ERROR, LINE, line_error
@@ -133,13 +134,14 @@ def _csv_frame(spark: SparkSession, path: str, delimiter: str) -> DataFrame:
 
 
 def _all_empty(frame: DataFrame) -> Column:
-    """True for a row whose every cell is empty or white space."""
+    """True for a row whose every cell is empty or white space (as ``str.strip()`` strips
+    it: the local reader's blank row; Spark's ``trim`` strips spaces only)."""
     from functools import reduce
 
     from pyspark.sql import functions as F
 
     names = [name for name in frame.columns if name != ERROR_COLUMN]
-    cells = [F.trim(F.col(f"`{name}`")) == F.lit("") for name in names]
+    cells = [F.regexp_replace(F.col(f"`{name}`"), STRIP_PATTERN, "") == F.lit("") for name in names]
     return reduce(lambda left, right: left & right, cells)
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal
 
 import attrs
 
+from ..core.text import STRIP_PATTERN
 from ..files.columnar import as_text
 from ..files.evaluate import Group
 from ..files.layout import Layout
@@ -36,8 +37,6 @@ SUMMARY = "__summary"
 """The column of a partition's last row: its summary, as JSON."""
 DETAIL = "__finding"
 """The column of an audit's rows holding each finding whole, as JSON."""
-_STRIP = r"(?U)^\s+|\s+$"
-"""Surrounding white space, as polars' ``strip_chars`` removes it from a key."""
 
 LINES_PER_PARTITION = 500_000
 """The lines a partition is given by default: about 6 seconds of one core and 1 GB of
@@ -168,7 +167,7 @@ def counted(frame: DataFrame, plan: Plan, partitions: int | None) -> DataFrame:
     )
     hashed = hashed_column(plan.layout)
     if hashed is not None:
-        patient = F.regexp_replace(F.col(f"`{hashed}`").cast("string"), _STRIP, "")
+        patient = F.regexp_replace(F.col(f"`{hashed}`").cast("string"), STRIP_PATTERN, "")
         frame = frame.repartition(count, patient)
     else:
         frame = frame.repartition(count)
