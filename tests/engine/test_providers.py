@@ -9,11 +9,13 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from unitcalc.engine.providers import (
+    added_days,
     day_frame,
     long_days,
     provider_rows,
     tally,
     tally_day,
+    tally_days,
     tally_frame,
 )
 
@@ -121,3 +123,35 @@ def test_bottom_of_the_band_is_marked_only_when_some_provider_is() -> None:
     assert all("bottom_of_band" not in row for row in provider_rows({"ann": [23, 2]}))
     # The threshold is a parameter (UNCONFIRMED as a review threshold).
     assert provider_rows({"ann": [23, 2]}, bottom=12)[0]["bottom_of_band"] is True
+
+
+@given(st.lists(days_rows, max_size=4))
+def test_parts_days_added_in_columns_are_their_rows_added_one_by_one(
+    parts: list[list[tuple[str | None, str, int | None, str | None]]],
+) -> None:
+    # A file's parts: each part's day_frame added up in columns, then taken into a
+    # mapping once, is every row's tally_day.
+    days: dict[tuple[str, str], int] = {}
+    total = None
+    for lines in parts:
+        for provider, code, minutes, date in lines:
+            if code in TIMED and date is not None:
+                tally_day(days, provider or "", date, minutes or 0)
+        frame = pl.DataFrame(
+            lines,
+            schema={
+                "provider": pl.String,
+                "code": pl.String,
+                "minutes": pl.Int64,
+                "date": pl.String,
+            },
+            orient="row",
+        )
+        part = day_frame(
+            frame, TIMED, provider="provider", code="code", minutes="minutes", date="date"
+        )
+        total = added_days(total, part)
+    added: dict[tuple[str, str], int] = {}
+    if total is not None:
+        tally_days(added, total)
+    assert added == days

@@ -11,8 +11,9 @@ characteristics; the OIG counted hours paid, this counts the documented timed mi
 
 Two forms side by side: :func:`tally` adds one row to the totals, :func:`tally_frame`
 totals many rows in columns (polars); :func:`tally_day` and :func:`day_frame` the same
-for the minutes by provider and day. ``tests/engine/test_providers.py`` holds each pair
-equal.
+for the minutes by provider and day, and :func:`added_days` adds such frames up (the
+parts of a file) as :func:`tally_day` adds their rows. ``tests/engine/test_providers.py``
+holds each pair equal.
 
 References:
     CMS Pub. 100-04 Ch. 5 section 20.2 (the review of billing under 15 minutes a unit).
@@ -113,6 +114,29 @@ def day_frame(
         .group_by("__who", date, maintain_order=True)
         .agg(pl.col(minutes).fill_null(0).sum())
     )
+
+
+def added_days(total: pl.DataFrame | None, days: pl.DataFrame) -> pl.DataFrame:
+    """Two :func:`day_frame` results added up in columns (``total`` None: none yet): one
+    row per provider and date, its minutes summed, in order of first row. The file's
+    parts are added this way, in polars, and their sum taken into a Python mapping once
+    (:func:`tally_days`), rather than each part's rows one by one."""
+    import polars as pl
+
+    if total is None:
+        return days
+    who, date, minutes = total.columns
+    return (
+        pl.concat([total, days]).group_by(who, date, maintain_order=True).agg(pl.col(minutes).sum())
+    )
+
+
+def tally_days(days: dict[tuple[str, str], int], frame: pl.DataFrame) -> None:
+    """Each row of a :func:`day_frame` (provider, date, minutes) added to ``days`` as
+    :func:`tally_day` adds it (the names are stripped already)."""
+    for who, date, minutes in frame.iter_rows():
+        key = (who, date)
+        days[key] = days.get(key, 0) + int(minutes)
 
 
 def long_days(
