@@ -23,7 +23,7 @@ References:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..core.text import stripped_column
@@ -116,19 +116,16 @@ def day_frame(
     )
 
 
-def added_days(total: pl.DataFrame | None, days: pl.DataFrame) -> pl.DataFrame:
-    """Two :func:`day_frame` results added up in columns (``total`` None: none yet): one
-    row per provider and date, its minutes summed, in order of first row. The file's
-    parts are added this way, in polars, and their sum taken into a Python mapping once
-    (:func:`tally_days`), rather than each part's rows one by one."""
+def added_days(frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
+    """:func:`day_frame` results (one or more) added up in columns: one row per provider
+    and date, its minutes summed, in order of first row. The file's parts are added this
+    way, in polars, and their sum taken into a Python mapping once (:func:`tally_days`),
+    rather than each part's rows one by one."""
     import polars as pl
 
-    if total is None:
-        return days
-    who, date, minutes = total.columns
-    return (
-        pl.concat([total, days]).group_by(who, date, maintain_order=True).agg(pl.col(minutes).sum())
-    )
+    who, date, minutes = frames[0].columns
+    both = pl.concat(frames)
+    return both.group_by(who, date, maintain_order=True).agg(pl.col(minutes).sum())
 
 
 def tally_days(days: dict[tuple[str, str], int], frame: pl.DataFrame) -> None:

@@ -211,16 +211,18 @@ def _run_source(
                     count, loaded_parts = parts
                     # Closed before the parts' folder goes, whatever ends the run: the
                     # thread settling the next part is done with its files.
-                    days = None  # the providers' days of the parts, added up in columns
+                    days: list[pl.DataFrame] = []  # the parts' provider days, added below
                     with contextlib.closing(_settled_parts(loaded_parts, options)) as settled:
                         for done, part in enumerate(settled, start=1):
                             summary += _run_part(part, options, consume, days=False)
                             if part.days is not None:
-                                days = added_days(days, part.days)
+                                days.append(part.days)  # added 16 parts at a time:
+                                if len(days) == 16:  # few polars calls, little memory
+                                    days = [added_days(days)]
                             if on_progress is not None:
                                 on_progress(summary.rows_read, size * done // count, size)
-                    if days is not None:
-                        tally_days(summary.days, days)
+                    if days:
+                        tally_days(summary.days, added_days(days))
                     return summary
     loaded = load(source, options, display=shown)
     if on_progress is not None:
@@ -232,11 +234,9 @@ def _run_source(
 
 
 AHEAD = 3
-"""Parts settled ahead of the one being written, each in a thread of its own: polars
-settles them side by side (a part of 50,000 rows keeps about one core busy) while
-Python writes findings. Three rather than two keep both cores busier while parts of
-uneven cost finish (1M lines: 4.52-4.73 s at 150% CPU against 4.78-5.05 s at 144%, about
-20 MB more; docs/performance.md)."""
+"""Parts settled ahead of the one being written, each in a thread: polars settles them
+side by side while Python writes findings; three keep both cores busier than two as
+parts of uneven cost finish (docs/performance.md)."""
 
 
 def _settled_parts(loaded_parts: Iterator[Loaded], options: Options) -> Generator[_Part]:
