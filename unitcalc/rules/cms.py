@@ -104,7 +104,8 @@ class CmsRule(Rule):
         Items are sorted by pool and leftover (largest first); an item whose run of
         equal leftovers ends inside the units left surely gets one, and one whose run
         straddles the last unit is tied: exactly how :func:`cms_extras` cuts the sorted
-        leftovers."""
+        leftovers. Sorted so, a pool and a run of equal leftovers are rows side by side:
+        their sums and ranks are read at their edges (:func:`_pool_sum`), with no window."""
         import polars as pl
 
         minutes, unit = pl.col("minutes"), pl.col("unit_minutes")
@@ -118,18 +119,25 @@ class CmsRule(Rule):
             )
             .sort("pool", "_leftover", descending=[False, True])
             .with_row_index("_at")
-            .with_columns(_run=pl.struct("pool", "_leftover").rle_id())
-            .with_columns(pl.col("pool").set_sorted(), pl.col("_run").set_sorted())
         )
-        in_pool = pl.col("_at").cast(pl.Int64) - pl.col("_at").min().over("pool").cast(pl.Int64)
-        staged = staged.with_columns(
-            _total=pl.col("_pooled_minutes").sum().over("pool"),
-            _full=pl.col("_blocks").sum().over("pool"),
-            _rank_first=in_pool + 1,
-            _rank_last=in_pool + 1,
-        ).with_columns(
-            _rank_first=pl.col("_rank_first").min().over("_run"),
-            _rank_last=pl.col("_rank_last").max().over("_run"),
+        pool, left = pl.col("pool"), pl.col("_leftover")
+        first = (pool != pool.shift(1)).fill_null(True)  # a pool's first row, and last
+        last = (pool != pool.shift(-1)).fill_null(True)
+        opens = first | (left != left.shift(1)).fill_null(True)  # a run's first row
+        at = pl.col("_at").cast(pl.Int64)
+        staged = (
+            staged.with_columns(_first=first, _last=last, _opens=opens)
+            .with_columns(
+                _rank=at - pl.when("_first").then(at).forward_fill() + 1,  # 1 up within the pool
+                _total=_pool_sum(pl.col("_pooled_minutes")),
+                _full=_pool_sum(pl.col("_blocks")),
+            )
+            .with_columns(
+                _rank_first=pl.when("_opens").then(pl.col("_rank")).forward_fill(),
+                _rank_last=pl.when(pl.col("_opens").shift(-1).fill_null(True))
+                .then(pl.col("_rank"))
+                .backward_fill(),
+            )
         )
         total_units = pl.when(pl.col("_total") < 8).then(0).otherwise((pl.col("_total") + 7) // 15)
         has_leftover = pl.col("_leftover") > 0
@@ -139,19 +147,20 @@ class CmsRule(Rule):
             & (pl.col("_rank_first") <= pl.col("_remaining"))
             & (pl.col("_rank_last") > pl.col("_remaining")),
         )
+        sure = pl.col("_sure").cast(pl.Int64)
         staged = staged.with_columns(
             base=pl.when(pooled)
-            .then(pl.col("_blocks") + pl.col("_sure").cast(pl.Int64))
+            .then(pl.col("_blocks") + sure)
             .otherwise(columnar_midpoint(minutes, unit))
             .cast(pl.Int64),
-            shared=pl.when(pl.col("tied").any().over("pool"))
-            .then(pl.col("_remaining") - pl.col("_sure").cast(pl.Int64).sum().over("pool"))
+            shared=pl.when(_pool_sum(pl.col("tied").cast(pl.Int64)) > 0)
+            .then(pl.col("_remaining") - _pool_sum(sure))
             .otherwise(0)
             .cast(pl.Int64),
         )
         return staged.drop(
-            "_at", "_run", "_pooled_minutes", "_blocks", "_leftover", "_total", "_full",
-            "_rank_first", "_rank_last", "_remaining", "_sure",
+            "_at", "_first", "_last", "_opens", "_rank", "_pooled_minutes", "_blocks",
+            "_leftover", "_total", "_full", "_rank_first", "_rank_last", "_remaining", "_sure",
         )  # fmt: skip
 
     def warnings_columns(self, items: pl.LazyFrame) -> pl.LazyFrame | None:
@@ -416,3 +425,15 @@ def _unit_warnings(
                 )
             )
     return warnings
+
+
+def _pool_sum(values: pl.Expr) -> pl.Expr:
+    """``values`` summed over each pool of a frame sorted by pool, on every row of the
+    pool: the running sum at the pool's last row less that before its first row (the
+    frame marks them ``_first`` and ``_last``), as ``values.sum().over("pool")`` gives
+    it without grouping (a window costs about as much again)."""
+    import polars as pl
+
+    running = values.cum_sum()
+    end = pl.when(pl.col("_last")).then(running).backward_fill()
+    return end - pl.when(pl.col("_first")).then(running - values).forward_fill()
