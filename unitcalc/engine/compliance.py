@@ -28,6 +28,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from ..core.dicts import Status as Status  # where it is defined: with the finding's shape
+from ..core.runs import key_changed, run_cum_sum
 
 if TYPE_CHECKING:
     import polars as pl
@@ -102,7 +103,8 @@ def allocation_columns(items: Frame, *, pool: str, chosen: bool = True) -> Frame
     billed, base, tied = pl.col("billed"), pl.col("base"), pl.col("tied")
     extra = tied & (billed == base + 1)
     # Sorted so, the tie's units go to the first `shared` tied items of each pool.
-    given = base + (tied & (tied.cast(pl.Int64).cum_sum().over(pool) <= pl.col("shared"))).cast(
+    first = key_changed([pool])  # (each sort below keeps the pools' order)
+    given = base + (tied & (run_cum_sum(tied.cast(pl.Int64), first) <= pl.col("shared"))).cast(
         pl.Int64
     )
     rank: list[pl.Expr] = [pl.col("preference"), pl.col("minutes"), pl.col("first")]

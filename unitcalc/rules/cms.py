@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..core.model import Note
+from ..core.runs import run_total
 from ..core.text import count_of, count_of_column
 from .base import (
     PoolAllocation,
@@ -105,7 +106,8 @@ class CmsRule(Rule):
         equal leftovers ends inside the units left surely gets one, and one whose run
         straddles the last unit is tied: exactly how :func:`cms_extras` cuts the sorted
         leftovers. Sorted so, a pool and a run of equal leftovers are rows side by side:
-        their sums and ranks are read at their edges (:func:`_pool_sum`), with no window."""
+        their sums and ranks are read at their edges (:mod:`unitcalc.core.runs`), with no
+        window."""
         import polars as pl
 
         minutes, unit = pl.col("minutes"), pl.col("unit_minutes")
@@ -125,12 +127,13 @@ class CmsRule(Rule):
         last = (pool != pool.shift(-1)).fill_null(True)
         opens = first | (left != left.shift(1)).fill_null(True)  # a run's first row
         at = pl.col("_at").cast(pl.Int64)
+        edges = (pl.col("_first"), pl.col("_last"))
         staged = (
             staged.with_columns(_first=first, _last=last, _opens=opens)
             .with_columns(
                 _rank=at - pl.when("_first").then(at).forward_fill() + 1,  # 1 up within the pool
-                _total=_pool_sum(pl.col("_pooled_minutes")),
-                _full=_pool_sum(pl.col("_blocks")),
+                _total=run_total(pl.col("_pooled_minutes"), *edges),
+                _full=run_total(pl.col("_blocks"), *edges),
             )
             .with_columns(
                 _rank_first=pl.when("_opens").then(pl.col("_rank")).forward_fill(),
@@ -153,8 +156,8 @@ class CmsRule(Rule):
             .then(pl.col("_blocks") + sure)
             .otherwise(columnar_midpoint(minutes, unit))
             .cast(pl.Int64),
-            shared=pl.when(_pool_sum(pl.col("tied").cast(pl.Int64)) > 0)
-            .then(pl.col("_remaining") - _pool_sum(sure))
+            shared=pl.when(run_total(pl.col("tied").cast(pl.Int64), *edges) > 0)
+            .then(pl.col("_remaining") - run_total(sure, *edges))
             .otherwise(0)
             .cast(pl.Int64),
         )
@@ -425,15 +428,3 @@ def _unit_warnings(
                 )
             )
     return warnings
-
-
-def _pool_sum(values: pl.Expr) -> pl.Expr:
-    """``values`` summed over each pool of a frame sorted by pool, on every row of the
-    pool: the running sum at the pool's last row less that before its first row (the
-    frame marks them ``_first`` and ``_last``), as ``values.sum().over("pool")`` gives
-    it without grouping (a window costs about as much again)."""
-    import polars as pl
-
-    running = values.cum_sum()
-    end = pl.when(pl.col("_last")).then(running).backward_fill()
-    return end - pl.when(pl.col("_first")).then(running - values).forward_fill()
