@@ -28,14 +28,30 @@ def key_changed(names: Sequence[str]) -> pl.Expr:
     return changed.fill_null(True)
 
 
+def key_ends(names: Sequence[str]) -> pl.Expr:
+    """Whether a row's key (``names``) differs from the row after it: true on the last
+    row of each run of equal keys, the frame's last row included (:func:`key_changed`
+    read backwards).
+
+    >>> import polars as pl
+    >>> frame = pl.DataFrame({"a": ["x", "x", "y", None, None], "b": [1, 1, 1, 1, 2]})
+    >>> frame.select(key_ends(["a", "b"])).to_series().to_list()
+    [False, True, True, True, True]
+    """
+    import polars as pl
+
+    ends = pl.any_horizontal(*(pl.col(name).ne_missing(pl.col(name).shift(-1)) for name in names))
+    return ends.fill_null(True)
+
+
 def run_total(values: pl.Expr, first: pl.Expr, last: pl.Expr) -> pl.Expr:
     """``values`` (no null) summed over each run, on every row of the run: the running
     sum at its last row less that before its first (``first`` and ``last`` mark them).
 
     >>> import polars as pl
     >>> frame = pl.DataFrame({"k": [1, 1, 2, 3, 3, 3], "v": [2, 3, 4, 1, 1, 5]})
-    >>> first, last = key_changed(["k"]), (pl.col("k") != pl.col("k").shift(-1)).fill_null(True)
-    >>> frame.select(run_total(pl.col("v"), first, last)).to_series().to_list()
+    >>> total = run_total(pl.col("v"), key_changed(["k"]), key_ends(["k"]))
+    >>> frame.select(total).to_series().to_list()
     [5, 5, 4, 7, 7, 7]
     """
     import polars as pl

@@ -129,11 +129,10 @@ def added_days(frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
 
 
 def tally_days(days: dict[tuple[str, str], int], frame: pl.DataFrame) -> None:
-    """Each row of a :func:`day_frame` (provider, date, minutes) added to ``days`` as
-    :func:`tally_day` adds it (the names are stripped already)."""
+    """Each row of a :func:`day_frame` (provider, date, minutes) added to ``days`` by
+    :func:`tally_day`."""
     for who, date, minutes in frame.iter_rows():
-        key = (who, date)
-        days[key] = days.get(key, 0) + int(minutes)
+        tally_day(days, who, date, int(minutes))
 
 
 def long_days(

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..core.model import Note
-from ..core.runs import run_total
+from ..core.runs import key_changed, key_ends, run_total
 from ..core.text import count_of, count_of_column
 from .base import (
     PoolAllocation,
@@ -122,14 +122,15 @@ class CmsRule(Rule):
             .sort("pool", "_leftover", descending=[False, True])
             .with_row_index("_at")
         )
-        pool, left = pl.col("pool"), pl.col("_leftover")
-        first = (pool != pool.shift(1)).fill_null(True)  # a pool's first row, and last
-        last = (pool != pool.shift(-1)).fill_null(True)
-        opens = first | (left != left.shift(1)).fill_null(True)  # a run's first row
         at = pl.col("_at").cast(pl.Int64)
-        edges = (pl.col("_first"), pl.col("_last"))
+        edges = (pl.col("_first"), pl.col("_last"))  # a pool's first and last rows
         staged = (
-            staged.with_columns(_first=first, _last=last, _opens=opens)
+            staged.with_columns(
+                _first=key_changed(["pool"]),
+                _last=key_ends(["pool"]),
+                _opens=key_changed(["pool", "_leftover"]),  # a run's first and last rows
+                _closes=key_ends(["pool", "_leftover"]),
+            )
             .with_columns(
                 _rank=at - pl.when("_first").then(at).forward_fill() + 1,  # 1 up within the pool
                 _total=run_total(pl.col("_pooled_minutes"), *edges),
@@ -137,9 +138,7 @@ class CmsRule(Rule):
             )
             .with_columns(
                 _rank_first=pl.when("_opens").then(pl.col("_rank")).forward_fill(),
-                _rank_last=pl.when(pl.col("_opens").shift(-1).fill_null(True))
-                .then(pl.col("_rank"))
-                .backward_fill(),
+                _rank_last=pl.when("_closes").then(pl.col("_rank")).backward_fill(),
             )
         )
         total_units = pl.when(pl.col("_total") < 8).then(0).otherwise((pl.col("_total") + 7) // 15)
@@ -162,7 +161,7 @@ class CmsRule(Rule):
             .cast(pl.Int64),
         )
         return staged.drop(
-            "_at", "_first", "_last", "_opens", "_rank", "_pooled_minutes", "_blocks",
+            "_at", "_first", "_last", "_opens", "_closes", "_rank", "_pooled_minutes", "_blocks",
             "_leftover", "_total", "_full", "_rank_first", "_rank_last", "_remaining", "_sure",
         )  # fmt: skip
 
