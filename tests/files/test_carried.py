@@ -450,3 +450,28 @@ def test_a_json_lines_record_refused_whole_keeps_its_text_in_per_row_output(
     lines = run("batch", "--per-row", str(path), "--format", "jsonl")
     records = [json.loads(line) for line in lines.stdout.splitlines()]
     assert [r.get("unreadable_record") for r in records] == [None, twice, "not json"]
+
+
+@pytest.mark.parametrize("offset", [-1, 0, 1])
+def test_line_ends_across_the_first_pass_blocks_are_counted_once(
+    tmp_path: Path, offset: int
+) -> None:
+    """The columnar reader's first pass reads 4 MiB blocks: a CRLF split between two of
+    them (``offset`` 0: the CR ends the first block) is one line end, and a carriage
+    return alone there still sends the file to the careful reader."""
+    from unitcalc.files.columnar import csv_lines
+
+    block = 1 << 22
+    header, row = b"a,b\r\n", b"1,2\r\n"
+    where = block - 1 + offset  # where the CR of the padded row stands
+    rows = (where - len(header) - 10) // len(row)
+    pad = b"1," + b"9" * (where - len(header) - rows * len(row) - 2) + b"\r\n"
+    data = header + row * rows + pad + row * 3
+    assert data[where : where + 2] == b"\r\n"
+    path = tmp_path / "crlf.csv"
+    path.write_bytes(data)
+    shape = csv_lines(path, ",")
+    assert shape is not None
+    assert shape.physical == data.count(b"\n") == rows + 5
+    path.write_bytes(data[: where + 1] + b"3" + data[where + 2 :])  # a CR, then no LF
+    assert csv_lines(path, ",") is None

@@ -94,6 +94,7 @@ def _run(
         _check_extras(output, given, stdin=file == "-", report=report, manifest_path=manifest_path)
         try:
             with _input_path(file) as (path, display):
+                digest = _sha256_started(path)  # beside the run, on the other core
                 summary = run_groups(
                     path,
                     options,
@@ -104,7 +105,9 @@ def _run(
                 )
                 if pricer is not None:
                     pricer.finish(summary)
-                summary.manifest = _manifest(path, display, summary, options, settings or {})
+                summary.manifest = _manifest(
+                    path, display, summary, options, settings or {}, sha256=digest
+                )
             with atomic_output(output, bom=bom) as out:
                 writer.finish(out, summary)
             _extras(writer, summary, display, report=report, manifest_path=manifest_path)
@@ -210,22 +213,9 @@ def _check_extras(
         raise click.UsageError(f"--manifest {manifest_path} is also --report; give another file")
 
 
-def _manifest(
-    source: Path | bytes,
-    display: str,
-    summary: Summary,
-    options: Options,
-    settings: dict[str, Any],
-) -> dict[str, Any]:
-    """How the run was made: the input (name, SHA-256), rows read, unitcalc's version,
-    the code table's newest date, the rule, the payer, the options given, the time.
-    ``SOURCE_DATE_EPOCH`` fixes the time, for reproducible outputs."""
+def _sha256(source: Path | bytes) -> str | None:
+    """The input's SHA-256; None for a named pipe, read once and gone."""
     import hashlib
-    import os
-
-    from .. import __version__
-    from ..files.texts import code_table_date
-    from ..rules import DEFAULT_RULE
 
     digest = hashlib.sha256()
     if isinstance(source, bytes):
@@ -234,8 +224,58 @@ def _manifest(
         with source.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
-    # A named pipe was read once and is gone: it has no checksum to give.
-    sha256 = digest.hexdigest() if isinstance(source, bytes) or source.is_file() else None
+    else:
+        return None
+    return digest.hexdigest()
+
+
+def _sha256_started(source: Path | bytes) -> Callable[[], str | None]:
+    """:func:`_sha256` computed in a thread from now (hashlib and the file's reads leave
+    the interpreter free, so it runs while the run starts, on a core the start leaves
+    idle): call the result for the digest, or the error the hashing met, once done."""
+    import threading
+
+    result: list[str | None] = []
+    failure: list[BaseException] = []
+
+    def compute() -> None:
+        try:
+            result.append(_sha256(source))
+        except BaseException as exc:  # handed to the caller, raised in its thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=compute, name="unitcalc-sha256", daemon=True)
+    thread.start()
+
+    def digest() -> str | None:
+        thread.join()
+        if failure:
+            raise failure[0]
+        return result[0]
+
+    return digest
+
+
+def _manifest(
+    source: Path | bytes,
+    display: str,
+    summary: Summary,
+    options: Options,
+    settings: dict[str, Any],
+    *,
+    sha256: Callable[[], str | None] | None = None,
+) -> dict[str, Any]:
+    """How the run was made: the input (name, SHA-256, or ``sha256`` when it is being
+    computed already), rows read, unitcalc's version, the code table's newest date, the
+    rule, the payer, the options given, the time. ``SOURCE_DATE_EPOCH`` fixes the time,
+    for reproducible outputs."""
+    import os
+
+    from .. import __version__
+    from ..files.texts import code_table_date
+    from ..rules import DEFAULT_RULE
+
+    digest = _sha256(source) if sha256 is None else sha256()
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     now = (
         datetime.datetime.fromtimestamp(int(epoch), tz=datetime.UTC)
@@ -256,7 +296,7 @@ def _manifest(
     }
     return {
         "input": Path(display).name if display != "<stdin>" else display,
-        "input_sha256": sha256,
+        "input_sha256": digest,
         "rows_read": summary.rows_read,
         "unitcalc_version": __version__,
         "code_table_date": code_table_date(table),

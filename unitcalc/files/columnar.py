@@ -85,9 +85,12 @@ def csv_lines(source: Source, delimiter: str, *, display: str = "the file") -> C
                 raise FileProblem(
                     too_long(display, long_line, run.limit), path=display, line=long_line
                 )
-            physical += block.count(b"\n")
-            carriage += block.count(b"\r")
-            crlf += (tail + block).count(b"\r\n") - tail.count(b"\r\n")
+            physical = run.lines  # the line breaks LineRun.feed counted
+            returns = block.count(b"\r")
+            carriage += returns
+            crlf += (tail == b"\r" and block.startswith(b"\n")) + (
+                block.count(b"\r\n") if returns else 0
+            )
             tail = block[-1:]
         if tail and tail != b"\n":
             physical += 1  # the last line has no line break

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..core.text import stripped_column
-from .columnar import CsvShape, polars_csv, reading, whole
+from .columnar import CsvShape, Reading, polars_csv, reading, whole
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from .layout import Layout
 
 
@@ -59,28 +61,25 @@ def csv_parts(
     """A large plain CSV file (its columns and physical lines in ``shape``, from
     :func:`.columnar.csv_lines`) split into ``parts`` by the hash of its ``key`` column
     (stripped), parsed by polars a chunk at a time and written to ``folder`` as Arrow
-    files: each part's files; None when the file needs the careful reader."""
+    files: each part's files; None when the file needs the careful reader. The next
+    chunk is parsed in a thread while this one's parts are written (polars leaves the
+    interpreter free): two chunks are held at a time."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     import polars as pl
 
-    columns = shape.columns
-    options = polars_csv(delimiter, columns)
-    readings = []
+    readings: list[Reading] = []
+    split = _ChunkSplit(delimiter, shape, key, parts)
     try:
-        for number, (line, data) in enumerate(csv_chunks(path, CHUNK_BYTES)):
-            frame = pl.read_csv(data, has_header=False, **{**options, "row_index_offset": line})
-            if frame.width != len(columns) + 1:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="unitcalc-split") as pool:
+            pending: Future[_Chunk | None] | None = None
+            for number, (line, data) in enumerate(csv_chunks(path, CHUNK_BYTES)):
+                parsing = pool.submit(split, number, line, data)
+                if pending is not None and not _written(pending.result(), folder, readings):
+                    return None
+                pending = parsing
+            if pending is not None and not _written(pending.result(), folder, readings):
                 return None
-            # Proven complete as it is parsed, not on a second reading.
-            readings.append(reading(frame, shape))
-            # Stripped as str.strip() strips: a patient's rows, however their key is
-            # spaced, in one part (as the KX accrual reads the patient).
-            part = stripped_column(pl.col(key)).hash() % parts
-            frame = frame.with_columns(__part=part)
-            for (part,), rows in frame.partition_by(
-                "__part", as_dict=True, include_key=False
-            ).items():
-                (folder / str(part)).mkdir(exist_ok=True)
-                rows.write_ipc(folder / str(part) / f"{number:08d}.ipc")
         files = sorted(folder.rglob("*.ipc"))
         if not files or not whole(readings, shape):  # no part is counted before
             return None
@@ -90,3 +89,48 @@ def csv_parts(
     for file in files:
         by_part.setdefault(file.parent, []).append(file)
     return list(by_part.values())
+
+
+class _Chunk(NamedTuple):
+    """A chunk of the file parsed: its number, what proves it complete, and its rows
+    by part."""
+
+    number: int
+    reading: Reading
+    rows: dict[int, pl.DataFrame]
+
+
+class _ChunkSplit:
+    """Parses a chunk of whole lines (:func:`csv_chunks`) and splits its rows by part:
+    None when a row has another number of fields than the header."""
+
+    def __init__(self, delimiter: str, shape: CsvShape, key: str, parts: int) -> None:
+        self.options = polars_csv(delimiter, shape.columns)
+        self.shape, self.key, self.parts = shape, key, parts
+
+    def __call__(self, number: int, line: int, data: bytes) -> _Chunk | None:
+        import polars as pl
+
+        options = {**self.options, "row_index_offset": line}
+        frame = pl.read_csv(data, has_header=False, **options)
+        if frame.width != len(self.shape.columns) + 1:
+            return None
+        # Proven complete as it is parsed, not on a second reading.
+        proof = reading(frame, self.shape)
+        # Stripped as str.strip() strips: a patient's rows, however their key is
+        # spaced, in one part (as the KX accrual reads the patient).
+        frame = frame.with_columns(__part=stripped_column(pl.col(self.key)).hash() % self.parts)
+        by_part = frame.partition_by("__part", as_dict=True, include_key=False)
+        return _Chunk(number, proof, {int(part): rows for (part,), rows in by_part.items()})
+
+
+def _written(chunk: _Chunk | None, folder: Path, readings: list[Reading]) -> bool:
+    """A parsed chunk's parts written to ``folder`` (a folder a part) and its proof
+    kept in ``readings``; False when the chunk could not be parsed whole."""
+    if chunk is None:
+        return False
+    readings.append(chunk.reading)
+    for part, rows in chunk.rows.items():
+        (folder / str(part)).mkdir(exist_ok=True)
+        rows.write_ipc(folder / str(part) / f"{chunk.number:08d}.ipc")
+    return True
