@@ -277,3 +277,27 @@ def test_the_audit_answer_is_the_shipped_schema_s_finding(openapi: dict[str, Any
     answer = openapi["components"]["schemas"]["Finding"]["properties"]
     assert list(answer) == list(Finding.__annotations__)
     assert set(Finding.__annotations__) < set(FileFinding.__annotations__)
+
+
+def test_building_the_app_parses_no_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The keys' docstrings are read once, as the shapes are imported: an app built
+    while another thread parses (a traceback formatted in a server's thread) cannot
+    meet CPython 3.11's parser half-way (``AST constructor recursion depth
+    mismatch``), and the descriptions are still in the OpenAPI document."""
+    import ast
+
+    parsed: list[object] = []
+    real = ast.parse
+
+    def parse(*args: Any, **kwargs: Any) -> Any:
+        parsed.append(args[0] if args else kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", parse)
+    app = create_app()
+    assert parsed == []
+    document = TestClient(app, base_url="http://127.0.0.1").get("/openapi.json").json()
+    # Only the text signatures of builtins that inspect.signature parses for pydantic.
+    assert [text for text in parsed if not str(text).startswith("def foo(")] == []
+    result = document["components"]["schemas"]["CalculateResponse"]["properties"]
+    assert result["tie"]["description"] == "false, or the tie"

@@ -259,7 +259,48 @@ class Payer(TypedDict):
     source: str
 
 
-PYDANTIC_CONFIG = {"extra": "forbid", "use_attribute_docstrings": True}
+def key_docs(shape: type) -> dict[str, str]:
+    """The docstring under each key of the TypedDict ``shape``, as pydantic's
+    ``use_attribute_docstrings`` reads them, read once per shape and kept. pydantic
+    would parse the class's source at every schema it builds (every ``create_app()``),
+    and CPython 3.11's parser is not safe while another thread parses (a traceback
+    formatted in a server's thread): ``SystemError: AST constructor recursion depth
+    mismatch`` (CPython gh-106905). :mod:`.shapes` reads them all as it is imported."""
+    if shape not in _KEY_DOCS:
+        import ast
+        import inspect
+        import itertools
+        import textwrap
+
+        tree = ast.parse(textwrap.dedent(inspect.getsource(shape)))
+        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+        docs: dict[str, str] = {}
+        for before, statement in itertools.pairwise(body):
+            if (
+                isinstance(before, ast.AnnAssign)
+                and isinstance(before.target, ast.Name)
+                and isinstance(statement, ast.Expr)
+                and isinstance(statement.value, ast.Constant)
+                and isinstance(statement.value.value, str)
+            ):
+                docs[before.target.id] = inspect.cleandoc(statement.value.value)
+        _KEY_DOCS[shape] = docs
+    return _KEY_DOCS[shape]
+
+
+_KEY_DOCS: dict[type, dict[str, str]] = {}
+
+
+def described(schema: dict[str, Any], shape: type) -> None:
+    """Give each key of a shape's JSON Schema its docstring (:func:`key_docs`) as its
+    description, where pydantic gave it none."""
+    docs = key_docs(shape)
+    for name, field in schema.get("properties", {}).items():
+        if name in docs:
+            field.setdefault("description", docs[name])
+
+
+PYDANTIC_CONFIG = {"extra": "forbid", "json_schema_extra": described}
 """What pydantic reads from each shape (a ``ConfigDict``, itself a plain TypedDict)."""
 
 SHAPES: tuple[type, ...] = (

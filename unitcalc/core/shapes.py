@@ -24,10 +24,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 
 # The finding's shapes are the library's (one definition), named here for the documents.
-from .dicts import PYDANTIC_CONFIG
+from .dicts import PYDANTIC_CONFIG, SHAPES, key_docs
 from .dicts import AuditCounts as AuditCounts
 from .dicts import FileFinding as FileFinding
 from .dicts import Finding as Finding
+from .dicts import described as described_keys
 
 SCHEMAS = Path(__file__).parents[1] / "schemas"
 """The folder of the packaged JSON Schemas."""
@@ -42,13 +43,15 @@ class Shape(BaseModel):
 def inherit_descriptions(shape: type, *bases: type) -> None:
     """Give the TypedDict ``shape`` the descriptions of the keys it inherits from
     ``bases``: pydantic reads a key's docstring from the class that declares it only."""
+    key_docs(shape)  # read now, by the thread importing
     described: dict[str, str] = {}
     for base in bases:
         for name, field in TypeAdapter(base).json_schema()["properties"].items():
             if "description" in field:
                 described[name] = field["description"]
 
-    def describe(schema: dict[str, Any]) -> None:
+    def describe(schema: dict[str, Any], cls: type) -> None:
+        described_keys(schema, cls)  # the keys it declares
         for name, field in schema.get("properties", {}).items():
             if name in described:
                 field.setdefault("description", described[name])
@@ -57,6 +60,8 @@ def inherit_descriptions(shape: type, *bases: type) -> None:
     setattr(shape, "__pydantic_config__", config)  # noqa: B010
 
 
+for _shape in SHAPES:  # read here, once, by the thread importing: see key_docs
+    key_docs(_shape)
 inherit_descriptions(FileFinding, Finding)
 
 
