@@ -272,7 +272,10 @@ def key_docs(shape: type) -> dict[str, str]:
         import itertools
         import textwrap
 
-        tree = ast.parse(textwrap.dedent(inspect.getsource(shape)))
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(shape)))
+        except (OSError, TypeError, SyntaxError):  # no source installed: no descriptions
+            tree = ast.Module(body=[], type_ignores=[])
         body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
         docs: dict[str, str] = {}
         for before, statement in itertools.pairwise(body):

@@ -78,7 +78,10 @@ class CalculateRequest(BaseModel):
     rule: str | None = Field(default=None, max_length=40, examples=["cms"])
     payer: str | None = Field(default=None, max_length=100)
     pool_by: Literal["discipline", "day"] | None = None
-    prefer: list[str] = Field(default_factory=list, max_length=50)
+    # A function of ours, not ``list``: pydantic reads a builtin's signature by parsing
+    # its text (inspect), and CPython 3.11's parser is not safe beside another thread's
+    # parse (see core/dicts.key_docs).
+    prefer: list[str] = Field(default_factory=lambda: [], max_length=50)
     date_of_service: str | None = Field(
         default=None,
         max_length=10,

@@ -29,7 +29,8 @@ def holds_patients(layout: Layout) -> bool:
 
 CHUNK_BYTES = 16 << 20
 """How much of a large CSV file is parsed at a time while it is split into parts: the
-split holds one chunk in memory, whatever the file's size."""
+split holds two to three chunks in memory (one read, one parsed, one written),
+whatever the file's size."""
 
 
 def csv_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[int, bytes]]:
@@ -63,7 +64,7 @@ def csv_parts(
     (stripped), parsed by polars a chunk at a time and written to ``folder`` as Arrow
     files: each part's files; None when the file needs the careful reader. The next
     chunk is parsed in a thread while this one's parts are written (polars leaves the
-    interpreter free): two chunks are held at a time."""
+    interpreter free): two to three chunks are held at a time."""
     from concurrent.futures import Future, ThreadPoolExecutor
 
     import polars as pl
