@@ -8,7 +8,13 @@ import polars as pl
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from unitcalc.core.text import STRIP_PATTERN, count_of, count_of_column, stripped_column
+from unitcalc.core.text import (
+    STRIP_PATTERN,
+    WHITESPACE,
+    count_of,
+    count_of_column,
+    stripped_column,
+)
 
 
 @given(st.lists(st.integers(0, 999), max_size=20), st.sampled_from(["unit", "full unit", "row"]))
@@ -34,3 +40,10 @@ def test_stripped_in_columns_agrees_with_str_strip(texts: list[str]) -> None:
 def test_the_strip_pattern_removes_what_str_strip_strips(texts: list[str]) -> None:
     # Spark removes its matches (regexp_replace) from a key and a blank row's cells.
     assert [re.sub(STRIP_PATTERN, "", text) for text in texts] == [text.strip() for text in texts]
+
+
+def test_the_whitespace_is_what_str_strip_strips() -> None:
+    every = "".join(chr(point) for point in range(0x110000) if chr(point).isspace())
+    assert every == WHITESPACE
+    assert ("x" + every + "x").strip() == "x" + every + "x"
+    assert every.strip() == ""
