@@ -234,30 +234,24 @@ def _sha256_started(source: Path | bytes) -> Callable[[], str | None]:
     the interpreter free, so it runs while the run starts, on a core the start leaves
     idle): call the result for the digest, or the error the hashing met, once done."""
     import threading
+    from concurrent.futures import Future
 
     if isinstance(source, Path) and source.parent == Path("/dev/fd"):
         # Opened again there, standard input's copy shares its reading position with
         # the run's readers (no /proc): hashed after the run, as it reads it.
         return lambda: _sha256(source)
-    result: list[str | None] = []
-    failure: list[BaseException] = []
+    digest: Future[str | None] = Future()
 
     def compute() -> None:
         try:
-            result.append(_sha256(source))
+            digest.set_result(_sha256(source))
         except BaseException as exc:  # handed to the caller, raised in its thread
-            failure.append(exc)
+            digest.set_exception(exc)
 
-    thread = threading.Thread(target=compute, name="unitcalc-sha256", daemon=True)
-    thread.start()
-
-    def digest() -> str | None:
-        thread.join()
-        if failure:
-            raise failure[0]
-        return result[0]
-
-    return digest
+    # A daemon thread (not an executor's, which the interpreter waits for at exit): a
+    # run that fails early does not wait for the hash of a large file.
+    threading.Thread(target=compute, name="unitcalc-sha256", daemon=True).start()
+    return digest.result
 
 
 def _manifest(
