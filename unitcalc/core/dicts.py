@@ -22,6 +22,7 @@ command loads it on its way.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal, NotRequired
 
 # pydantic reads TypedDicts from typing_extensions on Python < 3.12.
@@ -294,10 +295,12 @@ def key_docs(shape: type) -> dict[str, str]:
 _KEY_DOCS: dict[type, dict[str, str]] = {}
 
 
-def described(schema: dict[str, Any], shape: type) -> None:
-    """Give each key of a shape's JSON Schema its docstring (:func:`key_docs`) as its
-    description, where pydantic gave it none."""
-    docs = key_docs(shape)
+def described(
+    schema: dict[str, Any], shape: type, inherited: Mapping[str, str] | None = None
+) -> None:
+    """Give each key of a shape's JSON Schema its docstring (:func:`key_docs`), else its
+    ``inherited`` description, where pydantic gave it none."""
+    docs = {**(inherited or {}), **key_docs(shape)}
     for name, field in schema.get("properties", {}).items():
         if name in docs:
             field.setdefault("description", docs[name])

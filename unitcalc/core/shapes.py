@@ -51,10 +51,7 @@ def inherit_descriptions(shape: type, *bases: type) -> None:
                 described[name] = field["description"]
 
     def describe(schema: dict[str, Any], cls: type) -> None:
-        described_keys(schema, cls)  # the keys it declares
-        for name, field in schema.get("properties", {}).items():
-            if name in described:
-                field.setdefault("description", described[name])
+        described_keys(schema, cls, described)
 
     config = {**PYDANTIC_CONFIG, "json_schema_extra": describe}
     setattr(shape, "__pydantic_config__", config)  # noqa: B010
