@@ -48,6 +48,19 @@ DAY_LIMIT = 480
 hours (OIG OEI-04-09-00540)."""
 
 
+def provider_of(provider: str) -> str:
+    """The name a row's provider is counted under: stripped, :data:`NO_PROVIDER` for
+    none."""
+    return provider.strip() or NO_PROVIDER
+
+
+def provider_column(provider: str) -> pl.Expr:
+    """The columnar form of :func:`provider_of`, over the column ``provider``."""
+    import polars as pl
+
+    return stripped_column(pl.col(provider).fill_null("")).replace("", NO_PROVIDER)
+
+
 def tally(totals: dict[str, list[int]], provider: str, minutes: int, billed: int) -> None:
     """Add a timed row's documented minutes and billed units to its provider's totals.
 
@@ -55,7 +68,7 @@ def tally(totals: dict[str, list[int]], provider: str, minutes: int, billed: int
     >>> tally(totals, " ann ", 30, 2); tally(totals, "", 8, 1); totals
     {'ann': [30, 2], '(none)': [8, 1]}
     """
-    entry = totals.setdefault(provider.strip() or NO_PROVIDER, [0, 0])
+    entry = totals.setdefault(provider_of(provider), [0, 0])
     entry[0] += minutes
     entry[1] += billed
 
@@ -73,7 +86,7 @@ def tally_frame(
     provider (its name, minutes and billed units), in order of first row."""
     import polars as pl
 
-    who = stripped_column(pl.col(provider).fill_null("")).replace("", NO_PROVIDER)
+    who = provider_column(provider)
     return (
         rows.filter(pl.col(code).is_in(list(timed)))
         .with_columns(who.alias("__who"))
@@ -90,7 +103,7 @@ def tally_day(days: dict[tuple[str, str], int], provider: str, date: str, minute
     >>> days
     {('ann', '2026-03-02'): 38}
     """
-    key = (provider.strip() or NO_PROVIDER, date)
+    key = (provider_of(provider), date)
     days[key] = days.get(key, 0) + minutes
 
 
@@ -107,7 +120,7 @@ def day_frame(
     provider and date (its name, date and minutes), rows without a date left out."""
     import polars as pl
 
-    who = stripped_column(pl.col(provider).fill_null("")).replace("", NO_PROVIDER)
+    who = provider_column(provider)
     return (
         rows.filter(pl.col(code).is_in(list(timed)) & pl.col(date).is_not_null())
         .with_columns(who.alias("__who"))

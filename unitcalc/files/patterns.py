@@ -25,7 +25,7 @@ from ..core.text import stripped_column
 from ..engine.claim_duplicates import claim_frame, frame_rows
 from ..engine.every_month import every_month_frame, month_frame
 from ..engine.overlaps import patient_spans, with_minutes
-from ..engine.providers import NO_PROVIDER
+from ..engine.providers import provider_column
 from .check import BILLED, CODE, PROVIDER, key_names
 from .options import KEY_COLUMN_VISIT, KEY_COLUMNS_DAY
 from .read import ERROR, LINE
@@ -126,7 +126,7 @@ def _spans(
         return [], []
     start = _raw(loaded, columns[0], "__start")
     end = _raw(loaded, columns[1], "__end")
-    who = stripped_column(pl.col(PROVIDER).fill_null("")).replace("", NO_PROVIDER)
+    who = provider_column(PROVIDER)
     timed = (
         rows.select(LINE, who.alias("provider"), pl.col(date).alias("date"),
                     pl.col(patient).alias("patient"))
