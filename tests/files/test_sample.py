@@ -3,6 +3,7 @@ draw, and the folder written for the reviewer."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from decimal import Decimal
@@ -221,6 +222,7 @@ def test_written_folder_holds_frame_draw_and_rows_as_read(tmp_path: Path) -> Non
     assert sorted(p.name for p in folder.iterdir()) == ["draw.json", "frame.csv", "sample.csv"]
     document = json.loads((folder / "draw.json").read_text())
     assert document["seed"] == 5
+    assert document["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert document["frame_size"] == 24
     assert document["strata"] == [
         {"stratum": "all", "frame_size": 24, "sample_size": 4, "amount": "1734.00"}

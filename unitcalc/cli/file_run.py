@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..core.encodings import source_sha256
 from .shared import InputError, _drop_standard_output
 
 if TYPE_CHECKING:
@@ -213,38 +214,23 @@ def _check_extras(
         raise click.UsageError(f"--manifest {manifest_path} is also --report; give another file")
 
 
-def _sha256(source: Path | bytes) -> str | None:
-    """The input's SHA-256; None for a named pipe, read once and gone."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    if isinstance(source, bytes):
-        digest.update(source)
-    elif source.is_file():
-        with source.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    else:
-        return None
-    return digest.hexdigest()
-
-
 def _sha256_started(source: Path | bytes) -> Callable[[], str | None]:
-    """:func:`_sha256` computed in a thread from now (hashlib and the file's reads leave
-    the interpreter free, so it runs while the run starts, on a core the start leaves
-    idle): call the result for the digest, or the error the hashing met, once done."""
+    """:func:`~unitcalc.core.encodings.source_sha256` computed in a thread from now
+    (hashlib and the file's reads leave the interpreter free, so it runs while the run
+    starts, on a core the start leaves idle): call the result for the digest, or the
+    error the hashing met, once done."""
     import threading
     from concurrent.futures import Future
 
     if isinstance(source, Path) and source.parent == Path("/dev/fd"):
         # Opened again there, standard input's copy shares its reading position with
         # the run's readers (no /proc): hashed after the run, as it reads it.
-        return lambda: _sha256(source)
+        return lambda: source_sha256(source)
     digest: Future[str | None] = Future()
 
     def compute() -> None:
         try:
-            digest.set_result(_sha256(source))
+            digest.set_result(source_sha256(source))
         except BaseException as exc:  # handed to the caller, raised in its thread
             digest.set_exception(exc)
 
@@ -273,7 +259,7 @@ def _manifest(
     from ..files.texts import code_table_date
     from ..rules import DEFAULT_RULE
 
-    digest = _sha256(source) if sha256 is None else sha256()
+    digest = source_sha256(source) if sha256 is None else sha256()
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     now = (
         datetime.datetime.fromtimestamp(int(epoch), tz=datetime.UTC)

@@ -24,6 +24,20 @@ def open_source(source: Source) -> IO[bytes]:
     return source.open("rb") if isinstance(source, Path) else io.BytesIO(source)
 
 
+def source_sha256(source: Source) -> str | None:
+    """The source's SHA-256 (hex); None for a path that is no regular file: a named
+    pipe was read once and is gone."""
+    import hashlib
+
+    if isinstance(source, Path) and not source.is_file():
+        return None
+    digest = hashlib.sha256()
+    with open_source(source) as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 _NOT_FOR_FILES = frozenset(
     {"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape"}
 )

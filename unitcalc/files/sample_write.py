@@ -16,7 +16,6 @@ end: it appears whole or not at all, and a folder already there is never written
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import os
 import shutil
@@ -25,6 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from ..core.encodings import source_sha256
 from ..core.errors import OutputProblem
 from .cells import safe_row
 from .sample import GENERATOR
@@ -101,7 +101,7 @@ def draw_document(draw: Draw, source: Path, display: str) -> dict[str, Any]:
     return {
         "format": DRAW_FORMAT,
         "file": display,
-        "sha256": _sha256(source),
+        "sha256": source_sha256(source),
         "unit": " + ".join(draw.key_roles) or "row",
         "generator": GENERATOR,
         "seed": design.seed,
@@ -131,16 +131,6 @@ def draw_document(draw: Draw, source: Path, display: str) -> dict[str, Any]:
             for unit in draw.sampled
         ],
     }
-
-
-def _sha256(source: Path) -> str | None:
-    if not source.is_file():
-        return None
-    digest = hashlib.sha256()
-    with source.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _write_rows(handle: IO[str], draw: Draw, loaded: Loaded) -> None:
