@@ -133,15 +133,23 @@ def _csv_frame(spark: SparkSession, path: str, delimiter: str) -> DataFrame:
     )
 
 
+def stripped(column: Column) -> Column:
+    """Spark's form of ``str.strip()`` (:func:`unitcalc.core.text.stripped_column` is
+    polars'): Spark's ``trim`` strips spaces only."""
+    from pyspark.sql import functions as F
+
+    return F.regexp_replace(column, STRIP_PATTERN, "")
+
+
 def _all_empty(frame: DataFrame) -> Column:
     """True for a row whose every cell is empty or white space (as ``str.strip()`` strips
-    it: the local reader's blank row; Spark's ``trim`` strips spaces only)."""
+    it: the local reader's blank row)."""
     from functools import reduce
 
     from pyspark.sql import functions as F
 
     names = [name for name in frame.columns if name != ERROR_COLUMN]
-    cells = [F.regexp_replace(F.col(f"`{name}`"), STRIP_PATTERN, "") == F.lit("") for name in names]
+    cells = [stripped(F.col(f"`{name}`")) == F.lit("") for name in names]
     return reduce(lambda left, right: left & right, cells)
 
 

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Literal
 
 import attrs
 
-from ..core.text import STRIP_PATTERN
 from ..files.columnar import as_text
 from ..files.evaluate import Group
 from ..files.layout import Layout
@@ -27,7 +26,7 @@ from ..files.run import run_frame
 from ..files.summary import Summary
 from ..files.write_audit import AuditWriter
 from ..files.write_batch import BatchWriter
-from .lines import ERROR_COLUMN, LINE_COLUMN, number_in_order
+from .lines import ERROR_COLUMN, LINE_COLUMN, number_in_order, stripped
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -167,7 +166,7 @@ def counted(frame: DataFrame, plan: Plan, partitions: int | None) -> DataFrame:
     )
     hashed = hashed_column(plan.layout)
     if hashed is not None:
-        patient = F.regexp_replace(F.col(f"`{hashed}`").cast("string"), STRIP_PATTERN, "")
+        patient = stripped(F.col(f"`{hashed}`").cast("string"))
         frame = frame.repartition(count, patient)
     else:
         frame = frame.repartition(count)
