@@ -22,6 +22,7 @@ command loads it on its way.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, Literal, NotRequired
 
@@ -260,39 +261,35 @@ class Payer(TypedDict):
     source: str
 
 
+@functools.cache
 def key_docs(shape: type) -> dict[str, str]:
     """The docstring under each key of the TypedDict ``shape``, as pydantic's
-    ``use_attribute_docstrings`` reads them, read once per shape and kept. pydantic
-    would parse the class's source at every schema it builds (every ``create_app()``),
-    and CPython 3.11's parser is not safe while another thread parses (a traceback
+    ``use_attribute_docstrings`` reads them, read once per shape (cached). pydantic would
+    parse the class's source at every schema it builds (every ``create_app()``), and
+    CPython 3.11's parser is not safe while another thread parses (a traceback
     formatted in a server's thread): ``SystemError: AST constructor recursion depth
     mismatch`` (CPython gh-106905). :mod:`.shapes` reads them all as it is imported."""
-    if shape not in _KEY_DOCS:
-        import ast
-        import inspect
-        import itertools
-        import textwrap
+    import ast
+    import inspect
+    import itertools
+    import textwrap
 
-        try:
-            tree = ast.parse(textwrap.dedent(inspect.getsource(shape)))
-        except (OSError, TypeError, SyntaxError):  # no source installed: no descriptions
-            tree = ast.Module(body=[], type_ignores=[])
-        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
-        docs: dict[str, str] = {}
-        for before, statement in itertools.pairwise(body):
-            if (
-                isinstance(before, ast.AnnAssign)
-                and isinstance(before.target, ast.Name)
-                and isinstance(statement, ast.Expr)
-                and isinstance(statement.value, ast.Constant)
-                and isinstance(statement.value.value, str)
-            ):
-                docs[before.target.id] = inspect.cleandoc(statement.value.value)
-        _KEY_DOCS[shape] = docs
-    return _KEY_DOCS[shape]
-
-
-_KEY_DOCS: dict[type, dict[str, str]] = {}
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(shape)))
+    except (OSError, TypeError, SyntaxError):  # no source installed: no descriptions
+        tree = ast.Module(body=[], type_ignores=[])
+    body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+    docs: dict[str, str] = {}
+    for before, statement in itertools.pairwise(body):
+        if (
+            isinstance(before, ast.AnnAssign)
+            and isinstance(before.target, ast.Name)
+            and isinstance(statement, ast.Expr)
+            and isinstance(statement.value, ast.Constant)
+            and isinstance(statement.value.value, str)
+        ):
+            docs[before.target.id] = inspect.cleandoc(statement.value.value)
+    return docs
 
 
 def described(
